@@ -1,0 +1,3 @@
+export * from './signal.js';
+export * from './device.js';
+export * from './tcp-server.js';

@@ -1,0 +1,68 @@
+/**
+ * lifeline: the command line of the field technician.
+ * Exit codes: 0 ok, 1 runtime failure (device, network), 2 bad input (config, arguments).
+ */
+import { Command, CommanderError } from 'commander';
+import { isLifelineError, ErrorCodes } from '@lifeline/shared';
+import { loadConfig } from '../config/load.js';
+
+/** Exit code for an error: 2 for bad input, 1 otherwise. */
+export function exitCodeFor(err: unknown): number {
+  if (isLifelineError(err) && (err.code === ErrorCodes.ConfigInvalid || err.code === ErrorCodes.ProfileInvalid || err.code === ErrorCodes.ProfileNotFound)) return 2;
+  return 1;
+}
+
+export function buildCli(): Command {
+  const program = new Command('lifeline')
+    .description('Lifeline edge gateway: run the agent and commission field devices')
+    .showHelpAfterError('(run "lifeline --help" for usage)')
+    .exitOverride();
+
+  program
+    .command('run')
+    .description('run the gateway agent: poll devices, detect alarms, buffer and sync to the cloud')
+    .requiredOption('-c, --config <file>', 'gateway config (YAML)')
+    .action(async (opts: { config: string }) => {
+      const loaded = loadConfig(opts.config);
+      // Loaded on demand: the agent pulls in MQTT, SQLite and Modbus, which other commands do not need.
+      const [{ Agent }, { createLogger }] = await Promise.all([import('../agent/agent.js'), import('../log.js')]);
+      const log = createLogger('edge');
+      const agent = new Agent(loaded, log);
+      await agent.start();
+      await new Promise<void>((resolve) => {
+        const stop = (signal: string) => {
+          log.info({ signal }, 'stopping');
+          agent.stop().then(resolve, resolve);
+        };
+        process.once('SIGINT', stop);
+        process.once('SIGTERM', stop);
+      });
+    });
+
+  program
+    .command('check')
+    .description('validate a gateway config and its profiles, then exit')
+    .requiredOption('-c, --config <file>', 'gateway config (YAML)')
+    .action((opts: { config: string }) => {
+      const { config, profiles } = loadConfig(opts.config);
+      console.log(`${opts.config}: ok (gateway ${config.gateway.id}, ${config.buses.length} bus(es), ${profiles.size} device(s))`);
+    });
+
+  return program;
+}
+
+export async function main(argv = process.argv): Promise<number> {
+  try {
+    await buildCli().parseAsync(argv);
+    return 0;
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    console.error(isLifelineError(err) ? err.message : `error: ${(err as Error).stack ?? String(err)}`);
+    return exitCodeFor(err);
+  }
+}
+
+// Run when executed directly (not when imported by tests).
+if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.ts')) {
+  main().then((code) => process.exit(code));
+}

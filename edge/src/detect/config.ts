@@ -1,0 +1,282 @@
+/**
+ * Detector configuration: the TypeBox schema (embedded in the gateway config by
+ * the lead) and a validator that reports every problem at once.
+ *
+ *     raw object ─▶ schema issues (types, ranges: negative window...) ─┐
+ *                ─▶ semantic issues (red below yellow, min ≥ max...) ──┴─▶ all listed, or a typed config
+ *     later, against the device profiles: unknownPointIssues(config, known)
+ *
+ * Example (YAML):
+ *
+ *     detectors:
+ *       points:
+ *         - device: flood-1
+ *           point: water_level
+ *           unit: m
+ *           threshold: { high: { yellow: 2.5, red: 3.4 }, deadband: 0.05, onDelayMs: 2000, offDelayMs: 30000 }
+ *           rate: { windowMs: 60000, rise: 0.5 }
+ *           stuck: { epsilon: 0.001, durationMs: 3600000 }
+ *           range: { min: 0, max: 10 }
+ *       multivariate:
+ *         - device: pump-3
+ *           points: [flow, pressure, current, vibration]
+ *           warmup: 600
+ */
+import { type Static, Type } from '@sinclair/typebox';
+import { ErrorCodes, LifelineError, formatIssues, schemaIssues, show, type ValidationIssue } from '@lifeline/shared';
+import { levelNames } from './levels.js';
+
+const Level = Type.Union(
+  levelNames.map((n) => Type.Literal(n)),
+  { description: 'Warning colour raised: blue (IV), yellow (III), orange (II), red (I)' },
+);
+const Ms = (description: string) => Type.Number({ minimum: 0, description });
+const PositiveMs = (description: string) => Type.Number({ exclusiveMinimum: 0, description });
+
+/** Limits per colour; any subset. */
+export const LimitsSchema = Type.Object(
+  {
+    blue: Type.Optional(Type.Number()),
+    yellow: Type.Optional(Type.Number()),
+    orange: Type.Optional(Type.Number()),
+    red: Type.Optional(Type.Number()),
+  },
+  { additionalProperties: false },
+);
+
+/** Multi-level threshold with deadband and delays. */
+export const ThresholdSchema = Type.Object(
+  {
+    high: Type.Optional(LimitsSchema),
+    low: Type.Optional(LimitsSchema),
+    deadband: Type.Optional(Type.Number({ minimum: 0, description: 'Hysteresis in the point unit' })),
+    onDelayMs: Type.Optional(Ms('A limit must be exceeded this long before its level is raised')),
+    offDelayMs: Type.Optional(Ms('A limit must be clear this long before its level drops')),
+  },
+  { additionalProperties: false },
+);
+
+/** Rate of change within a window. */
+export const RateSchema = Type.Object(
+  {
+    windowMs: PositiveMs('Window length'),
+    rise: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed rise within the window' })),
+    fall: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest allowed fall within the window (positive)' })),
+    level: Type.Optional(Level),
+    maxSamples: Type.Optional(Type.Integer({ minimum: 2, maximum: 65536 })),
+  },
+  { additionalProperties: false },
+);
+
+/** Stuck / flatline sensor. */
+export const StuckSchema = Type.Object(
+  {
+    epsilon: Type.Number({ minimum: 0, description: 'Largest change still counted as no change' }),
+    durationMs: PositiveMs('How long without change before it fires'),
+    level: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
+/** Physical range / sensor fault. */
+export const RangeSchema = Type.Object(
+  {
+    min: Type.Optional(Type.Number({ description: "Sensor's physical minimum" })),
+    max: Type.Optional(Type.Number({ description: "Sensor's physical maximum" })),
+    badCount: Type.Optional(Type.Integer({ minimum: 1, description: 'NaN / Bad readings in a row before a fault' })),
+    level: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
+/** Streaming anomaly score of one point. */
+export const AnomalySchema = Type.Object(
+  {
+    warmup: Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' }),
+    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Score in (0,1) that raises' })),
+    window: Type.Optional(Type.Integer({ minimum: 4, maximum: 4096, description: 'Readings in the short-term window' })),
+    holdMs: Type.Optional(Ms('The alarm stays raised at least this long')),
+    level: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
+/** All per-point detectors of one point. */
+export const PointDetectorsSchema = Type.Object(
+  {
+    device: Type.String({ minLength: 1 }),
+    point: Type.String({ minLength: 1 }),
+    unit: Type.Optional(Type.String({ description: 'Unit shown in causes' })),
+    threshold: Type.Optional(ThresholdSchema),
+    rate: Type.Optional(RateSchema),
+    stuck: Type.Optional(StuckSchema),
+    range: Type.Optional(RangeSchema),
+    anomaly: Type.Optional(AnomalySchema),
+  },
+  { additionalProperties: false },
+);
+
+/** Streaming anomaly detection across points of one device. */
+export const MultivariateSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Detector id; default <device>/multivariate' })),
+    device: Type.String({ minLength: 1 }),
+    points: Type.Array(Type.String({ minLength: 1 }), { minItems: 1 }),
+    warmup: Type.Integer({ minimum: 10, maximum: 100_000, description: 'Frames learned before it may fire' }),
+    lambda: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'EWMA weight of a new frame' })),
+    k: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Raise at k times the learned band' })),
+    quantile: Type.Optional(Type.Number({ minimum: 0.5, maximum: 1 })),
+    eta0: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),
+    clearRatio: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1 })),
+    relativeClear: Type.Optional(Type.Number({ minimum: 0, exclusiveMaximum: 1 })),
+    onDelayMs: Type.Optional(Ms('Score above k this long before raising')),
+    offDelayMs: Type.Optional(Ms('Clear condition this long before clearing')),
+    adaptRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
+    relearnMs: Type.Optional(Ms('After an episode that ends off the old baseline, re-learn the baseline this long')),
+    level: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
+/** The `detectors` section of the gateway config. */
+export const DetectorsConfigSchema = Type.Object(
+  {
+    points: Type.Optional(Type.Array(PointDetectorsSchema)),
+    multivariate: Type.Optional(Type.Array(MultivariateSchema)),
+  },
+  { additionalProperties: false, $id: 'LifelineDetectors' },
+);
+
+export type LimitsConfig = Static<typeof LimitsSchema>;
+export type ThresholdConfig = Static<typeof ThresholdSchema>;
+export type RateConfig = Static<typeof RateSchema>;
+export type StuckConfig = Static<typeof StuckSchema>;
+export type RangeConfig = Static<typeof RangeSchema>;
+export type AnomalyConfig = Static<typeof AnomalySchema>;
+export type PointDetectorsConfig = Static<typeof PointDetectorsSchema>;
+export type MultivariateConfig = Static<typeof MultivariateSchema>;
+/** The validated `detectors` section. */
+export type DetectorsConfig = Static<typeof DetectorsConfigSchema>;
+
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+const isNum = (x: unknown): x is number => typeof x === 'number' && Number.isFinite(x);
+
+/** What the schema cannot say: limit order, min < max, at least one check, duplicates. */
+function semanticIssues(raw: unknown): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  if (!isObj(raw)) return out;
+  const seen = new Map<string, number>();
+  if (Array.isArray(raw.points)) {
+    raw.points.forEach((p: unknown, i: number) => {
+      const at = `points[${i}]`;
+      if (!isObj(p)) return;
+      if (typeof p.device === 'string' && typeof p.point === 'string') {
+        const key = `${p.device}/${p.point}`;
+        const first = seen.get(key);
+        if (first !== undefined) out.push({ path: at, message: `duplicate of points[${first}] (${key}): put all its detectors in one entry` });
+        else seen.set(key, i);
+      }
+      if (!['threshold', 'rate', 'stuck', 'range', 'anomaly'].some((k) => p[k] !== undefined)) {
+        out.push({ path: at, message: 'configures no detector (threshold, rate, stuck, range or anomaly)' });
+      }
+      if (isObj(p.threshold)) thresholdIssues(p.threshold, `${at}.threshold`, out);
+      if (isObj(p.rate) && p.rate.rise === undefined && p.rate.fall === undefined) {
+        out.push({ path: `${at}.rate`, message: 'needs rise or fall (or both)' });
+      }
+      if (isObj(p.range)) {
+        const { min, max } = p.range;
+        if (isNum(min) && isNum(max) && !(min < max)) out.push({ path: `${at}.range.max`, message: `must be above min (${min}), got ${max}` });
+      }
+    });
+  }
+  if (Array.isArray(raw.multivariate)) {
+    const names = new Map<string, number>();
+    raw.multivariate.forEach((m: unknown, i: number) => {
+      const at = `multivariate[${i}]`;
+      if (!isObj(m)) return;
+      if (Array.isArray(m.points)) {
+        const dup = m.points.filter((p, k) => m.points instanceof Array && m.points.indexOf(p) !== k);
+        if (dup.length) out.push({ path: `${at}.points`, message: `lists ${show(dup[0])} twice` });
+      }
+      const name = typeof m.name === 'string' ? m.name : typeof m.device === 'string' ? `${m.device}/multivariate` : undefined;
+      if (name !== undefined) {
+        const first = names.get(name);
+        if (first !== undefined) out.push({ path: at, message: `same id ${show(name)} as multivariate[${first}]: give one a name` });
+        else names.set(name, i);
+      }
+    });
+  }
+  return out;
+}
+
+function thresholdIssues(t: Record<string, unknown>, at: string, out: ValidationIssue[]): void {
+  const present = (side: 'high' | 'low') =>
+    isObj(t[side]) ? levelNames.filter((n) => isNum((t[side] as Record<string, unknown>)[n])).map((n) => [n, (t[side] as Record<string, number>)[n]] as const) : [];
+  const high = present('high');
+  const low = present('low');
+  if (high.length === 0 && low.length === 0) out.push({ path: at, message: 'needs at least one high or low limit' });
+  // Rising: each colour above the one below it.
+  for (let i = 1; i < high.length; i++) {
+    const [pn, pv] = high[i - 1];
+    const [n, v] = high[i];
+    if (!(v > pv)) out.push({ path: `${at}.high.${n}`, message: `must be above ${pn} (${pv}) on a rising threshold, got ${v}` });
+  }
+  // Falling: each colour below the one before it.
+  for (let i = 1; i < low.length; i++) {
+    const [pn, pv] = low[i - 1];
+    const [n, v] = low[i];
+    if (!(v < pv)) out.push({ path: `${at}.low.${n}`, message: `must be below ${pn} (${pv}) on a falling threshold, got ${v}` });
+  }
+  if (high.length && low.length) {
+    const db = isNum(t.deadband) ? t.deadband : 0;
+    const hMin = Math.min(...high.map(([, v]) => v));
+    const lMax = Math.max(...low.map(([, v]) => v));
+    if (!(hMin - db > lMax + db)) {
+      out.push({ path: `${at}.low`, message: `highest low limit ${lMax} must stay below the lowest high limit ${hMin} by more than twice the deadband (${db})` });
+    }
+  }
+}
+
+/** Every problem of a raw `detectors` section: schema first, then semantics. Empty when valid. */
+export function detectorsConfigIssues(raw: unknown): ValidationIssue[] {
+  return [...schemaIssues(DetectorsConfigSchema, raw), ...semanticIssues(raw)];
+}
+
+/** Validates and freezes a `detectors` section; throws CONFIG_INVALID listing every problem. */
+export function parseDetectorsConfig(raw: unknown, what = 'detectors'): DetectorsConfig {
+  const issues = detectorsConfigIssues(raw);
+  if (issues.length) {
+    throw new LifelineError(ErrorCodes.ConfigInvalid, `${what} has ${issues.length} error(s):\n${formatIssues(issues.map((i) => ({ ...i, path: i.path ? `${what}.${i.path}` : what })))}`, {
+      details: issues,
+    });
+  }
+  return deepFreeze(structuredClone(raw) as DetectorsConfig);
+}
+
+/**
+ * Points the config names that the device profiles do not have, checked by the agent
+ * once profiles are loaded. `known` maps a device id to its point names; a device
+ * absent from it is reported as unknown.
+ */
+export function unknownPointIssues(config: DetectorsConfig, known: ReadonlyMap<string, ReadonlySet<string>>): ValidationIssue[] {
+  const out: ValidationIssue[] = [];
+  const check = (device: string, point: string, path: string) => {
+    const points = known.get(device);
+    if (!points) out.push({ path, message: `unknown device ${show(device)}` });
+    else if (!points.has(point)) out.push({ path, message: `device ${show(device)} has no point ${show(point)}` });
+  };
+  config.points?.forEach((p, i) => check(p.device, p.point, `points[${i}].point`));
+  config.multivariate?.forEach((m, i) => {
+    if (!known.has(m.device)) out.push({ path: `multivariate[${i}].device`, message: `unknown device ${show(m.device)}` });
+    else m.points.forEach((p, k) => check(m.device, p, `multivariate[${i}].points[${k}]`));
+  });
+  return out;
+}
+
+function deepFreeze<T>(o: T): T {
+  if (typeof o === 'object' && o !== null) {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
+}

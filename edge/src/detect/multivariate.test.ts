@@ -1,0 +1,122 @@
+import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
+import { describe, expect, it } from 'vitest';
+import { MultivariateDetector, type MultivariateOptions } from './multivariate.js';
+import { gauss } from './testing.js';
+
+const points = ['flow', 'pressure', 'temp'];
+
+/** Feeds one frame (one reading per point, same ts); returns the events. */
+function frame(d: MultivariateDetector, ts: number, values: number[]) {
+  const out = [];
+  for (let j = 0; j < values.length; j++) {
+    const e = d.update({ device: 'pump-1', point: points[j], ts, value: values[j] });
+    if (e) out.push(e);
+  }
+  return out;
+}
+
+/** Noisy flow and pressure, a temperature drifting smoothly (0.01 per second). */
+function normal(noise: () => number, t: number): number[] {
+  return [50 + noise(), 3 + 0.1 * noise(), 20 + 0.01 * t + 0.001 * noise()];
+}
+
+function make(opts: Partial<MultivariateOptions> = {}) {
+  return new MultivariateDetector('pump-1/multivariate', 'pump-1', { points, warmup: 200, ...opts });
+}
+
+describe('MultivariateDetector', () => {
+  it('learns during warm-up and never fires before it is ready', () => {
+    const d = make();
+    const noise = gauss(1);
+    for (let t = 0; t < 200; t++) {
+      // Wild values during warm-up are learned, not alarmed on.
+      expect(frame(d, t * 1000, normal(noise, t))).toEqual([]);
+      expect(d.ready).toBe(t === 199);
+    }
+    expect(d.score).toBe(0);
+  });
+
+  it('raises on a step in one point after the on-delay, names it, and clears after it ends', () => {
+    const d = make({ onDelayMs: 2000, offDelayMs: 5000 });
+    const noise = gauss(2);
+    const events: { t: number; level: AlarmLevel; point: string; cause: string }[] = [];
+    for (let t = 0; t < 600; t++) {
+      const v = normal(noise, t);
+      if (t >= 300 && t < 400) v[0] -= 6; // flow drops by 6 sd: a valve closing
+      for (const e of frame(d, t * 1000, v)) events.push({ t, level: e.level, point: e.point, cause: e.cause });
+    }
+    expect(events).toHaveLength(2);
+    expect(events[0]).toMatchObject({ level: AlarmLevel.Orange, point: 'flow' });
+    expect(events[0].t).toBeGreaterThanOrEqual(302);
+    expect(events[0].t).toBeLessThan(310);
+    expect(events[0].cause).toMatch(/flow .* outside its learned band/);
+    expect(events[1]).toMatchObject({ level: AlarmLevel.Normal });
+    expect(events[1].t).toBeGreaterThanOrEqual(405);
+    expect(events[1].t).toBeLessThan(420);
+  });
+
+  it('a smoothly drifting point counts little: its drift does not raise, a jump in a noisy point does', () => {
+    const quiet = make();
+    const noise = gauss(3);
+    // Temperature keeps drifting far past anything seen in warm-up (0.01/s for 20 min).
+    for (let t = 0; t < 1400; t++) expect(frame(quiet, t * 1000, normal(noise, t))).toEqual([]);
+    expect(quiet.level).toBe(AlarmLevel.Normal);
+    // The drift of temp is now 14 °C against a warm-up spread of 0.6 °C; a 5 sd jump of flow still raises.
+    const events = [];
+    for (let t = 1400; t < 1420; t++) events.push(...frame(quiet, t * 1000, normal(noise, t).map((v, j) => (j === 0 ? v + 5 : v))));
+    expect(events.map((e) => [e.point, e.level])).toEqual([['flow', AlarmLevel.Orange]]);
+  });
+
+  it('the score rises with the size of the excursion and stays in [0, 1]', () => {
+    const d = make();
+    const noise = gauss(4);
+    for (let t = 0; t < 200; t++) frame(d, t * 1000, normal(noise, t));
+    const scores: number[] = [];
+    for (const jump of [0, 3, 10, 1000]) {
+      for (let t = 0; t < 30; t++) frame(d, (1000 + t) * 1000, [50 + jump, 3, 22]);
+      scores.push(d.score);
+    }
+    expect(scores[0]).toBeLessThan(0.5);
+    for (let i = 1; i < scores.length; i++) expect(scores[i]).toBeGreaterThan(scores[i - 1]);
+    expect(scores[3]).toBeLessThanOrEqual(1);
+  });
+
+  it('assembles frames: a point that misses a frame carries its last value; Bad readings too; unknown points are ignored', () => {
+    const d = make({ warmup: 10 });
+    for (let t = 0; t < 10; t++) frame(d, t, [50 + (t % 2), 3 + 0.1 * (t % 3), 20]);
+    expect(d.ready).toBe(true);
+    expect(d.update({ device: 'pump-1', point: 'nonsense', ts: 11, value: 1e9 })).toBeNull();
+    // Frame at ts 11 lacks temp; it is evaluated when ts 12 starts, with temp carried.
+    d.update({ device: 'pump-1', point: 'flow', ts: 11, value: 50 });
+    d.update({ device: 'pump-1', point: 'pressure', ts: 11, value: 3 });
+    expect(d.score).toBe(0);
+    d.update({ device: 'pump-1', point: 'flow', ts: 12, value: 50 });
+    expect(d.score).toBeGreaterThan(0);
+    // A Bad reading is not a value of 0: the last good pressure is used.
+    const before = d.score;
+    d.update({ device: 'pump-1', point: 'pressure', ts: 12, value: Number.NaN, quality: Quality.Bad });
+    d.update({ device: 'pump-1', point: 'temp', ts: 12, value: 20 });
+    expect(d.score).toBeLessThan(Math.max(before, 0.9));
+  });
+
+  it('relative clear and re-learn: after a huge episode it settles at a slightly new level without re-raising', () => {
+    const run = (relearnMs: number) => {
+      const d = make({ relearnMs, offDelayMs: 5000 });
+      const noise = gauss(5);
+      const levels: AlarmLevel[] = [];
+      for (let t = 0; t < 900; t++) {
+        const v = normal(noise, t);
+        if (t >= 300 && t < 500) v[0] += 200; // a huge excursion
+        if (t >= 500) v[0] += 4; // then a small lasting offset
+        for (const e of frame(d, t * 1000, v)) levels.push(e.level);
+      }
+      return { levels, final: d.level };
+    };
+    const without = run(0);
+    const withRelearn = run(30_000);
+    expect(withRelearn.levels).toEqual([AlarmLevel.Orange, AlarmLevel.Normal]);
+    expect(withRelearn.final).toBe(AlarmLevel.Normal);
+    // Without re-learning, the small offset keeps (or brings back) the alarm.
+    expect(without.final).toBe(AlarmLevel.Orange);
+  });
+});

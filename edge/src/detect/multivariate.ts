@@ -1,0 +1,302 @@
+/**
+ * Streaming multivariate anomaly detector over the points of one device
+ * (pumps, valves, pipes: flow, pressure, current, vibration, temperature...).
+ *
+ *     readings ─▶ frame (one value per point, same ts) ─▶ warm-up buffer ─▶ baseline
+ *                                                          (first `warmup` frames)
+ *     after warm-up:  frame ─▶ EWMA per point ─▶ u_j = w_j·|z_j − μ_j| / (σ_j·h_j)
+ *                     s = max_j u_j  ─▶  raise when s ≥ k for onDelayMs,
+ *                                        clear when s < max(k·clearRatio, relativeClear·peak) for offDelayMs
+ *
+ * - μ_j, σ_j: mean and standard deviation of point j over the warm-up; σ_j is scaled
+ *   to the EWMA's own noise (σ·√(λ/(2−λ))), so u is in "standard errors of the smoothed value".
+ * - h_j: the `quantile` of the smoothed deviations seen during the warm-up itself: a
+ *   point that wandered during the warm-up gets a wider band, a quiet one a narrow band.
+ * - w_j = min(1, η_j/η₀), with η_j the von Neumann ratio var(Δx)/(2·var(x)) over the
+ *   warm-up: ≈1 for a noisy point (flow, pressure, current), ≈0 for one that drifts
+ *   smoothly (temperatures). Slow drift after the warm-up is what makes a baseline
+ *   detector cry wolf; weighting by η lets a drifting point raise only on a large change.
+ * - relativeClear: once the excursion has fallen to a fraction of its peak the episode
+ *   is over, even if a point settles a little off its old baseline.
+ *
+ * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released).
+ * Cost per frame: O(d). No clock: all delays are measured on the frames' `ts`.
+ */
+import { AlarmLevel, type Reading } from '@lifeline/shared';
+import { describeLevel } from './levels.js';
+import { isUnusable, type DetectorEvent, type ScoringDetector } from './types.js';
+
+/** Options of one multivariate detector. */
+export interface MultivariateOptions {
+  /** Points of the device taken together (≥ 1; all must report for a frame to be complete). */
+  points: readonly string[];
+  /** Frames used to learn the baseline before the detector may fire (≥ 10). */
+  warmup: number;
+  /** EWMA weight of a new frame, 0 < λ ≤ 1. Default 0.2. */
+  lambda?: number;
+  /** Raise when the score s reaches k times the warm-up band. Default 2. */
+  k?: number;
+  /** Quantile of the warm-up's smoothed deviations that defines the band (0.5..1). Default 0.99. */
+  quantile?: number;
+  /** η₀ of the drift weighting (> 0; larger = drifting points count less). Default 0.8. */
+  eta0?: number;
+  /** Clear below k·clearRatio (hysteresis, 0..1). Default 0.7. */
+  clearRatio?: number;
+  /** Clear also below this fraction of the episode's peak score (0 = off). Default 0.15. */
+  relativeClear?: number;
+  /** s ≥ k must hold this long before raising, ms. Default 2000. */
+  onDelayMs?: number;
+  /** The clear condition must hold this long before clearing, ms. Default 9000. */
+  offDelayMs?: number;
+  /** Baseline mean follows the smoothed value by this fraction per normal frame (0 = frozen). Default 0. */
+  adaptRate?: number;
+  /**
+   * After an episode cleared by the relative rule, the process may have settled at a
+   * new operating point: re-learn the baseline mean over this long (no alarm meanwhile), ms. 0 = off.
+   */
+  relearnMs?: number;
+  /** Level raised. Default orange. */
+  level?: AlarmLevel;
+}
+
+/** The defaults, exported so docs and the bench can quote them. */
+export const multivariateDefaults = {
+  lambda: 0.2,
+  k: 2,
+  quantile: 0.99,
+  eta0: 0.8,
+  clearRatio: 0.7,
+  relativeClear: 0.15,
+  onDelayMs: 2000,
+  offDelayMs: 9000,
+  adaptRate: 0,
+  relearnMs: 0,
+} as const;
+
+/** Streaming anomaly detector across several points of one device. */
+export class MultivariateDetector implements ScoringDetector {
+  readonly kind = 'multivariate' as const;
+  readonly points: readonly string[];
+  level: AlarmLevel = AlarmLevel.Normal;
+  score = 0;
+  ready = false;
+  /** Latest raw score s (multiples of the warm-up band; alarm at ≥ k). */
+  raw = 0;
+
+  private readonly d: number;
+  private readonly index = new Map<string, number>();
+  private readonly o: Required<Omit<MultivariateOptions, 'points' | 'level'>>;
+  private readonly raise: AlarmLevel;
+  // Frame assembly.
+  private frameTs = Number.NaN;
+  private readonly frame: Float64Array;
+  private readonly have: Uint8Array;
+  private filled = 0;
+  /** Last good value per point, carried into a frame a point missed. */
+  private readonly last: Float64Array;
+  // Warm-up.
+  private buf: Float64Array | null;
+  private n = 0;
+  // Baseline.
+  private readonly mu: Float64Array;
+  private readonly sd: Float64Array;
+  private readonly band: Float64Array;
+  private readonly w: Float64Array;
+  private readonly z: Float64Array;
+  // Alarm state machine.
+  private since = Number.NaN;
+  private peak = 0;
+  private top = 0;
+  /** Re-learning the mean until this ts (NaN: not re-learning). */
+  private relearnUntil = Number.NaN;
+  private relearnN = 0;
+
+  constructor(
+    readonly id: string,
+    readonly device: string,
+    opts: MultivariateOptions,
+  ) {
+    this.points = [...opts.points];
+    this.d = this.points.length;
+    this.points.forEach((p, i) => this.index.set(p, i));
+    this.o = { ...multivariateDefaults, ...stripUndefined(opts) } as typeof this.o;
+    this.raise = opts.level ?? AlarmLevel.Orange;
+    const d = this.d;
+    this.frame = new Float64Array(d);
+    this.have = new Uint8Array(d);
+    this.last = new Float64Array(d).fill(Number.NaN);
+    this.buf = new Float64Array(opts.warmup * d);
+    this.mu = new Float64Array(d);
+    this.sd = new Float64Array(d);
+    this.band = new Float64Array(d);
+    this.w = new Float64Array(d);
+    this.z = new Float64Array(d);
+  }
+
+  update(r: Reading): DetectorEvent | null {
+    const j = this.index.get(r.point);
+    if (j === undefined) return null;
+    let ev: DetectorEvent | null = null;
+    // A newer frame started before the current one was complete: evaluate what we have.
+    if (r.ts !== this.frameTs) {
+      if (this.filled > 0) ev = this.closeFrame();
+      this.frameTs = r.ts;
+    }
+    if (!isUnusable(r)) {
+      this.frame[j] = r.value;
+      this.last[j] = r.value;
+    } else {
+      this.frame[j] = this.last[j];
+    }
+    if (!this.have[j]) {
+      this.have[j] = 1;
+      this.filled++;
+    }
+    if (this.filled === this.d) ev = this.closeFrame() ?? ev;
+    return ev;
+  }
+
+  private closeFrame(): DetectorEvent | null {
+    const d = this.d;
+    // Points that missed this frame carry their last good value.
+    for (let j = 0; j < d; j++) {
+      if (!this.have[j]) this.frame[j] = this.last[j];
+      this.have[j] = 0;
+    }
+    this.filled = 0;
+    for (let j = 0; j < d; j++) if (Number.isNaN(this.frame[j])) return null; // nothing known yet for a point
+    if (this.buf) {
+      this.buf.set(this.frame, this.n * d);
+      if (++this.n === this.o.warmup) this.learn();
+      return null;
+    }
+    return this.evaluate(this.frameTs);
+  }
+
+  /** End of warm-up: mean, sd, drift weight and band per point from the buffered frames. */
+  private learn(): void {
+    const { d, n } = this;
+    const buf = this.buf!;
+    const lam = this.o.lambda;
+    const scale = Math.sqrt(lam / (2 - lam));
+    const dev: Float64Array[] = [];
+    for (let j = 0; j < d; j++) {
+      let m = 0;
+      for (let i = 0; i < n; i++) m += buf[i * d + j];
+      m /= n;
+      let v = 0;
+      let dv = 0;
+      for (let i = 0; i < n; i++) {
+        v += (buf[i * d + j] - m) ** 2;
+        if (i > 0) dv += (buf[i * d + j] - buf[(i - 1) * d + j]) ** 2;
+      }
+      v /= n - 1;
+      dv /= n - 1;
+      this.mu[j] = m;
+      // A constant point (v = 0) gets a tiny sd so any change shows; relative to its size.
+      this.sd[j] = Math.max(Math.sqrt(v), 1e-9 * (Math.abs(m) + 1)) * scale;
+      this.w[j] = v > 0 ? Math.min(1, dv / (2 * v) / this.o.eta0) : 1;
+      dev.push(new Float64Array(n));
+    }
+    // Replay the warm-up through the EWMA: the band is a quantile of its own deviations.
+    for (let j = 0; j < d; j++) this.z[j] = buf[j];
+    for (let i = 0; i < n; i++) {
+      for (let j = 0; j < d; j++) {
+        this.z[j] += lam * (buf[i * d + j] - this.z[j]);
+        dev[j][i] = Math.abs(this.z[j] - this.mu[j]) / this.sd[j];
+      }
+    }
+    for (let j = 0; j < d; j++) {
+      const a = dev[j].sort();
+      this.band[j] = Math.max(a[Math.min(n - 1, Math.floor(this.o.quantile * n))], 0.5);
+    }
+    this.buf = null;
+    this.ready = true;
+  }
+
+  private evaluate(ts: number): DetectorEvent | null {
+    const { d, o } = this;
+    let s = 0;
+    let top = 0;
+    for (let j = 0; j < d; j++) {
+      this.z[j] += o.lambda * (this.frame[j] - this.z[j]);
+      const u = (this.w[j] * Math.abs(this.z[j] - this.mu[j])) / (this.sd[j] * this.band[j]);
+      if (u > s) {
+        s = u;
+        top = j;
+      }
+    }
+    this.raw = s;
+    this.score = s / (s + o.k);
+    if (!Number.isNaN(this.relearnUntil)) {
+      // Running mean of the raw values since the episode ended becomes the new baseline
+      // (the smoothed values still carry the episode's tail).
+      this.relearnN++;
+      for (let j = 0; j < d; j++) this.mu[j] += (this.frame[j] - this.mu[j]) / this.relearnN;
+      if (ts >= this.relearnUntil) {
+        this.relearnUntil = Number.NaN;
+        this.z.set(this.mu);
+      }
+      this.score = 0;
+      return null;
+    }
+    if (this.level === AlarmLevel.Normal) {
+      if (o.adaptRate > 0) for (let j = 0; j < d; j++) this.mu[j] += o.adaptRate * (this.z[j] - this.mu[j]);
+      if (s < o.k) {
+        this.since = Number.NaN;
+        return null;
+      }
+      if (Number.isNaN(this.since)) this.since = ts;
+      if (ts - this.since < o.onDelayMs) return null;
+      this.since = Number.NaN;
+      this.level = this.raise;
+      this.peak = s;
+      this.top = top;
+      return this.event(ts, AlarmLevel.Normal, top, `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band (${this.d} points together, alarm at ${o.k}×): ${describeLevel(this.raise)}`);
+    }
+    if (s > this.peak) this.peak = s;
+    const absolute = o.k * o.clearRatio;
+    if (s >= Math.max(absolute, o.relativeClear * this.peak)) {
+      this.since = Number.NaN;
+      return null;
+    }
+    if (Number.isNaN(this.since)) this.since = ts;
+    if (ts - this.since < o.offDelayMs) return null;
+    this.since = Number.NaN;
+    if (s >= absolute && o.relearnMs > 0) {
+      this.relearnUntil = ts + o.relearnMs;
+      this.relearnN = 0;
+    }
+    const prev = this.level;
+    this.level = AlarmLevel.Normal;
+    const peak = this.peak;
+    this.peak = 0;
+    return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(s)}×, episode peak ${round(peak)}×)`);
+  }
+
+  private event(ts: number, previous: AlarmLevel, j: number, cause: string): DetectorEvent {
+    return {
+      detector: this.id,
+      kind: this.kind,
+      device: this.device,
+      point: this.points[j],
+      ts,
+      level: this.level,
+      previous,
+      value: this.frame[j],
+      cause,
+      score: this.score,
+    };
+  }
+}
+
+function round(x: number): number {
+  return Math.round(x * 100) / 100;
+}
+
+/** `{a: 1, b: undefined}` → `{a: 1}`, so defaults survive a spread. */
+export function stripUndefined<T extends object>(o: T): Partial<T> {
+  const out: Partial<T> = {};
+  for (const [k, v] of Object.entries(o)) if (v !== undefined) (out as Record<string, unknown>)[k] = v;
+  return out;
+}

@@ -1,0 +1,6 @@
+export * from './config/schema.js';
+export * from './config/load.js';
+export * from './agent/agent.js';
+export * from './agent/event-bus.js';
+export * from './buffer/buffer.js';
+export * from './log.js';

@@ -1,0 +1,150 @@
+/**
+ * Small byte helpers shared by the protocol codecs: hex formatting for error
+ * messages, the 8-bit additive checksum of the 0x68 meter protocols, packed
+ * BCD, and the FE wake-up preamble. Pure functions, no I/O.
+ */
+import { ErrorCodes, LifelineError } from '@lifeline/shared';
+
+/** A FRAME_INVALID error whose message says exactly what is wrong. */
+export function frameInvalid(message: string, details?: unknown): LifelineError {
+  return new LifelineError(ErrorCodes.FrameInvalid, message, details === undefined ? undefined : { details });
+}
+
+const HEX = '0123456789ABCDEF';
+
+/** `0x8B` for one byte. */
+export function hexByte(b: number): string {
+  return '0x' + HEX[(b >> 4) & 15] + HEX[b & 15];
+}
+
+/** `68 25 04` for a byte range (spaces between bytes, upper case). */
+export function toHex(bytes: Uint8Array, start = 0, end = bytes.length): string {
+  let s = '';
+  for (let i = start; i < end; i++) {
+    if (i > start) s += ' ';
+    const b = bytes[i];
+    s += HEX[b >> 4] + HEX[b & 15];
+  }
+  return s;
+}
+
+/** Sum of bytes [start, end) modulo 256: the CS of DL/T 645 and CJ/T 188 frames. */
+export function sum8(bytes: Uint8Array, start: number, end: number): number {
+  let s = 0;
+  for (let i = start; i < end; i++) s += bytes[i];
+  return s & 0xff;
+}
+
+/** Number of leading 0xFE wake-up bytes from `start`. */
+export function preambleLength(bytes: Uint8Array, start = 0): number {
+  let i = start;
+  while (i < bytes.length && bytes[i] === 0xfe) i++;
+  return i - start;
+}
+
+/**
+ * Packed BCD digits of `len` bytes starting at `start`, most significant byte
+ * LAST on the wire (the meter protocols send the low byte first), returned most
+ * significant digit first. `null` when a nibble is not a decimal digit.
+ */
+export function bcdDigitsLE(bytes: Uint8Array, start: number, len: number): string | null {
+  let s = '';
+  for (let i = start + len - 1; i >= start; i--) {
+    const hi = bytes[i] >> 4;
+    const lo = bytes[i] & 15;
+    if (hi > 9 || lo > 9) return null;
+    s += HEX[hi] + HEX[lo];
+  }
+  return s;
+}
+
+/**
+ * A little-endian packed BCD number with `decimals` implied decimal places.
+ * With `signed`, bit 7 of the most significant byte is a sign bit (DL/T 645
+ * convention for currents, powers and power factors). `null` when not BCD.
+ */
+export function bcdValueLE(
+  bytes: Uint8Array,
+  start: number,
+  len: number,
+  decimals: number,
+  signed = false,
+): number | null {
+  let v = 0;
+  let negative = false;
+  for (let i = start + len - 1; i >= start; i--) {
+    let b = bytes[i];
+    if (signed && i === start + len - 1) {
+      negative = (b & 0x80) !== 0;
+      b &= 0x7f;
+    }
+    const hi = b >> 4;
+    const lo = b & 15;
+    if (hi > 9 || lo > 9) return null;
+    v = v * 100 + hi * 10 + lo;
+  }
+  const scaled = decimals === 0 ? v : round(v / 10 ** decimals, decimals);
+  return negative && scaled !== 0 ? -scaled : scaled;
+}
+
+/** Round to `decimals` places, so 120642 / 100 prints 1206.42 and not 1206.4199999. */
+function round(v: number, decimals: number): number {
+  return Number(v.toFixed(decimals));
+}
+
+/**
+ * Write `value` as little-endian packed BCD into `len` bytes at `out[offset]`.
+ * Throws FRAME_INVALID (naming `field`) when the value does not fit.
+ */
+export function writeBcdLE(
+  out: Uint8Array,
+  offset: number,
+  len: number,
+  value: number,
+  decimals: number,
+  signed: boolean,
+  field: string,
+): void {
+  if (!Number.isFinite(value)) throw frameInvalid(`${field}: must be a finite number, got ${value}`);
+  const negative = value < 0;
+  if (negative && !signed) throw frameInvalid(`${field}: must not be negative, got ${value}`);
+  let n = Math.round(Math.abs(value) * 10 ** decimals);
+  // With a sign bit the top nibble holds 0..7, so the top digit is at most 7.
+  const max = signed ? 8 * 10 ** (len * 2 - 1) - 1 : 10 ** (len * 2) - 1;
+  if (n > max) throw frameInvalid(`${field}: ${value} does not fit in ${len} BCD bytes with ${decimals} decimals`);
+  for (let i = 0; i < len; i++) {
+    const d = n % 100;
+    n = (n - d) / 100;
+    out[offset + i] = ((d / 10) | 0) * 16 + (d % 10);
+  }
+  if (negative) out[offset + len - 1] |= 0x80;
+}
+
+/**
+ * An address written as decimal digits (most significant first, `bytes*2` of
+ * them) or `AA` wildcard pairs, to the reversed on-wire byte order.
+ * `AAAAAAAAAAAA` and `999999999999` are the broadcast addresses of the meter protocols.
+ */
+export function parseBcdAddress(text: string, bytes: number, field: string): Uint8Array {
+  const t = text.replace(/\s+/g, '').toUpperCase();
+  if (t.length !== bytes * 2) {
+    throw frameInvalid(`${field}: must be ${bytes * 2} digits, got "${text}" (${t.length})`);
+  }
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) {
+    const pair = t.slice(i * 2, i * 2 + 2);
+    let b: number;
+    if (pair === 'AA') b = 0xaa;
+    else if (/^[0-9]{2}$/.test(pair)) b = parseInt(pair, 16);
+    else throw frameInvalid(`${field}: "${pair}" at digit ${i * 2 + 1} is neither two decimal digits nor the AA wildcard`);
+    out[bytes - 1 - i] = b;
+  }
+  return out;
+}
+
+/** The reversed on-wire address bytes as the printed address (digits, AA kept). */
+export function formatBcdAddress(bytes: Uint8Array, start: number, len: number): string {
+  let s = '';
+  for (let i = start + len - 1; i >= start; i--) s += HEX[bytes[i] >> 4] + HEX[bytes[i] & 15];
+  return s;
+}

@@ -1,0 +1,81 @@
+/** A technician's broken gateway.yaml: one message naming every mistake, exit code 2, nothing started. */
+import { spawnSync } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.js';
+
+const cli = resolve(import.meta.dirname, '../../src/cli/main.ts');
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+
+function lifeline(...args: string[]) {
+  return spawnSync(process.execPath, ['--import', import.meta.resolve('tsx'), cli, ...args], { encoding: 'utf8', timeout: 20_000, cwd: tmp.dir });
+}
+
+describe('lifeline run with a bad config', () => {
+  it('names all three mistakes with path and value, exits 2 and starts nothing', () => {
+    const file = join(tmp.dir, 'gateway.yaml');
+    writeFileSync(
+      file,
+      `gateway: { id: gw-1 }
+buses:
+  - name: lan
+    link: tcp
+    host: 127.0.0.1
+    port: 70000
+    devices:
+      - { id: flood-1, profile: flood-gauge, unit: 300 }
+buffer: { path: edge.db }
+sync: { transport: mqtt, url: "http://broker:1883" }
+`,
+    );
+    const r = lifeline('run', '--config', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('3 error(s)');
+    expect(r.stderr).toMatch(/buses\[0\]\.port: .*65535.*got 70000/);
+    expect(r.stderr).toMatch(/buses\[0\]\.devices\[0\]\.unit: .*247.*got 300/);
+    expect(r.stderr).toMatch(/sync\.url: .*got "http:\/\/broker:1883"/);
+    expect(existsSync(join(tmp.dir, 'edge.db'))).toBe(false);
+  });
+
+  it('names a missing profile and a duplicate device id together', () => {
+    const file = join(tmp.dir, 'gateway2.yaml');
+    writeFileSync(
+      file,
+      `gateway: { id: gw-1 }
+buses:
+  - name: lan
+    link: tcp
+    host: 127.0.0.1
+    port: 502
+    devices:
+      - { id: d1, profile: flood-gauge, unit: 1 }
+      - { id: d1, profile: no-such-profile, unit: 2 }
+thresholds:
+  - { device: d1, point: water_level, high: { yellow: 3, red: 2 } }
+buffer: { path: edge.db }
+sync: { transport: mqtt, url: "mqtt://127.0.0.1:1883" }
+`,
+    );
+    const r = lifeline('check', '--config', file);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('buses[0].devices[1].id: duplicate device id "d1"');
+    expect(r.stderr).toContain('buses[0].devices[1].profile: no profile "no-such-profile"');
+    expect(r.stderr).toContain('thresholds[0].high.red: must be above yellow (3) on a high threshold, got 2');
+  });
+
+  it('prints help listing the commands', () => {
+    const r = lifeline('--help');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/run \[options\]/);
+    expect(r.stdout).toMatch(/check \[options\]/);
+  });
+
+  it('accepts the shipped example config', () => {
+    const r = lifeline('check', '--config', resolve(import.meta.dirname, '../../examples/gateway.yaml'));
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('ok (gateway gw-demo-1, 1 bus(es), 3 device(s))');
+  });
+});

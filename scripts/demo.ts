@@ -1,0 +1,111 @@
+/**
+ * `pnpm start`: the single-box demo. One process runs
+ *   - the cloud: embedded MQTT broker (aedes), SQLite store, ingest, API + dashboard;
+ *   - a Modbus TCP simulator serving the example site's devices;
+ *   - the edge agent, configured by edge/examples/gateway.yaml.
+ * Ports: PORT (HTTP, default 8080); LIFELINE_BROKER_PORT (default: a free one);
+ * the simulator always takes a free port. Ctrl-C stops everything.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { readFileSync } from 'node:fs';
+import { pino } from 'pino';
+import { startCloud } from '@lifeline/cloud';
+import { Agent, validateConfig } from '@lifeline/edge';
+import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
+import { isLifelineError } from '@lifeline/shared';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const exampleFile = join(root, 'edge/examples/gateway.yaml');
+const varDir = resolve(process.env.LIFELINE_VAR_DIR ?? join(root, 'var'));
+
+function portFromEnv(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) {
+    console.error(`${name} must be a port number 0..65535, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+
+async function main(): Promise<void> {
+  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  const port = portFromEnv('PORT', 8080);
+  const brokerPort = portFromEnv('LIFELINE_BROKER_PORT', 0);
+  mkdirSync(varDir, { recursive: true });
+
+  let cloud;
+  try {
+    cloud = await startCloud({
+      log: log.child({ side: 'cloud' }),
+      port,
+      brokerPort,
+      dbPath: join(varDir, 'cloud.db'),
+      adminToken: process.env.LIFELINE_ADMIN_TOKEN || undefined,
+    });
+  } catch (err) {
+    const e = err as NodeJS.ErrnoException & { port?: number };
+    if (e.code === 'EADDRINUSE') {
+      const which = (e.port ?? (e.message.match(/:(\d+)$/)?.[1] ? Number(e.message.match(/:(\d+)$/)![1]) : port)) === port ? 'PORT' : 'LIFELINE_BROKER_PORT';
+      console.error(`port ${which === 'PORT' ? port : brokerPort} is already in use; choose another, e.g. ${which}=${(which === 'PORT' ? port : brokerPort) + 1} pnpm start`);
+      process.exit(1);
+    }
+    throw err;
+  }
+
+  // The example site, with its simulator and broker moved to the ports in use here.
+  const raw = parse(readFileSync(exampleFile, 'utf8')) as {
+    buses: { port: number; devices: { id: string; profile: string; unit: number }[] }[];
+    sync: { url: string };
+    buffer: { path: string };
+  };
+  const sims: Awaited<ReturnType<typeof startTcpSimulator>>[] = [];
+  for (const bus of raw.buses) {
+    const devices = bus.devices.map((d) => new SimulatedDevice(loadProfile(d.profile), d.unit));
+    const sim = await startTcpSimulator({ devices });
+    sims.push(sim);
+    bus.port = sim.port;
+  }
+  raw.sync.url = cloud.brokerUrl;
+  raw.buffer.path = join(varDir, 'edge-gw-demo-1.db');
+  const loaded = validateConfig(raw, exampleFile, dirname(exampleFile));
+  const agent = new Agent(loaded, log.child({ side: 'edge' }));
+  await agent.start();
+
+  const url = `http://localhost:${new URL(cloud.apiUrl).port}`;
+  const token = cloud.adminToken;
+  console.log(`
+  Lifeline demo is running.
+    dashboard   ${url}/#token=${token}
+    API         curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/devices
+    readings    curl -H 'Authorization: Bearer ${token}' '${url}/api/v1/readings?device=flood-1&point=water_level'
+    health      ${url}/api/v1/health
+    MQTT broker ${cloud.brokerUrl} (embedded)
+    Modbus sim  127.0.0.1:${sims.map((s) => s.port).join(', ')} (units ${raw.buses.flatMap((b) => b.devices.map((d) => d.unit)).join(', ')})
+    admin token ${token}${process.env.LIFELINE_ADMIN_TOKEN ? ' (from LIFELINE_ADMIN_TOKEN)' : ' (generated; set LIFELINE_ADMIN_TOKEN to choose it)'}
+  Press Ctrl-C to stop.
+`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    log.info({ signal }, 'stopping the demo');
+    await agent.stop();
+    for (const s of sims) await s.close();
+    await cloud.close();
+    log.info('demo stopped; databases closed');
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((err) => {
+  console.error(isLifelineError(err) ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,171 @@
+/**
+ * Cloud → gateway control messages of the sync contract.
+ *
+ *   gateway ── batch [firstSeq..lastSeq] ──▶ cloud commits idempotently
+ *   gateway ◀── Ack {telemetry: n, events: m} ── "everything ≤ n is committed": reclaim it
+ *   gateway ◀── Reject {lane, range, reason} ── "never retry this batch as is"
+ *
+ * Small, uncompressed binary after the common envelope (flags must be 0).
+ */
+import { ErrorCodes, LifelineError } from '../errors.js';
+import { ByteReader, ByteWriter, utf8 } from './bytes.js';
+import { Lane, MessageType, RejectReason, WireLimits, asBytes, guard, readEnvelopeStart, writeEnvelopeStart } from './envelope.js';
+
+/** End-to-end acknowledgement: the highest contiguous committed seq of each lane. */
+export interface Ack {
+  /** The gateway addressed. */
+  gateway: string;
+  /** Cloud clock when sent, epoch ms (lets the gateway estimate its clock offset). */
+  ts: number;
+  /** Every telemetry seq ≤ this is committed (0: none yet). */
+  telemetry?: number;
+  /** Every event seq ≤ this is committed (0: none yet). */
+  events?: number;
+}
+
+/** A batch the cloud refused; the gateway must not resend it unchanged. */
+export interface Reject {
+  gateway: string;
+  /** Cloud clock when sent, epoch ms. */
+  ts: number;
+  lane: Lane;
+  /** The refused batch's range, when its header was readable. */
+  firstSeq?: number;
+  lastSeq?: number;
+  reason: RejectReason;
+  /** The decoder's message (at most 1024 UTF-8 bytes; longer text is cut). */
+  detail: string;
+}
+
+const MAX_DETAIL_BYTES = 1024;
+
+function bad(message: string): never {
+  throw new LifelineError(ErrorCodes.PayloadInvalid, `encode: ${message}`);
+}
+
+function checkGateway(g: unknown): void {
+  if (typeof g !== 'string' || g.length === 0 || utf8(g).length > WireLimits.maxNameBytes) {
+    bad(`gateway: must be a non-empty string of at most ${WireLimits.maxNameBytes} UTF-8 bytes, got ${JSON.stringify(g)}`);
+  }
+}
+
+function checkUint(v: unknown, field: string): void {
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) bad(`${field}: must be a non-negative safe integer, got ${String(v)}`);
+}
+
+/** Encodes an Ack. At least one lane must be given. */
+export function encodeAck(ack: Ack): Uint8Array {
+  checkGateway(ack.gateway);
+  checkUint(ack.ts, 'ts');
+  const lanes: Array<[Lane, number]> = [];
+  if (ack.telemetry !== undefined) {
+    checkUint(ack.telemetry, 'telemetry');
+    lanes.push([Lane.Telemetry, ack.telemetry]);
+  }
+  if (ack.events !== undefined) {
+    checkUint(ack.events, 'events');
+    lanes.push([Lane.Events, ack.events]);
+  }
+  if (lanes.length === 0) bad('an ack must name at least one lane');
+  const w = new ByteWriter(64);
+  writeEnvelopeStart(w, MessageType.Ack, 0, ack.gateway);
+  w.uvarint(ack.ts);
+  w.uvarint(lanes.length);
+  for (const [lane, seq] of lanes) {
+    w.byte(lane);
+    w.uvarint(seq);
+  }
+  return w.finish();
+}
+
+/** Decodes an Ack; anything malformed throws PAYLOAD_INVALID. */
+export function decodeAck(bytes: Uint8Array): Ack {
+  return guard('ack', () => {
+    const r = new ByteReader(asBytes(bytes), 'ack');
+    const start = readEnvelopeStart(r);
+    if (start.type !== MessageType.Ack) r.fail('type', `expected Ack (3), got ${start.type}`, 3);
+    const ack: Ack = { gateway: start.gateway, ts: r.uvarint('ts') };
+    const n = r.uvarint('lanes.count', 2);
+    if (n < 1) r.fail('lanes.count', 'an ack names at least one lane', r.pos - 1);
+    for (let i = 0; i < n; i++) {
+      const at = r.pos;
+      const lane = r.byte(`lanes[${i}].lane`);
+      const seq = r.uvarint(`lanes[${i}].seq`);
+      if (lane === Lane.Telemetry && ack.telemetry === undefined) ack.telemetry = seq;
+      else if (lane === Lane.Events && ack.events === undefined) ack.events = seq;
+      else r.fail(`lanes[${i}].lane`, lane in Lane ? `lane ${lane} given twice` : `unknown lane ${lane}`, at);
+    }
+    r.expectEnd();
+    return ack;
+  });
+}
+
+/** Cuts a string to at most `max` UTF-8 bytes without splitting a character. */
+function cut(s: string, max: number): string {
+  if (s.length * 3 <= max || utf8(s).length <= max) return s;
+  let out = '';
+  let bytes = 0;
+  for (const ch of s) {
+    const n = utf8(ch).length;
+    if (bytes + n > max) break;
+    out += ch;
+    bytes += n;
+  }
+  return out;
+}
+
+/** Encodes a Reject (the detail is cut to 1024 UTF-8 bytes). */
+export function encodeReject(rej: Reject): Uint8Array {
+  checkGateway(rej.gateway);
+  checkUint(rej.ts, 'ts');
+  if (!(rej.lane in Lane) || typeof rej.lane !== 'number') bad(`lane: unknown lane ${String(rej.lane)}`);
+  if (!(rej.reason in RejectReason) || typeof rej.reason !== 'number') bad(`reason: unknown reason ${String(rej.reason)}`);
+  const hasRange = rej.firstSeq !== undefined || rej.lastSeq !== undefined;
+  if (hasRange) {
+    checkUint(rej.firstSeq, 'firstSeq');
+    checkUint(rej.lastSeq, 'lastSeq');
+    if (rej.firstSeq! < 1 || rej.lastSeq! < rej.firstSeq! - 1) bad(`range ${rej.firstSeq}..${rej.lastSeq}: firstSeq must be ≥ 1 and lastSeq ≥ firstSeq - 1`);
+  }
+  if (typeof rej.detail !== 'string') bad('detail: must be a string');
+  const w = new ByteWriter(128);
+  writeEnvelopeStart(w, MessageType.Reject, 0, rej.gateway);
+  w.uvarint(rej.ts);
+  w.byte(rej.lane);
+  w.byte(rej.reason);
+  w.byte(hasRange ? 1 : 0);
+  if (hasRange) {
+    w.uvarint(rej.firstSeq!);
+    w.uvarint(rej.lastSeq! - rej.firstSeq! + 1);
+  }
+  w.string(cut(rej.detail, MAX_DETAIL_BYTES));
+  return w.finish();
+}
+
+/** Decodes a Reject; anything malformed throws PAYLOAD_INVALID. */
+export function decodeReject(bytes: Uint8Array): Reject {
+  return guard('reject', () => {
+    const r = new ByteReader(asBytes(bytes), 'reject');
+    const start = readEnvelopeStart(r);
+    if (start.type !== MessageType.Reject) r.fail('type', `expected Reject (4), got ${start.type}`, 3);
+    const ts = r.uvarint('ts');
+    const lane = r.byte('lane');
+    if (!(lane in Lane)) r.fail('lane', `unknown lane ${lane}`, r.pos - 1);
+    const reason = r.byte('reason');
+    if (!(reason in RejectReason)) r.fail('reason', `unknown reason ${reason}`, r.pos - 1);
+    const hasRange = r.byte('hasRange');
+    if (hasRange > 1) r.fail('hasRange', `must be 0 or 1, got ${hasRange}`, r.pos - 1);
+    const rej: Reject = { gateway: start.gateway, ts, lane, reason, detail: '' };
+    if (hasRange) {
+      const firstSeq = r.uvarint('firstSeq');
+      if (firstSeq < 1) r.fail('firstSeq', 'must be at least 1', r.pos - 1);
+      const span = r.uvarint('span');
+      const lastSeq = firstSeq + span - 1;
+      if (!Number.isSafeInteger(lastSeq)) r.fail('span', 'range end passes 2^53-1');
+      rej.firstSeq = firstSeq;
+      rej.lastSeq = lastSeq;
+    }
+    rej.detail = r.string('detail', MAX_DETAIL_BYTES, 0);
+    r.expectEnd();
+    return rej;
+  });
+}

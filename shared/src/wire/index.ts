@@ -1,0 +1,49 @@
+/**
+ * The uplink wire format (docs/wire-protocol.md): telemetry batches, the event
+ * lane, acks and rejects, all in one versioned envelope.
+ *
+ *   edge sync ── encodeTelemetryBatch / encodeEventBatch ──▶ MQTT ──▶ decodeUplink ── cloud ingest
+ *   edge sync ◀── decodeDownlink ◀── MQTT ◀── encodeAck / encodeReject ──────────── cloud ingest
+ */
+import { ErrorCodes, LifelineError } from '../errors.js';
+import { asBytes, guard, MessageType, peekHeader } from './envelope.js';
+import { decodeAck, decodeReject, type Ack, type Reject } from './control.js';
+import { decodeEventBatch, type EventBatch } from './events.js';
+import { decodeTelemetryBatch, type DecodedTelemetryBatch } from './telemetry.js';
+
+export * from './envelope.js';
+export * from './telemetry.js';
+export * from './events.js';
+export * from './control.js';
+export { crc32 } from './crc32.js';
+export { TimeMode, ValueMode } from './columns.js';
+
+/** A decoded gateway → cloud message. */
+export type Uplink = { type: MessageType.Telemetry; batch: DecodedTelemetryBatch } | { type: MessageType.Events; batch: EventBatch };
+
+/** A decoded cloud → gateway message. */
+export type Downlink = { type: MessageType.Ack; ack: Ack } | { type: MessageType.Reject; reject: Reject };
+
+/** Decodes any gateway → cloud message; anything else or anything malformed throws PAYLOAD_INVALID. */
+export function decodeUplink(bytes: Uint8Array): Uplink {
+  return guard('uplink', () => {
+    const h = peekHeader(asBytes(bytes));
+    if (h.type === MessageType.Telemetry) return { type: h.type, batch: decodeTelemetryBatch(bytes) };
+    if (h.type === MessageType.Events) return { type: h.type, batch: decodeEventBatch(bytes) };
+    return guardFail(`uplink: type: ${MessageType[h.type]} (${h.type}) is not an uplink message`);
+  });
+}
+
+/** Decodes any cloud → gateway message; anything else or anything malformed throws PAYLOAD_INVALID. */
+export function decodeDownlink(bytes: Uint8Array): Downlink {
+  return guard('downlink', () => {
+    const h = peekHeader(asBytes(bytes));
+    if (h.type === MessageType.Ack) return { type: h.type, ack: decodeAck(bytes) };
+    if (h.type === MessageType.Reject) return { type: h.type, reject: decodeReject(bytes) };
+    return guardFail(`downlink: type: ${MessageType[h.type]} (${h.type}) is not a downlink message`);
+  });
+}
+
+function guardFail(message: string): never {
+  throw new LifelineError(ErrorCodes.PayloadInvalid, message);
+}

@@ -1,0 +1,121 @@
+/**
+ * The whole path with real parts: simulator → Modbus TCP → decode → threshold
+ * → edge SQLite → MQTT → cloud ingest → cloud SQLite → API.
+ * Once through the embedded broker (aedes), once through the machine's Mosquitto.
+ */
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startCloud, type Cloud } from '@lifeline/cloud';
+import { Agent, validateConfig } from '@lifeline/edge';
+import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
+import { requireService, tempDir, testLog, waitFor } from '../helpers.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const c of cleanups.reverse()) await c();
+  cleanups.length = 0;
+});
+
+async function site(opts: { brokerUrl?: string; gateway: string }) {
+  const tmp = tempDir();
+  cleanups.push(tmp.cleanup);
+  const cloud: Cloud = await startCloud({ log: testLog, port: 0, dbPath: join(tmp.dir, 'cloud.db'), brokerUrl: opts.brokerUrl, adminToken: 'test-admin' });
+  cleanups.push(() => cloud.close());
+  const flood = new SimulatedDevice(loadProfile('flood-gauge'), 1);
+  // A known value: 3217 in the register, scale 0.001 → exactly 3.217 m.
+  flood.inject({ kind: 'fixed', point: 'water_level', value: 3.217 });
+  const pressure = new SimulatedDevice(loadProfile('water-pressure-station'), 2);
+  const lamp = new SimulatedDevice(loadProfile('lamp-post-controller'), 3);
+  const sim: TcpSimulator = await startTcpSimulator({ devices: [flood, pressure, lamp] });
+  cleanups.push(() => sim.close());
+  const loaded = validateConfig(
+    {
+      gateway: { id: opts.gateway },
+      buses: [
+        {
+          name: 'lan',
+          link: 'tcp',
+          host: '127.0.0.1',
+          port: sim.port,
+          devices: [
+            { id: `${opts.gateway}-flood`, profile: 'flood-gauge', unit: 1, pollMs: 200 },
+            { id: `${opts.gateway}-water`, profile: 'water-pressure-station', unit: 2, pollMs: 200 },
+            { id: `${opts.gateway}-lamp`, profile: 'lamp-post-controller', unit: 3, pollMs: 200 },
+          ],
+        },
+      ],
+      thresholds: [{ device: `${opts.gateway}-flood`, point: 'water_level', high: { yellow: 3.0, red: 3.2 } }],
+      buffer: { path: join(tmp.dir, 'edge.db') },
+      sync: { transport: 'mqtt', url: cloud.brokerUrl, intervalMs: 100 },
+    },
+    'test config',
+  );
+  const agent = new Agent(loaded, testLog);
+  await agent.start();
+  cleanups.push(() => agent.stop());
+  const api = async (path: string) => {
+    const res = await fetch(`${cloud.apiUrl}${path}`, { headers: { authorization: 'Bearer test-admin' } });
+    expect(res.status).toBe(200);
+    return res.json() as Promise<unknown>;
+  };
+  return { cloud, agent, api, gw: opts.gateway };
+}
+
+async function expectKnownValueArrives(s: Awaited<ReturnType<typeof site>>) {
+  const rows = await waitFor(
+    async () => {
+      const r = (await s.api(`/api/v1/readings?device=${s.gw}-flood&point=water_level&from=0&to=${Date.now() + 60_000}`)) as { ts: number; value: number }[];
+      return r.length ? r : null;
+    },
+    10_000,
+    'the flood gauge reading in the cloud API',
+  );
+  expect(rows[0].value).toBe(3.217);
+  expect(rows.every((r, i) => i === 0 || r.ts >= rows[i - 1].ts)).toBe(true);
+
+  // All three device families arrive, each with its profile and a last reading time.
+  const devices = await waitFor(async () => {
+    const d = (await s.api('/api/v1/devices')) as { id: string; gateway: string; profile: string; lastReadingTs: number | null }[];
+    return d.filter((x) => x.gateway === s.gw && x.lastReadingTs).length === 3 ? d : null;
+  });
+  expect(devices.filter((d) => d.gateway === s.gw).map((d) => [d.id, d.profile]).sort()).toEqual([
+    [`${s.gw}-flood`, 'flood-gauge'],
+    [`${s.gw}-lamp`, 'lamp-post-controller'],
+    [`${s.gw}-water`, 'water-pressure-station'],
+  ]);
+
+  // The threshold check raised red on the edge, and the transition reached the cloud's event lane.
+  const events = await waitFor(async () => {
+    const ev = await s.cloud.store.listEvents({ gateway: s.gw, limit: 10 });
+    return ev.length ? ev : null;
+  });
+  expect(events[0]).toMatchObject({ kind: 'alarm', device: `${s.gw}-flood`, point: 'water_level', level: 4, value: 3.217 });
+
+  // The cloud acknowledged, and the edge reclaimed what was committed.
+  await waitFor(() => s.agent.buffer.ackedUpTo('telemetry') > 0, 5000, 'an ack to reach the edge');
+}
+
+describe('one reading from a simulated device to the cloud API', () => {
+  it('travels through the embedded broker', async () => {
+    await expectKnownValueArrives(await site({ gateway: 'gw-e2e-aedes' }));
+  });
+
+  it('travels through the machine’s Mosquitto', async () => {
+    await requireService('Mosquitto', '127.0.0.1', 1883);
+    await expectKnownValueArrives(await site({ gateway: `gw-e2e-mosq-${process.pid}`, brokerUrl: 'mqtt://127.0.0.1:1883' }));
+  });
+
+  it('refuses API calls without a token, but not the health check', async () => {
+    const s = await site({ gateway: 'gw-e2e-auth' });
+    const health = await fetch(`${s.cloud.apiUrl}/api/v1/health`);
+    expect(health.status).toBe(200);
+    expect(await health.json()).toMatchObject({ status: 'ok' });
+    for (const path of ['/api/v1/devices', '/api/v1/readings?device=x&point=y']) {
+      const res = await fetch(`${s.cloud.apiUrl}${path}`);
+      expect(res.status).toBe(401);
+      expect(await res.json()).toMatchObject({ error: 'UNAUTHORIZED' });
+      const wrong = await fetch(`${s.cloud.apiUrl}${path}`, { headers: { authorization: 'Bearer nope' } });
+      expect(wrong.status).toBe(401);
+    }
+  });
+});
