@@ -16,7 +16,7 @@ import {
   encodeTcpRequest,
   parseTcpResponse,
   registerAt,
-} from '../edge/src/protocols/index.js';
+} from '@lifeline/shared/protocols';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {

@@ -3,7 +3,7 @@
  * messages, the 8-bit additive checksum of the 0x68 meter protocols, packed
  * BCD, and the FE wake-up preamble. Pure functions, no I/O.
  */
-import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { ErrorCodes, LifelineError } from '../errors.js';
 
 /** A FRAME_INVALID error whose message says exactly what is wrong. */
 export function frameInvalid(message: string, details?: unknown): LifelineError {

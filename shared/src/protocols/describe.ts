@@ -28,7 +28,7 @@ import {
   type ModbusRequest,
   type ModbusResponse,
 } from './modbus/pdu.js';
-import { isLifelineError } from '@lifeline/shared';
+import { isLifelineError } from '../errors.js';
 
 /** Protocols `describeFrame` understands. */
 export type DescribeProtocol = 'modbus-rtu' | 'modbus-tcp' | 'cjt188' | 'dlt645';

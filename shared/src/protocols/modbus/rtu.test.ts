@@ -1,4 +1,4 @@
-import { isLifelineError, type LifelineError } from '@lifeline/shared';
+import { isLifelineError, type LifelineError } from '../../errors.js';
 import { describe, expect, it } from 'vitest';
 import { toHex } from '../bytes.js';
 import { writeCrc } from './crc.js';

@@ -4,7 +4,7 @@
  * return or throw a LifelineError: never another exception type, never a hang.
  * Seeded, so a failure reproduces.
  */
-import { isLifelineError } from '@lifeline/shared';
+import { isLifelineError } from '../errors.js';
 import { describe, expect, it } from 'vitest';
 import { buildCjt188ReadReply, buildCjt188ReadRequest, cjt188FrameLength, parseCjt188Frame, parseCjt188ReadReply } from './cjt188/frame.js';
 import { describeFrame, parseHex } from './describe.js';

@@ -16,7 +16,7 @@
  * the DI is sent as `90 1F` by some meters and `1F 90` by others, and some heat
  * meters put each unit byte before its value instead of after it.
  */
-import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { ErrorCodes, LifelineError } from '../../errors.js';
 import {
   bcdDigitsLE,
   bcdValueLE,

@@ -9,7 +9,7 @@
  *
  * Read DATA = DI0 DI1 DI2 DI3 (low byte first); a reply repeats the DI, then the value.
  */
-import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { ErrorCodes, LifelineError } from '../../errors.js';
 import {
   bcdValueLE,
   formatBcdAddress,

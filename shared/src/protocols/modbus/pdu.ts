@@ -8,7 +8,7 @@
  * V1.1b3. Functions write into caller buffers and return the end offset so a
  * hot path can frame without intermediate allocations.
  */
-import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { ErrorCodes, LifelineError } from '../../errors.js';
 import { frameInvalid, hexByte } from '../bytes.js';
 
 /** The function codes this codec speaks. */
