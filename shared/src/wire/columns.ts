@@ -1,7 +1,8 @@
 /**
  * Column codecs of a telemetry batch: one series' timestamps, values and quality
- * flags. Each encoder measures its candidate encodings exactly (in bytes before
- * deflate) and writes the smallest; each decoder checks everything it reads.
+ * flags. Each encoder sizes its exact candidate encodings (bytes before deflate for
+ * values, significant bits for timestamps) and writes the smallest; each decoder
+ * checks everything it reads.
  *
  *   timestamps: regular (delta − period) | delta-of-delta | absolute | copy of an earlier series
  *   values:     decimal m / 10^k | decimal m × 10^−k  (+ exceptions as raw float64) | XOR float

@@ -75,4 +75,17 @@ describe('the cloud side of a bad batch', () => {
     expect(() => decodeDownlink(t)).toThrow(/PAYLOAD_INVALID: downlink: type: Telemetry \(1\) is not a downlink message/);
     expect(() => decodeEventBatch(t)).toThrow(/PAYLOAD_INVALID/);
   });
+
+  it('rejects a batch that names another gateway than the channel as forged', () => {
+    const wire = encodeTelemetryBatch({ gateway: 'gw-b', firstSeq: 1, lastSeq: 0, readings: [] });
+    expect(decodeUplink(wire, { gateway: 'gw-b' }).type).toBe(MessageType.Telemetry);
+    let error: unknown;
+    try {
+      decodeUplink(wire, { gateway: 'gw-a' });
+    } catch (e) {
+      error = e;
+    }
+    expect((error as Error).message).toBe('PAYLOAD_INVALID: uplink: gateway: the message names "gw-b", the channel belongs to "gw-a"');
+    expect(rejectReasonFor(error)).toBe(RejectReason.GatewayMismatch);
+  });
 });

@@ -43,7 +43,7 @@ export enum Lane {
 }
 
 /** Envelope flag bits. */
-export const Flags = {
+export const WireFlags = {
   /** The payload is the body compressed with raw DEFLATE (RFC 1951). */
   Deflate: 0x01,
 } as const;
@@ -96,7 +96,7 @@ export interface EnvelopeStart {
   /** Format version (1). */
   version: number;
   type: MessageType;
-  /** Flag bits (see `Flags`). */
+  /** Flag bits (see `WireFlags`). */
   flags: number;
   /** Gateway id: the sender of an uplink, the addressee of a downlink. */
   gateway: string;
@@ -137,7 +137,7 @@ export function readEnvelopeStart(r: ByteReader): EnvelopeStart {
   const type = r.byte('type');
   if (!(type in MessageType)) r.fail('type', `unknown message type ${type}`, 3);
   const flags = r.byte('flags');
-  const allowed = type === MessageType.Telemetry || type === MessageType.Events ? Flags.Deflate : 0;
+  const allowed = type === MessageType.Telemetry || type === MessageType.Events ? WireFlags.Deflate : 0;
   if (flags & ~allowed) r.fail('flags', `unknown flag bits 0x${hex2(flags & ~allowed)}`, 4);
   const gateway = r.string('gateway', WireLimits.maxNameBytes);
   return { version, type, flags, gateway };
@@ -178,7 +178,7 @@ export function frameBatch(
     const deflated = deflateSync(body, { level });
     if (mode === 'always' || deflated.length < body.length) {
       payload = deflated;
-      flags |= Flags.Deflate;
+      flags |= WireFlags.Deflate;
     }
   }
   const w = new ByteWriter(payload.length + 64);
@@ -283,7 +283,7 @@ export function openBatch(bytes: Uint8Array, expected: MessageType, what: string
   const payloadOffset = r.pos;
   const payload = bytes.subarray(r.pos);
   let body: Uint8Array;
-  if (header.flags & Flags.Deflate) {
+  if (header.flags & WireFlags.Deflate) {
     body = inflateBounded(payload, header.bodyLength, what, payloadOffset);
   } else {
     if (payload.length !== header.bodyLength) {

@@ -5,7 +5,7 @@
  * NaN, ±Infinity, −0; qualities; seq holes; gaps). Not exported from the package.
  */
 import { Quality, type Reading } from '../reading.js';
-import type { Gap, TelemetryBatch } from './telemetry.js';
+import type { GapRecord, TelemetryBatch } from './telemetry.js';
 
 /** mulberry32: a small seeded PRNG returning floats in [0, 1). */
 export function prng(seed: number): () => number {
@@ -112,7 +112,7 @@ export function randomBatch(rand: () => number, opts: RandomBatchOptions = {}): 
   const seqs: number[] = [];
   let seq = firstSeq - 1;
   for (let i = 0; i < n; i++) seqs.push((seq += 1 + (rand() < 0.2 ? int(rand, 1, 5) : 0)));
-  const gaps: Gap[] = [];
+  const gaps: GapRecord[] = [];
   for (let g = int(rand, 0, 3); g > 0; g--) {
     const from = 1_764_000_000_000 + int(rand, 0, 1e7);
     let ts = from - int(rand, 0, 59_999);

@@ -6,17 +6,49 @@
  *   edge sync ◀── decodeDownlink ◀── MQTT ◀── encodeAck / encodeReject ──────────── cloud ingest
  */
 import { ErrorCodes, LifelineError } from '../errors.js';
-import { asBytes, guard, MessageType, peekHeader } from './envelope.js';
+import { asBytes, guard, MessageType, peekHeader, RejectReason } from './envelope.js';
 import { decodeAck, decodeReject, type Ack, type Reject } from './control.js';
 import { decodeEventBatch, type EventBatch } from './events.js';
 import { decodeTelemetryBatch, type DecodedTelemetryBatch } from './telemetry.js';
 
-export * from './envelope.js';
-export * from './telemetry.js';
-export * from './events.js';
-export * from './control.js';
+export {
+  WIRE_MAGIC,
+  WIRE_VERSION,
+  MessageType,
+  Lane,
+  WireFlags,
+  WireLimits,
+  RejectReason,
+  rejectReasonFor,
+  peekHeader,
+  type EnvelopeStart,
+  type BatchHeader,
+  type BatchEncodeOptions,
+} from './envelope.js';
+export {
+  encodeTelemetryBatch,
+  decodeTelemetryBatch,
+  traceTelemetryBatch,
+  type TelemetryBatch,
+  type DecodedTelemetryBatch,
+  type GapRecord,
+  type GapMinute,
+} from './telemetry.js';
+export {
+  encodeEventBatch,
+  decodeEventBatch,
+  alarmStates,
+  EventBodySchema,
+  type AlarmState,
+  type AlarmTransition,
+  type GatewayEvent,
+  type LaneEvent,
+  type EventBatch,
+} from './events.js';
+export { encodeAck, decodeAck, encodeReject, decodeReject, type Ack, type Reject } from './control.js';
 export { crc32 } from './crc32.js';
 export { TimeMode, ValueMode } from './columns.js';
+export type { TraceRow } from './bytes.js';
 
 /** A decoded gateway → cloud message. */
 export type Uplink = { type: MessageType.Telemetry; batch: DecodedTelemetryBatch } | { type: MessageType.Events; batch: EventBatch };
@@ -24,10 +56,25 @@ export type Uplink = { type: MessageType.Telemetry; batch: DecodedTelemetryBatch
 /** A decoded cloud → gateway message. */
 export type Downlink = { type: MessageType.Ack; ack: Ack } | { type: MessageType.Reject; reject: Reject };
 
+/** Options for `decodeUplink`. */
+export interface DecodeUplinkOptions {
+  /**
+   * The gateway the channel authenticated (e.g. from the topic or the client
+   * certificate). A message naming another gateway is forged: PAYLOAD_INVALID
+   * with reject reason GatewayMismatch.
+   */
+  gateway?: string;
+}
+
 /** Decodes any gateway → cloud message; anything else or anything malformed throws PAYLOAD_INVALID. */
-export function decodeUplink(bytes: Uint8Array): Uplink {
+export function decodeUplink(bytes: Uint8Array, options: DecodeUplinkOptions = {}): Uplink {
   return guard('uplink', () => {
     const h = peekHeader(asBytes(bytes));
+    if (options.gateway !== undefined && h.gateway !== options.gateway) {
+      throw new LifelineError(ErrorCodes.PayloadInvalid, `uplink: gateway: the message names ${JSON.stringify(h.gateway)}, the channel belongs to ${JSON.stringify(options.gateway)}`, {
+        details: { rejectReason: RejectReason.GatewayMismatch },
+      });
+    }
     if (h.type === MessageType.Telemetry) return { type: h.type, batch: decodeTelemetryBatch(bytes) };
     if (h.type === MessageType.Events) return { type: h.type, batch: decodeEventBatch(bytes) };
     return guardFail(`uplink: type: ${MessageType[h.type]} (${h.type}) is not an uplink message`);

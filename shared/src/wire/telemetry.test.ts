@@ -3,7 +3,7 @@ import { isLifelineError } from '../errors.js';
 import { Quality, type Reading } from '../reading.js';
 import { ValueMode, TimeMode } from './columns.js';
 import { prng, randomBatch } from './fixtures.js';
-import { Flags, WireLimits, peekHeader } from './envelope.js';
+import { WireFlags, WireLimits, peekHeader } from './envelope.js';
 import { decodeTelemetryBatch, encodeTelemetryBatch, traceTelemetryBatch, type DecodedTelemetryBatch, type TelemetryBatch } from './telemetry.js';
 
 /** Readings equal field by field, values bit-exact (−0 ≠ 0, NaN = NaN), quality present exactly when given. */
@@ -173,9 +173,9 @@ describe('telemetry encodings', () => {
 
   it('sends a small batch uncompressed when deflate would not shrink it, and says so in the flags', () => {
     const wire = encodeTelemetryBatch(batchOf(series('f', 'a', 1, () => 1)));
-    expect(peekHeader(wire).flags & Flags.Deflate).toBe(0);
+    expect(peekHeader(wire).flags & WireFlags.Deflate).toBe(0);
     const big = encodeTelemetryBatch(batchOf(series('f', 'a', 1000, (i) => i % 2)));
-    expect(peekHeader(big).flags & Flags.Deflate).toBe(Flags.Deflate);
+    expect(peekHeader(big).flags & WireFlags.Deflate).toBe(WireFlags.Deflate);
   });
 });
 

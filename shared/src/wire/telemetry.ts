@@ -32,7 +32,7 @@ export interface GapMinute {
  * A thinned range: the gateway's disk budget forced it to drop the raw readings of
  * one point between `from` and `to`; it kept per-minute min/max/mean instead.
  */
-export interface Gap {
+export interface GapRecord {
   device: string;
   point: string;
   /** First timestamp of the thinned range, epoch ms (inclusive). */
@@ -59,7 +59,7 @@ export interface TelemetryBatch {
    */
   seqs?: number[];
   /** Thinned ranges reported with this batch. */
-  gaps?: Gap[];
+  gaps?: GapRecord[];
 }
 
 /** What the decoder returns: readings in seq order, each reading's seq, the gaps. */
@@ -71,7 +71,7 @@ export interface DecodedTelemetryBatch {
   readings: Reading[];
   /** `seqs[i]` is the seq of `readings[i]`. */
   seqs: number[];
-  gaps: Gap[];
+  gaps: GapRecord[];
 }
 
 function bad(message: string): never {
@@ -308,6 +308,7 @@ export function decodeTelemetryBody(
   const span = lastSeq - firstSeq + 1;
   if (nReadings > span) r.fail('readings.count', `${nReadings} readings cannot fit the seq range ${firstSeq}..${lastSeq}`);
   if (nSeries > nReadings) r.fail('series.count', `${nSeries} series but only ${nReadings} readings`);
+  if (nReadings > 0 && nSeries === 0) r.fail('readings.count', `${nReadings} readings but no series`);
   const order = new Uint32Array(nReadings);
   const counts = new Uint32Array(nSeries);
   for (let i = 0; i < nReadings; i++) {
@@ -334,7 +335,7 @@ export function decodeTelemetryBody(
   for (let s = 0; s < nSeries; s++) quality.push(readQuality(r, counts[s], label(s)));
 
   const nGaps = r.count('gaps.count', WireLimits.maxGaps, 5);
-  const gaps: Gap[] = [];
+  const gaps: GapRecord[] = [];
   for (let i = 0; i < nGaps; i++) {
     const f = `gaps[${i}]`;
     const device = strings[r.uvarint(`${f}.device`, nStrings - 1)];
