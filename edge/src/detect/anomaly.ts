@@ -2,13 +2,19 @@
  * Streaming anomaly detector for one point: one pass, bounded memory, learns its
  * baseline online.
  *
- *     x ─▶ prediction error e = |x − m| / s    (EW mean m, EW spread s; learns always)
- *       ─▶ surprise: short-term mean of e vs its long-term distribution (after Numenta's
- *          "anomaly likelihood": what matters is an error unusual *for this stream*)
- *       ─▶ score = −log10(tail probability) / 5, clipped to [0, 1]
- *       ─▶ level: raise when score ≥ threshold, hold at least holdMs
+ *     x ─▶ running min/max ─▶ last `window` values, scaled to [0,1] (the "shape" now)
+ *       ─▶ raw = mean distance to its `neighbours` nearest shapes among the last
+ *          `memory` shapes seen (k-NN novelty: has this stream looked like this before?)
+ *       ─▶ surprise: short-term mean of raw against raw's own long-term mean and spread
+ *          (after Numenta's "anomaly likelihood": what matters is a novelty unusual
+ *          *for this stream*, not its absolute size)
+ *       ─▶ score = −log10(tail probability) / 5, in [0, 1]
+ *       ─▶ or 1 when x lies beyond the range seen so far by more than `extreme` of it
+ *       ─▶ score ≥ threshold: raise, and keep the episode (score reported as 0 and the
+ *          alarm held) for `suppress` readings — one alarm per event, not one per reading
  *
- * Memory: a ring of `window` errors plus a dozen numbers. No clock.
+ * Memory: memory·window + a few dozen numbers, all preallocated; a reading allocates
+ * nothing unless it changes the level. Cost: O(memory·window) per reading. No clock.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
@@ -18,15 +24,40 @@ import { isUnusable, type DetectorEvent, type ScoringDetector } from './types.js
 export interface AnomalyOptions {
   /** Readings learned before it may score (≥ 10). */
   warmup: number;
-  /** Score in (0, 1) that raises the alarm. Default 0.8. */
+  /** Score in (0, 1) that raises the alarm and starts an episode. Default 0.5. */
   threshold?: number;
-  /** Readings in the short-term window of errors. Default 8. */
+  /** Readings in one shape (≥ 2). Default 10. */
   window?: number;
-  /** Once raised, the alarm holds at least this long, ms. Default 0. */
-  holdMs?: number;
+  /** Past shapes remembered (≥ neighbours). Default 1000. */
+  memory?: number;
+  /** Nearest shapes averaged. Default 1. */
+  neighbours?: number;
+  /** Readings in the short-term mean of the novelty. Default 10. */
+  short?: number;
+  /** Readings of the long-term statistics of the novelty (EW). Default 500. */
+  long?: number;
+  /** Readings an episode lasts: the alarm holds and no new detection is reported. Default 200. */
+  suppress?: number;
+  /**
+   * A value beyond the range seen so far by more than this fraction of the range scores 1
+   * (a new extreme is news whatever its shape); false turns it off. Default 0.001.
+   */
+  extreme?: number | false;
   /** Level raised. Default yellow. */
   level?: AlarmLevel;
 }
+
+/** The defaults, exported for docs and benches. */
+export const anomalyDefaults = {
+  threshold: 0.5,
+  window: 10,
+  memory: 1000,
+  neighbours: 1,
+  short: 10,
+  long: 500,
+  suppress: 200,
+  extreme: 0.001 as number | false,
+};
 
 /** Per-point streaming anomaly detector. */
 export class AnomalyDetector implements ScoringDetector {
@@ -35,83 +66,135 @@ export class AnomalyDetector implements ScoringDetector {
   level: AlarmLevel = AlarmLevel.Normal;
   score = 0;
   ready = false;
+  /** Latest k-NN novelty (distance in units of the stream's range). */
+  raw = 0;
+  /** The latest reading lay beyond the range seen before it. */
+  beyond = false;
 
+  private readonly o: typeof anomalyDefaults & { warmup: number };
+  private readonly raise: AlarmLevel;
   private n = 0;
-  private m = 0;
-  private v = 0;
-  private readonly alpha: number;
-  private readonly ring: Float64Array;
-  private ringSum = 0;
-  private head = 0;
-  // Long-term distribution of the short-term mean error.
+  private lo = Infinity;
+  private hi = -Infinity;
+  /** Last `window` raw values (ring). */
+  private readonly recent: Float64Array;
+  /** The current shape, scaled. */
+  private readonly shape: Float64Array;
+  /** Remembered shapes, `memory` × `window`, as raw values (scaled at comparison time). */
+  private readonly mem: Float64Array;
+  private memN = 0;
+  private memHead = 0;
+  private readonly best: Float64Array;
+  private readonly shortRing: Float64Array;
+  private shortSum = 0;
+  private shortHead = 0;
   private lm = 0;
   private lv = 0;
-  private readonly beta: number;
-  private raisedAt = Number.NaN;
-  private readonly threshold: number;
-  private readonly holdMs: number;
-  private readonly raise: AlarmLevel;
+  private stats = 0;
+  /** Readings left in the current episode. */
+  private episode = 0;
 
   constructor(
     readonly id: string,
     readonly device: string,
     point: string,
-    private readonly opts: AnomalyOptions,
+    opts: AnomalyOptions,
   ) {
     this.points = [point];
-    const w = opts.window ?? 8;
-    this.ring = new Float64Array(w);
-    this.alpha = 2 / (opts.warmup + 1);
-    this.beta = 1 / Math.max(opts.warmup, 50);
-    this.threshold = opts.threshold ?? 0.8;
-    this.holdMs = opts.holdMs ?? 0;
+    const o = { ...anomalyDefaults, warmup: opts.warmup } as typeof anomalyDefaults & { warmup: number };
+    for (const [k, v] of Object.entries(opts)) if (v !== undefined && k !== 'level') (o as Record<string, unknown>)[k] = v;
+    this.o = o;
     this.raise = opts.level ?? AlarmLevel.Yellow;
+    this.recent = new Float64Array(o.window);
+    this.shape = new Float64Array(o.window);
+    this.mem = new Float64Array(o.memory * o.window);
+    this.best = new Float64Array(o.neighbours);
+    this.shortRing = new Float64Array(o.short);
   }
 
   update(r: Reading): DetectorEvent | null {
     if (isUnusable(r)) return null;
+    const o = this.o;
+    const L = o.window;
     const x = r.value;
-    const n = ++this.n;
-    if (n === 1) {
-      this.m = x;
-      return null;
+    const i = this.n++;
+    const ext = o.extreme;
+    const beyond = (this.beyond = ext !== false && i >= L && (x - this.hi > ext * (this.hi - this.lo) || this.lo - x > ext * (this.hi - this.lo)));
+    if (x < this.lo) this.lo = x;
+    if (x > this.hi) this.hi = x;
+    this.recent[i % L] = x;
+    if (i + 1 < L) return null;
+    // The current shape, oldest first. Distances are taken in raw units and scaled by the
+    // range seen so far at the end: (a−lo)/range − (b−lo)/range = (a−b)/range, so the
+    // memory can stay unscaled while the range grows.
+    const range = this.hi - this.lo || 1;
+    for (let j = 0; j < L; j++) this.shape[j] = this.recent[(i + 1 + j) % L];
+    let raw = 0;
+    const K = o.neighbours;
+    if (this.memN >= K) {
+      const best = this.best.fill(Infinity);
+      const mem = this.mem;
+      const shape = this.shape;
+      for (let m = 0; m < this.memN; m++) {
+        const off = m * L;
+        const worst = best[K - 1];
+        let d = 0;
+        for (let j = 0; j < L && d < worst; j++) {
+          const q = shape[j] - mem[off + j];
+          d += q * q;
+        }
+        if (d < worst) {
+          let p = K - 1;
+          while (p > 0 && best[p - 1] > d) {
+            best[p] = best[p - 1];
+            p--;
+          }
+          best[p] = d;
+        }
+      }
+      for (let k = 0; k < K; k++) raw += Math.sqrt(best[k]);
+      raw /= K * range;
     }
-    const sd = Math.sqrt(this.v) + 1e-9 * (Math.abs(this.m) + 1);
-    const e = Math.min(Math.abs(x - this.m) / sd, 50);
-    const d = x - this.m;
-    this.m += this.alpha * d;
-    this.v = (1 - this.alpha) * (this.v + this.alpha * d * d);
-    // Short-term mean error.
-    const w = this.ring.length;
-    this.ringSum += e - this.ring[this.head];
-    this.ring[this.head] = e;
-    this.head = (this.head + 1) % w;
-    const short = this.ringSum / Math.min(n - 1, w);
-    // Surprise of the short-term mean against its own history.
-    const lsd = Math.sqrt(this.lv) + 1e-6;
-    const zs = (short - this.lm) / lsd;
-    const dl = short - this.lm;
-    this.lm += this.beta * dl;
-    this.lv = (1 - this.beta) * (this.lv + this.beta * dl * dl);
-    if (n <= this.opts.warmup) {
+    // Remember this shape (unscaled).
+    const off = this.memHead * L;
+    this.mem.set(this.shape, off);
+    this.memHead = (this.memHead + 1) % o.memory;
+    if (this.memN < o.memory) this.memN++;
+    this.raw = raw;
+    // Surprise of the short-term novelty against its own long-term statistics.
+    this.shortSum += raw - this.shortRing[this.shortHead];
+    this.shortRing[this.shortHead] = raw;
+    this.shortHead = (this.shortHead + 1) % o.short;
+    const sm = this.shortSum / o.short;
+    const b = Math.max(1 / o.long, 1 / ++this.stats);
+    const z = (sm - this.lm) / (Math.sqrt(this.lv) + 1e-9);
+    const dl = raw - this.lm;
+    this.lm += b * dl;
+    this.lv = (1 - b) * (this.lv + b * dl * dl);
+    if (i < o.warmup) {
       this.score = 0;
       return null;
     }
     this.ready = true;
-    this.score = zs <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(tail(zs), 1e-300)) / 5);
-    return this.decide(r);
+    const s = beyond ? 1 : z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(tail(z), 1e-300)) / 5);
+    return this.decide(r, s);
   }
 
-  private decide(r: Reading): DetectorEvent | null {
-    if (this.level === AlarmLevel.Normal) {
-      if (this.score < this.threshold) return null;
-      this.level = this.raise;
-      this.raisedAt = r.ts;
-      return this.event(r, AlarmLevel.Normal, `${this.points[0]} ${r.value} unusual for this stream (anomaly score ${this.score.toFixed(2)} ≥ ${this.threshold}): ${describeLevel(this.raise)}`);
+  private decide(r: Reading, s: number): DetectorEvent | null {
+    if (this.episode > 0) {
+      // Inside an episode: one alarm per event, not one per reading.
+      this.score = 0;
+      if (--this.episode > 0 || this.level === AlarmLevel.Normal) return null;
+      this.level = AlarmLevel.Normal;
+      return this.event(r, this.raise, `${this.points[0]} back to usual after ${this.o.suppress} readings`);
     }
-    if (this.score >= this.threshold || r.ts - this.raisedAt < this.holdMs) return null;
-    this.level = AlarmLevel.Normal;
-    return this.event(r, this.raise, `${this.points[0]} back to usual (anomaly score ${this.score.toFixed(2)})`);
+    this.score = s;
+    if (s < this.o.threshold) return null;
+    this.episode = this.o.suppress;
+    if (this.level !== AlarmLevel.Normal) return null;
+    this.level = this.raise;
+    const why = this.beyond ? 'beyond its range so far' : 'unlike anything in its recent history';
+    return this.event(r, AlarmLevel.Normal, `${this.points[0]} ${r.value} ${why} (anomaly score ${s.toFixed(2)} ≥ ${this.o.threshold}): ${describeLevel(this.raise)}`);
   }
 
   private event(r: Reading, previous: AlarmLevel, cause: string): DetectorEvent {
@@ -119,7 +202,7 @@ export class AnomalyDetector implements ScoringDetector {
   }
 }
 
-/** Upper tail of the standard normal, Q(z) = P(Z > z) (Abramowitz–Stegun 7.1.26 via erfc). */
+/** Upper tail of the standard normal, Q(z) = P(Z > z) (Abramowitz–Stegun 7.1.26). */
 export function tail(z: number): number {
   const x = z / Math.SQRT2;
   const t = 1 / (1 + 0.3275911 * Math.abs(x));

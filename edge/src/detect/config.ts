@@ -94,8 +94,15 @@ export const AnomalySchema = Type.Object(
   {
     warmup: Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' }),
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Score in (0,1) that raises' })),
-    window: Type.Optional(Type.Integer({ minimum: 4, maximum: 4096, description: 'Readings in the short-term window' })),
-    holdMs: Type.Optional(Ms('The alarm stays raised at least this long')),
+    window: Type.Optional(Type.Integer({ minimum: 2, maximum: 256, description: 'Readings in one shape' })),
+    memory: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, description: 'Past shapes remembered' })),
+    neighbours: Type.Optional(Type.Integer({ minimum: 1, maximum: 32, description: 'Nearest shapes averaged' })),
+    short: Type.Optional(Type.Integer({ minimum: 1, maximum: 4096, description: 'Readings in the short-term mean of the novelty' })),
+    long: Type.Optional(Type.Integer({ minimum: 2, maximum: 1_000_000, description: 'Readings of the long-term novelty statistics' })),
+    suppress: Type.Optional(Type.Integer({ minimum: 0, maximum: 1_000_000, description: 'Readings one episode lasts (one alarm per event)' })),
+    extreme: Type.Optional(
+      Type.Union([Type.Number({ minimum: 0 }), Type.Literal(false)], { description: 'New extreme beyond this fraction of the range scores 1; false: off' }),
+    ),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
@@ -182,6 +189,9 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
       if (isObj(p.threshold)) thresholdIssues(p.threshold, `${at}.threshold`, out);
       if (isObj(p.rate) && p.rate.rise === undefined && p.rate.fall === undefined) {
         out.push({ path: `${at}.rate`, message: 'needs rise or fall (or both)' });
+      }
+      if (isObj(p.anomaly) && isNum(p.anomaly.neighbours) && isNum(p.anomaly.memory) && p.anomaly.memory < p.anomaly.neighbours) {
+        out.push({ path: `${at}.anomaly.memory`, message: `must hold at least neighbours (${p.anomaly.neighbours}) shapes, got ${p.anomaly.memory}` });
       }
       if (isObj(p.range)) {
         const { min, max } = p.range;

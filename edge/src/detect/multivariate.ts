@@ -17,7 +17,9 @@
  *   smoothly (temperatures). Slow drift after the warm-up is what makes a baseline
  *   detector cry wolf; weighting by η lets a drifting point raise only on a large change.
  * - relativeClear: once the excursion has fallen to a fraction of its peak the episode
- *   is over, even if a point settles a little off its old baseline.
+ *   is over, even if a point settles a little off its old baseline; the baseline mean is
+ *   then re-learned for relearnMs (no alarm meanwhile), so the new operating point does
+ *   not raise the alarm again at once.
  *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released).
  * Cost per frame: O(d). No clock: all delays are measured on the frames' `ts`.
@@ -52,7 +54,7 @@ export interface MultivariateOptions {
   adaptRate?: number;
   /**
    * After an episode cleared by the relative rule, the process may have settled at a
-   * new operating point: re-learn the baseline mean over this long (no alarm meanwhile), ms. 0 = off.
+   * new operating point: re-learn the baseline mean over this long (no alarm meanwhile), ms. 0 = off. Default 20000.
    */
   relearnMs?: number;
   /** Level raised. Default orange. */
@@ -70,7 +72,7 @@ export const multivariateDefaults = {
   onDelayMs: 2000,
   offDelayMs: 9000,
   adaptRate: 0,
-  relearnMs: 0,
+  relearnMs: 20_000,
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */

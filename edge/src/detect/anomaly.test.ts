@@ -1,0 +1,70 @@
+import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
+import { describe, expect, it } from 'vitest';
+import { AnomalyDetector, tail, type AnomalyOptions } from './anomaly.js';
+import { gauss } from './testing.js';
+
+const r = (ts: number, value: number, quality?: Quality): Reading => ({ device: 'main-7', point: 'pressure', ts, value, quality });
+
+/** A daily-like sine with noise; `at` gets `shock` added. */
+function run(opts: Partial<AnomalyOptions>, n: number, shock?: { at: number; add: number }) {
+  const d = new AnomalyDetector('a', 'main-7', 'pressure', { warmup: 300, ...opts });
+  const noise = gauss(11);
+  const scores: number[] = [];
+  const events: { i: number; level: AlarmLevel }[] = [];
+  for (let i = 0; i < n; i++) {
+    let v = 10 + 2 * Math.sin((2 * Math.PI * i) / 50) + 0.1 * noise();
+    if (shock && i >= shock.at && i < shock.at + 5) v += shock.add;
+    const e = d.update(r(i * 60_000, v));
+    if (e) events.push({ i, level: e.level });
+    scores.push(d.score);
+  }
+  return { d, scores, events };
+}
+
+describe('AnomalyDetector', () => {
+  it('Q(z) matches the normal tail', () => {
+    expect(tail(0)).toBeCloseTo(0.5, 6);
+    expect(tail(1.959964)).toBeCloseTo(0.025, 5);
+    expect(tail(-1)).toBeCloseTo(0.841345, 5);
+  });
+
+  it('scores 0 during warm-up and stays low on a stream that repeats itself', () => {
+    const { d, scores, events } = run({}, 2000);
+    expect(scores.slice(0, 300).every((s) => s === 0)).toBe(true);
+    expect(d.ready).toBe(true);
+    // Noise alone may cross now and then, but rarely: at most one episode per ~400 readings.
+    expect(events.filter((e) => e.level !== AlarmLevel.Normal).length).toBeLessThanOrEqual(4);
+    expect(scores.filter((s) => s >= 0.5).length).toBeLessThan(0.01 * scores.length);
+    for (const s of scores) expect(s).toBeGreaterThanOrEqual(0), expect(s).toBeLessThanOrEqual(1);
+  });
+
+  it('a burst never seen before scores high at once and raises one alarm for the whole episode', () => {
+    const quiet = run({}, 1500);
+    const { scores, events } = run({ suppress: 100 }, 1500, { at: 1200, add: 8 });
+    const peak = Math.max(...scores.slice(1200, 1210));
+    expect(peak).toBeGreaterThanOrEqual(0.5); // the default threshold
+    expect(peak).toBeGreaterThan(Math.max(...quiet.scores.slice(1200, 1210)));
+    const raised = events.filter((e) => e.level !== AlarmLevel.Normal && e.i >= 1200);
+    expect(raised).toHaveLength(1);
+    expect(raised[0].i).toBeLessThan(1203);
+    // The episode lasts `suppress` readings: scores are 0 meanwhile, then it clears.
+    const at = raised[0].i;
+    expect(scores.slice(at + 1, at + 100).every((s) => s === 0)).toBe(true);
+    expect(events.find((e) => e.i > at)).toEqual({ i: at + 100, level: AlarmLevel.Normal });
+  });
+
+  it('ignores NaN and Bad readings (they neither score nor enter the memory)', () => {
+    const d = new AnomalyDetector('a', 'd', 'p', { warmup: 20 });
+    for (let i = 0; i < 40; i++) d.update(r(i, i % 5));
+    const before = d.score;
+    expect(d.update(r(40, Number.NaN))).toBeNull();
+    expect(d.update(r(41, 1e12, Quality.Bad))).toBeNull();
+    expect(d.score).toBe(before);
+  });
+
+  it('memory is bounded: the buffers are sized by the options, not by the stream', () => {
+    const d = new AnomalyDetector('a', 'd', 'p', { warmup: 10, memory: 16, window: 4 });
+    for (let i = 0; i < 5000; i++) d.update(r(i, Math.sin(i)));
+    expect((d as unknown as { mem: Float64Array }).mem.length).toBe(64);
+  });
+});
