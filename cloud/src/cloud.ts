@@ -1,75 +1,167 @@
 /**
- * The cloud for one box: embedded broker (unless told to use another),
- * store, ingest worker and the HTTP API, started and stopped together.
+ * The cloud for one box (or one node of the city): store, embedded broker
+ * (unless told to use another), ingest worker, live hub, webhooks, commands,
+ * enrolment and the HTTP API, started and stopped together.
+ *
+ *   store (SQLite file | PostgreSQL DATABASE_URL) ◀── withLive ◀── ingest ◀── broker (aedes + ACL | external)
+ *        │                                               │
+ *        └──▶ API (fastify) ◀── LiveHub ──▶ webhooks      └──▶ SSE
+ *             CommandCenter.onCommand ──▶ (downlink, wired by sync)
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { SqliteStore } from './store/sqlite-store.js';
+import { PgStore } from './store/pg-store.js';
 import type { Store } from './store/store.js';
 import { IngestWorker } from './ingest/worker.js';
 import { buildApi } from './api/server.js';
 import { TokenAuth } from './api/auth.js';
+import { LiveHub, withLive } from './live.js';
+import { CommandCenter } from './commands.js';
+import { BrokerAuthority, Enrolment, type CertificateIssuer } from './enrol.js';
+import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
+
+/** The gateway config JSON Schema the edge publishes (generated from its TypeBox schema, checked fresh in CI). */
+export const defaultGatewayConfigSchemaPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../edge/schema/gateway.schema.json');
 
 export interface CloudOptions {
   log: Logger;
   /** HTTP port (0 = any free port). */
   port: number;
   host?: string;
-  /** SQLite file of the store. */
+  /** SQLite file of the store (used when no databaseUrl). */
   dbPath: string;
+  /** PostgreSQL instead of SQLite (DATABASE_URL). */
+  databaseUrl?: string;
+  /** PostgreSQL schema (default: the server's search_path). */
+  databaseSchema?: string;
+  /** Days of readings kept (default 400); older ones are dropped hourly. */
+  retentionDays?: number;
   /** Use this broker instead of starting the embedded one. */
   brokerUrl?: string;
+  /** Login of the ingest client on an external broker. */
+  brokerUsername?: string;
+  brokerPassword?: string;
   /** Embedded broker port (0 = any free port). */
   brokerPort?: number;
+  /** Embedded broker listen address (default 127.0.0.1; 0.0.0.0 to take gateways from the network). */
+  brokerHost?: string;
+  /**
+   * Embedded broker: let clients without a username in, with no ACL (default true,
+   * for the demo agent). Enrolled gateways are always checked. Set false in production.
+   */
+  brokerAllowAnonymous?: boolean;
+  /** Broker URL handed to enrolled gateways (default: the embedded broker's). */
+  publicBrokerUrl?: string;
   /** Admin token; generated when absent. */
   adminToken?: string;
   /** Use a shared subscription for ingest (external brokers). */
   sharedIngest?: boolean;
+  /** JSON Schema of the gateway config; default edge/schema/gateway.schema.json when present. */
+  gatewayConfigSchema?: object;
+  webhooks?: WebhookOptions;
+  /** Signs gateways' CSRs at enrolment (client certificates for Mosquitto mutual TLS); none by default. */
+  certificateIssuer?: CertificateIssuer;
+  /** API rate limits (see ApiOptions). */
+  rateLimit?: { authFailuresPerMinute?: number; enrollPerMinute?: number };
 }
 
 export interface Cloud {
   readonly apiUrl: string;
   readonly brokerUrl: string;
   readonly adminToken: string;
+  /** The store as the ingest sees it (commits also publish to `live`). */
   readonly store: Store;
   readonly ingest: IngestWorker;
   readonly app: FastifyInstance;
+  /** Committed readings and events, for SSE and webhooks; ingest may publish here directly. */
+  readonly live: LiveHub;
+  /** Commands to gateways; the downlink registers with `commands.onCommand`. */
+  readonly commands: CommandCenter;
+  readonly enrolment: Enrolment;
+  /** Broker logins; `authority.service` is the cloud's own MQTT credential. */
+  readonly authority: BrokerAuthority;
+  readonly webhooks: WebhookDispatcher;
   close(): Promise<void>;
 }
 
 export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   const { log } = opts;
-  const closers: (() => Promise<void>)[] = [];
+  const closers: (() => Promise<void> | void)[] = [];
   const close = async () => {
-    for (const c of closers.reverse()) await c().catch((err) => log.error({ err }, 'cloud shutdown step failed'));
+    for (const c of closers.reverse()) await Promise.resolve(c()).catch((err: unknown) => log.error({ err }, 'cloud shutdown step failed'));
     closers.length = 0;
   };
   try {
-    const store = new SqliteStore(opts.dbPath);
-    await store.migrate();
-    closers.push(() => store.close());
+    const raw: Store = opts.databaseUrl
+      ? new PgStore({ url: opts.databaseUrl, schema: opts.databaseSchema, retentionDays: opts.retentionDays })
+      : new SqliteStore(opts.dbPath);
+    closers.push(() => raw.close());
+    await raw.migrate();
+    const retentionMs = (opts.retentionDays ?? 400) * 86_400_000;
+    const retain = () => raw.applyRetention(Date.now() - retentionMs).catch((err: unknown) => log.error({ err }, 'retention failed'));
+    void retain();
+    const retention = setInterval(retain, 3_600_000);
+    retention.unref();
+    closers.push(() => clearInterval(retention));
 
-    const auth = new TokenAuth();
-    const adminToken = auth.add(opts.adminToken ?? TokenAuth.generate(), 'admin', 'admin');
+    const live = new LiveHub(log.child({ part: 'live' }));
+    const store = withLive(raw, live);
 
+    const auth = new TokenAuth(raw);
+    const adminToken = await auth.bootstrap(opts.adminToken ?? TokenAuth.generate());
+
+    const authority = new BrokerAuthority(raw, opts.brokerAllowAnonymous ?? true);
     let broker: EmbeddedBroker | undefined;
     if (!opts.brokerUrl) {
-      broker = await startEmbeddedBroker({ port: opts.brokerPort ?? 0, log: log.child({ part: 'broker' }) });
+      broker = await startEmbeddedBroker({ port: opts.brokerPort ?? 0, host: opts.brokerHost, log: log.child({ part: 'broker' }), authority });
       closers.push(() => broker!.close());
     }
     const brokerUrl = opts.brokerUrl ?? broker!.url;
 
-    const ingest = new IngestWorker({ url: brokerUrl, store, log: log.child({ part: 'ingest' }), shared: opts.sharedIngest });
+    const ingest = new IngestWorker({
+      url: brokerUrl,
+      store,
+      log: log.child({ part: 'ingest' }),
+      shared: opts.sharedIngest,
+      username: opts.brokerUrl ? opts.brokerUsername : authority.service.username,
+      password: opts.brokerUrl ? opts.brokerPassword : authority.service.password,
+    });
     await ingest.start();
     closers.push(() => ingest.stop());
 
-    const app = await buildApi({ store, auth, log: log.child({ part: 'api' }), health: () => ({ ingest: ingest.counters }) });
+    const webhooks = new WebhookDispatcher(raw, live, log.child({ part: 'webhooks' }), opts.webhooks);
+    await webhooks.start();
+    closers.push(() => webhooks.stop());
+
+    const commands = new CommandCenter(raw, log.child({ part: 'commands' }));
+    const enrolment = new Enrolment(raw, opts.publicBrokerUrl ?? brokerUrl, opts.certificateIssuer);
+    const gatewayConfigSchema =
+      opts.gatewayConfigSchema ?? (existsSync(defaultGatewayConfigSchemaPath) ? (JSON.parse(readFileSync(defaultGatewayConfigSchemaPath, 'utf8')) as object) : undefined);
+    if (!gatewayConfigSchema) log.warn({ path: defaultGatewayConfigSchemaPath }, 'no gateway config schema: config pushes are refused');
+
+    const app = await buildApi({
+      store: raw,
+      auth,
+      log: log.child({ part: 'api' }),
+      live,
+      commands,
+      enrolment,
+      webhooks,
+      gatewayConfigSchema,
+      rateLimit: opts.rateLimit,
+      onRevoke: (gw) => broker?.disconnectGateway(gw),
+      health: () => ({ ingest: ingest.counters, live: { ...live.counters, subscribers: live.subscribers } }),
+    });
     await app.listen({ port: opts.port, host: opts.host ?? '127.0.0.1' });
     closers.push(() => app.close());
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-    return { apiUrl: `http://${opts.host ?? 'localhost'}:${port}`, brokerUrl, adminToken, store, ingest, app, close };
+    return { apiUrl: `http://${opts.host ?? 'localhost'}:${port}`, brokerUrl, adminToken, store, ingest, app, live, commands, enrolment, authority, webhooks, close };
   } catch (err) {
     await close();
     throw err;

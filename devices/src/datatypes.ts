@@ -9,10 +9,12 @@
  * same rule: ABCD → ABCDEFGH, CDAB → GHEFCDAB (word swap), and so on.
  */
 
+/** The raw data types a Modbus point can have. */
 export const dataTypes = ['int16', 'uint16', 'int32', 'uint32', 'float32', 'float64', 'bcd', 'bit'] as const;
 /** How a point's raw value is stored. */
 export type DataType = (typeof dataTypes)[number];
 
+/** The four byte orders of 32/64-bit values (Telegraf's names). */
 export const byteOrders = ['ABCD', 'DCBA', 'BADC', 'CDAB'] as const;
 /** Byte order of a multi-register value (see module doc). */
 export type ByteOrder = (typeof byteOrders)[number];
@@ -88,14 +90,28 @@ export function decodeRegisters(registers: ArrayLike<number>, at: number, type: 
 
 /** Registers that hold the raw value `raw` (the inverse of decodeRegisters). */
 export function encodeRegisters(raw: number, type: DataType, order: ByteOrder = 'ABCD'): number[] {
+  const out = new Array<number>(registerCount(type)).fill(0);
+  writeRegisters(out, 0, raw, type, order);
+  return out;
+}
+
+/**
+ * Write the registers that hold `raw` into `target[at..]` without allocating
+ * (the simulator refreshes thousands of points a second this way). Integer
+ * types round; values outside an integer type wrap as on the device.
+ */
+export function writeRegisters(target: { [i: number]: number }, at: number, raw: number, type: DataType, order: ByteOrder = 'ABCD'): void {
   switch (type) {
     case 'uint16':
     case 'int16':
-      return [Math.round(raw) & 0xffff];
+      target[at] = Math.round(raw) & 0xffff;
+      return;
     case 'bit':
-      return [raw ? 1 : 0];
+      target[at] = raw ? 1 : 0;
+      return;
     case 'bcd':
-      return [numberToBcd(raw)];
+      target[at] = numberToBcd(raw);
+      return;
   }
   const words = registerCount(type);
   const bytes = words * 2;
@@ -104,12 +120,7 @@ export function encodeRegisters(raw: number, type: DataType, order: ByteOrder = 
   else if (type === 'float32') scratch.setFloat32(0, raw);
   else scratch.setFloat64(0, raw);
   const p = perm(order, bytes);
-  const out = new Array<number>(words).fill(0);
-  for (let i = 0; i < bytes; i++) {
-    const byte = scratch.getUint8(p[i]);
-    out[i >> 1] |= i % 2 === 0 ? byte << 8 : byte;
-  }
-  return out;
+  for (let w = 0; w < words; w++) target[at + w] = (scratch.getUint8(p[2 * w]) << 8) | scratch.getUint8(p[2 * w + 1]);
 }
 
 /** Four BCD digits in one register → 0..9999, NaN if a nibble is over 9. */
@@ -123,6 +134,7 @@ export function bcdToNumber(word: number): number {
   return n;
 }
 
+/** 0..9999 (clamped, rounded) → four BCD digits in one register. */
 export function numberToBcd(n: number): number {
   let v = Math.max(0, Math.min(9999, Math.round(n)));
   let word = 0;

@@ -1,65 +1,224 @@
 /**
  * Device profiles: one declarative file per device model (devices/profiles/*.yaml).
  * A profile says what a device type is; the gateway config says where each
- * instance sits (bus, unit id) and how often to poll it (EdgeX's split).
+ * instance sits (bus, unit id or meter address) and how often to poll it (EdgeX's split).
+ *
+ * A profile is one of three shapes, told apart by `protocol`:
+ *
+ *   modbus  points are registers or coils (table, address, type, byte order, scale)
+ *   dlt645  points are DL/T 645-2007 data identifiers (electricity meters)
+ *   cjt188  points are fields of the CJ/T 188-2004 901F reply (water, gas, heat meters)
+ *
+ * Identity (id, vendor, model, kind, description), poll interval, serial
+ * defaults and each point's name, unit, range and simulated signal are common.
+ * Published as JSON Schema in devices/schema/profile.schema.json.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { lifelineKinds, literalUnion } from '@lifeline/shared';
 import { byteOrders, dataTypes } from './datatypes.js';
 
 /** The four Modbus data tables. */
 export const registerTables = ['coil', 'discrete', 'holding', 'input'] as const;
+/** A Modbus data table: coil (FC1/5/15), discrete (FC2), holding (FC3/6/16), input (FC4). */
 export type RegisterTable = (typeof registerTables)[number];
+
+/** The field protocols a profile can speak. */
+export const profileProtocols = ['modbus', 'dlt645', 'cjt188'] as const;
+/** A profile's field protocol. */
+export type ProfileProtocol = (typeof profileProtocols)[number];
 
 /** How the simulator makes a realistic signal for a point. */
 export const SimSignalSchema = Type.Object(
   {
     base: Type.Number({ description: 'Mean value, in the point unit' }),
-    amplitude: Type.Optional(Type.Number({ description: 'Amplitude of the daily cycle' })),
-    periodS: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Cycle period, s (default 86400)' })),
-    noise: Type.Optional(Type.Number({ minimum: 0, description: 'Standard deviation of white noise' })),
-    drift: Type.Optional(Type.Number({ description: 'Linear drift, unit per hour' })),
-    night: Type.Optional(Type.Number({ description: 'Value between 19:00 and 06:00 (lamp state, dimming)' })),
+    amplitude: Type.Optional(Type.Number({ description: 'Amplitude of the daily cycle (peak mid-afternoon), in the point unit' })),
+    periodS: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Cycle period, s (default 86400: one day)' })),
+    noise: Type.Optional(Type.Number({ minimum: 0, description: 'Standard deviation of white noise, in the point unit' })),
+    drift: Type.Optional(Type.Number({ description: 'Linear drift, point unit per hour (counters: the mean consumption)' })),
+    night: Type.Optional(Type.Number({ description: 'Value between 19:00 and 06:00 local time (lamp state, dimming, lamp current)' })),
   },
-  { additionalProperties: false },
+  { additionalProperties: false, description: 'Simulated signal: base + daily cycle + drift + noise, clamped to range' },
 );
+/** A point's simulated signal. */
+export type SimSignal = Static<typeof SimSignalSchema>;
+
+/** Fields every point has, whatever the protocol. */
+const pointCommon = {
+  name: Type.String({ pattern: '^[a-z][a-z0-9]*(_[a-z0-9]+)*$', description: 'snake_case, unique in the profile; ends with a quantity of the vocabulary (docs/profiles.md)' }),
+  description: Type.Optional(Type.String()),
+  unit: Type.String({ description: 'Unit symbol of the quantity (docs/profiles.md, vocabulary); "" for states' }),
+  range: Type.Optional(
+    Type.Tuple([Type.Number(), Type.Number()], { description: 'Physical range of the sensor [min, max], in unit; outside it a reading is Uncertain' }),
+  ),
+  sim: Type.Optional(SimSignalSchema),
+} satisfies TProperties;
+
+/** Serial line defaults of a device model (the gateway config may override them). */
+export const SerialDefaultsSchema = Type.Object(
+  {
+    baud: Type.Integer({ minimum: 300, maximum: 921600, description: 'Factory baud rate' }),
+    parity: Type.Optional(literalUnion(['none', 'even', 'odd'] as const, 'Factory parity (default even for meters, none for Modbus)')),
+    dataBits: Type.Optional(Type.Integer({ minimum: 7, maximum: 8, description: 'Data bits (default 8)' })),
+    stopBits: Type.Optional(Type.Integer({ minimum: 1, maximum: 2, description: 'Stop bits (default 1)' })),
+  },
+  { additionalProperties: false, description: 'Factory serial settings' },
+);
+/** Factory serial settings. */
+export type SerialDefaults = Static<typeof SerialDefaultsSchema>;
+
+/** Fields every profile has, whatever the protocol. */
+const profileCommon = {
+  $schema: Type.Optional(Type.String()),
+  id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', description: 'Profile id = file name without extension' }),
+  vendor: Type.String({ minLength: 1 }),
+  model: Type.String({ minLength: 1 }),
+  kind: literalUnion(lifelineKinds, 'Lifeline kind'),
+  description: Type.String({ minLength: 1 }),
+  defaultPollMs: Type.Integer({ minimum: 100, description: 'Default poll interval, ms' }),
+  serial: Type.Optional(SerialDefaultsSchema),
+  turnaroundMs: Type.Optional(
+    Type.Number({ minimum: 0, maximum: 5000, description: 'Typical time from the end of a request to the start of the reply, ms' }),
+  ),
+} satisfies TProperties;
+
+// ─── Modbus ────────────────────────────────────────────────────────────────
 
 export const PointSchema = Type.Object(
   {
-    name: Type.String({ pattern: '^[a-z][a-z0-9_]*$', description: 'snake_case, unique in the profile' }),
-    description: Type.Optional(Type.String()),
+    ...pointCommon,
     table: literalUnion(registerTables, 'Modbus table: coil (FC1/5/15), discrete (FC2), holding (FC3/6/16), input (FC4)'),
-    address: Type.Integer({ minimum: 0, maximum: 65535, description: 'Zero-based register or coil address' }),
+    address: Type.Integer({ minimum: 0, maximum: 65535, description: 'Zero-based register or coil address (the manual\'s 40001 is holding 0)' }),
     type: literalUnion(dataTypes, 'Raw data type'),
-    order: Type.Optional(literalUnion(byteOrders, 'Byte order of 32/64-bit values (default ABCD)')),
+    order: Type.Optional(literalUnion(byteOrders, 'Byte order of 32/64-bit values: ABCD big-endian (default), CDAB word-swapped, BADC byte-swapped, DCBA little-endian')),
     scale: Type.Optional(Type.Number({ description: 'value = raw * scale + offset (default 1)' })),
     offset: Type.Optional(Type.Number({ description: 'Added after scaling (default 0)' })),
-    unit: Type.String({ description: 'Unit symbol; "" for dimensionless states' }),
     access: Type.Optional(literalUnion(['r', 'rw'] as const, 'r (default) or rw')),
-    range: Type.Optional(
-      Type.Tuple([Type.Number(), Type.Number()], { description: 'Physical range of the sensor [min, max], in unit' }),
-    ),
-    sim: Type.Optional(SimSignalSchema),
   },
   { additionalProperties: false },
 );
-/** One point of a device model. */
+/** One point of a Modbus device model. */
 export type Point = Static<typeof PointSchema>;
+/** Same as {@link Point}: one point of a Modbus device model. */
+export type ModbusPoint = Point;
 
-export const ProfileSchema = Type.Object(
+export const ModbusProfileSchema = Type.Object(
   {
-    $schema: Type.Optional(Type.String()),
-    id: Type.String({ pattern: '^[a-z0-9][a-z0-9-]*$', description: 'Profile id = file name without extension' }),
-    vendor: Type.String(),
-    model: Type.String(),
-    kind: literalUnion(lifelineKinds, 'Lifeline kind'),
-    description: Type.String(),
-    protocol: literalUnion(['modbus'] as const, 'Field protocol'),
-    defaultPollMs: Type.Integer({ minimum: 100, description: 'Default poll interval, ms' }),
-    maxRegistersPerRequest: Type.Optional(Type.Integer({ minimum: 1, maximum: 125 })),
+    ...profileCommon,
+    protocol: Type.Literal('modbus', { description: 'Modbus RTU / TCP' }),
+    maxRegistersPerRequest: Type.Optional(Type.Integer({ minimum: 4, maximum: 125, description: 'Largest FC3/FC4 read the device accepts (default 125)' })),
+    maxBitsPerRequest: Type.Optional(Type.Integer({ minimum: 1, maximum: 2000, description: 'Largest FC1/FC2 read the device accepts (default 2000)' })),
+    maxGap: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 124, description: 'Unused registers worth reading to save a request (default: the gateway\'s, 8)' }),
+    ),
+    gapReads: Type.Optional(
+      literalUnion(
+        ['zeros', 'exception'] as const,
+        'How the device answers a read that covers unmapped registers: zeros (most devices, default) or exception 02 (then reads never bridge gaps)',
+      ),
+    ),
     points: Type.Array(PointSchema, { minItems: 1 }),
   },
   { additionalProperties: false },
 );
-/** A device model. */
+/** A Modbus device model. */
+export type ModbusProfile = Static<typeof ModbusProfileSchema>;
+
+// ─── DL/T 645-2007 ─────────────────────────────────────────────────────────
+
+export const Dlt645PointSchema = Type.Object(
+  {
+    ...pointCommon,
+    di: Type.String({ pattern: '^[0-9A-Fa-f]{8}$', description: 'Data identifier DI3..DI0 as 8 hex digits, e.g. 00010000 (forward active energy)' }),
+    scale: Type.Optional(Type.Number({ description: 'value = meter value * scale (e.g. 1000 for kW → W; default 1)' })),
+  },
+  { additionalProperties: false },
+);
+/** One point of a DL/T 645 meter: a data identifier. */
+export type Dlt645Point = Static<typeof Dlt645PointSchema>;
+
+export const Dlt645ProfileSchema = Type.Object(
+  {
+    ...profileCommon,
+    protocol: Type.Literal('dlt645', { description: 'DL/T 645-2007 electricity meter' }),
+    points: Type.Array(Dlt645PointSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+/** A DL/T 645-2007 electricity meter model. */
+export type Dlt645Profile = Static<typeof Dlt645ProfileSchema>;
+
+// ─── CJ/T 188-2004 ─────────────────────────────────────────────────────────
+
+/**
+ * Fields of the CJ/T 188 901F reply a point can name: the quantity keys of
+ * the codec (shared/src/protocols/cjt188) plus two bits of the status word.
+ */
+export const cjt188Fields = [
+  'currentFlow',
+  'settlementFlow',
+  'settlementHeat',
+  'currentHeat',
+  'heatPower',
+  'flowRate',
+  'cumulativeFlow',
+  'supplyTemperature',
+  'returnTemperature',
+  'workingHours',
+  'valveClosed',
+  'batteryLow',
+] as const;
+/** A field of the CJ/T 188 901F reply. */
+export type Cjt188Field = (typeof cjt188Fields)[number];
+
+export const Cjt188PointSchema = Type.Object(
+  {
+    ...pointCommon,
+    field: literalUnion(
+      cjt188Fields,
+      'Field of the 901F reply: currentFlow, settlementFlow (water/gas), currentHeat, settlementHeat, heatPower, flowRate, cumulativeFlow, supplyTemperature, returnTemperature, workingHours (heat), valveClosed, batteryLow (status)',
+    ),
+    scale: Type.Optional(Type.Number({ description: 'value = meter value * scale (default 1)' })),
+  },
+  { additionalProperties: false },
+);
+/** One point of a CJ/T 188 meter: a field of its read reply. */
+export type Cjt188Point = Static<typeof Cjt188PointSchema>;
+
+export const Cjt188ProfileSchema = Type.Object(
+  {
+    ...profileCommon,
+    protocol: Type.Literal('cjt188', { description: 'CJ/T 188-2004 water, gas or heat meter' }),
+    meterType: Type.Integer({ minimum: 0, maximum: 255, description: 'Meter type byte T: 0x10 cold water, 0x11 hot water, 0x20 heat, 0x21 cooling, 0x30 gas' }),
+    diOrder: Type.Optional(literalUnion(['901F', '1F90'] as const, 'Wire order of the read DI (default 901F)')),
+    points: Type.Array(Cjt188PointSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+/** A CJ/T 188-2004 meter model. */
+export type Cjt188Profile = Static<typeof Cjt188ProfileSchema>;
+
+// ─── Any profile ───────────────────────────────────────────────────────────
+
+/** Every profile shape; the `protocol` field tells which. */
+export const ProfileSchema = Type.Union([ModbusProfileSchema, Dlt645ProfileSchema, Cjt188ProfileSchema], {
+  title: 'Lifeline device profile',
+  description: 'One device model: identity, protocol and points (docs/profiles.md)',
+});
+/** A device model of any protocol. */
 export type Profile = Static<typeof ProfileSchema>;
+/** A point of any protocol. */
+export type AnyPoint = Profile['points'][number];
+/** A meter (non-Modbus) profile. */
+export type MeterProfile = Dlt645Profile | Cjt188Profile;
+
+/** The schema of one protocol's profiles (used to report errors against the right shape). */
+export const profileSchemas = {
+  modbus: ModbusProfileSchema,
+  dlt645: Dlt645ProfileSchema,
+  cjt188: Cjt188ProfileSchema,
+} as const;
+
+/** Narrows a profile to Modbus. */
+export function isModbusProfile(p: Readonly<Profile>): p is Readonly<ModbusProfile> {
+  return p.protocol === 'modbus';
+}

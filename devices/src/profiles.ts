@@ -3,8 +3,19 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ErrorCodes, LifelineError, assertValid } from '@lifeline/shared';
-import { ProfileSchema, type Profile } from './profile.js';
+import { ErrorCodes, LifelineError, assertValid, show } from '@lifeline/shared';
+import { DLT645_DATA_IDS, cjt188MeterKind, describeMeterType, formatDataId } from '@lifeline/shared/protocols';
+import {
+  profileProtocols,
+  profileSchemas,
+  type AnyPoint,
+  type Cjt188Field,
+  type Cjt188Profile,
+  type Dlt645Profile,
+  type ModbusProfile,
+  type Profile,
+  type ProfileProtocol,
+} from './profile.js';
 import { registerCount } from './datatypes.js';
 
 /** The profiles shipped with Lifeline. */
@@ -18,35 +29,129 @@ export function listProfiles(dir = profilesDir): string[] {
     .sort();
 }
 
-/** Checks a schema cannot say: unique names, no overlapping registers, id matches file. */
-export function profileProblems(p: Profile): string[] {
+/** Checks a schema cannot say: unique names, no overlapping registers, codec knows each point. */
+export function profileProblems(p: Readonly<Profile>): string[] {
   const problems: string[] = [];
   const names = new Set<string>();
-  const used = new Map<string, string>();
-  p.points.forEach((pt, i) => {
+  p.points.forEach((pt: AnyPoint, i) => {
     if (names.has(pt.name)) problems.push(`points[${i}].name: duplicate point name ${JSON.stringify(pt.name)}`);
     names.add(pt.name);
-    const words = pt.table === 'coil' || pt.table === 'discrete' ? 1 : registerCount(pt.type);
+    if (pt.range && !(pt.range[0] < pt.range[1])) problems.push(`points[${i}].range: min must be below max, got ${JSON.stringify(pt.range)}`);
+  });
+  if (p.protocol === 'modbus') problems.push(...modbusProblems(p));
+  else if (p.protocol === 'dlt645') problems.push(...dlt645Problems(p));
+  else problems.push(...cjt188Problems(p));
+  return problems;
+}
+
+function modbusProblems(p: Readonly<ModbusProfile>): string[] {
+  const problems: string[] = [];
+  const used = new Map<string, string>();
+  const maxRegs = p.maxRegistersPerRequest ?? 125;
+  p.points.forEach((pt, i) => {
+    const bits = pt.table === 'coil' || pt.table === 'discrete';
+    const words = bits ? 1 : registerCount(pt.type);
+    if (pt.address + words > 65536) problems.push(`points[${i}].address: ${pt.address} + ${words} register(s) runs past 65535`);
+    if (words > maxRegs) problems.push(`points[${i}].type: ${pt.type} needs ${words} registers but maxRegistersPerRequest is ${maxRegs}`);
     for (let a = pt.address; a < pt.address + words; a++) {
       const key = `${pt.table}:${a}`;
       const other = used.get(key);
       if (other) problems.push(`points[${i}].address: ${pt.table} ${a} overlaps point ${JSON.stringify(other)}`);
       used.set(key, pt.name);
     }
-    if ((pt.table === 'coil' || pt.table === 'discrete') && pt.type !== 'bit')
-      problems.push(`points[${i}].type: a ${pt.table} holds one bit, got ${JSON.stringify(pt.type)}`);
-    if (pt.range && pt.range[0] >= pt.range[1]) problems.push(`points[${i}].range: min must be below max, got ${JSON.stringify(pt.range)}`);
+    if (bits && pt.type !== 'bit') problems.push(`points[${i}].type: a ${pt.table} holds one bit, got ${JSON.stringify(pt.type)}`);
+    if (!bits && pt.type === 'bit') problems.push(`points[${i}].type: bit belongs in a coil or discrete table, got table ${pt.table}`);
+    if (pt.access === 'rw' && (pt.table === 'input' || pt.table === 'discrete'))
+      problems.push(`points[${i}].access: ${pt.table} ${pt.table === 'input' ? 'registers' : 'inputs'} are read-only in Modbus, got "rw"`);
+    if (pt.scale === 0) problems.push(`points[${i}].scale: must not be 0`);
   });
   return problems;
 }
 
-/** Validates a parsed profile object; throws listing every problem. */
+function dlt645Problems(p: Readonly<Dlt645Profile>): string[] {
+  const problems: string[] = [];
+  const seen = new Map<number, string>();
+  p.points.forEach((pt, i) => {
+    const id = parseInt(pt.di, 16);
+    if (!DLT645_DATA_IDS.has(id)) {
+      problems.push(
+        `points[${i}].di: ${pt.di.toUpperCase()} is not a data identifier the DL/T 645 codec knows (known: ${[...DLT645_DATA_IDS.keys()].map(formatDataId).join(', ')})`,
+      );
+    }
+    const other = seen.get(id);
+    if (other) problems.push(`points[${i}].di: ${pt.di} is already read by point ${JSON.stringify(other)}`);
+    seen.set(id, pt.name);
+    if (pt.scale === 0) problems.push(`points[${i}].scale: must not be 0`);
+  });
+  return problems;
+}
+
+/** Fields of the 901F reply each meter family carries. */
+const CJT188_FAMILY_FIELDS: Record<'water' | 'heat', readonly Cjt188Field[]> = {
+  water: ['currentFlow', 'settlementFlow', 'valveClosed', 'batteryLow'],
+  heat: [
+    'settlementHeat',
+    'currentHeat',
+    'heatPower',
+    'flowRate',
+    'cumulativeFlow',
+    'supplyTemperature',
+    'returnTemperature',
+    'workingHours',
+    'valveClosed',
+    'batteryLow',
+  ],
+};
+
+function cjt188Problems(p: Readonly<Cjt188Profile>): string[] {
+  const problems: string[] = [];
+  const kind = cjt188MeterKind(p.meterType);
+  if (kind === 'other') {
+    problems.push(`meterType: 0x${p.meterType.toString(16).toUpperCase().padStart(2, '0')} (${describeMeterType(p.meterType)}) has no 901F reply layout; use 0x10..0x19 water, 0x20..0x29 heat or 0x30..0x39 gas`);
+    return problems;
+  }
+  const fields = CJT188_FAMILY_FIELDS[kind === 'gas' ? 'water' : kind];
+  const seen = new Map<string, string>();
+  p.points.forEach((pt, i) => {
+    if (!fields.includes(pt.field)) problems.push(`points[${i}].field: a ${kind} meter's reply has no ${pt.field} (it has ${fields.join(', ')})`);
+    const other = seen.get(pt.field);
+    if (other) problems.push(`points[${i}].field: ${pt.field} is already read by point ${JSON.stringify(other)}`);
+    seen.set(pt.field, pt.name);
+    if (pt.scale === 0) problems.push(`points[${i}].scale: must not be 0`);
+  });
+  return problems;
+}
+
+/**
+ * Validates a parsed profile object against its protocol's schema, then the
+ * checks a schema cannot say; throws PROFILE_INVALID listing every problem.
+ */
 export function validateProfile(raw: unknown, source: string): Readonly<Profile> {
-  const p = assertValid(ProfileSchema, raw, `profile ${source}`, ErrorCodes.ProfileInvalid);
+  const protocol = (raw as { protocol?: unknown } | null)?.protocol;
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source}: must be a mapping of fields (id, vendor, ..., points), got ${show(raw)}`);
+  }
+  if (!profileProtocols.includes(protocol as ProfileProtocol)) {
+    throw new LifelineError(
+      ErrorCodes.ProfileInvalid,
+      `profile ${source} has 1 error(s):\n  protocol: must be one of ${profileProtocols.join(', ')}, got ${show(protocol)}`,
+    );
+  }
+  // Validate against the one shape `protocol` names: errors then speak of that shape's fields.
+  // A copy: the result is frozen, the caller's object must not be.
+  const p = assertValid(profileSchemas[protocol as ProfileProtocol], structuredClone(raw), `profile ${source}`, ErrorCodes.ProfileInvalid) as Profile;
   const problems = profileProblems(p);
   if (problems.length)
     throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source} has ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
-  return Object.freeze(p);
+  return deepFreeze(p);
+}
+
+function deepFreeze<T>(o: T): T {
+  if (o && typeof o === 'object') {
+    for (const v of Object.values(o)) deepFreeze(v);
+    Object.freeze(o);
+  }
+  return o;
 }
 
 const cache = new Map<string, Readonly<Profile>>();

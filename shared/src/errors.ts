@@ -28,6 +28,10 @@ export const ErrorCodes = {
   /** Credentials valid but the role is not enough. */
   Forbidden: 'FORBIDDEN',
   NotFound: 'NOT_FOUND',
+  /** The request conflicts with the current state (e.g. acknowledging an alarm that is not unacknowledged). */
+  Conflict: 'CONFLICT',
+  /** Too many attempts (failed token checks, enrolments); retry later. */
+  RateLimited: 'RATE_LIMITED',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -14,8 +14,12 @@ export const topics = {
   status: (gateway: string) => `${TOPIC_ROOT}/${gateway}/status`,
   /** Cloud → gateway: end-to-end acknowledgements. */
   ack: (gateway: string) => `${TOPIC_ROOT}/${gateway}/down/ack`,
-  /** Cloud → gateway: commands. */
+  /** Cloud → gateway: commands (JSON, shared/src/wire/commands.ts). */
   commands: (gateway: string) => `${TOPIC_ROOT}/${gateway}/down/cmd`,
+  /** Gateway → cloud: answers to commands (JSON). */
+  reply: (gateway: string) => `${TOPIC_ROOT}/${gateway}/up/reply`,
+  /** Every gateway's answers (a command sender subscribes to these). */
+  replyAll: `${TOPIC_ROOT}/+/up/reply`,
   /** Shared subscription used by the cloud's ingest workers. */
   ingestShare: (group = 'ingest') => `$share/${group}/${TOPIC_ROOT}/+/up/#`,
   ingestAll: `${TOPIC_ROOT}/+/up/#`,

@@ -44,7 +44,7 @@ async function site(opts: { brokerUrl?: string; gateway: string }) {
           ],
         },
       ],
-      thresholds: [{ device: `${opts.gateway}-flood`, point: 'water_level', high: { yellow: 3.0, red: 3.2 } }],
+      detectors: { points: [{ device: `${opts.gateway}-flood`, point: 'water_level', threshold: { high: { yellow: 3.0, red: 3.2 } } }] },
       buffer: { path: join(tmp.dir, 'edge.db') },
       sync: { transport: 'mqtt', url: cloud.brokerUrl, intervalMs: 100 },
     },

@@ -1,26 +1,61 @@
 /**
- * Bearer-token auth with roles. Tokens are compared in constant time; the
- * admin token comes from LIFELINE_ADMIN_TOKEN or is generated at start.
+ * Bearer-token auth with roles. Tokens are random strings shown once; the
+ * store keeps only their SHA-256, so a leaked database leaks no token.
+ * Lookups are cached for a few seconds (revocation takes effect at once in
+ * this process, within `cacheMs` in others).
  */
-import { randomBytes, timingSafeEqual, createHash } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { Store, TokenRecord } from '../store/store.js';
 
 /** What a token may do; each role includes the ones before it. */
 export const roles = ['viewer', 'operator', 'technician', 'admin'] as const;
 export type Role = (typeof roles)[number];
 
-export class TokenAuth {
-  private readonly tokens = new Map<string, { role: Role; name: string }>();
+/** Who is calling. */
+export interface Identity {
+  /** Token id in the store. */
+  id: number;
+  name: string;
+  role: Role;
+}
 
-  /** Register a token; returns it. */
-  add(token: string, role: Role, name = role): string {
-    this.tokens.set(hash(token), { role, name });
+export class TokenAuth {
+  private cache = new Map<string, { who: Identity | undefined; until: number }>();
+
+  constructor(private readonly store: Store, private readonly cacheMs = 5000) {}
+
+  /** Make `token` the admin token named `name` (replacing the previous bootstrap token of that name). */
+  async bootstrap(token: string, name = 'admin'): Promise<string> {
+    await this.store.putToken({ name, role: 'admin', hash: hashToken(token), createdBy: 'bootstrap', createdAt: Date.now() });
+    this.cache.clear();
     return token;
   }
 
+  /** Create a token; returns the secret (shown once) and its record. */
+  async create(name: string, role: Role, createdBy: string): Promise<{ token: string; record: TokenRecord }> {
+    const token = TokenAuth.generate();
+    const record = await this.store.addToken({ name, role, hash: hashToken(token), createdBy, createdAt: Date.now() });
+    return { token, record };
+  }
+
+  async revoke(id: number): Promise<boolean> {
+    const ok = await this.store.revokeToken(id, Date.now());
+    this.cache.clear();
+    return ok;
+  }
+
   /** The identity behind a bearer token, or undefined. */
-  check(token: string | undefined): { role: Role; name: string } | undefined {
-    if (!token) return undefined;
-    return this.tokens.get(hash(token));
+  async check(token: string | undefined): Promise<Identity | undefined> {
+    if (!token || token.length > 256) return undefined;
+    const h = hashToken(token);
+    const now = Date.now();
+    const hit = this.cache.get(h);
+    if (hit && hit.until > now) return hit.who;
+    const r = await this.store.findToken(h);
+    const who = r && (roles as readonly string[]).includes(r.role) ? { id: r.id, name: r.name, role: r.role as Role } : undefined;
+    if (this.cache.size > 10_000) this.cache.clear();
+    this.cache.set(h, { who, until: now + this.cacheMs });
+    return who;
   }
 
   static generate(): string {
@@ -33,8 +68,8 @@ export function roleAllows(have: Role, need: Role): boolean {
   return roles.indexOf(have) >= roles.indexOf(need);
 }
 
-// Looking tokens up by their SHA-256 keeps the comparison independent of the token's bytes.
-function hash(token: string): string {
+/** SHA-256 hex of a token: tokens are random, so no salt or slow hash is needed. */
+export function hashToken(token: string): string {
   return createHash('sha256').update(token).digest('hex');
 }
 

@@ -1,12 +1,18 @@
 /**
  * The HTTP API (fastify) and the dashboard's static files.
  *
- *   GET /api/v1/health            no auth
- *   GET /api/v1/devices           viewer
- *   GET /api/v1/readings          viewer
- *   GET /                         dashboard (asks for a token, then calls the API)
+ *   request ─▶ onRequest: identify the bearer token (cached store lookup)
+ *             failed check ─▶ rate limiter (per IP) ─▶ 429 when exceeded
+ *           ─▶ preParsing: 401 / 403 by the route's role (before any body is read)
+ *           ─▶ schema validation (querystring, params, body; unknown fields refused)
+ *           ─▶ handler (routes.ts) ─▶ store / command center / live hub
+ *   any error ─▶ one error handler: LifelineError codes and fastify errors mapped to HTTP, JSON {error, message, details?}
+ *
+ * Every route and its least role are listed in docs/api.md and in the
+ * OpenAPI document at /api/v1/openapi.json.
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import rateLimit from '@fastify/rate-limit';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,7 +21,14 @@ import type { Logger } from 'pino';
 import fastifyStatic from '@fastify/static';
 import { createRequire } from 'node:module';
 import type { Store } from '../store/store.js';
-import { TokenAuth, roleAllows, type Role } from './auth.js';
+import { TokenAuth, roleAllows, type Identity, type Role } from './auth.js';
+import { collectRoutes, openApiDocument } from './openapi.js';
+import { registerRoutes } from './routes.js';
+import { httpError } from './http-error.js';
+import { LiveHub } from '../live.js';
+import { CommandCenter } from '../commands.js';
+import { Enrolment } from '../enrol.js';
+import type { WebhookDispatcher } from '../webhooks.js';
 
 /** HTTP status of each error code: the one place that maps them. */
 const httpStatus: Partial<Record<ErrorCode, number>> = {
@@ -25,12 +38,27 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.Unauthorized]: 401,
   [ErrorCodes.Forbidden]: 403,
   [ErrorCodes.NotFound]: 404,
+  [ErrorCodes.Conflict]: 409,
+  [ErrorCodes.RateLimited]: 429,
+};
+
+/** Fastify's own error codes that deserve a clearer word. */
+const fastifyCodes: Record<string, string> = {
+  FST_ERR_CTP_INVALID_JSON_BODY: ErrorCodes.RequestInvalid,
+  FST_ERR_CTP_EMPTY_JSON_BODY: ErrorCodes.RequestInvalid,
+  FST_ERR_CTP_BODY_TOO_LARGE: 'BODY_TOO_LARGE',
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: 'UNSUPPORTED_MEDIA_TYPE',
+  FST_ERR_CTP_INVALID_CONTENT_LENGTH: ErrorCodes.RequestInvalid,
 };
 
 declare module 'fastify' {
   interface FastifyContextConfig {
     /** Minimum role for the route; absent = public. */
     role?: Role;
+  }
+  interface FastifyRequest {
+    /** The caller, when a valid bearer token came with the request. */
+    identity?: Identity;
   }
 }
 
@@ -40,73 +68,107 @@ export interface ApiOptions {
   log: Logger;
   /** Facts for the health route (e.g. ingest counters). */
   health?: () => Record<string, unknown>;
+  live?: LiveHub;
+  commands?: CommandCenter;
+  enrolment?: Enrolment;
+  webhooks?: WebhookDispatcher;
+  /** JSON Schema of the gateway config (edge/schema/gateway.schema.json); without it config pushes are refused. */
+  gatewayConfigSchema?: object;
+  /** Called after a gateway is revoked (the broker drops its connections). */
+  onRevoke?: (gateway: string) => void;
+  /** Failed token checks allowed per IP and minute (default 30); enrolment attempts per IP and minute (default 10). */
+  rateLimit?: { authFailuresPerMinute?: number; enrollPerMinute?: number };
+  /** Most buckets a downsampled query may return (default 10,000). */
+  maxBuckets?: number;
+  /** Largest request body, bytes (default 1 MiB). */
+  bodyLimit?: number;
 }
 
 const dashboardDir = join(dirname(fileURLToPath(import.meta.url)), '../dashboard');
+
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
     // Requests are not logged one by one; warnings and errors are.
     loggerInstance: opts.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger,
-    bodyLimit: 1_048_576,
+    bodyLimit: opts.bodyLimit ?? 1_048_576,
     ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
+    // A slow client may not hold a request open for ever.
+    requestTimeout: 30_000,
+    forceCloseConnections: true,
   });
 
   app.setErrorHandler((err, req, reply) => {
     if (isLifelineError(err)) {
       const status = httpStatus[err.code] ?? 500;
-      return reply.code(status).send({ error: err.code, message: err.message });
+      if (status >= 500) req.log.error({ err }, 'request failed');
+      return reply.code(status).send({ error: err.code, message: err.message.replace(/^[A-Z_]+: /, ''), ...(err.details ? { details: err.details } : {}) });
     }
-    const e = err as { validation?: unknown; statusCode?: number; message: string; code?: string };
-    if (e.validation) return reply.code(400).send({ error: ErrorCodes.RequestInvalid, message: e.message });
-    if (e.statusCode && e.statusCode < 500) return reply.code(e.statusCode).send({ error: e.code ?? 'BAD_REQUEST', message: e.message });
+    const e = err as { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; message: string; code?: string; details?: unknown };
+    if (e.validation) {
+      const details = e.validation.map((v) => {
+        const extra = v.params?.additionalProperty ? ` (${String(v.params.additionalProperty)})` : v.params?.allowedValues ? ` (${(v.params.allowedValues as unknown[]).join(', ')})` : '';
+        return { path: `${e.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`, message: `${v.message ?? 'is invalid'}${extra}` };
+      });
+      return reply.code(400).send({ error: ErrorCodes.RequestInvalid, message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details });
+    }
+    if (e.statusCode && e.statusCode < 500)
+      return reply.code(e.statusCode).send({ error: (e.code && fastifyCodes[e.code]) ?? e.code ?? 'BAD_REQUEST', message: e.message, ...(e.details ? { details: e.details } : {}) });
     req.log.error({ err }, 'request failed');
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' });
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: ErrorCodes.NotFound, message: `no route ${req.method} ${req.url}` }));
+  app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: ErrorCodes.NotFound, message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  // Every route but the public ones needs a bearer token with enough role.
+  // Rate limits: failed token checks and enrolment attempts, per client address.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_req, ctx) =>
+      httpError(429, ErrorCodes.RateLimited, `too many attempts; retry in ${Math.ceil(ctx.ttl / 1000)} s`),
+  });
+  const authFailureLimit = app.rateLimit({
+    max: opts.rateLimit?.authFailuresPerMinute ?? 30,
+    timeWindow: 60_000,
+    keyGenerator: (req) => `auth:${req.ip}`,
+  });
+
+  // Identify first (onRequest), refuse later (preParsing): the limiter sits between.
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
     const need = req.routeOptions.config?.role;
     if (!need) return;
     const header = req.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    const who = opts.auth.check(token);
+    req.identity = await opts.auth.check(token);
+    if (!req.identity) await authFailureLimit.call(app, req, reply);
+  });
+  app.addHook('preParsing', async (req, reply) => {
+    const need = req.routeOptions.config?.role;
+    if (!need || reply.sent) return;
+    const who = req.identity;
     if (!who) return reply.code(401).send({ error: ErrorCodes.Unauthorized, message: 'send Authorization: Bearer <token>' });
     if (!roleAllows(who.role, need))
       return reply.code(403).send({ error: ErrorCodes.Forbidden, message: `this needs the ${need} role; the token has ${who.role}` });
   });
 
-  app.get('/api/v1/health', async () => ({ status: 'ok', time: Date.now(), ...(opts.health?.() ?? {}) }));
+  const routes = collectRoutes(app);
+  const live = opts.live ?? new LiveHub(opts.log);
+  await registerRoutes(app, {
+    ...opts,
+    live,
+    commands: opts.commands ?? new CommandCenter(opts.store, opts.log),
+    enrolment: opts.enrolment ?? new Enrolment(opts.store, null),
+    maxBuckets: opts.maxBuckets ?? 10_000,
+  });
 
-  app.get('/api/v1/devices', { config: { role: 'viewer' } }, async () => opts.store.listDevices());
-
-  app.get<{ Querystring: { device: string; point: string; from?: number; to?: number; limit?: number } }>(
-    '/api/v1/readings',
-    {
-      config: { role: 'viewer' },
-      schema: {
-        querystring: {
-          type: 'object',
-          required: ['device', 'point'],
-          additionalProperties: false,
-          properties: {
-            device: { type: 'string', minLength: 1, maxLength: 128 },
-            point: { type: 'string', minLength: 1, maxLength: 128 },
-            from: { type: 'integer', minimum: 0, description: 'epoch ms, inclusive (default: 1 h ago)' },
-            to: { type: 'integer', minimum: 0, description: 'epoch ms, inclusive (default: now)' },
-            limit: { type: 'integer', minimum: 1, maximum: 100000, default: 10000 },
-          },
-        },
-      },
-    },
-    async (req) => {
-      const to = req.query.to ?? Date.now();
-      const from = req.query.from ?? to - 3_600_000;
-      if (from > to) throw Object.assign(new Error(`from (${from}) is after to (${to})`), { statusCode: 400, code: ErrorCodes.RequestInvalid });
-      return opts.store.readings({ device: req.query.device, point: req.query.point, from, to, limit: req.query.limit ?? 10000 });
-    },
-  );
+  app.get('/api/v1/health', { schema: { summary: 'Liveness and ingest counters (no token needed)', tags: ['system'] } }, async () => ({
+    status: 'ok',
+    time: Date.now(),
+    ...(opts.health?.() ?? {}),
+  }));
+  let doc: Record<string, unknown> | undefined;
+  app.get('/api/v1/openapi.json', { schema: { summary: 'This API as an OpenAPI 3 document (no token needed)', tags: ['system'] } }, async () => {
+    doc ??= openApiDocument(routes, { title: 'Lifeline cloud API', version: '1' });
+    return doc;
+  });
 
   const page = readFileSync(join(dashboardDir, 'index.html'));
   // uPlot draws the dashboard's charts; served from its package, not copied.

@@ -1,13 +1,15 @@
 /**
  * SQLite engine of the cloud store: the single-box default.
- * better-sqlite3 is synchronous; calls are short transactions, so the async
- * interface just wraps them.
+ * better-sqlite3 is synchronous; SqliteSql serialises transactions that span
+ * awaits. Readings are inserted row by row through one prepared statement,
+ * which is what SQLite is fastest at.
  */
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { ErrorCodes, LifelineError, RejectReason, type LaneEvent } from '@lifeline/shared';
-import type { CommitResult, DeviceInfo, EventBatchIn, GatewayStatus, ReadingsQuery, Store, TelemetryBatch } from './store.js';
+import { SqliteSql, type Sql } from './sql.js';
+import { SqlStore, type ReadingRow } from './sql-store.js';
+import { metaTables, registryColumns, syncLedgerTables } from './schema.js';
 
 /** Versioned migrations; each runs once, in order, in a transaction. */
 const MIGRATIONS: string[] = [
@@ -20,17 +22,36 @@ const MIGRATIONS: string[] = [
    CREATE INDEX events_ts ON events(ts);
    CREATE TABLE batches(gateway TEXT NOT NULL, lane TEXT NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL, committed_at INTEGER NOT NULL, PRIMARY KEY(gateway, lane, first_seq));
    CREATE TABLE committed(gateway TEXT NOT NULL, lane TEXT NOT NULL, up_to INTEGER NOT NULL, PRIMARY KEY(gateway, lane));`,
+  // 2: registry columns, alarms, commands, configs, tokens, enrolment, webhooks, per-minute rollup.
+  [
+    ...registryColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`),
+    ...registryColumns.devices.map((c) => `ALTER TABLE devices ADD COLUMN ${c};`),
+    `UPDATE devices SET lon = json_extract(location, '$.lon'), lat = json_extract(location, '$.lat'),
+       district = json_extract(location, '$.district'), grid_unit = json_extract(location, '$.gridUnit') WHERE location IS NOT NULL;`,
+    `ALTER TABLE events ADD COLUMN alarm_id TEXT;`,
+    `UPDATE events SET alarm_id = json_extract(body, '$.alarmId') WHERE kind = 'alarm';`,
+    metaTables('sqlite'),
+    `INSERT INTO readings_1m(series, minute, min, max, sum, count)
+       SELECT series, (ts / 60000) * 60000, MIN(value), MAX(value), SUM(value), COUNT(value) FROM readings GROUP BY series, ts / 60000;`,
+  ].join('\n'),
+  // 3: sync ledger (buffer epochs, gap records).
+  syncLedgerTables('sqlite'),
 ];
 
-export class SqliteStore implements Store {
+/** The single-box store: one SQLite file (WAL). */
+export class SqliteStore extends SqlStore {
   readonly db: Database.Database;
-  private seriesIds = new Map<string, number>();
+  private readonly s: SqliteSql;
 
   constructor(path: string) {
     if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
-    this.db = new Database(path);
-    this.db.pragma('journal_mode = WAL');
-    this.db.pragma('synchronous = NORMAL');
+    const db = new Database(path);
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    const s = new SqliteSql(db);
+    super(s);
+    this.db = db;
+    this.s = s;
   }
 
   async migrate(): Promise<void> {
@@ -44,123 +65,33 @@ export class SqliteStore implements Store {
     }
   }
 
-  private seriesId(device: string, point: string): number {
-    const key = `${device}\0${point}`;
-    let id = this.seriesIds.get(key);
-    if (id === undefined) {
-      this.db.prepare('INSERT OR IGNORE INTO series(device, point) VALUES (?, ?)').run(device, point);
-      id = (this.db.prepare('SELECT id FROM series WHERE device = ? AND point = ?').get(device, point) as { id: number }).id;
-      this.seriesIds.set(key, id);
+  protected async createSeries(keys: string[]): Promise<Map<string, number>> {
+    // In its own transaction: a series row must never vanish with another commit's rollback.
+    return this.sql.tx(async () => {
+      const out = new Map<string, number>();
+      const ins = this.s.prepare('INSERT OR IGNORE INTO series(device, point) VALUES (?, ?)');
+      const sel = this.s.prepare('SELECT id FROM series WHERE device = ? AND point = ?');
+      for (const key of keys) {
+        const [device, point] = key.split('\0');
+        ins.run(device, point);
+        out.set(key, (sel.get(device, point) as { id: number }).id);
+      }
+      return out;
+    });
+  }
+
+  protected async insertReadings(_db: Sql, rows: ReadingRow[]): Promise<void> {
+    // Runs inside SqliteSql.tx, which holds the connection: the raw statement is safe here.
+    // In chunks, yielding between them: better-sqlite3 blocks the event loop, and the API shares it.
+    const insert = this.s.prepare('INSERT INTO readings(series, ts, value, quality) VALUES (?, ?, ?, ?)');
+    for (let i = 0; i < rows.length; i += 1000) {
+      if (i) await new Promise<void>((r) => setImmediate(r));
+      for (const r of rows.slice(i, i + 1000)) insert.run(r.series, r.ts, r.value, r.quality);
     }
-    return id;
   }
 
-  /**
-   * Commit a lane's range once: a range inside the committed prefix, or seen
-   * before, is a duplicate; a range overlapping another one is refused.
-   */
-  private commitRange(lane: string, gateway: string, firstSeq: number, lastSeq: number, write: () => void): CommitResult {
-    return this.db.transaction((): CommitResult => {
-      const upTo = (this.db.prepare('SELECT up_to FROM committed WHERE gateway = ? AND lane = ?').get(gateway, lane) as { up_to: number } | undefined)?.up_to ?? 0;
-      if (lastSeq <= upTo) return { duplicate: true, committedUpTo: upTo };
-      const same = this.db.prepare('SELECT last_seq FROM batches WHERE gateway = ? AND lane = ? AND first_seq = ?').get(gateway, lane, firstSeq) as { last_seq: number } | undefined;
-      if (same?.last_seq === lastSeq) return { duplicate: true, committedUpTo: upTo };
-      const overlap =
-        firstSeq <= upTo || same || this.db.prepare('SELECT 1 FROM batches WHERE gateway = ? AND lane = ? AND first_seq <= ? AND last_seq >= ?').get(gateway, lane, lastSeq, firstSeq);
-      if (overlap) {
-        throw new LifelineError(ErrorCodes.PayloadInvalid, `${lane} batch ${gateway} [${firstSeq}, ${lastSeq}] overlaps a committed range (committed up to ${upTo})`, {
-          details: { rejectReason: RejectReason.SeqConflict },
-        });
-      }
-      write();
-      this.db.prepare('INSERT INTO batches(gateway, lane, first_seq, last_seq, committed_at) VALUES (?, ?, ?, ?, ?)').run(gateway, lane, firstSeq, lastSeq, Date.now());
-      // Extend the contiguous prefix through any batches that arrived early.
-      let next = upTo;
-      const after = this.db.prepare('SELECT last_seq FROM batches WHERE gateway = ? AND lane = ? AND first_seq = ?');
-      for (let row = after.get(gateway, lane, next + 1) as { last_seq: number } | undefined; row; row = after.get(gateway, lane, next + 1) as typeof row) next = row.last_seq;
-      this.db
-        .prepare('INSERT INTO committed(gateway, lane, up_to) VALUES (?, ?, ?) ON CONFLICT(gateway, lane) DO UPDATE SET up_to = excluded.up_to')
-        .run(gateway, lane, next);
-      // Ranges inside the prefix are answered by `lastSeq <= upTo`; keep the table small.
-      this.db.prepare('DELETE FROM batches WHERE gateway = ? AND lane = ? AND last_seq <= ?').run(gateway, lane, next);
-      return { duplicate: false, committedUpTo: next };
-    })();
-  }
-
-  async commitTelemetry(batch: TelemetryBatch): Promise<CommitResult> {
-    const { gateway, readings } = batch;
-    return this.commitRange('telemetry', gateway, batch.firstSeq, batch.lastSeq, () => {
-      const insert = this.db.prepare('INSERT INTO readings(series, ts, value, quality) VALUES (?, ?, ?, ?)');
-      const newest = new Map<string, number>();
-      for (const r of readings) {
-        insert.run(this.seriesId(r.device, r.point), r.ts, Number.isNaN(r.value) ? null : r.value, r.quality ?? 0);
-        if ((newest.get(r.device) ?? -Infinity) < r.ts) newest.set(r.device, r.ts);
-      }
-      const touch = this.db.prepare(
-        `INSERT INTO devices(id, gateway, last_ts) VALUES (?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET last_ts = MAX(COALESCE(last_ts, 0), excluded.last_ts)`,
-      );
-      for (const [device, ts] of newest) touch.run(device, gateway, ts);
-    });
-  }
-
-  async commitEvents(batch: EventBatchIn): Promise<CommitResult> {
-    return this.commitRange('events', batch.gateway, batch.firstSeq, batch.lastSeq, () => {
-      const insert = this.db.prepare('INSERT INTO events(gateway, seq, ts, kind, device, body) VALUES (?, ?, ?, ?, ?, ?)');
-      for (const e of batch.events) insert.run(batch.gateway, e.seq, e.ts, e.kind, e.device ?? null, JSON.stringify(e));
-    });
-  }
-
-  async listEvents(q: { gateway?: string; limit: number }): Promise<(LaneEvent & { gateway: string })[]> {
-    const rows = (
-      q.gateway
-        ? this.db.prepare('SELECT gateway, body FROM events WHERE gateway = ? ORDER BY ts DESC, seq DESC LIMIT ?').all(q.gateway, q.limit)
-        : this.db.prepare('SELECT gateway, body FROM events ORDER BY ts DESC, seq DESC LIMIT ?').all(q.limit)
-    ) as { gateway: string; body: string }[];
-    return rows.map((r) => ({ ...(JSON.parse(r.body) as LaneEvent), gateway: r.gateway }));
-  }
-
-  async saveGatewayStatus(s: GatewayStatus): Promise<void> {
-    this.db.transaction(() => {
-      this.db
-        .prepare(
-          `INSERT INTO gateways(id, online, last_seen, status) VALUES (?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET online = excluded.online, last_seen = excluded.last_seen, status = excluded.status`,
-        )
-        .run(s.gateway, s.online ? 1 : 0, s.ts, JSON.stringify(s));
-      const upsert = this.db.prepare(
-        `INSERT INTO devices(id, gateway, profile, kind, location, points) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT(id) DO UPDATE SET gateway = excluded.gateway, profile = excluded.profile, kind = excluded.kind,
-           location = excluded.location, points = excluded.points`,
-      );
-      for (const d of s.devices ?? [])
-        upsert.run(d.id, s.gateway, d.profile, d.kind ?? null, d.location ? JSON.stringify(d.location) : null, JSON.stringify(d.points ?? []));
-    })();
-  }
-
-  async listDevices(): Promise<DeviceInfo[]> {
-    const rows = this.db.prepare('SELECT id, gateway, profile, kind, location, points, last_ts FROM devices ORDER BY id').all() as {
-      id: string; gateway: string; profile: string | null; kind: string | null; location: string | null; points: string | null; last_ts: number | null;
-    }[];
-    return rows.map((r) => ({
-      id: r.id,
-      gateway: r.gateway,
-      profile: r.profile,
-      kind: r.kind,
-      lastReadingTs: r.last_ts,
-      location: r.location ? (JSON.parse(r.location) as DeviceInfo['location']) : null,
-      points: r.points ? (JSON.parse(r.points) as DeviceInfo['points']) : [],
-    }));
-  }
-
-  async readings(q: ReadingsQuery): Promise<{ ts: number; value: number }[]> {
-    const rows = this.db
-      .prepare(
-        `SELECT r.ts, r.value FROM readings r JOIN series s ON s.id = r.series
-         WHERE s.device = ? AND s.point = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts LIMIT ?`,
-      )
-      .all(q.device, q.point, q.from, q.to, q.limit) as { ts: number; value: number | null }[];
-    return rows.map((r) => ({ ts: r.ts, value: r.value ?? NaN }));
+  protected async dropReadings(before: number): Promise<void> {
+    await this.sql.run('DELETE FROM readings WHERE ts < ?', [before]);
   }
 
   async close(): Promise<void> {

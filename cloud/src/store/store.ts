@@ -1,8 +1,14 @@
 /**
  * The cloud store: one interface, two engines (SQLite for one box, PostgreSQL
- * for the city). Ingest commits batches idempotently; the API reads.
+ * for the city). Ingest commits batches idempotently; the API reads and keeps
+ * the registry, alarms, commands, configs, tokens, enrolments and webhooks.
+ *
+ *   ingest ─▶ commitTelemetry / commitEvents / saveGatewayStatus ─▶ readings, rollups, events, alarms
+ *   API    ─▶ readings / downsample / list* / registry / alarms / tokens / … ─▶ JSON
+ *
+ * One contract suite (cloud/test/store/contract.ts) runs against both engines.
  */
-import type { LaneEvent, Reading } from '@lifeline/shared';
+import type { AlarmState, GapRecord, LaneEvent, Reading } from '@lifeline/shared';
 
 /** A telemetry batch as the ingest decoded it. */
 export interface TelemetryBatch {
@@ -10,6 +16,37 @@ export interface TelemetryBatch {
   firstSeq: number;
   lastSeq: number;
   readings: Reading[];
+  /** Thinned ranges the batch reports (gateway disk budget); stored with the batch, once. */
+  gaps?: GapRecord[];
+}
+
+/** A gap record as stored: a thinned range of one point, and what was kept of it. */
+export interface GapInfo {
+  id: number;
+  gateway: string;
+  device: string;
+  point: string;
+  /** Epoch ms, inclusive. */
+  from: number;
+  to: number;
+  /** Cloud seq range of the batch that reported it. */
+  firstSeq: number;
+  lastSeq: number;
+  /** Per-minute aggregates kept (may be empty: nothing kept). */
+  minutes: GapRecord['minutes'];
+  /** Raw readings the kept minutes stand for. */
+  keptReadings: number;
+  committedAt: number;
+}
+
+/** Where a gateway buffer epoch's seqs sit in the cloud's seq space of one lane. */
+export interface EpochBase {
+  /** Cloud seq = base + gateway seq. */
+  base: number;
+  /** A newer epoch of this gateway and lane exists: refuse this one's batches. */
+  stale: boolean;
+  /** Set when this call opened the epoch: the cloud's committed prefix before it (seqs after it in the old epoch are lost). */
+  openedAfter?: number;
 }
 
 /** What the store did with a batch. */
@@ -20,17 +57,30 @@ export interface CommitResult {
   committedUpTo: number;
 }
 
+/** Where a device or gateway is: WGS-84 plus the city's district and grid unit. */
+export interface Location {
+  /** WGS-84 longitude, degrees. */
+  lon: number;
+  /** WGS-84 latitude, degrees. */
+  lat: number;
+  district?: string;
+  /** City grid-management unit. */
+  gridUnit?: string;
+}
+
 /** A device instance the cloud has heard of. */
 export interface DeviceInfo {
   id: string;
   gateway: string;
   profile: string | null;
+  /** Lifeline kind (flood, gas, bridge, …). */
   kind: string | null;
   /** Epoch ms of its newest reading, or null if none yet. */
   lastReadingTs: number | null;
-  location: { lon: number; lat: number; district?: string; gridUnit?: string } | null;
+  location: Location | null;
   /** Points the gateway reports for it, with units. */
   points: { name: string; unit: string }[];
+  name?: string | null;
 }
 
 /** What a gateway tells about itself in its retained status message. */
@@ -38,8 +88,38 @@ export interface GatewayStatus {
   gateway: string;
   online: boolean;
   ts: number;
-  devices?: { id: string; profile: string; kind?: string; location?: DeviceInfo['location']; points?: DeviceInfo['points'] }[];
+  name?: string;
+  location?: Location;
+  devices?: { id: string; profile: string; kind?: string; location?: Location; points?: DeviceInfo['points'] }[];
   backlog?: { depth: number; oldestTs: number | null };
+  clockOffsetMs?: number | null;
+}
+
+/** A gateway in the registry, with its last reported status. */
+export interface GatewayInfo {
+  id: string;
+  name: string | null;
+  location: Location | null;
+  /** Lifeline kind the box mainly watches, if set by a technician. */
+  kind: string | null;
+  online: boolean;
+  /** Epoch ms of its last status message (or last batch). */
+  lastSeen: number | null;
+  /** Epoch ms it was first heard of or enrolled. */
+  firstSeen: number | null;
+  backlog: { depth: number; oldestTs: number | null; ageMs: number | null } | null;
+  clockOffsetMs: number | null;
+  /** Epoch ms it was revoked, or null. */
+  revokedAt: number | null;
+}
+
+/** Fields a technician may set in the registry; absent fields are left alone. */
+export interface RegistryPatch {
+  name?: string | null;
+  kind?: string | null;
+  location?: Location | null;
+  /** Gateways only: null lifts a revocation (re-enrolment). */
+  revokedAt?: null;
 }
 
 export interface ReadingsQuery {
@@ -51,6 +131,32 @@ export interface ReadingsQuery {
   limit: number;
 }
 
+/** A downsampled query: buckets of `step` ms starting at `from`. */
+export interface DownsampleQuery {
+  device: string;
+  point: string;
+  /** Epoch ms, inclusive; bucket i starts at from + i·step. */
+  from: number;
+  /** Epoch ms, inclusive. */
+  to: number;
+  /** Bucket width, ms (≥ 1). */
+  step: number;
+}
+
+/**
+ * One bucket of a downsampled series. Only buckets holding at least one
+ * reading with a value are returned (readings without one, quality bad, are not counted).
+ */
+export interface Bucket {
+  /** Bucket start, epoch ms. */
+  ts: number;
+  min: number;
+  max: number;
+  mean: number;
+  /** Readings with a value in the bucket. */
+  count: number;
+}
+
 /** An event-lane batch as the ingest decoded it. */
 export interface EventBatchIn {
   gateway: string;
@@ -59,13 +165,129 @@ export interface EventBatchIn {
   events: LaneEvent[];
 }
 
+/** An alarm's current state, derived from the transitions its gateway sent. */
+export interface AlarmInfo {
+  /** Cloud id, used in API paths. */
+  id: number;
+  gateway: string;
+  /** The gateway's stable alarm id, e.g. `flood-1/water_level/threshold`. */
+  alarmId: string;
+  device: string;
+  point: string;
+  detector: string;
+  /** 0 normal … 4 red. */
+  level: number;
+  state: AlarmState;
+  /** Epoch ms of the last transition. */
+  since: number;
+  cause: string;
+  value: number | null;
+  /** Epoch ms it last left normal. */
+  raisedAt: number | null;
+  /** Of its device, from the registry. */
+  kind: string | null;
+  district: string | null;
+}
+
+/** Alarm list filter; every field optional, lists are OR-ed, fields AND-ed. */
+export interface AlarmFilter {
+  state?: AlarmState[];
+  /** Minimum level. */
+  minLevel?: number;
+  level?: number[];
+  kind?: string[];
+  district?: string[];
+  gateway?: string;
+  device?: string;
+  limit: number;
+}
+
+/** An operator comment on an alarm. */
+export interface AlarmComment {
+  id: number;
+  alarm: number;
+  ts: number;
+  user: string;
+  text: string;
+}
+
+/** What was asked of a gateway over the downlink, and what it answered. */
+export interface CommandRecord {
+  id: number;
+  gateway: string;
+  /** `alarm_ack`, `alarm_shelve`, `config`, … */
+  type: string;
+  /** Cloud alarm id for alarm commands. */
+  alarm: number | null;
+  body: Record<string, unknown>;
+  requestedBy: string;
+  requestedAt: number;
+  /** `pending` until the gateway answers; then `done` or `failed`. */
+  status: 'pending' | 'done' | 'failed';
+  answer: Record<string, unknown> | null;
+  answeredAt: number | null;
+}
+
+/** A gateway's configs: what it runs, what the cloud wants, and its last answer. */
+export interface GatewayConfigState {
+  gateway: string;
+  running: unknown | null;
+  runningTs: number | null;
+  desired: unknown | null;
+  desiredTs: number | null;
+  desiredBy: string | null;
+  /** The command that carried the desired config. */
+  desiredCommand: number | null;
+  answer: Record<string, unknown> | null;
+  answerTs: number | null;
+}
+
+/** An API token as stored: only its hash. */
+export interface TokenRecord {
+  id: number;
+  name: string;
+  role: string;
+  createdAt: number;
+  createdBy: string;
+  revokedAt: number | null;
+}
+
+/** A subscriber to alarm transitions. */
+export interface WebhookRecord {
+  id: number;
+  url: string;
+  /** HMAC key; returned once at creation, never listed. */
+  secret: string;
+  /** Only transitions at or above this level (0 = all). */
+  minLevel: number;
+  createdBy: string;
+  createdAt: number;
+}
+
+/** An MQTT login of an enrolled gateway (password kept as a salted scrypt hash). */
+export interface MqttCredential {
+  username: string;
+  gateway: string;
+  salt: string;
+  hash: string;
+  revokedAt: number | null;
+}
+
 export interface Store {
   /** Apply pending schema migrations. */
   migrate(): Promise<void>;
-  /** Commit a batch once; a range seen before is not stored again. Throws STORE_CONFLICT on an overlapping range. */
+  /** Commit a batch once; a range seen before is not stored again. Throws PAYLOAD_INVALID (SeqConflict) on an overlapping range. */
   commitTelemetry(batch: TelemetryBatch): Promise<CommitResult>;
-  /** Same contract for the event lane (alarm transitions, gateway events). */
+  /** Same contract for the event lane; alarm transitions also update the alarms' current state. */
   commitEvents(batch: EventBatchIn): Promise<CommitResult>;
+  /**
+   * The seq base of a gateway's buffer epoch on one lane (docs/wire-protocol.md §1.1).
+   * An epoch seen for the first time starts after everything the lane has seen
+   * (committed or early-arrived), and the committed prefix jumps there.
+   */
+  openEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number, at: number): Promise<EpochBase>;
+  /** Gap records, newest first. */
+  listGaps(q: { gateway?: string; device?: string; point?: string; from?: number; to?: number; limit: number }): Promise<GapInfo[]>;
   /** Events of the event lane, newest first. */
   listEvents(q: { gateway?: string; limit: number }): Promise<(LaneEvent & { gateway: string })[]>;
   /** Record a gateway's status and the devices it reports. */
@@ -73,5 +295,57 @@ export interface Store {
   listDevices(): Promise<DeviceInfo[]>;
   /** Time-ordered raw readings of one point. */
   readings(q: ReadingsQuery): Promise<{ ts: number; value: number }[]>;
+  /** Per-bucket min/max/mean/count of one point, time-ordered. */
+  downsample(q: DownsampleQuery): Promise<Bucket[]>;
+  /** Minutes holding at least one reading since `since`, per device. */
+  activeMinutes(since: number): Promise<Map<string, number>>;
+  /** Delete readings older than `before` (epoch ms); returns nothing useful but time. */
+  applyRetention(before: number): Promise<void>;
+
+  // Registry
+  listGateways(): Promise<GatewayInfo[]>;
+  getGateway(id: string): Promise<GatewayInfo | undefined>;
+  /** Create the gateway if unknown, then apply the patch. */
+  updateGateway(id: string, patch: RegistryPatch): Promise<void>;
+  /** False if the device is unknown. */
+  updateDevice(id: string, patch: RegistryPatch): Promise<boolean>;
+  /** Marks the gateway revoked and its MQTT credentials with it. */
+  revokeGateway(id: string, at: number): Promise<boolean>;
+
+  // Alarms
+  listAlarms(f: AlarmFilter): Promise<AlarmInfo[]>;
+  getAlarm(id: number): Promise<AlarmInfo | undefined>;
+  /** Every transition of one alarm, oldest first. */
+  alarmHistory(id: number): Promise<LaneEvent[]>;
+  addComment(c: Omit<AlarmComment, 'id'>): Promise<AlarmComment>;
+  listComments(alarm: number): Promise<AlarmComment[]>;
+
+  // Commands and configs
+  addCommand(c: Omit<CommandRecord, 'id' | 'status' | 'answer' | 'answeredAt'>): Promise<CommandRecord>;
+  /** Record a gateway's answer; false if no such pending command. */
+  answerCommand(id: number, ok: boolean, answer: Record<string, unknown>, at: number): Promise<boolean>;
+  listCommands(q: { gateway?: string; alarm?: number; limit: number }): Promise<CommandRecord[]>;
+  getCommand(id: number): Promise<CommandRecord | undefined>;
+  getConfig(gateway: string): Promise<GatewayConfigState>;
+  setDesiredConfig(gateway: string, config: unknown, by: string, command: number, at: number): Promise<void>;
+  setRunningConfig(gateway: string, config: unknown, at: number): Promise<void>;
+  setConfigAnswer(gateway: string, answer: Record<string, unknown>, at: number): Promise<void>;
+
+  // Tokens, enrolment, MQTT credentials, webhooks
+  addToken(t: { name: string; role: string; hash: string; createdBy: string; createdAt: number }): Promise<TokenRecord>;
+  /** Replace the hash of the token with this name (the bootstrap admin token), creating it if needed. */
+  putToken(t: { name: string; role: string; hash: string; createdBy: string; createdAt: number }): Promise<void>;
+  findToken(hash: string): Promise<TokenRecord | undefined>;
+  listTokens(): Promise<TokenRecord[]>;
+  revokeToken(id: number, at: number): Promise<boolean>;
+  addEnrolment(e: { hash: string; note: string | null; createdBy: string; createdAt: number; expiresAt: number }): Promise<{ id: number }>;
+  /** Mark an unused, unexpired enrolment token used by `gateway`; false if it cannot be used. */
+  consumeEnrolment(hash: string, gateway: string, at: number): Promise<boolean>;
+  putMqttCredential(c: Omit<MqttCredential, 'revokedAt'>, at: number): Promise<void>;
+  findMqttCredential(username: string): Promise<MqttCredential | undefined>;
+  addWebhook(w: Omit<WebhookRecord, 'id'>): Promise<WebhookRecord>;
+  listWebhooks(): Promise<WebhookRecord[]>;
+  deleteWebhook(id: number): Promise<boolean>;
+
   close(): Promise<void>;
 }

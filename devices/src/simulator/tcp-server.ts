@@ -1,164 +1,243 @@
 /**
- * A Modbus TCP slave that serves simulated devices (one per unit id, like a
- * serial server in front of an RS-485 bus, or one device on its own port).
+ * Modbus TCP simulators: one port serving several units (like a serial
+ * server in front of an RS-485 bus), or a fleet of devices each on its own
+ * port in one process (like real Ethernet devices; the 500-device bench).
  *
- *   socket bytes ─▶ MBAP frames ─▶ unit's SimulatedDevice ─▶ response frame
+ *   socket chunk ─▶ MbapFrameExtractor (shared, zero-copy) ─▶ unit's device ─▶ serveModbusPdu
+ *                                                                  │ response PDU written in place
+ *   socket.write ◀── one buffer per chunk, every reply of the chunk ◀┘
  *
  * Requests are answered in arrival order; a client may pipeline many by
- * transaction id. Unknown units get no answer, as on a real bus.
+ * transaction id. Unknown units get no answer, as on a real bus. With
+ * `framing: 'rtu'` the port speaks RTU over TCP instead (a transparent serial
+ * server or 4G DTU): RTU frames with CRC, no MBAP header.
+ *
+ * Speed: a read of holding/input registers costs one inline parse and one
+ * native copy from the device's byte image; the only allocation is one
+ * exact-size copy of each chunk's replies (see bench/sim.ts for figures).
  */
-import { createServer, type Server, type Socket } from 'node:net';
-import type { AddressInfo } from 'node:net';
-import type { RegisterTable } from '../profile.js';
-import { SimulatedDevice, applyWrite } from './device.js';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
+import { MbapFrameExtractor, crc16, rtuRequestLength, writeCrc } from '@lifeline/shared/protocols';
+import type { SimulatedDevice } from './device.js';
+import { DISCONNECT, newSimRequest, serveModbusPdu } from './modbus-slave.js';
 
-/** Modbus exception codes the simulator raises. */
-const ILLEGAL_FUNCTION = 0x01;
-const ILLEGAL_ADDRESS = 0x02;
-const ILLEGAL_VALUE = 0x03;
-
+/** A running TCP simulator. */
 export interface TcpSimulator {
+  /** Port it listens on. */
   readonly port: number;
+  /** Address it listens on. */
+  readonly host: string;
+  /** Its devices by unit id. */
   readonly devices: ReadonlyMap<number, SimulatedDevice>;
-  /** Requests answered so far. */
+  /** Requests answered so far (exceptions included, silences not). */
   readonly served: () => number;
+  /** Open client connections. */
+  readonly connections: () => number;
+  /** Close every connection and stop listening. */
   close(): Promise<void>;
 }
 
-export async function startTcpSimulator(opts: {
+/** Options of {@link startTcpSimulator}. */
+export interface TcpSimulatorOptions {
+  /** Devices to serve, told apart by unit id. */
   devices: SimulatedDevice[];
+  /** Port (default: a free one). */
   port?: number;
+  /** Address to listen on (default 127.0.0.1). */
   host?: string;
-}): Promise<TcpSimulator> {
-  const devices = new Map(opts.devices.map((d) => [d.unit, d]));
+  /** mbap (Modbus TCP, default) or rtu (RTU over TCP: a transparent serial server / DTU). */
+  framing?: 'mbap' | 'rtu';
+}
+
+/** Largest Modbus TCP reply: 7 header + 253 PDU. */
+const MAX_REPLY = 260;
+/** Output buffer per chunk: replies are collected here and written once. */
+const OUT_SIZE = 64 * 1024;
+
+/** Serve devices on one TCP port. */
+export async function startTcpSimulator(opts: TcpSimulatorOptions): Promise<TcpSimulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const units: (SimulatedDevice | undefined)[] = new Array(256);
+  for (const d of opts.devices) {
+    if (units[d.unit]) throw new Error(`two simulated devices with unit ${d.unit} on one port`);
+    units[d.unit] = d;
+  }
   const sockets = new Set<Socket>();
   let served = 0;
+  // A disconnect fault closes every connection and refuses new ones while it lasts.
+  const down = () => opts.devices.some((d) => d.behaviour('disconnect'));
+  const unwatch = opts.devices.map((d) =>
+    d.watch((b) => {
+      if (b.kind === 'disconnect') for (const s of sockets) s.destroy();
+    }),
+  );
+
   const server: Server = createServer((socket) => {
+    if (down()) {
+      socket.destroy();
+      return;
+    }
     sockets.add(socket);
     socket.setNoDelay(true);
-    let pending: Buffer = Buffer.alloc(0);
-    socket.on('data', (chunk: Buffer) => {
-      pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
-      let off = 0;
-      const replies: Buffer[] = [];
-      while (pending.length - off >= 8) {
-        const len = pending.readUInt16BE(off + 4);
-        if (len < 2 || len > 254) {
-          socket.destroy(); // not Modbus: a real device drops the connection
-          return;
-        }
-        if (pending.length - off < 6 + len) break;
-        const frame = pending.subarray(off, off + 6 + len);
-        off += 6 + len;
-        const dev = devices.get(frame[6]);
-        if (!dev || dev.behaviour('silent')) continue;
-        const reply = answer(dev, frame);
-        served++;
-        const slow = dev.behaviour('slow');
-        if (slow) setTimeout(() => socket.writable && socket.write(reply), slow.delayMs);
-        else replies.push(reply);
-      }
-      pending = off === pending.length ? Buffer.alloc(0) : pending.subarray(off);
-      if (replies.length) socket.write(replies.length === 1 ? replies[0] : Buffer.concat(replies));
-    });
     socket.on('error', () => socket.destroy());
     socket.on('close', () => sockets.delete(socket));
+    const handler = opts.framing === 'rtu' ? rtuHandler(socket, units, () => served++) : mbapHandler(socket, units, () => served++);
+    socket.on('data', handler);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(opts.port ?? 0, opts.host ?? '127.0.0.1', () => resolve());
+    server.listen(opts.port ?? 0, host, () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   return {
     port: (server.address() as AddressInfo).port,
-    devices,
+    host,
+    devices: new Map(opts.devices.map((d) => [d.unit, d])),
     served: () => served,
+    connections: () => sockets.size,
     close: () =>
       new Promise<void>((resolve) => {
+        for (const u of unwatch) u();
         for (const s of sockets) s.destroy();
         server.close(() => resolve());
       }),
   };
 }
 
-function exception(frame: Buffer, fc: number, code: number): Buffer {
-  const out = Buffer.alloc(9);
-  frame.copy(out, 0, 0, 4);
-  out.writeUInt16BE(3, 4);
-  out[6] = frame[6];
-  out[7] = fc | 0x80;
-  out[8] = code;
-  return out;
-}
-
-function reply(frame: Buffer, pdu: Buffer): Buffer {
-  const out = Buffer.alloc(7 + pdu.length);
-  frame.copy(out, 0, 0, 4);
-  out.writeUInt16BE(pdu.length + 1, 4);
-  out[6] = frame[6];
-  pdu.copy(out, 7);
-  return out;
-}
-
-const readTables: Record<number, RegisterTable> = { 1: 'coil', 2: 'discrete', 3: 'holding', 4: 'input' };
-
-/** The response frame for one request frame. */
-export function answer(dev: SimulatedDevice, frame: Buffer): Buffer {
-  const fc = frame[7];
-  const forced = dev.behaviour('exception');
-  if (forced) return exception(frame, fc, forced.code);
-  if (frame.length < 12) return exception(frame, fc, ILLEGAL_VALUE);
-  const addr = frame.readUInt16BE(8);
-  const qty = frame.readUInt16BE(10);
-  dev.refresh();
-  switch (fc) {
-    case 1:
-    case 2:
-    case 3:
-    case 4: {
-      const table = dev.tables[readTables[fc]];
-      const bits = fc <= 2;
-      if (qty < 1 || qty > (bits ? 2000 : 125)) return exception(frame, fc, ILLEGAL_VALUE);
-      if (addr + qty > table.length) return exception(frame, fc, ILLEGAL_ADDRESS);
-      if (bits) {
-        const n = Math.ceil(qty / 8);
-        const pdu = Buffer.alloc(2 + n);
-        pdu[0] = fc;
-        pdu[1] = n;
-        for (let i = 0; i < qty; i++) if (table[addr + i]) pdu[2 + (i >> 3)] |= 1 << (i & 7);
-        return reply(frame, pdu);
+/** The 'data' handler of a Modbus TCP connection. */
+function mbapHandler(socket: Socket, units: (SimulatedDevice | undefined)[], count: () => void): (chunk: Buffer) => void {
+  const extractor = new MbapFrameExtractor();
+  const req = newSimRequest();
+  // Replies are built in this scratch buffer and copied out once per chunk: the copy is
+  // exactly the replies' size (small ones come from Node's buffer pool), and the scratch
+  // is never handed to the socket, so it is reused for the connection's life.
+  const out = Buffer.allocUnsafe(OUT_SIZE);
+  let o = 0;
+  let dropped = false;
+  const flush = () => {
+    if (o === 0) return;
+    socket.write(Buffer.from(out.subarray(0, o)));
+    o = 0;
+  };
+  const onFrame = (buf: Uint8Array, start: number, end: number): void => {
+    if (dropped) return;
+    const unit = buf[start + 6];
+    const dev = units[unit];
+    if (!dev) return;
+    if (o + MAX_REPLY > out.length) flush();
+    const pduEnd = serveModbusPdu(dev, buf, start + 7, end, out, o + 7, req);
+    if (pduEnd < 0) {
+      if (pduEnd === DISCONNECT) dropped = true;
+      return;
+    }
+    const len = pduEnd - o - 6;
+    out[o] = buf[start];
+    out[o + 1] = buf[start + 1];
+    out[o + 2] = 0;
+    out[o + 3] = 0;
+    out[o + 4] = len >> 8;
+    out[o + 5] = len & 0xff;
+    out[o + 6] = unit;
+    count();
+    if (dev.behaviours.length > 0) {
+      dev.transformReply(out, o, pduEnd, 'mbap');
+      const delay = dev.delayFor(req);
+      if (delay > 0) {
+        const late = Buffer.from(out.subarray(o, pduEnd));
+        setTimeout(() => socket.writable && socket.write(late), delay);
+        return;
       }
-      const pdu = Buffer.alloc(2 + qty * 2);
-      pdu[0] = fc;
-      pdu[1] = qty * 2;
-      for (let i = 0; i < qty; i++) pdu.writeUInt16BE(table[addr + i], 2 + i * 2);
-      return reply(frame, pdu);
     }
-    case 5: {
-      if (qty !== 0xff00 && qty !== 0) return exception(frame, fc, ILLEGAL_VALUE);
-      if (addr >= dev.tables.coil.length) return exception(frame, fc, ILLEGAL_ADDRESS);
-      applyWrite(dev, 'coil', addr, [qty ? 1 : 0]);
-      return reply(frame, frame.subarray(7, 12));
+    o = pduEnd;
+  };
+  return (chunk: Buffer) => {
+    try {
+      extractor.push(chunk, onFrame);
+    } catch {
+      socket.destroy(); // not Modbus: a real device drops the connection
+      return;
     }
-    case 6: {
-      if (addr >= dev.tables.holding.length) return exception(frame, fc, ILLEGAL_ADDRESS);
-      applyWrite(dev, 'holding', addr, [qty]);
-      return reply(frame, frame.subarray(7, 12));
+    if (dropped) {
+      socket.destroy();
+      return;
     }
-    case 15:
-    case 16: {
-      const bits = fc === 15;
-      const table = bits ? 'coil' : 'holding';
-      const count = frame[12];
-      if (qty < 1 || qty > (bits ? 1968 : 123) || frame.length < 13 + count || count !== (bits ? Math.ceil(qty / 8) : qty * 2))
-        return exception(frame, fc, ILLEGAL_VALUE);
-      if (addr + qty > dev.tables[table].length) return exception(frame, fc, ILLEGAL_ADDRESS);
-      const words: number[] = [];
-      for (let i = 0; i < qty; i++)
-        words.push(bits ? (frame[13 + (i >> 3)] >> (i & 7)) & 1 : frame.readUInt16BE(13 + i * 2));
-      applyWrite(dev, table, addr, words);
-      return reply(frame, frame.subarray(7, 12));
+    flush();
+  };
+}
+
+/** The 'data' handler of an RTU-over-TCP connection. */
+function rtuHandler(socket: Socket, units: (SimulatedDevice | undefined)[], count: () => void): (chunk: Buffer) => void {
+  const req = newSimRequest();
+  let pending: Buffer = Buffer.alloc(0);
+  return (chunk: Buffer) => {
+    pending = pending.length ? Buffer.concat([pending, chunk]) : chunk;
+    let i = 0;
+    const replies: Buffer[] = [];
+    while (pending.length - i >= 2) {
+      const want = rtuRequestLength(pending.subarray(i), pending.length - i);
+      if (want === 0 || (want > 0 && pending.length - i < want)) break;
+      const size = want > 0 ? want : pending.length - i; // unknown function: the rest is the frame
+      const frame = pending.subarray(i, i + size);
+      i += size;
+      if (size < 4 || crc16(frame, 0, size - 2) !== (frame[size - 2] | (frame[size - 1] << 8))) continue; // bad CRC: silence
+      const dev = units[frame[0]];
+      if (!dev) continue;
+      const out = Buffer.allocUnsafe(MAX_REPLY);
+      out[0] = frame[0];
+      const pduEnd = serveModbusPdu(dev, frame, 1, size - 2, out, 1, req);
+      if (pduEnd === DISCONNECT) {
+        socket.destroy();
+        return;
+      }
+      if (pduEnd < 0 || frame[0] === 0) continue; // silent, or broadcast: no reply
+      const end = writeCrc(out, 0, pduEnd);
+      count();
+      dev.transformReply(out, 0, end, 'rtu');
+      const delay = dev.behaviours.length ? dev.delayFor(req) : 0;
+      if (delay > 0) setTimeout(() => socket.writable && socket.write(out.subarray(0, end)), delay);
+      else replies.push(out.subarray(0, end));
     }
-    default:
-      return exception(frame, fc, ILLEGAL_FUNCTION);
+    pending = i >= pending.length ? Buffer.alloc(0) : Buffer.from(pending.subarray(i));
+    if (replies.length) socket.write(replies.length === 1 ? replies[0] : Buffer.concat(replies));
+  };
+}
+
+/** A running fleet: many devices, each on its own port, in one process. */
+export interface TcpFleet {
+  /** One simulator per device, in the order given. */
+  readonly simulators: readonly TcpSimulator[];
+  /** The port of each device, in the order given. */
+  readonly ports: readonly number[];
+  /** Requests answered by all devices. */
+  readonly served: () => number;
+  /** Close every port. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serve each device on its own port (basePort, basePort + 1, ... or free
+ * ports when basePort is 0 or absent), all in this process.
+ */
+export async function startTcpFleet(opts: { devices: SimulatedDevice[]; basePort?: number; host?: string; framing?: 'mbap' | 'rtu' }): Promise<TcpFleet> {
+  const simulators: TcpSimulator[] = [];
+  try {
+    for (let i = 0; i < opts.devices.length; i++) {
+      simulators.push(
+        await startTcpSimulator({ devices: [opts.devices[i]], port: opts.basePort ? opts.basePort + i : 0, host: opts.host, framing: opts.framing }),
+      );
+    }
+  } catch (e) {
+    await Promise.all(simulators.map((s) => s.close()));
+    throw e;
   }
+  return {
+    simulators,
+    ports: simulators.map((s) => s.port),
+    served: () => simulators.reduce((n, s) => n + s.served(), 0),
+    close: async () => {
+      await Promise.all(simulators.map((s) => s.close()));
+    },
+  };
 }

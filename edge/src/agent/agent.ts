@@ -1,8 +1,8 @@
 /**
  * The gateway agent: features wired through one event bus.
  *
- *   BusPoller ─readings─▶ Detection ─alarm─▶ buffer.appendEvent
- *        │                                        │
+ *   BusPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
+ *        │                                  │ transitions (alarm_log + event lane)
  *        └──readings──▶ buffer.append ─────────▶ Sync ─▶ MQTT ─▶ cloud
  *
  * Detection sees each poll batch before it is buffered, so an alarm never
@@ -13,8 +13,11 @@ import type { LoadedConfig } from '../config/load.js';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { BusPoller } from '../poller/poller.js';
 import { Sync } from '../sync/sync.js';
-import { MqttTransport } from '../sync/transport.js';
+import { createTransport } from '../sync/transport.js';
+import { CommandHandler } from '../sync/commands.js';
+import { agentCommandTarget } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
+import { AlarmSystem } from '../alarms/system.js';
 import { Detection } from './detection.js';
 import { EventBus, type Extension } from './event-bus.js';
 
@@ -22,40 +25,38 @@ export class Agent {
   readonly events: EventBus;
   readonly buffer: EdgeBuffer;
   readonly sync: Sync;
+  /** Alarm manager, actions and the CLI's control channel; `alarms.manager.ack/shelve` serve the cloud downlink. */
+  readonly alarms: AlarmSystem;
   private readonly extensions: Extension[] = [];
   private stopped = false;
 
   constructor(
     readonly loaded: LoadedConfig,
     private readonly log: Logger,
+    /** `onConfig`: a config command from the cloud was validated and saved; restart on it. */
+    opts: { onConfig?: (next: LoadedConfig) => void } = {},
   ) {
     const { config } = loaded;
     this.events = new EventBus(log);
-    this.buffer = new EdgeBuffer(config.buffer.path);
-    const transport = new MqttTransport({
+    this.buffer = new EdgeBuffer(config.buffer.path, { diskBudgetBytes: config.buffer.diskBudgetBytes });
+    const transport = createTransport(config.sync.transport, {
       url: config.sync.url,
       clientId: `lifeline-${config.gateway.id}`,
       username: config.sync.username,
       password: config.sync.password,
+      tls: config.sync.tls,
       will: { topic: topics.status(config.gateway.id), payload: JSON.stringify({ gateway: config.gateway.id, online: false }), retain: true },
     });
-    this.sync = new Sync(loaded, this.buffer, transport, log.child({ part: 'sync' }));
-    // Order matters: detection runs on a poll batch before the buffer stores it.
-    this.extensions.push(new Detection(loaded, this.events));
+    const commands = new CommandHandler(config.gateway.id, this.buffer, agentCommandTarget({ loaded, alarms: () => this.alarms, log, onConfig: opts.onConfig }), log.child({ part: 'commands' }));
+    this.sync = new Sync(loaded, this.buffer, transport, log.child({ part: 'sync' }), { window: config.sync.window, maxBatchBytes: config.sync.maxBatchBytes, commands });
+    // Order matters: alarms restore (and queue what a crash left unqueued) before anything
+    // else writes events; detection runs on a poll batch before the buffer stores it.
+    this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }));
+    this.extensions.push(this.alarms);
+    this.extensions.push(new Detection(loaded, this.events, this.alarms.manager, this.alarms.config, log.child({ part: 'detect' })));
     this.extensions.push({
       start: () => {
         this.events.on('readings', (batch) => this.buffer.append(batch));
-        this.events.on('alarm', (a) => {
-          // Until the alarm manager owns ISA-18.2 states, a level change maps to the
-          // plain active / cleared transitions (escalation stays active).
-          const from = a.previous === 0 ? 'normal' : 'active_unacked';
-          const to = a.level === 0 ? 'cleared_unacked' : 'active_unacked';
-          this.buffer.appendEvent(a.ts, 'alarm', {
-            kind: 'alarm', alarmId: a.detector, device: a.device, point: a.point, from, to,
-            level: a.level, detector: a.detector.split('/').pop(), cause: a.cause, value: Number.isFinite(a.value) ? a.value : null,
-          });
-          log.warn(a, 'alarm level changed');
-        });
         this.events.on('comm', (c) =>
           this.buffer.appendEvent(c.ts, 'comm', {
             kind: 'event', type: c.ok ? 'device_online' : 'device_offline', device: c.device,

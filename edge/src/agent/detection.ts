@@ -1,65 +1,140 @@
 /**
  * Detection feature: runs the configured detectors on every reading, before
- * the reading is buffered, and turns level changes into alarm events.
+ * the reading is buffered, and hands their level changes to the alarm manager.
+ *
+ *   'readings' ─▶ createDetectors(config.detectors).onReading ─▶ DetectorEvent ─▶ AlarmManager.onCondition
+ *   'comm'     ─▶ <device>/comm/comm_loss ───────────────────────────────────────▶ AlarmManager.onCondition
+ *
+ * After a restart the detectors start fresh (normal) while the manager restores
+ * its active alarms. An alarm the detector does not confirm within
+ * `alarms.restoreGraceMs` of readings is cleared ("not confirmed after restart");
+ * a comm-loss alarm clears at the device's first reading.
  */
-import type { Reading } from '@lifeline/shared';
-import type { ThresholdConfig } from '../config/schema.js';
+import { AlarmLevel, type Reading } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
-import { ThresholdDetector } from '../detect/threshold.js';
-import type { Detector } from '../detect/types.js';
+import { createDetectors, type DetectorSet } from '../detect/engine.js';
+import type { DetectorsConfig } from '../detect/config.js';
+import type { Detector, DetectorEvent } from '../detect/types.js';
+import type { AlarmManager, ConditionInput } from '../alarms/manager.js';
+import type { ResolvedAlarmsConfig } from '../alarms/config.js';
+import type { Logger } from '../log.js';
 import type { EventBus, Extension } from './event-bus.js';
 
+/** Point of the device-level communication-loss alarm: `<device>/comm/comm_loss`. */
+export const COMM_POINT = 'comm';
+
+/** Id of a device's communication-loss alarm. */
+export const commLossId = (device: string) => `${device}/${COMM_POINT}/comm_loss`;
+
+/** The `detectors` section with each point's unit taken from its profile when the config gives none. */
+export function detectorsWithUnits(loaded: LoadedConfig): DetectorsConfig {
+  const d = loaded.config.detectors ?? {};
+  return {
+    ...d,
+    points: d.points?.map((p) => (p.unit !== undefined ? p : { ...p, unit: loaded.profiles.get(p.device)?.points.find((x) => x.name === p.point)?.unit || undefined })),
+  };
+}
+
+interface Unconfirmed {
+  detector: Detector;
+  /** Reading time from which the detector's verdict counts. */
+  afterTs: number;
+}
+
 export class Detection implements Extension {
-  /** Detectors by `device\0point`. */
-  private readonly byPoint = new Map<string, Detector[]>();
-  private off?: () => void;
+  private set?: DetectorSet;
+  private offs: (() => void)[] = [];
+  /** Restored active alarms waiting for their detector's verdict, by detector id. */
+  private readonly unconfirmed = new Map<string, Unconfirmed>();
+  /** Devices with an active communication-loss alarm. */
+  private readonly commLost = new Set<string>();
 
   constructor(
     private readonly loaded: LoadedConfig,
     private readonly events: EventBus,
+    private readonly alarms: AlarmManager,
+    private readonly config: ResolvedAlarmsConfig,
+    private readonly log?: Logger,
   ) {}
 
+  /** The running detectors (after start). */
+  get detectors(): DetectorSet | undefined {
+    return this.set;
+  }
+
   start(): void {
-    for (const t of this.loaded.config.thresholds ?? []) this.add(t);
-    this.off = this.events.on('readings', (batch) => this.run(batch));
+    this.set = createDetectors(detectorsWithUnits(this.loaded));
+    const now = Date.now();
+    for (const a of this.alarms.records()) {
+      if (a.level === AlarmLevel.Normal || a.detector === 'flood') continue;
+      if (a.detector === 'comm_loss') {
+        this.commLost.add(a.device);
+        continue;
+      }
+      const d = this.set.get(a.id);
+      if (d) this.unconfirmed.set(a.id, { detector: d, afterTs: now + this.config.restoreGraceMs });
+      else this.condition({ alarmId: a.id, device: a.device, point: a.point, detector: a.detector, ts: now, level: AlarmLevel.Normal, value: null, cause: 'detector no longer configured' });
+    }
+    this.offs.push(this.events.on('readings', (batch) => this.run(batch)));
+    this.offs.push(this.events.on('comm', (c) => this.comm(c.device, c.ok, c.ts, c.error)));
   }
 
   stop(): void {
-    this.off?.();
-  }
-
-  private add(t: ThresholdConfig): void {
-    const unit = this.loaded.profiles.get(t.device)?.points.find((p) => p.name === t.point)?.unit;
-    const d = new ThresholdDetector(`${t.device}/${t.point}/threshold`, t.device, t.point, {
-      high: t.high,
-      low: t.low,
-      deadband: t.deadband,
-      onDelayMs: t.onDelayMs,
-      offDelayMs: t.offDelayMs,
-      unit,
-    });
-    const key = `${t.device}\0${t.point}`;
-    this.byPoint.set(key, [...(this.byPoint.get(key) ?? []), d]);
+    for (const off of this.offs) off();
+    this.offs = [];
   }
 
   private run(batch: Reading[]): void {
-    for (const r of batch) {
-      const list = this.byPoint.get(`${r.device}\0${r.point}`);
-      if (!list) continue;
-      for (const d of list) {
-        const e = d.update(r);
-        if (e)
-          this.events.emit('alarm', {
-            device: e.device,
-            point: e.point,
-            ts: e.ts,
-            level: e.level,
-            previous: e.previous,
-            value: e.value,
-            detector: e.detector,
-            cause: e.cause,
-          });
+    // One batch of the alarm manager per poll batch: every output switches before any disk write.
+    this.alarms.batch(() => {
+      const set = this.set!;
+      if (this.commLost.size && batch.length && this.commLost.has(batch[0].device)) this.comm(batch[0].device, true, batch[0].ts);
+      for (let i = 0; i < batch.length; i++) {
+        const r = batch[i];
+        const events = set.onReading(r);
+        for (let k = 0; k < events.length; k++) this.raise(events[k]);
+        if (this.unconfirmed.size) this.confirm(r);
       }
+    });
+  }
+
+  private raise(e: DetectorEvent): void {
+    this.unconfirmed.delete(e.detector);
+    this.condition({ alarmId: e.detector, device: e.device, point: e.point, detector: e.kind, ts: e.ts, level: e.level, value: e.value, cause: e.cause });
+    this.events.emit('alarm', { device: e.device, point: e.point, ts: e.ts, level: e.level, previous: e.previous, value: e.value, detector: e.detector, cause: e.cause });
+  }
+
+  /** A restored alarm whose detector, after the grace time, still says normal is cleared. */
+  private confirm(r: Reading): void {
+    for (const [id, u] of this.unconfirmed) {
+      if (u.detector.device !== r.device || !u.detector.points.includes(r.point) || r.ts < u.afterTs) continue;
+      this.unconfirmed.delete(id);
+      if (u.detector.level !== AlarmLevel.Normal) continue;
+      const a = this.alarms.get(id);
+      if (a && a.level !== AlarmLevel.Normal) {
+        this.condition({ alarmId: id, device: a.device, point: a.point, detector: a.detector, ts: r.ts, level: AlarmLevel.Normal, value: r.value, cause: `not confirmed after restart: ${r.point} ${r.value}` });
+      }
+    }
+  }
+
+  private comm(device: string, ok: boolean, ts: number, error?: string): void {
+    const { commLoss } = this.config;
+    if (!commLoss.enabled) return;
+    if (ok) {
+      if (!this.commLost.delete(device)) return;
+      this.condition({ alarmId: commLossId(device), device, point: COMM_POINT, detector: 'comm_loss', ts, level: AlarmLevel.Normal, value: null, cause: `${device} answering again` });
+    } else {
+      this.commLost.add(device);
+      this.condition({ alarmId: commLossId(device), device, point: COMM_POINT, detector: 'comm_loss', ts, level: commLoss.level, value: null, cause: `${device} not answering: ${error ?? 'no reply'}` });
+    }
+  }
+
+  /** A failing alarm path must not stall polling: log and go on. */
+  private condition(c: ConditionInput): void {
+    try {
+      this.alarms.onCondition(c);
+    } catch (err) {
+      this.log?.error({ err, alarm: c.alarmId }, 'alarm manager failed on a condition; continuing');
     }
   }
 }

@@ -5,6 +5,12 @@
 import { Command, CommanderError } from 'commander';
 import { isLifelineError, ErrorCodes } from '@lifeline/shared';
 import { loadConfig } from '../config/load.js';
+import { registerRead } from './read.js';
+import { registerScan } from './scan.js';
+import { registerDecode } from './decode.js';
+import { registerSimulate } from './simulate.js';
+import { registerAlarms } from './alarms.js';
+import { registerEnroll } from './enroll.js';
 
 /** Exit code for an error: 2 for bad input, 1 otherwise. */
 export function exitCodeFor(err: unknown): number {
@@ -27,12 +33,26 @@ export function buildCli(): Command {
       // Loaded on demand: the agent pulls in MQTT, SQLite and Modbus, which other commands do not need.
       const [{ Agent }, { createLogger }] = await Promise.all([import('../agent/agent.js'), import('../log.js')]);
       const log = createLogger('edge');
-      const agent = new Agent(loaded, log);
-      await agent.start();
+      // A config command from the cloud restarts the agent on the new config, in this process.
+      let agent!: InstanceType<typeof Agent>;
+      let restarting = Promise.resolve();
+      const startOn = async (cfg: typeof loaded): Promise<void> => {
+        agent = new Agent(cfg, log, {
+          onConfig: (next) => {
+            restarting = restarting.then(async () => {
+              log.info('restarting on the config from the cloud');
+              await agent.stop();
+              await startOn(next);
+            });
+          },
+        });
+        await agent.start();
+      };
+      await startOn(loaded);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, 'stopping');
-          agent.stop().then(resolve, resolve);
+          restarting.then(() => agent.stop()).then(resolve, resolve);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
@@ -47,6 +67,13 @@ export function buildCli(): Command {
       const { config, profiles } = loadConfig(opts.config);
       console.log(`${opts.config}: ok (gateway ${config.gateway.id}, ${config.buses.length} bus(es), ${profiles.size} device(s))`);
     });
+
+  registerRead(program);
+  registerScan(program);
+  registerDecode(program);
+  registerSimulate(program);
+  registerAlarms(program);
+  registerEnroll(program);
 
   return program;
 }

@@ -8,7 +8,10 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ErrorCodes, LifelineError, isLifelineError, schemaIssues, formatIssues, type ValidationIssue } from '@lifeline/shared';
 import { loadProfile, type Profile } from '@lifeline/devices';
-import { GatewayConfigSchema, type GatewayConfig } from './schema.js';
+import { GatewayConfigSchema, busLinkIssues, type GatewayConfig } from './schema.js';
+import { detectorsConfigIssues, unknownPointIssues } from '../detect/config.js';
+import { alarmsConfigIssues } from '../alarms/config.js';
+import { actionsConfigIssues } from '../actions/config.js';
 import { Value } from '@sinclair/typebox/value';
 
 /** A validated config with each device's profile resolved. */
@@ -20,15 +23,31 @@ export interface LoadedConfig {
   readonly file?: string;
 }
 
-const levels = ['blue', 'yellow', 'orange', 'red'] as const;
+/** The device named at a detectors issue path (`points[3].point`, `multivariate[0].device`). */
+function deviceOf(d: NonNullable<GatewayConfig['detectors']>, path: string): string {
+  const m = /^(points|multivariate)\[(\d+)\]/.exec(path);
+  if (!m) return '';
+  return (m[1] === 'points' ? d.points?.[Number(m[2])]?.device : d.multivariate?.[Number(m[2])]?.device) ?? '';
+}
 
 /** Checks beyond the schema; returns every issue found. */
 function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profile>>, baseDir: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const ids = new Map<string, string>();
+  const serialPaths = new Map<string, number>();
   cfg.buses.forEach((bus, b) => {
+    issues.push(...busLinkIssues(bus, `buses[${b}]`));
+    if (bus.path !== undefined) {
+      const other = serialPaths.get(bus.path);
+      if (other !== undefined) issues.push({ path: `buses[${b}].path`, message: `${JSON.stringify(bus.path)} is already used by buses[${other}]: one bus per port` });
+      else serialPaths.set(bus.path, b);
+    }
+    const units = new Map<number, string>();
     bus.devices.forEach((dev, d) => {
       const path = `buses[${b}].devices[${d}]`;
+      const sameUnit = units.get(dev.unit);
+      if (sameUnit !== undefined) issues.push({ path: `${path}.unit`, message: `unit ${dev.unit} is already used by ${JSON.stringify(sameUnit)} on this bus` });
+      else units.set(dev.unit, dev.id);
       const other = ids.get(dev.id);
       if (other) issues.push({ path: `${path}.id`, message: `duplicate device id ${JSON.stringify(dev.id)}, also at ${other}` });
       else ids.set(dev.id, path);
@@ -41,29 +60,19 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
       }
     });
   });
-  (cfg.thresholds ?? []).forEach((t, i) => {
-    const path = `thresholds[${i}]`;
-    const profile = profiles.get(t.device);
-    if (!ids.has(t.device)) issues.push({ path: `${path}.device`, message: `no device ${JSON.stringify(t.device)} on this gateway` });
-    else if (profile && !profile.points.some((p) => p.name === t.point))
-      issues.push({ path: `${path}.point`, message: `profile ${profile.id} has no point ${JSON.stringify(t.point)}` });
-    if (!t.high && !t.low) issues.push({ path, message: 'needs high or low limits' });
-    for (const side of ['high', 'low'] as const) {
-      const limits = t[side];
-      if (!limits) continue;
-      const set = levels.filter((l) => limits[l] !== undefined);
-      if (!set.length) issues.push({ path: `${path}.${side}`, message: 'needs at least one of blue, yellow, orange, red' });
-      for (let k = 1; k < set.length; k++) {
-        const lo = limits[set[k - 1]]!;
-        const hi = limits[set[k]]!;
-        if (side === 'high' ? hi <= lo : hi >= lo)
-          issues.push({
-            path: `${path}.${side}.${set[k]}`,
-            message: `must be ${side === 'high' ? 'above' : 'below'} ${set[k - 1]} (${lo}) on a ${side} threshold, got ${hi}`,
-          });
-      }
-    }
-  });
+  // Detectors: what their own schema cannot say (limit order, duplicates), then points the profiles lack.
+  if (cfg.detectors) {
+    const known = new Map<string, ReadonlySet<string>>();
+    for (const [id, p] of profiles) known.set(id, new Set(p.points.map((pt) => pt.name)));
+    const at = (i: ValidationIssue) => ({ path: i.path ? `detectors.${i.path}` : 'detectors', message: i.message });
+    const own = detectorsConfigIssues(cfg.detectors);
+    issues.push(...own.map(at));
+    // Devices whose profile failed to load are already reported; do not report their points again.
+    issues.push(...unknownPointIssues(cfg.detectors, known).filter((i) => !/unknown device/.test(i.message) || !ids.has(deviceOf(cfg.detectors!, i.path))).map(at));
+  }
+  if (cfg.sync.transport === 'aws-iot' && !cfg.sync.tls) issues.push({ path: 'sync.tls', message: 'is required for transport aws-iot (AWS IoT Core authenticates a device by its certificate)' });
+  issues.push(...alarmsConfigIssues(cfg.alarms));
+  issues.push(...actionsConfigIssues(cfg.outputs, cfg.actions, profiles));
   return issues;
 }
 
@@ -89,6 +98,8 @@ export function validateConfig(raw: unknown, source: string, baseDir = process.c
   }
   const config = withDefaults as GatewayConfig;
   if (!isAbsolute(config.buffer.path) && config.buffer.path !== ':memory:') config.buffer.path = resolve(baseDir, config.buffer.path);
+  const tls = config.sync.tls;
+  if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k] !== undefined && !isAbsolute(tls[k]!)) tls[k] = resolve(baseDir, tls[k]!);
   return { config: deepFreeze(config), profiles };
 }
 

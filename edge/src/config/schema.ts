@@ -5,6 +5,9 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { literalUnion } from '@lifeline/shared';
+import { DetectorsConfigSchema } from '../detect/config.js';
+import { AlarmsConfigSchema } from '../alarms/config.js';
+import { ActionSchema, OutputSchema } from '../actions/config.js';
 
 export const LocationSchema = Type.Object(
   {
@@ -22,56 +25,82 @@ export const DeviceInstanceSchema = Type.Object(
     profile: Type.String({ minLength: 1, description: 'Shipped profile name or path to a profile file' }),
     unit: Type.Integer({ minimum: 0, maximum: 247, description: 'Modbus unit id (1..247 on a serial bus)' }),
     pollMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Overrides the profile default poll interval' })),
+    gapMs: Type.Optional(
+      Type.Integer({ minimum: 0, maximum: 5000, description: 'Serial bus: extra quiet time this device needs after answering before the bus carries the next request' }),
+    ),
     location: Type.Optional(LocationSchema),
   },
   { additionalProperties: false },
 );
 export type DeviceInstance = Static<typeof DeviceInstanceSchema>;
 
+/** The links a bus can have. */
+export const busLinks = ['tcp', 'rtu', 'rtu-over-tcp'] as const;
+
 export const BusSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
-    link: literalUnion(['tcp'] as const, 'Link type: tcp (Modbus TCP)'),
-    host: Type.String({ minLength: 1 }),
-    port: Type.Integer({ minimum: 1, maximum: 65535 }),
-    timeoutMs: Type.Integer({ minimum: 10, maximum: 60000, default: 1000 }),
+    link: literalUnion(busLinks, 'Link type: tcp (Modbus TCP), rtu (Modbus RTU on a serial port), rtu-over-tcp (RTU frames through a serial server or 4G DTU)'),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'tcp, rtu-over-tcp: host name or address' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'tcp, rtu-over-tcp: TCP port' })),
+    path: Type.Optional(Type.String({ minLength: 1, description: 'rtu: serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' })),
+    baud: Type.Optional(Type.Integer({ minimum: 300, maximum: 921600, description: 'rtu, rtu-over-tcp: baud rate of the RS-485 line (default 9600)' })),
+    parity: Type.Optional(literalUnion(['none', 'even', 'odd'] as const, 'rtu, rtu-over-tcp: parity (default even, the Modbus serial line default)')),
+    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: 'rtu: data bits (default 8)' })),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'rtu: stop bits (default 1)' })),
+    timeoutMs: Type.Integer({ minimum: 10, maximum: 60000, default: 1000, description: 'Reply timeout per request' }),
+    retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, description: 'Retries of a failed request within one poll (default 1); none while a device is comm-lost' })),
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'tcp: requests in flight at once (default 8; 1 for a gateway that cannot queue)' })),
+    turnaroundMs: Type.Optional(Type.Integer({ minimum: 0, maximum: 5000, description: 'rtu, rtu-over-tcp: quiet time after a broadcast write (default 100)' })),
     devices: Type.Array(DeviceInstanceSchema, { minItems: 1 }),
   },
   { additionalProperties: false },
 );
 export type Bus = Static<typeof BusSchema>;
 
-const LevelLimitsSchema = Type.Object(
-  {
-    blue: Type.Optional(Type.Number({ description: 'Level IV, blue' })),
-    yellow: Type.Optional(Type.Number({ description: 'Level III, yellow' })),
-    orange: Type.Optional(Type.Number({ description: 'Level II, orange' })),
-    red: Type.Optional(Type.Number({ description: 'Level I, red' })),
-  },
-  { additionalProperties: false },
-);
-
-/** Limits on one point, in the point's unit, in China's four warning colours. */
-export const ThresholdSchema = Type.Object(
-  {
-    device: Type.String(),
-    point: Type.String(),
-    high: Type.Optional(LevelLimitsSchema),
-    low: Type.Optional(LevelLimitsSchema),
-    deadband: Type.Optional(Type.Number({ minimum: 0, description: 'Hysteresis, in the point unit' })),
-    onDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-    offDelayMs: Type.Optional(Type.Integer({ minimum: 0 })),
-  },
-  { additionalProperties: false },
-);
-export type ThresholdConfig = Static<typeof ThresholdSchema>;
+/** What the schema cannot say about a bus: the fields its link needs and the ones it does not take. */
+export function busLinkIssues(bus: Bus, path: string): { path: string; message: string }[] {
+  const issues: { path: string; message: string }[] = [];
+  const need = (field: keyof Bus) => {
+    if (bus[field] === undefined) issues.push({ path: `${path}.${field}`, message: `is required for link ${bus.link}` });
+  };
+  const refuse = (field: keyof Bus) => {
+    if (bus[field] !== undefined) issues.push({ path: `${path}.${field}`, message: `does not apply to link ${bus.link}, got ${JSON.stringify(bus[field])}` });
+  };
+  if (bus.link === 'rtu') {
+    need('path');
+    refuse('host');
+    refuse('port');
+    refuse('window');
+  } else {
+    need('host');
+    need('port');
+    refuse('path');
+    if (bus.link === 'tcp') for (const f of ['baud', 'parity', 'dataBits', 'stopBits', 'turnaroundMs'] as const) refuse(f);
+    else refuse('window');
+  }
+  if (bus.link === 'tcp') bus.devices.forEach((d, i) => d.gapMs !== undefined && issues.push({ path: `${path}.devices[${i}].gapMs`, message: `applies to serial buses only, got ${d.gapMs}` }));
+  return issues;
+}
 
 export const SyncSchema = Type.Object(
   {
-    transport: literalUnion(['mqtt'] as const, 'mqtt (mqtt.js, any MQTT 3.1.1/5 broker)'),
-    url: Type.String({ pattern: '^(mqtts?|wss?|tcp)://', description: 'Broker URL, e.g. mqtt://127.0.0.1:1883' }),
+    transport: literalUnion(['mqtt', 'aws-iot'] as const, 'mqtt (mqtt.js, any MQTT 3.1.1/5 broker) or aws-iot (aws-iot-device-sdk-v2 MQTT 5 client, for AWS IoT Core; needs tls)'),
+    url: Type.String({ pattern: '^(mqtts?|wss?|tcp)://', description: 'Broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://xxxx-ats.iot.eu-west-1.amazonaws.com:8883' }),
     username: Type.Optional(Type.String()),
     password: Type.Optional(Type.String()),
+    tls: Type.Optional(
+      Type.Object(
+        {
+          ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA that signed the broker certificate (relative to the config file)' })),
+          cert: Type.String({ minLength: 1, description: "PEM file of this gateway's client certificate" }),
+          key: Type.String({ minLength: 1, description: "PEM file of this gateway's private key" }),
+        },
+        { additionalProperties: false, description: 'Mutual TLS: the broker knows the gateway by its certificate' },
+      ),
+    ),
+    window: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, description: 'Unacknowledged batches per lane (default 8)' })),
+    maxBatchBytes: Type.Optional(Type.Integer({ minimum: 4096, maximum: 16777216, description: 'Largest message sent (default 120000; AWS IoT Core refuses over 128 KB)' })),
     batchMaxReadings: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
     intervalMs: Type.Integer({ minimum: 10, default: 500, description: 'How often to look for new data to send' }),
     ackTimeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Resend a batch not acknowledged by the cloud in this time' }),
@@ -91,10 +120,16 @@ export const GatewayConfigSchema = Type.Object(
       { additionalProperties: false },
     ),
     buses: Type.Array(BusSchema, { minItems: 1 }),
-    thresholds: Type.Optional(Type.Array(ThresholdSchema)),
+    detectors: Type.Optional(DetectorsConfigSchema),
+    alarms: Type.Optional(AlarmsConfigSchema),
+    outputs: Type.Optional(Type.Array(OutputSchema, { description: 'What the gateway can switch: GPIO relays, sirens, beacons; Modbus coils and registers' })),
+    actions: Type.Optional(Type.Array(ActionSchema, { description: 'Which alarms switch which outputs' })),
     buffer: Type.Object(
       {
         path: Type.String({ minLength: 1, description: 'SQLite file; relative paths are relative to the config file' }),
+        diskBudgetBytes: Type.Optional(
+          Type.Integer({ minimum: 1048576, description: 'Disk the buffer may use (database + WAL). Past it, unsent telemetry is thinned to per-minute min/max/mean, oldest first; alarms and events never' }),
+        ),
       },
       { additionalProperties: false },
     ),

@@ -1,105 +1,307 @@
 /**
- * The poller owns intervals and read plans. For each device it runs the plan
- * on the device's bus every poll interval and hands the decoded readings to
- * the event bus.
+ * The poller owns intervals, read plans, retries and degradation. One
+ * BusPoller per bus; its link decides how requests share the wire (pipelined
+ * on TCP, one at a time and round-robin across units on RTU).
  *
- *   timer ─▶ read plan ─▶ link (Modbus request) ─▶ decode ─▶ bus.emit('readings')
+ *   timer ─▶ every block of the device's read plan ─submit─▶ link
+ *                                                             │ done(frame range)
+ *   bus.emit('readings') ◀─ last block in ◀─ decodeBlock ◀─ registers copied into the block's own array
+ *
+ * A device that stops answering is reported comm-lost once, then only probed
+ * (first block, no retries) at a growing interval, so a dead slave costs the
+ * rest of the bus a few percent of its time at most. A link that comes back
+ * (USB adapter replugged, DTU reconnected) makes every comm-lost device be
+ * probed at once.
+ *
+ * The hot path allocates per poll, not per request: the readings array and the
+ * readings themselves. Request objects, register arrays and callbacks are made
+ * once per block when the poller starts.
  */
-import modbusSerial from 'modbus-serial';
-import type { Reading } from '@lifeline/shared';
-import type { Profile } from '@lifeline/devices';
+import { ErrorCodes, Quality, type LifelineError, type Reading } from '@lifeline/shared';
+import type { ModbusRequest } from '@lifeline/shared/protocols';
+import { isModbusProfile, type Profile, type RegisterTable } from '@lifeline/devices';
 import type { Bus, DeviceInstance } from '../config/schema.js';
 import type { EventBus, Extension } from '../agent/event-bus.js';
 import type { Logger } from '../log.js';
+import { copyBits, copyRegisters, createLink, type FrameDone, type LinkHooks, type ModbusLink } from '../links/index.js';
 import { planReads, type ReadBlock } from './plan.js';
 import { decodeBlock } from './decode.js';
 
-// modbus-serial is CommonJS; under NodeNext its default export is the module object.
-const ModbusRTU = modbusSerial.default;
+const FUNCTION_OF: Record<RegisterTable, 1 | 2 | 3 | 4> = { coil: 1, discrete: 2, holding: 3, input: 4 };
 
-interface PolledDevice {
-  instance: DeviceInstance;
-  plan: ReadBlock[];
-  pollMs: number;
-  ok: boolean;
-  timer?: NodeJS.Timeout;
+/** Block outcome within one poll. */
+const enum Outcome {
+  Pending,
+  Ok,
+  /** The device answered with a Modbus exception: alive, but these points have no value. */
+  Exception,
+  /** No usable reply (timeout, CRC, link down). */
+  Failed,
 }
 
-type ReadResult = { data: number[] | boolean[] };
+interface BlockState {
+  readonly block: ReadBlock;
+  readonly req: ModbusRequest & { quantity: number };
+  readonly words: Uint16Array;
+  readonly bits: boolean;
+  readonly done: FrameDone;
+  readonly retry: () => void;
+  attempt: number;
+  outcome: Outcome;
+}
 
-/** Polls the devices of one Modbus TCP bus. */
+interface PolledDevice {
+  readonly instance: DeviceInstance;
+  readonly id: string;
+  readonly unit: number;
+  readonly pollMs: number;
+  readonly blocks: BlockState[];
+  readonly pollNow: () => void;
+  /** Blocks of the current poll still out. */
+  pending: number;
+  /** Whether the current poll is a probe of a comm-lost device (first block only, no retries). */
+  probe: boolean;
+  /** The device has been silent through a block's retries in this poll: no more retries for its other blocks. */
+  givenUp: boolean;
+  startedAt: number;
+  readings: Reading[];
+  lost: boolean;
+  /** Consecutive polls without any reply. */
+  failures: number;
+  lastError: string;
+  lastException: string;
+  timer?: NodeJS.Timeout;
+  /** Polls completed with at least one reply (for stats). */
+  polls: number;
+}
+
+/** Tuning of a BusPoller (defaults suit a field bus). */
+export interface PollerOptions {
+  /** Make the link instead of creating one from the bus config (tests, benchmarks); wire `hooks` to it. */
+  link?: (hooks: LinkHooks) => ModbusLink;
+  /** Longest interval between probes of a comm-lost device, ms (default max(30 s, 20 × timeout)). */
+  maxBackoffMs?: number;
+  /** First retry delay of a failed request, ms; doubles per retry (default 20). */
+  retryDelayMs?: number;
+  /** Override every device's poll interval (benchmarks: 0 polls flat-out). */
+  pollMs?: number;
+}
+
+/** Per-device counters, for commands and benchmarks. */
+export interface DevicePollStats {
+  device: string;
+  polls: number;
+  lost: boolean;
+  failures: number;
+  lastError: string;
+}
+
+/** Polls the devices of one bus. */
 export class BusPoller implements Extension {
-  private client = new ModbusRTU();
   private devices: PolledDevice[] = [];
   private stopped = false;
-  private connecting?: Promise<void>;
+  private link?: ModbusLink;
+  private readonly retries: number;
+  private readonly maxBackoffMs: number;
+  private readonly retryDelayMs: number;
 
   constructor(
-    private readonly bus: Bus,
+    private readonly bus: Readonly<Bus>,
     private readonly profiles: ReadonlyMap<string, Readonly<Profile>>,
     private readonly events: EventBus,
     private readonly log: Logger,
-  ) {}
+    private readonly opts: PollerOptions = {},
+  ) {
+    this.retries = bus.retries ?? 1;
+    this.maxBackoffMs = opts.maxBackoffMs ?? Math.max(30_000, 20 * bus.timeoutMs);
+    this.retryDelayMs = opts.retryDelayMs ?? 20;
+  }
 
   async start(): Promise<void> {
-    this.client.setTimeout(this.bus.timeoutMs);
-    this.devices = this.bus.devices.map((instance) => {
-      const profile = this.profiles.get(instance.id)!;
-      return { instance, plan: planReads(profile), pollMs: instance.pollMs ?? profile.defaultPollMs, ok: true };
-    });
-    for (const d of this.devices) this.schedule(d, 0);
+    const hooks: LinkHooks = {
+      onUp: () => this.linkUp(),
+      onDown: (reason) => this.log.warn({ link: this.link?.where, reason }, 'bus link down; reopening'),
+    };
+    this.link = this.opts.link ? this.opts.link(hooks) : createLink(this.bus, hooks);
+    this.devices = [];
+    for (const instance of this.bus.devices) {
+      const d = this.prepare(instance);
+      if (d && d.blocks.length > 0) this.devices.push(d);
+    }
+    // Spread the first polls a little so devices with equal intervals do not all fire together.
+    this.devices.forEach((d, i) => this.schedule(d, Math.min(i, 50)));
   }
 
   async stop(): Promise<void> {
     this.stopped = true;
     for (const d of this.devices) clearTimeout(d.timer);
-    await new Promise<void>((resolve) => (this.client.isOpen ? this.client.close(() => resolve()) : resolve()));
+    await this.link?.close();
+  }
+
+  /** Counters per device. */
+  stats(): DevicePollStats[] {
+    return this.devices.map((d) => ({ device: d.id, polls: d.polls, lost: d.lost, failures: d.failures, lastError: d.lastError }));
+  }
+
+  private prepare(instance: DeviceInstance): PolledDevice | null {
+    const profile = this.profiles.get(instance.id);
+    if (!profile) throw new Error(`no profile loaded for device ${instance.id}`);
+    if (!isModbusProfile(profile)) {
+      this.log.warn({ device: instance.id, protocol: profile.protocol }, 'meter protocols are not polled on a Modbus bus yet; device skipped');
+      return null;
+    }
+    const d: PolledDevice = {
+      instance,
+      id: instance.id,
+      unit: instance.unit,
+      pollMs: this.opts.pollMs ?? instance.pollMs ?? profile.defaultPollMs,
+      blocks: [],
+      pollNow: () => this.poll(d),
+      pending: 0,
+      probe: false,
+      givenUp: false,
+      startedAt: 0,
+      readings: [],
+      lost: false,
+      failures: 0,
+      lastError: '',
+      lastException: '',
+      polls: 0,
+    };
+    for (const block of planReads(profile)) {
+      const bits = block.table === 'coil' || block.table === 'discrete';
+      const req = { functionCode: FUNCTION_OF[block.table], address: block.start, quantity: block.count };
+      const words = new Uint16Array(block.count);
+      const b: BlockState = {
+        block,
+        req,
+        words,
+        bits,
+        attempt: 0,
+        outcome: Outcome.Pending,
+        done: (err, frame, pduStart) => this.blockDone(d, b, err, frame, pduStart),
+        retry: () => {
+          if (!this.stopped) this.link!.submit(d.unit, req, b.done);
+        },
+      };
+      d.blocks.push(b);
+    }
+    return d;
   }
 
   private schedule(d: PolledDevice, delay: number): void {
     if (this.stopped) return;
-    d.timer = setTimeout(() => void this.poll(d), delay);
+    clearTimeout(d.timer);
+    d.timer = setTimeout(d.pollNow, delay);
   }
 
-  private async connect(): Promise<void> {
-    if (this.client.isOpen) return;
-    this.connecting ??= this.client
-      .connectTCP(this.bus.host, { port: this.bus.port })
-      .then(() => this.log.info({ host: this.bus.host, port: this.bus.port }, 'bus connected'))
-      .finally(() => (this.connecting = undefined));
-    await this.connecting;
+  private poll(d: PolledDevice): void {
+    if (this.stopped || d.pending > 0) return;
+    d.startedAt = Date.now();
+    d.readings = [];
+    d.probe = d.lost;
+    d.givenUp = false;
+    const n = d.probe ? 1 : d.blocks.length;
+    d.pending = n;
+    for (let i = 0; i < n; i++) {
+      const b = d.blocks[i];
+      b.attempt = 0;
+      b.outcome = Outcome.Pending;
+    }
+    for (let i = 0; i < n; i++) {
+      const b = d.blocks[i];
+      this.link!.submit(d.unit, b.req, b.done);
+    }
   }
 
-  private read(unit: number, block: ReadBlock): Promise<ReadResult> {
-    const c = this.client as unknown as Record<string, (u: number, a: number, n: number, cb: (e: Error | null, r: ReadResult) => void) => void>;
-    const fn = { coil: 'writeFC1', discrete: 'writeFC2', holding: 'writeFC3', input: 'writeFC4' }[block.table];
-    return new Promise((resolve, reject) => c[fn].call(this.client, unit, block.start, block.count, (err, res) => (err ? reject(err) : resolve(res))));
-  }
-
-  private async poll(d: PolledDevice): Promise<void> {
-    const started = Date.now();
-    const readings: Reading[] = [];
-    try {
-      await this.connect();
-      for (const block of d.plan) {
-        const res = await this.read(d.instance.unit, block);
-        const words = (res.data as (number | boolean)[]).map((v) => Number(v));
-        decodeBlock(d.instance.id, block, words, Date.now(), readings);
+  private blockDone(d: PolledDevice, b: BlockState, err: LifelineError | null, frame: Uint8Array, pduStart: number): void {
+    if (this.stopped) return;
+    if (err === null) {
+      if (b.bits) copyBits(frame, pduStart, b.req.quantity, b.words);
+      else copyRegisters(frame, pduStart, b.req.quantity, b.words);
+      decodeBlock(d.id, b.block, b.words, Date.now(), d.readings);
+      b.outcome = Outcome.Ok;
+    } else if (err.code === ErrorCodes.DeviceException) {
+      b.outcome = Outcome.Exception;
+      this.badReadings(d, b);
+      if (err.message !== d.lastException) {
+        d.lastException = err.message;
+        this.log.warn({ device: d.id, err: err.message }, 'device refused a read');
       }
-      if (!d.ok) {
-        d.ok = true;
-        this.log.info({ device: d.instance.id }, 'device answering again');
-        this.events.emit('comm', { device: d.instance.id, ok: true, ts: Date.now() });
-      }
-      this.events.emit('readings', readings);
-    } catch (err) {
-      if (d.ok) {
-        d.ok = false;
-        this.log.warn({ device: d.instance.id, err: (err as Error).message }, 'device not answering');
-        this.events.emit('comm', { device: d.instance.id, ok: false, error: (err as Error).message, ts: Date.now() });
+    } else if (!d.probe && !d.givenUp && b.attempt < this.retries && err.code !== ErrorCodes.LinkDown) {
+      // Timeout, CRC or framing error: retry after a short, growing pause.
+      const delay = this.retryDelayMs << b.attempt;
+      b.attempt++;
+      setTimeout(b.retry, delay);
+      return;
+    } else {
+      b.outcome = Outcome.Failed;
+      d.lastError = err.message;
+      // Silent so far in this poll: its other queued reads would only hold the bus for more timeouts.
+      if (err.code === ErrorCodes.DeviceTimeout && !d.givenUp && !this.answeredSoFar(d)) {
+        d.givenUp = true;
+        if (d.pending > 1) this.link!.drop(d.unit, err);
       }
     }
-    // Keep the cadence: the next poll is due pollMs after this one started.
-    this.schedule(d, Math.max(0, d.pollMs - (Date.now() - started)));
+    if (--d.pending === 0) this.pollDone(d);
+  }
+
+  private answeredSoFar(d: PolledDevice): boolean {
+    for (const b of d.blocks) if (b.outcome === Outcome.Ok || b.outcome === Outcome.Exception) return true;
+    return false;
+  }
+
+  /** Points of a block the device refused (or did not answer while others did): Bad quality, no value. */
+  private badReadings(d: PolledDevice, b: BlockState): void {
+    const ts = Date.now();
+    for (const { point } of b.block.points) d.readings.push({ device: d.id, point: point.name, ts, value: NaN, quality: Quality.Bad });
+  }
+
+  private pollDone(d: PolledDevice): void {
+    let answered = 0;
+    const n = d.probe ? 1 : d.blocks.length;
+    for (let i = 0; i < n; i++) if (d.blocks[i].outcome !== Outcome.Failed) answered++;
+    if (answered > 0) {
+      d.polls++;
+      if (answered < n) for (let i = 0; i < n; i++) if (d.blocks[i].outcome === Outcome.Failed) this.badReadings(d, d.blocks[i]);
+      const wasProbe = d.probe;
+      if (d.lost) {
+        d.lost = false;
+        this.log.info({ device: d.id }, 'device answering again');
+        this.events.emit('comm', { device: d.id, ok: true, ts: Date.now() });
+      }
+      d.failures = 0;
+      if (d.readings.length) this.events.emit('readings', d.readings);
+      // A successful probe read one block only: poll the whole device now.
+      this.schedule(d, wasProbe ? 0 : this.nextDelay(d, d.pollMs));
+      return;
+    }
+    d.failures++;
+    if (!d.lost) {
+      d.lost = true;
+      this.log.warn({ device: d.id, err: d.lastError }, 'device not answering');
+      this.events.emit('comm', { device: d.id, ok: false, error: d.lastError, ts: Date.now() });
+    }
+    // Comm-lost: probe less and less often. The first probe waits at least ten timeouts, so
+    // even then a dead slave holds the bus a tenth of the time at most; later ones halve that.
+    const first = Math.max(d.pollMs, 10 * this.bus.timeoutMs);
+    const backoff = Math.min(this.maxBackoffMs, first * 2 ** Math.min(d.failures - 1, 16));
+    this.schedule(d, this.nextDelay(d, backoff));
+  }
+
+  /** Keep the cadence: the next poll is due `interval` after this one started. */
+  private nextDelay(d: PolledDevice, interval: number): number {
+    const delay = interval - (Date.now() - d.startedAt);
+    return delay > 0 ? delay : 0;
+  }
+
+  /** The link (re)opened: probe every comm-lost device now instead of at its backoff time. */
+  private linkUp(): void {
+    this.log.info({ link: this.link?.where }, 'bus link up');
+    for (const d of this.devices) {
+      if (!d.lost || d.pending > 0) continue;
+      d.failures = 0;
+      this.schedule(d, 0);
+    }
   }
 }

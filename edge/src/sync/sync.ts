@@ -2,15 +2,20 @@
  * Sync: moves buffered data to the cloud and reclaims it only when the cloud
  * says it has committed it. Only sync knows topics.
  *
- *   buffer.batchesAfter ─▶ encode ─▶ publish QoS 1 ─▶ broker ─▶ cloud ingest
- *   buffer.ack(lane, upTo) ◀─ decodeDownlink ◀─ lifeline/<gw>/down/ack ◀─┘
+ *   buffer outbox ─▶ encode (epoch, ≤ maxBatchBytes) ─▶ publish QoS 1 ─▶ broker ─▶ cloud ingest
+ *   buffer.ack / buffer.committed ◀─ Ack ◀─ lifeline/<gw>/down/ack ◀─────────────────┘
+ *   abandon (empty range + batch_rejected event) ◀─ Reject
+ *   CommandHandler ◀─ lifeline/<gw>/down/cmd          reply ─▶ lifeline/<gw>/up/reply
  *
- * The event lane (alarms) is pumped before telemetry. At most `window`
- * batches per lane are unacknowledged at once (mqtt.js stalls past 65,535
- * unacknowledged QoS 1 publishes); a batch not acknowledged within
- * ackTimeoutMs is sent again with the same range, which the cloud dedupes.
+ * Order of each pump: the event lane (alarms) first; then one *live* range
+ * (the newest readings, so the operator's view is current) and then *backlog*
+ * ranges from the oldest up, until `window` ranges per lane are unacknowledged
+ * (mqtt.js stalls past 65,535 unacknowledged QoS 1 publishes; a bounded window
+ * also bounds what a broker queue may drop). A range not acknowledged within
+ * ackTimeoutMs is sent again with the same seqs, which the cloud dedupes.
  */
 import {
+  Lane,
   MessageType,
   decodeDownlink,
   encodeEventBatch,
@@ -18,47 +23,86 @@ import {
   isLifelineError,
   RejectReason,
   topics,
+  type Ack,
   type LaneEvent,
+  type Reject,
 } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
-import type { EdgeBuffer, LaneName } from '../buffer/buffer.js';
+import type { EdgeBuffer, LaneName, OutboxRange } from '../buffer/buffer.js';
 import type { Extension } from '../agent/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
+import type { CommandHandler } from './commands.js';
 
 /** What sync tells about itself (status message, CLI, tests). */
 export interface SyncCounters {
   batchesSent: number;
   batchesResent: number;
+  /** Live ranges cut (newest data sent ahead of a backlog). */
+  liveBatches: number;
   acks: number;
+  /** Acks naming another buffer epoch (ignored). */
+  staleAcks: number;
   rejects: number;
+  /** Ranges given up after a reject: sent again empty, reported as a `batch_rejected` event. */
+  abandoned: number;
+  /** Ranges split because their encoding passed maxBatchBytes. */
+  splits: number;
   badDownlinks: number;
 }
 
+/** Tuning of sync; the defaults suit a gateway behind AWS IoT Core. */
+export interface SyncOptions {
+  /** Unacknowledged ranges allowed per lane (default 8). */
+  window?: number;
+  /** Largest message sent, bytes (default 120,000: AWS IoT Core refuses messages over 128 KB). */
+  maxBatchBytes?: number;
+  /** Status message period, ms (default 30,000). */
+  statusIntervalMs?: number;
+  /** Downlink commands; without one, commands are ignored. */
+  commands?: CommandHandler;
+}
+
+/** An event batch unanswered this long holds telemetry back and is sent again. */
+const EVENTS_HOLD_MS = 1000;
+
+const laneName = (l: Lane): LaneName => (l === Lane.Telemetry ? 'telemetry' : 'events');
+
 export class Sync implements Extension {
-  readonly counters: SyncCounters = { batchesSent: 0, batchesResent: 0, acks: 0, rejects: 0, badDownlinks: 0 };
+  readonly counters: SyncCounters = { batchesSent: 0, batchesResent: 0, liveBatches: 0, acks: 0, staleAcks: 0, rejects: 0, abandoned: 0, splits: 0, badDownlinks: 0 };
   /** Cloud clock minus gateway clock, ms, from the latest ack. */
   clockOffsetMs: number | null = null;
+  /** `lane:firstSeq` → when it was last published. */
   private readonly inflight = new Map<string, number>();
+  /** Ranges to send empty (after a reject): `lane:firstSeq`. */
+  private readonly abandoned = new Set<string>();
+  /** Checksum rejects seen per range: a second one abandons it. */
+  private readonly checksumRejects = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private readonly gateway: string;
+  private readonly window: number;
+  private readonly maxBatchBytes: number;
   private pumping = false;
+  private stopped = false;
 
   constructor(
     private readonly loaded: LoadedConfig,
     private readonly buffer: EdgeBuffer,
     private readonly transport: Transport,
     private readonly log: Logger,
-    /** Unacknowledged batches allowed per lane. */
-    private readonly window = 8,
+    private readonly opts: SyncOptions = {},
   ) {
     this.gateway = loaded.config.gateway.id;
+    this.window = opts.window ?? 8;
+    this.maxBatchBytes = opts.maxBatchBytes ?? 120_000;
   }
 
   /** The retained status message; the last will carries the offline version. */
   statusMessage(online: boolean): string {
     const { config, profiles } = this.loaded;
+    const telemetry = online ? this.buffer.backlog('telemetry') : undefined;
+    const events = online ? this.buffer.backlog('events') : undefined;
     return JSON.stringify({
       gateway: this.gateway,
       online,
@@ -71,8 +115,13 @@ export class Sync implements Extension {
           return { id: d.id, profile: p.id, kind: p.kind, location: d.location, points: p.points.map((pt) => ({ name: pt.name, unit: pt.unit })) };
         }),
       ),
-      backlog: online ? this.buffer.backlog('telemetry') : undefined,
+      backlog: telemetry,
+      backlogAgeMs: telemetry?.oldestTs != null ? Math.max(0, Date.now() - telemetry.oldestTs) : telemetry ? 0 : undefined,
+      eventsBacklog: events,
       clockOffsetMs: this.clockOffsetMs,
+      epoch: this.buffer.epoch,
+      thinnedReadings: this.buffer.thinning.thinnedReadings,
+      configHash: this.opts.commands?.runningHash(),
     });
   }
 
@@ -82,15 +131,22 @@ export class Sync implements Extension {
       this.log.info('connected to broker');
       // Whatever was in flight before the reconnect may be lost: send it again.
       this.inflight.clear();
-      void this.transport.subscribe(topics.ack(this.gateway)).catch((err) => this.log.error({ err }, 'subscribe failed'));
-      this.publishStatus();
+      const subs = [topics.ack(this.gateway), ...(this.opts.commands ? [topics.commands(this.gateway)] : [])];
+      void Promise.all(subs.map((t) => this.transport.subscribe(t)))
+        .then(() => {
+          this.publishStatus();
+          this.pump();
+        })
+        .catch((err) => this.log.error({ err: (err as Error).message }, 'subscribe failed'));
     });
+    this.opts.commands?.setReply((answer) => this.transport.publish(topics.reply(this.gateway), JSON.stringify(answer), { qos: 1 }));
     this.transport.connect();
     this.timer = setInterval(() => this.pump(), this.loaded.config.sync.intervalMs);
-    this.statusTimer = setInterval(() => this.publishStatus(), 30_000);
+    this.statusTimer = setInterval(() => this.publishStatus(), this.opts.statusIntervalMs ?? 30_000);
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
     clearInterval(this.timer);
     clearInterval(this.statusTimer);
     if (this.transport.connected) {
@@ -99,79 +155,195 @@ export class Sync implements Extension {
     await this.transport.close();
   }
 
-  private publishStatus(): void {
-    if (!this.transport.connected) return;
-    this.transport.publish(topics.status(this.gateway), this.statusMessage(true), { qos: 1, retain: true }).catch((err) => this.log.warn({ err: (err as Error).message }, 'status publish failed'));
+  /** Publish the retained status now (also done on connect and every statusIntervalMs). */
+  publishStatus(): void {
+    if (!this.transport.connected || this.stopped) return;
+    this.transport
+      .publish(topics.status(this.gateway), this.statusMessage(true), { qos: 1, retain: true })
+      .catch((err) => this.log.warn({ err: (err as Error).message }, 'status publish failed'));
   }
 
-  /** Send what is due: events first, then telemetry. */
+  /** Send what is due: events first, then one live range, then backlog. */
   pump(): void {
-    if (!this.transport.connected || this.pumping) return;
+    if (!this.transport.connected || this.pumping || this.stopped) return;
     this.pumping = true;
     try {
       this.pumpLane('events');
-      this.pumpLane('telemetry');
+      // Alarms first, strictly: while an event batch has gone unanswered for a second (a cloud
+      // ingest restarting, a broker that dropped it), telemetry waits and the events are resent.
+      const now = Date.now();
+      let held = false;
+      for (const [k, t] of this.inflight) if (k.startsWith('events:') && now - t >= EVENTS_HOLD_MS) held = true;
+      if (!held) this.pumpLane('telemetry');
+    } catch (err) {
+      this.log.error({ err }, 'sync pump failed; retrying at the next tick');
     } finally {
       this.pumping = false;
     }
   }
 
   private pumpLane(lane: LaneName): void {
-    const { batchMaxReadings, ackTimeoutMs } = this.loaded.config.sync;
+    const { batchMaxReadings } = this.loaded.config.sync;
+    // Events are resent sooner than telemetry: they are small and telemetry waits for them.
+    const ackTimeoutMs = lane === 'events' ? Math.min(EVENTS_HOLD_MS, this.loaded.config.sync.ackTimeoutMs) : this.loaded.config.sync.ackTimeoutMs;
+    const max = lane === 'events' ? 1000 : batchMaxReadings;
     const now = Date.now();
-    const due = this.buffer.batchesAfter(lane, 0, lane === 'events' ? 1000 : batchMaxReadings, this.window);
-    for (const b of due) {
-      const key = `${lane}:${b.firstSeq}`;
-      const sentAt = this.inflight.get(key);
-      if (sentAt !== undefined && now - sentAt < ackTimeoutMs) continue;
-      const payload = lane === 'telemetry' ? this.encodeTelemetry(b.firstSeq, b.lastSeq) : this.encodeEvents(b.firstSeq, b.lastSeq);
-      this.inflight.set(key, now);
-      if (sentAt === undefined) this.counters.batchesSent++;
-      else this.counters.batchesResent++;
-      const topic = lane === 'telemetry' ? topics.telemetry(this.gateway) : topics.events(this.gateway);
-      this.transport.publish(topic, payload, { qos: 1 }).catch((err) => {
-        this.inflight.delete(key);
-        this.log.debug({ err: (err as Error).message, lane, firstSeq: b.firstSeq }, 'publish failed; will resend');
-      });
+    const open = this.buffer.outbox(lane).filter((r) => !r.done);
+    // Resend what timed out, in seq order.
+    for (const r of open.slice(0, this.window)) {
+      const sentAt = this.inflight.get(`${lane}:${r.firstSeq}`);
+      if (sentAt === undefined || now - sentAt >= ackTimeoutMs) this.send(r, sentAt !== undefined);
+    }
+    // Cut new ranges while the window has room: the newest readings first, then the oldest.
+    let room = this.window - open.length;
+    if (room > 0 && lane === 'telemetry') {
+      const live = this.buffer.cutLive(max);
+      if (live) {
+        this.counters.liveBatches++;
+        this.send(live, false);
+        room--;
+      }
+    }
+    while (room > 0) {
+      const next = this.buffer.cutBacklog(lane, max);
+      if (!next) break;
+      this.send(next, false);
+      room--;
     }
   }
 
-  private encodeTelemetry(firstSeq: number, lastSeq: number): Uint8Array {
-    const { readings, seqs } = this.buffer.readings(firstSeq, lastSeq);
-    const full = seqs.length === lastSeq - firstSeq + 1;
-    return encodeTelemetryBatch({ gateway: this.gateway, firstSeq, lastSeq, readings, seqs: full ? undefined : seqs });
+  /** Encodes and publishes one range, splitting it first if it is too large to send. */
+  private send(range: OutboxRange, resend: boolean): void {
+    const { lane } = range;
+    const key = `${lane}:${range.firstSeq}`;
+    let payload = this.encode(range);
+    let lastSeq = range.lastSeq;
+    while (payload.length > this.maxBatchBytes && lane === 'telemetry') {
+      const { seqs } = this.buffer.readings(range.firstSeq, lastSeq);
+      if (seqs.length < 2) break;
+      const at = seqs[(seqs.length >> 1) - 1];
+      this.buffer.splitRange(lane, range.firstSeq, at);
+      if (!this.buffer.outbox(lane).some((o) => o.firstSeq === range.firstSeq && o.lastSeq === at)) break; // a chunk with holes cannot be split
+      this.counters.splits++;
+      lastSeq = at;
+      payload = this.encode({ ...range, lastSeq });
+    }
+    this.inflight.set(key, Date.now());
+    if (resend) this.counters.batchesResent++;
+    else this.counters.batchesSent++;
+    const topic = lane === 'telemetry' ? topics.telemetry(this.gateway) : topics.events(this.gateway);
+    this.transport.publish(topic, payload, { qos: 1 }).catch((err) => {
+      this.inflight.delete(key);
+      this.log.debug({ err: (err as Error).message, lane, firstSeq: range.firstSeq }, 'publish failed; will resend');
+    });
   }
 
-  private encodeEvents(firstSeq: number, lastSeq: number): Uint8Array {
-    const events = this.buffer.events(firstSeq, lastSeq).map((e) => ({ ...(e.body as object), seq: e.seq, ts: e.ts }) as LaneEvent);
-    return encodeEventBatch({ gateway: this.gateway, firstSeq, lastSeq, events });
+  private encode(r: { lane: LaneName; firstSeq: number; lastSeq: number }): Uint8Array {
+    const epoch = this.buffer.epoch;
+    const empty = this.abandoned.has(`${r.lane}:${r.firstSeq}`);
+    if (r.lane === 'events') {
+      const events = empty ? [] : this.buffer.events(r.firstSeq, r.lastSeq).map((e) => ({ ...(e.body as object), seq: e.seq, ts: e.ts }) as LaneEvent);
+      return encodeEventBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, events });
+    }
+    if (empty) return encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings: [], seqs: [] });
+    const { readings, seqs, gaps } = this.buffer.readings(r.firstSeq, r.lastSeq);
+    const full = seqs.length === r.lastSeq - r.firstSeq + 1;
+    return encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings, seqs: full ? undefined : seqs, gaps });
   }
 
   private onDownlink(topic: string, payload: Uint8Array): void {
+    if (topic === topics.commands(this.gateway)) {
+      void this.opts.commands?.handle(payload);
+      return;
+    }
     if (topic !== topics.ack(this.gateway)) return;
+    let msg;
     try {
-      const msg = decodeDownlink(payload);
-      if (msg.type === MessageType.Ack) {
-        this.counters.acks++;
-        this.clockOffsetMs = msg.ack.ts - Date.now();
-        for (const lane of ['telemetry', 'events'] as const) {
-          const upTo = msg.ack[lane];
-          if (upTo === undefined || !this.buffer.ack(lane, upTo)) continue;
-          for (const key of this.inflight.keys()) {
-            const [l, first] = key.split(':');
-            if (l === lane && Number(first) <= upTo) this.inflight.delete(key);
-          }
-        }
-        // Room in the window: send the next batches now rather than at the next tick.
-        this.pump();
-      } else {
-        this.counters.rejects++;
-        const r = msg.reject;
-        this.log.error({ lane: r.lane, firstSeq: r.firstSeq, lastSeq: r.lastSeq, reason: RejectReason[r.reason], detail: r.detail }, 'cloud rejected a batch');
-      }
+      msg = decodeDownlink(payload);
     } catch (err) {
       this.counters.badDownlinks++;
       this.log.warn({ err: isLifelineError(err) ? err.message : String(err) }, 'ignored a malformed downlink message');
+      return;
     }
+    try {
+      if (msg.type === MessageType.Ack) this.onAck(msg.ack);
+      else this.onReject(msg.reject);
+    } catch (err) {
+      this.log.error({ err }, 'handling a downlink message failed');
+    }
+  }
+
+  private onAck(ack: Ack): void {
+    if (ack.epoch !== undefined && ack.epoch !== this.buffer.epoch) {
+      // An ack for the seqs of an earlier database: applying it would reclaim unsent data.
+      this.counters.staleAcks++;
+      return;
+    }
+    this.counters.acks++;
+    this.clockOffsetMs = ack.ts - Date.now();
+    for (const lane of ['telemetry', 'events'] as const) {
+      const upTo = ack[lane];
+      if (upTo === undefined || !this.buffer.ack(lane, upTo)) continue;
+      for (const key of this.inflight.keys()) {
+        const [l, first] = key.split(':');
+        if (l === lane && Number(first) <= upTo) {
+          this.inflight.delete(key);
+          this.abandoned.delete(key);
+          this.checksumRejects.delete(key);
+        }
+      }
+    }
+    if (ack.range) {
+      const lane = laneName(ack.range.lane);
+      const key = `${lane}:${ack.range.firstSeq}`;
+      const sentAt = this.inflight.get(key);
+      this.buffer.committed(lane, ack.range.firstSeq, ack.range.lastSeq);
+      this.inflight.delete(key);
+      // Fast retransmit: a batch published before this one and still unanswered half a second
+      // later was most likely dropped (a broker with no subscriber, a restarted ingest). Send it
+      // now rather than at its ack timeout, so an alarm is never held back behind telemetry.
+      if (sentAt !== undefined) {
+        const now = Date.now();
+        for (const [k, t] of this.inflight) if (t < sentAt && now - t > 500) this.inflight.delete(k);
+      }
+    }
+    // Room in the window: send the next ranges now rather than at the next tick.
+    this.pump();
+  }
+
+  private onReject(r: Reject): void {
+    if (r.epoch !== undefined && r.epoch !== this.buffer.epoch) return;
+    this.counters.rejects++;
+    const lane = laneName(r.lane);
+    this.log.error({ lane, firstSeq: r.firstSeq, lastSeq: r.lastSeq, reason: RejectReason[r.reason], detail: r.detail }, 'cloud rejected a batch');
+    if (r.firstSeq === undefined || r.lastSeq === undefined) return; // no range: the ack timeout resends a fresh encoding
+    const key = `${lane}:${r.firstSeq}`;
+    const range = this.buffer.outbox(lane).find((o) => o.firstSeq === r.firstSeq && o.lastSeq === r.lastSeq);
+    if (!range || this.abandoned.has(key)) return;
+    this.inflight.delete(key);
+    if (r.reason === RejectReason.TooLarge && lane === 'telemetry') {
+      const { seqs } = this.buffer.readings(range.firstSeq, range.lastSeq);
+      if (seqs.length >= 2) {
+        this.buffer.splitRange(lane, range.firstSeq, seqs[(seqs.length >> 1) - 1]);
+        this.counters.splits++;
+        return;
+      }
+    }
+    if (r.reason === RejectReason.ChecksumMismatch && (this.checksumRejects.get(key) ?? 0) === 0) {
+      this.checksumRejects.set(key, 1); // damaged on the way: one fresh send
+      return;
+    }
+    // The cloud can never commit this content: send the range empty so the cloud's prefix
+    // moves on, and record what was given up in the event lane (audited in the cloud).
+    this.abandoned.add(key);
+    this.counters.abandoned++;
+    const lost = lane === 'telemetry' ? this.buffer.readings(range.firstSeq, range.lastSeq).seqs.length : this.buffer.events(range.firstSeq, range.lastSeq).length;
+    this.buffer.appendEvent(Date.now(), 'event', {
+      kind: 'event',
+      type: 'batch_rejected',
+      message: `cloud rejected ${lane} ${range.firstSeq}..${range.lastSeq} (${RejectReason[r.reason]}): ${r.detail}`.slice(0, 4000),
+      details: { lane, firstSeq: range.firstSeq, lastSeq: range.lastSeq, reason: RejectReason[r.reason], items: lost },
+    });
+    this.pump();
   }
 }

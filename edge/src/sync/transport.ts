@@ -1,8 +1,13 @@
 /**
- * The MQTT transport behind sync. mqtt.js speaks to any MQTT 3.1.1/5 broker
- * (aedes, Mosquitto, EMQX); it reconnects by itself, so sync just watches
- * `connected` and resends what the cloud has not acknowledged.
+ * The MQTT transports behind sync, chosen by `sync.transport`:
+ *
+ *   mqtt     mqtt.js: any MQTT 3.1.1/5 broker (aedes, Mosquitto, EMQX), plain or TLS / mutual TLS
+ *   aws-iot  aws-iot-device-sdk-v2's MQTT 5 client (aws-crt): AWS IoT Core with the device certificate
+ *
+ * Both reconnect by themselves, so sync just watches `connected` and resends
+ * what the cloud has not acknowledged.
  */
+import { readFileSync } from 'node:fs';
 import mqtt, { type MqttClient } from 'mqtt';
 
 export interface TransportOptions {
@@ -10,8 +15,12 @@ export interface TransportOptions {
   clientId: string;
   username?: string;
   password?: string;
+  /** Mutual TLS: PEM files of the broker's CA, this gateway's certificate and key. */
+  tls?: { ca?: string; cert: string; key: string };
   /** Published by the broker if the gateway vanishes (last will). */
   will?: { topic: string; payload: Uint8Array | string; retain: boolean };
+  /** Reconnect delay, ms (default 1000). */
+  reconnectMs?: number;
 }
 
 /** What sync needs from a broker connection. */
@@ -25,6 +34,9 @@ export interface Transport {
   close(): Promise<void>;
 }
 
+const toBuffer = (p: Uint8Array | string): Buffer => (typeof p === 'string' ? Buffer.from(p) : Buffer.from(p.buffer, p.byteOffset, p.byteLength));
+
+/** mqtt.js: any MQTT 3.1.1/5 broker. */
 export class MqttTransport implements Transport {
   private client?: MqttClient;
   private messageHandlers: ((topic: string, payload: Uint8Array) => void)[] = [];
@@ -37,14 +49,16 @@ export class MqttTransport implements Transport {
   }
 
   connect(): void {
+    const { tls } = this.opts;
     this.client = mqtt.connect(this.opts.url, {
       clientId: this.opts.clientId,
       username: this.opts.username,
       password: this.opts.password,
       clean: true,
-      reconnectPeriod: 1000,
+      reconnectPeriod: this.opts.reconnectMs ?? 1000,
       connectTimeout: 5000,
-      will: this.opts.will ? { topic: this.opts.will.topic, payload: Buffer.from(this.opts.will.payload), qos: 1, retain: this.opts.will.retain } : undefined,
+      ...(tls ? { ca: tls.ca ? readFileSync(tls.ca) : undefined, cert: readFileSync(tls.cert), key: readFileSync(tls.key), rejectUnauthorized: true } : {}),
+      will: this.opts.will ? { topic: this.opts.will.topic, payload: toBuffer(this.opts.will.payload), qos: 1, retain: this.opts.will.retain } : undefined,
     });
     this.client.on('message', (topic, payload) => {
       for (const h of this.messageHandlers) h(topic, payload);
@@ -59,15 +73,13 @@ export class MqttTransport implements Transport {
   publish(topic: string, payload: Uint8Array | string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
     const client = this.client;
     if (!client) return Promise.reject(new Error('transport not connected'));
-    return new Promise((resolve, reject) =>
-      client.publish(topic, typeof payload === 'string' ? payload : Buffer.from(payload.buffer, payload.byteOffset, payload.byteLength), { qos: opts.qos, retain: opts.retain ?? false }, (err) =>
-        err ? reject(err) : resolve(),
-      ),
-    );
+    return new Promise((resolve, reject) => client.publish(topic, toBuffer(payload), { qos: opts.qos, retain: opts.retain ?? false }, (err) => (err ? reject(err) : resolve())));
   }
 
   async subscribe(topic: string): Promise<void> {
-    await this.client?.subscribeAsync(topic, { qos: 1 });
+    const granted = await this.client?.subscribeAsync(topic, { qos: 1 });
+    // A broker ACL refusing the subscription answers 0x80 (MQTT 3.1.1) or ≥ 0x80 (MQTT 5).
+    if (granted?.some((g) => g.qos >= 0x80)) throw new Error(`subscription to ${topic} refused by the broker`);
   }
 
   onMessage(handler: (topic: string, payload: Uint8Array) => void): void {
@@ -81,4 +93,121 @@ export class MqttTransport implements Transport {
   async close(): Promise<void> {
     await this.client?.endAsync();
   }
+}
+
+/** The parts of aws-crt's mqtt5 client we use (loaded on demand: it is a native module). */
+type Mqtt5Client = {
+  on(event: string, listener: (e: never) => void): unknown;
+  start(): void;
+  stop(): void;
+  close(): void;
+  publish(p: { topicName: string; payload: Buffer; qos: number; retain?: boolean }): Promise<{ type: number; packet?: { reasonCode?: number } }>;
+  subscribe(p: { subscriptions: { topicFilter: string; qos: number }[] }): Promise<{ reasonCodes: number[] }>;
+};
+
+/**
+ * aws-iot-device-sdk-v2's MQTT 5 client (aws-crt). Authenticates with the
+ * device certificate (mutual TLS on 8883), as AWS IoT Core requires; works
+ * with any MQTT 5 broker that does mutual TLS (the tests use Mosquitto).
+ */
+export class AwsIotTransport implements Transport {
+  private client?: Mqtt5Client;
+  private isConnected = false;
+  private messageHandlers: ((topic: string, payload: Uint8Array) => void)[] = [];
+  private connectHandlers: (() => void)[] = [];
+  private stoppedWaiters: (() => void)[] = [];
+
+  constructor(private readonly opts: TransportOptions) {}
+
+  get connected(): boolean {
+    return this.isConnected;
+  }
+
+  connect(): void {
+    void this.open().catch((err) => {
+      // A missing native module or unreadable certificate: nothing will ever connect; say so loudly.
+      console.error(`aws-iot transport: ${(err as Error).message}`);
+    });
+  }
+
+  private async open(): Promise<void> {
+    const { tls } = this.opts;
+    if (!tls) throw new Error('sync.tls is required for transport aws-iot');
+    const { mqtt5, iot } = await import('aws-iot-device-sdk-v2');
+    const url = new URL(this.opts.url);
+    const builder = iot.AwsIotMqtt5ClientConfigBuilder.newDirectMqttBuilderWithMtlsFromPath(url.hostname, tls.cert, tls.key);
+    if (tls.ca) builder.withCertificateAuthorityFromPath(undefined, tls.ca);
+    builder.withPort(Number(url.port || 8883));
+    builder.withSessionBehavior(mqtt5.ClientSessionBehavior.Clean);
+    builder.withMinReconnectDelayMs(this.opts.reconnectMs ?? 1000);
+    builder.withMaxReconnectDelayMs(Math.max(this.opts.reconnectMs ?? 1000, 5000));
+    builder.withConnectProperties({
+      clientId: this.opts.clientId,
+      keepAliveIntervalSeconds: 30,
+      ...(this.opts.will
+        ? { will: { topicName: this.opts.will.topic, payload: toBuffer(this.opts.will.payload), qos: mqtt5.QoS.AtLeastOnce, retain: this.opts.will.retain } }
+        : {}),
+    });
+    const client = new mqtt5.Mqtt5Client(builder.build()) as unknown as Mqtt5Client;
+    client.on('connectionSuccess', () => {
+      this.isConnected = true;
+      for (const h of this.connectHandlers) h();
+    });
+    client.on('disconnection', () => {
+      this.isConnected = false;
+    });
+    client.on('stopped', () => {
+      this.isConnected = false;
+      for (const w of this.stoppedWaiters.splice(0)) w();
+    });
+    client.on('error', () => {});
+    client.on('messageReceived', ((e: { message: { topicName: string; payload?: ArrayBuffer } }) => {
+      const payload = e.message.payload ? new Uint8Array(e.message.payload) : new Uint8Array(0);
+      for (const h of this.messageHandlers) h(e.message.topicName, payload);
+    }) as (e: never) => void);
+    this.client = client;
+    client.start();
+  }
+
+  async publish(topic: string, payload: Uint8Array | string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {
+    if (!this.client || !this.isConnected) throw new Error('transport not connected');
+    const result = await this.client.publish({ topicName: topic, payload: toBuffer(payload), qos: opts.qos, retain: opts.retain ?? false });
+    const code = result?.packet?.reasonCode ?? 0;
+    // PUBACK reason codes ≥ 0x80 are refusals (e.g. 0x87 not authorized by the broker's policy).
+    if (code >= 0x80) throw new Error(`publish to ${topic} refused by the broker (reason 0x${code.toString(16)})`);
+  }
+
+  async subscribe(topic: string): Promise<void> {
+    if (!this.client) throw new Error('transport not connected');
+    const suback = await this.client.subscribe({ subscriptions: [{ topicFilter: topic, qos: 1 }] });
+    if (suback.reasonCodes.some((c) => c >= 0x80)) throw new Error(`subscription to ${topic} refused by the broker`);
+  }
+
+  onMessage(handler: (topic: string, payload: Uint8Array) => void): void {
+    this.messageHandlers.push(handler);
+  }
+
+  onConnect(handler: () => void): void {
+    this.connectHandlers.push(handler);
+  }
+
+  async close(): Promise<void> {
+    const client = this.client;
+    if (!client) return;
+    this.client = undefined;
+    await new Promise<void>((resolve) => {
+      const t = setTimeout(resolve, 3000);
+      this.stoppedWaiters.push(() => {
+        clearTimeout(t);
+        resolve();
+      });
+      client.stop();
+    });
+    client.close();
+  }
+}
+
+/** The transport named by the gateway config. */
+export function createTransport(kind: 'mqtt' | 'aws-iot', opts: TransportOptions): Transport {
+  return kind === 'aws-iot' ? new AwsIotTransport(opts) : new MqttTransport(opts);
 }

@@ -52,8 +52,9 @@ buses:
     devices:
       - { id: d1, profile: flood-gauge, unit: 1 }
       - { id: d1, profile: no-such-profile, unit: 2 }
-thresholds:
-  - { device: d1, point: water_level, high: { yellow: 3, red: 2 } }
+detectors:
+  points:
+    - { device: d1, point: water_level, threshold: { high: { yellow: 3, red: 2 } } }
 buffer: { path: edge.db }
 sync: { transport: mqtt, url: "mqtt://127.0.0.1:1883" }
 `,
@@ -62,7 +63,7 @@ sync: { transport: mqtt, url: "mqtt://127.0.0.1:1883" }
     expect(r.status).toBe(2);
     expect(r.stderr).toContain('buses[0].devices[1].id: duplicate device id "d1"');
     expect(r.stderr).toContain('buses[0].devices[1].profile: no profile "no-such-profile"');
-    expect(r.stderr).toContain('thresholds[0].high.red: must be above yellow (3) on a high threshold, got 2');
+    expect(r.stderr).toContain('detectors.points[0].threshold.high.red: must be above yellow (3) on a rising threshold, got 2');
   });
 
   it('prints help listing the commands', () => {

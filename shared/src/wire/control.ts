@@ -9,7 +9,7 @@
  */
 import { ErrorCodes, LifelineError } from '../errors.js';
 import { ByteReader, ByteWriter, utf8 } from './bytes.js';
-import { Lane, MessageType, RejectReason, WireLimits, asBytes, guard, readEnvelopeStart, writeEnvelopeStart } from './envelope.js';
+import { Lane, MessageType, RejectReason, WireFlags, WireLimits, asBytes, guard, readEnvelopeStart, writeEnvelopeStart } from './envelope.js';
 
 /** End-to-end acknowledgement: the highest contiguous committed seq of each lane. */
 export interface Ack {
@@ -21,6 +21,14 @@ export interface Ack {
   telemetry?: number;
   /** Every event seq ≤ this is committed (0: none yet). */
   events?: number;
+  /** The buffer epoch these seqs belong to (the batch's); a gateway ignores acks of another epoch. */
+  epoch?: number;
+  /**
+   * The batch this ack answers, committed now or before (flag `Range`). Lets the
+   * gateway stop resending a batch committed ahead of the contiguous prefix
+   * (live data sent while the backlog drains).
+   */
+  range?: { lane: Lane; firstSeq: number; lastSeq: number };
 }
 
 /** A batch the cloud refused; the gateway must not resend it unchanged. */
@@ -35,6 +43,8 @@ export interface Reject {
   reason: RejectReason;
   /** The decoder's message (at most 1024 UTF-8 bytes; longer text is cut). */
   detail: string;
+  /** The refused batch's buffer epoch, when it had one. */
+  epoch?: number;
 }
 
 const MAX_DETAIL_BYTES = 1024;
@@ -67,13 +77,25 @@ export function encodeAck(ack: Ack): Uint8Array {
     lanes.push([Lane.Events, ack.events]);
   }
   if (lanes.length === 0) bad('an ack must name at least one lane');
+  const rg = ack.range;
+  if (rg) {
+    if (rg.lane !== Lane.Telemetry && rg.lane !== Lane.Events) bad(`range.lane: unknown lane ${String(rg.lane)}`);
+    checkUint(rg.firstSeq, 'range.firstSeq');
+    checkUint(rg.lastSeq, 'range.lastSeq');
+    if (rg.firstSeq < 1 || rg.lastSeq < rg.firstSeq - 1) bad(`range ${rg.firstSeq}..${rg.lastSeq}: firstSeq must be ≥ 1 and lastSeq ≥ firstSeq - 1`);
+  }
   const w = new ByteWriter(64);
-  writeEnvelopeStart(w, MessageType.Ack, 0, ack.gateway);
+  writeEnvelopeStart(w, MessageType.Ack, rg ? WireFlags.Range : 0, ack.gateway, ack.epoch);
   w.uvarint(ack.ts);
   w.uvarint(lanes.length);
   for (const [lane, seq] of lanes) {
     w.byte(lane);
     w.uvarint(seq);
+  }
+  if (rg) {
+    w.byte(rg.lane);
+    w.uvarint(rg.firstSeq);
+    w.uvarint(rg.lastSeq - rg.firstSeq + 1);
   }
   return w.finish();
 }
@@ -85,6 +107,7 @@ export function decodeAck(bytes: Uint8Array): Ack {
     const start = readEnvelopeStart(r);
     if (start.type !== MessageType.Ack) r.fail('type', `expected Ack (3), got ${start.type}`, 3);
     const ack: Ack = { gateway: start.gateway, ts: r.uvarint('ts') };
+    if (start.epoch !== undefined) ack.epoch = start.epoch;
     const n = r.uvarint('lanes.count', 2);
     if (n < 1) r.fail('lanes.count', 'an ack names at least one lane', r.pos - 1);
     for (let i = 0; i < n; i++) {
@@ -94,6 +117,16 @@ export function decodeAck(bytes: Uint8Array): Ack {
       if (lane === Lane.Telemetry && ack.telemetry === undefined) ack.telemetry = seq;
       else if (lane === Lane.Events && ack.events === undefined) ack.events = seq;
       else r.fail(`lanes[${i}].lane`, lane in Lane ? `lane ${lane} given twice` : `unknown lane ${lane}`, at);
+    }
+    if (start.flags & WireFlags.Range) {
+      const at = r.pos;
+      const lane = r.byte('range.lane');
+      if (lane !== Lane.Telemetry && lane !== Lane.Events) r.fail('range.lane', `unknown lane ${lane}`, at);
+      const firstSeq = r.uvarint('range.firstSeq');
+      if (firstSeq < 1) r.fail('range.firstSeq', 'must be at least 1', r.pos - 1);
+      const lastSeq = firstSeq + r.uvarint('range.span') - 1;
+      if (!Number.isSafeInteger(lastSeq)) r.fail('range.span', 'range end passes 2^53-1');
+      ack.range = { lane, firstSeq, lastSeq };
     }
     r.expectEnd();
     return ack;
@@ -128,7 +161,7 @@ export function encodeReject(rej: Reject): Uint8Array {
   }
   if (typeof rej.detail !== 'string') bad('detail: must be a string');
   const w = new ByteWriter(128);
-  writeEnvelopeStart(w, MessageType.Reject, 0, rej.gateway);
+  writeEnvelopeStart(w, MessageType.Reject, 0, rej.gateway, rej.epoch);
   w.uvarint(rej.ts);
   w.byte(rej.lane);
   w.byte(rej.reason);
@@ -155,6 +188,7 @@ export function decodeReject(bytes: Uint8Array): Reject {
     const hasRange = r.byte('hasRange');
     if (hasRange > 1) r.fail('hasRange', `must be 0 or 1, got ${hasRange}`, r.pos - 1);
     const rej: Reject = { gateway: start.gateway, ts, lane, reason, detail: '' };
+    if (start.epoch !== undefined) rej.epoch = start.epoch;
     if (hasRange) {
       const firstSeq = r.uvarint('firstSeq');
       if (firstSeq < 1) r.fail('firstSeq', 'must be at least 1', r.pos - 1);

@@ -46,6 +46,14 @@ export enum Lane {
 export const WireFlags = {
   /** The payload is the body compressed with raw DEFLATE (RFC 1951). */
   Deflate: 0x01,
+  /**
+   * A `uvarint` epoch follows the gateway: the incarnation of the gateway's
+   * buffer (a random id made with its database). Seqs restart at 1 in a new
+   * epoch; the cloud maps each epoch to its own base. Any message type.
+   */
+  Epoch: 0x02,
+  /** Ack only: the ack names the batch it answers (lane, firstSeq, span) after the lanes. */
+  Range: 0x04,
 } as const;
 
 /** Hard limits. Encoders refuse to exceed them; decoders reject input that does. */
@@ -78,6 +86,8 @@ export enum RejectReason {
   TooLarge = 5,
   /** This seq range was already committed with different content. */
   SeqConflict = 6,
+  /** The batch comes from an older buffer epoch than the one the cloud now follows. */
+  StaleEpoch = 7,
 }
 
 /** The reason a decode failure maps to, read from the error's details (Malformed if none). */
@@ -100,6 +110,8 @@ export interface EnvelopeStart {
   flags: number;
   /** Gateway id: the sender of an uplink, the addressee of a downlink. */
   gateway: string;
+  /** Buffer epoch (flag `Epoch`); absent in messages without it. */
+  epoch?: number;
 }
 
 /** The uncompressed header of a telemetry or event batch. */
@@ -114,15 +126,27 @@ export interface BatchHeader extends EnvelopeStart {
   crc: number;
 }
 
-/** Writes magic, version, type, flags and gateway. */
-export function writeEnvelopeStart(w: ByteWriter, type: MessageType, flags: number, gateway: string): void {
+/** Writes magic, version, type, flags and gateway, then the epoch if one is given (setting its flag). */
+export function writeEnvelopeStart(w: ByteWriter, type: MessageType, flags: number, gateway: string, epoch?: number): void {
+  if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 1)) {
+    throw new LifelineError(ErrorCodes.PayloadInvalid, `encode: epoch: must be a safe integer ≥ 1, got ${String(epoch)}`);
+  }
   w.byte(0x4c);
   w.byte(0x4c);
   w.byte(WIRE_VERSION);
   w.byte(type);
-  w.byte(flags);
+  w.byte(epoch !== undefined ? flags | WireFlags.Epoch : flags);
   w.string(gateway);
+  if (epoch !== undefined) w.uvarint(epoch);
 }
+
+/** Flag bits each message type may carry. */
+const allowedFlags: Record<MessageType, number> = {
+  [MessageType.Telemetry]: WireFlags.Deflate | WireFlags.Epoch,
+  [MessageType.Events]: WireFlags.Deflate | WireFlags.Epoch,
+  [MessageType.Ack]: WireFlags.Epoch | WireFlags.Range,
+  [MessageType.Reject]: WireFlags.Epoch,
+};
 
 /** Reads magic, version, type, flags and gateway; rejects anything this decoder cannot read. */
 export function readEnvelopeStart(r: ByteReader): EnvelopeStart {
@@ -137,10 +161,14 @@ export function readEnvelopeStart(r: ByteReader): EnvelopeStart {
   const type = r.byte('type');
   if (!(type in MessageType)) r.fail('type', `unknown message type ${type}`, 3);
   const flags = r.byte('flags');
-  const allowed = type === MessageType.Telemetry || type === MessageType.Events ? WireFlags.Deflate : 0;
+  const allowed = allowedFlags[type as MessageType];
   if (flags & ~allowed) r.fail('flags', `unknown flag bits 0x${hex2(flags & ~allowed)}`, 4);
   const gateway = r.string('gateway', WireLimits.maxNameBytes);
-  return { version, type, flags, gateway };
+  if (!(flags & WireFlags.Epoch)) return { version, type, flags, gateway };
+  const at = r.pos;
+  const epoch = r.uvarint('epoch');
+  if (epoch < 1) r.fail('epoch', 'must be at least 1, got 0', at);
+  return { version, type, flags, gateway, epoch };
 }
 
 function hex2(b: number): string {
@@ -166,6 +194,7 @@ export function frameBatch(
   lastSeq: number,
   body: Uint8Array,
   options: BatchEncodeOptions = {},
+  epoch?: number,
 ): Uint8Array {
   if (body.length > WireLimits.maxBodyBytes) {
     throw new LifelineError(ErrorCodes.PayloadInvalid, `encode: body of ${body.length} bytes exceeds the limit ${WireLimits.maxBodyBytes}; send smaller batches`);
@@ -182,7 +211,7 @@ export function frameBatch(
     }
   }
   const w = new ByteWriter(payload.length + 64);
-  writeEnvelopeStart(w, type, flags, gateway);
+  writeEnvelopeStart(w, type, flags, gateway, epoch);
   w.uvarint(firstSeq);
   w.uvarint(lastSeq - firstSeq + 1);
   w.uvarint(body.length);
@@ -223,7 +252,7 @@ export function peekHeader(bytes: Uint8Array): EnvelopeStart & { firstSeq?: numb
   if (start.type !== MessageType.Telemetry && start.type !== MessageType.Events) return start;
   const r2 = new ByteReader(asBytes(bytes), 'header');
   const h = readBatchHeader(r2);
-  return { version: h.version, type: h.type, flags: h.flags, gateway: h.gateway, firstSeq: h.firstSeq, lastSeq: h.lastSeq };
+  return { version: h.version, type: h.type, flags: h.flags, gateway: h.gateway, ...(h.epoch !== undefined ? { epoch: h.epoch } : {}), firstSeq: h.firstSeq, lastSeq: h.lastSeq };
 }
 
 /** Rejects anything that is not a Uint8Array up front (a decoder must answer, never crash). */

@@ -81,6 +81,8 @@ export interface EventBatch {
   lastSeq: number;
   /** In seq order; each event's seq lies in firstSeq..lastSeq. */
   events: LaneEvent[];
+  /** Buffer epoch of the sender (envelope flag `Epoch`); omit for none. */
+  epoch?: number;
 }
 
 const name = Type.String({ minLength: 1, maxLength: WireLimits.maxNameBytes });
@@ -196,7 +198,7 @@ export function encodeEventBatch(batch: EventBatch, options?: BatchEncodeOptions
     events: batch.events.map((e) => (e?.kind === 'alarm' ? { ...e, value: toWire(e.value) } : e)) as EventBodyWire['events'],
   };
   checkEvents(body, firstSeq, lastSeq, 'encode');
-  return frameBatch(MessageType.Events, gateway, firstSeq, lastSeq, utf8(JSON.stringify(body)), options);
+  return frameBatch(MessageType.Events, gateway, firstSeq, lastSeq, utf8(JSON.stringify(body)), options, batch.epoch);
 }
 
 /** Decodes an event-lane batch; any malformed or forged input throws PAYLOAD_INVALID. */
@@ -220,6 +222,6 @@ export function decodeEventBatch(bytes: Uint8Array): EventBatch {
     const events = (parsed as EventBodyWire).events.map((e) =>
       e.kind === 'alarm' ? ({ ...e, value: fromWire(e.value) } as AlarmTransition) : (e as GatewayEvent),
     );
-    return { gateway: header.gateway, firstSeq: header.firstSeq, lastSeq: header.lastSeq, events };
+    return { gateway: header.gateway, firstSeq: header.firstSeq, lastSeq: header.lastSeq, events, ...(header.epoch !== undefined ? { epoch: header.epoch } : {}) };
   });
 }

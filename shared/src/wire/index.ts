@@ -47,6 +47,20 @@ export {
 } from './events.js';
 export { encodeAck, decodeAck, encodeReject, decodeReject, type Ack, type Reject } from './control.js';
 export { crc32 } from './crc32.js';
+export {
+  CommandSchema,
+  CommandAnswerSchema,
+  ConfigCommandSchema,
+  AlarmAckCommandSchema,
+  AlarmShelveCommandSchema,
+  PointWriteCommandSchema,
+  commandTypes,
+  commandStatuses,
+  type Command,
+  type CommandRequest,
+  type CommandAnswer,
+  type CommandStatus,
+} from './commands.js';
 export { TimeMode, ValueMode } from './columns.js';
 export type { TraceRow } from './bytes.js';
 

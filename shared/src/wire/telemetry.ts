@@ -60,6 +60,8 @@ export interface TelemetryBatch {
   seqs?: number[];
   /** Thinned ranges reported with this batch. */
   gaps?: GapRecord[];
+  /** Buffer epoch of the sender (envelope flag `Epoch`); omit for none. */
+  epoch?: number;
 }
 
 /** What the decoder returns: readings in seq order, each reading's seq, the gaps. */
@@ -72,6 +74,8 @@ export interface DecodedTelemetryBatch {
   /** `seqs[i]` is the seq of `readings[i]`. */
   seqs: number[];
   gaps: GapRecord[];
+  /** Buffer epoch, when the message carried one. */
+  epoch?: number;
 }
 
 function bad(message: string): never {
@@ -127,7 +131,7 @@ interface SeriesBuild {
  */
 export function encodeTelemetryBatch(batch: TelemetryBatch, options?: BatchEncodeOptions): Uint8Array {
   const body = encodeTelemetryBody(batch);
-  return frameBatch(MessageType.Telemetry, batch.gateway, batch.firstSeq, batch.lastSeq, body, options);
+  return frameBatch(MessageType.Telemetry, batch.gateway, batch.firstSeq, batch.lastSeq, body, options, batch.epoch);
 }
 
 /** The uncompressed body of a telemetry batch (exported for the docs and the fuzz tests). */
@@ -270,7 +274,9 @@ export function encodeTelemetryBody(batch: TelemetryBatch): Uint8Array {
 export function decodeTelemetryBatch(bytes: Uint8Array): DecodedTelemetryBatch {
   return guard('telemetry batch', () => {
     const { header, body } = openBatch(bytes, MessageType.Telemetry, 'telemetry batch');
-    return decodeTelemetryBody(header, body);
+    const out = decodeTelemetryBody(header, body);
+    if (header.epoch !== undefined) out.epoch = header.epoch;
+    return out;
   });
 }
 

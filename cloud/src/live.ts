@@ -1,0 +1,86 @@
+/**
+ * The live hub: an in-process fan-out of committed readings and events to
+ * Server-Sent Events streams and webhooks. It knows no store and never
+ * blocks its publisher: a listener's failure is logged and swallowed, and
+ * listeners are called synchronously (they only queue work of their own).
+ *
+ *   ingest ─ store.commit* ─▶ (committed, not a duplicate) ─▶ hub.publishReadings / hub.publishEvents
+ *                                                              ├─▶ SSE streams (api/routes/live.ts)
+ *                                                              └─▶ webhooks (webhooks.ts)
+ *
+ * `withLive(store, hub)` wraps a store so every committed batch is published;
+ * the cloud passes that wrapped store to its ingest workers.
+ */
+import type { LaneEvent, Reading } from '@lifeline/shared';
+import type { Logger } from 'pino';
+import type { CommitResult, EventBatchIn, Store, TelemetryBatch } from './store/store.js';
+
+/** What the hub delivers. */
+export type LiveMessage =
+  | { type: 'readings'; gateway: string; readings: readonly Reading[] }
+  | { type: 'events'; gateway: string; events: readonly LaneEvent[] };
+
+/** A subscriber; must not throw (the hub catches if it does) and must not block. */
+export type LiveListener = (msg: LiveMessage) => void;
+
+export class LiveHub {
+  private readonly listeners = new Set<LiveListener>();
+  /** Messages published, and listener failures, for health checks. */
+  readonly counters = { published: 0, listenerErrors: 0 };
+
+  constructor(private readonly log?: Logger) {}
+
+  /** Committed readings of one gateway (call after a successful, non-duplicate commit). */
+  publishReadings(gateway: string, readings: readonly Reading[]): void {
+    if (readings.length) this.emit({ type: 'readings', gateway, readings });
+  }
+
+  /** Committed event-lane items (alarm transitions, gateway events) of one gateway. */
+  publishEvents(gateway: string, events: readonly LaneEvent[]): void {
+    if (events.length) this.emit({ type: 'events', gateway, events });
+  }
+
+  /** Subscribe; returns the unsubscribe function. */
+  subscribe(listener: LiveListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  get subscribers(): number {
+    return this.listeners.size;
+  }
+
+  private emit(msg: LiveMessage): void {
+    this.counters.published++;
+    for (const l of this.listeners) {
+      try {
+        l(msg);
+      } catch (err) {
+        this.counters.listenerErrors++;
+        this.log?.error({ err }, 'live listener failed');
+      }
+    }
+  }
+}
+
+/** A store whose commits also publish to the hub (duplicates are not published again). */
+export function withLive(store: Store, hub: LiveHub): Store {
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      if (prop === 'commitTelemetry')
+        return async (batch: TelemetryBatch): Promise<CommitResult> => {
+          const r = await target.commitTelemetry(batch);
+          if (!r.duplicate) hub.publishReadings(batch.gateway, batch.readings);
+          return r;
+        };
+      if (prop === 'commitEvents')
+        return async (batch: EventBatchIn): Promise<CommitResult> => {
+          const r = await target.commitEvents(batch);
+          if (!r.duplicate) hub.publishEvents(batch.gateway, batch.events);
+          return r;
+        };
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+    },
+  });
+}

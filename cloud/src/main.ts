@@ -1,0 +1,64 @@
+/**
+ * The cloud on its own (no demo agent): `pnpm --dir cloud start`, configured by
+ * the environment. One box: SQLite and the embedded broker. The city:
+ * DATABASE_URL, LIFELINE_BROKER_URL and LIFELINE_SHARED_INGEST=1 on every node.
+ *
+ *   PORT (8080)  HOST (127.0.0.1)  LIFELINE_VAR_DIR (var/)  LIFELINE_ADMIN_TOKEN (generated, printed)
+ *   DATABASE_URL  LIFELINE_DB_SCHEMA  LIFELINE_RETENTION_DAYS (400)
+ *   LIFELINE_BROKER_URL  LIFELINE_BROKER_USERNAME  LIFELINE_BROKER_PASSWORD  LIFELINE_SHARED_INGEST (0)
+ *   LIFELINE_BROKER_PORT (1883)  LIFELINE_BROKER_HOST (127.0.0.1)  LIFELINE_BROKER_ANONYMOUS (0)  LIFELINE_PUBLIC_BROKER_URL
+ */
+import { join, resolve } from 'node:path';
+import { pino } from 'pino';
+import { isLifelineError } from '@lifeline/shared';
+import { startCloud } from './cloud.js';
+
+const env = process.env;
+
+function int(name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`${name} must be an integer ${min}..${max}, got ${JSON.stringify(raw)}`);
+    process.exit(2);
+  }
+  return n;
+}
+const flag = (name: string) => env[name] === '1' || env[name] === 'true';
+
+async function main(): Promise<void> {
+  const log = pino({ level: env.LOG_LEVEL ?? 'info' });
+  const varDir = resolve(env.LIFELINE_VAR_DIR ?? 'var');
+  const cloud = await startCloud({
+    log,
+    port: int('PORT', 8080, 0, 65535),
+    host: env.HOST || '127.0.0.1',
+    dbPath: join(varDir, 'cloud.db'),
+    databaseUrl: env.DATABASE_URL || undefined,
+    databaseSchema: env.LIFELINE_DB_SCHEMA || undefined,
+    retentionDays: int('LIFELINE_RETENTION_DAYS', 400, 1, 36_500),
+    brokerUrl: env.LIFELINE_BROKER_URL || undefined,
+    brokerUsername: env.LIFELINE_BROKER_USERNAME || undefined,
+    brokerPassword: env.LIFELINE_BROKER_PASSWORD || undefined,
+    sharedIngest: flag('LIFELINE_SHARED_INGEST'),
+    brokerPort: int('LIFELINE_BROKER_PORT', 1883, 0, 65535),
+    brokerHost: env.LIFELINE_BROKER_HOST || undefined,
+    brokerAllowAnonymous: flag('LIFELINE_BROKER_ANONYMOUS'),
+    publicBrokerUrl: env.LIFELINE_PUBLIC_BROKER_URL || undefined,
+    adminToken: env.LIFELINE_ADMIN_TOKEN || undefined,
+  });
+  log.info({ api: cloud.apiUrl, broker: cloud.brokerUrl, store: env.DATABASE_URL ? 'postgres' : 'sqlite' }, 'cloud running');
+  if (!env.LIFELINE_ADMIN_TOKEN) console.log(`admin token (generated; set LIFELINE_ADMIN_TOKEN to choose it): ${cloud.adminToken}`);
+  const stop = (signal: string) => {
+    log.info({ signal }, 'stopping');
+    cloud.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+main().catch((err) => {
+  console.error(isLifelineError(err) ? err.message : err);
+  process.exit(1);
+});

@@ -1,0 +1,65 @@
+/**
+ * Table definitions shared by both engines. Types are spelled so that SQLite
+ * and PostgreSQL read them alike (BIGINT, TEXT, INTEGER); only the id column
+ * and the float type differ. Times are epoch milliseconds in BIGINT columns
+ * everywhere (Grafana's $__from / $__to are epoch ms too).
+ */
+import type { Dialect } from './sql.js';
+
+/** Column type words per dialect. */
+export function words(d: Dialect): { id: string; real: string } {
+  return d === 'sqlite' ? { id: 'INTEGER PRIMARY KEY', real: 'REAL' } : { id: 'BIGSERIAL PRIMARY KEY', real: 'DOUBLE PRECISION' };
+}
+
+/** Tables added in the second SQLite version and present from the start in PostgreSQL. */
+export function metaTables(d: Dialect): string {
+  const { id, real } = words(d);
+  return `
+    CREATE TABLE readings_1m(series INTEGER NOT NULL, minute BIGINT NOT NULL, min ${real}, max ${real}, sum ${real}, count INTEGER NOT NULL,
+      PRIMARY KEY(series, minute));
+    CREATE TABLE alarms(id ${id}, gateway TEXT NOT NULL, alarm_id TEXT NOT NULL, device TEXT NOT NULL, point TEXT NOT NULL,
+      detector TEXT NOT NULL, level INTEGER NOT NULL, state TEXT NOT NULL, since BIGINT NOT NULL, cause TEXT NOT NULL,
+      value ${real}, raised_at BIGINT, last_seq BIGINT NOT NULL, UNIQUE(gateway, alarm_id));
+    CREATE INDEX alarms_state ON alarms(state, level);
+    CREATE TABLE alarm_comments(id ${id}, alarm BIGINT NOT NULL, ts BIGINT NOT NULL, user_name TEXT NOT NULL, body TEXT NOT NULL);
+    CREATE INDEX alarm_comments_alarm ON alarm_comments(alarm, ts);
+    CREATE TABLE commands(id ${id}, gateway TEXT NOT NULL, type TEXT NOT NULL, alarm BIGINT, body TEXT NOT NULL,
+      requested_by TEXT NOT NULL, requested_at BIGINT NOT NULL, status TEXT NOT NULL, answer TEXT, answered_at BIGINT);
+    CREATE INDEX commands_gateway ON commands(gateway, id);
+    CREATE INDEX commands_alarm ON commands(alarm, id);
+    CREATE TABLE gateway_config(gateway TEXT PRIMARY KEY, running TEXT, running_ts BIGINT, desired TEXT, desired_ts BIGINT,
+      desired_by TEXT, desired_command BIGINT, answer TEXT, answer_ts BIGINT);
+    CREATE TABLE api_tokens(id ${id}, name TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE, created_by TEXT NOT NULL,
+      created_at BIGINT NOT NULL, revoked_at BIGINT);
+    CREATE TABLE enrolments(id ${id}, hash TEXT NOT NULL UNIQUE, note TEXT, created_by TEXT NOT NULL, created_at BIGINT NOT NULL,
+      expires_at BIGINT NOT NULL, used_at BIGINT, gateway TEXT);
+    CREATE TABLE mqtt_credentials(username TEXT PRIMARY KEY, gateway TEXT NOT NULL, salt TEXT NOT NULL, hash TEXT NOT NULL,
+      created_at BIGINT NOT NULL, revoked_at BIGINT);
+    CREATE TABLE webhooks(id ${id}, url TEXT NOT NULL, secret TEXT NOT NULL, min_level INTEGER NOT NULL, created_by TEXT NOT NULL,
+      created_at BIGINT NOT NULL);
+    CREATE INDEX events_alarm ON events(gateway, alarm_id, seq);
+  `;
+}
+
+/** Registry columns of gateways and devices added to the first SQLite version. */
+export const registryColumns = {
+  gateways: ['name TEXT', 'lon REAL', 'lat REAL', 'district TEXT', 'grid_unit TEXT', 'kind TEXT', 'first_seen BIGINT', 'backlog_depth BIGINT', 'backlog_oldest BIGINT', 'clock_offset_ms REAL', 'revoked_at BIGINT'],
+  devices: ['name TEXT', 'lon REAL', 'lat REAL', 'district TEXT', 'grid_unit TEXT'],
+};
+
+/**
+ * Sync ledger tables (migration 3 in SQLite, 2 in PostgreSQL): the seq base of
+ * each gateway buffer epoch, and the gap records (thinned ranges) gateways report.
+ */
+export function syncLedgerTables(d: Dialect): string {
+  const { id } = words(d);
+  return `
+    CREATE TABLE sync_epochs(gateway TEXT NOT NULL, lane TEXT NOT NULL, epoch BIGINT NOT NULL, base BIGINT NOT NULL, opened_at BIGINT NOT NULL,
+      PRIMARY KEY(gateway, lane, epoch));
+    CREATE TABLE gaps(id ${id}, gateway TEXT NOT NULL, device TEXT NOT NULL, point TEXT NOT NULL, from_ts BIGINT NOT NULL, to_ts BIGINT NOT NULL,
+      first_seq BIGINT NOT NULL, last_seq BIGINT NOT NULL, kept_minutes INTEGER NOT NULL, kept_readings BIGINT NOT NULL, minutes TEXT NOT NULL,
+      committed_at BIGINT NOT NULL);
+    CREATE INDEX gaps_point ON gaps(device, point, from_ts);
+    CREATE INDEX gaps_gateway ON gaps(gateway, committed_at);
+  `;
+}

@@ -1,0 +1,74 @@
+/**
+ * The store contract against PostgreSQL (127.0.0.1:5432, database `test`,
+ * one schema per test), plus what only PostgreSQL has: daily partitions,
+ * retention by partition, and the Grafana query of docs/operations.md.
+ */
+import { describe, expect, it } from 'vitest';
+import { PgStore, partitionName } from '../../src/store/pg-store.js';
+import { storeContract } from './contract.js';
+import { TEST_DATABASE_URL, freshPgStore } from './pg.js';
+
+storeContract('postgres', async () => {
+  const { store, cleanup } = await freshPgStore();
+  return { store, cleanup };
+});
+
+const DAY = 86_400_000;
+
+describe('postgres partitions, retention and Grafana', () => {
+  it('puts each day in its own partition, far-off days in the default one, and drops expired days', async () => {
+    const { store, schema, cleanup } = await freshPgStore({ retentionDays: 30 });
+    try {
+      const today = Math.floor(Date.now() / DAY);
+      const ts = [(today - 2) * DAY + 5, (today - 1) * DAY + 5, today * DAY + 5, (today - 100) * DAY, (today + 30) * DAY];
+      await store.commitTelemetry({ gateway: 'g', firstSeq: 1, lastSeq: ts.length, readings: ts.map((t, i) => ({ device: 'd', point: 'p', ts: t, value: i })) });
+      expect(store.partitionDays()).toEqual([today - 2, today - 1, today]);
+      const count = async (table: string) => Number((await store.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+      expect(await count(partitionName(today - 1))).toBe(1);
+      expect(await count('readings_default')).toBe(2); // 100 days ago (past retention) and 30 days ahead (a wrong clock)
+      // When a day from the default partition gets its own partition, its rows move along.
+      await store.createPartition(today + 30);
+      expect(await count('readings_default')).toBe(1);
+      expect(await count(partitionName(today + 30))).toBe(1);
+      // Retention drops whole partitions and trims the default one.
+      await store.applyRetention((today - 1) * DAY);
+      expect(store.partitionDays()).toEqual([today - 1, today, today + 30]);
+      expect((await store.pool.query('SELECT to_regclass($1) AS r', [partitionName(today - 2)])).rows[0].r).toBeNull();
+      expect(await count('readings_default')).toBe(0);
+      const left = await store.readings({ device: 'd', point: 'p', from: 0, to: (today + 31) * DAY, limit: 10 });
+      expect(left.map((r) => r.value)).toEqual([1, 2, 4]);
+      // A second store on the same schema (another worker) finds the partitions that exist.
+      const again = new PgStore({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
+      await again.migrate();
+      expect(again.partitionDays()).toEqual(store.partitionDays());
+      await again.close();
+    } finally {
+      await cleanup();
+    }
+  });
+
+  it('answers the Grafana example query of docs/operations.md', async () => {
+    const { store, cleanup } = await freshPgStore();
+    try {
+      const t0 = Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000;
+      const readings = Array.from({ length: 600 }, (_, i) => ({ device: 'flood-1', point: 'water_level', ts: t0 + i * 1000, value: i < 300 ? 1 : 3 }));
+      await store.commitTelemetry({ gateway: 'gw', firstSeq: 1, lastSeq: 600, readings });
+      // The query as documented, with Grafana's macros expanded the way Grafana does:
+      // $__from / $__to → epoch ms of the dashboard range, $__interval_ms → the interval in ms.
+      const documented = `SELECT to_timestamp((r.ts / $__interval_ms) * $__interval_ms / 1000.0) AS "time",
+       avg(r.value) AS "water_level", min(r.value) AS "min", max(r.value) AS "max"
+FROM readings r JOIN series s ON s.id = r.series
+WHERE s.device = 'flood-1' AND s.point = 'water_level'
+  AND r.ts BETWEEN $__from AND $__to
+GROUP BY 1
+ORDER BY 1`;
+      const sql = documented.replaceAll('$__interval_ms', '300000').replaceAll('$__from', String(t0)).replaceAll('$__to', String(t0 + 3600_000));
+      const rows = (await store.pool.query(sql)).rows as { time: Date; water_level: number; min: number; max: number }[];
+      expect(rows.map((r) => [r.time.getTime() - t0, r.water_level])).toEqual([[0, 1], [300_000, 3]]);
+      const { readFileSync } = await import('node:fs');
+      expect(readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8')).toContain(documented);
+    } finally {
+      await cleanup();
+    }
+  });
+});

@@ -1,0 +1,103 @@
+/**
+ * Writes to field devices: the interface actions call, and its implementation
+ * over the agent's Modbus links (edge/src/links).
+ *
+ *     ModbusOutput ─writePoint(device, point, value)─▶ PointWriter
+ *         LinkPointWriter: profile point ─▶ table/address/encoding ─▶ FC5 (coil) / FC6 / FC16 (holding)
+ *             ─▶ request(link, unit, req) on the bus's link
+ *
+ * Swappable: anything with `writePoint` will do (tests use a fake). The link of a
+ * bus comes from `linkFor` when given (the poller's own link: writes then share the
+ * bus with polling, which a serial bus requires: one request in flight). Without
+ * it, a Modbus TCP bus gets a link of its own (a second connection, which a Modbus
+ * TCP server accepts); RTU and RTU-over-TCP buses are refused, since a second
+ * opener of a serial line or serial server would garble the bus.
+ */
+import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import type { ModbusRequest } from '@lifeline/shared/protocols';
+import { encodeRegisters, registerCount, type Profile } from '@lifeline/devices';
+import type { LoadedConfig } from '../config/load.js';
+import type { Bus } from '../config/schema.js';
+import { createLink, request, type ModbusLink } from '../links/index.js';
+import type { Logger } from '../log.js';
+
+/** Writes a value (in the point's unit) to a writable point of a device. */
+export interface PointWriter {
+  /** Resolves once the device confirmed the write; rejects with a LifelineError otherwise. */
+  writePoint(device: string, point: string, value: number): Promise<void>;
+  /** Closes what the writer opened. */
+  close(): Promise<void>;
+}
+
+interface Target {
+  bus: Readonly<Bus>;
+  unit: number;
+  profile: Readonly<Profile>;
+}
+
+/** PointWriter over the Modbus links of the gateway's buses. */
+export class LinkPointWriter implements PointWriter {
+  private readonly targets = new Map<string, Target>();
+  /** Links this writer opened itself (closed by close()). */
+  private readonly own = new Map<string, ModbusLink>();
+
+  constructor(
+    loaded: LoadedConfig,
+    private readonly opts: { linkFor?: (bus: Readonly<Bus>) => ModbusLink | undefined; log?: Logger } = {},
+  ) {
+    for (const bus of loaded.config.buses) {
+      for (const d of bus.devices) {
+        const profile = loaded.profiles.get(d.id);
+        if (profile) this.targets.set(d.id, { bus, unit: d.unit, profile });
+      }
+    }
+  }
+
+  async writePoint(device: string, pointName: string, value: number): Promise<void> {
+    const t = this.targets.get(device);
+    if (!t) throw new LifelineError(ErrorCodes.NotFound, `write: no device ${JSON.stringify(device)} on this gateway`);
+    const point = t.profile.protocol === 'modbus' ? t.profile.points.find((p) => p.name === pointName) : undefined;
+    if (!point || point.access !== 'rw' || (point.table !== 'coil' && point.table !== 'holding')) {
+      throw new LifelineError(ErrorCodes.RequestInvalid, `write ${device}.${pointName}: not a writable coil or holding register of ${t.profile.id}`);
+    }
+    let req: ModbusRequest;
+    if (point.table === 'coil') req = { functionCode: 5, address: point.address, value: value !== 0 };
+    else {
+      const raw = (value - (point.offset ?? 0)) / (point.scale ?? 1);
+      const words = encodeRegisters(point.type === 'float32' || point.type === 'float64' ? raw : Math.round(raw), point.type, point.order);
+      req = registerCount(point.type) === 1 ? { functionCode: 6, address: point.address, value: words[0] } : { functionCode: 16, address: point.address, values: words };
+    }
+    try {
+      await request(this.link(t.bus), t.unit, req);
+    } catch (e) {
+      this.opts.log?.warn({ device, point: pointName, value, err: (e as Error).message }, 'Modbus write failed');
+      throw e instanceof LifelineError ? e : new LifelineError(ErrorCodes.LinkDown, `write ${device}.${pointName} = ${value}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  private link(bus: Readonly<Bus>): ModbusLink {
+    const shared = this.opts.linkFor?.(bus);
+    if (shared) return shared;
+    let l = this.own.get(bus.name);
+    if (!l) {
+      if (bus.link !== 'tcp') {
+        throw new LifelineError(ErrorCodes.LinkDown, `write on bus ${bus.name}: a ${bus.link} bus is written through the poller's link, which is not available here`);
+      }
+      l = createLink(bus, { onDown: (reason) => this.opts.log?.warn({ bus: bus.name, reason }, 'write link down; reopening') });
+      this.own.set(bus.name, l);
+    }
+    return l;
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([...this.own.values()].map((l) => l.close()));
+    this.own.clear();
+  }
+}
+
+/** A LinkPointWriter with links of its own only (the first version's constructor: config and logger). */
+export class ModbusPointWriter extends LinkPointWriter {
+  constructor(loaded: LoadedConfig, log?: Logger) {
+    super(loaded, { log });
+  }
+}

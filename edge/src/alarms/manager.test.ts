@@ -1,0 +1,339 @@
+import { AlarmLevel, isLifelineError, type AlarmTransition } from '@lifeline/shared';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { EdgeBuffer } from '../buffer/buffer.js';
+import { AlarmStore } from '../buffer/alarm-store.js';
+import { resolveAlarmsConfig, type AlarmsConfig } from './config.js';
+import { AlarmManager, bufferSink, type ConditionInput, type EventSink } from './manager.js';
+
+const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
+const ID = 'flood-1/ponding_depth/threshold';
+const open: EdgeBuffer[] = [];
+afterEach(() => {
+  for (const b of open.splice(0)) b.close();
+});
+
+/** A manager on a fresh buffer, with a hand-moved clock. */
+function setup(cfg: AlarmsConfig = {}, path = ':memory:', sink?: (b: EdgeBuffer) => EventSink) {
+  const buffer = new EdgeBuffer(path);
+  open.push(buffer);
+  const store = new AlarmStore(buffer.db);
+  const clock = { now: T0 };
+  const m = new AlarmManager({ gateway: 'gw-1', config: resolveAlarmsConfig(cfg), store, sink: sink ? sink(buffer) : bufferSink(buffer), clock: () => clock.now });
+  m.start();
+  const sent = () => buffer.events(1, buffer.lastWritten('events')).map((e) => ({ ...(e.body as AlarmTransition), seq: e.seq }));
+  const moves = () => sent().map((e) => `${e.from}>${e.to}@${e.level}`);
+  return { buffer, store, m, clock, sent, moves };
+}
+
+const c = (level: AlarmLevel, ts: number, over: Partial<ConditionInput> = {}): ConditionInput => ({
+  alarmId: ID,
+  device: 'flood-1',
+  point: 'ponding_depth',
+  detector: 'threshold',
+  ts,
+  level,
+  value: level ? 0.31 : 0.05,
+  cause: level ? 'ponding_depth 0.31 m above red 0.3 m' : 'ponding_depth back below 0.28 m',
+  ...over,
+});
+
+describe('alarm lifecycle (ISA-18.2)', () => {
+  it('raise, acknowledge, clear: normal → active_unacked → active_acked → normal', () => {
+    const { m, moves, sent } = setup();
+    m.onCondition(c(AlarmLevel.Red, T0));
+    expect(m.get(ID)).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Red, peakLevel: AlarmLevel.Red, raisedAt: T0 });
+    const r = m.ack(ID, 'li.wei', T0 + 5000);
+    expect(r.changed).toBe(true);
+    m.onCondition(c(AlarmLevel.Normal, T0 + 60_000));
+    expect(m.get(ID)).toMatchObject({ state: 'normal', level: AlarmLevel.Normal, peakLevel: AlarmLevel.Normal, raisedAt: null });
+    expect(moves()).toEqual(['normal>active_unacked@4', 'active_unacked>active_acked@4', 'active_acked>normal@0']);
+    // Every transition carries time, value, level, detector and cause; operator actions carry the user.
+    expect(sent()[0]).toMatchObject({ kind: 'alarm', alarmId: ID, device: 'flood-1', point: 'ponding_depth', ts: T0, value: 0.31, detector: 'threshold', cause: 'ponding_depth 0.31 m above red 0.3 m' });
+    expect(sent()[1]).toMatchObject({ ts: T0 + 5000, user: 'li.wei', value: null, cause: 'acknowledged by li.wei' });
+  });
+
+  it('clear before acknowledge: cleared_unacked until an operator acknowledges', () => {
+    const { m, moves } = setup();
+    m.onCondition(c(AlarmLevel.Yellow, T0));
+    m.onCondition(c(AlarmLevel.Normal, T0 + 1000));
+    expect(m.get(ID)!.state).toBe('cleared_unacked');
+    // Raised again before anyone acknowledged: back to active_unacked, same alarm.
+    m.onCondition(c(AlarmLevel.Yellow, T0 + 2000));
+    m.onCondition(c(AlarmLevel.Normal, T0 + 3000));
+    expect(m.ack(ID, 'op', T0 + 4000).message).toMatch(/cleared_unacked → normal/);
+    expect(m.ack(ID, 'op', T0 + 5000)).toMatchObject({ changed: false, message: expect.stringMatching(/nothing to acknowledge/) });
+    expect(moves()).toEqual([
+      'normal>active_unacked@2',
+      'active_unacked>cleared_unacked@0',
+      'cleared_unacked>active_unacked@2',
+      'active_unacked>cleared_unacked@0',
+      'cleared_unacked>normal@0',
+    ]);
+    expect(m.list()).toHaveLength(1);
+  });
+
+  it('escalation yellow → red is a transition of the same alarm and wants a new acknowledgement; de-escalation keeps it', () => {
+    const { m, moves, sent } = setup();
+    m.onCondition(c(AlarmLevel.Yellow, T0));
+    m.ack(ID, 'op', T0 + 1000);
+    m.onCondition(c(AlarmLevel.Red, T0 + 2000));
+    expect(m.get(ID)).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Red, ackedBy: null });
+    m.ack(ID, 'op', T0 + 3000);
+    m.onCondition(c(AlarmLevel.Orange, T0 + 4000));
+    expect(m.get(ID)).toMatchObject({ state: 'active_acked', level: AlarmLevel.Orange, peakLevel: AlarmLevel.Red });
+    expect(moves()).toEqual([
+      'normal>active_unacked@2',
+      'active_unacked>active_acked@2',
+      'active_acked>active_unacked@4',
+      'active_unacked>active_acked@4',
+      'active_acked>active_acked@3',
+    ]);
+    expect(new Set(sent().map((e) => e.alarmId))).toEqual(new Set([ID]));
+    expect(m.list()).toHaveLength(1);
+  });
+
+  it('records every transition in alarm_log with the event seq it was queued under', () => {
+    const { m, store, sent } = setup();
+    m.onCondition(c(AlarmLevel.Red, T0));
+    m.onCondition(c(AlarmLevel.Normal, T0 + 1000));
+    const log = store.recentLog(10).reverse();
+    expect(log.map((e) => [e.from, e.to, e.level, e.detector, e.value, e.eventSeq])).toEqual([
+      ['normal', 'active_unacked', 4, 'threshold', 0.31, sent()[0].seq],
+      ['active_unacked', 'cleared_unacked', 0, 'threshold', 0.05, sent()[1].seq],
+    ]);
+  });
+
+  it('ignores a repeated level and an invalid one; unknown ids are NOT_FOUND; a prefix resolves', () => {
+    const { m, moves } = setup();
+    m.onCondition(c(AlarmLevel.Red, T0));
+    m.onCondition(c(AlarmLevel.Red, T0 + 10));
+    m.onCondition(c(7 as AlarmLevel, T0 + 20));
+    m.onCondition(c(AlarmLevel.Normal, T0 + 30, { alarmId: 'never/raised/threshold' }));
+    expect(moves()).toEqual(['normal>active_unacked@4']);
+    expect(m.resolveId('flood-1/pond')).toBe(ID);
+    expect(m.resolveId('ponding')).toBe(ID);
+    m.onCondition(c(AlarmLevel.Red, T0 + 40, { alarmId: 'flood-1/water_level/threshold', point: 'water_level' }));
+    expect(() => m.resolveId('threshold')).toThrow(/REQUEST_INVALID: "threshold" matches 2 alarms: flood-1\/ponding_depth\/threshold, flood-1\/water_level\/threshold/);
+    let err: unknown;
+    try {
+      m.ack('nope', 'op');
+    } catch (e) {
+      err = e;
+    }
+    expect(isLifelineError(err, 'NOT_FOUND')).toBe(true);
+  });
+});
+
+describe('batches', () => {
+  it('switches for every alarm of a poll batch before any disk write, then records and queues them once', () => {
+    const order: string[] = [];
+    const { m, store, sent } = setup({}, ':memory:', (b) => ({
+      nextSeq: () => b.lastWritten('events') + 1,
+      append: (ts, body) => {
+        order.push(`queued ${body.alarmId}`);
+        return b.appendEvent(ts, 'alarm', body);
+      },
+    }));
+    m.onChange((a) => order.push(`switch ${a.id}`));
+    m.batch(() => {
+      m.onCondition(c(AlarmLevel.Red, T0));
+      m.onCondition(c(AlarmLevel.Orange, T0, { alarmId: 'flood-1/ponding_depth/rate', detector: 'rate' }));
+      // Nothing written yet.
+      expect(store.loadAlarms()).toEqual([]);
+      expect(store.recentLog(10)).toEqual([]);
+    });
+    expect(order).toEqual([`switch ${ID}`, 'switch flood-1/ponding_depth/rate', `queued ${ID}`, 'queued flood-1/ponding_depth/rate']);
+    expect(store.loadAlarms().map((a) => [a.id, a.state])).toEqual([
+      ['flood-1/ponding_depth/rate', 'active_unacked'],
+      [ID, 'active_unacked'],
+    ]);
+    // The seqs predicted at commit are the ones the lane gave.
+    expect(store.recentLog(2).map((e) => e.eventSeq).reverse()).toEqual(sent().map((e) => e.seq));
+  });
+});
+
+describe('shelving', () => {
+  it('hides the alarm until the expiry, keeps following the condition underneath, then shows the base state', () => {
+    const { m, moves, store, clock } = setup();
+    m.onCondition(c(AlarmLevel.Yellow, T0));
+    const until = T0 + 2 * 3600_000;
+    m.shelve(ID, until, 'zhang', T0 + 1000);
+    expect(m.get(ID)).toMatchObject({ state: 'shelved', shelvedUntil: until, shelvedBy: 'zhang', base: 'active_unacked' });
+    // Changes underneath are logged locally, not sent.
+    m.onCondition(c(AlarmLevel.Red, T0 + 2000));
+    m.onCondition(c(AlarmLevel.Normal, T0 + 3000));
+    m.onCondition(c(AlarmLevel.Red, T0 + 4000));
+    expect(moves()).toEqual(['normal>active_unacked@2', 'active_unacked>shelved@2']);
+    expect(store.recentLog(3).map((e) => [e.from, e.to, e.level, e.eventSeq])).toEqual([
+      ['shelved', 'shelved', 4, null],
+      ['shelved', 'shelved', 0, null],
+      ['shelved', 'shelved', 4, null],
+    ]);
+    clock.now = until - 1;
+    m.tick();
+    expect(m.get(ID)!.state).toBe('shelved');
+    clock.now = until;
+    m.tick();
+    expect(m.get(ID)).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Red, shelvedUntil: null });
+    expect(moves().at(-1)).toBe('shelved>active_unacked@4');
+    expect(store.recentLog(1)[0].cause).toMatch(/shelving by zhang expired/);
+  });
+
+  it('unshelve ends it early; re-shelving moves the expiry; bad requests are refused with the reason', () => {
+    const { m, moves } = setup({ shelve: { maxMs: 8 * 3600_000 } });
+    m.onCondition(c(AlarmLevel.Yellow, T0));
+    m.onCondition(c(AlarmLevel.Normal, T0 + 100));
+    m.shelve(ID, T0 + 3600_000, 'a', T0 + 200);
+    m.shelve(ID, T0 + 7200_000, 'b', T0 + 300);
+    expect(m.get(ID)).toMatchObject({ shelvedUntil: T0 + 7200_000, shelvedBy: 'b' });
+    expect(m.unshelve(ID, 'c', T0 + 400).alarm.state).toBe('cleared_unacked');
+    expect(m.unshelve(ID, 'c', T0 + 500).changed).toBe(false);
+    expect(() => m.shelve(ID, T0 + 600 + 9 * 3600_000, 'a', T0 + 600)).toThrow(/REQUEST_INVALID.*9h.*longest shelving allowed \(8h/);
+    expect(() => m.shelve(ID, T0, 'a', T0 + 600)).toThrow(/REQUEST_INVALID.*must be in the future/);
+    expect(moves()).toEqual([
+      'normal>active_unacked@2',
+      'active_unacked>cleared_unacked@0',
+      'cleared_unacked>shelved@0',
+      'shelved>shelved@0',
+      'shelved>cleared_unacked@0',
+    ]);
+  });
+});
+
+describe('chattering', () => {
+  it('suppresses an alarm raised N times within T, sends nothing while it chatters, releases it when quiet', () => {
+    const { m, moves, clock } = setup({ chatter: { count: 3, windowMs: 60_000, releaseMs: 120_000 } });
+    for (let i = 0; i < 3; i++) {
+      m.onCondition(c(AlarmLevel.Yellow, T0 + i * 10_000));
+      m.onCondition(c(AlarmLevel.Normal, T0 + i * 10_000 + 5000));
+    }
+    // Third raise within 60 s: suppressed. Its flips after that stay local.
+    for (let i = 3; i < 8; i++) {
+      m.onCondition(c(AlarmLevel.Yellow, T0 + i * 10_000));
+      m.onCondition(c(AlarmLevel.Normal, T0 + i * 10_000 + 5000));
+    }
+    expect(moves()).toEqual([
+      'normal>active_unacked@2',
+      'active_unacked>cleared_unacked@0',
+      'cleared_unacked>active_unacked@2',
+      'active_unacked>cleared_unacked@0',
+      'cleared_unacked>suppressed@2',
+    ]);
+    expect(m.get(ID)).toMatchObject({ state: 'suppressed', suppressedBy: 'chatter', level: AlarmLevel.Normal, base: 'cleared_unacked' });
+    const lastRaise = T0 + 70_000;
+    clock.now = lastRaise + 119_999;
+    m.tick();
+    expect(m.get(ID)!.state).toBe('suppressed');
+    clock.now = lastRaise + 120_000;
+    m.tick();
+    expect(m.get(ID)).toMatchObject({ state: 'cleared_unacked', suppressedBy: null });
+    expect(moves().at(-1)).toBe('suppressed>cleared_unacked@0');
+  });
+
+  it('raises spread wider than the window do not chatter', () => {
+    const { m, moves } = setup({ chatter: { count: 3, windowMs: 60_000 } });
+    for (let i = 0; i < 5; i++) {
+      m.onCondition(c(AlarmLevel.Yellow, T0 + i * 31_000));
+      m.onCondition(c(AlarmLevel.Normal, T0 + i * 31_000 + 1000));
+    }
+    expect(moves().filter((x) => x.includes('suppressed'))).toEqual([]);
+  });
+});
+
+describe('alarm flood', () => {
+  const flood = { count: 5, windowMs: 60_000, clearCount: 2 };
+  const raise = (m: AlarmManager, i: number, level: AlarmLevel, ts: number) =>
+    m.onCondition(c(level, ts, { alarmId: `dev-${i}/level/threshold`, device: `dev-${i}`, point: 'level' }));
+
+  it('raises one summary alarm, suppresses new alarms below red while it lasts, and releases them after', () => {
+    const { m, sent, clock } = setup({ flood });
+    for (let i = 0; i < 5; i++) raise(m, i, AlarmLevel.Yellow, T0 + i * 1000);
+    expect(m.flooding).toBe(true);
+    const summary = m.get('gw-1/alarms/flood')!;
+    expect(summary).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Orange, device: 'gw-1', detector: 'flood', value: 5 });
+    expect(summary.cause).toMatch(/5 alarms raised within 1m0s|5 alarms raised within 1m/);
+    // Lower levels are suppressed; red still gets through.
+    for (let i = 5; i < 15; i++) raise(m, i, AlarmLevel.Yellow, T0 + 6000 + i);
+    raise(m, 99, AlarmLevel.Red, T0 + 7000);
+    expect(m.get('dev-7/level/threshold')!.state).toBe('suppressed');
+    expect(m.get('dev-99/level/threshold')!.state).toBe('active_unacked');
+    // Each suppressed alarm is sent once (so the cloud knows it exists), no more.
+    expect(sent().filter((e) => e.to === 'suppressed')).toHaveLength(10);
+    // One of them clears while suppressed: quietly.
+    raise(m, 7, AlarmLevel.Normal, T0 + 8000);
+    // Quiet for a window: the flood ends, the summary clears, suppressed alarms show their base state.
+    clock.now = T0 + 70_000;
+    m.tick();
+    expect(m.flooding).toBe(false);
+    expect(m.get('gw-1/alarms/flood')).toMatchObject({ state: 'cleared_unacked', level: AlarmLevel.Normal });
+    expect(m.get('dev-8/level/threshold')!.state).toBe('active_unacked');
+    expect(m.get('dev-7/level/threshold')!.state).toBe('cleared_unacked');
+    expect(sent().filter((e) => e.alarmId === 'gw-1/alarms/flood').map((e) => `${e.from}>${e.to}`)).toEqual(['normal>active_unacked', 'active_unacked>cleared_unacked']);
+  });
+
+  it('raises spread out do not make a flood', () => {
+    const { m } = setup({ flood });
+    for (let i = 0; i < 20; i++) raise(m, i, AlarmLevel.Yellow, T0 + i * 20_000);
+    expect(m.flooding).toBe(false);
+    expect(m.get('gw-1/alarms/flood')).toBeUndefined();
+  });
+});
+
+describe('restart', () => {
+  it('restores every alarm, and queues a transition that was recorded but not queued when the process died', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-alarms-'));
+    try {
+      const file = join(dir, 'edge.db');
+      // First life: the sink dies on the third transition, after the record was written.
+      let appends = 0;
+      const dying = (b: EdgeBuffer): EventSink => ({
+        nextSeq: () => b.lastWritten('events') + 1,
+        append: (ts, body) => {
+          if (++appends === 3) throw new Error('killed');
+          return b.appendEvent(ts, 'alarm', body);
+        },
+      });
+      const a = setup({}, file, dying);
+      a.m.onCondition(c(AlarmLevel.Yellow, T0));
+      a.m.shelve(ID, T0 + 3600_000, 'op', T0 + 10);
+      expect(() => a.m.onCondition(c(AlarmLevel.Red, T0 + 20, { alarmId: 'water-1/pressure/rate', device: 'water-1', point: 'pressure', detector: 'rate' }))).toThrow('killed');
+      const before = a.m.list();
+      expect(a.moves()).toEqual(['normal>active_unacked@2', 'active_unacked>shelved@2']);
+      a.buffer.close();
+
+      const b = setup({}, file);
+      expect(b.m.list()).toEqual(before);
+      expect(b.moves()).toEqual(['normal>active_unacked@2', 'active_unacked>shelved@2', 'normal>active_unacked@4']);
+      const log = b.store.recentLog(1)[0];
+      expect(log.eventSeq).toBe(3);
+      // A second restart queues nothing again.
+      b.buffer.close();
+      const c3 = setup({}, file);
+      expect(c3.sent()).toHaveLength(3);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('applies a shelving that expired while the agent was down', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'lifeline-alarms-'));
+    try {
+      const file = join(dir, 'edge.db');
+      const a = setup({}, file);
+      a.m.onCondition(c(AlarmLevel.Red, T0));
+      a.m.shelve(ID, T0 + 60_000, 'op', T0);
+      a.buffer.close();
+      // Comes back after the expiry (the clock of setup starts at T0: move it before start).
+      const buffer = new EdgeBuffer(file);
+      open.push(buffer);
+      const m = new AlarmManager({ gateway: 'gw-1', config: resolveAlarmsConfig(), store: new AlarmStore(buffer.db), sink: bufferSink(buffer), clock: () => T0 + 120_000 });
+      m.start();
+      expect(m.get(ID)).toMatchObject({ state: 'active_unacked', shelvedUntil: null });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,46 @@
+/**
+ * `lifeline decode`: decode a frame a technician captured with a serial
+ * sniffer. Spaces, 0x prefixes and a leading FE wake-up preamble are fine.
+ *
+ *   "68 25 04 …" ─parseHex─▶ bytes ─describeFrame(protocol)─▶ fields + values   (same codecs as the gateway)
+ *
+ * An invalid frame exits 1 with the exact reason (checksum expected vs found,
+ * length, terminator).
+ */
+import { Argument, type Command } from 'commander';
+import { describeFrame, parseHex, type DescribeProtocol, type FrameDescription } from '@lifeline/shared/protocols';
+
+const PROTOCOLS: readonly DescribeProtocol[] = ['modbus-rtu', 'modbus-tcp', 'cjt188', 'dlt645'];
+
+/** Register `decode` on the program. */
+export function registerDecode(program: Command): void {
+  program
+    .command('decode')
+    .description('decode a captured frame and print its fields and values, or say exactly why it is invalid')
+    .requiredOption('--protocol <name>', `one of ${PROTOCOLS.join(', ')}`)
+    .addArgument(new Argument('<hex...>', 'frame bytes in hex, e.g. 01 03 02 0C 91 BC 48 (quote it or give bytes as separate words)'))
+    .option('--json', 'print the decoded frame as one JSON object')
+    .action((hex: string[], opts: { protocol: string; json?: boolean }, cmd: Command) => {
+      if (!PROTOCOLS.includes(opts.protocol as DescribeProtocol)) {
+        cmd.error(`error: option '--protocol <name>' must be one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(opts.protocol)}`, { exitCode: 2 });
+      }
+      const bytes = parseHex(hex.join(' '));
+      const d = describeFrame(opts.protocol as DescribeProtocol, bytes);
+      console.log(opts.json ? JSON.stringify(d) : formatDescription(d, bytes.length));
+    });
+}
+
+/** Fields in wire order, then the values they carry, then notes. */
+export function formatDescription(d: FrameDescription, length: number): string {
+  const lines = [`${d.protocol} frame, ${length} bytes`];
+  const w = Math.max(...d.fields.map((f) => f.name.length));
+  const vw = Math.max(...d.fields.map((f) => String(f.value).length));
+  for (const f of d.fields) lines.push(`  ${f.name.padEnd(w)}  ${String(f.value).padEnd(vw)}${f.raw ? `  [${f.raw}]` : ''}`.trimEnd());
+  if (d.values?.length) {
+    lines.push('values');
+    const nw = Math.max(...d.values.map((v) => v.name.length));
+    for (const v of d.values) lines.push(`  ${v.name.padEnd(nw)}  ${v.value === null ? 'n/a' : String(v.value)}${v.unit ? ` ${v.unit}` : ''}`);
+  }
+  for (const n of d.notes ?? []) lines.push(`note: ${n}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,159 @@
+/**
+ * `lifeline scan`: find the units that answer on a bus. Each unit gets one
+ * small read (holding register 0); an exception reply counts too (the device
+ * is there, it just has nothing at 0). With `--baud auto` the common serial
+ * settings are tried in turn until one finds units.
+ *
+ *   for each setting ─▶ for each unit ─▶ read 1 register ─▶ answers | exception (alive) | garbled | silent
+ *                                          (progress bar on stderr; results on stdout)
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
+import { checkOneLink, commFailure, likelyCause, linkOptions, openLink, parseBaud, type LinkArgs } from './field.js';
+
+/** Serial settings tried by `--baud auto`, most common in the field first. */
+export const COMMON_SETTINGS: readonly { baud: number; parity: 'none' | 'even' | 'odd' }[] = [
+  { baud: 9600, parity: 'none' },
+  { baud: 9600, parity: 'even' },
+  { baud: 19200, parity: 'none' },
+  { baud: 19200, parity: 'even' },
+  { baud: 4800, parity: 'none' },
+  { baud: 2400, parity: 'none' },
+  { baud: 38400, parity: 'none' },
+  { baud: 115200, parity: 'none' },
+  { baud: 57600, parity: 'none' },
+  { baud: 9600, parity: 'odd' },
+];
+
+/** `1-247`, `1,3,10-20` → sorted unique unit ids. */
+export function parseUnits(text: string): number[] {
+  const units = new Set<number>();
+  for (const part of text.split(',')) {
+    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
+    const lo = m ? Number(m[1]) : NaN;
+    const hi = m?.[2] !== undefined ? Number(m[2]) : lo;
+    if (!m || lo > hi || lo < 0 || hi > 255) throw new InvalidArgumentError(`expected unit ids 0..255 like 1-247 or 1,3,10-20, got ${JSON.stringify(text)}`);
+    for (let u = lo; u <= hi; u++) units.add(u);
+  }
+  return [...units].sort((a, b) => a - b);
+}
+
+/** A unit that answered. */
+export interface FoundUnit {
+  unit: number;
+  /** `serial /dev/ttyUSB0 9600 8N1`, `tcp 10.0.0.5:502`. */
+  where: string;
+  /** registers: normal reply; exception: the device refused (but is there). */
+  answer: 'registers' | 'exception';
+  /** Holding register 0, or the exception's text. */
+  detail: string;
+}
+
+interface ScanOpts extends Omit<LinkArgs, 'baud'> {
+  units: number[];
+  baud?: string;
+  json?: boolean;
+}
+
+/** Register `scan` on the program. */
+export function registerScan(program: Command): void {
+  linkOptions(
+    program
+      .command('scan')
+      .description('find the units that answer on a bus (progress on stderr, results on stdout)')
+      .option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20', parseUnits, parseUnits('1-247'))
+      .option('--json', 'one JSON object per unit found'),
+    'baud rate, or "auto" to try the common settings (default 9600)',
+  ).action(async (opts: ScanOpts, cmd: Command) => {
+    const auto = opts.baud === 'auto';
+    const args: LinkArgs = { ...opts, baud: auto ? undefined : parseBaud(cmd, opts.baud) };
+    checkOneLink(cmd, args);
+    if (auto && args.tcp) cmd.error('error: --baud auto applies to --serial and --rtu-over-tcp', { exitCode: 2 });
+    const settings = auto ? COMMON_SETTINGS : [{ baud: args.baud ?? 9600, parity: args.parity ?? ('even' as const) }];
+    const { found, garbled, tried } = await scan(args, opts.units, settings, !opts.json);
+    if (opts.json) for (const f of found) console.log(JSON.stringify(f));
+    else {
+      for (const f of found) console.log(`unit ${String(f.unit).padStart(3)}  ${f.answer === 'registers' ? 'answers' : 'answers with an exception'}  ${f.detail}  (${f.where})`);
+      for (const g of garbled) console.log(`unit ${String(g.unit).padStart(3)}  garbled reply  ${g.detail}  (${g.where})`);
+      if (found.length) console.log(`${found.length} unit(s) found: ${found.map((f) => f.unit).join(', ')}`);
+    }
+    if (!found.length) {
+      const range = opts.units.length === 1 ? `unit ${opts.units[0]}` : `units ${opts.units[0]}..${opts.units[opts.units.length - 1]}`;
+      throw new LifelineError(
+        ErrorCodes.DeviceTimeout,
+        `no unit answered on ${tried.join(', ')} (${range}); likely cause: ${
+          garbled.length
+            ? 'replies were garbled: wrong baud rate or parity, or two devices share a unit id'
+            : args.tcp
+              ? 'no device behind this address, or the gateway\'s serial side is not wired'
+              : 'wrong baud rate or parity (try --baud auto), A/B wires swapped, or the devices are unpowered'
+        }`,
+      );
+    }
+  });
+}
+
+/** Try every unit under each setting; stop at the first setting that finds units. */
+export async function scan(
+  args: LinkArgs,
+  units: number[],
+  settings: readonly { baud: number; parity: 'none' | 'even' | 'odd' }[],
+  progress: boolean,
+): Promise<{ found: FoundUnit[]; garbled: { unit: number; where: string; detail: string }[]; tried: string[] }> {
+  const [{ request }, cliProgress] = await Promise.all([import('../links/link.js'), import('cli-progress')]);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: 'scanning {setting} |{bar}| {value}/{total} | found {found}',
+      hideCursor: true,
+      clearOnComplete: true,
+      etaBuffer: 50,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  const total = units.length * settings.length;
+  if (progress) bar.start(total, 0, { setting: '', found: 0 });
+  const found: FoundUnit[] = [];
+  const garbled: { unit: number; where: string; detail: string }[] = [];
+  const tried: string[] = [];
+  const probe = { functionCode: 3 as const, address: 0, quantity: 1 };
+  let done = 0;
+  try {
+    for (const s of settings) {
+      // Serial: enough for the 15 characters of request and reply plus a slow device's turnaround.
+      const timeout = args.timeout ?? (args.tcp ? 300 : Math.max(100, Math.ceil((15 * 11 * 1000) / s.baud) + 60));
+      const link = await openLink(args, { baud: s.baud, parity: s.parity, timeout });
+      tried.push(link.where);
+      if (progress) bar.update(done, { setting: link.where, found: found.length });
+      try {
+        for (const unit of units) {
+          try {
+            const res = await request(link, unit, probe);
+            const reg = res && res.functionCode === 3 ? (res.data[0] << 8) | res.data[1] : 0;
+            found.push({ unit, where: link.where, answer: 'registers', detail: `holding 0 = ${reg} (0x${reg.toString(16).toUpperCase().padStart(4, '0')})` });
+          } catch (err) {
+            if (!isLifelineError(err)) throw err;
+            if (err.code === ErrorCodes.DeviceException) {
+              found.push({ unit, where: link.where, answer: 'exception', detail: err.message.replace(/^.*: unit \d+ /, '') });
+            } else if (err.code === ErrorCodes.FrameInvalid) {
+              garbled.push({ unit, where: link.where, detail: `${err.message.replace(/^.* on [^:]+: /, '')}; ${likelyCause(err, link)}` });
+            } else if (err.code === ErrorCodes.LinkDown) {
+              throw commFailure(err, link);
+            }
+          }
+          done++;
+          if (progress) bar.update(done, { setting: link.where, found: found.length });
+        }
+      } finally {
+        await link.close();
+      }
+      if (found.length) break;
+    }
+  } finally {
+    if (progress) {
+      bar.update(total, { found: found.length });
+      bar.stop();
+    }
+  }
+  return { found, garbled, tried };
+}

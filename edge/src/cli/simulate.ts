@@ -1,0 +1,165 @@
+/**
+ * `lifeline simulate`: serve simulated devices driven by a profile, so a
+ * technician can try a new profile (with `lifeline read`) or a gateway
+ * config before any field device is wired.
+ *
+ *   --tcp <port>           Modbus TCP; with --devices N each device on its own port (port, port+1, ...)
+ *                          or, with --same-port, N units on one port (a serial server)
+ *   --pty <path> --baud n  one RS-485 bus on a pty (socat), byte timing faithful to the baud;
+ *                          N devices are units unit..unit+N-1 (meters: addresses from the unit)
+ *   --fault <spec>         inject a fault into every device, e.g. silent:probability=0.1, slow:delayMs=300
+ *
+ * Runs until Ctrl-C, then prints what it served.
+ */
+import { InvalidArgumentError, type Command } from 'commander';
+import { ErrorCodes, LifelineError } from '@lifeline/shared';
+
+interface SimulateOpts {
+  profile: string[];
+  tcp?: number;
+  host: string;
+  pty?: string;
+  baud?: number;
+  parity?: 'none' | 'even' | 'odd';
+  unit: number;
+  address?: string;
+  devices: number;
+  samePort?: boolean;
+  rtuOverTcp?: boolean;
+  fault: string[];
+  seed?: number;
+}
+
+function int(name: string, min: number, max: number) {
+  return (v: string): number => {
+    const n = Number(v);
+    if (!Number.isInteger(n) || n < min || n > max) throw new InvalidArgumentError(`${name} must be an integer ${min}..${max}, got ${JSON.stringify(v)}`);
+    return n;
+  };
+}
+const collect = (v: string, prev: string[]) => [...prev, v];
+
+/** Register `simulate` on the program. */
+export function registerSimulate(program: Command): void {
+  program
+    .command('simulate')
+    .description('serve simulated devices from a profile over Modbus TCP or a serial pty, until Ctrl-C')
+    .requiredOption('-p, --profile <name|file>', 'profile to simulate (repeat for a mixed bus)', collect, [])
+    .option('--tcp <port>', 'serve Modbus TCP on this port (0: any free port)', int('--tcp', 0, 65535))
+    .option('--host <address>', 'address to listen on with --tcp', '127.0.0.1')
+    .option('--pty <path>', 'serve a serial bus on a pty created at this path (needs socat)')
+    .option('--baud <n>', 'baud rate of the pty bus (default: the profile\'s, else 9600)', int('--baud', 300, 921600))
+    .option('--parity <p>', 'parity of the pty bus: even, odd or none (default: the profile\'s, else even)', (v: string) => {
+      if (v !== 'even' && v !== 'odd' && v !== 'none') throw new InvalidArgumentError(`--parity must be even, odd or none, got ${JSON.stringify(v)}`);
+      return v;
+    })
+    .option('--unit <n>', 'unit id of the first device (meters: address = unit, zero-padded)', int('--unit', 1, 247), 1)
+    .option('--address <digits>', 'meter address of the first device (12 digits DL/T 645, 14 CJ/T 188)')
+    .option('--devices <n>', 'how many devices to serve', int('--devices', 1, 5000), 1)
+    .option('--same-port', 'with --tcp: serve all devices on one port as units unit, unit+1, ...')
+    .option('--rtu-over-tcp', 'with --tcp: speak RTU framing over TCP (a transparent serial server)')
+    .option('--fault <spec>', 'inject a fault into every device (repeatable): silent, exception:code=4, crc, slow:delayMs=300, frozen:point=x, spike:point=x,value=9, fixed:point=x,value=1, disconnect:forMs=5000', collect, [])
+    .option('--seed <n>', 'seed of the simulated signals (default: each device\'s unit)', int('--seed', 0, 2 ** 31))
+    .action(async (opts: SimulateOpts) => {
+      const sim = await startSimulation(opts);
+      for (const line of sim.lines) console.log(line);
+      console.log('Ctrl-C to stop.');
+      await new Promise<void>((resolve) => {
+        process.once('SIGINT', () => resolve());
+        process.once('SIGTERM', () => resolve());
+      });
+      const served = await sim.stop();
+      console.log(`stopped; ${served} request(s) served.`);
+    });
+}
+
+/** A running simulation: what to print, and how to stop it (resolves to the requests served). */
+export interface Simulation {
+  lines: string[];
+  stop(): Promise<number>;
+}
+
+/** Start what the options ask for. Bad options throw CONFIG_INVALID (exit 2). */
+export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
+  const bad = (msg: string) => new LifelineError(ErrorCodes.ConfigInvalid, msg);
+  if ((opts.tcp === undefined) === (opts.pty === undefined)) throw bad('simulate: give exactly one of --tcp <port> or --pty <path>');
+  if (opts.pty === undefined && (opts.baud !== undefined || opts.parity !== undefined)) throw bad('simulate: --baud and --parity apply to --pty only');
+  // Loaded on demand, like the agent: other commands do not need the simulators.
+  const { SimulatedDevice, loadProfile, lintProfile, formatLint, parseBehaviourSpec, startPtySimulator, startTcpFleet, startTcpSimulator } = await import(
+    '@lifeline/devices'
+  );
+  const profiles = opts.profile.map((p) => loadProfile(p));
+  let faults;
+  try {
+    faults = opts.fault.map((f) => parseBehaviourSpec(f));
+  } catch (e) {
+    throw bad(`simulate: --fault ${(e as Error).message}`);
+  }
+  const lines: string[] = [];
+  for (const p of profiles) {
+    const issues = lintProfile(p);
+    if (issues.length) lines.push(`profile ${p.id}: ${issues.length} lint warning(s) (it runs, but should not ship like this):\n  ${formatLint(issues).replace(/\n/g, '\n  ')}`);
+  }
+  const protocols = new Set(profiles.map((p) => p.protocol));
+  if (protocols.size > 1) throw bad(`simulate: one bus speaks one protocol; these profiles speak ${[...protocols].join(' and ')}`);
+  const protocol = profiles[0].protocol;
+  if (opts.tcp !== undefined && protocol !== 'modbus') throw bad(`simulate: ${profiles[0].id} is a ${protocol} meter; meters are served on a serial bus: use --pty <path>`);
+
+  const devices = Array.from({ length: opts.devices }, (_, i) => {
+    const profile = profiles[i % profiles.length];
+    const sameUnit = opts.tcp !== undefined && !opts.samePort;
+    const unit = sameUnit ? opts.unit : opts.unit + i;
+    if (unit > 247) throw bad(`simulate: --unit ${opts.unit} + --devices ${opts.devices} runs past unit 247`);
+    const address = i === 0 ? opts.address : undefined;
+    const d = new SimulatedDevice(profile, unit, { seed: opts.seed !== undefined ? opts.seed + i : unit + i, address });
+    for (const f of faults) d.inject(f);
+    return d;
+  });
+  const what = (d: (typeof devices)[number]) =>
+    `${d.profile.id} ${d.profile.protocol === 'modbus' ? `unit ${d.unit}` : `address ${d.address}`}`;
+
+  if (opts.pty !== undefined) {
+    const sim = await startPtySimulator({ devices, path: opts.pty, baud: opts.baud, parity: opts.parity });
+    lines.push(
+      `serial bus on ${opts.pty} at ${sim.line.baud} baud, parity ${sim.line.parity} (${sim.line.charMs.toFixed(3)} ms per character): ${devices.map(what).join(', ')}`,
+      protocol === 'modbus'
+        ? `read it with: pnpm lifeline read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --unit ${devices[0].unit} --profile ${profiles[0].id}`
+        : `read it with a ${protocol} master on ${opts.pty} (meter address ${devices[0].address})`,
+    );
+    return {
+      lines,
+      stop: async () => {
+        await sim.close();
+        return sim.line.stats.replies;
+      },
+    };
+  }
+  const framing = opts.rtuOverTcp ? ('rtu' as const) : ('mbap' as const);
+  const label = framing === 'rtu' ? 'RTU over TCP' : 'Modbus TCP';
+  if (opts.samePort || devices.length === 1) {
+    const sim = await startTcpSimulator({ devices, port: opts.tcp, host: opts.host, framing });
+    lines.push(`${label} on ${sim.host}:${sim.port}: ${devices.map(what).join(', ')}`);
+    lines.push(`read it with: pnpm lifeline read --tcp ${sim.host}:${sim.port} --unit ${devices[0].unit} --profile ${profiles[0].id}`);
+    return {
+      lines,
+      stop: async () => {
+        await sim.close();
+        return sim.served();
+      },
+    };
+  }
+  const fleet = await startTcpFleet({ devices, basePort: opts.tcp, host: opts.host, framing });
+  const ports = fleet.ports;
+  const contiguous = ports.every((p, i) => i === 0 || p === ports[i - 1] + 1);
+  lines.push(
+    `${label}: ${devices.length} devices (${[...new Set(profiles.map((p) => p.id))].join(', ')}), unit ${opts.unit} each, on ${opts.host} ports ${contiguous ? `${ports[0]}-${ports[ports.length - 1]}` : ports.join(',')}`,
+  );
+  return {
+    lines,
+    stop: async () => {
+      const served = fleet.served();
+      await fleet.close();
+      return served;
+    },
+  };
+}
