@@ -22,6 +22,7 @@ import { buildApi } from './api/server.js';
 import { TokenAuth } from './api/auth.js';
 import { LiveHub, withLive } from './live.js';
 import { CommandCenter } from './commands.js';
+import { CommandChannel } from './ingest/commands.js';
 import { BrokerAuthority, Enrolment, type CertificateIssuer } from './enrol.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
 
@@ -139,6 +140,17 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     closers.push(() => webhooks.stop());
 
     const commands = new CommandCenter(raw, log.child({ part: 'commands' }));
+    // The downlink: commands recorded by the API go to the gateway over MQTT, answers come back.
+    const downlink = new CommandChannel({
+      url: brokerUrl,
+      username: opts.brokerUrl ? opts.brokerUsername : authority.service.username,
+      password: opts.brokerUrl ? opts.brokerPassword : authority.service.password,
+      store: raw,
+      center: commands,
+      log: log.child({ part: 'downlink' }),
+    });
+    await downlink.start();
+    closers.push(() => downlink.stop());
     const enrolment = new Enrolment(raw, opts.publicBrokerUrl ?? brokerUrl, opts.certificateIssuer);
     const gatewayConfigSchema =
       opts.gatewayConfigSchema ?? (existsSync(defaultGatewayConfigSchemaPath) ? (JSON.parse(readFileSync(defaultGatewayConfigSchemaPath, 'utf8')) as object) : undefined);

@@ -95,6 +95,30 @@ async function expectKnownValueArrives(s: Awaited<ReturnType<typeof site>>) {
   await waitFor(() => s.agent.buffer.ackedUpTo('telemetry') > 0, 5000, 'an ack to reach the edge');
 }
 
+describe('an operator acknowledges an alarm on the dashboard API', () => {
+  it('reaches the gateway over the downlink, and the acknowledged state comes back to the cloud', async () => {
+    const s = await site({ gateway: 'gw-e2e-ack' });
+    const alarm = await waitFor(async () => {
+      const list = (await s.api(`/api/v1/alarms?gateway=${s.gw}`)) as { id: number; alarmId: string; state: string; level: number }[];
+      return list.find((a) => a.alarmId === `${s.gw}-flood/water_level/threshold` && a.state === 'active_unacked');
+    }, 10_000, 'the red alarm in the cloud');
+    const res = await fetch(`${s.cloud.apiUrl}/api/v1/alarms/${alarm.id}/ack`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer test-admin', 'content-type': 'application/json' },
+      body: JSON.stringify({ comment: 'crew on the way' }),
+    });
+    expect(res.status).toBe(202);
+    // The gateway applied it: its own alarm manager holds the alarm acknowledged...
+    await waitFor(() => s.agent.alarms.manager.get(`${s.gw}-flood/water_level/threshold`)?.state === 'active_acked', 10_000, 'the ack on the gateway');
+    // ...and its transition travelled back up the event lane.
+    const after = await waitFor(async () => {
+      const a = (await s.api(`/api/v1/alarms/${alarm.id}`)) as { state: string };
+      return a.state === 'active_acked' ? a : null;
+    }, 10_000, 'the acknowledged state in the cloud');
+    expect(after.state).toBe('active_acked');
+  });
+});
+
 describe('one reading from a simulated device to the cloud API', () => {
   it('travels through the embedded broker', async () => {
     await expectKnownValueArrives(await site({ gateway: 'gw-e2e-aedes' }));
