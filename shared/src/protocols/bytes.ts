@@ -35,6 +35,34 @@ export function sum8(bytes: Uint8Array, start: number, end: number): number {
   return s & 0xff;
 }
 
+/**
+ * Total length (preamble included) of a 0x68-framed meter frame (DL/T 645,
+ * CJ/T 188) whose first `length` bytes are in `buf`, for serial links: `0`
+ * when more bytes are needed to tell, `-1` when the first byte after the
+ * preamble is not 0x68 (resynchronise). `lOffset` is where the L byte sits
+ * after the first 0x68; `overhead` the frame's bytes besides its data.
+ */
+export function frame68Length(buf: Uint8Array, length: number, lOffset: number, overhead: number): number {
+  let p = 0;
+  while (p < length && buf[p] === 0xfe) p++;
+  if (p === length) return 0;
+  if (buf[p] !== 0x68) return -1;
+  if (length < p + lOffset + 1) return 0;
+  return p + overhead + buf[p + lOffset];
+}
+
+/**
+ * The terminator and checksum shared by DL/T 645 and CJ/T 188 frames that
+ * start at `p` and end with the input; returns the checksum. Throws FRAME_INVALID.
+ */
+export function checkFrame68Tail(bytes: Uint8Array, p: number): number {
+  const end = bytes.length;
+  if (bytes[end - 1] !== 0x16) throw frameInvalid(`terminator: expected 0x16, found ${hexByte(bytes[end - 1])}`);
+  const cs = sum8(bytes, p, end - 2);
+  if (bytes[end - 2] !== cs) throw frameInvalid(`checksum: expected ${hexByte(cs)}, found ${hexByte(bytes[end - 2])}`);
+  return cs;
+}
+
 /** Number of leading 0xFE wake-up bytes from `start`. */
 export function preambleLength(bytes: Uint8Array, start = 0): number {
   let i = start;

@@ -25,6 +25,8 @@ import {
   hexByte,
   parseBcdAddress,
   preambleLength,
+  checkFrame68Tail,
+  frame68Length,
   sum8,
   toHex,
   writeBcdLE,
@@ -141,12 +143,7 @@ export interface Cjt188Frame {
  * preamble is not 0x68 (resynchronise).
  */
 export function cjt188FrameLength(buf: Uint8Array, length = buf.length): number {
-  let p = 0;
-  while (p < length && buf[p] === 0xfe) p++;
-  if (p === length) return 0;
-  if (buf[p] !== 0x68) return -1;
-  if (length < p + 11) return 0;
-  return p + OVERHEAD + buf[p + 10];
+  return frame68Length(buf, length, 10, OVERHEAD);
 }
 
 /**
@@ -162,9 +159,7 @@ export function parseCjt188Frame(bytes: Uint8Array): Cjt188Frame {
   const L = bytes[p + 10];
   if (n - OVERHEAD !== L) throw frameInvalid(`length: L=${L} but ${n - OVERHEAD} data bytes follow`);
   const end = bytes.length;
-  if (bytes[end - 1] !== 0x16) throw frameInvalid(`terminator: expected 0x16, found ${hexByte(bytes[end - 1])}`);
-  const cs = sum8(bytes, p, end - 2);
-  if (bytes[end - 2] !== cs) throw frameInvalid(`checksum: expected ${hexByte(cs)}, found ${hexByte(bytes[end - 2])}`);
+  const cs = checkFrame68Tail(bytes, p);
   const control = bytes[p + 9];
   return {
     preamble: p,

@@ -17,6 +17,8 @@ import {
   hexByte,
   parseBcdAddress,
   preambleLength,
+  checkFrame68Tail,
+  frame68Length,
   sum8,
   toHex,
   writeBcdLE,
@@ -86,12 +88,7 @@ export interface Dlt645Frame {
  * when the first byte after the preamble is not 0x68 (resynchronise).
  */
 export function dlt645FrameLength(buf: Uint8Array, length = buf.length): number {
-  let p = 0;
-  while (p < length && buf[p] === 0xfe) p++;
-  if (p === length) return 0;
-  if (buf[p] !== 0x68) return -1;
-  if (length < p + 10) return 0;
-  return p + OVERHEAD + buf[p + 9];
+  return frame68Length(buf, length, 9, OVERHEAD);
 }
 
 /**
@@ -108,9 +105,7 @@ export function parseDlt645Frame(bytes: Uint8Array): Dlt645Frame {
   const L = bytes[p + 9];
   if (n - OVERHEAD !== L) throw frameInvalid(`length: L=${L} but ${n - OVERHEAD} data bytes follow`);
   const end = bytes.length;
-  if (bytes[end - 1] !== 0x16) throw frameInvalid(`terminator: expected 0x16, found ${hexByte(bytes[end - 1])}`);
-  const cs = sum8(bytes, p, end - 2);
-  if (bytes[end - 2] !== cs) throw frameInvalid(`checksum: expected ${hexByte(cs)}, found ${hexByte(bytes[end - 2])}`);
+  const cs = checkFrame68Tail(bytes, p);
   const control = bytes[p + 8];
   const data = new Uint8Array(L);
   for (let i = 0; i < L; i++) data[i] = (bytes[p + 10 + i] - 0x33) & 0xff;
