@@ -74,6 +74,8 @@ export class Sync implements Extension {
   clockOffsetMs: number | null = null;
   /** `lane:firstSeq` → when it was last published. */
   private readonly inflight = new Map<string, number>();
+  /** Event ranges not yet acknowledged: `firstSeq` → when first published (resends do not reset it). */
+  private readonly eventsUnackedSince = new Map<number, number>();
   /** Ranges to send empty (after a reject): `lane:firstSeq`. */
   private readonly abandoned = new Set<string>();
   /** Checksum rejects seen per range: a second one abandons it. */
@@ -171,9 +173,10 @@ export class Sync implements Extension {
       this.pumpLane('events');
       // Alarms first, strictly: while an event batch has gone unanswered for a second (a cloud
       // ingest restarting, a broker that dropped it), telemetry waits and the events are resent.
+      // Measured from the first send: a resend must not lift the hold.
       const now = Date.now();
       let held = false;
-      for (const [k, t] of this.inflight) if (k.startsWith('events:') && now - t >= EVENTS_HOLD_MS) held = true;
+      for (const t of this.eventsUnackedSince.values()) if (now - t >= EVENTS_HOLD_MS) held = true;
       if (!held) this.pumpLane('telemetry');
     } catch (err) {
       this.log.error({ err }, 'sync pump failed; retrying at the next tick');
@@ -229,6 +232,7 @@ export class Sync implements Extension {
       payload = this.encode({ ...range, lastSeq });
     }
     this.inflight.set(key, Date.now());
+    if (lane === 'events' && !this.eventsUnackedSince.has(range.firstSeq)) this.eventsUnackedSince.set(range.firstSeq, Date.now());
     if (resend) this.counters.batchesResent++;
     else this.counters.batchesSent++;
     const topic = lane === 'telemetry' ? topics.telemetry(this.gateway) : topics.events(this.gateway);
@@ -288,6 +292,7 @@ export class Sync implements Extension {
         const [l, first] = key.split(':');
         if (l === lane && Number(first) <= upTo) {
           this.inflight.delete(key);
+          if (lane === 'events') this.eventsUnackedSince.delete(Number(first));
           this.abandoned.delete(key);
           this.checksumRejects.delete(key);
         }
@@ -299,6 +304,7 @@ export class Sync implements Extension {
       const sentAt = this.inflight.get(key);
       this.buffer.committed(lane, ack.range.firstSeq, ack.range.lastSeq);
       this.inflight.delete(key);
+      if (lane === 'events') this.eventsUnackedSince.delete(ack.range.firstSeq);
       // Fast retransmit: a batch published before this one and still unanswered half a second
       // later was most likely dropped (a broker with no subscriber, a restarted ingest). Send it
       // now rather than at its ack timeout, so an alarm is never held back behind telemetry.

@@ -3,7 +3,7 @@
  * with the shared codec): live data ahead of backlog, bounded batches and
  * window, epochs, what the gateway does with a Reject, and downlink commands.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { join } from 'node:path';
 import {
   Lane,
@@ -106,6 +106,31 @@ describe('sync', () => {
     transport.deliver(topics.ack(GW), encodeAck({ gateway: GW, ts: Date.now(), epoch: buffer.epoch, telemetry: 1000 }));
     expect(buffer.ackedUpTo('telemetry')).toBe(1000);
     expect(transport.batches().filter((x) => x.type === MessageType.Telemetry).map((x) => x.batch.firstSeq)).toContain(1501);
+  });
+
+  it('holds telemetry back while an alarm batch stays unacknowledged, through its resends, until the cloud commits it', async () => {
+    vi.useFakeTimers({ toFake: ['Date'] });
+    cleanups.push(() => vi.useRealTimers());
+    vi.setSystemTime(T0);
+    const { buffer, transport, sync } = setup();
+    fill(buffer, 10);
+    buffer.appendEvent(T0, 'alarm', { kind: 'event', type: 'x', message: 'red line crossed' });
+    sync.start();
+    await waitFor(() => transport.batches().length >= 2, 2000, 'the first pump');
+    // The telemetry arrives; the event batch is dropped on the way (a restarting ingest).
+    transport.deliver(topics.ack(GW), encodeAck({ gateway: GW, ts: Date.now(), epoch: buffer.epoch, telemetry: 100 }));
+    const telemetrySent = () => transport.batches().filter((x) => x.type === MessageType.Telemetry).length;
+    const eventsSent = () => transport.batches().filter((x) => x.type === MessageType.Events).length;
+    const before = telemetrySent();
+    for (let i = 1; i <= 3; i++) {
+      fill(buffer, 1);
+      vi.setSystemTime(T0 + i * 1500);
+      sync.pump();
+      expect(eventsSent()).toBe(1 + i); // resent each time…
+      expect(telemetrySent()).toBe(before); // …and newer readings wait behind it
+    }
+    transport.deliver(topics.ack(GW), encodeAck({ gateway: GW, ts: Date.now(), epoch: buffer.epoch, events: 1 }));
+    expect(telemetrySent()).toBeGreaterThan(before);
   });
 
   it('ignores an ack of another epoch (a database that was replaced): nothing unsent is reclaimed', () => {
