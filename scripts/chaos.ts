@@ -156,7 +156,7 @@ async function main(): Promise<number> {
   // The cloud: a store whose commits are logged with their time, for the alarm-order check.
   const store = new SqliteStore(join(dir, 'cloud.db'));
   await store.migrate();
-  const commits: { lane: 'telemetry' | 'events'; at: number; wall: number; maxTs: number; alarms: { seq: number; ts: number }[] }[] = [];
+  const commits: { lane: 'telemetry' | 'events'; at: number; wall: number; maxTs: number; seqs: string; alarms: { seq: number; ts: number }[] }[] = [];
   const logged = loggingStore(store, commits);
   let ingest = new IngestWorker({ url: `mqtt://127.0.0.1:${brokerPort}`, store: logged, log: log.child({ part: 'ingest' }) });
   await ingest.start();
@@ -291,7 +291,11 @@ async function main(): Promise<number> {
         alarms++;
         if (telemetryCommits.some((t) => t.at < c.at && t.maxTs > a.ts + 2000)) {
           alarmsLate++;
-          if (process.env.CHAOS_DEBUG) say(`late alarm seq ${a.seq} ts ${new Date(a.ts).toISOString().slice(11, 23)} committed ${Math.round(c.wall - a.ts)} ms after it`);
+          if (process.env.CHAOS_DEBUG) {
+            const t = telemetryCommits.find((t) => t.at < c.at && t.maxTs > a.ts + 2000)!;
+            const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 23);
+            say(`late alarm seq ${a.seq} ts ${hhmm(a.ts)} committed ${hhmm(c.wall)} (events ${c.seqs}); telemetry ${t.seqs} up to ${hhmm(t.maxTs)} committed ${hhmm(t.wall)} before it`);
+          }
         }
       }
     }
@@ -320,7 +324,7 @@ async function main(): Promise<number> {
 }
 
 /** The store, with each commit's time, newest reading time and alarms written down. */
-function loggingStore(store: Store, commits: { lane: 'telemetry' | 'events'; at: number; wall: number; maxTs: number; alarms: { seq: number; ts: number }[] }[]): Store {
+function loggingStore(store: Store, commits: { lane: 'telemetry' | 'events'; at: number; wall: number; maxTs: number; seqs: string; alarms: { seq: number; ts: number }[] }[]): Store {
   return new Proxy(store, {
     get(target, prop, receiver) {
       if (prop === 'commitTelemetry') {
@@ -328,14 +332,14 @@ function loggingStore(store: Store, commits: { lane: 'telemetry' | 'events'; at:
           const r = await target.commitTelemetry(batch);
           let maxTs = -Infinity;
           for (const x of batch.readings) if (x.ts > maxTs) maxTs = x.ts;
-          if (!r.duplicate) commits.push({ lane: 'telemetry', at: performance.now(), wall: Date.now(), maxTs, alarms: [] });
+          if (!r.duplicate) commits.push({ lane: 'telemetry', at: performance.now(), wall: Date.now(), maxTs, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: [] });
           return r;
         };
       }
       if (prop === 'commitEvents') {
         return async (batch: Parameters<Store['commitEvents']>[0]) => {
           const r = await target.commitEvents(batch);
-          if (!r.duplicate) commits.push({ lane: 'events', at: performance.now(), wall: Date.now(), maxTs: -Infinity, alarms: batch.events.filter((x) => x.kind === 'alarm').map((x) => ({ seq: x.seq, ts: x.ts })) });
+          if (!r.duplicate) commits.push({ lane: 'events', at: performance.now(), wall: Date.now(), maxTs: -Infinity, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: batch.events.filter((x) => x.kind === 'alarm').map((x) => ({ seq: x.seq, ts: x.ts })) });
           return r;
         };
       }

@@ -63,8 +63,8 @@ export interface SyncOptions {
   commands?: CommandHandler;
 }
 
-/** An event batch unanswered this long holds telemetry back and is sent again. */
-const EVENTS_HOLD_MS = 1000;
+/** An event batch unanswered this long is sent again (telemetry waits for it meanwhile). */
+const EVENTS_RESEND_MS = 1000;
 
 const laneName = (l: Lane): LaneName => (l === Lane.Telemetry ? 'telemetry' : 'events');
 
@@ -74,7 +74,7 @@ export class Sync implements Extension {
   clockOffsetMs: number | null = null;
   /** `lane:firstSeq` → when it was last published. */
   private readonly inflight = new Map<string, number>();
-  /** Event ranges not yet acknowledged: `firstSeq` → when first published (resends do not reset it). */
+  /** Event ranges sent and not yet acknowledged (kept across reconnects): `firstSeq` → first send. */
   private readonly eventsUnackedSince = new Map<number, number>();
   /** Ranges to send empty (after a reject): `lane:firstSeq`. */
   private readonly abandoned = new Set<string>();
@@ -171,13 +171,10 @@ export class Sync implements Extension {
     this.pumping = true;
     try {
       this.pumpLane('events');
-      // Alarms first, strictly: while an event batch has gone unanswered for a second (a cloud
-      // ingest restarting, a broker that dropped it), telemetry waits and the events are resent.
-      // Measured from the first send: a resend must not lift the hold.
-      const now = Date.now();
-      let held = false;
-      for (const t of this.eventsUnackedSince.values()) if (now - t >= EVENTS_HOLD_MS) held = true;
-      if (!held) this.pumpLane('telemetry');
+      // Alarms first, strictly: telemetry waits until every event batch sent is committed. A
+      // broker may drop a batch (an ingest that has not resubscribed after a broker restart)
+      // while the telemetry behind it gets through; the events are resent every second.
+      if (this.eventsUnackedSince.size === 0) this.pumpLane('telemetry');
     } catch (err) {
       this.log.error({ err }, 'sync pump failed; retrying at the next tick');
     } finally {
@@ -188,10 +185,15 @@ export class Sync implements Extension {
   private pumpLane(lane: LaneName): void {
     const { batchMaxReadings } = this.loaded.config.sync;
     // Events are resent sooner than telemetry: they are small and telemetry waits for them.
-    const ackTimeoutMs = lane === 'events' ? Math.min(EVENTS_HOLD_MS, this.loaded.config.sync.ackTimeoutMs) : this.loaded.config.sync.ackTimeoutMs;
+    const ackTimeoutMs = lane === 'events' ? Math.min(EVENTS_RESEND_MS, this.loaded.config.sync.ackTimeoutMs) : this.loaded.config.sync.ackTimeoutMs;
     const max = lane === 'events' ? 1000 : batchMaxReadings;
     const now = Date.now();
     const open = this.buffer.outbox(lane).filter((r) => !r.done);
+    if (lane === 'events' && this.eventsUnackedSince.size) {
+      // Whatever the acks named, a range no longer open holds nothing back.
+      const still = new Set(open.map((r) => r.firstSeq));
+      for (const first of this.eventsUnackedSince.keys()) if (!still.has(first)) this.eventsUnackedSince.delete(first);
+    }
     // Resend what timed out, in seq order.
     for (const r of open.slice(0, this.window)) {
       const sentAt = this.inflight.get(`${lane}:${r.firstSeq}`);
