@@ -117,7 +117,9 @@ describe('sync', () => {
 
   it('holds telemetry back while an alarm batch stays unacknowledged, through its resends, until the cloud commits it', async () => {
     vi.useFakeTimers({ toFake: ['Date'] });
-    cleanups.push(() => vi.useRealTimers());
+    cleanups.push(() => {
+      vi.useRealTimers();
+    });
     vi.setSystemTime(T0);
     const { buffer, transport, sync } = setup();
     transport.autoAckEvents = false; // the event batch is dropped on the way (an ingest not yet resubscribed)
