@@ -51,6 +51,22 @@ const pointCommon = {
     Type.Tuple([Type.Number(), Type.Number()], { description: 'Physical range of the sensor [min, max], in unit; outside it a reading is Uncertain' }),
   ),
   sim: Type.Optional(SimSignalSchema),
+  detect: Type.Optional(
+    Type.Object(
+      {
+        threshold: Type.Optional(Type.Unknown()),
+        rate: Type.Optional(Type.Unknown()),
+        stuck: Type.Optional(Type.Unknown()),
+        range: Type.Optional(Type.Unknown()),
+        anomaly: Type.Optional(Type.Unknown()),
+      },
+      {
+        additionalProperties: false,
+        description:
+          'Default detectors of this point on every instance of the model, with the keys of a gateway config detectors.points entry (docs/alarms.md); the gateway checks them with its detector schema, and its config overrides them per detector',
+      },
+    ),
+  ),
 } satisfies TProperties;
 
 /** Serial line defaults of a device model (the gateway config may override them). */

@@ -7,7 +7,8 @@ import { AlarmStore } from '../buffer/alarm-store.js';
 import { resolveAlarmsConfig } from '../alarms/config.js';
 import { AlarmManager, bufferSink } from '../alarms/manager.js';
 import type { LoadedConfig } from '../config/load.js';
-import { Detection, commLossId, detectorsWithUnits } from './detection.js';
+import { Detection, commLossId } from './detection.js';
+import { effectiveDetectors } from '../detect/profile-defaults.js';
 import { EventBus } from './event-bus.js';
 
 const log = pino({ level: 'silent' });
@@ -40,7 +41,7 @@ function rig(buffer = new EdgeBuffer(':memory:'), now = () => Date.now()) {
 
 describe('Detection', () => {
   it('takes units from the profile for causes', () => {
-    expect(detectorsWithUnits(loaded).points![0].unit).toBe('m');
+    expect(effectiveDetectors(loaded.config, loaded.profiles).points!.find((p) => p.point === 'water_level')!.unit).toBe('m');
   });
 
   it('turns detector level changes into alarms, escalation included', () => {

@@ -13,7 +13,7 @@
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import { createDetectors, type DetectorSet } from '../detect/engine.js';
-import type { DetectorsConfig } from '../detect/config.js';
+import { effectiveDetectors } from '../detect/profile-defaults.js';
 import type { Detector, DetectorEvent } from '../detect/types.js';
 import type { AlarmManager, ConditionInput } from '../alarms/manager.js';
 import type { ResolvedAlarmsConfig } from '../alarms/config.js';
@@ -25,15 +25,6 @@ export const COMM_POINT = 'comm';
 
 /** Id of a device's communication-loss alarm. */
 export const commLossId = (device: string) => `${device}/${COMM_POINT}/comm_loss`;
-
-/** The `detectors` section with each point's unit taken from its profile when the config gives none. */
-export function detectorsWithUnits(loaded: LoadedConfig): DetectorsConfig {
-  const d = loaded.config.detectors ?? {};
-  return {
-    ...d,
-    points: d.points?.map((p) => (p.unit !== undefined ? p : { ...p, unit: loaded.profiles.get(p.device)?.points.find((x) => x.name === p.point)?.unit || undefined })),
-  };
-}
 
 interface Unconfirmed {
   detector: Detector;
@@ -63,7 +54,7 @@ export class Detection implements Extension {
   }
 
   start(): void {
-    this.set = createDetectors(detectorsWithUnits(this.loaded));
+    this.set = createDetectors(effectiveDetectors(this.loaded.config, this.loaded.profiles));
     const now = Date.now();
     for (const a of this.alarms.records()) {
       if (a.level === AlarmLevel.Normal || a.detector === 'flood') continue;

@@ -10,6 +10,7 @@ import { ErrorCodes, LifelineError, isLifelineError, schemaIssues, formatIssues,
 import { loadProfile, type Profile } from '@lifeline/devices';
 import { GatewayConfigSchema, busLinkIssues, type GatewayConfig } from './schema.js';
 import { detectorsConfigIssues, unknownPointIssues } from '../detect/config.js';
+import { profileDefaultIssues } from '../detect/profile-defaults.js';
 import { alarmsConfigIssues } from '../alarms/config.js';
 import { actionsConfigIssues } from '../actions/config.js';
 import { Value } from '@sinclair/typebox/value';
@@ -70,6 +71,7 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
     // Devices whose profile failed to load are already reported; do not report their points again.
     issues.push(...unknownPointIssues(cfg.detectors, known).filter((i) => !/unknown device/.test(i.message) || !ids.has(deviceOf(cfg.detectors!, i.path))).map(at));
   }
+  issues.push(...profileDefaultIssues(profiles));
   if (cfg.sync.transport === 'aws-iot' && !cfg.sync.tls) issues.push({ path: 'sync.tls', message: 'is required for transport aws-iot (AWS IoT Core authenticates a device by its certificate)' });
   issues.push(...alarmsConfigIssues(cfg.alarms));
   issues.push(...actionsConfigIssues(cfg.outputs, cfg.actions, profiles));

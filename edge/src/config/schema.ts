@@ -29,6 +29,9 @@ export const DeviceInstanceSchema = Type.Object(
       Type.Integer({ minimum: 0, maximum: 5000, description: 'Serial bus: extra quiet time this device needs after answering before the bus carries the next request' }),
     ),
     location: Type.Optional(LocationSchema),
+    detectorDefaults: Type.Optional(
+      Type.Boolean({ description: "false: do not run the detectors the device's profile defines (its points' detect defaults); default true" }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -1,0 +1,63 @@
+/**
+ * Detector defaults from device profiles. A profile point may carry `detect:`
+ * with the keys of a config `detectors.points` entry (threshold, rate, stuck,
+ * range, anomaly): the limits a device model's standard or manual gives. Every
+ * instance of the profile gets them unless the instance says
+ * `detectorDefaults: false`. A config entry for the same point replaces a
+ * default detector of the same kind and keeps the others.
+ *
+ *   profile points[].detect ─┐
+ *   config detectors.points ─┴─▶ effectiveDetectors ─▶ createDetectors
+ */
+import type { ValidationIssue } from '@lifeline/shared';
+import type { Profile } from '@lifeline/devices';
+import type { GatewayConfig } from '../config/schema.js';
+import { detectorsConfigIssues, type DetectorsConfig, type PointDetectorsConfig } from './config.js';
+
+const KINDS = ['threshold', 'rate', 'stuck', 'range', 'anomaly'] as const;
+
+/** Problems in the profiles' `detect` defaults, once per profile, named by profile and point. */
+export function profileDefaultIssues(profiles: ReadonlyMap<string, Readonly<Profile>>): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const seen = new Set<string>();
+  for (const profile of profiles.values()) {
+    if (seen.has(profile.id)) continue;
+    seen.add(profile.id);
+    for (const pt of profile.points) {
+      if (!pt.detect) continue;
+      const entry = { device: 'profile', point: pt.name, ...pt.detect };
+      for (const i of detectorsConfigIssues({ points: [entry] })) {
+        issues.push({ path: `profile ${profile.id}: points.${pt.name}.detect${i.path.replace(/^points\[0\]/, '')}`, message: i.message });
+      }
+    }
+  }
+  return issues;
+}
+
+/** The detectors the agent runs: profile defaults, then the config's entries, each point's unit from its profile. */
+export function effectiveDetectors(config: Readonly<GatewayConfig>, profiles: ReadonlyMap<string, Readonly<Profile>>): DetectorsConfig {
+  const own = config.detectors ?? {};
+  const byKey = new Map<string, PointDetectorsConfig>();
+  const key = (device: string, point: string) => `${device}\0${point}`;
+  for (const bus of config.buses) {
+    for (const dev of bus.devices) {
+      if (dev.detectorDefaults === false) continue;
+      const profile = profiles.get(dev.id);
+      for (const pt of profile?.points ?? []) {
+        if (pt.detect) byKey.set(key(dev.id, pt.name), { device: dev.id, point: pt.name, ...(pt.detect as Omit<PointDetectorsConfig, 'device' | 'point'>) });
+      }
+    }
+  }
+  for (const p of own.points ?? []) {
+    const k = key(p.device, p.point);
+    const base = byKey.get(k);
+    byKey.delete(k); // re-inserted last: the config's order wins for its own points
+    const merged: PointDetectorsConfig = { ...(base ?? {}), ...p };
+    for (const kind of KINDS) if (p[kind] === undefined && base?.[kind] !== undefined) (merged as Record<string, unknown>)[kind] = base[kind];
+    byKey.set(k, merged);
+  }
+  const points = [...byKey.values()].map((p) =>
+    p.unit !== undefined ? p : { ...p, unit: profiles.get(p.device)?.points.find((x) => x.name === p.point)?.unit || undefined },
+  );
+  return { ...own, ...(points.length ? { points } : {}) };
+}
