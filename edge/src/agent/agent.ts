@@ -8,7 +8,7 @@
  * Detection sees each poll batch before it is buffered, so an alarm never
  * waits on disk or network.
  */
-import { topics } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, topics } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { BusPoller } from '../poller/poller.js';
@@ -18,6 +18,7 @@ import { CommandHandler } from '../sync/commands.js';
 import { agentCommandTarget } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';
+import { LinkPointWriter } from '../actions/point-writer.js';
 import { Detection } from './detection.js';
 import { EventBus, type Extension } from './event-bus.js';
 
@@ -47,11 +48,24 @@ export class Agent {
       tls: config.sync.tls,
       will: { topic: topics.status(config.gateway.id), payload: JSON.stringify({ gateway: config.gateway.id, online: false }), retain: true },
     });
-    const commands = new CommandHandler(config.gateway.id, this.buffer, agentCommandTarget({ loaded, alarms: () => this.alarms, log, onConfig: opts.onConfig }), log.child({ part: 'commands' }));
+    // Writes (Modbus outputs, point-write commands) share each bus's polling link: a serial
+    // bus carries one request at a time. Before the poller has opened it, a write fails and
+    // the output retries.
+    const pollers = new Map(config.buses.map((bus) => [bus.name, new BusPoller(bus, loaded.profiles, this.events, log.child({ bus: bus.name }))]));
+    const pointWriter = new LinkPointWriter(loaded, {
+      log: log.child({ part: 'writes' }),
+      linkFor: (bus) => {
+        const poller = pollers.get(bus.name);
+        if (!poller) return undefined;
+        if (!poller.busLink) throw new LifelineError(ErrorCodes.LinkDown, `bus ${bus.name} is not open yet`);
+        return poller.busLink;
+      },
+    });
+    const commands = new CommandHandler(config.gateway.id, this.buffer, agentCommandTarget({ loaded, alarms: () => this.alarms, log, onConfig: opts.onConfig, pointWriter }), log.child({ part: 'commands' }));
     this.sync = new Sync(loaded, this.buffer, transport, log.child({ part: 'sync' }), { window: config.sync.window, maxBatchBytes: config.sync.maxBatchBytes, commands });
     // Order matters: alarms restore (and queue what a crash left unqueued) before anything
     // else writes events; detection runs on a poll batch before the buffer stores it.
-    this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }));
+    this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }), { pointWriter });
     this.extensions.push(this.alarms);
     this.extensions.push(new Detection(loaded, this.events, this.alarms.manager, this.alarms.config, log.child({ part: 'detect' })));
     this.extensions.push({
@@ -66,7 +80,7 @@ export class Agent {
       },
       stop: () => {},
     });
-    for (const bus of config.buses) this.extensions.push(new BusPoller(bus, loaded.profiles, this.events, log.child({ bus: bus.name })));
+    this.extensions.push(...pollers.values());
     this.extensions.push(this.sync);
   }
 
@@ -75,11 +89,13 @@ export class Agent {
     this.log.info({ gateway: this.loaded.config.gateway.id, devices: this.loaded.profiles.size, broker: this.loaded.config.sync.url }, 'agent started');
   }
 
-  /** Stop polling first, then let sync close, then close the database. */
+  /** Stop sync, set the outputs' fail-safe states, stop polling, then close the database. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const e of [...this.extensions].reverse()) {
+    // Sync first, then the outputs (their fail-safe writes need the bus links still open), then the rest.
+    const order = [this.sync, this.alarms, ...[...this.extensions].reverse().filter((e) => e !== this.sync && e !== this.alarms)];
+    for (const e of order) {
       try {
         await e.stop();
       } catch (err) {

@@ -117,6 +117,11 @@ export class BusPoller implements Extension {
     this.retryDelayMs = opts.retryDelayMs ?? 20;
   }
 
+  /** The bus's link once started: writes to its devices go through it (one request in flight on a serial bus). */
+  get busLink(): ModbusLink | undefined {
+    return this.link;
+  }
+
   async start(): Promise<void> {
     const hooks: LinkHooks = {
       onUp: () => this.linkUp(),

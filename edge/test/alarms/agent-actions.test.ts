@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { AlarmLevel, type AlarmTransition } from '@lifeline/shared';
-import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
+import { SimulatedDevice, loadProfile, startPtySimulator, startTcpSimulator } from '@lifeline/devices';
 import { Agent, validateConfig } from '../../src/index.js';
 import { SimulatedOutput } from '../../src/actions/backends.js';
 import { controlRequest } from '../../src/alarms/control.js';
@@ -100,5 +100,53 @@ describe('agent: alarm → outputs', () => {
     // Stopping sets the fail-safe states: the beacon (fail-safe on) lights.
     await agent.stop();
     expect(beacon.state).toBe(true);
+  });
+
+  it('writes a coil on an RS-485 bus through the poller’s own link: one request in flight, no collision', async () => {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const flood = new SimulatedDevice(loadProfile('flood-gauge'), 1).inject({ kind: 'fixed', point: 'water_level', value: 3.5 });
+    const lamp = new SimulatedDevice(loadProfile('lamp-post-controller'), 3).inject({ kind: 'fixed', point: 'lamp_on', value: 0 });
+    const path = join(tmp.dir, 'ttyUSB0');
+    const sim = await startPtySimulator({ devices: [flood, lamp], path, baud: 19200, parity: 'even', turnaroundMs: 5 });
+    cleanups.push(() => sim.close());
+    const loaded = validateConfig(
+      {
+        gateway: { id: 'gw-act-rtu' },
+        buses: [
+          {
+            name: 'rs485-1',
+            link: 'rtu',
+            path,
+            baud: 19200,
+            parity: 'even',
+            timeoutMs: 300,
+            devices: [
+              // Polled flat out: a write that did not wait its turn would collide.
+              { id: 'flood-1', profile: 'flood-gauge', unit: 1, pollMs: 100 },
+              { id: 'lamp-1', profile: 'lamp-post-controller', unit: 3, pollMs: 100 },
+            ],
+          },
+        ],
+        detectors: { points: [{ device: 'flood-1', point: 'water_level', threshold: { high: { red: 3.2 } } }] },
+        outputs: [{ name: 'lamp-warning', modbus: { device: 'lamp-1', point: 'lamp_on' }, mode: 'follow' }],
+        actions: [{ output: 'lamp-warning', when: { device: 'flood-1', level: 'red' } }],
+        buffer: { path: join(tmp.dir, 'edge.db') },
+        sync: { transport: 'mqtt', url: 'mqtt://127.0.0.1:9', intervalMs: 100 },
+      },
+      'test config',
+    );
+    const agent = new Agent(loaded, testLog);
+    await agent.start();
+    cleanups.push(() => agent.stop());
+    await waitFor(() => lamp.valueOf('lamp_on') === 1, 10_000, 'the lamp coil to be written over RS-485');
+    flood.clear().inject({ kind: 'fixed', point: 'water_level', value: 1.0 });
+    await waitFor(() => lamp.valueOf('lamp_on') === 0, 10_000, 'the lamp coil to be released');
+    const log = agent.alarms.store.recentOutputLog(10).reverse();
+    expect(log.filter((e) => e.output === 'lamp-warning').map((e) => [e.on, e.backend])).toEqual([
+      [true, 'modbus'],
+      [false, 'modbus'],
+    ]);
+    expect(sim.line.stats).toMatchObject({ collisions: 0, badFrames: 0 });
   });
 });
