@@ -13,7 +13,7 @@ import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
 import { pino } from 'pino';
 import { startCloud } from '@lifeline/cloud';
-import { Agent, validateConfig } from '@lifeline/edge';
+import { runAgent, validateConfig } from '@lifeline/edge';
 import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
 import { isLifelineError } from '@lifeline/shared';
 
@@ -73,8 +73,8 @@ async function main(): Promise<void> {
   raw.sync.url = cloud.brokerUrl;
   raw.buffer.path = join(varDir, 'edge-gw-demo-1.db');
   const loaded = validateConfig(raw, exampleFile, dirname(exampleFile));
-  const agent = new Agent(loaded, log.child({ side: 'edge' }));
-  await agent.start();
+  // A config pushed from the dashboard or API restarts the agent on it, as `lifeline run` does.
+  const agent = await runAgent(loaded, log.child({ side: 'edge' }));
 
   const url = `http://localhost:${new URL(cloud.apiUrl).port}`;
   const token = cloud.adminToken;

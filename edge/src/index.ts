@@ -4,3 +4,4 @@ export * from './agent/agent.js';
 export * from './agent/event-bus.js';
 export * from './buffer/buffer.js';
 export * from './log.js';
+export * from './agent/runner.js';

@@ -6,7 +6,7 @@
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startCloud, type Cloud } from '@lifeline/cloud';
-import { Agent, validateConfig } from '@lifeline/edge';
+import { runAgent, validateConfig } from '@lifeline/edge';
 import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
 import { requireService, tempDir, testLog, waitFor } from '../helpers.js';
 
@@ -50,15 +50,22 @@ async function site(opts: { brokerUrl?: string; gateway: string }) {
     },
     'test config',
   );
-  const agent = new Agent(loaded, testLog);
-  await agent.start();
-  cleanups.push(() => agent.stop());
+  // As `lifeline run` runs it: a config pushed from the cloud restarts the agent on it.
+  const running = await runAgent(loaded, testLog);
+  cleanups.push(() => running.stop());
   const api = async (path: string) => {
     const res = await fetch(`${cloud.apiUrl}${path}`, { headers: { authorization: 'Bearer test-admin' } });
     expect(res.status).toBe(200);
     return res.json() as Promise<unknown>;
   };
-  return { cloud, agent, api, gw: opts.gateway };
+  return {
+    cloud,
+    get agent() {
+      return running.agent;
+    },
+    api,
+    gw: opts.gateway,
+  };
 }
 
 async function expectKnownValueArrives(s: Awaited<ReturnType<typeof site>>) {
@@ -117,6 +124,39 @@ describe('an operator acknowledges an alarm on the dashboard API', () => {
     }, 10_000, 'the acknowledged state in the cloud');
     expect(after.state).toBe('active_acked');
   });
+});
+
+describe('a technician pushes a config through the API', () => {
+  it('is applied by the gateway, which restarts on it and reports the config it runs', async () => {
+    const s = await site({ gateway: 'gw-e2e-cfg' });
+    const first = s.agent;
+    await waitFor(async () => ((await s.api('/api/v1/gateways')) as { id: string }[]).some((g) => g.id === s.gw), 10_000, 'the gateway in the registry');
+    const config = structuredClone(first.loaded.config) as unknown as { buses: { devices: { pollMs?: number }[] }[]; detectors: { points: { threshold: unknown }[] } };
+    config.buses[0].devices[2].pollMs = 1000;
+    config.detectors.points[0].threshold = { high: { yellow: 3.5, red: 4.0 } }; // 3.217 m is now normal
+    (config as unknown as { alarms: unknown }).alarms = { restoreGraceMs: 1000 }; // a restored alarm the detectors do not confirm clears after 1 s
+    const put = async (body: unknown) =>
+      fetch(`${s.cloud.apiUrl}/api/v1/gateways/${s.gw}/config`, {
+        method: 'PUT',
+        headers: { authorization: 'Bearer test-admin', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    // A config with mistakes is refused in the cloud with every error, and never sent.
+    const bad = await put({ ...config, buses: [] });
+    expect(bad.status).toBe(400);
+    const res = await put(config);
+    expect(res.status).toBe(202);
+    // The gateway validated it, answered, and restarted on it in the same process.
+    const next = await waitFor(() => (s.agent !== first ? s.agent : null), 15_000, 'the agent to restart on the new config');
+    expect(next.loaded.config.buses[0].devices[2].pollMs).toBe(1000);
+    const state = await waitFor(async () => {
+      const c = (await s.api(`/api/v1/gateways/${s.gw}/config`)) as { pending: boolean; answer?: { ok: boolean } };
+      return c.pending === false ? c : null;
+    }, 10_000, 'the gateway’s answer in the cloud');
+    expect(state).toMatchObject({ pending: false });
+    // The new limits run: the red alarm from the old ones clears.
+    await waitFor(() => next.alarms.manager.get(`${s.gw}-flood/water_level/threshold`)?.level === 0, 15_000, 'the alarm to clear under the new limits');
+  }, 60_000);
 });
 
 describe('one reading from a simulated device to the cloud API', () => {

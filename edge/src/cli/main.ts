@@ -31,28 +31,14 @@ export function buildCli(): Command {
     .action(async (opts: { config: string }) => {
       const loaded = loadConfig(opts.config);
       // Loaded on demand: the agent pulls in MQTT, SQLite and Modbus, which other commands do not need.
-      const [{ Agent }, { createLogger }] = await Promise.all([import('../agent/agent.js'), import('../log.js')]);
+      const [{ runAgent }, { createLogger }] = await Promise.all([import('../agent/runner.js'), import('../log.js')]);
       const log = createLogger('edge');
       // A config command from the cloud restarts the agent on the new config, in this process.
-      let agent!: InstanceType<typeof Agent>;
-      let restarting = Promise.resolve();
-      const startOn = async (cfg: typeof loaded): Promise<void> => {
-        agent = new Agent(cfg, log, {
-          onConfig: (next) => {
-            restarting = restarting.then(async () => {
-              log.info('restarting on the config from the cloud');
-              await agent.stop();
-              await startOn(next);
-            });
-          },
-        });
-        await agent.start();
-      };
-      await startOn(loaded);
+      const running = await runAgent(loaded, log);
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, 'stopping');
-          restarting.then(() => agent.stop()).then(resolve, resolve);
+          running.stop().then(resolve, resolve);
         };
         process.once('SIGINT', stop);
         process.once('SIGTERM', stop);
