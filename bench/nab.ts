@@ -31,7 +31,7 @@ if (!values.data || !values.windows) {
 const opts: NabDetectorOptions = { ...NAB_OPTIONS };
 for (const kv of values.set ?? []) {
   const [k, v] = kv.split('=');
-  (opts as Record<string, unknown>)[k] = Number(v);
+  (opts as Record<string, unknown>)[k] = v === 'false' ? false : Number(v);
 }
 const files = loadNab(values.data, values.windows);
 if (files.length === 0) {

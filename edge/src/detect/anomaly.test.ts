@@ -53,6 +53,31 @@ describe('AnomalyDetector', () => {
     expect(events.find((e) => e.i > at)).toEqual({ i: at + 100, level: AlarmLevel.Normal });
   });
 
+  it('a change of distribution that no single shape shows raises, named as such; off with entropy 0', () => {
+    // Uniform noise over [0, 10], then the same noise squeezed into [7, 10]: every value and
+    // every 10-reading shape stays within what was seen, only the spread of values changes.
+    const feed = (opts: Partial<AnomalyOptions>) => {
+      const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, suppress: 100, ...opts });
+      const noise = gauss(5);
+      const u = () => 0.5 + 0.5 * Math.tanh(noise()); // in (0, 1)
+      const events: { i: number; cause: string }[] = [];
+      for (let i = 0; i < 3000; i++) {
+        const v = i < 2000 ? 10 * u() : 7 + 3 * u();
+        const e = d.update(r(i, v));
+        if (e && e.level !== AlarmLevel.Normal) events.push({ i, cause: e.cause });
+      }
+      return events;
+    };
+    const on = feed({});
+    const change = on.filter((e) => e.i >= 2000 && e.i < 2100);
+    expect(change.length).toBe(1);
+    expect(change[0].cause).toContain('spread of values');
+    // Before the change the histogram part stays nearly quiet (new histograms are not rare there):
+    // at most two alarms in 1,700 readings.
+    expect(on.filter((e) => e.i < 2000 && e.cause.includes('spread of values')).length).toBeLessThanOrEqual(2);
+    expect(feed({ entropy: 0 }).some((e) => e.cause.includes('spread of values'))).toBe(false);
+  });
+
   it('ignores NaN and Bad readings (they neither score nor enter the memory)', () => {
     const d = new AnomalyDetector('a', 'd', 'p', { warmup: 20 });
     for (let i = 0; i < 40; i++) d.update(r(i, i % 5));

@@ -10,11 +10,18 @@
  *          *for this stream*, not its absolute size)
  *       ─▶ score = −log10(tail probability) / 5, in [0, 1]
  *       ─▶ or 1 when x lies beyond the range seen so far by more than `extreme` of it
+ *     x ─▶ distribution change (after the Relative Entropy detector, Wang et al. 2011):
+ *          histogram of the last `entropy` readings over `bins` bins of the warm-up's range;
+ *          a histogram unlike every remembered one (χ² test of 2·W·KL, 99 %) becomes a new
+ *          remembered one, and scores −log10(rate of such new histograms so far) / 5 —
+ *          news only in a stream where new histograms are rare
+ *       ─▶ score = the larger of the two
  *       ─▶ score ≥ threshold: raise, and keep the episode (score reported as 0 and the
  *          alarm held) for `suppress` readings — one alarm per event, not one per reading
  *
- * Memory: memory·window + a few dozen numbers, all preallocated; a reading allocates
- * nothing unless it changes the level. Cost: O(memory·window) per reading. No clock.
+ * Memory: memory·window + entropy + 64·bins + a few dozen numbers, all preallocated; a reading allocates
+ * nothing unless it changes the level. Cost: O(memory·window + entropy + 64·bins) per
+ * reading. No clock.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
@@ -43,6 +50,10 @@ export interface AnomalyOptions {
    * (a new extreme is news whatever its shape); false turns it off. Default 0.001.
    */
   extreme?: number | false;
+  /** Readings in the histogram of the distribution-change score; 0 turns it off. Default 24. */
+  entropy?: number;
+  /** Bins of that histogram (≥ 2). Default 5. */
+  bins?: number;
   /** Level raised. Default yellow. */
   level?: AlarmLevel;
 }
@@ -57,7 +68,101 @@ export const anomalyDefaults = {
   long: 500,
   suppress: 200,
   extreme: 0.001 as number | false,
+  entropy: 24,
+  bins: 5,
 };
+
+/** Histograms remembered by the distribution-change score. */
+const HISTOGRAMS = 64;
+/** Smallest probability a remembered histogram gives a bin (keeps KL finite). */
+const FLOOR = 1e-3;
+
+/**
+ * Distribution change of one stream: histogram of the last W readings against the
+ * remembered ones. Bin edges are the range seen when the warm-up ends (before it: the
+ * range so far); readings outside fall in the end bins.
+ */
+class HistogramNovelty {
+  /** Latest score in [0, 1]. */
+  score = 0;
+  private readonly ring: Float64Array;
+  private n = 0;
+  private readonly p: Float64Array;
+  private readonly hist: Float64Array;
+  private readonly seen: Float64Array;
+  private count = 0;
+  private lo = 0;
+  private hi = 0;
+  private frozen = false;
+  /** χ² 99 % point for bins − 1 degrees of freedom (Wilson–Hilferty). */
+  private readonly chi2: number;
+  /** EW rate of new histograms per reading, and readings counted. */
+  private rate = 0;
+  private rated = 0;
+
+  constructor(
+    private readonly W: number,
+    private readonly B: number,
+    private readonly long: number,
+  ) {
+    this.ring = new Float64Array(W);
+    this.p = new Float64Array(B);
+    this.hist = new Float64Array(HISTOGRAMS * B);
+    this.seen = new Float64Array(HISTOGRAMS);
+    const k = B - 1;
+    this.chi2 = k * (1 - 2 / (9 * k) + 2.326 * Math.sqrt(2 / (9 * k))) ** 3;
+  }
+
+  /** Fixes the bin edges (at the end of the warm-up). */
+  freeze(lo: number, hi: number): void {
+    this.frozen = true;
+    this.lo = lo;
+    this.hi = hi;
+  }
+
+  push(x: number, lo: number, hi: number): void {
+    const W = this.W;
+    const B = this.B;
+    this.ring[this.n++ % W] = x;
+    this.score = 0;
+    if (this.n < W) return;
+    const a = this.frozen ? this.lo : lo;
+    const span = (this.frozen ? this.hi : hi) - a || 1;
+    const p = this.p.fill(0);
+    for (let j = 0; j < W; j++) {
+      const k = Math.floor(((this.ring[j] - a) / span) * B);
+      p[k < 0 ? 0 : k >= B ? B - 1 : k] += 1 / W;
+    }
+    let best = Infinity;
+    let at = -1;
+    for (let h = 0; h < this.count; h++) {
+      let d = 0;
+      for (let k = 0; k < B; k++) if (p[k] > 0) d += p[k] * Math.log(p[k] / Math.max(this.hist[h * B + k], FLOOR));
+      if (d < best) {
+        best = d;
+        at = h;
+      }
+    }
+    const isNew = at < 0 || 2 * W * best >= this.chi2;
+    const before = this.rate;
+    this.rate += Math.max(1 / this.long, 1 / ++this.rated) * ((isNew ? 1 : 0) - this.rate);
+    if (!isNew) {
+      this.seen[at]++;
+      return;
+    }
+    // Remember it, in place of the least seen one when full.
+    let h = this.count;
+    if (h < HISTOGRAMS) this.count++;
+    else {
+      h = 0;
+      for (let q = 1; q < HISTOGRAMS; q++) if (this.seen[q] < this.seen[h]) h = q;
+    }
+    this.hist.set(p, h * B);
+    this.seen[h] = 1;
+    // A new histogram is as surprising as new histograms have been rare.
+    this.score = Math.min(1, -Math.log10(Math.max(before, 1e-300)) / 5);
+  }
+}
 
 /** Per-point streaming anomaly detector. */
 export class AnomalyDetector implements ScoringDetector {
@@ -70,6 +175,8 @@ export class AnomalyDetector implements ScoringDetector {
   raw = 0;
   /** The latest reading lay beyond the range seen before it. */
   beyond = false;
+  /** The latest score came from the distribution-change part. */
+  changed = false;
 
   private readonly o: typeof anomalyDefaults & { warmup: number };
   private readonly raise: AlarmLevel;
@@ -93,6 +200,7 @@ export class AnomalyDetector implements ScoringDetector {
   private stats = 0;
   /** Readings left in the current episode. */
   private episode = 0;
+  private readonly hist: HistogramNovelty | null;
 
   constructor(
     readonly id: string,
@@ -110,6 +218,7 @@ export class AnomalyDetector implements ScoringDetector {
     this.mem = new Float64Array(o.memory * o.window);
     this.best = new Float64Array(o.neighbours);
     this.shortRing = new Float64Array(o.short);
+    this.hist = o.entropy > 0 ? new HistogramNovelty(o.entropy, o.bins, o.long) : null;
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -122,6 +231,12 @@ export class AnomalyDetector implements ScoringDetector {
     const beyond = (this.beyond = ext !== false && i >= L && (x - this.hi > ext * (this.hi - this.lo) || this.lo - x > ext * (this.hi - this.lo)));
     if (x < this.lo) this.lo = x;
     if (x > this.hi) this.hi = x;
+    let hs = 0;
+    if (this.hist) {
+      if (i === o.warmup) this.hist.freeze(this.lo, this.hi);
+      this.hist.push(x, this.lo, this.hi);
+      hs = this.hist.score;
+    }
     this.recent[i % L] = x;
     if (i + 1 < L) return null;
     // The current shape, oldest first. Distances are taken in raw units and scaled by the
@@ -177,7 +292,8 @@ export class AnomalyDetector implements ScoringDetector {
     }
     this.ready = true;
     const s = beyond ? 1 : z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(tail(z), 1e-300)) / 5);
-    return this.decide(r, s);
+    this.changed = !beyond && hs > s;
+    return this.decide(r, Math.max(s, hs));
   }
 
   private decide(r: Reading, s: number): DetectorEvent | null {
@@ -193,7 +309,7 @@ export class AnomalyDetector implements ScoringDetector {
     this.episode = this.o.suppress;
     if (this.level !== AlarmLevel.Normal) return null;
     this.level = this.raise;
-    const why = this.beyond ? 'beyond its range so far' : 'unlike anything in its recent history';
+    const why = this.beyond ? 'beyond its range so far' : this.changed ? 'its recent spread of values unlike any seen before' : 'unlike anything in its recent history';
     return this.event(r, AlarmLevel.Normal, `${this.points[0]} ${r.value} ${why} (anomaly score ${s.toFixed(2)} ≥ ${this.o.threshold}): ${describeLevel(this.raise)}`);
   }
 

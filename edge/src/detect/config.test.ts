@@ -40,6 +40,14 @@ describe('detector config', () => {
     expect(issues[0].message).toContain('twice the deadband');
   });
 
+  it('rejects a distribution-change histogram too short for its bins, and accepts 0 (off)', () => {
+    const at = (anomaly: object) => detectorsConfigIssues({ points: [{ device: 'd', point: 'p', anomaly: { warmup: 100, ...anomaly } }] });
+    expect(at({ entropy: 12, bins: 8 })).toEqual([{ path: 'points[0].anomaly.entropy', message: 'must be 0 (off) or at least 2 × bins (16) readings, got 12' }]);
+    expect(at({ entropy: 9 })).toHaveLength(1);
+    expect(at({ entropy: 0 })).toEqual([]);
+    expect(at({ entropy: 16, bins: 8 })).toEqual([]);
+  });
+
   it('lists every error at once: negative window, negative delay, bad level, unknown key, min ≥ max, nothing configured, duplicates', () => {
     const raw = {
       points: [

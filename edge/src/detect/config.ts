@@ -103,6 +103,8 @@ export const AnomalySchema = Type.Object(
     extreme: Type.Optional(
       Type.Union([Type.Number({ minimum: 0 }), Type.Literal(false)], { description: 'New extreme beyond this fraction of the range scores 1; false: off' }),
     ),
+    entropy: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096, description: 'Readings in the histogram of the distribution-change score; 0: off' })),
+    bins: Type.Optional(Type.Integer({ minimum: 2, maximum: 64, description: 'Bins of that histogram' })),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
@@ -192,6 +194,11 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
       }
       if (isObj(p.anomaly) && isNum(p.anomaly.neighbours) && isNum(p.anomaly.memory) && p.anomaly.memory < p.anomaly.neighbours) {
         out.push({ path: `${at}.anomaly.memory`, message: `must hold at least neighbours (${p.anomaly.neighbours}) shapes, got ${p.anomaly.memory}` });
+      }
+      if (isObj(p.anomaly) && isNum(p.anomaly.entropy) && p.anomaly.entropy > 0) {
+        // A histogram of fewer readings than bins cannot tell one spread of values from another.
+        const bins = isNum(p.anomaly.bins) ? p.anomaly.bins : 5;
+        if (p.anomaly.entropy < 2 * bins) out.push({ path: `${at}.anomaly.entropy`, message: `must be 0 (off) or at least 2 × bins (${2 * bins}) readings, got ${p.anomaly.entropy}` });
       }
       if (isObj(p.range)) {
         const { min, max } = p.range;
