@@ -4,7 +4,8 @@ import { AlarmLevel } from '@lifeline/shared';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../config/load.js';
 import { createDetectors } from './engine.js';
-import { effectiveDetectors } from './profile-defaults.js';
+import { listProfiles, loadProfile } from '@lifeline/devices';
+import { effectiveDetectors, profileDefaultIssues } from './profile-defaults.js';
 import { tempDir } from '../../../test/helpers.js';
 
 const devices = (extra: Record<string, unknown> = {}) => [
@@ -35,6 +36,12 @@ describe('detector defaults from device profiles', () => {
     set.onReading({ device: 'gas-1', point: 'methane', ts: t, value: 30 });
     const ev = set.onReading({ device: 'gas-1', point: 'methane', ts: t + 2500, value: 30 });
     expect(ev).toEqual([expect.objectContaining({ detector: 'gas-1/methane/threshold', level: AlarmLevel.Orange })]);
+  });
+
+  it('ships only defaults the detectors accept', () => {
+    const all = new Map(listProfiles().map((id) => [id, loadProfile(id)]));
+    expect(profileDefaultIssues(all)).toEqual([]);
+    expect([...all.values()].filter((p) => p.points.some((pt) => pt.detect)).length).toBeGreaterThanOrEqual(7);
   });
 
   it('lets the config replace a default detector of the same kind and keep the others', () => {
