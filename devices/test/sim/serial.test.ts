@@ -93,13 +93,14 @@ describe('pty simulator, Modbus RTU', () => {
 
   it('loses a request sent while a slave is still talking (a collision), like RS-485', async () => {
     const dev = new SimulatedDevice(loadProfile('bridge-structural-monitor'), 1);
-    // At 1200 baud the 25-byte reply is on the line for ~230 ms: plenty of time to talk over it.
-    const { client, sim } = await bus([dev], { baud: 1200, turnaroundMs: 2 });
+    // At 300 baud the 25-byte reply is on the line for ~900 ms: time to talk over it even
+    // when a loaded machine delays this process by a few hundred ms (1200 baud flaked at load 10).
+    const { client, sim } = await bus([dev], { baud: 300, turnaroundMs: 2 });
     const req = { functionCode: 3 as const, address: 0, quantity: 10 };
     client.write(buildRtuRequest(1, req));
     await client.read(1);
     client.write(buildRtuRequest(1, req));
-    await expect.poll(() => sim.line.stats.replies, { timeout: 2000, interval: 10 }).toBe(1);
+    await expect.poll(() => sim.line.stats.replies, { timeout: 4000, interval: 10 }).toBe(1);
     await new Promise((r) => setTimeout(r, 100));
     expect(sim.line.stats.collisions).toBe(1);
     expect(sim.line.stats.replies).toBe(1);
