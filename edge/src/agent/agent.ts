@@ -1,7 +1,7 @@
 /**
  * The gateway agent: features wired through one event bus.
  *
- *   BusPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
+ *   BusPoller / MeterPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
  *        │                                  │ transitions (alarm_log + event lane)
  *        └──readings──▶ buffer.append ─────────▶ Sync ─▶ MQTT ─▶ cloud
  *
@@ -12,6 +12,8 @@ import { topics } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { BusPoller } from '../poller/poller.js';
+import { MeterPoller } from '../poller/meter-poller.js';
+import { isMeterBus } from '../config/schema.js';
 import { Sync } from '../sync/sync.js';
 import { createTransport } from '../sync/transport.js';
 import { CommandHandler } from '../sync/commands.js';
@@ -66,7 +68,10 @@ export class Agent {
       },
       stop: () => {},
     });
-    for (const bus of config.buses) this.extensions.push(new BusPoller(bus, loaded.profiles, this.events, log.child({ bus: bus.name })));
+    for (const bus of config.buses) {
+      const Poller = isMeterBus(bus) ? MeterPoller : BusPoller;
+      this.extensions.push(new Poller(bus, loaded.profiles, this.events, log.child({ bus: bus.name })));
+    }
     this.extensions.push(this.sync);
   }
 
