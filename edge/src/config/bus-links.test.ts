@@ -137,3 +137,12 @@ describe('meter buses', () => {
     expect(bad).toMatch(/buses\[0\]\.devices\[0\]\.address: .*"0001-0203-04"/);
   });
 });
+
+describe('edge/examples/meters.yaml', () => {
+  it('is a valid config: a DL/T 645 bus on a port and a CJ/T 188 bus through a serial server', async () => {
+    const { loadConfig } = await import('./load.js');
+    const { config, profiles } = loadConfig(new URL('../../examples/meters.yaml', import.meta.url).pathname);
+    expect(config.buses.map((b) => b.link)).toEqual(['meter', 'meter-over-tcp']);
+    expect([...profiles.values()].map((p) => p.protocol)).toEqual(['dlt645', 'cjt188', 'cjt188']);
+  });
+});
