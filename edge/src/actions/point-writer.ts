@@ -48,7 +48,8 @@ export class LinkPointWriter implements PointWriter {
     for (const bus of loaded.config.buses) {
       for (const d of bus.devices) {
         const profile = loaded.profiles.get(d.id);
-        if (profile) this.targets.set(d.id, { bus, unit: d.unit, profile });
+        // Meters (addressed by address, not unit) have no writable points.
+        if (profile && d.unit !== undefined) this.targets.set(d.id, { bus, unit: d.unit, profile });
       }
     }
   }

@@ -1,7 +1,7 @@
 /**
  * The gateway agent: features wired through one event bus.
  *
- *   BusPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
+ *   BusPoller / MeterPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
  *        │                                  │ transitions (alarm_log + event lane)
  *        └──readings──▶ buffer.append ─────────▶ Sync ─▶ MQTT ─▶ cloud
  *
@@ -12,6 +12,8 @@ import { ErrorCodes, LifelineError, topics } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { BusPoller } from '../poller/poller.js';
+import { MeterPoller } from '../poller/meter-poller.js';
+import { isMeterBus } from '../config/schema.js';
 import { Sync } from '../sync/sync.js';
 import { createTransport } from '../sync/transport.js';
 import { CommandHandler } from '../sync/commands.js';
@@ -51,12 +53,17 @@ export class Agent {
     // Writes (Modbus outputs, point-write commands) share each bus's polling link: a serial
     // bus carries one request at a time. Before the poller has opened it, a write fails and
     // the output retries.
-    const pollers = new Map(config.buses.map((bus) => [bus.name, new BusPoller(bus, loaded.profiles, this.events, log.child({ bus: bus.name }))]));
+    const pollers = new Map<string, BusPoller | MeterPoller>(
+      config.buses.map((bus) => {
+        const Poller = isMeterBus(bus) ? MeterPoller : BusPoller;
+        return [bus.name, new Poller(bus, loaded.profiles, this.events, log.child({ bus: bus.name }))];
+      }),
+    );
     const pointWriter = new LinkPointWriter(loaded, {
       log: log.child({ part: 'writes' }),
       linkFor: (bus) => {
         const poller = pollers.get(bus.name);
-        if (!poller) return undefined;
+        if (!(poller instanceof BusPoller)) return undefined; // meters have nothing to write
         if (!poller.busLink) throw new LifelineError(ErrorCodes.LinkDown, `bus ${bus.name} is not open yet`);
         return poller.busLink;
       },

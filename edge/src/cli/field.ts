@@ -84,10 +84,36 @@ export async function openLink(a: LinkArgs, over: { baud?: number; parity?: 'non
   return new RtuLink({ kind: a.serial ? 'rtu' : 'rtu-over-tcp', stream, ...line, timeoutMs, hooks });
 }
 
+/** What commFailure needs of a link: its kind and where it goes. */
+export type LinkLike = Pick<ModbusLink, 'where'> & { readonly kind: ModbusLink['kind'] | 'meter' | 'meter-over-tcp' };
+
+/** Likely causes of a comm failure of a meter link. */
+function meterCause(err: LifelineError): string | undefined {
+  const m = err.message;
+  switch (err.code) {
+    case ErrorCodes.DeviceTimeout:
+      if (/partial reply/.test(m)) return 'the reply was cut short: baud rate or parity mismatch (meters usually run 2400 8E1), or noise on the line';
+      return 'wrong meter address, baud rate or parity (meters usually run 2400 8E1); A/B wires swapped; or the meter is unpowered (try the wildcard address AAAAAAAAAAAA with one meter on the line)';
+    case ErrorCodes.FrameInvalid:
+      if (/checksum|terminator|length/.test(m)) return 'garbled reply: baud rate or parity mismatch, or noise (check termination and grounding)';
+      if (/address: expected/.test(m)) return 'another meter answered: a wildcard address reached a different meter';
+      if (/meter type: expected/.test(m)) return 'the meter type differs from the profile\'s meterType: check the profile';
+      return 'the reply is not what this profile expects: wrong protocol or profile for this meter';
+    case ErrorCodes.DeviceException:
+      return 'the meter refused the read: it does not have this data (check the profile against the meter\'s manual)';
+    case ErrorCodes.LinkDown:
+      return /ECONNREFUSED/.test(m) ? 'nothing listens there: wrong port, or the serial server is off' : undefined;
+    default:
+      return undefined;
+  }
+}
+
 /** Likely causes of a comm failure, by error code and link kind, for a person at the cabinet. */
-export function likelyCause(err: LifelineError, link: ModbusLink): string {
+export function likelyCause(err: LifelineError, link: LinkLike): string {
   const serial = link.kind !== 'tcp';
   const m = err.message;
+  const meter = link.kind === 'meter' || link.kind === 'meter-over-tcp' ? meterCause(err) : undefined;
+  if (meter) return meter;
   switch (err.code) {
     case ErrorCodes.DeviceTimeout:
       if (/partial reply/.test(m)) return 'the reply was cut short: baud rate or parity mismatch, or noise on the line (check termination and shield)';
@@ -118,7 +144,7 @@ export function likelyCause(err: LifelineError, link: ModbusLink): string {
 }
 
 /** One line for a failed request: what failed and where (from the link's message), and the likely cause. */
-export function commFailure(err: unknown, link: ModbusLink): LifelineError {
+export function commFailure(err: unknown, link: LinkLike): LifelineError {
   if (!isLifelineError(err)) return new LifelineError(ErrorCodes.LinkDown, `${link.where}: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   const what = err.message.replace(/^[A-Z_]+: /, '');
   return new LifelineError(err.code, `${what}; likely cause: ${likelyCause(err, link)}`, { cause: err, details: err.details });

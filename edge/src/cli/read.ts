@@ -2,17 +2,19 @@
  * `lifeline read`: read every point of one device once, through the same read
  * plan and decoder the agent uses, and print what a technician checks on site.
  *
- *   profile ─▶ planReads ─▶ one request per block ─▶ decodePoint ─▶ table (name, value, unit, raw registers) | JSON lines
+ *   Modbus profile ─▶ planReads ─▶ one request per block ─▶ decodePoint ─▶ table (name, value, unit, raw registers) | JSON lines
+ *   meter profile  ─▶ planMeterReads ─▶ one request per DI (DL/T 645) or one 901F (CJ/T 188) ─▶ decode ─▶ same table, raw bytes
  *
  * A comm failure prints one line (what, where, likely cause) and exits 1.
  */
 import type { Command } from 'commander';
 import { ErrorCodes, LifelineError, Quality, isLifelineError } from '@lifeline/shared';
-import type { Point } from '@lifeline/devices';
+import type { MeterProfile, Point } from '@lifeline/devices';
 import { checkOneLink, commFailure, intIn, linkOptions, openLink, parseBaud, type LinkArgs } from './field.js';
 
 interface ReadOpts extends LinkArgs {
-  unit: number;
+  unit?: number;
+  address?: string;
   profile: string;
   json?: boolean;
 }
@@ -22,11 +24,18 @@ export interface PointReading {
   point: string;
   value: number | null;
   unit: string;
-  /** Raw registers (or the bit) the value came from. */
-  raw: number[];
-  table: string;
-  address: number;
-  type: string;
+  /** Modbus: the raw registers (or the bit) the value came from; meters: the value's bytes, hex. */
+  raw: number[] | string;
+  /** Modbus: where the value lives. */
+  table?: string;
+  address?: number;
+  type?: string;
+  /** DL/T 645: the data identifier read. */
+  di?: string;
+  /** CJ/T 188: the field of the 901F reply. */
+  field?: string;
+  /** Why a meter gave no good value (FF-filled field, unit of another quantity...). */
+  note?: string;
   /** Present when not Good. */
   quality?: 'uncertain' | 'bad';
   /** Why there is no value (the device refused the read), short. */
@@ -41,13 +50,22 @@ export function registerRead(program: Command): void {
     program
       .command('read')
       .description('read every point of one device once and print name, value, unit and raw registers')
-      .requiredOption('--unit <id>', 'Modbus unit id (1..247; 0..255 on TCP)', intIn(0, 255))
+      .option('--unit <id>', 'Modbus devices: unit id (1..247; 0..255 on TCP)', intIn(0, 255))
+      .option('--address <digits>', 'meters: address printed on the meter, 12 digits (DL/T 645) or 14 (CJ/T 188); AA pairs are wildcards')
       .requiredOption('--profile <name|file>', 'shipped profile name or path to a profile file')
-      .option('--json', 'one JSON object per point instead of a table'),
-    'baud rate (default 9600)',
+      .option('--json', 'one JSON object per point instead of a table')
+      .addHelpText(
+        'after',
+        '\nMeters (DL/T 645, CJ/T 188 profiles): --address instead of --unit; --serial for the RS-485 adapter, or\n' +
+          '--tcp / --rtu-over-tcp host:port for a transparent serial server. Baud and parity default to the profile\'s (2400 8E1).\n',
+      ),
+    'baud rate (default 9600; meters: the profile\'s)',
   ).action(async (opts: ReadOpts & { baud?: string }, cmd: Command) => {
     const args: ReadOpts = { ...opts, baud: parseBaud(cmd, opts.baud) };
     checkOneLink(cmd, args);
+    if ((args.unit === undefined) === (args.address === undefined)) {
+      cmd.error('error: give --unit <id> for a Modbus device or --address <digits> for a meter', { exitCode: 2 });
+    }
     const rows = await readDevice(args);
     if (args.json) for (const r of rows) console.log(JSON.stringify(r));
     else console.log(formatTable(rows));
@@ -68,8 +86,11 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
   ]);
   const profile = loadProfile(a.profile);
   if (!isModbusProfile(profile)) {
-    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${profile.id} speaks ${profile.protocol}; lifeline read reads Modbus profiles`);
+    if (a.address === undefined) throw new LifelineError(ErrorCodes.ConfigInvalid, `--address: profile ${profile.id} is a ${profile.protocol} meter: give its address, not --unit`);
+    return readMeter(a, profile, a.address);
   }
+  if (a.unit === undefined) throw new LifelineError(ErrorCodes.ConfigInvalid, `--unit: profile ${profile.id} is a Modbus device: give its unit id, not --address`);
+  const unit = a.unit;
   const link = await openLink(a);
   const fc = { coil: 1, discrete: 2, holding: 3, input: 4 } as const;
   const rows: PointReading[] = [];
@@ -78,7 +99,7 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
       const req = { functionCode: fc[block.table], address: block.start, quantity: block.count };
       let words: number[];
       try {
-        const res = await request(link, a.unit, req);
+        const res = await request(link, unit, req);
         if (!res) throw new Error('no reply');
         words =
           res.functionCode === 1 || res.functionCode === 2
@@ -113,6 +134,59 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
   return rows.sort((x, y) => order.get(x.point)! - order.get(y.point)!);
 }
 
+/** Read every point of a meter once: same plan and decoder as the agent's MeterPoller. */
+async function readMeter(a: ReadOpts, profile: Readonly<MeterProfile>, address: string): Promise<PointReading[]> {
+  const digits = profile.protocol === 'cjt188' ? 14 : 12;
+  const addr = address.replace(/\s+/g, '').toUpperCase();
+  if (!new RegExp(`^([0-9]{2}|AA){${digits / 2}}$`).test(addr)) {
+    throw new LifelineError(ErrorCodes.ConfigInvalid, `--address: a ${profile.protocol} meter has a ${digits}-digit address (AA pairs are wildcards), got ${JSON.stringify(address)}`);
+  }
+  const [{ planMeterReads }, { MeterLink, SerialStream, SocketStream }] = await Promise.all([import('../poller/meter-plan.js'), import('../links/index.js')]);
+  const serial = profile.serial;
+  const line = {
+    baud: a.baud ?? serial?.baud ?? 2400,
+    parity: a.parity ?? serial?.parity ?? 'even',
+    dataBits: a.dataBits ?? ((serial?.dataBits ?? 8) as 7 | 8),
+    stopBits: a.stopBits ?? ((serial?.stopBits ?? 1) as 1 | 2),
+  } as const;
+  const timeoutMs = a.timeout ?? 1000;
+  const server = a.tcp ?? a.rtuOverTcp;
+  const link = server
+    ? new MeterLink({ kind: 'meter-over-tcp', protocol: profile.protocol, stream: new SocketStream(server.host, server.port, Math.max(1000, timeoutMs), 'meter-over-tcp'), ...line, timeoutMs })
+    : new MeterLink({ kind: 'meter', protocol: profile.protocol, stream: new SerialStream({ path: a.serial!, ...line }), ...line, timeoutMs });
+  const rows: PointReading[] = [];
+  const whereOf = (p: MeterPoint): Omit<PointReading, 'value' | 'raw'> =>
+    'di' in p ? { point: p.name, unit: p.unit, di: p.di.toUpperCase() } : { point: p.name, unit: p.unit, field: p.field };
+  try {
+    for (const read of planMeterReads(profile, addr)) {
+      let values;
+      try {
+        values = read.decode(await link.request(read.req));
+      } catch (err) {
+        if (isLifelineError(err, ErrorCodes.DeviceException)) {
+          const why = commFailure(err, link).message.replace(/^[A-Z_]+: /, '');
+          const short = err.message.replace(/^[A-Z_]+: meter \S+ (\([^)]*\): )?/, '');
+          for (const p of read.points) rows.push({ ...whereOf(p), value: null, raw: '', error: short, detail: why });
+          continue;
+        }
+        throw commFailure(err, link);
+      }
+      for (const v of values) {
+        const { point, unit, ...rest } = whereOf(v.point);
+        const row: PointReading = { point, value: Number.isFinite(v.value) ? v.value : null, unit, raw: v.raw, ...rest };
+        if (v.quality !== undefined) row.quality = v.quality === Quality.Bad ? 'bad' : 'uncertain';
+        if (v.note) row.note = v.note;
+        rows.push(row);
+      }
+    }
+  } finally {
+    await link.close();
+  }
+  return rows;
+}
+
+type MeterPoint = MeterProfile['points'][number];
+
 function where(point: Point): Omit<PointReading, 'value' | 'raw'> {
   return { point: point.name, unit: point.unit, table: point.table, address: point.address, type: point.type };
 }
@@ -133,7 +207,13 @@ export function formatTable(rows: PointReading[]): string {
     r.point,
     r.value === null ? (r.error ? 'refused' : 'NaN') : String(r.value) + (r.quality ? ` (${r.quality})` : ''),
     r.unit,
-    r.error ? r.error : r.table === 'coil' || r.table === 'discrete' ? r.raw.join(' ') : r.raw.map((w) => '0x' + w.toString(16).toUpperCase().padStart(4, '0')).join(' '),
+    r.error
+      ? r.error
+      : typeof r.raw === 'string'
+        ? r.raw + (r.note ? ` (${r.note})` : '')
+        : r.table === 'coil' || r.table === 'discrete'
+          ? r.raw.join(' ')
+          : r.raw.map((w) => '0x' + w.toString(16).toUpperCase().padStart(4, '0')).join(' '),
   ]);
   const head = ['point', 'value', 'unit', 'raw'];
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i].length)));

@@ -124,7 +124,7 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
       `serial bus on ${opts.pty} at ${sim.line.baud} baud, parity ${sim.line.parity} (${sim.line.charMs.toFixed(3)} ms per character): ${devices.map(what).join(', ')}`,
       protocol === 'modbus'
         ? `read it with: pnpm lifeline read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --unit ${devices[0].unit} --profile ${profiles[0].id}`
-        : `read it with a ${protocol} master on ${opts.pty} (meter address ${devices[0].address})`,
+        : `read it with: pnpm lifeline read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --address ${devices[0].address} --profile ${profiles[0].id}`,
     );
     return {
       lines,

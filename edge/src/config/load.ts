@@ -8,7 +8,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ErrorCodes, LifelineError, isLifelineError, schemaIssues, formatIssues, type ValidationIssue } from '@lifeline/shared';
 import { loadProfile, type Profile } from '@lifeline/devices';
-import { GatewayConfigSchema, busLinkIssues, type GatewayConfig } from './schema.js';
+import { GatewayConfigSchema, busLinkIssues, isMeterBus, type Bus, type DeviceInstance, type GatewayConfig } from './schema.js';
 import { detectorsConfigIssues, unknownPointIssues } from '../detect/config.js';
 import { profileDefaultIssues } from '../detect/profile-defaults.js';
 import { alarmsConfigIssues } from '../alarms/config.js';
@@ -31,6 +31,36 @@ function deviceOf(d: NonNullable<GatewayConfig['detectors']>, path: string): str
   return (m[1] === 'points' ? d.points?.[Number(m[2])]?.device : d.multivariate?.[Number(m[2])]?.device) ?? '';
 }
 
+/**
+ * How a device instance is addressed on its bus: Modbus devices by `unit` on a
+ * Modbus bus, meters by `address` on a meter bus. A real RS-485 bus carries
+ * one or the other, so a mix is refused here rather than polled badly.
+ */
+function addressingIssues(bus: Bus, dev: DeviceInstance, profile: Readonly<Profile> | undefined, path: string): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  if (isMeterBus(bus)) {
+    if (dev.unit !== undefined) issues.push({ path: `${path}.unit`, message: `applies to Modbus devices; a meter is addressed by address, got ${dev.unit}` });
+    if (profile?.protocol === 'modbus') {
+      issues.push({ path: `${path}.profile`, message: `${profile.id} speaks modbus; a ${bus.link} bus carries DL/T 645 or CJ/T 188 meters only (put it on a rtu, rtu-over-tcp or tcp bus)` });
+      return issues;
+    }
+    const digits = profile?.protocol === 'cjt188' ? 14 : 12;
+    if (dev.address === undefined) issues.push({ path: `${path}.address`, message: `is required for a meter: the ${digits}-digit address printed on it, in quotes` });
+    else if (profile && dev.address.length !== digits) {
+      issues.push({ path: `${path}.address`, message: `a ${profile.protocol} meter has a ${digits}-digit address, got ${JSON.stringify(dev.address)} (${dev.address.length} digits)` });
+    }
+    return issues;
+  }
+  if (dev.address !== undefined) issues.push({ path: `${path}.address`, message: `applies to meters (link meter or meter-over-tcp), got ${JSON.stringify(dev.address)}` });
+  if (profile && profile.protocol !== 'modbus') {
+    issues.push({
+      path: `${path}.profile`,
+      message: `${profile.id} is a ${profile.protocol} meter; meters go on a bus with link meter or meter-over-tcp (one RS-485 bus carries Modbus devices or meters, not both)`,
+    });
+  } else if (dev.unit === undefined) issues.push({ path: `${path}.unit`, message: 'is required for a Modbus device: its unit id' });
+  return issues;
+}
+
 /** Checks beyond the schema; returns every issue found. */
 function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profile>>, baseDir: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -43,21 +73,39 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
       if (other !== undefined) issues.push({ path: `buses[${b}].path`, message: `${JSON.stringify(bus.path)} is already used by buses[${other}]: one bus per port` });
       else serialPaths.set(bus.path, b);
     }
-    const units = new Map<number, string>();
+    const units = new Map<number | string, string>();
+    const meterBus = isMeterBus(bus);
+    let busProtocol: { protocol: string; at: string } | undefined;
     bus.devices.forEach((dev, d) => {
       const path = `buses[${b}].devices[${d}]`;
-      const sameUnit = units.get(dev.unit);
-      if (sameUnit !== undefined) issues.push({ path: `${path}.unit`, message: `unit ${dev.unit} is already used by ${JSON.stringify(sameUnit)} on this bus` });
-      else units.set(dev.unit, dev.id);
+      // A Modbus device is known by its unit id, a meter by its address.
+      const key = meterBus ? dev.address : dev.unit;
+      const sameKey = key === undefined ? undefined : units.get(key);
+      if (sameKey !== undefined) {
+        const field = meterBus ? 'address' : 'unit';
+        issues.push({ path: `${path}.${field}`, message: `${field} ${meterBus ? JSON.stringify(key) : key} is already used by ${JSON.stringify(sameKey)} on this bus` });
+      } else if (key !== undefined) units.set(key, dev.id);
       const other = ids.get(dev.id);
       if (other) issues.push({ path: `${path}.id`, message: `duplicate device id ${JSON.stringify(dev.id)}, also at ${other}` });
       else ids.set(dev.id, path);
+      let profile: Readonly<Profile> | undefined;
       try {
         const file = /[/\\]/.test(dev.profile) && !isAbsolute(dev.profile) ? resolve(baseDir, dev.profile) : dev.profile;
-        profiles.set(dev.id, loadProfile(file));
+        profile = loadProfile(file);
+        profiles.set(dev.id, profile);
       } catch (e) {
         if (!isLifelineError(e)) throw e;
         issues.push({ path: `${path}.profile`, message: e.message.replace(/^[A-Z_]+: /, '') });
+      }
+      issues.push(...addressingIssues(bus, dev, profile, path));
+      if (profile && meterBus && profile.protocol !== 'modbus') {
+        if (!busProtocol) busProtocol = { protocol: profile.protocol, at: path };
+        else if (busProtocol.protocol !== profile.protocol) {
+          issues.push({
+            path: `${path}.profile`,
+            message: `${profile.id} is a ${profile.protocol} meter but this bus carries ${busProtocol.protocol} meters (${busProtocol.at}): one protocol per bus, put them on separate ports`,
+          });
+        }
       }
     });
   });

@@ -23,7 +23,13 @@ export const DeviceInstanceSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64, description: 'Device id, unique on the gateway' }),
     profile: Type.String({ minLength: 1, description: 'Shipped profile name or path to a profile file' }),
-    unit: Type.Integer({ minimum: 0, maximum: 247, description: 'Modbus unit id (1..247 on a serial bus)' }),
+    unit: Type.Optional(Type.Integer({ minimum: 0, maximum: 247, description: 'Modbus devices: unit id (1..247 on a serial bus)' })),
+    address: Type.Optional(
+      Type.String({
+        pattern: '^([0-9]{12}|[0-9]{14})$',
+        description: 'Meters: address as printed on the meter, in quotes: 12 digits (DL/T 645) or 14 digits (CJ/T 188; the meter type comes from the profile)',
+      }),
+    ),
     pollMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Overrides the profile default poll interval' })),
     gapMs: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 5000, description: 'Serial bus: extra quiet time this device needs after answering before the bus carries the next request' }),
@@ -38,19 +44,33 @@ export const DeviceInstanceSchema = Type.Object(
 export type DeviceInstance = Static<typeof DeviceInstanceSchema>;
 
 /** The links a bus can have. */
-export const busLinks = ['tcp', 'rtu', 'rtu-over-tcp'] as const;
+export const busLinks = ['tcp', 'rtu', 'rtu-over-tcp', 'meter', 'meter-over-tcp'] as const;
+/** A bus's link kind. */
+export type BusLink = (typeof busLinks)[number];
+
+/** Whether a bus carries meters (DL/T 645 or CJ/T 188) rather than Modbus devices. */
+export function isMeterBus(bus: Pick<Bus, 'link'>): boolean {
+  return bus.link === 'meter' || bus.link === 'meter-over-tcp';
+}
 
 export const BusSchema = Type.Object(
   {
     name: Type.String({ minLength: 1 }),
-    link: literalUnion(busLinks, 'Link type: tcp (Modbus TCP), rtu (Modbus RTU on a serial port), rtu-over-tcp (RTU frames through a serial server or 4G DTU)'),
-    host: Type.Optional(Type.String({ minLength: 1, description: 'tcp, rtu-over-tcp: host name or address' })),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'tcp, rtu-over-tcp: TCP port' })),
-    path: Type.Optional(Type.String({ minLength: 1, description: 'rtu: serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' })),
-    baud: Type.Optional(Type.Integer({ minimum: 300, maximum: 921600, description: 'rtu, rtu-over-tcp: baud rate of the RS-485 line (default 9600)' })),
-    parity: Type.Optional(literalUnion(['none', 'even', 'odd'] as const, 'rtu, rtu-over-tcp: parity (default even, the Modbus serial line default)')),
-    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: 'rtu: data bits (default 8)' })),
-    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'rtu: stop bits (default 1)' })),
+    link: literalUnion(
+      busLinks,
+      'Link type: tcp (Modbus TCP), rtu (Modbus RTU on a serial port), rtu-over-tcp (RTU frames through a serial server or 4G DTU), meter (DL/T 645 or CJ/T 188 meters on a serial port), meter-over-tcp (meters through a serial server or 4G DTU)',
+    ),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'tcp, rtu-over-tcp, meter-over-tcp: host name or address' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'tcp, rtu-over-tcp, meter-over-tcp: TCP port' })),
+    path: Type.Optional(Type.String({ minLength: 1, description: 'rtu, meter: serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' })),
+    baud: Type.Optional(
+      Type.Integer({ minimum: 300, maximum: 921600, description: 'serial buses: baud rate of the RS-485 line (default 9600; meter buses: the profile\'s, usually 2400)' }),
+    ),
+    parity: Type.Optional(
+      literalUnion(['none', 'even', 'odd'] as const, 'serial buses: parity (default even, the Modbus serial line and meter default)'),
+    ),
+    dataBits: Type.Optional(Type.Union([Type.Literal(7), Type.Literal(8)], { description: 'serial buses: data bits (default 8)' })),
+    stopBits: Type.Optional(Type.Union([Type.Literal(1), Type.Literal(2)], { description: 'serial buses: stop bits (default 1)' })),
     timeoutMs: Type.Integer({ minimum: 10, maximum: 60000, default: 1000, description: 'Reply timeout per request' }),
     retries: Type.Optional(Type.Integer({ minimum: 0, maximum: 5, description: 'Retries of a failed request within one poll (default 1); none while a device is comm-lost' })),
     window: Type.Optional(Type.Integer({ minimum: 1, maximum: 64, description: 'tcp: requests in flight at once (default 8; 1 for a gateway that cannot queue)' })),
@@ -70,7 +90,7 @@ export function busLinkIssues(bus: Bus, path: string): { path: string; message: 
   const refuse = (field: keyof Bus) => {
     if (bus[field] !== undefined) issues.push({ path: `${path}.${field}`, message: `does not apply to link ${bus.link}, got ${JSON.stringify(bus[field])}` });
   };
-  if (bus.link === 'rtu') {
+  if (bus.link === 'rtu' || bus.link === 'meter') {
     need('path');
     refuse('host');
     refuse('port');
@@ -82,6 +102,8 @@ export function busLinkIssues(bus: Bus, path: string): { path: string; message: 
     if (bus.link === 'tcp') for (const f of ['baud', 'parity', 'dataBits', 'stopBits', 'turnaroundMs'] as const) refuse(f);
     else refuse('window');
   }
+  // A meter answers no broadcast read: the broadcast turnaround has nothing to time.
+  if (isMeterBus(bus)) refuse('turnaroundMs');
   if (bus.link === 'tcp') bus.devices.forEach((d, i) => d.gapMs !== undefined && issues.push({ path: `${path}.devices[${i}].gapMs`, message: `applies to serial buses only, got ${d.gapMs}` }));
   return issues;
 }

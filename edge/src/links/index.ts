@@ -1,9 +1,13 @@
 /**
  * Links to field buses: Modbus TCP (pipelined), Modbus RTU on a serial port,
- * RTU-over-TCP. `createLink` builds the right one from a bus of the gateway config.
+ * RTU-over-TCP, and DL/T 645 / CJ/T 188 meters on a serial port or through a
+ * serial server. `createLink` / `createMeterLink` build the right one from a
+ * bus of the gateway config.
  */
+import type { Profile } from '@lifeline/devices';
 import type { Bus } from '../config/schema.js';
 import type { LinkHooks, ModbusLink } from './link.js';
+import { MeterLink, type MeterProtocol } from './meter.js';
 import { RtuLink } from './rtu.js';
 import { SerialStream, SocketStream } from './stream.js';
 import { ModbusTcpLink } from './tcp.js';
@@ -12,11 +16,12 @@ export * from './link.js';
 export * from './stream.js';
 export * from './tcp.js';
 export * from './rtu.js';
+export * from './meter.js';
 
 /** The link a bus of the gateway config describes (opened on its first request). */
 export function createLink(bus: Readonly<Bus>, hooks: LinkHooks = {}): ModbusLink {
   const gaps = new Map<number, number>();
-  for (const d of bus.devices) if (d.gapMs) gaps.set(d.unit, d.gapMs);
+  for (const d of bus.devices) if (d.gapMs && d.unit !== undefined) gaps.set(d.unit, d.gapMs);
   const line = { baud: bus.baud, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits };
   switch (bus.link) {
     case 'tcp':
@@ -41,5 +46,28 @@ export function createLink(bus: Readonly<Bus>, hooks: LinkHooks = {}): ModbusLin
         gapMs: gaps,
         hooks,
       });
+    case 'meter':
+    case 'meter-over-tcp':
+      throw new Error(`bus ${bus.name} is a ${bus.link} bus: use createMeterLink`);
   }
+}
+
+/**
+ * The link of a meter bus (link meter or meter-over-tcp). Line settings the
+ * bus leaves out come from the first meter's profile (meters ship at 2400 8E1).
+ */
+export function createMeterLink(bus: Readonly<Bus>, protocol: MeterProtocol, profile: Readonly<Profile> | undefined, hooks: LinkHooks = {}): MeterLink {
+  const serial = profile?.serial;
+  const line = {
+    baud: bus.baud ?? serial?.baud ?? 2400,
+    parity: bus.parity ?? serial?.parity ?? 'even',
+    dataBits: bus.dataBits ?? ((serial?.dataBits ?? 8) as 7 | 8),
+    stopBits: bus.stopBits ?? ((serial?.stopBits ?? 1) as 1 | 2),
+  };
+  if (bus.link === 'meter') return new MeterLink({ kind: 'meter', protocol, stream: new SerialStream({ path: bus.path!, ...line }), ...line, timeoutMs: bus.timeoutMs, hooks });
+  if (bus.link === 'meter-over-tcp') {
+    const stream = new SocketStream(bus.host!, bus.port!, Math.max(1000, bus.timeoutMs), 'meter-over-tcp');
+    return new MeterLink({ kind: 'meter-over-tcp', protocol, stream, ...line, timeoutMs: bus.timeoutMs, hooks });
+  }
+  throw new Error(`bus ${bus.name} is a ${bus.link} bus, not a meter bus`);
 }

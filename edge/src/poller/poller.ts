@@ -96,6 +96,17 @@ export interface DevicePollStats {
   lastError: string;
 }
 
+/**
+ * When to probe a comm-lost device again, ms after the last poll started.
+ * Probes come less and less often: the first waits at least ten timeouts, so
+ * even then a dead slave holds the bus a tenth of the time at most; later ones
+ * halve that, up to `maxBackoffMs`.
+ */
+export function probeInterval(pollMs: number, timeoutMs: number, failures: number, maxBackoffMs: number): number {
+  const first = Math.max(pollMs, 10 * timeoutMs);
+  return Math.min(maxBackoffMs, first * 2 ** Math.min(failures - 1, 16));
+}
+
 /** Polls the devices of one bus. */
 export class BusPoller implements Extension {
   private devices: PolledDevice[] = [];
@@ -151,14 +162,16 @@ export class BusPoller implements Extension {
   private prepare(instance: DeviceInstance): PolledDevice | null {
     const profile = this.profiles.get(instance.id);
     if (!profile) throw new Error(`no profile loaded for device ${instance.id}`);
-    if (!isModbusProfile(profile)) {
-      this.log.warn({ device: instance.id, protocol: profile.protocol }, 'meter protocols are not polled on a Modbus bus yet; device skipped');
+    // The config loader refuses both; a poller built by hand gets a warning instead of a crash.
+    if (!isModbusProfile(profile) || instance.unit === undefined) {
+      this.log.warn({ device: instance.id, protocol: profile.protocol }, 'not a Modbus device with a unit id (meters are polled on a meter bus); device skipped');
       return null;
     }
+    const unit = instance.unit;
     const d: PolledDevice = {
       instance,
       id: instance.id,
-      unit: instance.unit,
+      unit,
       pollMs: this.opts.pollMs ?? instance.pollMs ?? profile.defaultPollMs,
       blocks: [],
       pollNow: () => this.poll(d),
@@ -287,11 +300,7 @@ export class BusPoller implements Extension {
       this.log.warn({ device: d.id, err: d.lastError }, 'device not answering');
       this.events.emit('comm', { device: d.id, ok: false, error: d.lastError, ts: Date.now() });
     }
-    // Comm-lost: probe less and less often. The first probe waits at least ten timeouts, so
-    // even then a dead slave holds the bus a tenth of the time at most; later ones halve that.
-    const first = Math.max(d.pollMs, 10 * this.bus.timeoutMs);
-    const backoff = Math.min(this.maxBackoffMs, first * 2 ** Math.min(d.failures - 1, 16));
-    this.schedule(d, this.nextDelay(d, backoff));
+    this.schedule(d, this.nextDelay(d, probeInterval(d.pollMs, this.bus.timeoutMs, d.failures, this.maxBackoffMs)));
   }
 
   /** Keep the cadence: the next poll is due `interval` after this one started. */
