@@ -17,6 +17,7 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, lstatSync, readlinkSync, unlinkSync } from 'node:fs';
+import { createServer, type AddressInfo, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { cjt188FrameLength, crc16, dlt645FrameLength, rtuRequestLength, rtuTiming, writeCrc } from '@lifeline/shared/protocols';
 import type { SimulatedDevice } from './device.js';
@@ -387,6 +388,58 @@ export async function startPtySimulator(opts: SerialLineOptions & { path: string
       for (const u of unwatch) u();
       line.close();
       await stop();
+    },
+  };
+}
+
+/** A running transparent serial server: the bus's bytes over TCP. */
+export interface SerialServerSimulator {
+  readonly host: string;
+  readonly port: number;
+  /** The bus of the current connection (a serial server has one master at a time); undefined before the first. */
+  readonly line: () => SerialLine | undefined;
+  /** Replies sent over all connections so far. */
+  readonly replies: () => number;
+  /** Stop listening and cut the connections. */
+  close(): Promise<void>;
+}
+
+/**
+ * Serve the devices of one serial bus through a transparent serial server (a
+ * 4G DTU, a serial device server): TCP bytes in and out of the byte-timed bus,
+ * no framing added. Meters and RTU devices alike; each connection gets a fresh
+ * line, the devices keep their state.
+ */
+export async function startSerialServerSimulator(opts: SerialLineOptions & { port?: number; host?: string }): Promise<SerialServerSimulator> {
+  const host = opts.host ?? '127.0.0.1';
+  const sockets = new Set<Socket>();
+  let line: SerialLine | undefined;
+  let earlier = 0;
+  const server = createServer((socket) => {
+    if (line) earlier += line.stats.replies;
+    line?.close();
+    for (const s of sockets) s.destroy(); // one master at a time, as a real serial server
+    sockets.add(socket);
+    const own = new SerialLine(opts, (bytes) => socket.write(bytes));
+    line = own;
+    socket.on('data', (d) => own.receive(d));
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => {});
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, host, () => resolve());
+  });
+  return {
+    host,
+    port: (server.address() as AddressInfo).port,
+    line: () => line,
+    replies: () => earlier + (line?.stats.replies ?? 0),
+    close: () => {
+      const closed = new Promise<void>((r) => server.close(() => r()));
+      for (const s of sockets) s.destroy();
+      line?.close();
+      return closed;
     },
   };
 }

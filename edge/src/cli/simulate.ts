@@ -4,7 +4,8 @@
  * config before any field device is wired.
  *
  *   --tcp <port>           Modbus TCP; with --devices N each device on its own port (port, port+1, ...)
- *                          or, with --same-port, N units on one port (a serial server)
+ *                          or, with --same-port, N units on one port (a serial server);
+ *                          meters: one transparent serial server (a 4G DTU) in front of their bus
  *   --pty <path> --baud n  one RS-485 bus on a pty (socat), byte timing faithful to the baud;
  *                          N devices are units unit..unit+N-1 (meters: addresses from the unit)
  *   --fault <spec>         inject a fault into every device, e.g. silent:probability=0.1, slow:delayMs=300
@@ -45,7 +46,7 @@ export function registerSimulate(program: Command): void {
     .command('simulate')
     .description('serve simulated devices from a profile over Modbus TCP or a serial pty, until Ctrl-C')
     .requiredOption('-p, --profile <name|file>', 'profile to simulate (repeat for a mixed bus)', collect, [])
-    .option('--tcp <port>', 'serve Modbus TCP on this port (0: any free port)', int('--tcp', 0, 65535))
+    .option('--tcp <port>', 'serve Modbus TCP on this port (0: any free port); meters: a transparent serial server', int('--tcp', 0, 65535))
     .option('--host <address>', 'address to listen on with --tcp', '127.0.0.1')
     .option('--pty <path>', 'serve a serial bus on a pty created at this path (needs socat)')
     .option('--baud <n>', 'baud rate of the pty bus (default: the profile\'s, else 9600)', int('--baud', 300, 921600))
@@ -85,7 +86,7 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
   if ((opts.tcp === undefined) === (opts.pty === undefined)) throw bad('simulate: give exactly one of --tcp <port> or --pty <path>');
   if (opts.pty === undefined && (opts.baud !== undefined || opts.parity !== undefined)) throw bad('simulate: --baud and --parity apply to --pty only');
   // Loaded on demand, like the agent: other commands do not need the simulators.
-  const { SimulatedDevice, loadProfile, lintProfile, formatLint, parseBehaviourSpec, startPtySimulator, startTcpFleet, startTcpSimulator } = await import(
+  const { SimulatedDevice, loadProfile, lintProfile, formatLint, parseBehaviourSpec, startPtySimulator, startSerialServerSimulator, startTcpFleet, startTcpSimulator } = await import(
     '@lifeline/devices'
   );
   const profiles = opts.profile.map((p) => loadProfile(p));
@@ -103,11 +104,11 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
   const protocols = new Set(profiles.map((p) => p.protocol));
   if (protocols.size > 1) throw bad(`simulate: one bus speaks one protocol; these profiles speak ${[...protocols].join(' and ')}`);
   const protocol = profiles[0].protocol;
-  if (opts.tcp !== undefined && protocol !== 'modbus') throw bad(`simulate: ${profiles[0].id} is a ${protocol} meter; meters are served on a serial bus: use --pty <path>`);
 
   const devices = Array.from({ length: opts.devices }, (_, i) => {
     const profile = profiles[i % profiles.length];
-    const sameUnit = opts.tcp !== undefined && !opts.samePort;
+    // Modbus TCP devices each on their own port keep one unit id; meters share one serial server.
+    const sameUnit = opts.tcp !== undefined && !opts.samePort && protocol === 'modbus';
     const unit = sameUnit ? opts.unit : opts.unit + i;
     if (unit > 247) throw bad(`simulate: --unit ${opts.unit} + --devices ${opts.devices} runs past unit 247`);
     const address = i === 0 ? opts.address : undefined;
@@ -131,6 +132,20 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
       stop: async () => {
         await sim.close();
         return sim.line.stats.replies;
+      },
+    };
+  }
+  if (protocol !== 'modbus' && opts.rtuOverTcp) throw bad(`simulate: ${profiles[0].id} is a ${protocol} meter: --rtu-over-tcp is Modbus framing; meters on --tcp are served through a transparent serial server`);
+  if (protocol !== 'modbus') {
+    // Meters on TCP: a transparent serial server in front of their bus, as a 4G DTU is.
+    const sim = await startSerialServerSimulator({ devices, port: opts.tcp, host: opts.host, baud: opts.baud, parity: opts.parity });
+    lines.push(`serial server (${protocol}, transparent) on ${sim.host}:${sim.port}: ${devices.map(what).join(', ')}`);
+    lines.push(`read it with: pnpm lifeline read --tcp ${sim.host}:${sim.port} --address ${devices[0].address} --profile ${profiles[0].id}`);
+    return {
+      lines,
+      stop: async () => {
+        await sim.close();
+        return sim.replies();
       },
     };
   }

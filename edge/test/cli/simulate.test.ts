@@ -51,6 +51,18 @@ describe('lifeline simulate', () => {
     expect(run.output()).toMatch(/stopped; 1 request\(s\) served\./);
   }, 60_000);
 
+  it('serves meters behind a transparent serial server, which lifeline read reads over TCP', async () => {
+    const run = lifeline(['simulate', '--profile', 'water-meter', '--tcp', '0', '--devices', '2']);
+    const line = await waitFor(() => /read it with: pnpm lifeline (read --tcp \S+ --address 00000000000001 --profile water-meter)/.exec(run.output()), 50_000, 'the read line');
+    expect(run.output()).toMatch(/serial server \(cjt188, transparent\) on 127\.0\.0\.1:\d+: water-meter address 00000000000001, water-meter address 00000000000002/);
+    const read = lifeline([...line[1].split(' '), '--json']);
+    expect(await read.exit).toBe(0);
+    const points = read.output().trim().split('\n').map((l) => JSON.parse(l) as { point: string; value: number });
+    expect(points.find((p) => p.point === 'total_volume')?.value).toBeGreaterThan(0);
+    run.child.kill('SIGINT');
+    expect(await run.exit).toBe(0);
+  }, 60_000);
+
   it('serves many devices, each on its own port', async () => {
     const run = lifeline(['simulate', '--profile', 'gas-detector', '--tcp', '0', '--devices', '3']);
     const line = await waitFor(() => /Modbus TCP: 3 devices \(gas-detector\), unit 1 each, on 127\.0\.0\.1 ports (\S+)/.exec(run.output()), 50_000, 'the ports line');
@@ -71,8 +83,8 @@ describe('lifeline simulate', () => {
         spy.mockRestore();
       }
     };
-    const meter = await refused(['simulate', '--profile', 'lamp-post-meter', '--tcp', '0']);
-    expect(meter).toMatchObject({ code: 2, text: expect.stringMatching(/lamp-post-meter is a dlt645 meter; meters are served on a serial bus: use --pty <path>/) });
+    const meter = await refused(['simulate', '--profile', 'lamp-post-meter', '--tcp', '0', '--rtu-over-tcp']);
+    expect(meter).toMatchObject({ code: 2, text: expect.stringMatching(/lamp-post-meter is a dlt645 meter: --rtu-over-tcp is Modbus framing/) });
     expect(await refused(['simulate', '--profile', 'flood-gauge'])).toMatchObject({ code: 2, text: expect.stringMatching(/give exactly one of --tcp <port> or --pty <path>/) });
     expect(await refused(['simulate', '--profile', 'flood-gauge', '--tcp', '0', '--fault', 'melt'])).toMatchObject({
       code: 2,

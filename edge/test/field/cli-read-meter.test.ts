@@ -3,10 +3,9 @@
  * lamp-post meter on a byte-timed pty bus, a CJ/T 188 heat meter through a TCP
  * serial server, a meter that refuses and an address nobody answers.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadProfile, SerialLine, SimulatedDevice, startPtySimulator } from '@lifeline/devices';
+import { loadProfile, SimulatedDevice, startPtySimulator, startSerialServerSimulator } from '@lifeline/devices';
 import { tempDir } from '../../../test/helpers.js';
 import { jsonLines, lifeline as run } from './cli-run.js';
 import { requireTools } from './peers.js';
@@ -41,26 +40,9 @@ describe('lifeline read, meters', { timeout: 90_000 }, () => {
 
     // A transparent serial server in front of a heat meter's bus.
     const heat = meter('heat-meter', '20250001000003', { heat_energy: 12500.57, heat_power: 4.25, flow_rate: 0.1234, supply_temperature: 55.37, return_temperature: 40.05 });
-    const sockets = new Set<Socket>();
-    const server: Server = createServer((socket) => {
-      sockets.add(socket);
-      const line = new SerialLine({ devices: [heat], baud: 2400, parity: 'even' }, (b) => socket.write(b));
-      socket.on('data', (d) => line.receive(d));
-      socket.on('close', () => {
-        line.close();
-        sockets.delete(socket);
-      });
-      socket.on('error', () => {});
-    });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-    tcpPort = (server.address() as { port: number }).port;
-    cleanups.push(
-      () =>
-        new Promise<void>((r) => {
-          server.close(() => r());
-          for (const s of sockets) s.destroy();
-        }),
-    );
+    const server = await startSerialServerSimulator({ devices: [heat], baud: 2400, parity: 'even' });
+    tcpPort = server.port;
+    cleanups.push(() => server.close());
   });
 
   it('reads a DL/T 645 lamp-post meter on a serial pty as a table: value, unit, raw bytes', async () => {

@@ -4,11 +4,10 @@
  * units and scales applied, a silent meter reported comm-lost while the others
  * keep their rate, and the same meters through a TCP serial server.
  */
-import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reading } from '@lifeline/shared';
-import { loadProfile, SerialLine, SimulatedDevice, startPtySimulator } from '@lifeline/devices';
+import { loadProfile, SimulatedDevice, startPtySimulator, startSerialServerSimulator } from '@lifeline/devices';
 import { EventBus, type AgentEvents } from '../../src/agent/event-bus.js';
 import type { Bus } from '../../src/config/schema.js';
 import { MeterPoller } from '../../src/poller/meter-poller.js';
@@ -137,39 +136,19 @@ describe('meter bus through a TCP serial server', () => {
   it('reads a heat meter over meter-over-tcp, and reports comm-lost then back when the server drops and returns', async () => {
     // A transparent serial server: TCP bytes in and out of the byte-timed bus.
     const heat = meter('heat-meter', '20250001000003', HEAT);
-    const sockets = new Set<Socket>();
-    let line: SerialLine | undefined;
-    const serve = (port = 0) =>
-      new Promise<Server>((resolve) => {
-        const s = createServer((socket) => {
-          sockets.add(socket);
-          line = new SerialLine({ devices: [heat], baud: 9600, parity: 'even' }, (bytes) => socket.write(bytes));
-          socket.on('data', (d) => line!.receive(d));
-          socket.on('close', () => sockets.delete(socket));
-          socket.on('error', () => {});
-        });
-        s.listen(port, '127.0.0.1', () => resolve(s));
-      });
-    // Stop listening and cut every connection (close() alone waits for the connections to end).
-    const shutdown = () => {
-      const closed = new Promise<void>((r) => server.close(() => r()));
-      for (const s of sockets) s.destroy();
-      line?.close();
-      return closed;
-    };
-    let server = await serve();
-    const port = (server.address() as { port: number }).port;
-    cleanups.push(shutdown);
+    let server = await startSerialServerSimulator({ devices: [heat], baud: 9600, parity: 'even' });
+    const port = server.port;
+    cleanups.push(() => server.close());
     const { poller: p, last, comm, readings } = poller({ link: 'meter-over-tcp', host: '127.0.0.1', port }, [heat], { baud: 9600, pollMs: 300, timeoutMs: 200 });
     await p.start();
     await waitFor(() => last('m-20250001000003') !== undefined, 10_000, 'heat meter read over TCP');
     expect(last('m-20250001000003')).toEqual(HEAT);
 
     // The serial server goes away (4G drops): comm-lost, then readings again once it is back.
-    await shutdown();
+    await server.close();
     await waitFor(() => comm.some((c) => !c.ok), 10_000, 'comm-lost');
     expect(comm[0].error).toMatch(/LINK_DOWN: meter-over-tcp 127\.0\.0\.1:\d+/);
-    server = await serve(port);
+    server = await startSerialServerSimulator({ devices: [heat], baud: 9600, parity: 'even', port });
     const before = readings.length;
     await waitFor(() => readings.length > before && comm.some((c) => c.ok), 15_000, 'readings after the server is back');
     expect(comm.map((c) => c.ok)).toEqual([false, true]);
