@@ -20,8 +20,10 @@ if (!values.data || !values.windows) {
 }
 // The k-NN knobs (memory 1000, neighbours 1, extreme 0.001) stay where an earlier run of
 // this script over memory {400, 1000} × neighbours {1, 3} × suppress × extreme {0.001, 0.05}
-// put them (six of seven folds); this grid adds the distribution-change score (entropy 0 = off).
+// put them (six of seven folds); this grid adds the short-term mean of the novelty and the
+// distribution-change score (entropy 0 = off).
 const grid: Record<string, (number | false)[]> = {
+  short: [10, 20, 30],
   suppress: [150, 200, 300],
   entropy: [0, 16, 24, 32],
   bins: [4, 5],

@@ -39,7 +39,7 @@ export interface AnomalyOptions {
   memory?: number;
   /** Nearest shapes averaged. Default 1. */
   neighbours?: number;
-  /** Readings in the short-term mean of the novelty. Default 10. */
+  /** Readings in the short-term mean of the novelty. Default 30. */
   short?: number;
   /** Readings of the long-term statistics of the novelty (EW). Default 500. */
   long?: number;
@@ -64,7 +64,7 @@ export const anomalyDefaults = {
   window: 10,
   memory: 1000,
   neighbours: 1,
-  short: 10,
+  short: 30,
   long: 500,
   suppress: 200,
   extreme: 0.001 as number | false,
@@ -88,7 +88,10 @@ class HistogramNovelty {
   private readonly ring: Float64Array;
   private n = 0;
   private readonly p: Float64Array;
-  private readonly hist: Float64Array;
+  /** log p of the current histogram (0 where p = 0). */
+  private readonly lp: Float64Array;
+  /** Remembered histograms as log max(q, FLOOR): one log per bin per reading, not per comparison. */
+  private readonly logq: Float64Array;
   private readonly seen: Float64Array;
   private count = 0;
   private lo = 0;
@@ -107,7 +110,8 @@ class HistogramNovelty {
   ) {
     this.ring = new Float64Array(W);
     this.p = new Float64Array(B);
-    this.hist = new Float64Array(HISTOGRAMS * B);
+    this.lp = new Float64Array(B);
+    this.logq = new Float64Array(HISTOGRAMS * B);
     this.seen = new Float64Array(HISTOGRAMS);
     const k = B - 1;
     this.chi2 = k * (1 - 2 / (9 * k) + 2.326 * Math.sqrt(2 / (9 * k))) ** 3;
@@ -133,11 +137,15 @@ class HistogramNovelty {
       const k = Math.floor(((this.ring[j] - a) / span) * B);
       p[k < 0 ? 0 : k >= B ? B - 1 : k] += 1 / W;
     }
+    const lp = this.lp;
+    for (let k = 0; k < B; k++) lp[k] = p[k] > 0 ? Math.log(p[k]) : 0;
     let best = Infinity;
     let at = -1;
+    const logq = this.logq;
     for (let h = 0; h < this.count; h++) {
+      // KL(p ‖ q) = Σ p·(log p − log q) over the bins where p > 0.
       let d = 0;
-      for (let k = 0; k < B; k++) if (p[k] > 0) d += p[k] * Math.log(p[k] / Math.max(this.hist[h * B + k], FLOOR));
+      for (let k = 0, o = h * B; k < B; k++, o++) if (p[k] > 0) d += p[k] * (lp[k] - logq[o]);
       if (d < best) {
         best = d;
         at = h;
@@ -157,7 +165,7 @@ class HistogramNovelty {
       h = 0;
       for (let q = 1; q < HISTOGRAMS; q++) if (this.seen[q] < this.seen[h]) h = q;
     }
-    this.hist.set(p, h * B);
+    for (let k = 0; k < B; k++) logq[h * B + k] = Math.log(Math.max(p[k], FLOOR));
     this.seen[h] = 1;
     // A new histogram is as surprising as new histograms have been rare.
     this.score = Math.min(1, -Math.log10(Math.max(before, 1e-300)) / 5);
