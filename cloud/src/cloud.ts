@@ -62,6 +62,8 @@ export interface CloudOptions {
   adminToken?: string;
   /** Use a shared subscription for ingest (external brokers). */
   sharedIngest?: boolean;
+  /** Batches of different gateways the ingest worker commits at once (default 4). */
+  ingestConcurrency?: number;
   /** JSON Schema of the gateway config; default edge/schema/gateway.schema.json when present. */
   gatewayConfigSchema?: object;
   webhooks?: WebhookOptions;
@@ -99,7 +101,8 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   };
   try {
     const raw: Store = opts.databaseUrl
-      ? new PgStore({ url: opts.databaseUrl, schema: opts.databaseSchema, retentionDays: opts.retentionDays })
+      ? // Each concurrent ingest commit holds a connection; the API needs some too.
+        new PgStore({ url: opts.databaseUrl, schema: opts.databaseSchema, retentionDays: opts.retentionDays, poolSize: Math.max(10, (opts.ingestConcurrency ?? 4) + 6) })
       : new SqliteStore(opts.dbPath);
     closers.push(() => raw.close());
     await raw.migrate();
@@ -129,6 +132,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       store,
       log: log.child({ part: 'ingest' }),
       shared: opts.sharedIngest,
+      concurrency: opts.ingestConcurrency,
       username: opts.brokerUrl ? opts.brokerUsername : authority.service.username,
       password: opts.brokerUrl ? opts.brokerPassword : authority.service.password,
     });

@@ -13,10 +13,20 @@
  * it is never retried here and never blocks the next message. The gateway
  * then sends the range again empty (and says so in its event lane), so the
  * committed prefix moves past it.
+ *
+ * Ordering and concurrency: messages are queued per gateway and lane (status
+ * rides with the telemetry lane: both write the gateway's device rows). One
+ * queue commits in arrival order, one batch at a time (the store's committed
+ * prefix and epoch bases rely on it); up to `concurrency` queues commit at
+ * once, taken round-robin. At `maxPending` messages held (queued or
+ * committing) the worker stops reading from the broker: the MQTT PUBACK of the
+ * next message waits, so the broker's inflight window holds the rest, not us.
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import {
+  ErrorCodes,
   GatewayStatusSchema,
+  LifelineError,
   Lane,
   MessageType,
   RejectReason,
@@ -43,6 +53,14 @@ export interface IngestOptions {
   shared?: boolean;
   username?: string;
   password?: string;
+  /**
+   * Batches of different gateways committed at once (default 4). One gateway's
+   * lane always commits in arrival order. A PgStore's pool needs at least this
+   * many connections, plus what the API uses.
+   */
+  concurrency?: number;
+  /** Messages held in memory (queued or committing) before the worker stops reading from the broker (default 8 × concurrency). */
+  maxPending?: number;
 }
 
 /** What a worker has done, for health checks and tests. */
@@ -60,6 +78,13 @@ export interface IngestCounters {
 
 /** A message decoded on arrival: the batch, or why it could not be. */
 type Decoded = { msg?: Uplink; err?: unknown };
+type Job = { topic: string; payload: Buffer; decoded: Decoded };
+
+function positiveInt(field: string, v: number | undefined, dflt: number): number {
+  if (v === undefined) return dflt;
+  if (!Number.isInteger(v) || v < 1) throw new LifelineError(ErrorCodes.ConfigInvalid, `${field}: expected an integer ≥ 1, got ${JSON.stringify(v)}`);
+  return v;
+}
 
 export class IngestWorker {
   readonly counters: IngestCounters = { batches: 0, epochsOpened: 0, duplicates: 0, readings: 0, events: 0, rejected: 0, statuses: 0, badStatuses: 0 };
@@ -68,10 +93,30 @@ export class IngestWorker {
   /** `gateway\0lane\0epoch` → base, for epochs known to be current. */
   private readonly bases = new Map<string, number>();
   private client?: MqttClient;
-  /** Messages are committed one at a time, in arrival order. */
-  private chain: Promise<void> = Promise.resolve();
+  readonly concurrency: number;
+  readonly maxPending: number;
+  /** `gateway\0lane` → its messages not yet handled, oldest first; present while it has some. */
+  private readonly queues = new Map<string, Job[]>();
+  /** Queues with messages and none committing, in the order they became so. */
+  private readonly ready: string[] = [];
+  private active = 0;
+  private pendingCount = 0;
+  /** The PUBACK callback of the message that filled the bound: mqtt.js reads nothing more until it runs. */
+  private held?: () => void;
+  /** A message that arrived while stopping: not taken, not PUBACKed. */
+  private refused?: unknown;
+  private stopping = false;
+  private idleWaiters: (() => void)[] = [];
 
-  constructor(private readonly opts: IngestOptions) {}
+  constructor(private readonly opts: IngestOptions) {
+    this.concurrency = positiveInt('concurrency', opts.concurrency, 4);
+    this.maxPending = positiveInt('maxPending', opts.maxPending, 8 * this.concurrency);
+  }
+
+  /** Messages held now (queued or committing); never above maxPending. */
+  get pending(): number {
+    return this.pendingCount;
+  }
 
   async start(): Promise<void> {
     const { opts } = this;
@@ -83,16 +128,24 @@ export class IngestWorker {
       reconnectPeriod: 1000,
       clean: true,
     });
-    this.client.on('message', (topic, payload) => {
-      // Decode now, commit in order: the next batch decodes while the store commits this one.
-      let decoded: Decoded;
-      try {
-        decoded = this.decode(topic, payload);
-      } catch (err) {
-        decoded = { err };
+    // mqtt.js emits 'message' and then calls handleMessage for the same packet, and
+    // sends the PUBACK and reads the next packet only when handleMessage's callback runs.
+    this.client.on('message', (topic, payload, packet) => {
+      if (this.stopping) {
+        this.refused = packet;
+        return;
       }
-      this.chain = this.chain.then(() => this.handle(topic, payload, decoded)).catch((err) => opts.log.error({ err }, 'ingest failed on a message'));
+      this.accept(topic, payload);
     });
+    this.client.handleMessage = (packet, callback) => {
+      if (packet === this.refused) {
+        this.refused = undefined;
+        // No PUBACK: the broker still owns it (and gives it to another worker of the share).
+        return callback(new Error('ingest worker stopping'));
+      }
+      if (this.pendingCount >= this.maxPending && !this.stopping) this.held = () => callback();
+      else callback();
+    };
     this.client.on('error', (err) => opts.log.warn({ err: err.message }, 'ingest mqtt error'));
     await this.client.subscribeAsync(
       [opts.shared ? topics.ingestShare() : topics.ingestAll, topics.statusAll].map((t) => t),
@@ -102,8 +155,65 @@ export class IngestWorker {
   }
 
   async stop(): Promise<void> {
-    await this.chain;
+    // Take nothing new; finish what was taken (its PUBACK may go), then leave.
+    this.stopping = true;
+    this.release();
+    if (this.pendingCount) await new Promise<void>((r) => this.idleWaiters.push(r));
     await this.client?.endAsync();
+  }
+
+  /** Decode now (so the next batch decodes while the store commits), queue by gateway and lane. */
+  private accept(topic: string, payload: Buffer): void {
+    const gateway = gatewayOfTopic(topic);
+    if (!gateway) return;
+    const lane = topic === topics.events(gateway) ? 'events' : topic === topics.telemetry(gateway) || topic === topics.status(gateway) ? 'telemetry' : undefined;
+    if (!lane) return; // up/reply and the like: not ingest's
+    let decoded: Decoded;
+    try {
+      decoded = this.decode(topic, payload);
+    } catch (err) {
+      decoded = { err };
+    }
+    const key = `${gateway}\0${lane}`;
+    const queue = this.queues.get(key);
+    this.pendingCount++;
+    if (queue) queue.push({ topic, payload, decoded });
+    else {
+      this.queues.set(key, [{ topic, payload, decoded }]);
+      this.ready.push(key);
+      this.pump();
+    }
+  }
+
+  /** Start the next ready queues' heads, up to the concurrency bound. */
+  private pump(): void {
+    while (this.active < this.concurrency && this.ready.length) {
+      const key = this.ready.shift()!;
+      const job = this.queues.get(key)![0];
+      this.active++;
+      void this.handle(job.topic, job.payload, job.decoded)
+        .catch((err) => this.opts.log.error({ err }, 'ingest failed on a message'))
+        .finally(() => this.done(key));
+    }
+  }
+
+  private done(key: string): void {
+    this.active--;
+    this.pendingCount--;
+    const queue = this.queues.get(key)!;
+    queue.shift();
+    // To the back of the line: a gateway with a deep queue does not starve the others.
+    if (queue.length) this.ready.push(key);
+    else this.queues.delete(key);
+    if (this.pendingCount < this.maxPending) this.release();
+    this.pump();
+    if (this.pendingCount === 0) for (const r of this.idleWaiters.splice(0)) r();
+  }
+
+  private release(): void {
+    const held = this.held;
+    this.held = undefined;
+    held?.();
   }
 
   /** Decodes an uplink batch (synchronous CPU work, done as the message arrives). */
@@ -191,7 +301,8 @@ export class IngestWorker {
     // A forged batch names a range of another gateway's seqs: do not echo it back as if it were this gateway's.
     const named = reason === RejectReason.GatewayMismatch ? {} : { firstSeq: range.firstSeq, lastSeq: range.lastSeq, epoch: range.epoch };
     const msg = encodeReject({ gateway, ts: Date.now(), lane, ...named, reason, detail: detail.slice(0, 1000) });
-    await this.client!.publishAsync(topics.ack(gateway), Buffer.from(msg), { qos: 1 });
+    // Not awaited, like acks: while reading is paused at the bound, the broker's PUBACK cannot be read.
+    this.client!.publishAsync(topics.ack(gateway), Buffer.from(msg), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'reject publish failed; the gateway resends'));
   }
 
   private async handleStatus(gateway: string, payload: Buffer): Promise<void> {

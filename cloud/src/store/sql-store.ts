@@ -342,7 +342,8 @@ export abstract class SqlStore implements Store {
           loc?.gridUnit ?? null, s.backlog?.depth ?? null, s.backlog?.oldestTs ?? null, s.clockOffsetMs ?? null,
         ],
       );
-      for (const d of s.devices ?? []) {
+      // Sorted by id, as telemetry commits lock device rows: a status and a commit of one gateway on two workers cannot deadlock.
+      for (const d of [...(s.devices ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
         const l = d.location;
         await db.run(
           `INSERT INTO devices(id, gateway, profile, kind, points, lon, lat, district, grid_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
