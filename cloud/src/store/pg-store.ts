@@ -7,8 +7,8 @@
  *                   thousands of partitions). Retention drops whole partitions.
  *   readings_1m     per-series, per-minute min/max/sum/count, kept in the commit transaction.
  *
- * Bulk writes are one INSERT … SELECT FROM unnest(arrays) per batch, never a
- * row per statement. Several workers may commit at once: the gateway's lane
+ * Bulk writes: the readings of a batch go in by one COPY, series and rollups by
+ * one INSERT … SELECT FROM unnest(arrays) each; never a row per statement. Several workers may commit at once: the gateway's lane
  * row is locked (SELECT … FOR UPDATE) for the range check; partitions and
  * migrations take advisory locks.
  */
