@@ -78,6 +78,30 @@ describe('AnomalyDetector', () => {
     expect(feed({ entropy: 0 }).some((e) => e.cause.includes('spread of values'))).toBe(false);
   });
 
+  it('inside an episode a far bigger event (beyond the range by more than the range) is scored again; a small one is not', () => {
+    const feed = (second: number) => {
+      const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, suppress: 200, entropy: 0 });
+      const noise = gauss(3);
+      const scores: number[] = [];
+      for (let i = 0; i < 1200; i++) {
+        let v = 10 + 2 * Math.sin((2 * Math.PI * i) / 50) + 0.1 * noise();
+        if (i === 1000) v = 13; // just past the top of the range: opens an episode
+        if (i === 1050) v = second;
+        d.update(r(i, v));
+        scores.push(d.score);
+      }
+      return scores;
+    };
+    // The range is about 8 … 12.3: 30 lies beyond it by far more than its width.
+    const big = feed(30);
+    expect(big[1000]).toBe(1);
+    expect(big[1050]).toBe(1);
+    expect(big.slice(1051, 1100).every((s) => s === 0)).toBe(true); // a new episode from there
+    const small = feed(14);
+    expect(small[1000]).toBe(1);
+    expect(small[1050]).toBe(0); // a new extreme, but only a little past: the same episode
+  });
+
   it('ignores NaN and Bad readings (they neither score nor enter the memory)', () => {
     const d = new AnomalyDetector('a', 'd', 'p', { warmup: 20 });
     for (let i = 0; i < 40; i++) d.update(r(i, i % 5));

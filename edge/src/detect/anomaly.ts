@@ -17,10 +17,11 @@
  *          news only in a stream where new histograms are rare
  *       ─▶ score = the larger of the two
  *       ─▶ score ≥ threshold: raise, and keep the episode (score reported as 0 and the
- *          alarm held) for `suppress` readings — one alarm per event, not one per reading
+ *          alarm held) for `suppress` readings — one alarm per event, not one per reading;
+ *          a value beyond the range by more than the range itself starts a new episode
  *
- * Memory: memory·window + entropy + 64·bins + a few dozen numbers, all preallocated; a reading allocates
- * nothing unless it changes the level. Cost: O(memory·window + entropy + 64·bins) per
+ * Memory: memory·window + entropy + 64·bins + a few dozen numbers, all preallocated; a
+ * reading allocates nothing unless it changes the level. Cost: O(memory·window + entropy + 64·bins) per
  * reading. No clock.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
@@ -185,6 +186,8 @@ export class AnomalyDetector implements ScoringDetector {
   beyond = false;
   /** The latest score came from the distribution-change part. */
   changed = false;
+  /** The latest reading lay beyond the range by more than the range itself. */
+  leap = false;
 
   private readonly o: typeof anomalyDefaults & { warmup: number };
   private readonly raise: AlarmLevel;
@@ -237,6 +240,8 @@ export class AnomalyDetector implements ScoringDetector {
     const i = this.n++;
     const ext = o.extreme;
     const beyond = (this.beyond = ext !== false && i >= L && (x - this.hi > ext * (this.hi - this.lo) || this.lo - x > ext * (this.hi - this.lo)));
+    // Beyond by more than the whole range so far: a bigger event than any episode under way.
+    this.leap = beyond && (x - this.hi > this.hi - this.lo || this.lo - x > this.hi - this.lo);
     if (x < this.lo) this.lo = x;
     if (x > this.hi) this.hi = x;
     let hs = 0;
@@ -305,6 +310,8 @@ export class AnomalyDetector implements ScoringDetector {
   }
 
   private decide(r: Reading, s: number): DetectorEvent | null {
+    // An episode holds back one event's echoes, not a far bigger event: that one is scored.
+    if (this.episode > 0 && this.leap) this.episode = 0;
     if (this.episode > 0) {
       // Inside an episode: one alarm per event, not one per reading.
       this.score = 0;
