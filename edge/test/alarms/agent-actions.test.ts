@@ -139,9 +139,13 @@ describe('agent: alarm → outputs', () => {
     const agent = new Agent(loaded, testLog);
     await agent.start();
     cleanups.push(() => agent.stop());
-    await waitFor(() => lamp.valueOf('lamp_on') === 1, 10_000, 'the lamp coil to be written over RS-485');
+    // The lamp's own schedule also switches lamp_on (on at night): wait for the confirmed write, then look.
+    const output = () => agent.alarms.actions.status().find((o) => o.name === 'lamp-warning')!;
+    await waitFor(() => output().on && !output().pending, 10_000, 'the lamp coil write to be confirmed over RS-485');
+    expect(lamp.valueOf('lamp_on')).toBe(1);
     flood.clear().inject({ kind: 'fixed', point: 'water_level', value: 1.0 });
-    await waitFor(() => lamp.valueOf('lamp_on') === 0, 10_000, 'the lamp coil to be released');
+    await waitFor(() => !output().on && !output().pending, 10_000, 'the lamp coil release to be confirmed');
+    expect(lamp.valueOf('lamp_on')).toBe(0);
     const log = agent.alarms.store.recentOutputLog(10).reverse();
     expect(log.filter((e) => e.output === 'lamp-warning').map((e) => [e.on, e.backend])).toEqual([
       [true, 'modbus'],
