@@ -3,7 +3,7 @@
  * BusPoller per bus; its link decides how requests share the wire (pipelined
  * on TCP, one at a time and round-robin across units on RTU).
  *
- *   timer ─▶ every block of the device's read plan ─submit─▶ link
+ *   clock tick ─▶ every block of the device's read plan ─submit─▶ link
  *                                                             │ done(frame range)
  *   bus.emit('readings') ◀─ last block in ◀─ decodeBlock ◀─ registers copied into the block's own array
  *
@@ -13,9 +13,15 @@
  * (USB adapter replugged, DTU reconnected) makes every comm-lost device be
  * probed at once.
  *
+ * Polls run on the process's coarse clock (links/clock.ts): every device due
+ * in one tick (20 ms) is polled in the same timer callback, so their requests
+ * leave together and their replies come back together. A poll may start up to
+ * one tick late; the next one is due one interval after the previous one was
+ * due, so the cadence holds on average.
+ *
  * The hot path allocates per poll, not per request: the readings array and the
- * readings themselves. Request objects, register arrays and callbacks are made
- * once per block when the poller starts.
+ * readings themselves. Request objects, register arrays, callbacks and clock
+ * entries are made once per device or block when the poller starts.
  */
 import { ErrorCodes, Quality, type LifelineError, type Reading } from '@lifeline/shared';
 import type { ModbusRequest } from '@lifeline/shared/protocols';
@@ -24,6 +30,7 @@ import type { Bus, DeviceInstance } from '../config/schema.js';
 import type { EventBus, Extension } from '../agent/event-bus.js';
 import type { Logger } from '../log.js';
 import { copyBits, copyRegisters, createLink, type FrameDone, type LinkHooks, type ModbusLink } from '../links/index.js';
+import { ClockEntry, sharedClock, type TickClock } from '../links/clock.js';
 import { planReads, type ReadBlock } from './plan.js';
 import { decodeBlock } from './decode.js';
 
@@ -56,21 +63,22 @@ interface PolledDevice {
   readonly unit: number;
   readonly pollMs: number;
   readonly blocks: BlockState[];
-  readonly pollNow: () => void;
+  /** Its place on the clock. */
+  readonly entry: ClockEntry;
   /** Blocks of the current poll still out. */
   pending: number;
   /** Whether the current poll is a probe of a comm-lost device (first block only, no retries). */
   probe: boolean;
   /** The device has been silent through a block's retries in this poll: no more retries for its other blocks. */
   givenUp: boolean;
-  startedAt: number;
+  /** performance.now() the current (or next) poll was due: the cadence is kept from it, not from when it ran. */
+  due: number;
   readings: Reading[];
   lost: boolean;
   /** Consecutive polls without any reply. */
   failures: number;
   lastError: string;
   lastException: string;
-  timer?: NodeJS.Timeout;
   /** Polls completed with at least one reply (for stats). */
   polls: number;
 }
@@ -85,6 +93,8 @@ export interface PollerOptions {
   retryDelayMs?: number;
   /** Override every device's poll interval (benchmarks: 0 polls flat-out). */
   pollMs?: number;
+  /** The clock polls run on (default: the process's shared clock). */
+  clock?: TickClock;
 }
 
 /** Per-device counters, for commands and benchmarks. */
@@ -104,6 +114,7 @@ export class BusPoller implements Extension {
   private readonly retries: number;
   private readonly maxBackoffMs: number;
   private readonly retryDelayMs: number;
+  private readonly clock: TickClock;
 
   constructor(
     private readonly bus: Readonly<Bus>,
@@ -115,6 +126,7 @@ export class BusPoller implements Extension {
     this.retries = bus.retries ?? 1;
     this.maxBackoffMs = opts.maxBackoffMs ?? Math.max(30_000, 20 * bus.timeoutMs);
     this.retryDelayMs = opts.retryDelayMs ?? 20;
+    this.clock = opts.clock ?? sharedClock;
   }
 
   async start(): Promise<void> {
@@ -134,7 +146,7 @@ export class BusPoller implements Extension {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const d of this.devices) clearTimeout(d.timer);
+    for (const d of this.devices) this.clock.cancel(d.entry);
     await this.link?.close();
   }
 
@@ -156,11 +168,11 @@ export class BusPoller implements Extension {
       unit: instance.unit,
       pollMs: this.opts.pollMs ?? instance.pollMs ?? profile.defaultPollMs,
       blocks: [],
-      pollNow: () => this.poll(d),
+      entry: new ClockEntry(() => this.poll(d)),
       pending: 0,
       probe: false,
       givenUp: false,
-      startedAt: 0,
+      due: 0,
       readings: [],
       lost: false,
       failures: 0,
@@ -189,15 +201,15 @@ export class BusPoller implements Extension {
     return d;
   }
 
+  /** Poll `d` in `delay` ms, on the clock's next tick from then (at once for 0). */
   private schedule(d: PolledDevice, delay: number): void {
     if (this.stopped) return;
-    clearTimeout(d.timer);
-    d.timer = setTimeout(d.pollNow, delay);
+    d.due = performance.now() + delay;
+    this.clock.schedule(d.entry, d.due);
   }
 
   private poll(d: PolledDevice): void {
     if (this.stopped || d.pending > 0) return;
-    d.startedAt = Date.now();
     d.readings = [];
     d.probe = d.lost;
     d.givenUp = false;
@@ -289,9 +301,13 @@ export class BusPoller implements Extension {
     this.schedule(d, this.nextDelay(d, backoff));
   }
 
-  /** Keep the cadence: the next poll is due `interval` after this one started. */
+  /**
+   * Keep the cadence: the next poll is due `interval` after this one was due
+   * (not after it ran, which is up to a tick later). A poll that overran its
+   * interval is followed at once, without catching up the ones missed.
+   */
   private nextDelay(d: PolledDevice, interval: number): number {
-    const delay = interval - (Date.now() - d.startedAt);
+    const delay = d.due + interval - performance.now();
     return delay > 0 ? delay : 0;
   }
 
