@@ -46,6 +46,20 @@ describe('TickClock', () => {
     expect(clock.size).toBe(0);
   });
 
+  it('runs an exact entry at its due time, between ticks, without pulling grid entries forward', async () => {
+    const { runs, entry, clock } = recorder(new TickClock(20));
+    const t0 = performance.now();
+    clock.schedule(entry('grid'), t0 + 3);
+    clock.schedule(entry('exact'), t0 + 7, true);
+    expect(clock.wantsExact(199)).toBe(true);
+    expect(clock.wantsExact(200)).toBe(false);
+    await vi.advanceTimersByTimeAsync(50);
+    expect(runs.map((r) => [r.id, r.at - t0])).toEqual([
+      ['exact', 7],
+      ['grid', 20],
+    ]);
+  });
+
   it('runs what is due already on the next immediate, and an entry that reschedules itself at once runs once per turn', async () => {
     const clock = new TickClock(20);
     let n = 0;

@@ -3,15 +3,18 @@
  * due at about the same time run in one timer callback on a tick grid instead
  * of one timer each.
  *
- *   schedule(entry, due) ─▶ min-heap by due ─▶ one timer, armed for the tick boundary ≥ the earliest due
- *                                            └▶ one setImmediate when something is due already
+ *   schedule(entry, due) ─▶ min-heap by run time ─▶ one timer, armed for the earliest run time
+ *      run time = the tick boundary ≥ due       └▶ one setImmediate when something is due already
+ *      (or due itself for an `exact` entry)
  *
  * Why: at 500 devices polled once a second, a timer per device wakes the
  * process ~500 times a second and each reply arrives on its own; on a tick the
  * requests of every device due in it leave together, their replies come back
  * together and one wake-up handles many sockets. An entry runs at most one
  * tick late and never early; owners that reschedule from the due time (not the
- * run time) keep their cadence exact on average.
+ * run time) keep their cadence exact on average. Owners whose intervals are
+ * short next to the tick (a 100 ms poll, a 30 ms timeout) ask for `exact`:
+ * those run at their due time (the one timer is armed for it), as before.
  *
  * Entries are objects the owner keeps: scheduling allocates nothing.
  */
@@ -20,6 +23,8 @@
 export class ClockEntry {
   /** performance.now() at or after which it runs. */
   due = 0;
+  /** When the clock runs it: `due`, or the tick boundary at or after it. */
+  at = 0;
   /** Position in the clock's heap; -1 when not scheduled, -2 when taken off to run in the current batch. */
   index = -1;
   constructor(readonly run: () => void) {}
@@ -51,9 +56,15 @@ export class TickClock {
     return this.heap.length;
   }
 
-  /** Run `e` at `due` (performance.now() ms) or within one tick after; reschedules it if it was waiting. */
-  schedule(e: ClockEntry, due: number): void {
+  /**
+   * Run `e` at `due` (performance.now() ms): on the first tick boundary at or
+   * after it, or exactly then if `exact`, or on the next immediate if it has
+   * passed. Reschedules it if it was waiting.
+   */
+  schedule(e: ClockEntry, due: number, exact = false): void {
     e.due = due;
+    // Due already (a poll that overran, a retry at once): run on the next immediate, not the next tick.
+    e.at = exact || due <= performance.now() ? due : Math.ceil(due / this.tickMs) * this.tickMs;
     if (e.index === -2) e.index = -1;
     if (e.index >= 0) {
       this.siftUp(e.index);
@@ -66,9 +77,9 @@ export class TickClock {
     this.arm();
   }
 
-  /** Run `e` `ms` from now (or within one tick after). */
-  after(e: ClockEntry, ms: number): void {
-    this.schedule(e, performance.now() + ms);
+  /** Whether an owner waiting `ms` at a time should ask for `exact`: a tick would be more than a tenth of it. */
+  wantsExact(ms: number): boolean {
+    return ms < 10 * this.tickMs;
   }
 
   /** Take `e` off the clock (no-op if it is not waiting). */
@@ -89,13 +100,12 @@ export class TickClock {
   /** Make sure something will run the earliest entry in time. */
   private arm(): void {
     if (this.heap.length === 0) return;
-    const first = this.heap[0].due;
+    const at = this.heap[0].at;
     const now = performance.now();
-    if (first <= now) {
+    if (at <= now) {
       this.immediate ??= setImmediate(this.onImmediateBound);
       return;
     }
-    const at = Math.ceil(first / this.tickMs) * this.tickMs;
     if (at >= this.timerAt) return;
     if (this.timer) clearTimeout(this.timer);
     this.timerAt = at;
@@ -126,7 +136,7 @@ export class TickClock {
   /** Run everything due by `limit`. Entries that reschedule themselves as due at once wait for the next immediate. */
   private runDue(limit: number): void {
     const batch = this.batch;
-    while (this.heap.length > 0 && this.heap[0].due <= limit) {
+    while (this.heap.length > 0 && this.heap[0].at <= limit) {
       const e = this.heap[0];
       this.cancel(e);
       e.index = -2;
@@ -153,7 +163,7 @@ export class TickClock {
     const e = h[i];
     while (i > 0) {
       const p = (i - 1) >> 1;
-      if (h[p].due <= e.due) break;
+      if (h[p].at <= e.at) break;
       h[i] = h[p];
       h[i].index = i;
       i = p;
@@ -170,8 +180,8 @@ export class TickClock {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
-      const c = r < n && h[r].due < h[l].due ? r : l;
-      if (h[c].due >= e.due) break;
+      const c = r < n && h[r].at < h[l].at ? r : l;
+      if (h[c].at >= e.at) break;
       h[i] = h[c];
       h[i].index = i;
       i = c;
@@ -184,4 +194,4 @@ export class TickClock {
 const NOTHING = new ClockEntry(() => {});
 
 /** The process's clock: every poller and TCP link uses it unless given another. */
-export const sharedClock = new TickClock(20);
+export const sharedClock = new TickClock(50);

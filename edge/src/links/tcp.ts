@@ -8,7 +8,8 @@
  * Timeouts: one entry per link on the process's coarse clock (clock.ts), due at
  * the earliest deadline in flight and only while something is in flight, so
  * the timeout checks of many links share the pollers' timer ticks. A timeout
- * is reported up to one tick (20 ms) after its deadline. A reply that arrives
+ * is reported up to one tick (50 ms) after its deadline; timeouts shorter than
+ * ten ticks are checked at their deadline. A reply that arrives
  * after its request timed out finds its slot reused under another transaction
  * id and is dropped.
  */
@@ -113,7 +114,7 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
     this.slots[txId & this.mask] = t;
     this.inFlight++;
     const e = this.timeoutEntry;
-    if (!e.scheduled || t.deadline < e.due) this.clock.schedule(e, t.deadline);
+    if (!e.scheduled || t.deadline < e.due) this.clock.schedule(e, t.deadline, this.clock.wantsExact(t.timeoutMs));
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
@@ -181,7 +182,7 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
         this.pool.finish(t, timeoutError(this.where, t.unit, t.req, t.timeoutMs));
       } else if (t.deadline < next) next = t.deadline;
     }
-    if (next !== Infinity && !this.timeoutEntry.scheduled) this.clock.schedule(this.timeoutEntry, next);
+    if (next !== Infinity && !this.timeoutEntry.scheduled) this.clock.schedule(this.timeoutEntry, next, this.clock.wantsExact(this.timeoutMs));
     this.pump();
   }
 

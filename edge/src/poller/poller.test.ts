@@ -167,27 +167,41 @@ describe('BusPoller', () => {
     expect(readings.some((r) => r[0].device === 'd3' && r.length === 2)).toBe(true);
   });
 
-  it('polls on the clock tick after each due time and keeps the cadence from the due time, so a late start never drifts', async () => {
+  /** Poll times (ms from start) of each unit's first block, with fake timers and clock. */
+  async function pollTimes(pollMs: number, runMs: number): Promise<Map<number, number[]>> {
     vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
     try {
-      // 30 ms polls on a 20 ms tick: each poll runs up to 20 ms late; counting from the late start would make every interval 40 ms.
-      const { poller, link } = setup([1, 2], { pollMs: 30, clock: new TickClock(20) });
+      const { poller, link } = setup([1, 2], { pollMs, clock: new TickClock(20) });
       const t0 = Date.now();
       await poller.start();
-      await vi.advanceTimersByTimeAsync(590);
-      for (const unit of [1, 2]) {
-        const polls = link.sent.filter((s) => s.unit === unit && s.address === 0).map((s) => s.at - t0);
-        // Due at start (+ unit - 1 ms of spread), then every 30 ms after that: 20 polls by 590 ms.
-        expect(polls).toHaveLength(20);
-        polls.forEach((at, k) => {
-          const due = unit - 1 + 30 * k;
-          expect(at).toBeGreaterThanOrEqual(due);
-          expect(at).toBeLessThan(due + 20);
-        });
-      }
+      await vi.advanceTimersByTimeAsync(runMs);
       await poller.stop();
+      return new Map([1, 2].map((u) => [u, link.sent.filter((s) => s.unit === u && s.address === 0).map((s) => s.at - t0)]));
     } finally {
       vi.useRealTimers();
+    }
+  }
+
+  it('polls on the clock tick after each due time and keeps the cadence from the due time, so a late start never drifts', async () => {
+    // 230 ms polls on a 20 ms tick: each poll runs up to 20 ms late; counting from the late start would make every interval 240 ms.
+    const times = await pollTimes(230, 230 * 19 + 20);
+    for (const [unit, polls] of times) {
+      // Due at start (+ unit - 1 ms of spread), then every 230 ms after that: 20 polls.
+      expect(polls).toHaveLength(20);
+      polls.forEach((at, k) => {
+        const due = unit - 1 + 230 * k;
+        expect(at).toBeGreaterThanOrEqual(due);
+        expect(at).toBeLessThan(due + 20);
+        if (k > 0) expect(at % 20).toBe(0);
+      });
+    }
+  });
+
+  it('polls a device faster than ten ticks at its exact due times', async () => {
+    const times = await pollTimes(30, 30 * 19 + 20);
+    for (const [unit, polls] of times) {
+      expect(polls).toHaveLength(20);
+      polls.forEach((at, k) => expect(at - (unit - 1 + 30 * k)).toBeLessThanOrEqual(1));
     }
   });
 

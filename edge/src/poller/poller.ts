@@ -14,10 +14,11 @@
  * probed at once.
  *
  * Polls run on the process's coarse clock (links/clock.ts): every device due
- * in one tick (20 ms) is polled in the same timer callback, so their requests
+ * in one tick (50 ms) is polled in the same timer callback, so their requests
  * leave together and their replies come back together. A poll may start up to
  * one tick late; the next one is due one interval after the previous one was
- * due, so the cadence holds on average.
+ * due, so the cadence holds on average. A device polled faster than ten ticks
+ * (500 ms) is polled at its exact due times instead.
  *
  * The hot path allocates per poll, not per request: the readings array and the
  * readings themselves. Request objects, register arrays, callbacks and clock
@@ -205,7 +206,7 @@ export class BusPoller implements Extension {
   private schedule(d: PolledDevice, delay: number): void {
     if (this.stopped) return;
     d.due = performance.now() + delay;
-    this.clock.schedule(d.entry, d.due);
+    this.clock.schedule(d.entry, d.due, this.clock.wantsExact(d.pollMs));
   }
 
   private poll(d: PolledDevice): void {
