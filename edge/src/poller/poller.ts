@@ -5,7 +5,9 @@
  *
  *   clock tick ─▶ every block of the device's read plan ─submit─▶ link
  *                                                             │ done(frame range)
- *   bus.emit('readings') ◀─ last block in ◀─ decodeBlock ◀─ registers copied into the block's own array
+ *                                   registers copied into the block's own array (+ arrival time)
+ *                                                             │ last block in
+ *   bus.emit('readings') ◀─ decodeBlock, every block ◀───────┘
  *
  * A device that stops answering is reported comm-lost once, then only probed
  * (first block, no retries) at a growing interval, so a dead slave costs the
@@ -22,7 +24,12 @@
  *
  * The hot path allocates per poll, not per request: the readings array and the
  * readings themselves. Request objects, register arrays, callbacks and clock
- * entries are made once per device or block when the poller starts.
+ * entries are made once per device or block when the poller starts. Readings
+ * are made only once the poll is complete, and emitted at once: nothing of a
+ * poll stays alive while its requests are out. (Readings built as blocks came
+ * in, in an array held across the poll, made V8 see that array's allocation
+ * site survive, "pretenure" it into the old generation, and drag every reading
+ * there with it: at flat-out the old generation filled with dead readings.)
  */
 import { ErrorCodes, Quality, type LifelineError, type Reading } from '@lifeline/shared';
 import type { ModbusRequest } from '@lifeline/shared/protocols';
@@ -56,6 +63,8 @@ interface BlockState {
   readonly retry: () => void;
   attempt: number;
   outcome: Outcome;
+  /** Date.now() when its outcome was known: the readings' time. */
+  ts: number;
 }
 
 interface PolledDevice {
@@ -74,7 +83,6 @@ interface PolledDevice {
   givenUp: boolean;
   /** performance.now() the current (or next) poll was due: the cadence is kept from it, not from when it ran. */
   due: number;
-  readings: Reading[];
   lost: boolean;
   /** Consecutive polls without any reply. */
   failures: number;
@@ -174,7 +182,6 @@ export class BusPoller implements Extension {
       probe: false,
       givenUp: false,
       due: 0,
-      readings: [],
       lost: false,
       failures: 0,
       lastError: '',
@@ -192,6 +199,7 @@ export class BusPoller implements Extension {
         bits,
         attempt: 0,
         outcome: Outcome.Pending,
+        ts: 0,
         done: (err, frame, pduStart) => this.blockDone(d, b, err, frame, pduStart),
         retry: () => {
           if (!this.stopped) this.link!.submit(d.unit, req, b.done);
@@ -211,7 +219,6 @@ export class BusPoller implements Extension {
 
   private poll(d: PolledDevice): void {
     if (this.stopped || d.pending > 0) return;
-    d.readings = [];
     d.probe = d.lost;
     d.givenUp = false;
     const n = d.probe ? 1 : d.blocks.length;
@@ -232,11 +239,11 @@ export class BusPoller implements Extension {
     if (err === null) {
       if (b.bits) copyBits(frame, pduStart, b.req.quantity, b.words);
       else copyRegisters(frame, pduStart, b.req.quantity, b.words);
-      decodeBlock(d.id, b.block, b.words, Date.now(), d.readings);
       b.outcome = Outcome.Ok;
+      b.ts = Date.now();
     } else if (err.code === ErrorCodes.DeviceException) {
       b.outcome = Outcome.Exception;
-      this.badReadings(d, b);
+      b.ts = Date.now();
       if (err.message !== d.lastException) {
         d.lastException = err.message;
         this.log.warn({ device: d.id, err: err.message }, 'device refused a read');
@@ -249,6 +256,7 @@ export class BusPoller implements Extension {
       return;
     } else {
       b.outcome = Outcome.Failed;
+      b.ts = Date.now();
       d.lastError = err.message;
       // Silent so far in this poll: its other queued reads would only hold the bus for more timeouts.
       if (err.code === ErrorCodes.DeviceTimeout && !d.givenUp && !this.answeredSoFar(d)) {
@@ -265,9 +273,9 @@ export class BusPoller implements Extension {
   }
 
   /** Points of a block the device refused (or did not answer while others did): Bad quality, no value. */
-  private badReadings(d: PolledDevice, b: BlockState): void {
-    const ts = Date.now();
-    for (const { point } of b.block.points) d.readings.push({ device: d.id, point: point.name, ts, value: NaN, quality: Quality.Bad });
+  private badReadings(d: PolledDevice, b: BlockState, out: Reading[]): void {
+    const ts = b.ts;
+    for (const { point } of b.block.points) out.push({ device: d.id, point: point.name, ts, value: NaN, quality: Quality.Bad });
   }
 
   private pollDone(d: PolledDevice): void {
@@ -276,7 +284,12 @@ export class BusPoller implements Extension {
     for (let i = 0; i < n; i++) if (d.blocks[i].outcome !== Outcome.Failed) answered++;
     if (answered > 0) {
       d.polls++;
-      if (answered < n) for (let i = 0; i < n; i++) if (d.blocks[i].outcome === Outcome.Failed) this.badReadings(d, d.blocks[i]);
+      const readings: Reading[] = [];
+      for (let i = 0; i < n; i++) {
+        const b = d.blocks[i];
+        if (b.outcome === Outcome.Ok) decodeBlock(d.id, b.block, b.words, b.ts, readings);
+        else this.badReadings(d, b, readings);
+      }
       const wasProbe = d.probe;
       if (d.lost) {
         d.lost = false;
@@ -284,7 +297,7 @@ export class BusPoller implements Extension {
         this.events.emit('comm', { device: d.id, ok: true, ts: Date.now() });
       }
       d.failures = 0;
-      if (d.readings.length) this.events.emit('readings', d.readings);
+      if (readings.length) this.events.emit('readings', readings);
       // A successful probe read one block only: poll the whole device now.
       this.schedule(d, wasProbe ? 0 : this.nextDelay(d, d.pollMs));
       return;
