@@ -81,6 +81,8 @@ interface PolledDevice {
   probe: boolean;
   /** The device has been silent through a block's retries in this poll: no more retries for its other blocks. */
   givenUp: boolean;
+  /** performance.now() when the current poll ran: a comm-lost device's backoff counts from it. */
+  startedAt: number;
   /** performance.now() the current (or next) poll was due: the cadence is kept from it, not from when it ran. */
   due: number;
   lost: boolean;
@@ -181,6 +183,7 @@ export class BusPoller implements Extension {
       pending: 0,
       probe: false,
       givenUp: false,
+      startedAt: 0,
       due: 0,
       lost: false,
       failures: 0,
@@ -219,6 +222,7 @@ export class BusPoller implements Extension {
 
   private poll(d: PolledDevice): void {
     if (this.stopped || d.pending > 0) return;
+    d.startedAt = performance.now();
     d.probe = d.lost;
     d.givenUp = false;
     const n = d.probe ? 1 : d.blocks.length;
@@ -318,10 +322,12 @@ export class BusPoller implements Extension {
   /**
    * Keep the cadence: the next poll is due `interval` after this one was due
    * (not after it ran, which is up to a tick later). A poll that overran its
-   * interval is followed at once, without catching up the ones missed.
+   * interval is followed at once, without catching up the ones missed. A
+   * comm-lost device's backoff counts from when the failed poll ran, so a
+   * late poll never brings the next probe of a dead slave closer to it.
    */
   private nextDelay(d: PolledDevice, interval: number): number {
-    const delay = d.due + interval - performance.now();
+    const delay = (d.lost ? d.startedAt : d.due) + interval - performance.now();
     return delay > 0 ? delay : 0;
   }
 
