@@ -17,7 +17,11 @@ import { linkDownError, type LinkHooks } from './link.js';
 export interface ByteStream {
   /** `serial /dev/ttyUSB0 9600 8E1`, `tcp 10.0.0.5:502`. */
   readonly where: string;
-  /** Open it; rejects with the reason. `onClose` is called once if it breaks later. */
+  /**
+   * Open it; rejects with the reason. `onClose` is called once if it breaks later.
+   * A chunk passed to `onData` may be a view of an array the stream reuses: it
+   * is valid during the call only, copy what you keep.
+   */
   open(onData: (chunk: Uint8Array) => void, onClose: (reason: string) => void): Promise<void>;
   /** Send bytes (the stream copies or keeps them; callers may not reuse the array). */
   write(bytes: Uint8Array): void;
@@ -109,6 +113,12 @@ export class SerialStream implements ByteStream {
   }
 }
 
+/**
+ * Where every socket's bytes land: data is handed on synchronously and copied by
+ * whoever keeps it, so one array serves them all and a read allocates no Buffer.
+ */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
+
 /** A TCP connection (Modbus TCP devices, serial servers, DTUs). */
 export class SocketStream implements ByteStream {
   readonly where: string;
@@ -125,7 +135,21 @@ export class SocketStream implements ByteStream {
 
   open(onData: (chunk: Uint8Array) => void, onClose: (reason: string) => void): Promise<void> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ host: this.host, port: this.port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 10_000 });
+      // onread: reads go into READ_BUFFER, past the stream machinery ('data' is not emitted).
+      const socket = connect({
+        host: this.host,
+        port: this.port,
+        noDelay: true,
+        keepAlive: true,
+        keepAliveInitialDelay: 10_000,
+        onread: {
+          buffer: READ_BUFFER,
+          callback: (n: number, buf: Uint8Array) => {
+            onData(buf.subarray(0, n));
+            return true;
+          },
+        },
+      });
       let connected = false;
       let lastError = 'connection closed';
       const timer = setTimeout(() => socket.destroy(new Error(`connect timed out after ${this.connectTimeoutMs} ms`)), this.connectTimeoutMs);
@@ -135,7 +159,6 @@ export class SocketStream implements ByteStream {
         this.socket = socket;
         resolve();
       });
-      socket.on('data', onData);
       socket.on('error', (e: Error) => (lastError = e.message));
       socket.once('close', () => {
         clearTimeout(timer);

@@ -5,14 +5,19 @@
  *   submit ─▶ queue ─(window free)─▶ slot[txId & mask] ─encode─▶ staging ─(one write per tick)─▶ socket
  *   socket chunks ─▶ MbapFrameExtractor ─(ranges, no copy)─▶ slot[txId & mask] ─check─▶ done(frame range)
  *
- * Timeouts: one timer per link, armed for the earliest deadline in flight and
- * only while something is in flight. A reply that arrives after its request
- * timed out finds its slot reused under another transaction id and is dropped.
+ * Timeouts: one entry per link on the process's coarse clock (clock.ts), due at
+ * the earliest deadline in flight and only while something is in flight, so
+ * the timeout checks of many links share the pollers' timer ticks. A timeout
+ * is reported up to one tick (50 ms) after its deadline; timeouts shorter than
+ * ten ticks are checked at their deadline. A reply that arrives
+ * after its request timed out finds its slot reused under another transaction
+ * id and is dropped.
  */
 import type { LifelineError } from '@lifeline/shared';
 import { MbapFrameExtractor, encodeTcpRequest, MBAP_LENGTH, TCP_MAX_FRAME, parseTcpResponse, type ModbusRequest } from '@lifeline/shared/protocols';
 import { atLink, isPlainReadReply, timeoutError, TxnPool, TxnQueue, type FrameDone, type LinkHooks, type ModbusLink, type Txn } from './link.js';
 import { SocketStream, StreamLink, type ByteStream } from './stream.js';
+import { ClockEntry, sharedClock, type TickClock } from './clock.js';
 
 /** Options of a Modbus TCP link. */
 export interface TcpLinkOptions {
@@ -27,6 +32,8 @@ export interface TcpLinkOptions {
   hooks?: LinkHooks;
   /** Replace the socket (tests). */
   stream?: ByteStream;
+  /** The clock timeouts are checked on (default: the process's shared clock). */
+  clock?: TickClock;
 }
 
 /** A Modbus TCP master on one connection. */
@@ -44,12 +51,11 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
   private readonly staging: Uint8Array;
   private stagedLength = 0;
   private flushQueued = false;
-  private timer: NodeJS.Timeout | null = null;
-  /** performance.now() when the armed timer fires. */
-  private timerDue = 0;
+  private readonly clock: TickClock;
+  /** The timeout check, due at the earliest deadline in flight. */
+  private readonly timeoutEntry = new ClockEntry(() => this.onTimer());
   private readonly flushBound = () => this.flush();
   private readonly onFrameBound = (buf: Uint8Array, start: number, end: number, txId: number) => this.onFrame(buf, start, end, txId);
-  private readonly onTimerBound = () => this.onTimer();
   /** Replies dropped because their request had timed out (or never existed). */
   stray = 0;
 
@@ -57,6 +63,7 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
     const timeoutMs = opts.timeoutMs ?? 1000;
     super(opts.stream ?? new SocketStream(opts.host, opts.port, Math.max(1000, timeoutMs)), opts.hooks, opts.reopenMs ?? 1000);
     this.timeoutMs = timeoutMs;
+    this.clock = opts.clock ?? sharedClock;
     this.window = Math.max(1, Math.min(opts.window ?? 8, 256));
     let size = 1;
     while (size < this.window) size <<= 1;
@@ -106,7 +113,8 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
     t.deadline = performance.now() + t.timeoutMs;
     this.slots[txId & this.mask] = t;
     this.inFlight++;
-    if (!this.timer || t.deadline < this.timerDue) this.arm(t.timeoutMs + 1);
+    const e = this.timeoutEntry;
+    if (!e.scheduled || t.deadline < e.due) this.clock.schedule(e, t.deadline, this.clock.wantsExact(t.timeoutMs));
     if (!this.flushQueued) {
       this.flushQueued = true;
       queueMicrotask(this.flushBound);
@@ -163,7 +171,6 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
   }
 
   private onTimer(): void {
-    this.timer = null;
     const now = performance.now();
     let next = Infinity;
     for (let i = 0; i < this.slots.length; i++) {
@@ -175,15 +182,8 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
         this.pool.finish(t, timeoutError(this.where, t.unit, t.req, t.timeoutMs));
       } else if (t.deadline < next) next = t.deadline;
     }
-    if (next !== Infinity && !this.timer) this.arm(next - now + 1);
+    if (next !== Infinity && !this.timeoutEntry.scheduled) this.clock.schedule(this.timeoutEntry, next, this.clock.wantsExact(this.timeoutMs));
     this.pump();
-  }
-
-  /** (Re)arm the one timeout timer to fire in `ms`. */
-  private arm(ms: number): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(this.onTimerBound, ms);
-    this.timerDue = performance.now() + ms;
   }
 
   protected linkUp(): void {
@@ -194,8 +194,7 @@ export class ModbusTcpLink extends StreamLink implements ModbusLink {
   protected linkDown(err: LifelineError): void {
     this.extractor.reset();
     this.stagedLength = 0;
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
+    this.clock.cancel(this.timeoutEntry);
     for (let i = 0; i < this.slots.length; i++) {
       const t = this.slots[i];
       if (t === null) continue;

@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { pino } from 'pino';
 import { Quality, type LifelineError, type Reading } from '@lifeline/shared';
 import { buildTcpException, type ModbusRequest } from '@lifeline/shared/protocols';
@@ -6,6 +6,7 @@ import type { Profile } from '@lifeline/devices';
 import { EventBus, type AgentEvents } from '../agent/event-bus.js';
 import type { Bus } from '../config/schema.js';
 import { linkDownError, timeoutError, type FrameDone, type LinkHooks, type ModbusLink } from '../links/link.js';
+import { TickClock } from '../links/clock.js';
 import { BusPoller } from './poller.js';
 
 const log = pino({ level: 'silent' });
@@ -79,7 +80,7 @@ class FakeLink implements ModbusLink {
   }
 }
 
-function setup(units: number[], opts: { timeoutMs?: number; pollMs?: number; retries?: number } = {}) {
+function setup(units: number[], opts: { timeoutMs?: number; pollMs?: number; retries?: number; clock?: TickClock } = {}) {
   const timeoutMs = opts.timeoutMs ?? 30;
   const bus = {
     name: 'b',
@@ -104,6 +105,7 @@ function setup(units: number[], opts: { timeoutMs?: number; pollMs?: number; ret
       return link;
     },
     maxBackoffMs: 5000,
+    clock: opts.clock,
   });
   cleanup.push(() => poller.stop());
   return { poller, link, readings, comm, up: () => hooks.onUp?.() };
@@ -163,6 +165,44 @@ describe('BusPoller', () => {
       ['d3', true],
     ]);
     expect(readings.some((r) => r[0].device === 'd3' && r.length === 2)).toBe(true);
+  });
+
+  /** Poll times (ms from start) of each unit's first block, with fake timers and clock. */
+  async function pollTimes(pollMs: number, runMs: number): Promise<Map<number, number[]>> {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout', 'setImmediate', 'clearImmediate', 'performance', 'Date'] });
+    try {
+      const { poller, link } = setup([1, 2], { pollMs, clock: new TickClock(20) });
+      const t0 = Date.now();
+      await poller.start();
+      await vi.advanceTimersByTimeAsync(runMs);
+      await poller.stop();
+      return new Map([1, 2].map((u) => [u, link.sent.filter((s) => s.unit === u && s.address === 0).map((s) => s.at - t0)]));
+    } finally {
+      vi.useRealTimers();
+    }
+  }
+
+  it('polls on the clock tick after each due time and keeps the cadence from the due time, so a late start never drifts', async () => {
+    // 230 ms polls on a 20 ms tick: each poll runs up to 20 ms late; counting from the late start would make every interval 240 ms.
+    const times = await pollTimes(230, 230 * 19 + 20);
+    for (const [unit, polls] of times) {
+      // Due at start (+ unit - 1 ms of spread), then every 230 ms after that: 20 polls.
+      expect(polls).toHaveLength(20);
+      polls.forEach((at, k) => {
+        const due = unit - 1 + 230 * k;
+        expect(at).toBeGreaterThanOrEqual(due);
+        expect(at).toBeLessThan(due + 20);
+        if (k > 0) expect(at % 20).toBe(0);
+      });
+    }
+  });
+
+  it('polls a device faster than ten ticks at its exact due times', async () => {
+    const times = await pollTimes(30, 30 * 19 + 20);
+    for (const [unit, polls] of times) {
+      expect(polls).toHaveLength(20);
+      polls.forEach((at, k) => expect(at - (unit - 1 + 30 * k)).toBeLessThanOrEqual(1));
+    }
   });
 
   it('keeps a device that refuses a read alive, with Bad-quality points for that block', async () => {

@@ -3,9 +3,11 @@
  * BusPoller per bus; its link decides how requests share the wire (pipelined
  * on TCP, one at a time and round-robin across units on RTU).
  *
- *   timer ─▶ every block of the device's read plan ─submit─▶ link
+ *   clock tick ─▶ every block of the device's read plan ─submit─▶ link
  *                                                             │ done(frame range)
- *   bus.emit('readings') ◀─ last block in ◀─ decodeBlock ◀─ registers copied into the block's own array
+ *                                   registers copied into the block's own array (+ arrival time)
+ *                                                             │ last block in
+ *   bus.emit('readings') ◀─ decodeBlock, every block ◀───────┘
  *
  * A device that stops answering is reported comm-lost once, then only probed
  * (first block, no retries) at a growing interval, so a dead slave costs the
@@ -13,9 +15,21 @@
  * (USB adapter replugged, DTU reconnected) makes every comm-lost device be
  * probed at once.
  *
+ * Polls run on the process's coarse clock (links/clock.ts): every device due
+ * in one tick (50 ms) is polled in the same timer callback, so their requests
+ * leave together and their replies come back together. A poll may start up to
+ * one tick late; the next one is due one interval after the previous one was
+ * due, so the cadence holds on average. A device polled faster than ten ticks
+ * (500 ms) is polled at its exact due times instead.
+ *
  * The hot path allocates per poll, not per request: the readings array and the
- * readings themselves. Request objects, register arrays and callbacks are made
- * once per block when the poller starts.
+ * readings themselves. Request objects, register arrays, callbacks and clock
+ * entries are made once per device or block when the poller starts. Readings
+ * are made only once the poll is complete, and emitted at once: nothing of a
+ * poll stays alive while its requests are out. (Readings built as blocks came
+ * in, in an array held across the poll, made V8 see that array's allocation
+ * site survive, "pretenure" it into the old generation, and drag every reading
+ * there with it: at flat-out the old generation filled with dead readings.)
  */
 import { ErrorCodes, Quality, type LifelineError, type Reading } from '@lifeline/shared';
 import type { ModbusRequest } from '@lifeline/shared/protocols';
@@ -24,6 +38,7 @@ import type { Bus, DeviceInstance } from '../config/schema.js';
 import type { EventBus, Extension } from '../agent/event-bus.js';
 import type { Logger } from '../log.js';
 import { copyBits, copyRegisters, createLink, type FrameDone, type LinkHooks, type ModbusLink } from '../links/index.js';
+import { ClockEntry, sharedClock, type TickClock } from '../links/clock.js';
 import { planReads, type ReadBlock } from './plan.js';
 import { decodeBlock } from './decode.js';
 
@@ -48,6 +63,8 @@ interface BlockState {
   readonly retry: () => void;
   attempt: number;
   outcome: Outcome;
+  /** Date.now() when its outcome was known: the readings' time. */
+  ts: number;
 }
 
 interface PolledDevice {
@@ -56,21 +73,23 @@ interface PolledDevice {
   readonly unit: number;
   readonly pollMs: number;
   readonly blocks: BlockState[];
-  readonly pollNow: () => void;
+  /** Its place on the clock. */
+  readonly entry: ClockEntry;
   /** Blocks of the current poll still out. */
   pending: number;
   /** Whether the current poll is a probe of a comm-lost device (first block only, no retries). */
   probe: boolean;
   /** The device has been silent through a block's retries in this poll: no more retries for its other blocks. */
   givenUp: boolean;
+  /** performance.now() when the current poll ran: a comm-lost device's backoff counts from it. */
   startedAt: number;
-  readings: Reading[];
+  /** performance.now() the current (or next) poll was due: the cadence is kept from it, not from when it ran. */
+  due: number;
   lost: boolean;
   /** Consecutive polls without any reply. */
   failures: number;
   lastError: string;
   lastException: string;
-  timer?: NodeJS.Timeout;
   /** Polls completed with at least one reply (for stats). */
   polls: number;
 }
@@ -85,6 +104,8 @@ export interface PollerOptions {
   retryDelayMs?: number;
   /** Override every device's poll interval (benchmarks: 0 polls flat-out). */
   pollMs?: number;
+  /** The clock polls run on (default: the process's shared clock). */
+  clock?: TickClock;
 }
 
 /** Per-device counters, for commands and benchmarks. */
@@ -115,6 +136,7 @@ export class BusPoller implements Extension {
   private readonly retries: number;
   private readonly maxBackoffMs: number;
   private readonly retryDelayMs: number;
+  private readonly clock: TickClock;
 
   constructor(
     private readonly bus: Readonly<Bus>,
@@ -126,6 +148,7 @@ export class BusPoller implements Extension {
     this.retries = bus.retries ?? 1;
     this.maxBackoffMs = opts.maxBackoffMs ?? Math.max(30_000, 20 * bus.timeoutMs);
     this.retryDelayMs = opts.retryDelayMs ?? 20;
+    this.clock = opts.clock ?? sharedClock;
   }
 
   /** The bus's link once started: writes to its devices go through it (one request in flight on a serial bus). */
@@ -150,7 +173,7 @@ export class BusPoller implements Extension {
 
   async stop(): Promise<void> {
     this.stopped = true;
-    for (const d of this.devices) clearTimeout(d.timer);
+    for (const d of this.devices) this.clock.cancel(d.entry);
     await this.link?.close();
   }
 
@@ -174,12 +197,12 @@ export class BusPoller implements Extension {
       unit,
       pollMs: this.opts.pollMs ?? instance.pollMs ?? profile.defaultPollMs,
       blocks: [],
-      pollNow: () => this.poll(d),
+      entry: new ClockEntry(() => this.poll(d)),
       pending: 0,
       probe: false,
       givenUp: false,
       startedAt: 0,
-      readings: [],
+      due: 0,
       lost: false,
       failures: 0,
       lastError: '',
@@ -197,6 +220,7 @@ export class BusPoller implements Extension {
         bits,
         attempt: 0,
         outcome: Outcome.Pending,
+        ts: 0,
         done: (err, frame, pduStart) => this.blockDone(d, b, err, frame, pduStart),
         retry: () => {
           if (!this.stopped) this.link!.submit(d.unit, req, b.done);
@@ -207,16 +231,16 @@ export class BusPoller implements Extension {
     return d;
   }
 
+  /** Poll `d` in `delay` ms, on the clock's next tick from then (at once for 0). */
   private schedule(d: PolledDevice, delay: number): void {
     if (this.stopped) return;
-    clearTimeout(d.timer);
-    d.timer = setTimeout(d.pollNow, delay);
+    d.due = performance.now() + delay;
+    this.clock.schedule(d.entry, d.due, this.clock.wantsExact(d.pollMs));
   }
 
   private poll(d: PolledDevice): void {
     if (this.stopped || d.pending > 0) return;
-    d.startedAt = Date.now();
-    d.readings = [];
+    d.startedAt = performance.now();
     d.probe = d.lost;
     d.givenUp = false;
     const n = d.probe ? 1 : d.blocks.length;
@@ -237,11 +261,11 @@ export class BusPoller implements Extension {
     if (err === null) {
       if (b.bits) copyBits(frame, pduStart, b.req.quantity, b.words);
       else copyRegisters(frame, pduStart, b.req.quantity, b.words);
-      decodeBlock(d.id, b.block, b.words, Date.now(), d.readings);
       b.outcome = Outcome.Ok;
+      b.ts = Date.now();
     } else if (err.code === ErrorCodes.DeviceException) {
       b.outcome = Outcome.Exception;
-      this.badReadings(d, b);
+      b.ts = Date.now();
       if (err.message !== d.lastException) {
         d.lastException = err.message;
         this.log.warn({ device: d.id, err: err.message }, 'device refused a read');
@@ -254,6 +278,7 @@ export class BusPoller implements Extension {
       return;
     } else {
       b.outcome = Outcome.Failed;
+      b.ts = Date.now();
       d.lastError = err.message;
       // Silent so far in this poll: its other queued reads would only hold the bus for more timeouts.
       if (err.code === ErrorCodes.DeviceTimeout && !d.givenUp && !this.answeredSoFar(d)) {
@@ -270,9 +295,9 @@ export class BusPoller implements Extension {
   }
 
   /** Points of a block the device refused (or did not answer while others did): Bad quality, no value. */
-  private badReadings(d: PolledDevice, b: BlockState): void {
-    const ts = Date.now();
-    for (const { point } of b.block.points) d.readings.push({ device: d.id, point: point.name, ts, value: NaN, quality: Quality.Bad });
+  private badReadings(d: PolledDevice, b: BlockState, out: Reading[]): void {
+    const ts = b.ts;
+    for (const { point } of b.block.points) out.push({ device: d.id, point: point.name, ts, value: NaN, quality: Quality.Bad });
   }
 
   private pollDone(d: PolledDevice): void {
@@ -281,7 +306,12 @@ export class BusPoller implements Extension {
     for (let i = 0; i < n; i++) if (d.blocks[i].outcome !== Outcome.Failed) answered++;
     if (answered > 0) {
       d.polls++;
-      if (answered < n) for (let i = 0; i < n; i++) if (d.blocks[i].outcome === Outcome.Failed) this.badReadings(d, d.blocks[i]);
+      const readings: Reading[] = [];
+      for (let i = 0; i < n; i++) {
+        const b = d.blocks[i];
+        if (b.outcome === Outcome.Ok) decodeBlock(d.id, b.block, b.words, b.ts, readings);
+        else this.badReadings(d, b, readings);
+      }
       const wasProbe = d.probe;
       if (d.lost) {
         d.lost = false;
@@ -289,7 +319,7 @@ export class BusPoller implements Extension {
         this.events.emit('comm', { device: d.id, ok: true, ts: Date.now() });
       }
       d.failures = 0;
-      if (d.readings.length) this.events.emit('readings', d.readings);
+      if (readings.length) this.events.emit('readings', readings);
       // A successful probe read one block only: poll the whole device now.
       this.schedule(d, wasProbe ? 0 : this.nextDelay(d, d.pollMs));
       return;
@@ -303,9 +333,15 @@ export class BusPoller implements Extension {
     this.schedule(d, this.nextDelay(d, probeInterval(d.pollMs, this.bus.timeoutMs, d.failures, this.maxBackoffMs)));
   }
 
-  /** Keep the cadence: the next poll is due `interval` after this one started. */
+  /**
+   * Keep the cadence: the next poll is due `interval` after this one was due
+   * (not after it ran, which is up to a tick later). A poll that overran its
+   * interval is followed at once, without catching up the ones missed. A
+   * comm-lost device's backoff counts from when the failed poll ran, so a
+   * late poll never brings the next probe of a dead slave closer to it.
+   */
   private nextDelay(d: PolledDevice, interval: number): number {
-    const delay = interval - (Date.now() - d.startedAt);
+    const delay = (d.lost ? d.startedAt : d.due) + interval - performance.now();
     return delay > 0 ? delay : 0;
   }
 
