@@ -13,13 +13,16 @@
  * A reply is delimited by its L byte, never by a gap. Noise before the 0x68 is
  * skipped; our own request echoed by a half-duplex adapter (direction bit 0)
  * and a whole frame from another meter (a late reply) are dropped and the wait
- * goes on. The link checks framing only: the poller parses the payload.
+ * goes on. The link checks framing only: the poller parses the payload. The
+ * line discipline (silence, one in flight, timeout, the port coming and
+ * going) is HalfDuplexLink's (half-duplex.ts), the same as the RTU link's.
  */
 import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
-import { cjt188FrameLength, dlt645FrameLength, parseCjt188Frame, parseDlt645Frame, rtuTiming, type RtuTiming } from '@lifeline/shared/protocols';
+import { cjt188FrameLength, dlt645FrameLength, parseCjt188Frame, parseDlt645Frame } from '@lifeline/shared/protocols';
 import type { LinkHooks } from './link.js';
 import { linkDownError } from './link.js';
-import { StreamLink, type ByteStream } from './stream.js';
+import { HalfDuplexLink } from './half-duplex.js';
+import type { ByteStream } from './stream.js';
 
 /** The meter protocols a meter bus speaks (one per bus). */
 export type MeterProtocol = 'dlt645' | 'cjt188';
@@ -73,60 +76,23 @@ const MAX_FRAME = 16 + 13 + 255;
 const EMPTY = new Uint8Array(0);
 
 /** A DL/T 645 or CJ/T 188 master on one bus. */
-export class MeterLink extends StreamLink {
+export class MeterLink extends HalfDuplexLink<Txn> {
   readonly kind: 'meter' | 'meter-over-tcp';
   readonly protocol: MeterProtocol;
-  readonly timing: RtuTiming;
-  readonly timeoutMs: number;
   /** Per-meter queues in round-robin order. */
   private readonly queues = new Map<string, Txn[]>();
   private rr: string[] = [];
   private rrAt = 0;
-  private queued = 0;
-  private active: Txn | null = null;
-  private activeTimer: NodeJS.Timeout | null = null;
-  private waitTimer: NodeJS.Timeout | null = null;
-  private lastActivity = 0;
-  private extraQuiet = 0;
-  private readonly rx = new Uint8Array(2 * MAX_FRAME);
-  private rxLength = 0;
-  /** Bytes received while nothing was awaited, or skipped as noise. */
-  discarded = 0;
-  /** Whole frames dropped while waiting: echoes of our request, late replies of other meters. */
-  stray = 0;
-  /** Requests sent. */
-  sent = 0;
 
   constructor(opts: MeterLinkOptions) {
-    super(opts.stream, opts.hooks, opts.reopenMs ?? 1000);
+    super(opts.stream, opts.hooks, opts.reopenMs ?? 1000, { ...opts, baud: opts.baud ?? 2400 }, opts.timeoutMs ?? 1000, 2 * MAX_FRAME);
     this.kind = opts.kind ?? 'meter';
     this.protocol = opts.protocol;
-    this.timing = rtuTiming(opts.baud ?? 2400, opts.dataBits ?? 8, opts.parity ?? 'even', opts.stopBits ?? 1);
-    this.timeoutMs = opts.timeoutMs ?? 1000;
-  }
-
-  /** Requests waiting (not counting the one in flight). */
-  get pending(): number {
-    return this.queued;
   }
 
   /** Queue one request; `done` is called once with the reply frame or the error. */
   submit(req: MeterRequest, done: MeterDone, timeoutMs = this.timeoutMs): void {
-    const t: Txn = { req, done, timeoutMs };
-    if (this.state === 'closed' || this.state === 'down') {
-      process.nextTick(finish, t, this.downError(), EMPTY);
-      return;
-    }
-    let q = this.queues.get(req.address);
-    if (!q) {
-      q = [];
-      this.queues.set(req.address, q);
-      this.rr.push(req.address);
-    }
-    q.push(t);
-    this.queued++;
-    if (this.state === 'up') this.pump();
-    else this.ensureOpen();
+    this.accept({ req, done, timeoutMs });
   }
 
   /** Fail the requests queued (not yet sent) for `address`: a silent meter's other reads would only hold the bus. */
@@ -135,7 +101,7 @@ export class MeterLink extends StreamLink {
     if (!q) return;
     for (const t of q.splice(0)) {
       this.queued--;
-      process.nextTick(finish, t, err, EMPTY);
+      this.failLater(t, err);
     }
   }
 
@@ -144,70 +110,43 @@ export class MeterLink extends StreamLink {
     return new Promise((resolve, reject) => this.submit(req, (err, reply) => (err ? reject(err) : resolve(reply)), timeoutMs));
   }
 
-  private nextTxn(): Txn | null {
+  protected push(t: Txn): void {
+    let q = this.queues.get(t.req.address);
+    if (!q) {
+      q = [];
+      this.queues.set(t.req.address, q);
+      this.rr.push(t.req.address);
+    }
+    q.push(t);
+  }
+
+  protected next(): Txn | null {
     const n = this.rr.length;
     for (let k = 0; k < n; k++) {
       const i = (this.rrAt + k) % n;
       const q = this.queues.get(this.rr[i])!;
       if (q.length > 0) {
         this.rrAt = (i + 1) % n;
-        this.queued--;
         return q.shift()!;
       }
     }
     return null;
   }
 
-  private pump(): void {
-    if (this.active || this.waitTimer || this.state !== 'up' || this.queued === 0) return;
-    const now = performance.now();
-    const ready = this.lastActivity + this.timing.silenceMs + this.extraQuiet;
-    if (now < ready) {
-      this.waitTimer = setTimeout(() => {
-        this.waitTimer = null;
-        this.pump();
-      }, ready - now);
-      return;
-    }
-    const t = this.nextTxn();
-    if (!t) return;
+  protected transmit(t: Txn, now: number): number {
     const frame = t.req.frame;
-    this.stream.write(frame.slice());
-    this.sent++;
-    const charMs = this.timing.charMs;
-    const txEnd = now + frame.length * charMs;
-    this.lastActivity = txEnd;
-    this.extraQuiet = 0;
-    this.rxLength = 0;
-    this.active = t;
-    const deadline = txEnd + (t.req.turnaroundMs ?? 0) + t.timeoutMs + t.req.replyBytes * charMs;
-    this.activeTimer = setTimeout(() => this.onTimeout(), deadline - now);
-  }
-
-  protected onBytes(chunk: Uint8Array): void {
-    const now = performance.now();
-    if (now > this.lastActivity) this.lastActivity = now;
-    const t = this.active;
-    if (!t) {
-      this.discarded += chunk.length;
-      return;
-    }
-    const room = this.rx.length - this.rxLength;
-    const take = Math.min(chunk.length, room);
-    this.rx.set(chunk.subarray(0, take), this.rxLength);
-    this.rxLength += take;
-    this.discarded += chunk.length - take;
-    this.tryComplete(t);
+    const txEnd = this.write(frame, frame.length, now);
+    return txEnd + (t.req.turnaroundMs ?? 0) + t.timeoutMs + t.req.replyBytes * this.timing.charMs;
   }
 
   /** Cut whole frames off the receive buffer until one answers the request in flight. */
-  private tryComplete(t: Txn): void {
+  protected tryComplete(t: Txn): void {
     const rx = this.rx;
     const lengthOf = this.protocol === 'dlt645' ? dlt645FrameLength : cjt188FrameLength;
     while (this.rxLength > 0) {
       // Noise before a frame start (neither wake-up byte nor 0x68): skip it.
       if (rx[0] !== 0xfe && rx[0] !== 0x68) {
-        this.shift(1);
+        this.shiftRx(1);
         this.discarded++;
         continue;
       }
@@ -216,13 +155,13 @@ export class MeterLink extends StreamLink {
         // FE wake-up bytes followed by something else: skip the preamble.
         let p = 0;
         while (rx[p] === 0xfe) p++;
-        this.shift(p);
+        this.shiftRx(p);
         this.discarded += p;
         continue;
       }
       if (want === 0 || this.rxLength < want) return;
       const frame = rx.slice(0, want);
-      this.shift(want);
+      this.shiftRx(want);
       let f: { fromMeter: boolean; address: string };
       try {
         f = this.protocol === 'dlt645' ? parseDlt645Frame(frame) : parseCjt188Frame(frame);
@@ -240,11 +179,6 @@ export class MeterLink extends StreamLink {
     }
   }
 
-  private shift(n: number): void {
-    this.rx.copyWithin(0, n, this.rxLength);
-    this.rxLength -= n;
-  }
-
   /** Prefix a codec error with the meter and the link, keeping its code. */
   private atMeter(t: Txn, e: unknown): LifelineError {
     if (!isLifelineError(e)) return linkDownError(this.where, (e as Error)?.message ?? String(e), e);
@@ -252,50 +186,22 @@ export class MeterLink extends StreamLink {
   }
 
   private complete(t: Txn, err: LifelineError | null, frame: Uint8Array): void {
-    if (this.activeTimer) clearTimeout(this.activeTimer);
-    this.activeTimer = null;
-    this.active = null;
-    this.extraQuiet = t.req.gapMs ?? 0;
-    this.rxLength = 0;
+    this.endActive(t.req.gapMs ?? 0);
     finish(t, err, frame);
     this.pump();
   }
 
-  private onTimeout(): void {
-    this.activeTimer = null;
-    const t = this.active;
-    if (!t) return;
-    this.active = null;
-    const got = this.rxLength;
-    this.rxLength = 0;
-    const partial = got > 0 ? ` (partial reply: ${got} byte${got === 1 ? '' : 's'})` : '';
-    const err = new LifelineError(ErrorCodes.DeviceTimeout, `meter ${t.req.address} ${t.req.what}: no reply within ${Math.round(t.timeoutMs)} ms on ${this.where}${partial}`, {
+  protected finish(t: Txn, err: LifelineError): void {
+    finish(t, err, EMPTY);
+  }
+
+  protected timeoutError(t: Txn): LifelineError {
+    return new LifelineError(ErrorCodes.DeviceTimeout, `meter ${t.req.address} ${t.req.what}: no reply within ${Math.round(t.timeoutMs)} ms on ${this.where}`, {
       details: { address: t.req.address, where: this.where, timeoutMs: t.timeoutMs },
     });
-    finish(t, err, EMPTY);
-    // An unplugged USB adapter often shows up only as silence: check the device node.
-    if (this.stream.isGone?.()) {
-      this.dropStream('device node is gone (unplugged?)');
-      return;
-    }
-    this.pump();
   }
 
-  protected linkUp(): void {
-    this.lastActivity = performance.now();
-    this.extraQuiet = 0;
-    this.pump();
-  }
-
-  protected linkDown(err: LifelineError): void {
-    if (this.activeTimer) clearTimeout(this.activeTimer);
-    if (this.waitTimer) clearTimeout(this.waitTimer);
-    this.activeTimer = null;
-    this.waitTimer = null;
-    this.rxLength = 0;
-    const t = this.active;
-    this.active = null;
-    if (t) finish(t, err, EMPTY);
+  protected drainQueues(err: LifelineError): void {
     for (const q of this.queues.values()) {
       for (const x of q.splice(0)) {
         this.queued--;

@@ -12,23 +12,15 @@
  * reply split over many reads (USB adapters deliver 1..64-byte chunks) never
  * turns into a CRC error. A complete, CRC-valid frame from another unit (a
  * late answer to a request that already timed out) is dropped and the wait
- * goes on. Bytes arriving while no request is in flight are discarded but
- * still count as line activity.
+ * goes on. The line discipline (silence, one in flight, timeout, the port
+ * coming and going) is HalfDuplexLink's (half-duplex.ts), the same as the
+ * meter link's; this file queues by unit and frames Modbus.
  */
 import type { LifelineError } from '@lifeline/shared';
-import {
-  RTU_MAX_FRAME,
-  crc16,
-  encodeRtuRequest,
-  expectedRtuResponseLength,
-  parseRtuResponse,
-  rtuResponseLength,
-  rtuTiming,
-  type ModbusRequest,
-  type RtuTiming,
-} from '@lifeline/shared/protocols';
+import { RTU_MAX_FRAME, crc16, encodeRtuRequest, expectedRtuResponseLength, parseRtuResponse, rtuResponseLength, type ModbusRequest } from '@lifeline/shared/protocols';
 import { atLink, isPlainReadReply, timeoutError, TxnPool, TxnQueue, type FrameDone, type LinkHooks, type LinkKind, type ModbusLink, type Txn } from './link.js';
-import { StreamLink, type ByteStream } from './stream.js';
+import { HalfDuplexLink } from './half-duplex.js';
+import type { ByteStream } from './stream.js';
 
 /** Options of an RTU link. */
 export interface RtuLinkOptions {
@@ -59,60 +51,30 @@ interface UnitQueue {
 }
 
 /** A Modbus RTU master on one bus. */
-export class RtuLink extends StreamLink implements ModbusLink {
+export class RtuLink extends HalfDuplexLink<Txn> implements ModbusLink {
   readonly kind: Extract<LinkKind, 'rtu' | 'rtu-over-tcp'>;
-  readonly timing: RtuTiming;
-  readonly timeoutMs: number;
   private readonly broadcastTurnaroundMs: number;
   private readonly gaps: ReadonlyMap<number, number>;
   private readonly pool = new TxnPool();
   private readonly units: (UnitQueue | null)[] = new Array<UnitQueue | null>(256).fill(null);
   /** Last unit served (round-robin position). */
   private rr = 0;
-  private queued = 0;
-  private active: Txn | null = null;
-  private activeTimer: NodeJS.Timeout | null = null;
-  private waitTimer: NodeJS.Timeout | null = null;
-  /** performance.now() when the line last carried a byte (our estimate for our own frames). */
-  private lastActivity = 0;
-  /** Extra quiet owed before the next request (gap of the device that just answered, or broadcast turnaround). */
-  private extraQuiet = 0;
   private readonly tx = new Uint8Array(RTU_MAX_FRAME);
-  private readonly rx = new Uint8Array(RTU_MAX_FRAME);
-  private rxLength = 0;
-  private readonly onTimeoutBound = () => this.onTimeout();
-  private readonly onWaitBound = () => {
-    this.waitTimer = null;
-    this.pump();
-  };
-  /** Bytes received while nothing was awaited (noise, late replies). */
-  discarded = 0;
-  /** Complete frames from another unit dropped while waiting. */
-  stray = 0;
-  /** Requests sent. */
-  sent = 0;
 
   constructor(opts: RtuLinkOptions) {
-    super(opts.stream, opts.hooks, opts.reopenMs ?? 1000);
+    super(opts.stream, opts.hooks, opts.reopenMs ?? 1000, { ...opts, baud: opts.baud ?? 9600 }, opts.timeoutMs ?? 1000, RTU_MAX_FRAME);
     this.kind = opts.kind ?? 'rtu';
-    this.timing = rtuTiming(opts.baud ?? 9600, opts.dataBits ?? 8, opts.parity ?? 'even', opts.stopBits ?? 1);
-    this.timeoutMs = opts.timeoutMs ?? 1000;
     this.broadcastTurnaroundMs = opts.broadcastTurnaroundMs ?? 100;
     this.gaps = opts.gapMs ?? new Map();
   }
 
   submit(unit: number, req: ModbusRequest, done: FrameDone, timeoutMs = this.timeoutMs): void {
     const t = this.pool.get(unit, req, done, timeoutMs);
-    if (this.state === 'closed' || this.state === 'down' || !(unit >= 0 && unit <= 255)) {
-      process.nextTick(failLater, this.pool, t, this.state === 'closed' || this.state === 'down' ? this.downError() : atLink(new RangeError(`unit ${unit} is not 0..255`), this.where, unit, req));
+    if (!(unit >= 0 && unit <= 255)) {
+      this.failLater(t, atLink(new RangeError(`unit ${unit} is not 0..255`), this.where, unit, req));
       return;
     }
-    let q = this.units[unit];
-    if (!q) q = this.units[unit] = { unit, queue: new TxnQueue() };
-    q.queue.push(t);
-    this.queued++;
-    if (this.state === 'up') this.pump();
-    else this.ensureOpen();
+    this.accept(t);
   }
 
   drop(unit: number, err: LifelineError): void {
@@ -120,86 +82,49 @@ export class RtuLink extends StreamLink implements ModbusLink {
     if (!q) return;
     for (let t = q.queue.shift(); t; t = q.queue.shift()) {
       this.queued--;
-      process.nextTick(failLater, this.pool, t, err);
+      this.failLater(t, err);
     }
   }
 
-  /** Requests waiting (not counting the one in flight). */
-  get pending(): number {
-    return this.queued;
+  protected push(t: Txn): void {
+    let q = this.units[t.unit];
+    if (!q) q = this.units[t.unit] = { unit: t.unit, queue: new TxnQueue() };
+    q.queue.push(t);
   }
 
-  /** Next unit with work after the last one served. */
-  private nextQueue(): UnitQueue | null {
+  /** Next unit's request after the last one served. */
+  protected next(): Txn | null {
     for (let k = 1; k <= 256; k++) {
       const q = this.units[(this.rr + k) & 0xff];
-      if (q && q.queue.length > 0) return q;
+      if (q && q.queue.length > 0) {
+        this.rr = q.unit;
+        return q.queue.shift();
+      }
     }
     return null;
   }
 
-  private pump(): void {
-    if (this.active || this.waitTimer || this.state !== 'up' || this.queued === 0) return;
-    const now = performance.now();
-    const ready = this.lastActivity + this.timing.silenceMs + this.extraQuiet;
-    if (now < ready) {
-      this.waitTimer = setTimeout(this.onWaitBound, ready - now);
-      return;
-    }
-    const q = this.nextQueue();
-    if (!q) return;
-    this.rr = q.unit;
-    const t = q.queue.shift()!;
-    this.queued--;
-    this.send(t, now);
-  }
-
-  private send(t: Txn, now: number): void {
+  protected transmit(t: Txn, now: number): number {
     let n: number;
     try {
       n = encodeRtuRequest(this.tx, 0, t.unit, t.req);
     } catch (err) {
-      process.nextTick(failLater, this.pool, t, atLink(err, this.where, t.unit, t.req));
-      this.pump();
-      return;
+      this.failLater(t, atLink(err, this.where, t.unit, t.req));
+      return -1;
     }
-    this.stream.write(this.tx.slice(0, n));
-    this.sent++;
-    const charMs = this.timing.charMs;
-    const txEnd = now + n * charMs;
-    this.lastActivity = txEnd;
-    this.extraQuiet = 0;
-    this.rxLength = 0;
+    const txEnd = this.write(this.tx, n, now);
     if (t.unit === 0) {
       // Broadcast: nobody answers; give the slaves their turnaround before the next request.
       this.extraQuiet = this.broadcastTurnaroundMs;
       this.pool.finish(t, null);
-      this.pump();
-      return;
+      return -1;
     }
-    this.active = t;
-    t.deadline = txEnd + t.timeoutMs + expectedRtuResponseLength(t.req) * charMs;
-    this.activeTimer = setTimeout(this.onTimeoutBound, t.deadline - now);
-  }
-
-  protected onBytes(chunk: Uint8Array): void {
-    const now = performance.now();
-    if (now > this.lastActivity) this.lastActivity = now;
-    const t = this.active;
-    if (!t) {
-      this.discarded += chunk.length;
-      return;
-    }
-    const room = RTU_MAX_FRAME - this.rxLength;
-    const take = chunk.length < room ? chunk.length : room;
-    this.rx.set(take === chunk.length ? chunk : chunk.subarray(0, take), this.rxLength);
-    this.rxLength += take;
-    this.discarded += chunk.length - take;
-    this.tryComplete(t);
+    t.deadline = txEnd + t.timeoutMs + expectedRtuResponseLength(t.req) * this.timing.charMs;
+    return t.deadline;
   }
 
   /** See whether the bytes received so far make the whole reply. */
-  private tryComplete(t: Txn): void {
+  protected tryComplete(t: Txn): void {
     const rx = this.rx;
     for (;;) {
       const want = rtuResponseLength(rx, this.rxLength);
@@ -227,11 +152,6 @@ export class RtuLink extends StreamLink implements ModbusLink {
     }
   }
 
-  private shiftRx(n: number): void {
-    this.rx.copyWithin(0, n, this.rxLength);
-    this.rxLength -= n;
-  }
-
   /** The exact error for a frame that failed the fast checks (or null when it is a valid non-read reply). */
   private frameError(t: Txn, n: number): LifelineError | null {
     try {
@@ -243,48 +163,20 @@ export class RtuLink extends StreamLink implements ModbusLink {
   }
 
   private complete(t: Txn, err: LifelineError | null, n: number): void {
-    if (this.activeTimer) clearTimeout(this.activeTimer);
-    this.activeTimer = null;
-    this.active = null;
-    this.extraQuiet = this.gaps.get(t.unit) ?? 0;
-    this.rxLength = 0;
+    this.endActive(this.gaps.get(t.unit) ?? 0);
     this.pool.finish(t, err, this.rx, 1, n > 2 ? n - 2 : 1);
     this.pump();
   }
 
-  private onTimeout(): void {
-    this.activeTimer = null;
-    const t = this.active;
-    if (!t) return;
-    this.active = null;
-    const got = this.rxLength;
-    this.rxLength = 0;
-    const err = timeoutError(this.where, t.unit, t.req, t.timeoutMs);
-    if (got > 0) (err as { message: string }).message += ` (partial reply: ${got} byte${got === 1 ? '' : 's'})`;
+  protected finish(t: Txn, err: LifelineError): void {
     this.pool.finish(t, err);
-    // An unplugged USB adapter often shows up only as silence: check the device node.
-    if (this.stream.isGone?.()) {
-      this.dropStream('device node is gone (unplugged?)');
-      return;
-    }
-    this.pump();
   }
 
-  protected linkUp(): void {
-    this.lastActivity = performance.now();
-    this.extraQuiet = 0;
-    this.pump();
+  protected timeoutError(t: Txn): LifelineError {
+    return timeoutError(this.where, t.unit, t.req, t.timeoutMs);
   }
 
-  protected linkDown(err: LifelineError): void {
-    if (this.activeTimer) clearTimeout(this.activeTimer);
-    if (this.waitTimer) clearTimeout(this.waitTimer);
-    this.activeTimer = null;
-    this.waitTimer = null;
-    this.rxLength = 0;
-    const t = this.active;
-    this.active = null;
-    if (t) this.pool.finish(t, err);
+  protected drainQueues(err: LifelineError): void {
     for (const q of this.units) {
       if (!q) continue;
       for (let x = q.queue.shift(); x; x = q.queue.shift()) {
@@ -293,8 +185,4 @@ export class RtuLink extends StreamLink implements ModbusLink {
       }
     }
   }
-}
-
-function failLater(pool: TxnPool, t: Txn, err: LifelineError): void {
-  pool.finish(t, err);
 }
