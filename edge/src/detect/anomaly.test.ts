@@ -102,6 +102,43 @@ describe('AnomalyDetector', () => {
     expect(small[1050]).toBe(0); // a new extreme, but only a little past: the same episode
   });
 
+  it('finds a daily period online and flags a cycle whose rise does not come; off with season 0', () => {
+    // 288 readings a "day": low, then a rise to 80 for a fifth of the day. Day 10 has no rise:
+    // every value and every shape of it was seen before, only not at that point of the day.
+    const P = 288;
+    const feed = (opts: Partial<AnomalyOptions>) => {
+      const d = new AnomalyDetector('a', 'd', 'p', { warmup: 600, suppress: 200, ...opts });
+      const noise = gauss(8);
+      const events: { i: number; cause: string }[] = [];
+      for (let i = 0; i < 14 * P; i++) {
+        const phase = i % P;
+        const day = Math.floor(i / P);
+        const rise = phase >= 150 && phase < 210 && day !== 10;
+        const e = d.update(r(i, (rise ? 80 : 20) + noise()));
+        if (e && e.level !== AlarmLevel.Normal) events.push({ i, cause: e.cause });
+      }
+      return { d, events };
+    };
+    const on = feed({ season: 0.5 });
+    expect(on.d.period).toBe(P);
+    const missing = on.events.filter((e) => e.i >= 10 * P + 150 && e.i < 10 * P + 210);
+    expect(missing).toHaveLength(1);
+    expect(missing[0].cause).toContain('288-reading cycle');
+    // Elsewhere the days repeat: no alarm from the seasonal part.
+    expect(on.events.filter((e) => e.cause.includes('cycle') && (e.i < 10 * P || e.i >= 11 * P)).length).toBe(0);
+    const off = feed({ season: 0 });
+    expect(off.d.period).toBe(0);
+    expect(off.events.some((e) => e.i >= 10 * P + 150 && e.i < 10 * P + 210)).toBe(false);
+  });
+
+  it('a stream with no cycle gets no period', () => {
+    const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, season: 0.5 });
+    const noise = gauss(9);
+    let v = 0;
+    for (let i = 0; i < 5000; i++) d.update(r(i, (v += noise())));
+    expect(d.period).toBe(0);
+  });
+
   it('ignores NaN and Bad readings (they neither score nor enter the memory)', () => {
     const d = new AnomalyDetector('a', 'd', 'p', { warmup: 20 });
     for (let i = 0; i < 40; i++) d.update(r(i, i % 5));

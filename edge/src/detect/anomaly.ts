@@ -53,8 +53,13 @@ export interface AnomalyOptions {
   extreme?: number | false;
   /** Readings in the histogram of the distribution-change score; 0 turns it off. Default 24. */
   entropy?: number;
-  /** Bins of that histogram (≥ 2). Default 5. */
+  /** Bins of that histogram (≥ 2). Default 4. */
   bins?: number;
+  /**
+   * Autocorrelation a period must reach for the seasonal score (a value unusual for this
+   * point of the stream's cycle); 0 turns that part off. Default 0.5.
+   */
+  season?: number;
   /** Level raised. Default yellow. */
   level?: AlarmLevel;
 }
@@ -70,7 +75,8 @@ export const anomalyDefaults = {
   suppress: 200,
   extreme: 0.001 as number | false,
   entropy: 24,
-  bins: 5,
+  bins: 4,
+  season: 0.5,
 };
 
 /** Histograms remembered by the distribution-change score. */
@@ -173,6 +179,136 @@ class HistogramNovelty {
   }
 }
 
+
+/** Readings per block of the period detector's buffer. */
+const BLOCK = 4;
+/** Blocks in that buffer: periods up to BLOCKS / 2 blocks (1024 readings) can be found. */
+const BLOCKS = 512;
+/** Readings between two searches for the period. */
+const EVERY = 128;
+/** Readings in each mean the seasonal residual compares. */
+const SPAN = 4;
+/** Periods back the seasonal residual looks (the nearest counts: one odd day is not the context). */
+const CYCLES = 3;
+
+/**
+ * Contextual novelty of one stream: an online period detector (autocorrelation of block
+ * means) and, once a period P is found, the distance from the mean of the last SPAN
+ * readings to the nearest mean of SPAN readings one period earlier (± a block), in units
+ * of the range: "is this value usual for this time of the cycle?"
+ */
+class SeasonalNovelty {
+  /** Latest residual (0 while no period is known). */
+  raw = 0;
+  period = 0;
+  private readonly blocks = new Float64Array(BLOCKS);
+  private nb = 0;
+  private acc = 0;
+  private readonly ring = new Float64Array(BLOCKS * BLOCK);
+  private n = 0;
+  private readonly acf = new Float64Array(BLOCKS / 2 + 1);
+  constructor(private readonly rho: number) {}
+
+  push(x: number, range: number): void {
+    const R = this.ring.length;
+    const i = this.n++;
+    this.ring[i % R] = x;
+    this.acc += x;
+    if ((i + 1) % BLOCK === 0) {
+      this.blocks[this.nb++ % BLOCKS] = this.acc / BLOCK;
+      this.acc = 0;
+    }
+    if ((i + 1) % EVERY === 0) this.findPeriod();
+    this.raw = 0;
+    const P = this.period;
+    if (P === 0 || i < P + SPAN + BLOCK) return;
+    let now = 0;
+    for (let j = 0; j < SPAN; j++) now += this.ring[(i - j) % R];
+    now /= SPAN;
+    // Nearest of the periods back (up to CYCLES, as the buffer holds), each ± a block.
+    let best = Infinity;
+    for (let c = 1; c <= CYCLES && c * P + BLOCK + SPAN <= Math.min(i, R - 1); c++)
+      for (let d = -BLOCK; d <= BLOCK; d++) {
+        const e = i - c * P + d;
+        let then = 0;
+        for (let j = 0; j < SPAN; j++) then += this.ring[(e - j) % R];
+        const q = Math.abs(now - then / SPAN);
+        if (q < best) best = q;
+      }
+    this.raw = best === Infinity ? 0 : best / range;
+  }
+
+  private findPeriod(): void {
+    const m = Math.min(this.nb, BLOCKS);
+    const maxLag = m >> 1;
+    if (maxLag < 4) return;
+    const start = this.nb - m;
+    const y = (t: number) => this.blocks[(start + t) % BLOCKS];
+    let mu = 0;
+    for (let t = 0; t < m; t++) mu += y(t);
+    mu /= m;
+    let v = 0;
+    for (let t = 0; t < m; t++) v += (y(t) - mu) ** 2;
+    v /= m;
+    if (v <= 0) {
+      this.period = 0;
+      return;
+    }
+    // Past the first dip below 0 (a smooth signal correlates with itself at short lags),
+    // the highest autocorrelation is the period, if it is high enough.
+    let dipped = 0;
+    let best = -1;
+    for (let L = 1; L <= maxLag; L++) {
+      let c = 0;
+      for (let t = 0; t + L < m; t++) c += (y(t) - mu) * (y(t + L) - mu);
+      c /= (m - L) * v;
+      this.acf[L] = c;
+      if (!dipped) dipped = c < 0 ? L : 0;
+      else if (c > best) best = c;
+    }
+    // The first peak nearly as high as the highest: the period, not a multiple of it.
+    let at = 0;
+    if (dipped && best >= this.rho)
+      for (let L = dipped + 1; L < maxLag; L++) {
+        const c = this.acf[L];
+        if (c >= 0.9 * best && c >= this.acf[L - 1] && c >= this.acf[L + 1]) {
+          at = L;
+          break;
+        }
+      }
+    this.period = at * BLOCK;
+  }
+}
+
+/** Short-term mean of a novelty against its own long-term (EW) mean and spread, as a z. */
+class Surprise {
+  private readonly ring: Float64Array;
+  private sum = 0;
+  private head = 0;
+  private lm = 0;
+  private lv = 0;
+  n = 0;
+  constructor(
+    short: number,
+    private readonly long: number,
+  ) {
+    this.ring = new Float64Array(short);
+  }
+  push(raw: number): number {
+    const S = this.ring.length;
+    this.sum += raw - this.ring[this.head];
+    this.ring[this.head] = raw;
+    this.head = (this.head + 1) % S;
+    const sm = this.sum / S;
+    const b = Math.max(1 / this.long, 1 / ++this.n);
+    const z = (sm - this.lm) / (Math.sqrt(this.lv) + 1e-9);
+    const dl = raw - this.lm;
+    this.lm += b * dl;
+    this.lv = (1 - b) * (this.lv + b * dl * dl);
+    return z;
+  }
+}
+
 /** Per-point streaming anomaly detector. */
 export class AnomalyDetector implements ScoringDetector {
   readonly kind = 'anomaly' as const;
@@ -188,6 +324,8 @@ export class AnomalyDetector implements ScoringDetector {
   changed = false;
   /** The latest reading lay beyond the range by more than the range itself. */
   leap = false;
+  /** The latest score came from the seasonal part. */
+  offCycle = false;
 
   private readonly o: typeof anomalyDefaults & { warmup: number };
   private readonly raise: AlarmLevel;
@@ -212,6 +350,8 @@ export class AnomalyDetector implements ScoringDetector {
   /** Readings left in the current episode. */
   private episode = 0;
   private readonly hist: HistogramNovelty | null;
+  private readonly season: SeasonalNovelty | null;
+  private readonly seasonZ: Surprise | null;
 
   constructor(
     readonly id: string,
@@ -230,6 +370,8 @@ export class AnomalyDetector implements ScoringDetector {
     this.best = new Float64Array(o.neighbours);
     this.shortRing = new Float64Array(o.short);
     this.hist = o.entropy > 0 ? new HistogramNovelty(o.entropy, o.bins, o.long) : null;
+    this.season = o.season > 0 ? new SeasonalNovelty(o.season) : null;
+    this.seasonZ = o.season > 0 ? new Surprise(o.short, o.long) : null;
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -249,6 +391,15 @@ export class AnomalyDetector implements ScoringDetector {
       if (i === o.warmup) this.hist.freeze(this.lo, this.hi);
       this.hist.push(x, this.lo, this.hi);
       hs = this.hist.score;
+    }
+    let zs = 0;
+    let seasonal = false;
+    if (this.season) {
+      this.season.push(x, this.hi - this.lo || 1);
+      if (this.season.period > 0) {
+        zs = this.seasonZ!.push(this.season.raw);
+        seasonal = this.seasonZ!.n > o.short;
+      }
     }
     this.recent[i % L] = x;
     if (i + 1 < L) return null;
@@ -305,8 +456,15 @@ export class AnomalyDetector implements ScoringDetector {
     }
     this.ready = true;
     const s = beyond ? 1 : z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(tail(z), 1e-300)) / 5);
+    const ss = seasonal && zs > 0 ? Math.min(1, -Math.log10(Math.max(tail(zs), 1e-300)) / 5) : 0;
     this.changed = !beyond && hs > s;
-    return this.decide(r, Math.max(s, hs));
+    this.offCycle = !beyond && ss > s && ss > hs;
+    return this.decide(r, Math.max(s, hs, ss));
+  }
+
+  /** Period found by the seasonal part, in readings (0: none, or the part is off). */
+  get period(): number {
+    return this.season?.period ?? 0;
   }
 
   private decide(r: Reading, s: number): DetectorEvent | null {
@@ -324,7 +482,13 @@ export class AnomalyDetector implements ScoringDetector {
     this.episode = this.o.suppress;
     if (this.level !== AlarmLevel.Normal) return null;
     this.level = this.raise;
-    const why = this.beyond ? 'beyond its range so far' : this.changed ? 'its recent spread of values unlike any seen before' : 'unlike anything in its recent history';
+    const why = this.beyond
+      ? 'beyond its range so far'
+      : this.changed
+        ? 'its recent spread of values unlike any seen before'
+        : this.offCycle
+          ? `unlike the same point of its ${this.period}-reading cycle`
+          : 'unlike anything in its recent history';
     return this.event(r, AlarmLevel.Normal, `${this.points[0]} ${r.value} ${why} (anomaly score ${s.toFixed(2)} ≥ ${this.o.threshold}): ${describeLevel(this.raise)}`);
   }
 

@@ -43,7 +43,8 @@ describe('detector config', () => {
   it('rejects a distribution-change histogram too short for its bins, and accepts 0 (off)', () => {
     const at = (anomaly: object) => detectorsConfigIssues({ points: [{ device: 'd', point: 'p', anomaly: { warmup: 100, ...anomaly } }] });
     expect(at({ entropy: 12, bins: 8 })).toEqual([{ path: 'points[0].anomaly.entropy', message: 'must be 0 (off) or at least 2 × bins (16) readings, got 12' }]);
-    expect(at({ entropy: 9 })).toHaveLength(1);
+    expect(at({ entropy: 7 })).toHaveLength(1); // default bins 4
+    expect(at({ entropy: 8 })).toEqual([]);
     expect(at({ entropy: 0 })).toEqual([]);
     expect(at({ entropy: 16, bins: 8 })).toEqual([]);
   });

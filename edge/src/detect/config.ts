@@ -25,6 +25,7 @@
 import { type Static, Type } from '@sinclair/typebox';
 import { ErrorCodes, LifelineError, formatIssues, schemaIssues, show, type ValidationIssue } from '@lifeline/shared';
 import { levelNames } from './levels.js';
+import { anomalyDefaults } from './anomaly.js';
 
 const Level = Type.Union(
   levelNames.map((n) => Type.Literal(n)),
@@ -105,6 +106,7 @@ export const AnomalySchema = Type.Object(
     ),
     entropy: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096, description: 'Readings in the histogram of the distribution-change score; 0: off' })),
     bins: Type.Optional(Type.Integer({ minimum: 2, maximum: 64, description: 'Bins of that histogram' })),
+    season: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Autocorrelation a period must reach for the seasonal score; 0: off' })),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
@@ -197,7 +199,7 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
       }
       if (isObj(p.anomaly) && isNum(p.anomaly.entropy) && p.anomaly.entropy > 0) {
         // A histogram of fewer readings than bins cannot tell one spread of values from another.
-        const bins = isNum(p.anomaly.bins) ? p.anomaly.bins : 5;
+        const bins = isNum(p.anomaly.bins) ? p.anomaly.bins : anomalyDefaults.bins;
         if (p.anomaly.entropy < 2 * bins) out.push({ path: `${at}.anomaly.entropy`, message: `must be 0 (off) or at least 2 × bins (${2 * bins}) readings, got ${p.anomaly.entropy}` });
       }
       if (isObj(p.range)) {
