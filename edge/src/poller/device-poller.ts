@@ -167,15 +167,15 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
     protected readonly profiles: ReadonlyMap<string, Readonly<Profile>>,
     protected readonly events: EventBus,
     protected readonly log: Logger,
-    private readonly tuning: PollTuning = {},
+    protected readonly opts: PollTuning & { link?: (hooks: LinkHooks) => L } = {},
   ) {
     this.retries = bus.retries ?? 1;
-    this.maxBackoffMs = tuning.maxBackoffMs ?? Math.max(30_000, 20 * bus.timeoutMs);
-    this.retryDelayMs = tuning.retryDelayMs ?? 20;
-    this.clock = tuning.clock ?? sharedClock;
+    this.maxBackoffMs = opts.maxBackoffMs ?? Math.max(30_000, 20 * bus.timeoutMs);
+    this.retryDelayMs = opts.retryDelayMs ?? 20;
+    this.clock = opts.clock ?? sharedClock;
   }
 
-  /** Make the bus's link, wired to `hooks`. */
+  /** Make the bus's link (`opts.link`'s, or one from the bus config), wired to `hooks`. */
   protected abstract openLink(hooks: LinkHooks): L;
   /** The device's link key, or undefined (after a warning) when this poller cannot poll it. */
   protected abstract keyOf(instance: DeviceInstance, profile: Readonly<Profile>): K | undefined;
@@ -198,7 +198,7 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
       if (!profile) throw new Error(`no profile loaded for device ${instance.id}`);
       const key = this.keyOf(instance, profile);
       if (key === undefined) continue;
-      const d = new PolledDevice<R, K>(instance, key, this.tuning.pollMs ?? instance.pollMs ?? profile.defaultPollMs, this.pollBound);
+      const d = new PolledDevice<R, K>(instance, key, this.opts.pollMs ?? instance.pollMs ?? profile.defaultPollMs, this.pollBound);
       this.plan(d, profile);
       if (d.reads.length > 0) this.devices.push(d);
     }

@@ -18,9 +18,7 @@
  */
 import { Quality, type LifelineError, type Reading } from '@lifeline/shared';
 import type { MeterProfile, Profile } from '@lifeline/devices';
-import type { Bus, DeviceInstance } from '../config/schema.js';
-import type { EventBus } from '../agent/event-bus.js';
-import type { Logger } from '../log.js';
+import type { DeviceInstance } from '../config/schema.js';
 import { createMeterLink, type LinkHooks, type MeterDone, type MeterLink, type MeterProtocol } from '../links/index.js';
 import { planMeterReads, type MeterPointValue, type MeterRead } from './meter-plan.js';
 import { DevicePoller, Outcome, type PolledDevice, type PolledRead, type PollTuning } from './device-poller.js';
@@ -45,16 +43,6 @@ export interface MeterPollerOptions extends PollTuning {
 /** Polls the meters of one bus (link meter or meter-over-tcp). */
 export class MeterPoller extends DevicePoller<MeterReadState, string, MeterLink> {
   private protocol: MeterProtocol = 'dlt645';
-
-  constructor(
-    bus: Readonly<Bus>,
-    profiles: ReadonlyMap<string, Readonly<Profile>>,
-    events: EventBus,
-    log: Logger,
-    private readonly opts: MeterPollerOptions = {},
-  ) {
-    super(bus, profiles, events, log, opts);
-  }
 
   protected openLink(hooks: LinkHooks): MeterLink {
     const first = this.profiles.get(this.bus.devices[0]?.id ?? '');

@@ -21,9 +21,7 @@
 import type { Reading } from '@lifeline/shared';
 import type { ModbusRequest } from '@lifeline/shared/protocols';
 import { isModbusProfile, type Profile, type RegisterTable } from '@lifeline/devices';
-import type { Bus, DeviceInstance } from '../config/schema.js';
-import type { EventBus } from '../agent/event-bus.js';
-import type { Logger } from '../log.js';
+import type { DeviceInstance } from '../config/schema.js';
 import { copyBits, copyRegisters, createLink, type FrameDone, type LinkHooks, type ModbusLink } from '../links/index.js';
 import { planReads, type ReadBlock } from './plan.js';
 import { decodeBlock } from './decode.js';
@@ -51,16 +49,6 @@ export interface PollerOptions extends PollTuning {
 
 /** Polls the devices of one bus. */
 export class BusPoller extends DevicePoller<BlockState, number, ModbusLink> {
-  constructor(
-    bus: Readonly<Bus>,
-    profiles: ReadonlyMap<string, Readonly<Profile>>,
-    events: EventBus,
-    log: Logger,
-    private readonly opts: PollerOptions = {},
-  ) {
-    super(bus, profiles, events, log, opts);
-  }
-
   /** The bus's link once started: writes to its devices go through it (one request in flight on a serial bus). */
   get busLink(): ModbusLink | undefined {
     return this.link;
