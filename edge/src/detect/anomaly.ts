@@ -207,12 +207,18 @@ class SeasonalNovelty {
   private readonly ring = new Float64Array(BLOCKS * BLOCK);
   private n = 0;
   private readonly acf = new Float64Array(BLOCKS / 2 + 1);
+  private readonly flat = new Float64Array(BLOCKS);
+  private readonly last = new Float64Array(SPAN);
   constructor(private readonly rho: number) {}
 
   push(x: number, range: number): void {
     const R = this.ring.length;
     const i = this.n++;
-    this.ring[i % R] = x;
+    // The ring holds the mean of the last SPAN readings at each reading.
+    this.last[i % SPAN] = x;
+    let sum = 0;
+    for (let j = 0; j < SPAN; j++) sum += this.last[j];
+    this.ring[i % R] = sum / SPAN;
     this.acc += x;
     if ((i + 1) % BLOCK === 0) {
       this.blocks[this.nb++ % BLOCKS] = this.acc / BLOCK;
@@ -222,17 +228,12 @@ class SeasonalNovelty {
     this.raw = 0;
     const P = this.period;
     if (P === 0 || i < P + SPAN + BLOCK) return;
-    let now = 0;
-    for (let j = 0; j < SPAN; j++) now += this.ring[(i - j) % R];
-    now /= SPAN;
+    const now = this.ring[i % R];
     // Nearest of the periods back (up to CYCLES, as the buffer holds), each ± a block.
     let best = Infinity;
     for (let c = 1; c <= CYCLES && c * P + BLOCK + SPAN <= Math.min(i, R - 1); c++)
       for (let d = -BLOCK; d <= BLOCK; d++) {
-        const e = i - c * P + d;
-        let then = 0;
-        for (let j = 0; j < SPAN; j++) then += this.ring[(e - j) % R];
-        const q = Math.abs(now - then / SPAN);
+        const q = Math.abs(now - this.ring[(i - c * P + d) % R]);
         if (q < best) best = q;
       }
     this.raw = best === Infinity ? 0 : best / range;
@@ -242,13 +243,17 @@ class SeasonalNovelty {
     const m = Math.min(this.nb, BLOCKS);
     const maxLag = m >> 1;
     if (maxLag < 4) return;
+    // The blocks oldest first, centred, in one flat array: the lag loop below is the cost.
+    const y = this.flat;
     const start = this.nb - m;
-    const y = (t: number) => this.blocks[(start + t) % BLOCKS];
     let mu = 0;
-    for (let t = 0; t < m; t++) mu += y(t);
+    for (let t = 0; t < m; t++) mu += (y[t] = this.blocks[(start + t) % BLOCKS]);
     mu /= m;
     let v = 0;
-    for (let t = 0; t < m; t++) v += (y(t) - mu) ** 2;
+    for (let t = 0; t < m; t++) {
+      y[t] -= mu;
+      v += y[t] * y[t];
+    }
     v /= m;
     if (v <= 0) {
       this.period = 0;
@@ -260,7 +265,7 @@ class SeasonalNovelty {
     let best = -1;
     for (let L = 1; L <= maxLag; L++) {
       let c = 0;
-      for (let t = 0; t + L < m; t++) c += (y(t) - mu) * (y(t + L) - mu);
+      for (let t = 0, e = m - L; t < e; t++) c += y[t] * y[t + L];
       c /= (m - L) * v;
       this.acf[L] = c;
       if (!dipped) dipped = c < 0 ? L : 0;
