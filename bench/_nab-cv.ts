@@ -13,9 +13,9 @@
 import { parseArgs } from 'node:util';
 import { loadNab, round2, scoreFile, scoreNab, type NabDetectorOptions } from './_nab.js';
 
-const { values } = parseArgs({ options: { data: { type: 'string' }, windows: { type: 'string' }, season: { type: 'string' } } });
+const { values } = parseArgs({ options: { data: { type: 'string' }, windows: { type: 'string' }, grid: { type: 'string', multiple: true } } });
 if (!values.data || !values.windows) {
-  console.error('usage: npx tsx bench/_nab-cv.ts --data <dir> --windows <windows.json> [--season 0,0.5]');
+  console.error('usage: npx tsx bench/_nab-cv.ts --data <dir> --windows <windows.json> [--grid key=v1,v2 ...]');
   process.exit(2);
 }
 // The k-NN knobs (memory 1000, neighbours 1, extreme 0.001) stay where an earlier run of
@@ -28,8 +28,15 @@ const grid: Record<string, (number | false)[]> = {
   entropy: [0, 16, 24, 32],
   bins: [4, 5],
 };
-// --season 0,0.5: also choose the seasonal score (0 = off).
-if (values.season) grid.season = values.season.split(',').map(Number);
+// --grid key=v1,v2 (repeatable) replaces or adds one dimension, e.g. --grid season=0,0.5.
+for (const kv of values.grid ?? []) {
+  const [k, vs] = kv.split('=');
+  if (!k || !vs) {
+    console.error(`_nab-cv: --grid wants key=v1,v2, got ${kv}`);
+    process.exit(2);
+  }
+  grid[k] = vs.split(',').map((v) => (v === 'false' ? false : Number(v)));
+}
 let combos: NabDetectorOptions[] = [{}];
 for (const [k, vs] of Object.entries(grid)) combos = combos.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
 // bins mean nothing with the histogram off: keep one of those.
