@@ -1,6 +1,7 @@
 /** Helpers for integration tests that run real processes and services. */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createConnection } from 'node:net';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { createConnection, createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -49,4 +50,39 @@ export function requireService(name: string, host: string, port: number): Promis
     s.once('timeout', () => fail('timeout'));
     s.once('error', (e) => fail(e.message));
   });
+}
+
+/** A free TCP port on 127.0.0.1 (free when asked; bind it soon). */
+export async function freePort(): Promise<number> {
+  const srv = createServer();
+  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
+  const { port } = srv.address() as AddressInfo;
+  await new Promise((r) => srv.close(r));
+  return port;
+}
+
+/**
+ * A Mosquitto of the test's own on a free port (the machine's mosquitto binary):
+ * no other test's subscribers, and a queue deep enough for a slow subscriber
+ * (the default max_queued_messages, 1000, silently drops). `extra` adds config lines.
+ */
+export async function startMosquitto(extra = ''): Promise<{ port: number; url: string; stop: () => Promise<void> }> {
+  const tmp = tempDir('lifeline-mosquitto-');
+  const port = await freePort();
+  const conf = join(tmp.dir, 'mosquitto.conf');
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\npersistence false\n${extra}`);
+  const broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
+  const exited = new Promise<void>((r) => broker.once('exit', () => r()));
+  const stop = async () => {
+    if (broker.exitCode === null) broker.kill('SIGTERM');
+    await exited;
+    tmp.cleanup();
+  };
+  try {
+    await waitFor(() => requireService('mosquitto (started by this test)', '127.0.0.1', port).then(() => true), 5000, 'mosquitto to listen');
+  } catch (e) {
+    await stop();
+    throw e;
+  }
+  return { port, url: `mqtt://127.0.0.1:${port}`, stop };
 }

@@ -10,15 +10,12 @@
  *   messages; the broker keeps the rest, and all of them commit once it moves.
  */
 import mqtt, { type MqttClient } from 'mqtt';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lane, MessageType, decodeDownlink, encodeEventBatch, encodeTelemetryBatch, topics, type LaneEvent, type Reading } from '@lifeline/shared';
 import { IngestWorker, SqliteStore, type Store, type TelemetryBatch } from '../../src/index.js';
 import { freshPgStore } from '../store/pg.js';
-import { requireService, tempDir, testLog, waitFor } from '../../../test/helpers.js';
+import { startMosquitto, tempDir, testLog, waitFor } from '../../../test/helpers.js';
 
 // Per test (workers, gateways, stores), then the broker: a worker left running would take the next test's batches.
 const cleanups: (() => Promise<unknown> | unknown)[] = [];
@@ -35,18 +32,9 @@ const run = `${process.pid}-${Date.now().toString(36)}`;
 const T0 = 1_764_000_000_000;
 
 beforeAll(async () => {
-  const tmp = tempDir('lifeline-conc-');
-  brokerCleanups.push(tmp.cleanup);
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  const conf = join(tmp.dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\npersistence false\n`);
-  const broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-  brokerCleanups.push(() => broker.kill('SIGTERM'));
-  await waitFor(() => requireService('mosquitto (started by this test)', '127.0.0.1', port).then(() => true), 5000, 'mosquitto to listen');
-  URL = `mqtt://127.0.0.1:${port}`;
+  const broker = await startMosquitto();
+  brokerCleanups.push(() => broker.stop());
+  URL = broker.url;
 });
 
 /** A store whose telemetry commits wait at a gate, and which records when each one starts and ends. */

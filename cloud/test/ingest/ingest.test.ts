@@ -19,9 +19,11 @@ import {
   type Reading,
 } from '@lifeline/shared';
 import { IngestWorker, SqliteStore } from '../../src/index.js';
-import { requireService, tempDir, testLog, waitFor } from '../../../test/helpers.js';
+import { startMosquitto, tempDir, testLog, waitFor } from '../../../test/helpers.js';
 
-const URL = 'mqtt://127.0.0.1:1883';
+// Its own broker: another test's cloud on the machine's Mosquitto would answer these gateways too.
+let URL: string;
+let stopBroker: () => Promise<void>;
 const run = `${process.pid}-${Date.now().toString(36)}`;
 const T0 = 1_764_000_000_000;
 const readings = (n: number, from = 0): Reading[] => Array.from({ length: n }, (_, i) => ({ device: `dev-${run}`, point: 'level', ts: T0 + (from + i) * 1000, value: (from + i) / 100 }));
@@ -48,7 +50,7 @@ const acks = (down: Downlink[]) => down.filter((d) => d.type === MessageType.Ack
 const rejects = (down: Downlink[]) => down.filter((d) => d.type === MessageType.Reject).map((d) => (d as Extract<Downlink, { type: MessageType.Reject }>).reject);
 
 beforeAll(async () => {
-  await requireService('Mosquitto', '127.0.0.1', 1883);
+  ({ url: URL, stop: stopBroker } = await startMosquitto());
   const t = tempDir('lifeline-ingest-');
   cleanup = t.cleanup;
   store = new SqliteStore(join(t.dir, 'cloud.db'));
@@ -62,6 +64,7 @@ afterAll(async () => {
   await worker?.stop();
   await store?.close();
   cleanup?.();
+  await stopBroker?.();
 });
 
 describe('ingest: bad input', () => {

@@ -8,22 +8,12 @@
  * Reconcile: every seq stored exactly once.
  */
 import mqtt from 'mqtt';
-import { spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { MessageType, decodeDownlink, encodeTelemetryBatch, topics, type Reading } from '@lifeline/shared';
 import { IngestWorker, SqliteStore } from '../../src/index.js';
-import { requireService, tempDir, testLog, waitFor } from '../../../test/helpers.js';
+import { startMosquitto, tempDir, testLog, waitFor } from '../../../test/helpers.js';
 
-async function freePort(): Promise<number> {
-  const srv = createServer();
-  await new Promise<void>((r) => srv.listen(0, '127.0.0.1', () => r()));
-  const { port } = srv.address() as AddressInfo;
-  await new Promise((r) => srv.close(r));
-  return port;
-}
 const BATCHES = 120;
 const PER_BATCH = 50;
 const POINTS = 5;
@@ -36,14 +26,9 @@ describe('ingest workers on a shared subscription', () => {
   it('split the load, and when one dies mid-stream nothing is lost and nothing doubled', async () => {
     const tmp = tempDir();
     cleanups.push(tmp.cleanup);
-    const port = await freePort();
-    const conf = join(tmp.dir, 'mosquitto.conf');
-    // max_queued_messages: the default 1000 would silently drop to a slow subscriber.
-    writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\npersistence false\n`);
-    const broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
-    cleanups.push(() => broker.kill('SIGTERM'));
-    await waitFor(() => requireService('mosquitto (started by this test)', '127.0.0.1', port).then(() => true), 5000, 'mosquitto to listen');
-    const URL = `mqtt://127.0.0.1:${port}`;
+    const broker = await startMosquitto();
+    cleanups.push(() => broker.stop());
+    const URL = broker.url;
     const store = new SqliteStore(join(tmp.dir, 'cloud.db'));
     await store.migrate();
     cleanups.push(() => store.close());
