@@ -37,8 +37,8 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   stuck: { cfg: { points: [{ device: 'd', point: 'p', stuck: { epsilon: 0.01, durationMs: 600_000 } }] }, readings: stream },
   range: { cfg: { points: [{ device: 'd', point: 'p', range: { min: 0, max: 100 } }] }, readings: stream },
   anomaly: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000 } }] }, readings: stream },
-  // The cheaper setting the docs compare with.
-  anomaly_memory400: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, memory: 400 } }] }, readings: stream },
+  // The costlier setting shipped before (more shapes remembered), for comparison.
+  anomaly_memory1000: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, memory: 1000 } }] }, readings: stream },
   // Without the distribution-change part, to show its cost.
   anomaly_entropy0: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, entropy: 0 } }] }, readings: stream },
   // On the 288-reading cycle (period found, seasonal part in full), and without that part.

@@ -36,7 +36,7 @@ export interface AnomalyOptions {
   threshold?: number;
   /** Readings in one shape (≥ 2). Default 10. */
   window?: number;
-  /** Past shapes remembered (≥ neighbours). Default 1000. */
+  /** Past shapes remembered (≥ neighbours). Default 400. */
   memory?: number;
   /** Nearest shapes averaged. Default 1. */
   neighbours?: number;
@@ -68,7 +68,7 @@ export interface AnomalyOptions {
 export const anomalyDefaults = {
   threshold: 0.5,
   window: 10,
-  memory: 1000,
+  memory: 400,
   neighbours: 1,
   short: 30,
   long: 500,
