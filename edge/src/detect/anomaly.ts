@@ -15,14 +15,19 @@
  *          a histogram unlike every remembered one (χ² test of 2·W·KL, 99 %) becomes a new
  *          remembered one, and scores −log10(rate of such new histograms so far) / 5 —
  *          news only in a stream where new histograms are rare
- *       ─▶ score = the larger of the two
+ *     x ─▶ seasonal (a value normal at noon is anomalous at midnight): an online period
+ *          detector (autocorrelation of 4-reading block means, periods up to 1024 readings);
+ *          once a period is found, the mean of the last 4 readings against the nearest such
+ *          mean 1–3 periods back, as a novelty scored like the k-NN one
+ *       ─▶ score = the largest of the three
  *       ─▶ score ≥ threshold: raise, and keep the episode (score reported as 0 and the
  *          alarm held) for `suppress` readings — one alarm per event, not one per reading;
  *          a value beyond the range by more than the range itself starts a new episode
  *
- * Memory: memory·window + entropy + 64·bins + a few dozen numbers, all preallocated; a
- * reading allocates nothing unless it changes the level. Cost: O(memory·window + entropy + 64·bins) per
- * reading. No clock.
+ * Memory: memory·window + entropy + 64·bins + 3,300 (seasonal part) + a few dozen numbers,
+ * all preallocated; a reading allocates nothing unless it changes the level. Cost:
+ * O(memory·window + entropy + 64·bins) per reading, plus every 128 readings a period search
+ * of 512·256 multiply-adds. No clock.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
