@@ -7,19 +7,15 @@
  */
 import { parseArgs } from 'node:util';
 import { nabProfiles, probationRows, sweepRows } from '../edge/src/detect/score/nab.js';
-import { loadNab, round2, scoreFile, scoreNab, type NabDetectorOptions } from './_nab.js';
-import { NAB_OPTIONS } from './_nab-options.js';
+import { loadNab, round2, scoreFile, scoreNab } from './_nab.js';
+import { nabOptions } from './_nab-options.js';
 
 const { values } = parseArgs({ options: { data: { type: 'string' }, windows: { type: 'string' }, set: { type: 'string', multiple: true } } });
 if (!values.data || !values.windows) {
   console.error('usage: npx tsx bench/_nab-report.ts --data <dir> --windows <windows.json> [--set key=value ...]');
   process.exit(2);
 }
-const opts: NabDetectorOptions = { ...NAB_OPTIONS };
-for (const kv of values.set ?? []) {
-  const [k, v] = kv.split('=');
-  (opts as Record<string, unknown>)[k] = v === 'false' ? false : Number(v);
-}
+const opts = nabOptions(values.set);
 const files = loadNab(values.data, values.windows);
 const scores = files.map((f) => scoreFile(f, opts));
 const all = scoreNab(files, scores);

@@ -12,8 +12,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { loadNab, round2, scoreFile, scoreNab, type NabDetectorOptions } from './_nab.js';
-import { NAB_OPTIONS } from './_nab-options.js';
+import { loadNab, round2, scoreFile, scoreNab } from './_nab.js';
+import { nabOptions } from './_nab-options.js';
 
 const { values } = parseArgs({
   options: {
@@ -28,11 +28,7 @@ if (!values.data || !values.windows) {
   console.error('usage: pnpm bench nab --data <dir> --windows <windows.json> [--scores <outdir>] [--set key=value ...]');
   process.exit(2);
 }
-const opts: NabDetectorOptions = { ...NAB_OPTIONS };
-for (const kv of values.set ?? []) {
-  const [k, v] = kv.split('=');
-  (opts as Record<string, unknown>)[k] = v === 'false' ? false : Number(v);
-}
+const opts = nabOptions(values.set);
 const files = loadNab(values.data, values.windows);
 if (files.length === 0) {
   console.error(`bench nab: no file of ${values.windows} under ${values.data}`);
