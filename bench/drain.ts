@@ -16,8 +16,8 @@
  * {"readings_per_s","lost","duplicated","readings","seconds","store","fill_per_s"}.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect } from 'node:net';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { startMosquitto } from '../test/helpers.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -76,31 +76,11 @@ async function gateway(dbPath: string, url: string): Promise<void> {
   sync.start();
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
 async function main(): Promise<void> {
   const { IngestWorker, PgStore, SqliteStore } = await import('../cloud/src/index.js');
   const dir = mkdtempSync(join(tmpdir(), 'lifeline-drain-'));
-  const port = await freePort();
-  writeFileSync(join(dir, 'mosquitto.conf'), `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 100000\nlog_dest none\n`);
-  const broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
-  const url = `mqtt://127.0.0.1:${port}`;
-  for (let i = 0; ; i++) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, '127.0.0.1');
-      c.once('connect', () => (c.destroy(), r(true)));
-      c.once('error', () => r(false));
-    });
-    if (ok) break;
-    if (i > 200) throw new Error('mosquitto did not start');
-    await new Promise((r) => setTimeout(r, 50));
-  }
+  const broker = await startMosquitto('log_dest none\n');
+  const url = broker.url;
   const schema = `drain_${process.pid}`;
   const store =
     STORE === 'pg'
@@ -149,7 +129,7 @@ async function main(): Promise<void> {
     child?.kill('SIGKILL');
     if (store instanceof PgStore) await store.pool.query(`DROP SCHEMA IF EXISTS ${schema} CASCADE`).catch(() => undefined);
     await store.close();
-    broker.kill('SIGKILL');
+    await broker.stop();
     rmSync(dir, { recursive: true, force: true });
   }
 }

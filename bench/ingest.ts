@@ -26,9 +26,9 @@
  *
  * Final line: {"readings_per_s":..,"store":..,"workers":..,"path":..,"lost":..,"duplicated":..,"unacked":..,…}
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { connect, createServer } from 'node:net';
+import { fork, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { startMosquitto } from '../test/helpers.js';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -243,14 +243,6 @@ async function publisher(ids: string[], brokerUrl: string, perGateway: number): 
   });
 }
 
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const p = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return p;
-}
-
 /** The next IPC message of a child that has `key`; rejects if the child exits first. */
 function reply<T = Record<string, unknown>>(c: ChildProcess, key: string): Promise<T> {
   return new Promise<T>((resolve, reject) => {
@@ -272,27 +264,12 @@ const round1 = (x: number) => Math.round(x * 10) / 10;
 const tell = (m: object) => new Promise<void>((r) => process.send!(m, () => r()));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-async function mqttPath(where: string, dir: string): Promise<void> {
-  const port = await freePort();
+async function mqttPath(where: string): Promise<void> {
   // Queues deep enough that the broker never drops to a busy worker (the default is 1,000 messages).
-  writeFileSync(
-    join(dir, 'mosquitto.conf'),
-    `listener ${port} 127.0.0.1\nallow_anonymous true\npersistence false\nmax_queued_messages 1000000\nmax_inflight_messages 100\nlog_dest none\n`,
-  );
-  const broker = spawn('mosquitto', ['-c', join(dir, 'mosquitto.conf')], { stdio: 'ignore' });
+  const broker = await startMosquitto('max_inflight_messages 100\nlog_dest none\n', 1_000_000);
   const children: ChildProcess[] = [];
   try {
-    for (let i = 0; ; i++) {
-      const ok = await new Promise<boolean>((r) => {
-        const c = connect(port, '127.0.0.1');
-        c.once('connect', () => (c.destroy(), r(true)));
-        c.once('error', () => r(false));
-      });
-      if (ok) break;
-      if (i > 200) throw new Error('mosquitto did not start');
-      await sleep(50);
-    }
-    const brokerUrl = `mqtt://127.0.0.1:${port}`;
+    const brokerUrl = broker.url;
     const self = fileURLToPath(import.meta.url);
     const child = (role: string, extra: string[]) => {
       const c = fork(self, ['--role', role, '--where', where, '--broker', brokerUrl, ...extra, ...args], { execArgv: ['--import', 'tsx'] });
@@ -357,7 +334,7 @@ async function mqttPath(where: string, dir: string): Promise<void> {
     );
   } finally {
     for (const c of children) if (c.exitCode === null) c.kill('SIGKILL');
-    broker.kill('SIGKILL');
+    await broker.stop();
   }
 }
 
@@ -370,7 +347,7 @@ async function main(): Promise<void> {
     await setup.migrate();
     await setup.close();
     if (path === 'store') await storePath(where);
-    else await mqttPath(where, tmp);
+    else await mqttPath(where);
   } finally {
     if (storeKind === 'postgres') {
       const admin = new PgStore({ url, poolSize: 1 });

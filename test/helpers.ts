@@ -65,12 +65,13 @@ export async function freePort(): Promise<number> {
  * A Mosquitto of the test's own on a free port (the machine's mosquitto binary):
  * no other test's subscribers, and a queue deep enough for a slow subscriber
  * (the default max_queued_messages, 1000, silently drops). `extra` adds config lines.
+ * Benches use it too.
  */
-export async function startMosquitto(extra = ''): Promise<{ port: number; url: string; stop: () => Promise<void> }> {
+export async function startMosquitto(extra = '', maxQueued = 100_000): Promise<{ port: number; url: string; stop: () => Promise<void> }> {
   const tmp = tempDir('lifeline-mosquitto-');
   const port = await freePort();
   const conf = join(tmp.dir, 'mosquitto.conf');
-  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages 100000\npersistence false\n${extra}`);
+  writeFileSync(conf, `listener ${port} 127.0.0.1\nallow_anonymous true\nmax_queued_messages ${maxQueued}\npersistence false\n${extra}`);
   const broker = spawn('mosquitto', ['-c', conf], { stdio: 'ignore' });
   const exited = new Promise<void>((r) => broker.once('exit', () => r()));
   const stop = async () => {
