@@ -102,6 +102,27 @@ describe('AnomalyDetector', () => {
     expect(small[1050]).toBe(0); // a new extreme, but only a little past: the same episode
   });
 
+  it('a new extreme by a hair (a fraction of one typical step) is not news; one by a few steps is', () => {
+    // White noise (sd 1, typical step E|Δx| ≈ 1.13, range about 7): at reading 1000 a value
+    // just past the highest so far, by 0.05 — past 0.1 % of the range, within 0.1 step.
+    const feed = (by: number, opts: Partial<AnomalyOptions>) => {
+      const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, entropy: 0, season: 0, ...opts });
+      const noise = gauss(7);
+      let hi = -Infinity;
+      for (let i = 0; i < 1000; i++) {
+        const v = noise();
+        hi = Math.max(hi, v);
+        d.update(r(i, v));
+      }
+      d.update(r(1000, hi + by));
+      return { beyond: d.beyond, score: d.score };
+    };
+    expect(feed(0.05, { extremeStep: 0 })).toEqual({ beyond: true, score: 1 }); // the range rule alone
+    expect(feed(0.05, {}).beyond).toBe(false);
+    expect(feed(0.05, {}).score).toBeLessThan(0.5);
+    expect(feed(0.5, {})).toEqual({ beyond: true, score: 1 });
+  });
+
   it('finds a daily period online and flags a cycle whose rise does not come; off with season 0', () => {
     // 288 readings a "day": low, then a rise to 80 for a fifth of the day. Day 10 has no rise:
     // every value and every shape of it was seen before, only not at that point of the day.

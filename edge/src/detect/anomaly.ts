@@ -9,7 +9,8 @@
  *          (after Numenta's "anomaly likelihood": what matters is a novelty unusual
  *          *for this stream*, not its absolute size)
  *       ─▶ score = −log10(tail probability) / 5, in [0, 1]
- *       ─▶ or 1 when x lies beyond the range seen so far by more than `extreme` of it
+ *       ─▶ or 1 when x lies beyond the range seen so far by more than `extreme` of it and
+ *          by more than `extremeStep` of the stream's typical step (EW mean |Δx|)
  *     x ─▶ distribution change (after the Relative Entropy detector, Wang et al. 2011):
  *          histogram of the last `entropy` readings over `bins` bins of the warm-up's range;
  *          a histogram unlike every remembered one (χ² test of 2·W·KL, 99 %) becomes a new
@@ -56,6 +57,12 @@ export interface AnomalyOptions {
    * (a new extreme is news whatever its shape); false turns it off. Default 0.001.
    */
   extreme?: number | false;
+  /**
+   * ... and by more than this many of the stream's typical steps (EW mean of |Δx| over
+   * `long` readings): a noisy or drifting stream sets new highs by a hair all the time,
+   * and a record by a fraction of one step is noise, not news. 0 turns it off. Default 0.1.
+   */
+  extremeStep?: number;
   /** Readings in the histogram of the distribution-change score; 0 turns it off. Default 24. */
   entropy?: number;
   /** Bins of that histogram (≥ 2). Default 4. */
@@ -79,6 +86,7 @@ export const anomalyDefaults = {
   long: 500,
   suppress: 200,
   extreme: 0.001 as number | false,
+  extremeStep: 0.1,
   entropy: 24,
   bins: 4,
   season: 0.5,
@@ -342,6 +350,9 @@ export class AnomalyDetector implements ScoringDetector {
   private n = 0;
   private lo = Infinity;
   private hi = -Infinity;
+  /** EW mean |Δx| (the stream's typical step) and the previous reading. */
+  private step = 0;
+  private prev = NaN;
   /** Last `window` raw values (ring). */
   private readonly recent: Float64Array;
   /** The current shape, scaled. */
@@ -391,7 +402,10 @@ export class AnomalyDetector implements ScoringDetector {
     const x = r.value;
     const i = this.n++;
     const ext = o.extreme;
-    const beyond = (this.beyond = ext !== false && i >= L && (x - this.hi > ext * (this.hi - this.lo) || this.lo - x > ext * (this.hi - this.lo)));
+    const margin = ext === false ? 0 : Math.max(ext * (this.hi - this.lo), o.extremeStep * this.step);
+    const beyond = (this.beyond = ext !== false && i >= L && (x - this.hi > margin || this.lo - x > margin));
+    if (i > 0) this.step += Math.max(1 / o.long, 1 / i) * (Math.abs(x - this.prev) - this.step);
+    this.prev = x;
     // Beyond by more than the whole range so far: a bigger event than any episode under way.
     this.leap = beyond && (x - this.hi > this.hi - this.lo || this.lo - x > this.hi - this.lo);
     if (x < this.lo) this.lo = x;

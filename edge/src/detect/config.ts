@@ -106,6 +106,7 @@ export const AnomalySchema = Type.Object(
     ),
     entropy: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096, description: 'Readings in the histogram of the distribution-change score; 0: off' })),
     bins: Type.Optional(Type.Integer({ minimum: 2, maximum: 64, description: 'Bins of that histogram' })),
+    extremeStep: Type.Optional(Type.Number({ minimum: 0, description: 'New extreme must also pass the range by this many typical steps (EW mean |Δx|); 0: off' })),
     season: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Autocorrelation a period must reach for the seasonal score; 0: off' })),
     level: Type.Optional(Level),
   },
