@@ -7,6 +7,7 @@
  */
 import { parseArgs } from 'node:util';
 import { nabProfiles, probationRows, sweepRows } from '../edge/src/detect/score/nab.js';
+import type { AnomalyDetector } from '../edge/src/detect/anomaly.js';
 import { loadNab, round2, scoreFile, scoreNab } from './_nab.js';
 import { nabOptions } from './_nab-options.js';
 
@@ -17,7 +18,9 @@ if (!values.data || !values.windows) {
 }
 const opts = nabOptions(values.set);
 const files = loadNab(values.data, values.windows);
-const scores = files.map((f) => scoreFile(f, opts));
+// Rows where the detector's new-extreme rule fired, per file.
+const extremes = files.map((f) => new Uint8Array(f.ts.length));
+const scores = files.map((f, fi) => scoreFile(f, opts, (i, det) => (extremes[fi][i] = (det as AnomalyDetector).beyond ? 1 : 0)));
 const all = scoreNab(files, scores);
 const T = all.thresholds[0];
 const p = nabProfiles.standard;
@@ -33,16 +36,10 @@ for (let fi = 0; fi < files.length; fi++) {
   let fpN = 0;
   let fpCost = 0;
   const first = new Array<number>(f.windows.length).fill(-1);
-  let lo = Infinity;
-  let hi = -Infinity;
   let fpB = 0;
   let tpB = 0;
   for (let i = 0; i < s.length; i++) {
-    // Was this row a new extreme (the detector's "beyond" rule, default margin)?
-    const x = f.value[i];
-    const beyond = i >= 10 && (x - hi > 0.001 * (hi - lo) || lo - x > 0.001 * (hi - lo));
-    lo = Math.min(lo, x);
-    hi = Math.max(hi, x);
+    const beyond = extremes[fi][i] === 1;
     if (i < prob || !(s[i] >= T)) continue;
     const w = window[i];
     if (w === -1) {

@@ -74,8 +74,8 @@ export function parseNab(text: string, rel: string, windows: [string, string][])
 /** Anomaly options under test (everything but the warm-up, which is the file's probation). */
 export type NabDetectorOptions = Omit<AnomalyConfig, 'warmup'>;
 
-/** Runs the agent's anomaly detector over one file; anomaly score per row. */
-export function scoreFile(f: NabData, opts: NabDetectorOptions): Float64Array {
+/** Runs the agent's anomaly detector over one file; anomaly score per row. `onRow` sees the detector after each row. */
+export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: number, det: ScoringDetector) => void): Float64Array {
   const device = 'nab';
   const point = 'value';
   const set = createDetectors({ points: [{ device, point, anomaly: { warmup: Math.max(10, probationRows(f.ts.length)), ...opts } }] });
@@ -87,6 +87,7 @@ export function scoreFile(f: NabData, opts: NabDetectorOptions): Float64Array {
     reading.value = f.value[i];
     set.onReading(reading);
     out[i] = det.score;
+    onRow?.(i, det);
   }
   return out;
 }
