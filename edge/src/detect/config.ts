@@ -145,6 +145,8 @@ export const MultivariateSchema = Type.Object(
     offDelayMs: Type.Optional(Ms('Clear condition this long before clearing')),
     adaptRate: Type.Optional(Type.Number({ minimum: 0, maximum: 1 })),
     relearnMs: Type.Optional(Ms('After an episode that ends off the old baseline, re-learn the baseline this long')),
+    recover: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'A slow point back below this fraction of its episode peak no longer holds the alarm (0 = off)' })),
+    recoverWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Drift weight below which a point counts as slow for recover' })),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },

@@ -119,4 +119,53 @@ describe('MultivariateDetector', () => {
     // Without re-learning, the small offset keeps (or brings back) the alarm.
     expect(without.final).toBe(AlarmLevel.Orange);
   });
+
+  it('re-learn keeps averaging after it: a process still settling after an episode does not re-raise', () => {
+    const d = make({ relearnMs: 20_000, offDelayMs: 5000 });
+    const noise = gauss(6);
+    const levels: [number, AlarmLevel][] = [];
+    for (let t = 0; t < 1000; t++) {
+      const v = normal(noise, t);
+      if (t >= 300 && t < 500) v[0] += 200; // a huge excursion
+      // Then the flow settles from +8 toward a lasting +3 over a couple of minutes.
+      if (t >= 500) v[0] += 3 + 5 * Math.exp(-(t - 500) / 60);
+      for (const e of frame(d, t * 1000, v)) levels.push([t, e.level]);
+    }
+    expect(levels.map(([, l]) => l)).toEqual([AlarmLevel.Orange, AlarmLevel.Normal]);
+    expect(d.level).toBe(AlarmLevel.Normal);
+  });
+
+  it('recover: a slow point cooling back after the fault does not hold the alarm, a fast one does', () => {
+    const pts = ['flow', 'temp'];
+    const run = (recover: number, slowTemp: boolean) => {
+      const d = new MultivariateDetector('pump-1/multivariate', 'pump-1', { points: pts, warmup: 200, recover, offDelayMs: 5000 });
+      const noise = gauss(7);
+      const events: [number, AlarmLevel][] = [];
+      for (let t = 0; t < 800; t++) {
+        // temp: a slow wave (drift weight ≈ 0.3) or white noise (weight 1).
+        let temp = slowTemp ? 20 + 0.3 * Math.sin((2 * Math.PI * t) / 200) + 0.1 * noise() : 20 + 0.1 * noise();
+        let flow = 50 + noise();
+        if (t >= 300 && t < 400) flow -= 8; // the fault
+        // Heats during the fault, cools back over minutes after it.
+        if (t >= 300) temp += (slowTemp ? 4 : 0.5) * (t < 400 ? (t - 300) / 100 : Math.exp(-(t - 400) / 80));
+        for (const pt of [0, 1]) {
+          const e = d.update({ device: 'pump-1', point: pts[pt], ts: t * 1000, value: pt === 0 ? flow : temp });
+          if (e) events.push([t, e.level]);
+        }
+      }
+      return events;
+    };
+    const held = run(0, true);
+    const released = run(0.8, true);
+    expect(held[0]).toEqual([expect.any(Number), AlarmLevel.Orange]);
+    expect(released[0]).toEqual(held[0]);
+    // Without the rule the cooling temp holds the alarm long after the flow is back.
+    expect(held[1][1]).toBe(AlarmLevel.Normal);
+    expect(held[1][0]).toBeGreaterThan(470);
+    expect(released[1][1]).toBe(AlarmLevel.Normal);
+    expect(released[1][0]).toBeLessThan(445);
+    expect(released).toHaveLength(2);
+    // A noisy point (weight 1) is not "slow": it holds the alarm as before.
+    expect(run(0.8, false)).toEqual(run(0, false));
+  });
 });

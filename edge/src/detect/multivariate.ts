@@ -6,7 +6,8 @@
  *                                                          (first `warmup` frames)
  *     after warm-up:  frame ─▶ EWMA per point ─▶ u_j = w_j·|z_j − μ_j| / (σ_j·h_j)
  *                     s = max_j u_j  ─▶  raise when s ≥ k for onDelayMs,
- *                                        clear when s < max(k·clearRatio, relativeClear·peak) for offDelayMs
+ *                                        clear when s' < max(k·clearRatio, relativeClear·peak) for offDelayMs
+ *                                        (s' = s without the slow points that are recovering, see `recover`)
  *
  * - μ_j, σ_j: mean and standard deviation of point j over the warm-up; σ_j is scaled
  *   to the EWMA's own noise (σ·√(λ/(2−λ))), so u is in "standard errors of the smoothed value".
@@ -19,7 +20,14 @@
  * - relativeClear: once the excursion has fallen to a fraction of its peak the episode
  *   is over, even if a point settles a little off its old baseline; the baseline mean is
  *   then re-learned for relearnMs (no alarm meanwhile), so the new operating point does
- *   not raise the alarm again at once.
+ *   not raise the alarm again at once. After relearnMs the alarm is armed again but the
+ *   mean keeps averaging the frames since the episode until it has as many as the
+ *   warm-up had (no knob): a process still settling after an episode is followed
+ *   instead of frozen at its first 20 s.
+ * - recover: a drifting point (w_j < recoverWeight) whose deviation has fallen below
+ *   `recover` × its own peak of the episode is on its way back and no longer holds the
+ *   alarm (a thermocouple cools for minutes after the fault is gone). The raise and the
+ *   decision to re-learn still see every point.
  *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released).
  * Cost per frame: O(d). No clock: all delays are measured on the frames' `ts`.
@@ -57,6 +65,13 @@ export interface MultivariateOptions {
    * new operating point: re-learn the baseline mean over this long (no alarm meanwhile), ms. 0 = off. Default 20000.
    */
   relearnMs?: number;
+  /**
+   * During an episode, a drifting point (drift weight w < recoverWeight) whose deviation has
+   * fallen below this fraction of its own episode peak no longer holds the alarm (0 = off). Default 0.8.
+   */
+  recover?: number;
+  /** Drift weight below which a point is treated as slow by `recover` (0..1; 1 = every drifting point). Default 0.5. */
+  recoverWeight?: number;
   /** Level raised. Default orange. */
   level?: AlarmLevel;
 }
@@ -73,6 +88,8 @@ export const multivariateDefaults = {
   offDelayMs: 9000,
   adaptRate: 0,
   relearnMs: 20_000,
+  recover: 0.8,
+  recoverWeight: 0.5,
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */
@@ -112,6 +129,10 @@ export class MultivariateDetector implements ScoringDetector {
   /** Re-learning the mean until this ts (NaN: not re-learning). */
   private relearnUntil = Number.NaN;
   private relearnN = 0;
+  /** Frames averaged into the re-learned mean after the re-learn (0: not averaging). */
+  private tailN = 0;
+  /** Per point: peak deviation of the current episode. */
+  private readonly peakJ: Float64Array;
 
   constructor(
     readonly id: string,
@@ -133,6 +154,7 @@ export class MultivariateDetector implements ScoringDetector {
     this.band = new Float64Array(d);
     this.w = new Float64Array(d);
     this.z = new Float64Array(d);
+    this.peakJ = new Float64Array(d);
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -220,12 +242,20 @@ export class MultivariateDetector implements ScoringDetector {
     const { d, o } = this;
     let s = 0;
     let top = 0;
+    /** Score of the points still holding the alarm (recovering slow points left out). */
+    let hold = 0;
+    const alarmed = this.level !== AlarmLevel.Normal;
     for (let j = 0; j < d; j++) {
       this.z[j] += o.lambda * (this.frame[j] - this.z[j]);
       const u = (this.w[j] * Math.abs(this.z[j] - this.mu[j])) / (this.sd[j] * this.band[j]);
       if (u > s) {
         s = u;
         top = j;
+      }
+      if (alarmed) {
+        if (u > this.peakJ[j]) this.peakJ[j] = u;
+        const recovering = this.w[j] < o.recoverWeight && u < o.recover * this.peakJ[j];
+        if (!recovering && u > hold) hold = u;
       }
     }
     this.raw = s;
@@ -238,11 +268,19 @@ export class MultivariateDetector implements ScoringDetector {
       if (ts >= this.relearnUntil) {
         this.relearnUntil = Number.NaN;
         this.z.set(this.mu);
+        this.tailN = this.relearnN;
       }
       this.score = 0;
       return null;
     }
     if (this.level === AlarmLevel.Normal) {
+      if (this.tailN > 0) {
+        // Armed again; the mean keeps averaging the frames since the episode up to a warm-up's worth.
+        if (this.tailN < o.warmup) {
+          this.tailN++;
+          for (let j = 0; j < d; j++) this.mu[j] += (this.frame[j] - this.mu[j]) / this.tailN;
+        } else this.tailN = 0;
+      }
       if (o.adaptRate > 0) for (let j = 0; j < d; j++) this.mu[j] += o.adaptRate * (this.z[j] - this.mu[j]);
       if (s < o.k) {
         this.since = Number.NaN;
@@ -251,6 +289,8 @@ export class MultivariateDetector implements ScoringDetector {
       if (Number.isNaN(this.since)) this.since = ts;
       if (ts - this.since < o.onDelayMs) return null;
       this.since = Number.NaN;
+      this.tailN = 0;
+      this.peakJ.fill(0);
       this.level = this.raise;
       this.peak = s;
       this.top = top;
@@ -258,7 +298,7 @@ export class MultivariateDetector implements ScoringDetector {
     }
     if (s > this.peak) this.peak = s;
     const absolute = o.k * o.clearRatio;
-    if (s >= Math.max(absolute, o.relativeClear * this.peak)) {
+    if (hold >= Math.max(absolute, o.relativeClear * this.peak)) {
       this.since = Number.NaN;
       return null;
     }
@@ -273,7 +313,7 @@ export class MultivariateDetector implements ScoringDetector {
     this.level = AlarmLevel.Normal;
     const peak = this.peak;
     this.peak = 0;
-    return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(s)}×, episode peak ${round(peak)}×)`);
+    return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(hold)}×, episode peak ${round(peak)}×)`);
   }
 
   private event(ts: number, previous: AlarmLevel, j: number, cause: string): DetectorEvent {
