@@ -22,7 +22,7 @@ if (!values.data || !values.windows) {
 // distribution-change score (entropy 0 = off). Neighbours 1 and extreme 0.001 stay where an
 // earlier run over neighbours {1, 3} × extreme {0.001, 0.05} put them; memory, season and
 // extremeStep came in later through --grid (see docs/detection-results.md for the runs).
-const grid: Record<string, (number | false)[]> = {
+const grid: Record<string, (number | string | false)[]> = {
   short: [10, 20, 30],
   suppress: [150, 200, 300],
   entropy: [0, 16, 24, 32],
@@ -35,7 +35,7 @@ for (const kv of values.grid ?? []) {
     console.error(`_nab-cv: --grid wants key=v1,v2, got ${kv}`);
     process.exit(2);
   }
-  grid[k] = vs.split(',').map((v) => (v === 'false' ? false : Number(v)));
+  grid[k] = vs.split(',').map((v) => (v === 'false' ? false : Number.isNaN(Number(v)) ? v : Number(v)));
 }
 let combos: NabDetectorOptions[] = [{}];
 for (const [k, vs] of Object.entries(grid)) combos = combos.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));

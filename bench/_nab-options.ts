@@ -7,12 +7,12 @@ import type { NabDetectorOptions } from './_nab.js';
 
 export const NAB_OPTIONS: NabDetectorOptions = {};
 
-/** NAB_OPTIONS with `--set key=value` overrides (numbers, or `false`) for tuning runs. */
+/** NAB_OPTIONS with `--set key=value` overrides (numbers, words, or `false`) for tuning runs. */
 export function nabOptions(sets: readonly string[] = []): NabDetectorOptions {
   const opts: NabDetectorOptions = { ...NAB_OPTIONS };
   for (const kv of sets) {
     const [k, v] = kv.split('=');
-    (opts as Record<string, unknown>)[k] = v === 'false' ? false : Number(v);
+    (opts as Record<string, unknown>)[k] = v === 'false' ? false : Number.isNaN(Number(v)) ? v : Number(v);
   }
   return opts;
 }

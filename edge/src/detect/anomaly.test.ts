@@ -175,3 +175,35 @@ describe('AnomalyDetector', () => {
     expect((d as unknown as { mem: Float64Array }).mem.length).toBe(64);
   });
 });
+
+describe('combining the parts', () => {
+  // White noise, then from reading 1000 the level moves up by one standard deviation: a new
+  // spread of values (distribution part) and somewhat new shapes (shape part), neither sure alone.
+  const feed = (combine: 'max' | 'sum') => {
+    const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, season: 0, extreme: false, combine });
+    const noise = gauss(5);
+    const alarms: number[] = [];
+    let consistent = true;
+    for (let i = 0; i < 1300; i++) {
+      d.update(r(i, i < 1000 ? noise() : 1 + noise()));
+      const [a, b, c] = d.parts;
+      const want = combine === 'sum' ? Math.min(1, a + b + c) : Math.max(a, b, c);
+      // Inside an episode the score is held at 0; elsewhere it is the parts combined.
+      if (d.score !== 0 && d.score !== want) consistent = false;
+      if (d.score >= 0.5) alarms.push(i);
+    }
+    return { alarms, consistent };
+  };
+
+  it('max: the largest part alone must reach the threshold, and here none does', () => {
+    expect(feed('max')).toEqual({ alarms: [], consistent: true });
+  });
+
+  it('sum: two parts each half sure raise the alarm, after the shift and not before', () => {
+    const { alarms, consistent } = feed('sum');
+    expect(consistent).toBe(true);
+    expect(alarms.length).toBe(1);
+    expect(alarms[0]).toBeGreaterThanOrEqual(1000);
+    expect(alarms[0]).toBeLessThan(1100);
+  });
+});

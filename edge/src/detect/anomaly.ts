@@ -20,7 +20,8 @@
  *          detector (autocorrelation of 4-reading block means, periods up to 1024 readings);
  *          once a period is found, the mean of the last 4 readings against the nearest such
  *          mean 1–3 periods back, as a novelty scored like the k-NN one
- *       ─▶ score = the largest of the three
+ *       ─▶ score = the sum of the three, capped at 1 (each is −log10 of a tail probability / 5:
+ *          the sum is their evidence together; `combine: max` takes the largest)
  *       ─▶ score ≥ threshold: raise, and keep the episode (score reported as 0 and the
  *          alarm held) for `suppress` readings — one alarm per event, not one per reading;
  *          a value beyond the range by more than the range itself starts a new episode
@@ -72,6 +73,13 @@ export interface AnomalyOptions {
    * point of the stream's cycle); 0 turns that part off. Default 0.5.
    */
   season?: number;
+  /**
+   * How the parts' scores make one: `max`, the largest; `sum`, their sum (capped at 1). Each
+   * part's score is −log10 of a tail probability / 5, so the sum is the evidence of
+   * independent parts taken together: two parts each half sure say more than either.
+   * Default sum.
+   */
+  combine?: 'max' | 'sum';
   /** Level raised. Default yellow. */
   level?: AlarmLevel;
 }
@@ -90,6 +98,7 @@ export const anomalyDefaults = {
   entropy: 24,
   bins: 4,
   season: 0.5,
+  combine: 'sum' as 'max' | 'sum',
 };
 
 /** Histograms remembered by the distribution-change score. */
@@ -344,6 +353,8 @@ export class AnomalyDetector implements ScoringDetector {
   leap = false;
   /** The latest score came from the seasonal part. */
   offCycle = false;
+  /** The latest scores of the parts: shape novelty (or 1 for a new extreme), distribution change, seasonal. */
+  readonly parts = new Float64Array(3);
 
   private readonly o: typeof anomalyDefaults & { warmup: number };
   private readonly raise: AlarmLevel;
@@ -481,9 +492,12 @@ export class AnomalyDetector implements ScoringDetector {
     this.ready = true;
     const s = beyond ? 1 : z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(tail(z), 1e-300)) / 5);
     const ss = seasonal && zs > 0 ? Math.min(1, -Math.log10(Math.max(tail(zs), 1e-300)) / 5) : 0;
+    this.parts[0] = s;
+    this.parts[1] = hs;
+    this.parts[2] = ss;
     this.changed = !beyond && hs > s;
     this.offCycle = !beyond && ss > s && ss > hs;
-    return this.decide(r, Math.max(s, hs, ss));
+    return this.decide(r, o.combine === 'sum' ? Math.min(1, s + hs + ss) : Math.max(s, hs, ss));
   }
 
   /** Period found by the seasonal part, in readings (0: none, or the part is off). */

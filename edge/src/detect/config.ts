@@ -108,6 +108,7 @@ export const AnomalySchema = Type.Object(
     bins: Type.Optional(Type.Integer({ minimum: 2, maximum: 64, description: 'Bins of that histogram' })),
     extremeStep: Type.Optional(Type.Number({ minimum: 0, description: 'New extreme must also pass the range by this many typical steps (EW mean |Δx|); 0: off' })),
     season: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Autocorrelation a period must reach for the seasonal score; 0: off' })),
+    combine: Type.Optional(Type.Union([Type.Literal('max'), Type.Literal('sum')], { description: "How the parts' scores make one: the largest (max) or their sum, capped at 1 (sum)" })),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
