@@ -131,6 +131,34 @@ describe('AnomalyDetector', () => {
     expect(off.events.some((e) => e.i >= 10 * P + 150 && e.i < 10 * P + 210)).toBe(false);
   });
 
+  it('a stream that runs higher than usual for a while raises, named as such; off with drift 0', () => {
+    // Noise with rare spikes (so the range is wide), then the same noise 1.5 higher for 400
+    // readings: every value lies inside the range and every shape looks like noise; only the
+    // level of the last `drift` readings is unlike anything before.
+    const feed = (opts: Partial<AnomalyOptions>) => {
+      const d = new AnomalyDetector('a', 'd', 'p', { warmup: 600, suppress: 200, entropy: 0, season: 0, ...opts });
+      const noise = gauss(4);
+      const events: { i: number; cause: string }[] = [];
+      for (let i = 0; i < 4000; i++) {
+        let v = 10 + noise() + (i >= 3000 && i < 3400 ? 1.5 : 0);
+        if (i % 97 === 0 && i < 2500) v += i % 2 ? 8 : -8;
+        const e = d.update(r(i, v));
+        if (e && e.level !== AlarmLevel.Normal) events.push({ i, cause: e.cause });
+      }
+      return events;
+    };
+    const on = feed({ drift: 150, driftLong: 5000 });
+    const shift = on.filter((e) => e.i >= 3000 && e.i < 3400);
+    expect(shift.length).toBeGreaterThanOrEqual(1);
+    expect(shift[0].i).toBeLessThan(3150);
+    expect(shift[0].cause).toContain('mean over the last 150 readings higher than usual');
+    // Before the shift the level part stays quiet.
+    expect(on.filter((e) => e.i < 3000 && e.cause.includes('higher than usual'))).toHaveLength(0);
+    expect(feed({ drift: 0 }).some((e) => e.i >= 3000 && e.i < 3400)).toBe(false);
+    // A young stream needs a larger shift: with a strong prior the same shift stays quiet.
+    expect(feed({ drift: 150, driftLong: 5000, driftPrior: 5000 }).some((e) => e.i >= 3000 && e.i < 3400)).toBe(false);
+  });
+
   it('a stream with no cycle gets no period', () => {
     const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, season: 0.5 });
     const noise = gauss(9);
