@@ -549,8 +549,9 @@ export class AnomalyDetector implements ScoringDetector {
     const s = beyond ? 1 : z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(tail(z), 1e-300)) / 5);
     const ss = seasonal && zs > 0 ? Math.min(1, -Math.log10(Math.max(tail(zs), 1e-300)) / 5) : 0;
     const ds = zd > 0 ? Math.min(1, -Math.log10(Math.max(tail(zd), 1e-300)) / 5) : 0;
-    this.changed = !beyond && hs > s;
-    this.offCycle = !beyond && ss > s && ss > hs;
+    // The cause named is the part with the largest score.
+    this.changed = !beyond && hs > s && hs >= ds;
+    this.offCycle = !beyond && ss > s && ss > hs && ss >= ds;
     this.shifted = !beyond && ds > s && ds > hs && ds > ss;
     return this.decide(r, Math.max(s, hs, ss, ds));
   }
