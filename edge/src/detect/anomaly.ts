@@ -20,13 +20,16 @@
  *          detector (autocorrelation of 4-reading block means, periods up to 1024 readings);
  *          once a period is found, the mean of the last 4 readings against the nearest such
  *          mean 1–3 periods back, as a novelty scored like the k-NN one
- *       ─▶ score = the sum of the three, capped at 1 (each is −log10 of a tail probability / 5:
- *          the sum is their evidence together; `combine: max` takes the largest)
+ *     x ─▶ level (a stream running higher than it usually does, in no new shape or value):
+ *          mean of the last `drift` readings against the long-term (EW, `driftLong`) mean
+ *          and spread of such means, that spread starting from `driftPrior` pseudo-means as
+ *          spread out as single readings → z, scored like the k-NN surprise
+ *       ─▶ score = the largest of the four
  *       ─▶ score ≥ threshold: raise, and keep the episode (score reported as 0 and the
  *          alarm held) for `suppress` readings — one alarm per event, not one per reading;
  *          a value beyond the range by more than the range itself starts a new episode
  *
- * Memory: memory·window + entropy + 64·bins + 3,300 (seasonal part) + a few dozen numbers,
+ * Memory: memory·window + entropy + 64·bins + 3,300 (seasonal part) + drift + a few dozen numbers,
  * all preallocated; a reading allocates nothing unless it changes the level. Cost:
  * O(memory·window + entropy + 64·bins) per reading, plus every 128 readings a period search
  * of 512·256 multiply-adds. No clock.
@@ -74,12 +77,19 @@ export interface AnomalyOptions {
    */
   season?: number;
   /**
-   * How the parts' scores make one: `max`, the largest; `sum`, their sum (capped at 1). Each
-   * part's score is −log10 of a tail probability / 5, so the sum is the evidence of
-   * independent parts taken together: two parts each half sure say more than either.
-   * Default sum.
+   * Readings in the mean of the level score (the mean of the last `drift` readings against
+   * the long-term mean and spread of such means: a level unusual for this stream); 0 turns
+   * it off. Default 150.
    */
-  combine?: 'max' | 'sum';
+  drift?: number;
+  /** Readings of the long-term (EW) statistics of the level score's means. Default 5000. */
+  driftLong?: number;
+  /**
+   * Pseudo-means, as spread out as single readings, that the level score's spread starts
+   * from (the real means outweigh them as they come): a young stream needs a larger shift.
+   * Default 50.
+   */
+  driftPrior?: number;
   /** Level raised. Default yellow. */
   level?: AlarmLevel;
 }
@@ -98,7 +108,9 @@ export const anomalyDefaults = {
   entropy: 24,
   bins: 4,
   season: 0.5,
-  combine: 'sum' as 'max' | 'sum',
+  drift: 150,
+  driftLong: 5000,
+  driftPrior: 50,
 };
 
 /** Histograms remembered by the distribution-change score. */
@@ -307,6 +319,61 @@ class SeasonalNovelty {
   }
 }
 
+/**
+ * Level of one stream: the mean of its last S readings against the long-term (EW) mean
+ * and spread of such means, as a z ("is the stream running higher than it usually does?").
+ * Until many means have been seen their spread is not known: it is taken as
+ * √(var of the means + var of the readings · prior / means seen), i.e. `prior` pseudo-means
+ * as spread out as single readings (the most a mean can vary), which the real means
+ * outweigh as they come. Scale-free: shifting or scaling the stream leaves z as it is.
+ * The running sum is recomputed exactly once per S readings, so rounding cannot build up.
+ */
+class LevelShift {
+  private readonly ring: Float64Array;
+  private sum = 0;
+  private head = 0;
+  private seen = 0;
+  /** EW mean and variance of the readings. */
+  private xm = 0;
+  private xv = 0;
+  /** Means seen, and their EW mean and variance. */
+  private n = 0;
+  private lm = 0;
+  private lv = 0;
+  constructor(
+    S: number,
+    private readonly long: number,
+    private readonly prior: number,
+  ) {
+    this.ring = new Float64Array(S);
+  }
+  /** The z of the mean of the last S readings (0 until two such means are in). */
+  push(x: number): number {
+    const S = this.ring.length;
+    const bx = Math.max(1 / this.long, 1 / ++this.seen);
+    const dx = x - this.xm;
+    this.xm += bx * dx;
+    this.xv = (1 - bx) * (this.xv + bx * dx * dx);
+    this.sum += x - this.ring[this.head];
+    this.ring[this.head] = x;
+    this.head = (this.head + 1) % S;
+    if (this.head === 0) {
+      let t = 0;
+      for (let j = 0; j < S; j++) t += this.ring[j];
+      this.sum = t;
+    }
+    // Means of S readings only: the first S − 1 readings make none.
+    if (this.seen < S) return 0;
+    const m = this.sum / S;
+    const b = Math.max(1 / this.long, 1 / ++this.n);
+    const z = (m - this.lm) / (Math.sqrt(this.lv + (this.xv * this.prior) / this.n) + 1e-9);
+    const dl = m - this.lm;
+    this.lm += b * dl;
+    this.lv = (1 - b) * (this.lv + b * dl * dl);
+    return this.n > 1 ? z : 0;
+  }
+}
+
 /** Short-term mean of a novelty against its own long-term (EW) mean and spread, as a z. */
 class Surprise {
   private readonly ring: Float64Array;
@@ -353,8 +420,8 @@ export class AnomalyDetector implements ScoringDetector {
   leap = false;
   /** The latest score came from the seasonal part. */
   offCycle = false;
-  /** The latest scores of the parts: shape novelty (or 1 for a new extreme), distribution change, seasonal. */
-  readonly parts = new Float64Array(3);
+  /** The latest score came from the level part. */
+  shifted = false;
 
   private readonly o: typeof anomalyDefaults & { warmup: number };
   private readonly raise: AlarmLevel;
@@ -384,6 +451,7 @@ export class AnomalyDetector implements ScoringDetector {
   private readonly hist: HistogramNovelty | null;
   private readonly season: SeasonalNovelty | null;
   private readonly seasonZ: Surprise | null;
+  private readonly drift: LevelShift | null;
 
   constructor(
     readonly id: string,
@@ -404,6 +472,7 @@ export class AnomalyDetector implements ScoringDetector {
     this.hist = o.entropy > 0 ? new HistogramNovelty(o.entropy, o.bins, o.long) : null;
     this.season = o.season > 0 ? new SeasonalNovelty(o.season) : null;
     this.seasonZ = o.season > 0 ? new Surprise(o.short, o.long) : null;
+    this.drift = o.drift > 0 ? new LevelShift(o.drift, o.driftLong, o.driftPrior) : null;
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -436,6 +505,7 @@ export class AnomalyDetector implements ScoringDetector {
         seasonal = this.seasonZ!.n > o.short;
       }
     }
+    const zd = this.drift ? this.drift.push(x) : 0;
     this.recent[i % L] = x;
     if (i + 1 < L) return null;
     // The current shape, oldest first. Distances are taken in raw units and scaled by the
@@ -492,12 +562,12 @@ export class AnomalyDetector implements ScoringDetector {
     this.ready = true;
     const s = beyond ? 1 : z <= 0 ? 0 : Math.min(1, -Math.log10(Math.max(tail(z), 1e-300)) / 5);
     const ss = seasonal && zs > 0 ? Math.min(1, -Math.log10(Math.max(tail(zs), 1e-300)) / 5) : 0;
-    this.parts[0] = s;
-    this.parts[1] = hs;
-    this.parts[2] = ss;
-    this.changed = !beyond && hs > s;
-    this.offCycle = !beyond && ss > s && ss > hs;
-    return this.decide(r, o.combine === 'sum' ? Math.min(1, s + hs + ss) : Math.max(s, hs, ss));
+    const ds = zd > 0 ? Math.min(1, -Math.log10(Math.max(tail(zd), 1e-300)) / 5) : 0;
+    // The cause named is the part with the largest score.
+    this.changed = !beyond && hs > s && hs >= ds;
+    this.offCycle = !beyond && ss > s && ss > hs && ss >= ds;
+    this.shifted = !beyond && ds > s && ds > hs && ds > ss;
+    return this.decide(r, Math.max(s, hs, ss, ds));
   }
 
   /** Period found by the seasonal part, in readings (0: none, or the part is off). */
@@ -526,7 +596,9 @@ export class AnomalyDetector implements ScoringDetector {
         ? 'its recent spread of values unlike any seen before'
         : this.offCycle
           ? `unlike the same point of its ${this.period}-reading cycle`
-          : 'unlike anything in its recent history';
+          : this.shifted
+            ? `its mean over the last ${this.o.drift} readings higher than usual`
+            : 'unlike anything in its recent history';
     return this.event(r, AlarmLevel.Normal, `${this.points[0]} ${r.value} ${why} (anomaly score ${s.toFixed(2)} ≥ ${this.o.threshold}): ${describeLevel(this.raise)}`);
   }
 
