@@ -170,8 +170,8 @@ describe('MultivariateDetector', () => {
   });
 
   it('vote: two points each moderately off raise together, one alone does not', () => {
-    const run = (vote: number, both: boolean) => {
-      const d = make({ vote, offDelayMs: 5000 });
+    const run = (vote: number, both: boolean, voteDelayMs?: number) => {
+      const d = make({ vote, voteDelayMs, offDelayMs: 5000 });
       const noise = gauss(11);
       const events: { t: number; level: AlarmLevel; cause: string }[] = [];
       for (let t = 0; t < 600; t++) {
@@ -195,5 +195,7 @@ describe('MultivariateDetector', () => {
     expect(pair[0].cause).toMatch(/(flow .* and pressure|pressure .* and flow) .* both off their learned bands/);
     expect(pair.at(-1)!.level).toBe(AlarmLevel.Normal);
     expect(pair.at(-1)!.t).toBeLessThan(430);
+    // Weaker evidence must last longer: with voteDelayMs 2 s instead of 5 s the pair raises 3 s sooner.
+    expect(run(0.5, true, 2000)[0].t).toBe(pair[0].t - 3);
   });
 });

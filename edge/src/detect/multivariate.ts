@@ -5,7 +5,7 @@
  *     readings ─▶ frame (one value per point, same ts) ─▶ warm-up buffer ─▶ baseline
  *                                                          (first `warmup` frames)
  *     after warm-up:  frame ─▶ EWMA per point ─▶ u_j = w_j·|z_j − μ_j| / (σ_j·h_j)
- *                     s = max(u₁, u₂/vote)  ─▶  raise when s ≥ k for onDelayMs,
+ *                     s = max(u₁, u₂/vote)  ─▶  raise when s ≥ k for onDelayMs (voteDelayMs if by u₂),
  *                                        clear when s' < max(k·clearRatio, relativeClear·peak) for offDelayMs
  *                                        (s' = s without the slow points that are recovering, see `recover`)
  *
@@ -29,12 +29,13 @@
  *   alarm (a thermocouple cools for minutes after the fault is gone). The raise and the
  *   decision to re-learn still see every point.
  * - vote (two points agreeing): u₁ ≥ u₂ are the two largest deviations; two points
- *   each at vote·k (default 0.5·k: both at their warm-up band's edge) for onDelayMs raise
- *   as one point at k does: a fault often moves several points a little before any one
- *   a lot (a valve closing slowly: vibration and flow both creep). Only the raise sees
- *   it; clearing still asks whether any single (non-recovering) point is beyond
- *   k·clearRatio, so an alarm raised by a weak pair that does not grow clears after
- *   offDelayMs. Holding by the pair as well was measured and is worse (the pair
+ *   each at vote·k (default 0.5·k: both at their warm-up band's edge) for voteDelayMs
+ *   (default 5 s, longer than onDelayMs: weaker evidence must last longer, as in the
+ *   Western Electric run rules) raise as one point at k does: a fault often moves several
+ *   points a little before any one a lot (a valve closing slowly: vibration and flow both
+ *   creep). Only the raise sees it; clearing still asks whether any single
+ *   (non-recovering) point is beyond k·clearRatio, so an alarm raised by a weak pair
+ *   that does not grow clears after offDelayMs. Holding by the pair as well was measured and is worse (the pair
  *   condition is common after an episode: FAR 25 % on SKAB, never chosen by the CV).
  *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released).
@@ -86,6 +87,8 @@ export interface MultivariateOptions {
    * Only the raise sees it: the alarm is held, as before, by a single point above k·clearRatio. Default 0.5.
    */
   vote?: number;
+  /** A raise by two points agreeing (see `vote`) needs s ≥ k this long, ms (at least onDelayMs). Default 5000. */
+  voteDelayMs?: number;
   /** Level raised. Default orange. */
   level?: AlarmLevel;
 }
@@ -105,6 +108,7 @@ export const multivariateDefaults = {
   recover: 0.8,
   recoverWeight: 0.5,
   vote: 0.5,
+  voteDelayMs: 5000,
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */
@@ -316,7 +320,8 @@ export class MultivariateDetector implements ScoringDetector {
         return null;
       }
       if (Number.isNaN(this.since)) this.since = ts;
-      if (ts - this.since < o.onDelayMs) return null;
+      // Two points at the band's edge are weaker evidence than one beyond k: they must last longer.
+      if (ts - this.since < (pair ? Math.max(o.onDelayMs, o.voteDelayMs) : o.onDelayMs)) return null;
       this.since = Number.NaN;
       this.tailN = 0;
       this.peakJ.fill(0);
