@@ -150,6 +150,8 @@ export const MultivariateSchema = Type.Object(
     relearnMs: Type.Optional(Ms('After an episode that ends off the old baseline, re-learn the baseline this long')),
     recover: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'A slow point back below this fraction of its episode peak no longer holds the alarm (0 = off)' })),
     recoverWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Drift weight below which a point counts as slow for recover' })),
+    vote: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Two points each at vote·k raise as one point at k does (0 = off)' })),
+    voteDelayMs: Type.Optional(Ms('A raise by two points agreeing needs the score above k this long')),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },

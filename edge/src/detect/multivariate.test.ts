@@ -168,4 +168,34 @@ describe('MultivariateDetector', () => {
     // A noisy point (weight 1) is not "slow": it holds the alarm as before.
     expect(run(0.8, false)).toEqual(run(0, false));
   });
+
+  it('vote: two points each moderately off raise together, one alone does not', () => {
+    const run = (vote: number, both: boolean, voteDelayMs?: number) => {
+      const d = make({ vote, voteDelayMs, offDelayMs: 5000 });
+      const noise = gauss(11);
+      const events: { t: number; level: AlarmLevel; cause: string }[] = [];
+      for (let t = 0; t < 600; t++) {
+        const v = normal(noise, t);
+        // A small shift (1.2 sd) of flow, and of pressure too when `both`: below k for either alone.
+        if (t >= 300 && t < 400) {
+          v[0] += 1.2;
+          if (both) v[1] += 0.12;
+        }
+        for (const e of frame(d, t * 1000, v)) events.push({ t, level: e.level, cause: e.cause });
+      }
+      return events;
+    };
+    expect(run(0, true)).toEqual([]);
+    expect(run(0.5, false)).toEqual([]);
+    const pair = run(0.5, true);
+    expect(pair.length).toBeGreaterThanOrEqual(2);
+    expect(pair[0].level).toBe(AlarmLevel.Orange);
+    expect(pair[0].t).toBeGreaterThanOrEqual(300);
+    expect(pair[0].t).toBeLessThan(400); // during the shift
+    expect(pair[0].cause).toMatch(/(flow .* and pressure|pressure .* and flow) .* both off their learned bands/);
+    expect(pair.at(-1)!.level).toBe(AlarmLevel.Normal);
+    expect(pair.at(-1)!.t).toBeLessThan(430);
+    // Weaker evidence must last longer: with voteDelayMs 2 s instead of 5 s the pair raises 3 s sooner.
+    expect(run(0.5, true, 2000)[0].t).toBe(pair[0].t - 3);
+  });
 });
