@@ -96,7 +96,7 @@ export interface AnomalyOptions {
    * An episode does not end while the level score is still at least this fraction of the
    * threshold (whatever part raised it): a level that stays shifted is one event, not one
    * alarm every `suppress` readings with a "back to usual" between them. 0 turns it off.
-   * Default 0 (off).
+   * Default 0.5.
    */
   hold?: number;
   /** Level raised. Default yellow. */
@@ -120,7 +120,7 @@ export const anomalyDefaults = {
   drift: 150,
   driftLong: 5000,
   driftPrior: 50,
-  hold: 0,
+  hold: 0.5,
 };
 
 /** Histograms remembered by the distribution-change score. */
