@@ -180,6 +180,35 @@ describe('AnomalyDetector', () => {
     expect(feed({ drift: 150, driftLong: 5000, driftPrior: 5000 }).some((e) => e.i >= 3000 && e.i < 3400)).toBe(false);
   });
 
+  it('a level that stays shifted is one episode: no re-raise and no "back to usual" while it stands; hold 0 re-raises', () => {
+    // The stream of the test above, shifted 1.5 up for 1000 readings (five `suppress` spans).
+    const feed = (opts: Partial<AnomalyOptions>) => {
+      const d = new AnomalyDetector('a', 'd', 'p', { warmup: 600, suppress: 200, entropy: 0, season: 0, ...opts });
+      const noise = gauss(4);
+      const events: { i: number; level: AlarmLevel; cause: string }[] = [];
+      for (let i = 0; i < 5000; i++) {
+        let v = 10 + noise() + (i >= 3000 && i < 4000 ? 1.5 : 0);
+        if (i % 97 === 0 && i < 2500) v += i % 2 ? 8 : -8;
+        const e = d.update(r(i, v));
+        if (e) events.push({ i, level: e.level, cause: e.cause });
+      }
+      return events;
+    };
+    const held = feed({ hold: 0.5 }).filter((e) => e.i >= 3000);
+    // One raise, and the alarm stays while the level part still sees the shift ...
+    expect(held.filter((e) => e.level !== AlarmLevel.Normal)).toHaveLength(1);
+    expect(held[0].i).toBeLessThan(3150);
+    const back = held.find((e) => e.level === AlarmLevel.Normal);
+    expect(back).toBeDefined();
+    // ... for well over two `suppress` spans (it ends once the level part has learnt the new level).
+    expect(back!.i).toBeGreaterThan(held[0].i + 400);
+    expect(back!.cause).toMatch(/back to usual after \d+ readings/);
+    expect(Number(/after (\d+)/.exec(back!.cause)![1])).toBe(back!.i - held[0].i);
+    // Without it the standing shift raises again once every episode.
+    const off = feed({ hold: 0 }).filter((e) => e.i >= 3000 && e.i < 4000 && e.level !== AlarmLevel.Normal);
+    expect(off.length).toBeGreaterThan(1);
+  });
+
   it('a stream with no cycle gets no period', () => {
     const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, season: 0.5 });
     const noise = gauss(9);

@@ -27,7 +27,9 @@
  *       ─▶ score = the largest of the four
  *       ─▶ score ≥ threshold: raise, and keep the episode (score reported as 0 and the
  *          alarm held) for `suppress` readings — one alarm per event, not one per reading;
- *          a value beyond the range by more than the range itself starts a new episode
+ *          a value beyond the range by more than the range itself starts a new episode;
+ *          and while the level part still scores ≥ `hold`·threshold the episode does not
+ *          end (a standing shift is one event: no "back to usual" while it stands)
  *
  * Memory: memory·window + entropy + 64·bins + 3,300 (seasonal part) + drift + a few dozen numbers,
  * all preallocated; a reading allocates nothing unless it changes the level. Cost:
@@ -90,6 +92,13 @@ export interface AnomalyOptions {
    * Default 50.
    */
   driftPrior?: number;
+  /**
+   * An episode does not end while the level score is still at least this fraction of the
+   * threshold (whatever part raised it): a level that stays shifted is one event, not one
+   * alarm every `suppress` readings with a "back to usual" between them. 0 turns it off.
+   * Default 0.5.
+   */
+  hold?: number;
   /** Level raised. Default yellow. */
   level?: AlarmLevel;
 }
@@ -111,6 +120,7 @@ export const anomalyDefaults = {
   drift: 150,
   driftLong: 5000,
   driftPrior: 50,
+  hold: 0.5,
 };
 
 /** Histograms remembered by the distribution-change score. */
@@ -446,8 +456,11 @@ export class AnomalyDetector implements ScoringDetector {
   private lm = 0;
   private lv = 0;
   private stats = 0;
-  /** Readings left in the current episode. */
+  /** Readings left in the current episode, and readings it has lasted. */
   private episode = 0;
+  private lasted = 0;
+  /** The latest level score. */
+  private ds = 0;
   private readonly hist: HistogramNovelty | null;
   private readonly season: SeasonalNovelty | null;
   private readonly seasonZ: Surprise | null;
@@ -567,6 +580,7 @@ export class AnomalyDetector implements ScoringDetector {
     this.changed = !beyond && hs > s && hs >= ds;
     this.offCycle = !beyond && ss > s && ss > hs && ss >= ds;
     this.shifted = !beyond && ds > s && ds > hs && ds > ss;
+    this.ds = ds;
     return this.decide(r, Math.max(s, hs, ss, ds));
   }
 
@@ -579,15 +593,19 @@ export class AnomalyDetector implements ScoringDetector {
     // An episode holds back one event's echoes, not a far bigger event: that one is scored.
     if (this.episode > 0 && this.leap) this.episode = 0;
     if (this.episode > 0) {
-      // Inside an episode: one alarm per event, not one per reading.
+      // Inside an episode: one alarm per event, not one per reading; a level still
+      // shifted keeps it going.
       this.score = 0;
+      this.lasted++;
+      if (this.o.hold > 0 && this.ds >= this.o.hold * this.o.threshold) this.episode = Math.max(this.episode, 2);
       if (--this.episode > 0 || this.level === AlarmLevel.Normal) return null;
       this.level = AlarmLevel.Normal;
-      return this.event(r, this.raise, `${this.points[0]} back to usual after ${this.o.suppress} readings`);
+      return this.event(r, this.raise, `${this.points[0]} back to usual after ${this.lasted} readings`);
     }
     this.score = s;
     if (s < this.o.threshold) return null;
     this.episode = this.o.suppress;
+    this.lasted = 0;
     if (this.level !== AlarmLevel.Normal) return null;
     this.level = this.raise;
     const why = this.beyond

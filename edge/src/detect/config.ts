@@ -111,6 +111,7 @@ export const AnomalySchema = Type.Object(
     drift: Type.Optional(Type.Integer({ minimum: 0, maximum: 4096, description: 'Readings in the mean of the level score (a level unusual for the stream); 0: off' })),
     driftLong: Type.Optional(Type.Integer({ minimum: 2, maximum: 1_000_000, description: 'Readings of the long-term statistics of the level score' })),
     driftPrior: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, description: 'Pseudo-means, as spread out as single readings, the level score starts from' })),
+    hold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'An episode does not end while the level score is at least this fraction of the threshold; 0: off' })),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
