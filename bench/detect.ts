@@ -41,6 +41,8 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   anomaly_memory1000: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, memory: 1000 } }] }, readings: stream },
   // Without the distribution-change part, to show its cost.
   anomaly_entropy0: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, entropy: 0 } }] }, readings: stream },
+  // Without the level part (mean of the last 150 readings against its history), to show its cost.
+  anomaly_drift0: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, drift: 0 } }] }, readings: stream },
   // On the 288-reading cycle (period found, seasonal part in full), and without that part.
   anomaly_cycle288: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000 } }] }, readings: daily },
   anomaly_cycle288_season0: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, season: 0 } }] }, readings: daily },
@@ -61,6 +63,8 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
     readings: stream,
   },
   multivariate: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600 }] }, readings: mv },
+  // Without the two-point vote (one point decides), to show its cost.
+  multivariate_vote0: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, vote: 0 }] }, readings: mv },
 };
 
 function time(cfg: unknown, readings: Reading[]): number {
