@@ -329,6 +329,21 @@ class SeasonalNovelty {
   }
 }
 
+/** Exponentially weighted mean and variance over about `long` values (a plain average until then). */
+class EwStats {
+  mean = 0;
+  variance = 0;
+  /** Values pushed. */
+  n = 0;
+  constructor(private readonly long: number) {}
+  push(x: number): void {
+    const b = Math.max(1 / this.long, 1 / ++this.n);
+    const d = x - this.mean;
+    this.mean += b * d;
+    this.variance = (1 - b) * (this.variance + b * d * d);
+  }
+}
+
 /**
  * Level of one stream: the mean of its last S readings against the long-term (EW) mean
  * and spread of such means, as a z ("is the stream running higher than it usually does?").
@@ -342,28 +357,22 @@ class LevelShift {
   private readonly ring: Float64Array;
   private sum = 0;
   private head = 0;
-  private seen = 0;
-  /** EW mean and variance of the readings. */
-  private xm = 0;
-  private xv = 0;
-  /** Means seen, and their EW mean and variance. */
-  private n = 0;
-  private lm = 0;
-  private lv = 0;
+  /** The readings, and the means of S readings. */
+  private readonly readings: EwStats;
+  private readonly means: EwStats;
   constructor(
     S: number,
-    private readonly long: number,
+    long: number,
     private readonly prior: number,
   ) {
     this.ring = new Float64Array(S);
+    this.readings = new EwStats(long);
+    this.means = new EwStats(long);
   }
   /** The z of the mean of the last S readings (0 until two such means are in). */
   push(x: number): number {
     const S = this.ring.length;
-    const bx = Math.max(1 / this.long, 1 / ++this.seen);
-    const dx = x - this.xm;
-    this.xm += bx * dx;
-    this.xv = (1 - bx) * (this.xv + bx * dx * dx);
+    this.readings.push(x);
     this.sum += x - this.ring[this.head];
     this.ring[this.head] = x;
     this.head = (this.head + 1) % S;
@@ -373,14 +382,13 @@ class LevelShift {
       this.sum = t;
     }
     // Means of S readings only: the first S − 1 readings make none.
-    if (this.seen < S) return 0;
+    if (this.readings.n < S) return 0;
     const m = this.sum / S;
-    const b = Math.max(1 / this.long, 1 / ++this.n);
-    const z = (m - this.lm) / (Math.sqrt(this.lv + (this.xv * this.prior) / this.n) + 1e-9);
-    const dl = m - this.lm;
-    this.lm += b * dl;
-    this.lv = (1 - b) * (this.lv + b * dl * dl);
-    return this.n > 1 ? z : 0;
+    const { means } = this;
+    const n = means.n + 1;
+    const z = (m - means.mean) / (Math.sqrt(means.variance + (this.readings.variance * this.prior) / n) + 1e-9);
+    means.push(m);
+    return n > 1 ? z : 0;
   }
 }
 
@@ -389,26 +397,22 @@ class Surprise {
   private readonly ring: Float64Array;
   private sum = 0;
   private head = 0;
-  private lm = 0;
-  private lv = 0;
-  n = 0;
-  constructor(
-    short: number,
-    private readonly long: number,
-  ) {
+  private readonly stats: EwStats;
+  constructor(short: number, long: number) {
     this.ring = new Float64Array(short);
+    this.stats = new EwStats(long);
+  }
+  /** Novelties seen. */
+  get n(): number {
+    return this.stats.n;
   }
   push(raw: number): number {
     const S = this.ring.length;
     this.sum += raw - this.ring[this.head];
     this.ring[this.head] = raw;
     this.head = (this.head + 1) % S;
-    const sm = this.sum / S;
-    const b = Math.max(1 / this.long, 1 / ++this.n);
-    const z = (sm - this.lm) / (Math.sqrt(this.lv) + 1e-9);
-    const dl = raw - this.lm;
-    this.lm += b * dl;
-    this.lv = (1 - b) * (this.lv + b * dl * dl);
+    const z = (this.sum / S - this.stats.mean) / (Math.sqrt(this.stats.variance) + 1e-9);
+    this.stats.push(raw);
     return z;
   }
 }
@@ -450,12 +454,8 @@ export class AnomalyDetector implements ScoringDetector {
   private memN = 0;
   private memHead = 0;
   private readonly best: Float64Array;
-  private readonly shortRing: Float64Array;
-  private shortSum = 0;
-  private shortHead = 0;
-  private lm = 0;
-  private lv = 0;
-  private stats = 0;
+  /** Surprise of the k-NN novelty. */
+  private readonly surprise: Surprise;
   /** Readings left in the current episode, and readings it has lasted. */
   private episode = 0;
   private lasted = 0;
@@ -481,7 +481,7 @@ export class AnomalyDetector implements ScoringDetector {
     this.shape = new Float64Array(o.window);
     this.mem = new Float64Array(o.memory * o.window);
     this.best = new Float64Array(o.neighbours);
-    this.shortRing = new Float64Array(o.short);
+    this.surprise = new Surprise(o.short, o.long);
     this.hist = o.entropy > 0 ? new HistogramNovelty(o.entropy, o.bins, o.long) : null;
     this.season = o.season > 0 ? new SeasonalNovelty(o.season) : null;
     this.seasonZ = o.season > 0 ? new Surprise(o.short, o.long) : null;
@@ -559,15 +559,7 @@ export class AnomalyDetector implements ScoringDetector {
     if (this.memN < o.memory) this.memN++;
     this.raw = raw;
     // Surprise of the short-term novelty against its own long-term statistics.
-    this.shortSum += raw - this.shortRing[this.shortHead];
-    this.shortRing[this.shortHead] = raw;
-    this.shortHead = (this.shortHead + 1) % o.short;
-    const sm = this.shortSum / o.short;
-    const b = Math.max(1 / o.long, 1 / ++this.stats);
-    const z = (sm - this.lm) / (Math.sqrt(this.lv) + 1e-9);
-    const dl = raw - this.lm;
-    this.lm += b * dl;
-    this.lv = (1 - b) * (this.lv + b * dl * dl);
+    const z = this.surprise.push(raw);
     if (i < o.warmup) {
       this.score = 0;
       return null;

@@ -145,11 +145,10 @@ export class MultivariateDetector implements ScoringDetector {
   private since = Number.NaN;
   private peak = 0;
   private top = 0;
-  /** Re-learning the mean until this ts (NaN: not re-learning). */
+  /** Re-learning the mean until this ts, with no alarm (NaN: not re-learning). */
   private relearnUntil = Number.NaN;
-  private relearnN = 0;
-  /** Frames averaged into the re-learned mean after the re-learn (0: not averaging). */
-  private tailN = 0;
+  /** Frames averaged into the re-learned mean since the episode (0: not learning). */
+  private learnN = 0;
   /** Per point: peak deviation of the current episode. */
   private readonly peakJ: Float64Array;
 
@@ -296,23 +295,19 @@ export class MultivariateDetector implements ScoringDetector {
     if (!Number.isNaN(this.relearnUntil)) {
       // Running mean of the raw values since the episode ended becomes the new baseline
       // (the smoothed values still carry the episode's tail).
-      this.relearnN++;
-      for (let j = 0; j < d; j++) this.mu[j] += (this.frame[j] - this.mu[j]) / this.relearnN;
+      this.learnMean();
       if (ts >= this.relearnUntil) {
         this.relearnUntil = Number.NaN;
         this.z.set(this.mu);
-        this.tailN = this.relearnN;
       }
       this.score = 0;
       return null;
     }
     if (this.level === AlarmLevel.Normal) {
-      if (this.tailN > 0) {
+      if (this.learnN > 0) {
         // Armed again; the mean keeps averaging the frames since the episode up to a warm-up's worth.
-        if (this.tailN < o.warmup) {
-          this.tailN++;
-          for (let j = 0; j < d; j++) this.mu[j] += (this.frame[j] - this.mu[j]) / this.tailN;
-        } else this.tailN = 0;
+        if (this.learnN < o.warmup) this.learnMean();
+        else this.learnN = 0;
       }
       if (o.adaptRate > 0) for (let j = 0; j < d; j++) this.mu[j] += o.adaptRate * (this.z[j] - this.mu[j]);
       if (s < o.k) {
@@ -323,7 +318,7 @@ export class MultivariateDetector implements ScoringDetector {
       // Two points at the band's edge are weaker evidence than one beyond k: they must last longer.
       if (ts - this.since < (pair ? Math.max(o.onDelayMs, o.voteDelayMs) : o.onDelayMs)) return null;
       this.since = Number.NaN;
-      this.tailN = 0;
+      this.learnN = 0;
       this.peakJ.fill(0);
       this.level = this.raise;
       this.peak = s;
@@ -344,13 +339,19 @@ export class MultivariateDetector implements ScoringDetector {
     this.since = Number.NaN;
     if (s >= absolute && o.relearnMs > 0) {
       this.relearnUntil = ts + o.relearnMs;
-      this.relearnN = 0;
+      this.learnN = 0;
     }
     const prev = this.level;
     this.level = AlarmLevel.Normal;
     const peak = this.peak;
     this.peak = 0;
     return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(hold)}×, episode peak ${round(peak)}×)`);
+  }
+
+  /** Adds the current frame to the running mean of the frames since the episode ended. */
+  private learnMean(): void {
+    const n = ++this.learnN;
+    for (let j = 0; j < this.d; j++) this.mu[j] += (this.frame[j] - this.mu[j]) / n;
   }
 
   private event(ts: number, previous: AlarmLevel, j: number, cause: string): DetectorEvent {
