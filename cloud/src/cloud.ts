@@ -25,6 +25,7 @@ import { CommandCenter } from './commands.js';
 import { CommandChannel } from './ingest/commands.js';
 import { BrokerAuthority, Enrolment, type CertificateIssuer } from './enrol.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
+import { CloudAlarms } from './cloud-alarms.js';
 
 /** The gateway config JSON Schema the edge publishes (generated from its TypeBox schema, checked fresh in CI). */
 export const defaultGatewayConfigSchemaPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../edge/schema/gateway.schema.json');
@@ -170,6 +171,8 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       webhooks,
       gatewayConfigSchema,
       rateLimit: opts.rateLimit,
+      // On the live-wrapped store: an acknowledgement of a cloud alarm reaches SSE and webhooks like any transition.
+      cloudAlarms: new CloudAlarms(store),
       onRevoke: (gw) => broker?.disconnectGateway(gw),
       health: () => ({ ingest: ingest.counters, live: { ...live.counters, subscribers: live.subscribers } }),
     });

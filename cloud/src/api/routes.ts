@@ -22,10 +22,12 @@ import { Ajv } from 'ajv';
 import { ErrorCodes, LifelineError, alarmStates, lifelineKinds, pointerToPath, type AlarmState } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { DeviceInfo, GatewayInfo, Store } from '../store/store.js';
+import { deviceKey } from '../store/sql-store.js';
 import type { LiveHub, LiveMessage } from '../live.js';
 import type { CommandCenter } from '../commands.js';
 import { GATEWAY_ID_PATTERN, type Enrolment } from '../enrol.js';
 import type { WebhookDispatcher } from '../webhooks.js';
+import { isCloudAlarm, type CloudAlarms } from '../cloud-alarms.js';
 import { roles, type TokenAuth, type Role } from './auth.js';
 import { httpError } from './http-error.js';
 
@@ -36,6 +38,7 @@ export interface RouteDeps {
   live: LiveHub;
   commands: CommandCenter;
   enrolment: Enrolment;
+  cloudAlarms: CloudAlarms;
   webhooks?: WebhookDispatcher;
   gatewayConfigSchema?: object;
   onRevoke?: (gateway: string) => void;
@@ -94,6 +97,68 @@ function list(name: string, raw: string | undefined, allowed?: readonly string[]
   return items;
 }
 
+/** The closest of `known` to `wanted` by edit distance, if close enough to be a likely typo. */
+export function closest(wanted: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(wanted.length / 3)) + 1;
+  for (const k of known) {
+    const d = editDistance(wanted.toLowerCase(), k.toLowerCase());
+    if (d < bestD) (best = k), (bestD = d);
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const cur = [i];
+    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    prev = cur;
+  }
+  return prev[b.length];
+}
+
+/** `a, b, c` (and how many more), for error messages that name what exists. */
+function some(items: readonly string[], n = 10): string {
+  return items.length ? `${items.slice(0, n).join(', ')}${items.length > n ? ` and ${items.length - n} more` : ''}` : '(none)';
+}
+
+/**
+ * The device a request names. Devices are known by gateway and id; the id
+ * alone is enough while no other gateway uses it. An unknown device is a 404
+ * naming what exists, an id two gateways share is a 409 naming both.
+ */
+async function resolveDevice(store: Store, id: string, gateway?: string): Promise<DeviceInfo> {
+  const devices = await store.listDevices();
+  const same = devices.filter((x) => x.id === id && (gateway === undefined || x.gateway === gateway));
+  if (same.length === 1) return same[0];
+  if (same.length > 1) {
+    throw new LifelineError(ErrorCodes.Conflict, `device ${JSON.stringify(id)} is on ${same.length} gateways (${same.map((x) => x.gateway).join(', ')}): add gateway=<id> to say which`, {
+      details: same.map((x) => ({ gateway: x.gateway, device: x.id })),
+    });
+  }
+  if (gateway !== undefined) {
+    if (!(await store.getGateway(gateway))) notFound('gateway', gateway);
+    const theirs = devices.filter((x) => x.gateway === gateway).map((x) => x.id);
+    const hint = closest(id, theirs);
+    throw new LifelineError(ErrorCodes.NotFound, `gateway ${gateway} has no device ${JSON.stringify(id)}${hint ? ` (did you mean ${hint}?)` : ''}; it has: ${some(theirs)}`);
+  }
+  const ids = [...new Set(devices.map((x) => x.id))];
+  const hint = closest(id, ids);
+  throw new LifelineError(ErrorCodes.NotFound, `no device ${JSON.stringify(id)}${hint ? ` (did you mean ${hint}?)` : ''}; known devices: ${some(ids)}`);
+}
+
+/** The device and point a readings request names; an unknown point is a 404 naming the device's points. */
+async function resolvePoint(store: Store, q: { device: string; point: string; gateway?: string }): Promise<DeviceInfo> {
+  const dev = await resolveDevice(store, q.device, q.gateway);
+  const points = [...new Set([...dev.points.map((p) => p.name), ...(await store.seriesPoints(dev.gateway, dev.id))])].sort();
+  if (!points.includes(q.point)) {
+    const hint = closest(q.point, points);
+    throw new LifelineError(ErrorCodes.NotFound, `device ${dev.id} (gateway ${dev.gateway}) has no point ${JSON.stringify(q.point)}${hint ? ` (did you mean ${hint}?)` : ''}; it has: ${some(points, 50)}`);
+  }
+  return dev;
+}
+
 /** Fraction (0..1) of the minutes of the last 24 h (or since first seen) that hold data. */
 function completeness(minutes: number | undefined, firstSeen: number | null, now: number): number | null {
   const windowMin = Math.min(1440, Math.max(1, Math.floor((now - (firstSeen ?? now - DAY)) / 60_000)));
@@ -106,7 +171,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
 
   // ---- registry and status
 
-  async function devicesWithStatus(): Promise<(DeviceInfo & { online: boolean; completeness24h: number | null; activeAlarms: number; maxLevel: number })[]> {
+  async function devicesWithStatus(): Promise<(DeviceInfo & { online: boolean; completeness24h: number | null; activeAlarms: number; maxLevel: number; sameIdOn: string[] })[]> {
     const now = Date.now();
     const [devices, gateways, minutes, alarms] = await Promise.all([
       store.listDevices(),
@@ -115,15 +180,24 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       store.listAlarms({ state: ['active_unacked', 'active_acked'], limit: 10_000 }),
     ]);
     const gw = new Map(gateways.map((g) => [g.id, g]));
+    // Ids two gateways share are shown, never merged: each device lists the other gateways using its id.
+    const byId = new Map<string, string[]>();
+    for (const dev of devices) byId.set(dev.id, [...(byId.get(dev.id) ?? []), dev.gateway]);
+    const alarmsOf = new Map<string, number[]>();
+    for (const a of alarms) {
+      const k = deviceKey(a.gateway, a.device);
+      alarmsOf.set(k, [...(alarmsOf.get(k) ?? []), a.level]);
+    }
     return devices.map((dev) => {
       const g = gw.get(dev.gateway);
-      const mine = alarms.filter((a) => a.device === dev.id);
+      const levels = alarmsOf.get(deviceKey(dev.gateway, dev.id)) ?? [];
       return {
         ...dev,
         online: !!g?.online,
-        completeness24h: completeness(minutes.get(dev.id), g?.firstSeen ?? null, now),
-        activeAlarms: mine.length,
-        maxLevel: mine.reduce((m, a) => Math.max(m, a.level), 0),
+        completeness24h: completeness(minutes.get(deviceKey(dev.gateway, dev.id)), g?.firstSeen ?? null, now),
+        activeAlarms: levels.length,
+        maxLevel: levels.reduce((m, l) => Math.max(m, l), 0),
+        sameIdOn: byId.get(dev.id)!.filter((x) => x !== dev.gateway),
       };
     });
   }
@@ -181,12 +255,29 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     devicesWithStatus(),
   );
 
-  app.patch<{ Params: Static<typeof StringId>; Body: Static<typeof RegistryPatchBody> }>(
-    '/api/v1/devices/:id',
-    { config: role('technician'), schema: { summary: 'Set a device’s name, lifeline kind or location', tags: ['registry'], params: StringId, body: RegistryPatchBody } },
+  // `:id` is the gateway, as on every /gateways/:id route (one parameter name per path position).
+  const DeviceParams = Type.Object({ id: Id, device: Id }, { additionalProperties: false });
+  app.patch<{ Params: Static<typeof DeviceParams>; Body: Static<typeof RegistryPatchBody> }>(
+    '/api/v1/gateways/:id/devices/:device',
+    { config: role('technician'), schema: { summary: 'Set the name, lifeline kind or location of one gateway’s device', tags: ['registry'], params: DeviceParams, body: RegistryPatchBody } },
     async (req) => {
-      if (!(await store.updateDevice(req.params.id, req.body))) notFound('device', req.params.id);
-      return (await store.listDevices()).find((x) => x.id === req.params.id);
+      const dev = await resolveDevice(store, req.params.device, req.params.id);
+      await store.updateDevice(dev.gateway, dev.id, req.body);
+      return (await store.listDevices()).find((x) => x.gateway === dev.gateway && x.id === dev.id);
+    },
+  );
+
+  const GatewayQuery = Type.Object({ gateway: Type.Optional(Id) }, { additionalProperties: false });
+  app.patch<{ Params: Static<typeof StringId>; Querystring: Static<typeof GatewayQuery>; Body: Static<typeof RegistryPatchBody> }>(
+    '/api/v1/devices/:id',
+    {
+      config: role('technician'),
+      schema: { summary: 'Set a device’s name, lifeline kind or location (409 if two gateways use the id: add ?gateway= or use /gateways/{gateway}/devices/{id})', tags: ['registry'], params: StringId, querystring: GatewayQuery, body: RegistryPatchBody },
+    },
+    async (req) => {
+      const dev = await resolveDevice(store, req.params.id, req.query.gateway);
+      await store.updateDevice(dev.gateway, dev.id, req.body);
+      return (await store.listDevices()).find((x) => x.gateway === dev.gateway && x.id === dev.id);
     },
   );
 
@@ -202,12 +293,12 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
           .filter((x) => x.location)
           .map((x) => ({
             type: 'Feature',
-            id: x.id,
+            id: `${x.gateway}/${x.id}`,
             geometry: { type: 'Point', coordinates: [x.location!.lon, x.location!.lat] },
             properties: {
               id: x.id, name: x.name ?? null, gateway: x.gateway, profile: x.profile, kind: x.kind, district: x.location!.district ?? null,
               gridUnit: x.location!.gridUnit ?? null, online: x.online, lastReadingTs: x.lastReadingTs, completeness24h: x.completeness24h,
-              activeAlarms: x.activeAlarms, maxLevel: x.maxLevel,
+              activeAlarms: x.activeAlarms, maxLevel: x.maxLevel, sameIdOn: x.sameIdOn,
             },
           })),
       };
@@ -231,9 +322,10 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
 
   // ---- readings
 
+  const DeviceId = { gateway: Type.Optional({ ...Id, description: 'the device’s gateway; needed only when two gateways use the device id' }), device: Type.String({ minLength: 1, maxLength: 128 }) };
   const ReadingsQuery = Type.Object(
     {
-      device: Type.String({ minLength: 1, maxLength: 128 }),
+      ...DeviceId,
       point: Type.String({ minLength: 1, maxLength: 128 }),
       ...TimeRange,
       step: Type.Optional(Type.Integer({ minimum: 1, description: 'bucket width in ms: answer per-bucket {ts, min, max, mean, count} instead of raw rows' })),
@@ -249,17 +341,18 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     },
     async (req) => {
       const { from, to } = range(req.query);
-      const { device, point, step } = req.query;
-      if (step === undefined) return store.readings({ device, point, from, to, limit: req.query.limit ?? 10_000 });
+      const { point, step } = req.query;
+      const { gateway, id: device } = await resolvePoint(store, req.query);
+      if (step === undefined) return store.readings({ gateway, device, point, from, to, limit: req.query.limit ?? 10_000 });
       if (req.query.limit !== undefined) badRequest('limit: applies to raw readings only; with step the bucket count is (to − from) / step');
       const buckets = Math.floor((to - from) / step) + 1;
       if (buckets > d.maxBuckets)
         badRequest(`step: ${step} ms over ${to - from} ms would make ${buckets} buckets; the most is ${d.maxBuckets}, so step must be at least ${Math.ceil((to - from + 1) / d.maxBuckets)} ms`);
-      return store.downsample({ device, point, from, to, step });
+      return store.downsample({ gateway, device, point, from, to, step });
     },
   );
 
-  const CsvQuery = Type.Object({ device: Type.String({ minLength: 1, maxLength: 128 }), point: Type.String({ minLength: 1, maxLength: 128 }), ...TimeRange }, { additionalProperties: false });
+  const CsvQuery = Type.Object({ ...DeviceId, point: Type.String({ minLength: 1, maxLength: 128 }), ...TimeRange }, { additionalProperties: false });
   app.get<{ Querystring: Static<typeof CsvQuery> }>(
     '/api/v1/readings.csv',
     {
@@ -269,14 +362,15 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     async (req, reply) => {
       const { from, to } = range(req.query, DAY);
       if (to - from > 31 * DAY) badRequest(`to − from: at most 31 days per export, got ${((to - from) / DAY).toFixed(1)} days`);
-      const { device, point } = req.query;
+      const { point } = req.query;
+      const { gateway, id: device } = await resolvePoint(store, req.query);
       const chunk = 50_000;
       async function* rows(): AsyncGenerator<string> {
         yield 'ts,time,value\n';
         let cursor = from;
         let skip = 0; // rows at `cursor` already sent
         for (;;) {
-          const page = await store.readings({ device, point, from: cursor, to, limit: chunk + skip });
+          const page = await store.readings({ gateway, device, point, from: cursor, to, limit: chunk + skip });
           const fresh = page.slice(skip);
           if (!fresh.length) return;
           yield fresh.map((r) => `${r.ts},${new Date(r.ts).toISOString()},${Number.isNaN(r.value) ? '' : r.value}\n`).join('');
@@ -286,7 +380,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
           cursor = last;
         }
       }
-      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${device}-${point}-${from}-${to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${gateway}-${device}-${point}-${from}-${to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
       return reply.send(Readable.from(rows()));
     },
   );
@@ -341,6 +435,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
         throw new LifelineError(ErrorCodes.Conflict, `alarm ${alarm.id} is ${alarm.state}; only active_unacked or cleared_unacked alarms can be acknowledged`);
       const user = req.identity!.name;
       if (req.body?.comment) await store.addComment({ alarm: alarm.id, ts: Date.now(), user, text: req.body.comment });
+      // The cloud's own alarms (a gateway's batches refused, …) are acknowledged here: their gateway does not know them.
+      if (isCloudAlarm(alarm)) return reply.code(200).send({ alarm: alarm.id, state: await d.cloudAlarms.ack(alarm, user) });
       const command = await d.commands.submit({ gateway: alarm.gateway, type: 'alarm_ack', alarm: alarm.id, body: { alarmId: alarm.alarmId, user, ...(req.body?.comment ? { comment: req.body.comment } : {}) }, requestedBy: user });
       return reply.code(202).send({ command });
     },

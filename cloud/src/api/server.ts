@@ -28,6 +28,7 @@ import { httpError } from './http-error.js';
 import { LiveHub } from '../live.js';
 import { CommandCenter } from '../commands.js';
 import { Enrolment } from '../enrol.js';
+import { CloudAlarms } from '../cloud-alarms.js';
 import type { WebhookDispatcher } from '../webhooks.js';
 
 /** HTTP status of each error code: the one place that maps them. */
@@ -74,6 +75,8 @@ export interface ApiOptions {
   webhooks?: WebhookDispatcher;
   /** JSON Schema of the gateway config (edge/schema/gateway.schema.json); without it config pushes are refused. */
   gatewayConfigSchema?: object;
+  /** The cloud's own alarms (acknowledged here, not by a gateway); default: on `store`. */
+  cloudAlarms?: CloudAlarms;
   /** Called after a gateway is revoked (the broker drops its connections). */
   onRevoke?: (gateway: string) => void;
   /** Failed token checks allowed per IP and minute (default 30); enrolment attempts per IP and minute (default 10). */
@@ -156,14 +159,15 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     live,
     commands: opts.commands ?? new CommandCenter(opts.store, opts.log),
     enrolment: opts.enrolment ?? new Enrolment(opts.store, null),
+    cloudAlarms: opts.cloudAlarms ?? new CloudAlarms(opts.store),
     maxBuckets: opts.maxBuckets ?? 10_000,
   });
 
-  app.get('/api/v1/health', { schema: { summary: 'Liveness and ingest counters (no token needed)', tags: ['system'] } }, async () => ({
-    status: 'ok',
-    time: Date.now(),
-    ...(opts.health?.() ?? {}),
-  }));
+  app.get('/api/v1/health', { schema: { summary: 'Liveness, ingest counters and how many gateways have batches refused (status degraded; no token needed)', tags: ['system'] } }, async () => {
+    // A gateway whose batches are refused loses data while the cloud runs fine: health says so (which ones: GET /gateways).
+    const faulty = (await opts.store.listGateways()).filter((g) => g.sync.faulty).length;
+    return { status: faulty ? 'degraded' : 'ok', time: Date.now(), gateways: { faulty }, ...(opts.health?.() ?? {}) };
+  });
   let doc: Record<string, unknown> | undefined;
   app.get('/api/v1/openapi.json', { schema: { summary: 'This API as an OpenAPI 3 document (no token needed)', tags: ['system'] } }, async () => {
     doc ??= openApiDocument(routes, { title: 'Lifeline cloud API', version: '1' });

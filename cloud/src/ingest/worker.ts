@@ -4,15 +4,18 @@
  * Stateless: N workers share the load through an MQTT shared subscription
  * (`$share/ingest/...`) on brokers that have them (Mosquitto, EMQX).
  *
- *   lifeline/<gw>/up/{telemetry,events} ─▶ decodeUplink ─▶ epoch base (store.openEpoch, cached)
- *        ─▶ store.commit (cloud seq = base + gateway seq) ─▶ encodeAck (gateway seqs, epoch, range) ─▶ lifeline/<gw>/down/ack
+ *   lifeline/<gw>/up/{telemetry,events} ─▶ decodeUplink (gateway = the topic's) ─▶ names and time window checked
+ *        ─▶ store.commit (gateway, epoch, seqs: each epoch its own seq space) ─▶ encodeAck (epoch, range) ─▶ lifeline/<gw>/down/ack
  *   lifeline/<gw>/status                ─▶ schema check ─▶ store.saveGatewayStatus
  *   lifeline/<gw>/up/reply              ─▶ ignored here (cloud/src/ingest/commands.ts takes command answers)
  *
  * A malformed or forged batch is answered with a Reject, counted and logged;
  * it is never retried here and never blocks the next message. The gateway
  * then sends the range again empty (and says so in its event lane), so the
- * committed prefix moves past it.
+ * committed prefix moves past it. A refused batch marks its gateway faulty
+ * and raises a cloud alarm (cloud-alarms.ts) until one of its batches commits.
+ * Readings stamped outside a sane window around the gateway's clock are
+ * dropped and counted; the rest of the batch is committed.
  *
  * Ordering and concurrency: messages are queued per gateway and lane (status
  * rides with the telemetry lane: both write the gateway's device rows). One
@@ -39,10 +42,12 @@ import {
   rejectReasonFor,
   schemaIssues,
   topics,
+  type Reading,
   type Uplink,
 } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
+import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
 
 export interface IngestOptions {
   url: string;
@@ -61,6 +66,11 @@ export interface IngestOptions {
   concurrency?: number;
   /** Messages held in memory (queued or committing) before the worker stops reading from the broker (default 8 × concurrency). */
   maxPending?: number;
+  /**
+   * Readings stamped further than this before or after the gateway's clock are dropped and counted
+   * (default 20 years / 1 day: a far-future stamp would make a dead device look fresh for ever).
+   */
+  timeWindow?: { pastMs?: number; futureMs?: number };
 }
 
 /** What a worker has done, for health checks and tests. */
@@ -74,6 +84,8 @@ export interface IngestCounters {
   rejected: number;
   statuses: number;
   badStatuses: number;
+  /** Readings dropped for a timestamp outside the window around their gateway's clock. */
+  readingsOutOfWindow: number;
 }
 
 /** A message decoded on arrival: the batch, or why it could not be. */
@@ -87,11 +99,18 @@ function positiveInt(field: string, v: number | undefined, dflt: number): number
 }
 
 export class IngestWorker {
-  readonly counters: IngestCounters = { batches: 0, epochsOpened: 0, duplicates: 0, readings: 0, events: 0, rejected: 0, statuses: 0, badStatuses: 0 };
+  readonly counters: IngestCounters = { batches: 0, epochsOpened: 0, duplicates: 0, readings: 0, events: 0, rejected: 0, statuses: 0, badStatuses: 0, readingsOutOfWindow: 0 };
   /** Rejects by reason name, for health checks. */
   readonly rejectsByReason: Record<string, number> = {};
-  /** `gateway\0lane\0epoch` → base, for epochs known to be current. */
-  private readonly bases = new Map<string, number>();
+  /** `gateway\0lane\0epoch` of epochs recorded in the store. */
+  private readonly epochs = new Set<string>();
+  /** Gateways whose fault state this worker has settled since its last reject of them (so a commit need not ask the store). */
+  private readonly settled = new Set<string>();
+  /** Gateway clock offsets (cloud − gateway, ms) from their statuses: the centre of the timestamp window. */
+  private readonly clockOffsets = new Map<string, number>();
+  private readonly alarms: CloudAlarms;
+  private readonly pastMs: number;
+  private readonly futureMs: number;
   private client?: MqttClient;
   readonly concurrency: number;
   readonly maxPending: number;
@@ -111,6 +130,9 @@ export class IngestWorker {
   constructor(private readonly opts: IngestOptions) {
     this.concurrency = positiveInt('concurrency', opts.concurrency, 4);
     this.maxPending = positiveInt('maxPending', opts.maxPending, 8 * this.concurrency);
+    this.pastMs = positiveInt('timeWindow.pastMs', opts.timeWindow?.pastMs, 20 * 365 * 86_400_000);
+    this.futureMs = positiveInt('timeWindow.futureMs', opts.timeWindow?.futureMs, 86_400_000);
+    this.alarms = new CloudAlarms(opts.store);
   }
 
   /** Messages held now (queued or committing); never above maxPending. */
@@ -241,57 +263,87 @@ export class IngestWorker {
       if (decoded.err !== undefined) throw decoded.err;
       const msg = decoded.msg!;
       const laneName = lane === Lane.Telemetry ? 'telemetry' : 'events';
-      const epoch = msg.batch.epoch;
-      const { base, stale } = await this.base(gateway, laneName, epoch ?? 0);
-      if (stale) {
-        return this.reject(gateway, lane, range, RejectReason.StaleEpoch, `epoch ${epoch ?? 0} of ${gateway} was replaced by a newer buffer epoch; its batches are no longer taken`);
+      const epoch = msg.batch.epoch ?? 0;
+      await this.noteEpoch(gateway, laneName, epoch);
+      const { firstSeq, lastSeq } = msg.batch;
+      let result;
+      if (msg.type === MessageType.Telemetry) {
+        const readings = this.inWindow(gateway, msg.batch.readings);
+        checkNames(msg.batch.readings, 'readings');
+        checkNames(msg.batch.gaps ?? [], 'gaps');
+        result = await this.commit(() => this.opts.store.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, gaps: msg.batch.gaps }));
+      } else {
+        checkNames(msg.batch.events, 'events');
+        result = await this.commit(() => this.opts.store.commitEvents({ gateway, epoch, firstSeq, lastSeq, events: msg.batch.events }));
       }
-      const firstSeq = base + msg.batch.firstSeq;
-      const lastSeq = base + msg.batch.lastSeq;
-      const result =
-        msg.type === MessageType.Telemetry
-          ? await this.opts.store.commitTelemetry({ gateway, firstSeq, lastSeq, readings: msg.batch.readings, gaps: msg.batch.gaps })
-          : await this.opts.store.commitEvents({ gateway, firstSeq, lastSeq, events: msg.batch.events.map((e) => ({ ...e, seq: base + e.seq })) });
       this.counters.batches++;
       if (result.duplicate) this.counters.duplicates++;
       else if (msg.type === MessageType.Telemetry) this.counters.readings += msg.batch.readings.length;
       else this.counters.events += msg.batch.events.length;
-      const upTo = Math.max(0, result.committedUpTo - base);
       const ack = encodeAck({
         gateway,
         ts: Date.now(),
-        ...(epoch !== undefined ? { epoch } : {}),
-        ...(lane === Lane.Telemetry ? { telemetry: upTo } : { events: upTo }),
-        range: { lane, firstSeq: msg.batch.firstSeq, lastSeq: msg.batch.lastSeq },
+        ...(msg.batch.epoch !== undefined ? { epoch } : {}),
+        ...(lane === Lane.Telemetry ? { telemetry: result.committedUpTo } : { events: result.committedUpTo }),
+        range: { lane, firstSeq, lastSeq },
       });
       // Not awaited: the next batch need not wait for the broker's PUBACK of this ack.
       this.client!.publishAsync(topics.ack(gateway), Buffer.from(ack), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'ack publish failed; the gateway resends'));
+      if (!this.settled.has(gateway)) await this.settle(gateway);
     } catch (err) {
       if (!isLifelineError(err)) throw err;
       return this.reject(gateway, lane, range, rejectReasonFor(err), err.message);
     }
   }
 
-  /** The epoch's base, from the cache or the store (which opens a new epoch). */
-  private async base(gateway: string, lane: 'telemetry' | 'events', epoch: number): Promise<{ base: number; stale: boolean }> {
+  /** Record an epoch the first time this worker sees it (every epoch is its own seq space: nothing to refuse). */
+  private async noteEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number): Promise<void> {
     const key = `${gateway}\0${lane}\0${epoch}`;
-    const cached = this.bases.get(key);
-    if (cached !== undefined) return { base: cached, stale: false };
-    const r = await this.opts.store.openEpoch(gateway, lane, epoch, Date.now());
-    if (r.openedAfter !== undefined) {
+    if (this.epochs.has(key)) return;
+    if (await this.opts.store.openEpoch(gateway, lane, epoch, Date.now())) {
       this.counters.epochsOpened++;
-      const lost = r.base - r.openedAfter;
-      this.opts.log[lost > 0 ? 'warn' : 'info'](
-        { gateway, lane, epoch, base: r.base, ...(lost > 0 ? { lostFrom: r.openedAfter + 1, lostTo: r.base } : {}) },
-        lost > 0 ? 'new buffer epoch: the old one left seqs that were never committed' : 'new buffer epoch',
-      );
+      this.opts.log.info({ gateway, lane, epoch }, 'new buffer epoch');
     }
-    if (!r.stale) {
-      // Forget older epochs of this gateway and lane: their batches must look the store up (and be found stale).
-      for (const k of this.bases.keys()) if (k.startsWith(`${gateway}\0${lane}\0`)) this.bases.delete(k);
-      this.bases.set(key, r.base);
+    this.epochs.add(key);
+  }
+
+  /** Readings inside the window around the gateway's clock; the others are counted and logged. */
+  private inWindow(gateway: string, readings: Reading[]): Reading[] {
+    const centre = Date.now() - (this.clockOffsets.get(gateway) ?? 0);
+    const lo = centre - this.pastMs;
+    const hi = centre + this.futureMs;
+    let bad: Reading | undefined;
+    let n = 0;
+    for (const r of readings) if (!(r.ts >= lo && r.ts <= hi)) (bad ??= r), n++;
+    if (!n) return readings;
+    this.counters.readingsOutOfWindow += n;
+    this.opts.log.warn(
+      { gateway, dropped: n, device: bad!.device, point: bad!.point, ts: bad!.ts, window: [lo, hi] },
+      `dropped ${n} reading(s) stamped outside the window around the gateway's clock (e.g. ${bad!.device}/${bad!.point} ts ${bad!.ts})`,
+    );
+    return readings.filter((r) => r.ts >= lo && r.ts <= hi);
+  }
+
+  /** A store error the data caused (PostgreSQL class 22 data exception, 23 constraint, 54 limit) refuses the batch; others are passed on so the gateway resends. */
+  private async commit<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (err) {
+      const code = (err as { code?: unknown }).code;
+      if (typeof code === 'string' && /^(22|23|54)/.test(code)) {
+        throw new LifelineError(ErrorCodes.PayloadInvalid, `the store refused the batch's data: ${(err as Error).message}`, { cause: err, details: { rejectReason: RejectReason.Malformed } });
+      }
+      throw err;
     }
-    return r;
+  }
+
+  /** A batch of the gateway committed: it is no longer faulty (a cleared fault clears its alarm). */
+  private async settle(gateway: string): Promise<void> {
+    if (await this.opts.store.clearRejects(gateway, Date.now())) {
+      this.opts.log.info({ gateway }, 'gateway batches commit again');
+      await this.alarms.clear(gateway, cloudAlarmIds.batchesRejected, 'batches commit again');
+    }
+    this.settled.add(gateway);
   }
 
   private async reject(gateway: string, lane: Lane, range: { firstSeq?: number; lastSeq?: number; epoch?: number }, reason: RejectReason, detail: string): Promise<void> {
@@ -303,6 +355,11 @@ export class IngestWorker {
     const msg = encodeReject({ gateway, ts: Date.now(), lane, ...named, reason, detail: detail.slice(0, 1000) });
     // Not awaited, like acks: while reading is paused at the bound, the broker's PUBACK cannot be read.
     this.client!.publishAsync(topics.ack(gateway), Buffer.from(msg), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'reject publish failed; the gateway resends'));
+    // A gateway whose batches are refused is faulty: visible in its status and health, and an alarm for the duty officer.
+    this.settled.delete(gateway);
+    const cause = `cloud refused a ${Lane[lane].toLowerCase()} batch (${RejectReason[reason]}): ${detail}`.slice(0, 500);
+    await this.opts.store.recordReject(gateway, RejectReason[reason], Date.now());
+    await this.alarms.raise(gateway, cloudAlarmIds.batchesRejected, 3, cause);
   }
 
   private async handleStatus(gateway: string, payload: Buffer): Promise<void> {
@@ -322,6 +379,24 @@ export class IngestWorker {
     }
     this.counters.statuses++;
     const st = status as import('@lifeline/shared').GatewayStatusMessage;
+    if (typeof st.clockOffsetMs === 'number') this.clockOffsets.set(gateway, st.clockOffsetMs);
     await this.opts.store.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
   }
+}
+
+/** Names a store keeps as text: no control characters (PostgreSQL refuses NUL; none belongs in an id). */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Refuse a batch naming a device, point or alarm with a control character, naming the item and the value. */
+function checkNames(items: readonly { device?: string; point?: string; alarmId?: string }[], what: string): void {
+  items.forEach((x, i) => {
+    for (const field of ['device', 'point', 'alarmId'] as const) {
+      const v = x[field];
+      if (typeof v === 'string' && CONTROL.test(v)) {
+        throw new LifelineError(ErrorCodes.PayloadInvalid, `${what}[${i}].${field}: control characters are not allowed, got ${JSON.stringify(v)}`, {
+          details: { rejectReason: RejectReason.Malformed },
+        });
+      }
+    }
+  });
 }

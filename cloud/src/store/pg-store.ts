@@ -16,8 +16,8 @@ import pg from 'pg';
 import type { Reading } from '@lifeline/shared';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { PgSql, type Sql } from './sql.js';
-import { SqlStore, type ReadingRow } from './sql-store.js';
-import { metaTables, syncLedgerTables } from './schema.js';
+import { SqlStore, seriesKey, type ReadingRow } from './sql-store.js';
+import { committedPerEpoch, identityColumns, metaTables, oldEpoch, syncLedgerTables } from './schema.js';
 
 const DAY = 86_400_000;
 
@@ -42,6 +42,35 @@ const MIGRATIONS: string[] = [
    ${metaTables('postgres')}`,
   // 2: sync ledger (buffer epochs, gap records).
   syncLedgerTables('postgres'),
+  // 3: a device is known by its gateway and id; each buffer epoch is its own seq space (schema.ts).
+  // Keys are dropped before seqs move (two epochs' seq 1 would collide on the old key), then made anew.
+  `ALTER TABLE devices DROP CONSTRAINT devices_pkey;
+   ALTER TABLE devices ADD PRIMARY KEY (gateway, id);
+   ALTER TABLE series ADD COLUMN gateway TEXT NOT NULL DEFAULT '';
+   UPDATE series s SET gateway = COALESCE((SELECT d.gateway FROM devices d WHERE d.id = s.device LIMIT 1), '');
+   ALTER TABLE series ALTER COLUMN gateway DROP DEFAULT;
+   ALTER TABLE series DROP CONSTRAINT series_device_point_key;
+   ALTER TABLE series ADD CONSTRAINT series_gateway_device_point_key UNIQUE (gateway, device, point);
+   CREATE TABLE committed_v3 AS ${committedPerEpoch};
+   DROP TABLE committed;
+   ALTER TABLE committed_v3 RENAME TO committed;
+   ALTER TABLE committed ALTER COLUMN gateway SET NOT NULL, ALTER COLUMN lane SET NOT NULL, ALTER COLUMN epoch SET NOT NULL, ALTER COLUMN up_to SET NOT NULL;
+   ALTER TABLE committed ADD PRIMARY KEY (gateway, lane, epoch);
+   ALTER TABLE batches DROP CONSTRAINT batches_pkey;
+   ALTER TABLE batches ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+   UPDATE batches b SET epoch = ${oldEpoch('epoch', 'b.gateway', 'b.lane', 'b.first_seq')},
+     first_seq = b.first_seq - ${oldEpoch('base', 'b.gateway', 'b.lane', 'b.first_seq')}, last_seq = b.last_seq - ${oldEpoch('base', 'b.gateway', 'b.lane', 'b.first_seq')};
+   ALTER TABLE batches ADD PRIMARY KEY (gateway, lane, epoch, first_seq);
+   ALTER TABLE events DROP CONSTRAINT events_pkey;
+   ALTER TABLE events ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+   UPDATE events v SET epoch = ${oldEpoch('epoch', 'v.gateway', "'events'", 'v.seq')}, seq = v.seq - ${oldEpoch('base', 'v.gateway', "'events'", 'v.seq')};
+   ALTER TABLE events ADD PRIMARY KEY (gateway, epoch, seq);
+   DROP INDEX events_alarm;
+   CREATE INDEX events_alarm ON events(gateway, alarm_id, ts);
+   ALTER TABLE alarms ADD COLUMN last_epoch BIGINT NOT NULL DEFAULT 0;
+   UPDATE alarms a SET last_epoch = ${oldEpoch('epoch', 'a.gateway', "'events'", 'a.last_seq')}, last_seq = a.last_seq - ${oldEpoch('base', 'a.gateway', "'events'", 'a.last_seq')};
+   ALTER TABLE gaps ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
+   ${identityColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`).join('\n')}`,
 ];
 
 /** int8 and numeric as JS numbers (epoch ms and counts fit in 2^53). */
@@ -89,13 +118,14 @@ export class PgStore extends SqlStore {
     pool.on('error', () => undefined);
   }
 
-  async migrate(): Promise<void> {
+  /** Migrate to `version` (default: the newest; an older one only for upgrade tests). */
+  async migrate(version = MIGRATIONS.length): Promise<void> {
     if (this.opts.schema) await this.pool.query(`CREATE SCHEMA IF NOT EXISTS ${this.opts.schema}`);
     await this.sql.tx(async (db) => {
       await db.run("SELECT pg_advisory_xact_lock(hashtext('lifeline.migrate'))");
       await db.run('CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)');
       const v = (await db.get<{ v: number | null }>('SELECT MAX(version) AS v FROM schema_version'))!.v ?? 0;
-      for (let n = v + 1; n <= MIGRATIONS.length; n++) {
+      for (let n = v + 1; n <= version; n++) {
         await db.exec(MIGRATIONS[n - 1]);
         await db.run('INSERT INTO schema_version(version) VALUES (?)', [n]);
       }
@@ -145,14 +175,15 @@ export class PgStore extends SqlStore {
   }
 
   protected async createSeries(keys: string[]): Promise<Map<string, number>> {
-    const devices = keys.map((k) => k.split('\0')[0]);
-    const points = keys.map((k) => k.split('\0')[1]);
-    await this.sql.run('INSERT INTO series(device, point) SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) ON CONFLICT DO NOTHING', [devices, points]);
-    const rows = await this.sql.all<{ id: number; device: string; point: string }>(
-      'SELECT s.id, s.device, s.point FROM series s JOIN unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS k(device, point) ON s.device = k.device AND s.point = k.point',
-      [devices, points],
+    const parts = keys.map((k) => k.split('\0'));
+    const cols = [0, 1, 2].map((i) => parts.map((p) => p[i]));
+    await this.sql.run('INSERT INTO series(gateway, device, point) SELECT * FROM unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) ON CONFLICT DO NOTHING', cols);
+    const rows = await this.sql.all<{ id: number; gateway: string; device: string; point: string }>(
+      `SELECT s.id, s.gateway, s.device, s.point FROM series s JOIN unnest(CAST(? AS TEXT[]), CAST(? AS TEXT[]), CAST(? AS TEXT[])) AS k(gateway, device, point)
+       ON s.gateway = k.gateway AND s.device = k.device AND s.point = k.point`,
+      cols,
     );
-    return new Map(rows.map((r) => [`${r.device}\0${r.point}`, r.id]));
+    return new Map(rows.map((r) => [seriesKey(r.gateway, r.device, r.point), r.id]));
   }
 
   protected async insertReadings(db: Sql, rows: ReadingRow[]): Promise<void> {

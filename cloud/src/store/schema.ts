@@ -63,3 +63,35 @@ export function syncLedgerTables(d: Dialect): string {
     CREATE INDEX gaps_gateway ON gaps(gateway, committed_at);
   `;
 }
+
+/**
+ * Identity and epochs (migration 4 in SQLite, 3 in PostgreSQL), as plain
+ * statements both engines run after their own table rebuilds:
+ *   - a device is known by (gateway, id); a series by (gateway, device, point);
+ *   - each buffer epoch is its own seq space: `committed`, `batches` and
+ *     `events` are keyed by epoch, and gateway seqs are stored as the gateway
+ *     sent them. Old rows move from the shared "base + seq" space to their
+ *     epoch's own seqs: a seq s belongs to the epoch with the largest base < s.
+ *   - a gateway whose batches are refused is marked faulty until one commits.
+ */
+export const identityColumns = {
+  gateways: ['rejects BIGINT NOT NULL DEFAULT 0', 'last_reject_at BIGINT', 'last_reject_reason TEXT', 'reject_cleared_at BIGINT'],
+};
+
+/** The epoch (`what` 'epoch') or base (`what` 'base') a cloud seq `col` belonged to in the old shared seq space; arguments are SQL expressions. */
+export function oldEpoch(what: 'epoch' | 'base', gateway: string, lane: string, col: string): string {
+  return `COALESCE((SELECT e.${what} FROM sync_epochs e WHERE e.gateway = ${gateway} AND e.lane = ${lane} AND e.base < ${col} ORDER BY e.base DESC LIMIT 1), 0)`;
+}
+
+/**
+ * Each epoch's committed prefix in its own seqs: an older epoch ended where
+ * the next one's base began (what it never sent was given up then); the
+ * newest one holds the lane's prefix. A lane with no epoch row was epoch 0.
+ */
+export const committedPerEpoch = `
+  SELECT c.gateway, c.lane, e.epoch,
+    COALESCE((SELECT MIN(n.base) FROM sync_epochs n WHERE n.gateway = e.gateway AND n.lane = e.lane AND n.base > e.base), c.up_to) - e.base AS up_to
+  FROM committed c JOIN sync_epochs e ON e.gateway = c.gateway AND e.lane = c.lane
+  UNION ALL
+  SELECT c.gateway, c.lane, 0, c.up_to FROM committed c
+  WHERE NOT EXISTS (SELECT 1 FROM sync_epochs e WHERE e.gateway = c.gateway AND e.lane = c.lane)`;

@@ -19,7 +19,6 @@ import type {
   CommitResult,
   DeviceInfo,
   DownsampleQuery,
-  EpochBase,
   EventBatchIn,
   GapInfo,
   GatewayConfigState,
@@ -49,7 +48,8 @@ export interface ReadingRow {
 type GatewayRow = {
   id: string; name: string | null; lon: number | null; lat: number | null; district: string | null; grid_unit: string | null; kind: string | null;
   online: number; last_seen: number | null; first_seen: number | null; backlog_depth: number | null; backlog_oldest: number | null;
-  clock_offset_ms: number | null; revoked_at: number | null;
+  clock_offset_ms: number | null; revoked_at: number | null; rejects: number; last_reject_at: number | null; last_reject_reason: string | null;
+  reject_cleared_at: number | null;
 };
 type DeviceRow = {
   id: string; gateway: string; name: string | null; profile: string | null; kind: string | null; lon: number | null; lat: number | null;
@@ -70,6 +70,10 @@ function location(r: { lon: number | null; lat: number | null; district: string 
 }
 
 const json = (s: string | null): unknown => (s === null ? null : JSON.parse(s));
+/** A device's key in maps: devices are known by gateway and id (ids repeat across gateways). */
+export const deviceKey = (gateway: string, device: string): string => `${gateway}\0${device}`;
+/** A series' key in maps and in createSeries. */
+export const seriesKey = (gateway: string, device: string, point: string): string => `${gateway}\0${device}\0${point}`;
 const num = (v: number): number | null => (Number.isFinite(v) ? v : null);
 
 export abstract class SqlStore implements Store {
@@ -84,7 +88,7 @@ export abstract class SqlStore implements Store {
   abstract close(): Promise<void>;
   /** Bulk-insert readings inside the commit transaction. */
   protected abstract insertReadings(db: Sql, rows: ReadingRow[]): Promise<void>;
-  /** Make sure `series` rows exist for these keys (`device\0point`); returns their ids. */
+  /** Make sure `series` rows exist for these keys (seriesKey); returns their ids by key. */
   protected abstract createSeries(keys: string[]): Promise<Map<string, number>>;
   /** Engine hook before a telemetry commit (partitions); runs outside the transaction. */
   protected async beforeTelemetry(_readings: Reading[]): Promise<void> {}
@@ -106,10 +110,11 @@ export abstract class SqlStore implements Store {
     return this.sql.dialect === 'sqlite' ? JSON.stringify(values) : values;
   }
 
-  protected async seriesIds(readings: Reading[]): Promise<Map<string, number>> {
+  /** Series ids of a gateway's readings, keyed `gateway\0device\0point` (seriesKey). */
+  protected async seriesIds(gateway: string, readings: readonly { device: string; point: string }[]): Promise<Map<string, number>> {
     const missing = new Set<string>();
     for (const r of readings) {
-      const key = `${r.device}\0${r.point}`;
+      const key = seriesKey(gateway, r.device, r.point);
       if (!this.seriesCache.has(key)) missing.add(key);
     }
     if (missing.size) for (const [k, id] of await this.createSeries([...missing])) this.seriesCache.set(k, id);
@@ -120,41 +125,41 @@ export abstract class SqlStore implements Store {
    * Commit a lane's range once: a range inside the committed prefix, or seen
    * before, is a duplicate; a range overlapping another one is refused.
    */
-  protected async commitRange(lane: string, gateway: string, firstSeq: number, lastSeq: number, write: (db: Sql) => Promise<void>): Promise<CommitResult> {
-    const key = `${gateway}\0${lane}`;
+  protected async commitRange(lane: string, gateway: string, epoch: number, firstSeq: number, lastSeq: number, write: (db: Sql) => Promise<void>): Promise<CommitResult> {
+    const key = `${gateway}\0${lane}\0${epoch}`;
     const out = await this.sql.tx(async (db): Promise<CommitResult> => {
       // Lock the gateway's lane row so two workers never commit the same gateway at once.
       // Cached only after a commit: a rolled-back insert must be made again.
-      if (!this.knownLanes.has(key)) await db.run('INSERT INTO committed(gateway, lane, up_to) VALUES (?, ?, 0) ON CONFLICT(gateway, lane) DO NOTHING', [gateway, lane]);
+      if (!this.knownLanes.has(key)) await db.run('INSERT INTO committed(gateway, lane, epoch, up_to) VALUES (?, ?, ?, 0) ON CONFLICT(gateway, lane, epoch) DO NOTHING', [gateway, lane, epoch]);
       const lock = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
-      const upTo = (await db.get<{ up_to: number }>(`SELECT up_to FROM committed WHERE gateway = ? AND lane = ?${lock}`, [gateway, lane]))!.up_to;
+      const upTo = Number((await db.get<{ up_to: number }>(`SELECT up_to FROM committed WHERE gateway = ? AND lane = ? AND epoch = ?${lock}`, [gateway, lane, epoch]))!.up_to);
       if (lastSeq <= upTo) return { duplicate: true, committedUpTo: upTo };
       // Any recorded (early) batch touching this range: the same range is a duplicate, another one a conflict.
       const touching = await db.all<{ first_seq: number; last_seq: number }>(
-        'SELECT first_seq, last_seq FROM batches WHERE gateway = ? AND lane = ? AND first_seq <= ? AND last_seq >= ? LIMIT 2',
-        [gateway, lane, lastSeq, firstSeq],
+        'SELECT first_seq, last_seq FROM batches WHERE gateway = ? AND lane = ? AND epoch = ? AND first_seq <= ? AND last_seq >= ? LIMIT 2',
+        [gateway, lane, epoch, lastSeq, firstSeq],
       );
       if (touching.length === 1 && Number(touching[0].first_seq) === firstSeq && Number(touching[0].last_seq) === lastSeq) return { duplicate: true, committedUpTo: upTo };
       if (firstSeq <= upTo || touching.length) {
-        throw new LifelineError(ErrorCodes.PayloadInvalid, `${lane} batch ${gateway} [${firstSeq}, ${lastSeq}] overlaps a committed range (committed up to ${upTo})`, {
+        throw new LifelineError(ErrorCodes.PayloadInvalid, `${lane} batch ${gateway} epoch ${epoch} [${firstSeq}, ${lastSeq}] overlaps a committed range (committed up to ${upTo})`, {
           details: { rejectReason: RejectReason.SeqConflict },
         });
       }
       await write(db);
       let next = upTo;
       if (firstSeq === upTo + 1) next = lastSeq; // in order: the prefix grows, nothing to record
-      else await db.run('INSERT INTO batches(gateway, lane, first_seq, last_seq, committed_at) VALUES (?, ?, ?, ?, ?)', [gateway, lane, firstSeq, lastSeq, Date.now()]);
+      else await db.run('INSERT INTO batches(gateway, lane, epoch, first_seq, last_seq, committed_at) VALUES (?, ?, ?, ?, ?, ?)', [gateway, lane, epoch, firstSeq, lastSeq, Date.now()]);
       // Extend the contiguous prefix through any batches that arrived early.
       let absorbed = false;
       for (;;) {
-        const row = await db.get<{ last_seq: number }>('SELECT last_seq FROM batches WHERE gateway = ? AND lane = ? AND first_seq = ?', [gateway, lane, next + 1]);
+        const row = await db.get<{ last_seq: number }>('SELECT last_seq FROM batches WHERE gateway = ? AND lane = ? AND epoch = ? AND first_seq = ?', [gateway, lane, epoch, next + 1]);
         if (!row) break;
         next = Number(row.last_seq);
         absorbed = true;
       }
-      if (next !== upTo) await db.run('UPDATE committed SET up_to = ? WHERE gateway = ? AND lane = ?', [next, gateway, lane]);
+      if (next !== upTo) await db.run('UPDATE committed SET up_to = ? WHERE gateway = ? AND lane = ? AND epoch = ?', [next, gateway, lane, epoch]);
       // Ranges inside the prefix are answered by `lastSeq <= upTo`; keep the table small.
-      if (absorbed) await db.run('DELETE FROM batches WHERE gateway = ? AND lane = ? AND last_seq <= ?', [gateway, lane, next]);
+      if (absorbed) await db.run('DELETE FROM batches WHERE gateway = ? AND lane = ? AND epoch = ? AND last_seq <= ?', [gateway, lane, epoch, next]);
       return { duplicate: false, committedUpTo: next };
     });
     this.knownLanes.add(key);
@@ -164,14 +169,14 @@ export abstract class SqlStore implements Store {
   async commitTelemetry(batch: TelemetryBatch): Promise<CommitResult> {
     const { gateway, readings } = batch;
     await this.beforeTelemetry(readings);
-    const ids = await this.seriesIds(readings);
+    const ids = await this.seriesIds(gateway, readings);
     const rows: ReadingRow[] = new Array(readings.length);
     // Per (series, minute): min, max, sum, count of the values, for the rollup.
     const minutes = new Map<string, { series: number; minute: number; min: number; max: number; sum: number; count: number }>();
     const newest = new Map<string, number>();
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i];
-      const series = ids.get(`${r.device}\0${r.point}`)!;
+      const series = ids.get(seriesKey(gateway, r.device, r.point))!;
       const value = Number.isFinite(r.value) ? r.value : null;
       rows[i] = { series, ts: r.ts, value, quality: r.quality ?? 0 };
       const minute = Math.floor(r.ts / MINUTE) * MINUTE;
@@ -189,9 +194,9 @@ export abstract class SqlStore implements Store {
     // Thinned ranges: their kept minutes join the rollup, so charts show the aggregates where raw data is gone.
     const gaps = batch.gaps ?? [];
     if (gaps.length) {
-      const gapIds = await this.seriesIds(gaps.map((g) => ({ device: g.device, point: g.point, ts: 0, value: 0 })));
+      const gapIds = await this.seriesIds(gateway, gaps);
       for (const g of gaps) {
-        const series = gapIds.get(`${g.device}\0${g.point}`)!;
+        const series = gapIds.get(seriesKey(gateway, g.device, g.point))!;
         for (const m of g.minutes) {
           const minute = Math.floor(m.ts / MINUTE) * MINUTE;
           const key = `${series}:${minute}`;
@@ -206,7 +211,7 @@ export abstract class SqlStore implements Store {
         }
       }
     }
-    const result = await this.commitRange('telemetry', gateway, batch.firstSeq, batch.lastSeq, async (db) => {
+    const result = await this.commitRange('telemetry', gateway, batch.epoch ?? 0, batch.firstSeq, batch.lastSeq, async (db) => {
       await this.insertReadings(db, rows);
       // Sorted keys: concurrent commits lock rollup and device rows in one order, so they cannot deadlock.
       await this.upsertRollups(db, [...minutes.values()].sort((a, b) => a.series - b.series || a.minute - b.minute));
@@ -214,8 +219,8 @@ export abstract class SqlStore implements Store {
       for (const g of gaps) {
         const kept = g.minutes.reduce((a, m) => a + m.count, 0);
         await db.run(
-          'INSERT INTO gaps(gateway, device, point, from_ts, to_ts, first_seq, last_seq, kept_minutes, kept_readings, minutes, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
-          [gateway, g.device, g.point, g.from, g.to, batch.firstSeq, batch.lastSeq, g.minutes.length, kept, JSON.stringify(g.minutes.map((m) => [m.ts, m.count, num(m.min), num(m.max), num(m.mean)])), at],
+          'INSERT INTO gaps(gateway, epoch, device, point, from_ts, to_ts, first_seq, last_seq, kept_minutes, kept_readings, minutes, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [gateway, batch.epoch ?? 0, g.device, g.point, g.from, g.to, batch.firstSeq, batch.lastSeq, g.minutes.length, kept, JSON.stringify(g.minutes.map((m) => [m.ts, m.count, num(m.min), num(m.max), num(m.mean)])), at],
         );
       }
       const last = this.greatest('COALESCE(devices.last_ts, 0)', 'excluded.last_ts');
@@ -223,7 +228,7 @@ export abstract class SqlStore implements Store {
       for (let i = 0; i < touched.length; i += 500) {
         const chunk = touched.slice(i, i + 500);
         await db.run(
-          `INSERT INTO devices(id, gateway, last_ts) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT(id) DO UPDATE SET last_ts = ${last}`,
+          `INSERT INTO devices(id, gateway, last_ts) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT(gateway, id) DO UPDATE SET last_ts = ${last}`,
           chunk.flatMap(([device, ts]) => [device, gateway, ts]),
         );
       }
@@ -250,28 +255,14 @@ export abstract class SqlStore implements Store {
     }
   }
 
-  async openEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number, at: number): Promise<EpochBase> {
-    return this.sql.tx(async (db): Promise<EpochBase> => {
-      // The lane row is the lock commitRange takes too: an epoch opens between two commits, never inside one.
-      await db.run('INSERT INTO committed(gateway, lane, up_to) VALUES (?, ?, 0) ON CONFLICT(gateway, lane) DO NOTHING', [gateway, lane]);
-      const lock = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
-      const upTo = Number((await db.get<{ up_to: number }>(`SELECT up_to FROM committed WHERE gateway = ? AND lane = ?${lock}`, [gateway, lane]))!.up_to);
-      const known = await db.get<{ base: number }>('SELECT base FROM sync_epochs WHERE gateway = ? AND lane = ? AND epoch = ?', [gateway, lane, epoch]);
-      if (known) {
-        const newer = await db.get('SELECT 1 AS x FROM sync_epochs WHERE gateway = ? AND lane = ? AND base > ?', [gateway, lane, known.base]);
-        return { base: Number(known.base), stale: !!newer };
-      }
-      const early = (await db.get<{ m: number | null }>('SELECT MAX(last_seq) AS m FROM batches WHERE gateway = ? AND lane = ?', [gateway, lane]))?.m ?? 0;
-      const last = (await db.get<{ m: number | null }>('SELECT MAX(base) AS m FROM sync_epochs WHERE gateway = ? AND lane = ?', [gateway, lane]))?.m ?? 0;
-      const base = Math.max(upTo, Number(early), Number(last));
-      await db.run('INSERT INTO sync_epochs(gateway, lane, epoch, base, opened_at) VALUES (?, ?, ?, ?, ?)', [gateway, lane, epoch, base, at]);
-      // What the old epoch never completed cannot come any more: the prefix moves to the new base.
-      if (base > upTo) {
-        await db.run('UPDATE committed SET up_to = ? WHERE gateway = ? AND lane = ?', [base, gateway, lane]);
-        await db.run('DELETE FROM batches WHERE gateway = ? AND lane = ? AND last_seq <= ?', [gateway, lane, base]);
-      }
-      return { base, stale: false, openedAfter: upTo };
-    });
+  async openEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number, at: number): Promise<boolean> {
+    // Each epoch is its own seq space: nothing to map, only a record of when it was first seen.
+    return (await this.sql.run('INSERT INTO sync_epochs(gateway, lane, epoch, base, opened_at) VALUES (?, ?, ?, 0, ?) ON CONFLICT(gateway, lane, epoch) DO NOTHING', [gateway, lane, epoch, at])) > 0;
+  }
+
+  async laneCommitted(gateway: string, lane: string, epoch: number): Promise<number> {
+    const r = await this.sql.get<{ up_to: number }>('SELECT up_to FROM committed WHERE gateway = ? AND lane = ? AND epoch = ?', [gateway, lane, epoch]);
+    return r ? Number(r.up_to) : 0;
   }
 
   async listGaps(q: { gateway?: string; device?: string; point?: string; from?: number; to?: number; limit: number }): Promise<GapInfo[]> {
@@ -296,22 +287,24 @@ export abstract class SqlStore implements Store {
   }
 
   async commitEvents(batch: EventBatchIn): Promise<CommitResult> {
-    return this.commitRange('events', batch.gateway, batch.firstSeq, batch.lastSeq, async (db) => {
+    return this.commitRange('events', batch.gateway, batch.epoch ?? 0, batch.firstSeq, batch.lastSeq, async (db) => {
       const events = [...batch.events].sort((a, b) => a.seq - b.seq);
       for (const e of events) {
-        await db.run('INSERT INTO events(gateway, seq, ts, kind, device, alarm_id, body) VALUES (?, ?, ?, ?, ?, ?, ?)', [
-          batch.gateway, e.seq, e.ts, e.kind, e.device ?? null, e.kind === 'alarm' ? e.alarmId : null, JSON.stringify(e),
+        await db.run('INSERT INTO events(gateway, epoch, seq, ts, kind, device, alarm_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+          batch.gateway, batch.epoch ?? 0, e.seq, e.ts, e.kind, e.device ?? null, e.kind === 'alarm' ? e.alarmId : null, JSON.stringify(e),
         ]);
         if (e.kind !== 'alarm') continue;
-        // The newest transition (by the gateway's seq) is the alarm's current state.
+        // The newest transition is the alarm's current state: by seq within one buffer epoch,
+        // by time across epochs (an old buffer restored late must not roll the state back).
         await db.run(
-          `INSERT INTO alarms(gateway, alarm_id, device, point, detector, level, state, since, cause, value, raised_at, last_seq)
-           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+          `INSERT INTO alarms(gateway, alarm_id, device, point, detector, level, state, since, cause, value, raised_at, last_seq, last_epoch)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(gateway, alarm_id) DO UPDATE SET device = excluded.device, point = excluded.point, detector = excluded.detector,
              level = excluded.level, state = excluded.state, since = excluded.since, cause = excluded.cause, value = excluded.value,
-             raised_at = COALESCE(excluded.raised_at, alarms.raised_at), last_seq = excluded.last_seq
-           WHERE alarms.last_seq < excluded.last_seq`,
-          [batch.gateway, e.alarmId, e.device, e.point, e.detector, e.level, e.to, e.ts, e.cause, e.value === null ? null : num(e.value), e.from === 'normal' ? e.ts : null, e.seq],
+             raised_at = COALESCE(excluded.raised_at, alarms.raised_at), last_seq = excluded.last_seq, last_epoch = excluded.last_epoch
+           WHERE (alarms.last_epoch = excluded.last_epoch AND alarms.last_seq < excluded.last_seq)
+              OR (alarms.last_epoch <> excluded.last_epoch AND alarms.since <= excluded.since)`,
+          [batch.gateway, e.alarmId, e.device, e.point, e.detector, e.level, e.to, e.ts, e.cause, e.value === null ? null : num(e.value), e.from === 'normal' ? e.ts : null, e.seq, batch.epoch ?? 0],
         );
       }
     });
@@ -347,17 +340,19 @@ export abstract class SqlStore implements Store {
         const l = d.location;
         await db.run(
           `INSERT INTO devices(id, gateway, profile, kind, points, lon, lat, district, grid_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(id) DO UPDATE SET gateway = excluded.gateway, profile = excluded.profile, kind = COALESCE(excluded.kind, devices.kind),
+           ON CONFLICT(gateway, id) DO UPDATE SET profile = excluded.profile, kind = COALESCE(excluded.kind, devices.kind),
              points = excluded.points, lon = COALESCE(excluded.lon, devices.lon), lat = COALESCE(excluded.lat, devices.lat),
              district = COALESCE(excluded.district, devices.district), grid_unit = COALESCE(excluded.grid_unit, devices.grid_unit)`,
           [d.id, s.gateway, d.profile, d.kind ?? null, JSON.stringify(d.points ?? []), l?.lon ?? null, l?.lat ?? null, l?.district ?? null, l?.gridUnit ?? null],
         );
       }
     });
+    // The config it reports is what it runs: operators start from it, never from null.
+    if (s.config) await this.setRunningConfig(s.gateway, s.config, s.ts);
   }
 
   async listDevices(): Promise<DeviceInfo[]> {
-    const rows = await this.sql.all<DeviceRow>('SELECT id, gateway, name, profile, kind, lon, lat, district, grid_unit, points, last_ts FROM devices ORDER BY id');
+    const rows = await this.sql.all<DeviceRow>('SELECT id, gateway, name, profile, kind, lon, lat, district, grid_unit, points, last_ts FROM devices ORDER BY id, gateway');
     return rows.map((r) => ({
       id: r.id,
       gateway: r.gateway,
@@ -370,11 +365,15 @@ export abstract class SqlStore implements Store {
     }));
   }
 
+  async seriesPoints(gateway: string, device: string): Promise<string[]> {
+    return (await this.sql.all<{ point: string }>('SELECT point FROM series WHERE gateway = ? AND device = ? ORDER BY point', [gateway, device])).map((r) => r.point);
+  }
+
   async readings(q: ReadingsQuery): Promise<{ ts: number; value: number }[]> {
     const rows = await this.sql.all<{ ts: number; value: number | null }>(
       `SELECT r.ts, r.value FROM readings r JOIN series s ON s.id = r.series
-       WHERE s.device = ? AND s.point = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts LIMIT ?`,
-      [q.device, q.point, q.from, q.to, q.limit],
+       WHERE s.gateway = ? AND s.device = ? AND s.point = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts LIMIT ?`,
+      [q.gateway, q.device, q.point, q.from, q.to, q.limit],
     );
     return rows.map((r) => ({ ts: r.ts, value: r.value ?? NaN }));
   }
@@ -385,7 +384,7 @@ export abstract class SqlStore implements Store {
    * from/to) cuts are read raw, so the answer is exact either way.
    */
   async downsample(q: DownsampleQuery): Promise<Bucket[]> {
-    const series = await this.sql.get<{ id: number }>('SELECT id FROM series WHERE device = ? AND point = ?', [q.device, q.point]);
+    const series = await this.sql.get<{ id: number }>('SELECT id FROM series WHERE gateway = ? AND device = ? AND point = ?', [q.gateway, q.device, q.point]);
     if (!series) return [];
     const { from, to, step } = q;
     const acc = new Map<number, { min: number | null; max: number | null; sum: number; count: number }>();
@@ -441,11 +440,11 @@ export abstract class SqlStore implements Store {
   }
 
   async activeMinutes(since: number): Promise<Map<string, number>> {
-    const rows = await this.sql.all<{ device: string; n: number }>(
-      'SELECT s.device AS device, COUNT(DISTINCT m.minute) AS n FROM readings_1m m JOIN series s ON s.id = m.series WHERE m.minute >= ? GROUP BY s.device',
+    const rows = await this.sql.all<{ gateway: string; device: string; n: number }>(
+      'SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM readings_1m m JOIN series s ON s.id = m.series WHERE m.minute >= ? GROUP BY s.gateway, s.device',
       [Math.floor(since / MINUTE) * MINUTE],
     );
-    return new Map(rows.map((r) => [r.device, Number(r.n)]));
+    return new Map(rows.map((r) => [deviceKey(r.gateway, r.device), Number(r.n)]));
   }
 
   async applyRetention(before: number): Promise<void> {
@@ -467,10 +466,17 @@ export abstract class SqlStore implements Store {
       backlog: r.backlog_depth === null ? null : { depth: r.backlog_depth, oldestTs: r.backlog_oldest, ageMs: r.backlog_oldest === null ? null : Math.max(0, Date.now() - r.backlog_oldest) },
       clockOffsetMs: r.clock_offset_ms,
       revokedAt: r.revoked_at,
+      sync: {
+        faulty: r.last_reject_at !== null && (r.reject_cleared_at === null || r.reject_cleared_at < r.last_reject_at),
+        rejects: Number(r.rejects),
+        lastRejectAt: r.last_reject_at,
+        lastRejectReason: r.last_reject_reason,
+      },
     };
   }
 
-  private static gatewayCols = 'id, name, lon, lat, district, grid_unit, kind, online, last_seen, first_seen, backlog_depth, backlog_oldest, clock_offset_ms, revoked_at';
+  private static gatewayCols =
+    'id, name, lon, lat, district, grid_unit, kind, online, last_seen, first_seen, backlog_depth, backlog_oldest, clock_offset_ms, revoked_at, rejects, last_reject_at, last_reject_reason, reject_cleared_at';
 
   async listGateways(): Promise<GatewayInfo[]> {
     return (await this.sql.all<GatewayRow>(`SELECT ${SqlStore.gatewayCols} FROM gateways ORDER BY id`)).map((r) => this.gatewayInfo(r));
@@ -500,10 +506,23 @@ export abstract class SqlStore implements Store {
     if (set.length) await this.sql.run(`UPDATE gateways SET ${set.join(', ')} WHERE id = ?`, [...params, id]);
   }
 
-  async updateDevice(id: string, patch: RegistryPatch): Promise<boolean> {
+  async updateDevice(gateway: string, id: string, patch: RegistryPatch): Promise<boolean> {
     const { set, params } = this.patchSql(patch);
-    if (!set.length) return !!(await this.sql.get('SELECT 1 AS x FROM devices WHERE id = ?', [id]));
-    return (await this.sql.run(`UPDATE devices SET ${set.join(', ')} WHERE id = ?`, [...params, id])) > 0;
+    if (!set.length) return !!(await this.sql.get('SELECT 1 AS x FROM devices WHERE gateway = ? AND id = ?', [gateway, id]));
+    return (await this.sql.run(`UPDATE devices SET ${set.join(', ')} WHERE gateway = ? AND id = ?`, [...params, gateway, id])) > 0;
+  }
+
+  async recordReject(gateway: string, reason: string, at: number): Promise<void> {
+    await this.sql.run('INSERT INTO gateways(id, online, first_seen) VALUES (?, 0, ?) ON CONFLICT(id) DO NOTHING', [gateway, at]);
+    await this.sql.run('UPDATE gateways SET rejects = rejects + 1, last_reject_at = ?, last_reject_reason = ? WHERE id = ?', [at, reason.slice(0, 500), gateway]);
+  }
+
+  async clearRejects(gateway: string, at: number): Promise<boolean> {
+    return (
+      (await this.sql.run('UPDATE gateways SET reject_cleared_at = ? WHERE id = ? AND last_reject_at IS NOT NULL AND (reject_cleared_at IS NULL OR reject_cleared_at < last_reject_at)', [
+        Math.max(at, 0), gateway,
+      ])) > 0
+    );
   }
 
   async revokeGateway(id: string, at: number): Promise<boolean> {
@@ -517,7 +536,7 @@ export abstract class SqlStore implements Store {
   // ---- alarms
 
   private static alarmSelect = `SELECT a.id, a.gateway, a.alarm_id, a.device, a.point, a.detector, a.level, a.state, a.since, a.cause, a.value,
-    a.raised_at, d.kind, d.district FROM alarms a LEFT JOIN devices d ON d.id = a.device`;
+    a.raised_at, d.kind, d.district FROM alarms a LEFT JOIN devices d ON d.gateway = a.gateway AND d.id = a.device`;
 
   private alarmInfo(r: AlarmRow): AlarmInfo {
     return {
@@ -553,9 +572,14 @@ export abstract class SqlStore implements Store {
     return r && this.alarmInfo(r);
   }
 
+  async findAlarm(gateway: string, alarmId: string): Promise<AlarmInfo | undefined> {
+    const r = await this.sql.get<AlarmRow>(`${SqlStore.alarmSelect} WHERE a.gateway = ? AND a.alarm_id = ?`, [gateway, alarmId]);
+    return r && this.alarmInfo(r);
+  }
+
   async alarmHistory(id: number): Promise<LaneEvent[]> {
     const rows = await this.sql.all<{ body: string }>(
-      'SELECT e.body FROM alarms a JOIN events e ON e.gateway = a.gateway AND e.alarm_id = a.alarm_id WHERE a.id = ? ORDER BY e.seq',
+      'SELECT e.body FROM alarms a JOIN events e ON e.gateway = a.gateway AND e.alarm_id = a.alarm_id WHERE a.id = ? ORDER BY e.ts, e.epoch, e.seq',
       [id],
     );
     return rows.map((r) => JSON.parse(r.body) as LaneEvent);

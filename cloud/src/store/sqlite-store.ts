@@ -9,7 +9,7 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { SqliteSql, type Sql } from './sql.js';
 import { SqlStore, type ReadingRow } from './sql-store.js';
-import { metaTables, registryColumns, syncLedgerTables } from './schema.js';
+import { committedPerEpoch, identityColumns, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
 
 /** Versioned migrations; each runs once, in order, in a transaction. */
 const MIGRATIONS: string[] = [
@@ -36,6 +36,40 @@ const MIGRATIONS: string[] = [
   ].join('\n'),
   // 3: sync ledger (buffer epochs, gap records).
   syncLedgerTables('sqlite'),
+  // 4: a device is known by its gateway and id; each buffer epoch is its own seq space (schema.ts).
+  // SQLite cannot change a primary key in place: the keyed tables are rebuilt.
+  [
+    `CREATE TABLE devices_v4(id TEXT NOT NULL, gateway TEXT NOT NULL, profile TEXT, kind TEXT, location TEXT, points TEXT, last_ts INTEGER,
+       name TEXT, lon REAL, lat REAL, district TEXT, grid_unit TEXT, PRIMARY KEY(gateway, id));
+     INSERT INTO devices_v4(id, gateway, profile, kind, location, points, last_ts, name, lon, lat, district, grid_unit)
+       SELECT id, gateway, profile, kind, location, points, last_ts, name, lon, lat, district, grid_unit FROM devices;
+     DROP TABLE devices; ALTER TABLE devices_v4 RENAME TO devices;`,
+    `CREATE TABLE series_v4(id INTEGER PRIMARY KEY, gateway TEXT NOT NULL, device TEXT NOT NULL, point TEXT NOT NULL, UNIQUE(gateway, device, point));
+     INSERT INTO series_v4(id, gateway, device, point)
+       SELECT s.id, COALESCE((SELECT d.gateway FROM devices d WHERE d.id = s.device LIMIT 1), ''), s.device, s.point FROM series s;
+     DROP TABLE series; ALTER TABLE series_v4 RENAME TO series;`,
+    `CREATE TABLE committed_v4(gateway TEXT NOT NULL, lane TEXT NOT NULL, epoch INTEGER NOT NULL, up_to INTEGER NOT NULL, PRIMARY KEY(gateway, lane, epoch));
+     INSERT INTO committed_v4(gateway, lane, epoch, up_to) ${committedPerEpoch};
+     DROP TABLE committed; ALTER TABLE committed_v4 RENAME TO committed;`,
+    `CREATE TABLE batches_v4(gateway TEXT NOT NULL, lane TEXT NOT NULL, epoch INTEGER NOT NULL, first_seq INTEGER NOT NULL, last_seq INTEGER NOT NULL,
+       committed_at INTEGER NOT NULL, PRIMARY KEY(gateway, lane, epoch, first_seq));
+     INSERT INTO batches_v4(gateway, lane, epoch, first_seq, last_seq, committed_at)
+       SELECT b.gateway, b.lane, ${oldEpoch('epoch', 'b.gateway', 'b.lane', 'b.first_seq')},
+         b.first_seq - ${oldEpoch('base', 'b.gateway', 'b.lane', 'b.first_seq')},
+         b.last_seq - ${oldEpoch('base', 'b.gateway', 'b.lane', 'b.first_seq')}, b.committed_at FROM batches b;
+     DROP TABLE batches; ALTER TABLE batches_v4 RENAME TO batches;`,
+    `CREATE TABLE events_v4(gateway TEXT NOT NULL, epoch INTEGER NOT NULL, seq INTEGER NOT NULL, ts INTEGER NOT NULL, kind TEXT NOT NULL, device TEXT,
+       alarm_id TEXT, body TEXT NOT NULL, PRIMARY KEY(gateway, epoch, seq));
+     INSERT INTO events_v4(gateway, epoch, seq, ts, kind, device, alarm_id, body)
+       SELECT v.gateway, ${oldEpoch('epoch', 'v.gateway', "'events'", 'v.seq')}, v.seq - ${oldEpoch('base', 'v.gateway', "'events'", 'v.seq')}, v.ts, v.kind, v.device, v.alarm_id, v.body FROM events v;
+     DROP TABLE events; ALTER TABLE events_v4 RENAME TO events;
+     CREATE INDEX events_ts ON events(ts);
+     CREATE INDEX events_alarm ON events(gateway, alarm_id, ts);`,
+    `ALTER TABLE alarms ADD COLUMN last_epoch INTEGER NOT NULL DEFAULT 0;
+     UPDATE alarms SET last_epoch = ${oldEpoch('epoch', 'alarms.gateway', "'events'", 'alarms.last_seq')}, last_seq = last_seq - ${oldEpoch('base', 'alarms.gateway', "'events'", 'alarms.last_seq')};
+     ALTER TABLE gaps ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
+    ...identityColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`),
+  ].join('\n'),
 ];
 
 /** The single-box store: one SQLite file (WAL). */
@@ -54,10 +88,11 @@ export class SqliteStore extends SqlStore {
     this.s = s;
   }
 
-  async migrate(): Promise<void> {
+  /** Migrate to `version` (default: the newest; an older one only for upgrade tests). */
+  async migrate(version = MIGRATIONS.length): Promise<void> {
     this.db.exec('CREATE TABLE IF NOT EXISTS schema_version(version INTEGER NOT NULL)');
     const row = this.db.prepare('SELECT MAX(version) v FROM schema_version').get() as { v: number | null };
-    for (let v = (row.v ?? 0) + 1; v <= MIGRATIONS.length; v++) {
+    for (let v = (row.v ?? 0) + 1; v <= version; v++) {
       this.db.transaction(() => {
         this.db.exec(MIGRATIONS[v - 1]);
         this.db.prepare('INSERT INTO schema_version(version) VALUES (?)').run(v);
@@ -69,12 +104,12 @@ export class SqliteStore extends SqlStore {
     // In its own transaction: a series row must never vanish with another commit's rollback.
     return this.sql.tx(async () => {
       const out = new Map<string, number>();
-      const ins = this.s.prepare('INSERT OR IGNORE INTO series(device, point) VALUES (?, ?)');
-      const sel = this.s.prepare('SELECT id FROM series WHERE device = ? AND point = ?');
+      const ins = this.s.prepare('INSERT OR IGNORE INTO series(gateway, device, point) VALUES (?, ?, ?)');
+      const sel = this.s.prepare('SELECT id FROM series WHERE gateway = ? AND device = ? AND point = ?');
       for (const key of keys) {
-        const [device, point] = key.split('\0');
-        ins.run(device, point);
-        out.set(key, (sel.get(device, point) as { id: number }).id);
+        const [gateway, device, point] = key.split('\0');
+        ins.run(gateway, device, point);
+        out.set(key, (sel.get(gateway, device, point) as { id: number }).id);
       }
       return out;
     });

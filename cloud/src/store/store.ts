@@ -10,9 +10,15 @@
  */
 import type { AlarmState, GapRecord, LaneEvent, Reading } from '@lifeline/shared';
 
+/** The epoch of the event lane the cloud writes for a gateway itself (its own alarms about that gateway). */
+export const CLOUD_EPOCH = -1;
+
 /** A telemetry batch as the ingest decoded it. */
 export interface TelemetryBatch {
+  /** The gateway that authenticated (the topic), never a name from the payload: its devices are the only ones touched. */
   gateway: string;
+  /** The gateway's buffer epoch: its own seq space (docs/wire-protocol.md §1.1). Default 0 (writers before epochs). */
+  epoch?: number;
   firstSeq: number;
   lastSeq: number;
   readings: Reading[];
@@ -29,7 +35,7 @@ export interface GapInfo {
   /** Epoch ms, inclusive. */
   from: number;
   to: number;
-  /** Cloud seq range of the batch that reported it. */
+  /** Gateway seq range (in its epoch) of the batch that reported it. */
   firstSeq: number;
   lastSeq: number;
   /** Per-minute aggregates kept (may be empty: nothing kept). */
@@ -39,21 +45,11 @@ export interface GapInfo {
   committedAt: number;
 }
 
-/** Where a gateway buffer epoch's seqs sit in the cloud's seq space of one lane. */
-export interface EpochBase {
-  /** Cloud seq = base + gateway seq. */
-  base: number;
-  /** A newer epoch of this gateway and lane exists: refuse this one's batches. */
-  stale: boolean;
-  /** Set when this call opened the epoch: the cloud's committed prefix before it (seqs after it in the old epoch are lost). */
-  openedAfter?: number;
-}
-
 /** What the store did with a batch. */
 export interface CommitResult {
   /** True if this exact range was already committed (nothing stored again). */
   duplicate: boolean;
-  /** Highest seq such that every seq up to it is committed, for the gateway's ack. */
+  /** Highest seq of the batch's epoch such that every seq up to it is committed, for the gateway's ack. */
   committedUpTo: number;
 }
 
@@ -93,6 +89,8 @@ export interface GatewayStatus {
   devices?: { id: string; profile: string; kind?: string; location?: Location; points?: DeviceInfo['points'] }[];
   backlog?: { depth: number; oldestTs: number | null };
   clockOffsetMs?: number | null;
+  /** The config it runs (secrets redacted by the gateway), kept as the running config. */
+  config?: Record<string, unknown>;
 }
 
 /** A gateway in the registry, with its last reported status. */
@@ -111,6 +109,8 @@ export interface GatewayInfo {
   clockOffsetMs: number | null;
   /** Epoch ms it was revoked, or null. */
   revokedAt: number | null;
+  /** Batches the cloud refused: a gateway is faulty from a refusal until a batch of it commits again. */
+  sync: { faulty: boolean; rejects: number; lastRejectAt: number | null; lastRejectReason: string | null };
 }
 
 /** Fields a technician may set in the registry; absent fields are left alone. */
@@ -123,6 +123,7 @@ export interface RegistryPatch {
 }
 
 export interface ReadingsQuery {
+  gateway: string;
   device: string;
   point: string;
   from: number;
@@ -133,6 +134,7 @@ export interface ReadingsQuery {
 
 /** A downsampled query: buckets of `step` ms starting at `from`. */
 export interface DownsampleQuery {
+  gateway: string;
   device: string;
   point: string;
   /** Epoch ms, inclusive; bucket i starts at from + i·step. */
@@ -160,6 +162,8 @@ export interface Bucket {
 /** An event-lane batch as the ingest decoded it. */
 export interface EventBatchIn {
   gateway: string;
+  /** Buffer epoch, as in TelemetryBatch (default 0); the cloud's own alarms use CLOUD_EPOCH. */
+  epoch?: number;
   firstSeq: number;
   lastSeq: number;
   events: LaneEvent[];
@@ -281,11 +285,16 @@ export interface Store {
   /** Same contract for the event lane; alarm transitions also update the alarms' current state. */
   commitEvents(batch: EventBatchIn): Promise<CommitResult>;
   /**
-   * The seq base of a gateway's buffer epoch on one lane (docs/wire-protocol.md §1.1).
-   * An epoch seen for the first time starts after everything the lane has seen
-   * (committed or early-arrived), and the committed prefix jumps there.
+   * Record a gateway's buffer epoch on one lane; true the first time it is seen.
+   * Every epoch is its own seq space (docs/wire-protocol.md §1.1): none is ever refused.
    */
-  openEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number, at: number): Promise<EpochBase>;
+  openEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number, at: number): Promise<boolean>;
+  /** The committed prefix of one epoch of a lane (0 if none). */
+  laneCommitted(gateway: string, lane: string, epoch: number): Promise<number>;
+  /** Count a refused batch of a gateway: it shows as faulty until `clearRejects`. */
+  recordReject(gateway: string, reason: string, at: number): Promise<void>;
+  /** A batch of the gateway committed again; true if it was faulty. */
+  clearRejects(gateway: string, at: number): Promise<boolean>;
   /** Gap records, newest first. */
   listGaps(q: { gateway?: string; device?: string; point?: string; from?: number; to?: number; limit: number }): Promise<GapInfo[]>;
   /** Events of the event lane, newest first. */
@@ -293,11 +302,13 @@ export interface Store {
   /** Record a gateway's status and the devices it reports. */
   saveGatewayStatus(status: GatewayStatus): Promise<void>;
   listDevices(): Promise<DeviceInfo[]>;
+  /** Points of one device that hold (or held) readings, sorted. */
+  seriesPoints(gateway: string, device: string): Promise<string[]>;
   /** Time-ordered raw readings of one point. */
   readings(q: ReadingsQuery): Promise<{ ts: number; value: number }[]>;
   /** Per-bucket min/max/mean/count of one point, time-ordered. */
   downsample(q: DownsampleQuery): Promise<Bucket[]>;
-  /** Minutes holding at least one reading since `since`, per device. */
+  /** Minutes holding at least one reading since `since`, per device (keyed by deviceKey(gateway, device)). */
   activeMinutes(since: number): Promise<Map<string, number>>;
   /** Delete readings older than `before` (epoch ms); returns nothing useful but time. */
   applyRetention(before: number): Promise<void>;
@@ -307,14 +318,16 @@ export interface Store {
   getGateway(id: string): Promise<GatewayInfo | undefined>;
   /** Create the gateway if unknown, then apply the patch. */
   updateGateway(id: string, patch: RegistryPatch): Promise<void>;
-  /** False if the device is unknown. */
-  updateDevice(id: string, patch: RegistryPatch): Promise<boolean>;
+  /** False if the gateway has no such device. */
+  updateDevice(gateway: string, id: string, patch: RegistryPatch): Promise<boolean>;
   /** Marks the gateway revoked and its MQTT credentials with it. */
   revokeGateway(id: string, at: number): Promise<boolean>;
 
   // Alarms
   listAlarms(f: AlarmFilter): Promise<AlarmInfo[]>;
   getAlarm(id: number): Promise<AlarmInfo | undefined>;
+  /** An alarm by its gateway and the gateway's alarm id. */
+  findAlarm(gateway: string, alarmId: string): Promise<AlarmInfo | undefined>;
   /** Every transition of one alarm, oldest first. */
   alarmHistory(id: number): Promise<LaneEvent[]>;
   addComment(c: Omit<AlarmComment, 'id'>): Promise<AlarmComment>;

@@ -65,7 +65,7 @@ describe('registry and status', () => {
     const geo = await t.call('GET', '/api/v1/devices.geojson', { as: 'viewer' });
     expect(geo.headers.get('content-type')).toMatch(/application\/geo\+json/);
     expect(geo.json.type).toBe('FeatureCollection');
-    const lamp = geo.json.features.find((f: { id: string }) => f.id === 'lamp-9');
+    const lamp = geo.json.features.find((f: { id: string }) => f.id === 'gw-f/lamp-9');
     expect(lamp).toMatchObject({ type: 'Feature', geometry: { type: 'Point', coordinates: [114.06, 22.544] }, properties: { gateway: 'gw-f', kind: 'lamp_post', district: 'Futian', gridUnit: 'FT-03-12', online: true } });
     expect((await t.call('PATCH', '/api/v1/devices/nope', { as: 'technician', body: { name: 'x' } })).status).toBe(404);
   });

@@ -5,6 +5,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { RejectReason, isLifelineError, type AlarmTransition, type Reading } from '@lifeline/shared';
 import type { Store } from '../../src/store/store.js';
+import { deviceKey } from '../../src/store/sql-store.js';
 
 /** Makes a fresh, migrated store; `cleanup` closes and removes it. */
 export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
@@ -64,7 +65,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(isLifelineError(err, 'PAYLOAD_INVALID')).toBe(true);
       expect((err as { details: { rejectReason: number } }).details.rejectReason).toBe(RejectReason.SeqConflict);
       // The refused batch stored nothing; everything else once.
-      const rows = await store.readings({ device: 'flood-1', point: 'water_level', from: 0, to: T0 + 1e9, limit: 1000 });
+      const rows = await store.readings({ gateway: 'gw-1', device: 'flood-1', point: 'water_level', from: 0, to: T0 + 1e9, limit: 1000 });
       expect(rows.map((r) => r.value)).toEqual([...Array.from({ length: 30 }, (_, i) => i + 1), ...Array.from({ length: 10 }, (_, i) => 41 + i)]);
       // Lanes and gateways are independent.
       expect((await store.commitTelemetry({ ...batch(1, 10), gateway: 'gw-2' })).duplicate).toBe(false);
@@ -75,7 +76,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const results = await Promise.all([store.commitTelemetry(b), store.commitTelemetry(b), store.commitTelemetry(b)]);
       expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
       expect(results.every((r) => r.committedUpTo === 100)).toBe(true);
-      expect(await store.readings({ device: 'c-1', point: 'p', from: 0, to: T0 + 1e9, limit: 1000 })).toHaveLength(100);
+      expect(await store.readings({ gateway: 'gw-c', device: 'c-1', point: 'p', from: 0, to: T0 + 1e9, limit: 1000 })).toHaveLength(100);
     });
 
     it('returns raw readings time-ordered, NaN for readings without a value, within the limit', async () => {
@@ -86,11 +87,11 @@ export function storeContract(name: string, factory: StoreFactory): void {
         { device: 'd', point: 'q', ts: T0 + 1500, value: 9 },
       ];
       await store.commitTelemetry({ gateway: 'gw-1', firstSeq: 1, lastSeq: 4, readings: rs });
-      const rows = await store.readings({ device: 'd', point: 'p', from: T0, to: T0 + 10_000, limit: 10 });
+      const rows = await store.readings({ gateway: 'gw-1', device: 'd', point: 'p', from: T0, to: T0 + 10_000, limit: 10 });
       expect(rows.map((r) => r.ts)).toEqual([T0 + 1000, T0 + 2000, T0 + 3000]);
       expect(rows[1].value).toBeNaN();
-      expect(await store.readings({ device: 'd', point: 'p', from: T0, to: T0 + 10_000, limit: 2 })).toHaveLength(2);
-      expect(await store.readings({ device: 'd', point: 'p', from: T0 + 1001, to: T0 + 2999, limit: 10 })).toHaveLength(1);
+      expect(await store.readings({ gateway: 'gw-1', device: 'd', point: 'p', from: T0, to: T0 + 10_000, limit: 2 })).toHaveLength(2);
+      expect(await store.readings({ gateway: 'gw-1', device: 'd', point: 'p', from: T0 + 1001, to: T0 + 2999, limit: 10 })).toHaveLength(1);
       const devices = await store.listDevices();
       expect(devices.find((d) => d.id === 'd')).toMatchObject({ gateway: 'gw-1', lastReadingTs: T0 + 3000 });
     });
@@ -110,15 +111,15 @@ export function storeContract(name: string, factory: StoreFactory): void {
       const from = start - 17_000;
       const to = start + 6 * 3600_000 - 5_000;
       for (const step of [7_000, 60_000, 600_000, 1_234_567, 3_600_000]) {
-        const got = await store.downsample({ device: 'dev-ds', point: 'level', from, to, step });
+        const got = await store.downsample({ gateway: 'gw-ds', device: 'dev-ds', point: 'level', from, to, step });
         const want = naive(kept, from, to, step);
         expect(got.map((b) => [b.ts, b.count, b.min, b.max])).toEqual(want.map((b) => [b.ts, b.count, b.min, b.max]));
         got.forEach((b, i) => expect(b.mean).toBeCloseTo(want[i].mean!, 9));
       }
       // A window starting mid-minute and mid-bucket.
-      const got = await store.downsample({ device: 'dev-ds', point: 'level', from: start + 90_500, to: start + 4 * 3600_000 + 30_250, step: 900_001 });
+      const got = await store.downsample({ gateway: 'gw-ds', device: 'dev-ds', point: 'level', from: start + 90_500, to: start + 4 * 3600_000 + 30_250, step: 900_001 });
       expect(got.map((b) => b.count)).toEqual(naive(kept, start + 90_500, start + 4 * 3600_000 + 30_250, 900_001).map((b) => b.count));
-      expect(await store.downsample({ device: 'nope', point: 'level', from, to, step: 60_000 })).toEqual([]);
+      expect(await store.downsample({ gateway: 'gw-ds', device: 'nope', point: 'level', from, to, step: 60_000 })).toEqual([]);
     });
 
     it('derives alarm state from transitions, newest seq wins, with full history and filters', async () => {
@@ -194,8 +195,8 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.getGateway('gw-s')).toMatchObject({ kind: 'lamp_post', location: { lon: 1, lat: 2 }, name: 'Binhe Rd' });
       await store.updateGateway('gw-new', { name: 'planned box' });
       expect((await store.listGateways()).map((x) => x.id)).toEqual(['gw-new', 'gw-s']);
-      expect(await store.updateDevice('lamp-9', { kind: 'lamp_post', location: { lon: 3, lat: 4, district: 'Nanshan' } })).toBe(true);
-      expect(await store.updateDevice('nope', { kind: 'x' })).toBe(false);
+      expect(await store.updateDevice('gw-s', 'lamp-9', { kind: 'lamp_post', location: { lon: 3, lat: 4, district: 'Nanshan' } })).toBe(true);
+      expect(await store.updateDevice('gw-s', 'nope', { kind: 'x' })).toBe(false);
       expect((await store.listDevices())[0]).toMatchObject({ id: 'lamp-9', kind: 'lamp_post', location: { lon: 3, lat: 4, district: 'Nanshan' }, points: [{ name: 'power', unit: 'W' }] });
 
       await store.putMqttCredential({ username: 'gw-s', gateway: 'gw-s', salt: 's', hash: 'h' }, T0);
@@ -238,18 +239,18 @@ export function storeContract(name: string, factory: StoreFactory): void {
       // 10 minutes with data in the last hour, one old reading.
       const recent = Array.from({ length: 10 }, (_, i) => ({ device: 'm-1', point: 'p', ts: minuteStart - i * 120_000, value: i }));
       await store.commitTelemetry({ gateway: 'gw-m', firstSeq: 1, lastSeq: 11, readings: [...recent, { device: 'm-1', point: 'p', ts: now - 3 * 86_400_000, value: 1 }] });
-      expect((await store.activeMinutes(now - 3600_000)).get('m-1')).toBe(10);
+      expect((await store.activeMinutes(now - 3600_000)).get(deviceKey('gw-m', 'm-1'))).toBe(10);
       await store.applyRetention(now - 86_400_000);
-      const left = await store.readings({ device: 'm-1', point: 'p', from: 0, to: now + 1, limit: 100 });
+      const left = await store.readings({ gateway: 'gw-m', device: 'm-1', point: 'p', from: 0, to: now + 1, limit: 100 });
       expect(left).toHaveLength(10);
-      expect((await store.activeMinutes(0)).get('m-1')).toBe(10);
+      expect((await store.activeMinutes(0)).get(deviceKey('gw-m', 'm-1'))).toBe(10);
     });
 
     it('migrates idempotently', async () => {
       await store.migrate();
       await store.commitTelemetry({ gateway: 'g', firstSeq: 1, lastSeq: 1, readings: [{ device: 'x', point: 'y', ts: T0, value: 1 }] });
       await store.migrate();
-      expect(await store.readings({ device: 'x', point: 'y', from: 0, to: T0, limit: 5 })).toHaveLength(1);
+      expect(await store.readings({ gateway: 'g', device: 'x', point: 'y', from: 0, to: T0, limit: 5 })).toHaveLength(1);
     });
   });
 }

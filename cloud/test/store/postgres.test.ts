@@ -35,7 +35,7 @@ describe('postgres partitions, retention and Grafana', () => {
       expect(store.partitionDays()).toEqual([today - 1, today, today + 30]);
       expect((await store.pool.query('SELECT to_regclass($1) AS r', [partitionName(today - 2)])).rows[0].r).toBeNull();
       expect(await count('readings_default')).toBe(0);
-      const left = await store.readings({ device: 'd', point: 'p', from: 0, to: (today + 31) * DAY, limit: 10 });
+      const left = await store.readings({ gateway: 'g', device: 'd', point: 'p', from: 0, to: (today + 31) * DAY, limit: 10 });
       expect(left.map((r) => r.value)).toEqual([1, 2, 4]);
       // A second store on the same schema (another worker) finds the partitions that exist.
       const again = new PgStore({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
@@ -58,7 +58,7 @@ describe('postgres partitions, retention and Grafana', () => {
       const documented = `SELECT to_timestamp((r.ts / $__interval_ms) * $__interval_ms / 1000.0) AS "time",
        avg(r.value) AS "water_level", min(r.value) AS "min", max(r.value) AS "max"
 FROM readings r JOIN series s ON s.id = r.series
-WHERE s.device = 'flood-1' AND s.point = 'water_level'
+WHERE s.gateway = 'gw' AND s.device = 'flood-1' AND s.point = 'water_level'
   AND r.ts BETWEEN $__from AND $__to
 GROUP BY 1
 ORDER BY 1`;
