@@ -159,6 +159,12 @@ async function resolvePoint(store: Store, q: { device: string; point: string; ga
   return dev;
 }
 
+/** ISO 8601 of an epoch ms, or '' past the range a Date holds (a stored far-off stamp must not end an export in a RangeError). */
+function isoTime(ts: number): string {
+  const d = new Date(ts);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
 /** Fraction (0..1) of the minutes of the last 24 h (or since first seen) that hold data. */
 function completeness(minutes: number | undefined, firstSeen: number | null, now: number): number | null {
   const windowMin = Math.min(1440, Math.max(1, Math.floor((now - (firstSeen ?? now - DAY)) / 60_000)));
@@ -373,7 +379,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
           const page = await store.readings({ gateway, device, point, from: cursor, to, limit: chunk + skip });
           const fresh = page.slice(skip);
           if (!fresh.length) return;
-          yield fresh.map((r) => `${r.ts},${new Date(r.ts).toISOString()},${Number.isNaN(r.value) ? '' : r.value}\n`).join('');
+          yield fresh.map((r) => `${r.ts},${isoTime(r.ts)},${Number.isNaN(r.value) ? '' : r.value}\n`).join('');
           if (page.length < chunk + skip) return;
           const last = page[page.length - 1].ts;
           skip = last === cursor ? skip + fresh.length : page.filter((r) => r.ts === last).length;
