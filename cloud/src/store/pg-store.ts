@@ -42,6 +42,8 @@ const MIGRATIONS: string[] = [
    ${metaTables('postgres')}`,
   // 2: sync ledger (buffer epochs, gap records).
   syncLedgerTables('postgres'),
+  // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
+  'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
 ];
 
 /** int8 and numeric as JS numbers (epoch ms and counts fit in 2^53). */

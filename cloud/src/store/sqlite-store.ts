@@ -36,6 +36,8 @@ const MIGRATIONS: string[] = [
   ].join('\n'),
   // 3: sync ledger (buffer epochs, gap records).
   syncLedgerTables('sqlite'),
+  // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
+  'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
 ];
 
 /** The single-box store: one SQLite file (WAL). */
