@@ -10,9 +10,9 @@
  *   commands   GET  /commands                                                           operator
  *   config     GET/PUT /gateways/:id/config                                             technician
  *   live       GET  /live (Server-Sent Events)                                          viewer
- *   enrolment  POST /enrolments                                                         technician
+ *   enrolment  POST /enrolments (for a new gateway, or to replace one)                  technician
  *              POST /enroll (public, rate-limited; spends a one-time token)
- *   admin      /tokens, /webhooks, POST /gateways/:id/revoke                            admin
+ *   admin      /tokens, /webhooks, POST /gateways/:id/revoke, /gateways/:id/reinstate    admin
  */
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
@@ -174,6 +174,16 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const revoked = await store.revokeGateway(req.params.id, Date.now());
       d.onRevoke?.(req.params.id);
       return { gateway: req.params.id, revoked };
+    },
+  );
+
+  app.post<{ Params: Static<typeof StringId> }>(
+    '/api/v1/gateways/:id/reinstate',
+    { config: role('admin'), schema: { summary: 'Lift a gateway’s revocation; issues no credentials: the box then enrols with a token issued for this gateway', tags: ['admin'], params: StringId } },
+    async (req) => {
+      const g = (await store.getGateway(req.params.id)) ?? notFound('gateway', req.params.id);
+      if (g.revokedAt !== null) await store.updateGateway(g.id, { revokedAt: null });
+      return { gateway: g.id, reinstated: g.revokedAt !== null };
     },
   );
 
@@ -491,19 +501,23 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
   // ---- enrolment
 
   const EnrolmentBody = Type.Object(
-    { note: Type.Optional(Type.String({ maxLength: 500 })), ttlMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_080, description: 'default 60' })) },
+    {
+      note: Type.Optional(Type.String({ maxLength: 500 })),
+      ttlMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_080, description: 'default 60' })),
+      gateway: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'an existing, non-revoked gateway this token replaces (a swapped box); without it the token enrols a new gateway only' })),
+    },
     { additionalProperties: false },
   );
   app.post<{ Body: Static<typeof EnrolmentBody> | undefined }>(
     '/api/v1/enrolments',
-    { config: role('technician'), schema: { summary: 'Create a one-time enrolment token for a new gateway', tags: ['enrolment'], body: EnrolmentBody } },
-    async (req, reply) => reply.code(201).send(await d.enrolment.createToken(req.identity!.name, (req.body?.ttlMinutes ?? 60) * 60_000, req.body?.note ?? null)),
+    { config: role('technician'), schema: { summary: 'Create a one-time enrolment token: for a new gateway, or with gateway for replacing that existing one', tags: ['enrolment'], body: EnrolmentBody } },
+    async (req, reply) => reply.code(201).send(await d.enrolment.createToken(req.identity!.name, (req.body?.ttlMinutes ?? 60) * 60_000, req.body?.note ?? null, req.body?.gateway)),
   );
 
   const EnrollBody = Type.Object(
     {
       token: Type.String({ minLength: 8, maxLength: 128 }),
-      gateway: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'wanted gateway id (default: generated)' })),
+      gateway: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'wanted gateway id (default: the token’s gateway, or generated); a new id unless the token was issued for this gateway' })),
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
       csr: Type.Optional(Type.String({ minLength: 100, maxLength: 8192, description: 'PEM certificate signing request (CN = gateway id), for clouds with a CA' })),
     },
@@ -513,7 +527,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/enroll',
     {
       config: { rateLimit: { max: d.rateLimit?.enrollPerMinute ?? 10, timeWindow: 60_000 } },
-      schema: { summary: 'Spend a one-time enrolment token: answers the gateway id and its MQTT username and password (no bearer token; rate-limited)', tags: ['enrolment'], body: EnrollBody },
+      schema: { summary: 'Spend a one-time enrolment token: answers the gateway id and its MQTT username and password (no bearer token; rate-limited). A token enrols a new id, or only the gateway it was issued for', tags: ['enrolment'], body: EnrollBody },
     },
     async (req) => d.enrolment.enroll(req.body.token, { gateway: req.body.gateway, name: req.body.name, csr: req.body.csr }),
   );
