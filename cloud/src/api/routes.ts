@@ -28,6 +28,7 @@ import { GATEWAY_ID_PATTERN, type Enrolment } from '../enrol.js';
 import type { WebhookDispatcher } from '../webhooks.js';
 import { roles, type TokenAuth, type Role } from './auth.js';
 import { httpError } from './http-error.js';
+import { EpochMs, MAX_EPOCH_MS, RowId } from './input.js';
 
 export interface RouteDeps {
   store: Store;
@@ -45,7 +46,7 @@ export interface RouteDeps {
 
 const DAY = 86_400_000;
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^/\\s]+$' });
-const NumericId = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+const NumericId = Type.Object({ id: RowId }, { additionalProperties: false });
 const StringId = Type.Object({ id: Id }, { additionalProperties: false });
 const LocationBody = Type.Object(
   {
@@ -65,8 +66,8 @@ const RegistryPatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 const TimeRange = {
-  from: Type.Optional(Type.Integer({ minimum: 0, description: 'epoch ms, inclusive (default: to − 1 h)' })),
-  to: Type.Optional(Type.Integer({ minimum: 0, description: 'epoch ms, inclusive (default: now)' })),
+  from: Type.Optional(EpochMs('epoch ms, inclusive (default: to − 1 h)')),
+  to: Type.Optional(EpochMs('epoch ms, inclusive (default: now)')),
 };
 const csvList = (what: string) => Type.Optional(Type.String({ maxLength: 1000, description: `comma-separated ${what}` }));
 
@@ -246,7 +247,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       device: Type.String({ minLength: 1, maxLength: 128 }),
       point: Type.String({ minLength: 1, maxLength: 128 }),
       ...TimeRange,
-      step: Type.Optional(Type.Integer({ minimum: 1, description: 'bucket width in ms: answer per-bucket {ts, min, max, mean, count} instead of raw rows' })),
+      step: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCH_MS, description: 'bucket width in ms: answer per-bucket {ts, min, max, mean, count} instead of raw rows' })),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'raw rows at most (default 10,000)' })),
     },
     { additionalProperties: false },
