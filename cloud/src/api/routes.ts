@@ -1,13 +1,15 @@
 /**
  * The API routes. Each declares its least role (config.role), its schemas
- * (unknown fields refused) and a summary for the OpenAPI document.
+ * (unknown fields refused) and a summary for the OpenAPI document. Every
+ * command, config or answer leaves through views.ts (secrets redacted for all,
+ * config bodies for technician and above).
  *
  *   registry   GET  /gateways, /gateways/:id, /devices, /devices.geojson, /summary      viewer
  *              PATCH /gateways/:id, /devices/:id                                        technician
  *   readings   GET  /readings (raw, or buckets with step), /readings.csv                 viewer
  *   alarms     GET  /alarms, /alarms/:id                                                viewer
  *              POST /alarms/:id/ack, /alarms/:id/shelve, /alarms/:id/comments           operator
- *   commands   GET  /commands                                                           operator
+ *   commands   GET  /commands (config bodies and errors: technician and above)          operator
  *   config     GET/PUT /gateways/:id/config                                             technician
  *   live       GET  /live (Server-Sent Events)                                          viewer
  *   enrolment  POST /enrolments (for a new gateway, or to replace one)                  technician
@@ -19,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
-import { ErrorCodes, LifelineError, alarmStates, lifelineKinds, pointerToPath, type AlarmState } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, REDACTED, alarmStates, lifelineKinds, pointerToPath, redactSecrets, type AlarmState } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { DeviceInfo, GatewayInfo, Store } from '../store/store.js';
 import type { LiveHub, LiveMessage } from '../live.js';
@@ -29,6 +31,7 @@ import type { WebhookDispatcher } from '../webhooks.js';
 import { roles, type TokenAuth, type Role } from './auth.js';
 import { httpError } from './http-error.js';
 import { EpochMs, MAX_EPOCH_MS, RowId } from './input.js';
+import { commandView, configView, restoreSecrets } from './views.js';
 
 export interface RouteDeps {
   store: Store;
@@ -335,7 +338,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     async (req) => {
       const alarm = (await store.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
       const [history, comments, commands] = await Promise.all([store.alarmHistory(alarm.id), store.listComments(alarm.id), store.listCommands({ alarm: alarm.id, limit: 100 })]);
-      return { ...alarm, history, comments, commands };
+      return { ...alarm, history, comments, commands: commands.map((c) => commandView(c, req.identity!.role)) };
     },
   );
 
@@ -353,7 +356,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const user = req.identity!.name;
       if (req.body?.comment) await store.addComment({ alarm: alarm.id, ts: Date.now(), user, text: req.body.comment });
       const command = await d.commands.submit({ gateway: alarm.gateway, type: 'alarm_ack', alarm: alarm.id, body: { alarmId: alarm.alarmId, user, ...(req.body?.comment ? { comment: req.body.comment } : {}) }, requestedBy: user });
-      return reply.code(202).send({ command });
+      return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
   );
 
@@ -374,7 +377,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const until = Date.now() + req.body.durationMs;
       await store.addComment({ alarm: alarm.id, ts: Date.now(), user, text: `shelved until ${new Date(until).toISOString()}: ${req.body.reason}` });
       const command = await d.commands.submit({ gateway: alarm.gateway, type: 'alarm_shelve', alarm: alarm.id, body: { alarmId: alarm.alarmId, user, until, reason: req.body.reason }, requestedBy: user });
-      return reply.code(202).send({ command });
+      return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
   );
 
@@ -391,8 +394,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
   const CommandQuery = Type.Object({ gateway: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
   app.get<{ Querystring: Static<typeof CommandQuery> }>(
     '/api/v1/commands',
-    { config: role('operator'), schema: { summary: 'Commands sent to gateways (the audit trail), newest first, with their answers', tags: ['alarms', 'config'], querystring: CommandQuery } },
-    async (req) => store.listCommands({ gateway: req.query.gateway, limit: req.query.limit ?? 100 }),
+    { config: role('operator'), schema: { summary: 'Commands sent to gateways (the audit trail), newest first, with their answers; secrets redacted, config bodies and config errors for technician and above', tags: ['alarms', 'config'], querystring: CommandQuery } },
+    async (req) => (await store.listCommands({ gateway: req.query.gateway, limit: req.query.limit ?? 100 })).map((c) => commandView(c, req.identity!.role)),
   );
 
   // ---- config
@@ -403,12 +406,12 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
 
   app.get<{ Params: Static<typeof StringId> }>(
     '/api/v1/gateways/:id/config',
-    { config: role('technician'), schema: { summary: 'A gateway’s running config, the desired one, and its last answer', tags: ['config'], params: StringId } },
+    { config: role('technician'), schema: { summary: 'A gateway’s running config, the desired one, and its last answer (secrets redacted)', tags: ['config'], params: StringId } },
     async (req) => {
       if (!(await store.getGateway(req.params.id))) notFound('gateway', req.params.id);
       const state = await store.getConfig(req.params.id);
       const command = state.desiredCommand ? await store.getCommand(state.desiredCommand) : undefined;
-      return { ...state, pending: command?.status === 'pending' };
+      return { ...configView(state), pending: command?.status === 'pending' };
     },
   );
 
@@ -417,7 +420,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     {
       config: role('technician'),
       schema: {
-        summary: 'Push a desired config: validated with the gateway config schema (every error listed), recorded, sent to the gateway',
+        summary: 'Push a desired config: validated with the gateway config schema (every error listed), recorded, sent to the gateway; a secret sent as [redacted] keeps the desired one on record',
         tags: ['config'],
         params: StringId,
         body: Type.Object({}, { additionalProperties: true, description: 'a whole gateway config (edge/schema/gateway.schema.json)' }),
@@ -427,10 +430,12 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const id = req.params.id;
       if (!(await store.getGateway(id))) notFound('gateway', id);
       if (!validateConfig) throw httpError(503, 'CONFIG_SCHEMA_MISSING', 'this cloud was started without the gateway config schema; config pushes are off');
+      // A config read back from this API carries [redacted] secrets: pushed back, they keep the ones on record.
+      const restored = restoreSecrets(req.body, (await store.getConfig(id)).desired);
+      const issues: { path: string; message: string }[] = restored.missing.map((path) => ({ path, message: `is ${REDACTED} but no desired config on record holds it; send the secret itself` }));
       // Validated on a copy: defaults fill in (as the edge does), the stored config is what was sent.
-      const config = req.body;
+      const config = restored.value as Record<string, unknown>;
       const checked = structuredClone(config);
-      const issues: { path: string; message: string }[] = [];
       if (!validateConfig(checked)) {
         for (const e of validateConfig.errors ?? []) {
           const extra = e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
@@ -445,7 +450,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const user = req.identity!.name;
       const command = await d.commands.submit({ gateway: id, type: 'config', alarm: null, body: { config }, requestedBy: user });
       await store.setDesiredConfig(id, config, user, command.id, Date.now());
-      return reply.code(202).send({ command });
+      return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
   );
 
@@ -477,7 +482,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const send = (event: string, data: unknown) => {
         // A slow reader loses messages; it never holds up ingest.
         if (res.writableLength > 1_000_000) return void dropped++;
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        res.write(`event: ${event}\ndata: ${JSON.stringify(event === 'readings' ? data : redactSecrets(data))}\n\n`);
       };
       const unsubscribe = d.live.subscribe((msg: LiveMessage) => {
         if (q.gateway && msg.gateway !== q.gateway) return;
