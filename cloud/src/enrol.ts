@@ -1,8 +1,10 @@
 /**
  * Enrolment and broker credentials.
  *
- *   admin/technician ─ POST /api/v1/enrolments ─▶ one-time token (stored hashed, expires)
+ *   technician ─ POST /api/v1/enrolments {gateway?} ─▶ one-time token (stored hashed, expires; for a new
+ *                gateway, or with `gateway` for replacing that one)
  *   gateway (`lifeline enroll`) ─ POST /api/v1/enroll {token} ─▶ gateway id + MQTT username/password
+ *   admin ─ POST /api/v1/gateways/:id/revoke ─▶ no token enrols it ─ …/reinstate ─▶ a replace-token may again
  *   broker (aedes) ─ authenticate ─▶ BrokerAuthority ─▶ store.findMqttCredential (scrypt check, not revoked)
  *                  ─ authorizePublish / authorizeSubscribe ─▶ per-gateway topic ACL
  *
@@ -99,26 +101,69 @@ export class Enrolment {
     private readonly issuer?: CertificateIssuer,
   ) {}
 
-  /** A one-time token valid for `ttlMs`. */
-  async createToken(by: string, ttlMs: number, note: string | null): Promise<{ token: string; expiresAt: number }> {
+  /**
+   * A one-time token valid for `ttlMs`. With `forGateway` it replaces that
+   * existing, non-revoked gateway (a swapped box); without, it enrols a new
+   * gateway only.
+   */
+  async createToken(by: string, ttlMs: number, note: string | null, forGateway?: string): Promise<{ token: string; expiresAt: number; gateway?: string }> {
+    if (forGateway !== undefined) {
+      const g = await this.store.getGateway(forGateway);
+      if (!g) throw new LifelineError(ErrorCodes.NotFound, `gateway: no gateway ${JSON.stringify(forGateway)} to replace; leave gateway out for a token that enrols a new box`);
+      if (g.revokedAt !== null) throw new LifelineError(ErrorCodes.Conflict, revokedMessage(forGateway));
+    }
     const token = `enr_${randomBytes(18).toString('base64url')}`;
     const now = Date.now();
-    await this.store.addEnrolment({ hash: hashToken(token), note, createdBy: by, createdAt: now, expiresAt: now + ttlMs });
-    return { token, expiresAt: now + ttlMs };
+    await this.store.addEnrolment({ hash: hashToken(token), note, createdBy: by, createdAt: now, expiresAt: now + ttlMs, forGateway: forGateway ?? null });
+    return { token, expiresAt: now + ttlMs, ...(forGateway !== undefined ? { gateway: forGateway } : {}) };
   }
 
-  /** Spend a token: the gateway gets its id and a fresh MQTT password (a re-enrolled gateway is un-revoked). */
+  /**
+   * Spend a token: the gateway gets its id and a fresh MQTT password. A token
+   * without a target enrols a new id only (its `name` is set); a token issued
+   * for a gateway enrols that gateway only (its name stays). A revoked gateway
+   * is enrolled by no token until an admin reinstates it. A refused attempt
+   * leaves the token unspent.
+   */
   async enroll(token: string, requested?: { gateway?: string; name?: string; csr?: string }): Promise<EnrolmentResult> {
-    const gateway = requested?.gateway ?? `gw-${randomBytes(4).toString('hex')}`;
-    if (!new RegExp(GATEWAY_ID_PATTERN).test(gateway))
-      throw new LifelineError(ErrorCodes.RequestInvalid, `gateway: must match ${GATEWAY_ID_PATTERN}, got ${JSON.stringify(gateway)}`);
+    if (requested?.gateway !== undefined && !new RegExp(GATEWAY_ID_PATTERN).test(requested.gateway))
+      throw new LifelineError(ErrorCodes.RequestInvalid, `gateway: must match ${GATEWAY_ID_PATTERN}, got ${JSON.stringify(requested.gateway)}`);
     if (requested?.csr && !this.issuer) throw new LifelineError(ErrorCodes.RequestInvalid, 'csr: this cloud has no certificate authority; enrol without a CSR');
-    if (!(await this.store.consumeEnrolment(hashToken(token), gateway, Date.now())))
-      throw new LifelineError(ErrorCodes.Unauthorized, 'token: unknown, expired or already used enrolment token');
+    const hash = hashToken(token);
+    const found = await this.store.findEnrolment(hash, Date.now());
+    if (!found) throw badToken();
+    const target = found.forGateway;
+    if (target !== null && requested?.gateway !== undefined && requested.gateway !== target)
+      throw new LifelineError(ErrorCodes.Forbidden, `gateway: this token was issued to replace ${target}; it cannot enrol ${requested.gateway} (leave gateway out, or ask for a token for ${requested.gateway})`);
+    const gateway = target ?? requested?.gateway ?? `gw-${randomBytes(4).toString('hex')}`;
+    await this.refuseIfTaken(gateway, target);
     const password = randomBytes(24).toString('base64url');
-    await this.store.putMqttCredential({ username: gateway, gateway, ...(await hashPassword(password)) }, Date.now());
-    await this.store.updateGateway(gateway, { revokedAt: null, ...(requested?.name ? { name: requested.name } : {}) });
+    const credential = { username: gateway, gateway, ...(await hashPassword(password)) };
+    if (!(await this.store.consumeEnrolment(hash, gateway, Date.now()))) {
+      // The gateway or the token changed since the checks above (a racing enrolment, a revocation): say which.
+      if (!(await this.store.findEnrolment(hash, Date.now()))) throw badToken();
+      await this.refuseIfTaken(gateway, target);
+      throw new LifelineError(ErrorCodes.Conflict, `gateway ${gateway} changed while enrolling; try again`);
+    }
+    await this.store.putMqttCredential(credential, Date.now());
+    if (target === null && requested?.name) await this.store.updateGateway(gateway, { name: requested.name });
     const certificate = requested?.csr && this.issuer ? await this.issuer.issue(gateway, requested.csr) : undefined;
     return { gateway, mqtt: { url: this.brokerUrl, username: gateway, password }, ...(certificate ? { certificate } : {}) };
   }
+
+  /** Throws the reason `gateway` cannot be enrolled by a token for `target` (null: a new gateway), if there is one. */
+  private async refuseIfTaken(gateway: string, target: string | null): Promise<void> {
+    const g = await this.store.getGateway(gateway);
+    if (g?.revokedAt != null) throw new LifelineError(ErrorCodes.Conflict, revokedMessage(gateway));
+    if (target === null && g) throw new LifelineError(ErrorCodes.Conflict, `gateway ${gateway} already exists; ask for a token issued for ${gateway} to replace it`);
+    if (target !== null && !g) throw new LifelineError(ErrorCodes.Conflict, `gateway ${gateway} is no longer in the registry; ask for a token for a new gateway`);
+  }
+}
+
+function badToken(): Error {
+  return new LifelineError(ErrorCodes.Unauthorized, 'token: unknown, expired or already used enrolment token');
+}
+
+function revokedMessage(gateway: string): string {
+  return `gateway ${gateway} is revoked; an admin must reinstate it (POST /api/v1/gateways/${gateway}/reinstate), then enrol it with a token issued for ${gateway}`;
 }

@@ -1,25 +1,27 @@
 /**
  * The API routes. Each declares its least role (config.role), its schemas
- * (unknown fields refused) and a summary for the OpenAPI document.
+ * (unknown fields refused) and a summary for the OpenAPI document. Every
+ * command, config or answer leaves through views.ts (secrets redacted for all,
+ * config bodies for technician and above).
  *
  *   registry   GET  /gateways, /gateways/:id, /devices, /devices.geojson, /summary      viewer
  *              PATCH /gateways/:id, /devices/:id                                        technician
  *   readings   GET  /readings (raw, or buckets with step), /readings.csv                 viewer
  *   alarms     GET  /alarms, /alarms/:id                                                viewer
  *              POST /alarms/:id/ack, /alarms/:id/shelve, /alarms/:id/comments           operator
- *   commands   GET  /commands                                                           operator
+ *   commands   GET  /commands (config bodies and errors: technician and above)          operator
  *   config     GET/PUT /gateways/:id/config                                             technician
  *   live       GET  /live (Server-Sent Events)                                          viewer
- *   enrolment  POST /enrolments                                                         technician
+ *   enrolment  POST /enrolments (for a new gateway, or to replace one)                  technician
  *              POST /enroll (public, rate-limited; spends a one-time token)
- *   admin      /tokens, /webhooks, POST /gateways/:id/revoke                            admin
+ *   admin      /tokens, /webhooks, POST /gateways/:id/revoke, /gateways/:id/reinstate    admin
  */
 import { Readable } from 'node:stream';
 import { randomBytes } from 'node:crypto';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
-import { ErrorCodes, LifelineError, alarmStates, lifelineKinds, pointerToPath, type AlarmState } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, REDACTED, alarmStates, lifelineKinds, pointerToPath, redactSecrets, type AlarmState } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { DeviceInfo, GatewayInfo, Store } from '../store/store.js';
 import { deviceKey } from '../store/sql-store.js';
@@ -30,6 +32,8 @@ import type { WebhookDispatcher } from '../webhooks.js';
 import { isCloudAlarm, type CloudAlarms } from '../cloud-alarms.js';
 import { roles, type TokenAuth, type Role } from './auth.js';
 import { httpError } from './http-error.js';
+import { EpochMs, MAX_EPOCH_MS, RowId } from './input.js';
+import { commandView, configView, restoreSecrets } from './views.js';
 
 export interface RouteDeps {
   store: Store;
@@ -48,7 +52,7 @@ export interface RouteDeps {
 
 const DAY = 86_400_000;
 const Id = Type.String({ minLength: 1, maxLength: 128, pattern: '^[^/\\s]+$' });
-const NumericId = Type.Object({ id: Type.Integer({ minimum: 1 }) }, { additionalProperties: false });
+const NumericId = Type.Object({ id: RowId }, { additionalProperties: false });
 const StringId = Type.Object({ id: Id }, { additionalProperties: false });
 const LocationBody = Type.Object(
   {
@@ -68,8 +72,8 @@ const RegistryPatchBody = Type.Object(
   { additionalProperties: false, minProperties: 1 },
 );
 const TimeRange = {
-  from: Type.Optional(Type.Integer({ minimum: 0, description: 'epoch ms, inclusive (default: to − 1 h)' })),
-  to: Type.Optional(Type.Integer({ minimum: 0, description: 'epoch ms, inclusive (default: now)' })),
+  from: Type.Optional(EpochMs('epoch ms, inclusive (default: to − 1 h)')),
+  to: Type.Optional(EpochMs('epoch ms, inclusive (default: now)')),
 };
 const csvList = (what: string) => Type.Optional(Type.String({ maxLength: 1000, description: `comma-separated ${what}` }));
 
@@ -257,6 +261,16 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     },
   );
 
+  app.post<{ Params: Static<typeof StringId> }>(
+    '/api/v1/gateways/:id/reinstate',
+    { config: role('admin'), schema: { summary: 'Lift a gateway’s revocation; issues no credentials: the box then enrols with a token issued for this gateway', tags: ['admin'], params: StringId } },
+    async (req) => {
+      const g = (await store.getGateway(req.params.id)) ?? notFound('gateway', req.params.id);
+      if (g.revokedAt !== null) await store.updateGateway(g.id, { revokedAt: null });
+      return { gateway: g.id, reinstated: g.revokedAt !== null };
+    },
+  );
+
   app.get('/api/v1/devices', { config: role('viewer'), schema: { summary: 'Devices: registry (profile, kind, location, points) and status', tags: ['registry'] } }, async () =>
     devicesWithStatus(),
   );
@@ -334,7 +348,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       ...DeviceId,
       point: Type.String({ minLength: 1, maxLength: 128 }),
       ...TimeRange,
-      step: Type.Optional(Type.Integer({ minimum: 1, description: 'bucket width in ms: answer per-bucket {ts, min, max, mean, count} instead of raw rows' })),
+      step: Type.Optional(Type.Integer({ minimum: 1, maximum: MAX_EPOCH_MS, description: 'bucket width in ms: answer per-bucket {ts, min, max, mean, count} instead of raw rows' })),
       limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, description: 'raw rows at most (default 10,000)' })),
     },
     { additionalProperties: false },
@@ -424,7 +438,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     async (req) => {
       const alarm = (await store.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
       const [history, comments, commands] = await Promise.all([store.alarmHistory(alarm.id), store.listComments(alarm.id), store.listCommands({ alarm: alarm.id, limit: 100 })]);
-      return { ...alarm, history, comments, commands };
+      return { ...alarm, history, comments, commands: commands.map((c) => commandView(c, req.identity!.role)) };
     },
   );
 
@@ -444,7 +458,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       // The cloud's own alarms (a gateway's batches refused, …) are acknowledged here: their gateway does not know them.
       if (isCloudAlarm(alarm)) return reply.code(200).send({ alarm: alarm.id, state: await d.cloudAlarms.ack(alarm, user) });
       const command = await d.commands.submit({ gateway: alarm.gateway, type: 'alarm_ack', alarm: alarm.id, body: { alarmId: alarm.alarmId, user, ...(req.body?.comment ? { comment: req.body.comment } : {}) }, requestedBy: user });
-      return reply.code(202).send({ command });
+      return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
   );
 
@@ -465,7 +479,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const until = Date.now() + req.body.durationMs;
       await store.addComment({ alarm: alarm.id, ts: Date.now(), user, text: `shelved until ${new Date(until).toISOString()}: ${req.body.reason}` });
       const command = await d.commands.submit({ gateway: alarm.gateway, type: 'alarm_shelve', alarm: alarm.id, body: { alarmId: alarm.alarmId, user, until, reason: req.body.reason }, requestedBy: user });
-      return reply.code(202).send({ command });
+      return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
   );
 
@@ -482,8 +496,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
   const CommandQuery = Type.Object({ gateway: Type.Optional(Id), limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000 })) }, { additionalProperties: false });
   app.get<{ Querystring: Static<typeof CommandQuery> }>(
     '/api/v1/commands',
-    { config: role('operator'), schema: { summary: 'Commands sent to gateways (the audit trail), newest first, with their answers', tags: ['alarms', 'config'], querystring: CommandQuery } },
-    async (req) => store.listCommands({ gateway: req.query.gateway, limit: req.query.limit ?? 100 }),
+    { config: role('operator'), schema: { summary: 'Commands sent to gateways (the audit trail), newest first, with their answers; secrets redacted, config bodies and config errors for technician and above', tags: ['alarms', 'config'], querystring: CommandQuery } },
+    async (req) => (await store.listCommands({ gateway: req.query.gateway, limit: req.query.limit ?? 100 })).map((c) => commandView(c, req.identity!.role)),
   );
 
   // ---- config
@@ -494,12 +508,12 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
 
   app.get<{ Params: Static<typeof StringId> }>(
     '/api/v1/gateways/:id/config',
-    { config: role('technician'), schema: { summary: 'A gateway’s running config, the desired one, and its last answer', tags: ['config'], params: StringId } },
+    { config: role('technician'), schema: { summary: 'A gateway’s running config, the desired one, and its last answer (secrets redacted)', tags: ['config'], params: StringId } },
     async (req) => {
       if (!(await store.getGateway(req.params.id))) notFound('gateway', req.params.id);
       const state = await store.getConfig(req.params.id);
       const command = state.desiredCommand ? await store.getCommand(state.desiredCommand) : undefined;
-      return { ...state, pending: command?.status === 'pending' };
+      return { ...configView(state), pending: command?.status === 'pending' };
     },
   );
 
@@ -508,7 +522,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     {
       config: role('technician'),
       schema: {
-        summary: 'Push a desired config: validated with the gateway config schema (every error listed), recorded, sent to the gateway',
+        summary: 'Push a desired config: validated with the gateway config schema (every error listed), recorded, sent to the gateway; a secret sent as [redacted] keeps the desired one on record',
         tags: ['config'],
         params: StringId,
         body: Type.Object({}, { additionalProperties: true, description: 'a whole gateway config (edge/schema/gateway.schema.json)' }),
@@ -518,10 +532,12 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const id = req.params.id;
       if (!(await store.getGateway(id))) notFound('gateway', id);
       if (!validateConfig) throw httpError(503, 'CONFIG_SCHEMA_MISSING', 'this cloud was started without the gateway config schema; config pushes are off');
+      // A config read back from this API carries [redacted] secrets: pushed back, they keep the ones on record.
+      const restored = restoreSecrets(req.body, (await store.getConfig(id)).desired);
+      const issues: { path: string; message: string }[] = restored.missing.map((path) => ({ path, message: `is ${REDACTED} but no desired config on record holds it; send the secret itself` }));
       // Validated on a copy: defaults fill in (as the edge does), the stored config is what was sent.
-      const config = req.body;
+      const config = restored.value as Record<string, unknown>;
       const checked = structuredClone(config);
-      const issues: { path: string; message: string }[] = [];
       if (!validateConfig(checked)) {
         for (const e of validateConfig.errors ?? []) {
           const extra = e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';
@@ -536,7 +552,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const user = req.identity!.name;
       const command = await d.commands.submit({ gateway: id, type: 'config', alarm: null, body: { config }, requestedBy: user });
       await store.setDesiredConfig(id, config, user, command.id, Date.now());
-      return reply.code(202).send({ command });
+      return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
   );
 
@@ -568,7 +584,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const send = (event: string, data: unknown) => {
         // A slow reader loses messages; it never holds up ingest.
         if (res.writableLength > 1_000_000) return void dropped++;
-        res.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
+        res.write(`event: ${event}\ndata: ${JSON.stringify(event === 'readings' ? data : redactSecrets(data))}\n\n`);
       };
       const unsubscribe = d.live.subscribe((msg: LiveMessage) => {
         if (q.gateway && msg.gateway !== q.gateway) return;
@@ -593,19 +609,23 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
   // ---- enrolment
 
   const EnrolmentBody = Type.Object(
-    { note: Type.Optional(Type.String({ maxLength: 500 })), ttlMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_080, description: 'default 60' })) },
+    {
+      note: Type.Optional(Type.String({ maxLength: 500 })),
+      ttlMinutes: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_080, description: 'default 60' })),
+      gateway: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'an existing, non-revoked gateway this token replaces (a swapped box); without it the token enrols a new gateway only' })),
+    },
     { additionalProperties: false },
   );
   app.post<{ Body: Static<typeof EnrolmentBody> | undefined }>(
     '/api/v1/enrolments',
-    { config: role('technician'), schema: { summary: 'Create a one-time enrolment token for a new gateway', tags: ['enrolment'], body: EnrolmentBody } },
-    async (req, reply) => reply.code(201).send(await d.enrolment.createToken(req.identity!.name, (req.body?.ttlMinutes ?? 60) * 60_000, req.body?.note ?? null)),
+    { config: role('technician'), schema: { summary: 'Create a one-time enrolment token: for a new gateway, or with gateway for replacing that existing one', tags: ['enrolment'], body: EnrolmentBody } },
+    async (req, reply) => reply.code(201).send(await d.enrolment.createToken(req.identity!.name, (req.body?.ttlMinutes ?? 60) * 60_000, req.body?.note ?? null, req.body?.gateway)),
   );
 
   const EnrollBody = Type.Object(
     {
       token: Type.String({ minLength: 8, maxLength: 128 }),
-      gateway: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'wanted gateway id (default: generated)' })),
+      gateway: Type.Optional(Type.String({ pattern: GATEWAY_ID_PATTERN, description: 'wanted gateway id (default: the token’s gateway, or generated); a new id unless the token was issued for this gateway' })),
       name: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
       csr: Type.Optional(Type.String({ minLength: 100, maxLength: 8192, description: 'PEM certificate signing request (CN = gateway id), for clouds with a CA' })),
     },
@@ -615,7 +635,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/enroll',
     {
       config: { rateLimit: { max: d.rateLimit?.enrollPerMinute ?? 10, timeWindow: 60_000 } },
-      schema: { summary: 'Spend a one-time enrolment token: answers the gateway id and its MQTT username and password (no bearer token; rate-limited)', tags: ['enrolment'], body: EnrollBody },
+      schema: { summary: 'Spend a one-time enrolment token: answers the gateway id and its MQTT username and password (no bearer token; rate-limited). A token enrols a new id, or only the gateway it was issued for', tags: ['enrolment'], body: EnrollBody },
     },
     async (req) => d.enrolment.enroll(req.body.token, { gateway: req.body.gateway, name: req.body.name, csr: req.body.csr }),
   );

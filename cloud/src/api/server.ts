@@ -4,7 +4,9 @@
  *   request ─▶ onRequest: identify the bearer token (cached store lookup)
  *             failed check ─▶ rate limiter (per IP) ─▶ 429 when exceeded
  *           ─▶ preParsing: 401 / 403 by the route's role (before any body is read)
- *           ─▶ schema validation (querystring, params, body; unknown fields refused)
+ *           ─▶ body parser: JSON nested deeper than 64 levels refused on the text (input.ts)
+ *           ─▶ preValidation: control characters in params, query and body refused (input.ts)
+ *           ─▶ schema validation (querystring, params, body; unknown fields refused; integers bounded)
  *           ─▶ handler (routes.ts) ─▶ store / command center / live hub
  *   any error ─▶ one error handler: LifelineError codes and fastify errors mapped to HTTP, JSON {error, message, details?}
  *
@@ -25,6 +27,7 @@ import { TokenAuth, roleAllows, type Identity, type Role } from './auth.js';
 import { collectRoutes, openApiDocument } from './openapi.js';
 import { registerRoutes } from './routes.js';
 import { httpError } from './http-error.js';
+import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
 import { CommandCenter } from '../commands.js';
 import { Enrolment } from '../enrol.js';
@@ -87,6 +90,13 @@ export interface ApiOptions {
   bodyLimit?: number;
 }
 
+/** The bearer token of a request, or undefined when it sends none. */
+function bearerToken(req: FastifyRequest): string | undefined {
+  const header = req.headers.authorization;
+  const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+  return token || undefined;
+}
+
 const dashboardDir = join(dirname(fileURLToPath(import.meta.url)), '../dashboard');
 
 
@@ -95,7 +105,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     // Requests are not logged one by one; warnings and errors are.
     loggerInstance: opts.log.child({}, { level: 'warn' }) as unknown as FastifyBaseLogger,
     bodyLimit: opts.bodyLimit ?? 1_048_576,
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true } },
+    // strictNumbers: an Infinity in a JSON body is not a number (a coerced one is caught by refuseNonFinite).
+    ajv: { customOptions: { removeAdditional: false, coerceTypes: true, allErrors: true, strictNumbers: true } },
     // A slow client may not hold a request open for ever.
     requestTimeout: 30_000,
     forceCloseConnections: true,
@@ -138,19 +149,25 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   app.addHook('onRequest', async (req: FastifyRequest, reply) => {
     const need = req.routeOptions.config?.role;
     if (!need) return;
-    const header = req.headers.authorization;
-    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
-    req.identity = await opts.auth.check(token);
+    req.identity = await opts.auth.check(bearerToken(req));
     if (!req.identity) await authFailureLimit.call(app, req, reply);
   });
   app.addHook('preParsing', async (req, reply) => {
     const need = req.routeOptions.config?.role;
     if (!need || reply.sent) return;
     const who = req.identity;
-    if (!who) return reply.code(401).send({ error: ErrorCodes.Unauthorized, message: 'send Authorization: Bearer <token>' });
+    // Same status either way; the words tell a missing header from a dead token.
+    if (!who)
+      return reply.code(401).send({ error: ErrorCodes.Unauthorized, message: bearerToken(req) === undefined ? 'no bearer token: send Authorization: Bearer <token>' : 'token refused: unknown or revoked' });
     if (!roleAllows(who.role, need))
       return reply.code(403).send({ error: ErrorCodes.Forbidden, message: `this needs the ${need} role; the token has ${who.role}` });
   });
+
+  // Bad input is refused before any handler: deep JSON, control characters, integers past 2^53 (input.ts).
+  limitJsonDepth(app);
+  app.addHook('preValidation', refuseControlChars);
+  app.addHook('preHandler', refuseNonFinite);
+  requireBoundedIntegers(app);
 
   const routes = collectRoutes(app);
   const live = opts.live ?? new LiveHub(opts.log);

@@ -71,6 +71,8 @@ const MIGRATIONS: string[] = [
    UPDATE alarms a SET last_epoch = ${oldEpoch('epoch', 'a.gateway', "'events'", 'a.last_seq')}, last_seq = a.last_seq - ${oldEpoch('base', 'a.gateway', "'events'", 'a.last_seq')};
    ALTER TABLE gaps ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
    ${identityColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`).join('\n')}`,
+  // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
+  'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
 ];
 
 /** int8 and numeric as JS numbers (epoch ms and counts fit in 2^53). */

@@ -718,15 +718,40 @@ export abstract class SqlStore implements Store {
     return (await this.sql.run('UPDATE api_tokens SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL', [at, id])) > 0;
   }
 
-  async addEnrolment(e: { hash: string; note: string | null; createdBy: string; createdAt: number; expiresAt: number }): Promise<{ id: number }> {
-    const r = await this.sql.get<{ id: number }>('INSERT INTO enrolments(hash, note, created_by, created_at, expires_at) VALUES (?, ?, ?, ?, ?) RETURNING id', [
-      e.hash, e.note, e.createdBy, e.createdAt, e.expiresAt,
+  async addEnrolment(e: { hash: string; note: string | null; createdBy: string; createdAt: number; expiresAt: number; forGateway?: string | null }): Promise<{ id: number }> {
+    const r = await this.sql.get<{ id: number }>('INSERT INTO enrolments(hash, note, created_by, created_at, expires_at, for_gateway) VALUES (?, ?, ?, ?, ?, ?) RETURNING id', [
+      e.hash, e.note, e.createdBy, e.createdAt, e.expiresAt, e.forGateway ?? null,
     ]);
     return { id: r!.id };
   }
 
+  async findEnrolment(hash: string, at: number): Promise<{ forGateway: string | null } | undefined> {
+    const r = await this.sql.get<{ for_gateway: string | null }>('SELECT for_gateway FROM enrolments WHERE hash = ? AND used_at IS NULL AND expires_at > ?', [hash, at]);
+    return r && { forGateway: r.for_gateway };
+  }
+
   async consumeEnrolment(hash: string, gateway: string, at: number): Promise<boolean> {
-    return (await this.sql.run('UPDATE enrolments SET used_at = ?, gateway = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?', [at, gateway, hash, at])) === 1;
+    const refused = new Error('enrolment refused'); // thrown to roll the spend back: a refused attempt keeps its token
+    try {
+      return await this.sql.tx(async (db) => {
+        // Spend first: in PostgreSQL the row lock makes a second spender wait, then find it used.
+        const e = await db.get<{ for_gateway: string | null }>(
+          'UPDATE enrolments SET used_at = ?, gateway = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ? RETURNING for_gateway',
+          [at, gateway, hash, at],
+        );
+        if (!e) return false;
+        const ok =
+          e.for_gateway === null
+            ? // A new gateway: the insert is the claim, so two tokens cannot both take one id.
+              (await db.run('INSERT INTO gateways(id, online, first_seen) VALUES (?, 0, ?) ON CONFLICT(id) DO NOTHING', [gateway, at])) === 1
+            : e.for_gateway === gateway && !!(await db.get('SELECT 1 AS x FROM gateways WHERE id = ? AND revoked_at IS NULL', [gateway]));
+        if (!ok) throw refused;
+        return true;
+      });
+    } catch (err) {
+      if (err === refused) return false;
+      throw err;
+    }
   }
 
   async putMqttCredential(c: Omit<MqttCredential, 'revokedAt'>, at: number): Promise<void> {

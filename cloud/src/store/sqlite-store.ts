@@ -70,6 +70,8 @@ const MIGRATIONS: string[] = [
      ALTER TABLE gaps ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
     ...identityColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`),
   ].join('\n'),
+  // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
+  'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
 ];
 
 /** The single-box store: one SQLite file (WAL). */

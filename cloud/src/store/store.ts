@@ -118,7 +118,7 @@ export interface RegistryPatch {
   name?: string | null;
   kind?: string | null;
   location?: Location | null;
-  /** Gateways only: null lifts a revocation (re-enrolment). */
+  /** Gateways only: null lifts a revocation (an admin's reinstatement; the MQTT login stays revoked). */
   revokedAt?: null;
 }
 
@@ -351,8 +351,17 @@ export interface Store {
   findToken(hash: string): Promise<TokenRecord | undefined>;
   listTokens(): Promise<TokenRecord[]>;
   revokeToken(id: number, at: number): Promise<boolean>;
-  addEnrolment(e: { hash: string; note: string | null; createdBy: string; createdAt: number; expiresAt: number }): Promise<{ id: number }>;
-  /** Mark an unused, unexpired enrolment token used by `gateway`; false if it cannot be used. */
+  /** `forGateway`: the token replaces that existing gateway only; absent or null: it enrols a new gateway only. */
+  addEnrolment(e: { hash: string; note: string | null; createdBy: string; createdAt: number; expiresAt: number; forGateway?: string | null }): Promise<{ id: number }>;
+  /** An unused, unexpired enrolment token's target (null: a new gateway), without spending it; undefined if it cannot be used. */
+  findEnrolment(hash: string, at: number): Promise<{ forGateway: string | null } | undefined>;
+  /**
+   * Spend an unused, unexpired enrolment token on `gateway`, in one transaction
+   * with the gateway's state: a token without a target only if `gateway` is not
+   * in the registry (it is then created), a token for a gateway only for that
+   * gateway while it exists and is not revoked. False, and the token unspent,
+   * otherwise.
+   */
   consumeEnrolment(hash: string, gateway: string, at: number): Promise<boolean>;
   putMqttCredential(c: Omit<MqttCredential, 'revokedAt'>, at: number): Promise<void>;
   findMqttCredential(username: string): Promise<MqttCredential | undefined>;

@@ -111,7 +111,7 @@ describe('the embedded broker with enrolled gateways', () => {
     await Promise.all([cb.endAsync(), spy.endAsync(), ca.endAsync(true)]);
   });
 
-  it('drops a revoked gateway and refuses its next connect; re-enrolment lets it back', async () => {
+  it('drops a revoked gateway and refuses its next connect; only an admin’s reinstatement and a token for it let it back', async () => {
     const g = await enrol('gw-revoke');
     const c = await connect({ username: g.mqtt.username, password: g.mqtt.password });
     const closed = new Promise<void>((r) => c.once('close', () => r()));
@@ -120,8 +120,19 @@ describe('the embedded broker with enrolled gateways', () => {
     await closed;
     await expect(connect({ username: g.mqtt.username, password: g.mqtt.password })).rejects.toThrow(/Bad username|Not authorized|refused/i);
     expect((await t.call('GET', '/api/v1/gateways/gw-revoke', { as: 'viewer' })).json.revokedAt).toBeGreaterThan(0);
-    const again = await enrol('gw-revoke');
-    const c2 = await connect({ username: again.mqtt.username, password: again.mqtt.password });
+
+    // A token for a new box cannot take the revoked id back.
+    const fresh = await t.call('POST', '/api/v1/enrolments', { as: 'technician', body: {} });
+    const taken = await t.call('POST', '/api/v1/enroll', { as: null, body: { token: fresh.json.token, gateway: 'gw-revoke' } });
+    expect([taken.status, taken.json.message]).toEqual([409, expect.stringMatching(/gw-revoke is revoked; an admin must reinstate it/)]);
+    // Reinstated, the old login stays refused: reinstatement issues no credentials.
+    expect((await t.call('POST', '/api/v1/gateways/gw-revoke/reinstate')).json).toEqual({ gateway: 'gw-revoke', reinstated: true });
+    await expect(connect({ username: g.mqtt.username, password: g.mqtt.password })).rejects.toThrow(/Bad username|Not authorized|refused/i);
+    const replace = await t.call('POST', '/api/v1/enrolments', { as: 'technician', body: { gateway: 'gw-revoke' } });
+    expect(replace.status).toBe(201);
+    const again = await t.call('POST', '/api/v1/enroll', { as: null, body: { token: replace.json.token } });
+    expect(again.json.gateway).toBe('gw-revoke');
+    const c2 = await connect({ username: again.json.mqtt.username, password: again.json.mqtt.password });
     expect(c2.connected).toBe(true);
     await c2.endAsync();
     await c.endAsync(true);

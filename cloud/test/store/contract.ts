@@ -233,6 +233,40 @@ export function storeContract(name: string, factory: StoreFactory): void {
       expect(await store.deleteWebhook(w.id)).toBe(false);
     });
 
+    it('spends an enrolment token only on a new gateway, or on the live gateway it was issued for, keeping it when refused', async () => {
+      await store.updateGateway('gw-old', { name: 'old box' });
+      await store.addEnrolment({ hash: 'new-1', note: null, createdBy: 'tech', createdAt: T0, expiresAt: T0 + 1000 });
+      await store.addEnrolment({ hash: 'rep-1', note: 'swapped box', createdBy: 'tech', createdAt: T0, expiresAt: T0 + 1000, forGateway: 'gw-old' });
+      expect(await store.findEnrolment('new-1', T0 + 1)).toEqual({ forGateway: null });
+      expect(await store.findEnrolment('rep-1', T0 + 1)).toEqual({ forGateway: 'gw-old' });
+      expect(await store.findEnrolment('rep-1', T0 + 1000)).toBeUndefined(); // expired
+      expect(await store.findEnrolment('nope', T0)).toBeUndefined();
+
+      // A token without a target cannot take an existing gateway; refused, it stays unspent.
+      expect(await store.consumeEnrolment('new-1', 'gw-old', T0 + 1)).toBe(false);
+      expect(await store.findEnrolment('new-1', T0 + 2)).toEqual({ forGateway: null });
+      expect(await store.consumeEnrolment('new-1', 'gw-fresh', T0 + 2)).toBe(true);
+      expect(await store.getGateway('gw-fresh')).toMatchObject({ id: 'gw-fresh', name: null, revokedAt: null, firstSeen: T0 + 2 });
+      expect(await store.findEnrolment('new-1', T0 + 3)).toBeUndefined();
+
+      // A token for gw-old enrols gw-old only, and not while gw-old is revoked.
+      expect(await store.consumeEnrolment('rep-1', 'gw-other', T0 + 3)).toBe(false);
+      expect(await store.getGateway('gw-other')).toBeUndefined();
+      await store.revokeGateway('gw-old', T0 + 4);
+      expect(await store.consumeEnrolment('rep-1', 'gw-old', T0 + 5)).toBe(false);
+      await store.updateGateway('gw-old', { revokedAt: null }); // an admin reinstates it
+      expect(await store.consumeEnrolment('rep-1', 'gw-old', T0 + 6)).toBe(true);
+      expect(await store.consumeEnrolment('rep-1', 'gw-old', T0 + 7)).toBe(false);
+      expect(await store.getGateway('gw-old')).toMatchObject({ name: 'old box', revokedAt: null });
+
+      // Two new-gateway tokens racing for one id: exactly one wins, the other keeps its token.
+      await store.addEnrolment({ hash: 'race-a', note: null, createdBy: 'tech', createdAt: T0, expiresAt: T0 + 1000 });
+      await store.addEnrolment({ hash: 'race-b', note: null, createdBy: 'tech', createdAt: T0, expiresAt: T0 + 1000 });
+      const won = await Promise.all([store.consumeEnrolment('race-a', 'gw-race', T0 + 8), store.consumeEnrolment('race-b', 'gw-race', T0 + 8)]);
+      expect(won.filter(Boolean)).toHaveLength(1);
+      expect(await store.findEnrolment(won[0] ? 'race-b' : 'race-a', T0 + 9)).toEqual({ forGateway: null });
+    });
+
     it('counts minutes with data per device, and drops readings past retention', async () => {
       const now = Date.now();
       const minuteStart = Math.floor(now / 60_000) * 60_000;

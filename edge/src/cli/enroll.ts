@@ -66,7 +66,7 @@ export function registerEnroll(program: Command): void {
     .description('enrol this gateway with the cloud: spend a one-time token, receive the gateway id and MQTT credentials')
     .requiredOption('--cloud <url>', 'cloud API base URL, e.g. https://lifeline.example.city')
     .requiredOption('--token <token>', 'one-time enrolment token from the cloud')
-    .option('--gateway <id>', 'gateway id to ask for (default: the cloud chooses)')
+    .option('--gateway <id>', 'gateway id to ask for (default: the gateway the token was issued for, or the cloud chooses a new id)')
     .option('--name <text>', 'a name for the registry, e.g. "Binhe Rd underpass"')
     .option('--out <file>', 'where to write the credentials (JSON, mode 0600)', 'lifeline-credentials.json')
     .option('-c, --config <file>', 'also set gateway.id and the sync login in this gateway config')

@@ -1,0 +1,112 @@
+/**
+ * Least privilege on commands and configs: an operator reads the audit trail
+ * but not config bodies or a config's errors; nobody, admin included, reads a
+ * secret through any route; a config read back with `[redacted]` secrets can
+ * be pushed back unchanged without losing them.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { testCloud, type TestCloud } from './helpers.js';
+
+const SECRET = 'hunter2-sync-password';
+const KEY_SECRET = 'pem-private-key-material';
+const ERROR_DETAIL = 'keys/gw-r.pem line 1';
+let t: TestCloud;
+let configCommand: number;
+let alarmId: number;
+
+const config = (password: string | undefined = SECRET) => ({
+  gateway: { id: 'gw-r', name: 'pump house' },
+  buses: [{ name: 'lan', link: 'tcp', host: '127.0.0.1', port: 5020, devices: [{ id: 'flood-r', profile: 'flood-gauge', unit: 1 }] }],
+  buffer: { path: 'edge.db' },
+  sync: { transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', username: 'gw-r', ...(password !== undefined ? { password } : {}) },
+});
+
+beforeAll(async () => {
+  t = await testCloud();
+  await t.cloud.store.saveGatewayStatus({ gateway: 'gw-r', online: true, ts: Date.now(), devices: [{ id: 'flood-r', profile: 'flood-gauge', points: [{ name: 'water_level', unit: 'm' }] }] });
+  await t.cloud.store.commitEvents({
+    gateway: 'gw-r', firstSeq: 1, lastSeq: 1,
+    events: [{ kind: 'alarm', seq: 1, alarmId: 'flood-r/water_level/threshold', device: 'flood-r', point: 'water_level', ts: Date.now(), from: 'normal', to: 'active_unacked', level: 3, detector: 'threshold', cause: 'high', value: 3 }],
+  });
+  alarmId = (await t.call('GET', '/api/v1/alarms', { as: 'viewer' })).json[0].id;
+  expect((await t.call('POST', `/api/v1/alarms/${alarmId}/ack`, { as: 'operator', body: { comment: 'seen' } })).status).toBe(202);
+
+  const put = await t.call('PUT', '/api/v1/gateways/gw-r/config', { as: 'technician', body: config() });
+  expect(put.status).toBe(202);
+  configCommand = put.json.command.id;
+  // The gateway refuses it first, naming a file; then it runs it and reports what it runs, with a secret-named field.
+  await t.cloud.commands.answer('gw-r', configCommand, { ok: false, message: 'refused', errors: [{ path: 'sync.tls.key', message: `not a PEM file: ${ERROR_DETAIL}` }] });
+  const again = await t.call('PUT', '/api/v1/gateways/gw-r/config', { as: 'technician', body: config() });
+  await t.cloud.commands.answer('gw-r', again.json.command.id, { ok: true, message: 'applied', running: { ...config(), secret: KEY_SECRET } });
+});
+afterAll(async () => t.close());
+
+describe('config bodies and answers by role', () => {
+  it('shows an operator the command but not its config or its errors, and says so', async () => {
+    const r = await t.call('GET', '/api/v1/commands?gateway=gw-r', { as: 'operator' });
+    expect(r.status).toBe(200);
+    const cmd = r.json.find((c: { id: number }) => c.id === configCommand);
+    expect(cmd).toMatchObject({ type: 'config', status: 'failed', body: {}, answer: { ok: false, message: 'refused' }, withheld: ['body.config', 'answer.errors'] });
+    expect(cmd.answer.errors).toBeUndefined();
+    expect(r.text).not.toContain('pump house');
+    expect(r.text).not.toContain(ERROR_DETAIL);
+    // Alarm commands stay readable to the operator who sent them.
+    expect(r.json.find((c: { type: string }) => c.type === 'alarm_ack')).toMatchObject({ body: { comment: 'seen' } });
+  });
+
+  it('shows a technician the config and its errors, with the password redacted', async () => {
+    const r = await t.call('GET', '/api/v1/commands?gateway=gw-r', { as: 'technician' });
+    const cmd = r.json.find((c: { id: number }) => c.id === configCommand);
+    expect(cmd.body.config.sync).toEqual({ transport: 'mqtt', url: 'mqtt://127.0.0.1:1883', username: 'gw-r', password: '[redacted]' });
+    expect(cmd.answer.errors).toEqual([{ path: 'sync.tls.key', message: expect.stringContaining('not a PEM file') }]);
+    expect(cmd.withheld).toBeUndefined();
+    const state = (await t.call('GET', '/api/v1/gateways/gw-r/config', { as: 'technician' })).json;
+    expect(state.desired.sync.password).toBe('[redacted]');
+    expect(state.running).toMatchObject({ secret: '[redacted]', sync: { password: '[redacted]' } });
+  });
+
+  it('lets no role read a secret through any GET route', async () => {
+    const doc = (await t.call('GET', '/api/v1/openapi.json', { as: null })).json as { paths: Record<string, Record<string, { 'x-role': string; parameters: { name: string; in: string; required: boolean }[] }>> };
+    let read = 0;
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      const op = ops.get;
+      if (!op || path === '/api/v1/live' || path === '/api/v1/readings' || path === '/api/v1/readings.csv') continue;
+      const url = path.replace('{id}', path.startsWith('/api/v1/alarms') ? String(alarmId) : 'gw-r');
+      for (const as of ['viewer', 'operator', 'technician', 'admin'] as const) {
+        const r = await t.call('GET', url, { as });
+        if (r.status !== 200) continue;
+        read++;
+        expect([url, as, r.text.includes(SECRET), r.text.includes(KEY_SECRET)]).toEqual([url, as, false, false]);
+      }
+    }
+    expect(read).toBeGreaterThan(40);
+  });
+
+  it('redacts the 202 answers of a config push and of an acknowledgement', async () => {
+    const put = await t.call('PUT', '/api/v1/gateways/gw-r/config', { as: 'admin', body: config() });
+    expect(put.json.command.body.config.sync.password).toBe('[redacted]');
+    expect(put.text).not.toContain(SECRET);
+  });
+});
+
+describe('pushing back a config read from the API', () => {
+  it('keeps the secret on record where the config says [redacted]', async () => {
+    const desired = (await t.call('GET', '/api/v1/gateways/gw-r/config', { as: 'technician' })).json.desired;
+    desired.gateway.name = 'pump house 2';
+    const put = await t.call('PUT', '/api/v1/gateways/gw-r/config', { as: 'technician', body: desired });
+    expect(put.status).toBe(202);
+    const stored = (await t.cloud.store.getConfig('gw-r')).desired as ReturnType<typeof config>;
+    expect(stored.sync.password).toBe(SECRET);
+    expect(stored.gateway.name).toBe('pump house 2');
+    // The command the gateway receives carries the real password.
+    expect((await t.cloud.store.getCommand(put.json.command.id))!.body).toMatchObject({ config: { sync: { password: SECRET } } });
+  });
+
+  it('refuses [redacted] where no secret is on record, naming the field', async () => {
+    await t.cloud.store.saveGatewayStatus({ gateway: 'gw-blank', online: true, ts: Date.now(), devices: [] });
+    const body = { ...config('[redacted]'), gateway: { id: 'gw-blank' } };
+    const r = await t.call('PUT', '/api/v1/gateways/gw-blank/config', { as: 'technician', body });
+    expect([r.status, r.json.error]).toEqual([400, 'CONFIG_INVALID']);
+    expect(r.json.details).toContainEqual({ path: 'sync.password', message: 'is [redacted] but no desired config on record holds it; send the secret itself' });
+  });
+});
