@@ -21,6 +21,13 @@ async function site(opts: { brokerUrl?: string; gateway: string }) {
   cleanups.push(tmp.cleanup);
   const cloud: Cloud = await startCloud({ log: testLog, port: 0, dbPath: join(tmp.dir, 'cloud.db'), brokerUrl: opts.brokerUrl, adminToken: 'test-admin' });
   cleanups.push(() => cloud.close());
+  // The embedded broker admits enrolled gateways only; the machine's Mosquitto is configured apart.
+  let login: { username?: string; password?: string } = {};
+  if (!opts.brokerUrl) {
+    const { token } = await cloud.enrolment.createToken('e2e', 60_000, opts.gateway);
+    const { mqtt } = await cloud.enrolment.enroll(token, { gateway: opts.gateway });
+    login = { username: mqtt.username, password: mqtt.password };
+  }
   const flood = new SimulatedDevice(loadProfile('flood-gauge'), 1);
   // A known value: 3217 in the register, scale 0.001 → exactly 3.217 m.
   flood.inject({ kind: 'fixed', point: 'water_level', value: 3.217 });
@@ -46,7 +53,7 @@ async function site(opts: { brokerUrl?: string; gateway: string }) {
       ],
       detectors: { points: [{ device: `${opts.gateway}-flood`, point: 'water_level', threshold: { high: { yellow: 3.0, red: 3.2 } } }] },
       buffer: { path: join(tmp.dir, 'edge.db') },
-      sync: { transport: 'mqtt', url: cloud.brokerUrl, intervalMs: 100 },
+      sync: { transport: 'mqtt', url: cloud.brokerUrl, ...login, intervalMs: 100 },
     },
     'test config',
   );

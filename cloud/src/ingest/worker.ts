@@ -61,6 +61,8 @@ export interface IngestOptions {
   concurrency?: number;
   /** Messages held in memory (queued or committing) before the worker stops reading from the broker (default 8 × concurrency). */
   maxPending?: number;
+  /** Largest message taken, bytes (default 1 MiB); a larger batch is answered TooLarge without being decoded. */
+  maxMessageBytes?: number;
 }
 
 /** What a worker has done, for health checks and tests. */
@@ -95,6 +97,7 @@ export class IngestWorker {
   private client?: MqttClient;
   readonly concurrency: number;
   readonly maxPending: number;
+  readonly maxMessageBytes: number;
   /** `gateway\0lane` → its messages not yet handled, oldest first; present while it has some. */
   private readonly queues = new Map<string, Job[]>();
   /** Queues with messages and none committing, in the order they became so. */
@@ -111,6 +114,7 @@ export class IngestWorker {
   constructor(private readonly opts: IngestOptions) {
     this.concurrency = positiveInt('concurrency', opts.concurrency, 4);
     this.maxPending = positiveInt('maxPending', opts.maxPending, 8 * this.concurrency);
+    this.maxMessageBytes = positiveInt('maxMessageBytes', opts.maxMessageBytes, 1_048_576);
   }
 
   /** Messages held now (queued or committing); never above maxPending. */
@@ -168,6 +172,7 @@ export class IngestWorker {
     if (!gateway) return;
     const lane = topic === topics.events(gateway) ? 'events' : topic === topics.telemetry(gateway) || topic === topics.status(gateway) ? 'telemetry' : undefined;
     if (!lane) return; // up/reply and the like: not ingest's
+    if (payload.length > this.maxMessageBytes) return this.refuseOversize(topic, gateway, payload);
     let decoded: Decoded;
     try {
       decoded = this.decode(topic, payload);
@@ -183,6 +188,26 @@ export class IngestWorker {
       this.ready.push(key);
       this.pump();
     }
+  }
+
+  /** A message over maxMessageBytes: counted and refused, never decoded (only a batch header is peeked, to name its range). */
+  private refuseOversize(topic: string, gateway: string, payload: Buffer): void {
+    const detail = `message of ${payload.length} bytes is over the limit of ${this.maxMessageBytes}`;
+    if (topic === topics.status(gateway)) {
+      this.counters.badStatuses++;
+      this.opts.log.warn({ gateway, bytes: payload.length }, `dropped a gateway status: ${detail}`);
+      return;
+    }
+    let range: { firstSeq?: number; lastSeq?: number; epoch?: number } = {};
+    try {
+      const h = peekHeader(payload);
+      // A header naming another gateway is forged: its range is not this gateway's to hear about.
+      if (h.gateway === gateway) range = { firstSeq: h.firstSeq, lastSeq: h.lastSeq, epoch: h.epoch };
+    } catch {
+      // No readable header: the reject names no range.
+    }
+    const lane = topic === topics.events(gateway) ? Lane.Events : Lane.Telemetry;
+    this.reject(gateway, lane, range, RejectReason.TooLarge, detail).catch((err: unknown) => this.opts.log.error({ err, gateway }, 'could not answer an oversized batch'));
   }
 
   /** Start the next ready queues' heads, up to the concurrency bound. */
