@@ -28,6 +28,7 @@ import { GATEWAY_ID_PATTERN, type Enrolment } from '../enrol.js';
 import type { WebhookDispatcher } from '../webhooks.js';
 import { roles, type TokenAuth, type Role } from './auth.js';
 import { httpError } from './http-error.js';
+import { attachment } from './attachment.js';
 
 export interface RouteDeps {
   store: Store;
@@ -286,7 +287,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
           cursor = last;
         }
       }
-      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${device}-${point}-${from}-${to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+      reply.type('text/csv; charset=utf-8').header('content-disposition', attachment(`${device}-${point}-${from}-${to}.csv`));
       return reply.send(Readable.from(rows()));
     },
   );
