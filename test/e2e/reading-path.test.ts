@@ -137,7 +137,8 @@ describe('a technician pushes a config through the API', () => {
   it('is applied by the gateway, which restarts on it and reports the config it runs', async () => {
     const s = await site({ gateway: 'gw-e2e-cfg' });
     const first = s.agent;
-    await waitFor(async () => ((await s.api('/api/v1/gateways')) as { id: string }[]).some((g) => g.id === s.gw), 10_000, 'the gateway in the registry');
+    // Online, not only registered (enrolment registers it): its downlink subscription is up.
+    await waitFor(async () => ((await s.api('/api/v1/gateways')) as { id: string; online: boolean }[]).some((g) => g.id === s.gw && g.online), 10_000, 'the gateway online');
     const config = structuredClone(first.loaded.config) as unknown as { buses: { devices: { pollMs?: number }[] }[]; detectors: { points: { threshold: unknown }[] } };
     config.buses[0].devices[2].pollMs = 1000;
     config.detectors.points[0].threshold = { high: { yellow: 3.5, red: 4.0 } }; // 3.217 m is now normal
