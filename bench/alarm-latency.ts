@@ -66,15 +66,15 @@ const here = dirname(fileURLToPath(import.meta.url));
 const tmp = mkdtempSync(join(tmpdir(), 'lifeline-bench-alarm-'));
 
 /** The broker + acknowledging cloud, in another process. */
-async function startFarSide(): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '_alarm-latency-cloud.ts')], { stdio: ['ignore', 'pipe', 'inherit'] });
+async function startFarSide(gateway: string): Promise<{ url: string; username: string; password: string; stop: () => void }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, '_alarm-latency-cloud.ts'), gateway], { stdio: ['ignore', 'pipe', 'inherit'] });
   const line = await new Promise<string>((resolve, reject) => {
     const rl = createInterface({ input: child.stdout! });
     rl.once('line', resolve);
     child.once('exit', (code) => reject(new Error(`the broker process exited (${code})`)));
     setTimeout(() => reject(new Error('the broker process did not start within 30 s')), 30_000).unref();
   });
-  return { url: (JSON.parse(line) as { url: string }).url, stop: () => child.kill('SIGTERM') };
+  return { ...(JSON.parse(line) as { url: string; username: string; password: string }), stop: () => child.kill('SIGTERM') };
 }
 
 function pct(sorted: number[], p: number): number {
@@ -84,7 +84,7 @@ function pct(sorted: number[], p: number): number {
 const r3 = (x: number) => Math.round(x * 1000) / 1000;
 
 async function main(): Promise<void> {
-  const far = await startFarSide();
+  const far = await startFarSide('gw-bench');
   if (NICE !== 0) setPriority(0, NICE);
   const gauges = Array.from({ length: GAUGES }, (_, i) => new SimulatedDevice(loadProfile('flood-gauge'), i + 1).inject({ kind: 'fixed', point: 'water_level', value: 1.0 }));
   const sim = await startTcpSimulator({ devices: gauges });
@@ -99,7 +99,7 @@ async function main(): Promise<void> {
       outputs: ids.map((_, i) => ({ name: `beacon-${i + 1}`, gpio: { pin: 100 + i }, mode: 'follow' as const })),
       actions: ids.map((device, i) => ({ output: `beacon-${i + 1}`, when: { device, point: 'water_level', level: 'red' as const } })),
       buffer: { path: join(tmp, 'edge.db') },
-      sync: { transport: 'mqtt', url: far.url, intervalMs: 100 },
+      sync: { transport: 'mqtt', url: far.url, username: far.username, password: far.password, intervalMs: 100 },
     },
     'bench config',
   );

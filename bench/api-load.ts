@@ -4,7 +4,7 @@
  * Load test of the readings and alarms routes while ingest runs at full rate.
  *
  *   this process: cloud (embedded broker, store, ingest, API)
- *   child 1: gateways ─ MQTT telemetry batches (5,000 readings, ≤ 4 unacked each) ─▶ ingest
+ *   child 1: enrolled gateways (credentials in LIFELINE_BENCH_LOGINS) ─ MQTT telemetry batches (5,000 readings, ≤ 4 unacked each) ─▶ ingest
  *   child 2: autocannon ─ HTTP ─▶ GET /api/v1/readings?…&step=… (1 h in 60 buckets), then GET /api/v1/alarms?active=true
  *
  * Ingest is measured alone first, then during each HTTP run; at the end the
@@ -38,6 +38,8 @@ const WINDOW = 4;
 
 /** Child: gateways publishing as fast as acks allow; reports acked readings each second. */
 async function generator(brokerUrl: string): Promise<void> {
+  // The broker admits enrolled gateways only; the parent enrolled these (env, not argv: argv is public).
+  const logins = JSON.parse(process.env.LIFELINE_BENCH_LOGINS ?? '{}') as Record<string, { username: string; password: string }>;
   let acked = 0;
   let stopping = false;
   let unacked = 0;
@@ -46,7 +48,8 @@ async function generator(brokerUrl: string): Promise<void> {
   });
   const runs = Array.from({ length: GATEWAYS }, async (_, g) => {
     const id = `load-gw-${g}`;
-    const client = await mqtt.connectAsync(brokerUrl, { clientId: `${id}-${process.pid}`, reconnectPeriod: 1000 });
+    if (!logins[id]) throw new Error(`LIFELINE_BENCH_LOGINS: no login for ${id}`);
+    const client = await mqtt.connectAsync(brokerUrl, { clientId: `${id}-${process.pid}`, reconnectPeriod: 1000, ...logins[id] });
     let seq = 0;
     let ts = Date.now() - 3_600_000;
     let inflight = 0;
@@ -118,7 +121,16 @@ async function main(): Promise<void> {
     events: Array.from({ length: 300 }, (_, i) => ({ kind: 'alarm' as const, seq: i + 1, alarmId: `dev-${i}/p/threshold`, device: `dev-${i}`, point: 'p', ts: now - i * 1000, from: 'normal' as const, to: 'active_unacked' as const, level: 1 + (i % 4), detector: 'threshold', cause: 'high', value: i })),
   });
 
-  const gen = fork(fileURLToPath(import.meta.url), ['--generator', cloud.brokerUrl], { execArgv: ['--import', 'tsx'] });
+  const logins: Record<string, { username: string; password: string }> = {};
+  for (let g = 0; g < GATEWAYS; g++) {
+    const { token } = await cloud.enrolment.createToken('bench', 60_000, 'api-load bench');
+    const { mqtt: m } = await cloud.enrolment.enroll(token, { gateway: `load-gw-${g}` });
+    logins[`load-gw-${g}`] = { username: m.username, password: m.password };
+  }
+  const gen = fork(fileURLToPath(import.meta.url), ['--generator', cloud.brokerUrl], {
+    execArgv: ['--import', 'tsx'],
+    env: { ...process.env, LIFELINE_BENCH_LOGINS: JSON.stringify(logins) },
+  });
   let acked = 0;
   let final: { acked: number; unacked: number } | undefined;
   gen.on('message', (m: { acked: number; unacked?: number; done?: boolean }) => {

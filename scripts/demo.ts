@@ -2,17 +2,20 @@
  * `pnpm start`: the single-box demo. One process runs
  *   - the cloud: embedded MQTT broker (aedes), SQLite store, ingest, API + dashboard;
  *   - a Modbus TCP simulator serving the example site's devices;
- *   - the edge agent, configured by edge/examples/gateway.yaml.
+ *   - the edge agent, configured by edge/examples/gateway.yaml, enrolled like any
+ *     gateway: the broker admits no anonymous client, the demo's included.
  * Ports: PORT (HTTP, default 8080); LIFELINE_BROKER_PORT (default: a free one);
  * the simulator always takes a free port. Ctrl-C stops everything.
+ * Files: LIFELINE_VAR_DIR (default var/): cloud.db, the agent's buffer and its
+ * MQTT login (gw-demo-1.login.json), all readable by the owner only.
  */
-import { mkdirSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { readFileSync } from 'node:fs';
-import { pino } from 'pino';
-import { startCloud } from '@lifeline/cloud';
+import { pino, type Logger } from 'pino';
+import { startCloud, type Cloud } from '@lifeline/cloud';
 import { runAgent, validateConfig } from '@lifeline/edge';
 import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
 import { isLifelineError } from '@lifeline/shared';
@@ -32,11 +35,55 @@ function portFromEnv(name: string, fallback: number): number {
   return n;
 }
 
+/** var/ holds secrets (the store's webhook secrets, the gateway's password): the owner's alone, files left wider by an older run included. */
+function ownerOnlyVar(dir: string, log: Logger): void {
+  mkdirSync(dir, { recursive: true });
+  const narrow = (path: string, to: number) => {
+    const mode = statSync(path).mode & 0o777;
+    if ((mode & 0o077) === 0) return;
+    chmodSync(path, to);
+    log.warn({ path, was: mode.toString(8), now: to.toString(8) }, 'demo file was readable by other users; narrowed to the owner');
+  };
+  narrow(dir, 0o700);
+  for (const e of readdirSync(dir, { withFileTypes: true })) if (e.isFile()) narrow(join(dir, e.name), 0o600);
+}
+
+type Login = { username: string; password: string };
+
+/**
+ * The demo gateway's MQTT login, through the real enrolment path: the saved one while
+ * the cloud still accepts it (a restart on the same cloud.db), else a fresh enrolment.
+ */
+async function demoLogin(cloud: Cloud, gateway: string, name: string | undefined, file: string, log: Logger): Promise<Login> {
+  if (existsSync(file)) {
+    try {
+      const saved = JSON.parse(readFileSync(file, 'utf8')) as Login;
+      const who = await cloud.authority.authenticate(saved.username, saved.password);
+      if (who?.kind === 'gateway' && who.gateway === gateway) return { username: saved.username, password: saved.password };
+      log.info({ file }, 'the saved demo gateway login is no longer accepted; enrolling again');
+    } catch (err) {
+      log.warn({ file, err: (err as Error).message }, 'the saved demo gateway login is unreadable; enrolling again');
+    }
+  }
+  // A cloud.db that already knows the gateway (its login file lost) needs a token issued to replace it, as a swapped box would.
+  const known = await cloud.store.getGateway(gateway);
+  const { token } = await cloud.enrolment.createToken('pnpm start', 60_000, `demo gateway ${gateway}`, known ? gateway : undefined);
+  const { mqtt } = await cloud.enrolment.enroll(token, { gateway, ...(name ? { name } : {}) }).catch((err: unknown) => {
+    log.error({ gateway, file }, `could not enrol the demo gateway${known?.revokedAt ? ` (${gateway} was revoked: reinstate it with POST /api/v1/gateways/${gateway}/reinstate)` : ''}`);
+    throw err;
+  });
+  writeFileSync(file, `${JSON.stringify({ gateway, username: mqtt.username, password: mqtt.password }, null, 2)}\n`, { mode: 0o600 });
+  log.info({ gateway, file }, 'demo gateway enrolled');
+  return { username: mqtt.username, password: mqtt.password };
+}
+
 async function main(): Promise<void> {
   const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
   const port = portFromEnv('PORT', 8080);
   const brokerPort = portFromEnv('LIFELINE_BROKER_PORT', 0);
-  mkdirSync(varDir, { recursive: true });
+  // Whatever the demo creates (databases, their -wal/-shm, the gateway's login) is the owner's alone.
+  process.umask(0o077);
+  ownerOnlyVar(varDir, log);
 
   let cloud;
   try {
@@ -59,8 +106,9 @@ async function main(): Promise<void> {
 
   // The example site, with its simulator and broker moved to the ports in use here.
   const raw = parse(readFileSync(exampleFile, 'utf8')) as {
+    gateway: { id: string; name?: string };
     buses: { port: number; devices: { id: string; profile: string; unit: number }[] }[];
-    sync: { url: string };
+    sync: { url: string; username?: string; password?: string };
     buffer: { path: string };
   };
   const sims: Awaited<ReturnType<typeof startTcpSimulator>>[] = [];
@@ -71,7 +119,9 @@ async function main(): Promise<void> {
     bus.port = sim.port;
   }
   raw.sync.url = cloud.brokerUrl;
-  raw.buffer.path = join(varDir, 'edge-gw-demo-1.db');
+  const loginFile = join(varDir, `${raw.gateway.id}.login.json`);
+  Object.assign(raw.sync, await demoLogin(cloud, raw.gateway.id, raw.gateway.name, loginFile, log.child({ side: 'demo' })));
+  raw.buffer.path = join(varDir, `edge-${raw.gateway.id}.db`);
   const loaded = validateConfig(raw, exampleFile, dirname(exampleFile));
   // A config pushed from the dashboard or API restarts the agent on it, as `lifeline run` does.
   const agent = await runAgent(loaded, log.child({ side: 'edge' }));
@@ -84,7 +134,8 @@ async function main(): Promise<void> {
     API         curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/devices
     readings    curl -H 'Authorization: Bearer ${token}' '${url}/api/v1/readings?device=flood-1&point=water_level'
     health      ${url}/api/v1/health
-    MQTT broker ${cloud.brokerUrl} (embedded)
+    MQTT broker ${cloud.brokerUrl} (embedded; no anonymous clients)
+    gateway     ${raw.gateway.id}, enrolled; its MQTT login is in ${loginFile} (mode 0600)
     Modbus sim  127.0.0.1:${sims.map((s) => s.port).join(', ')} (units ${raw.buses.flatMap((b) => b.devices.map((d) => d.unit)).join(', ')})
     admin token ${token}${process.env.LIFELINE_ADMIN_TOKEN ? ' (from LIFELINE_ADMIN_TOKEN)' : ' (generated; set LIFELINE_ADMIN_TOKEN to choose it)'}
   Press Ctrl-C to stop.

@@ -11,6 +11,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { existsSync, readFileSync } from 'node:fs';
+import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
@@ -53,10 +54,15 @@ export interface CloudOptions {
   /** Embedded broker listen address (default 127.0.0.1; 0.0.0.0 to take gateways from the network). */
   brokerHost?: string;
   /**
-   * Embedded broker: let clients without a username in, with no ACL (default true,
-   * for the demo agent). Enrolled gateways are always checked. Set false in production.
+   * Embedded broker: let clients without a username in, with no ACL (default false).
+   * Only for tests of that path: the product and the demo never set it (docs/operations.md).
    */
   brokerAllowAnonymous?: boolean;
+  /**
+   * Largest uplink message ingest takes, bytes (default 1 MiB; a larger batch is answered
+   * TooLarge). The embedded broker drops a client whose message passes twice this.
+   */
+  maxMessageBytes?: number;
   /** Broker URL handed to enrolled gateways (default: the embedded broker's). */
   publicBrokerUrl?: string;
   /** Admin token; generated when absent. */
@@ -104,7 +110,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     const raw: Store = opts.databaseUrl
       ? // Each concurrent ingest commit holds a connection; the API needs some too.
         new PgStore({ url: opts.databaseUrl, schema: opts.databaseSchema, retentionDays: opts.retentionDays, poolSize: Math.max(10, (opts.ingestConcurrency ?? 4) + 6) })
-      : new SqliteStore(opts.dbPath);
+      : new SqliteStore(opts.dbPath, { log: log.child({ part: 'store' }) });
     closers.push(() => raw.close());
     await raw.migrate();
     const retentionMs = (opts.retentionDays ?? 400) * 86_400_000;
@@ -120,10 +126,21 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     const auth = new TokenAuth(raw);
     const adminToken = await auth.bootstrap(opts.adminToken ?? TokenAuth.generate());
 
-    const authority = new BrokerAuthority(raw, opts.brokerAllowAnonymous ?? true);
+    const allowAnonymous = opts.brokerAllowAnonymous ?? false;
+    const authority = new BrokerAuthority(raw, allowAnonymous);
+    const maxMessageBytes = opts.maxMessageBytes ?? 1_048_576;
+    if (!Number.isInteger(maxMessageBytes) || maxMessageBytes < 1024)
+      throw new LifelineError(ErrorCodes.ConfigInvalid, `maxMessageBytes: expected an integer ≥ 1024, got ${JSON.stringify(opts.maxMessageBytes)}`);
     let broker: EmbeddedBroker | undefined;
     if (!opts.brokerUrl) {
-      broker = await startEmbeddedBroker({ port: opts.brokerPort ?? 0, host: opts.brokerHost, log: log.child({ part: 'broker' }), authority });
+      if (allowAnonymous) log.warn('embedded broker admits anonymous clients, with no topic ACL: for tests only');
+      broker = await startEmbeddedBroker({
+        port: opts.brokerPort ?? 0,
+        host: opts.brokerHost,
+        log: log.child({ part: 'broker' }),
+        authority,
+        maxMessageBytes: 2 * maxMessageBytes,
+      });
       closers.push(() => broker!.close());
     }
     const brokerUrl = opts.brokerUrl ?? broker!.url;
@@ -134,6 +151,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       log: log.child({ part: 'ingest' }),
       shared: opts.sharedIngest,
       concurrency: opts.ingestConcurrency,
+      maxMessageBytes,
       username: opts.brokerUrl ? opts.brokerUsername : authority.service.username,
       password: opts.brokerUrl ? opts.brokerPassword : authority.service.password,
     });
@@ -174,7 +192,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       // On the live-wrapped store: an acknowledgement of a cloud alarm reaches SSE and webhooks like any transition.
       cloudAlarms: new CloudAlarms(store),
       onRevoke: (gw) => broker?.disconnectGateway(gw),
-      health: () => ({ ingest: ingest.counters, live: { ...live.counters, subscribers: live.subscribers } }),
+      health: () => ({ ingest: ingest.counters, live: { ...live.counters, subscribers: live.subscribers }, ...(broker ? { broker: broker.counters } : {}) }),
     });
     await app.listen({ port: opts.port, host: opts.host ?? '127.0.0.1' });
     closers.push(() => app.close());

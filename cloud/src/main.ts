@@ -6,7 +6,8 @@
  *   PORT (8080)  HOST (127.0.0.1)  LIFELINE_VAR_DIR (var/)  LIFELINE_ADMIN_TOKEN (generated, printed)
  *   DATABASE_URL  LIFELINE_DB_SCHEMA  LIFELINE_RETENTION_DAYS (400)
  *   LIFELINE_BROKER_URL  LIFELINE_BROKER_USERNAME  LIFELINE_BROKER_PASSWORD  LIFELINE_SHARED_INGEST (0)  LIFELINE_INGEST_CONCURRENCY (4)
- *   LIFELINE_BROKER_PORT (1883)  LIFELINE_BROKER_HOST (127.0.0.1)  LIFELINE_BROKER_ANONYMOUS (0)  LIFELINE_PUBLIC_BROKER_URL
+ *   LIFELINE_BROKER_PORT (1883)  LIFELINE_BROKER_HOST (127.0.0.1)  LIFELINE_PUBLIC_BROKER_URL  LIFELINE_MAX_MESSAGE_BYTES (1048576)
+ * The embedded broker admits no anonymous client: gateways enrol (docs/operations.md).
  */
 import { join, resolve } from 'node:path';
 import { pino } from 'pino';
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
     ingestConcurrency: int('LIFELINE_INGEST_CONCURRENCY', 4, 1, 64),
     brokerPort: int('LIFELINE_BROKER_PORT', 1883, 0, 65535),
     brokerHost: env.LIFELINE_BROKER_HOST || undefined,
-    brokerAllowAnonymous: flag('LIFELINE_BROKER_ANONYMOUS'),
+    maxMessageBytes: int('LIFELINE_MAX_MESSAGE_BYTES', 1_048_576, 1024, 16_777_216),
     publicBrokerUrl: env.LIFELINE_PUBLIC_BROKER_URL || undefined,
     adminToken: env.LIFELINE_ADMIN_TOKEN || undefined,
   });

@@ -21,6 +21,13 @@ async function site(opts: { brokerUrl?: string; gateway: string }) {
   cleanups.push(tmp.cleanup);
   const cloud: Cloud = await startCloud({ log: testLog, port: 0, dbPath: join(tmp.dir, 'cloud.db'), brokerUrl: opts.brokerUrl, adminToken: 'test-admin' });
   cleanups.push(() => cloud.close());
+  // The embedded broker admits enrolled gateways only; the machine's Mosquitto is configured apart.
+  let login: { username?: string; password?: string } = {};
+  if (!opts.brokerUrl) {
+    const { token } = await cloud.enrolment.createToken('e2e', 60_000, opts.gateway);
+    const { mqtt } = await cloud.enrolment.enroll(token, { gateway: opts.gateway });
+    login = { username: mqtt.username, password: mqtt.password };
+  }
   const flood = new SimulatedDevice(loadProfile('flood-gauge'), 1);
   // A known value: 3217 in the register, scale 0.001 → exactly 3.217 m.
   flood.inject({ kind: 'fixed', point: 'water_level', value: 3.217 });
@@ -46,7 +53,7 @@ async function site(opts: { brokerUrl?: string; gateway: string }) {
       ],
       detectors: { points: [{ device: `${opts.gateway}-flood`, point: 'water_level', threshold: { high: { yellow: 3.0, red: 3.2 } } }] },
       buffer: { path: join(tmp.dir, 'edge.db') },
-      sync: { transport: 'mqtt', url: cloud.brokerUrl, intervalMs: 100 },
+      sync: { transport: 'mqtt', url: cloud.brokerUrl, ...login, intervalMs: 100 },
     },
     'test config',
   );
@@ -130,7 +137,8 @@ describe('a technician pushes a config through the API', () => {
   it('is applied by the gateway, which restarts on it and reports the config it runs', async () => {
     const s = await site({ gateway: 'gw-e2e-cfg' });
     const first = s.agent;
-    await waitFor(async () => ((await s.api('/api/v1/gateways')) as { id: string }[]).some((g) => g.id === s.gw), 10_000, 'the gateway in the registry');
+    // Online, not only registered (enrolment registers it): its downlink subscription is up.
+    await waitFor(async () => ((await s.api('/api/v1/gateways')) as { id: string; online: boolean }[]).some((g) => g.id === s.gw && g.online), 10_000, 'the gateway online');
     const config = structuredClone(first.loaded.config) as unknown as { buses: { devices: { pollMs?: number }[] }[]; detectors: { points: { threshold: unknown }[] } };
     config.buses[0].devices[2].pollMs = 1000;
     config.detectors.points[0].threshold = { high: { yellow: 3.5, red: 4.0 } }; // 3.217 m is now normal

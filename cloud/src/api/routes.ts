@@ -34,6 +34,7 @@ import { roles, type TokenAuth, type Role } from './auth.js';
 import { httpError } from './http-error.js';
 import { EpochMs, MAX_EPOCH_MS, RowId } from './input.js';
 import { commandView, configView, restoreSecrets } from './views.js';
+import { attachment } from './attachment.js';
 
 export interface RouteDeps {
   store: Store;
@@ -400,7 +401,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
           cursor = last;
         }
       }
-      reply.type('text/csv; charset=utf-8').header('content-disposition', `attachment; filename="${gateway}-${device}-${point}-${from}-${to}.csv"`.replace(/[^\x20-\x7e]/g, '_'));
+      reply.type('text/csv; charset=utf-8').header('content-disposition', attachment(`${gateway}-${device}-${point}-${from}-${to}.csv`));
       return reply.send(Readable.from(rows()));
     },
   );

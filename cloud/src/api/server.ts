@@ -1,7 +1,8 @@
 /**
  * The HTTP API (fastify) and the dashboard's static files.
  *
- *   request ─▶ onRequest: identify the bearer token (cached store lookup)
+ *   request ─▶ onRequest: security headers (helmet: CSP, frame, nosniff, referrer) on every answer
+ *           ─▶ onRequest: identify the bearer token (cached store lookup)
  *             failed check ─▶ rate limiter (per IP) ─▶ 429 when exceeded
  *           ─▶ preParsing: 401 / 403 by the route's role (before any body is read)
  *           ─▶ body parser: JSON nested deeper than 64 levels refused on the text (input.ts)
@@ -15,6 +16,7 @@
  */
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
+import helmet from '@fastify/helmet';
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -99,6 +101,32 @@ function bearerToken(req: FastifyRequest): string | undefined {
 
 const dashboardDir = join(dirname(fileURLToPath(import.meta.url)), '../dashboard');
 
+/**
+ * The dashboard loads its script, styles and uPlot from this origin and talks
+ * only to this API: nothing inline, nothing from elsewhere, never in a frame.
+ * Helmet's other defaults stay (nosniff, COOP/CORP same-origin, no X-Powered-By).
+ */
+const helmetOptions = {
+  contentSecurityPolicy: {
+    useDefaults: false,
+    directives: {
+      defaultSrc: ["'none'"],
+      scriptSrc: ["'self'"],
+      styleSrc: ["'self'"],
+      imgSrc: ["'self'", 'data:'],
+      connectSrc: ["'self'"],
+      baseUri: ["'none'"],
+      // The sign-in form is handled by script; were it ever submitted, the token must not land in a URL.
+      formAction: ["'none'"],
+      frameAncestors: ["'none'"],
+    },
+  },
+  frameguard: { action: 'deny' as const },
+  referrerPolicy: { policy: 'no-referrer' as const },
+  // Plain HTTP here; HSTS belongs to the TLS proxy in front (docs/operations.md).
+  strictTransportSecurity: false,
+};
+
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -132,6 +160,8 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     return reply.code(500).send({ error: 'INTERNAL', message: 'internal error' });
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: ErrorCodes.NotFound, message: `no route ${req.method} ${req.url.split('?')[0]}` }));
+
+  await app.register(helmet, helmetOptions);
 
   // Rate limits: failed token checks and enrolment attempts, per client address.
   await app.register(rateLimit, {
@@ -196,6 +226,11 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const uplotDist = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
   await app.register(fastifyStatic, { root: uplotDist, prefix: '/assets/', decorateReply: false });
   app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
+  // Script and styles as files, so the CSP needs no 'unsafe-inline'.
+  const script = readFileSync(join(dashboardDir, 'dashboard.js'));
+  const styles = readFileSync(join(dashboardDir, 'dashboard.css'));
+  app.get('/dashboard.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(script));
+  app.get('/dashboard.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(styles));
 
   return app;
 }

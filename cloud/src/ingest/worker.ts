@@ -71,6 +71,8 @@ export interface IngestOptions {
    * (default 20 years / 1 day: a far-future stamp would make a dead device look fresh for ever).
    */
   timeWindow?: { pastMs?: number; futureMs?: number };
+  /** Largest message taken, bytes (default 1 MiB); a larger batch is answered TooLarge without being decoded. */
+  maxMessageBytes?: number;
 }
 
 /** What a worker has done, for health checks and tests. */
@@ -114,6 +116,7 @@ export class IngestWorker {
   private client?: MqttClient;
   readonly concurrency: number;
   readonly maxPending: number;
+  readonly maxMessageBytes: number;
   /** `gateway\0lane` → its messages not yet handled, oldest first; present while it has some. */
   private readonly queues = new Map<string, Job[]>();
   /** Queues with messages and none committing, in the order they became so. */
@@ -133,6 +136,7 @@ export class IngestWorker {
     this.pastMs = positiveInt('timeWindow.pastMs', opts.timeWindow?.pastMs, 20 * 365 * 86_400_000);
     this.futureMs = positiveInt('timeWindow.futureMs', opts.timeWindow?.futureMs, 86_400_000);
     this.alarms = new CloudAlarms(opts.store);
+    this.maxMessageBytes = positiveInt('maxMessageBytes', opts.maxMessageBytes, 1_048_576);
   }
 
   /** Messages held now (queued or committing); never above maxPending. */
@@ -190,6 +194,7 @@ export class IngestWorker {
     if (!gateway) return;
     const lane = topic === topics.events(gateway) ? 'events' : topic === topics.telemetry(gateway) || topic === topics.status(gateway) ? 'telemetry' : undefined;
     if (!lane) return; // up/reply and the like: not ingest's
+    if (payload.length > this.maxMessageBytes) return this.refuseOversize(topic, gateway, payload);
     let decoded: Decoded;
     try {
       decoded = this.decode(topic, payload);
@@ -205,6 +210,26 @@ export class IngestWorker {
       this.ready.push(key);
       this.pump();
     }
+  }
+
+  /** A message over maxMessageBytes: counted and refused, never decoded (only a batch header is peeked, to name its range). */
+  private refuseOversize(topic: string, gateway: string, payload: Buffer): void {
+    const detail = `message of ${payload.length} bytes is over the limit of ${this.maxMessageBytes}`;
+    if (topic === topics.status(gateway)) {
+      this.counters.badStatuses++;
+      this.opts.log.warn({ gateway, bytes: payload.length }, `dropped a gateway status: ${detail}`);
+      return;
+    }
+    let range: { firstSeq?: number; lastSeq?: number; epoch?: number } = {};
+    try {
+      const h = peekHeader(payload);
+      // A header naming another gateway is forged: its range is not this gateway's to hear about.
+      if (h.gateway === gateway) range = { firstSeq: h.firstSeq, lastSeq: h.lastSeq, epoch: h.epoch };
+    } catch {
+      // No readable header: the reject names no range.
+    }
+    const lane = topic === topics.events(gateway) ? Lane.Events : Lane.Telemetry;
+    this.reject(gateway, lane, range, RejectReason.TooLarge, detail).catch((err: unknown) => this.opts.log.error({ err, gateway }, 'could not answer an oversized batch'));
   }
 
   /** Start the next ready queues' heads, up to the concurrency bound. */

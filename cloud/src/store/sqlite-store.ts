@@ -5,8 +5,9 @@
  * which is what SQLite is fastest at.
  */
 import Database from 'better-sqlite3';
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
+import type { Logger } from 'pino';
 import { SqliteSql, type Sql } from './sql.js';
 import { SqlStore, type ReadingRow } from './sql-store.js';
 import { committedPerEpoch, identityColumns, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
@@ -74,13 +75,38 @@ const MIGRATIONS: string[] = [
   'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
 ];
 
+/**
+ * The store holds webhook secrets and pushed configs (with MQTT passwords): the
+ * database and its -wal/-shm are the owner's alone. The file is created 0600
+ * before SQLite opens it (SQLite gives -wal and -shm the database's mode); an
+ * existing file, -wal or -shm readable by others is narrowed, with a log line.
+ */
+function ownerOnly(path: string, log: Logger | undefined): void {
+  closeSync(openSync(path, 'a', 0o600));
+  for (const file of [path, `${path}-wal`, `${path}-shm`]) {
+    let mode: number;
+    try {
+      mode = statSync(file).mode & 0o777;
+    } catch {
+      continue; // no -wal / -shm yet
+    }
+    if ((mode & 0o077) === 0) continue;
+    chmodSync(file, 0o600);
+    log?.warn({ file, was: mode.toString(8), now: '600' }, 'cloud store file was readable by other users; narrowed to the owner');
+  }
+}
+
 /** The single-box store: one SQLite file (WAL). */
 export class SqliteStore extends SqlStore {
   readonly db: Database.Database;
   private readonly s: SqliteSql;
 
-  constructor(path: string) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  /** `log` hears when an existing file's permissions are narrowed. */
+  constructor(path: string, opts: { log?: Logger } = {}) {
+    if (path !== ':memory:') {
+      mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+      ownerOnly(path, opts.log);
+    }
     const db = new Database(path);
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
