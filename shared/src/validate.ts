@@ -55,13 +55,14 @@ function explain(schema: TSchema, message: string, value: unknown, path: string)
 }
 
 /**
- * A YAML or JSON parse error as `line L, column C: what is wrong`, never
+ * A YAML or JSON parse error as `line L, column C: what is wrong` (yaml's
+ * error code in words), never
  * quoting the text (the file may not be a config at all: a key, /etc/shadow).
  */
 export function parseErrorMessage(err: unknown): string {
   const e = err as { code?: unknown; linePos?: { line: number; col: number }[] };
   const at = e?.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : '';
-  const what = typeof e?.code === 'string' ? e.code.toLowerCase().replace(/_/g, ' ') : 'not valid YAML or JSON';
+  const what = typeof e?.code === 'string' ? e.code.toLowerCase().replace(/_/g, ' ') : 'syntax error';
   return `${at}${what}`;
 }
 

@@ -74,7 +74,8 @@ sync: { transport: mqtt, url: "mqtt://127.0.0.1:1883" }
   });
 
   it('accepts the shipped example config', () => {
-    const r = lifeline('check', '--config', resolve(import.meta.dirname, '../../examples/gateway.yaml'));
+    // Its buffer is in the repository's var/ (../../var), the demo's data directory.
+    const r = lifeline('check', '--config', resolve(import.meta.dirname, '../../examples/gateway.yaml'), '--data-dir', resolve(import.meta.dirname, '../../..'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('ok (gateway gw-demo-1, 1 bus(es), 3 device(s))');
