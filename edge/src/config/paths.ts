@@ -8,7 +8,7 @@
  * directory); a config cannot change it. A bad path is a CONFIG_INVALID at
  * validation, never a crash loop or a spin when the agent opens it.
  */
-import { existsSync, lstatSync, realpathSync, statSync } from 'node:fs';
+import { accessSync, constants, existsSync, lstatSync, realpathSync, statSync, statfsSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { configPaths, type ValidationIssue } from '@lifeline/shared';
 
@@ -39,6 +39,19 @@ export function isInside(p: string, dir: string): boolean {
   return rel === '' || (!rel.startsWith('..') && !isAbsolute(rel));
 }
 
+/** Kernel pseudo-file systems (proc, sysfs, devpts, cgroup, debugfs, securityfs): no buffer can live there. */
+const PSEUDO_FS = new Set([0x9fa0, 0x62656572, 0x1cd1, 0x27e0eb, 0x63677270, 0x64626720, 0x73636673]);
+
+function writable(dir: string): boolean {
+  try {
+    accessSync(dir, constants.W_OK);
+    // Even root "may write" /proc, where mkdir then fails (or, recursive, spins): refuse it here.
+    return !PSEUDO_FS.has(Number(statfsSync(dir).type));
+  } catch {
+    return false;
+  }
+}
+
 /** Issues with the data directory itself (absolute, real path returned when fine). */
 export function checkDataDir(dataDir: string): { dir?: string; issue?: ValidationIssue } {
   const abs = resolve(dataDir);
@@ -67,6 +80,8 @@ export function dataDirIssues(config: unknown, baseDir: string, dataDir: string,
     const st = lstatSync(existing);
     if (rest.length && !statSync(existing).isDirectory()) {
       issues.push({ path: where, message: `${existing} is not a directory, got ${JSON.stringify(value)}` });
+    } else if (rest.length && where === 'buffer.path' && !writable(existing)) {
+      issues.push({ path: where, message: `cannot create ${join(existing, rest[0])}: ${existing} is not writable, got ${JSON.stringify(value)}` });
     } else if (!rest.length && where === 'alarms.controlSocket' && !st.isSocket()) {
       issues.push({ path: where, message: `${abs} exists and is not a socket (the agent replaces a stale socket there), got ${JSON.stringify(value)}` });
     } else if (!rest.length && where !== 'alarms.controlSocket' && !statSync(existing).isFile()) {
