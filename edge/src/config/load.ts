@@ -154,7 +154,7 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
   const outputs = Array.isArray(cfg.outputs) ? (sparse(cfg.outputs, 'outputs', bad) as GatewayConfig['outputs']) : undefined;
   const actions = Array.isArray(cfg.actions) ? (sparse(cfg.actions, 'actions', bad) as GatewayConfig['actions']) : undefined;
   // An action naming an output the schema already faulted is not a second mistake.
-  const faulted = new Set((cfg.outputs ?? []).filter((o, i) => bad(`outputs[${i}]`) && isObj(o) && typeof o.name === 'string').map((o) => JSON.stringify(o.name)));
+  const faulted = new Set((Array.isArray(cfg.outputs) ? cfg.outputs : []).filter((o, i) => bad(`outputs[${i}]`) && isObj(o) && typeof o.name === 'string').map((o) => JSON.stringify(o.name)));
   issues.push(...actionsConfigIssues(outputs, actions, profiles).filter((i) => !/^no output named (".*?")/.test(i.message) || !faulted.has(/^no output named (".*?")/.exec(i.message)![1])));
   return issues;
 }
