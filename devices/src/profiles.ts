@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ErrorCodes, LifelineError, assertValid, show } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, assertValid, didYouMean, parseErrorMessage } from '@lifeline/shared';
 import { DLT645_DATA_IDS, cjt188MeterKind, describeMeterType, formatDataId } from '@lifeline/shared/protocols';
 import {
   profileProtocols,
@@ -129,12 +129,14 @@ function cjt188Problems(p: Readonly<Cjt188Profile>): string[] {
 export function validateProfile(raw: unknown, source: string): Readonly<Profile> {
   const protocol = (raw as { protocol?: unknown } | null)?.protocol;
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
-    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source}: must be a mapping of fields (id, vendor, ..., points), got ${show(raw)}`);
+    // The kind of value only: a file that is not a profile (a key, /etc/passwd) must not be echoed.
+    const kind = raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
+    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source}: must be a mapping of fields (id, vendor, ..., points), got ${kind}`);
   }
   if (!profileProtocols.includes(protocol as ProfileProtocol)) {
     throw new LifelineError(
       ErrorCodes.ProfileInvalid,
-      `profile ${source} has 1 error(s):\n  protocol: must be one of ${profileProtocols.join(', ')}, got ${show(protocol)}`,
+      `profile ${source} has 1 error(s):\n  protocol: must be one of ${profileProtocols.join(', ')}, got ${showWord(protocol)}${didYouMean(protocol, profileProtocols)}`,
     );
   }
   // Validate against the one shape `protocol` names: errors then speak of that shape's fields.
@@ -144,6 +146,12 @@ export function validateProfile(raw: unknown, source: string): Readonly<Profile>
   if (problems.length)
     throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source} has ${problems.length} error(s):\n  ${problems.join('\n  ')}`);
   return deepFreeze(p);
+}
+
+/** A value shown only if it looks like a word a person typed, else its kind. */
+function showWord(v: unknown): string {
+  if (v === undefined) return 'nothing';
+  return typeof v === 'string' && /^[\w.-]{1,32}$/.test(v) ? JSON.stringify(v) : `a ${typeof v}`;
 }
 
 function deepFreeze<T>(o: T): T {
@@ -164,16 +172,25 @@ export function loadProfile(nameOrFile: string, dir = profilesDir): Readonly<Pro
   if (!file || !existsSync(file)) {
     throw new LifelineError(
       ErrorCodes.ProfileNotFound,
-      `no profile ${JSON.stringify(nameOrFile)} (shipped: ${listProfiles(dir).join(', ')})`,
+      file
+        ? `no profile file ${file}`
+        : `no profile ${JSON.stringify(nameOrFile)}${didYouMean(nameOrFile, listProfiles(dir))} (shipped: ${listProfiles(dir).join(', ')})`,
     );
   }
   const hit = cache.get(file);
   if (hit) return hit;
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
+  }
   let raw: unknown;
   try {
-    raw = parse(readFileSync(file, 'utf8'));
+    raw = parse(text);
   } catch (e) {
-    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${file}: ${(e as Error).message}`, { cause: e });
+    // Where and what, never the text (nor the parser's error, which quotes it): the file may be anything the config named.
+    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${file}: not valid YAML or JSON (${parseErrorMessage(e)})`);
   }
   const profile = validateProfile(raw, file);
   cache.set(file, profile);

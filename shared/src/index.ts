@@ -5,3 +5,5 @@ export * from './topics.js';
 export * from './wire/index.js';
 export * from './status.js';
 export * from './redact.js';
+export * from './suggest.js';
+export * from './config-push.js';

@@ -1,6 +1,7 @@
 /**
  * The gateway's retained status message (JSON on `lifeline/<gw>/status`):
- * who it is, its devices and points, its backlog and clock offset. The last
+ * who it is, its devices and points, its backlog and clock offset, the
+ * config it runs (redacted) and how the last pushed config fared. The last
  * will publishes `{gateway, online: false}` when the gateway vanishes.
  */
 import { Type, type Static } from '@sinclair/typebox';
@@ -34,6 +35,22 @@ export const GatewayStatusSchema = Type.Object({
   ),
   backlog: Type.Optional(Backlog),
   clockOffsetMs: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  /**
+   * The config the gateway runs, as written in its file, secrets `[redacted]`
+   * (redactSecrets): what an operator edits and pushes back.
+   */
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+  /** The outcome of the last config pushed from the cloud, once the gateway has checked it. */
+  configApply: Type.Optional(
+    Type.Object({
+      /** The config command's id. */
+      command: Type.Optional(Type.String({ maxLength: 128 })),
+      /** confirmed: it reached the cloud and its buses; rolled_back: it did not, the last good config runs again. */
+      result: Type.Union([Type.Literal('confirmed'), Type.Literal('rolled_back')]),
+      reason: Type.Optional(Type.String({ maxLength: 4000 })),
+      ts: Type.Integer({ minimum: 0 }),
+    }),
+  ),
 });
 /** A gateway's status message. */
 export type GatewayStatusMessage = Static<typeof GatewayStatusSchema>;

@@ -6,6 +6,7 @@ import { Type, type Static, type TLiteral, type TSchema, type TUnion } from '@si
 import { TypeCompiler } from '@sinclair/typebox/compiler';
 import { Value } from '@sinclair/typebox/value';
 import { ErrorCodes, LifelineError, type ErrorCode } from './errors.js';
+import { didYouMean } from './suggest.js';
 
 /** One problem found in an input, as shown to a person. */
 export interface ValidationIssue {
@@ -32,6 +33,39 @@ export function show(value: unknown): string {
 
 const compiled = new WeakMap<TSchema, ReturnType<typeof TypeCompiler.Compile>>();
 
+/** The values of a union of literals (an enum), else undefined. */
+function enumValues(schema: TSchema): unknown[] | undefined {
+  const any = (schema as { anyOf?: { const?: unknown }[] }).anyOf;
+  return any?.length && any.every((s) => 'const' in s) ? any.map((s) => s.const) : undefined;
+}
+
+/** One schema error in words: an enum lists its values, an unknown key or value says what was likely meant. */
+function explain(schema: TSchema, message: string, value: unknown, path: string): string {
+  const values = enumValues(schema);
+  if (values) {
+    const words = values.filter((v): v is string => typeof v === 'string');
+    return `must be one of ${values.map((v) => String(v)).join(', ')}, got ${show(value)}${didYouMean(value, words)}`;
+  }
+  const props = (schema as { properties?: Record<string, unknown> }).properties;
+  if (/unexpected property/i.test(message) && props) {
+    const key = path.replace(/^.*[.\]]/, '');
+    return `is not a known field${didYouMean(key, Object.keys(props))}, got ${show(value)}`;
+  }
+  return `${message.toLowerCase()}, got ${show(value)}`;
+}
+
+/**
+ * A YAML or JSON parse error as `line L, column C: what is wrong` (yaml's
+ * error code in words), never
+ * quoting the text (the file may not be a config at all: a key, /etc/shadow).
+ */
+export function parseErrorMessage(err: unknown): string {
+  const e = err as { code?: unknown; linePos?: { line: number; col: number }[] };
+  const at = e?.linePos?.[0] ? `line ${e.linePos[0].line}, column ${e.linePos[0].col}: ` : '';
+  const what = typeof e?.code === 'string' ? e.code.toLowerCase().replace(/_/g, ' ') : 'syntax error';
+  return `${at}${what}`;
+}
+
 /** Every schema error, one per path (the first message for each path). */
 export function schemaIssues(schema: TSchema, value: unknown): ValidationIssue[] {
   let check = compiled.get(schema);
@@ -48,7 +82,7 @@ export function schemaIssues(schema: TSchema, value: unknown): ValidationIssue[]
     if (seen.has(path)) continue;
     seen.add(path);
     const missing = e.value === undefined;
-    issues.push({ path, message: missing ? `is required` : `${e.message.toLowerCase()}, got ${show(e.value)}` });
+    issues.push({ path, message: missing ? `is required` : explain(e.schema, e.message, e.value, path) });
   }
   // Keep the deepest issue of a chain: `a.b.c` explains `a.b`.
   return issues.filter((i) => !issues.some((o) => o !== i && i.path !== '' && o.path.startsWith(i.path) && o.path.length > i.path.length) && !(i.path === '' && issues.length > 1));

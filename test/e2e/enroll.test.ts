@@ -71,6 +71,8 @@ sync:
     const yaml = readFileSync(configFile, 'utf8');
     expect(yaml).toContain("# the technician's notes stay");
     expect(yaml).toContain(`password: ${creds.mqtt.password}`);
+    // The config now holds the password: readable by the gateway's user only, whatever it was before.
+    expect(statSync(configFile).mode & 0o777).toBe(0o600);
 
     // The token is spent: a second enrolment with it is bad input (exit 2).
     const errors: string[] = [];

@@ -14,7 +14,7 @@
  *         when: { device: flood-1, point: ponding_depth, level: red }
  */
 import { Type, type Static } from '@sinclair/typebox';
-import type { ValidationIssue } from '@lifeline/shared';
+import { didYouMean, type ValidationIssue } from '@lifeline/shared';
 import type { Profile } from '@lifeline/devices';
 import { levelNames } from '../detect/levels.js';
 
@@ -108,18 +108,18 @@ export function actionsConfigIssues(outputs: readonly OutputConfig[] | undefined
     if (o.mode !== 'momentary' && o.pulseMs !== undefined) out.push({ path: `${at}.pulseMs`, message: `only applies to momentary outputs, this one is ${o.mode ?? 'follow'}` });
     if (o.modbus) {
       const profile = profiles.get(o.modbus.device);
-      if (!profile) out.push({ path: `${at}.modbus.device`, message: `no device ${JSON.stringify(o.modbus.device)} on this gateway` });
+      if (!profile) out.push({ path: `${at}.modbus.device`, message: `no device ${JSON.stringify(o.modbus.device)} on this gateway${didYouMean(o.modbus.device, profiles.keys())}` });
       else if (profile.protocol !== 'modbus') out.push({ path: `${at}.modbus.device`, message: `${o.modbus.device} speaks ${profile.protocol}, not modbus` });
       else {
         const point = profile.points.find((p) => p.name === o.modbus!.point);
-        if (!point) out.push({ path: `${at}.modbus.point`, message: `profile ${profile.id} has no point ${JSON.stringify(o.modbus.point)}` });
+        if (!point) out.push({ path: `${at}.modbus.point`, message: `profile ${profile.id} has no point ${JSON.stringify(o.modbus.point)}${didYouMean(o.modbus.point, profile.points.map((p) => p.name))}` });
         else if (point.access !== 'rw') out.push({ path: `${at}.modbus.point`, message: `${profile.id}.${point.name} is read-only (access: r)` });
         else if (point.table !== 'coil' && point.table !== 'holding') out.push({ path: `${at}.modbus.point`, message: `${point.name} is in the ${point.table} table, which cannot be written` });
       }
     }
   });
   (actions ?? []).forEach((a, i) => {
-    if (!names.has(a.output)) out.push({ path: `actions[${i}].output`, message: `no output named ${JSON.stringify(a.output)}` });
+    if (!names.has(a.output)) out.push({ path: `actions[${i}].output`, message: `no output named ${JSON.stringify(a.output)}${didYouMean(a.output, names.keys())}` });
   });
   return out;
 }

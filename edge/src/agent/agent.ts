@@ -8,7 +8,7 @@
  * Detection sees each poll batch before it is buffered, so an alarm never
  * waits on disk or network.
  */
-import { ErrorCodes, LifelineError, topics } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, topics, type GatewayStatusMessage } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { BusPoller } from '../poller/poller.js';
@@ -17,7 +17,7 @@ import { isMeterBus } from '../config/schema.js';
 import { Sync } from '../sync/sync.js';
 import { createTransport } from '../sync/transport.js';
 import { CommandHandler } from '../sync/commands.js';
-import { agentCommandTarget } from '../sync/command-target.js';
+import { agentCommandTarget, type ConfigCommandMeta } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';
 import { LinkPointWriter } from '../actions/point-writer.js';
@@ -30,14 +30,22 @@ export class Agent {
   readonly sync: Sync;
   /** Alarm manager, actions and the CLI's control channel; `alarms.manager.ack/shelve` serve the cloud downlink. */
   readonly alarms: AlarmSystem;
+  /** Devices that have answered a poll since the agent started (the apply check watches it). */
+  readonly answering = new Set<string>();
   private readonly extensions: Extension[] = [];
   private stopped = false;
 
   constructor(
     readonly loaded: LoadedConfig,
     private readonly log: Logger,
-    /** `onConfig`: a config command from the cloud was validated and saved; restart on it. */
-    opts: { onConfig?: (next: LoadedConfig) => void } = {},
+    opts: {
+      /** A config command from the cloud was validated and saved; restart on it. */
+      onConfig?: (next: LoadedConfig, meta: ConfigCommandMeta) => void;
+      /** How the last pushed config fared, for the status message. */
+      configApply?: () => GatewayStatusMessage['configApply'];
+      /** Whether this config is a pushed one still on trial. */
+      onTrial?: () => boolean;
+    } = {},
   ) {
     const { config } = loaded;
     this.events = new EventBus(log);
@@ -68,8 +76,8 @@ export class Agent {
         return poller.busLink;
       },
     });
-    const commands = new CommandHandler(config.gateway.id, this.buffer, agentCommandTarget({ loaded, alarms: () => this.alarms, log, onConfig: opts.onConfig, pointWriter }), log.child({ part: 'commands' }));
-    this.sync = new Sync(loaded, this.buffer, transport, log.child({ part: 'sync' }), { window: config.sync.window, maxBatchBytes: config.sync.maxBatchBytes, commands });
+    const commands = new CommandHandler(config.gateway.id, this.buffer, agentCommandTarget({ loaded, alarms: () => this.alarms, log, onConfig: opts.onConfig, pointWriter, onTrial: opts.onTrial }), log.child({ part: 'commands' }));
+    this.sync = new Sync(loaded, this.buffer, transport, log.child({ part: 'sync' }), { window: config.sync.window, maxBatchBytes: config.sync.maxBatchBytes, commands, configApply: opts.configApply });
     // Order matters: alarms restore (and queue what a crash left unqueued) before anything
     // else writes events; detection runs on a poll batch before the buffer stores it.
     this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }), { pointWriter });
@@ -77,7 +85,11 @@ export class Agent {
     this.extensions.push(new Detection(loaded, this.events, this.alarms.manager, this.alarms.config, log.child({ part: 'detect' })));
     this.extensions.push({
       start: () => {
-        this.events.on('readings', (batch) => this.buffer.append(batch));
+        this.events.on('readings', (batch) => {
+          // A poller emits readings only for a device that answered at least one read.
+          for (const r of batch) this.answering.add(r.device);
+          this.buffer.append(batch);
+        });
         this.events.on('comm', (c) =>
           this.buffer.appendEvent(c.ts, 'comm', {
             kind: 'event', type: c.ok ? 'device_online' : 'device_offline', device: c.device,

@@ -66,7 +66,7 @@ export const AlarmsConfigSchema = Type.Object(
     restoreGraceMs: Type.Optional(
       Type.Integer({ minimum: 0, description: 'After a restart, an active alarm whose detector has not confirmed it within this time is cleared (default 30000)' }),
     ),
-    controlSocket: Type.Optional(Type.String({ minLength: 1, description: 'Unix socket of the local control channel (default: beside the buffer file)' })),
+    controlSocket: Type.Optional(Type.String({ minLength: 1, description: 'Unix socket of the local control channel, inside the data directory (default: beside the buffer file)' })),
     logKeep: Type.Optional(Type.Integer({ minimum: 1000, description: 'Transitions kept in the local alarm log (default 100000)' })),
   },
   { additionalProperties: false },

@@ -11,7 +11,7 @@
  * writer would race both. Listing needs no agent: it reads the file (WAL lets a
  * reader in while the agent writes).
  */
-import { chmodSync, existsSync, unlinkSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -59,6 +59,8 @@ export class ControlServer {
   /** Listens; refuses when another agent already answers on the socket, removes a stale one. */
   async start(): Promise<void> {
     if (existsSync(this.path)) {
+      // Only ever remove a stale socket: a file at this path is someone's data, not ours to delete.
+      if (!lstatSync(this.path).isSocket()) throw new LifelineError(ErrorCodes.ConfigInvalid, `alarms.controlSocket: ${this.path} exists and is not a socket; the agent will not remove it`);
       const alive = await controlRequest(this.path, { op: 'outputs' }, 1000).then(
         (r) => r !== null,
         () => false,

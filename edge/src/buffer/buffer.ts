@@ -22,9 +22,9 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { Quality, type GapRecord, type Reading } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, Quality, type GapRecord, type Reading } from '@lifeline/shared';
 
 /** The sync lanes: telemetry, and alarms/events which go ahead of any backlog. */
 export type LaneName = 'telemetry' | 'events';
@@ -161,6 +161,35 @@ function newEpoch(): number {
   return (v % (Number.MAX_SAFE_INTEGER - 1)) + 1;
 }
 
+/**
+ * Make the buffer's directory one level at a time. `mkdirSync(…, {recursive})`
+ * spins forever where a parent refuses children (`/proc/nope`); this fails,
+ * naming the path, and refuses a parent that is a file (`/etc/hostname/…`).
+ */
+function ensureDir(dir: string, forPath: string): void {
+  const missing: string[] = [];
+  let d = dir;
+  while (!existsSync(d)) {
+    missing.unshift(d);
+    const up = dirname(d);
+    if (up === d) break;
+    d = up;
+  }
+  if (!statSync(d).isDirectory()) throw new LifelineError(ErrorCodes.ConfigInvalid, `buffer.path: ${d} is not a directory, got ${JSON.stringify(forPath)}`);
+  for (const m of missing) {
+    try {
+      mkdirSync(m, { mode: 0o700 });
+    } catch (err) {
+      throw new LifelineError(ErrorCodes.ConfigInvalid, `buffer.path: cannot create ${m} (${(err as NodeJS.ErrnoException).code ?? 'error'}), got ${JSON.stringify(forPath)}`, { cause: err });
+    }
+  }
+}
+
+/** The database and its WAL and shared-memory files hold the gateway's data: 0600, kept so. */
+function restrictFiles(path: string): void {
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+}
+
 export class EdgeBuffer {
   readonly db: Database.Database;
   /** This database's incarnation: made with the file, sent with every batch. */
@@ -177,13 +206,19 @@ export class EdgeBuffer {
   private readonly stmt;
 
   constructor(path: string, opts: BufferOptions = {}) {
-    if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+    if (path !== ':memory:') {
+      ensureDir(dirname(path), path);
+      // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm the database's mode.
+      closeSync(openSync(path, 'a', 0o600));
+      restrictFiles(path);
+    }
     this.path = path;
     this.budget = opts.diskBudgetBytes ?? 0;
     this.db = new Database(path);
     // Incremental auto-vacuum (only takes effect on a new file): thinning gives pages back to the file system.
     this.db.pragma('auto_vacuum = INCREMENTAL');
     this.db.pragma('journal_mode = WAL');
+    if (path !== ':memory:') restrictFiles(path); // a -wal or -shm left by an older version
     // NORMAL in WAL mode: a commit survives a process crash; alarm events switch to FULL.
     this.db.pragma('synchronous = NORMAL');
     this.db.exec(SCHEMA);

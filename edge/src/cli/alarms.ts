@@ -27,22 +27,24 @@ import type { AlarmLogEntry, AlarmRecord, OutputLogEntry, OutputRow } from '../a
 
 interface Common {
   config?: string;
+  dataDir?: string;
   json?: boolean;
   user?: string;
 }
 
 /** The config: --config, $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo's example. */
-export function findConfig(given?: string): { file: string; how: string } {
+export function findConfig(given?: string): { file: string; how: string; dataDir?: string } {
   if (given) return { file: given, how: '--config' };
   if (process.env.LIFELINE_CONFIG) return { file: process.env.LIFELINE_CONFIG, how: '$LIFELINE_CONFIG' };
   if (existsSync('/etc/lifeline/gateway.yaml')) return { file: '/etc/lifeline/gateway.yaml', how: 'default' };
   const example = resolve(dirname(fileURLToPath(import.meta.url)), '../../examples/gateway.yaml');
-  return { file: example, how: 'the demo example (pass --config for a real gateway)' };
+  // The demo keeps its data in the repository's var/: the example's data directory is the repository.
+  return { file: example, how: 'the demo example (pass --config for a real gateway)', dataDir: resolve(dirname(example), '../..') };
 }
 
 function load(opts: Common): { loaded: LoadedConfig; file: string; how: string } {
-  const { file, how } = findConfig(opts.config);
-  return { loaded: loadConfig(file), file, how };
+  const { file, how, dataDir } = findConfig(opts.config);
+  return { loaded: loadConfig(file, { dataDir: opts.dataDir ?? dataDir }), file, how };
 }
 
 /** Bad input exits 2 with the message alone. */
@@ -140,7 +142,7 @@ export function registerAlarms(program: Command): void {
   const alarms = program
     .command('alarms')
     .description('list alarms; acknowledge, shelve and unshelve them; show outputs (see docs/alarms.md)');
-  const common = (c: Command) => c.option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)').option('--json', 'JSON output');
+  const common = (c: Command) => c.option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)').option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)").option('--json', 'JSON output');
   const withUser = (c: Command) => c.option('--user <name>', 'who is acting (default: the login name)');
 
   common(alarms.command('list', { isDefault: true }).description('alarms that are not normal, most urgent first').option('--all', 'include alarms back to normal')).action(

@@ -10,11 +10,12 @@
  *
  * A refused token exits 2 (bad input); an unreachable cloud exits 1.
  */
-import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
-import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, parseErrorMessage } from '@lifeline/shared';
+import { writeSecretFile } from '../config/write.js';
 
 /** What the cloud answers to an enrolment. */
 export interface EnrolmentAnswer {
@@ -51,13 +52,12 @@ export async function enroll(cloud: string, token: string, wanted: { gateway?: s
 /** Set the enrolled identity in a gateway config file, keeping its comments and layout. */
 export function applyToConfig(file: string, a: EnrolmentAnswer): void {
   const doc = parseDocument(readFileSync(file, 'utf8'));
-  if (doc.errors.length) throw new LifelineError(ErrorCodes.ConfigInvalid, `${file} is not valid YAML: ${doc.errors[0].message}`);
+  if (doc.errors.length) throw new LifelineError(ErrorCodes.ConfigInvalid, `${file} is not valid YAML (${parseErrorMessage(doc.errors[0])})`);
   doc.setIn(['gateway', 'id'], a.gateway);
   if (a.mqtt.url) doc.setIn(['sync', 'url'], a.mqtt.url);
   doc.setIn(['sync', 'username'], a.mqtt.username);
   doc.setIn(['sync', 'password'], a.mqtt.password);
-  writeFileSync(file, doc.toString(), { mode: 0o600 });
-  chmodSync(file, 0o600); // holds a password now
+  writeSecretFile(file, doc.toString()); // holds a password now: 0600, and never half-written
 }
 
 export function registerEnroll(program: Command): void {
@@ -73,8 +73,7 @@ export function registerEnroll(program: Command): void {
     .action(async (opts: { cloud: string; token: string; gateway?: string; name?: string; out: string; config?: string }) => {
       const a = await enroll(opts.cloud, opts.token, { gateway: opts.gateway, name: opts.name });
       const out = resolve(opts.out);
-      writeFileSync(out, `${JSON.stringify({ ...a, cloud: opts.cloud, enrolledAt: new Date().toISOString() }, null, 2)}\n`, { mode: 0o600 });
-      chmodSync(out, 0o600);
+      writeSecretFile(out, `${JSON.stringify({ ...a, cloud: opts.cloud, enrolledAt: new Date().toISOString() }, null, 2)}\n`);
       console.log(`enrolled as ${a.gateway}; MQTT login ${a.mqtt.username} written to ${out} (mode 600)`);
       if (opts.config) {
         applyToConfig(resolve(opts.config), a);

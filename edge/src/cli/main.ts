@@ -11,6 +11,7 @@ import { registerDecode } from './decode.js';
 import { registerSimulate } from './simulate.js';
 import { registerAlarms } from './alarms.js';
 import { registerEnroll } from './enroll.js';
+import { intIn } from './field.js';
 
 /** Exit code for an error: 2 for bad input, 1 otherwise. */
 export function exitCodeFor(err: unknown): number {
@@ -28,13 +29,15 @@ export function buildCli(): Command {
     .command('run')
     .description('run the gateway agent: poll devices, detect alarms, buffer and sync to the cloud')
     .requiredOption('-c, --config <file>', 'gateway config (YAML)')
-    .action(async (opts: { config: string }) => {
-      const loaded = loadConfig(opts.config);
+    .option('--data-dir <dir>', "where the agent's files live; every path in the config must lie inside it, and a config pushed from the cloud cannot change it (default: the config file's directory)")
+    .option('--apply-check-seconds <s>', 'after a config pushed from the cloud, how long it has to reach the cloud and the buses before the agent rolls back to the last good config', intIn(5, 3600), 60)
+    .action(async (opts: { config: string; dataDir?: string; applyCheckSeconds: number }) => {
+      const loaded = loadConfig(opts.config, { dataDir: opts.dataDir });
       // Loaded on demand: the agent pulls in MQTT, SQLite and Modbus, which other commands do not need.
       const [{ runAgent }, { createLogger }] = await Promise.all([import('../agent/runner.js'), import('../log.js')]);
       const log = createLogger('edge');
       // A config command from the cloud restarts the agent on the new config, in this process.
-      const running = await runAgent(loaded, log);
+      const running = await runAgent(loaded, log, { applyCheckMs: opts.applyCheckSeconds * 1000 });
       await new Promise<void>((resolve) => {
         const stop = (signal: string) => {
           log.info({ signal }, 'stopping');
@@ -47,10 +50,11 @@ export function buildCli(): Command {
 
   program
     .command('check')
-    .description('validate a gateway config and its profiles, then exit')
+    .description('validate a gateway config and its profiles (every mistake at once), then exit')
     .requiredOption('-c, --config <file>', 'gateway config (YAML)')
-    .action((opts: { config: string }) => {
-      const { config, profiles } = loadConfig(opts.config);
+    .option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)")
+    .action((opts: { config: string; dataDir?: string }) => {
+      const { config, profiles } = loadConfig(opts.config, { dataDir: opts.dataDir });
       console.log(`${opts.config}: ok (gateway ${config.gateway.id}, ${config.buses.length} bus(es), ${profiles.size} device(s))`);
     });
 

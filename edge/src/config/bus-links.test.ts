@@ -141,7 +141,8 @@ describe('meter buses', () => {
 describe('edge/examples/meters.yaml', () => {
   it('is a valid config: a DL/T 645 bus on a port and a CJ/T 188 bus through a serial server', async () => {
     const { loadConfig } = await import('./load.js');
-    const { config, profiles } = loadConfig(new URL('../../examples/meters.yaml', import.meta.url).pathname);
+    // The examples keep their buffer in the repository's var/ (../../var): the repository is their data directory.
+    const { config, profiles } = loadConfig(new URL('../../examples/meters.yaml', import.meta.url).pathname, { dataDir: new URL('../../..', import.meta.url).pathname });
     expect(config.buses.map((b) => b.link)).toEqual(['meter', 'meter-over-tcp']);
     expect([...profiles.values()].map((p) => p.protocol)).toEqual(['dlt645', 'cjt188', 'cjt188']);
   });

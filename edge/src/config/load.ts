@@ -1,12 +1,13 @@
 /**
  * Load a gateway config: parse, validate against the schema, then check what
- * a schema cannot say (duplicate ids, missing profiles, unknown points), and
- * report every problem in one error. The result is frozen.
+ * a schema cannot say (duplicate ids, missing profiles, unknown points, paths
+ * outside the data directory) on every part that is well-formed, and report
+ * every problem in one error. The result is frozen.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ErrorCodes, LifelineError, isLifelineError, schemaIssues, formatIssues, type ValidationIssue } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, isLifelineError, schemaIssues, formatIssues, parseErrorMessage, isProfilePath, type ValidationIssue } from '@lifeline/shared';
 import { loadProfile, type Profile } from '@lifeline/devices';
 import { GatewayConfigSchema, busLinkIssues, isMeterBus, type Bus, type DeviceInstance, type GatewayConfig } from './schema.js';
 import { detectorsConfigIssues, unknownPointIssues } from '../detect/config.js';
@@ -14,6 +15,7 @@ import { profileDefaultIssues } from '../detect/profile-defaults.js';
 import { alarmsConfigIssues } from '../alarms/config.js';
 import { actionsConfigIssues } from '../actions/config.js';
 import { Value } from '@sinclair/typebox/value';
+import { dataDirIssues } from './paths.js';
 
 /** A validated config with each device's profile resolved. */
 export interface LoadedConfig {
@@ -22,6 +24,16 @@ export interface LoadedConfig {
   readonly profiles: ReadonlyMap<string, Readonly<Profile>>;
   /** Absolute path of the file it came from, if any. */
   readonly file?: string;
+  /** The directory every path of the config lies in (`--data-dir`), when it was checked against one. */
+  readonly dataDir?: string;
+  /** The config as written (paths unresolved, no defaults): what is reported to the cloud and pushed back. */
+  readonly written?: unknown;
+}
+
+/** Options of validateConfig. */
+export interface ValidateOptions {
+  /** Refuse paths outside this directory (loadConfig: `--data-dir`, default the config file's directory). */
+  dataDir?: string;
 }
 
 /** The device named at a detectors issue path (`points[3].point`, `multivariate[0].device`). */
@@ -61,42 +73,57 @@ function addressingIssues(bus: Bus, dev: DeviceInstance, profile: Readonly<Profi
   return issues;
 }
 
-/** Checks beyond the schema; returns every issue found. */
-function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profile>>, baseDir: string): ValidationIssue[] {
+const isObj = (x: unknown): x is Record<string, unknown> => typeof x === 'object' && x !== null && !Array.isArray(x);
+
+/**
+ * Checks beyond the schema, on whatever is well-formed: `bad(path)` says the
+ * schema already reported something at or below `path`, so checks that need
+ * that part skip it (the technician sees every mistake in one pass, without
+ * follow-on noise from a part that is already wrong).
+ */
+function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profile>>, baseDir: string, bad: (path: string) => boolean): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const ids = new Map<string, string>();
   const serialPaths = new Map<string, number>();
-  cfg.buses.forEach((bus, b) => {
-    issues.push(...busLinkIssues(bus, `buses[${b}]`));
-    if (bus.path !== undefined) {
+  (Array.isArray(cfg.buses) ? cfg.buses : []).forEach((bus, b) => {
+    if (!isObj(bus)) return;
+    const at = `buses[${b}]`;
+    if (!bad(at)) issues.push(...busLinkIssues(bus, at));
+    if (typeof bus.path === 'string' && !bad(`${at}.path`)) {
       const other = serialPaths.get(bus.path);
-      if (other !== undefined) issues.push({ path: `buses[${b}].path`, message: `${JSON.stringify(bus.path)} is already used by buses[${other}]: one bus per port` });
+      if (other !== undefined) issues.push({ path: `${at}.path`, message: `${JSON.stringify(bus.path)} is already used by buses[${other}]: one bus per port` });
       else serialPaths.set(bus.path, b);
     }
     const units = new Map<number | string, string>();
+    const linkOk = !bad(`${at}.link`);
     const meterBus = isMeterBus(bus);
     let busProtocol: { protocol: string; at: string } | undefined;
-    bus.devices.forEach((dev, d) => {
-      const path = `buses[${b}].devices[${d}]`;
+    (Array.isArray(bus.devices) ? bus.devices : []).forEach((dev, d) => {
+      const path = `${at}.devices[${d}]`;
+      if (!isObj(dev)) return;
       // A Modbus device is known by its unit id, a meter by its address.
-      const key = meterBus ? dev.address : dev.unit;
+      const field = meterBus ? 'address' : 'unit';
+      const key = linkOk && !bad(`${path}.${field}`) ? (meterBus ? dev.address : dev.unit) : undefined;
       const sameKey = key === undefined ? undefined : units.get(key);
       if (sameKey !== undefined) {
-        const field = meterBus ? 'address' : 'unit';
         issues.push({ path: `${path}.${field}`, message: `${field} ${meterBus ? JSON.stringify(key) : key} is already used by ${JSON.stringify(sameKey)} on this bus` });
       } else if (key !== undefined) units.set(key, dev.id);
-      const other = ids.get(dev.id);
+      const idOk = typeof dev.id === 'string' && !bad(`${path}.id`);
+      const other = idOk ? ids.get(dev.id) : undefined;
       if (other) issues.push({ path: `${path}.id`, message: `duplicate device id ${JSON.stringify(dev.id)}, also at ${other}` });
-      else ids.set(dev.id, path);
+      else if (idOk) ids.set(dev.id, path);
+      if (typeof dev.profile !== 'string' || bad(`${path}.profile`)) return;
       let profile: Readonly<Profile> | undefined;
       try {
-        const file = /[/\\]/.test(dev.profile) && !isAbsolute(dev.profile) ? resolve(baseDir, dev.profile) : dev.profile;
+        const file = isProfilePath(dev.profile) ? resolve(baseDir, dev.profile) : dev.profile;
         profile = loadProfile(file);
-        profiles.set(dev.id, profile);
+        // A duplicate keeps the first device's profile: checks against this one would be noise.
+        if (idOk && !other) profiles.set(dev.id, profile);
       } catch (e) {
         if (!isLifelineError(e)) throw e;
         issues.push({ path: `${path}.profile`, message: e.message.replace(/^[A-Z_]+: /, '') });
       }
+      if (other || !linkOk || bad(path)) return;
       issues.push(...addressingIssues(bus, dev, profile, path));
       if (profile && meterBus && profile.protocol !== 'modbus') {
         if (!busProtocol) busProtocol = { protocol: profile.protocol, at: path };
@@ -110,20 +137,44 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
     });
   });
   // Detectors: what their own schema cannot say (limit order, duplicates), then points the profiles lack.
-  if (cfg.detectors) {
+  if (isObj(cfg.detectors)) {
     const known = new Map<string, ReadonlySet<string>>();
     for (const [id, p] of profiles) known.set(id, new Set(p.points.map((pt) => pt.name)));
     const at = (i: ValidationIssue) => ({ path: i.path ? `detectors.${i.path}` : 'detectors', message: i.message });
-    const own = detectorsConfigIssues(cfg.detectors);
+    // The schema part is reported by the config schema already; keep the semantic part.
+    const own = detectorsConfigIssues(cfg.detectors).filter((i) => !bad(`detectors.${i.path}`));
     issues.push(...own.map(at));
-    // Devices whose profile failed to load are already reported; do not report their points again.
-    issues.push(...unknownPointIssues(cfg.detectors, known).filter((i) => !/unknown device/.test(i.message) || !ids.has(deviceOf(cfg.detectors!, i.path))).map(at));
+    // Malformed entries are left out (holes keep the indexes); devices whose profile failed to load are already reported.
+    const wellFormed = holes(cfg.detectors, 'detectors', bad);
+    issues.push(...unknownPointIssues(wellFormed, known).filter((i) => !/unknown device/.test(i.message) || !ids.has(deviceOf(cfg.detectors!, i.path))).map(at));
   }
   issues.push(...profileDefaultIssues(profiles));
-  if (cfg.sync.transport === 'aws-iot' && !cfg.sync.tls) issues.push({ path: 'sync.tls', message: 'is required for transport aws-iot (AWS IoT Core authenticates a device by its certificate)' });
-  issues.push(...alarmsConfigIssues(cfg.alarms));
-  issues.push(...actionsConfigIssues(cfg.outputs, cfg.actions, profiles));
+  if (cfg.sync?.transport === 'aws-iot' && !cfg.sync.tls && !bad('sync')) issues.push({ path: 'sync.tls', message: 'is required for transport aws-iot (AWS IoT Core authenticates a device by its certificate)' });
+  if (!bad('alarms')) issues.push(...alarmsConfigIssues(cfg.alarms));
+  const outputs = Array.isArray(cfg.outputs) ? (sparse(cfg.outputs, 'outputs', bad) as GatewayConfig['outputs']) : undefined;
+  const actions = Array.isArray(cfg.actions) ? (sparse(cfg.actions, 'actions', bad) as GatewayConfig['actions']) : undefined;
+  // An action naming an output the schema already faulted is not a second mistake.
+  const faulted = new Set((Array.isArray(cfg.outputs) ? cfg.outputs : []).filter((o, i) => bad(`outputs[${i}]`) && isObj(o) && typeof o.name === 'string').map((o) => JSON.stringify(o.name)));
+  issues.push(...actionsConfigIssues(outputs, actions, profiles).filter((i) => !/^no output named (".*?")/.test(i.message) || !faulted.has(/^no output named (".*?")/.exec(i.message)![1])));
   return issues;
+}
+
+/** A copy of `list` with the malformed entries deleted (forEach skips the holes, indexes stay). */
+function sparse<T>(list: readonly T[], at: string, bad: (path: string) => boolean): T[] {
+  const out = [...list];
+  list.forEach((_, i) => {
+    if (bad(`${at}[${i}]`)) delete out[i];
+  });
+  return out;
+}
+
+/** The detectors section with malformed point and multivariate entries left out. */
+function holes(d: NonNullable<GatewayConfig['detectors']>, at: string, bad: (path: string) => boolean): NonNullable<GatewayConfig['detectors']> {
+  return {
+    ...d,
+    points: Array.isArray(d.points) ? sparse(d.points, `${at}.points`, bad) : undefined,
+    multivariate: Array.isArray(d.multivariate) ? sparse(d.multivariate, `${at}.multivariate`, bad) : undefined,
+  };
 }
 
 function deepFreeze<T>(o: T): T {
@@ -135,12 +186,17 @@ function deepFreeze<T>(o: T): T {
 }
 
 /** Validate a config object. `baseDir` resolves relative paths. Throws CONFIG_INVALID listing every issue. */
-export function validateConfig(raw: unknown, source: string, baseDir = process.cwd()): LoadedConfig {
+export function validateConfig(raw: unknown, source: string, baseDir = process.cwd(), opts: ValidateOptions = {}): LoadedConfig {
   const withDefaults = Value.Default(GatewayConfigSchema, structuredClone(raw));
   const issues = schemaIssues(GatewayConfigSchema, withDefaults);
   const profiles = new Map<string, Readonly<Profile>>();
-  // Semantic checks need a well-formed shape; run them only when the schema passed.
-  if (!issues.length) issues.push(...semanticIssues(withDefaults as GatewayConfig, profiles, baseDir));
+  const reported = issues.map((i) => i.path);
+  const bad = (path: string) => reported.some((p) => p === path || p.startsWith(`${path}.`) || p.startsWith(`${path}[`) || p === '');
+  // Semantic checks run on every well-formed part, schema errors elsewhere or not.
+  if (isObj(withDefaults)) {
+    issues.push(...semanticIssues(withDefaults as GatewayConfig, profiles, baseDir, bad));
+    if (opts.dataDir !== undefined) issues.push(...dataDirIssues(withDefaults, baseDir, opts.dataDir, bad));
+  }
   if (issues.length) {
     throw new LifelineError(ErrorCodes.ConfigInvalid, `${source} has ${issues.length} error(s):\n${formatIssues(issues)}`, {
       details: issues,
@@ -148,25 +204,28 @@ export function validateConfig(raw: unknown, source: string, baseDir = process.c
   }
   const config = withDefaults as GatewayConfig;
   if (!isAbsolute(config.buffer.path) && config.buffer.path !== ':memory:') config.buffer.path = resolve(baseDir, config.buffer.path);
+  // Relative to the config file, like every other path (not to wherever the agent was started).
+  if (config.alarms?.controlSocket !== undefined) config.alarms.controlSocket = resolve(baseDir, config.alarms.controlSocket);
   const tls = config.sync.tls;
   if (tls) for (const k of ['ca', 'cert', 'key'] as const) if (tls[k] !== undefined && !isAbsolute(tls[k]!)) tls[k] = resolve(baseDir, tls[k]!);
-  return { config: deepFreeze(config), profiles };
+  return { config: deepFreeze(config), profiles, written: deepFreeze(structuredClone(raw)), ...(opts.dataDir !== undefined ? { dataDir: resolve(opts.dataDir) } : {}) };
 }
 
-/** Read and validate a YAML or JSON gateway config file. */
-export function loadConfig(file: string): LoadedConfig {
+/** Read and validate a YAML or JSON gateway config file; every path in it must lie in `dataDir` (default: the file's directory). */
+export function loadConfig(file: string, opts: ValidateOptions = {}): LoadedConfig {
   const abs = resolve(file);
   let text: string;
   try {
     text = readFileSync(abs, 'utf8');
   } catch (e) {
-    throw new LifelineError(ErrorCodes.ConfigInvalid, `cannot read config ${abs}: ${(e as Error).message}`, { cause: e });
+    throw new LifelineError(ErrorCodes.ConfigInvalid, `cannot read config ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
   let raw: unknown;
   try {
     raw = parse(text, { prettyErrors: true });
   } catch (e) {
-    throw new LifelineError(ErrorCodes.ConfigInvalid, `${abs} is not valid YAML: ${(e as Error).message}`, { cause: e });
+    // Line, column and what is wrong; never the text of the line (it may hold the password).
+    throw new LifelineError(ErrorCodes.ConfigInvalid, `${abs} is not valid YAML (${parseErrorMessage(e)})`);
   }
-  return { ...validateConfig(raw, abs, dirname(abs)), file: abs };
+  return { ...validateConfig(raw, abs, dirname(abs), { dataDir: opts.dataDir ?? dirname(abs) }), file: abs };
 }

@@ -22,7 +22,7 @@ export const LocationSchema = Type.Object(
 export const DeviceInstanceSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64, description: 'Device id, unique on the gateway' }),
-    profile: Type.String({ minLength: 1, description: 'Shipped profile name or path to a profile file' }),
+    profile: Type.String({ minLength: 1, description: 'Shipped profile name, or path to a profile file (relative to the config file, inside the data directory)' }),
     unit: Type.Optional(Type.Integer({ minimum: 0, maximum: 247, description: 'Modbus devices: unit id (1..247 on a serial bus)' })),
     address: Type.Optional(
       Type.String({
@@ -112,14 +112,14 @@ export const SyncSchema = Type.Object(
   {
     transport: literalUnion(['mqtt', 'aws-iot'] as const, 'mqtt (mqtt.js, any MQTT 3.1.1/5 broker) or aws-iot (aws-iot-device-sdk-v2 MQTT 5 client, for AWS IoT Core; needs tls)'),
     url: Type.String({ pattern: '^(mqtts?|wss?|tcp)://', description: 'Broker URL, e.g. mqtt://127.0.0.1:1883 or mqtts://xxxx-ats.iot.eu-west-1.amazonaws.com:8883' }),
-    username: Type.Optional(Type.String()),
-    password: Type.Optional(Type.String()),
+    username: Type.Optional(Type.String({ description: "MQTT login (from lifeline enroll); a config pushed from the cloud may leave it out and the gateway keeps its own" })),
+    password: Type.Optional(Type.String({ description: 'MQTT password (from lifeline enroll; keep the file 0600); a config pushed from the cloud may leave it out or send [redacted] and the gateway keeps its own' })),
     tls: Type.Optional(
       Type.Object(
         {
-          ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA that signed the broker certificate (relative to the config file)' })),
-          cert: Type.String({ minLength: 1, description: "PEM file of this gateway's client certificate" }),
-          key: Type.String({ minLength: 1, description: "PEM file of this gateway's private key" }),
+          ca: Type.Optional(Type.String({ minLength: 1, description: 'PEM file of the CA that signed the broker certificate (relative to the config file, inside the data directory)' })),
+          cert: Type.String({ minLength: 1, description: "PEM file of this gateway's client certificate (inside the data directory; a config pushed from the cloud keeps the gateway's own)" }),
+          key: Type.String({ minLength: 1, description: "PEM file of this gateway's private key (inside the data directory; a config pushed from the cloud keeps the gateway's own)" }),
         },
         { additionalProperties: false, description: 'Mutual TLS: the broker knows the gateway by its certificate' },
       ),
@@ -151,7 +151,7 @@ export const GatewayConfigSchema = Type.Object(
     actions: Type.Optional(Type.Array(ActionSchema, { description: 'Which alarms switch which outputs' })),
     buffer: Type.Object(
       {
-        path: Type.String({ minLength: 1, description: 'SQLite file; relative paths are relative to the config file' }),
+        path: Type.String({ minLength: 1, description: 'SQLite file (created 0600) inside the data directory (lifeline run --data-dir, default the config file\'s directory); relative paths are relative to the config file. A config pushed from the cloud keeps the gateway\'s own' }),
         diskBudgetBytes: Type.Optional(
           Type.Integer({ minimum: 1048576, description: 'Disk the buffer may use (database + WAL). Past it, unsent telemetry is thinned to per-minute min/max/mean, oldest first; alarms and events never' }),
         ),

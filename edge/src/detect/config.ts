@@ -23,7 +23,7 @@
  *           warmup: 600
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ErrorCodes, LifelineError, formatIssues, schemaIssues, show, type ValidationIssue } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, didYouMean, formatIssues, schemaIssues, show, type ValidationIssue } from '@lifeline/shared';
 import { levelNames } from './levels.js';
 import { anomalyDefaults } from './anomaly.js';
 
@@ -290,12 +290,12 @@ export function unknownPointIssues(config: DetectorsConfig, known: ReadonlyMap<s
   const out: ValidationIssue[] = [];
   const check = (device: string, point: string, path: string) => {
     const points = known.get(device);
-    if (!points) out.push({ path, message: `unknown device ${show(device)}` });
-    else if (!points.has(point)) out.push({ path, message: `device ${show(device)} has no point ${show(point)}` });
+    if (!points) out.push({ path, message: `unknown device ${show(device)}${didYouMean(device, known.keys())}` });
+    else if (!points.has(point)) out.push({ path, message: `device ${show(device)} has no point ${show(point)}${didYouMean(point, points)}` });
   };
   config.points?.forEach((p, i) => check(p.device, p.point, `points[${i}].point`));
   config.multivariate?.forEach((m, i) => {
-    if (!known.has(m.device)) out.push({ path: `multivariate[${i}].device`, message: `unknown device ${show(m.device)}` });
+    if (!known.has(m.device)) out.push({ path: `multivariate[${i}].device`, message: `unknown device ${show(m.device)}${didYouMean(m.device, known.keys())}` });
     else m.points.forEach((p, k) => check(m.device, p, `multivariate[${i}].points[${k}]`));
   });
   return out;

@@ -24,7 +24,7 @@ export interface CommandTarget {
    * Validate a whole config and save it when valid; `restart`, if given, is run
    * once the answer is sent (the agent restarts on the new config). Issues list every problem.
    */
-  applyConfig(config: unknown): Promise<{ ok: true; restart?: () => void; running: unknown } | { ok: false; errors: ValidationIssue[] }>;
+  applyConfig(config: unknown, command?: { id: string; by: string }): Promise<{ ok: true; restart?: () => void; running: unknown } | { ok: false; errors: ValidationIssue[] }>;
   /** The config the gateway runs now (for its hash). */
   runningConfig(): unknown;
 }
@@ -111,9 +111,14 @@ export class CommandHandler {
           await this.target.writePoint(cmd.device, cmd.point, cmd.value);
           return this.finish(cmd, { ok: true, status: 'done', message: `wrote ${cmd.value} to ${cmd.device}.${cmd.point}` });
         case 'config': {
-          const r = await this.target.applyConfig(cmd.config);
+          const r = await this.target.applyConfig(cmd.config, { id: cmd.id, by: cmd.by });
           if (!r.ok) return this.finish(cmd, { ok: false, status: 'rejected', message: `config rejected: ${r.errors.length} error(s); the gateway keeps running its current config`, errors: r.errors });
-          const answer = await this.finish(cmd, { ok: true, status: 'done', message: 'config applied; the agent restarts on it' }, true, configHash(r.running));
+          const answer = await this.finish(
+            cmd,
+            { ok: true, status: 'done', message: 'config applied; the agent restarts on it and rolls back by itself if it loses the cloud or a bus' },
+            true,
+            configHash(r.running),
+          );
           r.restart?.();
           return answer;
         }

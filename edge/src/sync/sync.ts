@@ -21,9 +21,11 @@ import {
   encodeEventBatch,
   encodeTelemetryBatch,
   isLifelineError,
+  redactSecrets,
   RejectReason,
   topics,
   type Ack,
+  type GatewayStatusMessage,
   type LaneEvent,
   type Reject,
 } from '@lifeline/shared';
@@ -61,6 +63,8 @@ export interface SyncOptions {
   statusIntervalMs?: number;
   /** Downlink commands; without one, commands are ignored. */
   commands?: CommandHandler;
+  /** How the last config pushed from the cloud fared, for the status message. */
+  configApply?: () => GatewayStatusMessage['configApply'];
 }
 
 /** An event batch unanswered this long is sent again (telemetry waits for it meanwhile). */
@@ -72,6 +76,8 @@ export class Sync implements Extension {
   readonly counters: SyncCounters = { batchesSent: 0, batchesResent: 0, liveBatches: 0, acks: 0, staleAcks: 0, rejects: 0, abandoned: 0, splits: 0, badDownlinks: 0 };
   /** Cloud clock minus gateway clock, ms, from the latest ack. */
   clockOffsetMs: number | null = null;
+  /** When the cloud side last answered: an ack, or the broker accepting the status (null: not yet). */
+  reachedAt: number | null = null;
   /** `lane:firstSeq` → when it was last published. */
   private readonly inflight = new Map<string, number>();
   /** Event ranges sent and not yet acknowledged (kept across reconnects): `firstSeq` → first send. */
@@ -100,6 +106,16 @@ export class Sync implements Extension {
     this.maxBatchBytes = opts.maxBatchBytes ?? 120_000;
   }
 
+  /** Whether the broker connection is up. */
+  get connected(): boolean {
+    return this.transport.connected;
+  }
+
+  /** The transport's last connection error, if any (a refused login, an unreachable broker). */
+  get transportError(): string | undefined {
+    return this.transport.lastError;
+  }
+
   /** The retained status message; the last will carries the offline version. */
   statusMessage(online: boolean): string {
     const { config, profiles } = this.loaded;
@@ -124,6 +140,9 @@ export class Sync implements Extension {
       epoch: this.buffer.epoch,
       thinnedReadings: this.buffer.thinning.thinnedReadings,
       configHash: this.opts.commands?.runningHash(),
+      // The config as written, secrets redacted: the cloud can always show what the box runs.
+      config: redactSecrets(this.loaded.written ?? this.loaded.config),
+      configApply: this.opts.configApply?.(),
     });
   }
 
@@ -162,6 +181,9 @@ export class Sync implements Extension {
     if (!this.transport.connected || this.stopped) return;
     this.transport
       .publish(topics.status(this.gateway), this.statusMessage(true), { qos: 1, retain: true })
+      .then(() => {
+        this.reachedAt = Date.now();
+      })
       .catch((err) => this.log.warn({ err: (err as Error).message }, 'status publish failed'));
   }
 
@@ -286,6 +308,7 @@ export class Sync implements Extension {
       return;
     }
     this.counters.acks++;
+    this.reachedAt = Date.now();
     this.clockOffsetMs = ack.ts - Date.now();
     for (const lane of ['telemetry', 'events'] as const) {
       const upTo = ack[lane];

@@ -26,6 +26,8 @@ export interface TransportOptions {
 /** What sync needs from a broker connection. */
 export interface Transport {
   readonly connected: boolean;
+  /** The last connection error (refused login, unreachable broker), for a person reading why sync is down. */
+  readonly lastError?: string;
   connect(): void;
   publish(topic: string, payload: Uint8Array | string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void>;
   subscribe(topic: string): Promise<void>;
@@ -41,6 +43,7 @@ export class MqttTransport implements Transport {
   private client?: MqttClient;
   private messageHandlers: ((topic: string, payload: Uint8Array) => void)[] = [];
   private connectHandlers: (() => void)[] = [];
+  lastError?: string;
 
   constructor(private readonly opts: TransportOptions) {}
 
@@ -67,7 +70,9 @@ export class MqttTransport implements Transport {
       for (const h of this.connectHandlers) h();
     });
     // Errors (refused, unreachable) are retried by mqtt.js; sync reports state, not each failure.
-    this.client.on('error', () => {});
+    this.client.on('error', (err) => {
+      this.lastError = err.message;
+    });
   }
 
   publish(topic: string, payload: Uint8Array | string, opts: { qos: 0 | 1; retain?: boolean }): Promise<void> {

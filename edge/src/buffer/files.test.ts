@@ -1,0 +1,31 @@
+/** The buffer's files: private to the gateway's user, and a bad path is an error, never a spin or a crash loop. */
+import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { tempDir } from '../../../test/helpers.js';
+import { EdgeBuffer } from './buffer.js';
+
+const tmp = tempDir();
+afterAll(() => tmp.cleanup());
+const mode = (f: string) => statSync(f).mode & 0o777;
+
+describe('buffer files', () => {
+  it('creates the database, its WAL and shared memory 0600, and makes an older 0644 file 0600', () => {
+    const path = join(tmp.dir, 'sub', 'dir', 'edge.db');
+    const b = new EdgeBuffer(path);
+    b.appendEvent(Date.now(), 'event', { kind: 'event', type: 'test', message: 'x' });
+    for (const f of [path, `${path}-wal`, `${path}-shm`]) expect(mode(f)).toBe(0o600);
+    expect(mode(join(tmp.dir, 'sub'))).toBe(0o700);
+    b.close();
+    chmodSync(path, 0o644);
+    new EdgeBuffer(path).close();
+    expect(mode(path)).toBe(0o600);
+  });
+
+  it('refuses a path under a file or in /proc with a CONFIG_INVALID naming it', () => {
+    writeFileSync(join(tmp.dir, 'hostname'), 'box');
+    expect(() => new EdgeBuffer(join(tmp.dir, 'hostname', 'buffer.db'))).toThrow(`CONFIG_INVALID: buffer.path: ${join(tmp.dir, 'hostname')} is not a directory`);
+    // mkdirSync(…, {recursive: true}) never returns here; one level at a time fails at once.
+    expect(() => new EdgeBuffer('/proc/nope/buffer.db')).toThrow(/CONFIG_INVALID: buffer\.path: cannot create \/proc\/nope \(E[A-Z]+\)/);
+  });
+});
