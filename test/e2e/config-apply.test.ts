@@ -169,6 +169,13 @@ describe('a config pushed from the cloud', () => {
     const event = await waitFor(async () => (await cloud.store.listEvents({ gateway: GW, limit: 100 })).find((e) => e.kind === 'event' && e.type === 'config_rolled_back'), 15_000, 'the rollback event in the cloud');
     expect(event).toMatchObject({ details: { command: String(a.id), reason: expect.stringMatching(/did not reach the cloud/) } });
     expect((event as { message: string }).message).toMatch(/rolled back to the last good config/);
+    // What an operator reads in GET …/config: the failed apply and the config the box runs again.
+    const state = await waitFor(async () => {
+      const c = await cloud.store.getConfig(GW);
+      return c.answer?.status === 'rolled_back' ? c : null;
+    }, 15_000, 'the rolled-back answer in the config state');
+    expect(state.answer).toMatchObject({ command: a.id, ok: false, message: expect.stringMatching(/did not reach the cloud/) });
+    expect(state.running).toMatchObject({ sync: { url: cloud.brokerUrl, password: '[redacted]' } });
   }, 40_000);
 
   it('that loses the bus is rolled back, while a bus already dead before is no reason to', async () => {

@@ -21,7 +21,7 @@ import { randomBytes } from 'node:crypto';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Ajv } from 'ajv';
-import { ErrorCodes, LifelineError, REDACTED, alarmStates, lifelineKinds, pointerToPath, redactSecrets, type AlarmState } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, alarmStates, didYouMean, mergePushedConfig, pushedConfigIssues, lifelineKinds, pointerToPath, redactSecrets, type AlarmState } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { DeviceInfo, GatewayInfo, Store } from '../store/store.js';
 import { deviceKey } from '../store/sql-store.js';
@@ -33,7 +33,7 @@ import { isCloudAlarm, type CloudAlarms } from '../cloud-alarms.js';
 import { roles, type TokenAuth, type Role } from './auth.js';
 import { httpError } from './http-error.js';
 import { EpochMs, MAX_EPOCH_MS, RowId } from './input.js';
-import { commandView, configView, restoreSecrets } from './views.js';
+import { commandView, configView } from './views.js';
 import { attachment } from './attachment.js';
 
 export interface RouteDeps {
@@ -102,27 +102,6 @@ function list(name: string, raw: string | undefined, allowed?: readonly string[]
   return items;
 }
 
-/** The closest of `known` to `wanted` by edit distance, if close enough to be a likely typo. */
-export function closest(wanted: string, known: readonly string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(wanted.length / 3)) + 1;
-  for (const k of known) {
-    const d = editDistance(wanted.toLowerCase(), k.toLowerCase());
-    if (d < bestD) (best = k), (bestD = d);
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
-  for (let i = 1; i <= a.length; i++) {
-    const cur = [i];
-    for (let j = 1; j <= b.length; j++) cur[j] = Math.min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
-    prev = cur;
-  }
-  return prev[b.length];
-}
-
 /** `a, b, c` (and how many more), for error messages that name what exists. */
 function some(items: readonly string[], n = 10): string {
   return items.length ? `${items.slice(0, n).join(', ')}${items.length > n ? ` and ${items.length - n} more` : ''}` : '(none)';
@@ -145,12 +124,10 @@ async function resolveDevice(store: Store, id: string, gateway?: string): Promis
   if (gateway !== undefined) {
     if (!(await store.getGateway(gateway))) notFound('gateway', gateway);
     const theirs = devices.filter((x) => x.gateway === gateway).map((x) => x.id);
-    const hint = closest(id, theirs);
-    throw new LifelineError(ErrorCodes.NotFound, `gateway ${gateway} has no device ${JSON.stringify(id)}${hint ? ` (did you mean ${hint}?)` : ''}; it has: ${some(theirs)}`);
+    throw new LifelineError(ErrorCodes.NotFound, `gateway ${gateway} has no device ${JSON.stringify(id)}${didYouMean(id, theirs)}; it has: ${some(theirs)}`);
   }
   const ids = [...new Set(devices.map((x) => x.id))];
-  const hint = closest(id, ids);
-  throw new LifelineError(ErrorCodes.NotFound, `no device ${JSON.stringify(id)}${hint ? ` (did you mean ${hint}?)` : ''}; known devices: ${some(ids)}`);
+  throw new LifelineError(ErrorCodes.NotFound, `no device ${JSON.stringify(id)}${didYouMean(id, ids)}; known devices: ${some(ids)}`);
 }
 
 /** The device and point a readings request names; an unknown point is a 404 naming the device's points. */
@@ -158,8 +135,7 @@ async function resolvePoint(store: Store, q: { device: string; point: string; ga
   const dev = await resolveDevice(store, q.device, q.gateway);
   const points = [...new Set([...dev.points.map((p) => p.name), ...(await store.seriesPoints(dev.gateway, dev.id))])].sort();
   if (!points.includes(q.point)) {
-    const hint = closest(q.point, points);
-    throw new LifelineError(ErrorCodes.NotFound, `device ${dev.id} (gateway ${dev.gateway}) has no point ${JSON.stringify(q.point)}${hint ? ` (did you mean ${hint}?)` : ''}; it has: ${some(points, 50)}`);
+    throw new LifelineError(ErrorCodes.NotFound, `device ${dev.id} (gateway ${dev.gateway}) has no point ${JSON.stringify(q.point)}${didYouMean(q.point, points)}; it has: ${some(points, 50)}`);
   }
   return dev;
 }
@@ -523,7 +499,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     {
       config: role('technician'),
       schema: {
-        summary: 'Push a desired config: validated with the gateway config schema (every error listed), recorded, sent to the gateway; a secret sent as [redacted] keeps the desired one on record',
+        summary: 'Push a desired config: checked with the gateway config schema and the push rules (every error listed), recorded, sent to the gateway; the login and buffer may be left out (or [redacted]): the gateway keeps its own',
         tags: ['config'],
         params: StringId,
         body: Type.Object({}, { additionalProperties: true, description: 'a whole gateway config (edge/schema/gateway.schema.json)' }),
@@ -533,12 +509,15 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const id = req.params.id;
       if (!(await store.getGateway(id))) notFound('gateway', id);
       if (!validateConfig) throw httpError(503, 'CONFIG_SCHEMA_MISSING', 'this cloud was started without the gateway config schema; config pushes are off');
-      // A config read back from this API carries [redacted] secrets: pushed back, they keep the ones on record.
-      const restored = restoreSecrets(req.body, (await store.getConfig(id)).desired);
-      const issues: { path: string; message: string }[] = restored.missing.map((path) => ({ path, message: `is ${REDACTED} but no desired config on record holds it; send the secret itself` }));
-      // Validated on a copy: defaults fill in (as the edge does), the stored config is what was sent.
-      const config = restored.value as Record<string, unknown>;
-      const checked = structuredClone(config);
+      // The push rules the gateway applies too (shared/src/config-push.ts): the buffer stays, the login stays
+      // (left out or [redacted]: the gateway keeps its own), no path outside the gateway's data directory.
+      const { running } = await store.getConfig(id);
+      const issues: { path: string; message: string }[] = pushedConfigIssues(req.body, running);
+      // Validated as the gateway will hold it (what it keeps filled in, defaults added); the stored config is what was sent.
+      const config = req.body;
+      const checked = structuredClone(mergePushedConfig(config, running)) as Record<string, unknown>;
+      // A gateway that has not reported its config keeps its buffer too; only the schema needs a stand-in for it.
+      checked.buffer ??= { path: 'kept-by-the-gateway.db' };
       if (!validateConfig(checked)) {
         for (const e of validateConfig.errors ?? []) {
           const extra = e.params && 'additionalProperty' in e.params ? ` (${String(e.params.additionalProperty)})` : e.params && 'allowedValues' in e.params ? ` (${(e.params.allowedValues as unknown[]).join(', ')})` : '';

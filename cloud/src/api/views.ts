@@ -5,11 +5,10 @@
  *   store record ─▶ redactSecrets (every role: no password, token or key ever leaves)
  *               ─▶ below technician: a config command's body.config and answer.errors withheld
  *
- * The store keeps the real values (the downlink sends them to the gateway), so
- * a config read back carries `[redacted]` where a secret was; `restoreSecrets`
- * lets a technician push that config back unchanged without losing the secret.
+ * A config read back carries `[redacted]` where a secret was; pushed back as
+ * it is, the gateway keeps its own (shared/src/config-push.ts).
  */
-import { REDACTED, SECRET_KEY, redactSecrets } from '@lifeline/shared';
+import { redactSecrets } from '@lifeline/shared';
 import type { CommandRecord, GatewayConfigState } from '../store/store.js';
 import { roleAllows, type Role } from './auth.js';
 
@@ -39,27 +38,3 @@ export function configView<T extends GatewayConfigState>(state: T): T {
   return redactSecrets(state);
 }
 
-/**
- * `incoming` with each secret-named field that reads `[redacted]` given the
- * value at the same path in `stored` (the desired config on record); the
- * paths with no stored value to keep are returned as problems.
- */
-export function restoreSecrets(incoming: unknown, stored: unknown): { value: unknown; missing: string[] } {
-  const missing: string[] = [];
-  const walk = (v: unknown, s: unknown, path: string): unknown => {
-    if (Array.isArray(v)) return v.map((x, i) => walk(x, Array.isArray(s) ? s[i] : undefined, `${path}[${i}]`));
-    if (v === null || typeof v !== 'object') return v;
-    const from = s !== null && typeof s === 'object' && !Array.isArray(s) ? (s as Record<string, unknown>) : {};
-    const out: Record<string, unknown> = {};
-    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
-      const p = path ? `${path}.${k}` : k;
-      if (SECRET_KEY.test(k) && x === REDACTED) {
-        const keep = from[k];
-        if (keep === undefined || keep === null || keep === REDACTED) missing.push(p);
-        out[k] = keep;
-      } else out[k] = walk(x, from[k], p);
-    }
-    return out;
-  };
-  return { value: walk(incoming, stored, ''), missing };
-}

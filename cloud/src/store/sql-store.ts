@@ -349,6 +349,14 @@ export abstract class SqlStore implements Store {
     });
     // The config it reports is what it runs: operators start from it, never from null.
     if (s.config) await this.setRunningConfig(s.gateway, s.config, s.ts);
+    // A rolled-back apply replaces the "applied" answer the command got before the gateway checked it.
+    const a = s.configApply;
+    if (a?.result === 'rolled_back') {
+      const prev = (await this.getConfig(s.gateway)).answer;
+      if (prev?.status !== 'rolled_back' || prev.ts !== a.ts) {
+        await this.setConfigAnswer(s.gateway, { ...(a.command ? { command: Number(a.command) } : {}), ok: false, status: 'rolled_back', message: `rolled back to the last good config: ${a.reason ?? 'no reason given'}`, ts: a.ts }, a.ts);
+      }
+    }
   }
 
   async listDevices(): Promise<DeviceInfo[]> {

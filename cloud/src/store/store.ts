@@ -91,6 +91,8 @@ export interface GatewayStatus {
   clockOffsetMs?: number | null;
   /** The config it runs (secrets redacted by the gateway), kept as the running config. */
   config?: Record<string, unknown>;
+  /** How the last pushed config fared on the gateway (confirmed, or rolled back with a reason): kept as the config answer. */
+  configApply?: { command?: string; result: 'confirmed' | 'rolled_back'; reason?: string; ts: number };
 }
 
 /** A gateway in the registry, with its last reported status. */

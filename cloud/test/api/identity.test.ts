@@ -83,13 +83,13 @@ describe('errors that name what exists', () => {
   it('answers 404 for an unknown device or point, with what exists and a near miss', async () => {
     const dev = await t.call('GET', `/api/v1/readings?device=flod-1&point=water_level&gateway=gw-a`);
     expect(dev.status).toBe(404);
-    expect(dev.json.message).toBe('gateway gw-a has no device "flod-1" (did you mean flood-1?); it has: flood-1, lamp-1');
+    expect(dev.json.message).toBe('gateway gw-a has no device "flod-1" (did you mean "flood-1"?); it has: flood-1, lamp-1');
     const any = await t.call('GET', `/api/v1/readings?device=nope&point=water_level`);
     expect(any.status).toBe(404);
     expect(any.json.message).toContain('known devices: flood-1, lamp-1');
     const pt = await t.call('GET', `/api/v1/readings?device=flood-1&gateway=gw-a&point=water_levle`);
     expect(pt.status).toBe(404);
-    expect(pt.json.message).toBe('device flood-1 (gateway gw-a) has no point "water_levle" (did you mean water_level?); it has: water_level');
+    expect(pt.json.message).toBe('device flood-1 (gateway gw-a) has no point "water_levle" (did you mean "water_level"?); it has: water_level');
     expect((await t.call('GET', `/api/v1/readings.csv?device=flood-1&gateway=gw-x&point=water_level`)).status).toBe(404);
   });
 });
