@@ -139,7 +139,10 @@ describe('a technician pushes a config through the API', () => {
     const first = s.agent;
     // Online, not only registered (enrolment registers it): its downlink subscription is up.
     await waitFor(async () => ((await s.api('/api/v1/gateways')) as { id: string; online: boolean }[]).some((g) => g.id === s.gw && g.online), 10_000, 'the gateway online');
-    const config = structuredClone(first.loaded.config) as unknown as { buses: { devices: { pollMs?: number }[] }[]; detectors: { points: { threshold: unknown }[] } };
+    // An operator starts from the config the box runs, as the cloud shows it (its login redacted: pushed back, the box keeps it).
+    type Cfg = { buses: { devices: { pollMs?: number }[] }[]; detectors: { points: { threshold: unknown }[] }; sync: { password?: string } };
+    const config = await waitFor(async () => ((await s.api(`/api/v1/gateways/${s.gw}/config`)) as { running: Cfg | null }).running, 10_000, 'the running config in the cloud');
+    expect(config.sync.password).toBe('[redacted]');
     config.buses[0].devices[2].pollMs = 1000;
     config.detectors.points[0].threshold = { high: { yellow: 3.5, red: 4.0 } }; // 3.217 m is now normal
     (config as unknown as { alarms: unknown }).alarms = { restoreGraceMs: 1000 }; // a restored alarm the detectors do not confirm clears after 1 s
