@@ -125,7 +125,7 @@ export const SyncSchema = Type.Object(
       ),
     ),
     window: Type.Optional(Type.Integer({ minimum: 1, maximum: 1024, description: 'Unacknowledged batches per lane (default 8)' })),
-    maxBatchBytes: Type.Optional(Type.Integer({ minimum: 4096, maximum: 16777216, description: 'Largest message sent (default 120000; AWS IoT Core refuses over 128 KB)' })),
+    maxBatchBytes: Type.Optional(Type.Integer({ minimum: 4096, maximum: 1048576, description: 'Largest message sent (default 120000; AWS IoT Core refuses over 128 KB; the cloud refuses over 1 MiB)' })),
     batchMaxReadings: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
     intervalMs: Type.Integer({ minimum: 10, default: 500, description: 'How often to look for new data to send' }),
     ackTimeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Resend a batch not acknowledged by the cloud in this time' }),
