@@ -45,7 +45,7 @@ export function requireService(name: string, host: string, port: number): Promis
     });
     const fail = (why: string) => {
       s.destroy();
-      reject(new Error(`${name} is not reachable at ${host}:${port} (${why}); start it (see README, "Services") and run again`));
+      reject(new Error(`${name} is not reachable at ${host}:${port} (${why}); 'pnpm test' starts it when it may, else prints the command (README, "Tests")`));
     };
     s.once('timeout', () => fail('timeout'));
     s.once('error', (e) => fail(e.message));
