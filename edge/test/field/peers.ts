@@ -19,7 +19,7 @@ export function requireTools(...tools: ('socat' | 'pymodbus')[]): void {
       t === 'socat'
         ? spawnSync('socat', ['-V'], { stdio: 'ignore' }).status === 0
         : existsSync(PYTHON) && spawnSync(PYTHON, ['-c', 'import pymodbus'], { stdio: 'ignore' }).status === 0;
-    if (!ok) throw new Error(`${t === 'socat' ? 'socat' : 'python3-pymodbus'} is not installed; run: apt-get install -y ${t === 'socat' ? 'socat' : 'python3-pymodbus'} (.ci/run installs it)`);
+    if (!ok) throw new Error(`${t === 'socat' ? 'socat' : 'python3-pymodbus'} is not installed; run: apt-get install -y ${t === 'socat' ? 'socat' : 'python3-pymodbus'} ('pnpm test' installs it when it may)`);
   }
 }
 
