@@ -32,7 +32,7 @@ beforeAll(async () => {
   try {
     await run('mbpoll', ['-V']);
   } catch (e) {
-    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('mbpoll is not installed: apt-get install mbpoll ('pnpm test' installs it when it may)');
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT') throw new Error('mbpoll is not installed: apt-get install mbpoll (pnpm test installs it when it may)');
   }
   const lamp = new SimulatedDevice(loadProfile('lamp-post-controller'), 1);
   lamp.inject({ kind: 'fixed', point: 'dimming', value: 42 });
