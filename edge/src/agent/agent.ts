@@ -22,7 +22,7 @@ import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';
 import { LinkPointWriter } from '../actions/point-writer.js';
 import { Detection } from './detection.js';
-import { EventBus, type Extension } from './event-bus.js';
+import { EventBus, type Extension } from '../events/event-bus.js';
 
 export class Agent {
   readonly events: EventBus;

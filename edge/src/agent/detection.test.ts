@@ -9,7 +9,7 @@ import { AlarmManager, bufferSink } from '../alarms/manager.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Detection, commLossId } from './detection.js';
 import { effectiveDetectors } from '../detect/profile-defaults.js';
-import { EventBus } from './event-bus.js';
+import { EventBus } from '../events/event-bus.js';
 
 const log = pino({ level: 'silent' });
 const open: EdgeBuffer[] = [];

@@ -18,7 +18,7 @@ import type { Detector, DetectorEvent } from '../detect/types.js';
 import type { AlarmManager, ConditionInput } from '../alarms/manager.js';
 import type { ResolvedAlarmsConfig } from '../alarms/config.js';
 import type { Logger } from '../log.js';
-import type { EventBus, Extension } from './event-bus.js';
+import type { EventBus, Extension } from '../events/event-bus.js';
 
 /** Point of the device-level communication-loss alarm: `<device>/comm/comm_loss`. */
 export const COMM_POINT = 'comm';
@@ -92,7 +92,6 @@ export class Detection implements Extension {
   private raise(e: DetectorEvent): void {
     this.unconfirmed.delete(e.detector);
     this.condition({ alarmId: e.detector, device: e.device, point: e.point, detector: e.kind, ts: e.ts, level: e.level, value: e.value, cause: e.cause });
-    this.events.emit('alarm', { device: e.device, point: e.point, ts: e.ts, level: e.level, previous: e.previous, value: e.value, detector: e.detector, cause: e.cause });
   }
 
   /** A restored alarm whose detector, after the grace time, still says normal is cleared. */

@@ -12,7 +12,7 @@ import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import type { EdgeBuffer } from '../buffer/buffer.js';
 import { AlarmStore } from '../buffer/alarm-store.js';
-import type { Extension } from '../agent/event-bus.js';
+import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import { GpioOutput, ModbusOutput, SimulatedOutput, gpioAvailability, type OutputBackend } from '../actions/backends.js';
 import type { OutputConfig } from '../actions/config.js';

@@ -31,7 +31,7 @@ import {
 } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import type { EdgeBuffer, LaneName, OutboxRange } from '../buffer/buffer.js';
-import type { Extension } from '../agent/event-bus.js';
+import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
 import type { CommandHandler } from './commands.js';
