@@ -20,8 +20,9 @@ import { CommandHandler } from '../sync/commands.js';
 import { agentCommandTarget, type ConfigCommandMeta } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';
+import { Detection } from '../alarms/detection.js';
+import { effectiveDetectors } from '../detect/profile-defaults.js';
 import { LinkPointWriter } from '../actions/point-writer.js';
-import { Detection } from './detection.js';
 import { EventBus, type Extension } from '../events/event-bus.js';
 
 export class Agent {
@@ -82,7 +83,9 @@ export class Agent {
     // else writes events; detection runs on a poll batch before the buffer stores it.
     this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }), { pointWriter });
     this.extensions.push(this.alarms);
-    this.extensions.push(new Detection(loaded, this.events, this.alarms.manager, this.alarms.config, log.child({ part: 'detect' })));
+    const { restoreGraceMs, commLoss } = this.alarms.config;
+    const detection = { detectors: effectiveDetectors(config, loaded.profiles), restoreGraceMs, commLoss };
+    this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' })));
     this.extensions.push({
       start: () => {
         this.events.on('readings', (batch) => {
