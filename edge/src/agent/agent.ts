@@ -18,7 +18,7 @@ import { isMeterBus } from '../config/schema.js';
 import { Sync } from '../sync/sync.js';
 import { Recorder } from '../sync/recorder.js';
 import { createTransport } from '../sync/transport.js';
-import { CommandHandler } from '../sync/commands.js';
+import { CommandHandler } from '../sync/command-handler.js';
 import { agentCommandTarget, type ConfigCommandMeta } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';

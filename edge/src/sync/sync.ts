@@ -34,7 +34,7 @@ import type { EdgeBuffer, LaneName, OutboxRange } from '../buffer/buffer.js';
 import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
-import type { CommandHandler } from './commands.js';
+import type { CommandHandler } from './command-handler.js';
 
 /** What sync tells about itself (status message, CLI, tests). */
 export interface SyncCounters {
