@@ -95,6 +95,7 @@ export class Sync implements Extension {
   private stopped = false;
 
   constructor(
+    /** The whole config, not a slice: the status message reports it (redacted) so the cloud shows what the box runs. */
     private readonly loaded: LoadedConfig,
     private readonly buffer: EdgeBuffer,
     private readonly transport: Transport,
