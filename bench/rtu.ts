@@ -30,7 +30,7 @@ import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { rtuTiming } from '@lifeline/shared/protocols';
 import { SimulatedDevice, isModbusProfile, listProfiles, loadProfile, startPtySimulator, type ModbusProfile, type SerialLineStats } from '@lifeline/devices';
-import { EventBus } from '../edge/src/agent/event-bus.js';
+import { EventBus } from '../edge/src/events/event-bus.js';
 import type { Bus } from '../edge/src/config/schema.js';
 import { planReads } from '../edge/src/poller/plan.js';
 import { BusPoller } from '../edge/src/poller/poller.js';

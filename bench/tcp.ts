@@ -28,7 +28,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { SimulatedDevice, startTcpFleet, validateProfile, type ModbusProfile } from '@lifeline/devices';
-import { EventBus } from '../edge/src/agent/event-bus.js';
+import { EventBus } from '../edge/src/events/event-bus.js';
 import type { Bus } from '../edge/src/config/schema.js';
 import { planReads } from '../edge/src/poller/plan.js';
 import { BusPoller } from '../edge/src/poller/poller.js';

@@ -4,30 +4,12 @@
  * (it also runs in the dashboard's browser bundle); devices imports shared only.
  * Checked on package.json dependencies and on every import in the sources.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { importsOf, sources } from './imports.js';
 
 const root = resolve(import.meta.dirname, '..');
-
-function sources(dir: string): string[] {
-  const out: string[] = [];
-  for (const name of readdirSync(dir)) {
-    if (name === 'node_modules') continue;
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) out.push(...sources(p));
-    else if (/\.(ts|tsx|mts)$/.test(name)) out.push(p);
-  }
-  return out;
-}
-
-/** Every module specifier imported (static, dynamic, re-export) by a file. */
-export function importsOf(text: string): string[] {
-  const specs: string[] = [];
-  const re = /(?:import|export)\s[^'"]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|import\s+['"]([^'"]+)['"]/g;
-  for (const m of text.matchAll(re)) specs.push(m[1] ?? m[2] ?? m[3]);
-  return specs;
-}
 
 const forbidden: Record<string, RegExp> = {
   // shared: only itself and browser-safe libraries.

@@ -17,7 +17,7 @@ import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import type { ModbusRequest } from '@lifeline/shared/protocols';
 import { encodeRegisters, registerCount, type Profile } from '@lifeline/devices';
 import type { LoadedConfig } from '../config/load.js';
-import type { Bus } from '../config/schema.js';
+import type { Bus, GatewayConfig } from '../config/schema.js';
 import { createLink, request, type ModbusLink } from '../links/index.js';
 import type { Logger } from '../log.js';
 
@@ -27,6 +27,11 @@ export interface PointWriter {
   writePoint(device: string, point: string, value: number): Promise<void>;
   /** Closes what the writer opened. */
   close(): Promise<void>;
+}
+
+/** The part of a loaded config the writer reads: the buses and each device's profile (a LoadedConfig is one). */
+export interface PointWriterConfig extends Pick<LoadedConfig, 'profiles'> {
+  readonly config: Readonly<Pick<GatewayConfig, 'buses'>>;
 }
 
 interface Target {
@@ -42,7 +47,7 @@ export class LinkPointWriter implements PointWriter {
   private readonly own = new Map<string, ModbusLink>();
 
   constructor(
-    loaded: LoadedConfig,
+    loaded: PointWriterConfig,
     private readonly opts: { linkFor?: (bus: Readonly<Bus>) => ModbusLink | undefined; log?: Logger } = {},
   ) {
     for (const bus of loaded.config.buses) {
@@ -98,7 +103,7 @@ export class LinkPointWriter implements PointWriter {
 
 /** A LinkPointWriter with links of its own only (the first version's constructor: config and logger). */
 export class ModbusPointWriter extends LinkPointWriter {
-  constructor(loaded: LoadedConfig, log?: Logger) {
+  constructor(loaded: PointWriterConfig, log?: Logger) {
     super(loaded, { log });
   }
 }

@@ -1,9 +1,10 @@
 /**
- * The gateway agent: features wired through one event bus.
+ * The gateway agent: features wired through one event bus. It only wires;
+ * each arrow is a feature of its own folder.
  *
  *   BusPoller / MeterPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
  *        │                                  │ transitions (alarm_log + event lane)
- *        └──readings──▶ buffer.append ─────────▶ Sync ─▶ MQTT ─▶ cloud
+ *        └──readings, comm──▶ Recorder ─▶ buffer ──▶ Sync ─▶ MQTT ─▶ cloud
  *
  * Detection sees each poll batch before it is buffered, so an alarm never
  * waits on disk or network.
@@ -15,14 +16,16 @@ import { BusPoller } from '../poller/poller.js';
 import { MeterPoller } from '../poller/meter-poller.js';
 import { isMeterBus } from '../config/schema.js';
 import { Sync } from '../sync/sync.js';
+import { Recorder } from '../sync/recorder.js';
 import { createTransport } from '../sync/transport.js';
-import { CommandHandler } from '../sync/commands.js';
+import { CommandHandler } from '../sync/command-handler.js';
 import { agentCommandTarget, type ConfigCommandMeta } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';
+import { Detection } from '../alarms/detection.js';
+import { effectiveDetectors } from '../detect/profile-defaults.js';
 import { LinkPointWriter } from '../actions/point-writer.js';
-import { Detection } from './detection.js';
-import { EventBus, type Extension } from './event-bus.js';
+import { EventBus, type Extension } from '../events/event-bus.js';
 
 export class Agent {
   readonly events: EventBus;
@@ -30,8 +33,7 @@ export class Agent {
   readonly sync: Sync;
   /** Alarm manager, actions and the CLI's control channel; `alarms.manager.ack/shelve` serve the cloud downlink. */
   readonly alarms: AlarmSystem;
-  /** Devices that have answered a poll since the agent started (the apply check watches it). */
-  readonly answering = new Set<string>();
+  private readonly recorder: Recorder;
   private readonly extensions: Extension[] = [];
   private stopped = false;
 
@@ -82,25 +84,18 @@ export class Agent {
     // else writes events; detection runs on a poll batch before the buffer stores it.
     this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }), { pointWriter });
     this.extensions.push(this.alarms);
-    this.extensions.push(new Detection(loaded, this.events, this.alarms.manager, this.alarms.config, log.child({ part: 'detect' })));
-    this.extensions.push({
-      start: () => {
-        this.events.on('readings', (batch) => {
-          // A poller emits readings only for a device that answered at least one read.
-          for (const r of batch) this.answering.add(r.device);
-          this.buffer.append(batch);
-        });
-        this.events.on('comm', (c) =>
-          this.buffer.appendEvent(c.ts, 'comm', {
-            kind: 'event', type: c.ok ? 'device_online' : 'device_offline', device: c.device,
-            message: c.ok ? `${c.device} answering again` : `${c.device} not answering: ${c.error ?? 'no reply'}`,
-          }),
-        );
-      },
-      stop: () => {},
-    });
+    const { restoreGraceMs, commLoss } = this.alarms.config;
+    const detection = { detectors: effectiveDetectors(config, loaded.profiles), restoreGraceMs, commLoss };
+    this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' })));
+    this.recorder = new Recorder(this.events, this.buffer);
+    this.extensions.push(this.recorder);
     this.extensions.push(...pollers.values());
     this.extensions.push(this.sync);
+  }
+
+  /** Devices that have answered a poll since the agent started (the apply check watches it). */
+  get answering(): ReadonlySet<string> {
+    return this.recorder.answering;
   }
 
   async start(): Promise<void> {

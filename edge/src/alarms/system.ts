@@ -9,18 +9,27 @@
  *              EdgeBuffer event lane ◀─ transitions, ahead of telemetry
  */
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
-import type { LoadedConfig } from '../config/load.js';
+import type { GatewayConfig } from '../config/schema.js';
 import type { EdgeBuffer } from '../buffer/buffer.js';
 import { AlarmStore } from '../buffer/alarm-store.js';
-import type { Extension } from '../agent/event-bus.js';
+import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import { GpioOutput, ModbusOutput, SimulatedOutput, gpioAvailability, type OutputBackend } from '../actions/backends.js';
 import type { OutputConfig } from '../actions/config.js';
 import { ActionEngine } from '../actions/engine.js';
-import { LinkPointWriter, type PointWriter } from '../actions/point-writer.js';
+import { LinkPointWriter, type PointWriter, type PointWriterConfig } from '../actions/point-writer.js';
 import { resolveAlarmsConfig, type ResolvedAlarmsConfig } from './config.js';
 import { ControlServer, controlSocketPath, type ControlRequest, type ControlResponse } from './control.js';
 import { AlarmManager, bufferSink } from './manager.js';
+
+/**
+ * The part of a loaded config the alarm feature reads (a LoadedConfig is one):
+ * its sections, the gateway id and buffer path (the control socket's default
+ * place), and for the default point writer the buses and profiles.
+ */
+export interface AlarmSystemConfig extends PointWriterConfig {
+  readonly config: Readonly<Pick<GatewayConfig, 'gateway' | 'buffer' | 'alarms' | 'outputs' | 'actions' | 'buses'>>;
+}
 
 /** Options for tests and benches. */
 export interface AlarmSystemOptions {
@@ -51,7 +60,7 @@ export class AlarmSystem implements Extension {
   private writer?: PointWriter;
 
   constructor(
-    private readonly loaded: LoadedConfig,
+    private readonly loaded: AlarmSystemConfig,
     private readonly buffer: EdgeBuffer,
     private readonly log: Logger,
     private readonly opts: AlarmSystemOptions = {},

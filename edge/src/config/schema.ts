@@ -8,6 +8,7 @@ import { literalUnion } from '@lifeline/shared';
 import { DetectorsConfigSchema } from '../detect/config.js';
 import { AlarmsConfigSchema } from '../alarms/config.js';
 import { ActionSchema, OutputSchema } from '../actions/config.js';
+import { busLinks, type BusLink } from '../links/settings.js';
 
 export const LocationSchema = Type.Object(
   {
@@ -43,10 +44,8 @@ export const DeviceInstanceSchema = Type.Object(
 );
 export type DeviceInstance = Static<typeof DeviceInstanceSchema>;
 
-/** The links a bus can have. */
-export const busLinks = ['tcp', 'rtu', 'rtu-over-tcp', 'meter', 'meter-over-tcp'] as const;
-/** A bus's link kind. */
-export type BusLink = (typeof busLinks)[number];
+// The link kinds belong to the links (ground floor); re-exported for the package's API.
+export { busLinks, type BusLink };
 
 /** Whether a bus carries meters (DL/T 645 or CJ/T 188) rather than Modbus devices. */
 export function isMeterBus(bus: Pick<Bus, 'link'>): boolean {

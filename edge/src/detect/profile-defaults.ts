@@ -11,7 +11,6 @@
  */
 import type { ValidationIssue } from '@lifeline/shared';
 import type { Profile } from '@lifeline/devices';
-import type { GatewayConfig } from '../config/schema.js';
 import { detectorsConfigIssues, type DetectorsConfig, type PointDetectorsConfig } from './config.js';
 
 const KINDS = ['threshold', 'rate', 'stuck', 'range', 'anomaly'] as const;
@@ -34,8 +33,18 @@ export function profileDefaultIssues(profiles: ReadonlyMap<string, Readonly<Prof
   return issues;
 }
 
+/**
+ * What effectiveDetectors reads of the gateway config: its own detectors and
+ * which devices take their profile's defaults. The config's `GatewayConfig` is
+ * one; declared here so the ground floor imports no feature.
+ */
+export interface DetectorsSource {
+  detectors?: DetectorsConfig;
+  buses: readonly { devices: readonly { id: string; detectorDefaults?: boolean }[] }[];
+}
+
 /** The detectors the agent runs: profile defaults, then the config's entries, each point's unit from its profile. */
-export function effectiveDetectors(config: Readonly<GatewayConfig>, profiles: ReadonlyMap<string, Readonly<Profile>>): DetectorsConfig {
+export function effectiveDetectors(config: Readonly<DetectorsSource>, profiles: ReadonlyMap<string, Readonly<Profile>>): DetectorsConfig {
   const own = config.detectors ?? {};
   const byKey = new Map<string, PointDetectorsConfig>();
   const key = (device: string, point: string) => `${device}\0${point}`;

@@ -5,8 +5,8 @@
  * bus of the gateway config.
  */
 import type { Profile } from '@lifeline/devices';
-import type { Bus } from '../config/schema.js';
 import type { LinkHooks, ModbusLink } from './link.js';
+import type { LinkSettings } from './settings.js';
 import { MeterLink, type MeterProtocol } from './meter.js';
 import { RtuLink } from './rtu.js';
 import { SerialStream, SocketStream } from './stream.js';
@@ -17,9 +17,10 @@ export * from './stream.js';
 export * from './tcp.js';
 export * from './rtu.js';
 export * from './meter.js';
+export * from './settings.js';
 
 /** The link a bus of the gateway config describes (opened on its first request). */
-export function createLink(bus: Readonly<Bus>, hooks: LinkHooks = {}): ModbusLink {
+export function createLink(bus: Readonly<LinkSettings>, hooks: LinkHooks = {}): ModbusLink {
   const gaps = new Map<number, number>();
   for (const d of bus.devices) if (d.gapMs && d.unit !== undefined) gaps.set(d.unit, d.gapMs);
   const line = { baud: bus.baud, parity: bus.parity, dataBits: bus.dataBits, stopBits: bus.stopBits };
@@ -56,7 +57,7 @@ export function createLink(bus: Readonly<Bus>, hooks: LinkHooks = {}): ModbusLin
  * The link of a meter bus (link meter or meter-over-tcp). Line settings the
  * bus leaves out come from the first meter's profile (meters ship at 2400 8E1).
  */
-export function createMeterLink(bus: Readonly<Bus>, protocol: MeterProtocol, profile: Readonly<Profile> | undefined, hooks: LinkHooks = {}): MeterLink {
+export function createMeterLink(bus: Readonly<LinkSettings>, protocol: MeterProtocol, profile: Readonly<Profile> | undefined, hooks: LinkHooks = {}): MeterLink {
   const serial = profile?.serial;
   const line = {
     baud: bus.baud ?? serial?.baud ?? 2400,

@@ -40,7 +40,7 @@
 import { ErrorCodes, Quality, type LifelineError, type Reading } from '@lifeline/shared';
 import type { Profile } from '@lifeline/devices';
 import type { Bus, DeviceInstance } from '../config/schema.js';
-import type { EventBus, Extension } from '../agent/event-bus.js';
+import type { EventBus, Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { LinkHooks } from '../links/index.js';
 import { ClockEntry, sharedClock, type TickClock } from '../links/clock.js';

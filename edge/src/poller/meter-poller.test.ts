@@ -8,7 +8,7 @@ import { pino } from 'pino';
 import { ErrorCodes, LifelineError, Quality, type Reading } from '@lifeline/shared';
 import { buildCjt188Frame, buildCjt188ReadReply } from '@lifeline/shared/protocols';
 import { loadProfile } from '@lifeline/devices';
-import { EventBus, type AgentEvents } from '../agent/event-bus.js';
+import { EventBus, type AgentEvents } from '../events/event-bus.js';
 import type { Bus } from '../config/schema.js';
 import type { LinkHooks } from '../links/link.js';
 import type { MeterDone, MeterLink, MeterRequest } from '../links/meter.js';

@@ -3,7 +3,7 @@ import { pino } from 'pino';
 import { Quality, type LifelineError, type Reading } from '@lifeline/shared';
 import { buildTcpException, type ModbusRequest } from '@lifeline/shared/protocols';
 import type { Profile } from '@lifeline/devices';
-import { EventBus, type AgentEvents } from '../agent/event-bus.js';
+import { EventBus, type AgentEvents } from '../events/event-bus.js';
 import type { Bus } from '../config/schema.js';
 import { linkDownError, timeoutError, type FrameDone, type LinkHooks, type ModbusLink } from '../links/link.js';
 import { TickClock } from '../links/clock.js';

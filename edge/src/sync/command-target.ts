@@ -18,7 +18,7 @@ import type { GatewayConfig } from '../config/schema.js';
 import type { AlarmSystem } from '../alarms/system.js';
 import { ModbusPointWriter, type PointWriter } from '../actions/point-writer.js';
 import type { Logger } from '../log.js';
-import type { CommandTarget } from './commands.js';
+import type { CommandTarget } from './command-handler.js';
 
 /** Which command a config restart comes from. */
 export interface ConfigCommandMeta {

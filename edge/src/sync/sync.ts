@@ -31,10 +31,10 @@ import {
 } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
 import type { EdgeBuffer, LaneName, OutboxRange } from '../buffer/buffer.js';
-import type { Extension } from '../agent/event-bus.js';
+import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
-import type { CommandHandler } from './commands.js';
+import type { CommandHandler } from './command-handler.js';
 
 /** What sync tells about itself (status message, CLI, tests). */
 export interface SyncCounters {
@@ -95,6 +95,7 @@ export class Sync implements Extension {
   private stopped = false;
 
   constructor(
+    /** The whole config, not a slice: the status message reports it (redacted) so the cloud shows what the box runs. */
     private readonly loaded: LoadedConfig,
     private readonly buffer: EdgeBuffer,
     private readonly transport: Transport,

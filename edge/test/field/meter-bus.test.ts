@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Reading } from '@lifeline/shared';
 import { loadProfile, SimulatedDevice, startPtySimulator, startSerialServerSimulator } from '@lifeline/devices';
-import { EventBus, type AgentEvents } from '../../src/agent/event-bus.js';
+import { EventBus, type AgentEvents } from '../../src/events/event-bus.js';
 import type { Bus } from '../../src/config/schema.js';
 import { MeterPoller } from '../../src/poller/meter-poller.js';
 import { tempDir, testLog, waitFor } from '../../../test/helpers.js';

@@ -15,7 +15,7 @@ import { Lane, decodeUplink, encodeAck, topics, type CommandAnswer } from '@life
 import { EdgeBuffer } from '../../src/buffer/buffer.js';
 import { Sync } from '../../src/sync/sync.js';
 import { AwsIotTransport, MqttTransport, createTransport } from '../../src/sync/transport.js';
-import { CommandHandler } from '../../src/sync/commands.js';
+import { CommandHandler } from '../../src/sync/command-handler.js';
 import type { LoadedConfig } from '../../src/config/load.js';
 import { tempDir, testLog, waitFor } from '../../../test/helpers.js';
 

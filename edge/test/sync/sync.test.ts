@@ -18,7 +18,7 @@ import {
 } from '@lifeline/shared';
 import { EdgeBuffer } from '../../src/buffer/buffer.js';
 import { Sync } from '../../src/sync/sync.js';
-import { CommandHandler, type CommandTarget } from '../../src/sync/commands.js';
+import { CommandHandler, type CommandTarget } from '../../src/sync/command-handler.js';
 import type { Transport } from '../../src/sync/transport.js';
 import type { LoadedConfig } from '../../src/config/load.js';
 import { tempDir, testLog, waitFor } from '../../../test/helpers.js';

@@ -1,6 +1,8 @@
 /**
  * Detection feature: runs the configured detectors on every reading, before
  * the reading is buffered, and hands their level changes to the alarm manager.
+ * It lives with the alarms because it feeds their manager and owns the
+ * comm-loss alarm; edge/src/detect stays the ground library of pure detectors.
  *
  *   'readings' ─▶ createDetectors(config.detectors).onReading ─▶ DetectorEvent ─▶ AlarmManager.onCondition
  *   'comm'     ─▶ <device>/comm/comm_loss ───────────────────────────────────────▶ AlarmManager.onCondition
@@ -11,20 +13,25 @@
  * a comm-loss alarm clears at the device's first reading.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
-import type { LoadedConfig } from '../config/load.js';
+import type { DetectorsConfig } from '../detect/config.js';
 import { createDetectors, type DetectorSet } from '../detect/engine.js';
-import { effectiveDetectors } from '../detect/profile-defaults.js';
 import type { Detector, DetectorEvent } from '../detect/types.js';
-import type { AlarmManager, ConditionInput } from '../alarms/manager.js';
-import type { ResolvedAlarmsConfig } from '../alarms/config.js';
+import type { EventBus, Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
-import type { EventBus, Extension } from './event-bus.js';
+import type { AlarmManager, ConditionInput } from './manager.js';
+import type { ResolvedAlarmsConfig } from './config.js';
 
 /** Point of the device-level communication-loss alarm: `<device>/comm/comm_loss`. */
 export const COMM_POINT = 'comm';
 
 /** Id of a device's communication-loss alarm. */
 export const commLossId = (device: string) => `${device}/${COMM_POINT}/comm_loss`;
+
+/** The part of the config detection runs on. */
+export interface DetectionConfig extends Pick<ResolvedAlarmsConfig, 'restoreGraceMs' | 'commLoss'> {
+  /** The detectors to run: the profiles' defaults merged with the config's own (`effectiveDetectors`). */
+  detectors: DetectorsConfig;
+}
 
 interface Unconfirmed {
   detector: Detector;
@@ -41,10 +48,9 @@ export class Detection implements Extension {
   private readonly commLost = new Set<string>();
 
   constructor(
-    private readonly loaded: LoadedConfig,
+    private readonly config: DetectionConfig,
     private readonly events: EventBus,
     private readonly alarms: AlarmManager,
-    private readonly config: ResolvedAlarmsConfig,
     private readonly log?: Logger,
   ) {}
 
@@ -54,7 +60,7 @@ export class Detection implements Extension {
   }
 
   start(): void {
-    this.set = createDetectors(effectiveDetectors(this.loaded.config, this.loaded.profiles));
+    this.set = createDetectors(this.config.detectors);
     const now = Date.now();
     for (const a of this.alarms.records()) {
       if (a.level === AlarmLevel.Normal || a.detector === 'flood') continue;
@@ -92,7 +98,6 @@ export class Detection implements Extension {
   private raise(e: DetectorEvent): void {
     this.unconfirmed.delete(e.detector);
     this.condition({ alarmId: e.detector, device: e.device, point: e.point, detector: e.kind, ts: e.ts, level: e.level, value: e.value, cause: e.cause });
-    this.events.emit('alarm', { device: e.device, point: e.point, ts: e.ts, level: e.level, previous: e.previous, value: e.value, detector: e.detector, cause: e.cause });
   }
 
   /** A restored alarm whose detector, after the grace time, still says normal is cleared. */

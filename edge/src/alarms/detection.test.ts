@@ -4,12 +4,12 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { AlarmStore } from '../buffer/alarm-store.js';
-import { resolveAlarmsConfig } from '../alarms/config.js';
-import { AlarmManager, bufferSink } from '../alarms/manager.js';
+import { resolveAlarmsConfig } from './config.js';
+import { AlarmManager, bufferSink } from './manager.js';
 import type { LoadedConfig } from '../config/load.js';
 import { Detection, commLossId } from './detection.js';
 import { effectiveDetectors } from '../detect/profile-defaults.js';
-import { EventBus } from './event-bus.js';
+import { EventBus } from '../events/event-bus.js';
 
 const log = pino({ level: 'silent' });
 const open: EdgeBuffer[] = [];
@@ -33,7 +33,7 @@ function rig(buffer = new EdgeBuffer(':memory:'), now = () => Date.now()) {
   const m = new AlarmManager({ gateway: 'gw', config: cfg, store: new AlarmStore(buffer.db), sink: bufferSink(buffer), clock: now, log });
   m.start();
   const events = new EventBus(log);
-  const d = new Detection(loaded, events, m, cfg, log);
+  const d = new Detection({ ...cfg, detectors: effectiveDetectors(loaded.config, loaded.profiles) }, events, m, log);
   d.start();
   const reading = (ts: number, value: number, quality?: Quality): Reading[] => [{ device: 'flood-1', point: 'water_level', ts, value, quality }];
   return { buffer, m, events, d, reading };

@@ -2,6 +2,12 @@
  * The agent's typed event bus (zigbee2mqtt's shape): features talk through it,
  * and a listener that throws is logged and skipped, so a broken rule never
  * stalls polling.
+ *
+ *   BusPoller / MeterPoller ─emit('readings' | 'comm')─▶ EventBus ─▶ Detection (alarms)
+ *                                                                 └─▶ Recorder (sync)
+ *
+ * It sits on the ground floor (scripts/floors.test.ts): every feature speaks
+ * through it and implements its `Extension`, so it may import no feature.
  */
 import type { Reading } from '@lifeline/shared';
 import type { Logger } from '../log.js';
@@ -12,8 +18,6 @@ export interface AgentEvents {
   readings: Reading[];
   /** A device stopped or resumed answering. */
   comm: { device: string; ok: boolean; error?: string; ts: number };
-  /** A detector changed a point's alarm level. */
-  alarm: { device: string; point: string; ts: number; level: number; previous: number; value: number; detector: string; cause: string };
 }
 
 type Listener<T> = (payload: T) => void;
