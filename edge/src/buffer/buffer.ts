@@ -21,6 +21,7 @@ import type { BufferOptions, BufferedEvent, CommandRecord, LaneName, OutboxRange
 
 export { CHUNK_BYTES_PER_READING } from './chunk.js';
 export type { AlarmTables } from './alarm-tables.js';
+export { inspectBuffer, type BufferInspection, type ChunkInfo, type LanePosition } from './inspect.js';
 export type * from './types.js';
 
 export class EdgeBuffer {
