@@ -53,28 +53,11 @@ export interface AlarmRow {
   raises: string;
 }
 
-/** An alarm as written: the record's fields by name, `raises` as JSON text. */
-export interface AlarmWrite {
-  id: string;
-  device: string;
-  point: string;
-  detector: string;
-  state: string;
-  base: string;
-  level: number;
-  peakLevel: number;
-  value: number | null;
-  cause: string;
-  since: number;
-  updated: number;
-  raisedAt: number | null;
-  shelvedUntil: number | null;
-  shelvedBy: string | null;
-  suppressedBy: string | null;
-  ackedBy: string | null;
-  ackedAt: number | null;
-  raises: string;
-}
+/** snake_case → camelCase, for the names the upsert binds (`peak_level` → `peakLevel`). */
+type Camel<S extends string> = S extends `${infer H}_${infer T}` ? `${H}${Capitalize<Camel<T>>}` : S;
+
+/** An alarm as written: the row's columns under the record's names, `raises` as JSON text. */
+export type AlarmWrite = { [K in keyof AlarmRow as Camel<K & string>]: AlarmRow[K] };
 
 /** A row of `alarm_log`. */
 export interface AlarmLogRow {

@@ -4,6 +4,7 @@
  * ahead of any telemetry backlog.
  */
 import type { Cursors } from './cursors.js';
+import type { SyncLane } from './outbox.js';
 import { durably, type Db } from './database.js';
 import type { BufferedEvent } from './types.js';
 
@@ -27,7 +28,7 @@ export class EventReader {
 }
 
 /** The writer's event lane. */
-export class EventLane extends EventReader {
+export class EventLane extends EventReader implements SyncLane {
   private readonly stmt;
 
   constructor(

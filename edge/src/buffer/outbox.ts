@@ -6,9 +6,16 @@
  */
 import type { Cursors } from './cursors.js';
 import type { Db } from './database.js';
-import type { EventLane } from './events.js';
 import type { TelemetryLane } from './telemetry.js';
 import type { LaneName, OutboxRange } from './types.js';
+
+/** What the outbox needs of a lane (telemetry.ts, events.ts). */
+export interface SyncLane {
+  /** The end of a range from `start` (up to `limit`) of at most `max` items. */
+  rangeEnd(start: number, limit: number, max: number): number;
+  /** Reclaims the rows up to `seq` (acked). */
+  deleteUpTo(seq: number): void;
+}
 
 /** Lists a lane's outbox ranges (works on a read-only handle). */
 export class OutboxReader {
@@ -36,7 +43,7 @@ export class Outbox extends OutboxReader {
   constructor(
     db: Db,
     private readonly cursors: Cursors,
-    private readonly lanes: { telemetry: TelemetryLane; events: EventLane },
+    private readonly lanes: { telemetry: TelemetryLane; events: SyncLane },
   ) {
     super(db);
     this.stmt = {

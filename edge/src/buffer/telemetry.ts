@@ -6,6 +6,7 @@
 import { Quality, type GapRecord, type Reading } from '@lifeline/shared';
 import { chunkColumns, unpackChunk, type ChunkHead, type ChunkRow, type GapMeta } from './chunk.js';
 import type { Cursors } from './cursors.js';
+import type { SyncLane } from './outbox.js';
 import type { Db } from './database.js';
 import type { TelemetryRange } from './types.js';
 
@@ -59,7 +60,7 @@ export class TelemetryReader {
 }
 
 /** The writer's telemetry lane: appends, and the chunk walks the outbox cuts ranges with. */
-export class TelemetryLane extends TelemetryReader {
+export class TelemetryLane extends TelemetryReader implements SyncLane {
   private readonly stmt;
 
   constructor(
