@@ -3,7 +3,7 @@
  * reading stays in SQLite until the cloud has committed it; database.ts opens
  * the file and draws the flow, and each concern lives in its own module:
  *
- *   append ─▶ telemetry.ts (chunk.ts) ──┐        appendEvent ─▶ events.ts
+ *   append ─▶ telemetry.ts (chunk.ts)       appendEvent ─▶ events.ts
  *   cutBacklog / cutLive / ack / committed ─▶ outbox.ts ─▶ cursors.ts
  *   enforceBudget ─▶ budget.ts (thin.ts)    recordCommand ─▶ command-log.ts
  *   alarmTables() ─▶ alarm-tables.ts        tools, read-only ─▶ inspect.ts
