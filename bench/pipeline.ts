@@ -24,7 +24,8 @@ import type { Reading } from '../shared/src/index.js';
 import { createDetectors } from '../edge/src/detect/index.js';
 import { EdgeBuffer } from '../edge/src/buffer/buffer.js';
 
-// better-sqlite3 is the edge package's dependency: load the same copy the buffer uses.
+// better-sqlite3 is the edge package's dependency: load the same copy the buffer uses. Only the ceiling's own
+// table is touched here; a buffer file is read through edge/src/buffer/inspect.ts, never with SQL.
 const Database = createRequire(new URL('../edge/package.json', import.meta.url))('better-sqlite3') as new (path: string, opts?: { readonly?: boolean; fileMustExist?: boolean }) => SqliteDb;
 /** The part of better-sqlite3's Database used here (its types belong to the edge package). */
 interface SqliteDb {

@@ -22,7 +22,6 @@
  * gateway resends whatever the cloud has not acknowledged end to end.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createRequire } from 'node:module';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -32,18 +31,9 @@ import { pino } from 'pino';
 import { stringify } from 'yaml';
 import { IngestWorker, SqliteStore, type Store } from '@lifeline/cloud';
 import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
+import { inspectBuffer } from '@lifeline/edge';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-// better-sqlite3 is the edge package's dependency: read the gateway's database with the same copy.
-const Database = createRequire(join(root, 'edge/package.json'))('better-sqlite3') as new (path: string, opts?: { readonly?: boolean; fileMustExist?: boolean }) => SqliteDb;
-/** The part of better-sqlite3's Database used here (its types belong to the edge package). */
-interface SqliteDb {
-  prepare(sql: string): { get(...a: unknown[]): unknown; all(...a: unknown[]): unknown[]; run(...a: unknown[]): unknown };
-  pragma(s: string): unknown;
-  exec(s: string): void;
-  transaction<A extends unknown[]>(fn: (...a: A) => void): (...a: A) => void;
-  close(): void;
-}
 const argv = process.argv.slice(2);
 const short = argv.includes('--short');
 const num = (name: string, def: number) => {
@@ -239,20 +229,14 @@ async function main(): Promise<number> {
     // Stop the devices: no new readings. Wait for the gateway to drain, then reconcile.
     say('stopping the devices; waiting for the gateway to drain');
     await sim.close();
+    // The gateway's file, read-only while the agent writes it (WAL): the last seq each lane wrote and what it has had acked.
     const edge = () => {
-      const db = new Database(dbPath, { readonly: true, fileMustExist: true });
+      const file = inspectBuffer(dbPath);
       try {
-        const cur = Object.fromEntries((db.prepare('SELECT lane, acked, last_seq FROM cursors').all() as { lane: string; acked: number; last_seq: number }[]).map((r) => [r.lane, r]));
-        const maxChunk = (db.prepare('SELECT MAX(last_seq) m FROM chunks').get() as { m: number | null }).m ?? 0;
-        const maxEvent = (db.prepare('SELECT MAX(seq) m FROM events').get() as { m: number | null }).m ?? 0;
-        return {
-          telemetry: Math.max(cur.telemetry?.last_seq ?? 0, cur.telemetry?.acked ?? 0, maxChunk),
-          events: Math.max(cur.events?.last_seq ?? 0, cur.events?.acked ?? 0, maxEvent),
-          ackedT: cur.telemetry?.acked ?? 0,
-          ackedE: cur.events?.acked ?? 0,
-        };
+        const { telemetry, events } = file.lanes();
+        return { telemetry: telemetry.lastSeq, events: events.lastSeq, ackedT: telemetry.acked, ackedE: events.acked };
       } finally {
-        db.close();
+        file.close();
       }
     };
     const cloudUpTo = (lane: string) =>

@@ -29,12 +29,6 @@ const floors: readonly { name: string; rooms: readonly string[] }[] = [
   { name: 'entry', rooms: ['cli', 'index'] },
 ];
 
-/**
- * Violations another branch removes (the buffer split moves alarm-store.ts
- * under alarms/). Each must still occur, so a fixed one is taken off the list.
- */
-const pending: readonly string[] = ['buffer/alarm-store.ts on buffer (ground) imports ../alarms/types.js on alarms (features)'];
-
 const roomOf = (path: string) => path.split('/')[0].replace(/\.(ts|js)$/, '');
 const floorOf = (room: string) => floors.findIndex((f) => f.rooms.includes(room));
 const label = (room: string) => `${room} (${floors[floorOf(room)]?.name ?? 'on no floor'})`;
@@ -89,7 +83,6 @@ describe('floors inside edge', () => {
       .map((f) => ({ path: relative(src, f).split(/[\\/]/).join('/'), text: readFileSync(f, 'utf8') }));
     expect(files.length).toBeGreaterThan(50);
     const found = violations(files);
-    expect(found.filter((v) => !pending.includes(v))).toEqual([]);
-    expect(pending.filter((p) => !found.includes(p)), 'fixed now: take these off the pending list').toEqual([]);
+    expect(found).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { EdgeBuffer } from '../buffer/buffer.js';
-import { AlarmStore } from '../buffer/alarm-store.js';
+import { AlarmStore } from '../alarms/store.js';
 import { resolveAlarmsConfig } from '../alarms/config.js';
 import { AlarmManager, bufferSink } from '../alarms/manager.js';
 import { GpioOutput, ModbusOutput, SimulatedOutput, gpioAvailability, type GpioClass, type OutputBackend } from './backends.js';
@@ -31,7 +31,7 @@ afterEach(async () => {
 /** Manager + engine on one buffer; outputs are simulated, or Modbus through `writer`. */
 function rig(outputs: OutputConfig[], actions: ActionConfig[], o: { path?: string; writer?: PointWriter; keep?: boolean } = {}) {
   const buffer = new EdgeBuffer(o.path ?? ':memory:');
-  const store = new AlarmStore(buffer.db);
+  const store = new AlarmStore(buffer.alarmTables());
   const m = new AlarmManager({ gateway: 'gw', config: resolveAlarmsConfig({ chatter: { count: 3, windowMs: 60_000 } }), store, sink: bufferSink(buffer) });
   m.start();
   const backends = new Map<string, OutputBackend>();

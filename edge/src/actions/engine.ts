@@ -17,7 +17,7 @@
  * are restored and the demand is recomputed from the restored alarms.
  */
 import { AlarmLevel } from '@lifeline/shared';
-import type { AlarmStore } from '../buffer/alarm-store.js';
+import type { AlarmStore } from '../alarms/store.js';
 import { describeLevel, levelOf } from '../detect/levels.js';
 import type { AlarmListener } from '../alarms/manager.js';
 import type { AlarmRecord, OutputRow } from '../alarms/types.js';

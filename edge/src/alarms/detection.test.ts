@@ -3,7 +3,7 @@ import { loadProfile } from '@lifeline/devices';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeBuffer } from '../buffer/buffer.js';
-import { AlarmStore } from '../buffer/alarm-store.js';
+import { AlarmStore } from './store.js';
 import { resolveAlarmsConfig } from './config.js';
 import { AlarmManager, bufferSink } from './manager.js';
 import type { LoadedConfig } from '../config/load.js';
@@ -30,7 +30,7 @@ const loaded = {
 function rig(buffer = new EdgeBuffer(':memory:'), now = () => Date.now()) {
   open.push(buffer);
   const cfg = resolveAlarmsConfig({ restoreGraceMs: 10_000 });
-  const m = new AlarmManager({ gateway: 'gw', config: cfg, store: new AlarmStore(buffer.db), sink: bufferSink(buffer), clock: now, log });
+  const m = new AlarmManager({ gateway: 'gw', config: cfg, store: new AlarmStore(buffer.alarmTables()), sink: bufferSink(buffer), clock: now, log });
   m.start();
   const events = new EventBus(log);
   const d = new Detection({ ...cfg, detectors: effectiveDetectors(loaded.config, loaded.profiles) }, events, m, log);

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeBuffer } from '../buffer/buffer.js';
-import { AlarmStore } from '../buffer/alarm-store.js';
+import { AlarmStore } from './store.js';
 import { resolveAlarmsConfig, type AlarmsConfig } from './config.js';
 import { AlarmManager, bufferSink, type ConditionInput, type EventSink } from './manager.js';
 
@@ -19,7 +19,7 @@ afterEach(() => {
 function setup(cfg: AlarmsConfig = {}, path = ':memory:', sink?: (b: EdgeBuffer) => EventSink) {
   const buffer = new EdgeBuffer(path);
   open.push(buffer);
-  const store = new AlarmStore(buffer.db);
+  const store = new AlarmStore(buffer.alarmTables());
   const clock = { now: T0 };
   const m = new AlarmManager({ gateway: 'gw-1', config: resolveAlarmsConfig(cfg), store, sink: sink ? sink(buffer) : bufferSink(buffer), clock: () => clock.now });
   m.start();
@@ -329,7 +329,7 @@ describe('restart', () => {
       // Comes back after the expiry (the clock of setup starts at T0: move it before start).
       const buffer = new EdgeBuffer(file);
       open.push(buffer);
-      const m = new AlarmManager({ gateway: 'gw-1', config: resolveAlarmsConfig(), store: new AlarmStore(buffer.db), sink: bufferSink(buffer), clock: () => T0 + 120_000 });
+      const m = new AlarmManager({ gateway: 'gw-1', config: resolveAlarmsConfig(), store: new AlarmStore(buffer.alarmTables()), sink: bufferSink(buffer), clock: () => T0 + 120_000 });
       m.start();
       expect(m.get(ID)).toMatchObject({ state: 'active_unacked', shelvedUntil: null });
     } finally {

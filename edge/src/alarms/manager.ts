@@ -26,7 +26,7 @@
  */
 import { AlarmLevel, ErrorCodes, LifelineError, type AlarmState, type AlarmTransition } from '@lifeline/shared';
 import type { EdgeBuffer } from '../buffer/buffer.js';
-import type { AlarmStore } from '../buffer/alarm-store.js';
+import type { AlarmStore } from './store.js';
 import { describeLevel } from '../detect/levels.js';
 import type { Logger } from '../log.js';
 import type { ResolvedAlarmsConfig } from './config.js';

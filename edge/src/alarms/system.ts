@@ -11,7 +11,7 @@
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import type { GatewayConfig } from '../config/schema.js';
 import type { EdgeBuffer } from '../buffer/buffer.js';
-import { AlarmStore } from '../buffer/alarm-store.js';
+import { AlarmStore } from './store.js';
 import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import { GpioOutput, ModbusOutput, SimulatedOutput, gpioAvailability, type OutputBackend } from '../actions/backends.js';
@@ -69,7 +69,7 @@ export class AlarmSystem implements Extension {
     const cfg = config;
     this.config = resolveAlarmsConfig(cfg.alarms);
     this.socketPath = controlSocketPath(config.gateway.id, config.buffer.path, this.config.controlSocket);
-    this.store = new AlarmStore(buffer.db, this.config.logKeep);
+    this.store = new AlarmStore(buffer.alarmTables(), this.config.logKeep);
     this.manager = new AlarmManager({ gateway: config.gateway.id, config: this.config, store: this.store, sink: bufferSink(buffer), clock: opts.clock, log });
     const gpio = (cfg.outputs ?? []).some((o) => o.gpio && !o.test) ? gpioAvailability() : undefined;
     const simulated: string[] = [];

@@ -34,10 +34,10 @@ describe('EdgeBuffer', () => {
     b = new EdgeBuffer(path);
     expect(b.epoch).toBe(epoch);
     expect(b.lastWritten('telemetry')).toBe(200);
-    const r = b.readings(1, 200);
+    const r = b.telemetryRange(1, 200);
     expect(r.seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
     expect(r.readings).toEqual(all);
-    expect(b.readings(5, 9).seqs).toEqual([5, 6, 7, 8, 9]);
+    expect(b.telemetryRange(5, 9).seqs).toEqual([5, 6, 7, 8, 9]);
     b.close();
   });
 
@@ -84,7 +84,7 @@ describe('EdgeBuffer', () => {
     expect(b.ack('telemetry', 20)).toBe(true);
     expect(b.ack('telemetry', 20)).toBe(false);
     expect(b.backlog('telemetry')).toEqual({ depth: 20, oldestTs: T0 + 5000 });
-    expect(b.readings(1, 40).seqs[0]).toBe(21);
+    expect(b.telemetryRange(1, 40).seqs[0]).toBe(21);
     b.close();
   });
 
@@ -117,7 +117,7 @@ describe('EdgeBuffer', () => {
     // Every seq is accounted for: a raw reading, or counted in a kept minute of a gap record.
     const last = b.lastWritten('telemetry');
     expect(last).toBe(steps * POINTS);
-    const { readings, seqs, gaps } = b.readings(1, last);
+    const { readings, seqs, gaps } = b.telemetryRange(1, last);
     const counted = new Map<string, number>();
     for (const r of readings) counted.set(r.point, (counted.get(r.point) ?? 0) + 1);
     for (const g of gaps) for (const m of g.minutes) counted.set(g.point, (counted.get(g.point) ?? 0) + m.count);
@@ -140,7 +140,7 @@ describe('EdgeBuffer', () => {
     b.enforceBudget();
     expect(b.diskBytes()).toBeLessThanOrEqual(1024 * 1024 * 1.05);
     expect(b.thinning.droppedMinutes).toBeGreaterThan(0);
-    const { readings, gaps } = b.readings(1, b.lastWritten('telemetry'));
+    const { readings, gaps } = b.telemetryRange(1, b.lastWritten('telemetry'));
     expect(gaps.some((g) => g.minutes.length === 0)).toBe(true);
     expect(readings.length).toBeGreaterThan(0);
     b.close();

@@ -56,12 +56,12 @@ function badInput(cmd: Command, e: unknown): never {
 }
 
 /** Opens the buffer file read-only. */
-async function readFile<T>(loaded: LoadedConfig, fn: (s: import('../buffer/alarm-store.js').AlarmStore) => T): Promise<T> {
+async function readFile<T>(loaded: LoadedConfig, fn: (s: import('../alarms/store.js').AlarmStore) => T): Promise<T> {
   const path = loaded.config.buffer.path;
   if (!existsSync(path)) {
     throw new LifelineError(ErrorCodes.NotFound, `no buffer file at ${path}: the agent has not run with this config yet`);
   }
-  const { AlarmStore } = await import('../buffer/alarm-store.js');
+  const { AlarmStore } = await import('../alarms/store.js');
   const { store, close } = AlarmStore.openReadonly(path);
   try {
     return fn(store);
@@ -85,13 +85,13 @@ async function operate(loaded: LoadedConfig, req: Exclude<ControlRequest, { op: 
   // recomputes its outputs from the alarms when it starts.
   const [{ EdgeBuffer }, { AlarmStore }, { AlarmManager, bufferSink }] = await Promise.all([
     import('../buffer/buffer.js'),
-    import('../buffer/alarm-store.js'),
+    import('../alarms/store.js'),
     import('../alarms/manager.js'),
   ]);
   const buffer = new EdgeBuffer(path);
   try {
     const cfg = resolveAlarmsConfig(loaded.config.alarms);
-    const m = new AlarmManager({ gateway: loaded.config.gateway.id, config: cfg, store: new AlarmStore(buffer.db, cfg.logKeep), sink: bufferSink(buffer) });
+    const m = new AlarmManager({ gateway: loaded.config.gateway.id, config: cfg, store: new AlarmStore(buffer.alarmTables(), cfg.logKeep), sink: bufferSink(buffer) });
     m.start();
     const id = m.resolveId(req.id);
     const r = req.op === 'ack' ? m.ack(id, req.user) : req.op === 'shelve' ? m.shelve(id, req.untilTs, req.user) : m.unshelve(id, req.user);

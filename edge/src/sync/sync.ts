@@ -247,7 +247,7 @@ export class Sync implements Extension {
     let payload = this.encode(range);
     let lastSeq = range.lastSeq;
     while (payload.length > this.maxBatchBytes && lane === 'telemetry') {
-      const { seqs } = this.buffer.readings(range.firstSeq, lastSeq);
+      const { seqs } = this.buffer.telemetryRange(range.firstSeq, lastSeq);
       if (seqs.length < 2) break;
       const at = seqs[(seqs.length >> 1) - 1];
       this.buffer.splitRange(lane, range.firstSeq, at);
@@ -275,7 +275,7 @@ export class Sync implements Extension {
       return encodeEventBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, events });
     }
     if (empty) return encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings: [], seqs: [] });
-    const { readings, seqs, gaps } = this.buffer.readings(r.firstSeq, r.lastSeq);
+    const { readings, seqs, gaps } = this.buffer.telemetryRange(r.firstSeq, r.lastSeq);
     const full = seqs.length === r.lastSeq - r.firstSeq + 1;
     return encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings, seqs: full ? undefined : seqs, gaps });
   }
@@ -354,7 +354,7 @@ export class Sync implements Extension {
     if (!range || this.abandoned.has(key)) return;
     this.inflight.delete(key);
     if (r.reason === RejectReason.TooLarge && lane === 'telemetry') {
-      const { seqs } = this.buffer.readings(range.firstSeq, range.lastSeq);
+      const { seqs } = this.buffer.telemetryRange(range.firstSeq, range.lastSeq);
       if (seqs.length >= 2) {
         this.buffer.splitRange(lane, range.firstSeq, seqs[(seqs.length >> 1) - 1]);
         this.counters.splits++;
@@ -369,7 +369,7 @@ export class Sync implements Extension {
     // moves on, and record what was given up in the event lane (audited in the cloud).
     this.abandoned.add(key);
     this.counters.abandoned++;
-    const lost = lane === 'telemetry' ? this.buffer.readings(range.firstSeq, range.lastSeq).seqs.length : this.buffer.events(range.firstSeq, range.lastSeq).length;
+    const lost = lane === 'telemetry' ? this.buffer.telemetryRange(range.firstSeq, range.lastSeq).seqs.length : this.buffer.events(range.firstSeq, range.lastSeq).length;
     this.buffer.appendEvent(Date.now(), 'event', {
       kind: 'event',
       type: 'batch_rejected',

@@ -10,7 +10,7 @@ import { writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
-import { AlarmStore } from '../../src/buffer/alarm-store.js';
+import { AlarmStore } from '../../src/alarms/store.js';
 import { controlRequest } from '../../src/alarms/control.js';
 import { tempDir, waitFor } from '../../../test/helpers.js';
 

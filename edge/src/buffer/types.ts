@@ -1,0 +1,57 @@
+/** The buffer's public types, shared by its concern modules and the façade. */
+import type { GapRecord, Reading } from '@lifeline/shared';
+
+/** The sync lanes: telemetry, and alarms/events which go ahead of any backlog. */
+export type LaneName = 'telemetry' | 'events';
+
+/** A contiguous range of one lane as recorded in the outbox. */
+export interface OutboxRange {
+  lane: LaneName;
+  firstSeq: number;
+  lastSeq: number;
+  /** The cloud said it committed this range (ahead of its contiguous prefix). */
+  done: boolean;
+}
+
+/** An event (alarm transition, comm change) buffered for the cloud. */
+export interface BufferedEvent {
+  seq: number;
+  ts: number;
+  kind: string;
+  body: unknown;
+}
+
+/** The readings of a telemetry range: raw readings (with seqs) and the gap records of thinned seqs. */
+export interface TelemetryRange {
+  readings: Reading[];
+  seqs: number[];
+  gaps: GapRecord[];
+}
+
+/** Buffer options. */
+export interface BufferOptions {
+  /** Disk budget in bytes (database + WAL); 0 or absent: no budget. */
+  diskBudgetBytes?: number;
+  /** Clock for gap bookkeeping (tests). */
+  now?: () => number;
+}
+
+/** What thinning has done since the buffer opened. */
+export interface ThinningCounters {
+  /** Raw readings replaced by per-minute aggregates. */
+  thinnedReadings: number;
+  /** Aggregate minutes dropped because even they did not fit. */
+  droppedMinutes: number;
+  /** Times enforceBudget had to act. */
+  runs: number;
+}
+
+/** A handled command as the audit log keeps it. */
+export interface CommandRecord {
+  id: string;
+  ts: number;
+  type: string;
+  by: string;
+  body: unknown;
+  answer: unknown;
+}
