@@ -1,4 +1,3 @@
-export * from './datatypes.js';
 export * from './profile.js';
 export * from './profiles.js';
 export * from './vocabulary.js';

@@ -14,9 +14,8 @@
  * identifiers) live in profiles.ts: a profile failing those cannot be used at
  * all, one failing lint can but should not ship.
  */
-import { DLT645_DATA_IDS } from '@lifeline/shared/protocols';
+import { DLT645_DATA_IDS, type DataType } from '@lifeline/shared/protocols';
 import type { AnyPoint, Cjt188Field, Profile } from './profile.js';
-import type { DataType } from './datatypes.js';
 import { quantities, splitName, synonyms } from './vocabulary.js';
 
 /** One lint finding: where and what. */

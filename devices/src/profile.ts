@@ -15,7 +15,7 @@
  */
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { lifelineKinds, literalUnion } from '@lifeline/shared';
-import { byteOrders, dataTypes } from './datatypes.js';
+import { byteOrders, dataTypes } from '@lifeline/shared/protocols';
 
 /** The four Modbus data tables. */
 export const registerTables = ['coil', 'discrete', 'holding', 'input'] as const;

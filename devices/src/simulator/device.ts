@@ -11,7 +11,7 @@
  * a pty.
  */
 import { prng } from '@lifeline/shared';
-import { decodeRegisters, registerCount, writeRegisters } from '../datatypes.js';
+import { decodeRegisters, registerCount, writeRegisters } from '@lifeline/shared/protocols';
 import type { AnyPoint, ModbusPoint, Profile, RegisterTable } from '../profile.js';
 import { behaviourFrom, type Behaviour, type BehaviourSpec, type SimAction, type SimFraming, type SimRequest } from './behaviours.js';
 import { isNight, signalValue } from './signal.js';
