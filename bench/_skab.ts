@@ -18,7 +18,7 @@ import {
   outlierMetrics,
   type ChangepointFile,
   type Counts,
-} from '../edge/src/detect/score/skab.js';
+} from './score/skab.js';
 
 /** Rows of each file that are training data. */
 export const TRAIN_ROWS = 400;
