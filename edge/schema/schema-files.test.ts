@@ -1,11 +1,13 @@
 /**
- * The published JSON Schema files must match the TypeBox schemas they come
- * from; a schema change without `pnpm tsx edge/schema/generate.ts` fails here.
+ * The published JSON Schema files (and the gateway schema's module in shared,
+ * which the cloud imports) must match the TypeBox schemas they come from; a
+ * schema change without `pnpm tsx edge/schema/generate.ts` fails here.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listProfiles, profilesDir } from '@lifeline/devices';
+import { gatewayConfigJsonSchema } from '@lifeline/shared/config';
 import { schemaFiles, staleSchemaFiles } from './generate.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -16,12 +18,19 @@ describe('published JSON Schema', () => {
   });
 
   it('is plain JSON Schema that describes every protocol shape and the gateway config', () => {
-    const [profile, gateway] = schemaFiles().map((f) => JSON.parse(f.text) as Record<string, unknown>);
+    const [profile, gateway] = schemaFiles()
+      .filter((f) => f.path.endsWith('.json'))
+      .map((f) => JSON.parse(f.text) as Record<string, unknown>);
     expect(profile.$schema).toBe('http://json-schema.org/draft-07/schema#');
     const shapes = profile.anyOf as { properties: { protocol: { const: string } } }[];
     expect(shapes.map((s) => s.properties.protocol.const)).toEqual(['modbus', 'dlt645', 'cjt188']);
     expect(Object.keys((gateway.properties as object) ?? {})).toEqual(expect.arrayContaining(['gateway', 'buses', 'buffer', 'sync']));
     for (const f of schemaFiles()) expect(f.text).not.toMatch(/Symbol|\[Kind\]/);
+  });
+
+  it('reaches the cloud from shared as the same document editors get', () => {
+    const published = JSON.parse(readFileSync(join(root, 'edge/schema/gateway.schema.json'), 'utf8')) as unknown;
+    expect(gatewayConfigJsonSchema).toEqual(published);
   });
 
   it('is where the YAML files say it is', () => {
