@@ -6,7 +6,7 @@
  * Uses the same codecs as the poller, so a frame the decoder accepts here is a
  * frame the gateway accepts on the wire.
  */
-import { frameInvalid, hexByte, toHex } from './bytes.js';
+import { frameInvalid, hexByte, toHex, type MeterFrameFields } from './bytes.js';
 import {
   CJT188_DI_READ,
   Cjt188Control,
@@ -318,12 +318,18 @@ function describeTcp(b: Uint8Array): FrameDescription {
 
 // ─── DL/T 645 ──────────────────────────────────────────────────────────────
 
-/** The fields a 0x68 meter frame (DL/T 645, CJ/T 188) opens with: FE wake-up bytes, if any, and the start byte at `p`. */
-function meterFrameHead(b: Uint8Array, p: number): FrameField[] {
+/**
+ * How a 0x68 meter frame (DL/T 645, CJ/T 188) opens: where its preamble ends
+ * (`p`), its data length, its direction in words (`abnormal` names D6 as the
+ * protocol does), and the first fields: FE wake-up bytes, if any, and the start byte.
+ */
+function meterFrameHead(b: Uint8Array, f: MeterFrameFields & { data: Uint8Array }, abnormal: string) {
+  const p = f.preamble;
   const fields: FrameField[] = [];
   if (p > 0) fields.push({ name: 'preamble', value: `${p} × FE (wake-up)`, raw: toHex(b, 0, p) });
   fields.push({ name: 'start', value: '0x68', raw: toHex(b, p, p + 1) });
-  return fields;
+  const dir = f.fromMeter ? `meter → master, ${f.abnormal ? abnormal : 'normal reply'}` : 'master → meter';
+  return { p, L: f.data.length, dir, fields };
 }
 
 /** The fields it closes with: the checksum at `at` (it checked) and the 0x16 end byte. */
@@ -352,11 +358,8 @@ const DLT645_FUNCTIONS: Record<number, string> = {
 
 function describeDlt645(b: Uint8Array): FrameDescription {
   const f = parseDlt645Frame(b);
-  const p = f.preamble;
-  const L = f.data.length;
+  const { p, L, dir, fields } = meterFrameHead(b, f, 'error reply');
   const fn = DLT645_FUNCTIONS[f.functionCode] ?? `function ${hexByte(f.functionCode)}`;
-  const dir = f.fromMeter ? `meter → master, ${f.abnormal ? 'error reply' : 'normal reply'}` : 'master → meter';
-  const fields = meterFrameHead(b, p);
   fields.push({ name: 'address', value: f.address, raw: toHex(b, p + 1, p + 7) });
   fields.push({ name: 'start', value: '0x68', raw: toHex(b, p + 7, p + 8) });
   fields.push({
@@ -409,11 +412,8 @@ const CJT188_FUNCTIONS: Record<number, string> = {
 
 function describeCjt188(b: Uint8Array): FrameDescription {
   const f = parseCjt188Frame(b);
-  const p = f.preamble;
-  const L = f.data.length;
+  const { p, L, dir, fields } = meterFrameHead(b, f, 'abnormal reply');
   const fn = CJT188_FUNCTIONS[f.functionCode] ?? (f.functionCode & 0x20 ? 'manufacturer-defined' : `function ${hexByte(f.functionCode)}`);
-  const dir = f.fromMeter ? `meter → master, ${f.abnormal ? 'abnormal reply' : 'normal reply'}` : 'master → meter';
-  const fields = meterFrameHead(b, p);
   fields.push({ name: 'meter type', value: `${hexByte(f.meterType)} ${describeMeterType(f.meterType)}`, raw: toHex(b, p + 1, p + 2) });
   fields.push({
     name: 'address',
