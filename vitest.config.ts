@@ -2,7 +2,7 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
-    include: ['{shared,devices,edge,cloud,scripts,test}/**/*.test.ts'],
+    include: ['{shared,devices,edge,cloud,scripts,test,bench}/**/*.test.ts'],
     exclude: ['**/node_modules/**'],
     testTimeout: 30_000,
     hookTimeout: 30_000,

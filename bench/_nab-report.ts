@@ -6,7 +6,7 @@
  *   npx tsx bench/_nab-report.ts --data ../shared/data/nab/data --windows ../shared/data/nab/windows.json [--set key=value ...]
  */
 import { parseArgs } from 'node:util';
-import { nabProfiles, probationRows, sweepRows } from '../edge/src/detect/score/nab.js';
+import { nabProfiles, probationRows, sweepRows } from './score/nab.js';
 import type { AnomalyDetector } from '../edge/src/detect/anomaly.js';
 import { loadNab, round2, scoreFile, scoreNab } from './_nab.js';
 import { nabOptions } from './_nab-options.js';

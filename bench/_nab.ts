@@ -9,8 +9,9 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Reading } from '../shared/src/index.js';
-import { createDetectors, type AnomalyConfig, type ScoringDetector } from '../edge/src/detect/index.js';
-import { nabProfiles, nabScore, probationRows, type NabFile } from '../edge/src/detect/score/nab.js';
+import type { AnomalyConfig } from '../shared/src/config/index.js';
+import { createDetectors, type ScoringDetector } from '../edge/src/detect/index.js';
+import { nabProfiles, nabScore, probationRows, type NabFile } from './score/nab.js';
 
 /** One NAB data file with its labelled windows as row ranges. */
 export interface NabData {

@@ -10,7 +10,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { AlarmLevel, type Reading } from '../shared/src/index.js';
-import { createDetectors, type MultivariateConfig } from '../edge/src/detect/index.js';
+import type { MultivariateConfig } from '../shared/src/config/index.js';
+import { createDetectors } from '../edge/src/detect/index.js';
 import {
   addCounts,
   changepointProfiles,
@@ -18,7 +19,7 @@ import {
   outlierMetrics,
   type ChangepointFile,
   type Counts,
-} from '../edge/src/detect/score/skab.js';
+} from './score/skab.js';
 
 /** Rows of each file that are training data. */
 export const TRAIN_ROWS = 400;

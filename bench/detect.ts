@@ -10,12 +10,11 @@
  *
  * A cost per reading of N ns means one core can run that detector on 1e9/N readings/s.
  */
-import type { Reading } from '../shared/src/index.js';
+import { gaussianSource, type Reading } from '../shared/src/index.js';
 import { createDetectors } from '../edge/src/detect/index.js';
-import { gauss } from '../edge/src/detect/testing.js';
 
 const N = 200_000;
-const noise = gauss(42);
+const noise = gaussianSource(42);
 const stream: Reading[] = [];
 for (let i = 0; i < N; i++) {
   let v = 10 + 2 * Math.sin((2 * Math.PI * i) / 1440) + 0.2 * noise();

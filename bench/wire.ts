@@ -26,6 +26,7 @@
  * afternoon lifts the river and floods the underpass; the lamp controller drops
  * off the bus for two minutes at night (NaN, quality Bad).
  */
+import { gaussian, prng } from '../shared/src/random.js';
 import { Quality, type Reading } from '../shared/src/reading.js';
 import { decodeTelemetryBatch, encodeTelemetryBatch } from '../shared/src/wire/index.js';
 
@@ -49,23 +50,8 @@ const backlogSize = arg('backlog', 10_000);
  */
 const float32 = process.argv.includes('--float32');
 
-/** mulberry32: small, seeded, good enough for signals. */
-function prng(s: number): () => number {
-  let a = s >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 const rand = prng(seed);
-function gauss(): number {
-  const u = 1 - rand();
-  const v = rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
-}
+const gauss = (): number => gaussian(rand);
 
 /** 2025-11-25 00:00 in China Standard Time (UTC+8). */
 const DAY_START = 1764000000000;

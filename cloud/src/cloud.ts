@@ -10,10 +10,8 @@
  */
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
-import { existsSync, readFileSync } from 'node:fs';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
-import { dirname, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { gatewayConfigJsonSchema } from '@lifeline/shared/config';
 import { startEmbeddedBroker, type EmbeddedBroker } from './broker/embedded.js';
 import { SqliteStore } from './store/sqlite-store.js';
 import { PgStore } from './store/pg-store.js';
@@ -28,8 +26,6 @@ import { BrokerAuthority, Enrolment, type CertificateIssuer } from './enrol.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
 import { CloudAlarms } from './cloud-alarms.js';
 
-/** The gateway config JSON Schema the edge publishes (generated from its TypeBox schema, checked fresh in CI). */
-export const defaultGatewayConfigSchemaPath = resolve(dirname(fileURLToPath(import.meta.url)), '../../edge/schema/gateway.schema.json');
 
 export interface CloudOptions {
   log: Logger;
@@ -71,7 +67,7 @@ export interface CloudOptions {
   sharedIngest?: boolean;
   /** Batches of different gateways the ingest worker commits at once (default 4). */
   ingestConcurrency?: number;
-  /** JSON Schema of the gateway config; default edge/schema/gateway.schema.json when present. */
+  /** JSON Schema of the gateway config; default the one shared publishes (@lifeline/shared/config). */
   gatewayConfigSchema?: object;
   webhooks?: WebhookOptions;
   /** Signs gateways' CSRs at enrolment (client certificates for Mosquitto mutual TLS); none by default. */
@@ -175,9 +171,8 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     await downlink.start();
     closers.push(() => downlink.stop());
     const enrolment = new Enrolment(raw, opts.publicBrokerUrl ?? brokerUrl, opts.certificateIssuer);
-    const gatewayConfigSchema =
-      opts.gatewayConfigSchema ?? (existsSync(defaultGatewayConfigSchemaPath) ? (JSON.parse(readFileSync(defaultGatewayConfigSchemaPath, 'utf8')) as object) : undefined);
-    if (!gatewayConfigSchema) log.warn({ path: defaultGatewayConfigSchemaPath }, 'no gateway config schema: config pushes are refused');
+    // The gateway config schema is a shared contract (generated from edge's TypeBox schema, checked fresh in CI).
+    const gatewayConfigSchema = opts.gatewayConfigSchema ?? gatewayConfigJsonSchema;
 
     const app = await buildApi({
       store: raw,

@@ -9,15 +9,16 @@
  *   - every measured point has a range, inside what its encoding can carry
  *   - every point has a simulated signal, and the signal stays inside the range
  *   - meter points: the codec's unit times `scale` gives the point's unit
+ *   - `detect:` defaults pass the gateway's detector checks (detect-defaults.ts)
  *
  * Load-time checks (duplicate names, overlapping registers, unknown data
  * identifiers) live in profiles.ts: a profile failing those cannot be used at
  * all, one failing lint can but should not ship.
  */
-import { DLT645_DATA_IDS } from '@lifeline/shared/protocols';
+import { DLT645_DATA_IDS, type DataType } from '@lifeline/shared/protocols';
 import type { AnyPoint, Cjt188Field, Profile } from './profile.js';
-import type { DataType } from './datatypes.js';
 import { quantities, splitName, synonyms } from './vocabulary.js';
+import { detectBlockIssues } from './detect-defaults.js';
 
 /** One lint finding: where and what. */
 export interface LintIssue {
@@ -185,6 +186,9 @@ export function lintProfile(profile: Readonly<Profile>): LintIssue[] {
       }
       if (sim.noise !== undefined && sim.noise > (hi - lo) / 10) add(`${at}.sim.noise`, `${sim.noise} is over a tenth of the range: not a realistic sensor`);
     }
+
+    // Detector defaults: what the gateway would refuse at config load.
+    for (const d of detectBlockIssues(point)) add(`${at}.detect${d.path}`, d.message);
   });
   return issues;
 }

@@ -15,7 +15,7 @@
  */
 import { Type, type Static, type TProperties } from '@sinclair/typebox';
 import { lifelineKinds, literalUnion } from '@lifeline/shared';
-import { byteOrders, dataTypes } from './datatypes.js';
+import { byteOrders, dataTypes } from '@lifeline/shared/protocols';
 
 /** The four Modbus data tables. */
 export const registerTables = ['coil', 'discrete', 'holding', 'input'] as const;
@@ -63,7 +63,7 @@ const pointCommon = {
       {
         additionalProperties: false,
         description:
-          'Default detectors of this point on every instance of the model, with the keys of a gateway config detectors.points entry (docs/alarms.md); the gateway checks them with its detector schema, and its config overrides them per detector',
+          'Default detectors of this point on every instance of the model, with the keys of a gateway config detectors.points entry (docs/alarms.md); the profile lint and the gateway check them with the detector schema, and the config overrides them per detector',
       },
     ),
   ),

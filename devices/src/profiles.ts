@@ -4,7 +4,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ErrorCodes, LifelineError, assertValid, didYouMean, parseErrorMessage } from '@lifeline/shared';
-import { DLT645_DATA_IDS, cjt188MeterKind, describeMeterType, formatDataId } from '@lifeline/shared/protocols';
+import { DLT645_DATA_IDS, cjt188MeterKind, describeMeterType, formatDataId, registerCount } from '@lifeline/shared/protocols';
 import {
   profileProtocols,
   profileSchemas,
@@ -16,7 +16,6 @@ import {
   type Profile,
   type ProfileProtocol,
 } from './profile.js';
-import { registerCount } from './datatypes.js';
 
 /** The profiles shipped with Lifeline. */
 export const profilesDir = resolve(dirname(fileURLToPath(import.meta.url)), '../profiles');

@@ -1,10 +1,12 @@
 /**
- * Publishes the TypeBox schemas as JSON Schema files for editors
+ * Publishes the TypeBox schemas as JSON Schema: files for editors
  * (yaml-language-server reads the `# yaml-language-server: $schema=...` line
- * at the top of each profile and gateway.yaml):
+ * at the top of each profile and gateway.yaml), and the gateway config schema
+ * into shared too, so the cloud imports it instead of reading edge's folder:
  *
  *   devices/src/profile.ts  ProfileSchema        ─▶ devices/schema/profile.schema.json
- *   edge/src/config/schema.ts GatewayConfigSchema ─▶ edge/schema/gateway.schema.json
+ *   edge/src/config/schema.ts GatewayConfigSchema ─┬▶ edge/schema/gateway.schema.json
+ *                                                  └▶ shared/schema/gateway.schema.json (@lifeline/shared/config)
  *
  * It lives in edge because only edge may import both (the import ladder).
  * `pnpm tsx edge/schema/generate.ts` rewrites the files; `--check` exits 1
@@ -36,15 +38,14 @@ function document(schema: TSchema, title: string, description: string): string {
 
 /** The schema files as they should be on disk. */
 export function schemaFiles(): SchemaFile[] {
+  const gateway = document(GatewayConfigSchema, 'Lifeline gateway configuration', 'gateway.yaml: buses, device instances, detectors, buffer and sync. See README.md.');
   return [
     {
       path: join(root, 'devices/schema/profile.schema.json'),
       text: document(ProfileSchema, 'Lifeline device profile', 'One device model: identity, protocol and points. See docs/profiles.md.'),
     },
-    {
-      path: join(root, 'edge/schema/gateway.schema.json'),
-      text: document(GatewayConfigSchema, 'Lifeline gateway configuration', 'gateway.yaml: buses, device instances, detectors, buffer and sync. See README.md.'),
-    },
+    { path: join(root, 'edge/schema/gateway.schema.json'), text: gateway },
+    { path: join(root, 'shared/schema/gateway.schema.json'), text: gateway },
   ];
 }
 

@@ -1,11 +1,13 @@
 /**
- * The published JSON Schema files must match the TypeBox schemas they come
- * from; a schema change without `pnpm tsx edge/schema/generate.ts` fails here.
+ * The published JSON Schema files (the gateway schema twice: for editors in
+ * edge/schema, for the cloud in shared) must match the TypeBox schemas they come from; a
+ * schema change without `pnpm tsx edge/schema/generate.ts` fails here.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { listProfiles, profilesDir } from '@lifeline/devices';
+import { gatewayConfigJsonSchema } from '@lifeline/shared/config';
 import { schemaFiles, staleSchemaFiles } from './generate.js';
 
 const root = resolve(import.meta.dirname, '../..');
@@ -22,6 +24,11 @@ describe('published JSON Schema', () => {
     expect(shapes.map((s) => s.properties.protocol.const)).toEqual(['modbus', 'dlt645', 'cjt188']);
     expect(Object.keys((gateway.properties as object) ?? {})).toEqual(expect.arrayContaining(['gateway', 'buses', 'buffer', 'sync']));
     for (const f of schemaFiles()) expect(f.text).not.toMatch(/Symbol|\[Kind\]/);
+  });
+
+  it('reaches the cloud from shared as the same document editors get', () => {
+    const published = JSON.parse(readFileSync(join(root, 'edge/schema/gateway.schema.json'), 'utf8')) as unknown;
+    expect(gatewayConfigJsonSchema).toEqual(published);
   });
 
   it('is where the YAML files say it is', () => {

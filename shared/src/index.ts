@@ -6,4 +6,5 @@ export * from './wire/index.js';
 export * from './status.js';
 export * from './redact.js';
 export * from './suggest.js';
+export * from './random.js';
 export * from './config-push.js';

@@ -88,6 +88,28 @@ export function schemaIssues(schema: TSchema, value: unknown): ValidationIssue[]
   return issues.filter((i) => !issues.some((o) => o !== i && i.path !== '' && o.path.startsWith(i.path) && o.path.length > i.path.length) && !(i.path === '' && issues.length > 1));
 }
 
+/** A message parsed as JSON and checked against its schema; `value` is undefined when the text is not JSON. */
+export interface JsonCheck {
+  value: unknown;
+  /** Empty when the value fits the schema; `(root): not JSON` when it did not parse. */
+  issues: ValidationIssue[];
+}
+
+/**
+ * Parse a JSON message from the other side and list what its schema finds wrong,
+ * without throwing: a malformed message is counted and logged, never a crash.
+ * The caller still has the value to read an id from, to answer a half-good message.
+ */
+export function parseJsonIssues(schema: TSchema, text: string): JsonCheck {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { value: undefined, issues: [{ path: '', message: 'not JSON' }] };
+  }
+  return { value, issues: schemaIssues(schema, value) };
+}
+
 export function formatIssues(issues: ValidationIssue[]): string {
   return issues.map((i) => `  ${i.path || '(root)'}: ${i.message}`).join('\n');
 }

@@ -13,7 +13,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { CommandAnswerSchema, ErrorCodes, LifelineError, gatewayOfTopic, schemaIssues, topics, type Command, type CommandAnswer, type CommandRequest } from '@lifeline/shared';
+import { CommandAnswerSchema, ErrorCodes, LifelineError, gatewayOfTopic, parseJsonIssues, topics, type Command, type CommandAnswer, type CommandRequest } from '@lifeline/shared';
 import type { CommandCenter } from '../commands.js';
 import type { CommandRecord, Store } from '../store/store.js';
 
@@ -147,13 +147,7 @@ export class CommandChannel {
   private async onReply(topic: string, payload: Buffer): Promise<void> {
     const gateway = gatewayOfTopic(topic);
     if (!gateway || topic !== topics.reply(gateway)) return;
-    let a: unknown;
-    try {
-      a = JSON.parse(payload.toString('utf8'));
-    } catch {
-      a = undefined;
-    }
-    const issues = a === undefined ? [{ path: '', message: 'not JSON' }] : schemaIssues(CommandAnswerSchema, a);
+    const { value: a, issues } = parseJsonIssues(CommandAnswerSchema, payload.toString('utf8'));
     const answer = a as CommandAnswer;
     const id = Number(answer?.id);
     if (issues.length || answer.gateway !== gateway || !Number.isSafeInteger(id)) {

@@ -40,7 +40,7 @@ import {
   isLifelineError,
   peekHeader,
   rejectReasonFor,
-  schemaIssues,
+  parseJsonIssues,
   topics,
   type Reading,
   type Uplink,
@@ -389,13 +389,7 @@ export class IngestWorker {
 
   private async handleStatus(gateway: string, payload: Buffer): Promise<void> {
     if (payload.length === 0) return; // a cleared retained message
-    let status: unknown;
-    try {
-      status = JSON.parse(payload.toString('utf8'));
-    } catch {
-      status = undefined;
-    }
-    const issues = status === undefined ? [{ path: '', message: 'not JSON' }] : schemaIssues(GatewayStatusSchema, status);
+    const { value: status, issues } = parseJsonIssues(GatewayStatusSchema, payload.toString('utf8'));
     const s = status as { gateway?: string };
     if (issues.length || s.gateway !== gateway) {
       this.counters.badStatuses++;

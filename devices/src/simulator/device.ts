@@ -10,10 +10,11 @@
  * a device is protocol-neutral and the same device can be served over TCP and
  * a pty.
  */
-import { decodeRegisters, registerCount, writeRegisters } from '../datatypes.js';
+import { prng } from '@lifeline/shared';
+import { decodeRegisters, registerCount, writeRegisters } from '@lifeline/shared/protocols';
 import type { AnyPoint, ModbusPoint, Profile, RegisterTable } from '../profile.js';
 import { behaviourFrom, type Behaviour, type BehaviourSpec, type SimAction, type SimFraming, type SimRequest } from './behaviours.js';
-import { isNight, prng, signalValue } from './signal.js';
+import { isNight, signalValue } from './signal.js';
 
 export type { Behaviour, BehaviourSpec } from './behaviours.js';
 

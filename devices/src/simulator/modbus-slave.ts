@@ -10,8 +10,7 @@
  * they are parsed inline and answered with one native copy from the
  * device's big-endian byte image, without allocating.
  */
-import { ExceptionCodes, parseRequestPdu, writeExceptionPdu, writeResponsePdu } from '@lifeline/shared/protocols';
-import { registerCount } from '../datatypes.js';
+import { ExceptionCodes, parseRequestPdu, registerCount, writeExceptionPdu, writeResponsePdu } from '@lifeline/shared/protocols';
 import type { RegisterTable } from '../profile.js';
 import type { SimRequest } from './behaviours.js';
 import { applyWrite, type SimulatedDevice } from './device.js';

@@ -1,23 +1,6 @@
 /** Realistic signals for simulated points: daily cycle, noise, drift, night values. */
+import { gaussian } from '@lifeline/shared';
 import type { AnyPoint } from '../profile.js';
-
-/** A small seeded PRNG (mulberry32) so simulator runs are reproducible. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-/** Standard normal sample (Box–Muller). */
-export function gaussian(rand: () => number): number {
-  const u = 1 - rand();
-  return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * rand());
-}
 
 const HOUR = 3_600_000;
 

@@ -10,6 +10,7 @@ import {
   ExceptionCodes,
   buildRtuRequest,
   checkRtuCrc,
+  decodeRegisters,
   parseRtuResponse,
   parseTcpResponse,
   readRegisters,
@@ -18,7 +19,6 @@ import {
 import { isLifelineError } from '@lifeline/shared';
 import {
   SimulatedDevice,
-  decodeRegisters,
   listProfiles,
   loadProfile,
   startTcpFleet,

@@ -14,8 +14,8 @@
  * opener of a serial line or serial server would garble the bus.
  */
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
-import type { ModbusRequest } from '@lifeline/shared/protocols';
-import { encodeRegisters, registerCount, type Profile } from '@lifeline/devices';
+import { encodeRegisters, registerCount, type ModbusRequest } from '@lifeline/shared/protocols';
+import type { Profile } from '@lifeline/devices';
 import type { LoadedConfig } from '../config/load.js';
 import type { Bus, GatewayConfig } from '../config/schema.js';
 import { createLink, request, type ModbusLink } from '../links/index.js';

@@ -13,7 +13,7 @@
  * a comm-loss alarm clears at the device's first reading.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
-import type { DetectorsConfig } from '../detect/config.js';
+import type { DetectorsConfig } from '@lifeline/shared/config';
 import { createDetectors, type DetectorSet } from '../detect/engine.js';
 import type { Detector, DetectorEvent } from '../detect/types.js';
 import type { EventBus, Extension } from '../events/event-bus.js';

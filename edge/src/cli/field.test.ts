@@ -2,7 +2,7 @@ import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { ModbusTcpLink, request, RtuLink } from '../links/index.js';
-import { FakeStream } from '../links/testing.js';
+import { FakeStream } from '../../test/links/fake-stream.js';
 import { commFailure, likelyCause, parseHostPort, parseParity } from './field.js';
 import { parseUnits } from './scan.js';
 

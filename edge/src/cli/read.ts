@@ -78,8 +78,9 @@ export function registerRead(program: Command): void {
 
 /** Read every point of the profile from one unit. Comm failures throw one explained error. */
 export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
-  const [{ loadProfile, isModbusProfile, registerCount }, { planReads }, { decodePoint, qualityOf }, { request }] = await Promise.all([
+  const [{ loadProfile, isModbusProfile }, { registerCount }, { planReads }, { decodePoint, qualityOf }, { request }] = await Promise.all([
     import('@lifeline/devices'),
+    import('@lifeline/shared/protocols'),
     import('../poller/plan.js'),
     import('../poller/decode.js'),
     import('../links/link.js'),

@@ -5,7 +5,7 @@
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { literalUnion } from '@lifeline/shared';
-import { DetectorsConfigSchema } from '../detect/config.js';
+import { DetectorsConfigSchema } from '@lifeline/shared/config';
 import { AlarmsConfigSchema } from '../alarms/config.js';
 import { ActionSchema, OutputSchema } from '../actions/config.js';
 import { busLinks, type BusLink } from '../links/settings.js';

@@ -1,14 +1,13 @@
-import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
+import { AlarmLevel, Quality, gaussianSource, type Reading } from '@lifeline/shared';
 import { describe, expect, it } from 'vitest';
 import { AnomalyDetector, tail, type AnomalyOptions } from './anomaly.js';
-import { gauss } from './testing.js';
 
 const r = (ts: number, value: number, quality?: Quality): Reading => ({ device: 'main-7', point: 'pressure', ts, value, quality });
 
 /** A daily-like sine with noise; `at` gets `shock` added. */
 function run(opts: Partial<AnomalyOptions>, n: number, shock?: { at: number; add: number }) {
   const d = new AnomalyDetector('a', 'main-7', 'pressure', { warmup: 300, ...opts });
-  const noise = gauss(11);
+  const noise = gaussianSource(11);
   const scores: number[] = [];
   const events: { i: number; level: AlarmLevel }[] = [];
   for (let i = 0; i < n; i++) {
@@ -58,7 +57,7 @@ describe('AnomalyDetector', () => {
     // every 10-reading shape stays within what was seen, only the spread of values changes.
     const feed = (opts: Partial<AnomalyOptions>) => {
       const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, suppress: 100, ...opts });
-      const noise = gauss(5);
+      const noise = gaussianSource(5);
       const u = () => 0.5 + 0.5 * Math.tanh(noise()); // in (0, 1)
       const events: { i: number; cause: string }[] = [];
       for (let i = 0; i < 3000; i++) {
@@ -81,7 +80,7 @@ describe('AnomalyDetector', () => {
   it('inside an episode a far bigger event (beyond the range by more than the range) is scored again; a small one is not', () => {
     const feed = (second: number) => {
       const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, suppress: 200, entropy: 0 });
-      const noise = gauss(3);
+      const noise = gaussianSource(3);
       const scores: number[] = [];
       for (let i = 0; i < 1200; i++) {
         let v = 10 + 2 * Math.sin((2 * Math.PI * i) / 50) + 0.1 * noise();
@@ -107,7 +106,7 @@ describe('AnomalyDetector', () => {
     // just past the highest so far, by 0.05 — past 0.1 % of the range, within 0.1 step.
     const feed = (by: number, opts: Partial<AnomalyOptions>) => {
       const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, entropy: 0, season: 0, ...opts });
-      const noise = gauss(7);
+      const noise = gaussianSource(7);
       let hi = -Infinity;
       for (let i = 0; i < 1000; i++) {
         const v = noise();
@@ -129,7 +128,7 @@ describe('AnomalyDetector', () => {
     const P = 288;
     const feed = (opts: Partial<AnomalyOptions>) => {
       const d = new AnomalyDetector('a', 'd', 'p', { warmup: 600, suppress: 200, ...opts });
-      const noise = gauss(8);
+      const noise = gaussianSource(8);
       const events: { i: number; cause: string }[] = [];
       for (let i = 0; i < 14 * P; i++) {
         const phase = i % P;
@@ -158,7 +157,7 @@ describe('AnomalyDetector', () => {
     // level of the last `drift` readings is unlike anything before.
     const feed = (opts: Partial<AnomalyOptions>) => {
       const d = new AnomalyDetector('a', 'd', 'p', { warmup: 600, suppress: 200, entropy: 0, season: 0, ...opts });
-      const noise = gauss(4);
+      const noise = gaussianSource(4);
       const events: { i: number; cause: string }[] = [];
       for (let i = 0; i < 4000; i++) {
         let v = 10 + noise() + (i >= 3000 && i < 3400 ? 1.5 : 0);
@@ -184,7 +183,7 @@ describe('AnomalyDetector', () => {
     // The stream of the test above, shifted 1.5 up for 1000 readings (five `suppress` spans).
     const feed = (opts: Partial<AnomalyOptions>) => {
       const d = new AnomalyDetector('a', 'd', 'p', { warmup: 600, suppress: 200, entropy: 0, season: 0, ...opts });
-      const noise = gauss(4);
+      const noise = gaussianSource(4);
       const events: { i: number; level: AlarmLevel; cause: string }[] = [];
       for (let i = 0; i < 5000; i++) {
         let v = 10 + noise() + (i >= 3000 && i < 4000 ? 1.5 : 0);
@@ -211,7 +210,7 @@ describe('AnomalyDetector', () => {
 
   it('a stream with no cycle gets no period', () => {
     const d = new AnomalyDetector('a', 'd', 'p', { warmup: 300, season: 0.5 });
-    const noise = gauss(9);
+    const noise = gaussianSource(9);
     let v = 0;
     for (let i = 0; i < 5000; i++) d.update(r(i, (v += noise())));
     expect(d.period).toBe(0);

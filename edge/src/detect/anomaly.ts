@@ -37,6 +37,7 @@
  * of 512·256 multiply-adds. No clock.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
+import { anomalyDefaultBins } from '@lifeline/shared/config';
 import { describeLevel } from './levels.js';
 import { isUnusable, type DetectorEvent, type ScoringDetector } from './types.js';
 
@@ -115,7 +116,7 @@ export const anomalyDefaults = {
   extreme: 0.001 as number | false,
   extremeStep: 0.1,
   entropy: 24,
-  bins: 4,
+  bins: anomalyDefaultBins,
   season: 0.5,
   drift: 150,
   driftLong: 5000,

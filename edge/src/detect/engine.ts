@@ -9,7 +9,7 @@
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { AnomalyDetector } from './anomaly.js';
-import { parseDetectorsConfig, type DetectorsConfig } from './config.js';
+import { parseDetectorsConfig, type DetectorsConfig } from '@lifeline/shared/config';
 import { levelOf } from './levels.js';
 import { MultivariateDetector } from './multivariate.js';
 import { RangeDetector } from './range.js';

@@ -1,10 +1,10 @@
 /**
  * Local detection: thresholds, rate of change, stuck, range / sensor fault and
- * streaming anomaly detectors, behind one engine (`createDetectors`).
+ * streaming anomaly detectors, behind one engine (`createDetectors`). Their
+ * config schema and checks are a shared contract: @lifeline/shared/config.
  */
 export * from './types.js';
 export * from './levels.js';
-export * from './config.js';
 export * from './engine.js';
 export * from './threshold.js';
 export * from './rate.js';

@@ -2,11 +2,10 @@
  * Level names as they appear in configs (`blue`..`red`) and their AlarmLevel values.
  */
 import { AlarmLevel } from '@lifeline/shared';
+import type { LevelName } from '@lifeline/shared/config';
 
-/** The four warning colours, lowest first, as spelled in a config. */
-export const levelNames = ['blue', 'yellow', 'orange', 'red'] as const;
-/** A warning colour as spelled in a config. */
-export type LevelName = (typeof levelNames)[number];
+// The names are part of the config contract (shared); re-exported for edge's config slices.
+export { levelNames, type LevelName } from '@lifeline/shared/config';
 
 /** `yellow` → AlarmLevel.Yellow. */
 export function levelOf(name: LevelName): AlarmLevel {

@@ -1,7 +1,6 @@
-import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
+import { AlarmLevel, Quality, gaussianSource, type Reading } from '@lifeline/shared';
 import { describe, expect, it } from 'vitest';
 import { MultivariateDetector, type MultivariateOptions } from './multivariate.js';
-import { gauss } from './testing.js';
 
 const points = ['flow', 'pressure', 'temp'];
 
@@ -27,7 +26,7 @@ function make(opts: Partial<MultivariateOptions> = {}) {
 describe('MultivariateDetector', () => {
   it('learns during warm-up and never fires before it is ready', () => {
     const d = make();
-    const noise = gauss(1);
+    const noise = gaussianSource(1);
     for (let t = 0; t < 200; t++) {
       // Wild values during warm-up are learned, not alarmed on.
       expect(frame(d, t * 1000, normal(noise, t))).toEqual([]);
@@ -38,7 +37,7 @@ describe('MultivariateDetector', () => {
 
   it('raises on a step in one point after the on-delay, names it, and clears after it ends', () => {
     const d = make({ onDelayMs: 2000, offDelayMs: 5000 });
-    const noise = gauss(2);
+    const noise = gaussianSource(2);
     const events: { t: number; level: AlarmLevel; point: string; cause: string }[] = [];
     for (let t = 0; t < 600; t++) {
       const v = normal(noise, t);
@@ -57,7 +56,7 @@ describe('MultivariateDetector', () => {
 
   it('a smoothly drifting point counts little: its drift does not raise, a jump in a noisy point does', () => {
     const quiet = make();
-    const noise = gauss(3);
+    const noise = gaussianSource(3);
     // Temperature keeps drifting far past anything seen in warm-up (0.01/s for 20 min).
     for (let t = 0; t < 1400; t++) expect(frame(quiet, t * 1000, normal(noise, t))).toEqual([]);
     expect(quiet.level).toBe(AlarmLevel.Normal);
@@ -69,7 +68,7 @@ describe('MultivariateDetector', () => {
 
   it('the score rises with the size of the excursion and stays in [0, 1]', () => {
     const d = make();
-    const noise = gauss(4);
+    const noise = gaussianSource(4);
     for (let t = 0; t < 200; t++) frame(d, t * 1000, normal(noise, t));
     const scores: number[] = [];
     for (const jump of [0, 3, 10, 1000]) {
@@ -102,7 +101,7 @@ describe('MultivariateDetector', () => {
   it('relative clear and re-learn: after a huge episode it settles at a slightly new level without re-raising', () => {
     const run = (relearnMs: number) => {
       const d = make({ relearnMs, offDelayMs: 5000 });
-      const noise = gauss(5);
+      const noise = gaussianSource(5);
       const levels: AlarmLevel[] = [];
       for (let t = 0; t < 900; t++) {
         const v = normal(noise, t);
@@ -122,7 +121,7 @@ describe('MultivariateDetector', () => {
 
   it('re-learn keeps averaging after it: a process still settling after an episode does not re-raise', () => {
     const d = make({ relearnMs: 20_000, offDelayMs: 5000 });
-    const noise = gauss(6);
+    const noise = gaussianSource(6);
     const levels: [number, AlarmLevel][] = [];
     for (let t = 0; t < 1000; t++) {
       const v = normal(noise, t);
@@ -139,7 +138,7 @@ describe('MultivariateDetector', () => {
     const pts = ['flow', 'temp'];
     const run = (recover: number, slowTemp: boolean) => {
       const d = new MultivariateDetector('pump-1/multivariate', 'pump-1', { points: pts, warmup: 200, recover, offDelayMs: 5000 });
-      const noise = gauss(7);
+      const noise = gaussianSource(7);
       const events: [number, AlarmLevel][] = [];
       for (let t = 0; t < 800; t++) {
         // temp: a slow wave (drift weight ≈ 0.3) or white noise (weight 1).
@@ -172,7 +171,7 @@ describe('MultivariateDetector', () => {
   it('vote: two points each moderately off raise together, one alone does not', () => {
     const run = (vote: number, both: boolean, voteDelayMs?: number) => {
       const d = make({ vote, voteDelayMs, offDelayMs: 5000 });
-      const noise = gauss(11);
+      const noise = gaussianSource(11);
       const events: { t: number; level: AlarmLevel; cause: string }[] = [];
       for (let t = 0; t < 600; t++) {
         const v = normal(noise, t);

@@ -4,8 +4,8 @@ import { AlarmLevel } from '@lifeline/shared';
 import { describe, expect, it } from 'vitest';
 import { validateConfig } from '../config/load.js';
 import { createDetectors } from './engine.js';
-import { listProfiles, loadProfile } from '@lifeline/devices';
-import { effectiveDetectors, profileDefaultIssues } from './profile-defaults.js';
+import { listProfiles, loadProfile, profileDefaultIssues } from '@lifeline/devices';
+import { effectiveDetectors } from './profile-defaults.js';
 import { tempDir } from '../../../test/helpers.js';
 
 const devices = (extra: Record<string, unknown> = {}) => [

@@ -6,32 +6,16 @@
  * `detectorDefaults: false`. A config entry for the same point replaces a
  * default detector of the same kind and keeps the others.
  *
+ * The profile lint and the gateway's config check refuse defaults the
+ * detectors would not take (devices/src/detect-defaults.ts).
+ *
  *   profile points[].detect ─┐
  *   config detectors.points ─┴─▶ effectiveDetectors ─▶ createDetectors
  */
-import type { ValidationIssue } from '@lifeline/shared';
 import type { Profile } from '@lifeline/devices';
-import { detectorsConfigIssues, type DetectorsConfig, type PointDetectorsConfig } from './config.js';
+import type { DetectorsConfig, PointDetectorsConfig } from '@lifeline/shared/config';
 
 const KINDS = ['threshold', 'rate', 'stuck', 'range', 'anomaly'] as const;
-
-/** Problems in the profiles' `detect` defaults, once per profile, named by profile and point. */
-export function profileDefaultIssues(profiles: ReadonlyMap<string, Readonly<Profile>>): ValidationIssue[] {
-  const issues: ValidationIssue[] = [];
-  const seen = new Set<string>();
-  for (const profile of profiles.values()) {
-    if (seen.has(profile.id)) continue;
-    seen.add(profile.id);
-    for (const pt of profile.points) {
-      if (!pt.detect) continue;
-      const entry = { device: 'profile', point: pt.name, ...pt.detect };
-      for (const i of detectorsConfigIssues({ points: [entry] })) {
-        issues.push({ path: `profile ${profile.id}: points.${pt.name}.detect${i.path.replace(/^points\[0\]/, '')}`, message: i.message });
-      }
-    }
-  }
-  return issues;
-}
 
 /**
  * What effectiveDetectors reads of the gateway config: its own detectors and

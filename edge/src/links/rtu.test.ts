@@ -3,7 +3,7 @@ import { ErrorCodes, isLifelineError, type LifelineError } from '@lifeline/share
 import { buildRtuException, buildRtuResponse, parseRtuRequest, type ModbusRequest } from '@lifeline/shared/protocols';
 import { request } from './link.js';
 import { RtuLink } from './rtu.js';
-import { FakeStream, chunked } from './testing.js';
+import { FakeStream, chunked } from '../../test/links/fake-stream.js';
 
 /** Holding register i of unit u holds u * 1000 + i. */
 function reply(frame: Uint8Array): Uint8Array {

@@ -3,7 +3,7 @@ import { ErrorCodes, isLifelineError, type LifelineError } from '@lifeline/share
 import { buildTcpException, buildTcpResponse, parseTcpRequest } from '@lifeline/shared/protocols';
 import { request, type FrameDone } from './link.js';
 import { ModbusTcpLink } from './tcp.js';
-import { FakeStream, type Script } from './testing.js';
+import { FakeStream, type Script } from '../../test/links/fake-stream.js';
 
 /** Holding register i of unit u holds u * 1000 + i; every request frame of a write answered in order. */
 function replyTo(frame: Uint8Array): Uint8Array {

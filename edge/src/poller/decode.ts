@@ -1,6 +1,7 @@
 /** Profile-driven decoding: registers of one read block → unit-scaled readings. */
 import { Quality, type Reading } from '@lifeline/shared';
-import { decodeRegisters, type Point } from '@lifeline/devices';
+import { decodeRegisters } from '@lifeline/shared/protocols';
+import type { Point } from '@lifeline/devices';
 import type { ReadBlock } from './plan.js';
 
 /**

@@ -20,7 +20,8 @@
  * could tear between two samples.
  */
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
-import { registerCount, type ModbusProfile, type Point, type RegisterTable } from '@lifeline/devices';
+import { registerCount } from '@lifeline/shared/protocols';
+import type { ModbusProfile, Point, RegisterTable } from '@lifeline/devices';
 
 /** One Modbus read request and the points it serves. */
 export interface ReadBlock {

@@ -10,7 +10,7 @@
  * anything wrong with a command is an answer.
  */
 import { createHash } from 'node:crypto';
-import { CommandSchema, isLifelineError, schemaIssues, type Command, type CommandAnswer, type ValidationIssue } from '@lifeline/shared';
+import { CommandSchema, isLifelineError, parseJsonIssues, type Command, type CommandAnswer, type ValidationIssue } from '@lifeline/shared';
 import type { EdgeBuffer } from '../buffer/buffer.js';
 import type { Logger } from '../log.js';
 
@@ -61,26 +61,23 @@ export class CommandHandler {
 
   /** Handles one command message; resolves with the answer sent (undefined if the message was not a command). */
   async handle(payload: Uint8Array | string): Promise<CommandAnswer | undefined> {
-    let cmd: Command;
-    try {
-      const raw = JSON.parse(typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8')) as unknown;
-      const issues = schemaIssues(CommandSchema, raw);
-      if (issues.length) {
-        const id = (raw as { id?: unknown })?.id;
-        this.counters.malformed++;
-        this.log.warn({ issues: issues.slice(0, 5) }, 'refused a malformed command');
-        // Answer when the id is readable, so the sender is not left waiting.
-        if (typeof id === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(id) && (raw as { gateway?: unknown }).gateway === this.gateway) {
-          return this.finish(raw as Command, { ok: false, status: 'rejected', message: 'malformed command', errors: issues }, false);
-        }
-        return undefined;
-      }
-      cmd = raw as Command;
-    } catch {
+    const { value: raw, issues } = parseJsonIssues(CommandSchema, typeof payload === 'string' ? payload : Buffer.from(payload).toString('utf8'));
+    if (raw === undefined) {
       this.counters.malformed++;
       this.log.warn('refused a command that is not JSON');
       return undefined;
     }
+    if (issues.length) {
+      const id = (raw as { id?: unknown })?.id;
+      this.counters.malformed++;
+      this.log.warn({ issues: issues.slice(0, 5) }, 'refused a malformed command');
+      // Answer when the id is readable, so the sender is not left waiting.
+      if (typeof id === 'string' && /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$/.test(id) && (raw as { gateway?: unknown }).gateway === this.gateway) {
+        return this.finish(raw as Command, { ok: false, status: 'rejected', message: 'malformed command', errors: issues }, false);
+      }
+      return undefined;
+    }
+    const cmd = raw as Command;
     if (cmd.gateway !== this.gateway) {
       this.counters.malformed++;
       this.log.warn({ id: cmd.id, addressee: cmd.gateway }, 'ignored a command addressed to another gateway');

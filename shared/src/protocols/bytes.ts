@@ -63,6 +63,83 @@ export function checkFrame68Tail(bytes: Uint8Array, p: number): number {
   return cs;
 }
 
+/** What every decoded 0x68 meter frame (DL/T 645, CJ/T 188) says; each protocol adds its own fields. */
+export interface MeterFrameFields {
+  /** Number of FE wake-up bytes before the first 0x68. */
+  preamble: number;
+  /** Meter address as printed on the meter (AA wildcards kept). */
+  address: string;
+  /** Control byte. */
+  control: number;
+  /** D7: sent by the meter. */
+  fromMeter: boolean;
+  /** D6: the meter reports an error. */
+  abnormal: boolean;
+  /** Checksum byte as received (it checked). */
+  checksum: number;
+  /** Bytes from the first FE/68 to the terminator inclusive. */
+  length: number;
+}
+
+/** Layout of one 0x68 protocol, for {@link parseFrame68}. */
+export interface Frame68Layout {
+  /** Name in messages: `DL/T 645`. */
+  protocol: string;
+  /** Bytes besides DATA, from the first 0x68 to the 0x16. */
+  overhead: number;
+  /** Where L sits after the first 0x68 (control sits just before it). */
+  lOffset: number;
+  /** Where the address sits after the first 0x68, and its length in bytes. */
+  address: readonly [at: number, bytes: number];
+  /** DL/T 645 only: where the second 0x68 sits after the first. */
+  secondStart?: number;
+}
+
+/**
+ * The envelope checks DL/T 645 and CJ/T 188 share, in the order a technician
+ * reads a frame: preamble, enough bytes, start byte(s), L against the data that
+ * follows, terminator, checksum; then the fields every such frame has. The
+ * data is `bytes[preamble + lOffset + 1 ..]`, `length - preamble - overhead` long.
+ * Throws FRAME_INVALID saying what is wrong.
+ */
+export function parseFrame68(bytes: Uint8Array, layout: Frame68Layout): MeterFrameFields {
+  const { protocol, overhead, lOffset, secondStart } = layout;
+  const p = preambleLength(bytes);
+  const n = bytes.length - p;
+  if (n < overhead) throw frameInvalid(`length: a ${protocol} frame needs at least ${overhead} bytes after the preamble, got ${n}`);
+  if (bytes[p] !== 0x68) throw frameInvalid(`start: expected 0x68, found ${hexByte(bytes[p])}`);
+  if (secondStart !== undefined && bytes[p + secondStart] !== 0x68) {
+    throw frameInvalid(`second start: expected 0x68 after the address, found ${hexByte(bytes[p + secondStart])}`);
+  }
+  const L = bytes[p + lOffset];
+  if (n - overhead !== L) throw frameInvalid(`length: L=${L} but ${n - overhead} data bytes follow`);
+  const checksum = checkFrame68Tail(bytes, p);
+  const control = bytes[p + lOffset - 1];
+  return {
+    preamble: p,
+    address: formatBcdAddress(bytes, p + layout.address[0], layout.address[1]),
+    control,
+    fromMeter: (control & 0x80) !== 0,
+    abnormal: (control & 0x40) !== 0,
+    checksum,
+    length: bytes.length,
+  };
+}
+
+/**
+ * Whether a meter address as printed matches `pattern`, where each `AA` pair
+ * is a wildcard (both meter protocols address "any meter" this way).
+ */
+export function bcdAddressMatches(pattern: string, actual: string): boolean {
+  const p = pattern.replace(/\s+/g, '').toUpperCase();
+  if (p.length !== actual.length) return false;
+  for (let i = 0; i < p.length; i += 2) {
+    const pair = p.slice(i, i + 2);
+    if (pair !== 'AA' && pair !== actual.slice(i, i + 2)) return false;
+  }
+  return true;
+}
+
 /** Number of leading 0xFE wake-up bytes from `start`. */
 export function preambleLength(bytes: Uint8Array, start = 0): number {
   let i = start;

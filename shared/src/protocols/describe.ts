@@ -6,7 +6,7 @@
  * Uses the same codecs as the poller, so a frame the decoder accepts here is a
  * frame the gateway accepts on the wire.
  */
-import { frameInvalid, hexByte, toHex } from './bytes.js';
+import { frameInvalid, hexByte, toHex, type MeterFrameFields } from './bytes.js';
 import {
   CJT188_DI_READ,
   Cjt188Control,
@@ -318,6 +318,28 @@ function describeTcp(b: Uint8Array): FrameDescription {
 
 // ─── DL/T 645 ──────────────────────────────────────────────────────────────
 
+/**
+ * How a 0x68 meter frame (DL/T 645, CJ/T 188) opens: where its preamble ends
+ * (`p`), its data length, its direction in words (`abnormal` names D6 as the
+ * protocol does), and the first fields: FE wake-up bytes, if any, and the start byte.
+ */
+function meterFrameHead(b: Uint8Array, f: MeterFrameFields & { data: Uint8Array }, abnormal: string) {
+  const p = f.preamble;
+  const fields: FrameField[] = [];
+  if (p > 0) fields.push({ name: 'preamble', value: `${p} × FE (wake-up)`, raw: toHex(b, 0, p) });
+  fields.push({ name: 'start', value: '0x68', raw: toHex(b, p, p + 1) });
+  const dir = f.fromMeter ? `meter → master, ${f.abnormal ? abnormal : 'normal reply'}` : 'master → meter';
+  return { p, L: f.data.length, dir, fields };
+}
+
+/** The fields it closes with: the checksum at `at` (it checked) and the 0x16 end byte. */
+function meterFrameTail(b: Uint8Array, checksum: number, at: number): FrameField[] {
+  return [
+    { name: 'checksum', value: `${hexByte(checksum)} (ok)`, raw: toHex(b, at, at + 1) },
+    { name: 'end', value: '0x16', raw: toHex(b, at + 1, at + 2) },
+  ];
+}
+
 const DLT645_FUNCTIONS: Record<number, string> = {
   0x08: 'broadcast time sync',
   0x11: 'read data',
@@ -336,13 +358,8 @@ const DLT645_FUNCTIONS: Record<number, string> = {
 
 function describeDlt645(b: Uint8Array): FrameDescription {
   const f = parseDlt645Frame(b);
-  const p = f.preamble;
-  const L = f.data.length;
+  const { p, L, dir, fields } = meterFrameHead(b, f, 'error reply');
   const fn = DLT645_FUNCTIONS[f.functionCode] ?? `function ${hexByte(f.functionCode)}`;
-  const dir = f.fromMeter ? `meter → master, ${f.abnormal ? 'error reply' : 'normal reply'}` : 'master → meter';
-  const fields: FrameField[] = [];
-  if (p > 0) fields.push({ name: 'preamble', value: `${p} × FE (wake-up)`, raw: toHex(b, 0, p) });
-  fields.push({ name: 'start', value: '0x68', raw: toHex(b, p, p + 1) });
   fields.push({ name: 'address', value: f.address, raw: toHex(b, p + 1, p + 7) });
   fields.push({ name: 'start', value: '0x68', raw: toHex(b, p + 7, p + 8) });
   fields.push({
@@ -378,8 +395,7 @@ function describeDlt645(b: Uint8Array): FrameDescription {
   } else if (L > 0) {
     fields.push({ name: 'data (−0x33)', value: toHex(f.data), raw: toHex(b, d0, d0 + L) });
   }
-  fields.push({ name: 'checksum', value: `${hexByte(f.checksum)} (ok)`, raw: toHex(b, d0 + L, d0 + L + 1) });
-  fields.push({ name: 'end', value: '0x16', raw: toHex(b, d0 + L + 1, d0 + L + 2) });
+  fields.push(...meterFrameTail(b, f.checksum, d0 + L));
   return { protocol: 'dlt645', fields, ...(values ? { values } : {}), notes };
 }
 
@@ -396,13 +412,8 @@ const CJT188_FUNCTIONS: Record<number, string> = {
 
 function describeCjt188(b: Uint8Array): FrameDescription {
   const f = parseCjt188Frame(b);
-  const p = f.preamble;
-  const L = f.data.length;
+  const { p, L, dir, fields } = meterFrameHead(b, f, 'abnormal reply');
   const fn = CJT188_FUNCTIONS[f.functionCode] ?? (f.functionCode & 0x20 ? 'manufacturer-defined' : `function ${hexByte(f.functionCode)}`);
-  const dir = f.fromMeter ? `meter → master, ${f.abnormal ? 'abnormal reply' : 'normal reply'}` : 'master → meter';
-  const fields: FrameField[] = [];
-  if (p > 0) fields.push({ name: 'preamble', value: `${p} × FE (wake-up)`, raw: toHex(b, 0, p) });
-  fields.push({ name: 'start', value: '0x68', raw: toHex(b, p, p + 1) });
   fields.push({ name: 'meter type', value: `${hexByte(f.meterType)} ${describeMeterType(f.meterType)}`, raw: toHex(b, p + 1, p + 2) });
   fields.push({
     name: 'address',
@@ -444,7 +455,6 @@ function describeCjt188(b: Uint8Array): FrameDescription {
   } else if (L > 3) {
     fields.push({ name: 'data', value: toHex(d, 3, L), raw: toHex(b, d0 + 3, d0 + L) });
   }
-  fields.push({ name: 'checksum', value: `${hexByte(f.checksum)} (ok)`, raw: toHex(b, d0 + L, d0 + L + 1) });
-  fields.push({ name: 'end', value: '0x16', raw: toHex(b, d0 + L + 1, d0 + L + 2) });
+  fields.push(...meterFrameTail(b, f.checksum, d0 + L));
   return { protocol: 'cjt188', fields, ...(values ? { values } : {}), notes };
 }

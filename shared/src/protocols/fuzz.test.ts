@@ -4,6 +4,7 @@
  * return or throw a LifelineError: never another exception type, never a hang.
  * Seeded, so a failure reproduces.
  */
+import { prngUint32 } from '../random.js';
 import { isLifelineError } from '../errors.js';
 import { describe, expect, it } from 'vitest';
 import { buildCjt188ReadReply, buildCjt188ReadRequest, cjt188FrameLength, parseCjt188Frame, parseCjt188ReadReply } from './cjt188/frame.js';
@@ -21,15 +22,10 @@ import {
 } from './modbus/rtu.js';
 import { MbapFrameExtractor, buildTcpRequest, buildTcpResponse, parseTcpRequest, parseTcpResponse, tcpFrameLength } from './modbus/tcp.js';
 
+/** Seeded integers in [0, n). */
 function prng(seed: number) {
-  let s = seed >>> 0;
-  return (n: number) => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = s;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return (((t ^ (t >>> 14)) >>> 0) % n) >>> 0;
-  };
+  const next = prngUint32(seed);
+  return (n: number) => next() % n;
 }
 
 type Outcome = 'ok' | 'lifeline';

@@ -10,7 +10,8 @@ import { inflateSync } from 'fflate';
 import { describe, expect, it } from 'vitest';
 import type { Reading } from '../reading.js';
 import { exampleBatch, renderWireExample } from './doc-example.js';
-import { prng, randomBatch } from './fixtures.js';
+import { prng } from '../random.js';
+import { randomBatch } from '../../test/wire/fixtures.js';
 import { decodeTelemetryBatch, encodeTelemetryBatch, encodeTelemetryBody, type TelemetryBatch } from './telemetry.js';
 
 const docPath = fileURLToPath(new URL('../../../docs/wire-protocol.md', import.meta.url));

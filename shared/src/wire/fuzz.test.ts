@@ -10,7 +10,8 @@ import { ByteWriter } from './bytes.js';
 import { decodeAck, decodeReject, encodeAck, encodeReject } from './control.js';
 import { MessageType, RejectReason, WireLimits, frameBatch, rejectReasonFor, Lane } from './envelope.js';
 import { decodeEventBatch, encodeEventBatch } from './events.js';
-import { int, prng, randomBatch } from './fixtures.js';
+import { prng } from '../random.js';
+import { int, randomBatch } from '../../test/wire/fixtures.js';
 import { decodeDownlink, decodeUplink } from './index.js';
 import { decodeTelemetryBatch, encodeTelemetryBatch, encodeTelemetryBody } from './telemetry.js';
 

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { isLifelineError } from '../errors.js';
 import { Quality, type Reading } from '../reading.js';
 import { ValueMode, TimeMode } from './columns.js';
-import { prng, randomBatch } from './fixtures.js';
+import { prng } from '../random.js';
+import { randomBatch } from '../../test/wire/fixtures.js';
 import { WireFlags, WireLimits, peekHeader } from './envelope.js';
 import { decodeTelemetryBatch, encodeTelemetryBatch, traceTelemetryBatch, type DecodedTelemetryBatch, type TelemetryBatch } from './telemetry.js';
 

@@ -18,14 +18,15 @@
  */
 import { ErrorCodes, LifelineError } from '../../errors.js';
 import {
+  bcdAddressMatches,
   bcdDigitsLE,
   bcdValueLE,
   formatBcdAddress,
   frameInvalid,
   hexByte,
+  type MeterFrameFields,
   parseBcdAddress,
-  preambleLength,
-  checkFrame68Tail,
+  parseFrame68,
   frame68Length,
   sum8,
   toHex,
@@ -113,28 +114,14 @@ export const CJT188_UNITS: ReadonlyMap<number, Cjt188Unit> = (() => {
 /** Fixed bytes around DATA: 68 T A×7 C L … CS 16. */
 const OVERHEAD = 13;
 
-/** One decoded frame (any control code). */
-export interface Cjt188Frame {
-  /** Number of FE wake-up bytes before 0x68. */
-  preamble: number;
+/** One decoded frame (any control code); the address has 14 digits, A6 first. */
+export interface Cjt188Frame extends MeterFrameFields {
   /** Meter type byte T. */
   meterType: number;
-  /** Address as printed (14 digits, A6 first; AA wildcards kept). */
-  address: string;
-  /** Control byte. */
-  control: number;
-  /** D7: sent by the meter. */
-  fromMeter: boolean;
-  /** D6: the meter reports a communication error. */
-  abnormal: boolean;
   /** D5..D0 function, e.g. 0x01 read data. */
   functionCode: number;
   /** The L data bytes (DI, SER, payload), a view into the input. */
   data: Uint8Array;
-  /** Checksum byte (it checked). */
-  checksum: number;
-  /** Bytes from the first FE/68 to the terminator inclusive. */
-  length: number;
 }
 
 /**
@@ -152,27 +139,8 @@ export function cjt188FrameLength(buf: Uint8Array, length = buf.length): number 
  * `terminator: expected 0x16, found …`, `checksum: expected 0x08, found 0x13`.
  */
 export function parseCjt188Frame(bytes: Uint8Array): Cjt188Frame {
-  const p = preambleLength(bytes);
-  const n = bytes.length - p;
-  if (n < OVERHEAD) throw frameInvalid(`length: a CJ/T 188 frame needs at least 13 bytes after the preamble, got ${n}`);
-  if (bytes[p] !== 0x68) throw frameInvalid(`start: expected 0x68, found ${hexByte(bytes[p])}`);
-  const L = bytes[p + 10];
-  if (n - OVERHEAD !== L) throw frameInvalid(`length: L=${L} but ${n - OVERHEAD} data bytes follow`);
-  const end = bytes.length;
-  const cs = checkFrame68Tail(bytes, p);
-  const control = bytes[p + 9];
-  return {
-    preamble: p,
-    meterType: bytes[p + 1],
-    address: formatBcdAddress(bytes, p + 2, 7),
-    control,
-    fromMeter: (control & 0x80) !== 0,
-    abnormal: (control & 0x40) !== 0,
-    functionCode: control & 0x3f,
-    data: bytes.subarray(p + 11, end - 2),
-    checksum: cs,
-    length: bytes.length,
-  };
+  const f = parseFrame68(bytes, { protocol: 'CJ/T 188', overhead: OVERHEAD, lOffset: 10, address: [2, 7] });
+  return { ...f, meterType: bytes[f.preamble + 1], functionCode: f.control & 0x3f, data: bytes.subarray(f.preamble + 11, bytes.length - 2) };
 }
 
 /** Options of the frame builders. */
@@ -393,7 +361,7 @@ export function parseCjt188ReadReply(
   if (expect?.meterType !== undefined && f.meterType !== expect.meterType) {
     throw frameInvalid(`meter type: expected ${hexByte(expect.meterType)}, found ${hexByte(f.meterType)}`);
   }
-  if (expect?.address !== undefined && !addressMatches(expect.address, f.address)) {
+  if (expect?.address !== undefined && !bcdAddressMatches(expect.address, f.address)) {
     throw frameInvalid(`address: expected ${expect.address}, found ${f.address}`);
   }
   if (f.fromMeter && f.abnormal) {
@@ -491,16 +459,6 @@ function decodeTime(b: Uint8Array, at: number, warnings: string[]): string | nul
     return null;
   }
   return `${digits.slice(0, 4)}-${digits.slice(4, 6)}-${digits.slice(6, 8)} ${digits.slice(8, 10)}:${digits.slice(10, 12)}:${digits.slice(12, 14)}`;
-}
-
-function addressMatches(pattern: string, actual: string): boolean {
-  const p = pattern.replace(/\s+/g, '').toUpperCase();
-  if (p.length !== actual.length) return false;
-  for (let i = 0; i < p.length; i += 2) {
-    const pair = p.slice(i, i + 2);
-    if (pair !== 'AA' && pair !== actual.slice(i, i + 2)) return false;
-  }
-  return true;
 }
 
 /** Input of {@link buildCjt188ReadReply}: values by quantity key, in the meter's units. */

@@ -11,13 +11,14 @@
  */
 import { ErrorCodes, LifelineError } from '../../errors.js';
 import {
+  bcdAddressMatches,
   bcdValueLE,
   formatBcdAddress,
   frameInvalid,
   hexByte,
+  type MeterFrameFields,
   parseBcdAddress,
-  preambleLength,
-  checkFrame68Tail,
+  parseFrame68,
   frame68Length,
   sum8,
   toHex,
@@ -58,28 +59,14 @@ export function describeDlt645Error(errorByte: number): string {
   return names.length ? names.join(', ') : 'no error bit set';
 }
 
-/** One decoded frame (any control code). */
-export interface Dlt645Frame {
-  /** Number of FE wake-up bytes before the first 0x68. */
-  preamble: number;
-  /** Meter address as printed on the meter (12 digits, AA wildcards kept). */
-  address: string;
-  /** Control byte. */
-  control: number;
-  /** D7: sent by the meter. */
-  fromMeter: boolean;
-  /** D6: the meter reports an error. */
-  abnormal: boolean;
+/** One decoded frame (any control code); the address has 12 digits. */
+export interface Dlt645Frame extends MeterFrameFields {
   /** D5: a follow-up frame carries more data. */
   followUp: boolean;
   /** D4..D0 function, e.g. 0x11 read data. */
   functionCode: number;
   /** DATA with the 0x33 offset removed (a new array). */
   data: Uint8Array;
-  /** Checksum byte as received (it checked). */
-  checksum: number;
-  /** Bytes from the first FE/68 to the terminator inclusive. */
-  length: number;
 }
 
 /**
@@ -97,30 +84,11 @@ export function dlt645FrameLength(buf: Uint8Array, length = buf.length): number 
  * `start`, `length: L=8 but 7 data bytes follow`, `terminator: …`, `checksum: expected 0x8B, found 0x8C`.
  */
 export function parseDlt645Frame(bytes: Uint8Array): Dlt645Frame {
-  const p = preambleLength(bytes);
-  const n = bytes.length - p;
-  if (n < OVERHEAD) throw frameInvalid(`length: a DL/T 645 frame needs at least 12 bytes after the preamble, got ${n}`);
-  if (bytes[p] !== 0x68) throw frameInvalid(`start: expected 0x68, found ${hexByte(bytes[p])}`);
-  if (bytes[p + 7] !== 0x68) throw frameInvalid(`second start: expected 0x68 after the address, found ${hexByte(bytes[p + 7])}`);
-  const L = bytes[p + 9];
-  if (n - OVERHEAD !== L) throw frameInvalid(`length: L=${L} but ${n - OVERHEAD} data bytes follow`);
-  const end = bytes.length;
-  const cs = checkFrame68Tail(bytes, p);
-  const control = bytes[p + 8];
+  const f = parseFrame68(bytes, { protocol: 'DL/T 645', overhead: OVERHEAD, lOffset: 9, address: [1, 6], secondStart: 7 });
+  const L = f.length - f.preamble - OVERHEAD;
   const data = new Uint8Array(L);
-  for (let i = 0; i < L; i++) data[i] = (bytes[p + 10 + i] - 0x33) & 0xff;
-  return {
-    preamble: p,
-    address: formatBcdAddress(bytes, p + 1, 6),
-    control,
-    fromMeter: (control & 0x80) !== 0,
-    abnormal: (control & 0x40) !== 0,
-    followUp: (control & 0x20) !== 0,
-    functionCode: control & 0x1f,
-    data,
-    checksum: cs,
-    length: bytes.length,
-  };
+  for (let i = 0; i < L; i++) data[i] = (bytes[f.preamble + 10 + i] - 0x33) & 0xff;
+  return { ...f, followUp: (f.control & 0x20) !== 0, functionCode: f.control & 0x1f, data };
 }
 
 /** Options of the frame builders. */
@@ -242,7 +210,7 @@ export function parseDlt645ReadReply(
   expect?: { address?: string; di?: number | string },
 ): Dlt645ReadReply {
   const f = parseDlt645Frame(bytes);
-  if (expect?.address !== undefined && !addressMatches(expect.address, f.address)) {
+  if (expect?.address !== undefined && !bcdAddressMatches(expect.address, f.address)) {
     throw frameInvalid(`address: expected ${expect.address}, found ${f.address}`);
   }
   if (f.control === Dlt645Control.ReadError) {
@@ -266,16 +234,6 @@ export function parseDlt645ReadReply(
   }
   const raw = d.subarray(4);
   return { address: f.address, di, diHex: formatDataId(di), values: decodeDlt645Value(di, raw), raw, followUp: f.followUp };
-}
-
-function addressMatches(pattern: string, actual: string): boolean {
-  const p = pattern.replace(/\s+/g, '').toUpperCase();
-  if (p.length !== actual.length) return false;
-  for (let i = 0; i < p.length; i += 2) {
-    const pair = p.slice(i, i + 2);
-    if (pair !== 'AA' && pair !== actual.slice(i, i + 2)) return false;
-  }
-  return true;
 }
 
 /**

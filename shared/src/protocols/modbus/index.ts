@@ -1,5 +1,6 @@
-/** Modbus RTU and TCP codecs: pure functions over bytes (no I/O). */
+/** Modbus RTU and TCP codecs and register data types: pure functions over bytes (no I/O). */
 export * from './crc.js';
 export * from './pdu.js';
 export * from './rtu.js';
 export * from './tcp.js';
+export * from './registers.js';

@@ -1,6 +1,8 @@
 /**
- * Detector configuration: the TypeBox schema (embedded in the gateway config by
- * the lead) and a validator that reports every problem at once.
+ * Detector configuration: the TypeBox schema (embedded in the gateway config,
+ * and the shape of a profile point's `detect:` defaults) and a validator that
+ * reports every problem at once. It lives in shared so the profile lint
+ * (devices) and the gateway (edge) check the same rules.
  *
  *     raw object ─▶ schema issues (types, ranges: negative window...) ─┐
  *                ─▶ semantic issues (red below yellow, min ≥ max...) ──┴─▶ all listed, or a typed config
@@ -23,9 +25,17 @@
  *           warmup: 600
  */
 import { type Static, Type } from '@sinclair/typebox';
-import { ErrorCodes, LifelineError, didYouMean, formatIssues, schemaIssues, show, type ValidationIssue } from '@lifeline/shared';
-import { levelNames } from './levels.js';
-import { anomalyDefaults } from './anomaly.js';
+import { ErrorCodes, LifelineError } from '../errors.js';
+import { didYouMean } from '../suggest.js';
+import { formatIssues, schemaIssues, show, type ValidationIssue } from '../validate.js';
+
+/** The four warning colours, lowest first, as spelled in a config. */
+export const levelNames = ['blue', 'yellow', 'orange', 'red'] as const;
+/** A warning colour as spelled in a config. */
+export type LevelName = (typeof levelNames)[number];
+
+/** Default histogram bins of the anomaly detector's distribution-change score (the detector and this check share it). */
+export const anomalyDefaultBins = 4;
 
 const Level = Type.Union(
   levelNames.map((n) => Type.Literal(n)),
@@ -208,7 +218,7 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
       }
       if (isObj(p.anomaly) && isNum(p.anomaly.entropy) && p.anomaly.entropy > 0) {
         // A histogram of fewer readings than bins cannot tell one spread of values from another.
-        const bins = isNum(p.anomaly.bins) ? p.anomaly.bins : anomalyDefaults.bins;
+        const bins = isNum(p.anomaly.bins) ? p.anomaly.bins : anomalyDefaultBins;
         if (p.anomaly.entropy < 2 * bins) out.push({ path: `${at}.anomaly.entropy`, message: `must be 0 (off) or at least 2 × bins (${2 * bins}) readings, got ${p.anomaly.entropy}` });
       }
       if (isObj(p.range)) {

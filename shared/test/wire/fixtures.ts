@@ -1,23 +1,12 @@
 /**
- * Test fixtures for the wire codecs: a seeded PRNG and a random telemetry batch
- * generator that covers every encoding path (regular, jittered, shared, random
- * and huge timestamps; decimal values from `raw / 10^k` and `raw * 10^-k`, floats,
- * NaN, ±Infinity, −0; qualities; seq holes; gaps). Not exported from the package.
+ * Test fixtures for the wire codecs: a random telemetry batch generator (fed by
+ * the seeded `prng` of shared/src/random.ts) that covers every encoding path
+ * (regular, jittered, shared, random and huge timestamps; decimal values from
+ * `raw / 10^k` and `raw * 10^-k`, floats, NaN, ±Infinity, −0; qualities; seq
+ * holes; gaps). Test code: not part of the package.
  */
-import { Quality, type Reading } from '../reading.js';
-import type { GapRecord, TelemetryBatch } from './telemetry.js';
-
-/** mulberry32: a small seeded PRNG returning floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { Quality, type Reading } from '../../src/reading.js';
+import type { GapRecord, TelemetryBatch } from '../../src/wire/telemetry.js';
 
 /** Random integer in [lo, hi]. */
 export function int(rand: () => number, lo: number, hi: number): number {

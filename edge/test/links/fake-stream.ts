@@ -3,7 +3,7 @@
  * the far end, so unit tests can split replies, delay them, corrupt them and
  * watch the timing of every request.
  */
-import type { ByteStream } from './stream.js';
+import type { ByteStream } from '../../src/links/stream.js';
 
 /** A request as the fake far end saw it. */
 export interface SeenWrite {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { bcdToNumber, byteOrders, decodeRegisters, encodeRegisters, numberToBcd } from './datatypes.js';
+import { bcdToNumber, byteOrders, decodeRegisters, encodeRegisters, numberToBcd } from './registers.js';
 
 describe('register data types', () => {
   it('decodes a float32 in each of the four byte orders (worked by hand)', () => {

@@ -1,7 +1,7 @@
 /**
  * Register data types: how a point's value sits in 16-bit Modbus registers.
- * Both directions live here so the decoder (edge) and the simulator (devices)
- * can never disagree.
+ * Both directions live here, beside the other codecs, so the decoder (edge)
+ * and the simulator (devices) can never disagree.
  *
  * Byte order names follow Telegraf: for a 32-bit value with bytes A (most
  * significant) .. D, `ABCD` is big-endian, `DCBA` little-endian, `BADC` swaps

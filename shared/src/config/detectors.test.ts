@@ -1,6 +1,6 @@
-import { isLifelineError } from '@lifeline/shared';
+import { isLifelineError } from '../errors.js';
 import { describe, expect, it } from 'vitest';
-import { detectorsConfigIssues, parseDetectorsConfig, unknownPointIssues, type DetectorsConfig } from './config.js';
+import { detectorsConfigIssues, parseDetectorsConfig, unknownPointIssues, type DetectorsConfig } from './detectors.js';
 
 const good = {
   points: [
