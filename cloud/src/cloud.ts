@@ -114,7 +114,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     closers.push(() => raw.close());
     await raw.migrate();
     const retentionMs = (opts.retentionDays ?? 400) * 86_400_000;
-    const retain = () => raw.applyRetention(Date.now() - retentionMs).catch((err: unknown) => log.error({ err }, 'retention failed'));
+    const retain = () => raw.telemetry.applyRetention(Date.now() - retentionMs).catch((err: unknown) => log.error({ err }, 'retention failed'));
     void retain();
     const retention = setInterval(retain, 3_600_000);
     retention.unref();

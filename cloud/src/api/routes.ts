@@ -24,7 +24,7 @@ import { Ajv } from 'ajv';
 import { ErrorCodes, LifelineError, alarmStates, didYouMean, mergePushedConfig, pushedConfigIssues, lifelineKinds, pointerToPath, redactSecrets, type AlarmState } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { DeviceInfo, GatewayInfo, Store } from '../store/store.js';
-import { deviceKey } from '../store/sql-store.js';
+import { deviceKey } from '../store/store.js';
 import type { LiveHub, LiveMessage } from '../live.js';
 import type { CommandCenter } from '../commands.js';
 import { GATEWAY_ID_PATTERN, type Enrolment } from '../enrol.js';
@@ -113,7 +113,7 @@ function some(items: readonly string[], n = 10): string {
  * naming what exists, an id two gateways share is a 409 naming both.
  */
 async function resolveDevice(store: Store, id: string, gateway?: string): Promise<DeviceInfo> {
-  const devices = await store.listDevices();
+  const devices = await store.registry.listDevices();
   const same = devices.filter((x) => x.id === id && (gateway === undefined || x.gateway === gateway));
   if (same.length === 1) return same[0];
   if (same.length > 1) {
@@ -122,7 +122,7 @@ async function resolveDevice(store: Store, id: string, gateway?: string): Promis
     });
   }
   if (gateway !== undefined) {
-    if (!(await store.getGateway(gateway))) notFound('gateway', gateway);
+    if (!(await store.registry.getGateway(gateway))) notFound('gateway', gateway);
     const theirs = devices.filter((x) => x.gateway === gateway).map((x) => x.id);
     throw new LifelineError(ErrorCodes.NotFound, `gateway ${gateway} has no device ${JSON.stringify(id)}${didYouMean(id, theirs)}; it has: ${some(theirs)}`);
   }
@@ -133,7 +133,7 @@ async function resolveDevice(store: Store, id: string, gateway?: string): Promis
 /** The device and point a readings request names; an unknown point is a 404 naming the device's points. */
 async function resolvePoint(store: Store, q: { device: string; point: string; gateway?: string }): Promise<DeviceInfo> {
   const dev = await resolveDevice(store, q.device, q.gateway);
-  const points = [...new Set([...dev.points.map((p) => p.name), ...(await store.seriesPoints(dev.gateway, dev.id))])].sort();
+  const points = [...new Set([...dev.points.map((p) => p.name), ...(await store.telemetry.seriesPoints(dev.gateway, dev.id))])].sort();
   if (!points.includes(q.point)) {
     throw new LifelineError(ErrorCodes.NotFound, `device ${dev.id} (gateway ${dev.gateway}) has no point ${JSON.stringify(q.point)}${didYouMean(q.point, points)}; it has: ${some(points, 50)}`);
   }
@@ -161,10 +161,10 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
   async function devicesWithStatus(): Promise<(DeviceInfo & { online: boolean; completeness24h: number | null; activeAlarms: number; maxLevel: number; sameIdOn: string[] })[]> {
     const now = Date.now();
     const [devices, gateways, minutes, alarms] = await Promise.all([
-      store.listDevices(),
-      store.listGateways(),
-      store.activeMinutes(now - DAY),
-      store.listAlarms({ state: ['active_unacked', 'active_acked'], limit: 10_000 }),
+      store.registry.listDevices(),
+      store.registry.listGateways(),
+      store.telemetry.activeMinutes(now - DAY),
+      store.alarms.listAlarms({ state: ['active_unacked', 'active_acked'], limit: 10_000 }),
     ]);
     const gw = new Map(gateways.map((g) => [g.id, g]));
     // Ids two gateways share are shown, never merged: each device lists the other gateways using its id.
@@ -191,7 +191,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
 
   async function gatewaysWithStatus(only?: string): Promise<(GatewayInfo & { devices: number; completeness24h: number | null; activeAlarms: number })[]> {
     const devices = await devicesWithStatus();
-    const gateways = only ? [await store.getGateway(only)].filter((g): g is GatewayInfo => !!g) : await store.listGateways();
+    const gateways = only ? [await store.registry.getGateway(only)].filter((g): g is GatewayInfo => !!g) : await store.registry.listGateways();
     return gateways.map((g) => {
       const mine = devices.filter((x) => x.gateway === g.id);
       const c = mine.map((x) => x.completeness24h ?? 0);
@@ -222,8 +222,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/gateways/:id',
     { config: role('technician'), schema: { summary: 'Set a gateway’s name, lifeline kind or location (WGS-84, district, grid unit)', tags: ['registry'], params: StringId, body: RegistryPatchBody } },
     async (req) => {
-      await store.updateGateway(req.params.id, req.body);
-      return store.getGateway(req.params.id);
+      await store.registry.updateGateway(req.params.id, req.body);
+      return store.registry.getGateway(req.params.id);
     },
   );
 
@@ -231,8 +231,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/gateways/:id/revoke',
     { config: role('admin'), schema: { summary: 'Revoke a gateway: its MQTT login is refused from its next connect (and dropped now on the embedded broker)', tags: ['admin'], params: StringId } },
     async (req) => {
-      if (!(await store.getGateway(req.params.id))) notFound('gateway', req.params.id);
-      const revoked = await store.revokeGateway(req.params.id, Date.now());
+      if (!(await store.registry.getGateway(req.params.id))) notFound('gateway', req.params.id);
+      const revoked = await store.registry.revokeGateway(req.params.id, Date.now());
       d.onRevoke?.(req.params.id);
       return { gateway: req.params.id, revoked };
     },
@@ -242,8 +242,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/gateways/:id/reinstate',
     { config: role('admin'), schema: { summary: 'Lift a gateway’s revocation; issues no credentials: the box then enrols with a token issued for this gateway', tags: ['admin'], params: StringId } },
     async (req) => {
-      const g = (await store.getGateway(req.params.id)) ?? notFound('gateway', req.params.id);
-      if (g.revokedAt !== null) await store.updateGateway(g.id, { revokedAt: null });
+      const g = (await store.registry.getGateway(req.params.id)) ?? notFound('gateway', req.params.id);
+      if (g.revokedAt !== null) await store.registry.updateGateway(g.id, { revokedAt: null });
       return { gateway: g.id, reinstated: g.revokedAt !== null };
     },
   );
@@ -259,8 +259,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     { config: role('technician'), schema: { summary: 'Set the name, lifeline kind or location of one gateway’s device', tags: ['registry'], params: DeviceParams, body: RegistryPatchBody } },
     async (req) => {
       const dev = await resolveDevice(store, req.params.device, req.params.id);
-      await store.updateDevice(dev.gateway, dev.id, req.body);
-      return (await store.listDevices()).find((x) => x.gateway === dev.gateway && x.id === dev.id);
+      await store.registry.updateDevice(dev.gateway, dev.id, req.body);
+      return (await store.registry.listDevices()).find((x) => x.gateway === dev.gateway && x.id === dev.id);
     },
   );
 
@@ -273,8 +273,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     },
     async (req) => {
       const dev = await resolveDevice(store, req.params.id, req.query.gateway);
-      await store.updateDevice(dev.gateway, dev.id, req.body);
-      return (await store.listDevices()).find((x) => x.gateway === dev.gateway && x.id === dev.id);
+      await store.registry.updateDevice(dev.gateway, dev.id, req.body);
+      return (await store.registry.listDevices()).find((x) => x.gateway === dev.gateway && x.id === dev.id);
     },
   );
 
@@ -340,12 +340,12 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const { from, to } = range(req.query);
       const { point, step } = req.query;
       const { gateway, id: device } = await resolvePoint(store, req.query);
-      if (step === undefined) return store.readings({ gateway, device, point, from, to, limit: req.query.limit ?? 10_000 });
+      if (step === undefined) return store.telemetry.readings({ gateway, device, point, from, to, limit: req.query.limit ?? 10_000 });
       if (req.query.limit !== undefined) badRequest('limit: applies to raw readings only; with step the bucket count is (to − from) / step');
       const buckets = Math.floor((to - from) / step) + 1;
       if (buckets > d.maxBuckets)
         badRequest(`step: ${step} ms over ${to - from} ms would make ${buckets} buckets; the most is ${d.maxBuckets}, so step must be at least ${Math.ceil((to - from + 1) / d.maxBuckets)} ms`);
-      return store.downsample({ gateway, device, point, from, to, step });
+      return store.telemetry.downsample({ gateway, device, point, from, to, step });
     },
   );
 
@@ -367,7 +367,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
         let cursor = from;
         let skip = 0; // rows at `cursor` already sent
         for (;;) {
-          const page = await store.readings({ gateway, device, point, from: cursor, to, limit: chunk + skip });
+          const page = await store.telemetry.readings({ gateway, device, point, from: cursor, to, limit: chunk + skip });
           const fresh = page.slice(skip);
           if (!fresh.length) return;
           yield fresh.map((r) => `${r.ts},${isoTime(r.ts)},${Number.isNaN(r.value) ? '' : r.value}\n`).join('');
@@ -405,7 +405,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       const q = req.query;
       const state = (q.active ? ['active_unacked', 'active_acked'] : list('state', q.state, alarmStates)) as AlarmState[] | undefined;
       const level = list('level', q.level, ['0', '1', '2', '3', '4'])?.map(Number);
-      return store.listAlarms({ state, level, minLevel: q.minLevel, kind: list('kind', q.kind), district: list('district', q.district), gateway: q.gateway, device: q.device, limit: q.limit ?? 500 });
+      return store.alarms.listAlarms({ state, level, minLevel: q.minLevel, kind: list('kind', q.kind), district: list('district', q.district), gateway: q.gateway, device: q.device, limit: q.limit ?? 500 });
     },
   );
 
@@ -413,8 +413,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/alarms/:id',
     { config: role('viewer'), schema: { summary: 'One alarm with its full transition history, comments and commands', tags: ['alarms'], params: NumericId } },
     async (req) => {
-      const alarm = (await store.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
-      const [history, comments, commands] = await Promise.all([store.alarmHistory(alarm.id), store.listComments(alarm.id), store.listCommands({ alarm: alarm.id, limit: 100 })]);
+      const alarm = (await store.alarms.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
+      const [history, comments, commands] = await Promise.all([store.alarms.alarmHistory(alarm.id), store.alarms.listComments(alarm.id), store.commands.listCommands({ alarm: alarm.id, limit: 100 })]);
       return { ...alarm, history, comments, commands: commands.map((c) => commandView(c, req.identity!.role)) };
     },
   );
@@ -427,11 +427,11 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       schema: { summary: 'Acknowledge an alarm: recorded, then sent to its gateway over the downlink (the state changes when the gateway reports it)', tags: ['alarms'], params: NumericId, body: AckBody },
     },
     async (req, reply) => {
-      const alarm = (await store.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
+      const alarm = (await store.alarms.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
       if (alarm.state !== 'active_unacked' && alarm.state !== 'cleared_unacked')
         throw new LifelineError(ErrorCodes.Conflict, `alarm ${alarm.id} is ${alarm.state}; only active_unacked or cleared_unacked alarms can be acknowledged`);
       const user = req.identity!.name;
-      if (req.body?.comment) await store.addComment({ alarm: alarm.id, ts: Date.now(), user, text: req.body.comment });
+      if (req.body?.comment) await store.alarms.addComment({ alarm: alarm.id, ts: Date.now(), user, text: req.body.comment });
       // The cloud's own alarms (a gateway's batches refused, …) are acknowledged here: their gateway does not know them.
       if (isCloudAlarm(alarm)) return reply.code(200).send({ alarm: alarm.id, state: await d.cloudAlarms.ack(alarm, user) });
       const command = await d.commands.submit({ gateway: alarm.gateway, type: 'alarm_ack', alarm: alarm.id, body: { alarmId: alarm.alarmId, user, ...(req.body?.comment ? { comment: req.body.comment } : {}) }, requestedBy: user });
@@ -450,11 +450,11 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/alarms/:id/shelve',
     { config: role('operator'), schema: { summary: 'Shelve an alarm for a while, with a reason: recorded, then sent to its gateway', tags: ['alarms'], params: NumericId, body: ShelveBody } },
     async (req, reply) => {
-      const alarm = (await store.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
+      const alarm = (await store.alarms.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
       if (alarm.state === 'normal') throw new LifelineError(ErrorCodes.Conflict, `alarm ${alarm.id} is normal; there is nothing to shelve`);
       const user = req.identity!.name;
       const until = Date.now() + req.body.durationMs;
-      await store.addComment({ alarm: alarm.id, ts: Date.now(), user, text: `shelved until ${new Date(until).toISOString()}: ${req.body.reason}` });
+      await store.alarms.addComment({ alarm: alarm.id, ts: Date.now(), user, text: `shelved until ${new Date(until).toISOString()}: ${req.body.reason}` });
       const command = await d.commands.submit({ gateway: alarm.gateway, type: 'alarm_shelve', alarm: alarm.id, body: { alarmId: alarm.alarmId, user, until, reason: req.body.reason }, requestedBy: user });
       return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
@@ -465,8 +465,8 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/alarms/:id/comments',
     { config: role('operator'), schema: { summary: 'Comment on an alarm', tags: ['alarms'], params: NumericId, body: CommentBody } },
     async (req, reply) => {
-      const alarm = (await store.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
-      return reply.code(201).send(await store.addComment({ alarm: alarm.id, ts: Date.now(), user: req.identity!.name, text: req.body.text }));
+      const alarm = (await store.alarms.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
+      return reply.code(201).send(await store.alarms.addComment({ alarm: alarm.id, ts: Date.now(), user: req.identity!.name, text: req.body.text }));
     },
   );
 
@@ -474,7 +474,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
   app.get<{ Querystring: Static<typeof CommandQuery> }>(
     '/api/v1/commands',
     { config: role('operator'), schema: { summary: 'Commands sent to gateways (the audit trail), newest first, with their answers; secrets redacted, config bodies and config errors for technician and above', tags: ['alarms', 'config'], querystring: CommandQuery } },
-    async (req) => (await store.listCommands({ gateway: req.query.gateway, limit: req.query.limit ?? 100 })).map((c) => commandView(c, req.identity!.role)),
+    async (req) => (await store.commands.listCommands({ gateway: req.query.gateway, limit: req.query.limit ?? 100 })).map((c) => commandView(c, req.identity!.role)),
   );
 
   // ---- config
@@ -487,9 +487,9 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/gateways/:id/config',
     { config: role('technician'), schema: { summary: 'A gateway’s running config, the desired one, and its last answer (secrets redacted)', tags: ['config'], params: StringId } },
     async (req) => {
-      if (!(await store.getGateway(req.params.id))) notFound('gateway', req.params.id);
-      const state = await store.getConfig(req.params.id);
-      const command = state.desiredCommand ? await store.getCommand(state.desiredCommand) : undefined;
+      if (!(await store.registry.getGateway(req.params.id))) notFound('gateway', req.params.id);
+      const state = await store.commands.getConfig(req.params.id);
+      const command = state.desiredCommand ? await store.commands.getCommand(state.desiredCommand) : undefined;
       return { ...configView(state), pending: command?.status === 'pending' };
     },
   );
@@ -507,11 +507,11 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     },
     async (req, reply) => {
       const id = req.params.id;
-      if (!(await store.getGateway(id))) notFound('gateway', id);
+      if (!(await store.registry.getGateway(id))) notFound('gateway', id);
       if (!validateConfig) throw httpError(503, 'CONFIG_SCHEMA_MISSING', 'this cloud was started without the gateway config schema; config pushes are off');
       // The push rules the gateway applies too (shared/src/config-push.ts): the buffer stays, the login stays
       // (left out or [redacted]: the gateway keeps its own), no path outside the gateway's data directory.
-      const { running } = await store.getConfig(id);
+      const { running } = await store.commands.getConfig(id);
       const issues: { path: string; message: string }[] = pushedConfigIssues(req.body, running);
       // Validated as the gateway will hold it (what it keeps filled in, defaults added); the stored config is what was sent.
       const config = req.body;
@@ -531,7 +531,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       }
       const user = req.identity!.name;
       const command = await d.commands.submit({ gateway: id, type: 'config', alarm: null, body: { config }, requestedBy: user });
-      await store.setDesiredConfig(id, config, user, command.id, Date.now());
+      await store.commands.setDesiredConfig(id, config, user, command.id, Date.now());
       return reply.code(202).send({ command: commandView(command, req.identity!.role) });
     },
   );
@@ -626,7 +626,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     { name: Type.String({ minLength: 1, maxLength: 128 }), role: Type.Union(roles.map((r) => Type.Literal(r)) as TSchema[]) },
     { additionalProperties: false },
   );
-  app.get('/api/v1/tokens', { config: role('admin'), schema: { summary: 'API tokens (names, roles, revocation; never the secrets)', tags: ['admin'] } }, async () => store.listTokens());
+  app.get('/api/v1/tokens', { config: role('admin'), schema: { summary: 'API tokens (names, roles, revocation; never the secrets)', tags: ['admin'] } }, async () => store.access.listTokens());
   app.post<{ Body: { name: string; role: Role } }>(
     '/api/v1/tokens',
     { config: role('admin'), schema: { summary: 'Create an API token; the secret is in this answer only', tags: ['admin'], body: TokenBody } },
@@ -653,7 +653,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     { additionalProperties: false },
   );
   app.get('/api/v1/webhooks', { config: role('admin'), schema: { summary: 'Webhooks with their delivery figures (secrets never listed)', tags: ['admin'] } }, async () =>
-    (await store.listWebhooks()).map(({ secret: _secret, ...w }) => ({ ...w, stats: d.webhooks?.stats(w.id) ?? null })),
+    (await store.webhooks.listWebhooks()).map(({ secret: _secret, ...w }) => ({ ...w, stats: d.webhooks?.stats(w.id) ?? null })),
   );
   app.post<{ Body: Static<typeof WebhookBody> }>(
     '/api/v1/webhooks',
@@ -664,7 +664,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
       } catch {
         badRequest(`url: not a URL, got ${JSON.stringify(req.body.url)}`);
       }
-      const w = await store.addWebhook({ url: req.body.url, secret: req.body.secret ?? randomBytes(24).toString('base64url'), minLevel: req.body.minLevel ?? 0, createdBy: req.identity!.name, createdAt: Date.now() });
+      const w = await store.webhooks.addWebhook({ url: req.body.url, secret: req.body.secret ?? randomBytes(24).toString('base64url'), minLevel: req.body.minLevel ?? 0, createdBy: req.identity!.name, createdAt: Date.now() });
       await d.webhooks?.reload();
       return reply.code(201).send(w);
     },
@@ -673,7 +673,7 @@ export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promis
     '/api/v1/webhooks/:id',
     { config: role('admin'), schema: { summary: 'Delete a webhook', tags: ['admin'], params: NumericId } },
     async (req, reply) => {
-      if (!(await store.deleteWebhook(req.params.id))) notFound('webhook', req.params.id);
+      if (!(await store.webhooks.deleteWebhook(req.params.id))) notFound('webhook', req.params.id);
       await d.webhooks?.reload();
       return reply.code(204).send();
     },

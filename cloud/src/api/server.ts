@@ -212,7 +212,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/api/v1/health', { schema: { summary: 'Liveness, ingest counters and how many gateways have batches refused (status degraded; no token needed)', tags: ['system'] } }, async () => {
     // A gateway whose batches are refused loses data while the cloud runs fine: health says so (which ones: GET /gateways).
-    const faulty = (await opts.store.listGateways()).filter((g) => g.sync.faulty).length;
+    const faulty = (await opts.store.registry.listGateways()).filter((g) => g.sync.faulty).length;
     return { status: faulty ? 'degraded' : 'ok', time: Date.now(), gateways: { faulty }, ...(opts.health?.() ?? {}) };
   });
   let doc: Record<string, unknown> | undefined;

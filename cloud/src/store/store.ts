@@ -43,3 +43,20 @@ export interface Store {
   migrate(): Promise<void>;
   close(): Promise<void>;
 }
+
+/** A method of `target` bound to it, any other property as it is (for the proxies below). */
+function bound(target: object, prop: string | symbol): unknown {
+  const v = Reflect.get(target, prop) as unknown;
+  return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+}
+
+/**
+ * The store with some telemetry methods replaced, everything else as it is:
+ * how the live hub publishes commits, and how tests and the chaos run watch them.
+ * `wrap` gets the store's own telemetry to call through to.
+ */
+export function wrapTelemetry(store: Store, wrap: (inner: TelemetryStore) => Partial<TelemetryStore>): Store {
+  const over: Partial<TelemetryStore> = wrap(store.telemetry);
+  const telemetry = new Proxy(store.telemetry, { get: (t, p) => (Object.hasOwn(over, p) ? over[p as keyof TelemetryStore] : bound(t, p)) });
+  return new Proxy(store, { get: (s, p) => (p === 'telemetry' ? telemetry : bound(s, p)) });
+}
