@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PgStore, partitionName } from '../../src/store/pg-store.js';
-import { storeContract } from './contract.js';
+import { storeContract } from './contract/index.js';
 import { TEST_DATABASE_URL, freshPgStore } from './pg.js';
 
 storeContract('postgres', async () => {
