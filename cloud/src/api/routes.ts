@@ -26,7 +26,7 @@ import type { Logger } from 'pino';
 import type { DeviceInfo, GatewayInfo, Store } from '../store/store.js';
 import { deviceKey } from '../store/store.js';
 import type { LiveHub, LiveMessage } from '../live.js';
-import type { CommandCenter } from '../commands.js';
+import type { CommandCenter } from '../command-center.js';
 import { GATEWAY_ID_PATTERN, type Enrolment } from '../enrol.js';
 import type { WebhookDispatcher } from '../webhooks.js';
 import { isCloudAlarm, type CloudAlarms } from '../cloud-alarms.js';

@@ -31,7 +31,7 @@ import { registerRoutes } from './routes.js';
 import { httpError } from './http-error.js';
 import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
-import { CommandCenter } from '../commands.js';
+import { CommandCenter } from '../command-center.js';
 import { Enrolment } from '../enrol.js';
 import { CloudAlarms } from '../cloud-alarms.js';
 import type { WebhookDispatcher } from '../webhooks.js';

@@ -7,7 +7,7 @@
  *   lifeline/<gw>/up/{telemetry,events} ─▶ decodeUplink (gateway = the topic's) ─▶ names and time window checked
  *        ─▶ store.commit (gateway, epoch, seqs: each epoch its own seq space) ─▶ encodeAck (epoch, range) ─▶ lifeline/<gw>/down/ack
  *   lifeline/<gw>/status                ─▶ schema check ─▶ store.registry.saveGatewayStatus
- *   lifeline/<gw>/up/reply              ─▶ ignored here (cloud/src/ingest/commands.ts takes command answers)
+ *   lifeline/<gw>/up/reply              ─▶ ignored here (cloud/src/ingest/command-channel.ts takes command answers)
  *
  * A malformed or forged batch is answered with a Reject, counted and logged;
  * it is never retried here and never blocks the next message. The gateway

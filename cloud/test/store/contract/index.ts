@@ -3,12 +3,12 @@
  * (sqlite.test.ts) and PostgreSQL (postgres.test.ts), after MQTT.js's abstract_store.
  */
 import type { StoreFactory } from './fixtures.js';
-import { telemetryContract } from './telemetry.js';
-import { registryContract } from './registry.js';
-import { alarmsContract } from './alarms.js';
-import { commandsContract } from './commands.js';
-import { accessContract } from './access.js';
-import { webhooksContract } from './webhooks.js';
+import { telemetryContract } from './telemetry-store.js';
+import { registryContract } from './registry-store.js';
+import { alarmsContract } from './alarm-store.js';
+import { commandsContract } from './command-store.js';
+import { accessContract } from './access-store.js';
+import { webhooksContract } from './webhook-store.js';
 
 export type { StoreFactory } from './fixtures.js';
 

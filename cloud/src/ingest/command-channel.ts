@@ -14,7 +14,7 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CommandAnswerSchema, ErrorCodes, LifelineError, gatewayOfTopic, schemaIssues, topics, type Command, type CommandAnswer, type CommandRequest } from '@lifeline/shared';
-import type { CommandCenter } from '../commands.js';
+import type { CommandCenter } from '../command-center.js';
 import type { CommandRecord, Store } from '../store/store.js';
 
 export interface CommandChannelOptions {
