@@ -8,7 +8,7 @@
  *           ─▶ body parser: JSON nested deeper than 64 levels refused on the text (input.ts)
  *           ─▶ preValidation: control characters in params, query and body refused (input.ts)
  *           ─▶ schema validation (querystring, params, body; unknown fields refused; integers bounded)
- *           ─▶ handler (routes.ts) ─▶ store / command center / live hub
+ *           ─▶ handler (routes/*.ts, one plugin per group) ─▶ store / command center / live hub
  *   any error ─▶ one error handler: LifelineError codes and fastify errors mapped to HTTP, JSON {error, message, details?}
  *
  * Every route and its least role are listed in docs/api.md and in the
@@ -27,7 +27,7 @@ import { createRequire } from 'node:module';
 import type { Store } from '../store/store.js';
 import { TokenAuth, roleAllows, type Identity, type Role } from './auth.js';
 import { collectRoutes, openApiDocument } from './openapi.js';
-import { registerRoutes } from './routes.js';
+import { registerRoutes } from './routes/index.js';
 import { httpError } from './http-error.js';
 import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
