@@ -13,8 +13,9 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
-import { CommandAnswerSchema, ErrorCodes, LifelineError, gatewayOfTopic, schemaIssues, topics, type Command, type CommandAnswer, type CommandRequest } from '@lifeline/shared';
+import { CommandAnswerSchema, ErrorCodes, LifelineError, gatewayOfTopic, topics, type Command, type CommandAnswer, type CommandRequest } from '@lifeline/shared';
 import type { CommandCenter } from '../command-center.js';
+import { jsonMessage } from './json-message.js';
 import type { CommandRecord, Store } from '../store/store.js';
 
 export interface CommandChannelOptions {
@@ -147,13 +148,7 @@ export class CommandChannel {
   private async onReply(topic: string, payload: Buffer): Promise<void> {
     const gateway = gatewayOfTopic(topic);
     if (!gateway || topic !== topics.reply(gateway)) return;
-    let a: unknown;
-    try {
-      a = JSON.parse(payload.toString('utf8'));
-    } catch {
-      a = undefined;
-    }
-    const issues = a === undefined ? [{ path: '', message: 'not JSON' }] : schemaIssues(CommandAnswerSchema, a);
+    const { value: a, issues } = jsonMessage(payload, CommandAnswerSchema);
     const answer = a as CommandAnswer;
     const id = Number(answer?.id);
     if (issues.length || answer.gateway !== gateway || !Number.isSafeInteger(id)) {

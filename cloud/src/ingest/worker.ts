@@ -40,7 +40,6 @@ import {
   isLifelineError,
   peekHeader,
   rejectReasonFor,
-  schemaIssues,
   topics,
   type Reading,
   type Uplink,
@@ -48,6 +47,7 @@ import {
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
+import { jsonMessage } from './json-message.js';
 
 export interface IngestOptions {
   url: string;
@@ -389,13 +389,7 @@ export class IngestWorker {
 
   private async handleStatus(gateway: string, payload: Buffer): Promise<void> {
     if (payload.length === 0) return; // a cleared retained message
-    let status: unknown;
-    try {
-      status = JSON.parse(payload.toString('utf8'));
-    } catch {
-      status = undefined;
-    }
-    const issues = status === undefined ? [{ path: '', message: 'not JSON' }] : schemaIssues(GatewayStatusSchema, status);
+    const { value: status, issues } = jsonMessage(payload, GatewayStatusSchema);
     const s = status as { gateway?: string };
     if (issues.length || s.gateway !== gateway) {
       this.counters.badStatuses++;
