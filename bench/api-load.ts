@@ -115,8 +115,8 @@ async function main(): Promise<void> {
   // Something for the routes to find: an hour of one point, and a few hundred alarms.
   const now = Date.now();
   const rs: Reading[] = Array.from({ length: 3600 }, (_, i) => ({ device: 'load-flood', point: 'water_level', ts: now - 3_600_000 + i * 1000, value: 2 + Math.sin(i / 300) }));
-  await cloud.store.commitTelemetry({ gateway: 'load-static', firstSeq: 1, lastSeq: rs.length, readings: rs });
-  await cloud.store.commitEvents({
+  await cloud.store.telemetry.commitTelemetry({ gateway: 'load-static', firstSeq: 1, lastSeq: rs.length, readings: rs });
+  await cloud.store.telemetry.commitEvents({
     gateway: 'load-static', firstSeq: 1, lastSeq: 300,
     events: Array.from({ length: 300 }, (_, i) => ({ kind: 'alarm' as const, seq: i + 1, alarmId: `dev-${i}/p/threshold`, device: `dev-${i}`, point: 'p', ts: now - i * 1000, from: 'normal' as const, to: 'active_unacked' as const, level: 1 + (i % 4), detector: 'threshold', cause: 'high', value: i })),
   });

@@ -110,7 +110,7 @@ async function storeWorker(id: number, where: string): Promise<void> {
     return { gateway: g.id, firstSeq: first, lastSeq: g.seq, readings: rs };
   };
   // Warm up (series ids, partitions), then wait for the start signal.
-  for (const g of gateways) await store.commitTelemetry(batch(g));
+  for (const g of gateways) await store.telemetry.commitTelemetry(batch(g));
   process.send!({ ready: true });
   await new Promise<void>((r) => process.once('message', () => r()));
   const t0 = performance.now();
@@ -119,7 +119,7 @@ async function storeWorker(id: number, where: string): Promise<void> {
   const lanes = Array.from({ length: concurrency }, async (_, lane) => {
     for (let k = lane; performance.now() < deadline; k += concurrency) {
       const b = batch(gateways[k % gateways.length]);
-      await store.commitTelemetry(b);
+      await store.telemetry.commitTelemetry(b);
       readings += b.readings.length;
     }
   });

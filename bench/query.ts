@@ -48,7 +48,7 @@ async function main(): Promise<void> {
       for (let k = i; k < Math.min(n, i + batch); k++) rs.push({ device: 'flood-1', point: 'water_level', ts: start + k * 1000, value: 2 + Math.sin(k / 3600) + (k % 17) / 100 });
       // Four buffer epochs' worth of commits side by side (each its own seq space), each epoch's in order.
       const lane = (i / batch) % 4;
-      inflight.push(store.commitTelemetry({ gateway: 'bench-q', epoch: lane + 1, firstSeq: seqs[lane] + 1, lastSeq: seqs[lane] + rs.length, readings: rs }));
+      inflight.push(store.telemetry.commitTelemetry({ gateway: 'bench-q', epoch: lane + 1, firstSeq: seqs[lane] + 1, lastSeq: seqs[lane] + rs.length, readings: rs }));
       seqs[lane] += rs.length;
       if (inflight.length === 4) {
         await Promise.all(inflight);
@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   for (let q = 0; q < queries + 3; q++) {
     const shift = Math.floor(Math.random() * 3600) * 1000 + 137;
     const t0 = performance.now();
-    const r = await store.downsample({ gateway: 'bench-q', device: 'flood-1', point: 'water_level', from: start + shift - step, to: start + shift - step + 1000 * step - 1, step });
+    const r = await store.telemetry.downsample({ gateway: 'bench-q', device: 'flood-1', point: 'water_level', from: start + shift - step, to: start + shift - step + 1000 * step - 1, step });
     const ms = performance.now() - t0;
     if (q >= 3) times.push(ms); // the first few warm the caches
     buckets = r.length;

@@ -29,7 +29,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import { IngestWorker, SqliteStore, type Store } from '@lifeline/cloud';
+import { IngestWorker, SqliteStore, wrapTelemetry, type Store } from '@lifeline/cloud';
 import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
 import { inspectBuffer } from '@lifeline/edge';
 
@@ -309,28 +309,20 @@ async function main(): Promise<number> {
 
 /** The store, with each commit's time, newest reading time and alarms written down. */
 function loggingStore(store: Store, commits: { lane: 'telemetry' | 'events'; at: number; wall: number; maxTs: number; seqs: string; alarms: { seq: number; ts: number }[] }[]): Store {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'commitTelemetry') {
-        return async (batch: Parameters<Store['commitTelemetry']>[0]) => {
-          const r = await target.commitTelemetry(batch);
-          let maxTs = -Infinity;
-          for (const x of batch.readings) if (x.ts > maxTs) maxTs = x.ts;
-          if (!r.duplicate) commits.push({ lane: 'telemetry', at: performance.now(), wall: Date.now(), maxTs, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: [] });
-          return r;
-        };
-      }
-      if (prop === 'commitEvents') {
-        return async (batch: Parameters<Store['commitEvents']>[0]) => {
-          const r = await target.commitEvents(batch);
-          if (!r.duplicate) commits.push({ lane: 'events', at: performance.now(), wall: Date.now(), maxTs: -Infinity, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: batch.events.filter((x) => x.kind === 'alarm').map((x) => ({ seq: x.seq, ts: x.ts })) });
-          return r;
-        };
-      }
-      const v = Reflect.get(target, prop, receiver);
-      return typeof v === 'function' ? v.bind(target) : v;
+  return wrapTelemetry(store, (telemetry) => ({
+    async commitTelemetry(batch) {
+      const r = await telemetry.commitTelemetry(batch);
+      let maxTs = -Infinity;
+      for (const x of batch.readings) if (x.ts > maxTs) maxTs = x.ts;
+      if (!r.duplicate) commits.push({ lane: 'telemetry', at: performance.now(), wall: Date.now(), maxTs, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: [] });
+      return r;
     },
-  });
+    async commitEvents(batch) {
+      const r = await telemetry.commitEvents(batch);
+      if (!r.duplicate) commits.push({ lane: 'events', at: performance.now(), wall: Date.now(), maxTs: -Infinity, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: batch.events.filter((x) => x.kind === 'alarm').map((x) => ({ seq: x.seq, ts: x.ts })) });
+      return r;
+    },
+  }));
 }
 
 main().then(

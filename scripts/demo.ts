@@ -66,7 +66,7 @@ async function demoLogin(cloud: Cloud, gateway: string, name: string | undefined
     }
   }
   // A cloud.db that already knows the gateway (its login file lost) needs a token issued to replace it, as a swapped box would.
-  const known = await cloud.store.getGateway(gateway);
+  const known = await cloud.store.registry.getGateway(gateway);
   const { token } = await cloud.enrolment.createToken('pnpm start', 60_000, `demo gateway ${gateway}`, known ? gateway : undefined);
   const { mqtt } = await cloud.enrolment.enroll(token, { gateway, ...(name ? { name } : {}) }).catch((err: unknown) => {
     log.error({ gateway, file }, `could not enrol the demo gateway${known?.revokedAt ? ` (${gateway} was revoked: reinstate it with POST /api/v1/gateways/${gateway}/reinstate)` : ''}`);

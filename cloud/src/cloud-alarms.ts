@@ -5,7 +5,7 @@
  * (epoch CLOUD_EPOCH), so the alarms table, history, SSE and webhooks treat
  * them exactly like transitions a gateway sent.
  *
- *   ingest (reject / commit again) ─▶ raise / clear ─▶ store.commitEvents(epoch −1) ─▶ alarms, live hub
+ *   ingest (reject / commit again) ─▶ raise / clear ─▶ store.telemetry.commitEvents(epoch −1) ─▶ alarms, live hub
  *   API (ack)                      ─▶ ack ──────────┘   (not sent to the gateway: it does not know this alarm)
  */
 import { ErrorCodes, isLifelineError, type AlarmLevel, type AlarmState, type AlarmTransition } from '@lifeline/shared';
@@ -25,18 +25,18 @@ export function isCloudAlarm(a: Pick<AlarmInfo, 'alarmId'>): boolean {
 }
 
 export class CloudAlarms {
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Pick<Store, 'alarms' | 'telemetry'>) {}
 
   /** Raise (or keep raised) `alarmId` of `gateway`; nothing is written if it is already active. */
   async raise(gateway: string, alarmId: string, level: AlarmLevel, cause: string, at = Date.now()): Promise<void> {
-    const now = await this.store.findAlarm(gateway, alarmId);
+    const now = await this.store.alarms.findAlarm(gateway, alarmId);
     if (now && (now.state === 'active_unacked' || now.state === 'active_acked' || now.state === 'shelved')) return;
     await this.transition(gateway, alarmId, now?.state ?? 'normal', 'active_unacked', level, cause, at);
   }
 
   /** The cause went away: active_unacked → cleared_unacked, active_acked → normal. */
   async clear(gateway: string, alarmId: string, cause: string, at = Date.now()): Promise<void> {
-    const now = await this.store.findAlarm(gateway, alarmId);
+    const now = await this.store.alarms.findAlarm(gateway, alarmId);
     if (!now) return;
     const to: AlarmState | undefined = now.state === 'active_unacked' ? 'cleared_unacked' : now.state === 'active_acked' || now.state === 'shelved' ? 'normal' : undefined;
     if (to) await this.transition(gateway, alarmId, now.state, to, now.level as AlarmLevel, cause, at);
@@ -52,10 +52,10 @@ export class CloudAlarms {
   private async transition(gateway: string, alarmId: string, from: AlarmState, to: AlarmState, level: AlarmLevel, cause: string, at: number, user?: string): Promise<void> {
     // Two ingest workers may write the same gateway's cloud lane at once: the loser's range overlaps, it takes the next seq.
     for (let attempt = 0; ; attempt++) {
-      const seq = (await this.store.laneCommitted(gateway, 'events', CLOUD_EPOCH)) + 1;
+      const seq = (await this.store.telemetry.laneCommitted(gateway, 'events', CLOUD_EPOCH)) + 1;
       const e: AlarmTransition = { kind: 'alarm', seq, alarmId, device: '', point: '', ts: at, from, to, level, detector: 'cloud', cause, value: null, ...(user ? { user } : {}) };
       try {
-        await this.store.commitEvents({ gateway, epoch: CLOUD_EPOCH, firstSeq: seq, lastSeq: seq, events: [e] });
+        await this.store.telemetry.commitEvents({ gateway, epoch: CLOUD_EPOCH, firstSeq: seq, lastSeq: seq, events: [e] });
         return;
       } catch (err) {
         if (attempt >= 3 || !isLifelineError(err) || err.code !== ErrorCodes.PayloadInvalid) throw err;

@@ -5,7 +5,7 @@
  *                gateway, or with `gateway` for replacing that one)
  *   gateway (`lifeline enroll`) ─ POST /api/v1/enroll {token} ─▶ gateway id + MQTT username/password
  *   admin ─ POST /api/v1/gateways/:id/revoke ─▶ no token enrols it ─ …/reinstate ─▶ a replace-token may again
- *   broker (aedes) ─ authenticate ─▶ BrokerAuthority ─▶ store.findMqttCredential (scrypt check, not revoked)
+ *   broker (aedes) ─ authenticate ─▶ BrokerAuthority ─▶ store.access.findMqttCredential (scrypt check, not revoked)
  *                  ─ authorizePublish / authorizeSubscribe ─▶ per-gateway topic ACL
  *
  * A gateway may publish only `lifeline/<id>/up/…` and `lifeline/<id>/status`,
@@ -61,14 +61,14 @@ export class BrokerAuthority {
   /** The cloud's own MQTT login (ingest, downlink). */
   readonly service = { username: `lifeline-cloud-${randomBytes(4).toString('hex')}`, password: randomBytes(24).toString('base64url') };
 
-  constructor(private readonly store: Store, private readonly allowAnonymous: boolean) {}
+  constructor(private readonly store: Pick<Store, 'access'>, private readonly allowAnonymous: boolean) {}
 
   /** The identity for a login, or undefined to refuse it. */
   async authenticate(username: string | undefined, password: string | undefined): Promise<BrokerIdentity | undefined> {
     if (username === undefined || username === '') return this.allowAnonymous && !password ? { kind: 'anonymous' } : undefined;
     if (password === undefined) return undefined;
     if (username === this.service.username) return password === this.service.password ? { kind: 'service' } : undefined;
-    const c = await this.store.findMqttCredential(username);
+    const c = await this.store.access.findMqttCredential(username);
     if (!c || c.revokedAt !== null) return undefined;
     return (await verifyPassword(password, c.salt, c.hash)) ? { kind: 'gateway', gateway: c.gateway } : undefined;
   }
@@ -96,7 +96,7 @@ export interface EnrolmentResult {
 /** Issues one-time enrolment tokens and turns them into gateway credentials. */
 export class Enrolment {
   constructor(
-    private readonly store: Store,
+    private readonly store: Pick<Store, 'access' | 'registry'>,
     private readonly brokerUrl: string | null,
     private readonly issuer?: CertificateIssuer,
   ) {}
@@ -108,13 +108,13 @@ export class Enrolment {
    */
   async createToken(by: string, ttlMs: number, note: string | null, forGateway?: string): Promise<{ token: string; expiresAt: number; gateway?: string }> {
     if (forGateway !== undefined) {
-      const g = await this.store.getGateway(forGateway);
+      const g = await this.store.registry.getGateway(forGateway);
       if (!g) throw new LifelineError(ErrorCodes.NotFound, `gateway: no gateway ${JSON.stringify(forGateway)} to replace; leave gateway out for a token that enrols a new box`);
       if (g.revokedAt !== null) throw new LifelineError(ErrorCodes.Conflict, revokedMessage(forGateway));
     }
     const token = `enr_${randomBytes(18).toString('base64url')}`;
     const now = Date.now();
-    await this.store.addEnrolment({ hash: hashToken(token), note, createdBy: by, createdAt: now, expiresAt: now + ttlMs, forGateway: forGateway ?? null });
+    await this.store.access.addEnrolment({ hash: hashToken(token), note, createdBy: by, createdAt: now, expiresAt: now + ttlMs, forGateway: forGateway ?? null });
     return { token, expiresAt: now + ttlMs, ...(forGateway !== undefined ? { gateway: forGateway } : {}) };
   }
 
@@ -130,7 +130,7 @@ export class Enrolment {
       throw new LifelineError(ErrorCodes.RequestInvalid, `gateway: must match ${GATEWAY_ID_PATTERN}, got ${JSON.stringify(requested.gateway)}`);
     if (requested?.csr && !this.issuer) throw new LifelineError(ErrorCodes.RequestInvalid, 'csr: this cloud has no certificate authority; enrol without a CSR');
     const hash = hashToken(token);
-    const found = await this.store.findEnrolment(hash, Date.now());
+    const found = await this.store.access.findEnrolment(hash, Date.now());
     if (!found) throw badToken();
     const target = found.forGateway;
     if (target !== null && requested?.gateway !== undefined && requested.gateway !== target)
@@ -139,21 +139,21 @@ export class Enrolment {
     await this.refuseIfTaken(gateway, target);
     const password = randomBytes(24).toString('base64url');
     const credential = { username: gateway, gateway, ...(await hashPassword(password)) };
-    if (!(await this.store.consumeEnrolment(hash, gateway, Date.now()))) {
+    if (!(await this.store.access.consumeEnrolment(hash, gateway, Date.now()))) {
       // The gateway or the token changed since the checks above (a racing enrolment, a revocation): say which.
-      if (!(await this.store.findEnrolment(hash, Date.now()))) throw badToken();
+      if (!(await this.store.access.findEnrolment(hash, Date.now()))) throw badToken();
       await this.refuseIfTaken(gateway, target);
       throw new LifelineError(ErrorCodes.Conflict, `gateway ${gateway} changed while enrolling; try again`);
     }
-    await this.store.putMqttCredential(credential, Date.now());
-    if (target === null && requested?.name) await this.store.updateGateway(gateway, { name: requested.name });
+    await this.store.access.putMqttCredential(credential, Date.now());
+    if (target === null && requested?.name) await this.store.registry.updateGateway(gateway, { name: requested.name });
     const certificate = requested?.csr && this.issuer ? await this.issuer.issue(gateway, requested.csr) : undefined;
     return { gateway, mqtt: { url: this.brokerUrl, username: gateway, password }, ...(certificate ? { certificate } : {}) };
   }
 
   /** Throws the reason `gateway` cannot be enrolled by a token for `target` (null: a new gateway), if there is one. */
   private async refuseIfTaken(gateway: string, target: string | null): Promise<void> {
-    const g = await this.store.getGateway(gateway);
+    const g = await this.store.registry.getGateway(gateway);
     if (g?.revokedAt != null) throw new LifelineError(ErrorCodes.Conflict, revokedMessage(gateway));
     if (target === null && g) throw new LifelineError(ErrorCodes.Conflict, `gateway ${gateway} already exists; ask for a token issued for ${gateway} to replace it`);
     if (target !== null && !g) throw new LifelineError(ErrorCodes.Conflict, `gateway ${gateway} is no longer in the registry; ask for a token for a new gateway`);

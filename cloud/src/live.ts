@@ -4,16 +4,16 @@
  * blocks its publisher: a listener's failure is logged and swallowed, and
  * listeners are called synchronously (they only queue work of their own).
  *
- *   ingest ─ store.commit* ─▶ (committed, not a duplicate) ─▶ hub.publishReadings / hub.publishEvents
+ *   ingest ─ store.telemetry.commit* ─▶ (committed, not a duplicate) ─▶ hub.publishReadings / hub.publishEvents
  *                                                              ├─▶ SSE streams (api/routes/live.ts)
  *                                                              └─▶ webhooks (webhooks.ts)
  *
- * `withLive(store, hub)` wraps a store so every committed batch is published;
+ * `withLive(store, hub)` wraps a store's telemetry so every committed batch is published;
  * the cloud passes that wrapped store to its ingest workers.
  */
 import type { LaneEvent, Reading } from '@lifeline/shared';
 import type { Logger } from 'pino';
-import type { CommitResult, EventBatchIn, Store, TelemetryBatch } from './store/store.js';
+import { wrapTelemetry, type Store } from './store/store.js';
 
 /** What the hub delivers. */
 export type LiveMessage =
@@ -65,22 +65,16 @@ export class LiveHub {
 
 /** A store whose commits also publish to the hub (duplicates are not published again). */
 export function withLive(store: Store, hub: LiveHub): Store {
-  return new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'commitTelemetry')
-        return async (batch: TelemetryBatch): Promise<CommitResult> => {
-          const r = await target.commitTelemetry(batch);
-          if (!r.duplicate) hub.publishReadings(batch.gateway, batch.readings);
-          return r;
-        };
-      if (prop === 'commitEvents')
-        return async (batch: EventBatchIn): Promise<CommitResult> => {
-          const r = await target.commitEvents(batch);
-          if (!r.duplicate) hub.publishEvents(batch.gateway, batch.events);
-          return r;
-        };
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  return wrapTelemetry(store, (telemetry) => ({
+    async commitTelemetry(batch) {
+      const r = await telemetry.commitTelemetry(batch);
+      if (!r.duplicate) hub.publishReadings(batch.gateway, batch.readings);
+      return r;
     },
-  });
+    async commitEvents(batch) {
+      const r = await telemetry.commitEvents(batch);
+      if (!r.duplicate) hub.publishEvents(batch.gateway, batch.events);
+      return r;
+    },
+  }));
 }

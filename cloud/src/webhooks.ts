@@ -68,7 +68,7 @@ export class WebhookDispatcher {
   private stopped = false;
   private readonly o: Required<WebhookOptions>;
 
-  constructor(private readonly store: Store, private readonly hub: LiveHub, private readonly log: Logger, opts: WebhookOptions = {}) {
+  constructor(private readonly store: Pick<Store, 'webhooks'>, private readonly hub: LiveHub, private readonly log: Logger, opts: WebhookOptions = {}) {
     this.o = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000, timeoutMs: 5000, queueMax: 1000, ...opts };
   }
 
@@ -82,7 +82,7 @@ export class WebhookDispatcher {
 
   /** Re-read the webhook list (after one is added or deleted). */
   async reload(): Promise<void> {
-    const hooks = await this.store.listWebhooks();
+    const hooks = await this.store.webhooks.listWebhooks();
     const keep = new Set(hooks.map((h) => h.id));
     for (const id of this.queues.keys()) if (!keep.has(id)) this.queues.delete(id);
     for (const h of hooks) {

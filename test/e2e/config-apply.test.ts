@@ -39,7 +39,7 @@ const mode = (f: string) => statSync(f).mode & 0o777;
 async function push(config: unknown) {
   const cmd = await cloud.commands.submit({ gateway: GW, type: 'config', alarm: null, body: { config }, requestedBy: 'technician-7' });
   return waitFor(async () => {
-    const c = await cloud.store.getCommand(cmd.id);
+    const c = await cloud.store.commands.getCommand(cmd.id);
     if (!c || c.status === 'pending') return undefined;
     // What the gateway answered, as a person reads it (the body is what we sent).
     const answer = c.answer as { message?: string; errors?: { path: string; message: string }[] };
@@ -166,12 +166,12 @@ describe('a config pushed from the cloud', () => {
     expect(running.agent.loaded.config.sync.url).toBe(cloud.brokerUrl);
     expect(readFileSync(file, 'utf8')).toBe(original);
     expect(mode(file)).toBe(0o600);
-    const event = await waitFor(async () => (await cloud.store.listEvents({ gateway: GW, limit: 100 })).find((e) => e.kind === 'event' && e.type === 'config_rolled_back'), 15_000, 'the rollback event in the cloud');
+    const event = await waitFor(async () => (await cloud.store.telemetry.listEvents({ gateway: GW, limit: 100 })).find((e) => e.kind === 'event' && e.type === 'config_rolled_back'), 15_000, 'the rollback event in the cloud');
     expect(event).toMatchObject({ details: { command: String(a.id), reason: expect.stringMatching(/did not reach the cloud/) } });
     expect((event as { message: string }).message).toMatch(/rolled back to the last good config/);
     // What an operator reads in GET …/config: the failed apply and the config the box runs again.
     const state = await waitFor(async () => {
-      const c = await cloud.store.getConfig(GW);
+      const c = await cloud.store.commands.getConfig(GW);
       return c.answer?.status === 'rolled_back' ? c : null;
     }, 15_000, 'the rolled-back answer in the config state');
     expect(state.answer).toMatchObject({ command: a.id, ok: false, message: expect.stringMatching(/did not reach the cloud/) });
@@ -193,7 +193,7 @@ describe('a config pushed from the cloud', () => {
     expect(running.configApply!.reason).toBe('bus lan: no device answered within 3 s (under the last good config fg-1 did)');
     expect(running.agent.loaded.config.buses.map((b) => b.port)).toEqual([sim.port, closed]);
     const events = await waitFor(async () => {
-      const evs = (await cloud.store.listEvents({ gateway: GW, limit: 100 })).filter((e) => e.kind === 'event' && e.type === 'config_rolled_back');
+      const evs = (await cloud.store.telemetry.listEvents({ gateway: GW, limit: 100 })).filter((e) => e.kind === 'event' && e.type === 'config_rolled_back');
       return evs.length >= 2 ? evs : undefined;
     }, 15_000, 'the second rollback event');
     expect(JSON.stringify(events)).toContain('bus lan: no device answered');

@@ -100,7 +100,7 @@ async function expectKnownValueArrives(s: Awaited<ReturnType<typeof site>>) {
 
   // The threshold check raised red on the edge, and the transition reached the cloud's event lane.
   const events = await waitFor(async () => {
-    const ev = await s.cloud.store.listEvents({ gateway: s.gw, limit: 10 });
+    const ev = await s.cloud.store.telemetry.listEvents({ gateway: s.gw, limit: 10 });
     return ev.length ? ev : null;
   });
   expect(events[0]).toMatchObject({ kind: 'alarm', device: `${s.gw}-flood`, point: 'water_level', level: 4, value: 3.217 });

@@ -22,11 +22,11 @@ export interface Identity {
 export class TokenAuth {
   private cache = new Map<string, { who: Identity | undefined; until: number }>();
 
-  constructor(private readonly store: Store, private readonly cacheMs = 5000) {}
+  constructor(private readonly store: Pick<Store, 'access'>, private readonly cacheMs = 5000) {}
 
   /** Make `token` the admin token named `name` (replacing the previous bootstrap token of that name). */
   async bootstrap(token: string, name = 'admin'): Promise<string> {
-    await this.store.putToken({ name, role: 'admin', hash: hashToken(token), createdBy: 'bootstrap', createdAt: Date.now() });
+    await this.store.access.putToken({ name, role: 'admin', hash: hashToken(token), createdBy: 'bootstrap', createdAt: Date.now() });
     this.cache.clear();
     return token;
   }
@@ -34,12 +34,12 @@ export class TokenAuth {
   /** Create a token; returns the secret (shown once) and its record. */
   async create(name: string, role: Role, createdBy: string): Promise<{ token: string; record: TokenRecord }> {
     const token = TokenAuth.generate();
-    const record = await this.store.addToken({ name, role, hash: hashToken(token), createdBy, createdAt: Date.now() });
+    const record = await this.store.access.addToken({ name, role, hash: hashToken(token), createdBy, createdAt: Date.now() });
     return { token, record };
   }
 
   async revoke(id: number): Promise<boolean> {
-    const ok = await this.store.revokeToken(id, Date.now());
+    const ok = await this.store.access.revokeToken(id, Date.now());
     this.cache.clear();
     return ok;
   }
@@ -51,7 +51,7 @@ export class TokenAuth {
     const now = Date.now();
     const hit = this.cache.get(h);
     if (hit && hit.until > now) return hit.who;
-    const r = await this.store.findToken(h);
+    const r = await this.store.access.findToken(h);
     const who = r && (roles as readonly string[]).includes(r.role) ? { id: r.id, name: r.name, role: r.role as Role } : undefined;
     if (this.cache.size > 10_000) this.cache.clear();
     this.cache.set(h, { who, until: now + this.cacheMs });

@@ -8,7 +8,7 @@
  *           ─▶ body parser: JSON nested deeper than 64 levels refused on the text (input.ts)
  *           ─▶ preValidation: control characters in params, query and body refused (input.ts)
  *           ─▶ schema validation (querystring, params, body; unknown fields refused; integers bounded)
- *           ─▶ handler (routes.ts) ─▶ store / command center / live hub
+ *           ─▶ handler (routes/*.ts, one plugin per group) ─▶ store / command center / live hub
  *   any error ─▶ one error handler: LifelineError codes and fastify errors mapped to HTTP, JSON {error, message, details?}
  *
  * Every route and its least role are listed in docs/api.md and in the
@@ -27,11 +27,11 @@ import { createRequire } from 'node:module';
 import type { Store } from '../store/store.js';
 import { TokenAuth, roleAllows, type Identity, type Role } from './auth.js';
 import { collectRoutes, openApiDocument } from './openapi.js';
-import { registerRoutes } from './routes.js';
+import { registerRoutes } from './routes/index.js';
 import { httpError } from './http-error.js';
 import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
-import { CommandCenter } from '../commands.js';
+import { CommandCenter } from '../command-center.js';
 import { Enrolment } from '../enrol.js';
 import { CloudAlarms } from '../cloud-alarms.js';
 import type { WebhookDispatcher } from '../webhooks.js';
@@ -212,7 +212,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
 
   app.get('/api/v1/health', { schema: { summary: 'Liveness, ingest counters and how many gateways have batches refused (status degraded; no token needed)', tags: ['system'] } }, async () => {
     // A gateway whose batches are refused loses data while the cloud runs fine: health says so (which ones: GET /gateways).
-    const faulty = (await opts.store.listGateways()).filter((g) => g.sync.faulty).length;
+    const faulty = (await opts.store.registry.listGateways()).filter((g) => g.sync.faulty).length;
     return { status: faulty ? 'degraded' : 'ok', time: Date.now(), gateways: { faulty }, ...(opts.health?.() ?? {}) };
   });
   let doc: Record<string, unknown> | undefined;

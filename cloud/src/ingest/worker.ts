@@ -6,8 +6,8 @@
  *
  *   lifeline/<gw>/up/{telemetry,events} ─▶ decodeUplink (gateway = the topic's) ─▶ names and time window checked
  *        ─▶ store.commit (gateway, epoch, seqs: each epoch its own seq space) ─▶ encodeAck (epoch, range) ─▶ lifeline/<gw>/down/ack
- *   lifeline/<gw>/status                ─▶ schema check ─▶ store.saveGatewayStatus
- *   lifeline/<gw>/up/reply              ─▶ ignored here (cloud/src/ingest/commands.ts takes command answers)
+ *   lifeline/<gw>/status                ─▶ schema check ─▶ store.registry.saveGatewayStatus
+ *   lifeline/<gw>/up/reply              ─▶ ignored here (cloud/src/ingest/command-channel.ts takes command answers)
  *
  * A malformed or forged batch is answered with a Reject, counted and logged;
  * it is never retried here and never blocks the next message. The gateway
@@ -51,7 +51,7 @@ import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
 
 export interface IngestOptions {
   url: string;
-  store: Store;
+  store: Pick<Store, 'telemetry' | 'registry' | 'alarms'>;
   log: Logger;
   clientId?: string;
   /** Use a shared subscription (needs a broker that supports MQTT 5 / $share). */
@@ -296,10 +296,10 @@ export class IngestWorker {
         const readings = this.inWindow(gateway, msg.batch.readings);
         checkNames(msg.batch.readings, 'readings');
         checkNames(msg.batch.gaps ?? [], 'gaps');
-        result = await this.commit(() => this.opts.store.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, gaps: msg.batch.gaps }));
+        result = await this.commit(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, gaps: msg.batch.gaps }));
       } else {
         checkNames(msg.batch.events, 'events');
-        result = await this.commit(() => this.opts.store.commitEvents({ gateway, epoch, firstSeq, lastSeq, events: msg.batch.events }));
+        result = await this.commit(() => this.opts.store.telemetry.commitEvents({ gateway, epoch, firstSeq, lastSeq, events: msg.batch.events }));
       }
       this.counters.batches++;
       if (result.duplicate) this.counters.duplicates++;
@@ -325,7 +325,7 @@ export class IngestWorker {
   private async noteEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number): Promise<void> {
     const key = `${gateway}\0${lane}\0${epoch}`;
     if (this.epochs.has(key)) return;
-    if (await this.opts.store.openEpoch(gateway, lane, epoch, Date.now())) {
+    if (await this.opts.store.telemetry.openEpoch(gateway, lane, epoch, Date.now())) {
       this.counters.epochsOpened++;
       this.opts.log.info({ gateway, lane, epoch }, 'new buffer epoch');
     }
@@ -364,7 +364,7 @@ export class IngestWorker {
 
   /** A batch of the gateway committed: it is no longer faulty (a cleared fault clears its alarm). */
   private async settle(gateway: string): Promise<void> {
-    if (await this.opts.store.clearRejects(gateway, Date.now())) {
+    if (await this.opts.store.registry.clearRejects(gateway, Date.now())) {
       this.opts.log.info({ gateway }, 'gateway batches commit again');
       await this.alarms.clear(gateway, cloudAlarmIds.batchesRejected, 'batches commit again');
     }
@@ -383,7 +383,7 @@ export class IngestWorker {
     // A gateway whose batches are refused is faulty: visible in its status and health, and an alarm for the duty officer.
     this.settled.delete(gateway);
     const cause = `cloud refused a ${Lane[lane].toLowerCase()} batch (${RejectReason[reason]}): ${detail}`.slice(0, 500);
-    await this.opts.store.recordReject(gateway, RejectReason[reason], Date.now());
+    await this.opts.store.registry.recordReject(gateway, RejectReason[reason], Date.now());
     await this.alarms.raise(gateway, cloudAlarmIds.batchesRejected, 3, cause);
   }
 
@@ -399,7 +399,7 @@ export class IngestWorker {
     this.counters.statuses++;
     const st = status as import('@lifeline/shared').GatewayStatusMessage;
     if (typeof st.clockOffsetMs === 'number') this.clockOffsets.set(gateway, st.clockOffsetMs);
-    await this.opts.store.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
+    await this.opts.store.registry.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
   }
 }
 

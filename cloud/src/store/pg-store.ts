@@ -16,7 +16,9 @@ import pg from 'pg';
 import type { Reading } from '@lifeline/shared';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { PgSql, type Sql } from './sql.js';
-import { SqlStore, seriesKey, type ReadingRow } from './sql-store.js';
+import { SqlStore } from './sql-store.js';
+import type { ReadingRow } from './sql-telemetry.js';
+import { seriesKey } from './sql-common.js';
 import { committedPerEpoch, identityColumns, metaTables, oldEpoch, syncLedgerTables } from './schema.js';
 
 const DAY = 86_400_000;

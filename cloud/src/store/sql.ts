@@ -4,8 +4,8 @@
  * placeholders (rewritten to `$n` for PostgreSQL); values are always bound as
  * parameters, never spliced into SQL text.
  *
- *   SqlStore (portable SQL) ─▶ Sql ─┬─▶ SqliteSql (better-sqlite3, one connection, async lock for transactions)
- *                                   └─▶ PgSql     (pg.Pool; a transaction holds one client)
+ *   concern stores (sql-*.ts) ─▶ Sql ─┬─▶ SqliteSql (better-sqlite3, one connection, async lock for transactions)
+ *                                     └─▶ PgSql     (pg.Pool; a transaction holds one client)
  */
 import type Database from 'better-sqlite3';
 import type pg from 'pg';

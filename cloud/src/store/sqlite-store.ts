@@ -9,7 +9,8 @@ import { chmodSync, closeSync, mkdirSync, openSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { SqliteSql, type Sql } from './sql.js';
-import { SqlStore, type ReadingRow } from './sql-store.js';
+import { SqlStore } from './sql-store.js';
+import type { ReadingRow } from './sql-telemetry.js';
 import { committedPerEpoch, identityColumns, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
 
 /** Versioned migrations; each runs once, in order, in a transaction. */

@@ -9,8 +9,8 @@ import { testCloud, type TestCloud } from './helpers.js';
 let t: TestCloud;
 beforeAll(async () => {
   t = await testCloud();
-  await t.cloud.store.commitTelemetry({ gateway: 'gw-b', firstSeq: 1, lastSeq: 3, readings: [1, 2, 3].map((i) => ({ device: 'd1', point: 'p', ts: 1_700_000_000_000 + i * 1000, value: i })) });
-  await t.cloud.store.commitEvents({ gateway: 'gw-b', firstSeq: 1, lastSeq: 1, events: [{ kind: 'alarm', seq: 1, alarmId: 'd1/p/threshold', device: 'd1', point: 'p', ts: 1, from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'high', value: 3 }] });
+  await t.cloud.store.telemetry.commitTelemetry({ gateway: 'gw-b', firstSeq: 1, lastSeq: 3, readings: [1, 2, 3].map((i) => ({ device: 'd1', point: 'p', ts: 1_700_000_000_000 + i * 1000, value: i })) });
+  await t.cloud.store.telemetry.commitEvents({ gateway: 'gw-b', firstSeq: 1, lastSeq: 1, events: [{ kind: 'alarm', seq: 1, alarmId: 'd1/p/threshold', device: 'd1', point: 'p', ts: 1, from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'high', value: 3 }] });
 });
 afterAll(async () => t.close());
 
@@ -63,7 +63,7 @@ describe('bad input', () => {
     const [alarm] = (await t.call('GET', '/api/v1/alarms', { as: 'viewer' })).json;
     expect((await t.call('POST', `/api/v1/alarms/${alarm.id}/ack`, { as: 'operator', body: {} })).status).toBe(202);
     // Still active_unacked until the gateway reports the ack: a second request is accepted too (idempotent on the edge).
-    await t.cloud.store.commitEvents({ gateway: 'gw-b', firstSeq: 2, lastSeq: 2, events: [{ kind: 'alarm', seq: 2, alarmId: 'd1/p/threshold', device: 'd1', point: 'p', ts: 2, from: 'active_unacked', to: 'active_acked', level: 4, detector: 'threshold', cause: 'acknowledged', value: null, user: 'test-operator' }] });
+    await t.cloud.store.telemetry.commitEvents({ gateway: 'gw-b', firstSeq: 2, lastSeq: 2, events: [{ kind: 'alarm', seq: 2, alarmId: 'd1/p/threshold', device: 'd1', point: 'p', ts: 2, from: 'active_unacked', to: 'active_acked', level: 4, detector: 'threshold', cause: 'acknowledged', value: null, user: 'test-operator' }] });
     await expect4xx(t.call('POST', `/api/v1/alarms/${alarm.id}/ack`, { as: 'operator', body: {} }), 409, 'CONFLICT', /active_acked/);
   });
 

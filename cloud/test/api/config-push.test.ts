@@ -16,7 +16,7 @@ const running = {
 
 beforeAll(async () => {
   t = await testCloud();
-  await t.cloud.store.saveGatewayStatus({ gateway: 'gw-p', online: true, ts: Date.now(), devices: [], config: running });
+  await t.cloud.store.registry.saveGatewayStatus({ gateway: 'gw-p', online: true, ts: Date.now(), devices: [], config: running });
 });
 afterAll(async () => t.close());
 
@@ -34,7 +34,7 @@ describe('a pushed config is data, never a path into the box', () => {
     const r = await push(body);
     expect([r.status, r.json.error]).toEqual([400, 'CONFIG_INVALID']);
     expect(r.json.details.map((d: { path: string }) => d.path)).toContain(path);
-    expect((await t.cloud.store.listCommands({ gateway: 'gw-p', limit: 10 })).length).toBe(0);
+    expect((await t.cloud.store.commands.listCommands({ gateway: 'gw-p', limit: 10 })).length).toBe(0);
   });
 
   it('takes the running config read back, unchanged, and one that leaves the buffer and login out', async () => {

@@ -29,7 +29,7 @@ async function enrolled(gateway: string, name?: string): Promise<string> {
 describe('enrolment and existing gateways', () => {
   it('refuses a token for a new box on a revoked gateway: no credentials, no rename, still revoked, token kept', async () => {
     await enrolled('gw-a', 'real box');
-    const before = await t.cloud.store.findMqttCredential('gw-a');
+    const before = await t.cloud.store.access.findMqttCredential('gw-a');
     expect((await t.call('POST', '/api/v1/gateways/gw-a/revoke')).status).toBe(200);
 
     const tok = await token({ note: 'for a new box' });
@@ -39,7 +39,7 @@ describe('enrolment and existing gateways', () => {
     expect(r.text).not.toContain('password');
     const gw = (await t.call('GET', '/api/v1/gateways/gw-a', { as: 'viewer' })).json;
     expect(gw).toMatchObject({ name: 'real box', revokedAt: expect.any(Number) });
-    expect(await t.cloud.store.findMqttCredential('gw-a')).toEqual({ ...before, revokedAt: gw.revokedAt });
+    expect(await t.cloud.store.access.findMqttCredential('gw-a')).toEqual({ ...before, revokedAt: gw.revokedAt });
     // The token was not spent by the refused attempt.
     expect((await enroll({ token: tok, gateway: 'gw-a-new' })).status).toBe(200);
   });
@@ -51,7 +51,7 @@ describe('enrolment and existing gateways', () => {
     expect([r.status, r.json.message]).toEqual([409, 'gateway gw-b already exists; ask for a token issued for gw-b to replace it']);
     // gw-b's login is untouched.
     const { verifyPassword } = await import('../../src/enrol.js');
-    const c = (await t.cloud.store.findMqttCredential('gw-b'))!;
+    const c = (await t.cloud.store.access.findMqttCredential('gw-b'))!;
     expect(await verifyPassword(pw, c.salt, c.hash)).toBe(true);
     expect((await enroll({ token: tok })).json.gateway).toMatch(/^gw-[0-9a-f]{8}$/);
   });
@@ -72,7 +72,7 @@ describe('enrolment and existing gateways', () => {
     expect(r.json).toMatchObject({ gateway: 'gw-c', mqtt: { username: 'gw-c' } });
     expect((await t.call('GET', '/api/v1/gateways/gw-c', { as: 'viewer' })).json.name).toBe('pump house');
     const { verifyPassword } = await import('../../src/enrol.js');
-    const c = (await t.cloud.store.findMqttCredential('gw-c'))!;
+    const c = (await t.cloud.store.access.findMqttCredential('gw-c'))!;
     expect(await verifyPassword(old, c.salt, c.hash)).toBe(false);
     expect(await verifyPassword(r.json.mqtt.password, c.salt, c.hash)).toBe(true);
     expect((await enroll({ token: created.json.token })).status).toBe(401);
@@ -99,9 +99,9 @@ describe('enrolment and existing gateways', () => {
     expect(re.json).toEqual({ gateway: 'gw-f', reinstated: true });
     expect((await t.call('GET', '/api/v1/gateways/gw-f', { as: 'viewer' })).json.revokedAt).toBeNull();
     // Reinstatement issues no login: the old credential stays revoked until the token is spent.
-    expect((await t.cloud.store.findMqttCredential('gw-f'))!.revokedAt).toBeGreaterThan(0);
+    expect((await t.cloud.store.access.findMqttCredential('gw-f'))!.revokedAt).toBeGreaterThan(0);
     expect((await enroll({ token: tok })).status).toBe(200);
-    expect((await t.cloud.store.findMqttCredential('gw-f'))!.revokedAt).toBeNull();
+    expect((await t.cloud.store.access.findMqttCredential('gw-f'))!.revokedAt).toBeNull();
   });
 
   it('reinstates only known gateways; a second reinstatement changes nothing', async () => {

@@ -19,19 +19,19 @@ let seq = 0;
 let eseq = 0;
 
 async function readings(rs: Reading[], gateway = 'gw-f') {
-  await t.cloud.store.commitTelemetry({ gateway, firstSeq: seq + 1, lastSeq: seq + rs.length, readings: rs });
+  await t.cloud.store.telemetry.commitTelemetry({ gateway, firstSeq: seq + 1, lastSeq: seq + rs.length, readings: rs });
   seq += rs.length;
 }
 async function transition(p: Partial<AlarmTransition> & Pick<AlarmTransition, 'from' | 'to' | 'level'>, gateway = 'gw-f') {
   eseq++;
   const e: AlarmTransition = { kind: 'alarm', seq: eseq, alarmId: 'flood-9/water_level/threshold', device: 'flood-9', point: 'water_level', ts: now, detector: 'threshold', cause: 'water_level high', value: 3.3, ...p };
-  await t.cloud.store.commitEvents({ gateway, firstSeq: eseq, lastSeq: eseq, events: [e] });
+  await t.cloud.store.telemetry.commitEvents({ gateway, firstSeq: eseq, lastSeq: eseq, events: [e] });
 }
 
 beforeAll(async () => {
   t = await testCloud({ webhooks: { baseDelayMs: 50, maxAttempts: 4 } });
   t.cloud.commands.onCommand((_gw, c) => void commands.push(c));
-  await t.cloud.store.saveGatewayStatus({
+  await t.cloud.store.registry.saveGatewayStatus({
     gateway: 'gw-f', online: true, ts: now, name: 'Binhe Rd underpass', location: { lon: 114.0579, lat: 22.5431, district: 'Futian', gridUnit: 'FT-03-12' },
     backlog: { depth: 1200, oldestTs: now - 90_000 }, clockOffsetMs: 35,
     devices: [

@@ -85,9 +85,9 @@ describe.each(engines)('on %s', (_engine, make) => {
 
   beforeAll(async () => {
     ({ t, drop } = await make());
-    await t.cloud.store.saveGatewayStatus({ gateway: 'gw-z', online: true, ts: Date.now(), devices: [{ id: 'd1', profile: 'flood-gauge', points: [{ name: 'p', unit: 'm' }] }] });
-    await t.cloud.store.commitTelemetry({ gateway: 'gw-z', firstSeq: 1, lastSeq: 1, readings: [{ device: 'd1', point: 'p', ts: 1_700_000_000_000, value: 1 }] });
-    await t.cloud.store.commitEvents({ gateway: 'gw-z', firstSeq: 1, lastSeq: 1, events: [{ kind: 'alarm', seq: 1, alarmId: 'd1/p/threshold', device: 'd1', point: 'p', ts: 1, from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'high', value: 3 }] });
+    await t.cloud.store.registry.saveGatewayStatus({ gateway: 'gw-z', online: true, ts: Date.now(), devices: [{ id: 'd1', profile: 'flood-gauge', points: [{ name: 'p', unit: 'm' }] }] });
+    await t.cloud.store.telemetry.commitTelemetry({ gateway: 'gw-z', firstSeq: 1, lastSeq: 1, readings: [{ device: 'd1', point: 'p', ts: 1_700_000_000_000, value: 1 }] });
+    await t.cloud.store.telemetry.commitEvents({ gateway: 'gw-z', firstSeq: 1, lastSeq: 1, events: [{ kind: 'alarm', seq: 1, alarmId: 'd1/p/threshold', device: 'd1', point: 'p', ts: 1, from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'high', value: 3 }] });
     const doc = (await t.call('GET', '/api/v1/openapi.json', { as: null })).json as { paths: Record<string, Record<string, Op>> };
     ops = Object.entries(doc.paths).flatMap(([path, byMethod]) => Object.entries(byMethod).map(([method, op]) => ({ method: method.toUpperCase(), path, op })));
   });

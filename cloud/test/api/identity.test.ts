@@ -16,7 +16,7 @@ const seqs: Record<string, number> = {};
 async function readings(gateway: string, rs: Reading[]) {
   const first = (seqs[gateway] ?? 0) + 1;
   seqs[gateway] = first + rs.length - 1;
-  await t.cloud.store.commitTelemetry({ gateway, epoch: 1, firstSeq: first, lastSeq: seqs[gateway], readings: rs });
+  await t.cloud.store.telemetry.commitTelemetry({ gateway, epoch: 1, firstSeq: first, lastSeq: seqs[gateway], readings: rs });
 }
 const at = (device: string, value: number, i: number): Reading => ({ device, point: 'water_level', ts: T0 + i * 1000, value });
 
@@ -26,8 +26,8 @@ beforeAll(async () => {
     { id: 'flood-1', profile: 'flood-gauge', kind: 'flood', location: { lon: 116.59, lat: 35.41, district }, points: [{ name: 'water_level', unit: 'm' }] },
     { id: 'lamp-1', profile: 'lamp-post-controller', kind: 'lamp_post', points: [{ name: 'power', unit: 'W' }] },
   ];
-  await t.cloud.store.saveGatewayStatus({ gateway: 'gw-a', online: true, ts: now, devices: site('任城区') });
-  await t.cloud.store.saveGatewayStatus({ gateway: 'gw-b', online: true, ts: now, devices: site('太白湖新区') });
+  await t.cloud.store.registry.saveGatewayStatus({ gateway: 'gw-a', online: true, ts: now, devices: site('任城区') });
+  await t.cloud.store.registry.saveGatewayStatus({ gateway: 'gw-b', online: true, ts: now, devices: site('太白湖新区') });
   await readings('gw-a', [at('flood-1', 1.1, 0), at('flood-1', 1.2, 1)]);
   await readings('gw-b', [at('flood-1', 2.1, 0), at('flood-1', 2.2, 1), at('flood-1', 2.3, 2)]);
 });
@@ -62,12 +62,12 @@ describe('two gateways with the same device ids', () => {
 
   it('lets a status or batch of one gateway touch only its own devices', async () => {
     // gw-b reports flood-1 as a gas device "Nowhere": only gw-b's flood-1 changes.
-    await t.cloud.store.saveGatewayStatus({ gateway: 'gw-b', online: true, ts: now, devices: [{ id: 'flood-1', profile: 'gas-detector', kind: 'gas', location: { lon: 1, lat: 1, district: 'Nowhere' } }] });
+    await t.cloud.store.registry.saveGatewayStatus({ gateway: 'gw-b', online: true, ts: now, devices: [{ id: 'flood-1', profile: 'gas-detector', kind: 'gas', location: { lon: 1, lat: 1, district: 'Nowhere' } }] });
     const devs = (await t.call('GET', '/api/v1/devices')).json as { id: string; gateway: string; kind: string; location: { district: string } }[];
     expect(devs.find((d) => d.gateway === 'gw-a' && d.id === 'flood-1')).toMatchObject({ kind: 'flood', location: { district: '任城区' } });
     // A forged red alarm from gw-b for flood-1 is gw-b's, listed under gw-b's district, not gw-a's.
     const e: AlarmTransition = { kind: 'alarm', seq: 1, alarmId: 'flood-1/water_level/threshold', device: 'flood-1', point: 'water_level', ts: now, from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'forged', value: 333 };
-    await t.cloud.store.commitEvents({ gateway: 'gw-b', epoch: 1, firstSeq: 1, lastSeq: 1, events: [e] });
+    await t.cloud.store.telemetry.commitEvents({ gateway: 'gw-b', epoch: 1, firstSeq: 1, lastSeq: 1, events: [e] });
     const alarms = (await t.call('GET', '/api/v1/alarms')).json as { gateway: string; district: string | null }[];
     expect(alarms.map((a) => [a.gateway, a.district])).toEqual([['gw-b', 'Nowhere']]);
     expect(((await t.call('GET', '/api/v1/alarms?district=任城区')).json as unknown[]).length).toBe(0);

@@ -24,8 +24,8 @@ const config = (password: string | undefined = SECRET) => ({
 
 beforeAll(async () => {
   t = await testCloud();
-  await t.cloud.store.saveGatewayStatus({ gateway: 'gw-r', online: true, ts: Date.now(), devices: [{ id: 'flood-r', profile: 'flood-gauge', points: [{ name: 'water_level', unit: 'm' }] }] });
-  await t.cloud.store.commitEvents({
+  await t.cloud.store.registry.saveGatewayStatus({ gateway: 'gw-r', online: true, ts: Date.now(), devices: [{ id: 'flood-r', profile: 'flood-gauge', points: [{ name: 'water_level', unit: 'm' }] }] });
+  await t.cloud.store.telemetry.commitEvents({
     gateway: 'gw-r', firstSeq: 1, lastSeq: 1,
     events: [{ kind: 'alarm', seq: 1, alarmId: 'flood-r/water_level/threshold', device: 'flood-r', point: 'water_level', ts: Date.now(), from: 'normal', to: 'active_unacked', level: 3, detector: 'threshold', cause: 'high', value: 3 }],
   });
@@ -35,7 +35,7 @@ beforeAll(async () => {
   // Config commands holding a secret, as older clouds recorded them (the push route no longer takes a login): what is stored must never be read back.
   const push = async () => {
     const c = await t.cloud.commands.submit({ gateway: 'gw-r', type: 'config', alarm: null, body: { config: config() }, requestedBy: 'test-technician' });
-    await t.cloud.store.setDesiredConfig('gw-r', config(), 'test-technician', c.id, Date.now());
+    await t.cloud.store.commands.setDesiredConfig('gw-r', config(), 'test-technician', c.id, Date.now());
     return c.id;
   };
   configCommand = await push();
@@ -101,7 +101,7 @@ describe('pushing back a config read from the API', () => {
     running.gateway.name = 'pump house 2';
     const put = await t.call('PUT', '/api/v1/gateways/gw-r/config', { as: 'technician', body: running });
     expect(put.status).toBe(202);
-    const stored = (await t.cloud.store.getConfig('gw-r')).desired as ReturnType<typeof config>;
+    const stored = (await t.cloud.store.commands.getConfig('gw-r')).desired as ReturnType<typeof config>;
     expect(stored.sync.password).toBe('[redacted]');
     expect(stored.gateway.name).toBe('pump house 2');
     // Left out is the same as [redacted].

@@ -64,7 +64,7 @@ describe('CSV download name', () => {
   it('keeps quotes, semicolons and Chinese out of the header syntax, and the exact name in filename*', async () => {
     const device = '泵站"1"; filename=evil.exe';
     const point = '水位';
-    await t.cloud.store.commitTelemetry({ gateway: 'gw-csv', epoch: 1, firstSeq: 1, lastSeq: 1, readings: [{ device, point, ts: 500, value: 1 }] });
+    await t.cloud.store.telemetry.commitTelemetry({ gateway: 'gw-csv', epoch: 1, firstSeq: 1, lastSeq: 1, readings: [{ device, point, ts: 500, value: 1 }] });
     const r = await t.call('GET', `/api/v1/readings.csv?gateway=gw-csv&device=${encodeURIComponent(device)}&point=${encodeURIComponent(point)}&from=0&to=1000`, { as: 'viewer' });
     expect(r.status).toBe(200);
     const cd = r.headers.get('content-disposition')!;

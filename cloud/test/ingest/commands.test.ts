@@ -64,7 +64,7 @@ describe('command channel', () => {
     const answer = await channel.sendCommand(id, { type: 'alarm_ack', alarmId: 'd/p/threshold', by: 'ops-1' });
     expect(answer).toMatchObject({ ok: true, status: 'done', gateway: id });
     expect(gw.got[0]).toMatchObject({ type: 'alarm_ack', alarmId: 'd/p/threshold', by: 'ops-1', gateway: id });
-    const [rec] = await store.listCommands({ gateway: id, limit: 5 });
+    const [rec] = await store.commands.listCommands({ gateway: id, limit: 5 });
     expect(rec).toMatchObject({ type: 'alarm_ack', status: 'done', requestedBy: 'ops-1' });
     expect(String(rec.id)).toBe(answer.id);
   });
@@ -74,7 +74,7 @@ describe('command channel', () => {
     await fakeGateway(id);
     const answer = await channel.sendCommand(id, { type: 'config', config: { gateway: { id } } as never, by: 'tech' });
     expect(answer).toMatchObject({ ok: false, status: 'rejected', errors: [{ path: 'buses' }] });
-    const cfg = await store.getConfig(id);
+    const cfg = await store.commands.getConfig(id);
     expect(cfg.desired).toEqual({ gateway: { id } });
     expect(cfg.answer).toMatchObject({ ok: false });
   });
@@ -95,10 +95,10 @@ describe('command channel', () => {
     clients.push(c);
     const before = channel.counters.refused;
     const pending = channel.sendCommand(id, { type: 'alarm_ack', alarmId: 'z', by: 'ops' }).catch((e: Error) => e);
-    const [rec] = await waitFor(async () => (await store.listCommands({ gateway: id, limit: 1 })).filter((r) => r.status === 'pending'), 3000, 'the command');
+    const [rec] = await waitFor(async () => (await store.commands.listCommands({ gateway: id, limit: 1 })).filter((r) => r.status === 'pending'), 3000, 'the command');
     await c.publishAsync(topics.reply(other), JSON.stringify({ id: String(rec.id), gateway: other, ts: Date.now(), ok: true, status: 'done', message: 'forged' }), { qos: 1 });
     await waitFor(() => channel.counters.refused > before, 3000, 'the refusal');
-    expect((await store.getCommand(rec.id))?.status).toBe('pending');
+    expect((await store.commands.getCommand(rec.id))?.status).toBe('pending');
     expect(await pending).toBeInstanceOf(Error);
   }, 15_000);
 });

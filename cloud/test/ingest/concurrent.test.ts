@@ -13,7 +13,7 @@ import mqtt, { type MqttClient } from 'mqtt';
 import { join } from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { Lane, MessageType, decodeDownlink, encodeEventBatch, encodeTelemetryBatch, topics, type LaneEvent, type Reading } from '@lifeline/shared';
-import { IngestWorker, SqliteStore, type Store, type TelemetryBatch } from '../../src/index.js';
+import { IngestWorker, SqliteStore, wrapTelemetry, type Store } from '../../src/index.js';
 import { freshPgStore } from '../store/pg.js';
 import { startMosquitto, tempDir, testLog, waitFor } from '../../../test/helpers.js';
 
@@ -45,29 +45,24 @@ function observed(store: Store) {
   const inFlight = new Map<string, number>();
   const stats = { maxTotal: 0, maxPerGateway: 0 };
   let total = 0;
-  const wrapped = new Proxy(store, {
-    get(target, prop, receiver) {
-      if (prop === 'commitTelemetry')
-        return async (b: TelemetryBatch) => {
-          log.push({ gateway: b.gateway, firstSeq: b.firstSeq, at: 'start' });
-          const n = (inFlight.get(b.gateway) ?? 0) + 1;
-          inFlight.set(b.gateway, n);
-          total++;
-          stats.maxTotal = Math.max(stats.maxTotal, total);
-          stats.maxPerGateway = Math.max(stats.maxPerGateway, n);
-          try {
-            await gate;
-            return await target.commitTelemetry(b);
-          } finally {
-            inFlight.set(b.gateway, inFlight.get(b.gateway)! - 1);
-            total--;
-            log.push({ gateway: b.gateway, firstSeq: b.firstSeq, at: 'end' });
-          }
-        };
-      const v = Reflect.get(target, prop, receiver) as unknown;
-      return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(target) : v;
+  const wrapped = wrapTelemetry(store, (telemetry) => ({
+    async commitTelemetry(b) {
+      log.push({ gateway: b.gateway, firstSeq: b.firstSeq, at: 'start' });
+      const n = (inFlight.get(b.gateway) ?? 0) + 1;
+      inFlight.set(b.gateway, n);
+      total++;
+      stats.maxTotal = Math.max(stats.maxTotal, total);
+      stats.maxPerGateway = Math.max(stats.maxPerGateway, n);
+      try {
+        await gate;
+        return await telemetry.commitTelemetry(b);
+      } finally {
+        inFlight.set(b.gateway, inFlight.get(b.gateway)! - 1);
+        total--;
+        log.push({ gateway: b.gateway, firstSeq: b.firstSeq, at: 'end' });
+      }
     },
-  });
+  }));
   return { store: wrapped, open, log, stats };
 }
 
@@ -152,7 +147,7 @@ describe('ingest worker, concurrent commits', () => {
     const { rows } = await pg.store.pool.query('SELECT COUNT(*) AS n, COUNT(DISTINCT (series, ts)) AS u FROM readings');
     expect({ n: Number(rows[0].n), u: Number(rows[0].u) }).toEqual({ n: 2 * BATCHES * PER, u: 2 * BATCHES * PER });
     expect(worker.counters).toMatchObject({ batches: 2 * BATCHES + 2, duplicates: 0, rejected: 0, readings: 2 * BATCHES * PER, events: 2 });
-    expect((await pg.store.listAlarms({ limit: 10 })).length).toBe(2);
+    expect((await pg.store.alarms.listAlarms({ limit: 10 })).length).toBe(2);
   }, 60_000);
 
   it('holds at most maxPending messages while the store is stalled, then commits them all', async () => {

@@ -90,9 +90,9 @@ describe('ingest: bad input', () => {
     await gw.send('telemetry', encodeTelemetryBatch({ gateway: id, epoch: 14, firstSeq: 1, lastSeq: 3, readings: [good[0], bad, good[1]] }));
     await waitFor(() => acks(gw.down).some((a) => a.telemetry === 3), 5000, 'the batch acked');
     expect(worker.counters.readingsOutOfWindow).toBe(before + 1);
-    const dev = (await store.listDevices()).find((d) => d.gateway === id)!;
+    const dev = (await store.registry.listDevices()).find((d) => d.gateway === id)!;
     expect(dev.lastReadingTs).toBe(good[1].ts); // not the year 287,000: a dead device must not look fresh
-    expect(await store.readings({ gateway: id, device: `dev-${run}`, point: 'level', from: 0, to: 9e15, limit: 10 })).toHaveLength(2);
+    expect(await store.telemetry.readings({ gateway: id, device: `dev-${run}`, point: 'level', from: 0, to: 9e15, limit: 10 })).toHaveLength(2);
   });
 
   it('refuses a name with a control character, marks the gateway faulty with an alarm, and clears both when a batch commits', async () => {
@@ -102,17 +102,17 @@ describe('ingest: bad input', () => {
     await waitFor(() => rejects(gw.down).length === 1, 5000, 'a reject');
     expect(rejects(gw.down)[0]).toMatchObject({ reason: RejectReason.Malformed, firstSeq: 1, lastSeq: 1 });
     expect(rejects(gw.down)[0].detail).toContain('readings[0].device: control characters are not allowed, got "flood\\u0000x"');
-    await waitFor(async () => !!(await store.getGateway(id))?.sync.faulty, 5000, 'the gateway marked faulty');
-    expect((await store.getGateway(id))!.sync).toMatchObject({ faulty: true, rejects: 1, lastRejectReason: 'Malformed' });
-    const [alarm] = await store.listAlarms({ gateway: id, limit: 5 });
+    await waitFor(async () => !!(await store.registry.getGateway(id))?.sync.faulty, 5000, 'the gateway marked faulty');
+    expect((await store.registry.getGateway(id))!.sync).toMatchObject({ faulty: true, rejects: 1, lastRejectReason: 'Malformed' });
+    const [alarm] = await store.alarms.listAlarms({ gateway: id, limit: 5 });
     expect(alarm).toMatchObject({ alarmId: 'cloud/sync/batches_rejected', state: 'active_unacked', level: 3, detector: 'cloud' });
     expect(alarm.cause).toContain('control characters');
     // The gateway sends the range again empty (as the edge does after a reject), then new data: faulty no more.
     await gw.send('telemetry', encodeTelemetryBatch({ gateway: id, epoch: 15, firstSeq: 1, lastSeq: 1, readings: [], seqs: [] }));
     await gw.send('telemetry', encodeTelemetryBatch({ gateway: id, epoch: 15, firstSeq: 2, lastSeq: 3, readings: readings(2) }));
     await waitFor(() => acks(gw.down).some((a) => a.telemetry === 3), 5000, 'the next batches acked');
-    await waitFor(async () => (await store.getGateway(id))!.sync.faulty === false, 5000, 'faulty cleared');
-    expect((await store.listAlarms({ gateway: id, limit: 5 }))[0].state).toBe('cleared_unacked');
+    await waitFor(async () => (await store.registry.getGateway(id))!.sync.faulty === false, 5000, 'faulty cleared');
+    expect((await store.alarms.listAlarms({ gateway: id, limit: 5 }))[0].state).toBe('cleared_unacked');
   });
 
   it('names the range of a batch whose body is damaged (CRC), and does not block the batches after it', async () => {
@@ -165,10 +165,10 @@ describe('ingest: buffer epochs', () => {
     await gw.send('events', encodeEventBatch({ gateway: id, epoch: 1001, firstSeq: 1, lastSeq: 1, events: [{ kind: 'event', seq: 1, ts: T0, type: 'booted', message: 'old disk' }] }));
     await waitFor(() => acks(gw.down).some((a) => a.epoch === 1001 && a.events === 1), 5000, 'old epoch event acked');
     expect(rejects(gw.down)).toEqual([]);
-    const stored = await store.readings({ gateway: id, device: `dev-${run}`, point: 'level', from: T0, to: T0 + 200_000, limit: 1000 });
+    const stored = await store.telemetry.readings({ gateway: id, device: `dev-${run}`, point: 'level', from: T0, to: T0 + 200_000, limit: 1000 });
     expect(stored).toHaveLength(17);
-    expect((await store.listEvents({ gateway: id, limit: 10 })).map((e) => (e as { message?: string }).message).sort()).toEqual(['new disk', 'old disk']);
-    expect((await store.getGateway(id))!.sync.faulty).toBe(false);
+    expect((await store.telemetry.listEvents({ gateway: id, limit: 10 })).map((e) => (e as { message?: string }).message).sort()).toEqual(['new disk', 'old disk']);
+    expect((await store.registry.getGateway(id))!.sync.faulty).toBe(false);
   });
 });
 
@@ -182,7 +182,7 @@ describe('ingest: gap records', () => {
     await gw.send('telemetry', batch);
     await gw.send('telemetry', batch); // a resend: stored once
     await waitFor(() => acks(gw.down).length === 2, 5000, 'two acks');
-    const stored = await store.listGaps({ gateway: id, limit: 10 });
+    const stored = await store.telemetry.listGaps({ gateway: id, limit: 10 });
     expect(stored).toHaveLength(1);
     expect(stored[0]).toMatchObject({ device, point: 'level', from: T0, to: T0 + 119_999, keptReadings: 90, firstSeq: 1, lastSeq: 91 });
     expect(stored[0].minutes).toEqual(gaps[0].minutes);

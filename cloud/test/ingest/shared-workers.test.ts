@@ -95,7 +95,7 @@ describe('ingest workers on a shared subscription', () => {
     // Reconcile every seq: stored once, none missing.
     const seen = new Map<number, number>();
     for (let p = 0; p < POINTS; p++) {
-      const rows = await store.readings({ gateway: gw, device, point: `p${p}`, from: base, to: base + (last + 1) * 10, limit: 100_000 });
+      const rows = await store.telemetry.readings({ gateway: gw, device, point: `p${p}`, from: base, to: base + (last + 1) * 10, limit: 100_000 });
       for (const r of rows) seen.set(r.value, (seen.get(r.value) ?? 0) + 1);
     }
     const missing = Array.from({ length: last }, (_, i) => i + 1).filter((s) => !seen.has(s));

@@ -23,7 +23,7 @@ async function open(path: string, log?: pino.Logger): Promise<SqliteStore> {
   cleanups.push(() => store.close());
   await store.migrate();
   // A write, so the WAL and its index exist.
-  await store.commitTelemetry({ gateway: 'gw-mode', firstSeq: 1, lastSeq: 1, readings: [{ device: 'd', point: 'p', ts: 1, value: 1 }] });
+  await store.telemetry.commitTelemetry({ gateway: 'gw-mode', firstSeq: 1, lastSeq: 1, readings: [{ device: 'd', point: 'p', ts: 1, value: 1 }] });
   return store;
 }
 

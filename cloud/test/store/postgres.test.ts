@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { PgStore, partitionName } from '../../src/store/pg-store.js';
-import { storeContract } from './contract.js';
+import { storeContract } from './contract/index.js';
 import { TEST_DATABASE_URL, freshPgStore } from './pg.js';
 
 storeContract('postgres', async () => {
@@ -21,7 +21,7 @@ describe('postgres partitions, retention and Grafana', () => {
     try {
       const today = Math.floor(Date.now() / DAY);
       const ts = [(today - 2) * DAY + 5, (today - 1) * DAY + 5, today * DAY + 5, (today - 100) * DAY, (today + 30) * DAY];
-      await store.commitTelemetry({ gateway: 'g', firstSeq: 1, lastSeq: ts.length, readings: ts.map((t, i) => ({ device: 'd', point: 'p', ts: t, value: i })) });
+      await store.telemetry.commitTelemetry({ gateway: 'g', firstSeq: 1, lastSeq: ts.length, readings: ts.map((t, i) => ({ device: 'd', point: 'p', ts: t, value: i })) });
       expect(store.partitionDays()).toEqual([today - 2, today - 1, today]);
       const count = async (table: string) => Number((await store.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
       expect(await count(partitionName(today - 1))).toBe(1);
@@ -31,11 +31,11 @@ describe('postgres partitions, retention and Grafana', () => {
       expect(await count('readings_default')).toBe(1);
       expect(await count(partitionName(today + 30))).toBe(1);
       // Retention drops whole partitions and trims the default one.
-      await store.applyRetention((today - 1) * DAY);
+      await store.telemetry.applyRetention((today - 1) * DAY);
       expect(store.partitionDays()).toEqual([today - 1, today, today + 30]);
       expect((await store.pool.query('SELECT to_regclass($1) AS r', [partitionName(today - 2)])).rows[0].r).toBeNull();
       expect(await count('readings_default')).toBe(0);
-      const left = await store.readings({ gateway: 'g', device: 'd', point: 'p', from: 0, to: (today + 31) * DAY, limit: 10 });
+      const left = await store.telemetry.readings({ gateway: 'g', device: 'd', point: 'p', from: 0, to: (today + 31) * DAY, limit: 10 });
       expect(left.map((r) => r.value)).toEqual([1, 2, 4]);
       // A second store on the same schema (another worker) finds the partitions that exist.
       const again = new PgStore({ url: TEST_DATABASE_URL, schema, poolSize: 1 });
@@ -52,7 +52,7 @@ describe('postgres partitions, retention and Grafana', () => {
     try {
       const t0 = Math.floor(Date.now() / 3600_000) * 3600_000 - 3600_000;
       const readings = Array.from({ length: 600 }, (_, i) => ({ device: 'flood-1', point: 'water_level', ts: t0 + i * 1000, value: i < 300 ? 1 : 3 }));
-      await store.commitTelemetry({ gateway: 'gw', firstSeq: 1, lastSeq: 600, readings });
+      await store.telemetry.commitTelemetry({ gateway: 'gw', firstSeq: 1, lastSeq: 600, readings });
       // The query as documented, with Grafana's macros expanded the way Grafana does:
       // $__from / $__to → epoch ms of the dashboard range, $__interval_ms → the interval in ms.
       const documented = `SELECT to_timestamp((r.ts / $__interval_ms) * $__interval_ms / 1000.0) AS "time",

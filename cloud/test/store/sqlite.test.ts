@@ -3,8 +3,8 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { SqliteStore } from '../../src/store/sqlite-store.js';
-import { deviceKey } from '../../src/store/sql-store.js';
-import { storeContract } from './contract.js';
+import { deviceKey } from '../../src/store/store.js';
+import { storeContract } from './contract/index.js';
 import { tempDir } from '../../../test/helpers.js';
 
 storeContract('sqlite', async () => {
@@ -38,10 +38,10 @@ describe('sqlite store upgrade', () => {
     old.close();
     const store = new SqliteStore(file);
     await store.migrate();
-    expect((await store.listDevices())[0].location).toEqual({ lon: 114.1, lat: 22.5, district: 'Futian' });
-    expect(await store.downsample({ gateway: 'gw-1', device: 'flood-1', point: 'level', from: 0, to: 600_000, step: 600_000 })).toEqual([{ ts: 0, min: 2.5, max: 3.5, mean: 3, count: 2 }]);
-    expect((await store.commitTelemetry({ gateway: 'gw-1', firstSeq: 1, lastSeq: 2, readings: [] })).duplicate).toBe(true);
-    expect((await store.activeMinutes(0)).get(deviceKey('gw-1', 'flood-1'))).toBe(1);
+    expect((await store.registry.listDevices())[0].location).toEqual({ lon: 114.1, lat: 22.5, district: 'Futian' });
+    expect(await store.telemetry.downsample({ gateway: 'gw-1', device: 'flood-1', point: 'level', from: 0, to: 600_000, step: 600_000 })).toEqual([{ ts: 0, min: 2.5, max: 3.5, mean: 3, count: 2 }]);
+    expect((await store.telemetry.commitTelemetry({ gateway: 'gw-1', firstSeq: 1, lastSeq: 2, readings: [] })).duplicate).toBe(true);
+    expect((await store.telemetry.activeMinutes(0)).get(deviceKey('gw-1', 'flood-1'))).toBe(1);
     await store.close();
     tmp.cleanup();
   });

@@ -37,25 +37,25 @@ const transition = (seq: number, ts: number, to: AlarmTransition['to']): AlarmTr
 
 async function checkUpgraded(store: Store): Promise<void> {
   // Each epoch's prefix in its own seqs: the older one ended where the newer began.
-  expect(await store.laneCommitted('gw-1', 'telemetry', 11)).toBe(100);
-  expect(await store.laneCommitted('gw-1', 'telemetry', 22)).toBe(30);
-  expect(await store.laneCommitted('gw-1', 'events', 11)).toBe(5);
-  expect(await store.laneCommitted('gw-1', 'events', 22)).toBe(2);
-  expect(await store.laneCommitted('gw-0', 'telemetry', 0)).toBe(9); // a lane from before epochs
+  expect(await store.telemetry.laneCommitted('gw-1', 'telemetry', 11)).toBe(100);
+  expect(await store.telemetry.laneCommitted('gw-1', 'telemetry', 22)).toBe(30);
+  expect(await store.telemetry.laneCommitted('gw-1', 'events', 11)).toBe(5);
+  expect(await store.telemetry.laneCommitted('gw-1', 'events', 22)).toBe(2);
+  expect(await store.telemetry.laneCommitted('gw-0', 'telemetry', 0)).toBe(9); // a lane from before epochs
   // The early batch moved to epoch 22's seqs: filling the hole absorbs it.
   const r = (ts: number) => [{ device: 'flood-1', point: 'level', ts, value: 1 }];
-  expect(await store.commitTelemetry({ gateway: 'gw-1', epoch: 22, firstSeq: 31, lastSeq: 40, readings: r(T0 + 1) })).toEqual({ duplicate: false, committedUpTo: 50 });
+  expect(await store.telemetry.commitTelemetry({ gateway: 'gw-1', epoch: 22, firstSeq: 31, lastSeq: 40, readings: r(T0 + 1) })).toEqual({ duplicate: false, committedUpTo: 50 });
   // The older epoch is taken again, never refused.
-  expect(await store.commitTelemetry({ gateway: 'gw-1', epoch: 11, firstSeq: 101, lastSeq: 105, readings: r(T0 + 2) })).toEqual({ duplicate: false, committedUpTo: 105 });
-  expect(await store.commitTelemetry({ gateway: 'gw-1', epoch: 11, firstSeq: 90, lastSeq: 95, readings: [] })).toEqual({ duplicate: true, committedUpTo: 105 });
+  expect(await store.telemetry.commitTelemetry({ gateway: 'gw-1', epoch: 11, firstSeq: 101, lastSeq: 105, readings: r(T0 + 2) })).toEqual({ duplicate: false, committedUpTo: 105 });
+  expect(await store.telemetry.commitTelemetry({ gateway: 'gw-1', epoch: 11, firstSeq: 90, lastSeq: 95, readings: [] })).toEqual({ duplicate: true, committedUpTo: 105 });
   // Data kept, now under its gateway.
-  expect((await store.readings({ gateway: 'gw-1', device: 'flood-1', point: 'level', from: 0, to: T0 + 10, limit: 10 })).map((x) => x.value)).toEqual([2.5, 1, 1]);
+  expect((await store.telemetry.readings({ gateway: 'gw-1', device: 'flood-1', point: 'level', from: 0, to: T0 + 10, limit: 10 })).map((x) => x.value)).toEqual([2.5, 1, 1]);
   // Alarm state: a newer transition of epoch 22 wins; an older one from epoch 11 does not roll it back.
-  await store.commitEvents({ gateway: 'gw-1', epoch: 22, firstSeq: 3, lastSeq: 3, events: [transition(3, T0 + 3000, 'active_acked')] });
-  await store.commitEvents({ gateway: 'gw-1', epoch: 11, firstSeq: 6, lastSeq: 6, events: [transition(6, T0 + 1000, 'cleared_unacked')] });
-  const [alarm] = await store.listAlarms({ gateway: 'gw-1', limit: 10 });
+  await store.telemetry.commitEvents({ gateway: 'gw-1', epoch: 22, firstSeq: 3, lastSeq: 3, events: [transition(3, T0 + 3000, 'active_acked')] });
+  await store.telemetry.commitEvents({ gateway: 'gw-1', epoch: 11, firstSeq: 6, lastSeq: 6, events: [transition(6, T0 + 1000, 'cleared_unacked')] });
+  const [alarm] = await store.alarms.listAlarms({ gateway: 'gw-1', limit: 10 });
   expect(alarm.state).toBe('active_acked');
-  expect((await store.alarmHistory(alarm.id)).length).toBe(4);
+  expect((await store.alarms.alarmHistory(alarm.id)).length).toBe(4);
 }
 
 describe('identity-and-epochs migration', () => {

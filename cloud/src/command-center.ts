@@ -4,8 +4,8 @@
  * over the downlink through `onCommand`. The gateway's answer comes back
  * through `answer`, which records it (and, for a config, what it now runs).
  *
- *   API ─▶ CommandCenter.submit ─▶ store.addCommand ─▶ onCommand listeners ─▶ MQTT downlink (sync)
- *   MQTT uplink (sync) ─▶ CommandCenter.answer ─▶ store.answerCommand (+ setConfigAnswer / setRunningConfig)
+ *   API ─▶ CommandCenter.submit ─▶ store.commands.addCommand ─▶ onCommand listeners ─▶ MQTT downlink (sync)
+ *   MQTT uplink (sync) ─▶ CommandCenter.answer ─▶ store.commands.answerCommand (+ setConfigAnswer / setRunningConfig)
  */
 import type { Logger } from 'pino';
 import type { CommandRecord, Store } from './store/store.js';
@@ -30,7 +30,7 @@ export interface CommandAnswer {
 export class CommandCenter {
   private readonly listeners = new Set<CommandListener>();
 
-  constructor(private readonly store: Store, private readonly log: Logger) {}
+  constructor(private readonly store: Pick<Store, 'commands'>, private readonly log: Logger) {}
 
   /** Register the downlink carrier (the sync side wires MQTT here). Returns an unsubscribe. */
   onCommand(listener: CommandListener): () => void {
@@ -40,7 +40,7 @@ export class CommandCenter {
 
   /** Record a command and hand it to the carriers. */
   async submit(c: Omit<CommandRecord, 'id' | 'status' | 'answer' | 'answeredAt' | 'requestedAt'>): Promise<GatewayCommand> {
-    const cmd = await this.store.addCommand({ ...c, requestedAt: Date.now() });
+    const cmd = await this.store.commands.addCommand({ ...c, requestedAt: Date.now() });
     for (const l of this.listeners) {
       // A carrier's failure leaves the command pending; it is never the API caller's error.
       Promise.resolve()
@@ -52,14 +52,14 @@ export class CommandCenter {
 
   /** Record a gateway's answer; false if the command is unknown or already answered. */
   async answer(gateway: string, commandId: number, a: CommandAnswer): Promise<boolean> {
-    const cmd = await this.store.getCommand(commandId);
+    const cmd = await this.store.commands.getCommand(commandId);
     if (!cmd || cmd.gateway !== gateway) return false;
     const at = Date.now();
     const body: Record<string, unknown> = { ok: a.ok, ...(a.message ? { message: a.message } : {}), ...(a.errors ? { errors: a.errors } : {}) };
-    const done = await this.store.answerCommand(commandId, a.ok, body, at);
+    const done = await this.store.commands.answerCommand(commandId, a.ok, body, at);
     if (done && cmd.type === 'config') {
-      await this.store.setConfigAnswer(gateway, { command: commandId, ...body }, at);
-      if (a.ok && a.running !== undefined) await this.store.setRunningConfig(gateway, a.running, at);
+      await this.store.commands.setConfigAnswer(gateway, { command: commandId, ...body }, at);
+      if (a.ok && a.running !== undefined) await this.store.commands.setRunningConfig(gateway, a.running, at);
     }
     return done;
   }

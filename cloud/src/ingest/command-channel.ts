@@ -14,14 +14,14 @@
 import mqtt, { type MqttClient } from 'mqtt';
 import type { Logger } from 'pino';
 import { CommandAnswerSchema, ErrorCodes, LifelineError, gatewayOfTopic, parseJsonIssues, topics, type Command, type CommandAnswer, type CommandRequest } from '@lifeline/shared';
-import type { CommandCenter } from '../commands.js';
+import type { CommandCenter } from '../command-center.js';
 import type { CommandRecord, Store } from '../store/store.js';
 
 export interface CommandChannelOptions {
   url: string;
   username?: string;
   password?: string;
-  store: Store;
+  store: Pick<Store, 'commands'>;
   center: CommandCenter;
   log: Logger;
   /** How long sendCommand waits for an answer (default 30 s); the command stays pending after. */
@@ -121,7 +121,7 @@ export class CommandChannel {
     // Register the waiter before the carrier publishes, so a fast answer is not missed.
     const record = await this.opts.center.submit({ gateway, type, alarm: null, body, requestedBy: by });
     for (const w of pending) w(record.id);
-    if (type === 'config') await this.opts.store.setDesiredConfig(gateway, body.config, by, record.id, Date.now());
+    if (type === 'config') await this.opts.store.commands.setDesiredConfig(gateway, body.config, by, record.id, Date.now());
     return answer;
   }
 
@@ -138,7 +138,7 @@ export class CommandChannel {
     const now = Date.now();
     const maxAge = this.opts.maxAgeMs ?? 86_400_000;
     const resendAfter = this.opts.resendMs ?? 60_000;
-    for (const c of await this.opts.store.listCommands({ limit: 1000 })) {
+    for (const c of await this.opts.store.commands.listCommands({ limit: 1000 })) {
       if (c.status !== 'pending' || now - c.requestedAt > maxAge || now - c.requestedAt < resendAfter / 2) continue;
       await this.publish(c, true).catch((err) => this.opts.log.warn({ err: (err as Error).message, command: c.id }, 'resend failed'));
     }
@@ -155,13 +155,13 @@ export class CommandChannel {
       this.opts.log.warn({ gateway, issues: issues.slice(0, 5), claimed: answer?.gateway }, 'refused a malformed or misaddressed command answer');
       return;
     }
-    const cmd = await this.opts.store.getCommand(id);
+    const cmd = await this.opts.store.commands.getCommand(id);
     if (!cmd || cmd.gateway !== gateway) {
       this.counters.refused++;
       this.opts.log.warn({ gateway, id }, 'refused an answer to a command this gateway was not sent');
       return;
     }
-    const running = answer.ok && cmd.type === 'config' ? (await this.opts.store.getConfig(gateway)).desired : undefined;
+    const running = answer.ok && cmd.type === 'config' ? (await this.opts.store.commands.getConfig(gateway)).desired : undefined;
     await this.opts.center.answer(gateway, id, { ok: answer.ok, message: `${answer.status}: ${answer.message}`, ...(answer.errors ? { errors: answer.errors } : {}), ...(running !== undefined ? { running } : {}) });
     this.counters.answers++;
     const w = this.waiters.get(id);

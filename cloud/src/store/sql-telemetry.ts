@@ -1,0 +1,237 @@
+/**
+ * The telemetry store in SQL both engines speak. The engine supplies the bulk
+ * paths (series creation, reading insert, partitions, retention of raw rows).
+ *
+ *   commitTelemetry ─▶ seriesIds ─▶ ledger tx{ insertReadings ─▶ rollup upsert ─▶ gaps ─▶ device last_ts } ─▶ ack
+ *   commitEvents    ─▶ ledger tx{ events ─▶ alarms (current state, newest seq wins) }
+ *   downsample      ─▶ sql-downsample.ts
+ */
+import type { LaneEvent, Reading } from '@lifeline/shared';
+import type { Sql } from './sql.js';
+import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, type GapInfo, type GapQuery, type ReadingsQuery, type TelemetryCommit, type TelemetryStore, type Bucket } from './telemetry-store.js';
+import { ENSURE_GATEWAY, MINUTE, greatest, least, num, seriesKey, whereOf } from './sql-common.js';
+import { SqlLedger } from './sql-ledger.js';
+import { downsample } from './sql-downsample.js';
+
+/** One reading row as the engines insert it. */
+export interface ReadingRow {
+  series: number;
+  ts: number;
+  /** null for NaN (quality bad). */
+  value: number | null;
+  quality: number;
+}
+
+/** What each engine does its own way: the bulk paths. */
+export interface TelemetryEngine {
+  /** Bulk-insert readings inside the commit transaction. */
+  insertReadings(db: Sql, rows: ReadingRow[]): Promise<void>;
+  /** Make sure `series` rows exist for these keys (seriesKey); returns their ids by key. */
+  createSeries(keys: string[]): Promise<Map<string, number>>;
+  /** Before a telemetry commit (partitions); runs outside the transaction. */
+  beforeTelemetry(readings: Reading[]): Promise<void>;
+  /** Retention of raw readings. */
+  dropReadings(before: number): Promise<void>;
+}
+
+/** Per (series, minute) aggregates of a batch, for the rollup. */
+type Minute = { series: number; minute: number; min: number; max: number; sum: number; count: number };
+
+export class SqlTelemetry implements TelemetryStore {
+  private readonly seriesCache = new Map<string, number>();
+  private readonly knownGateways = new Set<string>();
+  private readonly ledger: SqlLedger;
+
+  constructor(private readonly sql: Sql, private readonly engine: TelemetryEngine) {
+    this.ledger = new SqlLedger(sql);
+  }
+
+  /** Series ids of a gateway's readings, keyed `gateway\0device\0point` (seriesKey). */
+  private async seriesIds(gateway: string, readings: readonly { device: string; point: string }[]): Promise<Map<string, number>> {
+    const missing = new Set<string>();
+    for (const r of readings) {
+      const key = seriesKey(gateway, r.device, r.point);
+      if (!this.seriesCache.has(key)) missing.add(key);
+    }
+    if (missing.size) for (const [k, id] of await this.engine.createSeries([...missing])) this.seriesCache.set(k, id);
+    return this.seriesCache;
+  }
+
+  async commitTelemetry(batch: TelemetryCommit): Promise<CommitResult> {
+    const { gateway, readings } = batch;
+    await this.engine.beforeTelemetry(readings);
+    const ids = await this.seriesIds(gateway, readings);
+    const rows: ReadingRow[] = new Array(readings.length);
+    const minutes = new Map<string, Minute>();
+    const minuteOf = (series: number, ts: number): Minute => {
+      const minute = Math.floor(ts / MINUTE) * MINUTE;
+      const key = `${series}:${minute}`;
+      let m = minutes.get(key);
+      if (!m) minutes.set(key, (m = { series, minute, min: Infinity, max: -Infinity, sum: 0, count: 0 }));
+      return m;
+    };
+    const newest = new Map<string, number>();
+    for (let i = 0; i < readings.length; i++) {
+      const r = readings[i];
+      const series = ids.get(seriesKey(gateway, r.device, r.point))!;
+      const value = Number.isFinite(r.value) ? r.value : null;
+      rows[i] = { series, ts: r.ts, value, quality: r.quality ?? 0 };
+      const m = minuteOf(series, r.ts);
+      if (value !== null) {
+        if (value < m.min) m.min = value;
+        if (value > m.max) m.max = value;
+        m.sum += value;
+        m.count++;
+      }
+      if ((newest.get(r.device) ?? -Infinity) < r.ts) newest.set(r.device, r.ts);
+    }
+    // Thinned ranges: their kept minutes join the rollup, so charts show the aggregates where raw data is gone.
+    const gaps = batch.gaps ?? [];
+    if (gaps.length) {
+      const gapIds = await this.seriesIds(gateway, gaps);
+      for (const g of gaps) {
+        const series = gapIds.get(seriesKey(gateway, g.device, g.point))!;
+        for (const m of g.minutes) {
+          const r = minuteOf(series, m.ts);
+          if (Number.isFinite(m.mean)) {
+            if (m.min < r.min) r.min = m.min;
+            if (m.max > r.max) r.max = m.max;
+            r.sum += m.mean * m.count;
+            r.count += m.count;
+          }
+        }
+      }
+    }
+    const result = await this.ledger.commit('telemetry', gateway, batch.epoch ?? 0, batch.firstSeq, batch.lastSeq, async (db) => {
+      await this.engine.insertReadings(db, rows);
+      // Sorted keys: concurrent commits lock rollup and device rows in one order, so they cannot deadlock.
+      await this.upsertRollups(db, [...minutes.values()].sort((a, b) => a.series - b.series || a.minute - b.minute));
+      const at = Date.now();
+      for (const g of gaps) {
+        const kept = g.minutes.reduce((a, m) => a + m.count, 0);
+        await db.run(
+          'INSERT INTO gaps(gateway, epoch, device, point, from_ts, to_ts, first_seq, last_seq, kept_minutes, kept_readings, minutes, committed_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)',
+          [gateway, batch.epoch ?? 0, g.device, g.point, g.from, g.to, batch.firstSeq, batch.lastSeq, g.minutes.length, kept, JSON.stringify(g.minutes.map((m) => [m.ts, m.count, num(m.min), num(m.max), num(m.mean)])), at],
+        );
+      }
+      const last = greatest(db.dialect, 'COALESCE(devices.last_ts, 0)', 'excluded.last_ts');
+      const touched = [...newest].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
+      for (let i = 0; i < touched.length; i += 500) {
+        const chunk = touched.slice(i, i + 500);
+        await db.run(
+          `INSERT INTO devices(id, gateway, last_ts) VALUES ${chunk.map(() => '(?, ?, ?)').join(', ')} ON CONFLICT(gateway, id) DO UPDATE SET last_ts = ${last}`,
+          chunk.flatMap(([device, ts]) => [device, gateway, ts]),
+        );
+      }
+      if (!this.knownGateways.has(gateway)) await db.run(ENSURE_GATEWAY, [gateway, Date.now()]);
+    });
+    if (!result.duplicate) this.knownGateways.add(gateway);
+    return result;
+  }
+
+  /** Merge per-minute aggregates into readings_1m with multi-row upserts. */
+  private async upsertRollups(db: Sql, rows: Minute[]): Promise<void> {
+    const lo = least(db.dialect, 'COALESCE(readings_1m.min, excluded.min)', 'COALESCE(excluded.min, readings_1m.min)');
+    const hi = greatest(db.dialect, 'COALESCE(readings_1m.max, excluded.max)', 'COALESCE(excluded.max, readings_1m.max)');
+    for (let i = 0; i < rows.length; i += 500) {
+      const chunk = rows.slice(i, i + 500);
+      const params: unknown[] = [];
+      for (const r of chunk) params.push(r.series, r.minute, num(r.min), num(r.max), r.count ? r.sum : null, r.count);
+      await db.run(
+        `INSERT INTO readings_1m(series, minute, min, max, sum, count) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
+         ON CONFLICT(series, minute) DO UPDATE SET min = ${lo}, max = ${hi},
+           sum = COALESCE(readings_1m.sum, 0) + COALESCE(excluded.sum, 0), count = readings_1m.count + excluded.count`,
+        params,
+      );
+    }
+  }
+
+  async commitEvents(batch: EventCommit): Promise<CommitResult> {
+    return this.ledger.commit('events', batch.gateway, batch.epoch ?? 0, batch.firstSeq, batch.lastSeq, async (db) => {
+      const events = [...batch.events].sort((a, b) => a.seq - b.seq);
+      for (const e of events) {
+        await db.run('INSERT INTO events(gateway, epoch, seq, ts, kind, device, alarm_id, body) VALUES (?, ?, ?, ?, ?, ?, ?, ?)', [
+          batch.gateway, batch.epoch ?? 0, e.seq, e.ts, e.kind, e.device ?? null, e.kind === 'alarm' ? e.alarmId : null, JSON.stringify(e),
+        ]);
+        if (e.kind !== 'alarm') continue;
+        // The newest transition is the alarm's current state: by seq within one buffer epoch,
+        // by time across epochs (an old buffer restored late must not roll the state back).
+        await db.run(
+          `INSERT INTO alarms(gateway, alarm_id, device, point, detector, level, state, since, cause, value, raised_at, last_seq, last_epoch)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+           ON CONFLICT(gateway, alarm_id) DO UPDATE SET device = excluded.device, point = excluded.point, detector = excluded.detector,
+             level = excluded.level, state = excluded.state, since = excluded.since, cause = excluded.cause, value = excluded.value,
+             raised_at = COALESCE(excluded.raised_at, alarms.raised_at), last_seq = excluded.last_seq, last_epoch = excluded.last_epoch
+           WHERE (alarms.last_epoch = excluded.last_epoch AND alarms.last_seq < excluded.last_seq)
+              OR (alarms.last_epoch <> excluded.last_epoch AND alarms.since <= excluded.since)`,
+          [batch.gateway, e.alarmId, e.device, e.point, e.detector, e.level, e.to, e.ts, e.cause, e.value === null ? null : num(e.value), e.from === 'normal' ? e.ts : null, e.seq, batch.epoch ?? 0],
+        );
+      }
+    });
+  }
+
+  openEpoch(gateway: string, lane: 'telemetry' | 'events', epoch: number, at: number): Promise<boolean> {
+    return this.ledger.openEpoch(gateway, lane, epoch, at);
+  }
+
+  laneCommitted(gateway: string, lane: string, epoch: number): Promise<number> {
+    return this.ledger.laneCommitted(gateway, lane, epoch);
+  }
+
+  async listGaps(q: GapQuery): Promise<GapInfo[]> {
+    const conds: [string, unknown][] = [];
+    if (q.gateway !== undefined) conds.push(['gateway = ?', q.gateway]);
+    if (q.device !== undefined) conds.push(['device = ?', q.device]);
+    if (q.point !== undefined) conds.push(['point = ?', q.point]);
+    if (q.from !== undefined) conds.push(['to_ts >= ?', q.from]);
+    if (q.to !== undefined) conds.push(['from_ts <= ?', q.to]);
+    const { where, params } = whereOf(conds);
+    const rows = await this.sql.all<{
+      id: number; gateway: string; device: string; point: string; from_ts: number; to_ts: number; first_seq: number; last_seq: number;
+      kept_readings: number; minutes: string; committed_at: number;
+    }>(`SELECT * FROM gaps ${where} ORDER BY from_ts DESC, id DESC LIMIT ?`, [...params, q.limit]);
+    const f = (v: number | null): number => (v === null ? NaN : v);
+    return rows.map((r) => ({
+      id: Number(r.id), gateway: r.gateway, device: r.device, point: r.point, from: Number(r.from_ts), to: Number(r.to_ts),
+      firstSeq: Number(r.first_seq), lastSeq: Number(r.last_seq), keptReadings: Number(r.kept_readings), committedAt: Number(r.committed_at),
+      minutes: (JSON.parse(r.minutes) as [number, number, number | null, number | null, number | null][]).map(([ts, count, min, max, mean]) => ({ ts, count, min: f(min), max: f(max), mean: f(mean) })),
+    }));
+  }
+
+  async listEvents(q: { gateway?: string; limit: number }): Promise<(LaneEvent & { gateway: string })[]> {
+    const rows = q.gateway
+      ? await this.sql.all<{ gateway: string; body: string }>('SELECT gateway, body FROM events WHERE gateway = ? ORDER BY ts DESC, seq DESC LIMIT ?', [q.gateway, q.limit])
+      : await this.sql.all<{ gateway: string; body: string }>('SELECT gateway, body FROM events ORDER BY ts DESC, seq DESC LIMIT ?', [q.limit]);
+    return rows.map((r) => ({ ...(JSON.parse(r.body) as LaneEvent), gateway: r.gateway }));
+  }
+
+  async seriesPoints(gateway: string, device: string): Promise<string[]> {
+    return (await this.sql.all<{ point: string }>('SELECT point FROM series WHERE gateway = ? AND device = ? ORDER BY point', [gateway, device])).map((r) => r.point);
+  }
+
+  async readings(q: ReadingsQuery): Promise<{ ts: number; value: number }[]> {
+    const rows = await this.sql.all<{ ts: number; value: number | null }>(
+      `SELECT r.ts, r.value FROM readings r JOIN series s ON s.id = r.series
+       WHERE s.gateway = ? AND s.device = ? AND s.point = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts LIMIT ?`,
+      [q.gateway, q.device, q.point, q.from, q.to, q.limit],
+    );
+    return rows.map((r) => ({ ts: r.ts, value: r.value ?? NaN }));
+  }
+
+  downsample(q: DownsampleQuery): Promise<Bucket[]> {
+    return downsample(this.sql, q);
+  }
+
+  async activeMinutes(since: number): Promise<Map<string, number>> {
+    const rows = await this.sql.all<{ gateway: string; device: string; n: number }>(
+      'SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM readings_1m m JOIN series s ON s.id = m.series WHERE m.minute >= ? GROUP BY s.gateway, s.device',
+      [Math.floor(since / MINUTE) * MINUTE],
+    );
+    return new Map(rows.map((r) => [deviceKey(r.gateway, r.device), Number(r.n)]));
+  }
+
+  async applyRetention(before: number): Promise<void> {
+    await this.engine.dropReadings(before);
+    await this.sql.run('DELETE FROM readings_1m WHERE minute < ?', [Math.floor(before / MINUTE) * MINUTE]);
+  }
+}

@@ -1,0 +1,53 @@
+/** The alarm store's contract: state derived from transitions, history, filters, comments. */
+import { expect, it } from 'vitest';
+import { contractSuite, T0, transition, type StoreFactory } from './fixtures.js';
+
+export function alarmsContract(name: string, factory: StoreFactory): void {
+  contractSuite(`store contract: ${name}: alarms`, factory, (store) => {
+    it('derives alarm state from transitions, newest seq wins, with full history and filters', async () => {
+      await store.registry.saveGatewayStatus({
+        gateway: 'gw-a', online: true, ts: T0,
+        devices: [
+          { id: 'flood-1', profile: 'flood-gauge', kind: 'flood', location: { lon: 114.05, lat: 22.54, district: 'Futian' } },
+          { id: 'gas-1', profile: 'gas-detector', kind: 'gas', location: { lon: 114.1, lat: 22.55, district: 'Luohu' } },
+        ],
+      });
+      const id1 = 'flood-1/water_level/threshold';
+      await store.telemetry.commitEvents({ gateway: 'gw-a', firstSeq: 1, lastSeq: 2, events: [transition(1, id1, 'normal', 'active_unacked', 2, T0 + 1000), transition(2, id1, 'active_unacked', 'active_unacked', 4, T0 + 2000)] });
+      // seq 4 arrives before seq 3: the state must end at seq 4's.
+      await store.telemetry.commitEvents({ gateway: 'gw-a', firstSeq: 4, lastSeq: 4, events: [{ ...transition(4, id1, 'active_acked', 'cleared_unacked', 4, T0 + 4000), user: 'op' }] });
+      const r3 = await store.telemetry.commitEvents({ gateway: 'gw-a', firstSeq: 3, lastSeq: 3, events: [{ ...transition(3, id1, 'active_unacked', 'active_acked', 4, T0 + 3000), user: 'op' }] });
+      expect(r3.committedUpTo).toBe(4);
+      await store.telemetry.commitEvents({ gateway: 'gw-a', firstSeq: 5, lastSeq: 6, events: [
+        transition(5, 'gas-1/ch4/threshold', 'normal', 'active_unacked', 1, T0 + 5000, 'gas-1'),
+        { kind: 'event', seq: 6, ts: T0 + 6000, type: 'device_offline', device: 'gas-1', message: 'gas-1 stopped answering' },
+      ] });
+      const all = await store.alarms.listAlarms({ limit: 10 });
+      expect(all).toHaveLength(2);
+      const flood = all.find((a) => a.alarmId === id1)!;
+      expect(flood).toMatchObject({ gateway: 'gw-a', device: 'flood-1', state: 'cleared_unacked', level: 4, since: T0 + 4000, raisedAt: T0 + 1000, kind: 'flood', district: 'Futian' });
+      expect((await store.alarms.alarmHistory(flood.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
+      expect(await store.alarms.getAlarm(flood.id)).toEqual(flood);
+      expect(await store.alarms.getAlarm(999_999)).toBeUndefined();
+      expect((await store.alarms.listAlarms({ limit: 10, state: ['active_unacked'] })).map((a) => a.device)).toEqual(['gas-1']);
+      expect((await store.alarms.listAlarms({ limit: 10, district: ['Futian'] })).map((a) => a.device)).toEqual(['flood-1']);
+      expect((await store.alarms.listAlarms({ limit: 10, kind: ['gas', 'bridge'] })).map((a) => a.device)).toEqual(['gas-1']);
+      expect((await store.alarms.listAlarms({ limit: 10, minLevel: 3 })).map((a) => a.device)).toEqual(['flood-1']);
+      expect((await store.alarms.listAlarms({ limit: 10, level: [1] })).map((a) => a.device)).toEqual(['gas-1']);
+      expect(await store.alarms.listAlarms({ limit: 10, state: ['active_acked'], district: ['Futian'] })).toEqual([]);
+      // Newest first.
+      expect((await store.alarms.listAlarms({ limit: 10 })).map((a) => a.device)).toEqual(['gas-1', 'flood-1']);
+      const events = await store.telemetry.listEvents({ gateway: 'gw-a', limit: 1 });
+      expect(events[0]).toMatchObject({ kind: 'event', type: 'device_offline', gateway: 'gw-a' });
+      // A duplicate event batch changes nothing.
+      expect((await store.telemetry.commitEvents({ gateway: 'gw-a', firstSeq: 1, lastSeq: 2, events: [] })).duplicate).toBe(true);
+    });
+
+    it('keeps comments on an alarm', async () => {
+      const c = await store.alarms.addComment({ alarm: 7, ts: T0, user: 'ops-1', text: 'crew dispatched' });
+      await store.alarms.addComment({ alarm: 7, ts: T0 + 1, user: 'ops-2', text: 'barrier closed' });
+      expect((await store.alarms.listComments(7)).map((x) => [x.user, x.text])).toEqual([['ops-1', 'crew dispatched'], ['ops-2', 'barrier closed']]);
+      expect(c.id).toBeGreaterThan(0);
+    });
+  });
+}

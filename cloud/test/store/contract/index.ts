@@ -1,0 +1,23 @@
+/**
+ * The store contract: one suite per concern, each run against SQLite
+ * (sqlite.test.ts) and PostgreSQL (postgres.test.ts), after MQTT.js's abstract_store.
+ */
+import type { StoreFactory } from './fixtures.js';
+import { telemetryContract } from './telemetry-store.js';
+import { registryContract } from './registry-store.js';
+import { alarmsContract } from './alarm-store.js';
+import { commandsContract } from './command-store.js';
+import { accessContract } from './access-store.js';
+import { webhooksContract } from './webhook-store.js';
+
+export type { StoreFactory } from './fixtures.js';
+
+/** Every concern's contract against one engine. */
+export function storeContract(name: string, factory: StoreFactory): void {
+  telemetryContract(name, factory);
+  registryContract(name, factory);
+  alarmsContract(name, factory);
+  commandsContract(name, factory);
+  accessContract(name, factory);
+  webhooksContract(name, factory);
+}

@@ -1,0 +1,31 @@
+/** The registry store's contract: gateway status, technician edits, revocation. */
+import { expect, it } from 'vitest';
+import { contractSuite, T0, type StoreFactory } from './fixtures.js';
+
+export function registryContract(name: string, factory: StoreFactory): void {
+  contractSuite(`store contract: ${name}: registry`, factory, (store) => {
+    it('keeps the registry and gateway status; revocation marks gateway and credentials', async () => {
+      await store.registry.saveGatewayStatus({ gateway: 'gw-s', online: true, ts: T0, name: 'Binhe Rd', location: { lon: 114.05, lat: 22.54, district: 'Futian', gridUnit: 'FT-03' }, backlog: { depth: 120, oldestTs: T0 - 60_000 }, clockOffsetMs: -42, devices: [{ id: 'lamp-9', profile: 'lamp', points: [{ name: 'power', unit: 'W' }] }] });
+      // The last will carries only the online flag: the rest is kept.
+      await store.registry.saveGatewayStatus({ gateway: 'gw-s', online: false, ts: T0 + 10 });
+      const g = await store.registry.getGateway('gw-s');
+      expect(g).toMatchObject({ id: 'gw-s', name: 'Binhe Rd', online: false, lastSeen: T0 + 10, firstSeen: T0, clockOffsetMs: -42, location: { lon: 114.05, lat: 22.54, district: 'Futian', gridUnit: 'FT-03' } });
+      expect(g!.backlog).toMatchObject({ depth: 120, oldestTs: T0 - 60_000 });
+      await store.registry.updateGateway('gw-s', { kind: 'lamp_post', location: { lon: 1, lat: 2 } });
+      expect(await store.registry.getGateway('gw-s')).toMatchObject({ kind: 'lamp_post', location: { lon: 1, lat: 2 }, name: 'Binhe Rd' });
+      await store.registry.updateGateway('gw-new', { name: 'planned box' });
+      expect((await store.registry.listGateways()).map((x) => x.id)).toEqual(['gw-new', 'gw-s']);
+      expect(await store.registry.updateDevice('gw-s', 'lamp-9', { kind: 'lamp_post', location: { lon: 3, lat: 4, district: 'Nanshan' } })).toBe(true);
+      expect(await store.registry.updateDevice('gw-s', 'nope', { kind: 'x' })).toBe(false);
+      expect((await store.registry.listDevices())[0]).toMatchObject({ id: 'lamp-9', kind: 'lamp_post', location: { lon: 3, lat: 4, district: 'Nanshan' }, points: [{ name: 'power', unit: 'W' }] });
+
+      await store.access.putMqttCredential({ username: 'gw-s', gateway: 'gw-s', salt: 's', hash: 'h' }, T0);
+      expect(await store.access.findMqttCredential('gw-s')).toEqual({ username: 'gw-s', gateway: 'gw-s', salt: 's', hash: 'h', revokedAt: null });
+      expect(await store.registry.revokeGateway('gw-s', T0 + 99)).toBe(true);
+      expect(await store.registry.revokeGateway('gw-s', T0 + 100)).toBe(false);
+      expect((await store.access.findMqttCredential('gw-s'))!.revokedAt).toBe(T0 + 99);
+      expect(await store.registry.getGateway('gw-s')).toMatchObject({ revokedAt: T0 + 99, online: false });
+      expect(await store.access.findMqttCredential('nobody')).toBeUndefined();
+    });
+  });
+}

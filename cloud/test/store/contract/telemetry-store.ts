@@ -1,0 +1,105 @@
+/** The telemetry store's contract: idempotent commits by seq range, raw and downsampled reads, activity and retention, migrations. */
+import { expect, it } from 'vitest';
+import { RejectReason, isLifelineError, type Reading } from '@lifeline/shared';
+import { deviceKey } from '../../../src/store/store.js';
+import { contractSuite, T0, naive, series, type StoreFactory } from './fixtures.js';
+
+export function telemetryContract(name: string, factory: StoreFactory): void {
+  contractSuite(`store contract: ${name}: telemetry`, factory, (store) => {
+    it('commits a telemetry range once, acks the contiguous prefix, refuses overlaps', async () => {
+      const batch = (first: number, last: number) => ({
+        gateway: 'gw-1', firstSeq: first, lastSeq: last,
+        readings: series('flood-1', 'water_level', T0 + first * 1000, last - first + 1, 1000, (i) => first + i),
+      });
+      expect(await store.telemetry.commitTelemetry(batch(1, 10))).toEqual({ duplicate: false, committedUpTo: 10 });
+      expect(await store.telemetry.commitTelemetry(batch(1, 10))).toEqual({ duplicate: true, committedUpTo: 10 });
+      // A gap: 21..30 arrives before 11..20; the ack stays at 10 until the hole is filled.
+      expect(await store.telemetry.commitTelemetry(batch(21, 30))).toEqual({ duplicate: false, committedUpTo: 10 });
+      expect(await store.telemetry.commitTelemetry(batch(21, 30))).toEqual({ duplicate: true, committedUpTo: 10 });
+      expect(await store.telemetry.commitTelemetry(batch(11, 20))).toEqual({ duplicate: false, committedUpTo: 30 });
+      // Inside the prefix: a duplicate, whatever its exact bounds.
+      expect(await store.telemetry.commitTelemetry(batch(5, 8))).toEqual({ duplicate: true, committedUpTo: 30 });
+      // Overlapping an early (not yet contiguous) batch: refused with SeqConflict.
+      await store.telemetry.commitTelemetry(batch(41, 50));
+      const err = await store.telemetry.commitTelemetry(batch(45, 60)).catch((e: unknown) => e);
+      expect(isLifelineError(err, 'PAYLOAD_INVALID')).toBe(true);
+      expect((err as { details: { rejectReason: number } }).details.rejectReason).toBe(RejectReason.SeqConflict);
+      // The refused batch stored nothing; everything else once.
+      const rows = await store.telemetry.readings({ gateway: 'gw-1', device: 'flood-1', point: 'water_level', from: 0, to: T0 + 1e9, limit: 1000 });
+      expect(rows.map((r) => r.value)).toEqual([...Array.from({ length: 30 }, (_, i) => i + 1), ...Array.from({ length: 10 }, (_, i) => 41 + i)]);
+      // Lanes and gateways are independent.
+      expect((await store.telemetry.commitTelemetry({ ...batch(1, 10), gateway: 'gw-2' })).duplicate).toBe(false);
+    });
+
+    it('lets only one of two concurrent commits of the same range store it', async () => {
+      const b = { gateway: 'gw-c', firstSeq: 1, lastSeq: 100, readings: series('c-1', 'p', T0, 100, 1000, (i) => i) };
+      const results = await Promise.all([store.telemetry.commitTelemetry(b), store.telemetry.commitTelemetry(b), store.telemetry.commitTelemetry(b)]);
+      expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+      expect(results.every((r) => r.committedUpTo === 100)).toBe(true);
+      expect(await store.telemetry.readings({ gateway: 'gw-c', device: 'c-1', point: 'p', from: 0, to: T0 + 1e9, limit: 1000 })).toHaveLength(100);
+    });
+
+    it('returns raw readings time-ordered, NaN for readings without a value, within the limit', async () => {
+      const rs: Reading[] = [
+        { device: 'd', point: 'p', ts: T0 + 3000, value: 3 },
+        { device: 'd', point: 'p', ts: T0 + 1000, value: 1 },
+        { device: 'd', point: 'p', ts: T0 + 2000, value: NaN, quality: 2 },
+        { device: 'd', point: 'q', ts: T0 + 1500, value: 9 },
+      ];
+      await store.telemetry.commitTelemetry({ gateway: 'gw-1', firstSeq: 1, lastSeq: 4, readings: rs });
+      const rows = await store.telemetry.readings({ gateway: 'gw-1', device: 'd', point: 'p', from: T0, to: T0 + 10_000, limit: 10 });
+      expect(rows.map((r) => r.ts)).toEqual([T0 + 1000, T0 + 2000, T0 + 3000]);
+      expect(rows[1].value).toBeNaN();
+      expect(await store.telemetry.readings({ gateway: 'gw-1', device: 'd', point: 'p', from: T0, to: T0 + 10_000, limit: 2 })).toHaveLength(2);
+      expect(await store.telemetry.readings({ gateway: 'gw-1', device: 'd', point: 'p', from: T0 + 1001, to: T0 + 2999, limit: 10 })).toHaveLength(1);
+      const devices = await store.registry.listDevices();
+      expect(devices.find((d) => d.id === 'd')).toMatchObject({ gateway: 'gw-1', lastReadingTs: T0 + 3000 });
+    });
+
+    it('downsamples exactly: min/max/mean/count per bucket, small and large steps', async () => {
+      // Six hours at 1 s with a gap and some bad readings, committed in uneven batches.
+      const start = T0 + 1234; // not minute-aligned
+      const all = series('dev-ds', 'level', start, 6 * 3600, 1000, (i) => Math.sin(i / 500) * 10 + (i % 7));
+      for (let i = 1000; i < 1300; i++) all[i].value = NaN;
+      const kept = all.filter((_, i) => i < 5000 || i > 9000);
+      let seq = 1;
+      for (let i = 0; i < kept.length; i += 3333) {
+        const chunk = kept.slice(i, i + 3333);
+        await store.telemetry.commitTelemetry({ gateway: 'gw-ds', firstSeq: seq, lastSeq: seq + chunk.length - 1, readings: chunk });
+        seq += chunk.length;
+      }
+      const from = start - 17_000;
+      const to = start + 6 * 3600_000 - 5_000;
+      for (const step of [7_000, 60_000, 600_000, 1_234_567, 3_600_000]) {
+        const got = await store.telemetry.downsample({ gateway: 'gw-ds', device: 'dev-ds', point: 'level', from, to, step });
+        const want = naive(kept, from, to, step);
+        expect(got.map((b) => [b.ts, b.count, b.min, b.max])).toEqual(want.map((b) => [b.ts, b.count, b.min, b.max]));
+        got.forEach((b, i) => expect(b.mean).toBeCloseTo(want[i].mean!, 9));
+      }
+      // A window starting mid-minute and mid-bucket.
+      const got = await store.telemetry.downsample({ gateway: 'gw-ds', device: 'dev-ds', point: 'level', from: start + 90_500, to: start + 4 * 3600_000 + 30_250, step: 900_001 });
+      expect(got.map((b) => b.count)).toEqual(naive(kept, start + 90_500, start + 4 * 3600_000 + 30_250, 900_001).map((b) => b.count));
+      expect(await store.telemetry.downsample({ gateway: 'gw-ds', device: 'nope', point: 'level', from, to, step: 60_000 })).toEqual([]);
+    });
+
+    it('counts minutes with data per device, and drops readings past retention', async () => {
+      const now = Date.now();
+      const minuteStart = Math.floor(now / 60_000) * 60_000;
+      // 10 minutes with data in the last hour, one old reading.
+      const recent = Array.from({ length: 10 }, (_, i) => ({ device: 'm-1', point: 'p', ts: minuteStart - i * 120_000, value: i }));
+      await store.telemetry.commitTelemetry({ gateway: 'gw-m', firstSeq: 1, lastSeq: 11, readings: [...recent, { device: 'm-1', point: 'p', ts: now - 3 * 86_400_000, value: 1 }] });
+      expect((await store.telemetry.activeMinutes(now - 3600_000)).get(deviceKey('gw-m', 'm-1'))).toBe(10);
+      await store.telemetry.applyRetention(now - 86_400_000);
+      const left = await store.telemetry.readings({ gateway: 'gw-m', device: 'm-1', point: 'p', from: 0, to: now + 1, limit: 100 });
+      expect(left).toHaveLength(10);
+      expect((await store.telemetry.activeMinutes(0)).get(deviceKey('gw-m', 'm-1'))).toBe(10);
+    });
+
+    it('migrates idempotently', async () => {
+      await store.migrate();
+      await store.telemetry.commitTelemetry({ gateway: 'g', firstSeq: 1, lastSeq: 1, readings: [{ device: 'x', point: 'y', ts: T0, value: 1 }] });
+      await store.migrate();
+      expect(await store.telemetry.readings({ gateway: 'g', device: 'x', point: 'y', from: 0, to: T0, limit: 5 })).toHaveLength(1);
+    });
+  });
+}
