@@ -90,6 +90,8 @@ export class PolledDevice<R extends PolledRead, K> {
   lastRefusal = '';
   /** Polls completed with at least one reply (for stats). */
   polls = 0;
+  /** Newest reading time it has handed on: the next poll's readings are stamped after it. */
+  lastTs = 0;
 
   constructor(
     readonly instance: DeviceInstance,
@@ -141,6 +143,17 @@ export interface DevicePollStats {
 export function probeInterval(pollMs: number, timeoutMs: number, failures: number, maxBackoffMs: number): number {
   const first = Math.max(pollMs, 10 * timeoutMs);
   return Math.min(maxBackoffMs, first * 2 ** Math.min(failures - 1, 16));
+}
+
+/**
+ * The time of a read's outcome, never at or before the device's last handed-on
+ * reading: after an overrun the next poll follows at once and may finish in the
+ * same millisecond, and a point's readings must not share a timestamp (the
+ * cloud and every consumer key a series by time).
+ */
+function stamp(d: { lastTs: number }): number {
+  const now = Date.now();
+  return now > d.lastTs ? now : d.lastTs + 1;
 }
 
 /**
@@ -244,10 +257,10 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
     if (this.stopped) return;
     if (err === null) {
       r.outcome = Outcome.Ok;
-      r.ts = Date.now();
+      r.ts = stamp(d);
     } else if (err.code === ErrorCodes.DeviceException) {
       r.outcome = Outcome.Refused;
-      r.ts = Date.now();
+      r.ts = stamp(d);
       if (err.message !== d.lastRefusal) {
         d.lastRefusal = err.message;
         this.log.warn({ device: d.id, err: err.message }, 'device refused a read');
@@ -260,7 +273,7 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
       return;
     } else {
       r.outcome = Outcome.Failed;
-      r.ts = Date.now();
+      r.ts = stamp(d);
       d.lastError = err.message;
       // Silent so far in this poll: its other queued reads would only hold the bus for more timeouts.
       if (err.code === ErrorCodes.DeviceTimeout && !d.givenUp && !this.answeredSoFar(d)) {
@@ -293,6 +306,7 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
         const r = d.reads[i];
         if (r.outcome === Outcome.Ok) this.readingsOf(d, r, readings);
         else this.badReadings(d, r, readings);
+        if (r.ts > d.lastTs) d.lastTs = r.ts;
       }
       const wasProbe = d.probe;
       if (d.lost) {

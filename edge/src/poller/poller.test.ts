@@ -197,6 +197,23 @@ describe('BusPoller', () => {
     }
   });
 
+  it('never stamps two polls of a device with one time, even when the clock has not moved between them', async () => {
+    // An overrun poll is followed at once and may finish in the same millisecond; a frozen Date makes that certain.
+    vi.useFakeTimers({ toFake: ['Date'] });
+    try {
+      const { poller, readings } = setup([1], { pollMs: 50 });
+      await poller.start();
+      await until(() => readings.length >= 4);
+      const ts = readings.map((b) => b[0].ts);
+      for (let i = 1; i < ts.length; i++) expect(ts[i], `poll ${i} at ${ts[i]} after ${ts[i - 1]}`).toBeGreaterThan(ts[i - 1]);
+      // Within a poll every point keeps its read's time, and no time runs ahead of the clock by more than a step a poll.
+      for (const b of readings) expect(new Set(b.map((r) => r.ts)).size).toBeLessThanOrEqual(2);
+      expect(ts[ts.length - 1] - Date.now()).toBeLessThanOrEqual(2 * ts.length);
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('polls a device faster than ten ticks at its exact due times', async () => {
     const times = await pollTimes(30, 30 * 19 + 20);
     for (const [unit, polls] of times) {
