@@ -48,6 +48,7 @@ import {
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
+import { checkNames, refuseBadData, splitByWindow } from './batch-checks.js';
 
 export interface IngestOptions {
   url: string;
@@ -296,10 +297,10 @@ export class IngestWorker {
         const readings = this.inWindow(gateway, msg.batch.readings);
         checkNames(msg.batch.readings, 'readings');
         checkNames(msg.batch.gaps ?? [], 'gaps');
-        result = await this.commit(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, gaps: msg.batch.gaps }));
+        result = await refuseBadData(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, gaps: msg.batch.gaps }));
       } else {
         checkNames(msg.batch.events, 'events');
-        result = await this.commit(() => this.opts.store.telemetry.commitEvents({ gateway, epoch, firstSeq, lastSeq, events: msg.batch.events }));
+        result = await refuseBadData(() => this.opts.store.telemetry.commitEvents({ gateway, epoch, firstSeq, lastSeq, events: msg.batch.events }));
       }
       this.counters.batches++;
       if (result.duplicate) this.counters.duplicates++;
@@ -335,31 +336,15 @@ export class IngestWorker {
   /** Readings inside the window around the gateway's clock; the others are counted and logged. */
   private inWindow(gateway: string, readings: Reading[]): Reading[] {
     const centre = Date.now() - (this.clockOffsets.get(gateway) ?? 0);
-    const lo = centre - this.pastMs;
-    const hi = centre + this.futureMs;
-    let bad: Reading | undefined;
-    let n = 0;
-    for (const r of readings) if (!(r.ts >= lo && r.ts <= hi)) (bad ??= r), n++;
-    if (!n) return readings;
-    this.counters.readingsOutOfWindow += n;
-    this.opts.log.warn(
-      { gateway, dropped: n, device: bad!.device, point: bad!.point, ts: bad!.ts, window: [lo, hi] },
-      `dropped ${n} reading(s) stamped outside the window around the gateway's clock (e.g. ${bad!.device}/${bad!.point} ts ${bad!.ts})`,
-    );
-    return readings.filter((r) => r.ts >= lo && r.ts <= hi);
-  }
-
-  /** A store error the data caused (PostgreSQL class 22 data exception, 23 constraint, 54 limit) refuses the batch; others are passed on so the gateway resends. */
-  private async commit<T>(fn: () => Promise<T>): Promise<T> {
-    try {
-      return await fn();
-    } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (typeof code === 'string' && /^(22|23|54)/.test(code)) {
-        throw new LifelineError(ErrorCodes.PayloadInvalid, `the store refused the batch's data: ${(err as Error).message}`, { cause: err, details: { rejectReason: RejectReason.Malformed } });
-      }
-      throw err;
+    const { kept, dropped, first } = splitByWindow(readings, centre - this.pastMs, centre + this.futureMs);
+    if (first) {
+      this.counters.readingsOutOfWindow += dropped;
+      this.opts.log.warn(
+        { gateway, dropped, device: first.device, point: first.point, ts: first.ts, window: [centre - this.pastMs, centre + this.futureMs] },
+        `dropped ${dropped} reading(s) stamped outside the window around the gateway's clock (e.g. ${first.device}/${first.point} ts ${first.ts})`,
+      );
     }
+    return kept;
   }
 
   /** A batch of the gateway committed: it is no longer faulty (a cleared fault clears its alarm). */
@@ -401,21 +386,4 @@ export class IngestWorker {
     if (typeof st.clockOffsetMs === 'number') this.clockOffsets.set(gateway, st.clockOffsetMs);
     await this.opts.store.registry.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
   }
-}
-
-/** Names a store keeps as text: no control characters (PostgreSQL refuses NUL; none belongs in an id). */
-const CONTROL = /[\u0000-\u001f\u007f]/;
-
-/** Refuse a batch naming a device, point or alarm with a control character, naming the item and the value. */
-function checkNames(items: readonly { device?: string; point?: string; alarmId?: string }[], what: string): void {
-  items.forEach((x, i) => {
-    for (const field of ['device', 'point', 'alarmId'] as const) {
-      const v = x[field];
-      if (typeof v === 'string' && CONTROL.test(v)) {
-        throw new LifelineError(ErrorCodes.PayloadInvalid, `${what}[${i}].${field}: control characters are not allowed, got ${JSON.stringify(v)}`, {
-          details: { rejectReason: RejectReason.Malformed },
-        });
-      }
-    }
-  });
 }

@@ -1,0 +1,47 @@
+/**
+ * What the ingest checks of a decoded batch before and while it commits, as
+ * plain functions: names a store can keep, readings stamped in a sane window,
+ * and store errors the data caused turned into a refusal (never a stuck lane).
+ */
+import { ErrorCodes, LifelineError, RejectReason, type Reading } from '@lifeline/shared';
+
+/** Names a store keeps as text: no control characters (PostgreSQL refuses NUL; none belongs in an id). */
+const CONTROL = /[\u0000-\u001f\u007f]/;
+
+/** Refuse a batch naming a device, point or alarm with a control character, naming the item and the value. */
+export function checkNames(items: readonly { device?: string; point?: string; alarmId?: string }[], what: string): void {
+  items.forEach((x, i) => {
+    for (const field of ['device', 'point', 'alarmId'] as const) {
+      const v = x[field];
+      if (typeof v === 'string' && CONTROL.test(v)) {
+        throw new LifelineError(ErrorCodes.PayloadInvalid, `${what}[${i}].${field}: control characters are not allowed, got ${JSON.stringify(v)}`, {
+          details: { rejectReason: RejectReason.Malformed },
+        });
+      }
+    }
+  });
+}
+
+/** Readings with lo ≤ ts ≤ hi, how many were not, and the first of those (for the log). */
+export function splitByWindow(readings: Reading[], lo: number, hi: number): { kept: Reading[]; dropped: number; first?: Reading } {
+  let first: Reading | undefined;
+  let dropped = 0;
+  for (const r of readings) if (!(r.ts >= lo && r.ts <= hi)) (first ??= r), dropped++;
+  return dropped ? { kept: readings.filter((r) => r.ts >= lo && r.ts <= hi), dropped, first } : { kept: readings, dropped: 0 };
+}
+
+/**
+ * Run a commit; an error the data caused (PostgreSQL class 22 data exception,
+ * 23 constraint, 54 limit) refuses the batch. Others pass on: the gateway resends.
+ */
+export async function refuseBadData<T>(commit: () => Promise<T>): Promise<T> {
+  try {
+    return await commit();
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    if (typeof code === 'string' && /^(22|23|54)/.test(code)) {
+      throw new LifelineError(ErrorCodes.PayloadInvalid, `the store refused the batch's data: ${(err as Error).message}`, { cause: err, details: { rejectReason: RejectReason.Malformed } });
+    }
+    throw err;
+  }
+}
