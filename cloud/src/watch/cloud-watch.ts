@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import { AlarmLevel } from '@lifeline/shared';
 import { CloudAlarms, cloudAlarmIds, CLOUD_ALARM_PREFIX, type CloudAlarmScope } from '../cloud-alarms.js';
-import type { AlarmInfo, DeviceInfo, GatewayInfo, Store } from '../store/store.js';
+import type { AlarmInfo, AlarmStore, DeviceInfo, GatewayInfo, RegistryStore } from '../store/store.js';
 import type { CloudAlarmSettings } from './options.js';
 
 /** Levels of the watch's alarms: a silent gateway hides all its devices, so it ranks above one stale device. */
@@ -62,7 +62,8 @@ export interface WatchPass {
 }
 
 export interface CloudWatchDeps {
-  store: Pick<Store, 'registry' | 'alarms' | 'telemetry'>;
+  /** Only the three lists a pass reads. */
+  store: { registry: Pick<RegistryStore, 'listGateways' | 'listDevices'>; alarms: Pick<AlarmStore, 'listAlarms'> };
   /** Writes the transitions; built on the live-wrapped store so they reach SSE and webhooks. */
   alarms: CloudAlarms;
   settings: CloudAlarmSettings;
@@ -152,10 +153,13 @@ export class CloudWatch {
     }
     // Its times are on its clock: cloud = gateway + offset.
     const offset = g.clockOffsetMs ?? 0;
-    let heard: number | null = g.lastSeen;
-    for (const d of devices) if (d.lastReadingTs !== null && (heard === null || d.lastReadingTs > heard)) heard = d.lastReadingTs;
+    let newestReading: number | null = null;
+    for (const d of devices) if (d.lastReadingTs !== null && (newestReading === null || d.lastReadingTs > newestReading)) newestReading = d.lastReadingTs;
+    // An offline status may be the broker's last will, stamped when the broker noticed (up to 1.5 keepalives
+    // late): the gateway itself was last heard in its newest reading, if it has any.
+    const heard = !g.online && newestReading !== null ? newestReading : Math.max(g.lastSeen ?? -Infinity, newestReading ?? -Infinity);
     // Never heard from (enrolled, not yet connected): nothing to judge.
-    if (heard === null) return { judged, wanted, clearCause: () => '' };
+    if (!Number.isFinite(heard)) return { judged, wanted, clearCause: () => '' };
     const quietMs = now - (heard + offset);
     const silentMs = s.heartbeatMs * s.silentAfterHeartbeats;
 

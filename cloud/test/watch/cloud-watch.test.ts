@@ -45,8 +45,8 @@ function device(id: string, gw: string, lastReadingTs: number | null = T0): Devi
 
 function watch(opts: CloudAlarmOptions = {}) {
   const settings = cloudAlarmSettings({ heartbeatMs: HB, silentAfterHeartbeats: 3, staleAfterMs: 5 * HB, ...opts });
-  const registry = { ...store.registry, listGateways: async () => gateways.map((g) => ({ ...g })), listDevices: async () => devices.map((d) => ({ ...d })) };
-  return new CloudWatch({ store: { registry, alarms: store.alarms, telemetry: store.telemetry }, alarms: new CloudAlarms(store), settings, log: testLog });
+  const registry = { listGateways: async () => gateways.map((g) => ({ ...g })), listDevices: async () => devices.map((d) => ({ ...d })) };
+  return new CloudWatch({ store: { registry, alarms: store.alarms }, alarms: new CloudAlarms(store), settings, log: testLog });
 }
 
 /** Cloud alarms of a gateway as the alarms list shows them, by alarm id. */
@@ -84,6 +84,13 @@ describe('gateway silent', () => {
     expect(back.cleared).toEqual([{ gateway: 'gw-1', alarmId: cloudAlarmIds.gatewaySilent }]);
     expect((await alarms('gw-1'))[cloudAlarmIds.gatewaySilent].state).toBe('cleared_unacked');
     expect((await w.check(T0 + 20 * HB + 200)).cleared).toEqual([]);
+  });
+
+  it('counts an offline gateway (its last will, stamped late) from its newest reading', async () => {
+    gateway('gw-gone', { online: false, lastSeen: T0 + 2 * HB });
+    device('flood-1', 'gw-gone', T0 - HB);
+    const p = await watch().check(T0 + 2 * HB);
+    expect(p.raised).toEqual([{ gateway: 'gw-gone', alarmId: cloudAlarmIds.gatewaySilent }]);
   });
 
   it('reads the gateway clock through its offset (a gateway 10 s behind is not silent)', async () => {
@@ -132,14 +139,16 @@ describe('device stale', () => {
   });
 
   it('raises no device alarm while its gateway is silent or said goodbye', async () => {
-    const g = gateway('gw-1', { online: false });
-    for (let i = 0; i < 40; i++) device(`d-${i}`, 'gw-1', T0 - 10 * HB);
+    gateway('gw-1', { online: false });
+    for (let i = 0; i < 40; i++) device(`d-${i}`, 'gw-1', i === 0 ? T0 : T0 - 10 * HB);
     const w = watch();
-    // Said goodbye (its last will) but not yet silent: its devices are not judged.
+    // Said goodbye (its last will) but not yet silent: 39 devices past their stale time, none judged.
     expect((await w.check(T0 + HB)).raised).toEqual([]);
-    g.lastSeen = T0 - 10 * HB;
-    const p = await w.check(T0 + HB);
-    expect(p.raised).toEqual([{ gateway: 'gw-1', alarmId: cloudAlarmIds.gatewaySilent }]);
+    for (let i = 3; i < 30; i++) {
+      const p = await w.check(T0 + i * HB);
+      expect(p.raised).toEqual(i === 3 ? [{ gateway: 'gw-1', alarmId: cloudAlarmIds.gatewaySilent }] : []);
+    }
+    expect(Object.keys(await alarms('gw-1'))).toEqual([cloudAlarmIds.gatewaySilent]);
     expect((await alarms('gw-1'))[cloudAlarmIds.gatewaySilent].cause).toContain('d-0, d-1, d-10');
   });
 });
