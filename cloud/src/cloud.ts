@@ -25,6 +25,8 @@ import { CommandChannel } from './ingest/command-channel.js';
 import { BrokerAuthority, Enrolment, type CertificateIssuer } from './enrol.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
 import { CloudAlarms } from './cloud-alarms.js';
+import { CloudWatch } from './watch/cloud-watch.js';
+import { cloudAlarmSettings, type CloudAlarmOptions } from './watch/options.js';
 
 
 export interface CloudOptions {
@@ -74,6 +76,8 @@ export interface CloudOptions {
   certificateIssuer?: CertificateIssuer;
   /** API rate limits (see ApiOptions). */
   rateLimit?: { authFailuresPerMinute?: number; enrollPerMinute?: number };
+  /** Thresholds of the alarms the cloud raises (gateway silent, device stale, backlog, clock); defaults in watch/options.ts. */
+  alarms?: CloudAlarmOptions;
 }
 
 export interface Cloud {
@@ -92,6 +96,8 @@ export interface Cloud {
   /** Broker logins; `authority.service` is the cloud's own MQTT credential. */
   readonly authority: BrokerAuthority;
   readonly webhooks: WebhookDispatcher;
+  /** The periodic watch raising gateway-silent, device-stale, backlog and clock alarms (undefined when alarms.watch is false). */
+  readonly watch?: CloudWatch;
   close(): Promise<void>;
 }
 
@@ -103,6 +109,8 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     closers.length = 0;
   };
   try {
+    // Checked before anything starts: a bad threshold is an answer, not a half-started cloud.
+    const alarmSettings = cloudAlarmSettings(opts.alarms);
     const raw: Store = opts.databaseUrl
       ? // Each concurrent ingest commit holds a connection; the API needs some too.
         new PgStore({ url: opts.databaseUrl, schema: opts.databaseSchema, retentionDays: opts.retentionDays, poolSize: Math.max(10, (opts.ingestConcurrency ?? 4) + 6) })
@@ -174,6 +182,15 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     // The gateway config schema is a shared contract (generated from edge's TypeBox schema, checked fresh in CI).
     const gatewayConfigSchema = opts.gatewayConfigSchema ?? gatewayConfigJsonSchema;
 
+    // On the live-wrapped store: the cloud's transitions reach SSE and webhooks like any gateway's.
+    const cloudAlarms = new CloudAlarms(store);
+    let watch: CloudWatch | undefined;
+    if (alarmSettings.watch) {
+      watch = new CloudWatch({ store: raw, alarms: cloudAlarms, settings: alarmSettings, log: log.child({ part: 'watch' }) });
+      watch.start();
+      closers.push(() => watch!.stop());
+    }
+
     const app = await buildApi({
       store: raw,
       auth,
@@ -184,8 +201,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       webhooks,
       gatewayConfigSchema,
       rateLimit: opts.rateLimit,
-      // On the live-wrapped store: an acknowledgement of a cloud alarm reaches SSE and webhooks like any transition.
-      cloudAlarms: new CloudAlarms(store),
+      cloudAlarms,
       onRevoke: (gw) => broker?.disconnectGateway(gw),
       health: () => ({ ingest: ingest.counters, live: { ...live.counters, subscribers: live.subscribers }, ...(broker ? { broker: broker.counters } : {}) }),
     });
@@ -193,7 +209,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     closers.push(() => app.close());
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-    return { apiUrl: `http://${opts.host ?? 'localhost'}:${port}`, brokerUrl, adminToken, store, ingest, app, live, commands, enrolment, authority, webhooks, close };
+    return { apiUrl: `http://${opts.host ?? 'localhost'}:${port}`, brokerUrl, adminToken, store, ingest, app, live, commands, enrolment, authority, webhooks, watch, close };
   } catch (err) {
     await close();
     throw err;

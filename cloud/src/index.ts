@@ -14,3 +14,6 @@ export * from './live.js';
 export * from './command-center.js';
 export * from './enrol.js';
 export * from './webhooks.js';
+export * from './watch/cloud-watch.js';
+export * from './watch/options.js';
+export * from './cloud-alarms.js';

@@ -7,6 +7,8 @@
  *   DATABASE_URL  LIFELINE_DB_SCHEMA  LIFELINE_RETENTION_DAYS (400)
  *   LIFELINE_BROKER_URL  LIFELINE_BROKER_USERNAME  LIFELINE_BROKER_PASSWORD  LIFELINE_SHARED_INGEST (0)  LIFELINE_INGEST_CONCURRENCY (4)
  *   LIFELINE_BROKER_PORT (1883)  LIFELINE_BROKER_HOST (127.0.0.1)  LIFELINE_PUBLIC_BROKER_URL  LIFELINE_MAX_MESSAGE_BYTES (1048576)
+ *   LIFELINE_ALARM_WATCH (1)  LIFELINE_HEARTBEAT_MS (30000)  LIFELINE_SILENT_AFTER_HEARTBEATS (3)  LIFELINE_STALE_AFTER_MS (300000)
+ *   LIFELINE_BACKLOG_DEPTH (100000)  LIFELINE_BACKLOG_AGE_MS (900000)  LIFELINE_CLOCK_OFFSET_MS (60000)
  * The embedded broker admits no anonymous client: gateways enrol (docs/operations.md).
  */
 import { join, resolve } from 'node:path';
@@ -49,6 +51,16 @@ async function main(): Promise<void> {
     maxMessageBytes: int('LIFELINE_MAX_MESSAGE_BYTES', 1_048_576, 1024, 16_777_216),
     publicBrokerUrl: env.LIFELINE_PUBLIC_BROKER_URL || undefined,
     adminToken: env.LIFELINE_ADMIN_TOKEN || undefined,
+    alarms: {
+      // Off on all but one node of a multi-node cloud: one watch raises each alarm once.
+      watch: env.LIFELINE_ALARM_WATCH === undefined || env.LIFELINE_ALARM_WATCH === '' || flag('LIFELINE_ALARM_WATCH'),
+      heartbeatMs: int('LIFELINE_HEARTBEAT_MS', 30_000, 100, 86_400_000),
+      silentAfterHeartbeats: int('LIFELINE_SILENT_AFTER_HEARTBEATS', 3, 1, 1000),
+      staleAfterMs: int('LIFELINE_STALE_AFTER_MS', 300_000, 100, 30 * 86_400_000),
+      backlogDepth: int('LIFELINE_BACKLOG_DEPTH', 100_000, 1, 1_000_000_000),
+      backlogAgeMs: int('LIFELINE_BACKLOG_AGE_MS', 900_000, 1000, 30 * 86_400_000),
+      clockOffsetMs: int('LIFELINE_CLOCK_OFFSET_MS', 60_000, 1000, 86_400_000),
+    },
   });
   log.info({ api: cloud.apiUrl, broker: cloud.brokerUrl, store: env.DATABASE_URL ? 'postgres' : 'sqlite' }, 'cloud running');
   if (!env.LIFELINE_ADMIN_TOKEN) console.log(`admin token (generated; set LIFELINE_ADMIN_TOKEN to choose it): ${cloud.adminToken}`);

@@ -27,6 +27,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import {
+  AlarmLevel,
   ErrorCodes,
   GatewayStatusSchema,
   LifelineError,
@@ -112,6 +113,8 @@ export class IngestWorker {
   /** Gateway clock offsets (cloud − gateway, ms) from their statuses: the centre of the timestamp window. */
   private readonly clockOffsets = new Map<string, number>();
   private readonly alarms: CloudAlarms;
+  /** `result\0ts` of the last config apply each gateway reported, so repeated statuses cost nothing. */
+  private readonly applySeen = new Map<string, string>();
   private readonly pastMs: number;
   private readonly futureMs: number;
   private client?: MqttClient;
@@ -385,5 +388,22 @@ export class IngestWorker {
     const st = status as import('@lifeline/shared').GatewayStatusMessage;
     if (typeof st.clockOffsetMs === 'number') this.clockOffsets.set(gateway, st.clockOffsetMs);
     await this.opts.store.registry.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
+    await this.configApplyAlarm(gateway, st.configApply);
+  }
+
+  /**
+   * A rolled-back config apply raises cloud/gateway/config_apply; a later confirmed one clears it.
+   * Every status repeats the last answer: only a change is taken to the store.
+   */
+  private async configApplyAlarm(gateway: string, a: import('@lifeline/shared').GatewayStatusMessage['configApply']): Promise<void> {
+    if (!a) return;
+    const key = `${a.result}\0${a.ts}`;
+    if (this.applySeen.get(gateway) === key) return;
+    if (a.result === 'rolled_back') {
+      await this.alarms.raise(gateway, cloudAlarmIds.configApply, AlarmLevel.Orange, `config rolled back to the last good one: ${a.reason ?? 'no reason given'}`);
+    } else {
+      await this.alarms.clear(gateway, cloudAlarmIds.configApply, 'a later config apply was confirmed');
+    }
+    this.applySeen.set(gateway, key);
   }
 }

@@ -1,0 +1,59 @@
+/**
+ * A gateway's status reports a rolled-back config apply: the ingest raises
+ * cloud/gateway/config_apply once (statuses repeat the answer), and a later
+ * confirmed apply clears it. Real Mosquitto, real SQLite store.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import mqtt from 'mqtt';
+import { topics } from '@lifeline/shared';
+import { IngestWorker, SqliteStore, cloudAlarmIds } from '../../src/index.js';
+import { startMosquitto, tempDir, testLog, waitFor } from '../../../test/helpers.js';
+
+let broker: Awaited<ReturnType<typeof startMosquitto>>;
+let store: SqliteStore;
+let worker: IngestWorker;
+let cleanup: () => void;
+
+beforeAll(async () => {
+  broker = await startMosquitto();
+  const t = tempDir('lifeline-apply-');
+  cleanup = t.cleanup;
+  store = new SqliteStore(join(t.dir, 'cloud.db'));
+  await store.migrate();
+  worker = new IngestWorker({ url: broker.url, store, log: testLog });
+  await worker.start();
+});
+afterAll(async () => {
+  await worker?.stop();
+  await store?.close();
+  cleanup?.();
+  await broker?.stop();
+});
+
+describe('ingest: config apply alarm', () => {
+  it('raises on a rollback once, however often the status repeats it, and clears on a later confirmed apply', async () => {
+    const gw = `gw-apply-${Date.now()}`;
+    const c = await mqtt.connectAsync(broker.url);
+    const status = async (configApply: object) => {
+      const before = worker.counters.statuses;
+      await c.publishAsync(topics.status(gw), JSON.stringify({ gateway: gw, online: true, ts: Date.now(), configApply }), { qos: 1 });
+      await waitFor(() => worker.counters.statuses > before, 5000, 'the status ingested');
+    };
+    const history = async () => {
+      const a = await store.alarms.findAlarm(gw, cloudAlarmIds.configApply);
+      return a ? (await store.alarms.alarmHistory(a.id)).map((e) => (e.kind === 'alarm' ? e.to : e.kind)) : [];
+    };
+    await status({ result: 'confirmed', ts: 1000 });
+    expect(await history()).toEqual([]);
+    for (let i = 0; i < 3; i++) await status({ command: '7', result: 'rolled_back', reason: 'bus lan: no device answered', ts: 2000 });
+    await waitFor(async () => (await history()).length > 0, 5000, 'the alarm');
+    const a = (await store.alarms.findAlarm(gw, cloudAlarmIds.configApply))!;
+    expect(a).toMatchObject({ state: 'active_unacked', level: 3, detector: 'cloud' });
+    expect(a.cause).toContain('bus lan: no device answered');
+    await status({ command: '8', result: 'confirmed', ts: 3000 });
+    await waitFor(async () => (await history()).length === 2, 5000, 'the clear');
+    expect(await history()).toEqual(['active_unacked', 'cleared_unacked']);
+    await c.endAsync();
+  });
+});
