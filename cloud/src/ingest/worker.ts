@@ -6,7 +6,7 @@
  *
  *   lifeline/<gw>/up/{telemetry,events} ─▶ decodeUplink (gateway = the topic's) ─▶ names and time window checked
  *        ─▶ store.commit (gateway, epoch, seqs: each epoch its own seq space) ─▶ encodeAck (epoch, range) ─▶ lifeline/<gw>/down/ack
- *   lifeline/<gw>/status                ─▶ schema check ─▶ store.registry.saveGatewayStatus
+ *   lifeline/<gw>/status                ─▶ StatusHandler (status.ts): schema check ─▶ registry, clock offset, config-apply alarm
  *   lifeline/<gw>/up/reply              ─▶ ignored here (cloud/src/ingest/command-channel.ts takes command answers)
  *
  * A malformed or forged batch is answered with a Reject, counted and logged;
@@ -27,9 +27,7 @@
  */
 import mqtt, { type MqttClient } from 'mqtt';
 import {
-  AlarmLevel,
   ErrorCodes,
-  GatewayStatusSchema,
   LifelineError,
   Lane,
   MessageType,
@@ -41,7 +39,6 @@ import {
   isLifelineError,
   peekHeader,
   rejectReasonFor,
-  parseJsonIssues,
   topics,
   type Reading,
   type Uplink,
@@ -50,6 +47,7 @@ import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
 import { checkNames, refuseBadData, splitByWindow } from './batch-checks.js';
+import { StatusHandler } from './status.js';
 
 export interface IngestOptions {
   url: string;
@@ -110,11 +108,9 @@ export class IngestWorker {
   private readonly epochs = new Set<string>();
   /** Gateways whose fault state this worker has settled since its last reject of them (so a commit need not ask the store). */
   private readonly settled = new Set<string>();
-  /** Gateway clock offsets (cloud − gateway, ms) from their statuses: the centre of the timestamp window. */
-  private readonly clockOffsets = new Map<string, number>();
   private readonly alarms: CloudAlarms;
-  /** `result\0ts` of the last config apply each gateway reported, so repeated statuses cost nothing. */
-  private readonly applySeen = new Map<string, string>();
+  /** The status lane: registry, clock offsets (the centre of the timestamp window), config-apply alarms. */
+  private readonly statuses: StatusHandler;
   private readonly pastMs: number;
   private readonly futureMs: number;
   private client?: MqttClient;
@@ -140,6 +136,7 @@ export class IngestWorker {
     this.pastMs = positiveInt('timeWindow.pastMs', opts.timeWindow?.pastMs, 20 * 365 * 86_400_000);
     this.futureMs = positiveInt('timeWindow.futureMs', opts.timeWindow?.futureMs, 86_400_000);
     this.alarms = new CloudAlarms(opts.store);
+    this.statuses = new StatusHandler(opts.store, this.alarms, this.counters, opts.log);
     this.maxMessageBytes = positiveInt('maxMessageBytes', opts.maxMessageBytes, 1_048_576);
   }
 
@@ -278,7 +275,7 @@ export class IngestWorker {
   private async handle(topic: string, payload: Buffer, decoded: Decoded): Promise<void> {
     const gateway = gatewayOfTopic(topic);
     if (!gateway) return;
-    if (topic === topics.status(gateway)) return this.handleStatus(gateway, payload);
+    if (topic === topics.status(gateway)) return this.statuses.handle(gateway, payload);
     if (topic !== topics.telemetry(gateway) && topic !== topics.events(gateway)) return;
     const lane = topic === topics.telemetry(gateway) ? Lane.Telemetry : Lane.Events;
     let range: { firstSeq?: number; lastSeq?: number; epoch?: number } = {};
@@ -338,7 +335,7 @@ export class IngestWorker {
 
   /** Readings inside the window around the gateway's clock; the others are counted and logged. */
   private inWindow(gateway: string, readings: Reading[]): Reading[] {
-    const centre = Date.now() - (this.clockOffsets.get(gateway) ?? 0);
+    const centre = Date.now() - this.statuses.clockOffset(gateway);
     const { kept, dropped, first } = splitByWindow(readings, centre - this.pastMs, centre + this.futureMs);
     if (first) {
       this.counters.readingsOutOfWindow += dropped;
@@ -373,37 +370,5 @@ export class IngestWorker {
     const cause = `cloud refused a ${Lane[lane].toLowerCase()} batch (${RejectReason[reason]}): ${detail}`.slice(0, 500);
     await this.opts.store.registry.recordReject(gateway, RejectReason[reason], Date.now());
     await this.alarms.raise(gateway, cloudAlarmIds.batchesRejected, 3, cause);
-  }
-
-  private async handleStatus(gateway: string, payload: Buffer): Promise<void> {
-    if (payload.length === 0) return; // a cleared retained message
-    const { value: status, issues } = parseJsonIssues(GatewayStatusSchema, payload.toString('utf8'));
-    const s = status as { gateway?: string };
-    if (issues.length || s.gateway !== gateway) {
-      this.counters.badStatuses++;
-      this.opts.log.warn({ gateway, issues, claimed: s?.gateway }, 'ignored a malformed status message');
-      return;
-    }
-    this.counters.statuses++;
-    const st = status as import('@lifeline/shared').GatewayStatusMessage;
-    if (typeof st.clockOffsetMs === 'number') this.clockOffsets.set(gateway, st.clockOffsetMs);
-    await this.opts.store.registry.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
-    await this.configApplyAlarm(gateway, st.configApply);
-  }
-
-  /**
-   * A rolled-back config apply raises cloud/gateway/config_apply; a later confirmed one clears it.
-   * Every status repeats the last answer: only a change is taken to the store.
-   */
-  private async configApplyAlarm(gateway: string, a: import('@lifeline/shared').GatewayStatusMessage['configApply']): Promise<void> {
-    if (!a) return;
-    const key = `${a.result}\0${a.ts}`;
-    if (this.applySeen.get(gateway) === key) return;
-    if (a.result === 'rolled_back') {
-      await this.alarms.raise(gateway, cloudAlarmIds.configApply, AlarmLevel.Orange, `config rolled back to the last good one: ${a.reason ?? 'no reason given'}`);
-    } else {
-      await this.alarms.clear(gateway, cloudAlarmIds.configApply, 'a later config apply was confirmed');
-    }
-    this.applySeen.set(gateway, key);
   }
 }

@@ -1,0 +1,61 @@
+/**
+ * The status lane of the ingest: a gateway's retained status message (JSON on
+ * `lifeline/<gw>/status`), schema-checked and addressed by the topic's gateway,
+ * into the registry; its clock offset kept for the readings' time window; a
+ * rolled-back config apply raised as a cloud alarm, cleared by a confirmed one.
+ */
+import { AlarmLevel, GatewayStatusSchema, parseJsonIssues, type GatewayStatusMessage } from '@lifeline/shared';
+import type { Logger } from 'pino';
+import type { Store } from '../store/store.js';
+import { cloudAlarmIds, type CloudAlarms } from '../cloud-alarms.js';
+
+export class StatusHandler {
+  /** Gateway clock offsets (cloud − gateway, ms) from their statuses. */
+  private readonly clockOffsets = new Map<string, number>();
+  /** `result\0ts` of the last config apply each gateway reported, so repeated statuses cost nothing. */
+  private readonly applySeen = new Map<string, string>();
+
+  constructor(
+    private readonly store: Pick<Store, 'registry'>,
+    private readonly alarms: CloudAlarms,
+    private readonly counters: { statuses: number; badStatuses: number },
+    private readonly log: Logger,
+  ) {}
+
+  /** The gateway's last reported clock offset, 0 if none. */
+  clockOffset(gateway: string): number {
+    return this.clockOffsets.get(gateway) ?? 0;
+  }
+
+  async handle(gateway: string, payload: Buffer): Promise<void> {
+    if (payload.length === 0) return; // a cleared retained message
+    const { value: status, issues } = parseJsonIssues(GatewayStatusSchema, payload.toString('utf8'));
+    const s = status as { gateway?: string };
+    if (issues.length || s.gateway !== gateway) {
+      this.counters.badStatuses++;
+      this.log.warn({ gateway, issues, claimed: s?.gateway }, 'ignored a malformed status message');
+      return;
+    }
+    this.counters.statuses++;
+    const st = status as GatewayStatusMessage;
+    if (typeof st.clockOffsetMs === 'number') this.clockOffsets.set(gateway, st.clockOffsetMs);
+    await this.store.registry.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
+    await this.configApplyAlarm(gateway, st.configApply);
+  }
+
+  /**
+   * A rolled-back config apply raises cloud/gateway/config_apply; a later confirmed one clears it.
+   * Every status repeats the last answer: only a change is taken to the store.
+   */
+  private async configApplyAlarm(gateway: string, a: GatewayStatusMessage['configApply']): Promise<void> {
+    if (!a) return;
+    const key = `${a.result}\0${a.ts}`;
+    if (this.applySeen.get(gateway) === key) return;
+    if (a.result === 'rolled_back') {
+      await this.alarms.raise(gateway, cloudAlarmIds.configApply, AlarmLevel.Orange, `config rolled back to the last good one: ${a.reason ?? 'no reason given'}`);
+    } else {
+      await this.alarms.clear(gateway, cloudAlarmIds.configApply, 'a later config apply was confirmed');
+    }
+    this.applySeen.set(gateway, key);
+  }
+}
