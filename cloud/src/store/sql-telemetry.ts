@@ -8,7 +8,7 @@
  */
 import type { LaneEvent, Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
-import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, type GapInfo, type GapQuery, type ReadingsQuery, type TelemetryCommit, type TelemetryStore, type Bucket } from './telemetry-store.js';
+import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, type GapInfo, type GapQuery, type GapTotals, type ReadingsQuery, type TelemetryCommit, type TelemetryStore, type Bucket } from './telemetry-store.js';
 import { ENSURE_GATEWAY, MINUTE, greatest, least, num, seriesKey, whereOf } from './sql-common.js';
 import { SqlLedger } from './sql-ledger.js';
 import { downsample } from './sql-downsample.js';
@@ -233,5 +233,25 @@ export class SqlTelemetry implements TelemetryStore {
   async applyRetention(before: number): Promise<void> {
     await this.engine.dropReadings(before);
     await this.sql.run('DELETE FROM readings_1m WHERE minute < ?', [Math.floor(before / MINUTE) * MINUTE]);
+  }
+
+  async activeMinutesBetween(from: number, to: number, gateway?: string): Promise<Map<string, number>> {
+    // A minute row counts when it starts in the range: the minute holding `from` is in, the one after `to` is not.
+    const { where, params } = whereOf([['m.minute >= ?', Math.floor(from / MINUTE) * MINUTE], ['m.minute <= ?', to], ...(gateway === undefined ? [] : [['s.gateway = ?', gateway] as [string, unknown]])]);
+    const rows = await this.sql.all<{ gateway: string; device: string; n: number | string }>(
+      `SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM readings_1m m JOIN series s ON s.id = m.series ${where} GROUP BY s.gateway, s.device`,
+      params,
+    );
+    return new Map(rows.map((r) => [deviceKey(r.gateway, r.device), Number(r.n)]));
+  }
+
+  async gapTotals(from: number, to: number, gateway?: string): Promise<Map<string, GapTotals>> {
+    const { where, params } = whereOf([['to_ts >= ?', from], ['from_ts <= ?', to], ...(gateway === undefined ? [] : [['gateway = ?', gateway] as [string, unknown]])]);
+    // COUNT and SUM of BIGINT come back as strings from PostgreSQL.
+    const rows = await this.sql.all<{ gateway: string; device: string; n: number | string; kept: number | string | null }>(
+      `SELECT gateway, device, COUNT(*) AS n, SUM(kept_readings) AS kept FROM gaps ${where} GROUP BY gateway, device`,
+      params,
+    );
+    return new Map(rows.map((r) => [deviceKey(r.gateway, r.device), { gaps: Number(r.n), thinnedReadings: Number(r.kept ?? 0) }]));
   }
 }

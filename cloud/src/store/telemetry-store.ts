@@ -5,7 +5,7 @@
  *
  *   ingest ─▶ commitTelemetry ─▶ readings, readings_1m, gaps, devices.last_ts
  *          ─▶ commitEvents    ─▶ events, alarms (current state)
- *   API    ─▶ readings / downsample / seriesPoints / activeMinutes / listGaps / listEvents
+ *   API    ─▶ readings / downsample / seriesPoints / activeMinutes / listGaps / listEvents / activeMinutesBetween / gapTotals
  */
 import type { GapRecord, LaneEvent, Reading } from '@lifeline/shared';
 
@@ -142,4 +142,19 @@ export interface TelemetryStore {
   activeMinutes(since: number): Promise<Map<string, number>>;
   /** Delete readings older than `before` (epoch ms); returns nothing useful but time. */
   applyRetention(before: number): Promise<void>;
+  /**
+   * Minutes whose start lies in [floor(from), to] holding at least one reading (kept gap minutes count),
+   * per device (keyed by deviceKey), optionally of one gateway: one grouped query over readings_1m.
+   */
+  activeMinutesBetween(from: number, to: number, gateway?: string): Promise<Map<string, number>>;
+  /** Gap records overlapping [from, to] and the raw readings they thinned, per device (keyed by deviceKey), optionally of one gateway. */
+  gapTotals(from: number, to: number, gateway?: string): Promise<Map<string, GapTotals>>;
+}
+
+/** What the gap records of one device add up to over a range. */
+export interface GapTotals {
+  /** Gap records (thinned ranges) overlapping the range. */
+  gaps: number;
+  /** Raw readings those records thinned into kept minutes (whole records, even where they reach past the range). */
+  thinnedReadings: number;
 }

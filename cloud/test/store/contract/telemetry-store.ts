@@ -95,6 +95,35 @@ export function telemetryContract(name: string, factory: StoreFactory): void {
       expect((await store.telemetry.activeMinutes(0)).get(deviceKey('gw-m', 'm-1'))).toBe(10);
     });
 
+    it('counts active minutes and gap records per device over any range, by gateway, edges included', async () => {
+      const M = 60_000;
+      const r = (device: string, point: string, ts: number, value = 1): Reading => ({ device, point, ts, value });
+      // gw-1/d-1: minutes 0 (twice), 1, 2 (another point), 5, 10 (a reading without a value still counts); gw-1/d-2: minute 3.
+      const gw1 = [r('d-1', 'p', T0), r('d-1', 'p', T0 + 30_000), r('d-1', 'p', T0 + M), r('d-1', 'q', T0 + 2 * M), r('d-1', 'p', T0 + 6 * M - 1), { ...r('d-1', 'p', T0 + 10 * M, NaN), quality: 2 }, r('d-2', 'p', T0 + 3 * M)];
+      const gaps1 = [
+        { device: 'd-1', point: 'p', from: T0 + 40 * M, to: T0 + 41 * M, minutes: [] },
+        { device: 'd-1', point: 'p', from: T0 - 120 * M, to: T0 - 60 * M, minutes: [{ ts: T0 - 120 * M, count: 5, min: 1, max: 2, mean: 1.5 }] },
+      ];
+      await store.telemetry.commitTelemetry({ gateway: 'gw-1', firstSeq: 1, lastSeq: gw1.length, readings: gw1, gaps: gaps1 });
+      // gw-2 uses the id d-1 too: minutes −1 and 20, and a thinned range whose two kept minutes (30, 31) join the rollup.
+      const gaps2 = [{ device: 'd-1', point: 'p', from: T0 + 30 * M, to: T0 + 32 * M, minutes: [{ ts: T0 + 30 * M, count: 60, min: 1, max: 3, mean: 2 }, { ts: T0 + 31 * M, count: 40, min: 2, max: 4, mean: 3 }] }];
+      await store.telemetry.commitTelemetry({ gateway: 'gw-2', firstSeq: 1, lastSeq: 102, readings: [r('d-1', 'p', T0 - M), r('d-1', 'p', T0 + 20 * M)], gaps: gaps2 });
+
+      const k = (g: string, d: string) => deviceKey(g, d);
+      // The minute starting at `to` is in, a device with nothing in range is absent.
+      expect(await store.telemetry.activeMinutesBetween(T0, T0 + 10 * M)).toEqual(new Map([[k('gw-1', 'd-1'), 5], [k('gw-1', 'd-2'), 1]]));
+      // The minute holding `from` is in; one ending just before `to`'s minute starts is not cut.
+      expect((await store.telemetry.activeMinutesBetween(T0 + 30_000, T0 + 10 * M - 1)).get(k('gw-1', 'd-1'))).toBe(4);
+      expect(await store.telemetry.activeMinutesBetween(T0 - M, T0 + 40 * M, 'gw-2')).toEqual(new Map([[k('gw-2', 'd-1'), 4]]));
+      expect(await store.telemetry.activeMinutesBetween(T0 + 11 * M, T0 + 19 * M)).toEqual(new Map());
+
+      expect(await store.telemetry.gapTotals(T0, T0 + 60 * M)).toEqual(new Map([[k('gw-1', 'd-1'), { gaps: 1, thinnedReadings: 0 }], [k('gw-2', 'd-1'), { gaps: 1, thinnedReadings: 100 }]]));
+      // Overlap is inclusive at both ends: the range ending at T0 + 32 min counts, the one starting at T0 + 40 min does not.
+      expect(await store.telemetry.gapTotals(T0 + 32 * M, T0 + 40 * M - 1)).toEqual(new Map([[k('gw-2', 'd-1'), { gaps: 1, thinnedReadings: 100 }]]));
+      expect(await store.telemetry.gapTotals(0, T0 + 60 * M, 'gw-1')).toEqual(new Map([[k('gw-1', 'd-1'), { gaps: 2, thinnedReadings: 5 }]]));
+      expect(await store.telemetry.gapTotals(T0 + 50 * M, T0 + 60 * M)).toEqual(new Map());
+    });
+
     it('migrates idempotently', async () => {
       await store.migrate();
       await store.telemetry.commitTelemetry({ gateway: 'g', firstSeq: 1, lastSeq: 1, readings: [{ device: 'x', point: 'y', ts: T0, value: 1 }] });
