@@ -16,6 +16,7 @@
  *   enrolment.ts        POST /enrolments (for a new gateway, or to replace one)               technician
  *                       POST /enroll (public, rate-limited; spends a one-time token)
  *   admin.ts            /tokens, /webhooks                                                    admin
+ *   writes.ts           POST /gateways/:id/devices/:device/points/:point/write, GET /writes    operator
  *
  * params.ts holds what the groups share (ids, time ranges, lists, device resolution).
  */
@@ -28,10 +29,11 @@ import { gatewayConfigRoutes } from './gateways-config.js';
 import { liveRoutes } from './live.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { adminRoutes } from './admin.js';
+import { writeRoutes } from './writes.js';
 
 export type { RouteDeps } from './deps.js';
 
 /** Register every group, in this order (the OpenAPI document lists routes as registered). */
 export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promise<void> {
-  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes]) await app.register(group, d);
+  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, writeRoutes]) await app.register(group, d);
 }
