@@ -78,6 +78,8 @@ export interface CloudOptions {
   rateLimit?: { authFailuresPerMinute?: number; enrollPerMinute?: number };
   /** Thresholds of the alarms the cloud raises (gateway silent, device stale, backlog, clock); defaults in watch/options.ts. */
   alarms?: CloudAlarmOptions;
+  /** How long a point write may take to reach its gateway before the gateway refuses it as expired (default 5 min). */
+  pointWriteTtlMs?: number;
 }
 
 export interface Cloud {
@@ -166,7 +168,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     await webhooks.start();
     closers.push(() => webhooks.stop());
 
-    const commands = new CommandCenter(raw, log.child({ part: 'commands' }));
+    const commands = new CommandCenter(raw, log.child({ part: 'commands' }), { pointWriteTtlMs: opts.pointWriteTtlMs });
     // The downlink: commands recorded by the API go to the gateway over MQTT, answers come back.
     const downlink = new CommandChannel({
       url: brokerUrl,
@@ -175,6 +177,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       store: raw,
       center: commands,
       log: log.child({ part: 'downlink' }),
+      pointWriteTtlMs: commands.pointWriteTtlMs,
     });
     await downlink.start();
     closers.push(() => downlink.stop());

@@ -25,12 +25,24 @@ export interface CommandAnswer {
   errors?: { path: string; message: string }[];
   /** For a config command: the config the gateway runs now. */
   running?: unknown;
+  /** How the gateway says it ended (`done`, `rejected`, `failed`, `expired`), when it says. */
+  status?: string;
+  /** For a point write: the value the gateway read back from the device. */
+  readBack?: number;
 }
+
+/** How long a point write may take to reach the gateway before it refuses it as expired (default 5 min). */
+export const DEFAULT_POINT_WRITE_TTL_MS = 300_000;
 
 export class CommandCenter {
   private readonly listeners = new Set<CommandListener>();
 
-  constructor(private readonly store: Pick<Store, 'commands'>, private readonly log: Logger) {}
+  /** A point write's expiresAt is its request time plus this (the API stamps it into the body). */
+  readonly pointWriteTtlMs: number;
+
+  constructor(private readonly store: Pick<Store, 'commands'>, private readonly log: Logger, opts: { pointWriteTtlMs?: number } = {}) {
+    this.pointWriteTtlMs = opts.pointWriteTtlMs ?? DEFAULT_POINT_WRITE_TTL_MS;
+  }
 
   /** Register the downlink carrier (the sync side wires MQTT here). Returns an unsubscribe. */
   onCommand(listener: CommandListener): () => void {
@@ -55,7 +67,13 @@ export class CommandCenter {
     const cmd = await this.store.commands.getCommand(commandId);
     if (!cmd || cmd.gateway !== gateway) return false;
     const at = Date.now();
-    const body: Record<string, unknown> = { ok: a.ok, ...(a.message ? { message: a.message } : {}), ...(a.errors ? { errors: a.errors } : {}) };
+    const body: Record<string, unknown> = {
+      ok: a.ok,
+      ...(a.status ? { status: a.status } : {}),
+      ...(a.message ? { message: a.message } : {}),
+      ...(a.errors ? { errors: a.errors } : {}),
+      ...(a.readBack !== undefined ? { readBack: a.readBack } : {}),
+    };
     const done = await this.store.commands.answerCommand(commandId, a.ok, body, at);
     if (done && cmd.type === 'config') {
       await this.store.commands.setConfigAnswer(gateway, { command: commandId, ...body }, at);

@@ -32,6 +32,8 @@ export const ErrorCodes = {
   Conflict: 'CONFLICT',
   /** Too many attempts (failed token checks, enrolments); retry later. */
   RateLimited: 'RATE_LIMITED',
+  /** A device took a write but reading the point back gave another value. */
+  WriteNotConfirmed: 'WRITE_NOT_CONFIRMED',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -55,7 +55,8 @@ export function wireCommand(c: CommandRecord, ttl: { pointWriteTtlMs: number }):
     case 'config':
       return { ...common, type: 'config', config: b.config as Record<string, never> };
     case 'point_write':
-      return { ...common, type: 'point_write', device: String(b.device), point: String(b.point), value: Number(b.value), expiresAt: c.requestedAt + ttl.pointWriteTtlMs };
+      // The API stamps expiresAt into the body, so the API's state and the gateway's refusal use the same instant.
+      return { ...common, type: 'point_write', device: String(b.device), point: String(b.point), value: Number(b.value), expiresAt: typeof b.expiresAt === 'number' ? b.expiresAt : c.requestedAt + ttl.pointWriteTtlMs };
     default:
       throw new LifelineError(ErrorCodes.RequestInvalid, `command type: unknown type ${JSON.stringify(c.type)}`);
   }
@@ -162,7 +163,14 @@ export class CommandChannel {
       return;
     }
     const running = answer.ok && cmd.type === 'config' ? (await this.opts.store.commands.getConfig(gateway)).desired : undefined;
-    await this.opts.center.answer(gateway, id, { ok: answer.ok, message: `${answer.status}: ${answer.message}`, ...(answer.errors ? { errors: answer.errors } : {}), ...(running !== undefined ? { running } : {}) });
+    await this.opts.center.answer(gateway, id, {
+      ok: answer.ok,
+      status: answer.status,
+      message: `${answer.status}: ${answer.message}`,
+      ...(answer.errors ? { errors: answer.errors } : {}),
+      ...(answer.readBack !== undefined ? { readBack: answer.readBack } : {}),
+      ...(running !== undefined ? { running } : {}),
+    });
     this.counters.answers++;
     const w = this.waiters.get(id);
     if (w) {

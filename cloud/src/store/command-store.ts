@@ -40,7 +40,8 @@ export interface CommandStore {
   addCommand(c: Omit<CommandRecord, 'id' | 'status' | 'answer' | 'answeredAt'>): Promise<CommandRecord>;
   /** Record a gateway's answer; false if no such pending command. */
   answerCommand(id: number, ok: boolean, answer: Record<string, unknown>, at: number): Promise<boolean>;
-  listCommands(q: { gateway?: string; alarm?: number; limit: number }): Promise<CommandRecord[]>;
+  /** Newest first; `type` keeps one kind (the point-write audit lists `point_write`). */
+  listCommands(q: { gateway?: string; alarm?: number; limit: number; type?: string }): Promise<CommandRecord[]>;
   getCommand(id: number): Promise<CommandRecord | undefined>;
   getConfig(gateway: string): Promise<GatewayConfigState>;
   setDesiredConfig(gateway: string, config: unknown, by: string, command: number, at: number): Promise<void>;

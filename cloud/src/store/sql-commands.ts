@@ -36,10 +36,11 @@ export class SqlCommands implements CommandStore {
     );
   }
 
-  async listCommands(q: { gateway?: string; alarm?: number; limit: number }): Promise<CommandRecord[]> {
+  async listCommands(q: { gateway?: string; alarm?: number; limit: number; type?: string }): Promise<CommandRecord[]> {
     const conds: [string, unknown][] = [];
     if (q.gateway !== undefined) conds.push(['gateway = ?', q.gateway]);
     if (q.alarm !== undefined) conds.push(['alarm = ?', q.alarm]);
+    if (q.type !== undefined) conds.push(['type = ?', q.type]);
     const { where, params } = whereOf(conds);
     const rows = await this.sql.all<CommandRow>(`SELECT ${commandCols} FROM commands ${where} ORDER BY id DESC LIMIT ?`, [...params, q.limit]);
     return rows.map(commandRecord);

@@ -108,8 +108,8 @@ export class ModbusOutput implements OutputBackend {
     private readonly offValue: number,
   ) {}
 
-  set(on: boolean): Promise<void> {
-    return this.writer.writePoint(this.device, this.point, on ? this.onValue : this.offValue);
+  async set(on: boolean): Promise<void> {
+    await this.writer.writePoint(this.device, this.point, on ? this.onValue : this.offValue);
   }
 
   close(): void {}

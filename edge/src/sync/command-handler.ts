@@ -19,7 +19,8 @@ export interface CommandTarget {
   /** Acknowledge an alarm; `changed: false` when there was nothing to acknowledge. */
   ackAlarm(alarmId: string, user: string): { changed: boolean; message: string };
   shelveAlarm(alarmId: string, untilTs: number, user: string): { changed: boolean; message: string };
-  writePoint(device: string, point: string, value: number): Promise<void>;
+  /** Write a point; resolves with the value read back when the writer reads back. */
+  writePoint(device: string, point: string, value: number): Promise<{ readBack: number } | void>;
   /**
    * Validate a whole config and save it when valid; `restart`, if given, is run
    * once the answer is sent (the agent restarts on the new config). Issues list every problem.
@@ -34,6 +35,11 @@ export function configHash(config: unknown): string {
   const canon = (v: unknown): unknown =>
     Array.isArray(v) ? v.map(canon) : v && typeof v === 'object' ? Object.fromEntries(Object.keys(v).sort().map((k) => [k, canon((v as Record<string, unknown>)[k])])) : v;
   return createHash('sha256').update(JSON.stringify(canon(config))).digest('hex').slice(0, 32);
+}
+
+/** `readBack` for an answer when it is a number JSON can carry (a BCD register with a bad nibble decodes to NaN). */
+function readBackOf(v: unknown): Pick<CommandAnswer, 'readBack'> {
+  return typeof v === 'number' && Number.isFinite(v) ? { readBack: v } : {};
 }
 
 export class CommandHandler {
@@ -104,9 +110,11 @@ export class CommandHandler {
           const r = this.target.shelveAlarm(cmd.alarmId, cmd.untilTs, cmd.by);
           return this.finish(cmd, { ok: true, status: 'done', message: r.message });
         }
-        case 'point_write':
-          await this.target.writePoint(cmd.device, cmd.point, cmd.value);
-          return this.finish(cmd, { ok: true, status: 'done', message: `wrote ${cmd.value} to ${cmd.device}.${cmd.point}` });
+        case 'point_write': {
+          const r = await this.target.writePoint(cmd.device, cmd.point, cmd.value);
+          if (!r) return this.finish(cmd, { ok: true, status: 'done', message: `wrote ${cmd.value} to ${cmd.device}.${cmd.point}` });
+          return this.finish(cmd, { ok: true, status: 'done', message: `wrote ${cmd.value} to ${cmd.device}.${cmd.point}; read back ${r.readBack}`, ...readBackOf(r.readBack) });
+        }
         case 'config': {
           const r = await this.target.applyConfig(cmd.config, { id: cmd.id, by: cmd.by });
           if (!r.ok) return this.finish(cmd, { ok: false, status: 'rejected', message: `config rejected: ${r.errors.length} error(s); the gateway keeps running its current config`, errors: r.errors });
@@ -124,11 +132,13 @@ export class CommandHandler {
       const message = isLifelineError(err) ? err.message : (err as Error).message ?? String(err);
       // A refusal of the request itself (unknown alarm, bad shelve time) changes nothing: rejected.
       const rejected = isLifelineError(err) && ['REQUEST_INVALID', 'NOT_FOUND', 'CONFLICT'].includes(err.code);
-      return this.finish(cmd, { ok: false, status: rejected ? 'rejected' : 'failed', message });
+      // A write the device took but holds differently: the answer carries what it holds.
+      const held = isLifelineError(err, 'WRITE_NOT_CONFIRMED') ? readBackOf((err.details as { readBack?: unknown } | undefined)?.readBack) : {};
+      return this.finish(cmd, { ok: false, status: rejected ? 'rejected' : 'failed', message, ...held });
     }
   }
 
-  private async finish(cmd: Command, a: Pick<CommandAnswer, 'ok' | 'status' | 'message' | 'errors'>, audit = true, runningHash = this.runningHash()): Promise<CommandAnswer> {
+  private async finish(cmd: Command, a: Pick<CommandAnswer, 'ok' | 'status' | 'message' | 'errors' | 'readBack'>, audit = true, runningHash = this.runningHash()): Promise<CommandAnswer> {
     const answer: CommandAnswer = { id: cmd.id, gateway: this.gateway, ts: this.clock(), ...a, running: { hash: runningHash } };
     if (!answer.errors) delete answer.errors;
     if (audit) {

@@ -82,7 +82,7 @@ export function agentCommandTarget(deps: AgentCommandDeps): CommandTarget {
     },
     writePoint: async (device, point, value) => {
       writer ??= new ModbusPointWriter(deps.loaded, deps.log);
-      await writer.writePoint(device, point, value);
+      return writer.writePoint(device, point, value);
     },
     applyConfig: async (raw, command) => {
       const { loaded } = deps;

@@ -29,11 +29,20 @@ describe('LinkPointWriter', () => {
     );
     const w = new LinkPointWriter(loaded);
     cleanups.push(() => w.close());
-    await w.writePoint('lamp-1', 'lamp_on', 1);
+    // Each write is read back over the same link and answered with what the device holds.
+    await expect(w.writePoint('lamp-1', 'lamp_on', 1)).resolves.toEqual({ readBack: 1 });
     expect(lamp.valueOf('lamp_on')).toBe(1);
-    await w.writePoint('lamp-1', 'dimming', 75);
+    await expect(w.writePoint('lamp-1', 'dimming', 75)).resolves.toEqual({ readBack: 75 });
     expect(lamp.valueOf('dimming')).toBe(75);
-    await w.writePoint('lamp-1', 'lamp_on', 0);
+    // Within the point's resolution (1 %): the register holds 40, which confirms 40.4.
+    await expect(w.writePoint('lamp-1', 'dimming', 40.4)).resolves.toEqual({ readBack: 40 });
+    await expect(w.writePoint('lamp-1', 'lamp_on', 0)).resolves.toEqual({ readBack: 0 });
+    expect(lamp.valueOf('lamp_on')).toBe(0);
+    // 70000 wraps in a uint16 register: the device took the write but holds 4464.
+    const wrapped = await w.writePoint('lamp-1', 'dimming', 70000).catch((e: unknown) => e);
+    expect(String(wrapped)).toMatch(/WRITE_NOT_CONFIRMED: write lamp-1.dimming: wrote 70000, read back 4464/);
+    expect((wrapped as { details: unknown }).details).toEqual({ written: 70000, readBack: 4464 });
+    await expect(w.writePoint('lamp-1', 'lamp_on', 2)).rejects.toThrow(/REQUEST_INVALID: write lamp-1.lamp_on: a coil takes 0 or 1, got 2/);
     expect(lamp.valueOf('lamp_on')).toBe(0);
     await expect(w.writePoint('lamp-1', 'voltage', 1)).rejects.toThrow(/REQUEST_INVALID: write lamp-1.voltage: not a writable coil or holding register/);
     await expect(w.writePoint('nobody', 'lamp_on', 1)).rejects.toThrow(/NOT_FOUND/);

@@ -70,6 +70,8 @@ export const CommandAnswerSchema = Type.Object(
     running: Type.Optional(Type.Object({ hash: Type.String({ maxLength: 128 }) })),
     /** True when this answer repeats the answer to an earlier copy of the command. */
     duplicate: Type.Optional(Type.Boolean()),
+    /** For a point write: the value read back from the device after writing (in the point's unit). */
+    readBack: Type.Optional(Type.Number()),
   },
   { additionalProperties: false },
 );
