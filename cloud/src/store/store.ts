@@ -17,6 +17,7 @@ import type { CommandStore } from './command-store.js';
 import type { RegistryStore } from './registry-store.js';
 import type { TelemetryStore } from './telemetry-store.js';
 import type { WebhookStore } from './webhook-store.js';
+import type { MaintenanceStore } from './maintenance-store.js';
 
 export * from './access-store.js';
 export * from './alarm-store.js';
@@ -24,6 +25,7 @@ export * from './command-store.js';
 export * from './registry-store.js';
 export * from './telemetry-store.js';
 export * from './webhook-store.js';
+export * from './maintenance-store.js';
 
 /** The cloud store: one member per concern, plus the engine's lifecycle. */
 export interface Store {
@@ -39,6 +41,8 @@ export interface Store {
   readonly access: AccessStore;
   /** Alarm webhooks. */
   readonly webhooks: WebhookStore;
+  /** Maintenance windows (out of service). */
+  readonly maintenance: MaintenanceStore;
   /** Apply pending schema migrations. */
   migrate(): Promise<void>;
   close(): Promise<void>;
