@@ -16,6 +16,8 @@
  *   enrolment.ts        POST /enrolments (for a new gateway, or to replace one)               technician
  *                       POST /enroll (public, rate-limited; spends a one-time token)
  *   admin.ts            /tokens, /webhooks                                                    admin
+ *   maintenance.ts      GET  /maintenance                                                     viewer
+ *                       POST /maintenance, DELETE /maintenance/:id                            operator
  *
  * params.ts holds what the groups share (ids, time ranges, lists, device resolution).
  */
@@ -28,10 +30,11 @@ import { gatewayConfigRoutes } from './gateways-config.js';
 import { liveRoutes } from './live.js';
 import { enrolmentRoutes } from './enrolment.js';
 import { adminRoutes } from './admin.js';
+import { maintenanceRoutes } from './maintenance.js';
 
 export type { RouteDeps } from './deps.js';
 
 /** Register every group, in this order (the OpenAPI document lists routes as registered). */
 export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promise<void> {
-  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes]) await app.register(group, d);
+  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, maintenanceRoutes]) await app.register(group, d);
 }
