@@ -1,13 +1,13 @@
-// Store is a record of six concern stores, not one interface of fifty methods: a caller names the
+// Store is a record of concern stores, not one interface of fifty methods: a caller names the
 // concern it touches (store.alarms.getAlarm), a collaborator can be handed just its part (auth gets
 // store.access), and withLive wraps only store.telemetry. Both engines build the same record (sql-store.ts).
 /**
- * The cloud store: six concerns, two engines (SQLite for one box, PostgreSQL
+ * The cloud store: seven concerns, two engines (SQLite for one box, PostgreSQL
  * for the city). Ingest commits batches idempotently; the API reads and keeps
  * the registry, alarms, commands, configs, tokens, enrolments and webhooks.
  *
  *   ingest ─▶ telemetry.commitTelemetry / commitEvents, registry.saveGatewayStatus ─▶ readings, rollups, events, alarms
- *   API    ─▶ telemetry / registry / alarms / commands / access / webhooks ─▶ JSON
+ *   API    ─▶ telemetry / registry / alarms / commands / access / webhooks / maintenance ─▶ JSON
  *
  * One contract suite per concern (cloud/test/store/contract/) runs against both engines.
  */
