@@ -88,8 +88,15 @@ export class WebhookDispatcher {
       if (!alarms.length) return;
       if (!this.suppressed) return void alarms.forEach((e) => this.enqueue(msg.gateway, e));
       this.inbox = this.inbox.then(async () => {
-        for (const e of alarms) if (!(await this.suppressed!(msg.gateway, e))) this.enqueue(msg.gateway, e);
-      }).catch((err: unknown) => this.log.error({ err, gateway: msg.gateway }, 'webhook maintenance check failed; transitions not sent'));
+        for (const e of alarms) {
+          // Fail open: a real alarm not told is worse than one told during maintenance.
+          const skip = await this.suppressed!(msg.gateway, e).catch((err: unknown) => {
+            this.log.error({ err, gateway: msg.gateway, alarmId: e.alarmId }, 'webhook maintenance check failed; sending the transition');
+            return false;
+          });
+          if (!skip) this.enqueue(msg.gateway, e);
+        }
+      });
     });
   }
 
