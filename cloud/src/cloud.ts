@@ -26,6 +26,7 @@ import { BrokerAuthority, Enrolment, type CertificateIssuer } from './enrol.js';
 import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
 import { CloudAlarms } from './cloud-alarms.js';
 import { CloudWatch } from './watch/cloud-watch.js';
+import { Maintenance } from './maintenance.js';
 import { cloudAlarmSettings, type CloudAlarmOptions } from './watch/options.js';
 
 
@@ -164,7 +165,9 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     await ingest.start();
     closers.push(() => ingest.stop());
 
-    const webhooks = new WebhookDispatcher(raw, live, log.child({ part: 'webhooks' }), opts.webhooks);
+    // Maintenance windows, applied in the cloud to every gateway's alarms and its own: webhooks, the watch and the API ask it.
+    const maintenance = new Maintenance(raw);
+    const webhooks = new WebhookDispatcher(raw, live, log.child({ part: 'webhooks' }), opts.webhooks, async (gw, t) => !!(await maintenance.covering(gw, t.device, t.point)));
     await webhooks.start();
     closers.push(() => webhooks.stop());
 
@@ -189,7 +192,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     const cloudAlarms = new CloudAlarms(store);
     let watch: CloudWatch | undefined;
     if (alarmSettings.watch) {
-      watch = new CloudWatch({ store: raw, alarms: cloudAlarms, settings: alarmSettings, log: log.child({ part: 'watch' }) });
+      watch = new CloudWatch({ store: raw, alarms: cloudAlarms, settings: alarmSettings, log: log.child({ part: 'watch' }), maintenance });
       watch.start();
       closers.push(() => watch!.stop());
     }
@@ -205,6 +208,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       gatewayConfigSchema,
       rateLimit: opts.rateLimit,
       cloudAlarms,
+      maintenance,
       onRevoke: (gw) => broker?.disconnectGateway(gw),
       health: () => ({ ingest: ingest.counters, live: { ...live.counters, subscribers: live.subscribers }, ...(broker ? { broker: broker.counters } : {}) }),
     });

@@ -17,3 +17,4 @@ export * from './webhooks.js';
 export * from './watch/cloud-watch.js';
 export * from './watch/options.js';
 export * from './cloud-alarms.js';
+export * from './maintenance.js';

@@ -10,6 +10,8 @@
  *                                                   ▲                                   │ non-2xx / error
  *                                                   └──── wait base·2^attempt (≤ maxDelay) ◀┘ until maxAttempts
  *
+ * A transition of an alarm under a maintenance window (maintenance.ts) is not sent.
+ *
  * Headers: X-Lifeline-Event: alarm.transition, X-Lifeline-Delivery: <uuid>,
  * X-Lifeline-Timestamp: <epoch ms>, X-Lifeline-Signature: sha256=<hex>.
  */
@@ -67,8 +69,14 @@ export class WebhookDispatcher {
   private timers = new Set<NodeJS.Timeout>();
   private stopped = false;
   private readonly o: Required<WebhookOptions>;
+  /** Hub messages are filtered one after another, so deliveries keep their order. */
+  private inbox: Promise<void> = Promise.resolve();
 
-  constructor(private readonly store: Pick<Store, 'webhooks'>, private readonly hub: LiveHub, private readonly log: Logger, opts: WebhookOptions = {}) {
+  /** `suppressed` says whether a transition is not to be sent (its alarm is in maintenance). */
+  constructor(
+    private readonly store: Pick<Store, 'webhooks'>, private readonly hub: LiveHub, private readonly log: Logger, opts: WebhookOptions = {},
+    private readonly suppressed?: (gateway: string, t: AlarmTransition) => Promise<boolean>,
+  ) {
     this.o = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000, timeoutMs: 5000, queueMax: 1000, ...opts };
   }
 
@@ -76,7 +84,19 @@ export class WebhookDispatcher {
     await this.reload();
     this.unsubscribe = this.hub.subscribe((msg) => {
       if (msg.type !== 'events') return;
-      for (const e of msg.events) if (e.kind === 'alarm') this.enqueue(msg.gateway, e);
+      const alarms = msg.events.filter((e): e is AlarmTransition => e.kind === 'alarm');
+      if (!alarms.length) return;
+      if (!this.suppressed) return void alarms.forEach((e) => this.enqueue(msg.gateway, e));
+      this.inbox = this.inbox.then(async () => {
+        for (const e of alarms) {
+          // Fail open: a real alarm not told is worse than one told during maintenance.
+          const skip = await this.suppressed!(msg.gateway, e).catch((err: unknown) => {
+            this.log.error({ err, gateway: msg.gateway, alarmId: e.alarmId }, 'webhook maintenance check failed; sending the transition');
+            return false;
+          });
+          if (!skip) this.enqueue(msg.gateway, e);
+        }
+      });
     });
   }
 

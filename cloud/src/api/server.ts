@@ -34,6 +34,7 @@ import { LiveHub } from '../live.js';
 import { CommandCenter } from '../command-center.js';
 import { Enrolment } from '../enrol.js';
 import { CloudAlarms } from '../cloud-alarms.js';
+import { Maintenance } from '../maintenance.js';
 import type { WebhookDispatcher } from '../webhooks.js';
 
 /** HTTP status of each error code: the one place that maps them. */
@@ -82,6 +83,8 @@ export interface ApiOptions {
   gatewayConfigSchema?: object;
   /** The cloud's own alarms (acknowledged here, not by a gateway); default: on `store`. */
   cloudAlarms?: CloudAlarms;
+  /** Maintenance windows applied to alarms as they are shown; default: on `store`. */
+  maintenance?: Maintenance;
   /** Called after a gateway is revoked (the broker drops its connections). */
   onRevoke?: (gateway: string) => void;
   /** Failed token checks allowed per IP and minute (default 30); enrolment attempts per IP and minute (default 10). */
@@ -207,6 +210,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     commands: opts.commands ?? new CommandCenter(opts.store, opts.log),
     enrolment: opts.enrolment ?? new Enrolment(opts.store, null),
     cloudAlarms: opts.cloudAlarms ?? new CloudAlarms(opts.store),
+    maintenance: opts.maintenance ?? new Maintenance(opts.store),
     maxBuckets: opts.maxBuckets ?? 10_000,
   });
 

@@ -75,6 +75,10 @@ const MIGRATIONS: string[] = [
    ${identityColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`).join('\n')}`,
   // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
   'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
+  // maintenance windows (maintenance-store.ts): a gateway, device or point out of service for a while, audited.
+  `CREATE TABLE maintenance(id BIGSERIAL PRIMARY KEY, gateway TEXT NOT NULL, device TEXT, point TEXT, from_ts BIGINT NOT NULL, until_ts BIGINT NOT NULL,
+     reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, ended_at BIGINT, ended_by TEXT);
+   CREATE INDEX maintenance_until ON maintenance(until_ts);`,
 ];
 
 /** int8 and numeric as JS numbers (epoch ms and counts fit in 2^53). */

@@ -8,7 +8,8 @@
  *                                      ├─▶ alarms     SqlAlarms
  *                                      ├─▶ commands   SqlCommands
  *                                      ├─▶ access     SqlAccess
- *                                      └─▶ webhooks   SqlWebhooks
+ *                                      ├─▶ webhooks   SqlWebhooks
+ *                                      └─▶ maintenance SqlMaintenance
  */
 import type { Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
@@ -19,6 +20,7 @@ import { SqlAlarms } from './sql-alarms.js';
 import { SqlCommands } from './sql-commands.js';
 import { SqlAccess } from './sql-access.js';
 import { SqlWebhooks } from './sql-webhooks.js';
+import { SqlMaintenance } from './sql-maintenance.js';
 
 export abstract class SqlStore implements Store {
   readonly telemetry: SqlTelemetry;
@@ -27,6 +29,7 @@ export abstract class SqlStore implements Store {
   readonly commands: SqlCommands;
   readonly access: SqlAccess;
   readonly webhooks: SqlWebhooks;
+  readonly maintenance: SqlMaintenance;
 
   constructor(protected readonly sql: Sql) {
     // The hooks call the engine's methods late: an engine's fields are set after this constructor.
@@ -41,6 +44,7 @@ export abstract class SqlStore implements Store {
     this.alarms = new SqlAlarms(sql);
     this.access = new SqlAccess(sql);
     this.webhooks = new SqlWebhooks(sql);
+    this.maintenance = new SqlMaintenance(sql);
   }
 
   abstract migrate(): Promise<void>;

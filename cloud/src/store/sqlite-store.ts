@@ -74,6 +74,10 @@ const MIGRATIONS: string[] = [
   ].join('\n'),
   // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
   'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
+  // maintenance windows (maintenance-store.ts): a gateway, device or point out of service for a while, audited.
+  `CREATE TABLE maintenance(id INTEGER PRIMARY KEY, gateway TEXT NOT NULL, device TEXT, point TEXT, from_ts INTEGER NOT NULL, until_ts INTEGER NOT NULL,
+     reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, ended_at INTEGER, ended_by TEXT);
+   CREATE INDEX maintenance_until ON maintenance(until_ts);`,
 ];
 
 /**

@@ -1,13 +1,13 @@
-// Store is a record of six concern stores, not one interface of fifty methods: a caller names the
+// Store is a record of concern stores, not one interface of fifty methods: a caller names the
 // concern it touches (store.alarms.getAlarm), a collaborator can be handed just its part (auth gets
 // store.access), and withLive wraps only store.telemetry. Both engines build the same record (sql-store.ts).
 /**
- * The cloud store: six concerns, two engines (SQLite for one box, PostgreSQL
+ * The cloud store: seven concerns, two engines (SQLite for one box, PostgreSQL
  * for the city). Ingest commits batches idempotently; the API reads and keeps
  * the registry, alarms, commands, configs, tokens, enrolments and webhooks.
  *
  *   ingest ─▶ telemetry.commitTelemetry / commitEvents, registry.saveGatewayStatus ─▶ readings, rollups, events, alarms
- *   API    ─▶ telemetry / registry / alarms / commands / access / webhooks ─▶ JSON
+ *   API    ─▶ telemetry / registry / alarms / commands / access / webhooks / maintenance ─▶ JSON
  *
  * One contract suite per concern (cloud/test/store/contract/) runs against both engines.
  */
@@ -17,6 +17,7 @@ import type { CommandStore } from './command-store.js';
 import type { RegistryStore } from './registry-store.js';
 import type { TelemetryStore } from './telemetry-store.js';
 import type { WebhookStore } from './webhook-store.js';
+import type { MaintenanceStore } from './maintenance-store.js';
 
 export * from './access-store.js';
 export * from './alarm-store.js';
@@ -24,6 +25,7 @@ export * from './command-store.js';
 export * from './registry-store.js';
 export * from './telemetry-store.js';
 export * from './webhook-store.js';
+export * from './maintenance-store.js';
 
 /** The cloud store: one member per concern, plus the engine's lifecycle. */
 export interface Store {
@@ -39,6 +41,8 @@ export interface Store {
   readonly access: AccessStore;
   /** Alarm webhooks. */
   readonly webhooks: WebhookStore;
+  /** Maintenance windows (out of service). */
+  readonly maintenance: MaintenanceStore;
   /** Apply pending schema migrations. */
   migrate(): Promise<void>;
   close(): Promise<void>;

@@ -10,7 +10,7 @@
  *        ├─ per gateway: revoked? ─▶ clear its watch alarms, raise nothing
  *        │               silent?  ─▶ cloud/gateway/silent (one, its devices named); its other rules left as they are
  *        │               else     ─▶ cloud/gateway/clock, cloud/gateway/backlog, cloud/device/<id>/stale
- *        └─ raise what is wanted and not active, clear what is active and not wanted ─▶ CloudAlarms ─▶ event lane, SSE, webhooks
+ *        └─ raise what is wanted and not active (and not in maintenance), clear what is active and not wanted ─▶ CloudAlarms ─▶ event lane, SSE, webhooks
  *
  * Times a gateway reports (status ts, reading ts, backlog oldest) are on its
  * clock; they are moved to the cloud's with the gateway's clock offset.
@@ -20,6 +20,7 @@ import { AlarmLevel } from '@lifeline/shared';
 import { CloudAlarms, cloudAlarmIds, CLOUD_ALARM_PREFIX, type CloudAlarmScope } from '../cloud-alarms.js';
 import type { AlarmInfo, AlarmStore, DeviceInfo, GatewayInfo, RegistryStore } from '../store/store.js';
 import type { CloudAlarmSettings } from './options.js';
+import type { Maintenance } from '../maintenance.js';
 
 /** Levels of the watch's alarms: a silent gateway hides all its devices, so it ranks above one stale device. */
 export const cloudWatchLevels = {
@@ -70,6 +71,8 @@ export interface CloudWatchDeps {
   log: Logger;
   /** Epoch ms now; tests inject theirs. */
   clock?: () => number;
+  /** Nothing is raised for a gateway, device or point under a maintenance window (maintenance.ts). */
+  maintenance?: Pick<Maintenance, 'covering'>;
 }
 
 const secs = (ms: number) => (ms >= 120_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 100) / 10} s`);
@@ -125,6 +128,7 @@ export class CloudWatch {
       try {
         for (const [alarmId, w] of v.wanted) {
           if (isActive.has(alarmId)) continue;
+          if (await this.deps.maintenance?.covering(g.id, w.scope?.device ?? '', w.scope?.point ?? '', now)) continue;
           await this.deps.alarms.raise(g.id, alarmId, w.level, w.cause, now, w.scope);
           pass.raised.push({ gateway: g.id, alarmId });
         }

@@ -1,5 +1,5 @@
 /**
- * Alarm routes: list and read (viewer); acknowledge, shelve and comment
+ * Alarm routes: list and read (viewer; shown out_of_service under a maintenance window); acknowledge, shelve and comment
  * (operator). An ack or shelve is recorded, then sent to the gateway as a
  * command; the cloud's own alarms are acknowledged here.
  */
@@ -34,7 +34,8 @@ export const alarmRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
       const q = req.query;
       const state = (q.active ? ['active_unacked', 'active_acked'] : list('state', q.state, alarmStates)) as AlarmState[] | undefined;
       const level = list('level', q.level, ['0', '1', '2', '3', '4'])?.map(Number);
-      return store.alarms.listAlarms({ state, level, minLevel: q.minLevel, kind: list('kind', q.kind), district: list('district', q.district), gateway: q.gateway, device: q.device, limit: q.limit ?? 500 });
+      // As shown: an alarm under a maintenance window is out_of_service (maintenance.ts).
+      return d.maintenance.listAlarms({ state, level, minLevel: q.minLevel, kind: list('kind', q.kind), district: list('district', q.district), gateway: q.gateway, device: q.device, limit: q.limit ?? 500 });
     },
   );
 
@@ -44,7 +45,7 @@ export const alarmRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
     async (req) => {
       const alarm = (await store.alarms.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
       const [history, comments, commands] = await Promise.all([store.alarms.alarmHistory(alarm.id), store.alarms.listComments(alarm.id), store.commands.listCommands({ alarm: alarm.id, limit: 100 })]);
-      return { ...alarm, history, comments, commands: commands.map((c) => commandView(c, req.identity!.role)) };
+      return { ...(await d.maintenance.show(alarm)), history, comments, commands: commands.map((c) => commandView(c, req.identity!.role)) };
     },
   );
 

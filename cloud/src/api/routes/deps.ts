@@ -6,6 +6,7 @@ import type { CommandCenter } from '../../command-center.js';
 import type { Enrolment } from '../../enrol.js';
 import type { WebhookDispatcher } from '../../webhooks.js';
 import type { CloudAlarms } from '../../cloud-alarms.js';
+import type { Maintenance } from '../../maintenance.js';
 import type { TokenAuth } from '../auth.js';
 
 export interface RouteDeps {
@@ -16,6 +17,7 @@ export interface RouteDeps {
   commands: CommandCenter;
   enrolment: Enrolment;
   cloudAlarms: CloudAlarms;
+  maintenance: Maintenance;
   webhooks?: WebhookDispatcher;
   gatewayConfigSchema?: object;
   onRevoke?: (gateway: string) => void;

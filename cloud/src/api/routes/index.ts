@@ -18,6 +18,8 @@
  *   admin.ts            /tokens, /webhooks                                                    admin
  *   gaps.ts             GET  /gaps, /completeness (any range, per gateway/device/district/kind) viewer
  *   writes.ts           POST /gateways/:id/devices/:device/points/:point/write, GET /writes    operator
+ *   maintenance.ts      GET  /maintenance                                                     viewer
+ *                       POST /maintenance, DELETE /maintenance/:id                            operator
  *
  * params.ts holds what the groups share (ids, time ranges, lists, device resolution).
  */
@@ -32,10 +34,11 @@ import { enrolmentRoutes } from './enrolment.js';
 import { adminRoutes } from './admin.js';
 import { gapRoutes } from './gaps.js';
 import { writeRoutes } from './writes.js';
+import { maintenanceRoutes } from './maintenance.js';
 
 export type { RouteDeps } from './deps.js';
 
 /** Register every group, in this order (the OpenAPI document lists routes as registered). */
 export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promise<void> {
-  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes]) await app.register(group, d);
+  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes]) await app.register(group, d);
 }

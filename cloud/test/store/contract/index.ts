@@ -9,6 +9,7 @@ import { alarmsContract } from './alarm-store.js';
 import { commandsContract } from './command-store.js';
 import { accessContract } from './access-store.js';
 import { webhooksContract } from './webhook-store.js';
+import { maintenanceContract } from './maintenance-store.js';
 
 export type { StoreFactory } from './fixtures.js';
 
@@ -20,4 +21,5 @@ export function storeContract(name: string, factory: StoreFactory): void {
   commandsContract(name, factory);
   accessContract(name, factory);
   webhooksContract(name, factory);
+  maintenanceContract(name, factory);
 }
