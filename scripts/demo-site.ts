@@ -3,7 +3,7 @@
  * config, every device living in one city scene (Jining's clock, its street
  * lighting schedule, demand peaks, heating curve and a recurring rainstorm).
  *
- *   example gateway.yaml ─▶ buses[] ─▶ SimulatedDevice per device ◀─ CityScene.behaviours(profile)
+ *   example gateway.yaml ─▶ buses[] ─▶ SimulatedDevice per device ◀─ CityScene.attach (its behaviours)
  *                                  └─▶ startTcpSimulator (free port) ─▶ bus.port rewritten for the agent
  */
 import { CityScene, DEMO_STORM, SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
@@ -43,7 +43,7 @@ export async function startDemoSite(buses: SiteBus[], opts: { daySpeed?: number;
     for (const bus of buses) {
       const onBus = bus.devices.map((d) => {
         const dev = new SimulatedDevice(loadProfile(d.profile), d.unit, { seed: ++seed, now: opts.now });
-        for (const b of scene.behaviours(dev.profile, { seed, underpass: !NOT_IN_AN_UNDERPASS.has(d.id) })) dev.inject(b);
+        scene.attach(dev, { seed, underpass: !NOT_IN_AN_UNDERPASS.has(d.id) });
         devices.set(d.id, dev);
         return dev;
       });

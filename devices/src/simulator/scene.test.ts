@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { loadProfile } from '../profiles.js';
-import { SimulatedDevice } from './device.js';
 import { CityScene, DEMO_STORM, scenePoints } from './scene.js';
-import { applyWrite } from './device.js';
+import { SimulatedDevice, applyWrite } from './device.js';
 
 const HOUR = 3_600_000;
 const cst = (y: number, mo: number, d: number, h: number, mi = 0) => Date.UTC(y, mo - 1, d, h, mi) - 8 * HOUR;
@@ -12,7 +11,7 @@ function inScene(profileId: string, start: number, opts: { daySpeed?: number; un
   let now = start;
   const scene = new CityScene({ now: () => now, storm: DEMO_STORM, daySpeed: opts.daySpeed });
   const dev = new SimulatedDevice(loadProfile(profileId), 1, { seed: 1, now: () => now });
-  for (const b of scene.behaviours(dev.profile, { seed: 1, underpass: opts.underpass })) dev.inject(b);
+  scene.attach(dev, { seed: 1, underpass: opts.underpass });
   const at = (ms: number) => {
     now = start + ms;
     dev.refresh(true);
@@ -42,7 +41,12 @@ describe('city scene', () => {
     const { dev, at } = inScene('lamp-post-controller', cst(2026, 12, 7, 12));
     applyWrite(dev, 'coil', 0, [1]);
     expect(at(1000).valueOf('lamp_on')).toBe(1);
-    expect(dev.valueOf('dimming')).toBe(0); // the rest still follows the day
+    expect(dev.valueOf('power')).toBeGreaterThan(140); // burning at full power, as a warning light does
+    // Switched off at night (the warning released), it stays dark though the schedule says on.
+    applyWrite(dev, 'coil', 0, [0]);
+    expect(at(9 * HOUR).valueOf('lamp_on')).toBe(0);
+    expect(dev.valueOf('power')).toBeLessThan(5);
+    expect(dev.valueOf('dimming')).toBe(0);
   });
 
   it('fills the underpass in a storm and drains it; the rain gauge counts the rain', () => {

@@ -4,9 +4,9 @@
  * the same evening peak at every station, and the rain gauge, the underpass,
  * the sewers and the river all see the same storm.
  *
- *   CityScene (wall clock, day speed, storm) ─▶ behaviours(profile) ─▶ one Behaviour per point it drives
- *        └─ city-signals.ts shapes                    └─ device.inject(b): the value the profile's plain
- *                                                        signal gave is replaced (or, for levels, raised)
+ *   CityScene (wall clock, day speed, storm) ─▶ attach(dev) / behaviours(profile) ─▶ one Behaviour per point it drives
+ *        └─ city-signals.ts shapes                           └─ device.inject(b): the value the profile's plain
+ *                                                               signal gave is replaced (or, for levels, raised)
  *
  * Each behaviour names its point, so a master writing that point (the lamp
  * switched on as a warning light) takes it over, as with any written point.
@@ -15,6 +15,7 @@
 import { gaussian, prng } from '@lifeline/shared';
 import type { AnyPoint, Profile } from '../profile.js';
 import type { Behaviour } from './behaviours.js';
+import type { SimulatedDevice } from './device.js';
 import {
   basinFill,
   chinaDayOfYear,
@@ -68,6 +69,8 @@ interface Moment {
   offsetH: number;
   role: SceneRole;
   storm: Storm | undefined;
+  /** Another point's value as the device serves it now (when the scene was attached to a device). */
+  read?: (point: string) => number;
 }
 
 type Shape = (m: Moment) => number;
@@ -78,8 +81,18 @@ const rain = (m: Moment) => (m.storm ? rainIntensity(m.storm, stormPhase(m.storm
 const heatingSeason = (ts: number) => chinaDayOfYear(ts) >= 318 || chinaDayOfYear(ts) < 74;
 /** Rated LED lamp power, W (the controller's standby draw is 2 W). */
 const LAMP_W = 148;
-const lampPower = (m: Moment) => 2 + (LAMP_W * lampLevel(m.city, m.offsetH)) / 100;
-const lampPf = (m: Moment) => (lampLevel(m.city, m.offsetH) > 0 ? 0.96 : 0.5);
+/**
+ * The lamp's output, %: the schedule's, unless a master switched the relay
+ * (a lamp turned on as a warning light by day burns at full power; one
+ * switched off at night is dark), so the electrics always match `lamp_on`.
+ */
+const lampOutput = (m: Moment) => {
+  const scheduled = lampLevel(m.city, m.offsetH);
+  if (!m.read) return scheduled;
+  return m.read('lamp_on') >= 0.5 ? scheduled || 100 : 0;
+};
+const lampPower = (m: Moment) => 2 + (LAMP_W * lampOutput(m)) / 100;
+const lampPf = (m: Moment) => (lampOutput(m) > 0 ? 0.96 : 0.5);
 /** Constant primary flow of a quality-regulated substation, m³/h. */
 const HEAT_FLOW = 320;
 
@@ -87,11 +100,11 @@ const HEAT_FLOW = 320;
 const SHAPES: Record<string, Record<string, Shape>> = {
   'lamp-post-controller': {
     lamp_on: (m) => (lampLevel(m.city, m.offsetH) > 0 ? 1 : 0),
-    dimming: (m) => lampLevel(m.city, m.offsetH),
+    dimming: (m) => lampOutput(m),
     power: (m) => lampPower(m) + m.noise,
     current: (m) => lampPower(m) / (228 * lampPf(m)) + m.noise,
     power_factor: (m) => lampPf(m) + m.noise,
-    driver_temperature: (m) => outdoorTemperature(m.city) + 4 + 0.25 * lampLevel(m.city, m.offsetH) + m.noise,
+    driver_temperature: (m) => outdoorTemperature(m.city) + 4 + 0.25 * lampOutput(m) + m.noise,
     illuminance: (m) => daylight(m.city) + m.noise,
   },
   'flood-gauge': {
@@ -175,7 +188,7 @@ export class CityScene {
    * point the scene drives (none for a profile it does not know). Inject them
    * all: `for (const b of scene.behaviours(p)) dev.inject(b)`.
    */
-  behaviours(profile: Readonly<Profile>, role: SceneRole = {}): Behaviour[] {
+  behaviours(profile: Readonly<Profile>, role: SceneRole = {}, read?: (point: string) => number): Behaviour[] {
     const shapes = SHAPES[profile.id];
     if (!shapes) return [];
     const rand = prng(role.seed ?? 1);
@@ -192,11 +205,22 @@ export class CityScene {
           if (p.name !== point.name) return plain;
           const wall = this.now();
           const noise = p.sim?.noise ? gaussian(rand) * p.sim.noise : 0;
-          const v = shape({ city: this.cityTime(wall), since: wall - this.startTs, plain, noise, offsetH, role, storm: this.opts.storm });
+          const v = shape({ city: this.cityTime(wall), since: wall - this.startTs, plain, noise, offsetH, role, storm: this.opts.storm, read });
           return p.range ? Math.min(p.range[1], Math.max(p.range[0], v)) : v;
         },
       });
     }
     return out;
+  }
+
+  /**
+   * Put a device in the scene: inject its behaviours, letting the shapes read
+   * the device's other points (a lamp's electrics follow its relay, whoever
+   * switched it). The relay comes first in the profile, so within a refresh
+   * the electrics read this refresh's value.
+   */
+  attach(dev: SimulatedDevice, role: SceneRole = {}): SimulatedDevice {
+    for (const b of this.behaviours(dev.profile, role, (name) => dev.valueOf(name))) dev.inject(b);
+    return dev;
   }
 }
