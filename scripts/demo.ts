@@ -1,11 +1,15 @@
 /**
  * `pnpm start`: the single-box demo. One process runs
  *   - the cloud: embedded MQTT broker (aedes), SQLite store, ingest, API + dashboard;
- *   - a Modbus TCP simulator serving the example site's devices;
+ *   - Modbus TCP simulators serving the example site's devices (a slice of Jining,
+ *     docs/demo-site.md) in one city scene: China time, street lights on at dusk
+ *     and dimmed after midnight, demand peaks, a heating curve, and a rainstorm
+ *     every 10 minutes (the first a minute in) that floods the underpass;
  *   - the edge agent, configured by edge/examples/gateway.yaml, enrolled like any
  *     gateway: the broker admits no anonymous client, the demo's included.
  * Ports: PORT (HTTP, default 8080); LIFELINE_BROKER_PORT (default: a free one);
- * the simulator always takes a free port. Ctrl-C stops everything.
+ * the simulators always take free ports. LIFELINE_DEMO_DAY_SPEED (default 1)
+ * runs the city's day that many times faster (48: a day in 30 minutes). Ctrl-C stops everything.
  * Files: LIFELINE_VAR_DIR (default var/): cloud.db, the agent's buffer and its
  * MQTT login (gw-demo-1.login.json), all readable by the owner only.
  */
@@ -17,8 +21,8 @@ import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { startCloud, type Cloud } from '@lifeline/cloud';
 import { runAgent, validateConfig } from '@lifeline/edge';
-import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
 import { isLifelineError } from '@lifeline/shared';
+import { startDemoSite } from './demo-site.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const exampleFile = join(root, 'edge/examples/gateway.yaml');
@@ -107,17 +111,17 @@ async function main(): Promise<void> {
   // The example site, with its simulator and broker moved to the ports in use here.
   const raw = parse(readFileSync(exampleFile, 'utf8')) as {
     gateway: { id: string; name?: string };
-    buses: { port: number; devices: { id: string; profile: string; unit: number }[] }[];
+    buses: { name: string; port: number; devices: { id: string; profile: string; unit: number }[] }[];
     sync: { url: string; username?: string; password?: string };
     buffer: { path: string };
   };
-  const sims: Awaited<ReturnType<typeof startTcpSimulator>>[] = [];
-  for (const bus of raw.buses) {
-    const devices = bus.devices.map((d) => new SimulatedDevice(loadProfile(d.profile), d.unit));
-    const sim = await startTcpSimulator({ devices });
-    sims.push(sim);
-    bus.port = sim.port;
+  const daySpeed = Number(process.env.LIFELINE_DEMO_DAY_SPEED || 1);
+  if (!(daySpeed > 0)) {
+    console.error(`LIFELINE_DEMO_DAY_SPEED must be a positive number, got ${JSON.stringify(process.env.LIFELINE_DEMO_DAY_SPEED)}`);
+    process.exit(2);
   }
+  const site = await startDemoSite(raw.buses, { daySpeed });
+  const sims = site.sims;
   raw.sync.url = cloud.brokerUrl;
   const loginFile = join(varDir, `${raw.gateway.id}.login.json`);
   Object.assign(raw.sync, await demoLogin(cloud, raw.gateway.id, raw.gateway.name, loginFile, log.child({ side: 'demo' })));
@@ -136,7 +140,10 @@ async function main(): Promise<void> {
     health      ${url}/api/v1/health
     MQTT broker ${cloud.brokerUrl} (embedded; no anonymous clients)
     gateway     ${raw.gateway.id}, enrolled; its MQTT login is in ${loginFile} (mode 0600)
-    Modbus sim  127.0.0.1:${sims.map((s) => s.port).join(', ')} (units ${raw.buses.flatMap((b) => b.devices.map((d) => d.unit)).join(', ')})
+    Modbus sims ${raw.buses.map((b) => `${b.name} 127.0.0.1:${b.port} (units ${b.devices.map((d) => d.unit).join(', ')})`).join('; ')}
+    city scene  Jining (济宁), ${raw.buses.reduce((n, b) => n + b.devices.length, 0)} devices; China time${daySpeed === 1 ? '' : ` ×${daySpeed}`}: lamps on at dusk, dimmed after midnight
+    rainstorm   every 10 min, the first 1 min from now: each 3-min burst stands for 1.5 h of rain (time-compressed)
+                and floods the underpass:   curl -H 'Authorization: Bearer ${token}' '${url}/api/v1/readings?device=flood-1&point=ponding_depth'
     admin token ${token}${process.env.LIFELINE_ADMIN_TOKEN ? ' (from LIFELINE_ADMIN_TOKEN)' : ' (generated; set LIFELINE_ADMIN_TOKEN to choose it)'}
   Press Ctrl-C to stop.
 `);

@@ -25,6 +25,8 @@ export const GatewayStatusSchema = Type.Object({
     Type.Array(
       Type.Object({
         id: Type.String({ minLength: 1, maxLength: 128 }),
+        /** What people call the device (the config's `name`), e.g. 洸河路1号灯杆. */
+        name: Type.Optional(Type.String({ maxLength: 256 })),
         profile: Type.String({ maxLength: 256 }),
         kind: Type.Optional(Type.String({ maxLength: 64 })),
         location: Type.Optional(Location),

@@ -5,3 +5,5 @@ export * from './modbus-slave.js';
 export * from './meter-slave.js';
 export * from './tcp-server.js';
 export * from './serial.js';
+export * from './city-signals.js';
+export * from './scene.js';

@@ -23,6 +23,7 @@ export const LocationSchema = Type.Object(
 export const DeviceInstanceSchema = Type.Object(
   {
     id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$', maxLength: 64, description: 'Device id, unique on the gateway' }),
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 256, description: 'What people call it, e.g. 洸河路下穿通道积水监测; reported beside the id in the status' })),
     profile: Type.String({ minLength: 1, description: 'Shipped profile name, or path to a profile file (relative to the config file, inside the data directory)' }),
     unit: Type.Optional(Type.Integer({ minimum: 0, maximum: 247, description: 'Modbus devices: unit id (1..247 on a serial bus)' })),
     address: Type.Optional(

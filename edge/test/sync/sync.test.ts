@@ -16,6 +16,8 @@ import {
   type CommandAnswer,
   type Uplink,
 } from '@lifeline/shared';
+import { Value } from '@sinclair/typebox/value';
+import { GatewayStatusSchema } from '@lifeline/shared';
 import { EdgeBuffer } from '../../src/buffer/buffer.js';
 import { Sync } from '../../src/sync/sync.js';
 import { CommandHandler, type CommandTarget } from '../../src/sync/command-handler.js';
@@ -225,5 +227,22 @@ describe('sync', () => {
     expect(buffer.commandLog().map((c) => c.id).sort()).toEqual(['17', '18', '19', '20']);
     const types = buffer.events(1, buffer.lastWritten('events')).map((e) => (e.body as { type: string }).type);
     expect(types).toEqual(expect.arrayContaining(['command_done', 'command_rejected', 'command_failed', 'command_expired']));
+  });
+
+  it('reports each device with the name people call it by, beside its id, in a status the cloud accepts', () => {
+    const t = tempDir('lifeline-sync-');
+    const buffer = new EdgeBuffer(join(t.dir, 'b.db'));
+    const named = loaded();
+    (named.config as { buses: unknown[] }).buses = [
+      { name: 'site', link: 'tcp', devices: [{ id: 'lamp-1', name: '洸河路1号灯杆', profile: 'lamp-post-controller' }, { id: 'lamp-2', profile: 'lamp-post-controller' }] },
+    ];
+    const profile = { id: 'lamp-post-controller', kind: 'lamp_post', points: [{ name: 'lamp_on', unit: '' }] };
+    (named.profiles as Map<string, unknown>).set('lamp-1', profile).set('lamp-2', profile);
+    const sync = new Sync(named, buffer, new MemoryTransport(), testLog);
+    cleanups.push(t.cleanup, () => buffer.close());
+    const status = JSON.parse(sync.statusMessage(true));
+    expect(status.devices).toMatchObject([{ id: 'lamp-1', name: '洸河路1号灯杆', kind: 'lamp_post' }, { id: 'lamp-2' }]);
+    expect(status.devices[1]).not.toHaveProperty('name');
+    expect(Value.Check(GatewayStatusSchema, status)).toBe(true);
   });
 });
