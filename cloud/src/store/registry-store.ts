@@ -40,7 +40,7 @@ export interface GatewayStatus {
   ts: number;
   name?: string;
   location?: Location;
-  devices?: { id: string; profile: string; kind?: string; location?: Location; points?: DeviceInfo['points'] }[];
+  devices?: { id: string; name?: string; profile: string; kind?: string; location?: Location; points?: DeviceInfo['points'] }[];
   backlog?: { depth: number; oldestTs: number | null };
   clockOffsetMs?: number | null;
   /** The config it runs (secrets redacted by the gateway), kept as the running config. */

@@ -84,11 +84,13 @@ export class SqlRegistry implements RegistryStore {
       for (const d of [...(s.devices ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
         const l = d.location;
         await db.run(
-          `INSERT INTO devices(id, gateway, profile, kind, points, lon, lat, district, grid_unit) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+          // The config's name fills an empty registry name; a name an operator set (PATCH) stays.
+          `INSERT INTO devices(id, gateway, profile, kind, points, lon, lat, district, grid_unit, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(gateway, id) DO UPDATE SET profile = excluded.profile, kind = COALESCE(excluded.kind, devices.kind),
+             name = COALESCE(devices.name, excluded.name),
              points = excluded.points, lon = COALESCE(excluded.lon, devices.lon), lat = COALESCE(excluded.lat, devices.lat),
              district = COALESCE(excluded.district, devices.district), grid_unit = COALESCE(excluded.grid_unit, devices.grid_unit)`,
-          [d.id, s.gateway, d.profile, d.kind ?? null, JSON.stringify(d.points ?? []), l?.lon ?? null, l?.lat ?? null, l?.district ?? null, l?.gridUnit ?? null],
+          [d.id, s.gateway, d.profile, d.kind ?? null, JSON.stringify(d.points ?? []), l?.lon ?? null, l?.lat ?? null, l?.district ?? null, l?.gridUnit ?? null, d.name ?? null],
         );
       }
     });

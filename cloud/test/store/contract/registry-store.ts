@@ -27,5 +27,14 @@ export function registryContract(name: string, factory: StoreFactory): void {
       expect(await store.registry.getGateway('gw-s')).toMatchObject({ revokedAt: T0 + 99, online: false });
       expect(await store.access.findMqttCredential('nobody')).toBeUndefined();
     });
+
+    it('takes a device name from the status until an operator names it', async () => {
+      const status = (name: string) => store.registry.saveGatewayStatus({ gateway: 'gw-n', online: true, ts: T0, devices: [{ id: 'lamp-1', name, profile: 'lamp' }] });
+      await status('洸河路1号灯杆');
+      expect((await store.registry.listDevices()).find((d) => d.id === 'lamp-1')?.name).toBe('洸河路1号灯杆');
+      await store.registry.updateDevice('gw-n', 'lamp-1', { name: '洸河路东1号灯杆' });
+      await status('洸河路1号灯杆');
+      expect((await store.registry.listDevices()).find((d) => d.id === 'lamp-1')?.name).toBe('洸河路东1号灯杆');
+    });
   });
 }
