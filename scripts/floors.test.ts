@@ -6,9 +6,11 @@
  *     ↑
  *   agent     agent                                  wiring only
  *     ↑
- *   features  poller, alarms, actions, sync, config  Extensions and their settings
+ *   features  poller, alarms, actions, lighting,     Extensions and their settings
+ *             sync, config
  *     ↑
- *   ground    links, detect, buffer, events, log     drivers, pure detectors, storage, the bus
+ *   ground    links, detect, buffer, events,         drivers, pure detectors, storage, the bus,
+ *             schedule, log                          pure time math (sun, zones)
  *
  * A room is a folder of edge/src, or a file at its top named without its
  * extension (log.ts is `log`). A room on no floor fails too, so a new folder
@@ -23,8 +25,8 @@ const src = resolve(import.meta.dirname, '../edge/src');
 
 /** Lowest floor first; each lists its rooms. */
 const floors: readonly { name: string; rooms: readonly string[] }[] = [
-  { name: 'ground', rooms: ['links', 'detect', 'buffer', 'events', 'log'] },
-  { name: 'features', rooms: ['poller', 'alarms', 'actions', 'sync', 'config'] },
+  { name: 'ground', rooms: ['links', 'detect', 'buffer', 'events', 'schedule', 'log'] },
+  { name: 'features', rooms: ['poller', 'alarms', 'actions', 'lighting', 'sync', 'config'] },
   { name: 'agent', rooms: ['agent'] },
   { name: 'entry', rooms: ['cli', 'index'] },
 ];

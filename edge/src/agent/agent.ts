@@ -3,6 +3,7 @@
  * each arrow is a feature of its own folder.
  *
  *   BusPoller / MeterPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
+ *   Lighting (lamp schedules, the gateway's own clock) ─────────────▶ Modbus writes
  *        │                                  │ transitions (alarm_log + event lane)
  *        └──readings, comm──▶ Recorder ─▶ buffer ──▶ Sync ─▶ MQTT ─▶ cloud
  *
@@ -26,6 +27,8 @@ import { Detection } from '../alarms/detection.js';
 import { effectiveDetectors } from '../detect/profile-defaults.js';
 import { LinkPointWriter } from '../actions/point-writer.js';
 import { EventBus, type Extension } from '../events/event-bus.js';
+import { Lighting } from '../lighting/lighting.js';
+import { defaultTimeZone } from '../lighting/config.js';
 
 export class Agent {
   readonly events: EventBus;
@@ -33,6 +36,8 @@ export class Agent {
   readonly sync: Sync;
   /** Alarm manager, actions and the CLI's control channel; `alarms.manager.ack/shelve` serve the cloud downlink. */
   readonly alarms: AlarmSystem;
+  /** Lamp schedules, when the config has a lighting section. */
+  readonly lighting?: Lighting;
   private readonly recorder: Recorder;
   private readonly extensions: Extension[] = [];
   private stopped = false;
@@ -90,6 +95,14 @@ export class Agent {
     this.recorder = new Recorder(this.events, this.buffer);
     this.extensions.push(this.recorder);
     this.extensions.push(...pollers.values());
+    // After the pollers: the lamps are written over their links (a write before a link is open is retried).
+    if (config.lighting) {
+      // Validation requires a location for sun events; clock-only schedules never read it.
+      const { lon = 0, lat = 0 } = config.gateway.location ?? {};
+      const site = { lon, lat, zone: config.gateway.timeZone ?? defaultTimeZone };
+      this.lighting = new Lighting(config.lighting, site, loaded.profiles, pointWriter, log.child({ part: 'lighting' }));
+      this.extensions.push(this.lighting);
+    }
     this.extensions.push(this.sync);
   }
 

@@ -13,6 +13,7 @@ import { GatewayConfigSchema, busLinkIssues, isMeterBus, type Bus, type DeviceIn
 import { detectorsConfigIssues, unknownPointIssues } from '@lifeline/shared/config';
 import { alarmsConfigIssues } from '../alarms/config.js';
 import { actionsConfigIssues } from '../actions/config.js';
+import { lightingConfigIssues, timeZoneIssues } from '../lighting/config.js';
 import { Value } from '@sinclair/typebox/value';
 import { dataDirIssues } from './paths.js';
 
@@ -155,6 +156,17 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
   // An action naming an output the schema already faulted is not a second mistake.
   const faulted = new Set((Array.isArray(cfg.outputs) ? cfg.outputs : []).filter((o, i) => bad(`outputs[${i}]`) && isObj(o) && typeof o.name === 'string').map((o) => JSON.stringify(o.name)));
   issues.push(...actionsConfigIssues(outputs, actions, profiles).filter((i) => !/^no output named (".*?")/.test(i.message) || !faulted.has(/^no output named (".*?")/.exec(i.message)![1])));
+  if (isObj(cfg.gateway) && !bad('gateway.timeZone')) issues.push(...timeZoneIssues(cfg.gateway.timeZone));
+  // A schedule naming a device whose entry is already faulted would only repeat that fault.
+  if (isObj(cfg.lighting) && Array.isArray(cfg.lighting.schedules)) {
+    const schedules = sparse(cfg.lighting.schedules, 'lighting.schedules', bad);
+    const location = isObj(cfg.gateway) && !bad('gateway.location') ? cfg.gateway.location : undefined;
+    issues.push(
+      ...lightingConfigIssues({ schedules }, { location, profiles, outputs })
+        .filter((i) => !/^no device (".*?")/.test(i.message) || !ids.has(JSON.parse(/^no device (".*?")/.exec(i.message)![1])))
+        .filter((i) => i.path !== 'gateway.location' || !bad('gateway.location')),
+    );
+  }
   return issues;
 }
 

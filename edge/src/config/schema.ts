@@ -9,6 +9,7 @@ import { DetectorsConfigSchema } from '@lifeline/shared/config';
 import { AlarmsConfigSchema } from '../alarms/config.js';
 import { ActionSchema, OutputSchema } from '../actions/config.js';
 import { busLinks, type BusLink } from '../links/settings.js';
+import { LightingConfigSchema } from '../lighting/config.js';
 
 export const LocationSchema = Type.Object(
   {
@@ -141,6 +142,7 @@ export const GatewayConfigSchema = Type.Object(
         id: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_-]*$', maxLength: 64, description: 'Gateway id; also its MQTT topic prefix' }),
         name: Type.Optional(Type.String()),
         location: Type.Optional(LocationSchema),
+        timeZone: Type.Optional(Type.String({ minLength: 1, description: "IANA time zone of the site, for lamp schedules' clock times (default Asia/Shanghai)" })),
       },
       { additionalProperties: false },
     ),
@@ -149,6 +151,7 @@ export const GatewayConfigSchema = Type.Object(
     alarms: Type.Optional(AlarmsConfigSchema),
     outputs: Type.Optional(Type.Array(OutputSchema, { description: 'What the gateway can switch: GPIO relays, sirens, beacons; Modbus coils and registers' })),
     actions: Type.Optional(Type.Array(ActionSchema, { description: 'Which alarms switch which outputs' })),
+    lighting: Type.Optional(LightingConfigSchema),
     buffer: Type.Object(
       {
         path: Type.String({ minLength: 1, description: 'SQLite file (created 0600) inside the data directory (lifeline run --data-dir, default the config file\'s directory); relative paths are relative to the config file. A config pushed from the cloud keeps the gateway\'s own' }),
