@@ -50,7 +50,7 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
       } catch {
         badRequest(`url: not a URL, got ${JSON.stringify(req.body.url)}`);
       }
-      const w = await store.webhooks.addWebhook({ url: req.body.url, secret: req.body.secret ?? randomBytes(24).toString('base64url'), minLevel: req.body.minLevel ?? 0, createdBy: req.identity!.name, createdAt: Date.now() });
+      const w = await store.webhooks.addWebhook({ kind: 'webhook', sms: null, url: req.body.url, secret: req.body.secret ?? randomBytes(24).toString('base64url'), minLevel: req.body.minLevel ?? 0, createdBy: req.identity!.name, createdAt: Date.now() });
       await d.webhooks?.reload();
       return reply.code(201).send(w);
     },
