@@ -55,9 +55,10 @@ export interface NotificationStore {
   /**
    * Take up to `limit` pending rows due at `at` (oldest first): each gets attempts + 1 and
    * nextAt = at + leaseMs, so no other process takes it until the lease runs out. PostgreSQL
-   * skips rows another process is claiming (FOR UPDATE SKIP LOCKED).
+   * skips rows another process is claiming (FOR UPDATE SKIP LOCKED). Rows of the receivers in
+   * `busy` are left (this process is still sending to them), so a hung receiver's rows never wait past their lease.
    */
-  claim(at: number, limit: number, leaseMs: number): Promise<NotificationRecord[]>;
+  claim(at: number, limit: number, leaseMs: number, busy?: number[]): Promise<NotificationRecord[]>;
   /** A pending row was delivered. */
   delivered(id: number, at: number): Promise<boolean>;
   /** A pending row failed: due again at `nextAt`, with the reason kept. */

@@ -1,5 +1,6 @@
 /** The notification outbox in SQL both engines speak (the claim differs: PostgreSQL skips locked rows). */
 import type { Sql } from './sql.js';
+import { listOf, listParam } from './sql-common.js';
 import type { NotificationFilter, NotificationRecord, NotificationStatus, NotificationStore } from './notification-store.js';
 
 type Row = {
@@ -27,15 +28,16 @@ export class SqlNotifications implements NotificationStore {
     return changed > 0;
   }
 
-  async claim(at: number, limit: number, leaseMs: number): Promise<NotificationRecord[]> {
+  async claim(at: number, limit: number, leaseMs: number, busy: number[] = []): Promise<NotificationRecord[]> {
     // SQLite has one writer (this process), so the subquery and update cannot interleave with another claim;
     // PostgreSQL workers each lock the rows they pick and skip the ones another is picking.
     const lock = this.sql.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     const rows = await this.sql.all<Row>(
       `UPDATE notifications SET attempts = attempts + 1, next_at = ?
-       WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_at <= ? ORDER BY next_at, id LIMIT ?${lock})
+       WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_at <= ? AND receiver NOT IN ${listOf(this.sql.dialect)}
+                    ORDER BY next_at, id LIMIT ?${lock})
        RETURNING ${cols}`,
-      [at + leaseMs, at, limit],
+      [at + leaseMs, at, listParam(this.sql.dialect, busy), limit],
     );
     return rows.map(recordOf).sort((a, b) => a.id - b.id);
   }

@@ -28,6 +28,11 @@ export function notificationsContract(name: string, factory: StoreFactory): void
       expect(await n.claim(T0 + 20 * S, 10, 30 * S)).toEqual([]); // leased, and k3 not due yet
       expect((await n.claim(T0 + 40 * S, 1, 30 * S)).map((r) => [r.key, r.attempts])).toEqual([['k1', 2]]); // the lease ran out (a process died mid-send)
       expect((await n.claim(T0 + 40 * S, 10, 30 * S)).map((r) => r.key)).toEqual(['k2']);
+      // Receivers this process is still sending to are left for later.
+      await n.enqueue({ key: 'r2', receiverId: 2, payload: '{}', at: T0 });
+      await n.enqueue({ key: 'r3', receiverId: 3, payload: '{}', at: T0 });
+      expect((await n.claim(T0 + 100 * S, 10, 30 * S, [1, 2])).map((r) => r.key)).toEqual(['r3']);
+      expect((await n.claim(T0 + 100 * S, 10, 30 * S, [1])).map((r) => r.key)).toEqual(['r2']);
     });
 
     it('retries a failure at the time given, keeps the reason, and marks delivery', async () => {
