@@ -8,7 +8,7 @@
  * restart loses nothing queued, and several cloud processes on one PostgreSQL
  * share the work (claims skip rows another process holds).
  *
- *   LiveHub 'events' ─▶ alarm transitions ─▶ (maintenance? skip) ─▶ outbox.enqueue(key = receiver:gateway:epoch:seq[:phone])
+ *   LiveHub 'events' ─▶ alarm transitions ─▶ (maintenance? skip) ─▶ outbox.enqueue(key = receiver:gateway:epoch:seq[:p<phone index>])
  *                                                                          │ kick, and every pollMs
  *   delivery loop ─▶ outbox.claim(due, lease) ─▶ per receiver, in id order ─▶ notify/receivers.ts send ─┬─▶ delivered
  *                                                      ▲                                                 ├─▶ retry at base·2^(n−1) ±jitter (≤ maxDelay)
@@ -164,8 +164,9 @@ export class WebhookDispatcher {
       for (const h of to) {
         const key = `${h.id}:${gateway}:${epoch}:${t.seq}`;
         if (h.kind === 'sms') {
-          for (const phone of h.sms?.phones ?? [])
-            queued += +(await this.store.notifications.enqueue({ key: `${key}:${phone}`, receiverId: h.id, payload: JSON.stringify({ ...base, phone }), at }));
+          // By the number's place in the list (fixed: a receiver is not edited), so the key, which operators see, holds no phone number.
+          for (const [i, phone] of (h.sms?.phones ?? []).entries())
+            queued += +(await this.store.notifications.enqueue({ key: `${key}:p${i}`, receiverId: h.id, payload: JSON.stringify({ ...base, phone }), at }));
         } else {
           queued += +(await this.store.notifications.enqueue({ key, receiverId: h.id, payload: JSON.stringify(base), at }));
         }
