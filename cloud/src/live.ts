@@ -18,7 +18,7 @@ import { wrapTelemetry, type Store } from './store/store.js';
 /** What the hub delivers. */
 export type LiveMessage =
   | { type: 'readings'; gateway: string; readings: readonly Reading[] }
-  | { type: 'events'; gateway: string; events: readonly LaneEvent[] };
+  | { type: 'events'; gateway: string; events: readonly LaneEvent[]; /** The batch's buffer epoch (0 when not told). */ epoch?: number };
 
 /** A subscriber; must not throw (the hub catches if it does) and must not block. */
 export type LiveListener = (msg: LiveMessage) => void;
@@ -36,8 +36,8 @@ export class LiveHub {
   }
 
   /** Committed event-lane items (alarm transitions, gateway events) of one gateway. */
-  publishEvents(gateway: string, events: readonly LaneEvent[]): void {
-    if (events.length) this.emit({ type: 'events', gateway, events });
+  publishEvents(gateway: string, events: readonly LaneEvent[], epoch = 0): void {
+    if (events.length) this.emit({ type: 'events', gateway, events, epoch });
   }
 
   /** Subscribe; returns the unsubscribe function. */
@@ -73,7 +73,7 @@ export function withLive(store: Store, hub: LiveHub): Store {
     },
     async commitEvents(batch) {
       const r = await telemetry.commitEvents(batch);
-      if (!r.duplicate) hub.publishEvents(batch.gateway, batch.events);
+      if (!r.duplicate) hub.publishEvents(batch.gateway, batch.events, batch.epoch ?? 0);
       return r;
     },
   }));

@@ -79,6 +79,13 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE maintenance(id BIGSERIAL PRIMARY KEY, gateway TEXT NOT NULL, device TEXT, point TEXT, from_ts BIGINT NOT NULL, until_ts BIGINT NOT NULL,
      reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, ended_at BIGINT, ended_by TEXT);
    CREATE INDEX maintenance_until ON maintenance(until_ts);`,
+  // receiver kinds (webhook-store.ts): existing rows are generic webhooks; sms holds an SMS gateway's template (JSON).
+  `ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
+   ALTER TABLE webhooks ADD COLUMN sms TEXT;`,
+  // the notification outbox (notification-store.ts): one row per transition and receiver, kept through restarts.
+  `CREATE TABLE notifications(id BIGSERIAL PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, receiver BIGINT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+     attempts INTEGER NOT NULL, next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT, delivered_at BIGINT, dead_at BIGINT);
+   CREATE INDEX notifications_due ON notifications(status, next_at);`,
 ];
 
 /** int8 and numeric as JS numbers (epoch ms and counts fit in 2^53). */
@@ -212,6 +219,7 @@ export class PgStore extends SqlStore {
   }
 
   async close(): Promise<void> {
-    await this.pool.end();
+    // Twice is once, as with SQLite: a restart test closes a store its cleanup closes again.
+    if (!this.pool.ended) await this.pool.end();
   }
 }

@@ -9,7 +9,8 @@
  *                                      ├─▶ commands   SqlCommands
  *                                      ├─▶ access     SqlAccess
  *                                      ├─▶ webhooks   SqlWebhooks
- *                                      └─▶ maintenance SqlMaintenance
+ *                                      ├─▶ maintenance SqlMaintenance
+ *                                      └─▶ notifications SqlNotifications (the outbox)
  */
 import type { Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
@@ -21,6 +22,7 @@ import { SqlCommands } from './sql-commands.js';
 import { SqlAccess } from './sql-access.js';
 import { SqlWebhooks } from './sql-webhooks.js';
 import { SqlMaintenance } from './sql-maintenance.js';
+import { SqlNotifications } from './sql-notifications.js';
 
 export abstract class SqlStore implements Store {
   readonly telemetry: SqlTelemetry;
@@ -30,6 +32,7 @@ export abstract class SqlStore implements Store {
   readonly access: SqlAccess;
   readonly webhooks: SqlWebhooks;
   readonly maintenance: SqlMaintenance;
+  readonly notifications: SqlNotifications;
 
   constructor(protected readonly sql: Sql) {
     // The hooks call the engine's methods late: an engine's fields are set after this constructor.
@@ -45,6 +48,7 @@ export abstract class SqlStore implements Store {
     this.access = new SqlAccess(sql);
     this.webhooks = new SqlWebhooks(sql);
     this.maintenance = new SqlMaintenance(sql);
+    this.notifications = new SqlNotifications(sql);
   }
 
   abstract migrate(): Promise<void>;

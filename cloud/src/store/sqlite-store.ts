@@ -78,6 +78,13 @@ const MIGRATIONS: string[] = [
   `CREATE TABLE maintenance(id INTEGER PRIMARY KEY, gateway TEXT NOT NULL, device TEXT, point TEXT, from_ts INTEGER NOT NULL, until_ts INTEGER NOT NULL,
      reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, ended_at INTEGER, ended_by TEXT);
    CREATE INDEX maintenance_until ON maintenance(until_ts);`,
+  // receiver kinds (webhook-store.ts): existing rows are generic webhooks; sms holds an SMS gateway's template (JSON).
+  `ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
+   ALTER TABLE webhooks ADD COLUMN sms TEXT;`,
+  // the notification outbox (notification-store.ts): one row per transition and receiver, kept through restarts.
+  `CREATE TABLE notifications(id INTEGER PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, receiver INTEGER NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+     attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, last_error TEXT, delivered_at INTEGER, dead_at INTEGER);
+   CREATE INDEX notifications_due ON notifications(status, next_at);`,
 ];
 
 /**

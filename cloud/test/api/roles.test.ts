@@ -24,8 +24,8 @@ function documented(): { method: string; path: string; url: string; role: string
     Object.entries(ops).map(([method, op]) => ({
       method: method.toUpperCase(),
       path,
-      // A concrete URL: numeric ids for alarms, tokens, webhooks; names elsewhere.
-      url: path.replace(/\{id\}/g, /alarms|tokens|webhooks/.test(path) ? '999999' : 'gw-none'),
+      // A concrete URL: numeric ids for alarms, tokens, webhooks, notifications; names elsewhere.
+      url: path.replace(/\{id\}/g, /alarms|tokens|webhooks|notifications/.test(path) ? '999999' : 'gw-none'),
       role: op['x-role'],
     })),
   );

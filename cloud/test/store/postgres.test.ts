@@ -9,8 +9,13 @@ import { storeContract } from './contract/index.js';
 import { TEST_DATABASE_URL, freshPgStore } from './pg.js';
 
 storeContract('postgres', async () => {
-  const { store, cleanup } = await freshPgStore();
-  return { store, cleanup };
+  const { store, schema, cleanup } = await freshPgStore();
+  const reopen = async () => {
+    const again = new PgStore({ url: TEST_DATABASE_URL, schema, poolSize: 4 });
+    await again.migrate();
+    return again;
+  };
+  return { store, cleanup, reopen };
 });
 
 const DAY = 86_400_000;

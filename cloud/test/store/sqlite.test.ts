@@ -11,7 +11,12 @@ storeContract('sqlite', async () => {
   const tmp = tempDir('lifeline-store-');
   const store = new SqliteStore(join(tmp.dir, 'cloud.db'));
   await store.migrate();
-  return { store, cleanup: async () => (await store.close(), tmp.cleanup()) };
+  const reopen = async () => {
+    const again = new SqliteStore(join(tmp.dir, 'cloud.db'));
+    await again.migrate();
+    return again;
+  };
+  return { store, cleanup: async () => (await store.close(), tmp.cleanup()), reopen };
 });
 
 describe('sqlite store upgrade', () => {

@@ -15,11 +15,13 @@
  *   live.ts             GET  /live (Server-Sent Events)                                       viewer
  *   enrolment.ts        POST /enrolments (for a new gateway, or to replace one)               technician
  *                       POST /enroll (public, rate-limited; spends a one-time token)
- *   admin.ts            /tokens, /webhooks                                                    admin
+ *   admin.ts            /tokens, /webhooks (webhook, wecom, dingtalk, sms receivers)          admin
  *   gaps.ts             GET  /gaps, /completeness (any range, per gateway/device/district/kind) viewer
  *   writes.ts           POST /gateways/:id/devices/:device/points/:point/write, GET /writes    operator
  *   maintenance.ts      GET  /maintenance                                                     viewer
  *                       POST /maintenance, DELETE /maintenance/:id                            operator
+ *   notifications.ts    GET  /notifications (the outbox)                                      operator
+ *                       POST /notifications/:id/retry                                         admin
  *
  * params.ts holds what the groups share (ids, time ranges, lists, device resolution).
  */
@@ -35,10 +37,11 @@ import { adminRoutes } from './admin.js';
 import { gapRoutes } from './gaps.js';
 import { writeRoutes } from './writes.js';
 import { maintenanceRoutes } from './maintenance.js';
+import { notificationRoutes } from './notifications.js';
 
 export type { RouteDeps } from './deps.js';
 
 /** Register every group, in this order (the OpenAPI document lists routes as registered). */
 export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promise<void> {
-  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes]) await app.register(group, d);
+  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes, notificationRoutes]) await app.register(group, d);
 }

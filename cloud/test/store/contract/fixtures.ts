@@ -3,8 +3,11 @@ import { afterEach, beforeEach, describe } from 'vitest';
 import type { AlarmTransition, Reading } from '@lifeline/shared';
 import type { Store } from '../../../src/store/store.js';
 
-/** Makes a fresh, migrated store; `cleanup` closes and removes it. */
-export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void> }>;
+/**
+ * Makes a fresh, migrated store; `cleanup` closes and removes it. `reopen` opens another store on
+ * the same file or schema (a restarted cloud, or a second cloud process); the caller closes it.
+ */
+export type StoreFactory = () => Promise<{ store: Store; cleanup: () => Promise<void>; reopen: () => Promise<Store> }>;
 
 export const T0 = Date.UTC(2026, 10, 20, 10, 0, 0); // a fixed past day
 

@@ -10,6 +10,7 @@ import { commandsContract } from './command-store.js';
 import { accessContract } from './access-store.js';
 import { webhooksContract } from './webhook-store.js';
 import { maintenanceContract } from './maintenance-store.js';
+import { notificationsContract } from './notification-store.js';
 
 export type { StoreFactory } from './fixtures.js';
 
@@ -22,4 +23,5 @@ export function storeContract(name: string, factory: StoreFactory): void {
   accessContract(name, factory);
   webhooksContract(name, factory);
   maintenanceContract(name, factory);
+  notificationsContract(name, factory);
 }
