@@ -53,7 +53,7 @@ export function deviceLabel(p: NotificationPayload): string {
   return name && name !== p.transition.device ? `${name}（${p.transition.device}）` : p.transition.device;
 }
 
-/** A short title: `【红色预警】光和路3号灯杆（lamp-gh-03） 报警（未确认）`. */
+/** A short title: `【红色预警】洸河路3号灯杆（lamp-gh-03） 报警（未确认）`. */
 export function alarmTitle(p: NotificationPayload): string {
   return `【${levelName(p.transition.level)}】${deviceLabel(p)} ${stateNames[p.transition.to] ?? p.transition.to}`;
 }
