@@ -84,8 +84,9 @@ describe('the cloud watches its gateways', () => {
     running = undefined;
     const stoppedAt = Date.now();
     const silent = await waitFor(async () => (await alarms()).find((a) => a.alarmId === SILENT), 5000, 'the gateway-silent alarm');
-    // Within 3 heartbeats of the stop, give or take one check period and the pass itself.
-    expect(silent.raisedAt! - stoppedAt).toBeLessThanOrEqual(3 * HB + CHECK + 150);
+    // Within 3 heartbeats of the stop, give or take one check period, the pass itself and the timers'
+    // lateness on a loaded 2-core CI machine (the exact rule is tested with a fake clock in cloud/test/watch).
+    expect(silent.raisedAt! - stoppedAt).toBeLessThanOrEqual(3 * HB + CHECK + 400);
     expect(silent).toMatchObject({ state: 'active_unacked', level: 3, device: '' });
     expect(silent.cause).toContain(`${gw}-flood, ${gw}-lamp, ${gw}-water`);
     // Well past every device's stale time: still that one alarm, one transition, no device alarm.
