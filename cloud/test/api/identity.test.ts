@@ -107,5 +107,10 @@ describe('an alarm the cloud raised about a gateway', () => {
     expect(detail.state).toBe('active_acked');
     expect(detail.history.map((h) => h.to)).toEqual(['active_unacked', 'active_acked']);
     expect(detail.commands).toEqual([]);
+    // Shelving is the gateway's: a cloud alarm is refused with the way to silence it, and nothing is sent.
+    const shelve = await t.call('POST', `/api/v1/alarms/${alarm.id}/shelve`, { as: 'operator', body: { durationMs: 3_600_000, reason: 'known outage' } });
+    expect([shelve.status, shelve.json.error]).toEqual([409, 'CONFLICT']);
+    expect(shelve.json.message).toContain('put the gateway or device in a maintenance window');
+    expect((await t.call('GET', `/api/v1/alarms/${alarm.id}`)).json.commands).toEqual([]);
   });
 });

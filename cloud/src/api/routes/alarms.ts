@@ -82,6 +82,10 @@ export const alarmRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
     async (req, reply) => {
       const alarm = (await store.alarms.getAlarm(req.params.id)) ?? notFound('alarm', req.params.id);
       if (alarm.state === 'normal') throw new LifelineError(ErrorCodes.Conflict, `alarm ${alarm.id} is normal; there is nothing to shelve`);
+      // The gateway does not know the cloud's own alarms: a shelve command would only fail there.
+      if (isCloudAlarm(alarm)) {
+        throw new LifelineError(ErrorCodes.Conflict, `alarm ${alarm.id} (${alarm.alarmId}) is raised by the cloud, not by gateway ${alarm.gateway}; to silence it for a while, put the gateway or device in a maintenance window (POST /api/v1/maintenance)`);
+      }
       const user = req.identity!.name;
       const until = Date.now() + req.body.durationMs;
       await store.alarms.addComment({ alarm: alarm.id, ts: Date.now(), user, text: `shelved until ${new Date(until).toISOString()}: ${req.body.reason}` });
