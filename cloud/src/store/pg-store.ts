@@ -19,7 +19,7 @@ import { PgSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
 import type { ReadingRow } from './sql-telemetry.js';
 import { seriesKey } from './sql-common.js';
-import { committedPerEpoch, identityColumns, metaTables, oldEpoch, syncLedgerTables } from './schema.js';
+import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, syncLedgerTables } from './schema.js';
 
 const DAY = 86_400_000;
 
@@ -73,19 +73,8 @@ const MIGRATIONS: string[] = [
    UPDATE alarms a SET last_epoch = ${oldEpoch('epoch', 'a.gateway', "'events'", 'a.last_seq')}, last_seq = a.last_seq - ${oldEpoch('base', 'a.gateway', "'events'", 'a.last_seq')};
    ALTER TABLE gaps ADD COLUMN epoch BIGINT NOT NULL DEFAULT 0;
    ${identityColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`).join('\n')}`,
-  // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
-  'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
-  // maintenance windows (maintenance-store.ts): a gateway, device or point out of service for a while, audited.
-  `CREATE TABLE maintenance(id BIGSERIAL PRIMARY KEY, gateway TEXT NOT NULL, device TEXT, point TEXT, from_ts BIGINT NOT NULL, until_ts BIGINT NOT NULL,
-     reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, ended_at BIGINT, ended_by TEXT);
-   CREATE INDEX maintenance_until ON maintenance(until_ts);`,
-  // receiver kinds (webhook-store.ts): existing rows are generic webhooks; sms holds an SMS gateway's template (JSON).
-  `ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
-   ALTER TABLE webhooks ADD COLUMN sms TEXT;`,
-  // the notification outbox (notification-store.ts): one row per transition and receiver, kept through restarts.
-  `CREATE TABLE notifications(id BIGSERIAL PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, receiver BIGINT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
-     attempts INTEGER NOT NULL, next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT, delivered_at BIGINT, dead_at BIGINT);
-   CREATE INDEX notifications_due ON notifications(status, next_at);`,
+  // 4…: the same in both engines (schema.ts).
+  ...laterMigrations('postgres'),
 ];
 
 /** int8 and numeric as JS numbers (epoch ms and counts fit in 2^53). */

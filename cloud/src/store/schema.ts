@@ -95,3 +95,26 @@ export const committedPerEpoch = `
   UNION ALL
   SELECT c.gateway, c.lane, 0, c.up_to FROM committed c
   WHERE NOT EXISTS (SELECT 1 FROM sync_epochs e WHERE e.gateway = c.gateway AND e.lane = c.lane)`;
+
+/**
+ * Migrations after the identity one, alike in both engines but for the id
+ * column (SQLite versions 5…, PostgreSQL 4…, in this order; append, never edit).
+ */
+export function laterMigrations(d: Dialect): string[] {
+  const { id } = words(d);
+  return [
+    // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
+    'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
+    // maintenance windows (maintenance-store.ts): a gateway, device or point out of service for a while, audited.
+    `CREATE TABLE maintenance(id ${id}, gateway TEXT NOT NULL, device TEXT, point TEXT, from_ts BIGINT NOT NULL, until_ts BIGINT NOT NULL,
+       reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL, ended_at BIGINT, ended_by TEXT);
+     CREATE INDEX maintenance_until ON maintenance(until_ts);`,
+    // receiver kinds (webhook-store.ts): existing rows are generic webhooks; sms holds an SMS gateway's template (JSON).
+    `ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
+     ALTER TABLE webhooks ADD COLUMN sms TEXT;`,
+    // the notification outbox (notification-store.ts): one row per transition and receiver, kept through restarts.
+    `CREATE TABLE notifications(id ${id}, idem_key TEXT NOT NULL UNIQUE, receiver BIGINT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
+       attempts INTEGER NOT NULL, next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT, delivered_at BIGINT, dead_at BIGINT);
+     CREATE INDEX notifications_due ON notifications(status, next_at);`,
+  ];
+}

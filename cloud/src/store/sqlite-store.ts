@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import { SqliteSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
 import type { ReadingRow } from './sql-telemetry.js';
-import { committedPerEpoch, identityColumns, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
+import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
 
 /** Versioned migrations; each runs once, in order, in a transaction. */
 const MIGRATIONS: string[] = [
@@ -72,19 +72,8 @@ const MIGRATIONS: string[] = [
      ALTER TABLE gaps ADD COLUMN epoch INTEGER NOT NULL DEFAULT 0;`,
     ...identityColumns.gateways.map((c) => `ALTER TABLE gateways ADD COLUMN ${c};`),
   ].join('\n'),
-  // enrolment target gateway: a token issued to replace one gateway (NULL: a new gateway only).
-  'ALTER TABLE enrolments ADD COLUMN for_gateway TEXT;',
-  // maintenance windows (maintenance-store.ts): a gateway, device or point out of service for a while, audited.
-  `CREATE TABLE maintenance(id INTEGER PRIMARY KEY, gateway TEXT NOT NULL, device TEXT, point TEXT, from_ts INTEGER NOT NULL, until_ts INTEGER NOT NULL,
-     reason TEXT NOT NULL, created_by TEXT NOT NULL, created_at INTEGER NOT NULL, ended_at INTEGER, ended_by TEXT);
-   CREATE INDEX maintenance_until ON maintenance(until_ts);`,
-  // receiver kinds (webhook-store.ts): existing rows are generic webhooks; sms holds an SMS gateway's template (JSON).
-  `ALTER TABLE webhooks ADD COLUMN kind TEXT NOT NULL DEFAULT 'webhook';
-   ALTER TABLE webhooks ADD COLUMN sms TEXT;`,
-  // the notification outbox (notification-store.ts): one row per transition and receiver, kept through restarts.
-  `CREATE TABLE notifications(id INTEGER PRIMARY KEY, idem_key TEXT NOT NULL UNIQUE, receiver INTEGER NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
-     attempts INTEGER NOT NULL, next_at INTEGER NOT NULL, created_at INTEGER NOT NULL, last_error TEXT, delivered_at INTEGER, dead_at INTEGER);
-   CREATE INDEX notifications_due ON notifications(status, next_at);`,
+  // 5…: the same in both engines (schema.ts).
+  ...laterMigrations('sqlite'),
 ];
 
 /**
