@@ -13,14 +13,13 @@
  * Files: LIFELINE_VAR_DIR (default var/): cloud.db, the agent's buffer and its
  * MQTT login (gw-demo-1.login.json), all readable by the owner only.
  */
-import { chmodSync, existsSync, mkdirSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { readFileSync } from 'node:fs';
 import { pino, type Logger } from 'pino';
 import { startCloud, type Cloud } from '@lifeline/cloud';
-import { runAgent, validateConfig } from '@lifeline/edge';
+import { runAgent, validateConfig, writeSecretFile } from '@lifeline/edge';
 import { isLifelineError } from '@lifeline/shared';
 import { startDemoSite } from './demo-site.js';
 
@@ -76,7 +75,8 @@ async function demoLogin(cloud: Cloud, gateway: string, name: string | undefined
     log.error({ gateway, file }, `could not enrol the demo gateway${known?.revokedAt ? ` (${gateway} was revoked: reinstate it with POST /api/v1/gateways/${gateway}/reinstate)` : ''}`);
     throw err;
   });
-  writeFileSync(file, `${JSON.stringify({ gateway, username: mqtt.username, password: mqtt.password }, null, 2)}\n`, { mode: 0o600 });
+  // Atomic and 0600 even over an older file (writeFileSync's mode applies only to a new one).
+  writeSecretFile(file, `${JSON.stringify({ gateway, username: mqtt.username, password: mqtt.password }, null, 2)}\n`);
   log.info({ gateway, file }, 'demo gateway enrolled');
   return { username: mqtt.username, password: mqtt.password };
 }

@@ -5,3 +5,4 @@ export * from './events/event-bus.js';
 export * from './buffer/buffer.js';
 export * from './log.js';
 export * from './agent/runner.js';
+export { writeSecretFile } from './config/write.js';

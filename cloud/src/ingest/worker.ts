@@ -336,11 +336,12 @@ export class IngestWorker {
   /** Readings inside the window around the gateway's clock; the others are counted and logged. */
   private inWindow(gateway: string, readings: Reading[]): Reading[] {
     const centre = Date.now() - this.statuses.clockOffset(gateway);
-    const { kept, dropped, first } = splitByWindow(readings, centre - this.pastMs, centre + this.futureMs);
+    const window = [centre - this.pastMs, centre + this.futureMs] as const;
+    const { kept, dropped, first } = splitByWindow(readings, ...window);
     if (first) {
       this.counters.readingsOutOfWindow += dropped;
       this.opts.log.warn(
-        { gateway, dropped, device: first.device, point: first.point, ts: first.ts, window: [centre - this.pastMs, centre + this.futureMs] },
+        { gateway, dropped, device: first.device, point: first.point, ts: first.ts, window },
         `dropped ${dropped} reading(s) stamped outside the window around the gateway's clock (e.g. ${first.device}/${first.point} ts ${first.ts})`,
       );
     }
