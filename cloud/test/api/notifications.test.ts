@@ -216,6 +216,9 @@ describe('the outbox outlives a cloud restart', () => {
       up = true;
       cloud = await start(); // the same file or schema
       await waitFor(() => r.got.length > tried && r.got.at(-1), 5000, 'the delivery after the restart');
+      // The receiver has answered; the row is marked delivered just after, by the cloud that sent it.
+      const c = cloud;
+      await waitFor(async () => (await c.store.notifications.list({ receiverId: hook.id, limit: 10 }))[0]?.status === 'delivered', 5000, 'the row marked delivered');
       const [row] = await cloud.store.notifications.list({ receiverId: hook.id, limit: 10 });
       expect(row).toMatchObject({ status: 'delivered', key: `${hook.id}:gw-r:1:${seq}` });
       // One key across processes: a receiver can tell a retry from a new transition.
