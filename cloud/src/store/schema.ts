@@ -116,5 +116,12 @@ export function laterMigrations(d: Dialect): string[] {
     `CREATE TABLE notifications(id ${id}, idem_key TEXT NOT NULL UNIQUE, receiver BIGINT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
        attempts INTEGER NOT NULL, next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT, delivered_at BIGINT, dead_at BIGINT);
      CREATE INDEX notifications_due ON notifications(status, next_at);`,
+    // alarm routing (routing-store.ts): rules (spec as JSON), daily digests per receiver, and the mark of each gateway
+    // epoch's events whose notifications are queued (what committed before this migration counts as queued: no replay of history).
+    `CREATE TABLE alarm_rules(id ${id}, name TEXT NOT NULL, body TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL,
+       updated_by TEXT NOT NULL, updated_at BIGINT NOT NULL);
+     CREATE TABLE receiver_digests(receiver BIGINT PRIMARY KEY, at_local TEXT NOT NULL, time_zone TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
+     CREATE TABLE notify_marks(gateway TEXT NOT NULL, epoch BIGINT NOT NULL, up_to BIGINT NOT NULL, PRIMARY KEY(gateway, epoch));
+     INSERT INTO notify_marks(gateway, epoch, up_to) SELECT gateway, epoch, up_to FROM committed WHERE lane = 'events';`,
   ];
 }

@@ -10,7 +10,8 @@
  *                                      ├─▶ access     SqlAccess
  *                                      ├─▶ webhooks   SqlWebhooks
  *                                      ├─▶ maintenance SqlMaintenance
- *                                      └─▶ notifications SqlNotifications (the outbox)
+ *                                      ├─▶ notifications SqlNotifications (the outbox)
+ *                                      └─▶ routing    SqlRouting (rules, digests, queued marks)
  */
 import type { Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
@@ -23,6 +24,7 @@ import { SqlAccess } from './sql-access.js';
 import { SqlWebhooks } from './sql-webhooks.js';
 import { SqlMaintenance } from './sql-maintenance.js';
 import { SqlNotifications } from './sql-notifications.js';
+import { SqlRouting } from './sql-routing.js';
 
 export abstract class SqlStore implements Store {
   readonly telemetry: SqlTelemetry;
@@ -33,6 +35,7 @@ export abstract class SqlStore implements Store {
   readonly webhooks: SqlWebhooks;
   readonly maintenance: SqlMaintenance;
   readonly notifications: SqlNotifications;
+  readonly routing: SqlRouting;
 
   constructor(protected readonly sql: Sql) {
     // The hooks call the engine's methods late: an engine's fields are set after this constructor.
@@ -49,6 +52,7 @@ export abstract class SqlStore implements Store {
     this.webhooks = new SqlWebhooks(sql);
     this.maintenance = new SqlMaintenance(sql);
     this.notifications = new SqlNotifications(sql);
+    this.routing = new SqlRouting(sql);
   }
 
   abstract migrate(): Promise<void>;

@@ -2,12 +2,12 @@
 // concern it touches (store.alarms.getAlarm), a collaborator can be handed just its part (auth gets
 // store.access), and withLive wraps only store.telemetry. Both engines build the same record (sql-store.ts).
 /**
- * The cloud store: eight concerns, two engines (SQLite for one box, PostgreSQL
+ * The cloud store: nine concerns, two engines (SQLite for one box, PostgreSQL
  * for the city). Ingest commits batches idempotently; the API reads and keeps
  * the registry, alarms, commands, configs, tokens, enrolments and webhooks.
  *
  *   ingest ─▶ telemetry.commitTelemetry / commitEvents, registry.saveGatewayStatus ─▶ readings, rollups, events, alarms
- *   API    ─▶ telemetry / registry / alarms / commands / access / webhooks / maintenance / notifications ─▶ JSON
+ *   API    ─▶ telemetry / registry / alarms / commands / access / webhooks / maintenance / notifications / routing ─▶ JSON
  *
  * One contract suite per concern (cloud/test/store/contract/) runs against both engines.
  */
@@ -19,6 +19,7 @@ import type { TelemetryStore } from './telemetry-store.js';
 import type { WebhookStore } from './webhook-store.js';
 import type { MaintenanceStore } from './maintenance-store.js';
 import type { NotificationStore } from './notification-store.js';
+import type { RoutingStore } from './routing-store.js';
 
 export * from './access-store.js';
 export * from './alarm-store.js';
@@ -28,6 +29,7 @@ export * from './telemetry-store.js';
 export * from './webhook-store.js';
 export * from './maintenance-store.js';
 export * from './notification-store.js';
+export * from './routing-store.js';
 
 /** The cloud store: one member per concern, plus the engine's lifecycle. */
 export interface Store {
@@ -47,6 +49,8 @@ export interface Store {
   readonly maintenance: MaintenanceStore;
   /** The notification outbox (what is to be told to which receiver, through restarts). */
   readonly notifications: NotificationStore;
+  /** Alarm routing rules, daily digests, and the marks of queued notifications. */
+  readonly routing: RoutingStore;
   /** Apply pending schema migrations. */
   migrate(): Promise<void>;
   close(): Promise<void>;

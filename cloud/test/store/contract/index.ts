@@ -11,6 +11,7 @@ import { accessContract } from './access-store.js';
 import { webhooksContract } from './webhook-store.js';
 import { maintenanceContract } from './maintenance-store.js';
 import { notificationsContract } from './notification-store.js';
+import { routingContract } from './routing-store.js';
 
 export type { StoreFactory } from './fixtures.js';
 
@@ -24,4 +25,5 @@ export function storeContract(name: string, factory: StoreFactory): void {
   webhooksContract(name, factory);
   maintenanceContract(name, factory);
   notificationsContract(name, factory);
+  routingContract(name, factory);
 }
