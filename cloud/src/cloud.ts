@@ -27,6 +27,8 @@ import { WebhookDispatcher, type WebhookOptions } from './webhooks.js';
 import { CloudAlarms } from './cloud-alarms.js';
 import { CloudWatch } from './watch/cloud-watch.js';
 import { Maintenance } from './maintenance.js';
+import { Escalator, type EscalationOptions } from './notify/escalation.js';
+import { Digester, type DigestOptions } from './notify/digest.js';
 import { cloudAlarmSettings, type CloudAlarmOptions } from './watch/options.js';
 
 
@@ -73,6 +75,10 @@ export interface CloudOptions {
   /** JSON Schema of the gateway config; default the one shared publishes (@lifeline/shared/config). */
   gatewayConfigSchema?: object;
   webhooks?: WebhookOptions;
+  /** Escalation of unacknowledged alarms by the routing rules (check interval; a clock for tests). */
+  escalation?: EscalationOptions;
+  /** Daily digests (check interval; a clock for tests). */
+  digest?: DigestOptions;
   /** Signs gateways' CSRs at enrolment (client certificates for Mosquitto mutual TLS); none by default. */
   certificateIssuer?: CertificateIssuer;
   /** API rate limits (see ApiOptions). */
@@ -99,6 +105,10 @@ export interface Cloud {
   /** Broker logins; `authority.service` is the cloud's own MQTT credential. */
   readonly authority: BrokerAuthority;
   readonly webhooks: WebhookDispatcher;
+  /** Escalation of unacknowledged alarms (routing rules). */
+  readonly escalator: Escalator;
+  /** Daily digests to the receivers that ask for one. */
+  readonly digester: Digester;
   /** The periodic watch raising gateway-silent, device-stale, backlog and clock alarms (undefined when alarms.watch is false). */
   readonly watch?: CloudWatch;
   close(): Promise<void>;
@@ -170,6 +180,13 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     const webhooks = new WebhookDispatcher(raw, live, log.child({ part: 'webhooks' }), opts.webhooks, async (gw, t) => !!(await maintenance.covering(gw, t.device, t.point)));
     await webhooks.start();
     closers.push(() => webhooks.stop());
+    // Derived from stored alarm state and keyed in the outbox: every node may run them, each step is queued once.
+    const escalator = new Escalator(raw, webhooks, log.child({ part: 'escalation' }), opts.escalation, async (gw, device, point) => !!(await maintenance.covering(gw, device, point)));
+    escalator.start();
+    closers.push(() => escalator.stop());
+    const digester = new Digester(raw, webhooks, log.child({ part: 'digest' }), opts.digest);
+    digester.start();
+    closers.push(() => digester.stop());
 
     const commands = new CommandCenter(raw, log.child({ part: 'commands' }), { pointWriteTtlMs: opts.pointWriteTtlMs });
     // The downlink: commands recorded by the API go to the gateway over MQTT, answers come back.
@@ -216,7 +233,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     closers.push(() => app.close());
     const addr = app.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : opts.port;
-    return { apiUrl: `http://${opts.host ?? 'localhost'}:${port}`, brokerUrl, adminToken, store, ingest, app, live, commands, enrolment, authority, webhooks, watch, close };
+    return { apiUrl: `http://${opts.host ?? 'localhost'}:${port}`, brokerUrl, adminToken, store, ingest, app, live, commands, enrolment, authority, webhooks, escalator, digester, watch, close };
   } catch (err) {
     await close();
     throw err;

@@ -24,8 +24,9 @@ import type { AlarmTransition } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { LiveHub } from './live.js';
 import { backoffMs, type NotificationRecord, type Store, type WebhookRecord } from './store/store.js';
-import type { NotificationPayload } from './notify/messages.js';
+import type { AlarmPayload, NotificationPayload } from './notify/messages.js';
 import { send } from './notify/receivers.js';
+import { AlarmRouter, type GatewaySites } from './notify/router.js';
 
 export { signWebhook } from './notify/receivers.js';
 
@@ -44,6 +45,8 @@ export interface WebhookOptions {
   pollMs?: number;
   /** Rows claimed at a time. Default 20. */
   batch?: number;
+  /** How often lanes committed past their queued mark are caught up, and rules re-read (another process may have changed them), ms. Default 10000. */
+  catchUpMs?: number;
 }
 
 /** Delivery figures of one receiver in this process since it started, shown to admins (the outbox has the durable record). */
@@ -64,6 +67,9 @@ export class WebhookDispatcher {
   private readonly figures = new Map<number, WebhookStats>();
   private unsubscribe?: () => void;
   private poll?: NodeJS.Timeout;
+  private catchUpTimer?: NodeJS.Timeout;
+  /** Who is told of what (the routing rules). */
+  readonly router: AlarmRouter;
   private wake?: { at: number; timer: NodeJS.Timeout };
   private stopped = false;
   private running?: Promise<void>;
@@ -78,10 +84,11 @@ export class WebhookDispatcher {
 
   /** `suppressed` says whether a transition is not to be sent (its alarm is in maintenance). */
   constructor(
-    private readonly store: Pick<Store, 'webhooks' | 'notifications' | 'registry'>, private readonly hub: LiveHub, private readonly log: Logger, opts: WebhookOptions = {},
+    private readonly store: Pick<Store, 'webhooks' | 'notifications' | 'registry' | 'routing' | 'alarms'>, private readonly hub: LiveHub, private readonly log: Logger, opts: WebhookOptions = {},
     private readonly suppressed?: (gateway: string, t: AlarmTransition) => Promise<boolean>,
   ) {
-    this.o = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.2, timeoutMs: 5000, pollMs: 1000, batch: 20, ...opts };
+    this.o = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.2, timeoutMs: 5000, pollMs: 1000, batch: 20, catchUpMs: 10_000, ...opts };
+    this.router = new AlarmRouter(store);
   }
 
   /** A claim's lease: long enough for a lane (at most one batch) to time out one by one. */
@@ -94,20 +101,74 @@ export class WebhookDispatcher {
     this.unsubscribe = this.hub.subscribe((msg) => {
       if (msg.type !== 'events') return;
       const alarms = msg.events.filter((e): e is AlarmTransition => e.kind === 'alarm');
-      if (!alarms.length) return;
-      this.inbox = this.inbox.then(() => this.enqueue(msg.gateway, msg.epoch ?? 0, alarms)).catch((err: unknown) => {
-        // The transitions stay in the event lane and alarm history; only this notification is lost.
-        this.log.error({ err, gateway: msg.gateway }, 'could not queue alarm notifications');
-      });
+      const seqs = msg.events.map((e) => e.seq);
+      const epoch = msg.epoch ?? 0;
+      this.inbox = this.inbox
+        .then(async () => {
+          if (alarms.length) await this.enqueue(msg.gateway, epoch, alarms);
+          if (!this.stopped) await this.store.routing.markQueued(msg.gateway, epoch, Math.min(...seqs), Math.max(...seqs));
+        })
+        .catch((err: unknown) => {
+          // The transitions stay in the event lane past the mark: the next catch-up queues them.
+          this.log.error({ err, gateway: msg.gateway }, 'could not queue alarm notifications; the catch-up will');
+        });
     });
     this.poll = setInterval(() => this.kick(), this.o.pollMs);
     this.poll.unref();
+    this.catchUpTimer = setInterval(() => this.catchUp(true), this.o.catchUpMs);
+    this.catchUpTimer.unref();
+    this.catchUp(false); // transitions a killed run committed but never queued
     this.kick(); // rows a previous run left
   }
 
-  /** Re-read the receiver list (after one is added or deleted). */
+  /** Re-read the receivers and the routing rules (after one is added, changed or deleted). */
   async reload(): Promise<void> {
     this.hooks = new Map((await this.store.webhooks.listWebhooks()).map((h) => [h.id, h]));
+    await this.router.reload();
+  }
+
+  /** The receivers as last loaded. */
+  receivers(): WebhookRecord[] {
+    return [...this.hooks.values()];
+  }
+
+  /**
+   * Queue one notification to `hook` (one row per phone for SMS, `key:p<i>`), due at `at`; the number of rows
+   * new (0 when the key was queued before). Escalations and digests come this way.
+   */
+  async queue(hook: WebhookRecord, key: string, payload: NotificationPayload, at: number): Promise<number> {
+    let queued = 0;
+    if (hook.kind === 'sms') {
+      // By the number's place in the list (fixed: a receiver is not edited), so the key, which operators see, holds no phone number.
+      for (const [i, phone] of (hook.sms?.phones ?? []).entries())
+        queued += +(await this.store.notifications.enqueue({ key: `${key}:p${i}`, receiverId: hook.id, payload: JSON.stringify({ ...payload, phone }), at }));
+    } else {
+      queued += +(await this.store.notifications.enqueue({ key, receiverId: hook.id, payload: JSON.stringify(payload), at }));
+    }
+    if (queued && at <= Date.now()) this.kick();
+    else if (queued) this.wakeAt(at);
+    return queued;
+  }
+
+  /** Queue what lanes committed past their mark hold, in the hub's order (tests call it to wait for one). */
+  catchUp(reload: boolean): Promise<void> {
+    this.inbox = this.inbox
+      .then(async () => {
+        if (this.stopped) return;
+        if (reload) await this.reload();
+        for (const lane of await this.store.routing.lagging(100)) {
+          const limit = 5000;
+          const rows = await this.store.routing.alarmsInLane(lane.gateway, lane.epoch, lane.mark, lane.committed, limit);
+          if (rows.length) {
+            this.log.info({ gateway: lane.gateway, epoch: lane.epoch, from: lane.mark + 1, to: lane.committed, alarms: rows.length }, 'queueing alarm transitions committed but not yet queued');
+            await this.enqueue(lane.gateway, lane.epoch, rows.map((r) => r.transition));
+          }
+          if (this.stopped) return;
+          await this.store.routing.setMark(lane.gateway, lane.epoch, rows.length === limit ? rows[rows.length - 1].transition.seq : lane.committed);
+        }
+      })
+      .catch((err: unknown) => this.log.error({ err }, 'notification catch-up failed; tried again later'));
+    return this.inbox;
   }
 
   /** Delivery figures by receiver id. */
@@ -120,6 +181,7 @@ export class WebhookDispatcher {
     this.stopped = true;
     this.unsubscribe?.();
     clearInterval(this.poll);
+    clearInterval(this.catchUpTimer);
     if (this.wake) clearTimeout(this.wake.timer);
     this.halt.abort();
     await this.inbox;
@@ -142,11 +204,11 @@ export class WebhookDispatcher {
   private async enqueue(gateway: string, epoch: number, alarms: AlarmTransition[]): Promise<void> {
     if (this.stopped) return;
     const hooks = [...this.hooks.values()];
-    let sites: Map<string, { name: string | null; district: string | null }> | undefined;
+    if (!hooks.length) return;
+    // Rules and people read kinds, names and districts: looked up once per batch.
+    let sites: GatewaySites | undefined;
     let queued = 0;
     for (const t of alarms) {
-      const to = hooks.filter((h) => t.level >= h.minLevel);
-      if (!to.length) continue;
       // Fail open: a real alarm not told is worse than one told during maintenance.
       const skip = this.suppressed
         ? await this.suppressed(gateway, t).catch((err: unknown) => {
@@ -155,21 +217,13 @@ export class WebhookDispatcher {
           })
         : false;
       if (skip) continue;
-      // People read names and districts; looked up once per batch, and only when a person is told.
-      if (!sites && to.some((h) => h.kind !== 'webhook')) {
-        sites = new Map((await this.store.registry.listDevices()).filter((d) => d.gateway === gateway).map((d) => [d.id, { name: d.name ?? null, district: d.location?.district ?? null }]));
-      }
-      const base: NotificationPayload = { type: 'alarm.transition', gateway, epoch, transition: t, site: sites?.get(t.device) ?? null };
-      const at = Date.now();
-      for (const h of to) {
-        const key = `${h.id}:${gateway}:${epoch}:${t.seq}`;
-        if (h.kind === 'sms') {
-          // By the number's place in the list (fixed: a receiver is not edited), so the key, which operators see, holds no phone number.
-          for (const [i, phone] of (h.sms?.phones ?? []).entries())
-            queued += +(await this.store.notifications.enqueue({ key: `${key}:p${i}`, receiverId: h.id, payload: JSON.stringify({ ...base, phone }), at }));
-        } else {
-          queued += +(await this.store.notifications.enqueue({ key, receiverId: h.id, payload: JSON.stringify(base), at }));
-        }
+      sites ??= await this.router.sites(gateway);
+      const site = AlarmRouter.siteOf(sites, t.device);
+      const routes = await this.router.route(gateway, epoch, t, site, hooks, Date.now());
+      const base: AlarmPayload = { type: 'alarm.transition', gateway, epoch, transition: t, site };
+      for (const { hook, at } of routes) {
+        const rows = await this.queue(hook, `${hook.id}:${gateway}:${epoch}:${t.seq}`, base, at);
+        queued += rows;
       }
     }
     if (queued) this.kick();

@@ -11,7 +11,7 @@
  */
 import { createHmac } from 'node:crypto';
 import type { SmsTemplate, WebhookRecord } from '../store/webhook-store.js';
-import { alarmMarkdown, alarmText, alarmTitle, levelName, type NotificationPayload } from './messages.js';
+import { alarmMarkdown, alarmText, alarmTitle, digestMarkdown, digestText, digestTitle, levelName, type NotificationPayload } from './messages.js';
 
 /** An HTTP request to make. */
 export interface OutRequest {
@@ -51,7 +51,10 @@ function bodyEscape(contentType: string): (v: string) => string {
 
 /** The SMS gateway request for one number. */
 export function smsRequest(url: string, t: SmsTemplate, p: NotificationPayload): OutRequest {
-  const values = { phone: p.phone ?? '', text: alarmText(p), level: levelName(p.transition.level), gateway: p.gateway, device: p.site?.name ?? p.transition.device, cause: p.transition.cause };
+  const values =
+    p.type === 'alarm.digest'
+      ? { phone: p.phone ?? '', text: digestText(p), level: '', gateway: '', device: '', cause: '' }
+      : { phone: p.phone ?? '', text: alarmText(p), level: levelName(p.transition.level), gateway: p.gateway, device: p.site?.name ?? p.transition.device, cause: p.transition.cause };
   const req: OutRequest = { url: fillTemplate(url, values, encodeURIComponent), method: t.method, headers: { ...t.headers } };
   if (t.method !== 'GET') {
     req.headers['content-type'] = t.contentType;
@@ -64,25 +67,29 @@ export function smsRequest(url: string, t: SmsTemplate, p: NotificationPayload):
 export function requestFor(hook: WebhookRecord, p: NotificationPayload, deliveryId: string, now: number): OutRequest {
   switch (hook.kind) {
     case 'webhook': {
-      // The body generic receivers have always had: type, gateway, transition.
-      const body = JSON.stringify({ type: p.type, gateway: p.gateway, transition: p.transition });
+      // The body generic receivers have always had (type, gateway, transition); an escalation says so, a digest is its summary.
+      const { phone: _phone, ...digest } = p.type === 'alarm.digest' ? p : { phone: undefined };
+      const event = p.type === 'alarm.digest' ? p.type : p.escalation ? 'alarm.escalation' : p.type;
+      const body = JSON.stringify(
+        p.type === 'alarm.digest' ? digest : { type: event, gateway: p.gateway, transition: p.transition, ...(p.escalation ? { escalation: p.escalation } : {}) },
+      );
       const ts = String(now);
       return {
         url: hook.url, method: 'POST', body,
         headers: {
-          'content-type': 'application/json', 'x-lifeline-event': 'alarm.transition', 'x-lifeline-delivery': deliveryId,
+          'content-type': 'application/json', 'x-lifeline-event': event, 'x-lifeline-delivery': deliveryId,
           'x-lifeline-timestamp': ts, 'x-lifeline-signature': signWebhook(hook.secret, ts, body),
         },
       };
     }
     case 'wecom':
       // WeCom group robot, markdown message (content ≤ 4096 bytes): https://developer.work.weixin.qq.com/document/path/91770
-      return { url: hook.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: alarmMarkdown(p) } }) };
+      return { url: hook.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msgtype: 'markdown', markdown: { content: p.type === 'alarm.digest' ? digestMarkdown(p) : alarmMarkdown(p) } }) };
     case 'dingtalk': {
       // DingTalk custom robot, markdown message: https://open.dingtalk.com/document/robots/custom-robot-access
       // With a signing secret, timestamp (ms) and sign go on the URL; DingTalk refuses a timestamp over an hour off.
       const url = hook.secret ? `${hook.url}&timestamp=${now}&sign=${dingtalkSign(hook.secret, now)}` : hook.url;
-      return { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msgtype: 'markdown', markdown: { title: alarmTitle(p), text: alarmMarkdown(p) } }) };
+      return { url, method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ msgtype: 'markdown', markdown: p.type === 'alarm.digest' ? { title: digestTitle(p), text: digestMarkdown(p) } : { title: alarmTitle(p), text: alarmMarkdown(p) } }) };
     }
     case 'sms':
       return smsRequest(hook.url, hook.sms!, p);

@@ -2,6 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { roles, type Role } from '../auth.js';
 import { receiverKinds, type ReceiverKind, type SmsTemplate, type WebhookRecord } from '../../store/store.js';
 import { redactedUrl } from '../../notify/receivers.js';
@@ -79,7 +80,10 @@ export const adminRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
     '/api/v1/webhooks/:id',
     { config: role('admin'), schema: { summary: 'Delete a webhook', tags: ['admin'], params: NumericId } },
     async (req, reply) => {
+      const naming = (await store.routing.listRules()).filter((r) => [...r.receivers, ...(r.escalation?.steps.flatMap((s) => s.receivers) ?? [])].includes(req.params.id));
+      if (naming.length) throw new LifelineError(ErrorCodes.Conflict, `webhook ${req.params.id}: named by rule(s) ${naming.map((r) => `${r.id} ${JSON.stringify(r.name)}`).join(', ')}; change or delete them first`);
       if (!(await store.webhooks.deleteWebhook(req.params.id))) notFound('webhook', req.params.id);
+      await store.routing.deleteDigest(req.params.id);
       await d.webhooks?.reload();
       return reply.code(204).send();
     },

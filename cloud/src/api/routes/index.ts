@@ -22,6 +22,8 @@
  *                       POST /maintenance, DELETE /maintenance/:id                            operator
  *   notifications.ts    GET  /notifications (the outbox)                                      operator
  *                       POST /notifications/:id/retry                                         admin
+ *   rules.ts            GET  /rules, /rules/:id, /digests                                     operator
+ *                       POST /rules, PUT/DELETE /rules/:id, PUT/DELETE /webhooks/:id/digest   admin
  *
  * params.ts holds what the groups share (ids, time ranges, lists, device resolution).
  */
@@ -38,10 +40,11 @@ import { gapRoutes } from './gaps.js';
 import { writeRoutes } from './writes.js';
 import { maintenanceRoutes } from './maintenance.js';
 import { notificationRoutes } from './notifications.js';
+import { ruleRoutes } from './rules.js';
 
 export type { RouteDeps } from './deps.js';
 
 /** Register every group, in this order (the OpenAPI document lists routes as registered). */
 export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promise<void> {
-  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes, notificationRoutes]) await app.register(group, d);
+  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes, notificationRoutes, ruleRoutes]) await app.register(group, d);
 }

@@ -22,11 +22,16 @@ export function maskPhone(p: string): string {
 
 function view(r: NotificationRecord) {
   const p = JSON.parse(r.payload) as NotificationPayload;
+  const row = {
+    id: r.id, receiverId: r.receiverId, status: r.status, attempts: r.attempts, nextAt: r.status === 'pending' ? r.nextAt : null,
+    createdAt: r.createdAt, deliveredAt: r.deliveredAt, deadAt: r.deadAt, lastError: r.lastError, key: r.key, type: p.type,
+    ...(p.phone ? { phone: maskPhone(p.phone) } : {}),
+  };
+  if (p.type === 'alarm.digest') return { ...row, date: p.date, raised: p.raised, active: p.active };
   const t = p.transition;
   return {
-    id: r.id, receiverId: r.receiverId, status: r.status, attempts: r.attempts, nextAt: r.status === 'pending' ? r.nextAt : null,
-    createdAt: r.createdAt, deliveredAt: r.deliveredAt, deadAt: r.deadAt, lastError: r.lastError, key: r.key,
-    gateway: p.gateway, alarmId: t.alarmId, device: t.device, level: t.level, from: t.from, to: t.to, ts: t.ts, ...(p.phone ? { phone: maskPhone(p.phone) } : {}),
+    ...row, gateway: p.gateway, alarmId: t.alarmId, device: t.device, level: t.level, from: t.from, to: t.to, ts: t.ts,
+    ...(p.escalation ? { escalation: p.escalation } : {}),
   };
 }
 
