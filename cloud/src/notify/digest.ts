@@ -77,7 +77,7 @@ export class Digester {
       if (local.msOfDay < clockMs(sub.at) || this.done.has(`${hook.id}:${local.date}`)) continue;
       const to = now - (local.msOfDay - clockMs(sub.at));
       const payload = await this.summary(hook, sub, local.date, to - DAY, to);
-      queued += await this.dispatcher.queue(hook, `digest:${hook.id}:${local.date}`, payload, now);
+      queued += await this.dispatcher.queue(hook, `digest:${hook.id}:${local.date}`, payload, Date.now());
       this.done.add(`${hook.id}:${local.date}`);
       this.log.info({ receiver: hook.id, date: local.date, raised: payload.raised }, 'daily digest queued');
     }

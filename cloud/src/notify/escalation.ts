@@ -94,7 +94,7 @@ export class Escalator {
           for (const id of s.receivers) {
             const hook = hooks.get(id);
             if (!hook) continue;
-            const n = await this.dispatcher.queue(hook, `esc:${rule.id}:${a.gateway}:${a.alarmId}:${a.raisedAt}:s${step}:r${id}`, payload, now);
+            const n = await this.dispatcher.queue(hook, `esc:${rule.id}:${a.gateway}:${a.alarmId}:${a.raisedAt}:s${step}:r${id}`, payload, Date.now());
             if (n) this.log.info({ rule: rule.id, step, alarm: a.id, receiver: id }, 'alarm escalated');
             queued += n;
           }
