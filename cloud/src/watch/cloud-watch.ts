@@ -18,7 +18,7 @@
 import type { Logger } from 'pino';
 import { AlarmLevel } from '@lifeline/shared';
 import { CloudAlarms, cloudAlarmIds, CLOUD_ALARM_PREFIX, type CloudAlarmScope } from '../cloud-alarms.js';
-import type { AlarmInfo, AlarmStore, DeviceInfo, GatewayInfo, RegistryStore } from '../store/store.js';
+import type { AlarmInfo, AlarmStore, CommandStore, DeviceInfo, GatewayInfo, RegistryStore } from '../store/store.js';
 import type { CloudAlarmSettings } from './options.js';
 import type { Maintenance } from '../maintenance.js';
 
@@ -64,7 +64,7 @@ export interface WatchPass {
 
 export interface CloudWatchDeps {
   /** Only the three lists a pass reads. */
-  store: { registry: Pick<RegistryStore, 'listGateways' | 'listDevices'>; alarms: Pick<AlarmStore, 'listAlarms'> };
+  store: { registry: Pick<RegistryStore, 'listGateways' | 'listDevices'>; alarms: Pick<AlarmStore, 'listAlarms'>; commands?: Pick<CommandStore, 'getConfig'> };
   /** Writes the transitions; built on the live-wrapped store so they reach SSE and webhooks. */
   alarms: CloudAlarms;
   settings: CloudAlarmSettings;
@@ -122,7 +122,7 @@ export class CloudWatch {
     const pass: WatchPass = { raised: [], cleared: [] };
     for (const g of gateways) {
       const mine = activeByGateway.get(g.id) ?? [];
-      const v = this.judge(g, byGateway.get(g.id) ?? [], mine, now);
+      const v = this.judge(g, byGateway.get(g.id) ?? [], mine, now, g.online ? await this.pollIntervals(g.id) : new Map());
       const isActive = new Set(mine.map((a) => a.alarmId));
       // One gateway's failed write must not keep the others unwatched.
       try {
@@ -146,7 +146,16 @@ export class CloudWatch {
   }
 
   /** The rules for one gateway. */
-  private judge(g: GatewayInfo, devices: DeviceInfo[], active: AlarmInfo[], now: number): Verdict {
+  /** Each device's poll interval as the gateway's running config sets it (pollMs); devices on their profile's default are absent. */
+  private async pollIntervals(gateway: string): Promise<Map<string, number>> {
+    const out = new Map<string, number>();
+    const running = (await this.deps.store.commands?.getConfig(gateway).catch(() => undefined))?.running as { buses?: { devices?: { id?: unknown; pollMs?: unknown }[] }[] } | null | undefined;
+    for (const bus of Array.isArray(running?.buses) ? running.buses : [])
+      for (const d of Array.isArray(bus?.devices) ? bus.devices : []) if (typeof d?.id === 'string' && typeof d.pollMs === 'number' && d.pollMs > 0) out.set(d.id, d.pollMs);
+    return out;
+  }
+
+  private judge(g: GatewayInfo, devices: DeviceInfo[], active: AlarmInfo[], now: number, pollMs: Map<string, number>): Verdict {
     const s = this.deps.settings;
     const judged = new Set<string>();
     const wanted = new Map<string, Wanted>();
@@ -207,10 +216,12 @@ export class CloudWatch {
         const id = cloudAlarmIds.deviceStale(d.id);
         judged.add(id);
         const ageMs = now - (d.lastReadingTs + offset);
-        if (ageMs > s.staleAfterMs) {
+        // A slow device (a meter read every 15 min) is judged by its own interval, never below the floor.
+        const staleMs = Math.max(s.staleAfterMs, s.staleAfterPolls * (pollMs.get(d.id) ?? 0));
+        if (ageMs > staleMs) {
           wanted.set(id, {
             level: cloudWatchLevels.stale,
-            cause: `no reading for ${secs(ageMs)} (stale after ${secs(s.staleAfterMs)}) while its gateway reports`,
+            cause: `no reading for ${secs(ageMs)} (stale after ${secs(staleMs)}) while its gateway reports`,
             scope: { device: d.id },
           });
         }

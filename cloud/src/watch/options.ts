@@ -21,6 +21,11 @@ export interface CloudAlarmOptions {
    * (default 300,000). At least the silent window, so a dead gateway is called silent before its devices go stale.
    */
   staleAfterMs?: number;
+  /**
+   * A device the gateway's running config gives a poll interval (pollMs) is stale only after
+   * max(staleAfterMs, staleAfterPolls × pollMs): a meter read every 15 min is not stale after 5 (default 5).
+   */
+  staleAfterPolls?: number;
   /** Unsent readings queued on a gateway above which it alarms (default 100,000). */
   backlogDepth?: number;
   /** Age of the oldest unsent reading on a gateway above which it alarms, ms (default 900,000 = 15 min). */
@@ -39,6 +44,7 @@ export const cloudAlarmDefaults = {
   heartbeatMs: 30_000,
   silentAfterHeartbeats: 3,
   staleAfterMs: 300_000,
+  staleAfterPolls: 5,
   backlogDepth: 100_000,
   backlogAgeMs: 900_000,
   clockOffsetMs: 60_000,
@@ -65,6 +71,7 @@ export function cloudAlarmSettings(o: CloudAlarmOptions = {}): CloudAlarmSetting
     heartbeatMs,
     silentAfterHeartbeats,
     staleAfterMs,
+    staleAfterPolls: int('staleAfterPolls', cloudAlarmDefaults.staleAfterPolls, 1),
     backlogDepth: int('backlogDepth', cloudAlarmDefaults.backlogDepth, 1),
     backlogAgeMs: int('backlogAgeMs', cloudAlarmDefaults.backlogAgeMs, 1000),
     clockOffsetMs: int('clockOffsetMs', cloudAlarmDefaults.clockOffsetMs, 1000),

@@ -210,3 +210,25 @@ describe('settings', () => {
     expect(() => cloudAlarmSettings({ staleAfterMs: 60_000 })).toThrow(/alarms\.staleAfterMs: must be at least heartbeatMs × silentAfterHeartbeats \(90000\), got 60000/);
   });
 });
+
+describe('device stale by poll interval', () => {
+  it('judges a device the running config polls slowly by staleAfterPolls × pollMs, the others by the floor', async () => {
+    const g = gateway('gw-meters');
+    device('meter-slow', 'gw-meters');
+    device('gauge-fast', 'gw-meters');
+    const running = { buses: [{ name: 'rs485-1', devices: [{ id: 'meter-slow', pollMs: 4 * HB }, { id: 'gauge-fast', pollMs: 100 }] }, { name: 'odd', devices: 'not a list' }] };
+    const settings = cloudAlarmSettings({ heartbeatMs: HB, silentAfterHeartbeats: 3, staleAfterMs: 5 * HB, staleAfterPolls: 3 });
+    const registry = { listGateways: async () => gateways.map((x) => ({ ...x })), listDevices: async () => devices.map((d) => ({ ...d })) };
+    const commands = { getConfig: async (gw: string) => ({ gateway: gw, running, runningTs: T0, desired: null, desiredTs: null, desiredBy: null, desiredCommand: null, answer: null, answerTs: null }) };
+    const w = new CloudWatch({ store: { registry, alarms: store.alarms, commands }, alarms: new CloudAlarms(store), settings, log: testLog });
+    const stale = (id: string) => cloudAlarmIds.deviceStale(id);
+    const at = (t: number) => ((g.lastSeen = t), w.check(t));
+    // The fast gauge: the 5-heartbeat floor (3 × 100 ms is below it).
+    expect((await at(T0 + 5 * HB + 1)).raised).toEqual([{ gateway: 'gw-meters', alarmId: stale('gauge-fast') }]);
+    // The slow meter: 3 × 4 heartbeats = 12, not 5.
+    expect((await at(T0 + 12 * HB)).raised).toEqual([]);
+    const p = await at(T0 + 12 * HB + 1);
+    expect(p.raised).toEqual([{ gateway: 'gw-meters', alarmId: stale('meter-slow') }]);
+    expect((await alarms('gw-meters'))[stale('meter-slow')].cause).toMatch(/\(stale after 12 s\) while its gateway reports$/);
+  });
+});
