@@ -185,7 +185,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     escalator.start();
     closers.push(() => escalator.stop());
     const digester = new Digester(raw, webhooks, log.child({ part: 'digest' }), opts.digest);
-    digester.start();
+    digester.start(true);
     closers.push(() => digester.stop());
 
     const commands = new CommandCenter(raw, log.child({ part: 'commands' }), { pointWriteTtlMs: opts.pointWriteTtlMs });

@@ -15,14 +15,12 @@ import { CLOUD_EPOCH, type DigestSubscription, type Store, type WebhookRecord } 
 import type { WebhookDispatcher } from '../webhooks.js';
 import { isCloudAlarm } from '../cloud-alarms.js';
 import type { DigestPayload } from './messages.js';
-import { AlarmRouter, type Site } from './router.js';
+import { AlarmRouter, allSites, type Site } from './router.js';
+import { PeriodicCheck, type PeriodicOptions } from './periodic.js';
 import { clockMs, localClock, ruleMatches } from './rules.js';
 
-export interface DigestOptions {
-  /** How often subscriptions are looked at, ms. Default 60000. */
-  checkMs?: number;
-  now?: () => number;
-}
+/** Check interval (default 1 min) and clock. */
+export type DigestOptions = PeriodicOptions;
 
 const DAY = 86_400_000;
 const isRaise = (e: AlarmTransition) => e.to === 'active_unacked' && (e.from === 'normal' || e.from === 'cleared_unacked');
@@ -34,39 +32,16 @@ function tally<K extends string>(keys: string[], name: K): ({ count: number } & 
   return [...m].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([k, count]) => ({ [name]: k, count }) as { count: number } & Record<K, string>);
 }
 
-export class Digester {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
+export class Digester extends PeriodicCheck {
   /** `receiver:date` built by this process (a restart builds once more; the outbox key keeps it one message). */
   private readonly done = new Set<string>();
-  private readonly checkMs: number;
-  private readonly now: () => number;
 
-  constructor(private readonly store: Pick<Store, 'routing' | 'alarms' | 'registry'>, private readonly dispatcher: WebhookDispatcher, private readonly log: Logger, opts: DigestOptions = {}) {
-    this.checkMs = opts.checkMs ?? 60_000;
-    this.now = opts.now ?? Date.now;
-  }
-
-  start(): void {
-    this.timer = setInterval(() => void this.check(), this.checkMs);
-    this.timer.unref();
-    void this.check();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+  constructor(private readonly store: Pick<Store, 'routing' | 'alarms' | 'registry'>, private readonly dispatcher: WebhookDispatcher, log: Logger, opts: DigestOptions = {}) {
+    super(log, 'digest', opts, 60_000);
   }
 
   /** Queue the digests whose time has come today; the number of outbox rows new. */
-  check(): Promise<number> {
-    this.running ??= this.scan()
-      .catch((err: unknown) => (this.log.error({ err }, 'digest check failed; tried again at the next'), 0))
-      .finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async scan(): Promise<number> {
+  protected async scan(): Promise<number> {
     const now = this.now();
     const hooks = new Map(this.dispatcher.receivers().map((h) => [h.id, h]));
     let queued = 0;
@@ -88,11 +63,7 @@ export class Digester {
   async summary(hook: WebhookRecord, sub: DigestSubscription, date: string, from: number, to: number): Promise<DigestPayload> {
     const router = this.dispatcher.router;
     const rules = router.current.filter((r) => r.enabled && r.receivers.includes(hook.id));
-    const sites = new Map<string, Site>();
-    for (const d of await this.store.registry.listDevices())
-      sites.set(`${d.gateway}\0${d.id}`, { name: d.name ?? null, district: d.location?.district ?? null, kind: d.kind, gridUnit: d.location?.gridUnit ?? null });
-    for (const g of await this.store.registry.listGateways())
-      sites.set(`${g.id}\0`, { name: g.name, district: g.location?.district ?? null, kind: g.kind, gridUnit: g.location?.gridUnit ?? null });
+    const sites = await allSites(this.store.registry);
     const wanted = (gateway: string, source: 'edge' | 'cloud', level: number, site: Site | null) =>
       router.isRuled(hook.id) ? rules.some((r) => ruleMatches(r, AlarmRouter.subject(gateway, source, level, site))) : level >= Math.max(1, hook.minLevel);
     const raised = (await this.store.routing.alarmsBetween(from, to, 100_000))

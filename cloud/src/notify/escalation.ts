@@ -19,49 +19,23 @@ import type { AlarmInfo, Store } from '../store/store.js';
 import { isCloudAlarm } from '../cloud-alarms.js';
 import type { WebhookDispatcher } from '../webhooks.js';
 import type { AlarmPayload } from './messages.js';
-import { AlarmRouter, type Site } from './router.js';
+import { AlarmRouter, allSites } from './router.js';
+import { PeriodicCheck, type PeriodicOptions } from './periodic.js';
 import { ruleMatches } from './rules.js';
 
-export interface EscalationOptions {
-  /** How often unacknowledged alarms are looked at, ms. Default 15000. */
-  checkMs?: number;
-  /** The clock (tests inject a fake one). */
-  now?: () => number;
-}
+/** Check interval (default 15 s) and clock. */
+export type EscalationOptions = PeriodicOptions;
 
-export class Escalator {
-  private timer?: NodeJS.Timeout;
-  private running?: Promise<number>;
-  private readonly checkMs: number;
-  private readonly now: () => number;
-
+export class Escalator extends PeriodicCheck {
   constructor(
-    private readonly store: Pick<Store, 'alarms' | 'registry'>, private readonly dispatcher: WebhookDispatcher, private readonly log: Logger, opts: EscalationOptions = {},
+    private readonly store: Pick<Store, 'alarms' | 'registry'>, private readonly dispatcher: WebhookDispatcher, log: Logger, opts: EscalationOptions = {},
     private readonly suppressed?: (gateway: string, device: string, point: string) => Promise<boolean>,
   ) {
-    this.checkMs = opts.checkMs ?? 15_000;
-    this.now = opts.now ?? Date.now;
+    super(log, 'escalation', opts, 15_000);
   }
 
-  start(): void {
-    this.timer = setInterval(() => void this.check(), this.checkMs);
-    this.timer.unref();
-  }
-
-  async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
-  }
-
-  /** Queue every escalation step due now; the number of outbox rows new. One check at a time. */
-  check(): Promise<number> {
-    this.running ??= this.scan()
-      .catch((err: unknown) => (this.log.error({ err }, 'escalation check failed; tried again at the next'), 0))
-      .finally(() => (this.running = undefined));
-    return this.running;
-  }
-
-  private async scan(): Promise<number> {
+  /** Queue every escalation step due now; the number of outbox rows new. */
+  protected async scan(): Promise<number> {
     const rules = this.dispatcher.router.current.filter((r) => r.enabled && r.escalation);
     if (!rules.length) return 0;
     const now = this.now();
@@ -69,11 +43,7 @@ export class Escalator {
     const levels = [...new Set(rules.flatMap((r) => r.escalation!.levels))];
     const alarms = await this.store.alarms.listAlarms({ state: ['active_unacked'], level: levels, limit: 10_000 });
     if (!alarms.length) return 0;
-    const sites = new Map<string, Site>();
-    for (const d of await this.store.registry.listDevices())
-      sites.set(`${d.gateway}\0${d.id}`, { name: d.name ?? null, district: d.location?.district ?? null, kind: d.kind, gridUnit: d.location?.gridUnit ?? null });
-    for (const g of await this.store.registry.listGateways())
-      sites.set(`${g.id}\0`, { name: g.name, district: g.location?.district ?? null, kind: g.kind, gridUnit: g.location?.gridUnit ?? null });
+    const sites = await allSites(this.store.registry);
     let queued = 0;
     for (const a of alarms) {
       if (a.raisedAt === null) continue;

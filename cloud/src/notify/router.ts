@@ -35,6 +35,15 @@ export interface Route {
   at: number;
 }
 
+/** Every device's site keyed `gateway\0device`, and every gateway's keyed `gateway\0` (alarms about the gateway have device ''). */
+export async function allSites(registry: Pick<Store['registry'], 'listDevices' | 'listGateways'>): Promise<Map<string, Site>> {
+  const sites = new Map<string, Site>();
+  for (const d of await registry.listDevices())
+    sites.set(`${d.gateway}\0${d.id}`, { name: d.name ?? null, district: d.location?.district ?? null, kind: d.kind, gridUnit: d.location?.gridUnit ?? null });
+  for (const g of await registry.listGateways()) sites.set(`${g.id}\0`, { name: g.name, district: g.location?.district ?? null, kind: g.kind, gridUnit: g.location?.gridUnit ?? null });
+  return sites;
+}
+
 const isRaise = (e: AlarmTransition) => e.to === 'active_unacked' && (e.from === 'normal' || e.from === 'cleared_unacked');
 
 export class AlarmRouter {

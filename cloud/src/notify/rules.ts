@@ -39,27 +39,27 @@ export const RuleBody = Type.Object(
     ),
     receivers: ReceiverIds,
     quietHours: Type.Optional(
-        Type.Object(
-          {
-            from: Clock, to: Clock,
-            timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `IANA zone, default ${DEFAULT_TIME_ZONE}` })),
-            minLevel: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'sent at once at or above this level (default 4: red); the rest held to the end (5: hold all)' })),
-          },
-          { additionalProperties: false, description: 'absent: none' },
-        ),
+      Type.Object(
+        {
+          from: Clock, to: Clock,
+          timeZone: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: `IANA zone, default ${DEFAULT_TIME_ZONE}` })),
+          minLevel: Type.Optional(Type.Integer({ minimum: 1, maximum: 5, description: 'sent at once at or above this level (default 4: red); the rest held to the end (5: hold all)' })),
+        },
+        { additionalProperties: false, description: 'absent: none' },
+      ),
     ),
     dedupMinutes: Type.Optional(Type.Number({ minimum: 0, maximum: 1440, description: 'a raise within this many minutes of the previous raise is not told, nor its clear or ack (default 0: off)' })),
     escalation: Type.Optional(
-        Type.Object(
-          {
-            levels: Type.Optional(Type.Array(Level, { minItems: 1, maxItems: 4, description: 'default [3, 4]: orange and red' })),
-            steps: Type.Array(
-              Type.Object({ afterMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 10_080 }), receivers: ReceiverIds }, { additionalProperties: false }),
-              { minItems: 1, maxItems: 5, description: 'by ascending afterMinutes, counted from the raise' },
-            ),
-          },
-          { additionalProperties: false, description: 'absent: none' },
-        ),
+      Type.Object(
+        {
+          levels: Type.Optional(Type.Array(Level, { minItems: 1, maxItems: 4, description: 'default [3, 4]: orange and red' })),
+          steps: Type.Array(
+            Type.Object({ afterMinutes: Type.Number({ exclusiveMinimum: 0, maximum: 10_080 }), receivers: ReceiverIds }, { additionalProperties: false }),
+            { minItems: 1, maxItems: 5, description: 'by ascending afterMinutes, counted from the raise' },
+          ),
+        },
+        { additionalProperties: false, description: 'absent: none' },
+      ),
     ),
   },
   { additionalProperties: false },
