@@ -99,6 +99,20 @@ describe('escalation and digest on a fake clock', () => {
     expect(r.got.filter((g) => g.path === '/cgi-bin/webhook/send').some((g) => g.body.includes('升级'))).toBe(false);
   });
 
+  it('escalates nothing of a device out of service, and escalates it once the window is over', async () => {
+    const sms = (await t.cloud.store.webhooks.listWebhooks()).find((w) => w.kind === 'sms')!.id;
+    const T = Date.now();
+    await t.cloud.store.telemetry.commitEvents({ gateway: 'gw-ruyi', epoch: 2, firstSeq: 1, lastSeq: 1, events: [{ ...raise('bridge-ry-01/strain/threshold', T), seq: 1 }] });
+    const w = await t.call('POST', '/api/v1/maintenance', { as: 'operator', body: { gateway: 'gw-ruyi', device: 'bridge-ry-01', until: T + 60_000, reason: 'strain gauge swap' } });
+    expect(w.status).toBe(201);
+    clock = T + 20 * 60_000;
+    const before = (await t.cloud.store.notifications.list({ receiverId: sms, limit: 1000 })).length;
+    expect(await t.cloud.escalator.check()).toBe(0);
+    expect((await t.call('DELETE', `/api/v1/maintenance/${w.json.id}`, { as: 'operator' })).status).toBe(200);
+    expect(await t.cloud.escalator.check()).toBe(2);
+    expect((await t.cloud.store.notifications.list({ receiverId: sms, limit: 1000 })).length).toBe(before + 2);
+  });
+
   it('sends one Chinese digest a day at the set local time, through a restart', async () => {
     const wecom = (await t.cloud.store.webhooks.listWebhooks()).find((w) => w.kind === 'wecom')!.id;
     expect((await t.call('PUT', `/api/v1/webhooks/${wecom}/digest`, { body: { at: '08:00', timeZone: 'Asia/Jining' } })).status).toBe(400);
@@ -121,10 +135,10 @@ describe('escalation and digest on a fake clock', () => {
     expect(md.split('\n').slice(0, 7)).toEqual([
       `### Lifeline 每日报警汇总（${date}）`,
       expect.stringMatching(/^- \*\*时段\*\*：\d{4}-\d\d-\d\d 08:00 至 \d{4}-\d\d-\d\d 08:00（北京时间）$/),
-      '- **新报警**：共 2 起（红色预警 2）',
-      '- **按生命线**：桥梁 2',
-      '- **按区域**：任城区 2',
-      '- **仍未恢复**：2 起',
+      '- **新报警**：共 3 起（红色预警 3）',
+      '- **按生命线**：桥梁 3',
+      '- **按区域**：任城区 3',
+      '- **仍未恢复**：3 起',
       '',
     ]);
     expect(md).toContain('1. 【红色预警】如意洸府河大桥（bridge-ry-01）：deflection 41 mm above red 40 mm');
