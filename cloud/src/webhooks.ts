@@ -87,7 +87,8 @@ export class WebhookDispatcher {
     private readonly store: Pick<Store, 'webhooks' | 'notifications' | 'registry' | 'routing' | 'alarms'>, private readonly hub: LiveHub, private readonly log: Logger, opts: WebhookOptions = {},
     private readonly suppressed?: (gateway: string, t: AlarmTransition) => Promise<boolean>,
   ) {
-    this.o = { maxAttempts: 6, baseDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.2, timeoutMs: 5000, pollMs: 1000, batch: 20, catchUpMs: 10_000, ...opts };
+    // 12 attempts span about 6 minutes (1, 2, 4 … 60 s): a robot or SMS gateway down for a few minutes loses nothing.
+    this.o = { maxAttempts: 12, baseDelayMs: 1000, maxDelayMs: 60_000, jitter: 0.2, timeoutMs: 5000, pollMs: 1000, batch: 20, catchUpMs: 10_000, ...opts };
     this.router = new AlarmRouter(store);
   }
 
