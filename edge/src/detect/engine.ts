@@ -11,6 +11,7 @@ import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { AnomalyDetector } from './anomaly.js';
 import { parseDetectorsConfig, type DetectorsConfig } from '@lifeline/shared/config';
 import { levelOf } from './levels.js';
+import { ModalDriftDetector } from './modal-drift.js';
 import { MultivariateDetector } from './multivariate.js';
 import { RainstormDetector } from './rainstorm.js';
 import { RangeDetector } from './range.js';
@@ -54,6 +55,9 @@ export function createDetectors(config: DetectorsConfig | unknown): DetectorSet 
   }
   for (const m of cfg.multivariate ?? []) {
     all.push(new MultivariateDetector(m.name ?? `${m.device}/multivariate`, m.device, { ...m, level: m.level ? levelOf(m.level) : undefined }));
+  }
+  for (const m of cfg.modal ?? []) {
+    all.push(new ModalDriftDetector(m.name ?? `${m.device}/${m.frequency}/modal`, m.device, { ...m, level: m.level ? levelOf(m.level) : undefined }));
   }
   return fromDetectors(all);
 }

@@ -13,3 +13,5 @@ export * from './range.js';
 export * from './anomaly.js';
 export * from './multivariate.js';
 export * from './rainstorm.js';
+export * from './modal.js';
+export * from './modal-drift.js';

@@ -24,7 +24,9 @@ export type DetectorKind =
   /** Streaming anomaly score of several points of one device together. */
   | 'multivariate'
   /** Rainfall over sliding windows against the CMA rainstorm warning colours. */
-  | 'rainstorm';
+  | 'rainstorm'
+  /** Temperature-compensated drift of a structure's first natural frequency. */
+  | 'modal';
 
 /** Which limit of a threshold detector caused a level. */
 export interface LimitCause {

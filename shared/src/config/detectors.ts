@@ -216,11 +216,30 @@ export const MultivariateSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Drift of a structure's first natural frequency from its temperature-compensated
+ * baseline (the classic damage indicator), across two points of one device.
+ */
+export const ModalDriftSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Detector id; default <device>/<frequency>/modal' })),
+    device: Type.String({ minLength: 1 }),
+    frequency: Type.String({ minLength: 1, description: 'Point carrying the first natural frequency, Hz (one reading per burst)' }),
+    temperature: Type.String({ minLength: 1, description: 'Point carrying the structure temperature, °C' }),
+    share: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: 'Relative drift from the baseline that raises (default 0.01 = 1 %)' })),
+    warmup: Type.Optional(Type.Integer({ minimum: 10, maximum: 100_000, description: 'Bursts learned for the frequency–temperature baseline (default 432: three days of 10-minute bursts)' })),
+    average: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Bursts averaged before judging (default 6: one hour of 10-minute bursts)' })),
+    level: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
 /** The `detectors` section of the gateway config. */
 export const DetectorsConfigSchema = Type.Object(
   {
     points: Type.Optional(Type.Array(PointDetectorsSchema)),
     multivariate: Type.Optional(Type.Array(MultivariateSchema)),
+    modal: Type.Optional(Type.Array(ModalDriftSchema)),
   },
   { additionalProperties: false, $id: 'LifelineDetectors' },
 );
@@ -234,6 +253,7 @@ export type AnomalyConfig = Static<typeof AnomalySchema>;
 export type RainstormConfig = Static<typeof RainstormSchema>;
 export type PointDetectorsConfig = Static<typeof PointDetectorsSchema>;
 export type MultivariateConfig = Static<typeof MultivariateSchema>;
+export type ModalDriftConfig = Static<typeof ModalDriftSchema>;
 /** The validated `detectors` section. */
 export type DetectorsConfig = Static<typeof DetectorsConfigSchema>;
 
@@ -372,6 +392,10 @@ export function unknownPointIssues(config: DetectorsConfig, known: ReadonlyMap<s
     else if (!points.has(point)) out.push({ path, message: `device ${show(device)} has no point ${show(point)}${didYouMean(point, points)}` });
   };
   config.points?.forEach((p, i) => check(p.device, p.point, `points[${i}].point`));
+  config.modal?.forEach((m, i) => {
+    check(m.device, m.frequency, `modal[${i}].frequency`);
+    check(m.device, m.temperature, `modal[${i}].temperature`);
+  });
   config.multivariate?.forEach((m, i) => {
     if (!known.has(m.device)) out.push({ path: `multivariate[${i}].device`, message: `unknown device ${show(m.device)}${didYouMean(m.device, known.keys())}` });
     else m.points.forEach((p, k) => check(m.device, p, `multivariate[${i}].points[${k}]`));
