@@ -23,7 +23,7 @@ export function detectBlockIssues(point: Readonly<AnyPoint>): ValidationIssue[] 
  * or the CMA order) and a clause (§ 5.5.3, annex, table), or says "no standard: <why>".
  * Anything else is a limit of unknown origin, which a city cannot defend after an incident.
  */
-const STANDARD = /\b(GB(\/T)?|GBZ|CJJ(\/T)?|CJ\/T|JT\/T|JTG|SL|QX\/T|DB\d{2}(\/T)?|IEC|CMA Order)[ \w./-]*?\d/;
+const STANDARD = /\b(GB(\/T)?|GBZ|HJ|CJJ(\/T)?|CJ\/T|JT\/T|JTG|SL|QX\/T|DB\d{2}(\/T)?|IEC|CMA Order)[ \w./-]*?\d/;
 const CLAUSE = /§\s*\d|\bannex\b|\btable\b/i;
 
 /** True when a basis cites a standard and a clause, or says "no standard: " with a reason. */
