@@ -51,6 +51,9 @@ describe('the demo site (Jining)', () => {
     expect(new Set(devices.map((d) => d.location!.district))).toEqual(new Set(['任城区', '高新区', '太白湖新区']));
     // Tests across the repository use these ids.
     expect(devices.map((d) => d.id)).toEqual(expect.arrayContaining(['flood-1', 'water-1', 'lamp-1']));
+    // What issue 16 lists: a rain gauge beside the underpass flood gauge, the gas pressure-regulating station, drainage manholes.
+    const profiles = new Set(devices.map((d) => d.profile));
+    for (const p of ['rain-gauge', 'gas-regulator-station', 'manhole-cover-sensor', 'river-level-gauge', 'pole-environment-module', 'drainage-manhole']) expect(profiles).toContain(p);
   });
 
   it('serves every device of the example, each answering a read of its first point', async () => {
@@ -65,8 +68,8 @@ describe('the demo site (Jining)', () => {
         read++;
       }
     }
-    expect(read).toBe(13);
-    expect([...site.devices.keys()]).toHaveLength(13);
+    expect(read).toBe(19);
+    expect([...site.devices.keys()]).toHaveLength(19);
   });
 
   it('floods the underpass, not the lake station, in the first storm', async () => {
@@ -83,5 +86,12 @@ describe('the demo site (Jining)', () => {
     expect(depth('flood-1')).toBeGreaterThan(0.3);
     expect(depth('rain-1')).toBe(0);
     expect(site.devices.get('rain-1')!.valueOf('rainfall')).toBeGreaterThan(5);
+    // The underpass rain gauge's counter has counted the storm so far.
+    const gauge = site.devices.get('raingauge-1')!;
+    gauge.refresh(true);
+    const before = gauge.valueOf('total_rainfall');
+    now = start + 240_000;
+    gauge.refresh(true);
+    expect(gauge.valueOf('total_rainfall') - before).toBeGreaterThan(5);
   });
 });

@@ -10,6 +10,7 @@
  *   - every point has a simulated signal, and the signal stays inside the range
  *   - meter points: the codec's unit times `scale` gives the point's unit
  *   - `detect:` defaults pass the gateway's detector checks (detect-defaults.ts)
+ *   - every `detect:` block cites its basis: a standard and clause, or "no standard: why"
  *
  * Load-time checks (duplicate names, overlapping registers, unknown data
  * identifiers) live in profiles.ts: a profile failing those cannot be used at
@@ -18,7 +19,7 @@
 import { DLT645_DATA_IDS, type DataType } from '@lifeline/shared/protocols';
 import type { AnyPoint, Cjt188Field, Profile } from './profile.js';
 import { quantities, splitName, synonyms } from './vocabulary.js';
-import { detectBlockIssues } from './detect-defaults.js';
+import { basisIssue, detectBlockIssues } from './detect-defaults.js';
 
 /** One lint finding: where and what. */
 export interface LintIssue {
@@ -189,6 +190,8 @@ export function lintProfile(profile: Readonly<Profile>): LintIssue[] {
 
     // Detector defaults: what the gateway would refuse at config load.
     for (const d of detectBlockIssues(point)) add(`${at}.detect${d.path}`, d.message);
+    const basis = basisIssue(point);
+    if (basis) add(`${at}.detect.basis`, basis);
   });
   return issues;
 }

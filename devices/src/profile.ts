@@ -59,6 +59,13 @@ const pointCommon = {
         stuck: Type.Optional(Type.Unknown()),
         range: Type.Optional(Type.Unknown()),
         anomaly: Type.Optional(Type.Unknown()),
+        rainstorm: Type.Optional(Type.Unknown()),
+        basis: Type.Optional(
+          Type.String({
+            minLength: 1,
+            description: 'Where the limits come from: standard number and clause (e.g. "GB/T 50493-2019 §5.1.4"), or "no standard: ..." saying why a rate/anomaly default stands in',
+          }),
+        ),
       },
       {
         additionalProperties: false,

@@ -43,6 +43,8 @@ export const quantities: Readonly<Record<string, Quantity>> = {
   h2s: { unit: 'ppm', description: 'hydrogen sulphide concentration' },
   co: { unit: 'ppm', description: 'carbon monoxide concentration' },
   humidity: { unit: '%RH', description: 'relative humidity' },
+  pm25: { unit: 'µg/m3', description: 'fine particulate matter PM2.5 mass concentration' },
+  sound_level: { unit: 'dB(A)', description: 'A-weighted equivalent sound level' },
   // Electrics
   voltage: { unit: 'V', description: 'RMS voltage' },
   current: { unit: 'A', description: 'RMS current' },
@@ -57,6 +59,7 @@ export const quantities: Readonly<Record<string, Quantity>> = {
   strain: { unit: 'µε', description: 'strain, micro-strain' },
   deflection: { unit: 'mm', description: 'vertical deflection (positive down)' },
   acceleration_rms: { unit: 'm/s2', description: 'RMS vibration acceleration' },
+  acceleration_peak: { unit: 'm/s2', description: 'largest |acceleration| of a burst' },
   // States
   on: { unit: '', description: 'relay or actuator on (1) / off (0)', state: true },
   open: { unit: '', description: 'door, cover or valve open (1) / closed (0)', state: true },
@@ -64,6 +67,7 @@ export const quantities: Readonly<Record<string, Quantity>> = {
   alarm: { unit: '', description: 'device-side alarm active (1)', state: true },
   fault: { unit: '', description: 'device reports a fault (1)', state: true },
   low: { unit: '', description: 'below a device-side limit, e.g. battery low (1)', state: true },
+  online: { unit: '', description: 'a connected device (camera) answers (1) / is offline (0)', state: true },
 };
 
 /** Spellings that are not ours → the vocabulary word to use instead. */
@@ -100,6 +104,8 @@ export const synonyms: Readonly<Record<string, string>> = {
   rain: 'rainfall',
   accel: 'acceleration_rms',
   vibration: 'acceleration_rms',
+  noise: 'sound_level',
+  pm2: 'pm25',
   height: 'level',
   lvl: 'level',
 };

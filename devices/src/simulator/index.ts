@@ -7,3 +7,4 @@ export * from './tcp-server.js';
 export * from './serial.js';
 export * from './city-signals.js';
 export * from './scene.js';
+export * from './bridge-vibration.js';

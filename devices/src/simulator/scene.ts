@@ -77,6 +77,12 @@ type Shape = (m: Moment) => number;
 
 const fill = (m: Moment, tauMs: number) => (m.storm ? basinFill(m.storm, m.since, tauMs) : 0);
 const rain = (m: Moment) => (m.storm ? rainIntensity(m.storm, stormPhase(m.storm, m.since)) : 0);
+/** Rain of every storm since the scene started, mm (a tipping-bucket counter's view). */
+const rainSoFar = (storm: Storm, since: number) => {
+  if (since < storm.firstAfterMs) return 0;
+  const done = Math.floor((since - storm.firstAfterMs) / storm.everyMs);
+  return done * stormRainfall(storm, storm.durationMs) + stormRainfall(storm, stormPhase(storm, since));
+};
 /** Jining's district heating runs 15 November to 15 March; out of season the substations stand still. */
 const heatingSeason = (ts: number) => chinaDayOfYear(ts) >= 318 || chinaDayOfYear(ts) < 74;
 /** Rated LED lamp power, W (the controller's standby draw is 2 W). */
@@ -128,7 +134,8 @@ const SHAPES: Record<string, Record<string, Shape>> = {
   },
   'water-pressure-station': {
     // Head loss grows with the square of the flow: pressure sags at the morning and evening peaks.
-    pressure: (m) => 0.38 - 0.065 * demand(m.city) ** 2 + m.noise,
+    // 0.42 MPa at night, ≈ 0.30 MPa at the evening peak: above the 0.28 MPa service pressure (GB 50013-2018 §3.0.10) the profile warns at.
+    pressure: (m) => 0.42 - 0.065 * demand(m.city) ** 2 + m.noise,
     flow_rate: (m) => 420 * demand(m.city) + m.noise,
     // Water in buried mains follows the season, not the hour: 8 °C in February, 22 °C in August.
     water_temperature: (m) => 15 - 7 * Math.cos((2 * Math.PI * (chinaDayOfYear(m.city) - 40)) / 365) + m.noise,
@@ -152,6 +159,30 @@ const SHAPES: Record<string, Record<string, Shape>> = {
       return 1.163 * HEAT_FLOW * (c.supply - c.return) + m.noise;
     },
     circulation_pump_on: (m) => (heatingSeason(m.city) ? 1 : 0),
+  },
+  'rain-gauge': {
+    // A running tip count: every storm so far, wrapping at 65536 tips (6553.6 mm) as the module's counter does.
+    total_rainfall: (m) => (m.plain + (m.storm ? rainSoFar(m.storm, m.since) : 0)) % 6553.6,
+    rainfall: (m) => rain(m) / 6,
+  },
+  'river-level-gauge': {
+    water_level: (m) => m.plain + 0.4 * fill(m, 240_000),
+    gap_level: (m) => m.plain - 0.4 * fill(m, 240_000),
+  },
+  'manhole-cover-sensor': {
+    water_level: (m) => m.plain + 1.3 * fill(m, 120_000),
+  },
+  'gas-regulator-station': {
+    // The city cooks: the network draws more and both sides dip a little.
+    inlet_pressure: (m) => 0.31 - 0.012 * demand(m.city) + m.noise,
+    outlet_pressure: (m) => 0.102 - 0.003 * demand(m.city) + m.noise,
+    temperature: (m) => outdoorTemperature(m.city) + 2 + m.noise,
+  },
+  'pole-environment-module': {
+    // Traffic brings particles and noise at the rush hours; quiet at night.
+    pm25: (m) => m.plain + 12 * demand(m.city) + m.noise,
+    sound_level: (m) => 50 + 12 * demand(m.city) + m.noise,
+    temperature: (m) => outdoorTemperature(m.city) + m.noise,
   },
   'bridge-structural-monitor': {
     // The sun warms the deck above the air.

@@ -150,6 +150,20 @@ describe('the lint fails on', () => {
       'points[0].unit: the meter reports "V", which no scale turns into "kV"',
     ]);
   });
+
+  it('a default limit without a basis, or with one that cites no standard and clause', () => {
+    const threshold = { high: { red: 1.2 } };
+    expect(messages(base([{ ...good, detect: { threshold } }]))).toEqual([
+      'points[0].detect.basis: every default limit needs a basis: the standard and clause it comes from (e.g. "GB/T 50493-2019 §5.1.4"), or "no standard: <why>"',
+    ]);
+    expect(messages(base([{ ...good, detect: { threshold, basis: 'typical practice' } }]))[0]).toMatch(
+      /^points\[0\]\.detect\.basis: must cite a standard number and clause .* got "typical practice"$/,
+    );
+    expect(messages(base([{ ...good, detect: { threshold, basis: 'GB 50013-2018' } }]))).toHaveLength(1); // no clause
+    expect(messages(base([{ ...good, detect: { threshold, basis: 'no standard' } }]))).toHaveLength(1); // no reason
+    expect(messages(base([{ ...good, detect: { threshold, basis: 'GB 50013-2018 §3.0.10: service head' } }]))).toEqual([]);
+    expect(messages(base([{ ...good, detect: { threshold, basis: 'no standard: the site sets the design pressure' } }]))).toEqual([]);
+  });
 });
 
 describe('profile loading refuses', () => {

@@ -70,7 +70,7 @@ export const ActionSchema = Type.Object(
         alarm: Type.Optional(Type.String({ minLength: 1, description: 'Alarm id, `*` matches any run of characters, e.g. flood-1/*' })),
         device: Type.Optional(Type.String({ minLength: 1, description: 'Device id (`*` allowed)' })),
         point: Type.Optional(Type.String({ minLength: 1, description: 'Point name (`*` allowed)' })),
-        detector: Type.Optional(Type.String({ minLength: 1, description: 'threshold, rate, stuck, range, anomaly, multivariate, comm_loss, flood' })),
+        detector: Type.Optional(Type.String({ minLength: 1, description: 'threshold, rate, stuck, range, anomaly, rainstorm, multivariate, modal, comm_loss, flood' })),
         level: Type.Union(levelNames.map((n) => Type.Literal(n)), { description: 'Lowest level that switches the output' }),
       },
       { additionalProperties: false },

@@ -36,11 +36,11 @@ export interface ValidateOptions {
   dataDir?: string;
 }
 
-/** The device named at a detectors issue path (`points[3].point`, `multivariate[0].device`). */
+/** The device named at a detectors issue path (`points[3].point`, `multivariate[0].device`, `modal[1].frequency`). */
 function deviceOf(d: NonNullable<GatewayConfig['detectors']>, path: string): string {
-  const m = /^(points|multivariate)\[(\d+)\]/.exec(path);
+  const m = /^(points|multivariate|modal)\[(\d+)\]/.exec(path);
   if (!m) return '';
-  return (m[1] === 'points' ? d.points?.[Number(m[2])]?.device : d.multivariate?.[Number(m[2])]?.device) ?? '';
+  return d[m[1] as 'points' | 'multivariate' | 'modal']?.[Number(m[2])]?.device ?? '';
 }
 
 /**
@@ -179,12 +179,13 @@ function sparse<T>(list: readonly T[], at: string, bad: (path: string) => boolea
   return out;
 }
 
-/** The detectors section with malformed point and multivariate entries left out. */
+/** The detectors section with malformed point, multivariate and modal entries left out. */
 function holes(d: NonNullable<GatewayConfig['detectors']>, at: string, bad: (path: string) => boolean): NonNullable<GatewayConfig['detectors']> {
   return {
     ...d,
     points: Array.isArray(d.points) ? sparse(d.points, `${at}.points`, bad) : undefined,
     multivariate: Array.isArray(d.multivariate) ? sparse(d.multivariate, `${at}.multivariate`, bad) : undefined,
+    modal: Array.isArray(d.modal) ? sparse(d.modal, `${at}.modal`, bad) : undefined,
   };
 }
 

@@ -11,7 +11,9 @@ import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { AnomalyDetector } from './anomaly.js';
 import { parseDetectorsConfig, type DetectorsConfig } from '@lifeline/shared/config';
 import { levelOf } from './levels.js';
+import { ModalDriftDetector } from './modal-drift.js';
 import { MultivariateDetector } from './multivariate.js';
+import { RainstormDetector } from './rainstorm.js';
 import { RangeDetector } from './range.js';
 import { RateDetector } from './rate.js';
 import { StuckDetector } from './stuck.js';
@@ -49,9 +51,13 @@ export function createDetectors(config: DetectorsConfig | unknown): DetectorSet 
     if (p.anomaly) {
       all.push(new AnomalyDetector(id('anomaly'), p.device, p.point, { ...p.anomaly, level: p.anomaly.level ? levelOf(p.anomaly.level) : undefined }));
     }
+    if (p.rainstorm) all.push(new RainstormDetector(id('rainstorm'), p.device, p.point, p.rainstorm));
   }
   for (const m of cfg.multivariate ?? []) {
     all.push(new MultivariateDetector(m.name ?? `${m.device}/multivariate`, m.device, { ...m, level: m.level ? levelOf(m.level) : undefined }));
+  }
+  for (const m of cfg.modal ?? []) {
+    all.push(new ModalDriftDetector(m.name ?? `${m.device}/${m.frequency}/modal`, m.device, { ...m, level: m.level ? levelOf(m.level) : undefined }));
   }
   return fromDetectors(all);
 }

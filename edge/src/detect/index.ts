@@ -1,6 +1,6 @@
 /**
- * Local detection: thresholds, rate of change, stuck, range / sensor fault and
- * streaming anomaly detectors, behind one engine (`createDetectors`). Their
+ * Local detection: thresholds, rate of change, stuck, range / sensor fault,
+ * rainstorm warnings and streaming anomaly detectors, behind one engine (`createDetectors`). Their
  * config schema and checks are a shared contract: @lifeline/shared/config.
  */
 export * from './types.js';
@@ -12,3 +12,6 @@ export * from './stuck.js';
 export * from './range.js';
 export * from './anomaly.js';
 export * from './multivariate.js';
+export * from './rainstorm.js';
+export * from './modal.js';
+export * from './modal-drift.js';

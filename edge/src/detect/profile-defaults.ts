@@ -15,7 +15,7 @@
 import type { Profile } from '@lifeline/devices';
 import type { DetectorsConfig, PointDetectorsConfig } from '@lifeline/shared/config';
 
-const KINDS = ['threshold', 'rate', 'stuck', 'range', 'anomaly'] as const;
+const KINDS = ['threshold', 'rate', 'stuck', 'range', 'anomaly', 'rainstorm'] as const;
 
 /**
  * What effectiveDetectors reads of the gateway config: its own detectors and
@@ -37,7 +37,9 @@ export function effectiveDetectors(config: Readonly<DetectorsSource>, profiles: 
       if (dev.detectorDefaults === false) continue;
       const profile = profiles.get(dev.id);
       for (const pt of profile?.points ?? []) {
-        if (pt.detect) byKey.set(key(dev.id, pt.name), { device: dev.id, point: pt.name, ...(pt.detect as Omit<PointDetectorsConfig, 'device' | 'point'>) });
+        if (!pt.detect) continue;
+        const { basis: _basis, ...detectors } = pt.detect; // documentation, not a detector
+        byKey.set(key(dev.id, pt.name), { device: dev.id, point: pt.name, ...(detectors as Omit<PointDetectorsConfig, 'device' | 'point'>) });
       }
     }
   }

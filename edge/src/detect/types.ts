@@ -22,7 +22,11 @@ export type DetectorKind =
   /** Streaming anomaly score of one point against its own learned baseline. */
   | 'anomaly'
   /** Streaming anomaly score of several points of one device together. */
-  | 'multivariate';
+  | 'multivariate'
+  /** Rainfall over sliding windows against the CMA rainstorm warning colours. */
+  | 'rainstorm'
+  /** Temperature-compensated drift of a structure's first natural frequency. */
+  | 'modal';
 
 /** Which limit of a threshold detector caused a level. */
 export interface LimitCause {

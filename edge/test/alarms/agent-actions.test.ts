@@ -2,7 +2,9 @@
  * The whole local alarm path with real parts: simulator → Modbus TCP → decode →
  * threshold → alarm manager → outputs (GPIO, simulated here since this machine
  * has none; a Modbus coil of a real simulated device) → event lane; operator
- * acknowledgement through the control socket.
+ * acknowledgement through the control socket. And the underpass beacon lit by
+ * the flood gauge's own profile defaults (the CMA rainstorm detector) while sync
+ * has no broker: the gauge alone, no network.
  */
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -152,5 +154,43 @@ describe('agent: alarm → outputs', () => {
       [false, 'modbus'],
     ]);
     expect(sim.line.stats).toMatchObject({ collisions: 0, badFrames: 0 });
+  });
+});
+
+describe('underpass beacon without a network', () => {
+  /** An agent whose sync points at port 9 (discard): no broker ever answers, the network is "down" throughout. */
+  async function startWithoutNetwork(config: Record<string, unknown>): Promise<Agent> {
+    const tmp = tempDir();
+    cleanups.push(tmp.cleanup);
+    const offline = { buffer: { path: join(tmp.dir, 'edge.db') }, sync: { transport: 'mqtt', url: 'mqtt://127.0.0.1:9', intervalMs: 100 } };
+    const agent = new Agent(validateConfig({ ...config, ...offline }, 'test config'), testLog);
+    await agent.start();
+    cleanups.push(() => agent.stop());
+    return agent;
+  }
+
+  it('lights at the red rainstorm signal from the gauge’s profile defaults while sync is disconnected', async () => {
+    // A cloudburst: 105 mm in the gauge's last 10 minutes (the CMA red signal is 100 mm within 3 h).
+    const gauge = new SimulatedDevice(loadProfile('flood-gauge'), 1).inject({ kind: 'fixed', point: 'rainfall', value: 105 });
+    const sim = await startTcpSimulator({ devices: [gauge] });
+    cleanups.push(() => sim.close());
+    // No detectors in the config: the profile's defaults are all there is.
+    const agent = await startWithoutNetwork({
+      gateway: { id: 'gw-underpass' },
+      buses: [{ name: 'lan', link: 'tcp', host: '127.0.0.1', port: sim.port, devices: [{ id: 'flood-1', profile: 'flood-gauge', unit: 1, pollMs: 100 }] }],
+      outputs: [{ name: 'beacon', gpio: { pin: 17 }, failSafe: 'on' }],
+      actions: [{ output: 'beacon', when: { device: 'flood-1', level: 'red' } }],
+    });
+    const beacon = agent.alarms.actions.backend('beacon') as SimulatedOutput;
+
+    await waitFor(() => beacon.switched.some((s) => s.on), 5000, 'the beacon to switch on');
+    expect(agent.sync.connected).toBe(false);
+    expect(agent.alarms.manager.get('flood-1/rainfall/rainstorm')).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Red });
+    const raise = agent.buffer
+      .events(1, agent.buffer.lastWritten('events'))
+      .map((e) => e.body as AlarmTransition)
+      .find((e) => e.kind === 'alarm' && e.alarmId === 'flood-1/rainfall/rainstorm');
+    expect(raise).toMatchObject({ from: 'normal', to: 'active_unacked', level: AlarmLevel.Red, detector: 'rainstorm', value: 105 });
+    expect(beacon.state).toBe(true);
   });
 });

@@ -146,6 +146,6 @@ sync: { transport: mqtt, url: "mqtt://127.0.0.1:1883" }
     const r = lifeline('check', '--config', resolve(import.meta.dirname, '../../examples/gateway.yaml'), '--data-dir', resolve(import.meta.dirname, '../../..'));
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
-    expect(r.stdout).toContain('ok (gateway gw-demo-1, 3 bus(es), 13 device(s))');
+    expect(r.stdout).toContain('ok (gateway gw-demo-1, 3 bus(es), 19 device(s))');
   });
 });

@@ -22,6 +22,7 @@ afterEach(async () => {
 /** Values every point of a meter is held at (fixed behaviours), in the profile's units. */
 const LAMP = { active_energy: 1206.42, voltage: 228.4, current: 0.682, power: 148.3, power_factor: 0.962, frequency: 49.98 };
 const WATER = { total_volume: 1234.56, settlement_volume: 1201.3, valve_closed: 1, battery_low: 0 };
+const GAS = { total_volume: 856.21, settlement_volume: 840.7, valve_closed: 0, battery_low: 1 };
 const HEAT = {
   heat_energy: 12500.57,
   settlement_heat_energy: 12000,
@@ -105,6 +106,18 @@ describe('meter bus on a pty', () => {
     await waitFor(() => last('m-12345678000001') !== undefined && last('m-20250001000003') !== undefined, 15_000, 'both meters read');
     expect(last('m-12345678000001')).toEqual(WATER);
     expect(last('m-20250001000003')).toEqual(HEAT);
+    expect(comm).toEqual([]);
+  }, 40_000);
+
+  it('a CJ/T 188 gas meter (T = 0x30) beside a water meter: each answers only to its own type', async () => {
+    const water = meter('water-meter', '12345678000001', WATER);
+    const gas = meter('gas-meter', '37080012000005', GAS);
+    const { path } = await ptyBus([water, gas], 2400);
+    const { poller: p, last, comm } = poller({ link: 'meter', path }, [water, gas], { baud: 2400, pollMs: 2000, timeoutMs: 500 });
+    await p.start();
+    await waitFor(() => last('m-12345678000001') !== undefined && last('m-37080012000005') !== undefined, 15_000, 'both meters read');
+    expect(last('m-37080012000005')).toEqual(GAS);
+    expect(last('m-12345678000001')).toEqual(WATER);
     expect(comm).toEqual([]);
   }, 40_000);
 

@@ -98,4 +98,11 @@ describe('detector config', () => {
       { path: 'multivariate[0].device', message: 'unknown device "pump-3"' },
     ]);
   });
+
+  it('checks a modal drift entry’s frequency and temperature points against the device', () => {
+    const cfg = parseDetectorsConfig({ modal: [{ device: 'bridge-1', frequency: 'natural_frequency_1', temperature: 'deck_temperature' }] });
+    const known = new Map([['bridge-1', new Set(['natural_frequency_1', 'temperature'])]]);
+    expect(unknownPointIssues(cfg, known)).toEqual([{ path: 'modal[0].temperature', message: 'device "bridge-1" has no point "deck_temperature" (did you mean "temperature"?)' }]);
+    expect(detectorsConfigIssues({ modal: [{ device: 'bridge-1', frequency: 'f', temperature: 't', share: 0 }] }).map((i) => i.path)).toEqual(['modal[0].share']);
+  });
 });

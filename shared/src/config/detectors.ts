@@ -127,6 +127,53 @@ export const AnomalySchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** One warning colour of a rainstorm detector: at least `mm` within `hours`. */
+export const RainLevelSchema = Type.Object(
+  {
+    hours: Type.Number({ exclusiveMinimum: 0, maximum: 72, description: 'Window length, hours' }),
+    mm: Type.Number({ exclusiveMinimum: 0, description: 'Rainfall within the window that raises the colour, mm' }),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * The China Meteorological Administration's rainstorm warning signals (暴雨预警信号,
+ * 气象灾害预警信号发布与传播办法, CMA Order No. 16 of 2007, annex): blue 50 mm in 12 h,
+ * yellow 50 mm in 6 h, orange 50 mm in 3 h, red 100 mm in 3 h.
+ */
+export const cmaRainstormLevels = {
+  blue: { hours: 12, mm: 50 },
+  yellow: { hours: 6, mm: 50 },
+  orange: { hours: 3, mm: 50 },
+  red: { hours: 3, mm: 100 },
+} as const;
+
+/** Rainfall accumulated over sliding windows, raising the rainstorm warning colours. */
+export const RainstormSchema = Type.Object(
+  {
+    input: Type.Union([Type.Literal('interval'), Type.Literal('counter')], {
+      description: 'interval: each reading is the rain of one interval (intervalMs, or since the previous reading); counter: a running total (tipping-bucket count × mm per tip)',
+    }),
+    intervalMs: Type.Optional(
+      PositiveMs('interval input: the device reports the rain of its last intervalMs (a rolling 10-minute total); one reading per interval is counted'),
+    ),
+    rollover: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'counter input: the total wraps to 0 at this value, mm (e.g. 65536 tips × 0.1 mm)' })),
+    maxStep: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'Largest believable rain between two readings, mm; a larger step is refused and counted' })),
+    bucketMs: Type.Optional(Type.Number({ minimum: 60_000, maximum: 3_600_000, description: 'Bucket width of the windows, ms (default 300000: 5 min)' })),
+    levels: Type.Optional(
+      Type.Object(
+        { blue: Type.Optional(RainLevelSchema), yellow: Type.Optional(RainLevelSchema), orange: Type.Optional(RainLevelSchema), red: Type.Optional(RainLevelSchema) },
+        { additionalProperties: false, description: 'Per colour window and amount; default the CMA rainstorm signals' },
+      ),
+    ),
+    clearFraction: Type.Optional(
+      Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'A colour holds while its window total is at least this share of its amount (default 0.8)' }),
+    ),
+    offDelayMs: Type.Optional(Ms('The total must stay below the hold share this long before the colour drops (default 1800000: 30 min)')),
+  },
+  { additionalProperties: false },
+);
+
 /** All per-point detectors of one point. */
 export const PointDetectorsSchema = Type.Object(
   {
@@ -138,6 +185,7 @@ export const PointDetectorsSchema = Type.Object(
     stuck: Type.Optional(StuckSchema),
     range: Type.Optional(RangeSchema),
     anomaly: Type.Optional(AnomalySchema),
+    rainstorm: Type.Optional(RainstormSchema),
   },
   { additionalProperties: false },
 );
@@ -168,11 +216,30 @@ export const MultivariateSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/**
+ * Drift of a structure's first natural frequency from its temperature-compensated
+ * baseline (the classic damage indicator), across two points of one device.
+ */
+export const ModalDriftSchema = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, description: 'Detector id; default <device>/<frequency>/modal' })),
+    device: Type.String({ minLength: 1 }),
+    frequency: Type.String({ minLength: 1, description: 'Point carrying the first natural frequency, Hz (one reading per burst)' }),
+    temperature: Type.String({ minLength: 1, description: 'Point carrying the structure temperature, °C' }),
+    share: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.5, description: 'Relative drift from the baseline that raises (default 0.01 = 1 %)' })),
+    warmup: Type.Optional(Type.Integer({ minimum: 10, maximum: 100_000, description: 'Bursts learned for the frequency–temperature baseline (default 432: three days of 10-minute bursts)' })),
+    average: Type.Optional(Type.Integer({ minimum: 1, maximum: 1000, description: 'Bursts averaged before judging (default 6: one hour of 10-minute bursts)' })),
+    level: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
 /** The `detectors` section of the gateway config. */
 export const DetectorsConfigSchema = Type.Object(
   {
     points: Type.Optional(Type.Array(PointDetectorsSchema)),
     multivariate: Type.Optional(Type.Array(MultivariateSchema)),
+    modal: Type.Optional(Type.Array(ModalDriftSchema)),
   },
   { additionalProperties: false, $id: 'LifelineDetectors' },
 );
@@ -183,8 +250,10 @@ export type RateConfig = Static<typeof RateSchema>;
 export type StuckConfig = Static<typeof StuckSchema>;
 export type RangeConfig = Static<typeof RangeSchema>;
 export type AnomalyConfig = Static<typeof AnomalySchema>;
+export type RainstormConfig = Static<typeof RainstormSchema>;
 export type PointDetectorsConfig = Static<typeof PointDetectorsSchema>;
 export type MultivariateConfig = Static<typeof MultivariateSchema>;
+export type ModalDriftConfig = Static<typeof ModalDriftSchema>;
 /** The validated `detectors` section. */
 export type DetectorsConfig = Static<typeof DetectorsConfigSchema>;
 
@@ -206,9 +275,10 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
         if (first !== undefined) out.push({ path: at, message: `duplicate of points[${first}] (${key}): put all its detectors in one entry` });
         else seen.set(key, i);
       }
-      if (!['threshold', 'rate', 'stuck', 'range', 'anomaly'].some((k) => p[k] !== undefined)) {
-        out.push({ path: at, message: 'configures no detector (threshold, rate, stuck, range or anomaly)' });
+      if (!['threshold', 'rate', 'stuck', 'range', 'anomaly', 'rainstorm'].some((k) => p[k] !== undefined)) {
+        out.push({ path: at, message: 'configures no detector (threshold, rate, stuck, range, anomaly or rainstorm)' });
       }
+      if (isObj(p.rainstorm)) rainstormIssues(p.rainstorm, `${at}.rainstorm`, out);
       if (isObj(p.threshold)) thresholdIssues(p.threshold, `${at}.threshold`, out);
       if (isObj(p.rate) && p.rate.rise === undefined && p.rate.fall === undefined) {
         out.push({ path: `${at}.rate`, message: 'needs rise or fall (or both)' });
@@ -245,6 +315,24 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
     });
   }
   return out;
+}
+
+/** Rainstorm: colours in order (a higher colour needs at least the rate of the one below), windows the ring can hold. */
+function rainstormIssues(r: Record<string, unknown>, at: string, out: ValidationIssue[]): void {
+  if (r.input === 'counter' && r.intervalMs !== undefined) out.push({ path: `${at}.intervalMs`, message: 'applies to interval input only; a counter is a running total' });
+  if (r.input === 'interval' && r.rollover !== undefined) out.push({ path: `${at}.rollover`, message: 'applies to counter input only' });
+  if (!isObj(r.levels)) return;
+  const lv = r.levels as Record<string, unknown>;
+  const present = levelNames.filter((n) => isObj(lv[n]) && isNum((lv[n] as Record<string, unknown>).hours) && isNum((lv[n] as Record<string, unknown>).mm));
+  if (present.length === 0) out.push({ path: `${at}.levels`, message: 'needs at least one colour (blue, yellow, orange, red)' });
+  for (let i = 1; i < present.length; i++) {
+    const lo = lv[present[i - 1]] as { hours: number; mm: number };
+    const hi = lv[present[i]] as { hours: number; mm: number };
+    // A higher colour must be harder to reach: at least as much rain in at most as long.
+    if (!(hi.mm >= lo.mm && hi.hours <= lo.hours && (hi.mm > lo.mm || hi.hours < lo.hours))) {
+      out.push({ path: `${at}.levels.${present[i]}`, message: `must need more rain or a shorter window than ${present[i - 1]} (${lo.mm} mm in ${lo.hours} h), got ${hi.mm} mm in ${hi.hours} h` });
+    }
+  }
 }
 
 function thresholdIssues(t: Record<string, unknown>, at: string, out: ValidationIssue[]): void {
@@ -304,6 +392,10 @@ export function unknownPointIssues(config: DetectorsConfig, known: ReadonlyMap<s
     else if (!points.has(point)) out.push({ path, message: `device ${show(device)} has no point ${show(point)}${didYouMean(point, points)}` });
   };
   config.points?.forEach((p, i) => check(p.device, p.point, `points[${i}].point`));
+  config.modal?.forEach((m, i) => {
+    check(m.device, m.frequency, `modal[${i}].frequency`);
+    check(m.device, m.temperature, `modal[${i}].temperature`);
+  });
   config.multivariate?.forEach((m, i) => {
     if (!known.has(m.device)) out.push({ path: `multivariate[${i}].device`, message: `unknown device ${show(m.device)}${didYouMean(m.device, known.keys())}` });
     else m.points.forEach((p, k) => check(m.device, p, `multivariate[${i}].points[${k}]`));
