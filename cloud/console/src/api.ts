@@ -1,0 +1,183 @@
+/**
+ * The console's API client: every call carries the session's bearer token in
+ * the Authorization header (never in a URL), errors come back as ApiError
+ * with the API's code, message and details ({path, message} per problem).
+ * Types mirror docs/api.md.
+ */
+
+/** A role, least first. */
+export type Role = 'viewer' | 'operator' | 'technician' | 'admin';
+const ranks: Record<Role, number> = { viewer: 0, operator: 1, technician: 2, admin: 3 };
+/** Whether `have` includes `need`. */
+export const can = (have: Role | undefined, need: Role) => have !== undefined && ranks[have] >= ranks[need];
+
+export interface Location {
+  lon: number;
+  lat: number;
+  district?: string | null;
+  gridUnit?: string | null;
+}
+export interface Device {
+  id: string;
+  gateway: string;
+  name: string | null;
+  profile: string | null;
+  kind: string | null;
+  lastReadingTs: number | null;
+  location: Location | null;
+  points: { name: string; unit: string | null }[];
+  online: boolean;
+  completeness24h: number | null;
+  activeAlarms: number;
+  maxLevel: number;
+  sameIdOn?: string[];
+}
+export interface Gateway {
+  id: string;
+  name: string | null;
+  location: Location | null;
+  kind: string | null;
+  online: boolean;
+  lastSeen: number | null;
+  backlog: { depth: number; oldestTs: number | null; ageMs: number | null } | null;
+  clockOffsetMs: number | null;
+  revokedAt: number | null;
+  sync: { faulty: boolean; rejects: number; lastRejectAt: number | null; lastRejectReason: string | null };
+  devices: number;
+  completeness24h: number | null;
+  activeAlarms: number;
+}
+export type AlarmState = 'normal' | 'active_unacked' | 'active_acked' | 'cleared_unacked' | 'shelved' | 'suppressed' | 'out_of_service';
+export interface Alarm {
+  id: number;
+  gateway: string;
+  alarmId: string;
+  device: string;
+  point: string;
+  detector: string;
+  level: number;
+  state: AlarmState;
+  since: number;
+  cause: string;
+  value: number | null;
+  raisedAt: number | null;
+  kind: string | null;
+  district: string | null;
+  maintenance?: { id: number; until: number; reason: string; reportedState: AlarmState };
+}
+export interface AlarmTransitionRow {
+  ts: number;
+  from: AlarmState;
+  to: AlarmState;
+  level: number;
+  cause: string;
+  value: number | null;
+  user?: string | null;
+}
+export interface AlarmDetail extends Alarm {
+  history: AlarmTransitionRow[];
+  comments: { id: number; ts: number; user: string; text: string }[];
+  commands: { id: number; type: string; status: string; createdAt?: number; answer?: unknown }[];
+}
+export interface Bucket {
+  ts: number;
+  min: number;
+  max: number;
+  mean: number;
+  count: number;
+}
+export interface ConsoleInfo {
+  user: { name: string; role: Role };
+  map: { tileUrl: string | null; attribution: string | null; coords: 'gcj02' | 'wgs84' };
+}
+export interface ConfigState {
+  gateway: string;
+  running: unknown;
+  runningTs: number | null;
+  desired: unknown;
+  desiredTs: number | null;
+  desiredBy: string | null;
+  answer: { command: number; ok: boolean; message?: string; errors?: unknown } | null;
+  answerTs: number | null;
+  pending: boolean;
+}
+
+/** An answer other than 2xx: the API's error code, message and details. */
+export class ApiError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly details: { path: string; message: string }[] = [],
+  ) {
+    super(message);
+  }
+}
+
+let token: string | null = null;
+/** The token every call sends (set by the session). */
+export function setToken(t: string | null): void {
+  token = t;
+}
+export function authHeader(): Record<string, string> {
+  return token ? { authorization: `Bearer ${token}` } : {};
+}
+
+/** Query string of defined values. */
+export function qs(params: Record<string, string | number | boolean | undefined | null>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) if (v !== undefined && v !== null && v !== '') u.set(k, String(v));
+  const s = u.toString();
+  return s ? `?${s}` : '';
+}
+
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(`/api/v1${path}`, {
+    method,
+    headers: { ...authHeader(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+    body: body !== undefined ? JSON.stringify(body) : undefined,
+  });
+  const text = await res.text();
+  let json: any;
+  try {
+    json = text ? JSON.parse(text) : undefined;
+  } catch {
+    json = undefined;
+  }
+  if (!res.ok) throw new ApiError(res.status, json?.error ?? String(res.status), json?.message ?? res.statusText, json?.details ?? []);
+  return json as T;
+}
+
+export const api = {
+  console: () => call<ConsoleInfo>('GET', '/console'),
+  devices: () => call<Device[]>('GET', '/devices'),
+  gateways: () => call<Gateway[]>('GET', '/gateways'),
+  alarms: (q: Record<string, string | number | undefined> = {}) => call<Alarm[]>('GET', `/alarms${qs(q)}`),
+  alarm: (id: number) => call<AlarmDetail>('GET', `/alarms/${id}`),
+  ack: (id: number, comment?: string) => call<unknown>('POST', `/alarms/${id}/ack`, comment ? { comment } : {}),
+  shelve: (id: number, durationMs: number, reason: string) => call<unknown>('POST', `/alarms/${id}/shelve`, { durationMs, reason }),
+  comment: (id: number, text: string) => call<unknown>('POST', `/alarms/${id}/comments`, { text }),
+  maintenance: (b: { gateway: string; device?: string; point?: string; until: number; reason: string }) => call<unknown>('POST', '/maintenance', b),
+  buckets: (gateway: string, device: string, point: string, from: number, to: number, step: number) =>
+    call<Bucket[]>('GET', `/readings${qs({ gateway, device, point, from, to, step })}`),
+  config: (gateway: string) => call<ConfigState>('GET', `/gateways/${encodeURIComponent(gateway)}/config`),
+  pushConfig: (gateway: string, config: unknown) => call<unknown>('PUT', `/gateways/${encodeURIComponent(gateway)}/config`, config),
+};
+
+/** Downloads one point's CSV with the token in a header, saved through a blob: link (no token in any URL). */
+export async function downloadCsv(gateway: string, device: string, point: string, from: number, to: number): Promise<void> {
+  const res = await fetch(`/api/v1/readings.csv${qs({ gateway, device, point, from, to })}`, { headers: authHeader() });
+  if (!res.ok) {
+    const j = await res.json().catch(() => ({}));
+    throw new ApiError(res.status, j.error ?? String(res.status), j.message ?? res.statusText);
+  }
+  const blob = await res.blob();
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = `${gateway}-${device}-${point}-${from}-${to}.csv`;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
