@@ -30,6 +30,7 @@ export async function launchBrowser(): Promise<Browser> {
       const page = (await context.newPage()) as Page & { errors: string[] };
       page.errors = [];
       page.on('pageerror', (e) => page.errors.push(String(e)));
+      page.setDefaultTimeout(10_000);
       await page.setViewportSize({ width, height });
       return page;
     },

@@ -6,7 +6,7 @@
 import { useEffect, useRef } from 'preact/hooks';
 import uPlot from 'uplot';
 import type { Bucket } from '../api.js';
-import { fmtNumber } from '../i18n/index.js';
+import { fmtDay, fmtNumber, fmtTime } from '../i18n/index.js';
 
 export interface ChartProps {
   buckets: Bucket[];
@@ -36,7 +36,16 @@ export function Chart(p: ChartProps) {
       legend: { show: true },
       scales: { x: { time: true } },
       axes: [
-        { stroke: '#9fb0c8', grid: { stroke: 'rgba(160,176,200,0.15)' }, font: `${font * 0.8}px sans-serif` },
+        {
+          stroke: '#9fb0c8',
+          grid: { stroke: 'rgba(160,176,200,0.15)' },
+          font: `${font * 0.8}px sans-serif`,
+          // 24-hour clock in the browser's zone; the date once a range spans days.
+          values: (u, splits) => {
+            const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);
+            return splits.map((s) => (span > 2 * 86_400 ? fmtDay(s * 1000) : fmtTime(s * 1000, false).slice(0, 5)));
+          },
+        },
         {
           stroke: '#9fb0c8',
           grid: { stroke: 'rgba(160,176,200,0.15)' },
@@ -80,6 +89,8 @@ export function Chart(p: ChartProps) {
         : {},
     };
     plot.current = new uPlot(opts, columns(p.buckets), el);
+    // The browser tests read what is drawn (uPlot draws on a canvas).
+    (el as HTMLDivElement & { uplot?: uPlot }).uplot = plot.current;
     const ro = new ResizeObserver(() => plot.current?.setSize({ width: el.clientWidth, height: p.height ?? 260 }));
     ro.observe(el);
     return () => {

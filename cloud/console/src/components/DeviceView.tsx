@@ -29,7 +29,9 @@ export function DeviceView(p: { gateway: string; device: string }) {
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
   const [history, setHistory] = useState<Alarm[]>([]);
   const [error, setError] = useState<string | null>(null);
-  const chosen = point ?? d?.points[0]?.name ?? null;
+  // The profile's points; a device without one shows the points its alarms name.
+  const points = d?.points.length ? d.points : [...new Set(store.alarms.filter((a) => a.gateway === p.gateway && a.device === p.device).map((a) => a.point))].map((name) => ({ name, unit: null }));
+  const chosen = point ?? points[0]?.name ?? null;
   useEffect(() => {
     if (!chosen) return;
     let live = true;
@@ -53,7 +55,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
   if (!d) return <p class="empty">{store.devices.length ? t('device.notFound') : t('common.loading')}</p>;
   const gw = store.gatewayIndex.get(d.gateway);
   const level = store.deviceLevel.get(`${d.gateway}\u0000${d.id}`) ?? 0;
-  const unit = d.points.find((x) => x.name === chosen)?.unit ?? null;
+  const unit = points.find((x) => x.name === chosen)?.unit ?? null;
   return (
     <div class="device-view" data-testid="device-view">
       <header class={`device-head level-${level}`}>
@@ -82,7 +84,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
       <h2>{t('device.points')}</h2>
       <table class="points" data-testid="points">
         <tbody>
-          {d.points.map((pt) => {
+          {points.map((pt) => {
             const v = store.latest(d.gateway, d.id, pt.name);
             return (
               <tr class={pt.name === chosen ? 'chosen' : ''} data-point={pt.name}>

@@ -106,3 +106,8 @@ export function fmtDuration(ms: number | null | undefined): string {
       return new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: abs >= size * 10 ? 0 : 1 }).format(ms / size);
   return String(ms);
 }
+
+/** A day, e.g. "12/07" / "12/07", in the browser's zone (chart axes). */
+export function fmtDay(ts: number): string {
+  return new Intl.DateTimeFormat(lang, { month: '2-digit', day: '2-digit' }).format(ts);
+}
