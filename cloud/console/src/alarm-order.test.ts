@@ -20,3 +20,11 @@ describe('alarm order', () => {
     expect(filterAlarms(list, { ...NO_FILTERS, grid: 'G1' }, (a) => (a.id === 1 ? 'G1' : null)).map((a) => a.id)).toEqual([1]);
   });
 });
+
+import { alignRange } from './api.js';
+describe('chart ranges', () => {
+  it('put bucket edges on whole minutes for steps of a minute or more, and leave small steps alone', () => {
+    expect(alignRange(1_000_123, 2_000_456, 90_000)).toEqual({ from: 960_000, to: 2_039_999, step: 120_000 });
+    expect(alignRange(1_000_123, 2_000_456, 5000)).toEqual({ from: 1_000_123, to: 2_000_456, step: 5000 });
+  });
+});

@@ -148,6 +148,18 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return json as T;
 }
 
+const MINUTE = 60_000;
+/**
+ * A chart's range and step on whole minutes: bucket edges then fall on minute
+ * boundaries, so the API answers large steps from its per-minute rollup alone
+ * (a cut minute must be read raw; 720 cut minutes on SQLite took seconds).
+ */
+export function alignRange(from: number, to: number, step: number): { from: number; to: number; step: number } {
+  if (step < MINUTE) return { from, to, step };
+  const s = Math.ceil(step / MINUTE) * MINUTE;
+  return { from: Math.floor(from / MINUTE) * MINUTE, to: Math.floor(to / MINUTE) * MINUTE + MINUTE - 1, step: s };
+}
+
 export const api = {
   console: () => call<ConsoleInfo>('GET', '/console'),
   devices: () => call<Device[]>('GET', '/devices'),
@@ -159,7 +171,7 @@ export const api = {
   comment: (id: number, text: string) => call<unknown>('POST', `/alarms/${id}/comments`, { text }),
   maintenance: (b: { gateway: string; device?: string; point?: string; until: number; reason: string }) => call<unknown>('POST', '/maintenance', b),
   buckets: (gateway: string, device: string, point: string, from: number, to: number, step: number) =>
-    call<Bucket[]>('GET', `/readings${qs({ gateway, device, point, from, to, step })}`),
+    call<Bucket[]>('GET', `/readings${qs({ gateway, device, point, ...alignRange(from, to, step) })}`),
   config: (gateway: string) => call<ConfigState>('GET', `/gateways/${encodeURIComponent(gateway)}/config`),
   pushConfig: (gateway: string, config: unknown) => call<unknown>('PUT', `/gateways/${encodeURIComponent(gateway)}/config`, config),
 };

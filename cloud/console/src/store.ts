@@ -2,7 +2,7 @@
  * The console's state: registry, alarms and latest values, kept current by
  * the live stream (no polling of alarms).
  *
- *   sign-in ─▶ load(): /console, /devices, /gateways, /alarms (everything not normal)
+ *   sign-in ─▶ start(): /console, then /alarms (everything not normal), /devices, /gateways in that order
  *   live `alarm`    ─▶ patch the row at once ─▶ refetch /alarms (debounced; new rows get their id)
  *   live `readings` ─▶ latest value per (gateway, device, point) ─▶ 'values' listeners, at most 4×/s
  *   live `event`    ─▶ refetch the registry (debounced)
@@ -14,7 +14,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { api, type Alarm, type ConsoleInfo, type Device, type Gateway } from './api.js';
 import { connectLive, type LiveStatus } from './live.js';
 
-export type Topic = 'registry' | 'alarms' | 'values' | 'live' | 'session';
+export type Topic = 'registry' | 'gateways' | 'alarms' | 'values' | 'live' | 'session';
 
 /** Active states: what colours the map and counts in the header. */
 export const ACTIVE: ReadonlySet<string> = new Set(['active_unacked', 'active_acked']);
@@ -58,8 +58,15 @@ class ConsoleStore {
   /** After sign-in: the first load, then the stream. */
   async start(): Promise<void> {
     this.info = await api.console();
+    performance.mark('lifeline:session');
     this.emit('session');
-    await Promise.all([this.loadRegistry(), this.loadAlarms()]);
+    // Alarms first (small, and what an operator needs first), then devices for the map, then gateways:
+    // the API serves them one after another, and /gateways costs as much as /devices.
+    await this.loadAlarms();
+    performance.mark('lifeline:alarms');
+    await this.loadDevices();
+    performance.mark('lifeline:devices');
+    void this.loadGateways().then(() => performance.mark('lifeline:gateways'));
     this.live?.stop();
     this.live = connectLive({
       onStatus: (s) => {
@@ -90,12 +97,22 @@ class ConsoleStore {
   }
 
   async loadRegistry(): Promise<void> {
-    const [devices, gateways] = await Promise.all([api.devices(), api.gateways()]);
+    await this.loadDevices();
+    await this.loadGateways();
+  }
+
+  async loadDevices(): Promise<void> {
+    const devices = await api.devices();
     this.devices = devices;
-    this.gateways = gateways;
     this.deviceIndex = new Map(devices.map((d) => [deviceKey(d.gateway, d.id), d]));
-    this.gatewayIndex = new Map(gateways.map((g) => [g.id, g]));
     this.emit('registry');
+  }
+
+  async loadGateways(): Promise<void> {
+    const gateways = await api.gateways();
+    this.gateways = gateways;
+    this.gatewayIndex = new Map(gateways.map((g) => [g.id, g]));
+    this.emit('gateways');
   }
 
   async loadAlarms(): Promise<void> {

@@ -22,7 +22,7 @@ export const RANGES: [MessageKey, number][] = [
 export const BUCKETS = 720;
 
 export function DeviceView(p: { gateway: string; device: string }) {
-  useTopic('registry', 'values', 'alarms');
+  useTopic('registry', 'gateways', 'values', 'alarms');
   const d = store.device(p.gateway, p.device);
   const [point, setPoint] = useState<string | null>(null);
   const [range, setRange] = useState(RANGES[0][1]);

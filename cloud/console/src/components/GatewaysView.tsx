@@ -11,7 +11,7 @@ import { GatewayConfig } from './GatewayConfig.js';
 import { LEVEL_COLOURS } from './MapView.js';
 
 export function GatewaysView(p: { selected?: string }) {
-  useTopic('registry', 'alarms');
+  useTopic('registry', 'gateways', 'alarms');
   const technician = can(store.info?.user.role, 'technician');
   return (
     <div class="gateways">

@@ -137,8 +137,10 @@ export function MapView() {
         shown.set(k, levelKey(k, red));
         add.push(m);
       }
+      performance.mark('lifeline:map-markers');
       cluster.addLayers(add);
       drawGateways();
+      performance.mark('lifeline:map-drawn');
     };
     const drawGateways = () => {
       gatewayLayer.clearLayers();
@@ -181,7 +183,7 @@ export function MapView() {
       drawGateways();
     };
     drawAll();
-    const offs = [store.on('registry', drawAll), store.on('alarms', onAlarms)];
+    const offs = [store.on('registry', drawAll), store.on('gateways', drawGateways), store.on('alarms', onAlarms)];
     // Look-up for tests and the "show on map" link: zoom to one device.
     (map as L.Map & { showDevice?: (gw: string, id: string) => void }).showDevice = (gw, id) => {
       const m = markers.get(deviceKey(gw, id));
