@@ -177,7 +177,7 @@ describe('the operator console in Chromium', () => {
     for (const v of means) expect(series.map((s) => s.value)).toContain(v);
     expect(means).toContain(1873.41);
     expect(means[means.length - 1]).toBe(159);
-    expect(drawn[0].every((x, i) => i === 0 || x > drawn[0][i - 1])).toBe(true);
+    expect(drawn[0].every((x, i) => i === 0 || (x as number) > (drawn[0][i - 1] as number))).toBe(true);
     await screenshot(page, 'device-1366');
     // 30 days: downsampled by the API, same values within the buckets' range.
     await page.click(`button[data-range="${30 * 24 * HOUR}"]`);
