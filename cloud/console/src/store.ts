@@ -117,9 +117,40 @@ class ConsoleStore {
 
   async loadAlarms(): Promise<void> {
     this.alarms = await api.alarms({ state: 'active_unacked,active_acked,cleared_unacked,shelved,suppressed,out_of_service', limit: 10_000 });
-    for (const a of this.alarms) if (a.state === 'active_unacked' && a.raisedAt !== null) this.raisingCause.set(`${a.gateway}/${a.alarmId}@${a.raisedAt}`, a.cause);
+    for (const a of this.alarms) if (a.state === 'active_unacked' && a.raisedAt !== null && a.since === a.raisedAt) this.raisingCause.set(`${a.gateway}/${a.alarmId}@${a.raisedAt}`, a.cause);
     this.recomputeLevels();
     this.emit('alarms');
+    void this.fillRaisingCauses();
+  }
+
+  private filling = false;
+  /**
+   * An alarm whose last transition was an operator's (acknowledged, shelved…) carries that
+   * transition's cause; its raising cause is in its history. Looked up for the first 100
+   * such alarms, four at a time, once each.
+   */
+  private async fillRaisingCauses(): Promise<void> {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      const todo = this.alarms.filter((a) => a.raisedAt !== null && a.since !== a.raisedAt && !this.raisingCause.has(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)).slice(0, 100);
+      let changed = false;
+      for (let i = 0; i < todo.length; i += 4) {
+        await Promise.all(
+          todo.slice(i, i + 4).map(async (a) => {
+            const d = await api.alarm(a.id).catch(() => null);
+            const raised = d?.history.filter((h) => h.from === 'normal' && h.to !== 'normal').pop();
+            if (raised) {
+              this.raisingCause.set(`${a.gateway}/${a.alarmId}@${a.raisedAt}`, raised.cause);
+              changed = true;
+            }
+          }),
+        );
+      }
+      if (changed) this.emit('alarms');
+    } finally {
+      this.filling = false;
+    }
   }
 
   /** The cause the alarm was raised with, when known. */

@@ -1,5 +1,5 @@
 /**
- * What a browser is told about the dashboard and the API: a strict CSP (the
+ * What a browser is told about the console and the API: a strict CSP (the
  * page's script and styles are files of this origin), never framed, no MIME
  * sniffing, no referrer; and a CSV download whose name comes from the field
  * cannot rewrite its Content-Disposition.

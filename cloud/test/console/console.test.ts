@@ -74,7 +74,7 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe('the operator console in Chromium', () => {
+describe('the operator console in Chromium', { timeout: 90_000 }, () => {
   it('signs in with the form, keeps the token in this tab only, and takes a #token= link pasted into the open tab', async () => {
     const page = await b.page();
     await page.goto(`${t.cloud.apiUrl}/`);
@@ -225,4 +225,47 @@ describe('the operator console in Chromium', () => {
     await page.waitForFunction(() => document.querySelector('nav.tabs')?.textContent?.includes('网关'));
     await page.close();
   });
+
+  it('shows a technician the cloud\'s validation errors of a config push inline, by path', async () => {
+    const page = await signedIn('technician', 1366, 900, `/gateways/${GW}`);
+    await page.waitForSelector('[data-testid=gw-config] textarea');
+    await page.fill('[data-testid=gw-config] textarea', JSON.stringify({ gateway: { id: GW }, buses: [{ name: 'rs485', link: 'tcp', host: '127.0.0.1', port: 502, devices: [{ id: 'd', profile: 'flood-gauge', unit: 300 }] }], colour: 'red' }));
+    await page.click('button[data-action=push]');
+    await page.waitForSelector('[data-testid=config-errors]');
+    const errors = await page.textContent('[data-testid=config-errors]');
+    expect(errors).toContain('buses[0].devices[0].unit');
+    expect(errors).toContain('colour');
+    await screenshot(page, 'gateway-config-errors-1366');
+    // An operator sees the gateways but no config editor.
+    const op = await signedIn('operator', 1366, 900, `/gateways/${GW}`);
+    await op.waitForSelector('[data-testid=gateways]');
+    expect(await op.locator('[data-testid=gw-config]').count()).toBe(0);
+    expect(page.errors).toEqual([]);
+    await page.close();
+    await op.close();
+  });
+
+  it('fits every page to a desk, a wall and a phone: no sideways scrolling, no script error', async () => {
+    const id = await alarmId('lamp-12');
+    const pages: [string, string, string][] = [
+      ['overview', '/', '[data-testid=map].leaflet-container'],
+      ['alarm', `/alarm/${id}`, '[data-testid=alarm-detail]'],
+      ['device', `/device/${GW}/meter-1`, '[data-testid=chart] .uplot'],
+      ['gateways', `/gateways/${GW}`, '[data-testid=gateways]'],
+    ];
+    for (const [w, h, size] of [[1366, 800, '1366'], [3840, 2160, '3840'], [390, 844, 'phone']] as const) {
+      const page = await signedIn('technician', w, h);
+      for (const [name, route, ready] of pages) {
+        await page.evaluate((r) => (location.hash = `#${r}`), route);
+        await page.waitForSelector(ready, { state: 'attached' });
+        await page.waitForTimeout(300);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect([name, size, overflow]).toEqual([name, size, 0]);
+        await screenshot(page, `${name}-${size}`);
+      }
+      expect(page.errors).toEqual([]);
+      await page.close();
+    }
+  }, 90_000);
 });
+
