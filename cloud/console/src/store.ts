@@ -210,6 +210,8 @@ class ConsoleStore {
 
   /** A device's name (where people look), its id when it has none. */
   deviceName(gateway: string, device: string): string {
+    // A gateway's own alarm (the cloud's "gateway silent") names no device: the gateway's name then.
+    if (!device) return this.gatewayIndex.get(gateway)?.name || gateway;
     return this.device(gateway, device)?.name || device;
   }
 

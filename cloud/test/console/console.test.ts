@@ -246,7 +246,7 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
   });
 
   it('fits every page to a desk, a wall and a phone: no sideways scrolling, no script error', async () => {
-    const id = await alarmId('lamp-12');
+    const id = await alarmId('xss-1');
     const pages: [string, string, string][] = [
       ['overview', '/', '[data-testid=map].leaflet-container'],
       ['alarm', `/alarm/${id}`, '[data-testid=alarm-detail]'],

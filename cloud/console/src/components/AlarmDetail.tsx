@@ -23,6 +23,7 @@ export function AlarmDetail(p: { id: number }) {
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
+  const [span, setSpan] = useState<[number, number] | undefined>(undefined);
   const [tick, setTick] = useState(0);
   const row = store.alarms.find((a) => a.id === p.id);
   const version = row ? `${row.state}/${row.since}` : '';
@@ -46,6 +47,7 @@ export function AlarmDetail(p: { id: number }) {
     if (!detail || raisedAt === null) return;
     const from = raisedAt - 3_600_000;
     const to = Math.min(Date.now(), raisedAt + 3_600_000);
+    setSpan([from, to]);
     api
       .buckets(detail.gateway, detail.device, detail.point, from, to, Math.max(1000, Math.ceil((to - from) / 600)))
       .then(setBuckets)
@@ -95,7 +97,7 @@ export function AlarmDetail(p: { id: number }) {
       </dl>
       {can(store.info?.user.role, 'operator') && <AlarmActions alarm={d} onDone={() => setTick((n) => n + 1)} />}
       <h3>{t('alarm.chart')}</h3>
-      {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={d.point} height={220} /> : <p>{t('common.loading')}</p>}
+      {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={d.point} height={220} range={span} /> : <p>{t('common.loading')}</p>}
       <h3>{t('alarm.history')}</h3>
       <table class="history">
         <tbody>

@@ -15,6 +15,8 @@ export interface ChartProps {
   mark?: number | null;
   height?: number;
   label: string;
+  /** The time range shown, epoch ms (default: the data's). */
+  range?: [number, number];
 }
 
 /** uPlot's columns from the API's buckets (seconds on x). */
@@ -34,7 +36,7 @@ export function Chart(p: ChartProps) {
       height: p.height ?? 260,
       cursor: { drag: { x: true, y: false } },
       legend: { show: true },
-      scales: { x: { time: true } },
+      scales: { x: p.range ? { time: true, range: [p.range[0] / 1000, p.range[1] / 1000] } : { time: true } },
       axes: [
         {
           stroke: '#9fb0c8',
@@ -98,6 +100,6 @@ export function Chart(p: ChartProps) {
       plot.current?.destroy();
       plot.current = null;
     };
-  }, [p.buckets, p.unit, p.mark, p.label]);
+  }, [p.buckets, p.unit, p.mark, p.label, p.range?.[0], p.range?.[1]]);
   return <div class="chart" ref={box} data-testid="chart" data-points={p.buckets.length} />;
 }

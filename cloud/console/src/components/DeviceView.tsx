@@ -27,6 +27,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
   const [point, setPoint] = useState<string | null>(null);
   const [range, setRange] = useState(RANGES[0][1]);
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
+  const [shown, setShown] = useState<[number, number] | undefined>(undefined);
   const [history, setHistory] = useState<Alarm[]>([]);
   const [error, setError] = useState<string | null>(null);
   // The profile's points; a device without one shows the points its alarms name.
@@ -38,6 +39,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
     const to = Date.now();
     const from = to - range;
     setBuckets(null);
+    setShown([from, to]);
     api
       .buckets(p.gateway, p.device, chosen, from, to, Math.max(1000, Math.ceil(range / BUCKETS)))
       .then((b) => live && setBuckets(b))
@@ -123,7 +125,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
             </button>
             <small class="hint">{t('device.zoomHint')}</small>
           </div>
-          {buckets ? <Chart buckets={buckets} unit={unit} label={chosen} height={300} /> : <p>{t('common.loading')}</p>}
+          {buckets ? <Chart buckets={buckets} unit={unit} label={chosen} height={300} range={shown} /> : <p>{t('common.loading')}</p>}
         </section>
       )}
       {error && <p class="error">{error}</p>}
