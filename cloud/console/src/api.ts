@@ -11,60 +11,19 @@ const ranks: Record<Role, number> = { viewer: 0, operator: 1, technician: 2, adm
 /** Whether `have` includes `need`. */
 export const can = (have: Role | undefined, need: Role) => have !== undefined && ranks[have] >= ranks[need];
 
-export interface Location {
-  lon: number;
-  lat: number;
-  district?: string | null;
-  gridUnit?: string | null;
-}
-export interface Device {
-  id: string;
-  gateway: string;
-  name: string | null;
-  profile: string | null;
-  kind: string | null;
-  lastReadingTs: number | null;
-  location: Location | null;
-  points: { name: string; unit: string | null }[];
-  online: boolean;
-  completeness24h: number | null;
-  activeAlarms: number;
-  maxLevel: number;
-  sameIdOn?: string[];
-}
-export interface Gateway {
-  id: string;
-  name: string | null;
-  location: Location | null;
-  kind: string | null;
-  online: boolean;
-  lastSeen: number | null;
-  backlog: { depth: number; oldestTs: number | null; ageMs: number | null } | null;
-  clockOffsetMs: number | null;
-  revokedAt: number | null;
-  sync: { faulty: boolean; rejects: number; lastRejectAt: number | null; lastRejectReason: string | null };
-  devices: number;
-  completeness24h: number | null;
-  activeAlarms: number;
-}
-export type AlarmState = 'normal' | 'active_unacked' | 'active_acked' | 'cleared_unacked' | 'shelved' | 'suppressed' | 'out_of_service';
-export interface Alarm {
-  id: number;
-  gateway: string;
-  alarmId: string;
-  device: string;
-  point: string;
-  detector: string;
-  level: number;
-  state: AlarmState;
-  since: number;
-  cause: string;
-  value: number | null;
-  raisedAt: number | null;
-  kind: string | null;
-  district: string | null;
-  maintenance?: { id: number; until: number; reason: string; reportedState: AlarmState };
-}
+// The store's own types (type-only: nothing of the server is bundled), so the console and the API cannot drift.
+import type { AlarmInfo } from '../../src/store/alarm-store.js';
+import type { DeviceInfo, GatewayInfo, Location } from '../../src/store/registry-store.js';
+import type { Bucket } from '../../src/store/telemetry-store.js';
+import type { AlarmState } from '@lifeline/shared';
+export type { AlarmState, Bucket, Location };
+
+/** A device as GET /devices answers it (cloud/src/api/routes/registry-status.ts DeviceStatus). */
+export type Device = DeviceInfo & { online: boolean; completeness24h: number | null; activeAlarms: number; maxLevel: number; sameIdOn?: string[] };
+/** A gateway as GET /gateways answers it (registry-status.ts GatewayStatusView). */
+export type Gateway = GatewayInfo & { devices: number; completeness24h: number | null; activeAlarms: number };
+/** An alarm as GET /alarms answers it: the stored state, and the maintenance window that shows it out of service. */
+export type Alarm = AlarmInfo & { maintenance?: { id: number; until: number; reason: string; reportedState: AlarmState } };
 export interface AlarmTransitionRow {
   ts: number;
   from: AlarmState;
@@ -78,13 +37,6 @@ export interface AlarmDetail extends Alarm {
   history: AlarmTransitionRow[];
   comments: { id: number; ts: number; user: string; text: string }[];
   commands: { id: number; type: string; status: string; createdAt?: number; answer?: unknown }[];
-}
-export interface Bucket {
-  ts: number;
-  min: number;
-  max: number;
-  mean: number;
-  count: number;
 }
 export interface ConsoleInfo {
   user: { name: string; role: Role };
