@@ -122,6 +122,7 @@ export function MapView() {
     const unackedRed = () => new Set(store.alarms.filter((a) => a.level === 4 && a.state === 'active_unacked').map((a) => deviceKey(a.gateway, a.device)));
     const levelKey = (k: string, red: Set<string>) => `${store.deviceLevel.get(k) ?? 0}${red.has(k) ? '!' : ''}`;
     const shown = new Map<string, string>();
+    let fitted = false;
 
     const drawAll = () => {
       cluster.clearLayers();
@@ -139,6 +140,11 @@ export function MapView() {
       }
       performance.mark('lifeline:map-markers');
       cluster.addLayers(add);
+      // First time there are devices: show where they are (a city centre's few, or the whole city's many).
+      if (!fitted && add.length) {
+        fitted = true;
+        map.fitBounds(L.latLngBounds(add.map((m) => m.getLatLng())), { maxZoom: 14, padding: [30, 30] });
+      }
       drawGateways();
       performance.mark('lifeline:map-drawn');
     };
@@ -150,7 +156,8 @@ export function MapView() {
         const m = L.marker(toMap(g.location.lat, g.location.lon, coords), {
           icon: L.divIcon({ className: `gw-marker level-${level}${g.online ? '' : ' offline'}`, iconSize: [16, 16], html: '' }),
           title: g.name || g.id,
-          zIndexOffset: 1000,
+          // Under the clusters, so their counts stay readable.
+          zIndexOffset: -1000,
         });
         m.bindPopup(() => gatewayPopup(g, level));
         m.addTo(gatewayLayer);
