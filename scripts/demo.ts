@@ -1,6 +1,6 @@
 /**
  * `pnpm start`: the single-box demo. One process runs
- *   - the cloud: embedded MQTT broker (aedes), SQLite store, ingest, API + dashboard;
+ *   - the cloud: embedded MQTT broker (aedes), SQLite store, ingest, API + operator console;
  *   - Modbus TCP simulators serving the example site's devices (a slice of Jining,
  *     docs/demo-site.md) in one city scene: China time, street lights on at dusk
  *     and dimmed after midnight, demand peaks, a heating curve, and a rainstorm
@@ -134,7 +134,7 @@ async function main(): Promise<void> {
   const token = cloud.adminToken;
   console.log(`
   Lifeline demo is running.
-    dashboard   ${url}/#token=${token}
+    console     ${url}/#token=${token}
     API         curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/devices
     readings    curl -H 'Authorization: Bearer ${token}' '${url}/api/v1/readings?device=flood-1&point=water_level'
     health      ${url}/api/v1/health

@@ -18,6 +18,7 @@ import { PgStore } from './store/pg-store.js';
 import type { Store } from './store/store.js';
 import { IngestWorker } from './ingest/worker.js';
 import { buildApi } from './api/server.js';
+import type { ConsoleSettings } from './api/routes/console.js';
 import { TokenAuth } from './api/auth.js';
 import { LiveHub, withLive } from './live.js';
 import { CommandCenter } from './command-center.js';
@@ -74,6 +75,8 @@ export interface CloudOptions {
   ingestConcurrency?: number;
   /** JSON Schema of the gateway config; default the one shared publishes (@lifeline/shared/config). */
   gatewayConfigSchema?: object;
+  /** The operator console's map settings (the city's own tile service); default: the offline district outlines only. */
+  console?: ConsoleSettings;
   webhooks?: WebhookOptions;
   /** Escalation of unacknowledged alarms by the routing rules (check interval; a clock for tests). */
   escalation?: EscalationOptions;
@@ -224,6 +227,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       webhooks,
       gatewayConfigSchema,
       rateLimit: opts.rateLimit,
+      console: opts.console,
       cloudAlarms,
       maintenance,
       onRevoke: (gw) => broker?.disconnectGateway(gw),

@@ -9,6 +9,7 @@
  *   LIFELINE_BROKER_PORT (1883)  LIFELINE_BROKER_HOST (127.0.0.1)  LIFELINE_PUBLIC_BROKER_URL  LIFELINE_MAX_MESSAGE_BYTES (1048576)
  *   LIFELINE_ALARM_WATCH (1)  LIFELINE_HEARTBEAT_MS (30000)  LIFELINE_SILENT_AFTER_HEARTBEATS (3)  LIFELINE_STALE_AFTER_MS (300000)  LIFELINE_STALE_AFTER_POLLS (5)
  *   LIFELINE_BACKLOG_DEPTH (100000)  LIFELINE_BACKLOG_AGE_MS (900000)  LIFELINE_CLOCK_OFFSET_MS (60000)
+ *   LIFELINE_TILE_URL (none: the console shows district outlines only)  LIFELINE_TILE_COORDS (gcj02 | wgs84)  LIFELINE_TILE_ATTRIBUTION
  * The embedded broker admits no anonymous client: gateways enrol (docs/operations.md).
  */
 import { join, resolve } from 'node:path';
@@ -27,6 +28,13 @@ function int(name: string, fallback: number, min: number, max: number): number {
     process.exit(2);
   }
   return n;
+}
+/** LIFELINE_TILE_COORDS: the coordinates the city's tiles are drawn in. */
+function tileCoords(raw: string | undefined): 'gcj02' | 'wgs84' | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  if (raw === 'gcj02' || raw === 'wgs84') return raw;
+  console.error(`LIFELINE_TILE_COORDS must be gcj02 or wgs84, got ${JSON.stringify(raw)}`);
+  process.exit(2);
 }
 const flag = (name: string) => env[name] === '1' || env[name] === 'true';
 
@@ -51,6 +59,11 @@ async function main(): Promise<void> {
     maxMessageBytes: int('LIFELINE_MAX_MESSAGE_BYTES', 1_048_576, 1024, 16_777_216),
     publicBrokerUrl: env.LIFELINE_PUBLIC_BROKER_URL || undefined,
     adminToken: env.LIFELINE_ADMIN_TOKEN || undefined,
+    console: {
+      tileUrl: env.LIFELINE_TILE_URL || undefined,
+      tileAttribution: env.LIFELINE_TILE_ATTRIBUTION || undefined,
+      tileCoords: tileCoords(env.LIFELINE_TILE_COORDS),
+    },
     alarms: {
       // Off on all but one node of a multi-node cloud: one watch raises each alarm once.
       watch: env.LIFELINE_ALARM_WATCH === undefined || env.LIFELINE_ALARM_WATCH === '' || flag('LIFELINE_ALARM_WATCH'),
