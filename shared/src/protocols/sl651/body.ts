@@ -388,9 +388,11 @@ export type Sl651BuildItem =
   | Omit<Sl651RestItem, 'offset'>
   | (Pick<Sl651ElementItem, 'id' | 'value'> & Partial<Omit<Sl651ElementItem, 'kind' | 'offset'>> & { kind: 'element' });
 
-function checkStation(s: string, type: number): void {
+function checkStation(s: string, type: number, ascii: boolean): void {
   if (!/^[0-9A-F]{10}$/.test(s)) throw frameInvalid(`station: must be 10 upper-case hex digits, got "${s}"`);
-  if (!Number.isInteger(type) || type < 0x21 || type > 0x7e) throw frameInvalid(`stationType: must be a printable ASCII letter code, got ${type}`);
+  // A letter code by the standard; the HEX form carries whatever byte the station sends.
+  const [lo, hi] = ascii ? [0x21, 0x7e] : [0, 0xff];
+  if (!Number.isInteger(type) || type < lo || type > hi) throw frameInvalid(`stationType: must be ${ascii ? 'a printable ASCII character code' : 'a byte'}, got ${type}`);
 }
 
 function buildHexBody(serial: number, send: string, items: readonly Sl651BuildItem[]): Uint8Array {
@@ -398,7 +400,7 @@ function buildHexBody(serial: number, send: string, items: readonly Sl651BuildIt
   pushBcd(out, send);
   items.forEach((it, i) => {
     if (it.kind === 'station') {
-      checkStation(it.station, it.stationType);
+      checkStation(it.station, it.stationType, false);
       out.push(0xf1, 0xf1);
       pushBcd(out, it.station);
       out.push(it.stationType);
@@ -437,7 +439,7 @@ function buildAsciiBody(serial: number, send: string, items: readonly Sl651Build
   const tokens: string[] = [];
   items.forEach((it, i) => {
     if (it.kind === 'station') {
-      checkStation(it.station, it.stationType);
+      checkStation(it.station, it.stationType, true);
       tokens.push('ST', it.station, String.fromCharCode(it.stationType));
     } else if (it.kind === 'time') {
       tokens.push('TT', timeDigits(it.time, false, `items[${i}].time`));

@@ -131,17 +131,17 @@ export const Sl651Special = {
 
 /** Station type codes (遥测站分类码): an ASCII letter, the same byte in both forms. */
 export const SL651_STATION_TYPES: Readonly<Record<number, string>> = {
-  0x50: 'P rainfall (降水)',
-  0x48: 'H river (河道)',
-  0x4b: 'K reservoir / lake (水库/湖泊)',
-  0x5a: 'Z gate / dam (闸坝)',
-  0x44: 'D pumping station (泵站)',
-  0x54: 'T tide (潮汐)',
-  0x4d: 'M soil moisture (墒情)',
-  0x47: 'G groundwater (地下水)',
-  0x51: 'Q water quality (水质)',
-  0x49: 'I water intake (取水口)',
-  0x4f: 'O outfall (排水口)',
+  0x50: 'rainfall (降水)',
+  0x48: 'river (河道)',
+  0x4b: 'reservoir / lake (水库/湖泊)',
+  0x5a: 'gate / dam (闸坝)',
+  0x44: 'pumping station (泵站)',
+  0x54: 'tide (潮汐)',
+  0x4d: 'soil moisture (墒情)',
+  0x47: 'groundwater (地下水)',
+  0x51: 'water quality (水质)',
+  0x49: 'water intake (取水口)',
+  0x4f: 'outfall (排水口)',
 };
 
 /** Function codes (功能码, table 5) named in `lifeline decode`. */

@@ -2,7 +2,7 @@
  * SL 651-2014 codec against frames published by others, then round trips and
  * errors. Published frames (copied as printed; CRC checked by the codec):
  *
- * [T] "SL651-2014全协议解析(HEX编码格式)", https://www.toymoban.com/news/detail-686475.html
+ * [T] "SL651-2014全协议解析(HEX编码格式)", https://www.toymoban.com/news/detail-686475.html (frames in published.ts)
  *     (also https://e-com-net.com/article/1736683930196697088.htm): 2FH keep-alive, 30H test
  *     report + the centre's reply, 32H timed report + reply, with the decoded values the author
  *     gives ("当前降水量:0.5mm,降水量累计值:0.5mm,瞬时河道水位:0.127m,电源电压:11.15V"; 4 mm, 4 mm, 10.49 m).
@@ -17,16 +17,9 @@ import { buildSl651Body, parseSl651Body } from './body.js';
 import { Sl651Ctl } from './elements.js';
 import { buildSl651Frame, parseSl651Frame, sl651Crc, sl651FrameInit, sl651FrameLength } from './frame.js';
 import { buildSl651Reply, buildSl651Report, sl651Observations } from './report.js';
+import { SL651_PUBLISHED_FRAMES } from './published.js';
 
-/** [T] frames. */
-export const PUBLISHED = {
-  keepAlive: '7E7E01001234567812342F0008020003591011155111036BCA',
-  keepAlive2: '7E7E00987654321012342F0008027E0822101110074703C3AE',
-  test30: '7E7E010012345678123430002B020003591011154947F1F1001234567848F0F0591011154920190000052619000005392300000127381211150320FA',
-  test30Reply: '7E7E00123456780112343080080200035910111549471B75D4',
-  timed32: '7E7E05001122334403E832002B020034170718110016F1F1001122334448F0F01707181100201900004026190000403923000104903812109903A421',
-  timed32Reply: '7E7E00112233440503E83280080200341707181100161BE5D4',
-} as const;
+const PUBLISHED = SL651_PUBLISHED_FRAMES;
 
 const bytes = (hex: string) => parseHex(hex);
 

@@ -166,7 +166,7 @@ function parseHexFrame(b: Uint8Array): Sl651Frame {
   if (start === Sl651Ctl.SYN) {
     if (L < 3) bad('packet counter', 14, `a SYN frame carries 3 packet-counter bytes, L=${L}`);
     const v = (b[14] << 16) | (b[15] << 8) | b[16];
-    packet = { total: v >> 12, seq: v & 0xfff };
+    packet = checkPacket({ total: v >> 12, seq: v & 0xfff }, 14);
     bodyOffset = 17;
   } else if (start !== Sl651Ctl.STX) bad('start of text', 13, `expected STX (02) or SYN (16), found ${hexByte(start)}`);
   const up = direction === 'up';
@@ -210,7 +210,7 @@ function parseAsciiFrame(b: Uint8Array): Sl651Frame {
   let packet: Sl651Frame['packet'];
   if (start === Sl651Ctl.SYN) {
     if (L < 6) bad('packet counter', 24, `a SYN frame carries 6 packet-counter characters, L=${L}`);
-    packet = { total: asciiHex(b, 24, 3, 'packet total'), seq: asciiHex(b, 27, 3, 'packet number') };
+    packet = checkPacket({ total: asciiHex(b, 24, 3, 'packet total'), seq: asciiHex(b, 27, 3, 'packet number') }, 24);
     bodyOffset = 30;
   } else if (start !== Sl651Ctl.STX) bad('start of text', 23, `expected STX (02) or SYN (16), found ${hexByte(start)}`);
   return {
@@ -229,6 +229,11 @@ function parseAsciiFrame(b: Uint8Array): Sl651Frame {
   };
 }
 
+function checkPacket(p: { total: number; seq: number }, at: number): { total: number; seq: number } {
+  if (p.total < 1 || p.seq < 1 || p.seq > p.total) bad('packet counter', at, `packet ${p.seq} of ${p.total}: both count from 1 and the number is at most the total`);
+  return p;
+}
+
 function hex4(v: number): string {
   return v.toString(16).toUpperCase().padStart(4, '0');
 }
@@ -245,7 +250,7 @@ function checkInit(f: Sl651FrameInit): void {
   if (!END_CHARS.has(f.end)) throw frameInvalid(`end: must be ETX, ETB, ENQ, EOT, ACK, NAK or ESC, got ${hexByte(f.end)}`);
   if (f.packet) {
     intIn(f.packet.total, 1, 4095, 'packet.total');
-    intIn(f.packet.seq, 1, 4095, 'packet.seq');
+    intIn(f.packet.seq, 1, f.packet.total, 'packet.seq');
   }
 }
 
