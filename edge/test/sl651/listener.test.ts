@@ -1,0 +1,170 @@
+/**
+ * The SL 651 listener as stations meet it: a simulated RTU connects over TCP and
+ * reports; readings reach the event bus with the station's observation time and
+ * the report is acknowledged; garbage, bad CRCs, unknown stations and resent
+ * reports are counted, never stored and never stop the next good report.
+ */
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from 'node:net';
+import type { Reading } from '@lifeline/shared';
+import { SL651_PUBLISHED_FRAMES, parseHex } from '@lifeline/shared/protocols';
+import { Sl651Station, loadProfile, type Profile, type Sl651Profile } from '@lifeline/devices';
+import { freePort, testLog, waitFor } from '../../../test/helpers.js';
+import { EventBus } from '../../src/events/event-bus.js';
+import { Sl651Listener } from '../../src/poller/sl651-listener.js';
+import type { Bus } from '../../src/config/schema.js';
+
+const rain = loadProfile('sl651-rain-station') as Sl651Profile;
+const level = loadProfile('sl651-water-level-station') as Sl651Profile;
+
+const cleanups: Array<() => Promise<void> | void> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function setup(opts: { pollMs?: number; silentIntervals?: number } = {}) {
+  const port = await freePort();
+  const bus: Bus = {
+    name: 'hydrology',
+    link: 'sl651-listen',
+    host: '127.0.0.1',
+    port,
+    timeoutMs: 1000,
+    devices: [
+      { id: 'rain-1', profile: 'sl651-rain-station', station: '0012345678', ...(opts.pollMs ? { pollMs: opts.pollMs } : {}) },
+      { id: 'level-1', profile: 'sl651-water-level-station', station: '0087654321' },
+    ],
+  };
+  const profiles = new Map<string, Readonly<Profile>>([
+    ['rain-1', rain],
+    ['level-1', level],
+  ]);
+  const events = new EventBus(testLog);
+  const readings: Reading[] = [];
+  const comm: Array<{ device: string; ok: boolean }> = [];
+  events.on('readings', (b) => readings.push(...b));
+  events.on('comm', (c) => comm.push({ device: c.device, ok: c.ok }));
+  const listener = new Sl651Listener(bus, profiles, events, testLog, { silentIntervals: opts.silentIntervals });
+  await listener.start();
+  cleanups.push(() => listener.stop());
+  const station = (profile: Sl651Profile, address: string, extra: Partial<ConstructorParameters<typeof Sl651Station>[0]> = {}) => {
+    const s = new Sl651Station({ profile, station: address, host: '127.0.0.1', port, intervalMs: 0, ...extra });
+    cleanups.push(() => s.stop());
+    return s;
+  };
+  return { port, listener, readings, comm, station };
+}
+
+describe('SL 651 listener', () => {
+  it('a rain station reports: readings with the observation time, then the reply', async () => {
+    const { listener, readings, station } = await setup();
+    const values: Record<string, number> = { rainfall: 2.5, cumulative_rainfall: 1234.5, daily_rainfall: 17.5, battery_voltage: 12.61 };
+    const s = station(rain, '0012345678', { valueOf: (p) => values[p.name] });
+    await s.start();
+    const t0 = Date.now();
+    expect(await s.report()).toBe(true);
+    expect(readings.map((r) => [r.device, r.point, r.value])).toEqual([
+      ['rain-1', 'rainfall', 2.5],
+      ['rain-1', 'cumulative_rainfall', 1234.5],
+      ['rain-1', 'daily_rainfall', 17.5],
+      ['rain-1', 'battery_voltage', 12.61],
+    ]);
+    // Observation time: the station's clock to the minute (China time), read back as epoch ms.
+    const minute = Math.floor(t0 / 60_000) * 60_000;
+    expect(readings[0].ts === minute || readings[0].ts === minute + 60_000).toBe(true);
+    expect(listener.stats().stations.find((x) => x.device === 'rain-1')).toMatchObject({ frames: 1, reports: 1, malformed: 0 });
+  });
+
+  it('the ASCII form is read the same way', async () => {
+    const { readings, station } = await setup();
+    const s = station(level, '0087654321', { encoding: 'ascii', valueOf: (p) => (p.name === 'water_level' ? 33.215 : p.name === 'rainfall' ? 0 : 12.5) });
+    await s.start();
+    expect(await s.report()).toBe(true);
+    expect(readings.map((r) => [r.device, r.point, r.value])).toEqual([
+      ['level-1', 'water_level', 33.215],
+      ['level-1', 'rainfall', 0],
+      ['level-1', 'battery_voltage', 12.5],
+    ]);
+  });
+
+  it('"no data" (FF) is a Bad reading; a value outside the point range is Uncertain', async () => {
+    const { readings, station } = await setup();
+    const s = station(level, '0087654321', { valueOf: (p) => (p.name === 'water_level' ? null : p.name === 'battery_voltage' ? 31 : 0) });
+    await s.start();
+    expect(await s.report()).toBe(true);
+    expect(readings.find((r) => r.point === 'water_level')).toMatchObject({ quality: 2 });
+    expect(Number.isNaN(readings.find((r) => r.point === 'water_level')!.value)).toBe(true);
+    expect(readings.find((r) => r.point === 'battery_voltage')).toMatchObject({ value: 31, quality: 1 });
+  });
+
+  it('an unknown station address is counted, not stored, not answered; the known one still is', async () => {
+    const { listener, readings, station } = await setup();
+    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    await s.start();
+    // A published 32H report of station 0011223344, which no device here has.
+    const stranger = parseHex(SL651_PUBLISHED_FRAMES.timed32);
+    expect(await s.send(stranger, 400)).toBe(false);
+    expect(await s.send(stranger, 400)).toBe(false);
+    expect(readings).toEqual([]);
+    expect(listener.stats().unknownFrames).toBe(2);
+    expect(await s.report()).toBe(true);
+    expect(readings.length).toBe(4);
+  });
+
+  it('garbage and a bad CRC are counted against the station and do not stop its next report', async () => {
+    const { listener, readings, station } = await setup();
+    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    await s.start();
+    expect(await s.report()).toBe(true);
+    const bad = s.frame();
+    bad[bad.length - 1] ^= 0xff;
+    expect(await s.send(Uint8Array.from([0x00, 0x68, 0x16, 0x55, 0xaa]), 300)).toBe(false);
+    expect(await s.send(bad, 300)).toBe(false);
+    expect(await s.report()).toBe(true);
+    const st = listener.stats();
+    expect(st.stations.find((x) => x.device === 'rain-1')).toMatchObject({ reports: 2, malformed: 1 });
+    expect(st.stations.find((x) => x.device === 'rain-1')!.lastError).toMatch(/^FRAME_INVALID: crc \(byte \d+\): expected/);
+    expect(st.skippedBytes).toBe(5);
+    expect(new Set(readings.map((r) => r.ts)).size).toBeGreaterThanOrEqual(1);
+  });
+
+  it('a resent report is answered again but stored once', async () => {
+    const { listener, readings, station } = await setup();
+    const s = station(rain, '0012345678', { valueOf: () => 3 });
+    await s.start();
+    const f = s.frame();
+    expect(await s.send(f)).toBe(true);
+    expect(await s.send(f)).toBe(true);
+    expect(readings.length).toBe(4);
+    expect(listener.stats().stations.find((x) => x.device === 'rain-1')).toMatchObject({ reports: 2, duplicates: 4 });
+  });
+
+  it('a connection that sends a frame in pieces, or two frames in one write, is read right', async () => {
+    const { port, readings, station } = await setup();
+    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    const a = s.frame(Date.now() - 120_000);
+    const b = s.frame(Date.now() - 60_000);
+    const sock = connect({ host: '127.0.0.1', port });
+    cleanups.push(() => void sock.destroy());
+    await new Promise<void>((r) => sock.once('connect', () => r()));
+    const replies: Buffer[] = [];
+    sock.on('data', (d: Buffer) => replies.push(d));
+    sock.write(a.subarray(0, 10));
+    await new Promise((r) => setTimeout(r, 50));
+    sock.write(Buffer.concat([a.subarray(10), b]));
+    await waitFor(() => readings.length === 8, 5000, 'two reports');
+    await waitFor(() => Buffer.concat(replies).length >= 2 * 25, 5000, 'two replies');
+  });
+
+  it('a station silent for its intervals is comm-lost once, and back when it reports', async () => {
+    const { comm, station } = await setup({ pollMs: 150, silentIntervals: 2 });
+    await waitFor(() => comm.some((c) => c.device === 'rain-1' && !c.ok), 5000, 'comm lost');
+    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    await s.start();
+    expect(await s.report()).toBe(true);
+    expect(comm.filter((c) => c.device === 'rain-1')).toEqual([
+      { device: 'rain-1', ok: false },
+      { device: 'rain-1', ok: true },
+    ]);
+  });
+});
