@@ -27,6 +27,7 @@ import {
   parseSl651Frame,
   sl651FrameLength,
   sl651Observations,
+  type Sl651Frame,
 } from '@lifeline/shared/protocols';
 import type { Profile, Sl651Profile } from '@lifeline/devices';
 import type { Bus, DeviceInstance } from '../config/schema.js';
@@ -236,6 +237,16 @@ export class Sl651Listener implements Extension {
       return;
     }
     conn.station = s;
+    if (f.packet) {
+      // Multi-packet reports (pictures, history) are not read into points. The first packet
+      // (serial and send time lead its body) is acknowledged, ACK or ESC after the last;
+      // later packets carry no serial to echo and are taken without an answer.
+      s.stats.frames++;
+      this.alive(s);
+      this.log.debug({ device: s.instance.id, fn: f.functionCode, packet: f.packet }, 'SL 651 multi-packet frame acknowledged, not read');
+      this.reply(conn, f, f.end === Sl651Ctl.ETB ? Sl651Ctl.ACK : Sl651Ctl.ESC, s);
+      return;
+    }
     let body;
     try {
       body = parseSl651Body(f);
@@ -245,7 +256,9 @@ export class Sl651Listener implements Extension {
     }
     s.stats.frames++;
     this.alive(s);
-    if (f.functionCode === SL651_KEEP_ALIVE) return; // keeps the channel open; no reply
+    // Keep-alive (2FH) keeps a 4G link with a dynamic address open after the centre's ESC;
+    // stations send it on their own every 1..255 s and expect no answer.
+    if (f.functionCode === SL651_KEEP_ALIVE) return;
     if (!SL651_REPORT_FUNCTIONS.has(f.functionCode)) {
       this.log.debug({ device: s.instance.id, fn: f.functionCode }, 'SL 651 frame of a function the gateway does not ask for; ignored');
       return;
@@ -255,10 +268,14 @@ export class Sl651Listener implements Extension {
     // tells the station its report is stored.
     if (readings.length) this.events.emit('readings', readings);
     s.stats.reports++;
-    const more = f.packet && f.end === Sl651Ctl.ETB;
+    this.reply(conn, f, Sl651Ctl.ESC, s);
+  }
+
+  private reply(conn: Conn, f: Sl651Frame, end: number, s: StationState): void {
     try {
-      conn.socket.write(buildSl651Reply(f, more ? Sl651Ctl.ACK : Sl651Ctl.ESC));
+      conn.socket.write(buildSl651Reply(f, end));
     } catch (e) {
+      // A body that does not parse (a later packet of several): nothing to echo.
       this.log.debug({ err: e, device: s.instance.id }, 'SL 651 reply not sent');
     }
   }

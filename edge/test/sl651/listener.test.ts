@@ -7,7 +7,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from 'node:net';
 import type { Reading } from '@lifeline/shared';
-import { SL651_PUBLISHED_FRAMES, parseHex } from '@lifeline/shared/protocols';
+import { SL651_PUBLISHED_FRAMES, Sl651Ctl, buildSl651Body, buildSl651Frame, parseHex } from '@lifeline/shared/protocols';
 import { Sl651Station, loadProfile, type Profile, type Sl651Profile } from '@lifeline/devices';
 import { freePort, testLog, waitFor } from '../../../test/helpers.js';
 import { EventBus } from '../../src/events/event-bus.js';
@@ -166,5 +166,18 @@ describe('SL 651 listener', () => {
       { device: 'rain-1', ok: false },
       { device: 'rain-1', ok: true },
     ]);
+  });
+
+  it('a multi-packet report is acknowledged packet by packet where it can be, not read, not counted malformed', async () => {
+    const { listener, readings, station } = await setup();
+    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    await s.start();
+    const head = { direction: 'up' as const, centre: 1, station: '0012345678', password: '0000', functionCode: 0x36 };
+    const first = buildSl651Frame({ ...head, packet: { total: 2, seq: 1 }, body: buildSl651Body({ encoding: 'hex', serial: 5, sendTime: '2024-06-01 08:00:00', items: [] }), end: Sl651Ctl.ETB });
+    const second = buildSl651Frame({ ...head, packet: { total: 2, seq: 2 }, body: Uint8Array.of(0xff, 0xd8, 0xff, 0xe0), end: Sl651Ctl.ETX });
+    expect(await s.send(first)).toBe(true);
+    expect(await s.send(second, 300)).toBe(false);
+    expect(readings).toEqual([]);
+    expect(listener.stats().stations.find((x) => x.device === 'rain-1')).toMatchObject({ frames: 2, malformed: 0, reports: 0 });
   });
 });
