@@ -55,7 +55,7 @@ describe('an SL 651 river-level station reports to the gateway', () => {
       host: '127.0.0.1',
       port,
       intervalMs: 0,
-      valueOf: (p) => (p.name === 'water_level' ? 35.125 : p.name === 'rainfall' ? 12.5 : 12.4),
+      pointValue: (p) => (p.name === 'water_level' ? 35.125 : p.name === 'rainfall' ? 12.5 : 12.4),
     });
     cleanups.push(() => station.stop());
     await station.start();

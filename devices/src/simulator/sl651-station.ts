@@ -34,7 +34,7 @@ export interface Sl651StationOptions {
   functionCode?: number;
   seed?: number;
   /** A point's value instead of its simulated signal (tests; null sends "no data"). */
-  valueOf?: (point: Sl651Point, ts: number) => number | null;
+  pointValue?: (point: Sl651Point, ts: number) => number | null;
   now?: () => number;
 }
 
@@ -136,7 +136,7 @@ export class Sl651Station {
       stationType: (p.stationType ?? 'H').charCodeAt(0),
       observedAt: observed,
       elements: p.points.map((pt) => {
-        const v = this.opts.valueOf ? this.opts.valueOf(pt, ts) : signalValue(pt, ts, this.startTs, this.rand);
+        const v = this.opts.pointValue ? this.opts.pointValue(pt, ts) : signalValue(pt, ts, this.startTs, this.rand);
         return { id: parseInt(pt.element, 16), value: v === null ? null : v / (pt.scale ?? 1) };
       }),
     });

@@ -13,6 +13,7 @@ import { freePort, testLog, waitFor } from '../../../test/helpers.js';
 import { EventBus } from '../../src/events/event-bus.js';
 import { Sl651Listener } from '../../src/poller/sl651-listener.js';
 import type { Bus } from '../../src/config/schema.js';
+import { startSimulation } from '../../src/cli/simulate.js';
 
 const rain = loadProfile('sl651-rain-station') as Sl651Profile;
 const level = loadProfile('sl651-water-level-station') as Sl651Profile;
@@ -59,7 +60,7 @@ describe('SL 651 listener', () => {
   it('a rain station reports: readings with the observation time, then the reply', async () => {
     const { listener, readings, station } = await setup();
     const values: Record<string, number> = { rainfall: 2.5, cumulative_rainfall: 1234.5, daily_rainfall: 17.5, battery_voltage: 12.61 };
-    const s = station(rain, '0012345678', { valueOf: (p) => values[p.name] });
+    const s = station(rain, '0012345678', { pointValue: (p) => values[p.name] });
     await s.start();
     const t0 = Date.now();
     expect(await s.report()).toBe(true);
@@ -77,7 +78,7 @@ describe('SL 651 listener', () => {
 
   it('the ASCII form is read the same way', async () => {
     const { readings, station } = await setup();
-    const s = station(level, '0087654321', { encoding: 'ascii', valueOf: (p) => (p.name === 'water_level' ? 33.215 : p.name === 'rainfall' ? 0 : 12.5) });
+    const s = station(level, '0087654321', { encoding: 'ascii', pointValue: (p) => (p.name === 'water_level' ? 33.215 : p.name === 'rainfall' ? 0 : 12.5) });
     await s.start();
     expect(await s.report()).toBe(true);
     expect(readings.map((r) => [r.device, r.point, r.value])).toEqual([
@@ -89,7 +90,7 @@ describe('SL 651 listener', () => {
 
   it('"no data" (FF) is a Bad reading; a value outside the point range is Uncertain', async () => {
     const { readings, station } = await setup();
-    const s = station(level, '0087654321', { valueOf: (p) => (p.name === 'water_level' ? null : p.name === 'battery_voltage' ? 31 : 0) });
+    const s = station(level, '0087654321', { pointValue: (p) => (p.name === 'water_level' ? null : p.name === 'battery_voltage' ? 31 : 0) });
     await s.start();
     expect(await s.report()).toBe(true);
     expect(readings.find((r) => r.point === 'water_level')).toMatchObject({ quality: 2 });
@@ -99,7 +100,7 @@ describe('SL 651 listener', () => {
 
   it('an unknown station address is counted, not stored, not answered; the known one still is', async () => {
     const { listener, readings, station } = await setup();
-    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    const s = station(rain, '0012345678', { pointValue: () => 1 });
     await s.start();
     // A published 32H report of station 0011223344, which no device here has.
     const stranger = parseHex(SL651_PUBLISHED_FRAMES.timed32);
@@ -113,7 +114,7 @@ describe('SL 651 listener', () => {
 
   it('garbage and a bad CRC are counted against the station and do not stop its next report', async () => {
     const { listener, readings, station } = await setup();
-    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    const s = station(rain, '0012345678', { pointValue: () => 1 });
     await s.start();
     expect(await s.report()).toBe(true);
     const bad = s.frame();
@@ -130,7 +131,7 @@ describe('SL 651 listener', () => {
 
   it('a resent report is answered again but stored once', async () => {
     const { listener, readings, station } = await setup();
-    const s = station(rain, '0012345678', { valueOf: () => 3 });
+    const s = station(rain, '0012345678', { pointValue: () => 3 });
     await s.start();
     const f = s.frame();
     expect(await s.send(f)).toBe(true);
@@ -141,7 +142,7 @@ describe('SL 651 listener', () => {
 
   it('a connection that sends a frame in pieces, or two frames in one write, is read right', async () => {
     const { port, readings, station } = await setup();
-    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    const s = station(rain, '0012345678', { pointValue: () => 1 });
     const a = s.frame(Date.now() - 120_000);
     const b = s.frame(Date.now() - 60_000);
     const sock = connect({ host: '127.0.0.1', port });
@@ -159,7 +160,7 @@ describe('SL 651 listener', () => {
   it('a station silent for its intervals is comm-lost once, and back when it reports', async () => {
     const { comm, station } = await setup({ pollMs: 150, silentIntervals: 2 });
     await waitFor(() => comm.some((c) => c.device === 'rain-1' && !c.ok), 5000, 'comm lost');
-    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    const s = station(rain, '0012345678', { pointValue: () => 1 });
     await s.start();
     expect(await s.report()).toBe(true);
     expect(comm.filter((c) => c.device === 'rain-1')).toEqual([
@@ -170,7 +171,7 @@ describe('SL 651 listener', () => {
 
   it('a multi-packet report is acknowledged packet by packet where it can be, not read, not counted malformed', async () => {
     const { listener, readings, station } = await setup();
-    const s = station(rain, '0012345678', { valueOf: () => 1 });
+    const s = station(rain, '0012345678', { pointValue: () => 1 });
     await s.start();
     const head = { direction: 'up' as const, centre: 1, station: '0012345678', password: '0000', functionCode: 0x36 };
     const first = buildSl651Frame({ ...head, packet: { total: 2, seq: 1 }, body: buildSl651Body({ encoding: 'hex', serial: 5, sendTime: '2024-06-01 08:00:00', items: [] }), end: Sl651Ctl.ETB });
@@ -179,5 +180,16 @@ describe('SL 651 listener', () => {
     expect(await s.send(second, 300)).toBe(false);
     expect(readings).toEqual([]);
     expect(listener.stats().stations.find((x) => x.device === 'rain-1')).toMatchObject({ frames: 2, malformed: 0, reports: 0 });
+  });
+
+  it('lifeline simulate --sl651 runs stations that report to the listener; --tcp is refused for them', async () => {
+    const { port, readings } = await setup();
+    const base = { profile: ['sl651-rain-station'], host: '127.0.0.1', unit: 1, devices: 1, fault: [] as string[] };
+    await expect(startSimulation({ ...base, tcp: 0 })).rejects.toThrow(/sl651-rain-station is an SL 651 station: it reports to a centre, give --sl651/);
+    const sim = await startSimulation({ ...base, sl651: `127.0.0.1:${port}`, station: '0012345678', every: 60 });
+    cleanups.push(async () => void (await sim.stop()));
+    expect(sim.lines[0]).toMatch(/sl651-rain-station station 0012345678/);
+    await waitFor(() => readings.length >= 4, 5000, 'the first report');
+    expect(new Set(readings.map((r) => r.point))).toEqual(new Set(['rainfall', 'cumulative_rainfall', 'daily_rainfall', 'battery_voltage']));
   });
 });
