@@ -21,6 +21,24 @@ import { SL651_PUBLISHED_FRAMES } from './published.js';
 
 const PUBLISHED = SL651_PUBLISHED_FRAMES;
 
+/** What the published 32H report says, as our builder takes it. */
+const TIMED32 = {
+  centre: 5,
+  station: '0011223344',
+  password: '03E8',
+  functionCode: 0x32,
+  serial: 0x34,
+  sendTime: '2017-07-18 11:00:16',
+  stationType: 0x48,
+  observedAt: '2017-07-18 11:00',
+  elements: [
+    { id: 0x20, value: 4 },
+    { id: 0x26, value: 4 },
+    { id: 0x39, value: 10.49 },
+    { id: 0x38, value: 10.99 },
+  ],
+};
+
 const bytes = (hex: string) => parseHex(hex);
 
 function lifelineMessage(fn: () => unknown): string {
@@ -92,22 +110,7 @@ describe('SL 651 published frames [T]', () => {
   });
 
   it('our builder writes the published 32H report from its values', () => {
-    const b = buildSl651Report({
-      centre: 5,
-      station: '0011223344',
-      password: '03E8',
-      functionCode: 0x32,
-      serial: 0x34,
-      sendTime: '2017-07-18 11:00:16',
-      stationType: 0x48,
-      observedAt: '2017-07-18 11:00',
-      elements: [
-        { id: 0x20, value: 4 },
-        { id: 0x26, value: 4 },
-        { id: 0x39, value: 10.49 },
-        { id: 0x38, value: 10.99 },
-      ],
-    });
+    const b = buildSl651Report(TIMED32);
     expect(b).toEqual(bytes(PUBLISHED.timed32));
   });
 });
@@ -125,29 +128,15 @@ describe('SL 651 stream length', () => {
 });
 
 describe('SL 651 ASCII form', () => {
-  const init = {
-    encoding: 'ascii' as const,
-    centre: 1,
-    station: '0012345678',
-    password: '1234',
-    serial: 0x34,
-    sendTime: '2017-07-18 11:00:16',
-    stationType: 0x48,
-    observedAt: '2017-07-18 11:00',
-    elements: [
-      { id: 0x20, value: 4 },
-      { id: 0x26, value: 4 },
-      { id: 0x39, value: 10.49 },
-      { id: 0x38, value: 12.1 },
-    ],
-  };
+  // The published 32H report's values, written in the ASCII form.
+  const init = { ...TIMED32, encoding: 'ascii' as const, centre: 1, station: '0012345678', password: '1234' };
 
   it('writes the same report as text: SOH, hex-character header, mnemonics and values, CRC as 4 characters', () => {
     const b = buildSl651Report(init);
     const text = String.fromCharCode(...b);
     expect(text.charCodeAt(0)).toBe(0x01);
     expect(text.slice(1, 23)).toBe(`01001234567812343200${(text.length - 29).toString(16).toUpperCase().padStart(2, '0')}`);
-    expect(text.slice(24, -5)).toBe('0034170718110016 ST 0012345678 H TT 1707181100 PJ 4.0 PT 4.0 Z 10.490 VT 12.10');
+    expect(text.slice(24, -5)).toBe('0034170718110016 ST 0012345678 H TT 1707181100 PJ 4.0 PT 4.0 Z 10.490 VT 10.99');
     expect(text.charCodeAt(text.length - 5)).toBe(Sl651Ctl.ETX);
     expect(parseInt(text.slice(-4), 16)).toBe(sl651Crc(b, 0, b.length - 4));
   });
@@ -161,7 +150,7 @@ describe('SL 651 ASCII form', () => {
       [0x20, 4],
       [0x26, 4],
       [0x39, 10.49],
-      [0x38, 12.1],
+      [0x38, 10.99],
     ]);
     expect(buildSl651Frame(sl651FrameInit(f))).toEqual(b);
     expect(buildSl651Body(body)).toEqual(f.body);
