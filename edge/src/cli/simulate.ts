@@ -78,7 +78,7 @@ export function registerSimulate(program: Command): void {
         process.once('SIGTERM', () => resolve());
       });
       const served = await sim.stop();
-      console.log(`stopped; ${served} request(s) served.`);
+      console.log(`stopped; ${served} ${sim.counted ?? 'request(s) served'}.`);
     });
 }
 
@@ -86,6 +86,8 @@ export function registerSimulate(program: Command): void {
 export interface Simulation {
   lines: string[];
   stop(): Promise<number>;
+  /** What `stop` counts, when not requests served (stations count the reports they sent). */
+  counted?: string;
 }
 
 /** Start what the options ask for. Bad options throw CONFIG_INVALID (exit 2). */
@@ -218,6 +220,7 @@ async function startSl651Stations(opts: SimulateOpts, bad: (msg: string) => Life
   await Promise.all(stations.map((s) => s.start()));
   return {
     lines: [`SL 651 station(s) reporting to ${opts.sl651}: ${stations.map((s) => `${s.opts.profile.id} station ${s.opts.station}`).join(', ')}`],
+    counted: 'report(s) sent',
     stop: async () => {
       await Promise.all(stations.map((s) => s.stop()));
       return stations.reduce((n, s) => n + s.sent, 0);

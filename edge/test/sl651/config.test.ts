@@ -68,3 +68,12 @@ describe('sl651-listen buses', () => {
     expect(msg).toMatch(/devices\[1\]\.station: applies to SL 651 stations \(link sl651-listen\)/);
   });
 });
+
+describe('edge/examples/hydrology.yaml', () => {
+  it('is a valid config: two SL 651 stations on a listening port', async () => {
+    const { loadConfig } = await import('../../src/config/load.js');
+    const { config, profiles } = loadConfig(new URL('../../examples/hydrology.yaml', import.meta.url).pathname, { dataDir: new URL('../../..', import.meta.url).pathname });
+    expect(config.buses.map((b) => [b.link, b.port])).toEqual([['sl651-listen', 5651]]);
+    expect([...profiles.values()].map((p) => p.id)).toEqual(['sl651-water-level-station', 'sl651-rain-station']);
+  });
+});
