@@ -34,9 +34,6 @@ import type { Bus, DeviceInstance } from '../config/schema.js';
 import type { EventBus, Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 
-/** Largest frame: a HEX header + 4095 body bytes, or an ASCII header + 4095 characters. */
-const MAX_FRAME = 24 + 0xfff + 5;
-
 /** Counters of one station. */
 export interface Sl651StationStats {
   device: string;
@@ -85,6 +82,8 @@ interface Conn {
   /** The station this connection has spoken for (its last valid frame's). */
   station?: StationState;
   warned: boolean;
+  /** Gives up an incomplete candidate frame that stalls. */
+  stall?: NodeJS.Timeout;
 }
 
 /** Options (tests shorten the silence). */
@@ -93,6 +92,8 @@ export interface Sl651ListenerOptions {
   silentIntervals?: number;
   /** IANA zone of the stations' clocks (default Asia/Shanghai: China Standard Time, no DST). */
   timeZone?: string;
+  /** How long an incomplete frame may wait for its remaining bytes before it is taken for garbage, ms (default 5000). */
+  stallMs?: number;
   /** Clock, for tests. */
   now?: () => number;
 }
@@ -161,7 +162,10 @@ export class Sl651Listener implements Extension {
 
   async stop(): Promise<void> {
     for (const s of this.stations.values()) clearTimeout(s.timer);
-    for (const c of this.conns) c.socket.destroy();
+    for (const c of this.conns) {
+      clearTimeout(c.stall);
+      c.socket.destroy();
+    }
     this.conns.clear();
     const server = this.server;
     this.server = undefined;
@@ -179,7 +183,10 @@ export class Sl651Listener implements Extension {
     socket.setNoDelay(true);
     socket.on('data', (chunk: Buffer) => this.receive(conn, chunk));
     socket.on('error', (err) => this.log.debug({ err, remote: socket.remoteAddress }, 'SL 651 connection error'));
-    socket.on('close', () => this.conns.delete(conn));
+    socket.on('close', () => {
+      clearTimeout(conn.stall);
+      this.conns.delete(conn);
+    });
   }
 
   private receive(conn: Conn, chunk: Buffer): void {
@@ -190,6 +197,19 @@ export class Sl651Listener implements Extension {
     }
     conn.buf.set(chunk, conn.len);
     conn.len += chunk.length;
+    this.scan(conn);
+  }
+
+  /**
+   * Take every complete frame out of the connection's bytes. A candidate that
+   * fails to parse is stepped over by one byte, not its claimed length, so a
+   * real frame inside or just after garbage is still found; a candidate still
+   * incomplete after `stallMs` (garbage whose length field promises bytes that
+   * never come) is given up the same way, so it cannot hold back the reports behind it.
+   * What stays buffered is one incomplete candidate, so at most one frame's length (4124 bytes).
+   */
+  private scan(conn: Conn): void {
+    clearTimeout(conn.stall);
     let at = 0;
     while (at < conn.len) {
       const view = conn.buf.subarray(at, conn.len);
@@ -203,26 +223,36 @@ export class Sl651Listener implements Extension {
         continue;
       }
       if (n === 0 || n > view.length) break;
-      this.frame(conn, view.slice(0, n));
-      at += n;
+      at += this.frame(conn, view.slice(0, n)) ? n : 1;
     }
     conn.buf.copyWithin(0, at, conn.len);
     conn.len -= at;
-    if (conn.len > MAX_FRAME) {
-      // Cannot happen with the length field's 12 bits; kept so a bug cannot grow the buffer without bound.
-      this.malformed(conn, `buffer over ${MAX_FRAME} bytes without a frame`);
-      conn.len = 0;
+    if (conn.len > 0) {
+      conn.stall = setTimeout(() => {
+        if (conn.len === 0) return;
+        this.counters.skippedBytes++;
+        conn.buf.copyWithin(0, 1, conn.len);
+        conn.len--;
+        this.scan(conn);
+      }, this.opts.stallMs ?? 5000);
+      conn.stall.unref();
     }
   }
 
-  private frame(conn: Conn, bytes: Uint8Array): void {
+  /** Handle one candidate frame; false when its envelope did not parse (the caller steps one byte on). */
+  private frame(conn: Conn, bytes: Uint8Array): boolean {
     let f;
     try {
       f = parseSl651Frame(bytes);
     } catch (e) {
       this.malformed(conn, message(e));
-      return;
+      return false;
     }
+    this.handle(conn, f);
+    return true;
+  }
+
+  private handle(conn: Conn, f: Sl651Frame): void {
     if (f.direction !== 'up') {
       this.malformed(conn, 'a down frame (centre → station) sent to the centre');
       return;
