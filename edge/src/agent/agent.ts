@@ -2,7 +2,7 @@
  * The gateway agent: features wired through one event bus. It only wires;
  * each arrow is a feature of its own folder.
  *
- *   BusPoller / MeterPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
+ *   BusPoller / MeterPoller / Sl651Listener ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
  *   Lighting (lamp schedules, the gateway's own clock) ─────────────▶ Modbus writes
  *        │                                  │ transitions (alarm_log + event lane)
  *        └──readings, comm──▶ Recorder ─▶ buffer ──▶ Sync ─▶ MQTT ─▶ cloud
@@ -15,7 +15,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { BusPoller } from '../poller/poller.js';
 import { MeterPoller } from '../poller/meter-poller.js';
-import { isMeterBus } from '../config/schema.js';
+import { isMeterBus, isSl651Bus } from '../config/schema.js';
+import { Sl651Listener } from '../poller/sl651-listener.js';
 import { Sync } from '../sync/sync.js';
 import { Recorder } from '../sync/recorder.js';
 import { createTransport } from '../sync/transport.js';
@@ -68,8 +69,10 @@ export class Agent {
     // Writes (Modbus outputs, point-write commands) share each bus's polling link: a serial
     // bus carries one request at a time. Before the poller has opened it, a write fails and
     // the output retries.
-    const pollers = new Map<string, BusPoller | MeterPoller>(
+    const pollers = new Map<string, BusPoller | MeterPoller | Sl651Listener>(
       config.buses.map((bus) => {
+        // SL 651 stations report to the gateway: a listener instead of a poller.
+        if (isSl651Bus(bus)) return [bus.name, new Sl651Listener(bus, loaded.profiles, this.events, log.child({ bus: bus.name }), { timeZone: config.gateway.timeZone ?? defaultTimeZone })];
         const Poller = isMeterBus(bus) ? MeterPoller : BusPoller;
         return [bus.name, new Poller(bus, loaded.profiles, this.events, log.child({ bus: bus.name }))];
       }),

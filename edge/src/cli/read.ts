@@ -86,6 +86,9 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
     import('../links/link.js'),
   ]);
   const profile = loadProfile(a.profile);
+  if (profile.protocol === 'sl651') {
+    throw new LifelineError(ErrorCodes.ConfigInvalid, `--profile: ${profile.id} is an SL 651 station: it reports to the gateway (bus link sl651-listen) and cannot be polled`);
+  }
   if (!isModbusProfile(profile)) {
     if (a.address === undefined) throw new LifelineError(ErrorCodes.ConfigInvalid, `--address: profile ${profile.id} is a ${profile.protocol} meter: give its address, not --unit`);
     return readMeter(a, profile, a.address);

@@ -33,4 +33,17 @@ describe('lifeline decode', { timeout: 90_000 }, () => {
     expect(sum.status).toBe(1);
     expect(sum.stderr).toMatch(/checksum.*0x8B.*0x8C|expected 0x8B.*found 0x8C/);
   });
+
+  it('decode --help shows an SL 651 frame that decodes: station, function, elements, CRC', async () => {
+    const help = await lifeline('decode', '--help');
+    expect(help.status).toBe(0);
+    const example = /--protocol sl651 ([0-9A-F]+)/.exec(help.stdout)?.[1];
+    expect(example).toBeDefined();
+    const r = await lifeline('decode', '--protocol', 'sl651', example!);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/station address\s+0011223344/);
+    expect(r.stdout).toMatch(/function\s+0x32 timed report/);
+    expect(r.stdout).toMatch(/Z \(39H\) river water level\s+10\.49 m/);
+    expect(r.stdout).toMatch(/crc\s+A421 \(ok\)/);
+  });
 });
