@@ -32,6 +32,9 @@ export type LivePlan = { kind: 'live'; payload: Uint8Array; dictionary: number }
 /** Ids this gateway uses: 1 … 2^14 − 1, two bytes on the wire. */
 const MAX_ID = 16_383;
 
+/** Least age of a dictionary replaced only to improve order or scale, ms. */
+const MIN_RENEW_MS = 60_000;
+
 const keyOf = (r: { device: string; point: string }) => `${r.device}\u0000${r.point}`;
 
 export class LiveDictionary {
@@ -79,7 +82,9 @@ export class LiveDictionary {
       if (h.length > this.history) h.shift();
     }
     const cur = this.current;
-    if (!cur || this.renewSoon || !this.fits(cur, firstSeq, readings)) return this.define(firstSeq, readings);
+    // A better order or scale is worth a new dictionary at most once a minute (a poll whose order varies must not churn).
+    const better = this.renewSoon && cur !== undefined && readings[0].ts - cur.t0 >= MIN_RENEW_MS;
+    if (!cur || better || !this.fits(cur, firstSeq, readings)) return this.define(firstSeq, readings);
     if (!this.known) return { kind: 'define', dictionary: cur };
     const payload = encodeLive(cur, { firstSeq, readings });
     if (!payload) return this.define(firstSeq, readings);
