@@ -152,6 +152,8 @@ export class Sync implements Extension {
       clockOffsetMs: this.clockOffsetMs,
       epoch: this.buffer.epoch,
       thinnedReadings: this.buffer.thinning.thinnedReadings,
+      // A full or failing disk: since when, why, readings that could not be stored (disk-guard.ts).
+      disk: online ? this.buffer.diskState() : undefined,
       configHash: this.opts.commands?.runningHash(),
       // The config as written, secrets redacted: the cloud can always show what the box runs.
       config: redactSecrets(this.loaded.written ?? this.loaded.config),
