@@ -35,6 +35,7 @@ import { buildCjt188ReadReply, parseCjt188ReadReply, parseCjt188Frame } from '..
 import { buildDlt645ReadReply, parseDlt645Frame, parseDlt645ReadReply } from '../shared/src/protocols/dlt645/frame.js';
 import { buildRtuResponse, parseRtuResponse } from '../shared/src/protocols/modbus/rtu.js';
 import { writeCrc } from '../shared/src/protocols/modbus/crc.js';
+import { sum8 } from '../shared/src/protocols/bytes.js';
 import { buildTcpResponse, parseTcpResponse } from '../shared/src/protocols/modbus/tcp.js';
 
 function arg(name: string, fallback: number): number {
@@ -138,14 +139,10 @@ const targets: Array<{ name: string; seeds: Uint8Array[]; decode: (b: Uint8Array
   },
 ];
 
-/** The meters' CS: the byte sum from the first 0x68 to before the CS, repaired after mutation. */
+/** The meters' CS (sum8 from the first 0x68 to before the CS), repaired after mutation. */
 function repairSum(b: Uint8Array): Uint8Array {
-  let p = 0;
-  while (p < b.length && b[p] === 0xfe) p++;
-  if (b.length - p < 3) return b;
-  let sum = 0;
-  for (let i = p; i < b.length - 2; i++) sum += b[i];
-  b[b.length - 2] = sum & 0xff;
+  const p = b.findIndex((x) => x !== 0xfe);
+  if (p >= 0 && b.length - p >= 3) b[b.length - 2] = sum8(b, p, b.length - 2);
   return b;
 }
 
