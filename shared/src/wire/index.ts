@@ -14,6 +14,8 @@ import { decodeTelemetryBatch, type DecodedTelemetryBatch } from './telemetry.js
 export {
   WIRE_MAGIC,
   WIRE_VERSION,
+  WIRE_VERSION_DICTIONARY,
+  MAX_DICTIONARY_ID,
   MessageType,
   Lane,
   WireFlags,
@@ -62,6 +64,20 @@ export {
   type CommandStatus,
 } from './commands.js';
 export { TimeMode, ValueMode } from './columns.js';
+export {
+  encodeLive,
+  decodeLive,
+  peekLiveDictionary,
+  LIVE_ORDER,
+  codecFor,
+  unknownDictionary,
+  LiveLimits,
+  type SeriesDictionary,
+  type DictionarySeries,
+  type SeriesCodec,
+  type LiveBatch,
+  type DecodedLive,
+} from './live.js';
 export type { TraceRow } from './bytes.js';
 
 /** A decoded gateway → cloud message. */
