@@ -28,9 +28,10 @@ export function App() {
     setBusy(true);
     setError(null);
     setToken(token);
+    // Kept before the first answer: the console shows itself as soon as store.info is set.
+    saveToken(token);
     try {
       await store.start();
-      saveToken(token);
     } catch (e) {
       setToken(null);
       saveToken(null);

@@ -143,7 +143,7 @@ export function MapView() {
       // First time there are devices: show where they are (a city centre's few, or the whole city's many).
       if (!fitted && add.length) {
         fitted = true;
-        map.fitBounds(L.latLngBounds(add.map((m) => m.getLatLng())), { maxZoom: 14, padding: [30, 30] });
+        map.fitBounds(L.latLngBounds(add.map((m) => m.getLatLng())), { maxZoom: 14, padding: [30, 30], animate: false });
       }
       drawGateways();
       performance.mark('lifeline:map-drawn');
@@ -199,6 +199,10 @@ export function MapView() {
     (globalThis as any).__lifelineMap = map;
     return () => {
       offs.forEach((o) => o());
+      // A sign-out or token switch can unmount the map mid-animation or mid-chunk: stop both
+      // first, or Leaflet's pending frame reads a removed pane (_leaflet_pos of undefined).
+      map.stop();
+      map.removeLayer(cluster);
       map.remove();
     };
   }, []);
