@@ -1,0 +1,185 @@
+/**
+ * Cold-storage blocks: one series' readings of one day (or any span), in
+ * frames that decode on their own, so a query reads only the frames it needs.
+ * The columns reuse the wire's codecs (columns.ts): timestamps regular /
+ * delta-of-delta, values decimal-delta or XOR (Gorilla-style), quality
+ * run-length; each frame's body is then deflated.
+ *
+ *   encodeBlock(ts[], values[], quality[])
+ *     ─▶ frames of ≤ FRAME_READINGS readings, split where time allows
+ *          ─▶ body = timestamps · null runs · values of the non-null readings · quality runs ─▶ deflate
+ *     ─▶ [version][base ts][n frames] [per frame: n, first ts, last ts, body length, CRC-32] [bodies]
+ *
+ * `inflate` is fflate's by default (browser-safe); the cloud passes node:zlib's
+ * raw inflate, the same DEFLATE format and several times faster on small frames.
+ *
+ * Exactly reversible: timestamps are integers (epoch ms), every non-NaN double
+ * comes back bit for bit (−0, ±Infinity, subnormals: the decimal modes keep
+ * what they cannot scale as raw float64 exceptions, XOR keeps all 64 bits).
+ * NaN means "no value" (the store keeps NULL for it): it comes back as NaN
+ * (the canonical one; the store never holds a NaN payload to lose).
+ */
+import { deflateSync, inflateSync } from 'fflate';
+import { ByteReader, ByteWriter } from './bytes.js';
+import { crc32 } from './crc32.js';
+import { planValues, readTimestamps, readValues, writeTimestamps, writeValues } from './columns.js';
+
+/** Format version of a block (its first byte). */
+export const BLOCK_VERSION = 1;
+/** Most readings in one frame (ten minutes at 1 s): small enough to decode alone, large enough to deflate well. */
+export const FRAME_READINGS = 600;
+
+/** One series' readings as columns; NaN in `values` is a reading without a value. */
+export interface BlockColumns {
+  /** Epoch ms, non-decreasing, safe integers. */
+  ts: Float64Array;
+  values: Float64Array;
+  /** Quality per reading (the store's small integer). */
+  quality: Uint16Array;
+}
+
+/** Where one frame lies, from the block's header alone. */
+export interface FrameInfo {
+  n: number;
+  firstTs: number;
+  lastTs: number;
+  /** Offset and length of the deflated body inside the block. */
+  offset: number;
+  length: number;
+  /** CRC-32 of the deflated body. */
+  crc: number;
+}
+
+function writeRuns(w: ByteWriter, codes: ArrayLike<number>, from: number, to: number): void {
+  const runs: number[] = [];
+  let start = from;
+  for (let i = from + 1; i <= to; i++) {
+    if (i === to || codes[i] !== codes[start]) {
+      runs.push(codes[start], i - start);
+      start = i;
+    }
+  }
+  w.uvarint(runs.length / 2);
+  for (let i = 0; i < runs.length; i += 2) {
+    w.uvarint(runs[i]);
+    w.uvarint(runs[i + 1]);
+  }
+}
+
+function readRuns(r: ByteReader, n: number, field: string, maxCode: number): Uint16Array {
+  const out = new Uint16Array(n);
+  const nRuns = r.count(`${field}.runs`, n, 2);
+  let at = 0;
+  for (let i = 0; i < nRuns; i++) {
+    const code = r.uvarint(`${field}.code`, maxCode);
+    const len = r.uvarint(`${field}.run`, n);
+    if (len < 1 || at + len > n) r.fail(`${field}.run`, `run of ${len} does not fit the frame's ${n - at} remaining readings`);
+    out.fill(code, at, at + len);
+    at += len;
+  }
+  if (at !== n) r.fail(`${field}.runs`, `runs cover ${at} readings, the frame has ${n}`);
+  return out;
+}
+
+/** Encodes one series' readings (sorted by time) into a block. */
+export function encodeBlock(cols: BlockColumns): Uint8Array {
+  const n = cols.ts.length;
+  if (cols.values.length !== n || cols.quality.length !== n) throw new RangeError(`block: columns differ in length (${n}, ${cols.values.length}, ${cols.quality.length})`);
+  const base = n ? cols.ts[0] : 0;
+  const frames: { n: number; first: number; last: number; body: Uint8Array }[] = [];
+  for (let from = 0; from < n; from += FRAME_READINGS) {
+    const to = Math.min(n, from + FRAME_READINGS);
+    const w = new ByteWriter(4 * (to - from) + 64);
+    writeTimestamps(w, cols.ts.subarray(from, to), base, -1);
+    const isNull = new Uint8Array(to - from);
+    const present: number[] = [];
+    for (let i = from; i < to; i++) {
+      const v = cols.values[i];
+      if (v !== v) isNull[i - from] = 1;
+      else present.push(v);
+    }
+    writeRuns(w, isNull, 0, to - from);
+    writeValues(w, present, planValues(present));
+    writeRuns(w, cols.quality, from, to);
+    frames.push({ n: to - from, first: cols.ts[from], last: cols.ts[to - 1], body: deflateSync(w.finish(), { level: 6 }) });
+  }
+  const w = new ByteWriter(64 + frames.reduce((a, f) => a + f.body.length + 16, 0));
+  w.byte(BLOCK_VERSION);
+  w.svarint(base);
+  w.uvarint(frames.length);
+  for (const f of frames) {
+    w.uvarint(f.n);
+    w.svarint(f.first - base);
+    w.uvarint(f.last - f.first);
+    w.uvarint(f.body.length);
+    w.u32(crc32(f.body));
+  }
+  for (const f of frames) w.bytes(f.body);
+  return w.finish();
+}
+
+/** The frames of a block, from its header (no body is inflated). Throws PAYLOAD_INVALID on a damaged header. */
+export function blockFrames(block: Uint8Array): { base: number; frames: FrameInfo[] } {
+  const r = new ByteReader(block, 'cold block');
+  const version = r.byte('version');
+  if (version !== BLOCK_VERSION) r.fail('version', `unknown block version ${version}`, 0);
+  const base = r.svarint('base');
+  const count = r.count('frames', block.length, 4);
+  const heads: Omit<FrameInfo, 'offset'>[] = [];
+  for (let i = 0; i < count; i++) {
+    const n = r.uvarint(`frames[${i}].n`, FRAME_READINGS);
+    if (n < 1) r.fail(`frames[${i}].n`, 'a frame holds at least one reading');
+    const firstTs = base + r.svarint(`frames[${i}].first`);
+    const lastTs = firstTs + r.uvarint(`frames[${i}].span`);
+    heads.push({ n, firstTs, lastTs, length: r.uvarint(`frames[${i}].length`, block.length), crc: r.u32(`frames[${i}].crc`) });
+  }
+  let offset = r.pos;
+  const frames = heads.map((h) => {
+    const f = { ...h, offset };
+    offset += h.length;
+    return f;
+  });
+  if (offset !== block.length) r.fail('frames', `bodies take ${offset - r.pos} bytes, the block has ${block.length - r.pos} after its header`);
+  return { base, frames };
+}
+
+/** Decodes one frame's readings. */
+export function decodeFrame(block: Uint8Array, base: number, f: FrameInfo, inflate: (b: Uint8Array) => Uint8Array = inflateSync): BlockColumns {
+  let body: Uint8Array;
+  const deflated = block.subarray(f.offset, f.offset + f.length);
+  if (crc32(deflated) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
+  try {
+    body = inflate(deflated);
+  } catch (err) {
+    return new ByteReader(block, 'cold block').fail('frame', `does not inflate: ${(err as Error).message}`, f.offset);
+  }
+  const r = new ByteReader(body, 'cold block frame');
+  const ts = readTimestamps(r, f.n, base, [], 'frame');
+  const isNull = readRuns(r, f.n, 'frame.nulls', 1);
+  let present = 0;
+  for (let i = 0; i < f.n; i++) if (!isNull[i]) present++;
+  const packed = readValues(r, present, 'frame');
+  const values = new Float64Array(f.n);
+  for (let i = 0, j = 0; i < f.n; i++) values[i] = isNull[i] ? NaN : packed[j++];
+  const quality = readRuns(r, f.n, 'frame.quality', 0xffff);
+  if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
+  if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
+  return { ts, values, quality };
+}
+
+/** Decodes the frames of a block that may hold readings in [from, to] (all by default), concatenated. */
+export function decodeBlock(block: Uint8Array, from = -Infinity, to = Infinity, inflate: (b: Uint8Array) => Uint8Array = inflateSync): BlockColumns {
+  const { base, frames } = blockFrames(block);
+  const parts = frames.filter((f) => f.lastTs >= from && f.firstTs <= to).map((f) => decodeFrame(block, base, f, inflate));
+  if (parts.length === 1) return parts[0];
+  const n = parts.reduce((a, p) => a + p.ts.length, 0);
+  const out: BlockColumns = { ts: new Float64Array(n), values: new Float64Array(n), quality: new Uint16Array(n) };
+  let at = 0;
+  for (const p of parts) {
+    out.ts.set(p.ts, at);
+    out.values.set(p.values, at);
+    out.quality.set(p.quality, at);
+    at += p.ts.length;
+  }
+  return out;
+}
