@@ -116,5 +116,10 @@ export function laterMigrations(d: Dialect): string[] {
     `CREATE TABLE notifications(id ${id}, idem_key TEXT NOT NULL UNIQUE, receiver BIGINT NOT NULL, payload TEXT NOT NULL, status TEXT NOT NULL,
        attempts INTEGER NOT NULL, next_at BIGINT NOT NULL, created_at BIGINT NOT NULL, last_error TEXT, delivered_at BIGINT, dead_at BIGINT);
      CREATE INDEX notifications_due ON notifications(status, next_at);`,
+    // cold storage (sql-cold.ts): one compressed block per series and UTC day once the day is old (issue #19).
+    `CREATE TABLE readings_cold(series INTEGER NOT NULL, day BIGINT NOT NULL, first_ts BIGINT NOT NULL, last_ts BIGINT NOT NULL,
+       readings INTEGER NOT NULL, bytes INTEGER NOT NULL, version INTEGER NOT NULL, data ${d === 'sqlite' ? 'BLOB' : 'BYTEA'} NOT NULL,
+       PRIMARY KEY(series, day));
+     CREATE INDEX readings_cold_day ON readings_cold(day);${d === 'postgres' ? '\n     ALTER TABLE readings_cold ALTER COLUMN data SET STORAGE EXTERNAL; -- deflated already: TOAST need not try' : ''}`,
   ];
 }

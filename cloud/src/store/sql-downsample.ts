@@ -6,14 +6,17 @@
  *   small step or short range ─▶ GROUP BY bucket over raw rows
  *   otherwise ─┬─▶ raw rows of the cut minutes (PostgreSQL: one index probe per minute)
  *              └─▶ readings_1m rows of the whole minutes ─▶ merge per bucket
+ *   a cold block in range: the raw rows above are read as rows, merged with the
+ *   cold blocks' readings (sql-cold.ts) and aggregated here; the rollup part is the same.
  */
 import type { Sql } from './sql.js';
 import type { Bucket, DownsampleQuery } from './telemetry-store.js';
 import { MINUTE, listOf, listParam } from './sql-common.js';
+import type { RawRows, SqlCold } from './sql-cold.js';
 
 type Part = { b: number; mn: number | null; mx: number | null; sm: number | null; n: number };
 
-export async function downsample(sql: Sql, q: DownsampleQuery): Promise<Bucket[]> {
+export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): Promise<Bucket[]> {
   const series = await sql.get<{ id: number }>('SELECT id FROM series WHERE gateway = ? AND device = ? AND point = ?', [q.gateway, q.device, q.point]);
   if (!series) return [];
   const { from, to, step } = q;
@@ -30,11 +33,32 @@ export async function downsample(sql: Sql, q: DownsampleQuery): Promise<Bucket[]
       }
     }
   };
+  // Raw readings (hot ∪ cold) aggregated per bucket, as the SQL below does.
+  const parts = (m: RawRows): Part[] => {
+    const by = new Map<number, Part>();
+    for (let i = 0; i < m.ts.length; i++) {
+      const b = Math.floor((m.ts[i] - from) / step);
+      let p = by.get(b);
+      if (!p) by.set(b, (p = { b, mn: null, mx: null, sm: null, n: 0 }));
+      const v = m.values[i];
+      if (v !== v) continue;
+      if (p.mn === null || v < p.mn) p.mn = v;
+      if (p.mx === null || v > p.mx) p.mx = v;
+      p.sm = (p.sm ?? 0) + v;
+      p.n++;
+    }
+    return [...by.values()];
+  };
+  const hasCold = await cold.overlaps(series.id, from, to);
   const bucketOf = (col: string) => `CAST((${col} - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS BIGINT)`;
   const raw = `SELECT ${bucketOf('r.ts')} AS b, MIN(r.value) AS mn, MAX(r.value) AS mx, SUM(r.value) AS sm, COUNT(r.value) AS n`;
   if (step < 10 * MINUTE || to - from < 2 * step) {
     // Small steps: plain aggregation of raw rows (the range is short, the bucket cap saw to that).
-    add(await sql.all(`${raw} FROM readings r WHERE r.series = ? AND r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, series.id, from, to]));
+    if (!hasCold) add(await sql.all(`${raw} FROM readings r WHERE r.series = ? AND r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, series.id, from, to]));
+    else {
+      const hot = await sql.all<{ ts: number; value: number | null }>('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts', [series.id, from, to]);
+      add(parts(await cold.merge(series.id, [[from, to]], hot)));
+    }
   } else {
     const cut = new Set<number>();
     const firstWhole = Math.ceil(from / MINUTE) * MINUTE;
@@ -49,8 +73,16 @@ export async function downsample(sql: Sql, q: DownsampleQuery): Promise<Bucket[]
         ? `${listOf(sql.dialect)} m CROSS JOIN LATERAL (SELECT ts, value FROM readings r WHERE r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}) r`
         : `${listOf(sql.dialect)} m JOIN readings r ON r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}`;
     // The two halves are independent: run them side by side (two pool connections on PostgreSQL).
-    const [cutPart, wholePart] = await Promise.all([
-      sql.all<Part>(`${raw} FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, listParam(sql.dialect, cuts), series.id, from, to]),
+    const cutPart = async (): Promise<Part[]> => {
+      if (!hasCold) return sql.all<Part>(`${raw} FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, listParam(sql.dialect, cuts), series.id, from, to]);
+      const hot = await sql.all<{ ts: number; value: number | null }>(`SELECT r.ts, r.value FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? ORDER BY r.ts`, [
+        listParam(sql.dialect, cuts), series.id, from, to,
+      ]);
+      const spans = cuts.map((m): [number, number] => [Math.max(m, from), Math.min(m + MINUTE - 1, to)]).filter(([a, b]) => a <= b);
+      return parts(await cold.merge(series.id, spans, hot));
+    };
+    const [cutRowsPart, wholePart] = await Promise.all([
+      cutPart(),
       // Whole minutes inside [from, to] whose first and last ms fall in the same bucket.
       sql.all<Part>(
         `SELECT ${bucketOf('m.minute')} AS b, MIN(m.min) AS mn, MAX(m.max) AS mx, SUM(m.sum) AS sm, SUM(m.count) AS n
@@ -60,7 +92,7 @@ export async function downsample(sql: Sql, q: DownsampleQuery): Promise<Bucket[]
         [from, step, series.id, firstWhole, to, from, step, from, step],
       ),
     ]);
-    add(cutPart);
+    add(cutRowsPart);
     add(wholePart);
   }
   return [...acc.entries()]

@@ -11,6 +11,8 @@ import { accessContract } from './access-store.js';
 import { webhooksContract } from './webhook-store.js';
 import { maintenanceContract } from './maintenance-store.js';
 import { notificationsContract } from './notification-store.js';
+import { coldContract } from './cold-store.js';
+import { compressedBeforeReads } from './fixtures.js';
 
 export type { StoreFactory } from './fixtures.js';
 
@@ -24,4 +26,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
   webhooksContract(name, factory);
   maintenanceContract(name, factory);
   notificationsContract(name, factory);
+  coldContract(name, factory);
+  // The telemetry reads again, every day compressed before each read: cold blocks answer as hot rows did.
+  telemetryContract(`${name} (compressed)`, compressedBeforeReads(factory));
 }
