@@ -107,16 +107,16 @@ export class SqlCold {
    * (a day boundary), one series-day per transaction. One run at a time per
    * store; a second call while one runs waits for it.
    */
-  compact(now = Date.now()): Promise<CompactResult> {
-    this.running ??= this.compactOnce(now).finally(() => (this.running = undefined));
+  compact(now = Date.now(), signal?: AbortSignal): Promise<CompactResult> {
+    this.running ??= this.compactOnce(now, signal).finally(() => (this.running = undefined));
     return this.running;
   }
 
-  private async compactOnce(now: number): Promise<CompactResult> {
+  private async compactOnce(now: number, signal: AbortSignal | undefined): Promise<CompactResult> {
     const before = (Math.floor(now / DAY) - this.compressAfterDays) * DAY;
     const out: CompactResult = { seriesDays: 0, readings: 0, bytes: 0 };
     const candidates = (await this.engine.coldCandidates(before)).sort((a, b) => a.day - b.day || a.series - b.series);
-    for (let i = 0; i < candidates.length; i++) {
+    for (let i = 0; i < candidates.length && !signal?.aborted; i++) {
       const { series, day } = candidates[i];
       const r = await this.compactSeriesDay(series, day);
       if (r) {

@@ -230,8 +230,8 @@ export class SqlTelemetry implements TelemetryStore {
     return downsample(this.sql, q, this.cold);
   }
 
-  compact(now?: number): Promise<CompactResult> {
-    return this.cold.compact(now);
+  compact(now?: number, signal?: AbortSignal): Promise<CompactResult> {
+    return this.cold.compact(now, signal);
   }
 
   storage(from: number, to: number): Promise<StorageReport> {

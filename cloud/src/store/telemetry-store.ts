@@ -153,8 +153,9 @@ export interface TelemetryStore {
    * Compress the readings of days that ended `compressAfterDays` before `now` into per-series,
    * per-day blocks (sql-cold.ts), one series-day per transaction; late readings of a compressed
    * day are merged into its block. Every read answers the same before and after.
+   * An aborted `signal` stops the run between two series-days (shutdown).
    */
-  compact(now?: number): Promise<CompactResult>;
+  compact(now?: number, signal?: AbortSignal): Promise<CompactResult>;
   /** Storage per UTC day and district over [from, to) epoch ms: hot rows and cold blocks, bytes, readings, ratio. */
   storage(from: number, to: number): Promise<StorageReport>;
 }

@@ -22,6 +22,7 @@
  *                       POST /maintenance, DELETE /maintenance/:id                            operator
  *   notifications.ts    GET  /notifications (the outbox)                                      operator
  *                       POST /notifications/:id/retry                                         admin
+ *   storage.ts          GET  /storage (per day and district: hot rows, compressed blocks)      operator
  *
  * params.ts holds what the groups share (ids, time ranges, lists, device resolution).
  */
@@ -38,10 +39,11 @@ import { gapRoutes } from './gaps.js';
 import { writeRoutes } from './writes.js';
 import { maintenanceRoutes } from './maintenance.js';
 import { notificationRoutes } from './notifications.js';
+import { storageRoutes } from './storage.js';
 
 export type { RouteDeps } from './deps.js';
 
 /** Register every group, in this order (the OpenAPI document lists routes as registered). */
 export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promise<void> {
-  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes, notificationRoutes]) await app.register(group, d);
+  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes, notificationRoutes, storageRoutes]) await app.register(group, d);
 }
