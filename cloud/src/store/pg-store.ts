@@ -228,8 +228,17 @@ export class PgStore extends SqlStore {
   }
 
   protected override async afterColdDay(day: number): Promise<void> {
-    // Give the deleted rows' pages back (an emptied table is truncated); no-op for days in the default partition.
-    if (this.partitions.has(day)) await this.pool.query(`VACUUM ${partitionName(day)}`);
+    if (!this.partitions.has(day)) return; // a day in the default partition: its rows were deleted, autovacuum reclaims them
+    const name = partitionName(day);
+    // An emptied day gives its pages back, indexes included: TRUNCATE under a lock that keeps a late commit out
+    // until it is done (the commit then lands in the empty table). A day that got late rows meanwhile is vacuumed.
+    const emptied = await this.sql.tx(async (db) => {
+      await db.run(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+      if (await db.get(`SELECT 1 AS x FROM ${name} LIMIT 1`)) return false;
+      await db.run(`TRUNCATE ${name}`);
+      return true;
+    });
+    if (!emptied) await this.pool.query(`VACUUM ${name}`);
   }
 
   protected async hotBytesPerReading(): Promise<number | undefined> {

@@ -3,7 +3,9 @@
  * frames that decode on their own, so a query reads only the frames it needs.
  * The columns reuse the wire's codecs (columns.ts): timestamps regular /
  * delta-of-delta, values decimal-delta or XOR (Gorilla-style), quality
- * run-length; each frame's body is then deflated.
+ * run-length; values that are all float32 (registers read as IEEE-754
+ * singles) may instead go as deltas of their 32-bit patterns, whichever is
+ * smaller. Each frame's body is then deflated.
  *
  *   encodeBlock(ts[], values[], quality[])
  *     ─▶ frames of ≤ FRAME_READINGS readings, split where time allows
@@ -20,7 +22,7 @@
  * (the canonical one; the store never holds a NaN payload to lose).
  */
 import { deflateSync, inflateSync } from 'fflate';
-import { ByteReader, ByteWriter } from './bytes.js';
+import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { planValues, readTimestamps, readValues, writeTimestamps, writeValues } from './columns.js';
 
@@ -81,6 +83,73 @@ function readRuns(r: ByteReader, n: number, field: string, maxCode: number): Uin
   return out;
 }
 
+/** How a frame's values are written (its value column's first byte). */
+export enum BlockValueMode {
+  /** The wire's value codec (columns.ts: decimal or XOR), its own mode byte next. */
+  Wire = 0,
+  /**
+   * Every value is a float32 (a register read as IEEE-754 single): zigzag deltas of the
+   * values' 32-bit patterns, mapped so that their order is the numbers' order.
+   */
+  Float32 = 1,
+}
+
+const f32 = new DataView(new ArrayBuffer(4));
+/** A float32 value's bits as an integer in the numbers' order (negative floats below positive ones). */
+function f32Key(v: number): number {
+  f32.setFloat32(0, v);
+  const b = f32.getInt32(0);
+  return b < 0 ? -(b & 0x7fffffff) - 1 : b;
+}
+function f32FromKey(k: number): number {
+  f32.setInt32(0, k < 0 ? (-(k + 1) | 0x80000000) : k);
+  return f32.getFloat32(0);
+}
+
+/** Writes the non-null values of a frame with whichever of the two modes is smaller before deflate. */
+function writeBlockValues(w: ByteWriter, values: number[]): void {
+  const plan = planValues(values);
+  let f32Cost = values.length ? 1 : Infinity;
+  let prev = 0;
+  for (let i = 0; i < values.length && f32Cost < plan.cost; i++) {
+    const v = values[i];
+    if (Math.fround(v) !== v) {
+      f32Cost = Infinity; // not a float32 (NaN never gets here: it is a null)
+      break;
+    }
+    const k = f32Key(v);
+    f32Cost += svarintLength(k - prev);
+    prev = k;
+  }
+  if (f32Cost < plan.cost) {
+    w.byte(BlockValueMode.Float32);
+    prev = 0;
+    for (const v of values) {
+      const k = f32Key(v);
+      w.svarint(k - prev);
+      prev = k;
+    }
+    return;
+  }
+  w.byte(BlockValueMode.Wire);
+  writeValues(w, values, plan);
+}
+
+function readBlockValues(r: ByteReader, n: number): Float64Array {
+  const at = r.pos;
+  const mode = r.byte('frame.values.blockMode');
+  if (mode === BlockValueMode.Wire) return readValues(r, n, 'frame');
+  if (mode !== BlockValueMode.Float32) r.fail('frame.values.blockMode', `unknown mode ${mode}`, at);
+  const out = new Float64Array(n);
+  let k = 0;
+  for (let i = 0; i < n; i++) {
+    k += r.svarint('frame.values.f32');
+    if (k < -0x80000000 || k > 0x7fffffff) r.fail('frame.values.f32', `value ${i} is not a 32-bit pattern`);
+    out[i] = f32FromKey(k);
+  }
+  return out;
+}
+
 /** Encodes one series' readings (sorted by time) into a block. */
 export function encodeBlock(cols: BlockColumns): Uint8Array {
   const n = cols.ts.length;
@@ -99,7 +168,7 @@ export function encodeBlock(cols: BlockColumns): Uint8Array {
       else present.push(v);
     }
     writeRuns(w, isNull, 0, to - from);
-    writeValues(w, present, planValues(present));
+    writeBlockValues(w, present);
     writeRuns(w, cols.quality, from, to);
     frames.push({ n: to - from, first: cols.ts[from], last: cols.ts[to - 1], body: deflateSync(w.finish(), { level: 6 }) });
   }
@@ -158,7 +227,7 @@ export function decodeFrame(block: Uint8Array, base: number, f: FrameInfo, infla
   const isNull = readRuns(r, f.n, 'frame.nulls', 1);
   let present = 0;
   for (let i = 0; i < f.n; i++) if (!isNull[i]) present++;
-  const packed = readValues(r, present, 'frame');
+  const packed = readBlockValues(r, present);
   const values = new Float64Array(f.n);
   for (let i = 0, j = 0; i < f.n; i++) values[i] = isNull[i] ? NaN : packed[j++];
   const quality = readRuns(r, f.n, 'frame.quality', 0xffff);
