@@ -199,7 +199,13 @@ async function main(): Promise<void> {
     const total = n * nSeries;
     if (store instanceof PgStore) await store.pool.query('ANALYZE readings; ANALYZE readings_1m');
     const hotBytes = await bytesOf(store, 'hot');
-    console.error(`filled ${total} readings in ${fillS.toFixed(1)} s (${Math.round(total / fillS)} /s); rows take ${hotBytes} bytes`);
+    // The per-minute rollup stays as it is: what one series-minute row takes, for planning.
+    const rollup =
+      store instanceof PgStore
+        ? (await store.pool.query(`SELECT pg_total_relation_size(to_regclass('readings_1m')) AS b, (SELECT count(*) FROM readings_1m) AS n`)).rows[0]
+        : ((store as SqliteStore).db.prepare("SELECT (SELECT SUM(pgsize) FROM dbstat WHERE name IN ('readings_1m', 'sqlite_autoindex_readings_1m_1')) AS b, (SELECT count(*) FROM readings_1m) AS n").get() as { b: number; n: number });
+    const rollupBytes = Number(rollup.b) / Number(rollup.n);
+    console.error(`filled ${total} readings in ${fillS.toFixed(1)} s (${Math.round(total / fillS)} /s); rows take ${hotBytes} bytes; rollup ${rollupBytes.toFixed(1)} bytes per series-minute`);
 
     // The 30-day 1,000-bucket query on series 0, windows shifted so bucket edges cut minutes.
     const step = Math.ceil((days * DAY) / 1000);
@@ -283,6 +289,7 @@ async function main(): Promise<void> {
         bytes_per_reading_cold: r3(coldBytes / total),
         bytes_per_reading_blocks: r3(done.bytes / total),
         ...Object.fromEntries([...groups].map(([g, v]) => [`bytes_per_reading_${g}`, r3(v.b / v.n)])),
+        rollup_bytes_per_series_minute: Math.round(rollupBytes * 10) / 10,
         ingest_readings_per_s: Math.round(total / fillS),
         compress_readings_per_s: Math.round(total / compressS),
         query_30d_p95_ms_hot: pct(hotTimes, 95),

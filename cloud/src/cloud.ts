@@ -132,7 +132,10 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
         .applyRetention(Date.now() - retentionMs)
         .catch((err: unknown) => log.error({ err }, 'retention failed'))
         .then(() => raw.telemetry.compact(Date.now(), stopCompaction.signal))
-        .then((r) => r.seriesDays && log.info(r, 'compressed old days'))
+        .then((r) => {
+          if (r.seriesDays) log.info({ seriesDays: r.seriesDays, readings: r.readings, bytes: r.bytes }, 'compressed old days');
+          if (r.failed.length) log.error({ failed: r.failed.slice(0, 10), count: r.failed.length }, 'some series-days could not be compressed; their readings stay in rows');
+        })
         .catch((err: unknown) => log.error({ err }, 'compression failed')));
     void retain();
     const retention = setInterval(retain, 3_600_000);

@@ -13,11 +13,12 @@
  * What a DELETE … RETURNING took is exactly what the block gets, so a commit
  * landing between the two can neither be lost nor doubled; a late batch for a
  * compressed day goes to hot rows as usual (its ledger range dedupes it) and
- * the next compaction merges it. Decoded frames are cached by (series, day,
- * block version), so a block rewritten by a merge is never read stale.
+ * the next compaction merges it. Decoded frames (128 MiB) and stored blocks
+ * (32 MiB) are cached by (series, day, block version), so a block rewritten by
+ * a merge is never read stale.
  */
 import { inflateRawSync } from 'node:zlib';
-import { blockFrames, decodeFrame, encodeBlock, type BlockColumns, type FrameInfo } from '@lifeline/shared';
+import { blockFrames, decodeBlock, decodeFrame, encodeBlock, type BlockColumns, type FrameInfo } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { CompactResult, StorageReport, StorageRow } from './telemetry-store.js';
 
@@ -37,7 +38,7 @@ export interface ColdEngine {
 export interface ColdOptions {
   /** Days a day stays hot after it ends before it is compressed (default 1). */
   compressAfterDays?: number;
-  /** Bytes of decoded frames kept in memory for reads (default 128 MiB). */
+  /** Bytes of decoded frames kept in memory for reads (default 128 MiB; a quarter of it again for blocks as stored). */
   cacheBytes?: number;
 }
 
@@ -50,22 +51,22 @@ export interface RawRows {
 
 type ColdRow = { day: number; version: number; first_ts: number; last_ts: number };
 
-/** A small LRU of decoded frames, sized by bytes. */
-class FrameCache {
-  private readonly map = new Map<string, { cols: BlockColumns; bytes: number }>();
+/** A small LRU sized by bytes (decoded frames, or blocks as stored). */
+class Lru<T> {
+  private readonly map = new Map<string, { v: T; bytes: number }>();
   private bytes = 0;
-  constructor(private readonly limit: number) {}
-  get(key: string): BlockColumns | undefined {
+  constructor(private readonly limit: number, private readonly size: (v: T) => number) {}
+  get(key: string): T | undefined {
     const e = this.map.get(key);
     if (!e) return undefined;
     this.map.delete(key);
     this.map.set(key, e);
-    return e.cols;
+    return e.v;
   }
-  set(key: string, cols: BlockColumns): void {
-    const bytes = cols.ts.length * 18 + 64;
+  set(key: string, v: T): void {
+    const bytes = this.size(v);
     if (bytes > this.limit) return;
-    this.map.set(key, { cols, bytes });
+    this.map.set(key, { v, bytes });
     this.bytes += bytes;
     for (const [k, e] of this.map) {
       if (this.bytes <= this.limit) break;
@@ -92,14 +93,19 @@ const yieldLoop = () => new Promise<void>((r) => setImmediate(r));
 
 export class SqlCold {
   readonly compressAfterDays: number;
-  private readonly cache: FrameCache;
+  private readonly cache: Lru<BlockColumns>;
+  /** Blocks as stored, by `series:day:version`: a frame not cached is decoded without fetching its block again. */
+  private readonly stored: Lru<Uint8Array>;
   /** Parsed block headers by `series:day:version`. */
-  private readonly headers = new Map<string, { base: number; frames: FrameInfo[] }>();
+  private readonly headers: Lru<{ base: number; frames: FrameInfo[] }>;
   private running: Promise<CompactResult> | undefined;
 
   constructor(private readonly sql: Sql, private readonly engine: ColdEngine, opts: ColdOptions = {}) {
     this.compressAfterDays = opts.compressAfterDays ?? 1;
-    this.cache = new FrameCache(opts.cacheBytes ?? 128 * 1024 * 1024);
+    const cacheBytes = opts.cacheBytes ?? 128 * 1024 * 1024;
+    this.cache = new Lru<BlockColumns>(cacheBytes, (c) => c.ts.length * 18 + 64);
+    this.stored = new Lru<Uint8Array>(cacheBytes / 4, (b) => b.length + 64);
+    this.headers = new Lru<{ base: number; frames: FrameInfo[] }>(cacheBytes / 8, (h) => h.frames.length * 80 + 64);
   }
 
   /**
@@ -114,11 +120,17 @@ export class SqlCold {
 
   private async compactOnce(now: number, signal: AbortSignal | undefined): Promise<CompactResult> {
     const before = (Math.floor(now / DAY) - this.compressAfterDays) * DAY;
-    const out: CompactResult = { seriesDays: 0, readings: 0, bytes: 0 };
+    const out: CompactResult = { seriesDays: 0, readings: 0, bytes: 0, failed: [] };
     const candidates = (await this.engine.coldCandidates(before)).sort((a, b) => a.day - b.day || a.series - b.series);
     for (let i = 0; i < candidates.length && !signal?.aborted; i++) {
       const { series, day } = candidates[i];
-      const r = await this.compactSeriesDay(series, day);
+      let r: { readings: number; bytes: number } | undefined;
+      try {
+        r = await this.compactSeriesDay(series, day);
+      } catch (err) {
+        // Its rows stay hot (the transaction rolled back) and readable; the others go on.
+        out.failed.push(`series ${series} day ${new Date(day * DAY).toISOString().slice(0, 10)}: ${(err as Error).message}`);
+      }
       if (r) {
         out.seriesDays++;
         out.readings += r.readings;
@@ -176,43 +188,62 @@ export class SqlCold {
    */
   async frames(series: number, spans: [number, number][], enough = Infinity): Promise<BlockColumns[]> {
     if (!spans.length) return [];
+    // A block rewritten (merged, trimmed) between our queries: read the new versions again.
+    for (let attempt = 1; ; attempt++) {
+      const got = await this.framesOnce(series, spans, enough);
+      if (got) return got;
+      if (attempt === 5) throw new Error(`cold blocks of series ${series} were rewritten during 5 reads in a row`);
+    }
+  }
+
+  /** One consistent read of `frames`; undefined when a block changed version under it. */
+  private async framesOnce(series: number, spans: [number, number][], enough: number): Promise<BlockColumns[] | undefined> {
     const rows = await this.blocks(series, spans[0][0], spans[spans.length - 1][1]);
-    const out: BlockColumns[] = [];
-    const data = new Map<number, Uint8Array>();
-    // Blocks whose header is not cached: their bytes in one query.
-    const missing = rows.filter((b) => !this.headers.has(`${series}:${b.day}:${b.version}`));
+    type Got = { head: { base: number; frames: FrameInfo[] }; bytes?: Uint8Array };
+    const got = new Map<number, Got>();
+    const keyOf = (b: ColdRow) => `${series}:${b.day}:${b.version}`;
+    for (const b of rows) {
+      const head = this.headers.get(keyOf(b));
+      if (head) got.set(Number(b.day), { head, bytes: this.stored.get(keyOf(b)) });
+    }
+    // Blocks whose header is not cached: their bytes in one query, at the versions listed.
+    const missing = rows.filter((b) => !got.has(Number(b.day)));
     if (missing.length) {
-      const got = await this.sql.all<{ day: number; version: number; data: Uint8Array }>(
+      const fetched = await this.sql.all<{ day: number; version: number; data: Uint8Array }>(
         `SELECT day, version, data FROM readings_cold WHERE series = ? AND day IN (${missing.map(() => '?').join(', ')})`,
         [series, ...missing.map((b) => b.day)],
       );
-      for (const g of got) {
+      for (const b of missing) {
+        const g = fetched.find((f) => Number(f.day) === Number(b.day));
+        if (!g || Number(g.version) !== Number(b.version)) return undefined;
         const bytes = toBytes(g.data);
-        data.set(Number(g.day), bytes);
-        this.headers.set(`${series}:${g.day}:${g.version}`, blockFrames(bytes));
+        const head = blockFrames(bytes);
+        this.headers.set(keyOf(b), head);
+        this.stored.set(keyOf(b), bytes);
+        got.set(Number(b.day), { head, bytes });
       }
     }
+    const out: BlockColumns[] = [];
     let count = 0;
     for (const b of rows) {
-      const head = this.headers.get(`${series}:${b.day}:${b.version}`);
-      if (!head) continue; // rewritten between the two queries: the next read sees the new version
+      const g = got.get(Number(b.day))!;
       const wanted: number[] = [];
       let s = 0;
-      head.frames.forEach((f, i) => {
+      g.head.frames.forEach((f, i) => {
         while (s < spans.length && spans[s][1] < f.firstTs) s++;
         if (s < spans.length && spans[s][0] <= f.lastTs) wanted.push(i);
       });
-      let bytes = data.get(Number(b.day));
       for (const i of wanted) {
-        const key = `${series}:${b.day}:${b.version}:${i}`;
+        const key = `${keyOf(b)}:${i}`;
         let cols = this.cache.get(key);
         if (!cols) {
-          if (!bytes) {
-            const g = await this.sql.get<{ data: Uint8Array; version: number }>('SELECT data, version FROM readings_cold WHERE series = ? AND day = ?', [series, b.day]);
-            if (!g || Number(g.version) !== Number(b.version)) break;
-            bytes = toBytes(g.data);
+          if (!g.bytes) {
+            const row = await this.sql.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ? AND version = ?', [series, b.day, b.version]);
+            if (!row) return undefined;
+            g.bytes = toBytes(row.data);
+            this.stored.set(keyOf(b), g.bytes);
           }
-          cols = decodeFrame(bytes, head.base, head.frames[i], inflate);
+          cols = decodeFrame(g.bytes, g.head.base, g.head.frames[i], inflate);
           this.cache.set(key, cols);
         }
         out.push(cols);
@@ -353,20 +384,8 @@ function blobParam(_db: Sql, data: Uint8Array): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
 }
 
-function decodeAll(block: Uint8Array): BlockColumns {
-  const { base, frames } = blockFrames(block);
-  const parts = frames.map((f) => decodeFrame(block, base, f, inflate));
-  const n = parts.reduce((a, p) => a + p.ts.length, 0);
-  const out: BlockColumns = { ts: new Float64Array(n), values: new Float64Array(n), quality: new Uint16Array(n) };
-  let at = 0;
-  for (const p of parts) {
-    out.ts.set(p.ts, at);
-    out.values.set(p.values, at);
-    out.quality.set(p.quality, at);
-    at += p.ts.length;
-  }
-  return out;
-}
+/** Every reading of a block. */
+const decodeAll = (block: Uint8Array): BlockColumns => decodeBlock(block, -Infinity, Infinity, inflate);
 
 /** A block's readings with hot rows merged in (time-ordered; at an equal ts the hot row wins, the last of several). */
 function mergeColumns(old: BlockColumns | undefined, hot: { ts: number; value: number | null; quality: number }[]): BlockColumns {

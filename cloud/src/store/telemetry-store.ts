@@ -168,6 +168,8 @@ export interface CompactResult {
   readings: number;
   /** Block bytes written. */
   bytes: number;
+  /** Series-days that could not be compressed, and why (their rows stay hot; the next run tries again). */
+  failed: string[];
 }
 
 /** Storage of one UTC day and district. */

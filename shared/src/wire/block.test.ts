@@ -121,6 +121,10 @@ describe('cold blocks', () => {
     expect(() => blockFrames(new Uint8Array([9]))).toThrow(/unknown block version 9/);
   });
 
+  it('refuse a quality code the store does not have', () => {
+    expect(() => encodeBlock({ ts: new Float64Array(2), values: new Float64Array(2), quality: Uint16Array.of(0, 9) })).toThrow(/quality\[1\]: must be 0\.\.3, got 9/);
+  });
+
   it('refuse columns of different lengths', () => {
     expect(() => encodeBlock({ ts: new Float64Array(2), values: new Float64Array(1), quality: new Uint16Array(2) })).toThrow(/differ in length/);
   });

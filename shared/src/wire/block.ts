@@ -24,7 +24,7 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { planValues, readTimestamps, readValues, writeTimestamps, writeValues } from './columns.js';
+import { MAX_QUALITY_CODE, planValues, readQuality, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues } from './columns.js';
 
 /** Format version of a block (its first byte). */
 export const BLOCK_VERSION = 1;
@@ -36,7 +36,7 @@ export interface BlockColumns {
   /** Epoch ms, non-decreasing, safe integers. */
   ts: Float64Array;
   values: Float64Array;
-  /** Quality per reading (the store's small integer). */
+  /** Quality per reading, 0..3 (the store's Quality: 0 good, 1 uncertain, 2 bad). */
   quality: Uint16Array;
 }
 
@@ -50,37 +50,6 @@ export interface FrameInfo {
   length: number;
   /** CRC-32 of the deflated body. */
   crc: number;
-}
-
-function writeRuns(w: ByteWriter, codes: ArrayLike<number>, from: number, to: number): void {
-  const runs: number[] = [];
-  let start = from;
-  for (let i = from + 1; i <= to; i++) {
-    if (i === to || codes[i] !== codes[start]) {
-      runs.push(codes[start], i - start);
-      start = i;
-    }
-  }
-  w.uvarint(runs.length / 2);
-  for (let i = 0; i < runs.length; i += 2) {
-    w.uvarint(runs[i]);
-    w.uvarint(runs[i + 1]);
-  }
-}
-
-function readRuns(r: ByteReader, n: number, field: string, maxCode: number): Uint16Array {
-  const out = new Uint16Array(n);
-  const nRuns = r.count(`${field}.runs`, n, 2);
-  let at = 0;
-  for (let i = 0; i < nRuns; i++) {
-    const code = r.uvarint(`${field}.code`, maxCode);
-    const len = r.uvarint(`${field}.run`, n);
-    if (len < 1 || at + len > n) r.fail(`${field}.run`, `run of ${len} does not fit the frame's ${n - at} remaining readings`);
-    out.fill(code, at, at + len);
-    at += len;
-  }
-  if (at !== n) r.fail(`${field}.runs`, `runs cover ${at} readings, the frame has ${n}`);
-  return out;
 }
 
 /** How a frame's values are written (its value column's first byte). */
@@ -154,6 +123,7 @@ function readBlockValues(r: ByteReader, n: number): Float64Array {
 export function encodeBlock(cols: BlockColumns): Uint8Array {
   const n = cols.ts.length;
   if (cols.values.length !== n || cols.quality.length !== n) throw new RangeError(`block: columns differ in length (${n}, ${cols.values.length}, ${cols.quality.length})`);
+  for (let i = 0; i < n; i++) if (cols.quality[i] > MAX_QUALITY_CODE) throw new RangeError(`block: quality[${i}]: must be 0..${MAX_QUALITY_CODE}, got ${cols.quality[i]}`);
   const base = n ? cols.ts[0] : 0;
   const frames: { n: number; first: number; last: number; body: Uint8Array }[] = [];
   for (let from = 0; from < n; from += FRAME_READINGS) {
@@ -167,9 +137,9 @@ export function encodeBlock(cols: BlockColumns): Uint8Array {
       if (v !== v) isNull[i - from] = 1;
       else present.push(v);
     }
-    writeRuns(w, isNull, 0, to - from);
+    writeQuality(w, isNull); // run-length, as the wire's quality column
     writeBlockValues(w, present);
-    writeRuns(w, cols.quality, from, to);
+    writeQuality(w, cols.quality.subarray(from, to));
     frames.push({ n: to - from, first: cols.ts[from], last: cols.ts[to - 1], body: deflateSync(w.finish(), { level: 6 }) });
   }
   const w = new ByteWriter(64 + frames.reduce((a, f) => a + f.body.length + 16, 0));
@@ -224,13 +194,13 @@ export function decodeFrame(block: Uint8Array, base: number, f: FrameInfo, infla
   }
   const r = new ByteReader(body, 'cold block frame');
   const ts = readTimestamps(r, f.n, base, [], 'frame');
-  const isNull = readRuns(r, f.n, 'frame.nulls', 1);
+  const isNull = readQuality(r, f.n, 'frame.nulls');
   let present = 0;
   for (let i = 0; i < f.n; i++) if (!isNull[i]) present++;
   const packed = readBlockValues(r, present);
   const values = new Float64Array(f.n);
   for (let i = 0, j = 0; i < f.n; i++) values[i] = isNull[i] ? NaN : packed[j++];
-  const quality = readRuns(r, f.n, 'frame.quality', 0xffff);
+  const quality = Uint16Array.from(readQuality(r, f.n, 'frame'));
   if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
   if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
   return { ts, values, quality };
