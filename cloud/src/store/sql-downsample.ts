@@ -72,11 +72,12 @@ export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): P
     if (lastWholeEnd <= to) cut.add(lastWholeEnd);
     for (let edge = from + step; edge <= to; edge += step) if (edge % MINUTE !== 0) cut.add(Math.floor(edge / MINUTE) * MINUTE);
     const cuts = [...cut].sort((a, b) => a - b);
-    // PostgreSQL must probe the index once per cut minute (LATERAL); left to itself it may hash-join a full scan.
+    // Both engines must probe the index once per cut minute (PostgreSQL: LATERAL); left to themselves they may scan the range.
     const cutRows =
       sql.dialect === 'postgres'
         ? `${listOf(sql.dialect)} m CROSS JOIN LATERAL (SELECT ts, value FROM readings r WHERE r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}) r`
-        : `${listOf(sql.dialect)} m JOIN readings r ON r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}`;
+        : // CROSS JOIN fixes SQLite's join order: left to itself it scans the whole range and probes the list per row.
+          `${listOf(sql.dialect)} m CROSS JOIN readings r ON r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}`;
     // The two halves are independent: run them side by side (two pool connections on PostgreSQL).
     const cutPart = async (): Promise<Part[]> => {
       if (!hasCold) return sql.all<Part>(`${raw} FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, listParam(sql.dialect, cuts), series.id, from, to]);
