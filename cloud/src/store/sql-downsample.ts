@@ -54,55 +54,62 @@ export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): P
     }
     return [...by.values()].map(({ c, ...p }) => ({ ...p, sm: p.sm === null ? null : p.sm + c }));
   };
-  const hasCold = await cold.overlaps(series.id, from, to);
-  const bucketOf = (col: string) => `CAST((${col} - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS BIGINT)`;
-  const raw = `SELECT ${bucketOf('r.ts')} AS b, MIN(r.value) AS mn, MAX(r.value) AS mx, SUM(r.value) AS sm, COUNT(r.value) AS n`;
-  if (step < 10 * MINUTE || to - from < 2 * step) {
-    // Small steps: plain aggregation of raw rows (the range is short, the bucket cap saw to that).
-    if (!hasCold) add(await sql.all(`${raw} FROM readings r WHERE r.series = ? AND r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, series.id, from, to]));
-    else {
-      const hot = await sql.all<{ ts: number; value: number | null }>('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts', [series.id, from, to]);
-      add(parts(await cold.merge(series.id, [[from, to]], hot)));
-    }
-  } else {
-    const cut = new Set<number>();
-    const firstWhole = Math.ceil(from / MINUTE) * MINUTE;
-    const lastWholeEnd = Math.floor((to + 1) / MINUTE) * MINUTE; // exclusive
-    if (firstWhole > from) cut.add(firstWhole - MINUTE);
-    if (lastWholeEnd <= to) cut.add(lastWholeEnd);
-    for (let edge = from + step; edge <= to; edge += step) if (edge % MINUTE !== 0) cut.add(Math.floor(edge / MINUTE) * MINUTE);
-    const cuts = [...cut].sort((a, b) => a - b);
-    // Both engines must probe the index once per cut minute (PostgreSQL: LATERAL); left to themselves they may scan the range.
-    const cutRows =
-      sql.dialect === 'postgres'
-        ? `${listOf(sql.dialect)} m CROSS JOIN LATERAL (SELECT ts, value FROM readings r WHERE r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}) r`
-        : // CROSS JOIN fixes SQLite's join order: left to itself it scans the whole range and probes the list per row.
-          `${listOf(sql.dialect)} m CROSS JOIN readings r ON r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}`;
-    // The two halves are independent: run them side by side (two pool connections on PostgreSQL).
-    const cutPart = async (): Promise<Part[]> => {
-      if (!hasCold) return sql.all<Part>(`${raw} FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, listParam(sql.dialect, cuts), series.id, from, to]);
-      const hot = await sql.all<{ ts: number; value: number | null }>(`SELECT r.ts, r.value FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? ORDER BY r.ts`, [
-        listParam(sql.dialect, cuts), series.id, from, to,
+  const answer = async (hasCold: boolean): Promise<Bucket[]> => {
+    acc.clear();
+    const bucketOf = (col: string) => `CAST((${col} - CAST(? AS BIGINT)) / CAST(? AS BIGINT) AS BIGINT)`;
+    const raw = `SELECT ${bucketOf('r.ts')} AS b, MIN(r.value) AS mn, MAX(r.value) AS mx, SUM(r.value) AS sm, COUNT(r.value) AS n`;
+    if (step < 10 * MINUTE || to - from < 2 * step) {
+      // Small steps: plain aggregation of raw rows (the range is short, the bucket cap saw to that).
+      if (!hasCold) add(await sql.all(`${raw} FROM readings r WHERE r.series = ? AND r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, series.id, from, to]));
+      else {
+        const hot = await sql.all<{ ts: number; value: number | null }>('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts', [series.id, from, to]);
+        add(parts(await cold.merge(series.id, [[from, to]], hot)));
+      }
+    } else {
+      const cut = new Set<number>();
+      const firstWhole = Math.ceil(from / MINUTE) * MINUTE;
+      const lastWholeEnd = Math.floor((to + 1) / MINUTE) * MINUTE; // exclusive
+      if (firstWhole > from) cut.add(firstWhole - MINUTE);
+      if (lastWholeEnd <= to) cut.add(lastWholeEnd);
+      for (let edge = from + step; edge <= to; edge += step) if (edge % MINUTE !== 0) cut.add(Math.floor(edge / MINUTE) * MINUTE);
+      const cuts = [...cut].sort((a, b) => a - b);
+      // Both engines must probe the index once per cut minute (PostgreSQL: LATERAL); left to themselves they may scan the range.
+      const cutRows =
+        sql.dialect === 'postgres'
+          ? `${listOf(sql.dialect)} m CROSS JOIN LATERAL (SELECT ts, value FROM readings r WHERE r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}) r`
+          : // CROSS JOIN fixes SQLite's join order: left to itself it scans the whole range and probes the list per row.
+            `${listOf(sql.dialect)} m CROSS JOIN readings r ON r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}`;
+      // The two halves are independent: run them side by side (two pool connections on PostgreSQL).
+      const cutPart = async (): Promise<Part[]> => {
+        if (!hasCold) return sql.all<Part>(`${raw} FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, listParam(sql.dialect, cuts), series.id, from, to]);
+        const hot = await sql.all<{ ts: number; value: number | null }>(`SELECT r.ts, r.value FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? ORDER BY r.ts`, [
+          listParam(sql.dialect, cuts), series.id, from, to,
+        ]);
+        const spans = cuts.map((m): [number, number] => [Math.max(m, from), Math.min(m + MINUTE - 1, to)]).filter(([a, b]) => a <= b);
+        return parts(await cold.merge(series.id, spans, hot));
+      };
+      const [cutRowsPart, wholePart] = await Promise.all([
+        cutPart(),
+        // Whole minutes inside [from, to] whose first and last ms fall in the same bucket.
+        sql.all<Part>(
+          `SELECT ${bucketOf('m.minute')} AS b, MIN(m.min) AS mn, MAX(m.max) AS mx, SUM(m.sum) AS sm, SUM(m.count) AS n
+           FROM readings_1m m WHERE m.series = ? AND m.minute >= ? AND m.minute + ${MINUTE - 1} <= ?
+             AND ${bucketOf('m.minute')} = ${bucketOf(`(m.minute + ${MINUTE - 1})`)}
+           GROUP BY b`,
+          [from, step, series.id, firstWhole, to, from, step, from, step],
+        ),
       ]);
-      const spans = cuts.map((m): [number, number] => [Math.max(m, from), Math.min(m + MINUTE - 1, to)]).filter(([a, b]) => a <= b);
-      return parts(await cold.merge(series.id, spans, hot));
-    };
-    const [cutRowsPart, wholePart] = await Promise.all([
-      cutPart(),
-      // Whole minutes inside [from, to] whose first and last ms fall in the same bucket.
-      sql.all<Part>(
-        `SELECT ${bucketOf('m.minute')} AS b, MIN(m.min) AS mn, MAX(m.max) AS mx, SUM(m.sum) AS sm, SUM(m.count) AS n
-         FROM readings_1m m WHERE m.series = ? AND m.minute >= ? AND m.minute + ${MINUTE - 1} <= ?
-           AND ${bucketOf('m.minute')} = ${bucketOf(`(m.minute + ${MINUTE - 1})`)}
-         GROUP BY b`,
-        [from, step, series.id, firstWhole, to, from, step, from, step],
-      ),
-    ]);
-    add(cutRowsPart);
-    add(wholePart);
-  }
-  return [...acc.entries()]
-    .sort((a, b) => a[0] - b[0])
-    .filter(([, a]) => a.count > 0)
-    .map(([b, a]) => ({ ts: from + b * step, min: a.min!, max: a.max!, mean: a.sum / a.count, count: a.count }));
+      add(cutRowsPart);
+      add(wholePart);
+    }
+    return [...acc.entries()]
+      .sort((a, b) => a[0] - b[0])
+      .filter(([, a]) => a.count > 0)
+      .map(([b, a]) => ({ ts: from + b * step, min: a.min!, max: a.max!, mean: a.sum / a.count, count: a.count }));
+  };
+  const withCold = await cold.overlaps(series.id, from, to);
+  const out = await answer(withCold);
+  // A compaction may have moved the range's rows into a block while the rows-only path read: again, with the blocks.
+  if (!withCold && (await cold.overlaps(series.id, from, to))) return answer(true);
+  return out;
 }
