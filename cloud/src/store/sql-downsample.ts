@@ -79,10 +79,12 @@ export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): P
           ? `${listOf(sql.dialect)} m CROSS JOIN LATERAL (SELECT ts, value FROM readings r WHERE r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}) r`
           : // CROSS JOIN fixes SQLite's join order: left to itself it scans the whole range and probes the list per row.
             `${listOf(sql.dialect)} m CROSS JOIN readings r ON r.series = ? AND r.ts >= m.v AND r.ts < m.v + ${MINUTE}`;
+      // SQLite: [from, to] goes into the ON clause too, or it scans the whole range once per cut minute (44 s for 100 minutes of 300,000 rows; 2 ms so).
+      const within = sql.dialect === 'postgres' ? 'WHERE' : 'AND';
       // The two halves are independent: run them side by side (two pool connections on PostgreSQL).
       const cutPart = async (): Promise<Part[]> => {
-        if (!hasCold) return sql.all<Part>(`${raw} FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, listParam(sql.dialect, cuts), series.id, from, to]);
-        const hot = await sql.all<{ ts: number; value: number | null }>(`SELECT r.ts, r.value FROM ${cutRows} WHERE r.ts >= ? AND r.ts <= ? ORDER BY r.ts`, [
+        if (!hasCold) return sql.all<Part>(`${raw} FROM ${cutRows} ${within} r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, listParam(sql.dialect, cuts), series.id, from, to]);
+        const hot = await sql.all<{ ts: number; value: number | null }>(`SELECT r.ts, r.value FROM ${cutRows} ${within} r.ts >= ? AND r.ts <= ? ORDER BY r.ts`, [
           listParam(sql.dialect, cuts), series.id, from, to,
         ]);
         const spans = cuts.map((m): [number, number] => [Math.max(m, from), Math.min(m + MINUTE - 1, to)]).filter(([a, b]) => a <= b);
