@@ -16,6 +16,7 @@ import type { Command } from 'commander';
 import { parseDocument } from 'yaml';
 import { ErrorCodes, LifelineError, parseErrorMessage } from '@lifeline/shared';
 import { writeSecretFile } from '../config/write.js';
+import { summary } from './commands.js';
 
 /** What the cloud answers to an enrolment. */
 export interface EnrolmentAnswer {
@@ -63,7 +64,7 @@ export function applyToConfig(file: string, a: EnrolmentAnswer): void {
 export function registerEnroll(program: Command): void {
   program
     .command('enroll')
-    .description('enrol this gateway with the cloud: spend a one-time token, receive the gateway id and MQTT credentials')
+    .description(summary('enroll'))
     .requiredOption('--cloud <url>', 'cloud API base URL, e.g. https://lifeline.example.city')
     .requiredOption('--token <token>', 'one-time enrolment token from the cloud')
     .option('--gateway <id>', 'gateway id to ask for (default: the gateway the token was issued for, or the cloud chooses a new id)')

@@ -4,7 +4,7 @@
  * line that says what failed, where, and the likely cause.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared/errors';
 import type { LinkHooks, ModbusLink } from '../links/link.js';
 
 /** Link options as parsed from the command line. */

@@ -10,6 +10,7 @@
 import { InvalidArgumentError, type Command } from 'commander';
 import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
 import { checkOneLink, commFailure, likelyCause, linkOptions, openLink, parseBaud, type LinkArgs } from './field.js';
+import { summary } from './commands.js';
 
 /** Serial settings tried by `--baud auto`, most common in the field first. */
 export const COMMON_SETTINGS: readonly { baud: number; parity: 'none' | 'even' | 'odd' }[] = [
@@ -60,7 +61,7 @@ export function registerScan(program: Command): void {
   linkOptions(
     program
       .command('scan')
-      .description('find the units that answer on a bus (progress on stderr, results on stdout)')
+      .description(summary('scan'))
       .option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20', parseUnits, parseUnits('1-247'))
       .option('--json', 'one JSON object per unit found'),
     'baud rate, or "auto" to try the common settings (default 9600)',

@@ -14,6 +14,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { summary } from './commands.js';
 
 interface SimulateOpts {
   profile: string[];
@@ -44,7 +45,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('serve simulated devices from a profile over Modbus TCP (meters: a serial server) or a serial pty, until Ctrl-C')
+    .description(summary('simulate'))
     .requiredOption('-p, --profile <name|file>', 'profile to simulate (repeat for a mixed bus)', collect, [])
     .option('--tcp <port>', 'serve Modbus TCP on this port (0: any free port); meters: a transparent serial server', int('--tcp', 0, 65535))
     .option('--host <address>', 'address to listen on with --tcp', '127.0.0.1')
