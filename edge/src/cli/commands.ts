@@ -52,3 +52,8 @@ export function requestedCommand(argv: readonly string[]): string | undefined {
   if (first === 'help') return args[args.indexOf('help') + 1];
   return first;
 }
+
+/** How the technician invoked us, for hints to copy: `pnpm lifeline` in a checkout (the sources under tsx), else `lifeline`. */
+export function selfName(argv1 = process.argv[1] ?? ''): string {
+  return argv1.endsWith('.ts') ? 'pnpm lifeline' : 'lifeline';
+}

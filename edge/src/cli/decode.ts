@@ -19,7 +19,7 @@ export function registerDecode(program: Command): void {
     .command('decode')
     .description(summary('decode'))
     .requiredOption('--protocol <name>', `one of ${PROTOCOLS.join(', ')}`)
-    .addArgument(new Argument('<hex...>', 'frame bytes in hex, e.g. 01 03 02 0C 91 BC 48 (quote it or give bytes as separate words)'))
+    .addArgument(new Argument('<hex...>', 'frame bytes in hex, e.g. 01 03 02 0C 91 7C E8 (quote it or give bytes as separate words)'))
     .option('--json', 'print the decoded frame as one JSON object')
     .action((hex: string[], opts: { protocol: string; json?: boolean }, cmd: Command) => {
       if (!PROTOCOLS.includes(opts.protocol as DescribeProtocol)) {

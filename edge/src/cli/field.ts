@@ -36,6 +36,14 @@ export function intIn(min: number, max: number): (text: string) => number {
   };
 }
 
+/** A value option given at most once (commander argument parser): a second one is refused, not silently preferred. */
+export function once<T = string>(flag: string, parse: (text: string) => T = (t) => t as T): (text: string, previous: T | undefined) => T {
+  return (text, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError(`${flag} given twice (${JSON.stringify(String(previous))} and ${JSON.stringify(text)}): give it once`);
+    return parse(text);
+  };
+}
+
 /** `none|even|odd` (commander argument parser). */
 export function parseParity(text: string): 'none' | 'even' | 'odd' {
   const p = text.toLowerCase();

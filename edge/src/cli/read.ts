@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { ErrorCodes, LifelineError, Quality, isLifelineError } from '@lifeline/shared';
 import type { MeterProfile, Point } from '@lifeline/devices';
-import { checkOneLink, commFailure, intIn, linkOptions, openLink, parseBaud, type LinkArgs } from './field.js';
+import { checkOneLink, commFailure, intIn, linkOptions, once, openLink, parseBaud, type LinkArgs } from './field.js';
 import { summary } from './commands.js';
 
 interface ReadOpts extends LinkArgs {
@@ -53,7 +53,7 @@ export function registerRead(program: Command): void {
       .description(summary('read'))
       .option('--unit <id>', 'Modbus devices: unit id (1..247; 0..255 on TCP)', intIn(0, 255))
       .option('--address <digits>', 'meters: address printed on the meter, 12 digits (DL/T 645) or 14 (CJ/T 188); AA pairs are wildcards')
-      .requiredOption('--profile <name|file>', 'shipped profile name or path to a profile file')
+      .requiredOption('--profile <name|file>', 'shipped profile name or path to a profile file', once('--profile'))
       .option('--json', 'one JSON object per point instead of a table')
       .addHelpText(
         'after',
