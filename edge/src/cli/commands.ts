@@ -23,6 +23,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'run', summary: 'run the gateway agent: poll devices, detect alarms, buffer and sync to the cloud', load: async () => (await import('./run.js')).registerRun },
   { name: 'check', summary: 'validate a gateway config and its profiles (every mistake at once), then exit', load: async () => (await import('./run.js')).registerCheck },
   { name: 'read', summary: 'read every point of one device once and print name, value, unit and raw registers', load: async () => (await import('./read.js')).registerRead },
+  {
+    name: 'probe',
+    summary: 'read registers and show them in every type and byte order; with --expect, name the type, order and scale that give the value',
+    load: async () => (await import('./probe.js')).registerProbe,
+  },
   { name: 'scan', summary: 'find the units that answer on a bus (progress on stderr, results on stdout)', load: async () => (await import('./scan.js')).registerScan },
   { name: 'decode', summary: 'decode a captured frame and print its fields and values, or say exactly why it is invalid', load: async () => (await import('./decode.js')).registerDecode },
   {
