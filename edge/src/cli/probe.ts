@@ -106,7 +106,13 @@ async function readRegisters(a: ProbeOpts, count: number): Promise<number[]> {
 }
 
 const hex = (w: number) => `0x${w.toString(16).toUpperCase().padStart(4, '0')}`;
-const show = (v: number | null) => (v === null ? 'n/a' : Number.isInteger(v) ? String(v) : String(Number(v.toPrecision(9))));
+/** Integers in full; other values to 7 significant digits (a float32's precision), huge and tiny ones as exponents. */
+const show = (v: number | null) => {
+  if (v === null) return 'n/a';
+  if (Number.isInteger(v) && Math.abs(v) < 1e15) return String(v);
+  const a = Math.abs(v);
+  return a >= 1e9 || a < 1e-4 ? v.toExponential(3) : String(Number(v.toPrecision(7)));
+};
 
 /** The registers, every reading side by side (one row per offset and type, one column per order), then the matches. */
 export function formatProbe(r: ProbeResult): string {
@@ -131,7 +137,7 @@ export function formatProbe(r: ProbeResult): string {
     else {
       lines.push(`matches for ${r.expect} (±${tolerance(r.expect!)}), best first:`);
       for (const m of r.matches) {
-        lines.push(`  type: ${m.type}${m.order ? `, order: ${m.order}` : ''}${m.scale !== 1 ? `, scale: ${m.scale}` : ''}    → ${show(m.value)}${m.error ? ` (off by ${m.error} of the last digit)` : ''}`);
+        lines.push(`  type: ${m.type}${m.order ? `, order: ${m.order}` : ''}${m.scale !== 1 ? `, scale: ${m.scale}` : ''}    → ${show(m.value)}${m.error >= 0.05 ? ` (off by ${m.error} of the last digit)` : ''}`);
       }
     }
   }
