@@ -8,6 +8,7 @@
  * A command module pulls in what its action needs (typebox schemas, codecs, SQLite,
  * MQTT) at import or on demand; none of that is paid by a command that does not use it.
  */
+import { createRequire } from 'node:module';
 import type { Command } from 'commander';
 
 /** One subcommand as the top-level help lists it. */
@@ -36,6 +37,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./simulate.js')).registerSimulate,
   },
   { name: 'alarms', summary: 'list alarms; acknowledge, shelve and unshelve them; show outputs (see docs/alarms.md)', load: async () => (await import('./alarms.js')).registerAlarms },
+  { name: 'service', summary: 'install, remove or check the agent as a systemd service (Type=notify, watchdog, hardened)', load: async () => (await import('./service.js')).registerService },
   {
     name: 'enroll',
     summary: 'enrol this gateway with the cloud: spend a one-time token, receive the gateway id and MQTT credentials',
@@ -61,4 +63,9 @@ export function requestedCommand(argv: readonly string[]): string | undefined {
 /** How the technician invoked us, for hints to copy: `pnpm lifeline` in a checkout (the sources under tsx), else `lifeline`. */
 export function selfName(argv1 = process.argv[1] ?? ''): string {
   return argv1.endsWith('.ts') ? 'pnpm lifeline' : 'lifeline';
+}
+
+/** The edge package's version (src/cli and dist/cli are both two levels below its package.json). */
+export function cliVersion(): string {
+  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }

@@ -5,20 +5,14 @@
  *   argv ─requestedCommand─▶ that command's module loaded and registered (commands.ts)
  *                            the others listed by their summary only, so `lifeline --help` loads no command module
  */
-import { createRequire } from 'node:module';
 import { Command, CommanderError } from 'commander';
 import { isLifelineError, ErrorCodes } from '@lifeline/shared/errors';
-import { COMMANDS, requestedCommand } from './commands.js';
+import { COMMANDS, cliVersion, requestedCommand } from './commands.js';
 
 /** Exit code for an error: 2 for bad input, 1 otherwise. */
 export function exitCodeFor(err: unknown): number {
   if (isLifelineError(err) && (err.code === ErrorCodes.ConfigInvalid || err.code === ErrorCodes.ProfileInvalid || err.code === ErrorCodes.ProfileNotFound)) return 2;
   return 1;
-}
-
-/** The edge package's version (src/cli and dist/cli are both two levels below its package.json). */
-export function cliVersion(): string {
-  return (createRequire(import.meta.url)('../../package.json') as { version: string }).version;
 }
 
 /** Every command's errors end with the way to its own help (`lifeline alarms ack --help`). */

@@ -33,7 +33,7 @@ describe('lifeline usage errors and exits', { timeout: 90_000 }, () => {
   it('lists every command in the top-level help and prints the version', async () => {
     const [help, version] = await Promise.all([lifeline('--help'), lifeline('--version')]);
     expect(help.status).toBe(0);
-    for (const c of ['run', 'check', 'read', 'probe', 'scan', 'decode', 'simulate', 'alarms', 'enroll']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
+    for (const c of ['run', 'check', 'read', 'probe', 'scan', 'decode', 'simulate', 'alarms', 'service', 'enroll']) expect(help.stdout).toMatch(new RegExp(`^  ${c} `, 'm'));
     expect(version.stdout.trim()).toMatch(/^\d+\.\d+\.\d+$/);
   });
 
