@@ -7,7 +7,7 @@
  *   for each setting ─▶ for each unit ─▶ read 1 register ─▶ answers | exception (alive) | garbled | silent
  *                                          (progress bar on stderr; results on stdout)
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
 import { checkOneLink, commFailure, likelyCause, linkOptions, openLink, parseBaud, type LinkArgs } from './field.js';
 import { summary } from './commands.js';
@@ -62,7 +62,7 @@ export function registerScan(program: Command): void {
     program
       .command('scan')
       .description(summary('scan'))
-      .option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20', parseUnits, parseUnits('1-247'))
+      .addOption(new Option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20').argParser(parseUnits).default(parseUnits('1-247'), '1-247'))
       .option('--json', 'one JSON object per unit found'),
     'baud rate, or "auto" to try the common settings (default 9600)',
   ).action(async (opts: ScanOpts, cmd: Command) => {
