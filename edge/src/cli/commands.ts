@@ -23,7 +23,8 @@ export interface CommandEntry {
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'run', summary: 'run the gateway agent: poll devices, detect alarms, buffer and sync to the cloud', load: async () => (await import('./run.js')).registerRun },
   { name: 'check', summary: 'validate a gateway config and its profiles (every mistake at once), then exit', load: async () => (await import('./run.js')).registerCheck },
-  { name: 'read', summary: 'read every point of one device once and print name, value, unit and raw registers', load: async () => (await import('./read.js')).registerRead },
+  { name: 'read', summary: 'read every point of one device once and print name, value, unit and raw registers; --raw: registers or coils without a profile', load: async () => (await import('./read.js')).registerRead },
+  { name: 'write', summary: 'write holding registers or coils of one unit (FC5/6/15/16), like mbpoll', load: async () => (await import('./raw.js')).registerWrite },
   {
     name: 'probe',
     summary: 'read registers and show them in every type and byte order; with --expect, name the type, order and scale that give the value',
