@@ -80,7 +80,9 @@ describe('systemd notify and watchdog', { timeout: 60_000 }, () => {
     const blockedUntil = Date.now();
     await waitFor(() => messages.filter((m) => m.text === 'WATCHDOG=1').length > before + 1, 10_000, 'pings after the block');
     const pings = messages.filter((m) => m.text === 'WATCHDOG=1').map((m) => m.at);
-    expect(pings.filter((at) => at > t0 + 300 && at < blockedUntil)).toEqual([]);
+    // Every 200 ms, about 7 pings would fall in the block; at most the one already on its way
+    // (a systemd-notify started just before it, late on a loaded machine) arrives.
+    expect(pings.filter((at) => at > t0 && at < blockedUntil).length).toBeLessThanOrEqual(1);
     await n.stopping();
     await waitFor(() => messages.some((m) => m.text === 'STOPPING=1'), 10_000, 'STOPPING=1');
     const after = messages.filter((m) => m.text === 'WATCHDOG=1').length;
