@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedDevice, isModbusProfile, loadProfile, startPtySimulator } from '@lifeline/devices';
 import { tempDir } from '../../../test/helpers.js';
 import { lifeline as run } from './cli-run.js';
+import { main } from '../../src/cli/main.js';
 import { requireTools } from './peers.js';
 
 const tmp = tempDir();
@@ -27,6 +28,22 @@ const shown: Record<string, string> = {
   flow: '12.34',
 };
 let close: () => Promise<void>;
+
+/** `lifeline ...args` through main() in this process, its console output captured. */
+async function probeHere(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [log, error] = [console.log, console.error];
+  console.log = (...a: unknown[]) => void out.push(a.join(' '));
+  console.error = (...a: unknown[]) => void err.push(a.join(' '));
+  try {
+    const status = await main(['node', 'lifeline', ...args]);
+    return { status, stdout: out.join('\n'), stderr: err.join('\n') };
+  } finally {
+    console.log = log;
+    console.error = error;
+  }
+}
 let bus = '';
 
 beforeAll(async () => {
@@ -47,7 +64,8 @@ describe('lifeline probe on a mixed-order device', { timeout: 180_000 }, () => {
   it('names the type, byte order and scale of every register from the value on the display', async () => {
     if (!isModbusProfile(profile)) throw new Error('mixed-orders.yaml is a Modbus profile');
     for (const point of profile.points) {
-      const r = await lifeline(
+      // In this process (main, as bin/lifeline runs it): eleven spawned CLIs cost minutes on a loaded machine.
+      const r = await probeHere(
         'probe', '--serial', bus, '--baud', '19200', '--unit', '7', '--register', String(point.address),
         ...(point.table === 'input' ? ['--table', 'input'] : []), '--expect', shown[point.name], '--json',
       );
