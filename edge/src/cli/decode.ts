@@ -9,6 +9,7 @@
  */
 import { Argument, type Command } from 'commander';
 import { SL651_PUBLISHED_FRAMES, describeFrame, parseHex, type DescribeProtocol, type FrameDescription } from '@lifeline/shared/protocols';
+import { summary } from './commands.js';
 
 const PROTOCOLS: readonly DescribeProtocol[] = ['modbus-rtu', 'modbus-tcp', 'cjt188', 'dlt645', 'sl651'];
 
@@ -22,9 +23,9 @@ export const SL651_HELP_EXAMPLE = SL651_PUBLISHED_FRAMES.timed32;
 export function registerDecode(program: Command): void {
   program
     .command('decode')
-    .description('decode a captured frame and print its fields and values, or say exactly why it is invalid')
+    .description(summary('decode'))
     .requiredOption('--protocol <name>', `one of ${PROTOCOLS.join(', ')}`)
-    .addArgument(new Argument('<hex...>', 'frame bytes in hex, e.g. 01 03 02 0C 91 BC 48 (quote it or give bytes as separate words)'))
+    .addArgument(new Argument('<hex...>', 'frame bytes in hex, e.g. 01 03 02 0C 91 7C E8 (quote it or give bytes as separate words)'))
     .option('--json', 'print the decoded frame as one JSON object')
     .addHelpText(
       'after',

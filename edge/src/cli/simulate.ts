@@ -16,6 +16,7 @@
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { selfName, summary } from './commands.js';
 
 interface SimulateOpts {
   profile: string[];
@@ -49,7 +50,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('serve simulated devices from a profile over Modbus TCP (meters: a serial server) or a serial pty, until Ctrl-C')
+    .description(summary('simulate'))
     .requiredOption('-p, --profile <name|file>', 'profile to simulate (repeat for a mixed bus)', collect, [])
     .option('--tcp <port>', 'serve Modbus TCP on this port (0: any free port); meters: a transparent serial server', int('--tcp', 0, 65535))
     .option('--host <address>', 'address to listen on with --tcp', '127.0.0.1')
@@ -136,8 +137,8 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
     lines.push(
       `serial bus on ${opts.pty} at ${sim.line.baud} baud, parity ${sim.line.parity} (${sim.line.charMs.toFixed(3)} ms per character): ${devices.map(what).join(', ')}`,
       protocol === 'modbus'
-        ? `read it with: pnpm lifeline read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --unit ${devices[0].unit} --profile ${profiles[0].id}`
-        : `read it with: pnpm lifeline read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --address ${devices[0].address} --profile ${profiles[0].id}`,
+        ? `read it with: ${selfName()} read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --unit ${devices[0].unit} --profile ${profiles[0].id}`
+        : `read it with: ${selfName()} read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --address ${devices[0].address} --profile ${profiles[0].id}`,
     );
     return {
       lines,
@@ -152,7 +153,7 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
     // Meters on TCP: a transparent serial server in front of their bus, as a 4G DTU is.
     const sim = await startSerialServerSimulator({ devices, port: opts.tcp, host: opts.host, baud: opts.baud, parity: opts.parity });
     lines.push(`serial server (${protocol}, transparent) on ${sim.host}:${sim.port}: ${devices.map(what).join(', ')}`);
-    lines.push(`read it with: pnpm lifeline read --tcp ${sim.host}:${sim.port} --address ${devices[0].address} --profile ${profiles[0].id}`);
+    lines.push(`read it with: ${selfName()} read --tcp ${sim.host}:${sim.port} --address ${devices[0].address} --profile ${profiles[0].id}`);
     return {
       lines,
       stop: async () => {
@@ -166,7 +167,7 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
   if (opts.samePort || devices.length === 1) {
     const sim = await startTcpSimulator({ devices, port: opts.tcp, host: opts.host, framing });
     lines.push(`${label} on ${sim.host}:${sim.port}: ${devices.map(what).join(', ')}`);
-    lines.push(`read it with: pnpm lifeline read --tcp ${sim.host}:${sim.port} --unit ${devices[0].unit} --profile ${profiles[0].id}`);
+    lines.push(`read it with: ${selfName()} read --${framing === 'rtu' ? 'rtu-over-tcp' : 'tcp'} ${sim.host}:${sim.port} --unit ${devices[0].unit} --profile ${profiles[0].id}`);
     return {
       lines,
       stop: async () => {

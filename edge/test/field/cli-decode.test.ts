@@ -15,6 +15,17 @@ describe('lifeline decode', { timeout: 90_000 }, () => {
     expect(r.stdout).toMatch(/forward active energy total\s+1206\.42 kWh/);
   });
 
+  it("decodes the example of its own --help (a valid frame, CRC included)", async () => {
+    const help = await lifeline('decode', '--help');
+    expect(help.status).toBe(0);
+    const example = /e\.g\. ((?:[0-9A-F]{2} )+[0-9A-F]{2})/.exec(help.stdout.replace(/\s+/g, ' '))?.[1];
+    expect(example).toBeDefined();
+    const r = await lifeline('decode', '--protocol', 'modbus-rtu', example!);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/3217/);
+  });
+
   it('decodes a Modbus RTU reply as JSON', async () => {
     const r = await lifeline('decode', '--protocol', 'modbus-rtu', '01 03 02 0C 91 7C E8', '--json');
     expect(r.status).toBe(0);
