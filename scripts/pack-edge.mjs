@@ -93,6 +93,9 @@ export function pack({ out = join(root, 'dist') } = {}) {
     // Prune what a box does not run.
     rmSync(join(lib, 'pnpm-lock.yaml'), { force: true });
     for (const pkgDir of [lib, ...readdirSync(join(lib, 'node_modules/@lifeline')).map((n) => realpathSync(join(lib, 'node_modules/@lifeline', n)))]) {
+      // What follows deletes sources and rewrites package.json: only ever in the staged copy. A workspace
+      // package that pnpm linked instead of injecting resolves into the checkout; stop before touching it.
+      if (!realpathSync(pkgDir).startsWith(realpathSync(stage) + '/')) throw new Error(`pack-edge: ${pkgDir} is outside the staging directory (a symlink into the checkout?); refusing to prune it`);
       for (const junk of ['src', 'test', 'tsconfig.build.json', 'dist/.tsbuildinfo']) rmSync(join(pkgDir, junk), { recursive: true, force: true });
       for (const { path, name: n } of [...walk(join(pkgDir, 'dist'))]) if (n.endsWith('.d.ts') || n.endsWith('.d.ts.map')) rmSync(path);
       const pj = join(pkgDir, 'package.json');
