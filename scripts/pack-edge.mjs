@@ -104,6 +104,9 @@ export function pack({ out = join(root, 'dist') } = {}) {
       delete pkg.devDependencies;
       delete pkg.scripts;
       if (pkgDir === lib) pkg.bin = { lifeline: './dist/cli/bin.js' };
+      // A new file, not a write into the old one: pnpm's injected copies are hard links to the
+      // checkout's files, so writing in place rewrote the checkout's own package.json.
+      rmSync(pj);
       writeFileSync(pj, JSON.stringify(pkg, null, 2) + '\n');
     }
     rmSync(join(lib, 'bin'), { recursive: true, force: true });

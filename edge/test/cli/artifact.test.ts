@@ -17,9 +17,14 @@ const box = tempDir('lifeline-box-');
 let bin = '';
 let sim: TcpSimulator;
 
+/** The checkout's package manifests: packing must leave them as they are (its copies are hard links). */
+const manifests = () => ['shared', 'devices', 'edge'].map((p) => readFileSync(resolve(import.meta.dirname, `../../../${p}/package.json`), 'utf8'));
+
 beforeAll(async () => {
+  const before = manifests();
   compileEdge();
   const { tarball, sha256 } = pack({ out: out.dir }) as { tarball: string; sha256: string };
+  expect(manifests()).toEqual(before);
   expect(readFileSync(join(out.dir, 'SHA256SUMS'), 'utf8')).toBe(`${sha256}  ${tarball.split('/').pop()}\n`);
   bin = unpack(tarball, box.dir);
   sim = await startTcpSimulator({ devices: [new SimulatedDevice(loadProfile('flood-gauge'), 3)] });
