@@ -69,36 +69,45 @@ export class BurstScheduler implements Extension {
   private stopped = false;
 
   constructor(
-    buses: readonly Bus[],
-    profiles: ReadonlyMap<string, Readonly<Profile>>,
+    private readonly buses: readonly Bus[],
+    private readonly profiles: ReadonlyMap<string, Readonly<Profile>>,
     private readonly events: EventBus,
     private readonly log: Logger,
     private readonly opts: BurstSchedulerOptions,
-  ) {
-    for (const bus of buses) {
+  ) {}
+
+  /** The bursts the config reads: every Modbus device whose profile has a burst block and whose instance did not turn it off. */
+  private plans(): { device: string; bus: Bus; plan: DeviceBurst }[] {
+    const out: { device: string; bus: Bus; plan: DeviceBurst }[] = [];
+    for (const bus of this.buses) {
       if (isMeterBus(bus)) continue;
       for (const instance of bus.devices) {
-        const profile = profiles.get(instance.id);
+        const profile = this.profiles.get(instance.id);
         const plan = profile && deviceBurst(instance, profile);
-        if (!plan) continue;
-        this.devices.push({
-          device: instance.id,
-          bus,
-          plan,
-          analyzer: new ModalAnalyzer({ sampleRateHz: plan.sampleRateHz, modes: plan.modes }),
-          stats: { device: instance.id, bursts: 0, failures: 0, lastError: '', lastReadMs: 0 },
-          due: 0,
-        });
+        if (plan) out.push({ device: instance.id, bus, plan });
       }
     }
+    return out;
   }
 
   /** Devices whose bursts are read. */
   get size(): number {
-    return this.devices.length;
+    return this.plans().length;
   }
 
   start(): void {
+    this.stopped = false;
+    this.devices.length = 0;
+    for (const { device, bus, plan } of this.plans()) {
+      this.devices.push({
+        device,
+        bus,
+        plan,
+        analyzer: new ModalAnalyzer({ sampleRateHz: plan.sampleRateHz, modes: plan.modes }),
+        stats: { device, bursts: 0, failures: 0, lastError: '', lastReadMs: 0 },
+        due: 0,
+      });
+    }
     const now = Date.now();
     for (const d of this.devices) {
       d.due = now + (this.opts.firstDelayMs ?? Math.min(d.plan.periodMs, 5000));
