@@ -102,7 +102,8 @@ export class Agent {
     this.extensions.push(...pollers.values());
     // Bursts share each bus's polling link (a serial bus carries one request at a time); the raw
     // samples are kept on disk only around an alarm of their device.
-    const keeper = new BurstKeeper({ dir: join(dataDirOf(loaded), 'bursts') });
+    // An agent built in code on an in-memory buffer has no data directory to keep files in.
+    const keeper = config.buffer.path === ':memory:' && !loaded.dataDir && !loaded.file ? undefined : new BurstKeeper({ dir: join(dataDirOf(loaded), 'bursts') });
     const pollerOf = (device: string) => [...pollers.values()].find((p) => p.stats().some((s) => s.device === device));
     this.bursts = new BurstScheduler(config.buses, loaded.profiles, this.events, log.child({ part: 'bursts' }), {
       keeper,
@@ -111,7 +112,7 @@ export class Agent {
     });
     if (this.bursts.size) {
       this.alarms.manager.onChange((alarm, entry) => {
-        if (entry.from === 'normal' && entry.to !== 'normal') keeper.alarm(alarm.device);
+        if (entry.from === 'normal' && entry.to !== 'normal') keeper?.alarm(alarm.device);
       });
       this.extensions.push(this.bursts);
     }
