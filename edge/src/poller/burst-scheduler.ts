@@ -150,9 +150,10 @@ export class BurstScheduler implements Extension {
       const link = this.opts.linkFor(d.bus);
       if (!link) throw new LifelineError(ErrorCodes.LinkDown, `bus ${d.bus.name} has no link`);
       samples = await readBurst(link, d.plan);
-      // A burst whose samples are all equal is a logger that recorded nothing (or a frozen block): no spectrum to read.
+      // A burst whose samples are all equal is a logger that recorded nothing (or a frozen block): its "spectrum" is rounding noise.
+      const first = samples[0];
+      if (samples.every((v) => v === first)) throw new LifelineError(ErrorCodes.FrameInvalid, `burst: every sample is ${first} (nothing recorded)`);
       readings = burstReadings(d.device, ts, samples, d.analyzer);
-      if (!(readings[0].value > 0)) throw new LifelineError(ErrorCodes.FrameInvalid, 'burst: every sample is the same value (nothing recorded)');
     } catch (err) {
       if (this.stopped) return;
       this.fail(d, ts, err as Error);
