@@ -28,7 +28,8 @@
  */
 import { gaussian, prng } from '../shared/src/random.js';
 import { Quality, type Reading } from '../shared/src/reading.js';
-import { decodeTelemetryBatch, encodeTelemetryBatch } from '../shared/src/wire/index.js';
+import { decodeLive, decodeTelemetryBatch, encodeTelemetryBatch, type SeriesDictionary } from '../shared/src/wire/index.js';
+import { LiveDictionary } from '../edge/src/sync/live-dictionary.js';
 
 function arg(name: string, fallback: number): number {
   const i = process.argv.indexOf(`--${name}`);
@@ -207,8 +208,62 @@ function encodeAll(startsBatch: (i: number) => boolean): { bytes: number; batche
   return { bytes, batches };
 }
 
+/**
+ * Live one-second ranges as the edge sends them (edge/src/sync/live-dictionary.ts): a
+ * batch with names defining a series dictionary, then Live frames against it once the
+ * cloud has acknowledged it (here: before the next second). Every frame is decoded
+ * again with the cloud's copy of the dictionary.
+ */
+function encodeLiveWithDictionary(epoch: number | undefined): { bytes: number; batches: number; defines: number; defineBytes: number } {
+  const dict = new LiveDictionary(epoch, {}, prng(seed + 1));
+  const cloud = new Map<number, SeriesDictionary>();
+  let bytes = 0;
+  let batches = 0;
+  let defines = 0;
+  let defineBytes = 0;
+  let start = 0;
+  for (let i = 1; i <= readings.length; i++) {
+    if (i < readings.length && tickOf[i] === tickOf[i - 1]) continue;
+    const slice = readings.slice(start, i);
+    const firstSeq = start + 1;
+    const plan = dict.plan(firstSeq, slice);
+    const t0 = performance.now();
+    let back;
+    let wire: Uint8Array;
+    if (plan.kind === 'live') {
+      wire = plan.payload;
+      back = decodeLive(wire, 'gw-demo', (id) => cloud.get(id));
+      liveFrameBytes += wire.length;
+      liveFrames++;
+    } else {
+      const definition = plan.kind === 'define' ? plan.dictionary : undefined;
+      wire = encodeTelemetryBatch({ gateway: 'gw-demo', epoch, firstSeq, lastSeq: i, readings: slice, dictionary: definition });
+      back = decodeTelemetryBatch(wire);
+      if (back.dictionary) {
+        cloud.set(back.dictionary.id, back.dictionary);
+        dict.acknowledged(back.dictionary.id);
+        defines++;
+        defineBytes += wire.length;
+      }
+    }
+    liveCodecMs += performance.now() - t0;
+    if (back.readings.length !== slice.length || back.readings.some((r, j) => !sameReading(r, slice[j])) || back.seqs[0] !== firstSeq || back.lastSeq !== i) mismatches++;
+    bytes += wire.length;
+    batches++;
+    start = i;
+  }
+  return { bytes, batches, defines, defineBytes };
+}
+
+let liveCodecMs = 0;
+let liveFrameBytes = 0;
+let liveFrames = 0;
 const n = readings.length;
-const live = encodeAll((i) => tickOf[i] !== tickOf[i - 1]);
+/** A random buffer epoch as a gateway makes (8 varint bytes), in every batch and dictionary. */
+const EPOCH = 4_503_599_627_370_497;
+const liveV1 = encodeAll((i) => tickOf[i] !== tickOf[i - 1]);
+const live = encodeLiveWithDictionary(EPOCH);
+
 const liveWindow = encodeAll((i) => Math.floor(tickOf[i] / windowS) !== Math.floor(tickOf[i - 1] / windowS));
 encodeMs = 0;
 decodeMs = 0;
@@ -219,7 +274,8 @@ for (const r of readings) jsonBytes += enc.encode(JSON.stringify(r)).length;
 
 const round = (x: number, d = 3) => Number(x.toFixed(d));
 console.log(
-  `bench wire: ${n} readings in one day (seed ${seed}); live 1 s: ${live.batches} batches, ${round(live.bytes / live.batches, 1)} B/batch; ` +
+  `bench wire: ${n} readings in one day (seed ${seed}); live 1 s: ${live.batches} batches, ${round(live.bytes / live.batches, 1)} B/batch ` +
+    `(${live.defines} dictionaries defined, ${live.defineBytes} B; version 1 without dictionary: ${round(liveV1.bytes / liveV1.batches, 1)} B/batch); ` +
     `live ${windowS} s: ${liveWindow.batches} batches; backlog: ${backlog.batches} batches of ≤ ${backlogSize}, ${round(backlog.bytes / backlog.batches, 0)} B/batch`,
 );
 if (mismatches) {
@@ -231,6 +287,10 @@ console.log(
     bytes_per_reading: round(backlog.bytes / n),
     json_bytes_per_reading: round(jsonBytes / n, 1),
     live_1s_bytes_per_reading: round(live.bytes / n),
+    live_1s_v1_bytes_per_reading: round(liveV1.bytes / n),
+    live_dictionaries_defined: live.defines,
+    live_frame_bytes_avg: round(liveFrameBytes / liveFrames, 1),
+    live_codec_readings_per_s: Math.round(n / (liveCodecMs / 1000)),
     [`live_${windowS}s_bytes_per_reading`]: round(liveWindow.bytes / n),
     backlog_batch_readings: backlogSize,
     float32_pressure_flow: float32,

@@ -1,6 +1,6 @@
 /**
  * `pnpm start`: the single-box demo. One process runs
- *   - the cloud: embedded MQTT broker (aedes), SQLite store, ingest, API + dashboard;
+ *   - the cloud: embedded MQTT broker (aedes), SQLite store, ingest, API + operator console;
  *   - Modbus TCP simulators serving the example site's devices (a slice of Jining,
  *     docs/demo-site.md) in one city scene: China time, street lights on at dusk
  *     and dimmed after midnight, demand peaks, a heating curve, and a rainstorm
@@ -17,9 +17,9 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, statSync }
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { pino, type Logger } from 'pino';
+import type { Logger } from 'pino';
 import { startCloud, type Cloud } from '@lifeline/cloud';
-import { runAgent, validateConfig, writeSecretFile } from '@lifeline/edge';
+import { createLogger, runAgent, validateConfig, writeSecretFile } from '@lifeline/edge';
 import { isLifelineError } from '@lifeline/shared';
 import { startDemoSite } from './demo-site.js';
 
@@ -82,7 +82,8 @@ async function demoLogin(cloud: Cloud, gateway: string, name: string | undefined
 }
 
 async function main(): Promise<void> {
-  const log = pino({ level: process.env.LOG_LEVEL ?? 'info' });
+  // Readable on a terminal, JSON lines when piped (edge/src/log.ts).
+  const log = createLogger('demo');
   const port = portFromEnv('PORT', 8080);
   const brokerPort = portFromEnv('LIFELINE_BROKER_PORT', 0);
   // Whatever the demo creates (databases, their -wal/-shm, the gateway's login) is the owner's alone.
@@ -134,7 +135,7 @@ async function main(): Promise<void> {
   const token = cloud.adminToken;
   console.log(`
   Lifeline demo is running.
-    dashboard   ${url}/#token=${token}
+    console     ${url}/#token=${token}
     API         curl -H 'Authorization: Bearer ${token}' ${url}/api/v1/devices
     readings    curl -H 'Authorization: Bearer ${token}' '${url}/api/v1/readings?device=flood-1&point=water_level'
     health      ${url}/api/v1/health

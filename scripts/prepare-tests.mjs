@@ -30,6 +30,7 @@ export const NEEDS = [
   { name: 'mbpoll', probe: 'mbpoll', pkg: 'mbpoll', why: 'a Modbus master we did not write' },
   { name: 'pymodbus', probe: ['/usr/bin/python3', '-c', 'import pymodbus'], pkg: 'python3-pymodbus', why: 'a Modbus slave we did not write' },
   { name: 'mosquitto', probe: 'mosquitto', pkg: 'mosquitto', why: 'the MQTT broker of the sync and mTLS tests' },
+  { name: 'chromium', probe: 'chromium', pkg: 'chromium', why: 'the browser the console tests and `pnpm bench console` drive (playwright-core)' },
 ];
 
 /** The newest PostgreSQL version with a `main` cluster (.ci/run assumed exactly one). */

@@ -18,6 +18,7 @@ import { PgStore } from './store/pg-store.js';
 import type { Store } from './store/store.js';
 import { IngestWorker } from './ingest/worker.js';
 import { buildApi } from './api/server.js';
+import type { ConsoleSettings } from './api/routes/console.js';
 import { TokenAuth } from './api/auth.js';
 import { LiveHub, withLive } from './live.js';
 import { CommandCenter } from './command-center.js';
@@ -45,6 +46,8 @@ export interface CloudOptions {
   databaseSchema?: string;
   /** Days of readings kept (default 400); older ones are dropped hourly. */
   retentionDays?: number;
+  /** Days a day's readings stay rows after it ends before they are compressed (default 1; sql-cold.ts). Checked hourly. */
+  compressAfterDays?: number;
   /** Use this broker instead of starting the embedded one. */
   brokerUrl?: string;
   /** Login of the ingest client on an external broker. */
@@ -74,6 +77,8 @@ export interface CloudOptions {
   ingestConcurrency?: number;
   /** JSON Schema of the gateway config; default the one shared publishes (@lifeline/shared/config). */
   gatewayConfigSchema?: object;
+  /** The operator console's map settings (the city's own tile service); default: the offline district outlines only. */
+  console?: ConsoleSettings;
   webhooks?: WebhookOptions;
   /** Escalation of unacknowledged alarms by the routing rules (check interval; a clock for tests). */
   escalation?: EscalationOptions;
@@ -124,18 +129,35 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
   try {
     // Checked before anything starts: a bad threshold is an answer, not a half-started cloud.
     const alarmSettings = cloudAlarmSettings(opts.alarms);
+    const cold = { compressAfterDays: opts.compressAfterDays ?? 1 };
     const raw: Store = opts.databaseUrl
       ? // Each concurrent ingest commit holds a connection; the API needs some too.
-        new PgStore({ url: opts.databaseUrl, schema: opts.databaseSchema, retentionDays: opts.retentionDays, poolSize: Math.max(10, (opts.ingestConcurrency ?? 4) + 6) })
-      : new SqliteStore(opts.dbPath, { log: log.child({ part: 'store' }) });
+        new PgStore({ url: opts.databaseUrl, schema: opts.databaseSchema, retentionDays: opts.retentionDays, poolSize: Math.max(10, (opts.ingestConcurrency ?? 4) + 6), cold })
+      : new SqliteStore(opts.dbPath, { log: log.child({ part: 'store' }), cold });
     closers.push(() => raw.close());
     await raw.migrate();
     const retentionMs = (opts.retentionDays ?? 400) * 86_400_000;
-    const retain = () => raw.telemetry.applyRetention(Date.now() - retentionMs).catch((err: unknown) => log.error({ err }, 'retention failed'));
+    // Retention, then compression of the days old enough (in the background: one series-day per transaction).
+    const stopCompaction = new AbortController();
+    let retaining: Promise<unknown> = Promise.resolve();
+    const retain = () =>
+      (retaining = raw.telemetry
+        .applyRetention(Date.now() - retentionMs)
+        .catch((err: unknown) => log.error({ err }, 'retention failed'))
+        .then(() => raw.telemetry.compact(Date.now(), stopCompaction.signal))
+        .then((r) => {
+          if (r.seriesDays) log.info({ seriesDays: r.seriesDays, readings: r.readings, bytes: r.bytes }, 'compressed old days');
+          if (r.failed.length) log.error({ failed: r.failed.slice(0, 10), count: r.failed.length }, 'some series-days could not be compressed; their readings stay in rows');
+        })
+        .catch((err: unknown) => log.error({ err }, 'compression failed')));
     void retain();
     const retention = setInterval(retain, 3_600_000);
     retention.unref();
-    closers.push(() => clearInterval(retention));
+    closers.push(async () => {
+      clearInterval(retention);
+      stopCompaction.abort();
+      await retaining; // the series-day under way finishes; the store closes after
+    });
 
     const live = new LiveHub(log.child({ part: 'live' }));
     const store = withLive(raw, live);
@@ -224,6 +246,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       webhooks,
       gatewayConfigSchema,
       rateLimit: opts.rateLimit,
+      console: opts.console,
       cloudAlarms,
       maintenance,
       onRevoke: (gw) => broker?.disconnectGateway(gw),

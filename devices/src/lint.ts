@@ -16,7 +16,7 @@
  * identifiers) live in profiles.ts: a profile failing those cannot be used at
  * all, one failing lint can but should not ship.
  */
-import { DLT645_DATA_IDS, type DataType } from '@lifeline/shared/protocols';
+import { DLT645_DATA_IDS, SL651_ELEMENTS, type DataType } from '@lifeline/shared/protocols';
 import type { AnyPoint, Cjt188Field, Profile } from './profile.js';
 import { quantities, splitName, synonyms } from './vocabulary.js';
 import { basisIssue, detectBlockIssues } from './detect-defaults.js';
@@ -103,6 +103,14 @@ export function encodableRange(profile: Readonly<Profile>, point: AnyPoint): [nu
     const max = (d.signed ? 8 * 10 ** (digits - 1) - 1 : 10 ** digits - 1) / 10 ** d.decimals;
     raw = [d.signed ? -max : 0, max];
     scale = p.scale ?? 1;
+  } else if (profile.protocol === 'sl651') {
+    // N(digits, decimals) of table C.1; a leading FF byte carries a negative sign.
+    const p = point as Extract<AnyPoint, { element: string }>;
+    const e = SL651_ELEMENTS.get(parseInt(p.element, 16));
+    if (!e) return [-Infinity, Infinity];
+    const max = (10 ** e.digits - 1) / 10 ** e.decimals;
+    raw = [-max, max];
+    scale = p.scale ?? 1;
   } else {
     const p = point as Extract<AnyPoint, { field: string }>;
     raw = [0, CJT188_FIELD_MAX[p.field]];
@@ -117,6 +125,7 @@ export function encodableRange(profile: Readonly<Profile>, point: AnyPoint): [nu
 function codecUnit(profile: Readonly<Profile>, point: AnyPoint): string | undefined {
   if (profile.protocol === 'dlt645') return DLT645_DATA_IDS.get(parseInt((point as { di: string }).di, 16))?.unit;
   if (profile.protocol === 'cjt188') return CJT188_FIELD_UNITS[(point as { field: Cjt188Field }).field];
+  if (profile.protocol === 'sl651') return SL651_ELEMENTS.get(parseInt((point as { element: string }).element, 16))?.unit || undefined;
   return undefined;
 }
 

@@ -3,11 +3,13 @@
  * A profile says what a device type is; the gateway config says where each
  * instance sits (bus, unit id or meter address) and how often to poll it (EdgeX's split).
  *
- * A profile is one of three shapes, told apart by `protocol`:
+ * A profile is one of four shapes, told apart by `protocol`:
  *
  *   modbus  points are registers or coils (table, address, type, byte order, scale)
  *   dlt645  points are DL/T 645-2007 data identifiers (electricity meters)
  *   cjt188  points are fields of the CJ/T 188-2004 901F reply (water, gas, heat meters)
+ *   sl651   points are SL 651-2014 element identifiers (rain and water-level telemetry stations
+ *           that report to the gateway over TCP)
  *
  * Identity (id, vendor, model, kind, description), poll interval, serial
  * defaults and each point's name, unit, range and simulated signal are common.
@@ -23,7 +25,7 @@ export const registerTables = ['coil', 'discrete', 'holding', 'input'] as const;
 export type RegisterTable = (typeof registerTables)[number];
 
 /** The field protocols a profile can speak. */
-export const profileProtocols = ['modbus', 'dlt645', 'cjt188'] as const;
+export const profileProtocols = ['modbus', 'dlt645', 'cjt188', 'sl651'] as const;
 /** A profile's field protocol. */
 export type ProfileProtocol = (typeof profileProtocols)[number];
 
@@ -267,10 +269,40 @@ export const Cjt188ProfileSchema = Type.Object(
 /** A CJ/T 188-2004 meter model. */
 export type Cjt188Profile = Static<typeof Cjt188ProfileSchema>;
 
+// ─── SL 651-2014 ───────────────────────────────────────────────────────────
+
+export const Sl651PointSchema = Type.Object(
+  {
+    ...pointCommon,
+    element: Type.String({
+      pattern: '^([0-9A-F]{2}|FF[0-9A-F]{2})$',
+      description: 'Element identifier of SL 651-2014 table C.1 as 2 upper-case hex digits (20 current rainfall, 26 cumulative rainfall, 39 river level, 38 supply voltage…) or FFxx for a user-defined one',
+    }),
+    scale: Type.Optional(Type.Number({ description: 'value = element value * scale (default 1)' })),
+  },
+  { additionalProperties: false },
+);
+/** One point of an SL 651 station: an element identifier of its reports. */
+export type Sl651Point = Static<typeof Sl651PointSchema>;
+
+export const Sl651ProfileSchema = Type.Object(
+  {
+    ...profileCommon,
+    protocol: Type.Literal('sl651', { description: 'SL 651-2014 hydrological telemetry station (reports to the gateway over TCP)' }),
+    stationType: Type.Optional(
+      Type.String({ pattern: '^[A-Z]$', description: 'Station type letter the station reports: P rainfall, H river, K reservoir, Z gate, G groundwater, M soil moisture…' }),
+    ),
+    points: Type.Array(Sl651PointSchema, { minItems: 1 }),
+  },
+  { additionalProperties: false },
+);
+/** An SL 651-2014 telemetry station model; `defaultPollMs` is the report interval it is set to. */
+export type Sl651Profile = Static<typeof Sl651ProfileSchema>;
+
 // ─── Any profile ───────────────────────────────────────────────────────────
 
 /** Every profile shape; the `protocol` field tells which. */
-export const ProfileSchema = Type.Union([ModbusProfileSchema, Dlt645ProfileSchema, Cjt188ProfileSchema], {
+export const ProfileSchema = Type.Union([ModbusProfileSchema, Dlt645ProfileSchema, Cjt188ProfileSchema, Sl651ProfileSchema], {
   title: 'Lifeline device profile',
   description: 'One device model: identity, protocol and points (docs/profiles.md)',
 });
@@ -286,6 +318,7 @@ export const profileSchemas = {
   modbus: ModbusProfileSchema,
   dlt645: Dlt645ProfileSchema,
   cjt188: Cjt188ProfileSchema,
+  sl651: Sl651ProfileSchema,
 } as const;
 
 /** Narrows a profile to Modbus. */

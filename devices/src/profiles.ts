@@ -4,7 +4,7 @@ import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { ErrorCodes, LifelineError, assertValid, didYouMean, parseErrorMessage } from '@lifeline/shared';
-import { DLT645_DATA_IDS, cjt188MeterKind, describeMeterType, formatDataId, registerCount } from '@lifeline/shared/protocols';
+import { DLT645_DATA_IDS, SL651_ELEMENTS, cjt188MeterKind, describeMeterType, formatDataId, registerCount } from '@lifeline/shared/protocols';
 import {
   burstPointNames,
   profileProtocols,
@@ -16,6 +16,7 @@ import {
   type ModbusProfile,
   type Profile,
   type ProfileProtocol,
+  type Sl651Profile,
 } from './profile.js';
 
 /** The profiles shipped with Lifeline. */
@@ -40,6 +41,7 @@ export function profileProblems(p: Readonly<Profile>): string[] {
   });
   if (p.protocol === 'modbus') problems.push(...modbusProblems(p));
   else if (p.protocol === 'dlt645') problems.push(...dlt645Problems(p));
+  else if (p.protocol === 'sl651') problems.push(...sl651Problems(p));
   else problems.push(...cjt188Problems(p));
   return problems;
 }
@@ -109,6 +111,22 @@ function dlt645Problems(p: Readonly<Dlt645Profile>): string[] {
     const other = seen.get(id);
     if (other) problems.push(`points[${i}].di: ${pt.di} is already read by point ${JSON.stringify(other)}`);
     seen.set(id, pt.name);
+    if (pt.scale === 0) problems.push(`points[${i}].scale: must not be 0`);
+  });
+  return problems;
+}
+
+function sl651Problems(p: Readonly<Sl651Profile>): string[] {
+  const problems: string[] = [];
+  const seen = new Map<string, string>();
+  p.points.forEach((pt, i) => {
+    const id = parseInt(pt.element, 16);
+    if (id <= 0xff && !SL651_ELEMENTS.has(id)) {
+      problems.push(`points[${i}].element: ${pt.element} is not an element the SL 651 codec names (known: ${[...SL651_ELEMENTS.values()].map((e) => `${e.id.toString(16).toUpperCase().padStart(2, '0')} ${e.code}`).join(', ')}); use FFxx for a user-defined one`);
+    }
+    const other = seen.get(pt.element);
+    if (other) problems.push(`points[${i}].element: ${pt.element} is already read by point ${JSON.stringify(other)}`);
+    seen.set(pt.element, pt.name);
     if (pt.scale === 0) problems.push(`points[${i}].scale: must not be 0`);
   });
   return problems;

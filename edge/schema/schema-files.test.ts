@@ -21,7 +21,7 @@ describe('published JSON Schema', () => {
     const [profile, gateway] = schemaFiles().map((f) => JSON.parse(f.text) as Record<string, unknown>);
     expect(profile.$schema).toBe('http://json-schema.org/draft-07/schema#');
     const shapes = profile.anyOf as { properties: { protocol: { const: string } } }[];
-    expect(shapes.map((s) => s.properties.protocol.const)).toEqual(['modbus', 'dlt645', 'cjt188']);
+    expect(shapes.map((s) => s.properties.protocol.const)).toEqual(['modbus', 'dlt645', 'cjt188', 'sl651']);
     expect(Object.keys((gateway.properties as object) ?? {})).toEqual(expect.arrayContaining(['gateway', 'buses', 'buffer', 'sync']));
     for (const f of schemaFiles()) expect(f.text).not.toMatch(/Symbol|\[Kind\]/);
   });

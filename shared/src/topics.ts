@@ -8,6 +8,11 @@ export const TOPIC_ROOT = 'lifeline';
 export const topics = {
   /** Gateway → cloud: telemetry batches. */
   telemetry: (gateway: string) => `${TOPIC_ROOT}/${gateway}/up/telemetry`,
+  /**
+   * Gateway → cloud: Live frames, a few readings against a series dictionary (wire
+   * version 2, docs/wire-protocol.md §7). The topic says what the bytes are: no envelope.
+   */
+  live: (gateway: string) => `${TOPIC_ROOT}/${gateway}/up/live`,
   /** Gateway → cloud: alarm transitions and events (own lane, ahead of backlog). */
   events: (gateway: string) => `${TOPIC_ROOT}/${gateway}/up/events`,
   /** Gateway → cloud: retained status; the last will marks it offline. */

@@ -70,6 +70,9 @@ sync:
     expect(statSync(credentials).mode & 0o777).toBe(0o600);
     const yaml = readFileSync(configFile, 'utf8');
     expect(yaml).toContain("# the technician's notes stay");
+    // Edited in place: the comment keeps its column, the flow map and every other line stay as written.
+    expect(yaml).toContain('  id: gw-enrolled      # replaced by enroll\n');
+    expect(yaml).toContain(`      - { id: enr-flood, profile: flood-gauge, unit: 1, pollMs: 200 }\nbuffer:\n  path: edge.db\n`);
     expect(yaml).toContain(`password: ${creds.mqtt.password}`);
     // The config now holds the password: readable by the gateway's user only, whatever it was before.
     expect(statSync(configFile).mode & 0o777).toBe(0o600);

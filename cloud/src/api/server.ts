@@ -1,5 +1,5 @@
 /**
- * The HTTP API (fastify) and the dashboard's static files.
+ * The HTTP API (fastify) and the operator console's built files (cloud/console/, built by `pnpm install`).
  *
  *   request ─▶ onRequest: security headers (helmet: CSP, frame, nosniff, referrer) on every answer
  *           ─▶ onRequest: identify the bearer token (cached store lookup)
@@ -17,17 +17,17 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import helmet from '@fastify/helmet';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ErrorCodes, isLifelineError, type ErrorCode } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import fastifyStatic from '@fastify/static';
-import { createRequire } from 'node:module';
 import type { Store } from '../store/store.js';
 import { TokenAuth, roleAllows, type Identity, type Role } from './auth.js';
 import { collectRoutes, openApiDocument } from './openapi.js';
 import { registerRoutes } from './routes/index.js';
+import { tileOrigin, type ConsoleSettings } from './routes/console.js';
 import { httpError } from './http-error.js';
 import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
@@ -93,6 +93,10 @@ export interface ApiOptions {
   maxBuckets?: number;
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** The console's map settings (the city's tile service); its origin joins the CSP's img-src. */
+  console?: ConsoleSettings;
+  /** The built console (default cloud/console/dist). */
+  consoleDir?: string;
 }
 
 /** The bearer token of a request, or undefined when it sends none. */
@@ -102,34 +106,41 @@ function bearerToken(req: FastifyRequest): string | undefined {
   return token || undefined;
 }
 
-const dashboardDir = join(dirname(fileURLToPath(import.meta.url)), '../dashboard');
+/** Where `pnpm install` (cloud's `build:console`) puts the built console. */
+export const consoleDist = join(dirname(fileURLToPath(import.meta.url)), '../../console/dist');
 
 /**
- * The dashboard loads its script, styles and uPlot from this origin and talks
+ * The console loads its script, styles and fonts from this origin and talks
  * only to this API: nothing inline, nothing from elsewhere, never in a frame.
- * Helmet's other defaults stay (nosniff, COOP/CORP same-origin, no X-Powered-By).
+ * img-src: data: and blob: for the map's and charts' canvases, plus the city's
+ * tile service when one is configured. Helmet's other defaults stay (nosniff,
+ * COOP/CORP same-origin, no X-Powered-By).
  */
-const helmetOptions = {
-  contentSecurityPolicy: {
-    useDefaults: false,
-    directives: {
-      defaultSrc: ["'none'"],
-      scriptSrc: ["'self'"],
-      styleSrc: ["'self'"],
-      imgSrc: ["'self'", 'data:'],
-      connectSrc: ["'self'"],
-      baseUri: ["'none'"],
-      // The sign-in form is handled by script; were it ever submitted, the token must not land in a URL.
-      formAction: ["'none'"],
-      frameAncestors: ["'none'"],
+function helmetOptions(tiles?: string) {
+  return {
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'none'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", 'data:', 'blob:', ...(tiles ? [tileOrigin(tiles)] : [])],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        // The alarm sound is made by the Web Audio API, no file; nothing else plays.
+        mediaSrc: ["'none'"],
+        baseUri: ["'none'"],
+        // The sign-in form is handled by script; were it ever submitted, the token must not land in a URL.
+        formAction: ["'none'"],
+        frameAncestors: ["'none'"],
+      },
     },
-  },
-  frameguard: { action: 'deny' as const },
-  referrerPolicy: { policy: 'no-referrer' as const },
-  // Plain HTTP here; HSTS belongs to the TLS proxy in front (docs/operations.md).
-  strictTransportSecurity: false,
-};
-
+    frameguard: { action: 'deny' as const },
+    referrerPolicy: { policy: 'no-referrer' as const },
+    // Plain HTTP here; HSTS belongs to the TLS proxy in front (docs/operations.md).
+    strictTransportSecurity: false,
+  };
+}
 
 export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   const app = Fastify({
@@ -164,7 +175,7 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
   });
   app.setNotFoundHandler((req, reply) => reply.code(404).send({ error: ErrorCodes.NotFound, message: `no route ${req.method} ${req.url.split('?')[0]}` }));
 
-  await app.register(helmet, helmetOptions);
+  await app.register(helmet, helmetOptions(opts.console?.tileUrl));
 
   // Rate limits: failed token checks and enrolment attempts, per client address.
   await app.register(rateLimit, {
@@ -225,16 +236,16 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     return doc;
   });
 
-  const page = readFileSync(join(dashboardDir, 'index.html'));
-  // uPlot draws the dashboard's charts; served from its package, not copied.
-  const uplotDist = dirname(createRequire(import.meta.url).resolve('uplot/dist/uPlot.iife.min.js'));
-  await app.register(fastifyStatic, { root: uplotDist, prefix: '/assets/', decorateReply: false });
-  app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').send(page));
-  // Script and styles as files, so the CSP needs no 'unsafe-inline'.
-  const script = readFileSync(join(dashboardDir, 'dashboard.js'));
-  const styles = readFileSync(join(dashboardDir, 'dashboard.css'));
-  app.get('/dashboard.js', async (_req, reply) => reply.type('text/javascript; charset=utf-8').send(script));
-  app.get('/dashboard.css', async (_req, reply) => reply.type('text/css; charset=utf-8').send(styles));
+  // The console: one page and its hashed assets (cloud/console/, built by `pnpm install`).
+  const dist = opts.consoleDir ?? consoleDist;
+  if (existsSync(join(dist, 'index.html'))) {
+    const page = readFileSync(join(dist, 'index.html'));
+    await app.register(fastifyStatic, { root: join(dist, 'assets'), prefix: '/assets/', decorateReply: false, immutable: true, maxAge: '365d' });
+    app.get('/', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page));
+  } else {
+    app.get('/', async (_req, reply) =>
+      reply.code(503).type('text/plain; charset=utf-8').send('The operator console is not built: run `pnpm install` (or `pnpm --filter @lifeline/cloud build:console`).\n'));
+  }
 
   return app;
 }

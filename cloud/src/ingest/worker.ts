@@ -32,8 +32,10 @@ import {
   Lane,
   MessageType,
   RejectReason,
+  decodeLive,
   decodeUplink,
   encodeAck,
+  peekLiveDictionary,
   encodeReject,
   gatewayOfTopic,
   isLifelineError,
@@ -48,6 +50,7 @@ import type { Store } from '../store/store.js';
 import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
 import { checkNames, refuseBadData, splitByWindow } from './batch-checks.js';
 import { StatusHandler } from './status.js';
+import { DictionaryCache } from './dictionaries.js';
 
 export interface IngestOptions {
   url: string;
@@ -73,6 +76,8 @@ export interface IngestOptions {
   timeWindow?: { pastMs?: number; futureMs?: number };
   /** Largest message taken, bytes (default 1 MiB); a larger batch is answered TooLarge without being decoded. */
   maxMessageBytes?: number;
+  /** Series dictionaries held in memory (default 10,000; wire version 2). */
+  maxDictionaries?: number;
 }
 
 /** What a worker has done, for health checks and tests. */
@@ -88,6 +93,10 @@ export interface IngestCounters {
   badStatuses: number;
   /** Readings dropped for a timestamp outside the window around their gateway's clock. */
   readingsOutOfWindow: number;
+  /** Series dictionaries learned from gateways (wire version 2). */
+  dictionariesLearned: number;
+  /** Live frames naming a dictionary this worker does not hold (answered UnknownDictionary: not a fault). */
+  unknownDictionaries: number;
 }
 
 /** A message decoded on arrival: the batch, or why it could not be. */
@@ -101,7 +110,7 @@ function positiveInt(field: string, v: number | undefined, dflt: number): number
 }
 
 export class IngestWorker {
-  readonly counters: IngestCounters = { batches: 0, epochsOpened: 0, duplicates: 0, readings: 0, events: 0, rejected: 0, statuses: 0, badStatuses: 0, readingsOutOfWindow: 0 };
+  readonly counters: IngestCounters = { batches: 0, epochsOpened: 0, duplicates: 0, readings: 0, events: 0, rejected: 0, statuses: 0, badStatuses: 0, readingsOutOfWindow: 0, dictionariesLearned: 0, unknownDictionaries: 0 };
   /** Rejects by reason name, for health checks. */
   readonly rejectsByReason: Record<string, number> = {};
   /** `gateway\0lane\0epoch` of epochs recorded in the store. */
@@ -109,6 +118,8 @@ export class IngestWorker {
   /** Gateways whose fault state this worker has settled since its last reject of them (so a commit need not ask the store). */
   private readonly settled = new Set<string>();
   private readonly alarms: CloudAlarms;
+  /** Series dictionaries learned (memory only: a restart forgets them and gateways send names again). */
+  readonly dictionaries: DictionaryCache;
   /** The status lane: registry, clock offsets (the centre of the timestamp window), config-apply alarms. */
   private readonly statuses: StatusHandler;
   private readonly pastMs: number;
@@ -138,6 +149,7 @@ export class IngestWorker {
     this.alarms = new CloudAlarms(opts.store);
     this.statuses = new StatusHandler(opts.store, this.alarms, this.counters, opts.log);
     this.maxMessageBytes = positiveInt('maxMessageBytes', opts.maxMessageBytes, 1_048_576);
+    this.dictionaries = new DictionaryCache(positiveInt('maxDictionaries', opts.maxDictionaries, 10_000));
   }
 
   /** Messages held now (queued or committing); never above maxPending. */
@@ -193,7 +205,8 @@ export class IngestWorker {
   private accept(topic: string, payload: Buffer): void {
     const gateway = gatewayOfTopic(topic);
     if (!gateway) return;
-    const lane = topic === topics.events(gateway) ? 'events' : topic === topics.telemetry(gateway) || topic === topics.status(gateway) ? 'telemetry' : undefined;
+    const lane =
+      topic === topics.events(gateway) ? 'events' : topic === topics.telemetry(gateway) || topic === topics.live(gateway) || topic === topics.status(gateway) ? 'telemetry' : undefined;
     if (!lane) return; // up/reply and the like: not ingest's
     if (payload.length > this.maxMessageBytes) return this.refuseOversize(topic, gateway, payload);
     let decoded: Decoded;
@@ -267,21 +280,36 @@ export class IngestWorker {
   /** Decodes an uplink batch (synchronous CPU work, done as the message arrives). */
   private decode(topic: string, payload: Buffer): Decoded {
     const gateway = gatewayOfTopic(topic);
-    if (!gateway || (topic !== topics.telemetry(gateway) && topic !== topics.events(gateway))) return {};
+    if (!gateway) return {};
+    // Decoded in arrival order: a batch defining a dictionary is learned before the Live frames after it.
+    if (topic === topics.live(gateway)) return { msg: { type: MessageType.Telemetry, batch: decodeLive(payload, gateway, (id) => this.dictionaries.get(gateway, id)) } };
+    if (topic !== topics.telemetry(gateway) && topic !== topics.events(gateway)) return {};
     // The topic is what the broker authenticated: a batch naming another gateway is forged.
-    return { msg: decodeUplink(payload, { gateway }) };
+    const msg = decodeUplink(payload, { gateway });
+    if (msg.type === MessageType.Telemetry && msg.batch.dictionary) {
+      this.dictionaries.learn(gateway, msg.batch.dictionary);
+      this.counters.dictionariesLearned++;
+    }
+    return { msg };
   }
 
   private async handle(topic: string, payload: Buffer, decoded: Decoded): Promise<void> {
     const gateway = gatewayOfTopic(topic);
     if (!gateway) return;
     if (topic === topics.status(gateway)) return this.statuses.handle(gateway, payload);
-    if (topic !== topics.telemetry(gateway) && topic !== topics.events(gateway)) return;
-    const lane = topic === topics.telemetry(gateway) ? Lane.Telemetry : Lane.Events;
-    let range: { firstSeq?: number; lastSeq?: number; epoch?: number } = {};
+    const live = topic === topics.live(gateway);
+    if (topic !== topics.telemetry(gateway) && topic !== topics.events(gateway) && !live) return;
+    const lane = topic === topics.events(gateway) ? Lane.Events : Lane.Telemetry;
+    let range: { firstSeq?: number; lastSeq?: number; epoch?: number; dictionary?: number } = {};
     try {
-      const h = peekHeader(payload);
-      range = { firstSeq: h.firstSeq, lastSeq: h.lastSeq, epoch: h.epoch };
+      if (live) {
+        // A Live frame's range is relative to its dictionary: name the range only if it decoded.
+        range = decoded.msg ? { firstSeq: decoded.msg.batch.firstSeq, lastSeq: decoded.msg.batch.lastSeq, epoch: decoded.msg.batch.epoch } : {};
+        range.dictionary = peekLiveDictionary(payload);
+      } else {
+        const h = peekHeader(payload);
+        range = { firstSeq: h.firstSeq, lastSeq: h.lastSeq, epoch: h.epoch, dictionary: h.dictionary };
+      }
     } catch {
       // The header itself is unreadable; the reject names no range.
     }
@@ -312,6 +340,8 @@ export class IngestWorker {
         ...(msg.batch.epoch !== undefined ? { epoch } : {}),
         ...(lane === Lane.Telemetry ? { telemetry: result.committedUpTo } : { events: result.committedUpTo }),
         range: { lane, firstSeq, lastSeq },
+        // Version 2 (a Live frame or a batch defining a dictionary): say the dictionary is held.
+        ...(range.dictionary !== undefined && this.dictionaries.get(gateway, range.dictionary) ? { dictionary: range.dictionary } : {}),
       });
       // Not awaited: the next batch need not wait for the broker's PUBACK of this ack.
       this.client!.publishAsync(topics.ack(gateway), Buffer.from(ack), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'ack publish failed; the gateway resends'));
@@ -357,12 +387,28 @@ export class IngestWorker {
     this.settled.add(gateway);
   }
 
-  private async reject(gateway: string, lane: Lane, range: { firstSeq?: number; lastSeq?: number; epoch?: number }, reason: RejectReason, detail: string): Promise<void> {
+  private async reject(
+    gateway: string,
+    lane: Lane,
+    range: { firstSeq?: number; lastSeq?: number; epoch?: number; dictionary?: number },
+    reason: RejectReason,
+    detail: string,
+  ): Promise<void> {
+    if (reason === RejectReason.UnknownDictionary && range.dictionary !== undefined) {
+      // Not a fault: this worker restarted or never saw the definition. The gateway sends names again.
+      this.counters.unknownDictionaries++;
+      this.opts.log.info({ gateway, dictionary: range.dictionary }, 'live frame names a series dictionary not held here; asking for names');
+      const msg = encodeReject({ gateway, ts: Date.now(), lane, reason, dictionary: range.dictionary, detail: detail.slice(0, 1000) });
+      this.client!.publishAsync(topics.ack(gateway), Buffer.from(msg), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'reject publish failed; the gateway resends'));
+      return;
+    }
     this.counters.rejected++;
     this.rejectsByReason[RejectReason[reason]] = (this.rejectsByReason[RejectReason[reason]] ?? 0) + 1;
     this.opts.log.warn({ gateway, lane: Lane[lane], ...range, reason: RejectReason[reason], detail }, 'rejected an uplink batch');
     // A forged batch names a range of another gateway's seqs: do not echo it back as if it were this gateway's.
     const named = reason === RejectReason.GatewayMismatch ? {} : { firstSeq: range.firstSeq, lastSeq: range.lastSeq, epoch: range.epoch };
+    // A Live frame's reject is version 2 (only a version 2 gateway sends one): it names the dictionary.
+    if (range.dictionary !== undefined && reason !== RejectReason.GatewayMismatch) Object.assign(named, { dictionary: range.dictionary });
     const msg = encodeReject({ gateway, ts: Date.now(), lane, ...named, reason, detail: detail.slice(0, 1000) });
     // Not awaited, like acks: while reading is paused at the bound, the broker's PUBACK cannot be read.
     this.client!.publishAsync(topics.ack(gateway), Buffer.from(msg), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'reject publish failed; the gateway resends'));

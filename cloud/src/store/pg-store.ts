@@ -18,6 +18,7 @@ import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { PgSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
 import type { ReadingRow } from './sql-telemetry.js';
+import type { ColdOptions } from './sql-cold.js';
 import { seriesKey } from './sql-common.js';
 import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, syncLedgerTables } from './schema.js';
 
@@ -92,6 +93,8 @@ export interface PgStoreOptions {
   retentionDays?: number;
   /** Pool size; default 10. */
   poolSize?: number;
+  /** The cold tier (sql-cold.ts): when days are compressed, how much decoded data reads keep. */
+  cold?: ColdOptions;
 }
 
 /** `readings_p20261126` for a day number (days since the epoch, UTC). */
@@ -115,7 +118,7 @@ export class PgStore extends SqlStore {
       // A downsample sorts tens of thousands of rollup rows: keep that in memory.
       options: `-c jit=off -c work_mem=16MB${opts.schema ? ` -c search_path=${opts.schema}` : ''}`,
     });
-    super(new PgSql(pool));
+    super(new PgSql(pool), opts.cold);
     this.pool = pool;
     this.retentionDays = opts.retentionDays ?? 400;
     // An idle client's error (server restart) must not crash the process; the next query reconnects.
@@ -205,6 +208,45 @@ export class PgStore extends SqlStore {
       this.partitions.delete(day);
     }
     await this.sql.run('DELETE FROM readings_default WHERE ts < ?', [before]);
+  }
+
+  protected async coldCandidates(before: number): Promise<{ series: number; day: number }[]> {
+    const out: { series: number; day: number }[] = [];
+    for (const day of this.partitionDays()) {
+      if ((day + 1) * DAY > before) break;
+      // Distinct series by a loose index scan (one probe per series), cheap on an emptied partition.
+      const name = partitionName(day);
+      const rows = await this.sql.all<{ s: number }>(
+        `WITH RECURSIVE t(s) AS (SELECT MIN(series) FROM ${name} UNION ALL SELECT (SELECT MIN(series) FROM ${name} WHERE series > t.s) FROM t WHERE t.s IS NOT NULL)
+         SELECT s FROM t WHERE s IS NOT NULL`,
+      );
+      for (const r of rows) out.push({ series: Number(r.s), day });
+    }
+    const stray = await this.sql.all<{ series: number; day: number }>(`SELECT DISTINCT series, CAST(ts / ${DAY} AS BIGINT) AS day FROM readings_default WHERE ts < ?`, [before]);
+    for (const r of stray) out.push({ series: Number(r.series), day: Number(r.day) });
+    return out;
+  }
+
+  protected override async afterColdDay(day: number): Promise<void> {
+    if (!this.partitions.has(day)) return; // a day in the default partition: its rows were deleted, autovacuum reclaims them
+    const name = partitionName(day);
+    // An emptied day gives its pages back, indexes included: TRUNCATE under a lock that keeps a late commit out
+    // until it is done (the commit then lands in the empty table). A day that got late rows meanwhile is vacuumed.
+    const emptied = await this.sql.tx(async (db) => {
+      await db.run(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
+      if (await db.get(`SELECT 1 AS x FROM ${name} LIMIT 1`)) return false;
+      await db.run(`TRUNCATE ${name}`);
+      return true;
+    });
+    if (!emptied) await this.pool.query(`VACUUM ${name}`);
+  }
+
+  protected async hotBytesPerReading(): Promise<number | undefined> {
+    const r = await this.sql.get<{ bytes: number | null; n: number | null }>(
+      `SELECT SUM(pg_total_relation_size(c.oid)) AS bytes, SUM(c.reltuples) AS n FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+       WHERE i.inhparent = to_regclass('readings') AND c.reltuples > 0`,
+    );
+    return r && r.n && r.bytes ? Number(r.bytes) / Number(r.n) : undefined;
   }
 
   async close(): Promise<void> {

@@ -123,5 +123,10 @@ export function laterMigrations(d: Dialect): string[] {
      CREATE TABLE receiver_digests(receiver BIGINT PRIMARY KEY, at_local TEXT NOT NULL, time_zone TEXT NOT NULL, created_by TEXT NOT NULL, created_at BIGINT NOT NULL);
      CREATE TABLE notify_marks(gateway TEXT NOT NULL, epoch BIGINT NOT NULL, up_to BIGINT NOT NULL, PRIMARY KEY(gateway, epoch));
      INSERT INTO notify_marks(gateway, epoch, up_to) SELECT gateway, epoch, up_to FROM committed WHERE lane = 'events';`,
+    // cold storage (sql-cold.ts): one compressed block per series and UTC day once the day is old (issue #19).
+    `CREATE TABLE readings_cold(series INTEGER NOT NULL, day BIGINT NOT NULL, first_ts BIGINT NOT NULL, last_ts BIGINT NOT NULL,
+       readings INTEGER NOT NULL, bytes INTEGER NOT NULL, version INTEGER NOT NULL, data ${d === 'sqlite' ? 'BLOB' : 'BYTEA'} NOT NULL,
+       PRIMARY KEY(series, day));
+     CREATE INDEX readings_cold_day ON readings_cold(day);${d === 'postgres' ? '\n     ALTER TABLE readings_cold ALTER COLUMN data SET STORAGE EXTERNAL; -- deflated already: TOAST need not try' : ''}`,
   ];
 }

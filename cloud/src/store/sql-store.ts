@@ -4,6 +4,7 @@
  * only migrations, the bulk paths and close.
  *
  *   SqliteStore / PgStore ─▶ SqlStore ─┬─▶ telemetry  SqlTelemetry (ledger, rollup, downsample) ◀─ engine bulk paths
+ *                                      │    └─▶ cold SqlCold (compressed days) ◀─ engine candidates, vacuum, row size
  *                                      ├─▶ registry   SqlRegistry ─▶ commands (config a status reports)
  *                                      ├─▶ alarms     SqlAlarms
  *                                      ├─▶ commands   SqlCommands
@@ -17,6 +18,7 @@ import type { Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 import { SqlTelemetry, type ReadingRow } from './sql-telemetry.js';
+import { SqlCold, type ColdOptions } from './sql-cold.js';
 import { SqlRegistry } from './sql-registry.js';
 import { SqlAlarms } from './sql-alarms.js';
 import { SqlCommands } from './sql-commands.js';
@@ -37,14 +39,27 @@ export abstract class SqlStore implements Store {
   readonly notifications: SqlNotifications;
   readonly routing: SqlRouting;
 
-  constructor(protected readonly sql: Sql) {
+  constructor(protected readonly sql: Sql, cold: ColdOptions = {}) {
     // The hooks call the engine's methods late: an engine's fields are set after this constructor.
-    this.telemetry = new SqlTelemetry(sql, {
-      insertReadings: (db, rows) => this.insertReadings(db, rows),
-      createSeries: (keys) => this.createSeries(keys),
-      beforeTelemetry: (readings) => this.beforeTelemetry(readings),
-      dropReadings: (before) => this.dropReadings(before),
-    });
+    const coldTier = new SqlCold(
+      sql,
+      {
+        coldCandidates: (before) => this.coldCandidates(before),
+        afterColdDay: (day) => this.afterColdDay(day),
+        hotBytesPerReading: () => this.hotBytesPerReading(),
+      },
+      cold,
+    );
+    this.telemetry = new SqlTelemetry(
+      sql,
+      {
+        insertReadings: (db, rows) => this.insertReadings(db, rows),
+        createSeries: (keys) => this.createSeries(keys),
+        beforeTelemetry: (readings) => this.beforeTelemetry(readings),
+        dropReadings: (before) => this.dropReadings(before),
+      },
+      coldTier,
+    );
     this.commands = new SqlCommands(sql);
     this.registry = new SqlRegistry(sql, this.commands);
     this.alarms = new SqlAlarms(sql);
@@ -65,4 +80,10 @@ export abstract class SqlStore implements Store {
   protected async beforeTelemetry(_readings: Reading[]): Promise<void> {}
   /** Engine part of retention (raw readings). */
   protected abstract dropReadings(before: number): Promise<void>;
+  /** (series, day) pairs holding hot readings older than `before` (a day boundary), for compaction. */
+  protected abstract coldCandidates(before: number): Promise<{ series: number; day: number }[]>;
+  /** After one day's hot rows were compacted. */
+  protected async afterColdDay(_day: number): Promise<void> {}
+  /** Bytes one hot reading takes (heap + index), measured; undefined when nothing to measure. */
+  protected abstract hotBytesPerReading(): Promise<number | undefined>;
 }

@@ -5,13 +5,15 @@
  *   commitTelemetry ─▶ seriesIds ─▶ ledger tx{ insertReadings ─▶ rollup upsert ─▶ gaps ─▶ device last_ts } ─▶ ack
  *   commitEvents    ─▶ ledger tx{ events ─▶ alarms (current state, newest seq wins) }
  *   downsample      ─▶ sql-downsample.ts
+ *   readings, downsample ─▶ hot rows ∪ cold blocks (sql-cold.ts); compact, storage ─▶ sql-cold.ts
  */
 import type { LaneEvent, Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
-import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, type GapInfo, type GapQuery, type GapTotals, type ReadingsQuery, type TelemetryCommit, type TelemetryStore, type Bucket } from './telemetry-store.js';
+import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, type GapInfo, type GapQuery, type GapTotals, type ReadingsQuery, type TelemetryCommit, type TelemetryStore, type Bucket, type CompactResult, type StorageReport } from './telemetry-store.js';
 import { ENSURE_GATEWAY, MINUTE, greatest, least, num, seriesKey, whereOf } from './sql-common.js';
 import { SqlLedger } from './sql-ledger.js';
 import { downsample } from './sql-downsample.js';
+import type { SqlCold } from './sql-cold.js';
 
 /** One reading row as the engines insert it. */
 export interface ReadingRow {
@@ -42,7 +44,7 @@ export class SqlTelemetry implements TelemetryStore {
   private readonly knownGateways = new Set<string>();
   private readonly ledger: SqlLedger;
 
-  constructor(private readonly sql: Sql, private readonly engine: TelemetryEngine) {
+  constructor(private readonly sql: Sql, private readonly engine: TelemetryEngine, readonly cold: SqlCold) {
     this.ledger = new SqlLedger(sql);
   }
 
@@ -210,16 +212,30 @@ export class SqlTelemetry implements TelemetryStore {
   }
 
   async readings(q: ReadingsQuery): Promise<{ ts: number; value: number }[]> {
-    const rows = await this.sql.all<{ ts: number; value: number | null }>(
-      `SELECT r.ts, r.value FROM readings r JOIN series s ON s.id = r.series
-       WHERE s.gateway = ? AND s.device = ? AND s.point = ? AND r.ts >= ? AND r.ts <= ? ORDER BY r.ts LIMIT ?`,
-      [q.gateway, q.device, q.point, q.from, q.to, q.limit],
-    );
-    return rows.map((r) => ({ ts: r.ts, value: r.value ?? NaN }));
+    const series = await this.sql.get<{ id: number }>('SELECT id FROM series WHERE gateway = ? AND device = ? AND point = ?', [q.gateway, q.device, q.point]);
+    if (!series) return [];
+    const hot = await this.sql.all<{ ts: number; value: number | null }>('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts LIMIT ?', [
+      series.id, q.from, q.to, q.limit,
+    ]);
+    if (!(await this.cold.overlaps(series.id, q.from, q.to))) return hot.map((r) => ({ ts: Number(r.ts), value: r.value ?? NaN }));
+    const m = await this.cold.merge(series.id, [[q.from, q.to]], hot, q.limit);
+    // Hot rows stopped at the limit: past the last one, a hot row may be missing that replaces a cold one.
+    const until = hot.length === q.limit ? Number(hot[hot.length - 1].ts) : Infinity;
+    const out: { ts: number; value: number }[] = [];
+    for (let i = 0; i < m.ts.length && out.length < q.limit && m.ts[i] <= until; i++) out.push({ ts: m.ts[i], value: m.values[i] });
+    return out;
   }
 
   downsample(q: DownsampleQuery): Promise<Bucket[]> {
-    return downsample(this.sql, q);
+    return downsample(this.sql, q, this.cold);
+  }
+
+  compact(now?: number, signal?: AbortSignal): Promise<CompactResult> {
+    return this.cold.compact(now, signal);
+  }
+
+  storage(from: number, to: number): Promise<StorageReport> {
+    return this.cold.storage(from, to);
   }
 
   async activeMinutes(since: number): Promise<Map<string, number>> {
@@ -232,6 +248,7 @@ export class SqlTelemetry implements TelemetryStore {
 
   async applyRetention(before: number): Promise<void> {
     await this.engine.dropReadings(before);
+    await this.cold.retention(before);
     await this.sql.run('DELETE FROM readings_1m WHERE minute < ?', [Math.floor(before / MINUTE) * MINUTE]);
   }
 

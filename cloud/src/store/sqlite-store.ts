@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { SqliteSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
 import type { ReadingRow } from './sql-telemetry.js';
+import { DAY, type ColdOptions } from './sql-cold.js';
 import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
 
 /** Versioned migrations; each runs once, in order, in a transaction. */
@@ -102,8 +103,8 @@ export class SqliteStore extends SqlStore {
   readonly db: Database.Database;
   private readonly s: SqliteSql;
 
-  /** `log` hears when an existing file's permissions are narrowed. */
-  constructor(path: string, opts: { log?: Logger } = {}) {
+  /** `log` hears when an existing file's permissions are narrowed; `cold` sets the cold tier (sql-cold.ts). */
+  constructor(path: string, opts: { log?: Logger; cold?: ColdOptions } = {}) {
     if (path !== ':memory:') {
       mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
       ownerOnly(path, opts.log);
@@ -112,7 +113,7 @@ export class SqliteStore extends SqlStore {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     const s = new SqliteSql(db);
-    super(s);
+    super(s, opts.cold);
     this.db = db;
     this.s = s;
   }
@@ -156,6 +157,32 @@ export class SqliteStore extends SqlStore {
 
   protected async dropReadings(before: number): Promise<void> {
     await this.sql.run('DELETE FROM readings WHERE ts < ?', [before]);
+  }
+
+  protected async coldCandidates(before: number): Promise<{ series: number; day: number }[]> {
+    // One index probe per series and old day (readings has no index on ts alone).
+    const first = this.s.prepare('SELECT MIN(ts) AS t FROM readings WHERE series = ? AND ts >= ? AND ts < ?');
+    const out: { series: number; day: number }[] = [];
+    for (const { id } of await this.sql.all<{ id: number }>('SELECT id FROM series ORDER BY id')) {
+      for (let from = Number.MIN_SAFE_INTEGER; ; ) {
+        const t = (first.get(id, from, before) as { t: number | null }).t;
+        if (t === null) break;
+        const day = Math.floor(t / DAY);
+        out.push({ series: id, day });
+        from = (day + 1) * DAY;
+      }
+    }
+    return out;
+  }
+
+  private rowSize?: { at: number; bytes: number | undefined };
+  protected async hotBytesPerReading(): Promise<number | undefined> {
+    // dbstat walks the table's pages: measured at most every ten minutes.
+    if (this.rowSize && Date.now() - this.rowSize.at < 600_000) return this.rowSize.bytes;
+    const pages = this.s.prepare("SELECT SUM(pgsize) AS b FROM dbstat WHERE name IN ('readings', 'readings_series_ts')").get() as { b: number | null };
+    const rows = (this.s.prepare('SELECT COUNT(*) AS n FROM readings').get() as { n: number }).n;
+    this.rowSize = { at: Date.now(), bytes: rows > 0 && pages.b ? pages.b / rows : undefined };
+    return this.rowSize.bytes;
   }
 
   async close(): Promise<void> {

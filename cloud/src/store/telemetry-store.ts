@@ -149,6 +149,48 @@ export interface TelemetryStore {
   activeMinutesBetween(from: number, to: number, gateway?: string): Promise<Map<string, number>>;
   /** Gap records overlapping [from, to] and the raw readings they thinned, per device (keyed by deviceKey), optionally of one gateway. */
   gapTotals(from: number, to: number, gateway?: string): Promise<Map<string, GapTotals>>;
+  /**
+   * Compress the readings of days that ended `compressAfterDays` before `now` into per-series,
+   * per-day blocks (sql-cold.ts), one series-day per transaction; late readings of a compressed
+   * day are merged into its block. Every read answers the same before and after.
+   * An aborted `signal` stops the run between two series-days (shutdown).
+   */
+  compact(now?: number, signal?: AbortSignal): Promise<CompactResult>;
+  /** Storage per UTC day and district over [from, to) epoch ms: hot rows and cold blocks, bytes, readings, ratio. */
+  storage(from: number, to: number): Promise<StorageReport>;
+}
+
+/** What one compaction run did. */
+export interface CompactResult {
+  /** Series-days written (new or merged blocks). */
+  seriesDays: number;
+  /** Hot readings moved into blocks. */
+  readings: number;
+  /** Block bytes written. */
+  bytes: number;
+  /** Series-days that could not be compressed, and why (their rows stay hot; the next run tries again). */
+  failed: string[];
+}
+
+/** Storage of one UTC day and district. */
+export interface StorageRow {
+  /** UTC day, `YYYY-MM-DD`. */
+  day: string;
+  /** The devices' district (the gateway's when the device has none); null when neither has one. */
+  district: string | null;
+  /** Readings still in rows, and the bytes they take (readings × hotBytesPerReading). */
+  hot: { readings: number; bytes: number };
+  /** Readings in compressed blocks, and the blocks' bytes. */
+  cold: { readings: number; bytes: number };
+  /** What all the day's readings would take as hot rows over what they take now (1 when all hot). */
+  ratio: number;
+}
+
+/** Storage per day and district. */
+export interface StorageReport {
+  /** Bytes one hot reading takes on this engine (heap + index), measured where the engine can. */
+  hotBytesPerReading: number;
+  days: StorageRow[];
 }
 
 /** What the gap records of one device add up to over a range. */

@@ -1,5 +1,5 @@
 /**
- * What a browser is told about the dashboard and the API: a strict CSP (the
+ * What a browser is told about the console and the API: a strict CSP (the
  * page's script and styles are files of this origin), never framed, no MIME
  * sniffing, no referrer; and a CSV download whose name comes from the field
  * cannot rewrite its Content-Disposition.
@@ -37,7 +37,7 @@ function expectBrowserHeaders(h: Headers): void {
 }
 
 describe('security headers', () => {
-  it('on the dashboard page, which has no inline script or style for the CSP to refuse', async () => {
+  it('on the console page, which has no inline script or style for the CSP to refuse', async () => {
     const r = await t.call('GET', '/', { as: null });
     expect(r.status).toBe(200);
     expectBrowserHeaders(r.headers);
@@ -57,6 +57,26 @@ describe('security headers', () => {
     const refused = await t.call('GET', '/api/v1/devices', { as: null });
     expect(refused.status).toBe(401);
     expectBrowserHeaders(refused.headers);
+  });
+});
+
+describe('the console settings', () => {
+  it('let the city\'s tile server into img-src and no further, and tell the console who the token is', async () => {
+    const c = await testCloud({ console: { tileUrl: 'https://tiles.jining.example/{z}/{x}/{y}.png', tileCoords: 'gcj02', tileAttribution: '济宁市测绘' } });
+    try {
+      const page = await c.call('GET', '/', { as: null });
+      const policy = csp(page.headers.get('content-security-policy'));
+      expect(policy['img-src']).toEqual(["'self'", 'data:', 'blob:', 'https://tiles.jining.example']);
+      expect(policy['connect-src']).toEqual(["'self'"]);
+      const me = await c.call('GET', '/api/v1/console', { as: 'viewer' });
+      expect(me.json).toEqual({ user: { name: 'test-viewer', role: 'viewer' }, map: { tileUrl: 'https://tiles.jining.example/{z}/{x}/{y}.png', attribution: '济宁市测绘', coords: 'gcj02' } });
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('refuse a tile URL that is not http(s), naming it', async () => {
+    await expect(testCloud({ console: { tileUrl: 'javascript:alert(1)//{z}' } })).rejects.toThrow('console tile URL: must be http or https, got "javascript:alert(1)//{z}"');
   });
 });
 

@@ -5,6 +5,7 @@ export * from './modbus-slave.js';
 export * from './meter-slave.js';
 export * from './tcp-server.js';
 export * from './serial.js';
+export * from './sl651-station.js';
 export * from './city-signals.js';
 export * from './scene.js';
 export * from './bridge-vibration.js';

@@ -108,7 +108,10 @@ export class SerialLine {
     if (devices.length === 0) throw new Error('a serial bus needs at least one device');
     const protocols = new Set(devices.map((d) => d.profile.protocol));
     if (protocols.size > 1) throw new Error(`one bus speaks one protocol, got ${[...protocols].join(' and ')}`);
-    this.protocol = devices[0].profile.protocol;
+    const protocol = devices[0].profile.protocol;
+    // SL 651 stations are not polled on a serial line: they report over TCP (Sl651Station).
+    if (protocol === 'sl651') throw new Error('SL 651 stations report over TCP (simulator Sl651Station), not on a polled serial line');
+    this.protocol = protocol;
     for (const d of devices) {
       if (this.protocol === 'modbus') {
         if (d.unit < 1 || d.unit > 247) throw new Error(`Modbus unit ${d.unit} is outside 1..247`);

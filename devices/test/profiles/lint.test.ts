@@ -40,7 +40,7 @@ describe('shipped profiles', () => {
       'flood-gauge',
     ])
       expect(ids).toContain(id);
-    expect(new Set(shipped.map((s) => s.profile.protocol))).toEqual(new Set(['modbus', 'dlt645', 'cjt188']));
+    expect(new Set(shipped.map((s) => s.profile.protocol))).toEqual(new Set(['modbus', 'dlt645', 'cjt188', 'sl651']));
   });
 
   it.each(shipped)('$name: id matches the file name and the file points at the JSON Schema', ({ name, profile }) => {
@@ -179,7 +179,7 @@ describe('profile loading refuses', () => {
   const ok = parse(readFileSync(join(profilesDir, 'flood-gauge.yaml'), 'utf8')) as Record<string, unknown> & { points: Record<string, unknown>[] };
 
   it('an unknown protocol, naming it', () => {
-    expect(refuse({ ...ok, protocol: 'bacnet' })).toMatch(/protocol: must be one of modbus, dlt645, cjt188, got "bacnet"/);
+    expect(refuse({ ...ok, protocol: 'bacnet' })).toMatch(/protocol: must be one of modbus, dlt645, cjt188, sl651, got "bacnet"/);
   });
 
   it('a field of another protocol (the error speaks of the shape protocol names)', () => {

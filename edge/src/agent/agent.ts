@@ -2,7 +2,7 @@
  * The gateway agent: features wired through one event bus. It only wires;
  * each arrow is a feature of its own folder.
  *
- *   BusPoller / MeterPoller ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
+ *   BusPoller / MeterPoller / Sl651Listener ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
  *   BurstScheduler (accelerometer bursts over the pollers' links) ─readings─┘      └─ raise ─▶ BurstKeeper
  *   Lighting (lamp schedules, the gateway's own clock) ─────────────▶ Modbus writes
  *        │                                  │ transitions (alarm_log + event lane)
@@ -16,7 +16,8 @@ import type { LoadedConfig } from '../config/load.js';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { BusPoller } from '../poller/poller.js';
 import { MeterPoller } from '../poller/meter-poller.js';
-import { isMeterBus } from '../config/schema.js';
+import { isMeterBus, isSl651Bus } from '../config/schema.js';
+import { Sl651Listener } from '../poller/sl651-listener.js';
 import { Sync } from '../sync/sync.js';
 import { Recorder } from '../sync/recorder.js';
 import { createTransport } from '../sync/transport.js';
@@ -75,8 +76,10 @@ export class Agent {
     // Writes (Modbus outputs, point-write commands) share each bus's polling link: a serial
     // bus carries one request at a time. Before the poller has opened it, a write fails and
     // the output retries.
-    const pollers = new Map<string, BusPoller | MeterPoller>(
+    const pollers = new Map<string, BusPoller | MeterPoller | Sl651Listener>(
       config.buses.map((bus) => {
+        // SL 651 stations report to the gateway: a listener instead of a poller.
+        if (isSl651Bus(bus)) return [bus.name, new Sl651Listener(bus, loaded.profiles, this.events, log.child({ bus: bus.name }), { timeZone: config.gateway.timeZone ?? defaultTimeZone })];
         const Poller = isMeterBus(bus) ? MeterPoller : BusPoller;
         return [bus.name, new Poller(bus, loaded.profiles, this.events, log.child({ bus: bus.name }))];
       }),
@@ -104,11 +107,15 @@ export class Agent {
     // samples are kept on disk only around an alarm of their device.
     // An agent built in code on an in-memory buffer has no data directory to keep files in.
     const keeper = config.buffer.path === ':memory:' && !loaded.dataDir && !loaded.file ? undefined : new BurstKeeper({ dir: join(dataDirOf(loaded), 'bursts') });
-    const pollerOf = (device: string) => [...pollers.values()].find((p) => p.stats().some((s) => s.device === device));
+    const busOf = new Map(config.buses.flatMap((bus) => bus.devices.map((d) => [d.id, bus.name] as const)));
+    const lost = (device: string) => {
+      const poller = pollers.get(busOf.get(device) ?? '');
+      return poller instanceof BusPoller && poller.stats().some((s) => s.device === device && s.lost);
+    };
     this.bursts = new BurstScheduler(config.buses, loaded.profiles, this.events, log.child({ part: 'bursts' }), {
       keeper,
       linkFor,
-      answering: (device) => this.recorder.answering.has(device) && !pollerOf(device)?.stats().find((s) => s.device === device)?.lost,
+      answering: (device) => this.recorder.answering.has(device) && !lost(device),
     });
     if (this.bursts.size) {
       this.alarms.manager.onChange((alarm, entry) => {

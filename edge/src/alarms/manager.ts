@@ -179,7 +179,7 @@ export class AlarmManager {
   /** A detector's level changed (or a device stopped / resumed answering). */
   onCondition(c: ConditionInput): void {
     if (!Number.isInteger(c.level) || c.level < AlarmLevel.Normal || c.level > AlarmLevel.Red) {
-      this.opts.log?.error({ alarm: c.alarmId, level: c.level }, 'ignored a condition with an invalid level');
+      this.opts.log?.error({ alarm: c.alarmId, alarmLevel: c.level }, 'ignored a condition with an invalid level'); // `level` would overwrite pino's own
       return;
     }
     let rec = this.alarms.get(c.alarmId);
@@ -440,7 +440,7 @@ export class AlarmManager {
     if (!o.quiet) this.unqueued.push(entry);
     if (!this.batching) this.queueEvents();
     this.opts.log?.info(
-      { alarm: rec.id, from, to: rec.state, level: rec.level, value: o.value, cause: entry.cause, user: o.user, local: o.quiet || undefined },
+      { alarm: rec.id, from, to: rec.state, alarmLevel: rec.level, value: o.value, cause: entry.cause, user: o.user, local: o.quiet || undefined },
       'alarm transition',
     );
   }

@@ -97,7 +97,8 @@ export class AlarmSystem implements Extension {
     this.reportGpio = () => {
       if (!simulated.length || gpio?.ok !== false) return;
       const message = `GPIO is not available: ${gpio.reason}. Outputs ${simulated.join(', ')} are SIMULATED: their switching is recorded, nothing physical is switched`;
-      log.error({ outputs: simulated, reason: gpio.reason }, message);
+      // A warning, not an error: a laptop, CI or a container has no GPIO, and the cloud is told (event below).
+      log.warn({ outputs: simulated, reason: gpio.reason }, message);
       buffer.appendEvent(Date.now(), 'event', { kind: 'event', type: 'outputs_simulated', message, details: { outputs: simulated.join(','), reason: gpio.reason } });
     };
     for (const o of cfg.outputs ?? []) if (o.test) log.warn({ output: o.name }, 'output in test mode: its switching is recorded, the hardware is never switched');

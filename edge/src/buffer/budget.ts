@@ -16,6 +16,8 @@ import type { ThinningCounters } from './types.js';
 /** Keeps the buffer's file inside its budget. */
 export class DiskBudget {
   readonly thinning: ThinningCounters = { thinnedReadings: 0, droppedMinutes: 0, runs: 0 };
+  private configured = 0;
+  /** The budget in force: the configured one, or lower while the file system is full (shrink). */
   private bytes = 0;
   /** Bytes appended since the budget was last checked (an estimate). */
   private sinceCheck = 0;
@@ -38,6 +40,12 @@ export class DiskBudget {
 
   /** Changes the budget (bytes; 0 = none) and sizes the WAL to it. */
   set(bytes: number): void {
+    this.configured = bytes;
+    this.apply(bytes);
+  }
+
+  /** Puts a budget in force and sizes the WAL to it. */
+  private apply(bytes: number): void {
     this.bytes = bytes;
     if (!bytes) return;
     const page = this.db.pragma('page_size', { simple: true }) as number;
@@ -126,6 +134,50 @@ export class DiskBudget {
     }
     this.thinning.thinnedReadings += thinned;
     return thinned;
+  }
+
+  /**
+   * The file system is full: lower the budget to 30 % below what the database holds
+   * now (or to what it holds plus half of `freeBytes`, the file system's free space
+   * beyond the reserve, if that is more) and thin the oldest unsent telemetry to it (aggregates kept, alarms and events
+   * never touched), giving the pages back. Returns the readings thinned.
+   */
+  shrink(freeBytes = 0): number {
+    // The lower budget stays in force until the space is back (uncap): what thinning frees stays free.
+    // Half of what the file system still has may be used, so thinning runs in steps, not on every append.
+    let target = Math.max(256 * 1024, Math.floor((this.pageBytes() * 0.7) / 0.83), Math.floor(this.pageBytes() + freeBytes / 2));
+    // Each further failure only lowers it.
+    if (this.bytes !== this.configured) target = Math.min(target, this.bytes);
+    // A small WAL too: it lives in the same full file system.
+    this.apply(this.bytes ? Math.min(this.bytes, target) : target);
+    return this.enforce();
+  }
+
+  /**
+   * Last resort on a full file system, for an alarm or event that must be written:
+   * delete the oldest tenth of the unsent telemetry chunks outright (raw and thinned),
+   * never the newest. Their pages become free inside the file for the next write.
+   * Returns the raw readings deleted (the caller counts them as lost).
+   */
+  evict(): number {
+    const ranges = this.outbox.list('telemetry');
+    const floor = Math.max(this.cursors.acked.telemetry, ...ranges.map((r) => r.lastSeq));
+    const rows = this.stmt.oldest.all(floor, this.cursors.last.telemetry, 1_000_000) as ChunkRow[];
+    const take = rows.slice(0, Math.max(1, Math.ceil(rows.length / 10)));
+    if (!rows.length) return 0;
+    this.db.transaction(() => {
+      for (const r of take) this.stmt.delete.run(r.first_seq);
+    })();
+    return take.reduce((a, r) => a + r.n, 0);
+  }
+
+  /** The space is back: the configured budget again. */
+  uncap(): void {
+    this.apply(this.configured);
+    if (!this.configured) {
+      this.db.pragma('wal_autocheckpoint = 1000');
+      this.db.pragma('journal_size_limit = -1');
+    }
   }
 
   /** Gives free pages back to the file system and empties the WAL. */

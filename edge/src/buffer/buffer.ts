@@ -11,6 +11,7 @@
 import type { Reading } from '@lifeline/shared';
 import { alarmTables, type AlarmTables } from './alarm-tables.js';
 import { DiskBudget } from './budget.js';
+import { DiskGuard, isDiskError, type DiskState } from './disk-guard.js';
 import { CommandLog } from './command-log.js';
 import { Cursors } from './cursors.js';
 import { openBufferDb, type Db } from './database.js';
@@ -23,6 +24,7 @@ export { CHUNK_BYTES_PER_READING } from './chunk.js';
 export type { AlarmTables } from './alarm-tables.js';
 export { inspectBuffer, type BufferInspection, type ChunkInfo, type LanePosition } from './inspect.js';
 export type * from './types.js';
+export { isDiskError, type DiskState } from './disk-guard.js';
 
 export class EdgeBuffer {
   /** This database's incarnation: made with the file, sent with every batch. */
@@ -37,6 +39,9 @@ export class EdgeBuffer {
   private readonly box: Outbox;
   private readonly budget: DiskBudget;
   private readonly commands: CommandLog;
+  private readonly disk: DiskGuard;
+  /** A disk_full event is still to be written to the event lane. */
+  private diskFullOwed = false;
 
   constructor(path: string, opts: BufferOptions = {}) {
     this.path = path;
@@ -49,6 +54,89 @@ export class EdgeBuffer {
     this.budget.set(opts.diskBudgetBytes ?? 0);
     this.thinning = this.budget.thinning;
     this.commands = new CommandLog(this.db);
+    this.disk = new DiskGuard(path, opts.diskReserveBytes ?? 1024 * 1024, opts.diskCheckMs ?? 5000);
+    this.disk.ensureReserve();
+  }
+
+  /** The disk's condition: full (since when, why), readings dropped, reserve in place. */
+  diskState(): DiskState {
+    return { ...this.disk.state };
+  }
+
+  /**
+   * Runs a write; on SQLITE_FULL / SQLITE_IOERR frees the reserve, thins the oldest
+   * unsent telemetry and tries once more. A second failure throws (callers decide).
+   */
+  private guarded<T>(write: () => T, lastResort = true): T {
+    this.recoverIfRoom();
+    try {
+      return this.reportDiskFull(write());
+    } catch (err) {
+      if (!isDiskError(err)) throw err;
+      this.diskFailed(err);
+    }
+    try {
+      return this.reportDiskFull(write());
+    } catch (err) {
+      if (!isDiskError(err) || !lastResort) throw err;
+      // An alarm, an event, a cursor: worth more than the oldest unsent telemetry. Delete some, counted.
+      this.disk.state.errors++;
+      this.disk.lastResort();
+      this.disk.state.droppedReadings += this.budget.evict();
+      return this.reportDiskFull(write());
+    }
+  }
+
+  /** After a write that went through: the disk_full event, if it is still owed. */
+  private reportDiskFull<T>(result: T): T {
+    if (!this.diskFullOwed) return result;
+    this.diskFullOwed = !this.appendQuietly({
+      type: 'disk_full',
+      message: `the buffer's disk is full or failing (${this.disk.state.lastError}); telemetry is thinned, alarms and events kept`,
+      details: { code: this.disk.state.lastError ?? 'unknown', usedBytes: this.budget.usedBytes() },
+    });
+    return result;
+  }
+
+  private diskFailed(err: unknown): void {
+    const first = this.disk.failed(err);
+    try {
+      this.budget.shrink(this.disk.spare());
+    } catch (e) {
+      if (!isDiskError(e)) throw e;
+    }
+    // The cloud hears of it in the event lane (after the next write that goes through) and the status.
+    if (first) this.diskFullOwed = true;
+  }
+
+  /** While full, check now whether the space is back (writes check by themselves every diskCheckMs). True if it is. */
+  checkDisk(): boolean {
+    this.recoverIfRoom(true);
+    return !this.disk.state.full;
+  }
+
+  /** While full: is the space back? Then say so in the event lane. */
+  private recoverIfRoom(force = false): void {
+    if (!this.disk.state.full) return;
+    const since = this.disk.state.since ?? Date.now();
+    if (!this.disk.check(Date.now(), force)) return;
+    this.budget.uncap();
+    this.appendQuietly({
+      type: 'disk_recovered',
+      message: `the buffer's disk has room again after ${Math.round((Date.now() - since) / 1000)} s; ${this.disk.state.droppedReadings} reading(s) could not be stored`,
+      details: { droppedReadings: this.disk.state.droppedReadings, thinnedReadings: this.thinning.thinnedReadings },
+    });
+  }
+
+  /** An event about the disk itself: if even it cannot be written, the status still says so. */
+  private appendQuietly(body: Record<string, unknown>): boolean {
+    try {
+      this.eventLane.append(Date.now(), 'event', { kind: 'event', ...body });
+      return true;
+    } catch (e) {
+      if (!isDiskError(e)) throw e;
+      return false;
+    }
   }
 
   /** Changes the disk budget (bytes; 0 = none) and sizes the WAL to it. */
@@ -58,18 +146,39 @@ export class EdgeBuffer {
 
   /** The alarm feature's tables in this file (the only way alarms reach the buffer's database). */
   alarmTables(): AlarmTables {
-    return alarmTables(this.db);
+    const t = this.guarded(() => alarmTables(this.db));
+    // Every write of the alarm feature gets the same full-disk handling as the lanes.
+    const wrap = <K extends keyof AlarmTables>(k: K) => ((...args: unknown[]) => this.guarded(() => (t[k] as (...a: unknown[]) => unknown)(...args))) as AlarmTables[K];
+    return {
+      ...t,
+      upsertAlarm: wrap('upsertAlarm'),
+      insertLog: wrap('insertLog'),
+      setLogSeq: wrap('setLogSeq'),
+      pruneLog: wrap('pruneLog'),
+      upsertOutput: wrap('upsertOutput'),
+      insertOutputLog: wrap('insertOutputLog'),
+      pruneOutputLog: wrap('pruneOutputLog'),
+      setMeta: wrap('setMeta'),
+      transaction: wrap('transaction'),
+    };
   }
 
   /** Store readings durably in one transaction (one chunk); returns the last seq assigned. */
   append(readings: readonly Reading[]): number {
-    if (readings.length) this.budget.wrote(this.telemetry.append(readings));
+    if (!readings.length) return this.cursors.last.telemetry;
+    try {
+      this.budget.wrote(this.guarded(() => this.telemetry.append(readings), false));
+    } catch (err) {
+      if (!isDiskError(err)) throw err;
+      // Even thinned, the disk takes nothing: these readings are lost, and counted (status, disk_recovered).
+      this.disk.state.droppedReadings += readings.length;
+    }
     return this.cursors.last.telemetry;
   }
 
   /** Store one event; synced to disk (FULL) before returning, since an action may depend on it. */
   appendEvent(ts: number, kind: string, body: unknown): number {
-    return this.eventLane.append(ts, kind, body);
+    return this.guarded(() => this.eventLane.append(ts, kind, body));
   }
 
   /** Highest seq the cloud has committed (contiguously), per lane. */
@@ -93,7 +202,7 @@ export class EdgeBuffer {
    * holes). Undefined when everything written is already cut.
    */
   cutBacklog(lane: LaneName, max: number): OutboxRange | undefined {
-    return this.box.cutBacklog(lane, max);
+    return this.guarded(() => this.box.cutBacklog(lane, max));
   }
 
   /**
@@ -102,12 +211,12 @@ export class EdgeBuffer {
    * Undefined when the newest seq is already cut.
    */
   cutLive(max: number): OutboxRange | undefined {
-    return this.box.cutLive(max);
+    return this.guarded(() => this.box.cutLive(max));
   }
 
   /** Splits an outbox range in two at `at` (the first half ends at `at`); for a range too large to send. */
   splitRange(lane: LaneName, firstSeq: number, at: number): void {
-    this.box.split(lane, firstSeq, at);
+    this.guarded(() => this.box.split(lane, firstSeq, at));
   }
 
   /** The readings and gap records of a telemetry seq range, readings in seq order with their seqs. */
@@ -122,7 +231,7 @@ export class EdgeBuffer {
 
   /** The cloud committed everything up to `upTo`: reclaim it. Returns false if it was old news. */
   ack(lane: LaneName, upTo: number): boolean {
-    return this.box.ack(lane, upTo);
+    return this.guarded(() => this.box.ack(lane, upTo));
   }
 
   /**
@@ -130,7 +239,7 @@ export class EdgeBuffer {
    * resending it and reclaim the chunks wholly inside it. False if unknown.
    */
   committed(lane: LaneName, firstSeq: number, lastSeq: number): boolean {
-    return this.box.committed(lane, firstSeq, lastSeq);
+    return this.guarded(() => this.box.committed(lane, firstSeq, lastSeq));
   }
 
   /** Backlog depth (items not yet committed) and the time of its oldest item, per lane. */
@@ -153,7 +262,7 @@ export class EdgeBuffer {
    * thinned into per-minute gap records (budget.ts). Returns the readings thinned by this call.
    */
   enforceBudget(): number {
-    return this.budget.enforce();
+    return this.guarded(() => this.budget.enforce());
   }
 
   /** The stored answer to a command already handled, if any (commands are idempotent by id). */
@@ -163,7 +272,7 @@ export class EdgeBuffer {
 
   /** Audit a handled command and its answer (synced to disk, like alarm transitions). */
   recordCommand(c: CommandRecord): void {
-    this.commands.record(c);
+    this.guarded(() => this.commands.record(c));
   }
 
   /** The command audit log, newest first. */

@@ -34,6 +34,13 @@ export interface BufferOptions {
   diskBudgetBytes?: number;
   /** Clock for gap bookkeeping (tests). */
   now?: () => number;
+  /**
+   * Bytes of the reserve file kept beside the database and deleted when the file system
+   * fills, so alarms and thinning still have room (disk-guard.ts; default 1 MiB, 0: none).
+   */
+  diskReserveBytes?: number;
+  /** How often a full buffer checks whether space is back, ms (default 5000). */
+  diskCheckMs?: number;
 }
 
 /** What thinning has done since the buffer opened. */

@@ -24,6 +24,7 @@ import { resolveAlarmsConfig } from '../alarms/config.js';
 import { controlRequest, controlSocketPath, type ControlRequest, type ControlResponse } from '../alarms/control.js';
 import { formatDuration, parseDuration } from '../alarms/duration.js';
 import type { AlarmLogEntry, AlarmRecord, OutputLogEntry, OutputRow } from '../alarms/types.js';
+import { summary } from './commands.js';
 
 interface Common {
   config?: string;
@@ -141,7 +142,7 @@ const order: Record<AlarmState, number> = { active_unacked: 0, cleared_unacked: 
 export function registerAlarms(program: Command): void {
   const alarms = program
     .command('alarms')
-    .description('list alarms; acknowledge, shelve and unshelve them; show outputs (see docs/alarms.md)');
+    .description(summary('alarms'));
   const common = (c: Command) => c.option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)').option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)").option('--json', 'JSON output');
   const withUser = (c: Command) => c.option('--user <name>', 'who is acting (default: the login name)');
 

@@ -8,18 +8,36 @@
  * length, terminator).
  */
 import { Argument, type Command } from 'commander';
-import { describeFrame, parseHex, type DescribeProtocol, type FrameDescription } from '@lifeline/shared/protocols';
+import { SL651_PUBLISHED_FRAMES, describeFrame, parseHex, type DescribeProtocol, type FrameDescription } from '@lifeline/shared/protocols';
+import { summary } from './commands.js';
 
-const PROTOCOLS: readonly DescribeProtocol[] = ['modbus-rtu', 'modbus-tcp', 'cjt188', 'dlt645'];
+const PROTOCOLS: readonly DescribeProtocol[] = ['modbus-rtu', 'modbus-tcp', 'cjt188', 'dlt645', 'sl651'];
+
+/**
+ * The example in `decode --help`: a published SL 651 timed report (32H) of river station
+ * 0011223344 (rain 4 mm, level 10.49 m, 10.99 V), CRC A421; edge/test/field/cli-decode.test.ts decodes it.
+ */
+export const SL651_HELP_EXAMPLE = SL651_PUBLISHED_FRAMES.timed32;
 
 /** Register `decode` on the program. */
 export function registerDecode(program: Command): void {
   program
     .command('decode')
-    .description('decode a captured frame and print its fields and values, or say exactly why it is invalid')
+    .description(summary('decode'))
     .requiredOption('--protocol <name>', `one of ${PROTOCOLS.join(', ')}`)
-    .addArgument(new Argument('<hex...>', 'frame bytes in hex, e.g. 01 03 02 0C 91 BC 48 (quote it or give bytes as separate words)'))
+    .addArgument(new Argument('<hex...>', 'frame bytes in hex, e.g. 01 03 02 0C 91 7C E8 (quote it or give bytes as separate words)'))
     .option('--json', 'print the decoded frame as one JSON object')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Examples:',
+        '  lifeline decode --protocol modbus-rtu 01 03 02 0C 91 7C E8',
+        '  lifeline decode --protocol dlt645 FE FE 68 25 04 03 02 01 00 68 91 08 33 33 34 33 75 39 45 33 8B 16',
+        `  lifeline decode --protocol sl651 ${SL651_HELP_EXAMPLE}`,
+        '    (SL 651-2014: HEX/BCD frames start 7E 7E; ASCII frames start 01 (SOH), given as hex bytes too)',
+      ].join('\n'),
+    )
     .action((hex: string[], opts: { protocol: string; json?: boolean }, cmd: Command) => {
       if (!PROTOCOLS.includes(opts.protocol as DescribeProtocol)) {
         cmd.error(`error: option '--protocol <name>' must be one of ${PROTOCOLS.join(', ')}, got ${JSON.stringify(opts.protocol)}`, { exitCode: 2 });

@@ -13,9 +13,10 @@
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Command } from 'commander';
-import { parseDocument } from 'yaml';
-import { ErrorCodes, LifelineError, parseErrorMessage } from '@lifeline/shared';
+import { ErrorCodes, LifelineError } from '@lifeline/shared/errors';
 import { writeSecretFile } from '../config/write.js';
+import { YamlEditError, setYamlAll, type YamlPath } from '../config/yaml-edit.js';
+import { summary } from './commands.js';
 
 /** What the cloud answers to an enrolment. */
 export interface EnrolmentAnswer {
@@ -49,21 +50,26 @@ export async function enroll(cloud: string, token: string, wanted: { gateway?: s
   return { gateway: body.gateway, mqtt: body.mqtt };
 }
 
-/** Set the enrolled identity in a gateway config file, keeping its comments and layout. */
+/** Set the enrolled identity in a gateway config file, keeping every other byte (comments, their alignment, layout). */
 export function applyToConfig(file: string, a: EnrolmentAnswer): void {
-  const doc = parseDocument(readFileSync(file, 'utf8'));
-  if (doc.errors.length) throw new LifelineError(ErrorCodes.ConfigInvalid, `${file} is not valid YAML (${parseErrorMessage(doc.errors[0])})`);
-  doc.setIn(['gateway', 'id'], a.gateway);
-  if (a.mqtt.url) doc.setIn(['sync', 'url'], a.mqtt.url);
-  doc.setIn(['sync', 'username'], a.mqtt.username);
-  doc.setIn(['sync', 'password'], a.mqtt.password);
-  writeSecretFile(file, doc.toString()); // holds a password now: 0600, and never half-written
+  const text = readFileSync(file, 'utf8');
+  const edits: [YamlPath, string][] = [[['gateway', 'id'], a.gateway]];
+  if (a.mqtt.url) edits.push([['sync', 'url'], a.mqtt.url]);
+  edits.push([['sync', 'username'], a.mqtt.username], [['sync', 'password'], a.mqtt.password]);
+  let out: string;
+  try {
+    out = setYamlAll(text, edits);
+  } catch (err) {
+    const why = err instanceof YamlEditError ? err.message : String(err);
+    throw new LifelineError(ErrorCodes.ConfigInvalid, `${file}: cannot set the enrolled identity in place (${why}); set gateway.id and sync.username / sync.password by hand`, { cause: err });
+  }
+  writeSecretFile(file, out); // holds a password now: 0600, and never half-written
 }
 
 export function registerEnroll(program: Command): void {
   program
     .command('enroll')
-    .description('enrol this gateway with the cloud: spend a one-time token, receive the gateway id and MQTT credentials')
+    .description(summary('enroll'))
     .requiredOption('--cloud <url>', 'cloud API base URL, e.g. https://lifeline.example.city')
     .requiredOption('--token <token>', 'one-time enrolment token from the cloud')
     .option('--gateway <id>', 'gateway id to ask for (default: the gateway the token was issued for, or the cloud chooses a new id)')

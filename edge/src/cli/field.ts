@@ -4,7 +4,7 @@
  * line that says what failed, where, and the likely cause.
  */
 import { InvalidArgumentError, type Command } from 'commander';
-import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared/errors';
 import type { LinkHooks, ModbusLink } from '../links/link.js';
 
 /** Link options as parsed from the command line. */
@@ -33,6 +33,14 @@ export function intIn(min: number, max: number): (text: string) => number {
     const n = Number(text);
     if (!/^\d+$/.test(text.trim()) || n < min || n > max) throw new InvalidArgumentError(`must be an integer ${min}..${max}, got ${JSON.stringify(text)}`);
     return n;
+  };
+}
+
+/** A value option given at most once (commander argument parser): a second one is refused, not silently preferred. */
+export function once<T = string>(flag: string, parse: (text: string) => T = (t) => t as T): (text: string, previous: T | undefined) => T {
+  return (text, previous) => {
+    if (previous !== undefined) throw new InvalidArgumentError(`${flag} given twice (${JSON.stringify(String(previous))} and ${JSON.stringify(text)}): give it once`);
+    return parse(text);
   };
 }
 

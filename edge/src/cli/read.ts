@@ -10,13 +10,24 @@
 import type { Command } from 'commander';
 import { ErrorCodes, LifelineError, Quality, isLifelineError } from '@lifeline/shared';
 import type { MeterProfile, Point } from '@lifeline/devices';
-import { checkOneLink, commFailure, intIn, linkOptions, openLink, parseBaud, type LinkArgs } from './field.js';
+import { checkOneLink, commFailure, intIn, linkOptions, once, openLink, parseBaud, type LinkArgs } from './field.js';
+import { summary } from './commands.js';
+import { parseTable, rawRead, type RawTable } from './raw.js';
 
 interface ReadOpts extends LinkArgs {
   unit?: number;
   address?: string;
-  profile: string;
+  profile?: string;
   json?: boolean;
+}
+
+/** The --raw options of read. */
+interface RawFlags {
+  raw?: boolean;
+  register?: number;
+  count?: number;
+  table?: RawTable;
+  poll?: number;
 }
 
 /** One point as read. */
@@ -49,10 +60,15 @@ export function registerRead(program: Command): void {
   linkOptions(
     program
       .command('read')
-      .description('read every point of one device once and print name, value, unit and raw registers')
+      .description(summary('read'))
       .option('--unit <id>', 'Modbus devices: unit id (1..247; 0..255 on TCP)', intIn(0, 255))
       .option('--address <digits>', 'meters: address printed on the meter, 12 digits (DL/T 645) or 14 (CJ/T 188); AA pairs are wildcards')
-      .requiredOption('--profile <name|file>', 'shipped profile name or path to a profile file')
+      .option('--profile <name|file>', 'shipped profile name or path to a profile file', once('--profile'))
+      .option('--raw', 'no profile: read --count registers or bits from --register of --table, like mbpoll')
+      .option('--register <address>', 'with --raw: first register or bit, from 0', once('--register', intIn(0, 65535)))
+      .option('--count <n>', 'with --raw: how many (default 1)', once('--count', intIn(1, 125)))
+      .option('--table <t>', 'with --raw: holding (default), input, coil or discrete', once('--table', parseTable))
+      .option('--poll <ms>', 'with --raw: read again every <ms> until Ctrl-C', once('--poll', intIn(10, 3_600_000)))
       .option('--json', 'one JSON object per point instead of a table')
       .addHelpText(
         'after',
@@ -60,9 +76,15 @@ export function registerRead(program: Command): void {
           '--tcp / --rtu-over-tcp host:port for a transparent serial server. Baud and parity default to the profile\'s (2400 8E1).\n',
       ),
     'baud rate (default 9600; meters: the profile\'s)',
-  ).action(async (opts: ReadOpts & { baud?: string }, cmd: Command) => {
+  ).action(async (opts: ReadOpts & RawFlags & { baud?: string }, cmd: Command) => {
     const args: ReadOpts = { ...opts, baud: parseBaud(cmd, opts.baud) };
     checkOneLink(cmd, args);
+    if (opts.raw) {
+      if (opts.profile !== undefined || args.unit === undefined || opts.register === undefined) cmd.error('error: --raw takes --unit and --register (and no --profile)', { exitCode: 2 });
+      return rawRead({ ...args, unit: args.unit, register: opts.register, count: opts.count ?? 1, table: opts.table ?? 'holding', poll: opts.poll, json: opts.json });
+    }
+    if (opts.register !== undefined || opts.count !== undefined || opts.table !== undefined || opts.poll !== undefined) cmd.error('error: --register, --count, --table and --poll go with --raw', { exitCode: 2 });
+    if (args.profile === undefined) cmd.error("error: required option '--profile <name|file>' not specified (or --raw for registers without a profile)", { exitCode: 2 });
     if ((args.unit === undefined) === (args.address === undefined)) {
       cmd.error('error: give --unit <id> for a Modbus device or --address <digits> for a meter', { exitCode: 2 });
     }
@@ -85,7 +107,11 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
     import('../poller/decode.js'),
     import('../links/link.js'),
   ]);
+  if (a.profile === undefined) throw new LifelineError(ErrorCodes.ConfigInvalid, '--profile: required (or --raw for registers without a profile)');
   const profile = loadProfile(a.profile);
+  if (profile.protocol === 'sl651') {
+    throw new LifelineError(ErrorCodes.ConfigInvalid, `--profile: ${profile.id} is an SL 651 station: it reports to the gateway (bus link sl651-listen) and cannot be polled`);
+  }
   if (!isModbusProfile(profile)) {
     if (a.address === undefined) throw new LifelineError(ErrorCodes.ConfigInvalid, `--address: profile ${profile.id} is a ${profile.protocol} meter: give its address, not --unit`);
     return readMeter(a, profile, a.address);

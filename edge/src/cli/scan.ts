@@ -7,9 +7,10 @@
  *   for each setting ─▶ for each unit ─▶ read 1 register ─▶ answers | exception (alive) | garbled | silent
  *                                          (progress bar on stderr; results on stdout)
  */
-import { InvalidArgumentError, type Command } from 'commander';
+import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
 import { checkOneLink, commFailure, likelyCause, linkOptions, openLink, parseBaud, type LinkArgs } from './field.js';
+import { summary } from './commands.js';
 
 /** Serial settings tried by `--baud auto`, most common in the field first. */
 export const COMMON_SETTINGS: readonly { baud: number; parity: 'none' | 'even' | 'odd' }[] = [
@@ -60,8 +61,8 @@ export function registerScan(program: Command): void {
   linkOptions(
     program
       .command('scan')
-      .description('find the units that answer on a bus (progress on stderr, results on stdout)')
-      .option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20', parseUnits, parseUnits('1-247'))
+      .description(summary('scan'))
+      .addOption(new Option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20').argParser(parseUnits).default(parseUnits('1-247'), '1-247'))
       .option('--json', 'one JSON object per unit found'),
     'baud rate, or "auto" to try the common settings (default 9600)',
   ).action(async (opts: ScanOpts, cmd: Command) => {

@@ -9,11 +9,14 @@
  *   --pty <path> --baud n  one RS-485 bus on a pty (socat), byte timing faithful to the baud;
  *                          N devices are units unit..unit+N-1 (meters: addresses from the unit)
  *   --fault <spec>         inject a fault into every device, e.g. silent:probability=0.1, slow:delayMs=300
+ *   --sl651 <host:port>    SL 651 stations: connect OUT to a centre (a gateway's sl651-listen port) and
+ *                          report every --every seconds, as field RTUs do; N stations get consecutive addresses
  *
  * Runs until Ctrl-C, then prints what it served.
  */
 import { InvalidArgumentError, type Command } from 'commander';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
+import { selfName, summary } from './commands.js';
 
 interface SimulateOpts {
   profile: string[];
@@ -29,6 +32,9 @@ interface SimulateOpts {
   rtuOverTcp?: boolean;
   fault: string[];
   seed?: number;
+  sl651?: string;
+  station?: string;
+  every?: number;
 }
 
 function int(name: string, min: number, max: number) {
@@ -44,7 +50,7 @@ const collect = (v: string, prev: string[]) => [...prev, v];
 export function registerSimulate(program: Command): void {
   program
     .command('simulate')
-    .description('serve simulated devices from a profile over Modbus TCP (meters: a serial server) or a serial pty, until Ctrl-C')
+    .description(summary('simulate'))
     .requiredOption('-p, --profile <name|file>', 'profile to simulate (repeat for a mixed bus)', collect, [])
     .option('--tcp <port>', 'serve Modbus TCP on this port (0: any free port); meters: a transparent serial server', int('--tcp', 0, 65535))
     .option('--host <address>', 'address to listen on with --tcp', '127.0.0.1')
@@ -61,6 +67,9 @@ export function registerSimulate(program: Command): void {
     .option('--rtu-over-tcp', 'with --tcp: speak RTU framing over TCP (a transparent serial server)')
     .option('--fault <spec>', 'inject a fault into every device (repeatable): silent, exception:code=4, crc, slow:delayMs=300, frozen:point=x, spike:point=x,value=9, fixed:point=x,value=1, disconnect:forMs=5000', collect, [])
     .option('--seed <n>', 'seed of the simulated signals (default: each device\'s unit)', int('--seed', 0, 2 ** 31))
+    .option('--sl651 <host:port>', 'SL 651 station profiles: connect to this centre (a gateway\'s sl651-listen port) and report, as a field RTU does')
+    .option('--station <address>', 'with --sl651: station address of the first station, 10 hex digits (default 00 + the unit as 8 digits)')
+    .option('--every <s>', 'with --sl651: seconds between timed reports (default: the profile\'s defaultPollMs)', int('--every', 1, 86400))
     .action(async (opts: SimulateOpts) => {
       const sim = await startSimulation(opts);
       for (const line of sim.lines) console.log(line);
@@ -70,7 +79,7 @@ export function registerSimulate(program: Command): void {
         process.once('SIGTERM', () => resolve());
       });
       const served = await sim.stop();
-      console.log(`stopped; ${served} request(s) served.`);
+      console.log(`stopped; ${served} ${sim.counted ?? 'request(s) served'}.`);
     });
 }
 
@@ -78,11 +87,14 @@ export function registerSimulate(program: Command): void {
 export interface Simulation {
   lines: string[];
   stop(): Promise<number>;
+  /** What `stop` counts, when not requests served (stations count the reports they sent). */
+  counted?: string;
 }
 
 /** Start what the options ask for. Bad options throw CONFIG_INVALID (exit 2). */
 export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
   const bad = (msg: string) => new LifelineError(ErrorCodes.ConfigInvalid, msg);
+  if (opts.sl651 !== undefined) return startSl651Stations(opts, bad);
   if ((opts.tcp === undefined) === (opts.pty === undefined)) throw bad('simulate: give exactly one of --tcp <port> or --pty <path>');
   if (opts.pty === undefined && (opts.baud !== undefined || opts.parity !== undefined)) throw bad('simulate: --baud and --parity apply to --pty only');
   // Loaded on demand, like the agent: other commands do not need the simulators.
@@ -104,6 +116,7 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
   const protocols = new Set(profiles.map((p) => p.protocol));
   if (protocols.size > 1) throw bad(`simulate: one bus speaks one protocol; these profiles speak ${[...protocols].join(' and ')}`);
   const protocol = profiles[0].protocol;
+  if (protocol === 'sl651') throw bad(`simulate: ${profiles[0].id} is an SL 651 station: it reports to a centre, give --sl651 <host:port> (a gateway's sl651-listen port) instead of --tcp or --pty`);
 
   const devices = Array.from({ length: opts.devices }, (_, i) => {
     const profile = profiles[i % profiles.length];
@@ -124,8 +137,8 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
     lines.push(
       `serial bus on ${opts.pty} at ${sim.line.baud} baud, parity ${sim.line.parity} (${sim.line.charMs.toFixed(3)} ms per character): ${devices.map(what).join(', ')}`,
       protocol === 'modbus'
-        ? `read it with: pnpm lifeline read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --unit ${devices[0].unit} --profile ${profiles[0].id}`
-        : `read it with: pnpm lifeline read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --address ${devices[0].address} --profile ${profiles[0].id}`,
+        ? `read it with: ${selfName()} read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --unit ${devices[0].unit} --profile ${profiles[0].id}`
+        : `read it with: ${selfName()} read --serial ${opts.pty} --baud ${sim.line.baud} --parity ${sim.line.parity} --address ${devices[0].address} --profile ${profiles[0].id}`,
     );
     return {
       lines,
@@ -140,7 +153,7 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
     // Meters on TCP: a transparent serial server in front of their bus, as a 4G DTU is.
     const sim = await startSerialServerSimulator({ devices, port: opts.tcp, host: opts.host, baud: opts.baud, parity: opts.parity });
     lines.push(`serial server (${protocol}, transparent) on ${sim.host}:${sim.port}: ${devices.map(what).join(', ')}`);
-    lines.push(`read it with: pnpm lifeline read --tcp ${sim.host}:${sim.port} --address ${devices[0].address} --profile ${profiles[0].id}`);
+    lines.push(`read it with: ${selfName()} read --tcp ${sim.host}:${sim.port} --address ${devices[0].address} --profile ${profiles[0].id}`);
     return {
       lines,
       stop: async () => {
@@ -154,7 +167,7 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
   if (opts.samePort || devices.length === 1) {
     const sim = await startTcpSimulator({ devices, port: opts.tcp, host: opts.host, framing });
     lines.push(`${label} on ${sim.host}:${sim.port}: ${devices.map(what).join(', ')}`);
-    lines.push(`read it with: pnpm lifeline read --tcp ${sim.host}:${sim.port} --unit ${devices[0].unit} --profile ${profiles[0].id}`);
+    lines.push(`read it with: ${selfName()} read --${framing === 'rtu' ? 'rtu-over-tcp' : 'tcp'} ${sim.host}:${sim.port} --unit ${devices[0].unit} --profile ${profiles[0].id}`);
     return {
       lines,
       stop: async () => {
@@ -175,6 +188,43 @@ export async function startSimulation(opts: SimulateOpts): Promise<Simulation> {
       const served = fleet.served();
       await fleet.close();
       return served;
+    },
+  };
+}
+
+/** SL 651 stations that connect to a centre and report (the push counterpart of the servers above). */
+async function startSl651Stations(opts: SimulateOpts, bad: (msg: string) => LifelineError): Promise<Simulation> {
+  if (opts.tcp !== undefined || opts.pty !== undefined) throw bad('simulate: --sl651 connects to a centre; --tcp and --pty serve a bus: give one or the other');
+  const m = /^(.+):(\d{1,5})$/.exec(opts.sl651 ?? '');
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 65535) throw bad(`simulate: --sl651 must be host:port, got ${JSON.stringify(opts.sl651)}`);
+  if (opts.station !== undefined && !/^[0-9A-F]{10}$/.test(opts.station)) throw bad(`simulate: --station must be 10 upper-case hex digits, got ${JSON.stringify(opts.station)}`);
+  if (opts.fault.length) throw bad('simulate: --fault applies to served devices, not to SL 651 stations');
+  const { Sl651Station, loadProfile } = await import('@lifeline/devices');
+  const profiles = opts.profile.map((p) => loadProfile(p));
+  const notSl651 = profiles.find((p) => p.protocol !== 'sl651');
+  if (notSl651) throw bad(`simulate: --sl651 simulates SL 651 stations; ${notSl651.id} speaks ${notSl651.protocol}`);
+  const first = opts.station ? parseInt(opts.station.slice(2), 10) : opts.unit;
+  const prefix = opts.station ? opts.station.slice(0, 2) : '00';
+  if (opts.station && !/^\d{8}$/.test(opts.station.slice(2))) throw bad('simulate: with --devices, --station must end in 8 decimal digits to count from');
+  const stations = Array.from({ length: opts.devices }, (_, i) => {
+    const profile = profiles[i % profiles.length];
+    if (profile.protocol !== 'sl651') throw bad(`simulate: ${profile.id} is not an SL 651 station`);
+    return new Sl651Station({
+      profile,
+      station: `${prefix}${String(first + i).padStart(8, '0')}`,
+      host: m[1],
+      port: Number(m[2]),
+      intervalMs: opts.every !== undefined ? opts.every * 1000 : undefined,
+      seed: opts.seed !== undefined ? opts.seed + i : first + i,
+    });
+  });
+  await Promise.all(stations.map((s) => s.start()));
+  return {
+    lines: [`SL 651 station(s) reporting to ${opts.sl651}: ${stations.map((s) => `${s.opts.profile.id} station ${s.opts.station}`).join(', ')}`],
+    counted: 'report(s) sent',
+    stop: async () => {
+      await Promise.all(stations.map((s) => s.stop()));
+      return stations.reduce((n, s) => n + s.sent, 0);
     },
   };
 }

@@ -9,7 +9,7 @@ import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
 import { ErrorCodes, LifelineError, isLifelineError, schemaIssues, formatIssues, parseErrorMessage, isProfilePath, type ValidationIssue } from '@lifeline/shared';
 import { loadProfile, profileDefaultIssues, type Profile } from '@lifeline/devices';
-import { GatewayConfigSchema, busLinkIssues, isMeterBus, type Bus, type DeviceInstance, type GatewayConfig } from './schema.js';
+import { GatewayConfigSchema, busLinkIssues, isMeterBus, isSl651Bus, type Bus, type DeviceInstance, type GatewayConfig } from './schema.js';
 import { detectorsConfigIssues, unknownPointIssues } from '@lifeline/shared/config';
 import { alarmsConfigIssues } from '../alarms/config.js';
 import { actionsConfigIssues } from '../actions/config.js';
@@ -51,6 +51,19 @@ function deviceOf(d: NonNullable<GatewayConfig['detectors']>, path: string): str
  */
 function addressingIssues(bus: Bus, dev: DeviceInstance, profile: Readonly<Profile> | undefined, path: string): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
+  if (isSl651Bus(bus)) {
+    for (const f of ['unit', 'address'] as const) {
+      if (dev[f] !== undefined) issues.push({ path: `${path}.${f}`, message: `does not apply to an SL 651 station (it is known by station), got ${JSON.stringify(dev[f])}` });
+    }
+    if (profile && profile.protocol !== 'sl651') {
+      issues.push({ path: `${path}.profile`, message: `${profile.id} speaks ${profile.protocol}; an sl651-listen bus carries SL 651 stations only` });
+    }
+    return issues;
+  }
+  if (profile?.protocol === 'sl651') {
+    issues.push({ path: `${path}.profile`, message: `${profile.id} is an SL 651 station: it reports to a bus with link sl651-listen (a port the gateway listens on), not a polled ${bus.link} bus` });
+    return issues;
+  }
   if (isMeterBus(bus)) {
     if (dev.unit !== undefined) issues.push({ path: `${path}.unit`, message: `applies to Modbus devices; a meter is addressed by address, got ${dev.unit}` });
     if (profile?.protocol === 'modbus') {
@@ -102,12 +115,12 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
     (Array.isArray(bus.devices) ? bus.devices : []).forEach((dev, d) => {
       const path = `${at}.devices[${d}]`;
       if (!isObj(dev)) return;
-      // A Modbus device is known by its unit id, a meter by its address.
-      const field = meterBus ? 'address' : 'unit';
-      const key = linkOk && !bad(`${path}.${field}`) ? (meterBus ? dev.address : dev.unit) : undefined;
+      // A Modbus device is known by its unit id, a meter by its address, an SL 651 station by its station address.
+      const field = isSl651Bus(bus) ? 'station' : meterBus ? 'address' : 'unit';
+      const key = linkOk && !bad(`${path}.${field}`) ? dev[field] : undefined;
       const sameKey = key === undefined ? undefined : units.get(key);
       if (sameKey !== undefined) {
-        issues.push({ path: `${path}.${field}`, message: `${field} ${meterBus ? JSON.stringify(key) : key} is already used by ${JSON.stringify(sameKey)} on this bus` });
+        issues.push({ path: `${path}.${field}`, message: `${field} ${typeof key === 'string' ? JSON.stringify(key) : key} is already used by ${JSON.stringify(sameKey)} on this bus` });
       } else if (key !== undefined) units.set(key, dev.id);
       const idOk = typeof dev.id === 'string' && !bad(`${path}.id`);
       const other = idOk ? ids.get(dev.id) : undefined;

@@ -33,7 +33,13 @@ export const DeviceInstanceSchema = Type.Object(
         description: 'Meters: address as printed on the meter, in quotes: 12 digits (DL/T 645) or 14 digits (CJ/T 188; the meter type comes from the profile)',
       }),
     ),
-    pollMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Overrides the profile default poll interval' })),
+    station: Type.Optional(
+      Type.String({
+        pattern: '^[0-9A-F]{10}$',
+        description: 'SL 651 stations (bus link sl651-listen): remote station address, 10 hex digits as set in the station, in quotes (hydrological stations: 00 + 8 digits)',
+      }),
+    ),
+    pollMs: Type.Optional(Type.Integer({ minimum: 100, description: 'Overrides the profile default poll interval (SL 651 stations: the report interval they are set to)' })),
     gapMs: Type.Optional(
       Type.Integer({ minimum: 0, maximum: 5000, description: 'Serial bus: extra quiet time this device needs after answering before the bus carries the next request' }),
     ),
@@ -59,6 +65,11 @@ export type DeviceInstance = Static<typeof DeviceInstanceSchema>;
 // The link kinds belong to the links (ground floor); re-exported for the package's API.
 export { busLinks, type BusLink };
 
+/** Whether a bus is a listening port SL 651 stations report to, rather than a bus the gateway polls. */
+export function isSl651Bus(bus: Pick<Bus, 'link'>): boolean {
+  return bus.link === 'sl651-listen';
+}
+
 /** Whether a bus carries meters (DL/T 645 or CJ/T 188) rather than Modbus devices. */
 export function isMeterBus(bus: Pick<Bus, 'link'>): boolean {
   return bus.link === 'meter' || bus.link === 'meter-over-tcp';
@@ -69,10 +80,10 @@ export const BusSchema = Type.Object(
     name: Type.String({ minLength: 1 }),
     link: literalUnion(
       busLinks,
-      'Link type: tcp (Modbus TCP), rtu (Modbus RTU on a serial port), rtu-over-tcp (RTU frames through a serial server or 4G DTU), meter (DL/T 645 or CJ/T 188 meters on a serial port), meter-over-tcp (meters through a serial server or 4G DTU)',
+      'Link type: tcp (Modbus TCP), rtu (Modbus RTU on a serial port), rtu-over-tcp (RTU frames through a serial server or 4G DTU), meter (DL/T 645 or CJ/T 188 meters on a serial port), meter-over-tcp (meters through a serial server or 4G DTU), sl651-listen (a TCP port SL 651-2014 telemetry stations connect to and report on)',
     ),
-    host: Type.Optional(Type.String({ minLength: 1, description: 'tcp, rtu-over-tcp, meter-over-tcp: host name or address' })),
-    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'tcp, rtu-over-tcp, meter-over-tcp: TCP port' })),
+    host: Type.Optional(Type.String({ minLength: 1, description: 'tcp, rtu-over-tcp, meter-over-tcp: host name or address; sl651-listen: address to listen on (default all)' })),
+    port: Type.Optional(Type.Integer({ minimum: 1, maximum: 65535, description: 'tcp, rtu-over-tcp, meter-over-tcp: TCP port; sl651-listen: the port stations connect to' })),
     path: Type.Optional(Type.String({ minLength: 1, description: 'rtu, meter: serial device, e.g. /dev/ttyUSB0 or /dev/serial/by-id/...' })),
     baud: Type.Optional(
       Type.Integer({ minimum: 300, maximum: 921600, description: 'serial buses: baud rate of the RS-485 line (default 9600; meter buses: the profile\'s, usually 2400)' }),
@@ -101,6 +112,18 @@ export function busLinkIssues(bus: Bus, path: string): { path: string; message: 
   const refuse = (field: keyof Bus) => {
     if (bus[field] !== undefined) issues.push({ path: `${path}.${field}`, message: `does not apply to link ${bus.link}, got ${JSON.stringify(bus[field])}` });
   };
+  if (bus.link === 'sl651-listen') {
+    need('port');
+    for (const f of ['path', 'baud', 'parity', 'dataBits', 'stopBits', 'window', 'turnaroundMs', 'retries'] as const) refuse(f);
+    bus.devices.forEach((d, i) => {
+      if (d.station === undefined) issues.push({ path: `${path}.devices[${i}].station`, message: 'is required for an SL 651 station: its 10-digit remote station address, in quotes' });
+      if (d.gapMs !== undefined) issues.push({ path: `${path}.devices[${i}].gapMs`, message: `applies to serial buses only, got ${d.gapMs}` });
+    });
+    return issues;
+  }
+  bus.devices.forEach((d, i) => {
+    if (d.station !== undefined) issues.push({ path: `${path}.devices[${i}].station`, message: `applies to SL 651 stations (link sl651-listen), got ${JSON.stringify(d.station)}` });
+  });
   if (bus.link === 'rtu' || bus.link === 'meter') {
     need('path');
     refuse('host');

@@ -50,6 +50,8 @@ export function createLink(bus: Readonly<LinkSettings>, hooks: LinkHooks = {}): 
     case 'meter':
     case 'meter-over-tcp':
       throw new Error(`bus ${bus.name} is a ${bus.link} bus: use createMeterLink`);
+    case 'sl651-listen':
+      throw new Error(`bus ${bus.name} is an sl651-listen bus: its stations report to the Sl651Listener, nothing is polled`);
   }
 }
 

@@ -6,7 +6,7 @@
  */
 
 /** The links a bus can have. */
-export const busLinks = ['tcp', 'rtu', 'rtu-over-tcp', 'meter', 'meter-over-tcp'] as const;
+export const busLinks = ['tcp', 'rtu', 'rtu-over-tcp', 'meter', 'meter-over-tcp', 'sl651-listen'] as const;
 /** A bus's link kind. */
 export type BusLink = (typeof busLinks)[number];
 

@@ -46,7 +46,7 @@ export class MeterPoller extends DevicePoller<MeterReadState, string, MeterLink>
 
   protected openLink(hooks: LinkHooks): MeterLink {
     const first = this.profiles.get(this.bus.devices[0]?.id ?? '');
-    if (!first || first.protocol === 'modbus') throw new Error(`bus ${this.bus.name}: a meter bus needs meter profiles (dlt645 or cjt188)`);
+    if (!first || (first.protocol !== 'dlt645' && first.protocol !== 'cjt188')) throw new Error(`bus ${this.bus.name}: a meter bus needs meter profiles (dlt645 or cjt188)`);
     this.protocol = first.protocol;
     return this.opts.link ? this.opts.link(hooks) : createMeterLink(this.bus, this.protocol, first, hooks);
   }

@@ -35,6 +35,7 @@ import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
 import type { CommandHandler } from './command-handler.js';
+import { LiveDictionary, type LiveDictionaryOptions } from './live-dictionary.js';
 
 /** What sync tells about itself (status message, CLI, tests). */
 export interface SyncCounters {
@@ -65,6 +66,11 @@ export interface SyncOptions {
   commands?: CommandHandler;
   /** How the last config pushed from the cloud fared, for the status message. */
   configApply?: () => GatewayStatusMessage['configApply'];
+  /**
+   * Live ranges as Live frames against a series dictionary (wire version 2, docs/wire-protocol.md §7);
+   * `false` sends every range as version 1 (default: on, falling back by itself for an older cloud).
+   */
+  liveDictionary?: LiveDictionaryOptions | false;
 }
 
 /** An event batch unanswered this long is sent again (telemetry waits for it meanwhile). */
@@ -86,6 +92,10 @@ export class Sync implements Extension {
   private readonly abandoned = new Set<string>();
   /** Checksum rejects seen per range: a second one abandons it. */
   private readonly checksumRejects = new Map<string, number>();
+  /** The series dictionary of live ranges (wire version 2). */
+  readonly live: LiveDictionary;
+  /** `telemetry:firstSeq` of ranges last sent in version 2 → the dictionary they used. */
+  private readonly sentV2 = new Map<string, number>();
   private timer?: NodeJS.Timeout;
   private statusTimer?: NodeJS.Timeout;
   private readonly gateway: string;
@@ -105,6 +115,8 @@ export class Sync implements Extension {
     this.gateway = loaded.config.gateway.id;
     this.window = opts.window ?? 8;
     this.maxBatchBytes = opts.maxBatchBytes ?? 120_000;
+    this.live = new LiveDictionary(buffer.epoch, opts.liveDictionary || {});
+    if (opts.liveDictionary === false) this.live.enabled = false;
   }
 
   /** Whether the broker connection is up. */
@@ -140,6 +152,8 @@ export class Sync implements Extension {
       clockOffsetMs: this.clockOffsetMs,
       epoch: this.buffer.epoch,
       thinnedReadings: this.buffer.thinning.thinnedReadings,
+      // A full or failing disk: since when, why, readings that could not be stored (disk-guard.ts).
+      disk: online ? this.buffer.diskState() : undefined,
       configHash: this.opts.commands?.runningHash(),
       // The config as written, secrets redacted: the cloud can always show what the box runs.
       config: redactSecrets(this.loaded.written ?? this.loaded.config),
@@ -244,7 +258,7 @@ export class Sync implements Extension {
   private send(range: OutboxRange, resend: boolean): void {
     const { lane } = range;
     const key = `${lane}:${range.firstSeq}`;
-    let payload = this.encode(range);
+    let { payload, topic, dictionary } = this.encode(range);
     let lastSeq = range.lastSeq;
     while (payload.length > this.maxBatchBytes && lane === 'telemetry') {
       const { seqs } = this.buffer.telemetryRange(range.firstSeq, lastSeq);
@@ -254,30 +268,38 @@ export class Sync implements Extension {
       if (!this.buffer.outbox(lane).some((o) => o.firstSeq === range.firstSeq && o.lastSeq === at)) break; // a chunk with holes cannot be split
       this.counters.splits++;
       lastSeq = at;
-      payload = this.encode({ ...range, lastSeq });
+      ({ payload, topic, dictionary } = this.encode({ ...range, lastSeq }));
     }
+    if (dictionary !== undefined) this.sentV2.set(key, dictionary);
+    else this.sentV2.delete(key);
     this.inflight.set(key, Date.now());
     if (lane === 'events' && !this.eventsUnackedSince.has(range.firstSeq)) this.eventsUnackedSince.set(range.firstSeq, Date.now());
     if (resend) this.counters.batchesResent++;
     else this.counters.batchesSent++;
-    const topic = lane === 'telemetry' ? topics.telemetry(this.gateway) : topics.events(this.gateway);
     this.transport.publish(topic, payload, { qos: 1 }).catch((err) => {
       this.inflight.delete(key);
       this.log.debug({ err: (err as Error).message, lane, firstSeq: range.firstSeq }, 'publish failed; will resend');
     });
   }
 
-  private encode(r: { lane: LaneName; firstSeq: number; lastSeq: number }): Uint8Array {
+  /** The message for a range, its topic, and the series dictionary it uses or defines (version 2). */
+  private encode(r: { lane: LaneName; firstSeq: number; lastSeq: number }): { payload: Uint8Array; topic: string; dictionary?: number } {
     const epoch = this.buffer.epoch;
     const empty = this.abandoned.has(`${r.lane}:${r.firstSeq}`);
+    const topic = topics.telemetry(this.gateway);
     if (r.lane === 'events') {
       const events = empty ? [] : this.buffer.events(r.firstSeq, r.lastSeq).map((e) => ({ ...(e.body as object), seq: e.seq, ts: e.ts }) as LaneEvent);
-      return encodeEventBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, events });
+      return { payload: encodeEventBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, events }), topic: topics.events(this.gateway) };
     }
-    if (empty) return encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings: [], seqs: [] });
+    if (empty) return { payload: encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings: [], seqs: [] }), topic };
     const { readings, seqs, gaps } = this.buffer.telemetryRange(r.firstSeq, r.lastSeq);
     const full = seqs.length === r.lastSeq - r.firstSeq + 1;
-    return encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings, seqs: full ? undefined : seqs, gaps });
+    // A short range without holes or gaps (a live second) goes against the series dictionary.
+    const plan = full && gaps.length === 0 ? this.live.plan(r.firstSeq, readings) : { kind: 'plain' as const };
+    if (plan.kind === 'live') return { payload: plan.payload, topic: topics.live(this.gateway), dictionary: plan.dictionary };
+    const dictionary = plan.kind === 'define' ? plan.dictionary : undefined;
+    const payload = encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings, seqs: full ? undefined : seqs, gaps, dictionary });
+    return { payload, topic, dictionary: dictionary?.id };
   }
 
   private onDownlink(topic: string, payload: Uint8Array): void {
@@ -310,6 +332,7 @@ export class Sync implements Extension {
     }
     this.counters.acks++;
     this.reachedAt = Date.now();
+    if (ack.dictionary !== undefined) this.live.acknowledged(ack.dictionary);
     this.clockOffsetMs = ack.ts - Date.now();
     for (const lane of ['telemetry', 'events'] as const) {
       const upTo = ack[lane];
@@ -321,6 +344,7 @@ export class Sync implements Extension {
           if (lane === 'events') this.eventsUnackedSince.delete(Number(first));
           this.abandoned.delete(key);
           this.checksumRejects.delete(key);
+          this.sentV2.delete(key);
         }
       }
     }
@@ -330,6 +354,7 @@ export class Sync implements Extension {
       const sentAt = this.inflight.get(key);
       this.buffer.committed(lane, ack.range.firstSeq, ack.range.lastSeq);
       this.inflight.delete(key);
+      this.sentV2.delete(key);
       if (lane === 'events') this.eventsUnackedSince.delete(ack.range.firstSeq);
       // Fast retransmit: a batch published before this one and still unanswered half a second
       // later was most likely dropped (a broker with no subscriber, a restarted ingest). Send it
@@ -343,10 +368,34 @@ export class Sync implements Extension {
     this.pump();
   }
 
+  /** Forget the send time of the ranges sent in version 2 with a matching dictionary, so the pump sends them again now. */
+  private resendV2(match: (dictionary: number) => boolean): void {
+    for (const [key, id] of this.sentV2) {
+      if (!match(id)) continue;
+      this.inflight.delete(key);
+      this.sentV2.delete(key);
+    }
+    this.pump();
+  }
+
   private onReject(r: Reject): void {
     if (r.epoch !== undefined && r.epoch !== this.buffer.epoch) return;
     this.counters.rejects++;
     const lane = laneName(r.lane);
+    if (r.reason === RejectReason.UnknownDictionary && r.dictionary !== undefined) {
+      // The cloud lost (or never had) the dictionary: resend what used it, with names.
+      this.log.info({ dictionary: r.dictionary }, 'cloud does not know the series dictionary; sending names again');
+      this.live.forgotten(r.dictionary);
+      this.resendV2((id) => id === r.dictionary);
+      return;
+    }
+    if (r.reason === RejectReason.UnsupportedVersion && this.live.enabled && this.sentV2.size > 0 && r.firstSeq === undefined) {
+      // An older cloud: it reads version 1 only. Send everything as version 1 from now on.
+      this.log.warn({ detail: r.detail }, 'cloud reads wire version 1 only; live ranges go without a series dictionary');
+      this.live.enabled = false;
+      this.resendV2(() => true);
+      return;
+    }
     this.log.error({ lane, firstSeq: r.firstSeq, lastSeq: r.lastSeq, reason: RejectReason[r.reason], detail: r.detail }, 'cloud rejected a batch');
     if (r.firstSeq === undefined || r.lastSeq === undefined) return; // no range: the ack timeout resends a fresh encoding
     const key = `${lane}:${r.firstSeq}`;

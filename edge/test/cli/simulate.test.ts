@@ -43,7 +43,7 @@ describe('lifeline simulate', () => {
   it('serves a profile on a free TCP port, prints it, and stops on Ctrl-C', async () => {
     const run = lifeline(['simulate', '--profile', 'flood-gauge', '--tcp', '0', '--unit', '4', '--fault', 'fixed:point=water_level,value=3.217']);
     const line = await waitFor(() => /Modbus TCP on 127\.0\.0\.1:(\d+): flood-gauge unit 4/.exec(run.output()), 50_000, 'the listening line').catch((e: Error) => { throw new Error(`${e.message}; output: ${run.output()}`); });
-    expect(run.output()).toContain('read it with: pnpm lifeline read --tcp 127.0.0.1:');
+    await waitFor(() => run.output().includes('read it with: pnpm lifeline read --tcp 127.0.0.1:'), 10_000, 'the hint line');
     const regs = await readInput(Number(line[1]), 4, 0, 4);
     expect(regs[0]).toBe(3217);
     run.child.kill('SIGINT');

@@ -15,6 +15,17 @@ describe('lifeline decode', { timeout: 90_000 }, () => {
     expect(r.stdout).toMatch(/forward active energy total\s+1206\.42 kWh/);
   });
 
+  it("decodes the example of its own --help (a valid frame, CRC included)", async () => {
+    const help = await lifeline('decode', '--help');
+    expect(help.status).toBe(0);
+    const example = /e\.g\. ((?:[0-9A-F]{2} )+[0-9A-F]{2})/.exec(help.stdout.replace(/\s+/g, ' '))?.[1];
+    expect(example).toBeDefined();
+    const r = await lifeline('decode', '--protocol', 'modbus-rtu', example!);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/3217/);
+  });
+
   it('decodes a Modbus RTU reply as JSON', async () => {
     const r = await lifeline('decode', '--protocol', 'modbus-rtu', '01 03 02 0C 91 7C E8', '--json');
     expect(r.status).toBe(0);
@@ -32,5 +43,18 @@ describe('lifeline decode', { timeout: 90_000 }, () => {
     expect(crc.stderr.trim()).toBe('FRAME_INVALID: crc: expected 0xE87C (bytes 7C E8), found 0x48BC (bytes BC 48)');
     expect(sum.status).toBe(1);
     expect(sum.stderr).toMatch(/checksum.*0x8B.*0x8C|expected 0x8B.*found 0x8C/);
+  });
+
+  it('decode --help shows an SL 651 frame that decodes: station, function, elements, CRC', async () => {
+    const help = await lifeline('decode', '--help');
+    expect(help.status).toBe(0);
+    const example = /--protocol sl651 ([0-9A-F]+)/.exec(help.stdout)?.[1];
+    expect(example).toBeDefined();
+    const r = await lifeline('decode', '--protocol', 'sl651', example!);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/station address\s+0011223344/);
+    expect(r.stdout).toMatch(/function\s+0x32 timed report/);
+    expect(r.stdout).toMatch(/Z \(39H\) river water level\s+10\.49 m/);
+    expect(r.stdout).toMatch(/crc\s+A421 \(ok\)/);
   });
 });

@@ -4,6 +4,7 @@ import { type FrameDescription, describeFrame, parseHex } from './describe.js';
 import { buildTcpResponse } from './modbus/tcp.js';
 import { buildRtuRequest, buildRtuResponse } from './modbus/rtu.js';
 import { toHex } from './bytes.js';
+import { SL651_PUBLISHED_FRAMES, buildSl651Body, buildSl651Frame } from './sl651/index.js';
 
 function thrown(fn: () => unknown): LifelineError {
   try {
@@ -134,5 +135,53 @@ describe('describeFrame: Modbus', () => {
 
   it('rejects an unknown protocol name', () => {
     expect(thrown(() => describeFrame('iec104' as 'dlt645', Uint8Array.of(1))).message).toMatch(/protocol: must be/);
+  });
+});
+
+describe('describeFrame: SL 651', () => {
+  it('explains a published 30H test report field by field, values with units', () => {
+    const d = describeFrame('sl651', parseHex(SL651_PUBLISHED_FRAMES.test30));
+    expect(field(d, 'function')?.value).toBe('0x30 test report (测试报)');
+    expect(field(d, 'station address')).toMatchObject({ value: '0012345678', raw: '00 12 34 56 78' });
+    expect(field(d, 'direction + length')?.value).toBe('up (station → centre), 43 bytes');
+    expect(field(d, 'Z (39H) river water level')).toMatchObject({ value: '0.127 m [def 0x23: 4 bytes, 3 decimals]', raw: '00 00 01 27' });
+    expect(field(d, 'crc')?.value).toBe('20FA (ok)');
+    expect(d.values).toEqual([
+      { name: 'current rainfall', value: 0.5, unit: 'mm' },
+      { name: 'cumulative rainfall', value: 0.5, unit: 'mm' },
+      { name: 'river water level', value: 0.127, unit: 'm' },
+      { name: 'supply voltage', value: 11.15, unit: 'V' },
+    ]);
+  });
+
+  it('a reply: addresses in down order, the end character named', () => {
+    const d = describeFrame('sl651', parseHex(SL651_PUBLISHED_FRAMES.timed32Reply));
+    expect(d.fields.slice(1, 3).map((f) => f.name)).toEqual(['station address', 'centre address']);
+    expect(field(d, 'end')?.value).toBe('ESC (transmission over, stay on line)');
+  });
+
+  it('an ASCII frame, and an element the table does not name (with a note)', () => {
+    const body = buildSl651Body({
+      encoding: 'ascii',
+      serial: 1,
+      sendTime: '2024-06-01 08:00:00',
+      items: [
+        { kind: 'station', station: '0012345678', stationType: 0x50 },
+        { kind: 'element', id: 0x20, value: 2.5 },
+        { kind: 'element', id: -1, code: 'XY', value: 7, text: '7' },
+      ],
+    });
+    const f = buildSl651Frame({ encoding: 'ascii', direction: 'up', centre: 1, station: '0012345678', password: '1234', functionCode: 0x32, body, end: 3 });
+    const d = describeFrame('sl651', f);
+    expect(field(d, 'start')?.value).toBe('SOH (ASCII frame)');
+    expect(field(d, 'station type')?.value).toBe('P: rainfall (降水)');
+    expect(field(d, 'PJ (20H) current rainfall')?.value).toBe('2.5 mm');
+    expect(d.notes).toEqual(["element XY is not in the decoder's table: its value is read by its text, without a unit"]);
+  });
+
+  it('a broken CRC names the field and the byte', () => {
+    const b = parseHex(SL651_PUBLISHED_FRAMES.keepAlive);
+    b[b.length - 1] ^= 1;
+    expect(thrown(() => describeFrame('sl651', b)).message).toBe('FRAME_INVALID: crc (byte 23): expected 6BCA, found 6BCB');
   });
 });

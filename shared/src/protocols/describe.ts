@@ -29,9 +29,10 @@ import {
   type ModbusResponse,
 } from './modbus/pdu.js';
 import { isLifelineError } from '../errors.js';
+import { describeSl651 } from './sl651/describe.js';
 
 /** Protocols `describeFrame` understands. */
-export type DescribeProtocol = 'modbus-rtu' | 'modbus-tcp' | 'cjt188' | 'dlt645';
+export type DescribeProtocol = 'modbus-rtu' | 'modbus-tcp' | 'cjt188' | 'dlt645' | 'sl651';
 
 /** One field of a frame as a technician reads it. */
 export interface FrameField {
@@ -133,8 +134,10 @@ export function describeFrame(protocol: DescribeProtocol, bytes: Uint8Array): Fr
       return describeDlt645(bytes);
     case 'cjt188':
       return describeCjt188(bytes);
+    case 'sl651':
+      return describeSl651(bytes);
     default:
-      throw frameInvalid(`protocol: must be modbus-rtu, modbus-tcp, cjt188 or dlt645, got ${String(protocol)}`);
+      throw frameInvalid(`protocol: must be modbus-rtu, modbus-tcp, cjt188, dlt645 or sl651, got ${String(protocol)}`);
   }
 }
 

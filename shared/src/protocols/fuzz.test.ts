@@ -20,6 +20,7 @@ import {
   rtuRequestLength,
   rtuResponseLength,
 } from './modbus/rtu.js';
+import { SL651_PUBLISHED_FRAMES as SL651_PUBLISHED, buildSl651Body, buildSl651Frame, buildSl651Reply, buildSl651Report, parseSl651Body, parseSl651Frame, sl651Crc, sl651FrameInit, sl651FrameLength } from './sl651/index.js';
 import { MbapFrameExtractor, buildTcpRequest, buildTcpResponse, parseTcpRequest, parseTcpResponse, tcpFrameLength } from './modbus/tcp.js';
 
 /** Seeded integers in [0, n). */
@@ -182,6 +183,70 @@ describe('every parser answers garbage with a LifelineError', () => {
     expect(tally.lifeline).toBeGreaterThan(50);
   });
 
+  it('SL 651 (HEX/BCD and ASCII): garbage is a LifelineError; whatever parses encodes back to itself', () => {
+    const rnd = prng(6);
+    const report = (encoding: 'hex' | 'ascii') =>
+      buildSl651Report({
+        encoding,
+        centre: 1,
+        station: '0012345678',
+        password: '1234',
+        serial: 7,
+        sendTime: '2024-06-01 08:05:00',
+        stationType: 0x50,
+        observedAt: '2024-06-01 08:05',
+        elements: [
+          { id: 0x20, value: 1.5 },
+          { id: 0x26, value: 123.4 },
+          { id: 0x39, value: -0.5, def: 0x2b },
+          { id: 0x38, value: encoding === 'hex' ? null : 12.5 },
+        ],
+      });
+    const seeds = [...Object.values(SL651_PUBLISHED).map((h) => parseHex(h)), report('hex'), report('ascii')];
+    seeds.push(buildSl651Reply(parseSl651Frame(seeds[seeds.length - 1])));
+    // Repair the length field and the CRC so mutations reach the body decoder.
+    const repair = (b: Uint8Array): Uint8Array => {
+      if (b[0] === 0x7e && b.length >= 17) {
+        const L = b.length - 17;
+        b[11] = (b[11] & 0xf0) | ((L >> 8) & 0x0f);
+        b[12] = L & 0xff;
+        const crc = sl651Crc(b, 0, b.length - 2);
+        b[b.length - 2] = crc >> 8;
+        b[b.length - 1] = crc & 0xff;
+      } else if (b[0] === 0x01 && b.length >= 29) {
+        const L = (b.length - 29).toString(16).toUpperCase().padStart(3, '0');
+        for (let k = 0; k < 3; k++) b[20 + k] = L.charCodeAt(k);
+        const crc = sl651Crc(b, 0, b.length - 4).toString(16).toUpperCase().padStart(4, '0');
+        for (let k = 0; k < 4; k++) b[b.length - 4 + k] = crc.charCodeAt(k);
+      }
+      return b;
+    };
+    const tally = { ok: 0, lifeline: 0, bodies: 0 };
+    for (let i = 0; i < ITER; i++) {
+      const b = i % 4 === 0 ? randomBytes(rnd, 200) : repair(mutate(rnd, seeds[rnd(seeds.length)]));
+      tally[attempt('parseSl651Frame', b, () => parseSl651Frame(b))]++;
+      attempt('sl651FrameLength', b, () => sl651FrameLength(b, rnd(b.length + 1)));
+      attempt('describe sl651', b, () => describeFrame('sl651', b));
+      let f: ReturnType<typeof parseSl651Frame> | undefined;
+      try {
+        f = parseSl651Frame(b);
+      } catch {
+        continue;
+      }
+      expect(buildSl651Frame(sl651FrameInit(f))).toEqual(b);
+      let body: ReturnType<typeof parseSl651Body> | undefined;
+      attempt('parseSl651Body', b, () => (body = parseSl651Body(f)));
+      if (body) {
+        tally.bodies++;
+        expect(buildSl651Body(body)).toEqual(f.body);
+      }
+      if (f.direction === 'up') attempt('buildSl651Reply', b, () => buildSl651Reply(f));
+    }
+    expect(tally.ok).toBeGreaterThan(50);
+    expect(tally.lifeline).toBeGreaterThan(50);
+    expect(tally.bodies).toBeGreaterThan(50);
+  });
+
   it('parseHex on random text', () => {
     const rnd = prng(5);
     const alphabet = '0123456789abcdefABCDEFxX ,;:-\t\ngGz!é';
@@ -197,6 +262,7 @@ describe('every parser answers garbage with a LifelineError', () => {
       ['cjt188', buildCjt188ReadReply(0x20, '00000000000001', { values: { currentHeat: 1 } })],
       ['modbus-rtu', buildRtuResponse(1, { functionCode: 3, registers: [1, 2, 3] })],
       ['modbus-tcp', buildTcpResponse(1, 1, { functionCode: 3, registers: [1, 2, 3] })],
+      ['sl651', parseHex(SL651_PUBLISHED.timed32)],
     ];
     for (const [protocol, f] of frames) {
       expect(attempt('full', f, () => describeFrame(protocol, f))).toBe('ok');

@@ -179,12 +179,20 @@ function minK(v: number, mul: boolean): number {
 }
 
 /** The scaled integer for `v` at exponent k, or NaN if `v` must be an exception. */
-function scaled(v: number, k: number, mul: boolean): number {
+export function scaled(v: number, k: number, mul: boolean): number {
   const m = Math.round(v * P10[k]);
   if (!(m < M_LIMIT && m > -M_LIMIT)) return NaN;
   if ((mul ? m * N10[k] : m / P10[k]) !== v || isNegZero(v)) return NaN;
   return m;
 }
+
+/** The value a scaled integer stands for: m / 10^k, or m × (the double nearest 10^−k) when `mul`. */
+export function unscaled(m: number, k: number, mul: boolean): number {
+  return mul ? m * N10[k] : m / P10[k];
+}
+
+/** |m| of a decimal value must stay below this. */
+export const MAX_SCALED = M_LIMIT;
 
 /** Exact size of the decimal encoding at (k, mul), in bytes before deflate. */
 function decimalCost(values: ArrayLike<number>, k: number, mul: boolean): number {

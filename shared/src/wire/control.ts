@@ -9,7 +9,20 @@
  */
 import { ErrorCodes, LifelineError } from '../errors.js';
 import { ByteReader, ByteWriter, utf8 } from './bytes.js';
-import { Lane, MessageType, RejectReason, WireFlags, WireLimits, asBytes, guard, readEnvelopeStart, writeEnvelopeStart } from './envelope.js';
+import {
+  Lane,
+  MAX_DICTIONARY_ID,
+  MessageType,
+  RejectReason,
+  WIRE_VERSION,
+  WIRE_VERSION_DICTIONARY,
+  WireFlags,
+  WireLimits,
+  asBytes,
+  guard,
+  readEnvelopeStart,
+  writeEnvelopeStart,
+} from './envelope.js';
 
 /** End-to-end acknowledgement: the highest contiguous committed seq of each lane. */
 export interface Ack {
@@ -29,6 +42,11 @@ export interface Ack {
    * (live data sent while the backlog drains).
    */
   range?: { lane: Lane; firstSeq: number; lastSeq: number };
+  /**
+   * Version 2 (flag `Dictionary`): the cloud holds this series dictionary of the
+   * gateway; Live frames against it will be read. Sent only in answer to version 2.
+   */
+  dictionary?: number;
 }
 
 /** A batch the cloud refused; the gateway must not resend it unchanged. */
@@ -45,6 +63,8 @@ export interface Reject {
   detail: string;
   /** The refused batch's buffer epoch, when it had one. */
   epoch?: number;
+  /** Version 2 (flag `Dictionary`): the series dictionary the refused Live frame named (reason UnknownDictionary). */
+  dictionary?: number;
 }
 
 const MAX_DETAIL_BYTES = 1024;
@@ -84,8 +104,11 @@ export function encodeAck(ack: Ack): Uint8Array {
     checkUint(rg.lastSeq, 'range.lastSeq');
     if (rg.firstSeq < 1 || rg.lastSeq < rg.firstSeq - 1) bad(`range ${rg.firstSeq}..${rg.lastSeq}: firstSeq must be ≥ 1 and lastSeq ≥ firstSeq - 1`);
   }
+  const dict = ack.dictionary;
+  if (dict !== undefined) checkDictionaryId(dict);
   const w = new ByteWriter(64);
-  writeEnvelopeStart(w, MessageType.Ack, rg ? WireFlags.Range : 0, ack.gateway, ack.epoch);
+  const flags = (rg ? WireFlags.Range : 0) | (dict !== undefined ? WireFlags.Dictionary : 0);
+  writeEnvelopeStart(w, MessageType.Ack, flags, ack.gateway, ack.epoch, dict !== undefined ? WIRE_VERSION_DICTIONARY : WIRE_VERSION);
   w.uvarint(ack.ts);
   w.uvarint(lanes.length);
   for (const [lane, seq] of lanes) {
@@ -97,7 +120,19 @@ export function encodeAck(ack: Ack): Uint8Array {
     w.uvarint(rg.firstSeq);
     w.uvarint(rg.lastSeq - rg.firstSeq + 1);
   }
+  if (dict !== undefined) w.uvarint(dict);
   return w.finish();
+}
+
+function checkDictionaryId(v: unknown): void {
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 1 || v > MAX_DICTIONARY_ID) bad(`dictionary: must be an integer 1..${MAX_DICTIONARY_ID}, got ${String(v)}`);
+}
+
+function readDictionaryId(r: ByteReader): number {
+  const at = r.pos;
+  const id = r.uvarint('dictionary', MAX_DICTIONARY_ID);
+  if (id < 1) r.fail('dictionary', 'must be at least 1, got 0', at);
+  return id;
 }
 
 /** Decodes an Ack; anything malformed throws PAYLOAD_INVALID. */
@@ -128,6 +163,7 @@ export function decodeAck(bytes: Uint8Array): Ack {
       if (!Number.isSafeInteger(lastSeq)) r.fail('range.span', 'range end passes 2^53-1');
       ack.range = { lane, firstSeq, lastSeq };
     }
+    if (start.flags & WireFlags.Dictionary) ack.dictionary = readDictionaryId(r);
     r.expectEnd();
     return ack;
   });
@@ -160,8 +196,12 @@ export function encodeReject(rej: Reject): Uint8Array {
     if (rej.firstSeq! < 1 || rej.lastSeq! < rej.firstSeq! - 1) bad(`range ${rej.firstSeq}..${rej.lastSeq}: firstSeq must be ≥ 1 and lastSeq ≥ firstSeq - 1`);
   }
   if (typeof rej.detail !== 'string') bad('detail: must be a string');
+  const dict = rej.dictionary;
+  if (dict !== undefined) checkDictionaryId(dict);
+  if (rej.reason === RejectReason.UnknownDictionary && dict === undefined) bad('dictionary: a reject for an unknown dictionary must name it');
+  const v2 = dict !== undefined || rej.reason === RejectReason.UnknownDictionary;
   const w = new ByteWriter(128);
-  writeEnvelopeStart(w, MessageType.Reject, 0, rej.gateway, rej.epoch);
+  writeEnvelopeStart(w, MessageType.Reject, dict !== undefined ? WireFlags.Dictionary : 0, rej.gateway, rej.epoch, v2 ? WIRE_VERSION_DICTIONARY : WIRE_VERSION);
   w.uvarint(rej.ts);
   w.byte(rej.lane);
   w.byte(rej.reason);
@@ -171,6 +211,7 @@ export function encodeReject(rej: Reject): Uint8Array {
     w.uvarint(rej.lastSeq! - rej.firstSeq! + 1);
   }
   w.string(cut(rej.detail, MAX_DETAIL_BYTES));
+  if (dict !== undefined) w.uvarint(dict);
   return w.finish();
 }
 
@@ -199,6 +240,10 @@ export function decodeReject(bytes: Uint8Array): Reject {
       rej.lastSeq = lastSeq;
     }
     rej.detail = r.string('detail', MAX_DETAIL_BYTES, 0);
+    if (start.flags & WireFlags.Dictionary) rej.dictionary = readDictionaryId(r);
+    if (reason === RejectReason.UnknownDictionary && (start.version < WIRE_VERSION_DICTIONARY || rej.dictionary === undefined)) {
+      r.fail('reason', 'UnknownDictionary needs version 2 and the dictionary id');
+    }
     r.expectEnd();
     return rej;
   });

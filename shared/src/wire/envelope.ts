@@ -19,8 +19,16 @@ import { crc32 } from './crc32.js';
 
 /** First two bytes of every message: ASCII "LL". */
 export const WIRE_MAGIC = 0x4c4c;
-/** The format version this code writes and reads. */
+/** The format version every gateway and cloud reads; written for everything but the series-dictionary additions. */
 export const WIRE_VERSION = 1;
+/**
+ * Version 2 adds the series dictionary (docs/wire-protocol.md §7): the `Dictionary`
+ * flag, the Live message type and reject reason UnknownDictionary. A gateway writes
+ * version 2 only after the cloud has answered one; a cloud answers a version 2
+ * message in version 2 and a version 1 message in version 1, so an old gateway never
+ * sees version 2.
+ */
+export const WIRE_VERSION_DICTIONARY = 2;
 
 /** What a message is; byte 3 of the envelope. */
 export enum MessageType {
@@ -54,7 +62,17 @@ export const WireFlags = {
   Epoch: 0x02,
   /** Ack only: the ack names the batch it answers (lane, firstSeq, span) after the lanes. */
   Range: 0x04,
+  /**
+   * Version 2 only. Telemetry: a `uvarint` dictionary id follows the epoch and the body
+   * ends with a dictionary section (the batch defines that series dictionary). Ack: the
+   * cloud knows the dictionary whose id ends the message. Reject: the id of the dictionary
+   * the cloud does not know ends the message.
+   */
+  Dictionary: 0x08,
 } as const;
+
+/** Largest series dictionary id (ids are 1 … 2^21 − 1: at most 3 bytes). */
+export const MAX_DICTIONARY_ID = 2 ** 21 - 1;
 
 /** Hard limits. Encoders refuse to exceed them; decoders reject input that does. */
 export const WireLimits = {
@@ -88,6 +106,12 @@ export enum RejectReason {
   SeqConflict = 6,
   /** The batch comes from an older buffer epoch than the one the cloud now follows. */
   StaleEpoch = 7,
+  /**
+   * Version 2 only: a Live frame names a series dictionary the cloud does not know (never
+   * defined, or forgotten in a restart). Not a fault: the gateway sends the readings again
+   * with their names (a batch defining the dictionary anew).
+   */
+  UnknownDictionary = 8,
 }
 
 /** The reason a decode failure maps to, read from the error's details (Malformed if none). */
@@ -103,7 +127,7 @@ function invalid(message: string, rejectReason: RejectReason): LifelineError {
 
 /** The part of a message before its type-specific fields. */
 export interface EnvelopeStart {
-  /** Format version (1). */
+  /** Format version (1, or 2 for the series-dictionary additions). */
   version: number;
   type: MessageType;
   /** Flag bits (see `WireFlags`). */
@@ -124,28 +148,38 @@ export interface BatchHeader extends EnvelopeStart {
   bodyLength: number;
   /** CRC-32 of the uncompressed body. */
   crc: number;
+  /** Version 2, flag `Dictionary`: the id of the series dictionary this batch defines. */
+  dictionary?: number;
 }
 
 /** Writes magic, version, type, flags and gateway, then the epoch if one is given (setting its flag). */
-export function writeEnvelopeStart(w: ByteWriter, type: MessageType, flags: number, gateway: string, epoch?: number): void {
+export function writeEnvelopeStart(w: ByteWriter, type: MessageType, flags: number, gateway: string, epoch?: number, version = WIRE_VERSION): void {
   if (epoch !== undefined && (!Number.isSafeInteger(epoch) || epoch < 1)) {
     throw new LifelineError(ErrorCodes.PayloadInvalid, `encode: epoch: must be a safe integer ≥ 1, got ${String(epoch)}`);
   }
   w.byte(0x4c);
   w.byte(0x4c);
-  w.byte(WIRE_VERSION);
+  w.byte(version);
   w.byte(type);
   w.byte(epoch !== undefined ? flags | WireFlags.Epoch : flags);
   w.string(gateway);
   if (epoch !== undefined) w.uvarint(epoch);
 }
 
-/** Flag bits each message type may carry. */
-const allowedFlags: Record<MessageType, number> = {
-  [MessageType.Telemetry]: WireFlags.Deflate | WireFlags.Epoch,
-  [MessageType.Events]: WireFlags.Deflate | WireFlags.Epoch,
-  [MessageType.Ack]: WireFlags.Epoch | WireFlags.Range,
-  [MessageType.Reject]: WireFlags.Epoch,
+/** Flag bits each message type may carry, per version (0: the type does not exist in that version). */
+const allowedFlags: Record<number, Record<MessageType, number>> = {
+  1: {
+    [MessageType.Telemetry]: WireFlags.Deflate | WireFlags.Epoch,
+    [MessageType.Events]: WireFlags.Deflate | WireFlags.Epoch,
+    [MessageType.Ack]: WireFlags.Epoch | WireFlags.Range,
+    [MessageType.Reject]: WireFlags.Epoch,
+  },
+  2: {
+    [MessageType.Telemetry]: WireFlags.Deflate | WireFlags.Epoch | WireFlags.Dictionary,
+    [MessageType.Events]: WireFlags.Deflate | WireFlags.Epoch,
+    [MessageType.Ack]: WireFlags.Epoch | WireFlags.Range | WireFlags.Dictionary,
+    [MessageType.Reject]: WireFlags.Epoch | WireFlags.Dictionary,
+  },
 };
 
 /** Reads magic, version, type, flags and gateway; rejects anything this decoder cannot read. */
@@ -155,13 +189,13 @@ export function readEnvelopeStart(r: ByteReader): EnvelopeStart {
   const m1 = r.byte('magic[1]');
   if (m0 !== 0x4c || m1 !== 0x4c) r.fail('magic', `expected 0x4c4c ("LL"), got 0x${hex2(m0)}${hex2(m1)}`, 0);
   const version = r.byte('version');
-  if (version !== WIRE_VERSION) {
-    throw invalid(`${r.what}: version: unsupported version ${version} (this decoder reads ${WIRE_VERSION}) (at byte 2)`, RejectReason.UnsupportedVersion);
+  if (version !== WIRE_VERSION && version !== WIRE_VERSION_DICTIONARY) {
+    throw invalid(`${r.what}: version: unsupported version ${version} (this decoder reads ${WIRE_VERSION} and ${WIRE_VERSION_DICTIONARY}) (at byte 2)`, RejectReason.UnsupportedVersion);
   }
   const type = r.byte('type');
   if (!(type in MessageType)) r.fail('type', `unknown message type ${type}`, 3);
   const flags = r.byte('flags');
-  const allowed = allowedFlags[type as MessageType];
+  const allowed = allowedFlags[version][type as MessageType];
   if (flags & ~allowed) r.fail('flags', `unknown flag bits 0x${hex2(flags & ~allowed)}`, 4);
   const gateway = r.string('gateway', WireLimits.maxNameBytes);
   if (!(flags & WireFlags.Epoch)) return { version, type, flags, gateway };
@@ -195,6 +229,7 @@ export function frameBatch(
   body: Uint8Array,
   options: BatchEncodeOptions = {},
   epoch?: number,
+  dictionary?: number,
 ): Uint8Array {
   if (body.length > WireLimits.maxBodyBytes) {
     throw new LifelineError(ErrorCodes.PayloadInvalid, `encode: body of ${body.length} bytes exceeds the limit ${WireLimits.maxBodyBytes}; send smaller batches`);
@@ -210,12 +245,17 @@ export function frameBatch(
       flags |= WireFlags.Deflate;
     }
   }
+  if (dictionary !== undefined && (!Number.isInteger(dictionary) || dictionary < 1 || dictionary > MAX_DICTIONARY_ID)) {
+    throw new LifelineError(ErrorCodes.PayloadInvalid, `encode: dictionary: must be an integer 1..${MAX_DICTIONARY_ID}, got ${String(dictionary)}`);
+  }
   const w = new ByteWriter(payload.length + 64);
-  writeEnvelopeStart(w, type, flags, gateway, epoch);
+  if (dictionary === undefined) writeEnvelopeStart(w, type, flags, gateway, epoch);
+  else writeEnvelopeStart(w, type, flags | WireFlags.Dictionary, gateway, epoch, WIRE_VERSION_DICTIONARY);
   w.uvarint(firstSeq);
   w.uvarint(lastSeq - firstSeq + 1);
   w.uvarint(body.length);
   w.u32(crc32(body));
+  if (dictionary !== undefined) w.uvarint(dictionary);
   w.bytes(payload);
   return w.finish();
 }
@@ -238,7 +278,11 @@ export function readBatchHeader(r: ByteReader): BatchHeader {
     throw invalid(`${r.what}: bodyLength: ${bodyLength} exceeds the limit ${WireLimits.maxBodyBytes} (at byte ${lengthAt})`, RejectReason.TooLarge);
   }
   const crc = r.u32('crc32');
-  return { ...start, firstSeq, lastSeq, bodyLength, crc };
+  if (!(start.flags & WireFlags.Dictionary)) return { ...start, firstSeq, lastSeq, bodyLength, crc };
+  const at = r.pos;
+  const dictionary = r.uvarint('dictionary', MAX_DICTIONARY_ID);
+  if (dictionary < 1) r.fail('dictionary', 'must be at least 1, got 0', at);
+  return { ...start, firstSeq, lastSeq, bodyLength, crc, dictionary };
 }
 
 /**
@@ -246,13 +290,23 @@ export function readBatchHeader(r: ByteReader): BatchHeader {
  * message, compare its gateway with the topic and name the range in a Reject,
  * even when the body is broken. Throws PAYLOAD_INVALID if the header itself is.
  */
-export function peekHeader(bytes: Uint8Array): EnvelopeStart & { firstSeq?: number; lastSeq?: number } {
+export function peekHeader(bytes: Uint8Array): EnvelopeStart & { firstSeq?: number; lastSeq?: number; dictionary?: number } {
   const r = new ByteReader(asBytes(bytes), 'header');
   const start = readEnvelopeStart(r);
   if (start.type !== MessageType.Telemetry && start.type !== MessageType.Events) return start;
   const r2 = new ByteReader(asBytes(bytes), 'header');
   const h = readBatchHeader(r2);
-  return { version: h.version, type: h.type, flags: h.flags, gateway: h.gateway, ...(h.epoch !== undefined ? { epoch: h.epoch } : {}), firstSeq: h.firstSeq, lastSeq: h.lastSeq };
+  const dictionary = h.dictionary;
+  return {
+    version: h.version,
+    type: h.type,
+    flags: h.flags,
+    gateway: h.gateway,
+    ...(h.epoch !== undefined ? { epoch: h.epoch } : {}),
+    firstSeq: h.firstSeq,
+    lastSeq: h.lastSeq,
+    ...(dictionary !== undefined ? { dictionary } : {}),
+  };
 }
 
 /** Rejects anything that is not a Uint8Array up front (a decoder must answer, never crash). */

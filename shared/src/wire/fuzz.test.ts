@@ -205,14 +205,14 @@ describe('forged sizes', () => {
     }
     expect((error as Error).message).toMatch(/crc32: body checksum .* does not match/);
     expect(rejectReasonFor(error)).toBe(RejectReason.ChecksumMismatch);
-    const v2 = wire.slice();
-    v2[2] = 2;
+    const v3 = wire.slice();
+    v3[2] = 3;
     try {
-      decodeTelemetryBatch(v2);
+      decodeTelemetryBatch(v3);
     } catch (e) {
       error = e;
     }
-    expect((error as Error).message).toMatch(/unsupported version 2 \(this decoder reads 1\)/);
+    expect((error as Error).message).toMatch(/unsupported version 3 \(this decoder reads 1 and 2\)/);
     expect(rejectReasonFor(error)).toBe(RejectReason.UnsupportedVersion);
     expect(rejectReasonFor(new Error('x'))).toBe(RejectReason.Malformed);
   });

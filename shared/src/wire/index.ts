@@ -14,6 +14,8 @@ import { decodeTelemetryBatch, type DecodedTelemetryBatch } from './telemetry.js
 export {
   WIRE_MAGIC,
   WIRE_VERSION,
+  WIRE_VERSION_DICTIONARY,
+  MAX_DICTIONARY_ID,
   MessageType,
   Lane,
   WireFlags,
@@ -62,7 +64,23 @@ export {
   type CommandStatus,
 } from './commands.js';
 export { TimeMode, ValueMode } from './columns.js';
+export {
+  encodeLive,
+  decodeLive,
+  peekLiveDictionary,
+  LIVE_ORDER,
+  codecFor,
+  unknownDictionary,
+  LiveLimits,
+  type SeriesDictionary,
+  type DictionarySeries,
+  type SeriesCodec,
+  type LiveBatch,
+  type DecodedLive,
+} from './live.js';
 export type { TraceRow } from './bytes.js';
+// Cold-storage blocks (cloud store, issue #19).
+export { BLOCK_VERSION, FRAME_READINGS, encodeBlock, blockFrames, decodeFrame, decodeBlock, type BlockColumns, type FrameInfo } from './block.js';
 
 /** A decoded gateway → cloud message. */
 export type Uplink = { type: MessageType.Telemetry; batch: DecodedTelemetryBatch } | { type: MessageType.Events; batch: EventBatch };

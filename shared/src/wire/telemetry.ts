@@ -13,6 +13,7 @@
  */
 import { ErrorCodes, LifelineError } from '../errors.js';
 import { Quality, type Reading } from '../reading.js';
+import { LiveLimits, checkDictionary, readDictionarySection, writeDictionarySection, type SeriesDictionary } from './live.js';
 import { ByteReader, ByteWriter, utf8, type TraceRow } from './bytes.js';
 import { planValues, readQuality, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues } from './columns.js';
 import { MessageType, WireLimits, frameBatch, guard, openBatch, type BatchEncodeOptions, type BatchHeader } from './envelope.js';
@@ -62,6 +63,11 @@ export interface TelemetryBatch {
   gaps?: GapRecord[];
   /** Buffer epoch of the sender (envelope flag `Epoch`); omit for none. */
   epoch?: number;
+  /**
+   * A series dictionary this batch defines (wire version 2, flag `Dictionary`): the
+   * cloud learns it and then takes Live frames against it. Omit for a version 1 batch.
+   */
+  dictionary?: SeriesDictionary;
 }
 
 /** What the decoder returns: readings in seq order, each reading's seq, the gaps. */
@@ -76,6 +82,8 @@ export interface DecodedTelemetryBatch {
   gaps: GapRecord[];
   /** Buffer epoch, when the message carried one. */
   epoch?: number;
+  /** The series dictionary the batch defines (version 2, flag `Dictionary`), bound to the batch's epoch. */
+  dictionary?: SeriesDictionary;
 }
 
 function bad(message: string): never {
@@ -131,7 +139,7 @@ interface SeriesBuild {
  */
 export function encodeTelemetryBatch(batch: TelemetryBatch, options?: BatchEncodeOptions): Uint8Array {
   const body = encodeTelemetryBody(batch);
-  return frameBatch(MessageType.Telemetry, batch.gateway, batch.firstSeq, batch.lastSeq, body, options, batch.epoch);
+  return frameBatch(MessageType.Telemetry, batch.gateway, batch.firstSeq, batch.lastSeq, body, options, batch.epoch, batch.dictionary?.id);
 }
 
 /** The uncompressed body of a telemetry batch (exported for the docs and the fuzz tests). */
@@ -201,6 +209,14 @@ export function encodeTelemetryBody(batch: TelemetryBatch): Uint8Array {
     strings.id(g.device);
     strings.id(g.point);
   }
+  const dict = batch.dictionary;
+  if (dict !== undefined) {
+    checkDictionary(dict, firstSeq);
+    for (const s of dict.series) {
+      strings.id(s.device);
+      strings.id(s.point);
+    }
+  }
 
   const w = new ByteWriter(256 + readings.length * 4);
   const baseTs = readings.length ? readings[0].ts : 0;
@@ -263,6 +279,7 @@ export function encodeTelemetryBody(batch: TelemetryBatch): Uint8Array {
       w.float64(m.mean);
     }
   }
+  if (dict !== undefined) writeDictionarySection(w, dict, firstSeq, baseTs, (s) => strings.id(s));
   return w.finish();
 }
 
@@ -276,13 +293,14 @@ export function decodeTelemetryBatch(bytes: Uint8Array): DecodedTelemetryBatch {
     const { header, body } = openBatch(bytes, MessageType.Telemetry, 'telemetry batch');
     const out = decodeTelemetryBody(header, body);
     if (header.epoch !== undefined) out.epoch = header.epoch;
+    if (out.dictionary && header.epoch !== undefined) out.dictionary.epoch = header.epoch;
     return out;
   });
 }
 
 /** Decodes a telemetry body given its already verified header. `trace` collects an annotated dump. */
 export function decodeTelemetryBody(
-  header: Pick<BatchHeader, 'gateway' | 'firstSeq' | 'lastSeq'>,
+  header: Pick<BatchHeader, 'gateway' | 'firstSeq' | 'lastSeq' | 'dictionary'>,
   body: Uint8Array,
   trace?: TraceRow[],
 ): DecodedTelemetryBatch {
@@ -290,7 +308,7 @@ export function decodeTelemetryBody(
   const { firstSeq, lastSeq } = header;
   const baseTs = r.svarint('baseTs');
 
-  const nStrings = r.count('strings.count', 2 * WireLimits.maxSeries + 2 * WireLimits.maxGaps, 2);
+  const nStrings = r.count('strings.count', 2 * WireLimits.maxSeries + 2 * WireLimits.maxGaps + 2 * LiveLimits.maxSeries, 2);
   const strings = new Array<string>(nStrings);
   for (let i = 0; i < nStrings; i++) strings[i] = r.string(`strings[${i}]`, WireLimits.maxNameBytes);
 
@@ -368,6 +386,7 @@ export function decodeTelemetryBody(
     }
     gaps.push({ device, point, from, to, minutes });
   }
+  const dictionary = header.dictionary !== undefined ? readDictionarySection(r, header.dictionary, strings, firstSeq, baseTs) : undefined;
   r.expectEnd();
 
   const next = new Uint32Array(nSeries);
@@ -381,7 +400,7 @@ export function decodeTelemetryBody(
         ? { device: devices[s], point: points[s], ts: tss[s][j], value: values[s][j] }
         : { device: devices[s], point: points[s], ts: tss[s][j], value: values[s][j], quality: (q - 1) as Quality };
   }
-  return { gateway: header.gateway, firstSeq, lastSeq, readings, seqs, gaps };
+  return { gateway: header.gateway, firstSeq, lastSeq, readings, seqs, gaps, ...(dictionary ? { dictionary } : {}) };
 }
 
 /** Decodes a telemetry batch and returns every field it read, for docs/wire-protocol.md. */

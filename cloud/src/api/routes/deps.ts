@@ -8,6 +8,7 @@ import type { WebhookDispatcher } from '../../webhooks.js';
 import type { CloudAlarms } from '../../cloud-alarms.js';
 import type { Maintenance } from '../../maintenance.js';
 import type { TokenAuth } from '../auth.js';
+import type { ConsoleSettings } from './console.js';
 
 export interface RouteDeps {
   store: Store;
@@ -23,4 +24,6 @@ export interface RouteDeps {
   onRevoke?: (gateway: string) => void;
   rateLimit?: { enrollPerMinute?: number };
   maxBuckets: number;
+  /** The console's map settings. */
+  console?: ConsoleSettings;
 }

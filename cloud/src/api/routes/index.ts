@@ -24,6 +24,8 @@
  *                       POST /notifications/:id/retry                                         admin
  *   rules.ts            GET  /rules, /rules/:id, /digests                                     operator
  *                       POST /rules, PUT/DELETE /rules/:id, PUT/DELETE /webhooks/:id/digest   admin
+ *   console.ts          GET  /console (who the token is, the console's map settings)          viewer
+ *   storage.ts          GET  /storage (per day and district: hot rows, compressed blocks)      operator
  *
  * params.ts holds what the groups share (ids, time ranges, lists, device resolution).
  */
@@ -41,10 +43,12 @@ import { writeRoutes } from './writes.js';
 import { maintenanceRoutes } from './maintenance.js';
 import { notificationRoutes } from './notifications.js';
 import { ruleRoutes } from './rules.js';
+import { consoleRoutes } from './console.js';
+import { storageRoutes } from './storage.js';
 
 export type { RouteDeps } from './deps.js';
 
 /** Register every group, in this order (the OpenAPI document lists routes as registered). */
 export async function registerRoutes(app: FastifyInstance, d: RouteDeps): Promise<void> {
-  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes, notificationRoutes, ruleRoutes]) await app.register(group, d);
+  for (const group of [registryRoutes, readingsRoutes, alarmRoutes, gatewayConfigRoutes, liveRoutes, enrolmentRoutes, adminRoutes, gapRoutes, writeRoutes, maintenanceRoutes, notificationRoutes, ruleRoutes, consoleRoutes, storageRoutes]) await app.register(group, d);
 }

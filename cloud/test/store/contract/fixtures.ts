@@ -58,3 +58,38 @@ export function contractSuite(title: string, factory: StoreFactory, body: (store
     );
   });
 }
+
+/** Telemetry reads that the compressed variant precedes with a compaction. */
+const READS = new Set<PropertyKey>(['readings', 'downsample', 'activeMinutes', 'activeMinutesBetween', 'gapTotals', 'listGaps', 'seriesPoints']);
+
+/**
+ * The same stores, but every telemetry read first compresses every day there is (as if a month
+ * had passed): run against it, a read contract checks the answers hot rows and cold blocks give
+ * are the same (a compressed day must answer exactly as it did hot).
+ */
+export function compressedBeforeReads(factory: StoreFactory): StoreFactory {
+  return async () => {
+    const f = await factory();
+    const t = f.store.telemetry;
+    const telemetry = new Proxy(t, {
+      get: (o, p) => {
+        const v = Reflect.get(o, p, o) as unknown;
+        if (typeof v !== 'function') return v;
+        const fn = v as (...a: unknown[]) => unknown;
+        if (!READS.has(p)) return fn.bind(o);
+        return async (...a: unknown[]) => {
+          await o.compact(Date.now() + 30 * 86_400_000);
+          return fn.apply(o, a);
+        };
+      },
+    });
+    const store = new Proxy(f.store, {
+      get: (s, p) => {
+        if (p === 'telemetry') return telemetry;
+        const v = Reflect.get(s, p, s) as unknown;
+        return typeof v === 'function' ? (v as (...a: unknown[]) => unknown).bind(s) : v;
+      },
+    });
+    return { ...f, store };
+  };
+}

@@ -12,6 +12,8 @@ import { webhooksContract } from './webhook-store.js';
 import { maintenanceContract } from './maintenance-store.js';
 import { notificationsContract } from './notification-store.js';
 import { routingContract } from './routing-store.js';
+import { coldContract } from './cold-store.js';
+import { compressedBeforeReads } from './fixtures.js';
 
 export type { StoreFactory } from './fixtures.js';
 
@@ -26,4 +28,7 @@ export function storeContract(name: string, factory: StoreFactory): void {
   maintenanceContract(name, factory);
   notificationsContract(name, factory);
   routingContract(name, factory);
+  coldContract(name, factory);
+  // The telemetry reads again, every day compressed before each read: cold blocks answer as hot rows did.
+  telemetryContract(`${name} (compressed)`, compressedBeforeReads(factory));
 }

@@ -1,0 +1,131 @@
+/**
+ * One alarm: where (device name, gateway, ids), the cause it was raised with and
+ * when it was first raised (kept whatever transitions followed), its history,
+ * comments and commands, a chart of its point around the raising time, and
+ * the operator's actions.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { api, can, type AlarmDetail as Detail, type Bucket } from '../api.js';
+import { fmtNumber, fmtTime, t, tKind, tLevel, tState } from '../i18n/index.js';
+import { store, useTopic } from '../store.js';
+import { href } from '../route.js';
+import { AlarmActions } from './AlarmActions.js';
+import { Chart } from './Chart.js';
+
+/** The transition that raised the alarm last (left normal), whose cause is the alarm's cause. */
+export function raisingTransition(d: Detail) {
+  const raised = d.history.filter((h) => h.from === 'normal' && h.to !== 'normal');
+  return raised[raised.length - 1] ?? d.history[0];
+}
+
+export function AlarmDetail(p: { id: number }) {
+  useTopic('alarms');
+  const [detail, setDetail] = useState<Detail | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [buckets, setBuckets] = useState<Bucket[] | null>(null);
+  const [span, setSpan] = useState<[number, number] | undefined>(undefined);
+  const [tick, setTick] = useState(0);
+  const row = store.alarms.find((a) => a.id === p.id);
+  const version = row ? `${row.state}/${row.since}` : '';
+  useEffect(() => {
+    let live = true;
+    api
+      .alarm(p.id)
+      .then((d) => {
+        if (!live) return;
+        setDetail(d);
+        const r = raisingTransition(d);
+        if (r && d.raisedAt !== null) store.raisingCause.set(`${d.gateway}/${d.alarmId}@${d.raisedAt}`, r.cause);
+      })
+      .catch((e) => live && setError(String(e.message)));
+    return () => {
+      live = false;
+    };
+  }, [p.id, version, tick]);
+  const raisedAt = detail ? (detail.raisedAt ?? detail.since) : null;
+  useEffect(() => {
+    if (!detail || raisedAt === null) return;
+    const from = raisedAt - 3_600_000;
+    const to = Math.min(Date.now(), raisedAt + 3_600_000);
+    setSpan([from, to]);
+    api
+      .buckets(detail.gateway, detail.device, detail.point, from, to, Math.max(1000, Math.ceil((to - from) / 600)))
+      .then(setBuckets)
+      .catch(() => setBuckets([]));
+  }, [detail?.id, raisedAt]);
+  if (error) return <p class="error">{error}</p>;
+  if (!detail) return <p>{t('common.loading')}</p>;
+  const d = detail;
+  const device = store.device(d.gateway, d.device);
+  const unit = device?.points.find((x) => x.name === d.point)?.unit ?? null;
+  const raising = raisingTransition(d);
+  return (
+    <article class={`alarm-detail level-${d.level}`} data-testid="alarm-detail" data-alarm={d.id}>
+      <header>
+        <span class="badge">{tLevel(d.level)}</span>
+        <h2>
+          <a href={href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {d.point}
+        </h2>
+        <span class="state">{tState(d.state)}</span>
+        <a class="close" href={href.alarms()}>
+          {t('alarm.close')}
+        </a>
+      </header>
+      <dl class="facts">
+        <dt>{t('alarm.cause')}</dt>
+        <dd class="cause">{raising?.cause ?? d.cause}</dd>
+        <dt>{t('alarm.raised')}</dt>
+        <dd>{fmtTime(d.raisedAt)}</dd>
+        <dt>{t('alarm.since')}</dt>
+        <dd>{fmtTime(d.since)}</dd>
+        <dt>{t('alarm.value')}</dt>
+        <dd>{fmtNumber(raising?.value ?? d.value, unit)}</dd>
+        <dt>{t('device.id')}</dt>
+        <dd class="ids">
+          {d.gateway} / {d.device} / {d.alarmId}
+        </dd>
+        <dt>{t('filter.kind')}</dt>
+        <dd>{[tKind(d.kind), d.district, device?.location?.gridUnit].filter(Boolean).join(' · ')}</dd>
+        {d.maintenance && (
+          <>
+            <dt>{t('state.out_of_service')}</dt>
+            <dd>
+              {t('alarm.until')} {fmtTime(d.maintenance.until)} — {d.maintenance.reason}
+            </dd>
+          </>
+        )}
+      </dl>
+      {can(store.info?.user.role, 'operator') && <AlarmActions alarm={d} onDone={() => setTick((n) => n + 1)} />}
+      <h3>{t('alarm.chart')}</h3>
+      {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={d.point} height={220} range={span} /> : <p>{t('common.loading')}</p>}
+      <h3>{t('alarm.history')}</h3>
+      <table class="history">
+        <tbody>
+          {[...d.history].reverse().map((h) => (
+            <tr>
+              <td>{fmtTime(h.ts)}</td>
+              <td>
+                {tState(h.from)} → {tState(h.to)}
+              </td>
+              <td>{tLevel(h.level)}</td>
+              <td class="cause">{h.cause}</td>
+              <td>{h.user ?? ''}</td>
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      {d.comments.length > 0 && (
+        <>
+          <h3>{t('alarm.comments')}</h3>
+          <ul class="comments" data-testid="comments">
+            {d.comments.map((c) => (
+              <li>
+                <time>{fmtTime(c.ts)}</time> <b>{c.user}</b>: <span class="text">{c.text}</span>
+              </li>
+            ))}
+          </ul>
+        </>
+      )}
+    </article>
+  );
+}

@@ -1,0 +1,113 @@
+/**
+ * Words, numbers and times for the console: zh-CN by default, English on
+ * request (kept in localStorage). Dictionaries are bundled, never fetched.
+ *
+ *   component ─▶ t('alarm.ack') ─▶ current dictionary ─▶ text (rendered as text, never HTML)
+ */
+import { zhCN, type MessageKey } from './zh-CN.js';
+import { en } from './en.js';
+
+/** A language the console speaks. */
+export type Lang = 'zh-CN' | 'en';
+const dictionaries: Record<Lang, Record<MessageKey, string>> = { 'zh-CN': zhCN, en };
+const KEY = 'lifeline.lang';
+
+let lang: Lang = readLang();
+const listeners = new Set<() => void>();
+
+function readLang(): Lang {
+  try {
+    const saved = localStorage.getItem(KEY);
+    if (saved === 'en' || saved === 'zh-CN') return saved;
+  } catch {
+    /* storage refused (private mode): the default */
+  }
+  return 'zh-CN';
+}
+
+export function currentLang(): Lang {
+  return lang;
+}
+
+export function setLang(next: Lang): void {
+  lang = next;
+  try {
+    localStorage.setItem(KEY, next);
+  } catch {
+    /* not kept across reloads, still switched */
+  }
+  document.documentElement.lang = next;
+  for (const l of listeners) l();
+}
+
+export function onLangChange(fn: () => void): () => void {
+  listeners.add(fn);
+  return () => listeners.delete(fn);
+}
+
+/** The text of `key`, `{name}` placeholders filled. */
+export function t(key: MessageKey, vars?: Record<string, string | number>): string {
+  let s = dictionaries[lang][key] ?? key;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.replace(`{${k}}`, String(v));
+  return s;
+}
+
+/** A message key for a lifeline kind, level or state that may be unknown to the dictionary. */
+export function tKind(kind: string | null | undefined): string {
+  const key = `kind.${kind ?? 'none'}` as MessageKey;
+  return key in zhCN ? t(key) : (kind ?? t('kind.none'));
+}
+export function tState(state: string): string {
+  const key = `state.${state}` as MessageKey;
+  return key in zhCN ? t(key) : state;
+}
+export function tLevel(level: number): string {
+  const key = `level.${level}` as MessageKey;
+  return key in zhCN ? t(key) : String(level);
+}
+
+const numberFormats = new Map<string, Intl.NumberFormat>();
+/** A number in the current language, at most `digits` decimals, with its unit when it has one. */
+export function fmtNumber(v: number | null | undefined, unit?: string | null, digits = 3): string {
+  if (v === null || v === undefined || !Number.isFinite(v)) return '—';
+  const key = `${lang}/${digits}`;
+  let f = numberFormats.get(key);
+  if (!f) numberFormats.set(key, (f = new Intl.NumberFormat(lang, { maximumFractionDigits: digits })));
+  return unit ? `${f.format(v)} ${unit}` : f.format(v);
+}
+
+const timeFormats = new Map<string, Intl.DateTimeFormat>();
+/** An epoch-ms time in the browser's own zone. */
+export function fmtTime(ts: number | null | undefined, withDate = true): string {
+  if (ts === null || ts === undefined) return '—';
+  const key = `${lang}/${withDate}`;
+  let f = timeFormats.get(key);
+  if (!f)
+    timeFormats.set(
+      key,
+      (f = new Intl.DateTimeFormat(lang, { ...(withDate ? { year: 'numeric', month: '2-digit', day: '2-digit' } : {}), hour: '2-digit', minute: '2-digit', second: '2-digit', hour12: false })),
+    );
+  return f.format(ts);
+}
+
+/** A duration in ms as the largest sensible unit, e.g. "3 分钟" / "3 min". */
+export function fmtDuration(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms)) return '—';
+  const abs = Math.abs(ms);
+  const units: [number, Intl.NumberFormatOptions['unit']][] = [
+    [86_400_000, 'day'],
+    [3_600_000, 'hour'],
+    [60_000, 'minute'],
+    [1000, 'second'],
+    [1, 'millisecond'],
+  ];
+  for (const [size, unit] of units)
+    if (abs >= size || unit === 'millisecond')
+      return new Intl.NumberFormat(lang, { style: 'unit', unit, unitDisplay: 'short', maximumFractionDigits: abs >= size * 10 ? 0 : 1 }).format(ms / size);
+  return String(ms);
+}
+
+/** A day, e.g. "12/07" / "12/07", in the browser's zone (chart axes). */
+export function fmtDay(ts: number): string {
+  return new Intl.DateTimeFormat(lang, { month: '2-digit', day: '2-digit' }).format(ts);
+}

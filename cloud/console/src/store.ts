@@ -1,0 +1,234 @@
+/**
+ * The console's state: registry, alarms and latest values, kept current by
+ * the live stream (no polling of alarms).
+ *
+ *   sign-in ─▶ start(): /console, then /alarms (everything not normal), /devices, /gateways in that order
+ *   live `alarm`    ─▶ patch the row at once ─▶ refetch /alarms (debounced; new rows get their id)
+ *   live `readings` ─▶ latest value per (gateway, device, point) ─▶ 'values' listeners, at most 4×/s
+ *   live `event`    ─▶ refetch the registry (debounced)
+ *   reconnect       ─▶ refetch everything (what happened meanwhile was not seen)
+ *
+ * Components subscribe to a topic with useTopic(); a topic fires only when its data changed.
+ */
+import { useEffect, useState } from 'preact/hooks';
+import { api, type Alarm, type ConsoleInfo, type Device, type Gateway } from './api.js';
+import { connectLive, type LiveStatus } from './live.js';
+
+export type Topic = 'registry' | 'gateways' | 'alarms' | 'values' | 'live' | 'session';
+
+/** Active states: what colours the map and counts in the header. */
+export const ACTIVE: ReadonlySet<string> = new Set(['active_unacked', 'active_acked']);
+/** States that need an operator: unacknowledged. */
+export const UNACKED: ReadonlySet<string> = new Set(['active_unacked', 'cleared_unacked']);
+
+export const deviceKey = (gateway: string, device: string) => `${gateway}\u0000${device}`;
+const pointKey = (gateway: string, device: string, point: string) => `${gateway}\u0000${device}\u0000${point}`;
+
+class ConsoleStore {
+  info: ConsoleInfo | null = null;
+  devices: Device[] = [];
+  gateways: Gateway[] = [];
+  /** Devices by deviceKey, gateways by id. */
+  deviceIndex = new Map<string, Device>();
+  gatewayIndex = new Map<string, Gateway>();
+  alarms: Alarm[] = [];
+  liveStatus: LiveStatus = 'connecting';
+  /** Worst active alarm level per device (deviceKey) and per gateway. */
+  deviceLevel = new Map<string, number>();
+  gatewayLevel = new Map<string, number>();
+  /** Latest value per point. */
+  values = new Map<string, { ts: number; value: number | null }>();
+  /** The cause an alarm was raised with, per `gateway/alarmId@raisedAt` (a transition's own cause may be "acknowledged by …"). */
+  raisingCause = new Map<string, string>();
+  private listeners = new Map<Topic, Set<() => void>>();
+  private live: { stop(): void } | null = null;
+  private timers = new Map<string, ReturnType<typeof setTimeout>>();
+  private valuesDirty = false;
+
+  on(topic: Topic, fn: () => void): () => void {
+    let set = this.listeners.get(topic);
+    if (!set) this.listeners.set(topic, (set = new Set()));
+    set.add(fn);
+    return () => set!.delete(fn);
+  }
+  emit(topic: Topic): void {
+    for (const fn of this.listeners.get(topic) ?? []) fn();
+  }
+
+  /** After sign-in: the first load, then the stream. */
+  async start(): Promise<void> {
+    this.info = await api.console();
+    performance.mark('lifeline:session');
+    this.emit('session');
+    // Alarms first (small, and what an operator needs first), then devices for the map, then gateways:
+    // the API serves them one after another, and /gateways costs as much as /devices.
+    await this.loadAlarms();
+    performance.mark('lifeline:alarms');
+    await this.loadDevices();
+    performance.mark('lifeline:devices');
+    void this.loadGateways().then(() => performance.mark('lifeline:gateways'));
+    this.live?.stop();
+    this.live = connectLive({
+      onStatus: (s) => {
+        this.liveStatus = s;
+        this.emit('live');
+      },
+      onReconnect: () => {
+        void this.loadRegistry();
+        void this.loadAlarms();
+      },
+      onEvent: (name, data) => this.onLive(name, data),
+    });
+    setInterval(() => {
+      if (!this.valuesDirty) return;
+      this.valuesDirty = false;
+      this.emit('values');
+    }, 250);
+  }
+
+  stop(): void {
+    this.live?.stop();
+    this.live = null;
+    this.info = null;
+    this.devices = [];
+    this.gateways = [];
+    this.alarms = [];
+    this.emit('session');
+  }
+
+  async loadRegistry(): Promise<void> {
+    await this.loadDevices();
+    await this.loadGateways();
+  }
+
+  async loadDevices(): Promise<void> {
+    const devices = await api.devices();
+    this.devices = devices;
+    this.deviceIndex = new Map(devices.map((d) => [deviceKey(d.gateway, d.id), d]));
+    this.emit('registry');
+  }
+
+  async loadGateways(): Promise<void> {
+    const gateways = await api.gateways();
+    this.gateways = gateways;
+    this.gatewayIndex = new Map(gateways.map((g) => [g.id, g]));
+    this.emit('gateways');
+  }
+
+  async loadAlarms(): Promise<void> {
+    this.alarms = await api.alarms({ state: 'active_unacked,active_acked,cleared_unacked,shelved,suppressed,out_of_service', limit: 10_000 });
+    for (const a of this.alarms) if (a.state === 'active_unacked' && a.raisedAt !== null && a.since === a.raisedAt) this.raisingCause.set(`${a.gateway}/${a.alarmId}@${a.raisedAt}`, a.cause);
+    this.recomputeLevels();
+    this.emit('alarms');
+    void this.fillRaisingCauses();
+  }
+
+  private filling = false;
+  /**
+   * An alarm whose last transition was an operator's (acknowledged, shelved…) carries that
+   * transition's cause; its raising cause is in its history. Looked up for the first 100
+   * such alarms, four at a time, once each.
+   */
+  private async fillRaisingCauses(): Promise<void> {
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      const todo = this.alarms.filter((a) => a.raisedAt !== null && a.since !== a.raisedAt && !this.raisingCause.has(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)).slice(0, 100);
+      let changed = false;
+      for (let i = 0; i < todo.length; i += 4) {
+        await Promise.all(
+          todo.slice(i, i + 4).map(async (a) => {
+            const d = await api.alarm(a.id).catch(() => null);
+            const raised = d?.history.filter((h) => h.from === 'normal' && h.to !== 'normal').pop();
+            if (raised) {
+              this.raisingCause.set(`${a.gateway}/${a.alarmId}@${a.raisedAt}`, raised.cause);
+              changed = true;
+            }
+          }),
+        );
+      }
+      if (changed) this.emit('alarms');
+    } finally {
+      this.filling = false;
+    }
+  }
+
+  /** The cause the alarm was raised with, when known. */
+  causeOf(a: Alarm): string {
+    return (a.raisedAt !== null && this.raisingCause.get(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)) || a.cause;
+  }
+
+  private recomputeLevels(): void {
+    this.deviceLevel.clear();
+    this.gatewayLevel.clear();
+    for (const a of this.alarms) {
+      if (!ACTIVE.has(a.state)) continue;
+      const k = deviceKey(a.gateway, a.device);
+      if ((this.deviceLevel.get(k) ?? 0) < a.level) this.deviceLevel.set(k, a.level);
+      if ((this.gatewayLevel.get(a.gateway) ?? 0) < a.level) this.gatewayLevel.set(a.gateway, a.level);
+    }
+  }
+
+  private debounce(key: string, ms: number, fn: () => Promise<void>): void {
+    if (this.timers.has(key)) return;
+    this.timers.set(
+      key,
+      setTimeout(() => {
+        this.timers.delete(key);
+        fn().catch(() => undefined);
+      }, ms),
+    );
+  }
+
+  private onLive(name: string, data: any): void {
+    if (name === 'readings') {
+      for (const r of data.readings as { device: string; point: string; ts: number; value: number | null }[]) {
+        const k = pointKey(data.gateway, r.device, r.point);
+        const prev = this.values.get(k);
+        if (!prev || prev.ts <= r.ts) this.values.set(k, { ts: r.ts, value: r.value });
+      }
+      this.valuesDirty = true;
+    } else if (name === 'alarm') {
+      const raised = data.to === 'active_unacked' && (data.from === 'normal' || data.from === 'cleared_unacked' || data.from === 'active_acked');
+      if (raised && data.from === 'normal') this.raisingCause.set(`${data.gateway}/${data.alarmId}@${data.ts}`, data.cause);
+      const row = this.alarms.find((a) => a.gateway === data.gateway && a.alarmId === data.alarmId);
+      if (row) {
+        Object.assign(row, { state: data.to, level: data.level, since: data.ts, value: data.value ?? row.value, ...(data.from === 'normal' ? { raisedAt: data.ts, cause: data.cause } : {}) });
+        this.alarms = [...this.alarms];
+        this.recomputeLevels();
+        this.emit('alarms');
+      }
+      this.debounce('alarms', 150, () => this.loadAlarms());
+    } else if (name === 'event') {
+      this.debounce('registry', 1000, () => this.loadRegistry());
+    }
+  }
+
+  device(gateway: string, device: string): Device | undefined {
+    return this.deviceIndex.get(deviceKey(gateway, device));
+  }
+
+  /** A device's name (where people look), its id when it has none. */
+  deviceName(gateway: string, device: string): string {
+    // A gateway's own alarm (the cloud's "gateway silent") names no device: the gateway's name then.
+    if (!device) return this.gatewayIndex.get(gateway)?.name || gateway;
+    return this.device(gateway, device)?.name || device;
+  }
+
+  latest(gateway: string, device: string, point: string) {
+    return this.values.get(pointKey(gateway, device, point));
+  }
+}
+
+export const store = new ConsoleStore();
+// For the browser tests and the benchmark: read-only access to the state.
+(globalThis as any).__lifeline = store;
+
+/** Re-render the calling component when any of `topics` fires. */
+export function useTopic(...topics: Topic[]): void {
+  const [, bump] = useState(0);
+  useEffect(() => {
+    const offs = topics.map((t) => store.on(t, () => bump((n) => n + 1)));
+    return () => offs.forEach((o) => o());
+  }, [topics.join()]);
+}

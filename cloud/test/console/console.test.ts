@@ -1,0 +1,271 @@
+/**
+ * The operator console in a real browser (Debian's Chromium through
+ * playwright-core) against a real cloud: sign-in (form, #token= on load and on
+ * hashchange, never left in the URL), roles (a viewer sees no Ack), a red
+ * alarm arriving on the live stream, shelving with an expiry, a chart of a
+ * known series, field and operator text that tries to run script, zh-CN and
+ * English. Screenshots of each page: test-results/console/ (git-ignored).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { testCloud, type TestCloud } from '../api/helpers.js';
+import { launchBrowser, screenshot, type Browser } from '../../../test/browser.js';
+import { waitFor } from '../../../test/helpers.js';
+
+const GW = 'gw-rencheng-1';
+const XSS = '<img src=x onerror="window.__xss=(window.__xss||0)+1">';
+const HOUR = 3_600_000;
+let t: TestCloud;
+let b: Browser;
+let seq = 0;
+const now = Date.now();
+// A known series: one reading a minute for the last hour, value = 100 + minute index (a step down from 1873.41 kWh on the meter).
+const series = Array.from({ length: 60 }, (_, i) => ({ ts: now - HOUR + i * 60_000, value: i < 30 ? 1873.41 : 100 + i }));
+
+async function raise(device: string, point: string, level: number, cause: string, value: number, ts = Date.now()) {
+  seq++;
+  await t.cloud.store.telemetry.commitEvents({ gateway: GW, firstSeq: seq, lastSeq: seq, events: [{ kind: 'alarm', seq, alarmId: `${device}/${point}/threshold`, device, point, ts, from: 'normal', to: 'active_unacked', level, detector: 'threshold', cause, value }] });
+}
+
+async function alarmId(device: string): Promise<number> {
+  const r = await t.call('GET', `/api/v1/alarms?gateway=${GW}&device=${device}`);
+  return r.json[0].id;
+}
+
+async function signedIn(role: keyof TestCloud['tokens'], width = 1366, height = 800, hash = ''): Promise<Page & { errors: string[] }> {
+  const page = await b.page(width, height);
+  await page.goto(`${t.cloud.apiUrl}/#${hash ? `${hash}&` : ''}token=${encodeURIComponent(t.tokens[role])}`);
+  await page.waitForSelector('header.top', { timeout: 15_000 });
+  return page;
+}
+
+beforeAll(async () => {
+  t = await testCloud();
+  await t.cloud.store.telemetry.commitTelemetry({
+    gateway: GW, epoch: 1, firstSeq: 1, lastSeq: series.length + 2,
+    readings: [...series.map((s) => ({ device: 'meter-1', point: 'energy', ...s })), { device: 'lamp-12', point: 'current', ts: now - 1000, value: 1.25 }, { device: 'xss-1', point: 'water_level', ts: now - 1000, value: 0.3 }],
+  });
+  // What the gateway reports of itself (its retained status): devices, profiles, points with units.
+  await t.cloud.store.registry.saveGatewayStatus({
+    gateway: GW, online: true, ts: now, name: '洸河路网关', location: { lon: 116.6, lat: 35.405, district: '任城区' }, backlog: { depth: 12, oldestTs: now - 5000 }, clockOffsetMs: 35,
+    devices: [
+      { id: 'lamp-12', profile: 'lamp-post-controller', points: [{ name: 'current', unit: 'A' }] },
+      { id: 'meter-1', profile: 'dlt645-meter', points: [{ name: 'energy', unit: 'kWh' }] },
+      { id: 'xss-1', profile: 'flood-gauge', points: [{ name: 'water_level', unit: 'm' }] },
+    ],
+  });
+  const devices: [string, string, string, number, number, string][] = [
+    ['lamp-12', '洸河路12号灯杆', 'lamp_post', 116.6005, 35.4031, '任城区'],
+    ['meter-1', '如意洸府河大桥配电', 'bridge', 116.552, 35.452, '太白湖新区'],
+    ['xss-1', XSS, 'flood', 116.65, 35.38, '高新区'],
+  ];
+  for (const [id, name, kind, lon, lat, district] of devices) {
+    const r = await t.call('PATCH', `/api/v1/gateways/${GW}/devices/${id}`, { body: { name, kind, location: { lon, lat, district, gridUnit: `RC-${id}` } } });
+    expect(r.status).toBe(200);
+  }
+  await raise('xss-1', 'water_level', 3, `water_level ${XSS} above orange`, 0.3, now - 120_000);
+  const xssAlarm = await alarmId('xss-1');
+  expect((await t.call('POST', `/api/v1/alarms/${xssAlarm}/comments`, { as: 'operator', body: { text: XSS } })).status).toBe(201);
+  b = await launchBrowser();
+}, 60_000);
+
+afterAll(async () => {
+  await b?.close();
+  await t?.close();
+});
+
+describe('the operator console in Chromium', { timeout: 90_000 }, () => {
+  it('signs in with the form, keeps the token in this tab only, and takes a #token= link pasted into the open tab', async () => {
+    const page = await b.page();
+    await page.goto(`${t.cloud.apiUrl}/`);
+    await page.fill('input[name=token]', 'not-a-token');
+    await page.click('button[type=submit]');
+    await page.waitForSelector('.signin [role=alert]');
+    expect(await page.textContent('.signin [role=alert]')).toContain('令牌被拒绝');
+    await screenshot(page, 'signin-1366');
+    await page.fill('input[name=token]', t.tokens.operator);
+    await page.click('button[type=submit]');
+    await page.waitForSelector('header.top .user');
+    expect(await page.textContent('header.top .user')).toContain('值班员');
+    expect(page.url()).not.toContain('token');
+    expect(await page.evaluate(() => sessionStorage.getItem('lifeline.token'))).toBe(t.tokens.operator);
+    // A link with another token, pasted into the same tab: signs in as that one, and the URL drops it.
+    await page.evaluate((tok) => (location.hash = `#token=${tok}`), t.tokens.viewer);
+    await page.waitForFunction(() => document.querySelector('header.top .user')?.textContent?.includes('查看'));
+    expect(page.url()).not.toContain('token');
+    expect(await page.evaluate(() => sessionStorage.getItem('lifeline.token'))).toBe(t.tokens.viewer);
+    // A reload keeps the session (sessionStorage), no token anywhere in the URL.
+    await page.reload();
+    await page.waitForSelector('header.top .user');
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('shows a red alarm that arrives on the live stream at the top, blinking, on the map and in the header', async () => {
+    const page = await signedIn('operator');
+    await page.waitForSelector('[data-testid=map].leaflet-container');
+    await raise('lamp-12', 'current', 4, 'current 9.8 A above red 8 A', 9.8);
+    const id = await alarmId('lamp-12');
+    // No reload, no polling: the stream brings it.
+    const top = page.locator('.alarm-rows li').first();
+    await waitFor(async () => (await top.getAttribute('data-alarm')) === String(id), 10_000, 'the red alarm at the top of the console');
+    expect(await top.getAttribute('class')).toContain('blink');
+    expect(await top.textContent()).toContain('洸河路12号灯杆');
+    expect(await top.textContent()).toContain('current 9.8 A above red 8 A');
+    await page.waitForSelector('[data-testid=red-banner]');
+    expect(await page.textContent('[data-testid=level-counts] [data-level="4"] b')).toBe('1');
+    // On the map: a red cluster or a red device marker.
+    await page.waitForSelector('[data-testid=map] .cluster.level-4, [data-testid=map] .dev-marker.level-4');
+    await screenshot(page, 'overview-red-1366');
+    for (const [w, h, name] of [[3840, 2160, 'overview-red-3840'], [390, 844, 'overview-red-phone']] as const) {
+      await page.setViewportSize({ width: w, height: h });
+      await page.waitForTimeout(300);
+      await screenshot(page, name);
+    }
+    await page.setViewportSize({ width: 1366, height: 800 });
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('does not offer Ack, shelve or comment to a viewer', async () => {
+    const page = await signedIn('viewer');
+    await page.waitForSelector('.alarm-rows li');
+    expect(await page.locator('button[data-action=ack]').count()).toBe(0);
+    await page.click('.alarm-rows li a.alarm-main');
+    await page.waitForSelector('[data-testid=alarm-detail]');
+    expect(await page.locator('[data-testid=alarm-actions]').count()).toBe(0);
+    expect(await page.locator('button[data-action=ack]').count()).toBe(0);
+    await screenshot(page, 'alarm-viewer-1366');
+    await page.close();
+  });
+
+  it('shelves an alarm with an expiry, sent to its gateway as a command', async () => {
+    await raise('meter-1', 'energy', 2, 'energy above yellow', 1873.41);
+    const id = await alarmId('meter-1');
+    const page = await signedIn('operator', 1366, 800, `/alarm/${id}`);
+    await page.waitForSelector(`[data-testid=alarm-detail][data-alarm="${id}"]`);
+    await page.click('button[data-action=shelve]');
+    await page.selectOption('form[data-form=shelve] select[name=duration]', String(8 * HOUR));
+    await page.fill('form[data-form=shelve] input[name=text]', '夜间施工');
+    const before = Date.now();
+    await page.click('form[data-form=shelve] button[type=submit]');
+    await page.waitForSelector('[data-testid=alarm-actions] .ok');
+    const detail = await t.call('GET', `/api/v1/alarms/${id}`);
+    const shelve = detail.json.commands.find((c: { type: string }) => c.type === 'alarm_shelve');
+    expect(shelve.body.reason).toBe('夜间施工');
+    expect(shelve.body.until).toBeGreaterThanOrEqual(before + 8 * HOUR - 5000);
+    expect(shelve.body.until).toBeLessThanOrEqual(Date.now() + 8 * HOUR + 5000);
+    expect(shelve.requestedBy).toBe('test-operator');
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('charts a known series with the values the API holds, at 1 h and at 30 days', async () => {
+    const page = await signedIn('operator', 1366, 900, `/device/${GW}/meter-1`);
+    await page.waitForSelector('[data-testid=device-view] [data-testid=chart]', { state: 'attached' }).catch(async (e) => {
+      await screenshot(page, 'FAILED-device');
+      throw e;
+    });
+    const drawn = await page.evaluate(() => {
+      const el = document.querySelector('[data-testid=chart]') as HTMLElement & { uplot: { data: (number | null)[][] } };
+      return el.uplot.data.map((col) => [...col]);
+    });
+    // The 1 h range asks for 5 s buckets: one bucket per reading, mean = min = max = the reading.
+    const expected = series.filter((s) => s.ts >= Date.now() - HOUR - 60_000);
+    const means = drawn[1].filter((v): v is number => v !== null);
+    expect(means.length).toBeGreaterThanOrEqual(expected.length - 2);
+    for (const v of means) expect(series.map((s) => s.value)).toContain(v);
+    expect(means).toContain(1873.41);
+    expect(means[means.length - 1]).toBe(159);
+    expect(drawn[0].every((x, i) => i === 0 || (x as number) > (drawn[0][i - 1] as number))).toBe(true);
+    await screenshot(page, 'device-1366');
+    // 30 days: downsampled by the API, same values within the buckets' range.
+    await page.click(`button[data-range="${30 * 24 * HOUR}"]`);
+    await page.waitForFunction(() => (document.querySelector('[data-testid=chart]') as HTMLElement | null)?.dataset.points !== undefined && document.querySelector('button.on')?.getAttribute('data-range') === String(30 * 24 * 3600000));
+    const month = await page.evaluate(() => (document.querySelector('[data-testid=chart]') as HTMLElement & { uplot: { data: number[][] } }).uplot.data[3].filter((v) => v !== null));
+    expect(Math.max(...month)).toBe(1873.41);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('renders a device name and a comment that try to run script as text: nothing runs', async () => {
+    const id = await alarmId('xss-1');
+    const page = await signedIn('operator', 1366, 800, `/alarm/${id}`);
+    await page.waitForSelector('[data-testid=comments]');
+    expect(await page.textContent('[data-testid=comments]')).toContain(XSS);
+    expect(await page.textContent('[data-testid=alarm-detail] h2')).toContain(XSS);
+    await page.goto(`${t.cloud.apiUrl}/#/device/${GW}/xss-1`);
+    await page.waitForSelector('[data-testid=device-view] h1');
+    expect(await page.textContent('[data-testid=device-view] h1')).toBe(XSS);
+    await page.goto(`${t.cloud.apiUrl}/#/`);
+    await page.waitForSelector('.alarm-rows li');
+    await page.waitForTimeout(500);
+    expect(await page.evaluate(() => (window as { __xss?: number }).__xss)).toBeUndefined();
+    expect(await page.locator('img[src=x]').count()).toBe(0);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
+  it('speaks Chinese by default and English on request, and keeps the choice', async () => {
+    const page = await signedIn('operator');
+    expect(await page.textContent('nav.tabs')).toContain('告警');
+    expect(await page.getAttribute('html', 'lang')).toBe('zh-CN');
+    await page.click('header.top .meta button:has-text("English")');
+    await page.waitForFunction(() => document.querySelector('nav.tabs')?.textContent?.includes('Alarms'));
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    expect(await page.textContent('[data-testid=level-counts]')).toContain('red I');
+    await screenshot(page, 'overview-en-1366');
+    await page.goto(`${t.cloud.apiUrl}/#/gateways/${GW}`);
+    await page.waitForSelector('[data-testid=gateways]');
+    await screenshot(page, 'gateways-en-1366');
+    await page.reload();
+    await page.waitForSelector('nav.tabs');
+    expect(await page.textContent('nav.tabs')).toContain('Gateways');
+    await page.click('header.top .meta button:has-text("中文")');
+    await page.waitForFunction(() => document.querySelector('nav.tabs')?.textContent?.includes('网关'));
+    await page.close();
+  });
+
+  it('shows a technician the cloud\'s validation errors of a config push inline, by path', async () => {
+    const page = await signedIn('technician', 1366, 900, `/gateways/${GW}`);
+    await page.waitForSelector('[data-testid=gw-config] textarea');
+    await page.fill('[data-testid=gw-config] textarea', JSON.stringify({ gateway: { id: GW }, buses: [{ name: 'rs485', link: 'tcp', host: '127.0.0.1', port: 502, devices: [{ id: 'd', profile: 'flood-gauge', unit: 300 }] }], colour: 'red' }));
+    await page.click('button[data-action=push]');
+    await page.waitForSelector('[data-testid=config-errors]');
+    const errors = await page.textContent('[data-testid=config-errors]');
+    expect(errors).toContain('buses[0].devices[0].unit');
+    expect(errors).toContain('colour');
+    await screenshot(page, 'gateway-config-errors-1366');
+    // An operator sees the gateways but no config editor.
+    const op = await signedIn('operator', 1366, 900, `/gateways/${GW}`);
+    await op.waitForSelector('[data-testid=gateways]');
+    expect(await op.locator('[data-testid=gw-config]').count()).toBe(0);
+    expect(page.errors).toEqual([]);
+    await page.close();
+    await op.close();
+  });
+
+  it('fits every page to a desk, a wall and a phone: no sideways scrolling, no script error', async () => {
+    const id = await alarmId('xss-1');
+    const pages: [string, string, string][] = [
+      ['overview', '/', '[data-testid=map].leaflet-container'],
+      ['alarm', `/alarm/${id}`, '[data-testid=alarm-detail]'],
+      ['device', `/device/${GW}/meter-1`, '[data-testid=chart] .uplot'],
+      ['gateways', `/gateways/${GW}`, '[data-testid=gateways]'],
+    ];
+    for (const [w, h, size] of [[1366, 800, '1366'], [3840, 2160, '3840'], [390, 844, 'phone']] as const) {
+      const page = await signedIn('technician', w, h);
+      for (const [name, route, ready] of pages) {
+        await page.evaluate((r) => (location.hash = `#${r}`), route);
+        await page.waitForSelector(ready, { state: 'attached' });
+        await page.waitForTimeout(300);
+        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+        expect([name, size, overflow]).toEqual([name, size, 0]);
+        await screenshot(page, `${name}-${size}`);
+      }
+      expect(page.errors).toEqual([]);
+      await page.close();
+    }
+  }, 90_000);
+});
+

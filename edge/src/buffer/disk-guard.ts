@@ -1,0 +1,132 @@
+/**
+ * A full disk (or a failing SD card) must not stop the agent or cost an alarm.
+ *
+ *   buffer write ──SQLITE_FULL / SQLITE_IOERR──▶ DiskGuard.failed()
+ *        ├─ first time: delete the reserve file (room for the next transactions), state `full`
+ *        ├─ the buffer thins its oldest unsent telemetry (budget.ts) and retries the write once
+ *        └─ still failing: telemetry is dropped and counted; an event write throws (the caller's
+ *           problem, as before: the alarm log keeps the transition and replays it)
+ *   every write while full ─▶ check() (at most every `checkMs`): free space back? recreate the reserve, state ok
+ *
+ * The reserve ("ballast") is a plain file beside the database, written when the
+ * buffer opens: when the file system fills, deleting it gives SQLite room for the
+ * WAL and the few transactions that thin telemetry and record the alarms and the
+ * `disk_full` event. It is recreated when the space is back.
+ */
+import { closeSync, existsSync, fsyncSync, openSync, rmSync, statfsSync, statSync, writeSync } from 'node:fs';
+import { dirname } from 'node:path';
+
+/** SQLite result codes that mean the disk, not the data: SQLITE_FULL, SQLITE_IOERR and its extended codes. */
+export function isDiskError(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'));
+}
+
+/** What the buffer tells about its disk (status message, CLI, tests). */
+export interface DiskState {
+  /** True from the first full-disk or I/O error until the space is back. */
+  full: boolean;
+  /** When it became full (epoch ms), null when not full. */
+  since: number | null;
+  /** The SQLite code of the last disk error. */
+  lastError: string | null;
+  /** Disk errors seen since the buffer opened. */
+  errors: number;
+  /** Readings that could not be stored even after thinning (counted, never silently). */
+  droppedReadings: number;
+  /** Whether the reserve file is in place. */
+  reserve: boolean;
+}
+
+export class DiskGuard {
+  readonly state: DiskState = { full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: false };
+  /** Two halves: the first is freed at the first disk error, the second only for a last resort (an alarm that must be written). */
+  private readonly reservePaths: [string, string];
+  private lastCheck = 0;
+
+  constructor(
+    private readonly dbPath: string,
+    private readonly reserveBytes: number,
+    private readonly checkMs = 5000,
+  ) {
+    this.reservePaths = [`${dbPath}.reserve`, `${dbPath}.reserve2`];
+  }
+
+  private get enabled(): boolean {
+    return this.dbPath !== ':memory:' && this.reserveBytes > 0;
+  }
+
+  /** Writes the reserve file if it is missing; false if there is no room for it. */
+  ensureReserve(): boolean {
+    if (!this.enabled) return false;
+    const half = Math.ceil(this.reserveBytes / 2);
+    for (const path of this.reservePaths) {
+      try {
+        if (statSync(path).size >= half) continue;
+      } catch {
+        // absent
+      }
+      let fd: number | undefined;
+      try {
+        fd = openSync(path, 'w', 0o600);
+        const block = Buffer.alloc(Math.min(half, 64 * 1024));
+        for (let done = 0; done < half; done += block.length) writeSync(fd, block, 0, Math.min(block.length, half - done));
+        fsyncSync(fd);
+        closeSync(fd);
+      } catch {
+        if (fd !== undefined) closeSync(fd);
+        rmSync(path, { force: true });
+        return (this.state.reserve = false);
+      }
+    }
+    return (this.state.reserve = true);
+  }
+
+  /** Frees the second half of the reserve (before a last-resort eviction); false if it was already gone. */
+  lastResort(): boolean {
+    if (!this.enabled || !existsSync(this.reservePaths[1])) return false;
+    rmSync(this.reservePaths[1], { force: true });
+    return true;
+  }
+
+  /** A write failed with a disk error: free the reserve; true the first time (the caller reports it). */
+  failed(err: unknown): boolean {
+    this.state.errors++;
+    this.state.lastError = String((err as { code?: unknown }).code);
+    if (this.state.reserve) {
+      rmSync(this.reservePaths[0], { force: true });
+      this.state.reserve = false;
+    }
+    // The next check of the space comes checkMs after the last failure, not at once.
+    this.lastCheck = Date.now();
+    if (this.state.full) return false;
+    this.state.full = true;
+    this.state.since = this.lastCheck;
+    return true;
+  }
+
+  /** Free bytes of the file system beyond twice the reserve (0 for an in-memory buffer). */
+  spare(): number {
+    if (!this.enabled) return 0;
+    try {
+      const fs = statfsSync(dirname(this.dbPath));
+      return Math.max(0, fs.bavail * fs.bsize - 2 * this.reserveBytes);
+    } catch {
+      return 0;
+    }
+  }
+
+  /** While full, at most every checkMs: is the space back? Recreates the reserve; true when it recovered now. */
+  check(now = Date.now(), force = false): boolean {
+    if (!this.state.full || (!force && now - this.lastCheck < this.checkMs)) return false;
+    this.lastCheck = now;
+    if (this.enabled) {
+      const fs = statfsSync(dirname(this.dbPath));
+      // Room for the reserve and three times as much for the buffer (what thinning freed alone does not count as back).
+      if (fs.bavail * fs.bsize < 4 * this.reserveBytes || !this.ensureReserve()) return false;
+    }
+    this.state.full = false;
+    this.state.since = null;
+    return true;
+  }
+}

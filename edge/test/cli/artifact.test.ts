@@ -1,0 +1,87 @@
+/**
+ * The deployable artifact as a box receives it: compiled from the current sources,
+ * packed, unpacked into an empty directory (no checkout, no pnpm, no tsx), then
+ * `bin/lifeline --version` and a `read` against a simulated device.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
+import { tempDir } from '../../../test/helpers.js';
+// @ts-expect-error plain JavaScript build script (checked with // @ts-check, no declarations)
+import { compileEdge, pack, unpack } from '../../../scripts/pack-edge.mjs';
+
+const out = tempDir('lifeline-artifact-');
+const box = tempDir('lifeline-box-');
+let bin = '';
+let sim: TcpSimulator;
+
+beforeAll(async () => {
+  compileEdge();
+  const { tarball, sha256 } = pack({ out: out.dir }) as { tarball: string; sha256: string };
+  expect(readFileSync(join(out.dir, 'SHA256SUMS'), 'utf8')).toBe(`${sha256}  ${tarball.split('/').pop()}\n`);
+  bin = unpack(tarball, box.dir);
+  sim = await startTcpSimulator({ devices: [new SimulatedDevice(loadProfile('flood-gauge'), 3)] });
+}, 240_000);
+afterAll(async () => {
+  await sim?.close();
+  out.cleanup();
+  box.cleanup();
+});
+
+/** A PATH with node and nothing of the checkout. */
+const env = { PATH: `${resolve(process.execPath, '..')}:/usr/bin:/bin`, HOME: '/nonexistent' };
+
+/** Runs the unpacked CLI without blocking this process (the simulator lives here). */
+function lifeline(...args: string[]): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    const p = spawn(bin, args, { cwd: box.dir, env });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    p.on('close', (status) => res({ status, stdout, stderr }));
+  });
+}
+
+describe('the edge artifact unpacked into an empty directory', { timeout: 60_000 }, () => {
+  it('holds the launcher, compiled code and no TypeScript sources or tsx', () => {
+    const top = resolve(bin, '../..');
+    expect(existsSync(join(top, 'lib/dist/cli/bin.js'))).toBe(true);
+    expect(existsSync(join(top, 'lib/src'))).toBe(false);
+    expect(existsSync(join(top, 'lib/node_modules/tsx'))).toBe(false);
+    expect(readFileSync(bin, 'utf8')).toMatch(/^#!\/bin\/sh\n/);
+    const build = JSON.parse(readFileSync(join(top, 'BUILD.json'), 'utf8')) as { version: string; natives: string[] };
+    expect(build.natives.some((n) => n.endsWith('better_sqlite3.node'))).toBe(true);
+  });
+
+  it('prints its version', async () => {
+    const r = await lifeline('--version');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')).version);
+  });
+
+  it('reads a simulated flood gauge over Modbus TCP', async () => {
+    const r = await lifeline('read', '--tcp', `127.0.0.1:${sim.port}`, '--unit', '3', '--profile', 'flood-gauge', '--json');
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    const rows = r.stdout.trim().split('\n').map((l) => JSON.parse(l) as { point: string; value: number | null });
+    expect(rows.length).toBe(loadProfile('flood-gauge').points.length);
+    expect(rows.every((p) => typeof p.value === 'number')).toBe(true);
+  });
+
+  it('loads the packed native modules (SQLite, serial port) with this node', () => {
+    const lib = resolve(bin, '../../lib');
+    const code =
+      "const r = require('node:module').createRequire(process.cwd() + '/'); " +
+      "console.log(r('better-sqlite3')(':memory:').prepare('select 41 + 1 as x').get().x); " +
+      "const sp = require('node:module').createRequire(r.resolve('serialport')); " +
+      // bindings-cpp loads its .node file (node-gyp-build, prebuilds/linux-<arch>) when imported.
+      "console.log(typeof sp('@serialport/bindings-cpp').autoDetect().open);";
+    const r = spawnSync(process.execPath, ['-e', code], { cwd: lib, env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toBe('42\nfunction\n');
+  });
+});

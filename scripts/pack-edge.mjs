@@ -1,0 +1,157 @@
+// @ts-check
+/**
+ * The last step of `pnpm build`: one versioned artifact for a Linux edge box.
+ *
+ *   edge/dist + shared/dist + devices/dist (tsc -b, run before by `pnpm -r build`)
+ *        │
+ *        ▼  pnpm deploy --prod (the workspace lockfile, injected workspace packages,
+ *        │                      native modules as built on this machine)
+ *   <stage>/lifeline-edge-<version>-linux-<arch>/
+ *        lib/            the edge package: dist/, examples/, schema/, package.json, node_modules/
+ *        bin/lifeline    #!/bin/sh exec node lib/dist/cli/bin.js "$@"
+ *        BUILD.json      version, commit, node version and ABI the native modules were built for
+ *        │
+ *        ▼  prune (TypeScript sources, tests, .d.ts, other platforms' prebuilt binaries)
+ *        ▼  @lifeline/* package.json exports rewritten from src/*.ts to dist/*.js
+ *   dist/lifeline-edge-<version>-linux-<arch>.tar.gz  +  dist/SHA256SUMS
+ *
+ * Plain Node with no dependencies (like prepare-tests.mjs): runs without tsx.
+ * Usage: node scripts/pack-edge.mjs [--out <dir>]   (default: dist/ in the repository)
+ */
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, lstatSync, realpathSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+
+/** Runs a command; throws with its output when it fails. */
+function run(cmd, args, opts = {}) {
+  const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...opts });
+  if (r.status !== 0) throw new Error(`${cmd} ${args.join(' ')} failed (${r.status}):\n${r.stdout ?? ''}${r.stderr ?? ''}`);
+  return r.stdout.trim();
+}
+
+/** Walks a directory tree without following symlinks. */
+function* walk(dir) {
+  for (const name of readdirSync(dir)) {
+    const p = join(dir, name);
+    const st = lstatSync(p);
+    yield { path: p, name, st };
+    if (st.isDirectory()) yield* walk(p);
+  }
+}
+
+/** Platform directory names of prebuilt binaries that this machine can load. */
+function keepsPlatform(name) {
+  const arch = process.arch;
+  const armName = { arm64: 'arm64', arm: 'arm' }[arch];
+  return name.startsWith(`linux-${arch}`) || (armName !== undefined && name.startsWith(`linux-${armName}`));
+}
+
+/** Rewrites a workspace package's exports from its TypeScript sources to the compiled JavaScript. */
+export function compiledExports(exportsField) {
+  const toDist = (/** @type {string} */ p) => p.replace(/^\.\/src\//, './dist/').replace(/\.ts$/, '.js');
+  if (typeof exportsField === 'string') return toDist(exportsField);
+  return Object.fromEntries(Object.entries(exportsField).map(([k, v]) => [k, toDist(v)]));
+}
+
+/** Compiles shared, devices and edge (what the artifact holds) with tsc -b; incremental. */
+export function compileEdge() {
+  run(join(root, 'node_modules/.bin/tsc'), ['-b', 'edge/tsconfig.build.json']);
+}
+
+/** Where `pnpm build` writes the artifact for this machine. */
+export function artifactPath(out = join(root, 'dist')) {
+  const { version } = JSON.parse(readFileSync(join(root, 'edge/package.json'), 'utf8'));
+  return join(out, `lifeline-edge-${version}-linux-${process.arch}.tar.gz`);
+}
+
+/** Unpacks an artifact into `dir` (an empty directory); returns the path of its bin/lifeline. */
+export function unpack(tarball, dir) {
+  run('tar', ['-xzf', tarball, '-C', dir]);
+  const [top] = readdirSync(dir);
+  return join(dir, top, 'bin/lifeline');
+}
+
+export function pack({ out = join(root, 'dist') } = {}) {
+  const edgePkg = JSON.parse(readFileSync(join(root, 'edge/package.json'), 'utf8'));
+  const version = edgePkg.version;
+  for (const p of ['shared', 'devices', 'edge']) {
+    if (!existsSync(join(root, p, 'dist/index.js'))) throw new Error(`${p}/dist is missing: run \`pnpm build\` (or \`pnpm -r build\`) first`);
+  }
+  const name = `lifeline-edge-${version}-linux-${process.arch}`;
+  const stage = mkdtempSync(join(tmpdir(), 'lifeline-pack-'));
+  const top = join(stage, name);
+  const lib = join(top, 'lib');
+  try {
+    // The workspace lockfile decides the versions; injected workspace packages are copies, not symlinks into the checkout.
+    run('pnpm', ['--filter', '@lifeline/edge', '--config.inject-workspace-packages=true', 'deploy', '--prod', '--offline', lib]);
+
+    // Prune what a box does not run.
+    rmSync(join(lib, 'pnpm-lock.yaml'), { force: true });
+    for (const pkgDir of [lib, ...readdirSync(join(lib, 'node_modules/@lifeline')).map((n) => realpathSync(join(lib, 'node_modules/@lifeline', n)))]) {
+      // What follows deletes sources and rewrites package.json: only ever in the staged copy. A workspace
+      // package that pnpm linked instead of injecting resolves into the checkout; stop before touching it.
+      if (!realpathSync(pkgDir).startsWith(realpathSync(stage) + '/')) throw new Error(`pack-edge: ${pkgDir} is outside the staging directory (a symlink into the checkout?); refusing to prune it`);
+      for (const junk of ['src', 'test', 'tsconfig.build.json', 'dist/.tsbuildinfo']) rmSync(join(pkgDir, junk), { recursive: true, force: true });
+      for (const { path, name: n } of [...walk(join(pkgDir, 'dist'))]) if (n.endsWith('.d.ts') || n.endsWith('.d.ts.map')) rmSync(path);
+      const pj = join(pkgDir, 'package.json');
+      const pkg = JSON.parse(readFileSync(pj, 'utf8'));
+      pkg.exports = compiledExports(pkg.exports);
+      delete pkg.devDependencies;
+      delete pkg.scripts;
+      if (pkgDir === lib) pkg.bin = { lifeline: './dist/cli/bin.js' };
+      writeFileSync(pj, JSON.stringify(pkg, null, 2) + '\n');
+    }
+    rmSync(join(lib, 'bin'), { recursive: true, force: true });
+    const store = join(lib, 'node_modules/.pnpm');
+    for (const { path, name: n, st } of [...walk(store)]) {
+      if (!existsSync(path) || !st.isDirectory()) continue;
+      // Prebuilt binaries for other platforms (aws-crt dist/bin/<os>-<arch>-<libc>, serialport prebuilds/<os>-<arch>).
+      const parent = basename(dirname(path));
+      if ((parent === 'prebuilds' || (parent === 'bin' && path.includes('/aws-crt/dist/bin/'))) && !keepsPlatform(n)) rmSync(path, { recursive: true, force: true });
+      // Native build leftovers: intermediate objects and the sources they were compiled from.
+      if (path.endsWith('/build/Release/obj.target') || path.endsWith('/build/Release/obj') || path.endsWith('/better-sqlite3/deps') || path.endsWith('/better-sqlite3/src')) {
+        rmSync(path, { recursive: true, force: true });
+      }
+    }
+
+    // Every native module that stays must load with this node (the box's node must have the same ABI).
+    const natives = [...walk(store)].filter((e) => e.st.isFile() && e.name.endsWith('.node')).map((e) => e.path.slice(lib.length + 1));
+    const commit = spawnSync('git', ['rev-parse', '--short=12', 'HEAD'], { cwd: root, encoding: 'utf8' }).stdout?.trim() || 'unknown';
+    const build = { name: 'lifeline-edge', version, commit, platform: `linux-${process.arch}`, node: process.version, nodeModulesAbi: process.versions.modules, natives };
+    writeFileSync(join(top, 'BUILD.json'), JSON.stringify(build, null, 2) + '\n');
+
+    mkdirSync(join(top, 'bin'));
+    writeFileSync(
+      join(top, 'bin/lifeline'),
+      [
+        '#!/bin/sh',
+        `# lifeline ${version} (${commit}): the compiled edge CLI and agent. Native modules built for node ${process.version} (ABI ${process.versions.modules}).`,
+        '# Follows symlinks (e.g. /usr/local/bin/lifeline -> /opt/lifeline/bin/lifeline); LIFELINE_NODE picks another node.',
+        'here=$(dirname "$(readlink -f "$0")")',
+        'exec "${LIFELINE_NODE:-node}" "$here/../lib/dist/cli/bin.js" "$@"',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(top, 'bin/lifeline'), 0o755);
+
+    mkdirSync(out, { recursive: true });
+    const tarball = join(out, `${name}.tar.gz`);
+    run('tar', ['-C', stage, '--owner=0', '--group=0', '-czf', tarball, name]);
+    const sum = createHash('sha256').update(readFileSync(tarball)).digest('hex');
+    writeFileSync(join(out, 'SHA256SUMS'), `${sum}  ${basename(tarball)}\n`);
+    return { tarball, sha256: sum, bytes: statSync(tarball).size, version };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const i = process.argv.indexOf('--out');
+  const r = pack(i > 0 ? { out: resolve(process.argv[i + 1]) } : {});
+  console.log(`${r.tarball} (${(r.bytes / 1e6).toFixed(1)} MB, sha256 ${r.sha256.slice(0, 16)}…, listed in SHA256SUMS)`);
+}
