@@ -202,6 +202,13 @@ export function lintProfile(profile: Readonly<Profile>): LintIssue[] {
     const basis = basisIssue(point);
     if (basis) add(`${at}.detect.basis`, basis);
   });
+  if (profile.protocol === 'modbus' && profile.burst) {
+    // A logger records for samples / rate seconds before the block holds a whole burst.
+    const { samples, sampleRateHz, periodMs } = profile.burst;
+    const recordMs = (samples / sampleRateHz) * 1000;
+    if (periodMs < recordMs) add('burst.periodMs', `${periodMs} ms is shorter than one burst takes to record (${samples} samples at ${sampleRateHz} Hz = ${fmt(recordMs)} ms)`);
+    if (!profile.burst.sim) add('burst.sim', 'a burst needs simulated modes (sim: { modes: [{ frequencyHz: ... }] }) so the simulator serves realistic bursts');
+  }
   return issues;
 }
 

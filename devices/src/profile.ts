@@ -126,6 +126,52 @@ export type Point = Static<typeof PointSchema>;
 /** Same as {@link Point}: one point of a Modbus device model. */
 export type ModbusPoint = Point;
 
+/** A simulated deck mode the simulator's burst carries (devices/src/simulator/bridge-vibration.ts). */
+export const BurstSimModeSchema = Type.Object(
+  {
+    frequencyHz: Type.Number({ exclusiveMinimum: 0, description: 'Natural frequency at the reference temperature (15 °C), Hz' }),
+    damping: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 0.2, description: 'Damping ratio (default 0.015)' })),
+    rms: Type.Optional(Type.Number({ exclusiveMinimum: 0, description: 'RMS acceleration this mode contributes, m/s2 (default 0.01)' })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * An accelerometer burst a Modbus device records into a block of int16
+ * registers; the gateway reads it every `periodMs` and reduces it to
+ * acceleration_rms, acceleration_peak and natural_frequency_1..modes
+ * (edge/src/poller/burst.ts, docs/alarms.md "Bridge vibration").
+ */
+export const BurstSchema = Type.Object(
+  {
+    table: Type.Optional(literalUnion(['holding', 'input'] as const, 'Table of the sample block: holding (FC3, default) or input (FC4)')),
+    address: Type.Integer({ minimum: 0, maximum: 65535, description: 'First sample register (zero-based)' }),
+    samples: Type.Integer({ minimum: 512, maximum: 65536, description: 'Samples in a burst, one int16 register each (at least one 512-sample analysis segment)' }),
+    scale: Type.Number({ exclusiveMinimum: 0, description: 'm/s2 per LSB (e.g. 0.0001: int16 carries ±3.2767 m/s2)' }),
+    sampleRateHz: Type.Number({ exclusiveMinimum: 0, maximum: 10000, description: 'Sampling rate of the burst, Hz' }),
+    periodMs: Type.Integer({ minimum: 1000, description: 'How often the gateway reads a burst, ms (e.g. 600000: every 10 minutes); the gateway config may override it per device' }),
+    modes: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, description: 'Natural frequencies reported: natural_frequency_1..modes (default 3)' })),
+    sim: Type.Optional(
+      Type.Object(
+        {
+          modes: Type.Array(BurstSimModeSchema, { minItems: 1, description: 'Modes of the simulated deck' }),
+          noise: Type.Optional(Type.Number({ minimum: 0, description: 'Sensor noise RMS, m/s2 (default 0.001)' })),
+          temperature: Type.Optional(Type.String({ description: 'Point whose value is the deck temperature the modes follow (−0.15 %/°C from 15 °C); default none: 15 °C' })),
+        },
+        { additionalProperties: false, description: 'What the simulator records into the block each period' },
+      ),
+    ),
+  },
+  { additionalProperties: false, description: 'Accelerometer burst: a block of int16 samples read every periodMs and reduced on the gateway (docs/profiles.md)' },
+);
+/** A device model's accelerometer burst. */
+export type Burst = Static<typeof BurstSchema>;
+
+/** Names of the readings a burst becomes, for `modes` natural frequencies. */
+export function burstPointNames(modes: number): string[] {
+  return ['acceleration_rms', 'acceleration_peak', ...Array.from({ length: modes }, (_, i) => `natural_frequency_${i + 1}`)];
+}
+
 export const ModbusProfileSchema = Type.Object(
   {
     ...profileCommon,
@@ -142,6 +188,7 @@ export const ModbusProfileSchema = Type.Object(
       ),
     ),
     points: Type.Array(PointSchema, { minItems: 1 }),
+    burst: Type.Optional(BurstSchema),
   },
   { additionalProperties: false },
 );

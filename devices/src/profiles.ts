@@ -6,6 +6,7 @@ import { parse } from 'yaml';
 import { ErrorCodes, LifelineError, assertValid, didYouMean, parseErrorMessage } from '@lifeline/shared';
 import { DLT645_DATA_IDS, SL651_ELEMENTS, cjt188MeterKind, describeMeterType, formatDataId, registerCount } from '@lifeline/shared/protocols';
 import {
+  burstPointNames,
   profileProtocols,
   profileSchemas,
   type AnyPoint,
@@ -66,6 +67,34 @@ function modbusProblems(p: Readonly<ModbusProfile>): string[] {
       problems.push(`points[${i}].access: ${pt.table} ${pt.table === 'input' ? 'registers' : 'inputs'} are read-only in Modbus, got "rw"`);
     if (pt.scale === 0) problems.push(`points[${i}].scale: must not be 0`);
   });
+  if (p.burst) problems.push(...burstProblems(p, p.burst, used));
+  return problems;
+}
+
+/** What the schema cannot say about a burst block: where it sits, what its simulated modes can be, names it takes. */
+function burstProblems(p: Readonly<ModbusProfile>, b: NonNullable<ModbusProfile['burst']>, used: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  const table = b.table ?? 'holding';
+  if (b.address + b.samples > 65536) problems.push(`burst.samples: registers ${b.address}..${b.address + b.samples - 1} run past 65535 (samples ${b.samples} from address ${b.address})`);
+  const end = Math.min(65536, b.address + b.samples);
+  for (let a = b.address; a < end; a++) {
+    const other = used.get(`${table}:${a}`);
+    if (other) {
+      problems.push(`burst.address: the sample block (${table} ${b.address}..${end - 1}) overlaps point ${JSON.stringify(other)} at ${a}`);
+      break;
+    }
+  }
+  const names = new Set(p.points.map((pt) => pt.name));
+  const taken = burstPointNames(b.modes ?? 3).filter((n) => names.has(n));
+  if (taken.length) problems.push(`burst: its readings ${taken.map((n) => JSON.stringify(n)).join(', ')} would have the same name as a point; rename the point`);
+  // The analyser looks for modes between 0.3 Hz and 0.4 × the sampling rate (edge/src/detect/modal.ts).
+  const band = 0.4 * b.sampleRateHz;
+  b.sim?.modes.forEach((m, i) => {
+    if (m.frequencyHz < 0.3 || m.frequencyHz > band)
+      problems.push(`burst.sim.modes[${i}].frequencyHz: ${m.frequencyHz} Hz is outside the band 0.3..${band} Hz a burst sampled at ${b.sampleRateHz} Hz resolves`);
+  });
+  if (b.sim?.temperature !== undefined && !names.has(b.sim.temperature))
+    problems.push(`burst.sim.temperature: no point ${JSON.stringify(b.sim.temperature)} in the profile${didYouMean(b.sim.temperature, [...names])}`);
   return problems;
 }
 

@@ -12,9 +12,10 @@
  */
 import { prng } from '@lifeline/shared';
 import { decodeRegisters, registerCount, writeRegisters } from '@lifeline/shared/protocols';
-import type { AnyPoint, ModbusPoint, Profile, RegisterTable } from '../profile.js';
+import type { AnyPoint, ModbusPoint, ModbusProfile, Profile, RegisterTable } from '../profile.js';
 import { behaviourFrom, type Behaviour, type BehaviourSpec, type SimAction, type SimFraming, type SimRequest } from './behaviours.js';
 import { isNight, signalValue } from './signal.js';
+import { bridgeBurst } from './bridge-vibration.js';
 
 export type { Behaviour, BehaviourSpec } from './behaviours.js';
 
@@ -29,6 +30,54 @@ export interface SimDeviceOptions {
    * on the meter. Default: the unit id, zero-padded (unit 7 → 000000000007).
    */
   address?: string;
+}
+
+/**
+ * The accelerometer burst a device with a profile `burst:` block records: a
+ * fresh one each time a master starts reading the block (a read of its first
+ * register), from the simulated deck's modes at the temperature point's value.
+ */
+export class BurstRecorder {
+  /** Damage: the first mode's frequency drops by this share (0.02 = 2 %); tests set it. */
+  stiffnessLoss = 0;
+  /** Bursts recorded so far. */
+  recorded = 0;
+  /** True mode frequencies of the burst the block holds now, Hz. */
+  frequencies: number[] = [];
+
+  constructor(
+    private readonly dev: SimulatedDevice,
+    readonly burst: NonNullable<ModbusProfile['burst']>,
+    private readonly rand: () => number,
+  ) {}
+
+  /** Record a new burst into the block. */
+  record(): void {
+    const b = this.burst;
+    const table = b.table ?? 'holding';
+    const sim = b.sim ?? { modes: [{ frequencyHz: 2 }] };
+    const temperatureC = sim.temperature === undefined ? 15 : this.dev.valueOf(sim.temperature);
+    const out = bridgeBurst({
+      modes: sim.modes,
+      temperatureC,
+      stiffnessLoss: this.stiffnessLoss,
+      sampleRateHz: b.sampleRateHz,
+      seconds: b.samples / b.sampleRateHz,
+      noise: sim.noise,
+      seed: Math.floor(this.rand() * 2 ** 31),
+    });
+    const regs = this.dev.tables[table];
+    const img = this.dev.bytes[table];
+    for (let i = 0; i < b.samples; i++) {
+      const raw = Math.max(-32768, Math.min(32767, Math.round(out.samples[i] / b.scale)));
+      const a = b.address + i;
+      regs[a] = raw & 0xffff;
+      img[2 * a] = regs[a] >> 8;
+      img[2 * a + 1] = regs[a] & 0xff;
+    }
+    this.frequencies = out.frequencies;
+    this.recorded++;
+  }
 }
 
 /** A device the simulators serve. */
@@ -49,6 +98,8 @@ export class SimulatedDevice {
   refreshMs = 100;
   /** Requests this device answered or refused. */
   served = 0;
+  /** The accelerometer burst it records, when its profile has a `burst:` block. */
+  readonly burst?: BurstRecorder;
 
   private readonly rand: () => number;
   private readonly now: () => number;
@@ -75,14 +126,21 @@ export class SimulatedDevice {
     const size: Record<RegisterTable, number> = { coil: 0, discrete: 0, holding: 0, input: 0 };
     if (profile.protocol === 'modbus') {
       for (const p of profile.points) size[p.table] = Math.max(size[p.table], p.address + (p.type === 'bit' ? 1 : registerCount(p.type)));
+      if (profile.burst) size[profile.burst.table ?? 'holding'] = Math.max(size[profile.burst.table ?? 'holding'], profile.burst.address + profile.burst.samples);
     }
     this.tables = { coil: new Uint16Array(size.coil), discrete: new Uint16Array(size.discrete), holding: new Uint16Array(size.holding), input: new Uint16Array(size.input) };
     this.bytes = { holding: Buffer.alloc(size.holding * 2), input: Buffer.alloc(size.input * 2) };
     this.mapped = { coil: new Uint8Array(size.coil), discrete: new Uint8Array(size.discrete), holding: new Uint8Array(size.holding), input: new Uint8Array(size.input) };
     if (profile.protocol === 'modbus') {
       for (const p of profile.points) this.mapped[p.table].fill(1, p.address, p.address + (p.type === 'bit' ? 1 : registerCount(p.type)));
+      const b = profile.burst;
+      if (b) {
+        this.mapped[b.table ?? 'holding'].fill(1, b.address, b.address + b.samples);
+        this.burst = new BurstRecorder(this, b, this.rand);
+      }
     }
     this.refresh(true);
+    this.burst?.record();
   }
 
   /** Whether the profile's Modbus tables have unmapped registers a strict device refuses to read. */

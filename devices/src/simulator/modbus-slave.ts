@@ -59,6 +59,9 @@ export function serveModbusPdu(dev: SimulatedDevice, buf: Uint8Array, start: num
     if (address + quantity > t.length) return writeExceptionPdu(out, o, fc, ExceptionCodes.IllegalDataAddress);
     if (dev.strictGaps && !allMapped(dev.mapped[table], address, quantity)) return writeExceptionPdu(out, o, fc, ExceptionCodes.IllegalDataAddress);
     dev.refresh();
+    // A read starting at a burst block finds a burst recorded since the last one.
+    const burst = dev.burst;
+    if (burst && address === burst.burst.address && table === (burst.burst.table ?? 'holding')) burst.record();
     out[o] = fc;
     if (bits) {
       const n = (quantity + 7) >> 3;

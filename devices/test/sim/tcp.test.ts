@@ -106,8 +106,8 @@ describe('TCP simulator', () => {
     const sim = await serve([bridge, tunnel]);
     const c = await client(sim.port);
     c.send(1, [
-      { functionCode: 3, address: 20, quantity: 10 }, // past the end of the holding table (23 registers)
-      { functionCode: 3, address: 0, quantity: 125 },
+      { functionCode: 3, address: 6995, quantity: 10 }, // past the end of the holding table (the burst block ends at 6999)
+      { functionCode: 3, address: 6900, quantity: 125 }, // the largest read, running past the end too
       { functionCode: 6, address: 0, value: 1 }, // strain_1 is read-only
     ]);
     expect(exceptionOf(await c.reply(1))).toBe(ExceptionCodes.IllegalDataAddress);

@@ -3,6 +3,7 @@
  * each arrow is a feature of its own folder.
  *
  *   BusPoller / MeterPoller / Sl651Listener ─readings─▶ Detection ─▶ AlarmManager ─▶ outputs (GPIO, Modbus writes)
+ *   BurstScheduler (accelerometer bursts over the pollers' links) ─readings─┘      └─ raise ─▶ BurstKeeper
  *   Lighting (lamp schedules, the gateway's own clock) ─────────────▶ Modbus writes
  *        │                                  │ transitions (alarm_log + event lane)
  *        └──readings, comm──▶ Recorder ─▶ buffer ──▶ Sync ─▶ MQTT ─▶ cloud
@@ -30,6 +31,10 @@ import { LinkPointWriter } from '../actions/point-writer.js';
 import { EventBus, type Extension } from '../events/event-bus.js';
 import { Lighting } from '../lighting/lighting.js';
 import { defaultTimeZone } from '../lighting/config.js';
+import { BurstScheduler } from '../poller/burst-scheduler.js';
+import { BurstKeeper } from '../buffer/bursts.js';
+import { dataDirOf } from '../sync/command-target.js';
+import { join } from 'node:path';
 
 export class Agent {
   readonly events: EventBus;
@@ -39,6 +44,8 @@ export class Agent {
   readonly alarms: AlarmSystem;
   /** Lamp schedules, when the config has a lighting section. */
   readonly lighting?: Lighting;
+  /** Accelerometer bursts of the devices whose profile records them (bridge monitors). */
+  readonly bursts: BurstScheduler;
   private readonly recorder: Recorder;
   private readonly extensions: Extension[] = [];
   private stopped = false;
@@ -77,15 +84,13 @@ export class Agent {
         return [bus.name, new Poller(bus, loaded.profiles, this.events, log.child({ bus: bus.name }))];
       }),
     );
-    const pointWriter = new LinkPointWriter(loaded, {
-      log: log.child({ part: 'writes' }),
-      linkFor: (bus) => {
-        const poller = pollers.get(bus.name);
-        if (!(poller instanceof BusPoller)) return undefined; // meters have nothing to write
-        if (!poller.busLink) throw new LifelineError(ErrorCodes.LinkDown, `bus ${bus.name} is not open yet`);
-        return poller.busLink;
-      },
-    });
+    const linkFor = (bus: { name: string }) => {
+      const poller = pollers.get(bus.name);
+      if (!(poller instanceof BusPoller)) return undefined; // meters have nothing to write or burst
+      if (!poller.busLink) throw new LifelineError(ErrorCodes.LinkDown, `bus ${bus.name} is not open yet`);
+      return poller.busLink;
+    };
+    const pointWriter = new LinkPointWriter(loaded, { log: log.child({ part: 'writes' }), linkFor });
     const commands = new CommandHandler(config.gateway.id, this.buffer, agentCommandTarget({ loaded, alarms: () => this.alarms, log, onConfig: opts.onConfig, pointWriter, onTrial: opts.onTrial }), log.child({ part: 'commands' }));
     this.sync = new Sync(loaded, this.buffer, transport, log.child({ part: 'sync' }), { window: config.sync.window, maxBatchBytes: config.sync.maxBatchBytes, commands, configApply: opts.configApply });
     // Order matters: alarms restore (and queue what a crash left unqueued) before anything
@@ -98,6 +103,26 @@ export class Agent {
     this.recorder = new Recorder(this.events, this.buffer);
     this.extensions.push(this.recorder);
     this.extensions.push(...pollers.values());
+    // Bursts share each bus's polling link (a serial bus carries one request at a time); the raw
+    // samples are kept on disk only around an alarm of their device.
+    // An agent built in code on an in-memory buffer has no data directory to keep files in.
+    const keeper = config.buffer.path === ':memory:' && !loaded.dataDir && !loaded.file ? undefined : new BurstKeeper({ dir: join(dataDirOf(loaded), 'bursts') });
+    const busOf = new Map(config.buses.flatMap((bus) => bus.devices.map((d) => [d.id, bus.name] as const)));
+    const lost = (device: string) => {
+      const poller = pollers.get(busOf.get(device) ?? '');
+      return poller instanceof BusPoller && poller.stats().some((s) => s.device === device && s.lost);
+    };
+    this.bursts = new BurstScheduler(config.buses, loaded.profiles, this.events, log.child({ part: 'bursts' }), {
+      keeper,
+      linkFor,
+      answering: (device) => this.recorder.answering.has(device) && !lost(device),
+    });
+    if (this.bursts.size) {
+      this.alarms.manager.onChange((alarm, entry) => {
+        if (entry.from === 'normal' && entry.to !== 'normal') keeper?.alarm(alarm.device);
+      });
+      this.extensions.push(this.bursts);
+    }
     // After the pollers: the lamps are written over their links (a write before a link is open is retried).
     if (config.lighting) {
       // Validation requires a location for sun events; clock-only schedules never read it.

@@ -16,6 +16,7 @@ import { actionsConfigIssues } from '../actions/config.js';
 import { lightingConfigIssues, timeZoneIssues } from '../lighting/config.js';
 import { Value } from '@sinclair/typebox/value';
 import { dataDirIssues } from './paths.js';
+import { deviceBurstPoints } from '../poller/burst.js';
 
 /** A validated config with each device's profile resolved. */
 export interface LoadedConfig {
@@ -138,6 +139,8 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
       }
       if (other || !linkOk || bad(path)) return;
       issues.push(...addressingIssues(bus, dev, profile, path));
+      if (profile && isObj(dev.burst) && !bad(`${path}.burst`) && !(profile.protocol === 'modbus' && profile.burst))
+        issues.push({ path: `${path}.burst`, message: `profile ${profile.id} records no accelerometer burst (it has no burst: block), got ${JSON.stringify(dev.burst)}` });
       if (profile && meterBus && profile.protocol !== 'modbus') {
         if (!busProtocol) busProtocol = { protocol: profile.protocol, at: path };
         else if (busProtocol.protocol !== profile.protocol) {
@@ -152,7 +155,10 @@ function semanticIssues(cfg: GatewayConfig, profiles: Map<string, Readonly<Profi
   // Detectors: what their own schema cannot say (limit order, duplicates), then points the profiles lack.
   if (isObj(cfg.detectors)) {
     const known = new Map<string, ReadonlySet<string>>();
-    for (const [id, p] of profiles) known.set(id, new Set(p.points.map((pt) => pt.name)));
+    const instances = new Map<string, DeviceInstance>();
+    for (const bus of Array.isArray(cfg.buses) ? cfg.buses : []) for (const dev of isObj(bus) && Array.isArray(bus.devices) ? bus.devices : []) if (isObj(dev) && typeof dev.id === 'string') instances.set(dev.id, dev);
+    // A device that reads bursts has their readings as points too (a modal detector names natural_frequency_1).
+    for (const [id, p] of profiles) known.set(id, new Set([...p.points.map((pt) => pt.name), ...(instances.has(id) ? deviceBurstPoints(instances.get(id)!, p) : [])]));
     const at = (i: ValidationIssue) => ({ path: i.path ? `detectors.${i.path}` : 'detectors', message: i.message });
     // The schema part is reported by the config schema already; keep the semantic part.
     const own = detectorsConfigIssues(cfg.detectors).filter((i) => !bad(`detectors.${i.path}`));

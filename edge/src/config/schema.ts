@@ -44,6 +44,16 @@ export const DeviceInstanceSchema = Type.Object(
       Type.Integer({ minimum: 0, maximum: 5000, description: 'Serial bus: extra quiet time this device needs after answering before the bus carries the next request' }),
     ),
     location: Type.Optional(LocationSchema),
+    burst: Type.Optional(
+      Type.Object(
+        {
+          enabled: Type.Optional(Type.Boolean({ description: 'false: do not read the burst the profile declares (default true)' })),
+          periodMs: Type.Optional(Type.Integer({ minimum: 1000, description: "How often to read a burst, ms; overrides the profile's burst.periodMs" })),
+          modes: Type.Optional(Type.Integer({ minimum: 1, maximum: 8, description: "Natural frequencies reported (natural_frequency_1..modes); overrides the profile's burst.modes" })),
+        },
+        { additionalProperties: false, description: "Devices whose profile has a burst: block (bridge accelerometers): how this instance's bursts are read" },
+      ),
+    ),
     detectorDefaults: Type.Optional(
       Type.Boolean({ description: "false: do not run the detectors the device's profile defines (its points' detect defaults); default true" }),
     ),

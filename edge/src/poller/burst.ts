@@ -18,8 +18,10 @@
  */
 import { ErrorCodes, LifelineError, Quality, type Reading } from '@lifeline/shared';
 import type { ModbusRequest } from '@lifeline/shared/protocols';
+import { burstPointNames, isModbusProfile, type Profile } from '@lifeline/devices';
 import type { ModalAnalyzer } from '../detect/modal.js';
 import type { ModbusLink } from '../links/link.js';
+import type { DeviceInstance } from '../config/schema.js';
 
 /** Where a device keeps its burst and how to scale it. */
 export interface BurstPlan {
@@ -97,4 +99,34 @@ export function burstReadings(device: string, ts: number, samples: Float64Array,
   ];
   r.frequencies.forEach((f, i) => out.push({ device, point: `${names.frequency ?? 'natural_frequency_'}${i + 1}`, ts, value: f, quality: Quality.Good }));
   return out;
+}
+
+/** A device's burst as the agent reads it: the profile's block with the instance's overrides. */
+export interface DeviceBurst extends BurstPlan {
+  sampleRateHz: number;
+  periodMs: number;
+  modes: number;
+}
+
+/** The burst a device instance reads, or undefined (no `burst:` block in its profile, or `burst.enabled: false`). */
+export function deviceBurst(instance: Pick<DeviceInstance, 'unit' | 'burst'>, profile: Readonly<Profile>): DeviceBurst | undefined {
+  if (!isModbusProfile(profile) || !profile.burst || instance.burst?.enabled === false || instance.unit === undefined) return undefined;
+  const b = profile.burst;
+  return {
+    unit: instance.unit,
+    table: b.table ?? 'holding',
+    address: b.address,
+    samples: b.samples,
+    scale: b.scale,
+    pageSize: Math.min(125, profile.maxRegistersPerRequest ?? 125),
+    sampleRateHz: b.sampleRateHz,
+    periodMs: instance.burst?.periodMs ?? b.periodMs,
+    modes: instance.burst?.modes ?? b.modes ?? 3,
+  };
+}
+
+/** The points a device's bursts become ([] without a burst). */
+export function deviceBurstPoints(instance: Pick<DeviceInstance, 'unit' | 'burst'>, profile: Readonly<Profile>): string[] {
+  const b = deviceBurst(instance, profile);
+  return b ? burstPointNames(b.modes) : [];
 }
