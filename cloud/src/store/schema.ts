@@ -128,5 +128,8 @@ export function laterMigrations(d: Dialect): string[] {
        readings INTEGER NOT NULL, bytes INTEGER NOT NULL, version INTEGER NOT NULL, data ${d === 'sqlite' ? 'BLOB' : 'BYTEA'} NOT NULL,
        PRIMARY KEY(series, day));
      CREATE INDEX readings_cold_day ON readings_cold(day);${d === 'postgres' ? '\n     ALTER TABLE readings_cold ALTER COLUMN data SET STORAGE EXTERNAL; -- deflated already: TOAST need not try' : ''}`,
+    // the last day's minutes per device (24 h completeness of GET /devices, /gateways, /summary) read by minute:
+    // without it every status list scans the whole rollup (up to the retention, 400 days).
+    'CREATE INDEX readings_1m_minute ON readings_1m(minute, series);',
   ];
 }

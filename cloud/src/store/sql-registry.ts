@@ -120,6 +120,10 @@ export class SqlRegistry implements RegistryStore {
     }));
   }
 
+  listDeviceKeys(): Promise<{ gateway: string; id: string }[]> {
+    return this.sql.all<{ gateway: string; id: string }>('SELECT gateway, id FROM devices ORDER BY id, gateway');
+  }
+
   async listGateways(): Promise<GatewayInfo[]> {
     return (await this.sql.all<GatewayRow>(`SELECT ${gatewayCols} FROM gateways ORDER BY id`)).map(gatewayInfo);
   }

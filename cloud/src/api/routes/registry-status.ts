@@ -17,50 +17,87 @@ function completeness(minutes: number | undefined, firstSeen: number | null, now
   return Math.min(1, Math.round(((minutes ?? 0) / windowMin) * 1000) / 1000);
 }
 
-/** Devices with their gateway's online flag, 24 h completeness, active alarms and the other gateways using their id. */
-export async function devicesWithStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>): Promise<DeviceStatus[]> {
-  const now = Date.now();
-  const [devices, gateways, minutes, alarms] = await Promise.all([
-    store.registry.listDevices(),
-    store.registry.listGateways(),
+/**
+ * What a device's and a gateway's status are made of, read in four queries whatever the size
+ * (never one per device or gateway): gateways, the minutes with data since a day ago per device
+ * (an index on readings_1m(minute) keeps that to the last day's rows), and the active alarms.
+ */
+async function statusInputs(store: Pick<Store, 'telemetry' | 'alarms'>, now: number) {
+  const [minutes, alarms] = await Promise.all([
     store.telemetry.activeMinutes(now - DAY),
     store.alarms.listAlarms({ state: ['active_unacked', 'active_acked'], limit: 10_000 }),
   ]);
+  const levelsOf = new Map<string, number[]>();
+  for (const a of alarms) {
+    const k = deviceKey(a.gateway, a.device);
+    const levels = levelsOf.get(k);
+    if (levels) levels.push(a.level);
+    else levelsOf.set(k, [a.level]);
+  }
+  return { minutes, levelsOf };
+}
+
+/** Devices with their gateway's online flag, 24 h completeness, active alarms and the other gateways using their id. */
+export async function devicesWithStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>): Promise<DeviceStatus[]> {
+  const now = Date.now();
+  const [devices, gateways, { minutes, levelsOf }] = await Promise.all([store.registry.listDevices(), store.registry.listGateways(), statusInputs(store, now)]);
   const gw = new Map(gateways.map((g) => [g.id, g]));
   // Ids two gateways share are shown, never merged: each device lists the other gateways using its id.
   const byId = new Map<string, string[]>();
-  for (const dev of devices) byId.set(dev.id, [...(byId.get(dev.id) ?? []), dev.gateway]);
-  const alarmsOf = new Map<string, number[]>();
-  for (const a of alarms) {
-    const k = deviceKey(a.gateway, a.device);
-    alarmsOf.set(k, [...(alarmsOf.get(k) ?? []), a.level]);
+  for (const dev of devices) {
+    const on = byId.get(dev.id);
+    if (on) on.push(dev.gateway);
+    else byId.set(dev.id, [dev.gateway]);
   }
+  const none: number[] = [];
   return devices.map((dev) => {
     const g = gw.get(dev.gateway);
-    const levels = alarmsOf.get(deviceKey(dev.gateway, dev.id)) ?? [];
+    const k = deviceKey(dev.gateway, dev.id);
+    const levels = levelsOf.get(k) ?? none;
+    let maxLevel = 0;
+    for (const l of levels) if (l > maxLevel) maxLevel = l;
+    const on = byId.get(dev.id)!;
     return {
       ...dev,
       online: !!g?.online,
-      completeness24h: completeness(minutes.get(deviceKey(dev.gateway, dev.id)), g?.firstSeen ?? null, now),
+      completeness24h: completeness(minutes.get(k), g?.firstSeen ?? null, now),
       activeAlarms: levels.length,
-      maxLevel: levels.reduce((m, l) => Math.max(m, l), 0),
-      sameIdOn: byId.get(dev.id)!.filter((x) => x !== dev.gateway),
+      maxLevel,
+      sameIdOn: on.length === 1 ? [] : on.filter((x) => x !== dev.gateway),
     };
   });
 }
 
-/** Gateways (or the one named) with their device count, mean completeness and active alarms. */
+/**
+ * Gateways (or the one named) with their device count, mean completeness and active alarms:
+ * one pass over the devices' keys (no device list with status is built for it).
+ */
 export async function gatewaysWithStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, only?: string): Promise<GatewayStatusView[]> {
-  const devices = await devicesWithStatus(store);
-  const gateways = only ? [await store.registry.getGateway(only)].filter((g): g is GatewayInfo => !!g) : await store.registry.listGateways();
+  const now = Date.now();
+  const [keys, gateways, { minutes, levelsOf }] = await Promise.all([
+    store.registry.listDeviceKeys(),
+    only ? store.registry.getGateway(only).then((g) => (g ? [g] : [])) : store.registry.listGateways(),
+    statusInputs(store, now),
+  ]);
+  const sums = new Map<string, { devices: number; completeness: number; activeAlarms: number }>(
+    gateways.map((g) => [g.id, { devices: 0, completeness: 0, activeAlarms: 0 }]),
+  );
+  const firstSeen = new Map(gateways.map((g) => [g.id, g.firstSeen]));
+  for (const d of keys) {
+    const sum = sums.get(d.gateway);
+    if (!sum) continue;
+    const k = deviceKey(d.gateway, d.id);
+    sum.devices++;
+    sum.completeness += completeness(minutes.get(k), firstSeen.get(d.gateway) ?? null, now) ?? 0;
+    sum.activeAlarms += levelsOf.get(k)?.length ?? 0;
+  }
   return gateways.map((g) => {
-    const mine = devices.filter((x) => x.gateway === g.id);
-    const c = mine.map((x) => x.completeness24h ?? 0);
+    const sum = sums.get(g.id)!;
     return {
       ...g,
-      devices: mine.length,
-      completeness24h: c.length ? Math.round((c.reduce((s, x) => s + x, 0) / c.length) * 1000) / 1000 : null,
-      activeAlarms: mine.reduce((s, x) => s + x.activeAlarms, 0),
+      devices: sum.devices,
+      completeness24h: sum.devices ? Math.round((sum.completeness / sum.devices) * 1000) / 1000 : null,
+      activeAlarms: sum.activeAlarms,
     };
   });
 }

@@ -36,5 +36,13 @@ export function registryContract(name: string, factory: StoreFactory): void {
       await status('洸河路1号灯杆');
       expect((await store.registry.listDevices()).find((d) => d.id === 'lamp-1')?.name).toBe('洸河路东1号灯杆');
     });
+
+    it('lists device keys in the order of listDevices, one id on two gateways twice', async () => {
+      await store.registry.saveGatewayStatus({ gateway: 'gw-b', online: true, ts: T0, devices: [{ id: 'flood-1', profile: 'f' }, { id: 'lamp-2', profile: 'l' }] });
+      await store.registry.saveGatewayStatus({ gateway: 'gw-a', online: true, ts: T0, devices: [{ id: 'flood-1', profile: 'f' }] });
+      const keys = await store.registry.listDeviceKeys();
+      expect(keys).toEqual([{ gateway: 'gw-a', id: 'flood-1' }, { gateway: 'gw-b', id: 'flood-1' }, { gateway: 'gw-b', id: 'lamp-2' }]);
+      expect(keys).toEqual((await store.registry.listDevices()).map((d) => ({ gateway: d.gateway, id: d.id })));
+    });
   });
 }
