@@ -2,7 +2,7 @@
  * The console's state: registry, alarms and latest values, kept current by
  * the live stream (no polling of alarms).
  *
- *   sign-in ─▶ start(): /console, then /alarms (everything not normal), /devices, /gateways in that order
+ *   sign-in ─▶ start(): /console, then /alarms (everything not normal), /devices and /gateways in parallel, each shown as it arrives
  *   live `alarm`    ─▶ patch the row at once ─▶ refetch /alarms (debounced; new rows get their id)
  *   live `readings` ─▶ latest value per (gateway, device, point) ─▶ 'values' listeners, at most 4×/s
  *   live `event`    ─▶ refetch the registry (debounced)
@@ -60,13 +60,14 @@ class ConsoleStore {
     this.info = await api.console();
     performance.mark('lifeline:session');
     this.emit('session');
-    // Alarms first (small, and what an operator needs first), then devices for the map, then gateways:
-    // the API serves them one after another, and /gateways costs as much as /devices.
-    await this.loadAlarms();
-    performance.mark('lifeline:alarms');
-    await this.loadDevices();
-    performance.mark('lifeline:devices');
-    void this.loadGateways().then(() => performance.mark('lifeline:gateways'));
+    // Alarms, devices and gateways in parallel, each shown as it arrives (alarms are small and come first;
+    // the map draws when the devices come; gateway diamonds and names follow).
+    const loads = [
+      this.loadAlarms().then(() => performance.mark('lifeline:alarms')),
+      this.loadDevices().then(() => performance.mark('lifeline:devices')),
+      this.loadGateways().then(() => performance.mark('lifeline:gateways')),
+    ];
+    await Promise.all(loads);
     this.live?.stop();
     this.live = connectLive({
       onStatus: (s) => {

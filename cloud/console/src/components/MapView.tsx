@@ -139,12 +139,14 @@ export function MapView() {
         add.push(m);
       }
       performance.mark('lifeline:map-markers');
-      cluster.addLayers(add);
       // First time there are devices: show where they are (a city centre's few, or the whole city's many).
+      // Before the markers go in, so the clusters are built once, for the zoom they are seen at.
       if (!fitted && add.length) {
         fitted = true;
         map.fitBounds(L.latLngBounds(add.map((m) => m.getLatLng())), { maxZoom: 14, padding: [30, 30], animate: false });
       }
+      // One batch (chunked: the page stays responsive while 10,000 markers are clustered).
+      cluster.addLayers(add);
       drawGateways();
       performance.mark('lifeline:map-drawn');
     };
