@@ -2,7 +2,7 @@
  * The console's state: registry, alarms and latest values, kept current by
  * the live stream (no polling of alarms).
  *
- *   sign-in ─▶ start(): /console, then /alarms (everything not normal), /devices and /gateways in parallel, each shown as it arrives
+ *   sign-in ─▶ start(): /console, /alarms (everything not normal), /devices and /gateways in parallel, each shown as it arrives
  *   live `alarm`    ─▶ patch the row at once ─▶ refetch /alarms (debounced; new rows get their id)
  *   live `readings` ─▶ latest value per (gateway, device, point) ─▶ 'values' listeners, at most 4×/s
  *   live `event`    ─▶ refetch the registry (debounced)
@@ -57,12 +57,15 @@ class ConsoleStore {
 
   /** After sign-in: the first load, then the stream. */
   async start(): Promise<void> {
-    this.info = await api.console();
-    performance.mark('lifeline:session');
-    this.emit('session');
-    // Alarms, devices and gateways in parallel, each shown as it arrives (alarms are small and come first;
-    // the map draws when the devices come; gateway diamonds and names follow).
+    // Who we are, alarms, devices and gateways in parallel, each shown as it arrives: the page as soon as
+    // /console answers, the alarm list with /alarms (small), the map with /devices, gateway diamonds and
+    // names with /gateways. A refused token fails them all, and start() with the first refusal.
     const loads = [
+      api.console().then((info) => {
+        this.info = info;
+        performance.mark('lifeline:session');
+        this.emit('session');
+      }),
       this.loadAlarms().then(() => performance.mark('lifeline:alarms')),
       this.loadDevices().then(() => performance.mark('lifeline:devices')),
       this.loadGateways().then(() => performance.mark('lifeline:gateways')),
