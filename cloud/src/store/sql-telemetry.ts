@@ -240,7 +240,8 @@ export class SqlTelemetry implements TelemetryStore {
 
   async activeMinutes(since: number): Promise<Map<string, number>> {
     const rows = await this.sql.all<{ gateway: string; device: string; n: number }>(
-      'SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM readings_1m m JOIN series s ON s.id = m.series WHERE m.minute >= ? GROUP BY s.gateway, s.device',
+      // Series first (CROSS JOIN keeps SQLite's join order): each series' rows since then are one seek on (series, minute).
+      'SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM series s CROSS JOIN readings_1m m WHERE m.series = s.id AND m.minute >= ? GROUP BY s.gateway, s.device',
       [Math.floor(since / MINUTE) * MINUTE],
     );
     return new Map(rows.map((r) => [deviceKey(r.gateway, r.device), Number(r.n)]));
@@ -256,7 +257,8 @@ export class SqlTelemetry implements TelemetryStore {
     // A minute row counts when it starts in the range: the minute holding `from` is in, the one after `to` is not.
     const { where, params } = whereOf([['m.minute >= ?', Math.floor(from / MINUTE) * MINUTE], ['m.minute <= ?', to], ...(gateway === undefined ? [] : [['s.gateway = ?', gateway] as [string, unknown]])]);
     const rows = await this.sql.all<{ gateway: string; device: string; n: number | string }>(
-      `SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM readings_1m m JOIN series s ON s.id = m.series ${where} GROUP BY s.gateway, s.device`,
+      // Series first, as in activeMinutes.
+      `SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM series s CROSS JOIN readings_1m m ${where} AND m.series = s.id GROUP BY s.gateway, s.device`,
       params,
     );
     return new Map(rows.map((r) => [deviceKey(r.gateway, r.device), Number(r.n)]));
