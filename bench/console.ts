@@ -19,7 +19,7 @@ import { startCloud } from '@lifeline/cloud';
 import type { Reading } from '@lifeline/shared';
 import { pino } from 'pino';
 import { launchBrowser } from '../test/browser.js';
-import { tempDir } from '../test/helpers.js';
+import { seqLanes, tempDir } from '../test/helpers.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: number) => {
@@ -50,12 +50,7 @@ async function main(): Promise<void> {
   const cloud = await startCloud({ log: pino({ level: 'error' }), port: 0, dbPath: join(tmp.dir, 'cloud.db'), adminToken: 'bench-admin', alarms: { watch: false } });
   const store = cloud.store;
   const now = Date.now();
-  const seq = new Map<string, number>();
-  const nextSeq = (gw: string, n: number) => {
-    const first = (seq.get(gw) ?? 0) + 1;
-    seq.set(gw, first + n - 1);
-    return first;
-  };
+  const nextSeq = seqLanes();
   // A deterministic spread over the city: gateway g sits on a grid, its devices around it.
   let rnd = 42;
   const random = () => ((rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { PgStore, startCloud } from '@lifeline/cloud';
 import type { AlarmTransition, Reading } from '@lifeline/shared';
 import { pino } from 'pino';
-import { tempDir } from '../test/helpers.js';
+import { seqLanes, tempDir } from '../test/helpers.js';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -54,12 +54,7 @@ async function main(): Promise<void> {
   });
   const store = cloud.store;
   const now = Date.now();
-  const seq = new Map<string, number>();
-  const next = (lane: string, n: number) => {
-    const first = (seq.get(lane) ?? 0) + 1;
-    seq.set(lane, first + n - 1);
-    return first;
-  };
+  const next = seqLanes();
   const all: { gw: string; id: string }[] = [];
   const perGw = Math.ceil(DEVICES / GATEWAYS);
   for (let g = 0; g < GATEWAYS && all.length < DEVICES; g++) {

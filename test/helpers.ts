@@ -29,6 +29,19 @@ export function tempDir(prefix = 'lifeline-'): { dir: string; cleanup: () => voi
 }
 
 /** A logger that only speaks up on errors (set LOG_LEVEL=debug to see more). */
+/**
+ * Sequence numbers per lane for committing straight to a store: `next(lane, n)` returns the
+ * first of the next n numbers of that lane (1, 2, …), e.g. a gateway's telemetry and `gw/events`.
+ */
+export function seqLanes(): (lane: string, n: number) => number {
+  const last = new Map<string, number>();
+  return (lane, n) => {
+    const first = (last.get(lane) ?? 0) + 1;
+    last.set(lane, first + n - 1);
+    return first;
+  };
+}
+
 export const testLog = pino({ level: process.env.LOG_LEVEL ?? 'error' });
 
 /**

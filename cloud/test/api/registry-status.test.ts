@@ -5,15 +5,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AlarmTransition, Reading } from '@lifeline/shared';
 import { testCloud, type TestCloud } from './helpers.js';
+import { seqLanes } from '../../../test/helpers.js';
 
 let t: TestCloud;
 const now = Date.now();
-const seq = new Map<string, number>();
-const next = (lane: string, n: number) => {
-  const first = (seq.get(lane) ?? 0) + 1;
-  seq.set(lane, first + n - 1);
-  return first;
-};
+const next = seqLanes();
 
 async function readings(gateway: string, rs: Reading[]) {
   const s = next(gateway, rs.length);
