@@ -22,6 +22,11 @@ export interface CommandEntry {
 /** In the order `lifeline --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
   { name: 'run', summary: 'run the gateway agent: poll devices, detect alarms, buffer and sync to the cloud', load: async () => (await import('./run.js')).registerRun },
+  {
+    name: 'status',
+    summary: "the running agent: buses, devices, buffer depth and age, sync state, config version, active alarms (via its control socket)",
+    load: async () => (await import('./status.js')).registerStatus,
+  },
   { name: 'check', summary: 'validate a gateway config and its profiles (every mistake at once), then exit', load: async () => (await import('./run.js')).registerCheck },
   { name: 'read', summary: 'read every point of one device once and print name, value, unit and raw registers; --raw: registers or coils without a profile', load: async () => (await import('./read.js')).registerRead },
   { name: 'write', summary: 'write holding registers or coils of one unit (FC5/6/15/16), like mbpoll', load: async () => (await import('./raw.js')).registerWrite },
