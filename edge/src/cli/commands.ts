@@ -42,6 +42,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'serve simulated devices from a profile over Modbus TCP (meters: a serial server) or a serial pty, until Ctrl-C',
     load: async () => (await import('./simulate.js')).registerSimulate,
   },
+  { name: 'device', summary: 'list, add or remove the devices of the gateway config (comments kept), or test one: read every point and flag values out of range', load: async () => (await import('./device.js')).registerDevice },
   { name: 'alarms', summary: 'list alarms; acknowledge, shelve and unshelve them; show outputs (see docs/alarms.md)', load: async () => (await import('./alarms.js')).registerAlarms },
   { name: 'service', summary: 'install, remove or check the agent as a systemd service (Type=notify, watchdog, hardened)', load: async () => (await import('./service.js')).registerService },
   {

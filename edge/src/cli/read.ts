@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { ErrorCodes, LifelineError, Quality, isLifelineError } from '@lifeline/shared';
-import type { MeterProfile, Point } from '@lifeline/devices';
+import type { MeterProfile, Point, Profile } from '@lifeline/devices';
 import { checkOneLink, commFailure, intIn, linkOptions, once, openLink, parseBaud, type LinkArgs } from './field.js';
 import { summary } from './commands.js';
 import { parseTable, rawRead, type RawTable } from './raw.js';
@@ -17,7 +17,8 @@ import { parseTable, rawRead, type RawTable } from './raw.js';
 interface ReadOpts extends LinkArgs {
   unit?: number;
   address?: string;
-  profile?: string;
+  /** A shipped profile's name or a file; `device test` passes the profile its config loaded. */
+  profile?: string | Readonly<Profile>;
   json?: boolean;
 }
 
@@ -108,7 +109,7 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
     import('../links/link.js'),
   ]);
   if (a.profile === undefined) throw new LifelineError(ErrorCodes.ConfigInvalid, '--profile: required (or --raw for registers without a profile)');
-  const profile = loadProfile(a.profile);
+  const profile = typeof a.profile === 'string' ? loadProfile(a.profile) : a.profile;
   if (profile.protocol === 'sl651') {
     throw new LifelineError(ErrorCodes.ConfigInvalid, `--profile: ${profile.id} is an SL 651 station: it reports to the gateway (bus link sl651-listen) and cannot be polled`);
   }
