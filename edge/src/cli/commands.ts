@@ -27,6 +27,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: "the running agent: buses, devices, buffer depth and age, sync state, config version, active alarms (via its control socket)",
     load: async () => (await import('./status.js')).registerStatus,
   },
+  {
+    name: 'doctor',
+    summary: 'check this box for the agent: serial permissions, clock sync, disk budget, broker reachability and login, certificate expiry; each with what to fix',
+    load: async () => (await import('./doctor.js')).registerDoctor,
+  },
   { name: 'check', summary: 'validate a gateway config and its profiles (every mistake at once), then exit', load: async () => (await import('./run.js')).registerCheck },
   { name: 'read', summary: 'read every point of one device once and print name, value, unit and raw registers; --raw: registers or coils without a profile', load: async () => (await import('./read.js')).registerRead },
   { name: 'write', summary: 'write holding registers or coils of one unit (FC5/6/15/16), like mbpoll', load: async () => (await import('./raw.js')).registerWrite },
