@@ -21,6 +21,7 @@ export interface CommandEntry {
 
 /** In the order `lifeline --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'init', summary: 'write a commented gateway config for this box, by flags or by answering prompts; validated before it is written', load: async () => (await import('./init.js')).registerInit },
   { name: 'run', summary: 'run the gateway agent: poll devices, detect alarms, buffer and sync to the cloud', load: async () => (await import('./run.js')).registerRun },
   {
     name: 'status',
