@@ -120,6 +120,7 @@ interface InitOpts {
   device: string[];
   buffer: string;
   diskBudget: string;
+  dataDir?: string;
 }
 
 /** The answers from flags alone; every missing one named. */
@@ -193,13 +194,14 @@ export function registerInit(program: Command): void {
     .option('--device <id=profile@bus:unit>', 'a device, repeatable: flood-1=flood-gauge@cabinet:1', many, [])
     .option('--buffer <file>', 'the buffer database, relative to the config', 'lifeline.db')
     .option('--disk-budget <bytes>', 'disk the buffer may use', '268435456')
+    .option('--data-dir <dir>', "the agent's data directory, as lifeline run will be given it (default: the config file's directory); the buffer must lie inside it")
     .action(async (opts: InitOpts) => {
       const out = resolve(opts.out);
       if (existsSync(out) && !opts.force) throw bad(`--out: ${out} exists; pass --force to overwrite it`);
       const interactive = opts.gateway === undefined && process.stdin.isTTY === true;
       const answers = interactive ? await fromPrompts(opts) : fromFlags(opts);
       const text = renderConfig(answers);
-      validateConfig(parse(text), `the config for ${out} (not written)`, dirname(out), { dataDir: dirname(out) });
+      validateConfig(parse(text), `the config for ${out} (not written)`, dirname(out), { dataDir: resolve(opts.dataDir ?? dirname(out)) });
       writeSecretFile(out, text);
       console.log(`${out}: written (mode 600), ${answers.buses.reduce((n, b) => n + b.devices.length, 0)} device(s) on ${answers.buses.length} bus(es)`);
       console.log(`next: lifeline doctor --config ${opts.out}   then   lifeline run --config ${opts.out}`);

@@ -38,8 +38,8 @@ export function formatStatus(s: AgentStatus): string {
   out.push('');
   out.push(table(['BUS', 'LINK', 'DEVICE', 'PROFILE', 'STATE', 'LAST GOOD READ', 'POLLS/FAIL', 'ERROR'], rows));
   out.push('');
-  const lane = (name: string, l: { depth: number; oldestTs: number | null }) => `${l.depth} ${name}${l.depth && l.oldestTs !== null ? `, oldest ${ago(l.oldestTs, now)}` : ''}`;
-  out.push(`buffer   ${lane('readings', s.buffer.telemetry)}; ${lane('events', s.buffer.events)} unsent · ${(s.buffer.diskBytes / 1e6).toFixed(1)} MB on disk (${s.buffer.path})`);
+  const lane = (name: string, l: { depth: number; oldestTs: number | null }) => `${l.depth} ${name}${l.depth && l.oldestTs !== null ? ` (oldest ${ago(l.oldestTs, now)})` : ''}`;
+  out.push(`buffer   ${lane('readings', s.buffer.telemetry)}, ${lane('events', s.buffer.events)} not yet acknowledged by the cloud · ${(s.buffer.diskBytes / 1e6).toFixed(1)} MB on disk (${s.buffer.path})`);
   const y = s.sync;
   out.push(
     `sync     ${y.connected ? 'connected' : 'NOT connected'} to ${y.url}${!y.connected && y.error ? ` (${y.error})` : ''} · unacked batches: ${y.unacked.telemetry} telemetry, ${y.unacked.events} events · last ack ${y.lastAckAt === null ? 'never' : ago(y.lastAckAt, now)}${y.clockOffsetMs === null ? '' : ` · cloud clock ${y.clockOffsetMs >= 0 ? '+' : ''}${y.clockOffsetMs} ms`}`,

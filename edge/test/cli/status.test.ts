@@ -96,7 +96,7 @@ describe('lifeline status', () => {
     expect(text.stdout).toMatch(/^gw-status: agent running \(pid \d+, up /);
     expect(text.stdout).toMatch(/lan\s+tcp\s+flood-1\s+flood-gauge\s+online\s+\d{4}-/);
     expect(text.stdout).toMatch(/lan\s+tcp\s+water-9\s+water-pressure-station\s+OFFLINE\s+never/);
-    expect(text.stdout).toMatch(/buffer +\d+ readings, oldest .* ago; \d+ events/);
+    expect(text.stdout).toMatch(/buffer +\d+ readings \(oldest .* ago\), \d+ events.* not yet acknowledged by the cloud · [\d.]+ MB on disk/);
     expect(text.stdout).toMatch(/sync +connected to mqtt:\/\/127\.0\.0\.1:1883 · unacked batches: \d+ telemetry, \d+ events · last ack never/);
     expect(text.stdout).toMatch(/alarms +\d+ not normal\nSTATE/);
     expect(text.stdout).toContain('flood-1/water_level/threshold');
