@@ -48,6 +48,13 @@ export function load(opts: Common): { loaded: LoadedConfig; file: string; how: s
   return { loaded: loadConfig(file, { dataDir: opts.dataDir ?? dataDir }), file, how };
 }
 
+/** `--config` and `--data-dir`, as every command that reads the gateway config takes them. */
+export function configOptions(c: Command): Command {
+  return c
+    .option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)')
+    .option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)");
+}
+
 /** Bad input exits 2 with the message alone. */
 function badInput(cmd: Command, e: unknown): never {
   if (isLifelineError(e) && (e.code === ErrorCodes.RequestInvalid || e.code === ErrorCodes.NotFound)) {
@@ -143,7 +150,7 @@ export function registerAlarms(program: Command): void {
   const alarms = program
     .command('alarms')
     .description(summary('alarms'));
-  const common = (c: Command) => c.option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)').option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)").option('--json', 'JSON output');
+  const common = (c: Command) => configOptions(c).option('--json', 'JSON output');
   const withUser = (c: Command) => c.option('--user <name>', 'who is acting (default: the login name)');
 
   common(alarms.command('list', { isDefault: true }).description('alarms that are not normal, most urgent first').option('--all', 'include alarms back to normal')).action(

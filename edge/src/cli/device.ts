@@ -20,7 +20,7 @@ import { loadConfig, validateConfig, type LoadedConfig } from '../config/load.js
 import type { Bus } from '../config/schema.js';
 import { writeSecretFile } from '../config/write.js';
 import { YamlEditError, appendYamlItem, removeYamlItem } from '../config/yaml-edit.js';
-import { findConfig, table } from './alarms.js';
+import { configOptions, findConfig, table } from './alarms.js';
 import { intIn, type LinkArgs } from './field.js';
 import { summary } from './commands.js';
 import { readDevice, type PointReading } from './read.js';
@@ -100,10 +100,7 @@ export function flagOf(r: PointReading, range: readonly [number, number] | undef
 /** Register `device` and its subcommands on the program. */
 export function registerDevice(program: Command): void {
   const device = program.command('device').description(summary('device'));
-  const common = (c: Command) =>
-    c
-      .option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)')
-      .option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)");
+  const common = configOptions;
 
   common(device.command('list', { isDefault: true }).description('the devices of the config: bus, link, profile, unit or address, poll interval').option('--json', 'one JSON object per device')).action(
     (opts: ConfigOpts) => {

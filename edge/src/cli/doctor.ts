@@ -19,7 +19,7 @@ import { dirname } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import type { GatewayConfig } from '../config/schema.js';
-import { load, type Common } from './alarms.js';
+import { configOptions, load, type Common } from './alarms.js';
 import { summary } from './commands.js';
 
 /** The outcome of one check. */
@@ -178,11 +178,7 @@ export function formatFindings(findings: readonly Finding[]): string {
 
 /** Register `doctor` on the program. */
 export function registerDoctor(program: Command): void {
-  program
-    .command('doctor')
-    .description(summary('doctor'))
-    .option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)')
-    .option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)")
+  configOptions(program.command('doctor').description(summary('doctor')))
     .option('--json', 'one JSON object per finding: check, status, message, fix')
     .action(async (opts: Common) => {
       const { config } = load(opts).loaded;

@@ -12,7 +12,7 @@ import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { controlRequest } from '../alarms/control.js';
 import { formatDuration } from '../alarms/duration.js';
 import type { AgentStatus } from '../agent/status.js';
-import { ago, formatAlarms, load, socketOf, table, time, type Common } from './alarms.js';
+import { ago, configOptions, formatAlarms, load, socketOf, table, time, type Common } from './alarms.js';
 import { summary } from './commands.js';
 
 const since = (ts: number | null, now: number) => (ts === null ? 'never' : `${time(ts)} (${ago(ts, now)})`);
@@ -51,11 +51,7 @@ export function formatStatus(s: AgentStatus): string {
 
 /** Register `status` on the program. */
 export function registerStatus(program: Command): void {
-  program
-    .command('status')
-    .description(summary('status'))
-    .option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)')
-    .option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)")
+  configOptions(program.command('status').description(summary('status')))
     .option('--json', 'JSON output: the snapshot as the agent answers it')
     .action(async (opts: Common) => {
       const { loaded } = load(opts);
