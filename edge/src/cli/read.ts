@@ -127,14 +127,7 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
       const req = { functionCode: fc[block.table], address: block.start, quantity: block.count };
       let words: number[];
       try {
-        const res = await request(link, unit, req);
-        if (!res) throw new Error('no reply');
-        words =
-          res.functionCode === 1 || res.functionCode === 2
-            ? res.bits.map(Number)
-            : res.functionCode === 3 || res.functionCode === 4
-              ? Array.from({ length: res.count }, (_, i) => (res.data[2 * i] << 8) | res.data[2 * i + 1])
-              : [];
+        words = wordsOf(await request(link, unit, req));
       } catch (err) {
         if (isLifelineError(err, ErrorCodes.DeviceException)) {
           const why = commFailure(err, link).message.replace(/^[A-Z_]+: /, '');
@@ -214,6 +207,14 @@ async function readMeter(a: ReadOpts, profile: Readonly<MeterProfile>, address: 
 }
 
 type MeterPoint = MeterProfile['points'][number];
+
+/** The registers (or bits, as 0/1) of a read reply, as the decoder takes them. */
+export function wordsOf(res: Awaited<ReturnType<typeof import('../links/link.js').request>>): number[] {
+  if (!res) throw new Error('no reply');
+  if (res.functionCode === 1 || res.functionCode === 2) return res.bits.map(Number);
+  if (res.functionCode === 3 || res.functionCode === 4) return Array.from({ length: res.count }, (_, i) => (res.data[2 * i] << 8) | res.data[2 * i + 1]);
+  return [];
+}
 
 function where(point: Point): Omit<PointReading, 'value' | 'raw'> {
   return { point: point.name, unit: point.unit, table: point.table, address: point.address, type: point.type };
