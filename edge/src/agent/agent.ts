@@ -35,6 +35,7 @@ import { BurstScheduler } from '../poller/burst-scheduler.js';
 import { BurstKeeper } from '../buffer/bursts.js';
 import { dataDirOf } from '../sync/command-target.js';
 import { join } from 'node:path';
+import type { AgentStatus } from './status.js';
 
 export class Agent {
   readonly events: EventBus;
@@ -48,6 +49,9 @@ export class Agent {
   readonly bursts: BurstScheduler;
   private readonly recorder: Recorder;
   private readonly extensions: Extension[] = [];
+  private readonly pollers: Map<string, BusPoller | MeterPoller | Sl651Listener>;
+  private readonly commands: CommandHandler;
+  private readonly startedAt = Date.now();
   private stopped = false;
 
   constructor(
@@ -91,11 +95,13 @@ export class Agent {
       return poller.busLink;
     };
     const pointWriter = new LinkPointWriter(loaded, { log: log.child({ part: 'writes' }), linkFor });
+    this.pollers = pollers;
     const commands = new CommandHandler(config.gateway.id, this.buffer, agentCommandTarget({ loaded, alarms: () => this.alarms, log, onConfig: opts.onConfig, pointWriter, onTrial: opts.onTrial }), log.child({ part: 'commands' }));
+    this.commands = commands;
     this.sync = new Sync(loaded, this.buffer, transport, log.child({ part: 'sync' }), { window: config.sync.window, maxBatchBytes: config.sync.maxBatchBytes, commands, configApply: opts.configApply });
     // Order matters: alarms restore (and queue what a crash left unqueued) before anything
     // else writes events; detection runs on a poll batch before the buffer stores it.
-    this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }), { pointWriter });
+    this.alarms = new AlarmSystem(loaded, this.buffer, log.child({ part: 'alarms' }), { pointWriter, status: () => ({ ...this.status() }) });
     this.extensions.push(this.alarms);
     const { restoreGraceMs, commLoss } = this.alarms.config;
     const detection = { detectors: effectiveDetectors(config, loaded.profiles), restoreGraceMs, commLoss };
@@ -137,6 +143,51 @@ export class Agent {
   /** Devices that have answered a poll since the agent started (the apply check watches it). */
   get answering(): ReadonlySet<string> {
     return this.recorder.answering;
+  }
+
+  /** The snapshot `lifeline status` prints (answered on the control socket). */
+  status(): AgentStatus {
+    const { config } = this.loaded;
+    const now = Date.now();
+    const buses = config.buses.map((bus) => {
+      const poller = this.pollers.get(bus.name);
+      const stats = poller && !(poller instanceof Sl651Listener) ? new Map(poller.stats().map((s) => [s.device, s])) : new Map();
+      return {
+        name: bus.name,
+        link: bus.link,
+        devices: bus.devices.map((d) => {
+          const s = stats.get(d.id);
+          const seen = this.recorder.devices.get(d.id);
+          return {
+            id: d.id,
+            profile: d.profile,
+            online: seen?.online ?? (s ? (s.polls > 0 ? !s.lost : null) : null),
+            lastGoodTs: seen?.lastGoodTs ?? null,
+            polls: s?.polls ?? 0,
+            failures: s?.failures ?? 0,
+            lastError: s?.lastError ?? '',
+          };
+        }),
+      };
+    });
+    return {
+      gateway: config.gateway.id,
+      pid: process.pid,
+      startedAt: this.startedAt,
+      now,
+      config: { file: this.loaded.file ?? null, hash: this.commands.runningHash() },
+      buses,
+      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes() },
+      sync: {
+        url: config.sync.url,
+        connected: this.sync.connected,
+        error: this.sync.transportError ?? null,
+        unacked: this.sync.unacked(),
+        lastAckAt: this.sync.lastAckAt,
+        clockOffsetMs: this.sync.clockOffsetMs,
+      },
+      alarms: this.alarms.manager.list().filter((a) => a.state !== 'normal'),
+    };
   }
 
   async start(): Promise<void> {

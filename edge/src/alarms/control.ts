@@ -6,6 +6,8 @@
  *     CLI ──{"op":"ack","id":"flood-1/ponding_depth/threshold","user":"li"}\n──▶ agent
  *     CLI ◀──{"ok":true,"message":"…","alarm":{…}}\n──────────────────────────── agent
  *
+ * `{"op":"status"}` answers the agent's whole snapshot (`lifeline status`, agent/status.ts).
+ *
  * Why a socket and not the CLI writing to the SQLite file: the agent holds the
  * alarm state in memory and owns the event lane's sequence numbers; a second
  * writer would race both. Listing needs no agent: it reads the file (WAL lets a
@@ -26,6 +28,7 @@ export type ControlRequest =
   | { op: 'shelve'; id: string; untilTs: number; user: string }
   | { op: 'unshelve'; id: string; user: string }
   | { op: 'outputs' }
+  | { op: 'status' }
   | { op: 'test-output'; name: string; forMs: number; user: string };
 
 /** An answer on the control channel. */

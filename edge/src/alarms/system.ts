@@ -43,6 +43,8 @@ export interface AlarmSystemOptions {
   control?: boolean;
   /** How often expiries are checked, ms (default 1000). */
   tickMs?: number;
+  /** The agent's snapshot for the `status` control request (without one, `status` is refused). */
+  status?: () => Record<string, unknown>;
 }
 
 const MAX_TEST_MS = 3_600_000;
@@ -162,6 +164,9 @@ export class AlarmSystem implements Extension {
       }
       case 'outputs':
         return { ok: true, outputs: this.actions.status() };
+      case 'status':
+        if (!this.opts.status) throw new LifelineError(ErrorCodes.NotFound, 'this process serves alarms only: no agent status');
+        return { ok: true, ...this.opts.status() };
       case 'test-output': {
         const ms = Number(req.forMs);
         if (!(ms > 0 && ms <= MAX_TEST_MS)) throw new LifelineError(ErrorCodes.RequestInvalid, `for: must be up to 1h, got ${req.forMs} ms`);

@@ -26,7 +26,7 @@ import { formatDuration, parseDuration } from '../alarms/duration.js';
 import type { AlarmLogEntry, AlarmRecord, OutputLogEntry, OutputRow } from '../alarms/types.js';
 import { summary } from './commands.js';
 
-interface Common {
+export interface Common {
   config?: string;
   dataDir?: string;
   json?: boolean;
@@ -43,9 +43,16 @@ export function findConfig(given?: string): { file: string; how: string; dataDir
   return { file: example, how: 'the demo example (pass --config for a real gateway)', dataDir: resolve(dirname(example), '../..') };
 }
 
-function load(opts: Common): { loaded: LoadedConfig; file: string; how: string } {
+export function load(opts: Common): { loaded: LoadedConfig; file: string; how: string } {
   const { file, how, dataDir } = findConfig(opts.config);
   return { loaded: loadConfig(file, { dataDir: opts.dataDir ?? dataDir }), file, how };
+}
+
+/** `--config` and `--data-dir`, as every command that reads the gateway config takes them. */
+export function configOptions(c: Command): Command {
+  return c
+    .option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)')
+    .option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)");
 }
 
 /** Bad input exits 2 with the message alone. */
@@ -71,13 +78,13 @@ async function readFile<T>(loaded: LoadedConfig, fn: (s: import('../alarms/store
   }
 }
 
-function socketOf(loaded: LoadedConfig): string {
+export function socketOf(loaded: LoadedConfig): string {
   const { config } = loaded;
   return controlSocketPath(config.gateway.id, config.buffer.path, resolveAlarmsConfig(config.alarms).controlSocket);
 }
 
 /** Sends an operator action to the agent; with no agent running, applies it to the file. */
-async function operate(loaded: LoadedConfig, req: Exclude<ControlRequest, { op: 'list' | 'outputs' | 'test-output' }>): Promise<ControlResponse & { offline?: boolean }> {
+async function operate(loaded: LoadedConfig, req: Exclude<ControlRequest, { op: 'list' | 'outputs' | 'test-output' | 'status' }>): Promise<ControlResponse & { offline?: boolean }> {
   const res = await controlRequest(socketOf(loaded), req);
   if (res) return res;
   const path = loaded.config.buffer.path;
@@ -109,16 +116,16 @@ function answer(cmd: Command, res: ControlResponse & { offline?: boolean }, json
 }
 
 /** Local time, to the second: what the technician's watch says. */
-const time = (ts: number) => {
+export const time = (ts: number) => {
   const d = new Date(ts);
   const p = (n: number) => String(n).padStart(2, '0');
   return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}`;
 };
-const ago = (ts: number, now: number) => (now >= ts ? `${formatDuration(now - ts)} ago` : `in ${formatDuration(ts - now)}`);
+export const ago = (ts: number, now: number) => (now >= ts ? `${formatDuration(now - ts)} ago` : `in ${formatDuration(ts - now)}`);
 const levelText = (l: AlarmLevel) => (l === AlarmLevel.Normal ? '-' : describeLevel(l));
 
 /** Aligned columns, widest cell per column. */
-function table(head: string[], rows: string[][]): string {
+export function table(head: string[], rows: string[][]): string {
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   const line = (r: string[]) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(w[i]))).join('  ');
   return [line(head), ...rows.map(line)].join('\n');
@@ -143,7 +150,7 @@ export function registerAlarms(program: Command): void {
   const alarms = program
     .command('alarms')
     .description(summary('alarms'));
-  const common = (c: Command) => c.option('-c, --config <file>', 'gateway config (default: $LIFELINE_CONFIG, /etc/lifeline/gateway.yaml, else the demo example)').option('--data-dir <dir>', "the agent's data directory, as given to lifeline run (default: the config file's directory)").option('--json', 'JSON output');
+  const common = (c: Command) => configOptions(c).option('--json', 'JSON output');
   const withUser = (c: Command) => c.option('--user <name>', 'who is acting (default: the login name)');
 
   common(alarms.command('list', { isDefault: true }).description('alarms that are not normal, most urgent first').option('--all', 'include alarms back to normal')).action(

@@ -21,7 +21,18 @@ export interface CommandEntry {
 
 /** In the order `lifeline --help` lists them. */
 export const COMMANDS: readonly CommandEntry[] = [
+  { name: 'init', summary: 'write a commented gateway config for this box, by flags or by answering prompts; validated before it is written', load: async () => (await import('./init.js')).registerInit },
   { name: 'run', summary: 'run the gateway agent: poll devices, detect alarms, buffer and sync to the cloud', load: async () => (await import('./run.js')).registerRun },
+  {
+    name: 'status',
+    summary: "the running agent: buses, devices, buffer depth and age, sync state, config version, active alarms (via its control socket)",
+    load: async () => (await import('./status.js')).registerStatus,
+  },
+  {
+    name: 'doctor',
+    summary: 'check this box for the agent: serial permissions, clock sync, disk budget, broker reachability and login, certificate expiry; each with what to fix',
+    load: async () => (await import('./doctor.js')).registerDoctor,
+  },
   { name: 'check', summary: 'validate a gateway config and its profiles (every mistake at once), then exit', load: async () => (await import('./run.js')).registerCheck },
   { name: 'read', summary: 'read every point of one device once and print name, value, unit and raw registers; --raw: registers or coils without a profile', load: async () => (await import('./read.js')).registerRead },
   { name: 'write', summary: 'write holding registers or coils of one unit (FC5/6/15/16), like mbpoll', load: async () => (await import('./raw.js')).registerWrite },
@@ -37,6 +48,7 @@ export const COMMANDS: readonly CommandEntry[] = [
     summary: 'serve simulated devices from a profile over Modbus TCP (meters: a serial server) or a serial pty, until Ctrl-C',
     load: async () => (await import('./simulate.js')).registerSimulate,
   },
+  { name: 'device', summary: 'list, add or remove the devices of the gateway config (comments kept), or test one: read every point and flag values out of range', load: async () => (await import('./device.js')).registerDevice },
   { name: 'alarms', summary: 'list alarms; acknowledge, shelve and unshelve them; show outputs (see docs/alarms.md)', load: async () => (await import('./alarms.js')).registerAlarms },
   { name: 'service', summary: 'install, remove or check the agent as a systemd service (Type=notify, watchdog, hardened)', load: async () => (await import('./service.js')).registerService },
   {

@@ -9,7 +9,7 @@
  */
 import type { Command } from 'commander';
 import { ErrorCodes, LifelineError, Quality, isLifelineError } from '@lifeline/shared';
-import type { MeterProfile, Point } from '@lifeline/devices';
+import type { MeterProfile, Point, Profile } from '@lifeline/devices';
 import { checkOneLink, commFailure, intIn, linkOptions, once, openLink, parseBaud, type LinkArgs } from './field.js';
 import { summary } from './commands.js';
 import { parseTable, rawRead, type RawTable } from './raw.js';
@@ -17,7 +17,8 @@ import { parseTable, rawRead, type RawTable } from './raw.js';
 interface ReadOpts extends LinkArgs {
   unit?: number;
   address?: string;
-  profile?: string;
+  /** A shipped profile's name or a file; `device test` passes the profile its config loaded. */
+  profile?: string | Readonly<Profile>;
   json?: boolean;
 }
 
@@ -108,7 +109,7 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
     import('../links/link.js'),
   ]);
   if (a.profile === undefined) throw new LifelineError(ErrorCodes.ConfigInvalid, '--profile: required (or --raw for registers without a profile)');
-  const profile = loadProfile(a.profile);
+  const profile = typeof a.profile === 'string' ? loadProfile(a.profile) : a.profile;
   if (profile.protocol === 'sl651') {
     throw new LifelineError(ErrorCodes.ConfigInvalid, `--profile: ${profile.id} is an SL 651 station: it reports to the gateway (bus link sl651-listen) and cannot be polled`);
   }
@@ -126,14 +127,7 @@ export async function readDevice(a: ReadOpts): Promise<PointReading[]> {
       const req = { functionCode: fc[block.table], address: block.start, quantity: block.count };
       let words: number[];
       try {
-        const res = await request(link, unit, req);
-        if (!res) throw new Error('no reply');
-        words =
-          res.functionCode === 1 || res.functionCode === 2
-            ? res.bits.map(Number)
-            : res.functionCode === 3 || res.functionCode === 4
-              ? Array.from({ length: res.count }, (_, i) => (res.data[2 * i] << 8) | res.data[2 * i + 1])
-              : [];
+        words = wordsOf(await request(link, unit, req));
       } catch (err) {
         if (isLifelineError(err, ErrorCodes.DeviceException)) {
           const why = commFailure(err, link).message.replace(/^[A-Z_]+: /, '');
@@ -213,6 +207,14 @@ async function readMeter(a: ReadOpts, profile: Readonly<MeterProfile>, address: 
 }
 
 type MeterPoint = MeterProfile['points'][number];
+
+/** The registers (or bits, as 0/1) of a read reply, as the decoder takes them. */
+export function wordsOf(res: Awaited<ReturnType<typeof import('../links/link.js').request>>): number[] {
+  if (!res) throw new Error('no reply');
+  if (res.functionCode === 1 || res.functionCode === 2) return res.bits.map(Number);
+  if (res.functionCode === 3 || res.functionCode === 4) return Array.from({ length: res.count }, (_, i) => (res.data[2 * i] << 8) | res.data[2 * i + 1]);
+  return [];
+}
 
 function where(point: Point): Omit<PointReading, 'value' | 'raw'> {
   return { point: point.name, unit: point.unit, table: point.table, address: point.address, type: point.type };

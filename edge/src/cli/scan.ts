@@ -6,6 +6,8 @@
  *
  *   for each setting ─▶ for each unit ─▶ read 1 register ─▶ answers | exception (alive) | garbled | silent
  *                                          (progress bar on stderr; results on stdout)
+ *   each unit found ─▶ every shipped Modbus profile's read plan ─▶ profiles whose every read answers
+ *                      with values inside their points' ranges (most points first): the proposals
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
@@ -48,10 +50,48 @@ export interface FoundUnit {
   answer: 'registers' | 'exception';
   /** Holding register 0, or the exception's text. */
   detail: string;
+  /** Shipped profiles whose every read this unit answers within range, most points first (--no-profiles: not tried). */
+  profiles?: string[];
+}
+
+/** Shipped Modbus profiles whose every read `unit` answers with values inside their points' ranges, most points first. */
+export async function proposeProfiles(link: import('../links/link.js').ModbusLink, unit: number): Promise<string[]> {
+  const [{ listProfiles, loadProfile, isModbusProfile }, { planReads }, { decodePoint }, { request }, { wordsOf }] = await Promise.all([
+    import('@lifeline/devices'),
+    import('../poller/plan.js'),
+    import('../poller/decode.js'),
+    import('../links/link.js'),
+    import('./read.js'),
+  ]);
+  const fc = { coil: 1, discrete: 2, holding: 3, input: 4 } as const;
+  const matches: { id: string; points: number }[] = [];
+  for (const name of listProfiles()) {
+    const profile = loadProfile(name);
+    if (!isModbusProfile(profile)) continue;
+    let ok = true;
+    for (const block of planReads(profile)) {
+      let words: number[];
+      try {
+        words = wordsOf(await request(link, unit, { functionCode: fc[block.table], address: block.start, quantity: block.count }));
+      } catch {
+        ok = false;
+        break;
+      }
+      ok = block.points.every(({ point, offset }) => {
+        const v = decodePoint(point, words, offset);
+        const range = (point as { range?: [number, number] }).range;
+        return Number.isFinite(v) && (!range || (v >= range[0] && v <= range[1]));
+      });
+      if (!ok) break;
+    }
+    if (ok) matches.push({ id: profile.id, points: profile.points.length });
+  }
+  return matches.sort((a, b) => b.points - a.points).map((m) => m.id);
 }
 
 interface ScanOpts extends Omit<LinkArgs, 'baud'> {
   units: number[];
+  profiles: boolean;
   baud?: string;
   json?: boolean;
 }
@@ -63,6 +103,7 @@ export function registerScan(program: Command): void {
       .command('scan')
       .description(summary('scan'))
       .addOption(new Option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20').argParser(parseUnits).default(parseUnits('1-247'), '1-247'))
+      .option('--no-profiles', 'do not try the shipped profiles on the units found')
       .option('--json', 'one JSON object per unit found'),
     'baud rate, or "auto" to try the common settings (default 9600)',
   ).action(async (opts: ScanOpts, cmd: Command) => {
@@ -71,10 +112,13 @@ export function registerScan(program: Command): void {
     checkOneLink(cmd, args);
     if (auto && args.tcp) cmd.error('error: --baud auto applies to --serial and --rtu-over-tcp', { exitCode: 2 });
     const settings = auto ? COMMON_SETTINGS : [{ baud: args.baud ?? 9600, parity: args.parity ?? ('even' as const) }];
-    const { found, garbled, tried } = await scan(args, opts.units, settings, !opts.json);
+    const { found, garbled, tried } = await scan(args, opts.units, settings, !opts.json, opts.profiles);
     if (opts.json) for (const f of found) console.log(JSON.stringify(f));
     else {
-      for (const f of found) console.log(`unit ${String(f.unit).padStart(3)}  ${f.answer === 'registers' ? 'answers' : 'answers with an exception'}  ${f.detail}  (${f.where})`);
+      for (const f of found) {
+        console.log(`unit ${String(f.unit).padStart(3)}  ${f.answer === 'registers' ? 'answers' : 'answers with an exception'}  ${f.detail}  (${f.where})`);
+        if (f.profiles) console.log(`          ${f.profiles.length ? `profiles that read within range: ${f.profiles.join(', ')}` : 'no shipped profile reads within range'}`);
+      }
       for (const g of garbled) console.log(`unit ${String(g.unit).padStart(3)}  garbled reply  ${g.detail}  (${g.where})`);
       if (found.length) console.log(`${found.length} unit(s) found: ${found.map((f) => f.unit).join(', ')}`);
     }
@@ -100,6 +144,7 @@ export async function scan(
   units: number[],
   settings: readonly { baud: number; parity: 'none' | 'even' | 'odd' }[],
   progress: boolean,
+  profiles = false,
 ): Promise<{ found: FoundUnit[]; garbled: { unit: number; where: string; detail: string }[]; tried: string[] }> {
   const [{ request }, cliProgress] = await Promise.all([import('../links/link.js'), import('cli-progress')]);
   const bar = new cliProgress.SingleBar(
@@ -145,6 +190,7 @@ export async function scan(
           done++;
           if (progress) bar.update(done, { setting: link.where, found: found.length });
         }
+        if (profiles) for (const f of found) if (f.where === link.where) f.profiles = await proposeProfiles(link, f.unit);
       } finally {
         await link.close();
       }

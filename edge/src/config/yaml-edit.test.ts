@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { YamlEditError, setYamlAll, setYamlIn } from './yaml-edit.js';
+import { YamlEditError, appendYamlItem, removeYamlItem, setYamlAll, setYamlIn } from './yaml-edit.js';
 
 const config = `# gateway config, aligned by hand
 gateway:
@@ -44,5 +44,29 @@ describe('setYamlIn', () => {
   it('refuses what it cannot edit in place, naming the path', () => {
     expect(() => setYamlIn(config, ['gateway', 'location', 'district'], 'x')).toThrow(YamlEditError);
     expect(() => setYamlIn(config, ['gateway'], 'x')).toThrow(/gateway is not a single value/);
+  });
+});
+
+describe('appendYamlItem / removeYamlItem', () => {
+  const text = `buses:
+  - name: lan   # cabinet
+    devices:
+      - { id: a, unit: 1 }   # first
+      # about b
+      - id: b
+        unit: 2
+  - name: flow
+    devices: [{ id: c }]
+`;
+  it('appends a one-line item after the last one, at the list’s indent, keeping every other byte', () => {
+    expect(appendYamlItem(text, ['buses', 0, 'devices'], { id: 'n', unit: 5 })).toBe(text.replace('        unit: 2\n', '        unit: 2\n      - { id: n, unit: 5 }\n'));
+  });
+  it('removes an item with the comment lines right above it', () => {
+    expect(removeYamlItem(text, ['buses', 0, 'devices'], 1)).toBe(text.replace('      # about b\n      - id: b\n        unit: 2\n', ''));
+    expect(removeYamlItem(text, ['buses', 0, 'devices'], 0)).toBe(text.replace('      - { id: a, unit: 1 }   # first\n', ''));
+  });
+  it('refuses a flow list or a missing index instead of rewriting the file', () => {
+    expect(() => appendYamlItem(text, ['buses', 1, 'devices'], { id: 'x' })).toThrow(/not a block list/);
+    expect(() => removeYamlItem(text, ['buses', 0, 'devices'], 7)).toThrow(/no such item/);
   });
 });

@@ -96,3 +96,59 @@ export function setYamlIn(text: string, path: YamlPath, value: string | number |
 export function setYamlAll(text: string, edits: readonly [YamlPath, string | number | boolean][]): string {
   return edits.reduce((t, [p, v]) => setYamlIn(t, p, v), text);
 }
+
+/** The block sequence at `path`, with the column of its `- ` markers. */
+function blockSeq(text: string, doc: Document, path: YamlPath) {
+  const seq = doc.getIn(path, true) as Node | undefined;
+  if (!isSeq(seq) || seq.flow || !seq.range || seq.items.length === 0) {
+    throw new YamlEditError(`${path.join('.')} is not a block list with items ("- " lines): cannot edit it in place`);
+  }
+  const first = seq.items[0] as Node;
+  // The item's node starts after its "- ": the marker is two columns to the left.
+  const col = first.range ? columnOf(text, first.range[0]) - 2 : 0;
+  return { seq, col: Math.max(0, col) };
+}
+
+/**
+ * Appends one item to the block list at `path`, written as a one-line flow map
+ * (`- { id: x, profile: y }`) after the list's last item; every other byte stays.
+ */
+export function appendYamlItem(text: string, path: YamlPath, item: Record<string, string | number | boolean>): string {
+  const doc = parse(text);
+  const { seq, col } = blockSeq(text, doc, path);
+  const last = seq.items[seq.items.length - 1] as Node;
+  const endOf = last.range ? last.range[1] - (isMap(last) || isSeq(last) ? 1 : 0) : seq.range![1];
+  const at = lineEnd(text, endOf);
+  const flow = `{ ${Object.entries(item)
+    .map(([k, v]) => `${inline(k)}: ${inline(v)}`)
+    .join(', ')} }`;
+  let out = `${text.slice(0, at)}\n${' '.repeat(col)}- ${flow}${text.slice(at)}`;
+  if (at === text.length) out += '\n';
+  const check = parse(out).getIn([...path, seq.items.length]);
+  if (JSON.stringify(check) !== JSON.stringify(item)) throw new YamlEditError(`${path.join('.')}: the new item did not read back as ${JSON.stringify(item)}`);
+  return out;
+}
+
+/** Removes item `index` of the block list at `path` (its whole lines, and the comment lines right above it); every other byte stays. */
+export function removeYamlItem(text: string, path: YamlPath, index: number): string {
+  const doc = parse(text);
+  const { seq, col } = blockSeq(text, doc, path);
+  const item = seq.items[index] as Node | undefined;
+  if (!item?.range) throw new YamlEditError(`${path.join('.')}[${index}]: no such item`);
+  let start = text.lastIndexOf('\n', item.range[0] - 1) + 1;
+  // Comment lines right above the item, at its marker's column, describe it: they go with it.
+  for (;;) {
+    if (start === 0) break;
+    const prev = text.lastIndexOf('\n', start - 2) + 1;
+    const line = text.slice(prev, start - 1);
+    if (!line.startsWith(`${' '.repeat(col)}#`)) break;
+    start = prev;
+  }
+  const endOf = item.range[1] - (isMap(item) || isSeq(item) ? 1 : 0);
+  const end = Math.min(text.length, lineEnd(text, Math.max(endOf, item.range[0])) + 1);
+  const out = text.slice(0, start) + text.slice(end);
+  const before = (seq.toJSON() as unknown[]).filter((_, i) => i !== index);
+  // The last item gone leaves `key:` with no value (null): the caller's validation says whether that may be.
+  if (JSON.stringify((parse(out).getIn(path, true) as Node | null | undefined)?.toJSON() ?? []) !== JSON.stringify(before)) throw new YamlEditError(`${path.join('.')}[${index}]: could not remove the item in place`);
+  return out;
+}

@@ -14,6 +14,8 @@ import type { EventBus, Extension } from '../events/event-bus.js';
 export class Recorder implements Extension {
   /** Devices that have answered a poll since start (the config-apply check watches it). */
   readonly answering = new Set<string>();
+  /** Per device: the sample time of its last Good reading, and whether the poller last reported it answering (`lifeline status`). */
+  readonly devices = new Map<string, { lastGoodTs: number | null; online: boolean | null }>();
   private offs: (() => void)[] = [];
 
   constructor(
@@ -25,20 +27,31 @@ export class Recorder implements Extension {
     this.offs.push(
       this.events.on('readings', (batch) => {
         // A poller emits readings only for a device that answered at least one read.
-        for (const r of batch) this.answering.add(r.device);
+        for (const r of batch) {
+          this.answering.add(r.device);
+          // Quality absent means Good (0); Uncertain and Bad readings are not a good read.
+          if (!r.quality) this.entry(r.device).lastGoodTs = Math.max(this.entry(r.device).lastGoodTs ?? 0, r.ts);
+        }
         this.buffer.append(batch);
       }),
     );
     this.offs.push(
-      this.events.on('comm', (c) =>
+      this.events.on('comm', (c) => {
+        this.entry(c.device).online = c.ok;
         this.buffer.appendEvent(c.ts, 'comm', {
           kind: 'event',
           type: c.ok ? 'device_online' : 'device_offline',
           device: c.device,
           message: c.ok ? `${c.device} answering again` : `${c.device} not answering: ${c.error ?? 'no reply'}`,
-        }),
-      ),
+        });
+      }),
     );
+  }
+
+  private entry(device: string): { lastGoodTs: number | null; online: boolean | null } {
+    let e = this.devices.get(device);
+    if (!e) this.devices.set(device, (e = { lastGoodTs: null, online: null }));
+    return e;
   }
 
   /** The agent stops the pollers first, so nothing is left to record. */

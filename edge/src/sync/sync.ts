@@ -84,6 +84,8 @@ export class Sync implements Extension {
   clockOffsetMs: number | null = null;
   /** When the cloud side last answered: an ack, or the broker accepting the status (null: not yet). */
   reachedAt: number | null = null;
+  /** When the cloud last acknowledged a batch of this buffer (null: not since start). */
+  lastAckAt: number | null = null;
   /** `lane:firstSeq` → when it was last published. */
   private readonly inflight = new Map<string, number>();
   /** Event ranges sent and not yet acknowledged (kept across reconnects): `firstSeq` → first send. */
@@ -127,6 +129,13 @@ export class Sync implements Extension {
   /** The transport's last connection error, if any (a refused login, an unreachable broker). */
   get transportError(): string | undefined {
     return this.transport.lastError;
+  }
+
+  /** Batches sent and not yet acknowledged, per lane. */
+  unacked(): { telemetry: number; events: number } {
+    let telemetry = 0;
+    for (const k of this.inflight.keys()) if (k.startsWith('telemetry:')) telemetry++;
+    return { telemetry, events: this.eventsUnackedSince.size };
   }
 
   /** The retained status message; the last will carries the offline version. */
@@ -332,6 +341,7 @@ export class Sync implements Extension {
     }
     this.counters.acks++;
     this.reachedAt = Date.now();
+    this.lastAckAt = this.reachedAt;
     if (ack.dictionary !== undefined) this.live.acknowledged(ack.dictionary);
     this.clockOffsetMs = ack.ts - Date.now();
     for (const lane of ['telemetry', 'events'] as const) {

@@ -1,0 +1,56 @@
+/**
+ * What `lifeline status` shows: a snapshot of the running agent, answered on the
+ * control socket (`{"op":"status"}`).
+ *
+ *   Agent ─status()─▶ buses + devices (poller stats, Recorder's last good read)
+ *                     buffer backlog (depth, age), sync (connected, unacked, last ack)
+ *                     config (file, hash), active alarms (AlarmManager)
+ */
+import type { AlarmRecord } from '../alarms/types.js';
+
+/** One device as the agent sees it. */
+export interface DeviceStatus {
+  id: string;
+  profile: string;
+  /** Answering at its last poll (null: not polled yet, or a listener that is not polled). */
+  online: boolean | null;
+  /** Sample time of its last Good reading, epoch ms (null: none since the agent started). */
+  lastGoodTs: number | null;
+  polls: number;
+  failures: number;
+  lastError: string;
+}
+
+/** One bus and its devices. */
+export interface BusStatus {
+  name: string;
+  /** tcp, rtu, rtu-over-tcp, sl651…: the bus's `link`. */
+  link: string;
+  devices: DeviceStatus[];
+}
+
+/** The whole snapshot. */
+export interface AgentStatus {
+  gateway: string;
+  pid: number;
+  startedAt: number;
+  now: number;
+  config: { file: string | null; hash: string | null };
+  buses: BusStatus[];
+  buffer: {
+    path: string;
+    telemetry: { depth: number; oldestTs: number | null };
+    events: { depth: number; oldestTs: number | null };
+    diskBytes: number;
+  };
+  sync: {
+    url: string;
+    connected: boolean;
+    error: string | null;
+    unacked: { telemetry: number; events: number };
+    lastAckAt: number | null;
+    clockOffsetMs: number | null;
+  };
+  /** Alarms that are not normal, as the manager holds them. */
+  alarms: AlarmRecord[];
+}

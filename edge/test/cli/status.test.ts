@@ -1,0 +1,118 @@
+/**
+ * `lifeline status` against a real agent: a `lifeline run` child process polling a
+ * TCP simulator (one device answering, one unit that never does) and syncing to the
+ * machine's Mosquitto. Status is asked through the real CLI, text and --json; once
+ * the agent is gone it is a clear exit 1.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
+import { requireService, tempDir, waitFor } from '../../../test/helpers.js';
+import { lifeline } from '../field/cli-run.js';
+import type { AgentStatus } from '../../src/agent/status.js';
+
+const tmp = tempDir();
+const configFile = join(tmp.dir, 'gateway.yaml');
+const socket = join(tmp.dir, 'lifeline-gw-status.sock');
+let sim: TcpSimulator;
+let agent: ChildProcess | undefined;
+let agentErr = '';
+
+beforeAll(async () => {
+  await requireService('mosquitto', '127.0.0.1', 1883);
+  const flood = new SimulatedDevice(loadProfile('flood-gauge'), 1).inject({ kind: 'fixed', point: 'water_level', value: 3.5 });
+  sim = await startTcpSimulator({ devices: [flood] });
+  writeFileSync(
+    configFile,
+    `# a test gateway
+gateway: { id: gw-status }
+buses:
+  - name: lan
+    link: tcp
+    host: 127.0.0.1
+    port: ${sim.port}
+    timeoutMs: 300
+    devices:
+      - { id: flood-1, profile: flood-gauge, unit: 1, pollMs: 200 }
+      - { id: water-9, profile: water-pressure-station, unit: 9, pollMs: 500 }
+detectors:
+  points:
+    - { device: flood-1, point: water_level, threshold: { high: { yellow: 3.0, red: 3.2 } } }
+buffer: { path: edge.db }
+sync: { transport: mqtt, url: mqtt://127.0.0.1:1883 }
+`,
+  );
+  agent = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/main.ts'), 'run', '--config', configFile], {
+    cwd: tmp.dir,
+    env: { ...process.env, LOG_LEVEL: 'warn' },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  agent.stderr!.on('data', (d: Buffer) => (agentErr += d.toString()));
+  await waitFor(() => existsSync(socket), 30_000, `the agent's control socket (${agentErr})`);
+}, 60_000);
+
+afterAll(async () => {
+  agent?.kill('SIGKILL');
+  await sim?.close();
+  tmp.cleanup();
+});
+
+describe('lifeline status', () => {
+  it('shows buses, devices, buffer, sync, config version and active alarms of the running agent', async () => {
+    // Give the poller time to reach both devices and the detector to raise the alarm.
+    const s = await waitFor(
+      async () => {
+        const r = await lifeline(tmp.dir, 'status', '--config', configFile, '--json');
+        expect(r.stderr).toBe('');
+        expect(r.status).toBe(0);
+        const snap = JSON.parse(r.stdout) as AgentStatus;
+        const devs = snap.buses[0].devices;
+        return devs[0].online === true && devs[1].online === false && snap.alarms.length > 0 && snap.sync.connected ? snap : undefined;
+      },
+      40_000,
+      'both devices polled, the alarm raised and sync connected',
+    );
+    expect(s.gateway).toBe('gw-status');
+    expect(s.config.file).toBe(configFile);
+    expect(s.config.hash).toMatch(/^[0-9a-f]{8,}$/);
+    expect(s.buses.map((b) => [b.name, b.link])).toEqual([['lan', 'tcp']]);
+    const [flood, water] = s.buses[0].devices;
+    expect(flood).toMatchObject({ id: 'flood-1', profile: 'flood-gauge', online: true });
+    expect(flood.lastGoodTs).toBeGreaterThan(s.startedAt - 1000);
+    expect(water).toMatchObject({ id: 'water-9', online: false, lastGoodTs: null });
+    expect(water.lastError).not.toBe('');
+    expect(s.buffer.path).toBe(join(tmp.dir, 'edge.db'));
+    // Nobody acknowledges on this broker: the readings stay buffered and the sent batches unacked.
+    expect(s.buffer.telemetry.depth).toBeGreaterThan(0);
+    expect(s.buffer.telemetry.oldestTs).not.toBeNull();
+    expect(s.sync.url).toBe('mqtt://127.0.0.1:1883');
+    expect(s.sync.lastAckAt).toBeNull();
+    expect(s.alarms.map((a) => a.id)).toContain('flood-1/water_level/threshold');
+
+    const text = await lifeline(tmp.dir, 'status', '--config', configFile);
+    expect(text.status).toBe(0);
+    expect(text.stdout).toMatch(/^gw-status: agent running \(pid \d+, up /);
+    expect(text.stdout).toMatch(/lan\s+tcp\s+flood-1\s+flood-gauge\s+online\s+\d{4}-/);
+    expect(text.stdout).toMatch(/lan\s+tcp\s+water-9\s+water-pressure-station\s+OFFLINE\s+never/);
+    expect(text.stdout).toMatch(/buffer +\d+ readings \(oldest .* ago\), \d+ events.* not yet acknowledged by the cloud · [\d.]+ MB on disk/);
+    expect(text.stdout).toMatch(/sync +connected to mqtt:\/\/127\.0\.0\.1:1883 · unacked batches: \d+ telemetry, \d+ events · last ack never/);
+    expect(text.stdout).toMatch(/alarms +\d+ not normal\nSTATE/);
+    expect(text.stdout).toContain('flood-1/water_level/threshold');
+  }, 60_000);
+
+  it('says "agent not running" with exit 1 once the agent is gone, and exit 2 for a bad config', async () => {
+    agent!.kill('SIGKILL');
+    await new Promise((r) => agent!.once('close', r));
+    const r = await lifeline(tmp.dir, 'status', '--config', configFile);
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('agent not running');
+    expect(r.stdout).toBe('');
+    const bad = join(tmp.dir, 'bad.yaml');
+    writeFileSync(bad, 'gateway: { id: 7 }\nbuses: []\n');
+    const b = await lifeline(tmp.dir, 'status', '--config', bad);
+    expect(b.status).toBe(2);
+    expect(b.stderr).toContain('gateway.id');
+  }, 60_000);
+});
