@@ -7,7 +7,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isLifelineError } from '@lifeline/shared';
+import { refuse } from './refuse.js';
 import {
   formatLint,
   lintProfile,
@@ -167,15 +167,6 @@ describe('the lint fails on', () => {
 });
 
 describe('profile loading refuses', () => {
-  const refuse = (raw: unknown): string => {
-    try {
-      validateProfile(raw, 'bad.yaml');
-    } catch (e) {
-      if (isLifelineError(e)) return e.message;
-      throw e;
-    }
-    throw new Error('accepted');
-  };
   const ok = parse(readFileSync(join(profilesDir, 'flood-gauge.yaml'), 'utf8')) as Record<string, unknown> & { points: Record<string, unknown>[] };
 
   it('an unknown protocol, naming it', () => {

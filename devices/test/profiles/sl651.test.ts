@@ -3,19 +3,10 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
-import { isLifelineError } from '@lifeline/shared';
 import { SL651_ELEMENTS } from '@lifeline/shared/protocols';
 import { lintProfile, loadProfile, profilesDir, validateProfile, type Sl651Profile } from '@lifeline/devices';
+import { refuse } from './refuse.js';
 
-const refuse = (raw: unknown): string => {
-  try {
-    validateProfile(raw, 'bad.yaml');
-  } catch (e) {
-    if (isLifelineError(e)) return e.message;
-    throw e;
-  }
-  throw new Error('accepted');
-};
 
 describe('SL 651 profiles', () => {
   it.each(['sl651-rain-station', 'sl651-water-level-station'])('%s: loads, lints clean, every point names an element of table C.1 in its unit', (name) => {
