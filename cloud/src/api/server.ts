@@ -79,7 +79,7 @@ export interface ApiOptions {
   commands?: CommandCenter;
   enrolment?: Enrolment;
   webhooks?: WebhookDispatcher;
-  /** JSON Schema of the gateway config (edge/schema/gateway.schema.json); without it config pushes are refused. */
+  /** JSON Schema of the gateway config (`gatewayConfigJsonSchema` from @lifeline/shared/config, generated into shared/schema); without it config pushes are refused. */
   gatewayConfigSchema?: object;
   /** The cloud's own alarms (acknowledged here, not by a gateway); default: on `store`. */
   cloudAlarms?: CloudAlarms;

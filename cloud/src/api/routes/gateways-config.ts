@@ -44,7 +44,7 @@ export const gatewayConfigRoutes: FastifyPluginAsync<RouteDeps> = async (app, d)
         summary: 'Push a desired config: checked with the gateway config schema and the push rules (every error listed), recorded, sent to the gateway; the login and buffer may be left out (or [redacted]): the gateway keeps its own',
         tags: ['config'],
         params: StringId,
-        body: Type.Object({}, { additionalProperties: true, description: 'a whole gateway config (edge/schema/gateway.schema.json)' }),
+        body: Type.Object({}, { additionalProperties: true, description: 'a whole gateway config (shared/schema/gateway.schema.json)' }),
       },
     },
     async (req, reply) => {
