@@ -2,7 +2,7 @@
  * Honest tuning for the NAB bench: cross-validation by NAB category.
  *
  *   npx tsx bench/_nab-cv.ts --data ../shared/data/nab/data --windows ../shared/data/nab/windows.json \
- *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--cache <dir>]
+ *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--with-artime k1,k2] [--cache <dir>]
  *
  * Every combination of a small grid of detector options scores every file once (the same
  * scoreFile the bench uses; with --cache the per-row scores are kept on disk and reused).
@@ -35,6 +35,7 @@ const { values } = parseArgs({
     nested: { type: 'boolean', default: false },
     detector: { type: 'string', default: 'anomaly' },
     cache: { type: 'string' },
+    'with-artime': { type: 'string' },
   },
 });
 if (!values.data || !values.windows) {
@@ -77,7 +78,16 @@ const run = (c: NabDetectorOptions, f: NabData): Float64Array => {
   writeFileSync(key, Buffer.from(s.buffer));
   return s;
 };
-const scores = combos.map((c) => files.map((f) => run(c, f)));
+let scores = combos.map((c) => files.map((f) => run(c, f)));
+// --with-artime k1,k2 (anomaly only): both detectors on the point, the alarm raised by either —
+// as a score, max(anomaly, k·ARTime confidence), i.e. ARTime's threshold is the anomaly's / k
+// (k = 0: ARTime off). k is one more knob the inner folds choose.
+if (values['with-artime']) {
+  const ks = values['with-artime'].split(',').map(Number);
+  const art = files.map((f) => run({ detector: 'artime' }, f));
+  scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => Math.max(v, k * art[fi][r])))));
+  combos = combos.flatMap((c) => ks.map((k) => ({ ...c, withArtime: k }) as NabDetectorOptions));
+}
 console.error(`${combos.length} combinations × ${files.length} files in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 const idxOf = (keep: (folder: string) => boolean) => files.map((f, i) => (keep(f.folder) ? i : -1)).filter((i) => i >= 0);
 const nabFiles = (ci: number, idx: number[]) => idx.map((i) => ({ name: files[i].rel, scores: scores[ci][i], windows: files[i].windows }));

@@ -5,7 +5,7 @@
  *
  *     x ∈ [0,1]^d ─▶ complement code [x, 1−x] ─▶ per category j:
  *        choice  T_j = |x ∧ w_j| / (α + |w_j|)
- *        match   m_j = (|x_f ∧ w_f| / |x_f|)³ · (|x_e ∧ w_e| / |x_e|)²   (features f, "energy" e)
+ *        match   m_j = (|x_f ∧ w_f| / |w_f|)³ · (|x_e ∧ w_e| / |w_e|)²   (features f, "energy" e)
  *     in order of T: the first category with m ≥ ρ_lb decides:
  *        m ≥ ρ_ub  → resonance: learn w_j ← x ∧ w_j (fast learning)
  *        else      → a new category w = x in the same cluster (the pattern is a variant of a known one)
@@ -88,14 +88,19 @@ export class DualVigilanceArt {
       const off = j * D;
       let inF = 0;
       let inE = 0;
+      let wF = 0;
+      let wE = 0;
       for (let k = 0; k < F; k++) {
         inF += Math.min(x[k], this.w[off + k]) + Math.min(x[d + k], this.w[off + d + k]);
+        wF += this.w[off + k] + this.w[off + d + k];
       }
       for (let k = F; k < d; k++) {
         inE += Math.min(x[k], this.w[off + k]) + Math.min(x[d + k], this.w[off + d + k]);
+        wE += this.w[off + k] + this.w[off + d + k];
       }
-      const mf = inF / F; // |x_f| = F under complement coding
-      const me = E > 0 ? inE / E : 1;
+      // Matched against the category's own size |w| (1 when x lies inside its box).
+      const mf = inF / (wF || 1);
+      const me = E > 0 ? inE / (wE || 1) : 1;
       const m = mf * mf * mf * me * me;
       if (m > bestM) {
         bestM = m;
