@@ -9,6 +9,7 @@
  * reading of an 8-point device.
  *
  * A cost per reading of N ns means one core can run that detector on 1e9/N readings/s.
+ * `pnpm bench detect <word> ...` times only the detectors whose names start with a word.
  */
 import { gaussianSource, type Reading } from '../shared/src/index.js';
 import { createDetectors } from '../edge/src/detect/index.js';
@@ -45,6 +46,10 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   // On the 288-reading cycle (period found, seasonal part in full), and without that part.
   anomaly_cycle288: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000 } }] }, readings: daily },
   anomaly_cycle288_season0: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, season: 0 } }] }, readings: daily },
+  // ARTime (edge/src/detect/artime.ts): one ART pass per block of warmup/104 readings (9 here).
+  artime: { cfg: { points: [{ device: 'd', point: 'p', artime: { warmup: 1000 } }] }, readings: stream },
+  // Its worst case: a warm-up of ≤ 207 readings makes blocks of 1 reading, an ART pass on every reading.
+  artime_warmup100: { cfg: { points: [{ device: 'd', point: 'p', artime: { warmup: 100 } }] }, readings: stream },
   all: {
     cfg: {
       points: [
@@ -76,8 +81,11 @@ function time(cfg: unknown, readings: Reading[]): number {
   return ns / readings.length;
 }
 
+// `pnpm bench detect artime anomaly` times only the detectors whose names start with one of the words.
+const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const out: Record<string, number> = {};
 for (const [name, { cfg, readings }] of Object.entries(configs)) {
+  if (only.length > 0 && !only.some((w) => name.startsWith(w))) continue;
   time(cfg, readings); // JIT warm-up
   const runs = Array.from({ length: 5 }, () => time(cfg, readings)).sort((a, b) => a - b);
   out[`ns_per_reading_${name}`] = Math.round(runs[2]);

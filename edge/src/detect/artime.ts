@@ -10,8 +10,8 @@
  *       ─▶ scaled to [0,1] by the range seen so far, quantised to 80 levels, and snapped to
  *          the running median level when within 0.075 of it (noise around the usual level
  *          is one pattern, not many)
- *       ─▶ the last `window` (8) points: their shape (min–max scaled), its Haar wavelet
- *          coefficients (min–max scaled), and their "energy" (mean level, spread)
+ *       ─▶ the last 8 points (on the [0,1] scale), their Haar wavelet coefficients, and
+ *          their "energy" (mean level, spread)
  *       ─▶ dual-vigilance fuzzy ART (art.ts): resonance, a variant of a known cluster, or novel
  *     warm-up: the features are kept; at its end the vigilance ρ is set to the mean match
  *          of the warm-up's patterns presented to a scratch network (least typical first,
@@ -27,7 +27,7 @@
  *
  * Score per reading: the confidence on the reading that completed a novel block, else 0.
  * The alarm rises at score ≥ `threshold` and falls `hold` readings after the last one.
- * Memory: ≤ 256 categories of 36 numbers, the warm-up's ~112 feature vectors (freed after),
+ * Memory: ≤ 64 categories of 36 numbers, the warm-up's ~112 feature vectors (freed after),
  * an 81-bin median histogram, and a few small rings. No clock.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
@@ -59,7 +59,9 @@ const LEVELS = 80;
 const CHOMP = 0.075;
 /** Points of masking after an anomaly or a vigilance change. */
 const MASK = Math.round(1.5 * WINDOW);
-/** Features: 8 wavelet coefficients, 8 shape values; energies: mean level, spread. */
+/** Categories the ART memory holds (64 or 256 score alike on NAB; 64 keeps a reading ≤ 20 µs). */
+const CATEGORIES = 64;
+/** Features: 8 wavelet coefficients, 8 points; energies: mean level, spread. */
 const NF = 2 * WINDOW;
 const NE = 2;
 
@@ -73,18 +75,6 @@ function haar(v: Float64Array, tmp: Float64Array): void {
     }
     for (let k = 0; k < n; k++) v[k] = tmp[k];
   }
-}
-
-/** Min–max scales `v[a..b)` to [0,1] in place (all 0 when flat). */
-function minmax(v: Float64Array, a: number, b: number): void {
-  let lo = Infinity;
-  let hi = -Infinity;
-  for (let k = a; k < b; k++) {
-    if (v[k] < lo) lo = v[k];
-    if (v[k] > hi) hi = v[k];
-  }
-  const span = hi - lo;
-  for (let k = a; k < b; k++) v[k] = span > 1e-12 ? (v[k] - lo) / span : 0;
 }
 
 /** Cosine similarity of two feature vectors (1 when both are zero). */
@@ -112,7 +102,7 @@ export class ArtimeDetector implements ScoringDetector {
   private readonly step: number;
   /** Downsampled points in the warm-up (the patterns learned before scoring). */
   private readonly trend: number;
-  private readonly art = new DualVigilanceArt(NF, NE);
+  private readonly art = new DualVigilanceArt(NF, NE, CATEGORIES);
   private n = 0;
   private lo = Infinity;
   private hi = -Infinity;
@@ -219,11 +209,13 @@ export class ArtimeDetector implements ScoringDetector {
       if (v < lo) lo = v;
       if (v > hi) hi = v;
     }
-    minmax(f, WINDOW, 2 * WINDOW);
+    // The points stay on the stream's own scale (a level shift changes the pattern);
+    // the Haar coefficients of 8 values in [0,1] are mapped back into [0,1]: the
+    // average a ∈ [0, 2√2], the details d ∈ [−1, 1] (orthonormal transform).
     for (let k = 0; k < WINDOW; k++) f[k] = f[WINDOW + k];
-    const coeffs = f.subarray(0, WINDOW);
-    haar(coeffs, this.tmp);
-    minmax(f, 0, WINDOW);
+    haar(f.subarray(0, WINDOW), this.tmp);
+    f[0] /= 2 * Math.SQRT2;
+    for (let k = 1; k < WINDOW; k++) f[k] = 0.5 + f[k] / 2;
     f[NF] = sum / WINDOW;
     f[NF + 1] = hi - lo;
   }
