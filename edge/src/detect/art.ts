@@ -84,6 +84,7 @@ export class DualVigilanceArt {
     let pickE = 1;
     let bestM = -1;
     let bestE = 1;
+    const w = this.w;
     for (let j = 0; j < this.size; j++) {
       const off = j * D;
       let inF = 0;
@@ -91,12 +92,20 @@ export class DualVigilanceArt {
       let wF = 0;
       let wE = 0;
       for (let k = 0; k < F; k++) {
-        inF += Math.min(x[k], this.w[off + k]) + Math.min(x[d + k], this.w[off + d + k]);
-        wF += this.w[off + k] + this.w[off + d + k];
+        const a = w[off + k];
+        const b = w[off + d + k];
+        const xa = x[k];
+        const xb = x[d + k];
+        inF += (xa < a ? xa : a) + (xb < b ? xb : b);
+        wF += a + b;
       }
       for (let k = F; k < d; k++) {
-        inE += Math.min(x[k], this.w[off + k]) + Math.min(x[d + k], this.w[off + d + k]);
-        wE += this.w[off + k] + this.w[off + d + k];
+        const a = w[off + k];
+        const b = w[off + d + k];
+        const xa = x[k];
+        const xb = x[d + k];
+        inE += (xa < a ? xa : a) + (xb < b ? xb : b);
+        wE += a + b;
       }
       // Matched against the category's own size |w| (1 when x lies inside its box).
       const mf = inF / (wF || 1);
