@@ -91,21 +91,19 @@ export class DualVigilanceArt {
       let inE = 0;
       let wF = 0;
       let wE = 0;
-      for (let k = 0; k < F; k++) {
+      for (let k = 0; k < d; k++) {
         const a = w[off + k];
         const b = w[off + d + k];
         const xa = x[k];
         const xb = x[d + k];
-        inF += (xa < a ? xa : a) + (xb < b ? xb : b);
-        wF += a + b;
-      }
-      for (let k = F; k < d; k++) {
-        const a = w[off + k];
-        const b = w[off + d + k];
-        const xa = x[k];
-        const xb = x[d + k];
-        inE += (xa < a ? xa : a) + (xb < b ? xb : b);
-        wE += a + b;
+        const both = (xa < a ? xa : a) + (xb < b ? xb : b);
+        if (k < F) {
+          inF += both;
+          wF += a + b;
+        } else {
+          inE += both;
+          wE += a + b;
+        }
       }
       // Matched against the category's own size |w| (1 when x lies inside its box).
       const mf = inF / (wF || 1);
