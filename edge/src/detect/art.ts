@@ -7,7 +7,7 @@
  *        choice  T_j = |x ∧ w_j| / (α + |w_j|)
  *        match   m_j = (|x_f ∧ w_f| / |w_f|)³ · (|x_e ∧ w_e| / |w_e|)²   (features f, "energy" e)
  *     in order of T: the first category with m ≥ ρ_lb decides:
- *        m ≥ ρ_ub  → resonance: learn w_j ← x ∧ w_j (fast learning)
+ *        m ≥ ρ_ub  → resonance: learn w_j ← β(x ∧ w_j) + (1 − β)w_j (β = 1: fast learning)
  *        else      → a new category w = x in the same cluster (the pattern is a variant of a known one)
  *     none passes ρ_lb → a new category in a new cluster: a pattern never seen.
  *
@@ -30,6 +30,8 @@ export type ArtOutcome = (typeof ArtOutcome)[keyof typeof ArtOutcome];
 const ALPHA = 1e-3;
 
 export class DualVigilanceArt {
+  /** Learning rate on resonance: w ← β(x ∧ w) + (1 − β)w (1: fast learning). */
+  beta = 1;
   /** Vigilances: lower (same cluster) and upper (resonance), ρ_lb ≤ ρ_ub. */
   rhoLb = 0.8;
   rhoUb = 0.8;
@@ -129,7 +131,8 @@ export class DualVigilanceArt {
         if (learn) {
           const off = pick * D;
           let s = 0;
-          for (let k = 0; k < D; k++) s += this.w[off + k] = Math.min(this.w[off + k], x[k]);
+          const b = this.beta;
+          for (let k = 0; k < D; k++) s += this.w[off + k] = b * Math.min(this.w[off + k], x[k]) + (1 - b) * this.w[off + k];
           this.wsum[pick] = s;
           this.used[pick] = this.t;
         }

@@ -137,6 +137,7 @@ export const ArtimeSchema = Type.Object(
     warmup: Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' }),
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Confidence in (0,1) that raises' })),
     rho: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Initial vigilance of the network that sets the vigilance at the end of the warm-up' })),
+    beta: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Learning rate of the category memory (1: fast learning)' })),
     hold: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Readings the alarm holds after the last anomalous one' })),
     level: Type.Optional(Level),
   },
