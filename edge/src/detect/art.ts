@@ -43,6 +43,8 @@ export class DualVigilanceArt {
   size = 0;
   private readonly w: Float64Array;
   private readonly wsum: Float64Array;
+  /** |w| of each category's feature components (its energy part is wsum − wf). */
+  private readonly wf: Float64Array;
   private readonly cluster: Int32Array;
   private readonly used: Float64Array;
   private readonly x: Float64Array;
@@ -61,6 +63,7 @@ export class DualVigilanceArt {
     const D = 2 * (features + energies);
     this.w = new Float64Array(capacity * D);
     this.wsum = new Float64Array(capacity);
+    this.wf = new Float64Array(capacity);
     this.cluster = new Int32Array(capacity);
     this.used = new Float64Array(capacity);
     this.x = new Float64Array(D);
@@ -91,22 +94,17 @@ export class DualVigilanceArt {
       const off = j * D;
       let inF = 0;
       let inE = 0;
-      let wF = 0;
-      let wE = 0;
       for (let k = 0; k < d; k++) {
         const a = w[off + k];
         const b = w[off + d + k];
         const xa = x[k];
         const xb = x[d + k];
         const both = (xa < a ? xa : a) + (xb < b ? xb : b);
-        if (k < F) {
-          inF += both;
-          wF += a + b;
-        } else {
-          inE += both;
-          wE += a + b;
-        }
+        if (k < F) inF += both;
+        else inE += both;
       }
+      const wF = this.wf[j];
+      const wE = this.wsum[j] - wF;
       // Matched against the category's own size |w| (1 when x lies inside its box).
       const mf = inF / (wF || 1);
       const me = E > 0 ? inE / (wE || 1) : 1;
@@ -131,9 +129,15 @@ export class DualVigilanceArt {
         if (learn) {
           const off = pick * D;
           let s = 0;
+          let sf = 0;
           const b = this.beta;
-          for (let k = 0; k < D; k++) s += this.w[off + k] = b * Math.min(this.w[off + k], x[k]) + (1 - b) * this.w[off + k];
+          for (let k = 0; k < D; k++) {
+            const v = (this.w[off + k] = b * Math.min(this.w[off + k], x[k]) + (1 - b) * this.w[off + k]);
+            s += v;
+            if (k % d < F) sf += v;
+          }
           this.wsum[pick] = s;
+          this.wf[pick] = sf;
           this.used[pick] = this.t;
         }
         return ArtOutcome.Resonance;
@@ -157,6 +161,7 @@ export class DualVigilanceArt {
     } else this.size++;
     this.w.set(this.x, j * D);
     this.wsum[j] = this.x.length / 2; // |[x, 1−x]| = d
+    this.wf[j] = this.features;
     this.cluster[j] = cluster;
     this.used[j] = this.t;
   }
