@@ -100,10 +100,13 @@ export const RangeSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Warm-up of a per-point learning detector (anomaly, artime). */
+const PointWarmup = Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' });
+
 /** Streaming anomaly score of one point. */
 export const AnomalySchema = Type.Object(
   {
-    warmup: Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' }),
+    warmup: PointWarmup,
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Score in (0,1) that raises' })),
     window: Type.Optional(Type.Integer({ minimum: 2, maximum: 256, description: 'Readings in one shape' })),
     memory: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, description: 'Past shapes remembered' })),
@@ -134,7 +137,7 @@ export const AnomalySchema = Type.Object(
  */
 export const ArtimeSchema = Type.Object(
   {
-    warmup: Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' }),
+    warmup: PointWarmup,
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Confidence in (0,1) that raises' })),
     rho: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Initial vigilance of the network that sets the vigilance at the end of the warm-up' })),
     beta: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Learning rate of the category memory (1: fast learning)' })),
