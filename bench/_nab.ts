@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import type { Reading } from '../shared/src/index.js';
-import type { AnomalyConfig } from '../shared/src/config/index.js';
+import type { AnomalyConfig, ArtimeConfig } from '../shared/src/config/index.js';
 import { createDetectors, type ScoringDetector } from '../edge/src/detect/index.js';
 import { nabProfiles, nabScore, probationRows, type NabFile } from './score/nab.js';
 
@@ -72,22 +72,35 @@ export function parseNab(text: string, rel: string, windows: [string, string][])
   return f;
 }
 
-/** Anomaly options under test (everything but the warm-up, which is the file's probation). */
-export type NabDetectorOptions = Omit<AnomalyConfig, 'warmup'>;
+/** The per-point detector kinds the NAB bench can run. */
+export type NabDetectorKind = 'anomaly' | 'artime';
 
-/** Runs the agent's anomaly detector over one file; anomaly score per row. `onRow` sees the detector after each row. */
+/**
+ * Options under test (everything but the warm-up, which is the file's probation), plus
+ * `detector`: which kind runs (default `anomaly`), and `withArtime` (k > 0, anomaly only): an
+ * ARTime detector (its defaults) runs on the same point too, and the row's score is
+ * max(anomaly score, k·ARTime confidence) — both detectors configured on the point, the
+ * alarm raised by either, ARTime's threshold the anomaly's / k.
+ */
+export type NabDetectorOptions = Omit<AnomalyConfig, 'warmup'> & Omit<Partial<ArtimeConfig>, 'warmup'> & { detector?: NabDetectorKind; withArtime?: number };
+
+/** Runs one of the agent's per-point detectors over one file; anomaly score per row. `onRow` sees the detector after each row. */
 export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: number, det: ScoringDetector) => void): Float64Array {
   const device = 'nab';
   const point = 'value';
-  const set = createDetectors({ points: [{ device, point, anomaly: { warmup: Math.max(10, probationRows(f.ts.length)), ...opts } }] });
+  const { detector = 'anomaly', withArtime = 0, ...rest } = opts;
+  const warmup = Math.max(10, probationRows(f.ts.length));
+  const both = withArtime > 0 && detector === 'anomaly' ? { artime: { warmup } } : {};
+  const set = createDetectors({ points: [{ device, point, [detector]: { warmup, ...rest }, ...both }] });
   const det = set.detectors[0] as ScoringDetector;
+  const art = 'artime' in both ? (set.detectors[1] as ScoringDetector) : null;
   const reading: Reading = { device, point, ts: 0, value: 0 };
   const out = new Float64Array(f.ts.length);
   for (let i = 0; i < f.ts.length; i++) {
     reading.ts = f.ts[i];
     reading.value = f.value[i];
     set.onReading(reading);
-    out[i] = det.score;
+    out[i] = art ? Math.max(det.score, withArtime * art.score) : det.score;
     onRow?.(i, det);
   }
   return out;

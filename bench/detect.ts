@@ -3,12 +3,14 @@
  *
  * Each detector gets a prebuilt stream of readings (a noisy daily wave with a few
  * excursions, so events do happen) through the same engine the agent uses
- * (createDetectors → onReading). Five timed runs after a warm-up run; the median is
- * reported. Ends with one JSON line of ns/reading per detector, plus the engine with
+ * (createDetectors → onReading). Five timed rounds after a warm-up run, each round timing
+ * every detector once (interleaved, so detectors compared in one run see the same load);
+ * the median is reported. Ends with one JSON line of ns/reading per detector, plus the engine with
  * every per-point detector on one point ("all") and the multivariate detector per
  * reading of an 8-point device.
  *
  * A cost per reading of N ns means one core can run that detector on 1e9/N readings/s.
+ * `pnpm bench detect <word> ...` times only the detectors whose names start with a word.
  */
 import { gaussianSource, type Reading } from '../shared/src/index.js';
 import { createDetectors } from '../edge/src/detect/index.js';
@@ -45,6 +47,10 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   // On the 288-reading cycle (period found, seasonal part in full), and without that part.
   anomaly_cycle288: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000 } }] }, readings: daily },
   anomaly_cycle288_season0: { cfg: { points: [{ device: 'd', point: 'p', anomaly: { warmup: 1000, season: 0 } }] }, readings: daily },
+  // ARTime (edge/src/detect/artime.ts): one ART pass per block of warmup/104 readings (9 here).
+  artime: { cfg: { points: [{ device: 'd', point: 'p', artime: { warmup: 1000 } }] }, readings: stream },
+  // Its worst case: a warm-up of ≤ 207 readings makes blocks of 1 reading, an ART pass on every reading.
+  artime_warmup100: { cfg: { points: [{ device: 'd', point: 'p', artime: { warmup: 100 } }] }, readings: stream },
   all: {
     cfg: {
       points: [
@@ -76,11 +82,18 @@ function time(cfg: unknown, readings: Reading[]): number {
   return ns / readings.length;
 }
 
+// `pnpm bench detect artime anomaly` times only the detectors whose names start with one of the words.
+const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const out: Record<string, number> = {};
-for (const [name, { cfg, readings }] of Object.entries(configs)) {
-  time(cfg, readings); // JIT warm-up
-  const runs = Array.from({ length: 5 }, () => time(cfg, readings)).sort((a, b) => a - b);
-  out[`ns_per_reading_${name}`] = Math.round(runs[2]);
-  console.error(`${name}: runs ${runs.map((r) => r.toFixed(0)).join(' ')} ns/reading`);
+const chosen = Object.entries(configs).filter(([name]) => only.length === 0 || only.some((w) => name.startsWith(w)));
+for (const [, { cfg, readings }] of chosen) time(cfg, readings); // JIT warm-up
+// Five rounds, each timing every chosen detector once: on a shared machine whose load comes
+// and goes, detectors compared in one run then see the same load.
+const runs: Record<string, number[]> = {};
+for (let round = 0; round < 5; round++) for (const [name, { cfg, readings }] of chosen) (runs[name] ??= []).push(time(cfg, readings));
+for (const [name] of chosen) {
+  const r = runs[name].sort((a, b) => a - b);
+  out[`ns_per_reading_${name}`] = Math.round(r[2]);
+  console.error(`${name}: runs ${r.map((x) => x.toFixed(0)).join(' ')} ns/reading`);
 }
 console.log(JSON.stringify(out));

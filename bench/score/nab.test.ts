@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { nabProfiles, nabScore, probationRows, scaledSigmoid, sweepRows, type NabFile } from './nab.js';
+import { nabNormalise, nabProfiles, nabScore, nabScoreAt, probationRows, scaledSigmoid, sweepRows, type NabFile } from './nab.js';
 
 const { standard, reward_low_FP_rate: lowFp } = nabProfiles;
 const scores = (n: number, set: Record<number, number>) => Array.from({ length: n }, (_, i) => set[i] ?? 0);
@@ -80,5 +80,26 @@ describe('NAB scorer', () => {
     const r = nabScore([f], standard);
     expect(r.windows).toBe(1);
     expect(r.score).toBeCloseTo(100, 10);
+  });
+});
+
+describe('NAB scorer at a fixed threshold', () => {
+  it('agrees with the sweep at the threshold the sweep chose, and pools over files', () => {
+    const a: NabFile = { name: 'a', scores: scores(20, { 1: 1, 11: 0.9, 5: 0.8, 17: 0.95 }), windows: [[10, 13]] };
+    const b: NabFile = { name: 'b', scores: scores(30, { 8: 0.7, 22: 0.92 }), windows: [[20, 24]] };
+    const swept = nabScore([a, b], standard);
+    const ra = nabScoreAt([a], standard, swept.threshold);
+    const rb = nabScoreAt([b], standard, swept.threshold);
+    const pooled = { raw: ra.raw + rb.raw, null: ra.null + rb.null, perfect: ra.perfect + rb.perfect };
+    expect(nabNormalise(pooled)).toBeCloseTo(swept.score, 10);
+    expect(pooled.raw).toBeCloseTo(swept.raw, 10);
+  });
+
+  it('counts a missed window as −fn and a false positive by its sweep score; probation rows never count', () => {
+    const f: NabFile = { name: 'a', scores: scores(20, { 1: 1, 5: 0.8 }), windows: [[10, 13]] };
+    // Threshold 0.5: row 5 is a false positive before the window (−0.11), the window is missed (−1).
+    expect(nabScoreAt([f], standard, 0.5).raw).toBeCloseTo(-1.11, 12);
+    // Threshold 0.9: row 1 is probation, nothing else: the window is missed.
+    expect(nabScoreAt([f], standard, 0.9)).toEqual({ raw: -1, null: -1, perfect: 1 });
   });
 });

@@ -152,3 +152,42 @@ export function nabScore(files: readonly NabFile[], p: NabProfile): NabResult {
     windows: scored,
   };
 }
+
+/** Raw total of one profile with the threshold fixed in advance (nested cross-validation). */
+export interface NabFixed {
+  raw: number;
+  null: number;
+  perfect: number;
+}
+
+/**
+ * Scores files at a threshold chosen before they were seen: rows with anomaly score ≥
+ * `threshold` are detections. Totals add over disjoint sets of files, so the outer folds
+ * of a nested cross-validation pool as 100·(Σraw − Σnull)/(Σperfect − Σnull).
+ */
+export function nabScoreAt(files: readonly NabFile[], p: NabProfile, threshold: number): NabFixed {
+  let raw = 0;
+  let scored = 0;
+  for (const f of files) {
+    const rows = sweepRows(f, p);
+    const best = new Float64Array(f.windows.length).fill(Number.NaN);
+    for (let i = 0; i < f.scores.length; i++) {
+      const w = rows.window[i];
+      if (w !== -2 && Number.isNaN(best[w] ?? 0)) best[w] = -p.fn; // window has rows after probation
+      if (w === -2 || !(f.scores[i] >= threshold)) continue;
+      if (w === -1) raw += rows.sweep[i];
+      else if (rows.sweep[i] > best[w]) best[w] = rows.sweep[i];
+    }
+    for (const b of best) {
+      if (Number.isNaN(b)) continue;
+      raw += b;
+      scored++;
+    }
+  }
+  return { raw, null: -p.fn * scored, perfect: p.tp * scored };
+}
+
+/** Normalised score of pooled fixed-threshold totals. */
+export function nabNormalise(t: NabFixed): number {
+  return t.perfect === t.null ? 0 : (100 * (t.raw - t.null)) / (t.perfect - t.null);
+}

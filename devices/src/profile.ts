@@ -61,6 +61,7 @@ const pointCommon = {
         stuck: Type.Optional(Type.Unknown()),
         range: Type.Optional(Type.Unknown()),
         anomaly: Type.Optional(Type.Unknown()),
+        artime: Type.Optional(Type.Unknown()),
         rainstorm: Type.Optional(Type.Unknown()),
         basis: Type.Optional(
           Type.String({

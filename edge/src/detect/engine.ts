@@ -9,6 +9,7 @@
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { AnomalyDetector } from './anomaly.js';
+import { ArtimeDetector } from './artime.js';
 import { parseDetectorsConfig, type DetectorsConfig } from '@lifeline/shared/config';
 import { levelOf } from './levels.js';
 import { ModalDriftDetector } from './modal-drift.js';
@@ -50,6 +51,9 @@ export function createDetectors(config: DetectorsConfig | unknown): DetectorSet 
     if (p.stuck) all.push(new StuckDetector(id('stuck'), p.device, p.point, { ...p.stuck, level: p.stuck.level ? levelOf(p.stuck.level) : undefined, unit }));
     if (p.anomaly) {
       all.push(new AnomalyDetector(id('anomaly'), p.device, p.point, { ...p.anomaly, level: p.anomaly.level ? levelOf(p.anomaly.level) : undefined }));
+    }
+    if (p.artime) {
+      all.push(new ArtimeDetector(id('artime'), p.device, p.point, { ...p.artime, level: p.artime.level ? levelOf(p.artime.level) : undefined }));
     }
     if (p.rainstorm) all.push(new RainstormDetector(id('rainstorm'), p.device, p.point, p.rainstorm));
   }

@@ -11,6 +11,8 @@ export * from './rate.js';
 export * from './stuck.js';
 export * from './range.js';
 export * from './anomaly.js';
+export * from './art.js';
+export * from './artime.js';
 export * from './multivariate.js';
 export * from './rainstorm.js';
 export * from './modal.js';

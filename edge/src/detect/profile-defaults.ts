@@ -1,7 +1,7 @@
 /**
  * Detector defaults from device profiles. A profile point may carry `detect:`
  * with the keys of a config `detectors.points` entry (threshold, rate, stuck,
- * range, anomaly): the limits a device model's standard or manual gives. Every
+ * range, anomaly, artime, rainstorm): the limits a device model's standard or manual gives. Every
  * instance of the profile gets them unless the instance says
  * `detectorDefaults: false`. A config entry for the same point replaces a
  * default detector of the same kind and keeps the others.
@@ -15,7 +15,7 @@
 import type { Profile } from '@lifeline/devices';
 import type { DetectorsConfig, PointDetectorsConfig } from '@lifeline/shared/config';
 
-const KINDS = ['threshold', 'rate', 'stuck', 'range', 'anomaly', 'rainstorm'] as const;
+const KINDS = ['threshold', 'rate', 'stuck', 'range', 'anomaly', 'artime', 'rainstorm'] as const;
 
 /**
  * What effectiveDetectors reads of the gateway config: its own detectors and

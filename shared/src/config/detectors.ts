@@ -100,10 +100,13 @@ export const RangeSchema = Type.Object(
   { additionalProperties: false },
 );
 
+/** Warm-up of a per-point learning detector (anomaly, artime). */
+const PointWarmup = Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' });
+
 /** Streaming anomaly score of one point. */
 export const AnomalySchema = Type.Object(
   {
-    warmup: Type.Integer({ minimum: 10, maximum: 100_000, description: 'Readings learned before it may fire' }),
+    warmup: PointWarmup,
     threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Score in (0,1) that raises' })),
     window: Type.Optional(Type.Integer({ minimum: 2, maximum: 256, description: 'Readings in one shape' })),
     memory: Type.Optional(Type.Integer({ minimum: 1, maximum: 20_000, description: 'Past shapes remembered' })),
@@ -122,6 +125,23 @@ export const AnomalySchema = Type.Object(
     driftLong: Type.Optional(Type.Integer({ minimum: 2, maximum: 1_000_000, description: 'Readings of the long-term statistics of the level score' })),
     driftPrior: Type.Optional(Type.Number({ minimum: 0, maximum: 1_000_000, description: 'Pseudo-means, as spread out as single readings, the level score starts from' })),
     hold: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'An episode does not end while the level score is at least this fraction of the threshold; 0: off' })),
+    level: Type.Optional(Level),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * ARTime: streaming anomaly score of one point from an adaptive-resonance category memory
+ * (edge/src/detect/artime.ts); an alternative to `anomaly`, chosen by nested cross-validation
+ * on NAB (docs/detection-results.md).
+ */
+export const ArtimeSchema = Type.Object(
+  {
+    warmup: PointWarmup,
+    threshold: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Confidence in (0,1) that raises' })),
+    rho: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Initial vigilance of the network that sets the vigilance at the end of the warm-up' })),
+    beta: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Learning rate of the category memory (1: fast learning)' })),
+    hold: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Readings the alarm holds after the last anomalous one' })),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
@@ -185,6 +205,7 @@ export const PointDetectorsSchema = Type.Object(
     stuck: Type.Optional(StuckSchema),
     range: Type.Optional(RangeSchema),
     anomaly: Type.Optional(AnomalySchema),
+    artime: Type.Optional(ArtimeSchema),
     rainstorm: Type.Optional(RainstormSchema),
   },
   { additionalProperties: false },
@@ -250,6 +271,7 @@ export type RateConfig = Static<typeof RateSchema>;
 export type StuckConfig = Static<typeof StuckSchema>;
 export type RangeConfig = Static<typeof RangeSchema>;
 export type AnomalyConfig = Static<typeof AnomalySchema>;
+export type ArtimeConfig = Static<typeof ArtimeSchema>;
 export type RainstormConfig = Static<typeof RainstormSchema>;
 export type PointDetectorsConfig = Static<typeof PointDetectorsSchema>;
 export type MultivariateConfig = Static<typeof MultivariateSchema>;
@@ -275,8 +297,8 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
         if (first !== undefined) out.push({ path: at, message: `duplicate of points[${first}] (${key}): put all its detectors in one entry` });
         else seen.set(key, i);
       }
-      if (!['threshold', 'rate', 'stuck', 'range', 'anomaly', 'rainstorm'].some((k) => p[k] !== undefined)) {
-        out.push({ path: at, message: 'configures no detector (threshold, rate, stuck, range, anomaly or rainstorm)' });
+      if (!['threshold', 'rate', 'stuck', 'range', 'anomaly', 'artime', 'rainstorm'].some((k) => p[k] !== undefined)) {
+        out.push({ path: at, message: 'configures no detector (threshold, rate, stuck, range, anomaly, artime or rainstorm)' });
       }
       if (isObj(p.rainstorm)) rainstormIssues(p.rainstorm, `${at}.rainstorm`, out);
       if (isObj(p.threshold)) thresholdIssues(p.threshold, `${at}.threshold`, out);
