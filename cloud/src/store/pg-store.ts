@@ -7,7 +7,7 @@
  *                   thousands of partitions). Retention drops whole partitions.
  *   readings_1m     per-series, per-minute min/max/sum/count, kept in the commit transaction.
  *
- * Bulk writes: the readings of a batch go in by one COPY, series and rollups by
+ * Bulk writes: the readings of a batch go in by one binary COPY, series and rollups by
  * one INSERT … SELECT FROM unnest(arrays) each; never a row per statement. Several workers may commit at once: the gateway's lane
  * row is locked (SELECT … FOR UPDATE) for the range check; partitions and
  * migrations take advisory locks.
