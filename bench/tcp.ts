@@ -27,7 +27,8 @@ import { fork, type ChildProcess } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
-import { SimulatedDevice, startTcpFleet, validateProfile, type ModbusProfile } from '@lifeline/devices';
+import { SimulatedDevice, startTcpFleet } from '@lifeline/devices';
+import { mixedProfile } from './_mixed-profile.js';
 import { EventBus } from '../edge/src/events/event-bus.js';
 import type { Bus } from '../edge/src/config/schema.js';
 import { planReads } from '../edge/src/poller/plan.js';
@@ -39,20 +40,6 @@ const opt = (name: string, fallback: number) => {
   return i >= 0 ? Number(args[i + 1]) : fallback;
 };
 
-/** A 30-point mixed map: floats in swapped word order, scaled integers, 32-bit counters, BCD. */
-function benchProfile(): ModbusProfile {
-  const points: Record<string, unknown>[] = [];
-  for (let i = 0; i < 10; i++) points.push({ name: `probe${i}_pressure`, table: 'holding', address: 2 * i, type: 'float32', order: 'CDAB', unit: 'MPa', sim: { base: 0.3 + i / 100, noise: 0.002 } });
-  for (let i = 0; i < 8; i++) points.push({ name: `probe${i}_temperature`, table: 'holding', address: 20 + i, type: 'int16', scale: 0.1, unit: '°C', sim: { base: 14 + i, noise: 0.1 } });
-  for (let i = 0; i < 4; i++) points.push({ name: `meter${i}_volume`, table: 'holding', address: 28 + 2 * i, type: 'uint32', unit: 'm3', sim: { base: 100000 * (i + 1), drift: 50 } });
-  for (let i = 0; i < 6; i++) points.push({ name: `sensor${i}_level`, table: 'input', address: i, type: 'uint16', scale: 0.001, unit: 'm', sim: { base: 1.5 + i / 10, noise: 0.005 } });
-  for (let i = 0; i < 2; i++) points.push({ name: `counter${i}_count`, table: 'input', address: 6 + i, type: 'bcd', unit: '', sim: { base: 1234 + i, drift: 10 } });
-  return validateProfile(
-    { id: 'bench-mixed-30', vendor: 'Bench', model: 'MIX-30', kind: 'water_supply', description: '30 mixed points', protocol: 'modbus', defaultPollMs: 1000, points },
-    'bench-mixed-30',
-  ) as ModbusProfile;
-}
-
 /** What a poller child reports. */
 interface PollerReport {
   at15k: { points_per_s: number; registers_per_s: number; cpu_cores: number };
@@ -63,7 +50,7 @@ interface PollerReport {
 const role = args[0];
 if (role === '--sim-child') {
   const n = Number(args[1]);
-  const profile = benchProfile();
+  const profile = mixedProfile();
   const fleet = await startTcpFleet({ devices: Array.from({ length: n }, (_, i) => new SimulatedDevice(profile, 1, { seed: i + 1 })) });
   process.on('message', (m: string) => {
     if (m === 'stop') void fleet.close().then(() => process.exit(0));
@@ -94,7 +81,7 @@ const peakRssMb = () => process.resourceUsage().maxRSS / 1024;
 
 /** The agent's read path, one BusPoller (and link) per device. */
 async function gateway(ports: number[], seconds: number): Promise<PollerReport> {
-  const profile = benchProfile();
+  const profile = mixedProfile();
   const log = pino({ level: 'silent' });
   const events = new EventBus(log);
   let points = 0;
@@ -151,8 +138,8 @@ async function baseline(ports: number[], seconds: number): Promise<PollerReport>
     readInputRegisters(address: number, count: number): Promise<{ data: number[] }>;
     close(cb: () => void): void;
   };
-  const blocks = planReads(benchProfile()).map((b) => ({ table: b.table, start: b.start, count: b.count }));
-  const pointsPerPoll = benchProfile().points.length;
+  const blocks = planReads(mixedProfile()).map((b) => ({ table: b.table, start: b.start, count: b.count }));
+  const pointsPerPoll = mixedProfile().points.length;
   let points = 0;
   let registers = 0;
   const clients: InstanceType<typeof ModbusRTU>[] = [];

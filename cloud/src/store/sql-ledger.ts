@@ -28,13 +28,22 @@ export class SqlLedger {
       // Cached only after a commit: a rolled-back insert must be made again.
       if (!this.knownLanes.has(key)) await db.run('INSERT INTO committed(gateway, lane, epoch, up_to) VALUES (?, ?, ?, 0) ON CONFLICT(gateway, lane, epoch) DO NOTHING', [gateway, lane, epoch]);
       const lock = db.dialect === 'postgres' ? ' FOR UPDATE' : '';
-      const upTo = Number((await db.get<{ up_to: number }>(`SELECT up_to FROM committed WHERE gateway = ? AND lane = ? AND epoch = ?${lock}`, [gateway, lane, epoch]))!.up_to);
+      // With it, whether any early range is recorded: in-order batches (a backlog draining) then skip both lookups of `batches`.
+      const lane0 = (await db.get<{ up_to: number; early: number | boolean }>(
+        `SELECT up_to, EXISTS(SELECT 1 FROM batches b WHERE b.gateway = committed.gateway AND b.lane = committed.lane AND b.epoch = committed.epoch) AS early
+         FROM committed WHERE gateway = ? AND lane = ? AND epoch = ?${lock}`,
+        [gateway, lane, epoch],
+      ))!;
+      const upTo = Number(lane0.up_to);
+      const early = Boolean(lane0.early);
       if (lastSeq <= upTo) return { duplicate: true, committedUpTo: upTo };
       // Any recorded (early) batch touching this range: the same range is a duplicate, another one a conflict.
-      const touching = await db.all<{ first_seq: number; last_seq: number }>(
-        'SELECT first_seq, last_seq FROM batches WHERE gateway = ? AND lane = ? AND epoch = ? AND first_seq <= ? AND last_seq >= ? LIMIT 2',
-        [gateway, lane, epoch, lastSeq, firstSeq],
-      );
+      const touching = !early
+        ? []
+        : await db.all<{ first_seq: number; last_seq: number }>(
+            'SELECT first_seq, last_seq FROM batches WHERE gateway = ? AND lane = ? AND epoch = ? AND first_seq <= ? AND last_seq >= ? LIMIT 2',
+            [gateway, lane, epoch, lastSeq, firstSeq],
+          );
       if (touching.length === 1 && Number(touching[0].first_seq) === firstSeq && Number(touching[0].last_seq) === lastSeq) return { duplicate: true, committedUpTo: upTo };
       if (firstSeq <= upTo || touching.length) {
         throw new LifelineError(ErrorCodes.PayloadInvalid, `${lane} batch ${gateway} epoch ${epoch} [${firstSeq}, ${lastSeq}] overlaps a committed range (committed up to ${upTo})`, {
@@ -47,7 +56,7 @@ export class SqlLedger {
       else await db.run('INSERT INTO batches(gateway, lane, epoch, first_seq, last_seq, committed_at) VALUES (?, ?, ?, ?, ?, ?)', [gateway, lane, epoch, firstSeq, lastSeq, Date.now()]);
       // Extend the contiguous prefix through any batches that arrived early.
       let absorbed = false;
-      for (;;) {
+      while (early) {
         const row = await db.get<{ last_seq: number }>('SELECT last_seq FROM batches WHERE gateway = ? AND lane = ? AND epoch = ? AND first_seq = ?', [gateway, lane, epoch, next + 1]);
         if (!row) break;
         next = Number(row.last_seq);

@@ -17,7 +17,7 @@
 import type { Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
-import { SqlTelemetry, type ReadingRow } from './sql-telemetry.js';
+import { SqlTelemetry, type Minute, type ReadingRow } from './sql-telemetry.js';
 import { SqlCold, type ColdOptions } from './sql-cold.js';
 import { SqlRegistry } from './sql-registry.js';
 import { SqlAlarms } from './sql-alarms.js';
@@ -57,6 +57,7 @@ export abstract class SqlStore implements Store {
         createSeries: (keys) => this.createSeries(keys),
         beforeTelemetry: (readings) => this.beforeTelemetry(readings),
         dropReadings: (before) => this.dropReadings(before),
+        ...(this.upsertRollups ? { upsertRollups: (db: Sql, rows: Minute[]) => this.upsertRollups!(db, rows) } : {}),
       },
       coldTier,
     );
@@ -80,6 +81,8 @@ export abstract class SqlStore implements Store {
   protected async beforeTelemetry(_readings: Reading[]): Promise<void> {}
   /** Engine part of retention (raw readings). */
   protected abstract dropReadings(before: number): Promise<void>;
+  /** The engine's one-statement rollup upsert, if it has one (sql-telemetry.ts). */
+  protected upsertRollups?(db: Sql, rows: Minute[]): Promise<void>;
   /** (series, day) pairs holding hot readings older than `before` (a day boundary), for compaction. */
   protected abstract coldCandidates(before: number): Promise<{ series: number; day: number }[]>;
   /** After one day's hot rows were compacted. */

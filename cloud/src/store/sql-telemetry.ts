@@ -34,10 +34,19 @@ export interface TelemetryEngine {
   beforeTelemetry(readings: Reading[]): Promise<void>;
   /** Retention of raw readings. */
   dropReadings(before: number): Promise<void>;
+  /** Merge a batch's minutes into readings_1m in one statement, where the engine can (else multi-row upserts). */
+  upsertRollups?(db: Sql, rows: Minute[]): Promise<void>;
+}
+
+/** The SET of the rollup upsert: a minute's aggregates merged with the batch's. */
+export function rollupMerge(dialect: Sql['dialect']): string {
+  const lo = least(dialect, 'COALESCE(readings_1m.min, excluded.min)', 'COALESCE(excluded.min, readings_1m.min)');
+  const hi = greatest(dialect, 'COALESCE(readings_1m.max, excluded.max)', 'COALESCE(excluded.max, readings_1m.max)');
+  return `min = ${lo}, max = ${hi}, sum = COALESCE(readings_1m.sum, 0) + COALESCE(excluded.sum, 0), count = readings_1m.count + excluded.count`;
 }
 
 /** Per (series, minute) aggregates of a batch, for the rollup. */
-type Minute = { series: number; minute: number; min: number; max: number; sum: number; count: number };
+export type Minute = { series: number; minute: number; min: number; max: number; sum: number; count: number };
 
 export class SqlTelemetry implements TelemetryStore {
   private readonly seriesCache = new Map<string, number>();
@@ -107,7 +116,8 @@ export class SqlTelemetry implements TelemetryStore {
     const result = await this.ledger.commit('telemetry', gateway, batch.epoch ?? 0, batch.firstSeq, batch.lastSeq, async (db) => {
       await this.engine.insertReadings(db, rows);
       // Sorted keys: concurrent commits lock rollup and device rows in one order, so they cannot deadlock.
-      await this.upsertRollups(db, [...minutes.values()].sort((a, b) => a.series - b.series || a.minute - b.minute));
+      const sorted = [...minutes.values()].sort((a, b) => a.series - b.series || a.minute - b.minute);
+      await (this.engine.upsertRollups ? this.engine.upsertRollups(db, sorted) : this.upsertRollups(db, sorted));
       const at = Date.now();
       for (const g of gaps) {
         const kept = g.minutes.reduce((a, m) => a + m.count, 0);
@@ -133,16 +143,13 @@ export class SqlTelemetry implements TelemetryStore {
 
   /** Merge per-minute aggregates into readings_1m with multi-row upserts. */
   private async upsertRollups(db: Sql, rows: Minute[]): Promise<void> {
-    const lo = least(db.dialect, 'COALESCE(readings_1m.min, excluded.min)', 'COALESCE(excluded.min, readings_1m.min)');
-    const hi = greatest(db.dialect, 'COALESCE(readings_1m.max, excluded.max)', 'COALESCE(excluded.max, readings_1m.max)');
     for (let i = 0; i < rows.length; i += 500) {
       const chunk = rows.slice(i, i + 500);
       const params: unknown[] = [];
       for (const r of chunk) params.push(r.series, r.minute, num(r.min), num(r.max), r.count ? r.sum : null, r.count);
       await db.run(
         `INSERT INTO readings_1m(series, minute, min, max, sum, count) VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?)').join(', ')}
-         ON CONFLICT(series, minute) DO UPDATE SET min = ${lo}, max = ${hi},
-           sum = COALESCE(readings_1m.sum, 0) + COALESCE(excluded.sum, 0), count = readings_1m.count + excluded.count`,
+         ON CONFLICT(series, minute) DO UPDATE SET ${rollupMerge(db.dialect)}`,
         params,
       );
     }

@@ -127,15 +127,15 @@ export class PgSql implements Sql {
   async exec(sql: string): Promise<void> {
     await this.q.query(sql);
   }
-  /** COPY … FROM STDIN with `text` as the data (text format); on the transaction's client when in one. */
-  async copy(sql: string, text: string): Promise<void> {
+  /** COPY … FROM STDIN with `data` as the stream (text, or binary with `FORMAT binary`); on the transaction's client when in one. */
+  async copy(sql: string, data: string | Buffer): Promise<void> {
     const client = this.inTx ? (this.q as pg.PoolClient) : await (this.q as pg.Pool).connect();
     try {
       await new Promise<void>((resolve, reject) => {
         const stream = client.query(copyFrom(sql));
         stream.on('error', reject);
         stream.on('finish', () => resolve());
-        stream.end(text);
+        stream.end(data);
       });
     } finally {
       if (!this.inTx) (client as pg.PoolClient).release();

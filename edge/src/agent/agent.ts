@@ -187,6 +187,7 @@ export class Agent {
         clockOffsetMs: this.sync.clockOffsetMs,
       },
       alarms: this.alarms.manager.list().filter((a) => a.state !== 'normal'),
+      memory: (({ rss, heapUsed, heapTotal, external, arrayBuffers }) => ({ rss, heapUsed, heapTotal, external, arrayBuffers }))(process.memoryUsage()),
     };
   }
 

@@ -4,7 +4,7 @@
  *
  *   Agent ─status()─▶ buses + devices (poller stats, Recorder's last good read)
  *                     buffer backlog (depth, age), sync (connected, unacked, last ack)
- *                     config (file, hash), active alarms (AlarmManager)
+ *                     config (file, hash), active alarms (AlarmManager), process memory
  */
 import type { AlarmRecord } from '../alarms/types.js';
 
@@ -53,4 +53,6 @@ export interface AgentStatus {
   };
   /** Alarms that are not normal, as the manager holds them. */
   alarms: AlarmRecord[];
+  /** The agent process's memory (process.memoryUsage()), bytes: what a soak test watches for growth. */
+  memory: { rss: number; heapUsed: number; heapTotal: number; external: number; arrayBuffers: number };
 }

@@ -2,7 +2,7 @@
  * `lifeline status`: what the running agent is doing, asked on its control socket.
  *
  *   status ─{"op":"status"}─▶ control socket (alarms/control.ts) ─▶ Agent.status() (agent/status.ts)
- *          ◀─ buses, devices, buffer, sync, config, active alarms ─┘
+ *          ◀─ buses, devices, buffer, sync, config, active alarms, memory ─┘
  *
  * No agent answering is exit 1 ("agent not running"); a bad config is exit 2.
  */
@@ -44,6 +44,8 @@ export function formatStatus(s: AgentStatus): string {
   out.push(
     `sync     ${y.connected ? 'connected' : 'NOT connected'} to ${y.url}${!y.connected && y.error ? ` (${y.error})` : ''} · unacked batches: ${y.unacked.telemetry} telemetry, ${y.unacked.events} events · last ack ${y.lastAckAt === null ? 'never' : ago(y.lastAckAt, now)}${y.clockOffsetMs === null ? '' : ` · cloud clock ${y.clockOffsetMs >= 0 ? '+' : ''}${y.clockOffsetMs} ms`}`,
   );
+  // An agent older than the memory field answers without it.
+  if (s.memory) out.push(`memory   ${(s.memory.rss / 2 ** 20).toFixed(1)} MB resident · heap ${(s.memory.heapUsed / 2 ** 20).toFixed(1)} of ${(s.memory.heapTotal / 2 ** 20).toFixed(1)} MB`);
   out.push(`alarms   ${s.alarms.length} not normal`);
   if (s.alarms.length) out.push(formatAlarms(s.alarms, now));
   return out.join('\n');

@@ -90,6 +90,10 @@ describe('lifeline status', () => {
     expect(s.sync.url).toBe('mqtt://127.0.0.1:1883');
     expect(s.sync.lastAckAt).toBeNull();
     expect(s.alarms.map((a) => a.id)).toContain('flood-1/water_level/threshold');
+    // The agent's own process memory, not the CLI's: a soak test samples it over time.
+    expect(s.memory.rss).toBeGreaterThan(s.memory.heapUsed);
+    expect(s.memory.heapUsed).toBeGreaterThan(1e6);
+    expect(s.memory.heapTotal).toBeGreaterThanOrEqual(s.memory.heapUsed);
 
     const text = await lifeline(tmp.dir, 'status', '--config', configFile);
     expect(text.status).toBe(0);
@@ -98,7 +102,7 @@ describe('lifeline status', () => {
     expect(text.stdout).toMatch(/lan\s+tcp\s+water-9\s+water-pressure-station\s+OFFLINE\s+never/);
     expect(text.stdout).toMatch(/buffer +\d+ readings \(oldest .* ago\), \d+ events.* not yet acknowledged by the cloud · [\d.]+ MB on disk/);
     expect(text.stdout).toMatch(/sync +connected to mqtt:\/\/127\.0\.0\.1:1883 · unacked batches: \d+ telemetry, \d+ events · last ack never/);
-    expect(text.stdout).toMatch(/alarms +\d+ not normal\nSTATE/);
+    expect(text.stdout).toMatch(/memory +[\d.]+ MB resident · heap [\d.]+ of [\d.]+ MB\nalarms +\d+ not normal\nSTATE/);
     expect(text.stdout).toContain('flood-1/water_level/threshold');
   }, 60_000);
 
