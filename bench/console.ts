@@ -95,8 +95,8 @@ async function main(): Promise<void> {
   const timed = async (path: string) => {
     const t = performance.now();
     const r = await fetch(`${cloud.apiUrl}${path}`, { headers: { authorization: `Bearer ${token}` } });
-    await r.arrayBuffer();
-    return `${path.startsWith('/api/v1/devices?') ? path : path.split('?')[0]} ${Math.round(performance.now() - t)} ms`;
+    const bytes = (await r.arrayBuffer()).byteLength;
+    return `${path.startsWith('/api/v1/devices?') ? path : path.split('?')[0]} ${Math.round(performance.now() - t)} ms ${Math.round(bytes / 1024)} kB`;
   };
   const to = Date.now();
   console.error(
