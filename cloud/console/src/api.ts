@@ -114,7 +114,8 @@ export function alignRange(from: number, to: number, step: number): { from: numb
 
 export const api = {
   console: () => call<ConsoleInfo>('GET', '/console'),
-  devices: () => call<Device[]>('GET', '/devices'),
+  /** All of every device, or only `fields` (comma-separated). */
+  devices: <T = Device>(fields?: string) => call<T[]>('GET', `/devices${qs({ fields })}`),
   gateways: () => call<Gateway[]>('GET', '/gateways'),
   alarms: (q: Record<string, string | number | undefined> = {}) => call<Alarm[]>('GET', `/alarms${qs(q)}`),
   alarm: (id: number) => call<AlarmDetail>('GET', `/alarms/${id}`),

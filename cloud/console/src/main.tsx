@@ -1,6 +1,5 @@
 /** The operator console's entry: styles, then the app into #app. */
 import 'leaflet/dist/leaflet.css';
-import 'leaflet.markercluster/dist/MarkerCluster.css';
 import 'uplot/dist/uPlot.min.css';
 import './console.css';
 import { render } from 'preact';

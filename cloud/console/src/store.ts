@@ -2,7 +2,8 @@
  * The console's state: registry, alarms and latest values, kept current by
  * the live stream (no polling of alarms).
  *
- *   sign-in ─▶ start(): /console, /alarms (everything not normal), /devices and /gateways in parallel, each shown as it arrives
+ *   sign-in ─▶ start(): /console, /alarms (everything not normal), /devices?fields=(what the map needs) and /gateways in parallel, each shown as it arrives
+ *   a device or alarm view ─▶ wantDetails(): the full /devices (points, completeness…), and from then on at every reload
  *   live `alarm`    ─▶ patch the row at once ─▶ refetch /alarms (debounced; new rows get their id)
  *   live `readings` ─▶ latest value per (gateway, device, point) ─▶ 'values' listeners, at most 4×/s
  *   live `event`    ─▶ refetch the registry (debounced)
@@ -24,9 +25,19 @@ export const UNACKED: ReadonlySet<string> = new Set(['active_unacked', 'cleared_
 export const deviceKey = (gateway: string, device: string) => `${gateway}\u0000${device}`;
 const pointKey = (gateway: string, device: string, point: string) => `${gateway}\u0000${device}\u0000${point}`;
 
+/** What the overview (map, counts, alarm list) needs of a device: ~58 % of the full list's bytes, no completeness or alarms read. */
+const MAP_FIELDS = 'id,gateway,name,kind,location,online';
+type MapDevice = Pick<Device, 'id' | 'gateway' | 'name' | 'kind' | 'location' | 'online'>;
+/** A map's device as a Device: what was not asked for is empty until the details arrive (`store.detailed`). */
+const mapDevice = (d: MapDevice): Device => ({ profile: null, lastReadingTs: null, points: [], completeness24h: null, activeAlarms: 0, maxLevel: 0, sameIdOn: [], ...d });
+
 class ConsoleStore {
   info: ConsoleInfo | null = null;
   devices: Device[] = [];
+  /** Whether `devices` carry everything (points, status), not only what the map needs. */
+  detailed = false;
+  private details = false;
+  private devicesSeq = 0;
   gateways: Gateway[] = [];
   /** Devices by deviceKey, gateways by id. */
   deviceIndex = new Map<string, Device>();
@@ -105,9 +116,21 @@ class ConsoleStore {
     await this.loadGateways();
   }
 
+  /** A view showing a device's points or status asks for them: the full list now, and at every reload after. */
+  wantDetails(): void {
+    if (this.details) return;
+    this.details = true;
+    this.loadDevices().catch(() => undefined);
+  }
+
   async loadDevices(): Promise<void> {
-    const devices = await api.devices();
+    // The newest request wins: a map's list that answers after the full one must not replace it.
+    const seq = ++this.devicesSeq;
+    const full = this.details;
+    const devices = full ? await api.devices() : (await api.devices<MapDevice>(MAP_FIELDS)).map(mapDevice);
+    if (seq !== this.devicesSeq) return;
     this.devices = devices;
+    this.detailed = full;
     this.deviceIndex = new Map(devices.map((d) => [deviceKey(d.gateway, d.id), d]));
     this.emit('registry');
   }

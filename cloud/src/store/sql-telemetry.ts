@@ -2,7 +2,7 @@
  * The telemetry store in SQL both engines speak. The engine supplies the bulk
  * paths (series creation, reading insert, partitions, retention of raw rows).
  *
- *   commitTelemetry ─▶ seriesIds ─▶ ledger tx{ insertReadings ─▶ rollup upsert ─▶ gaps ─▶ device last_ts } ─▶ ack
+ *   commitTelemetry ─▶ seriesIds ─▶ ledger tx{ insertReadings ─▶ rollup upsert ─▶ device activity (sql-activity.ts) ─▶ gaps ─▶ device last_ts } ─▶ ack
  *   commitEvents    ─▶ ledger tx{ events ─▶ alarms (current state, newest seq wins) }
  *   downsample      ─▶ sql-downsample.ts
  *   readings, downsample ─▶ hot rows ∪ cold blocks (sql-cold.ts); compact, storage ─▶ sql-cold.ts
@@ -13,6 +13,7 @@ import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, t
 import { ENSURE_GATEWAY, MINUTE, greatest, least, num, seriesKey, whereOf } from './sql-common.js';
 import { SqlLedger } from './sql-ledger.js';
 import { downsample } from './sql-downsample.js';
+import { Activity, activeMinutes, dropActivity } from './sql-activity.js';
 import type { SqlCold } from './sql-cold.js';
 
 /** One reading row as the engines insert it. */
@@ -82,12 +83,14 @@ export class SqlTelemetry implements TelemetryStore {
       return m;
     };
     const newest = new Map<string, number>();
+    const activity = new Activity();
     for (let i = 0; i < readings.length; i++) {
       const r = readings[i];
       const series = ids.get(seriesKey(gateway, r.device, r.point))!;
       const value = Number.isFinite(r.value) ? r.value : null;
       rows[i] = { series, ts: r.ts, value, quality: r.quality ?? 0 };
       const m = minuteOf(series, r.ts);
+      activity.add(r.device, r.ts);
       if (value !== null) {
         if (value < m.min) m.min = value;
         if (value > m.max) m.max = value;
@@ -104,6 +107,7 @@ export class SqlTelemetry implements TelemetryStore {
         const series = gapIds.get(seriesKey(gateway, g.device, g.point))!;
         for (const m of g.minutes) {
           const r = minuteOf(series, m.ts);
+          activity.add(g.device, m.ts);
           if (Number.isFinite(m.mean)) {
             if (m.min < r.min) r.min = m.min;
             if (m.max > r.max) r.max = m.max;
@@ -118,6 +122,7 @@ export class SqlTelemetry implements TelemetryStore {
       // Sorted keys: concurrent commits lock rollup and device rows in one order, so they cannot deadlock.
       const sorted = [...minutes.values()].sort((a, b) => a.series - b.series || a.minute - b.minute);
       await (this.engine.upsertRollups ? this.engine.upsertRollups(db, sorted) : this.upsertRollups(db, sorted));
+      await activity.write(db, gateway);
       const at = Date.now();
       for (const g of gaps) {
         const kept = g.minutes.reduce((a, m) => a + m.count, 0);
@@ -245,26 +250,23 @@ export class SqlTelemetry implements TelemetryStore {
     return this.cold.storage(from, to);
   }
 
-  async activeMinutes(since: number): Promise<Map<string, number>> {
-    const rows = await this.sql.all<{ gateway: string; device: string; n: number }>(
-      // Series first (CROSS JOIN keeps SQLite's join order): each series' rows since then are one seek on (series, minute).
-      'SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM series s CROSS JOIN readings_1m m WHERE m.series = s.id AND m.minute >= ? GROUP BY s.gateway, s.device',
-      [Math.floor(since / MINUTE) * MINUTE],
-    );
-    return new Map(rows.map((r) => [deviceKey(r.gateway, r.device), Number(r.n)]));
+  activeMinutes(since: number): Promise<Map<string, number>> {
+    // Kept by the commit (sql-activity.ts): one row per device and hour, not every rollup minute.
+    return activeMinutes(this.sql, since);
   }
 
   async applyRetention(before: number): Promise<void> {
     await this.engine.dropReadings(before);
     await this.cold.retention(before);
     await this.sql.run('DELETE FROM readings_1m WHERE minute < ?', [Math.floor(before / MINUTE) * MINUTE]);
+    await dropActivity(this.sql, before);
   }
 
   async activeMinutesBetween(from: number, to: number, gateway?: string): Promise<Map<string, number>> {
     // A minute row counts when it starts in the range: the minute holding `from` is in, the one after `to` is not.
     const { where, params } = whereOf([['m.minute >= ?', Math.floor(from / MINUTE) * MINUTE], ['m.minute <= ?', to], ...(gateway === undefined ? [] : [['s.gateway = ?', gateway] as [string, unknown]])]);
     const rows = await this.sql.all<{ gateway: string; device: string; n: number | string }>(
-      // Series first, as in activeMinutes.
+      // Series first (CROSS JOIN keeps SQLite's join order): each series' rows in range are one seek on (series, minute).
       `SELECT s.gateway AS gateway, s.device AS device, COUNT(DISTINCT m.minute) AS n FROM series s CROSS JOIN readings_1m m ${where} AND m.series = s.id GROUP BY s.gateway, s.device`,
       params,
     );

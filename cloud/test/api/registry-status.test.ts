@@ -73,3 +73,19 @@ describe('GET /gateways', () => {
     }
   });
 });
+
+describe('GET /devices?fields=', () => {
+  it('answers the fields asked for, each as the full list has it, and refuses an unknown one by name', async () => {
+    const full = (await t.call('GET', '/api/v1/devices', { as: 'viewer' })).json as Record<string, unknown>[];
+    // The full answer has a completeness and alarms to leave out: what follows compares something.
+    expect(full.some((d) => (d.completeness24h as number) > 0 && (d.activeAlarms as number) > 0)).toBe(true);
+    for (const fields of [['id', 'gateway', 'name', 'kind', 'location', 'online'], ['gateway', 'id', 'maxLevel'], ['completeness24h', 'id', 'gateway', 'sameIdOn', 'points']]) {
+      const got = (await t.call('GET', `/api/v1/devices?fields=${fields.join(',')}`, { as: 'viewer' })).json as Record<string, unknown>[];
+      expect(got).toEqual(full.map((d) => Object.fromEntries(Object.entries(d).filter(([k]) => fields.includes(k)))));
+      expect(Object.keys(got[0]).sort()).toEqual([...fields].sort());
+    }
+    const bad = await t.call('GET', '/api/v1/devices?fields=id,colour', { as: 'viewer' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain('fields: "colour" not one of id, gateway');
+  });
+});

@@ -77,6 +77,9 @@ afterAll(async () => {
 describe('the operator console in Chromium', { timeout: 90_000 }, () => {
   it('signs in with the form, keeps the token in this tab only, and takes a #token= link pasted into the open tab', async () => {
     const page = await b.page();
+    // Every request the page makes: no token in any URL, every API call with the Authorization header.
+    const requests: { url: string; auth: string | undefined }[] = [];
+    page.on('request', (r) => requests.push({ url: r.url(), auth: r.headers().authorization }));
     await page.goto(`${t.cloud.apiUrl}/`);
     await page.fill('input[name=token]', 'not-a-token');
     await page.click('button[type=submit]');
@@ -97,6 +100,10 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     // A reload keeps the session (sessionStorage), no token anywhere in the URL.
     await page.reload();
     await page.waitForSelector('header.top .user');
+    const api = requests.filter((r) => new URL(r.url).pathname.startsWith('/api/'));
+    expect(api.length).toBeGreaterThan(3);
+    expect(api.filter((r) => !r.auth?.startsWith('Bearer '))).toEqual([]);
+    for (const tok of ['not-a-token', t.tokens.operator, t.tokens.viewer]) expect(requests.filter((r) => r.url.includes(tok) || r.url.includes(encodeURIComponent(tok)))).toEqual([]);
     expect(page.errors).toEqual([]);
     await page.close();
   });

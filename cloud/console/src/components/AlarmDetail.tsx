@@ -19,7 +19,9 @@ export function raisingTransition(d: Detail) {
 }
 
 export function AlarmDetail(p: { id: number }) {
-  useTopic('alarms');
+  // The device's points (the unit of the chart) come with the full device list.
+  useTopic('alarms', 'registry');
+  useEffect(() => store.wantDetails(), []);
   const [detail, setDetail] = useState<Detail | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);

@@ -23,7 +23,9 @@ export const BUCKETS = 720;
 
 export function DeviceView(p: { gateway: string; device: string }) {
   useTopic('registry', 'gateways', 'values', 'alarms');
-  const d = store.device(p.gateway, p.device);
+  useEffect(() => store.wantDetails(), []);
+  // The overview's list lacks points and status: the device shows once the full list is in.
+  const d = store.detailed ? store.device(p.gateway, p.device) : undefined;
   const [point, setPoint] = useState<string | null>(null);
   const [range, setRange] = useState(RANGES[0][1]);
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
@@ -31,7 +33,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
   const [history, setHistory] = useState<Alarm[]>([]);
   const [error, setError] = useState<string | null>(null);
   // The profile's points; a device without one shows the points its alarms name.
-  const points = d?.points.length ? d.points : [...new Set(store.alarms.filter((a) => a.gateway === p.gateway && a.device === p.device).map((a) => a.point))].map((name) => ({ name, unit: null }));
+  const points = !d ? [] : d.points.length ? d.points : [...new Set(store.alarms.filter((a) => a.gateway === p.gateway && a.device === p.device).map((a) => a.point))].map((name) => ({ name, unit: null }));
   const chosen = point ?? points[0]?.name ?? null;
   useEffect(() => {
     if (!chosen) return;
@@ -54,7 +56,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
       .then(setHistory)
       .catch(() => setHistory([]));
   }, [p.gateway, p.device, store.alarms]);
-  if (!d) return <p class="empty">{store.devices.length ? t('device.notFound') : t('common.loading')}</p>;
+  if (!d) return <p class="empty">{store.detailed ? t('device.notFound') : t('common.loading')}</p>;
   const gw = store.gatewayIndex.get(d.gateway);
   const level = store.deviceLevel.get(`${d.gateway}\u0000${d.id}`) ?? 0;
   const unit = points.find((x) => x.name === chosen)?.unit ?? null;

@@ -2,27 +2,28 @@
  * The map (Leaflet): Jining's district outlines as the offline base (or the
  * city's own XYZ tiles when the cloud is configured with them), devices and
  * gateways coloured by their worst active alarm, clustered when zoomed out
- * (Leaflet.markercluster; a cluster takes its worst member's colour).
+ * (supercluster; a cluster takes its worst member's colour).
  *
- *   devices (WGS-84) ─▶ geo.toMap (GCJ-02 for Chinese base maps) ─▶ marker
- *     normal device: canvas circle (cheap for 10,000)   device in alarm: DOM marker (data-level, blinks when red and unacked)
- *   'alarms' topic ─▶ only markers whose level changed are swapped ─▶ clusters refreshed
+ *   devices (WGS-84) ─▶ geo.toMap (GCJ-02 for Chinese base maps) ─▶ supercluster index (all zooms at once, ~10s of ms for 10,000)
+ *   moveend ─▶ the clusters and devices in view ─▶ drawn: a cluster as a DOM icon with its count,
+ *     a normal device as a canvas circle, a device in alarm as a DOM marker (data-level, blinks when red and unacked)
+ *   'alarms' topic ─▶ when a device's level changed: the index rebuilt with the new levels ─▶ the view redrawn
  *
+ * Only what is in view is ever a Leaflet layer (tens to hundreds), never all 10,000 devices
+ * (Leaflet.markercluster built a layer per device and per cluster: seconds for 10,000).
  * Popups are built as DOM text nodes: a device name from the field is never parsed as HTML.
  */
 import { useEffect, useRef } from 'preact/hooks';
 import L from 'leaflet';
-import 'leaflet.markercluster';
+import Supercluster from 'supercluster';
 import districts from '../data/jining-districts.json';
 import type { Device, Gateway } from '../api.js';
 import { fmtTime, t, tKind, tLevel } from '../i18n/index.js';
 import { deviceKey, store } from '../store.js';
-import { JINING, toMap, type MapCoords } from '../geo.js';
+import { JINING, toMap } from '../geo.js';
 import { href } from '../route.js';
 
 export const LEVEL_COLOURS = ['#3ddc84', '#1e88ff', '#ffd60a', '#ff8c1a', '#ff2d2d'];
-
-type DevMarker = (L.CircleMarker | L.Marker) & { options: { level?: number; key?: string } };
 
 function el(tag: string, cls: string, text?: string): HTMLElement {
   const e = document.createElement(tag);
@@ -53,15 +54,13 @@ function gatewayPopup(g: Gateway, level: number): HTMLElement {
   return box;
 }
 
-function makeDeviceMarker(d: Device, level: number, coords: MapCoords, unacked: boolean): DevMarker {
-  const ll = toMap(d.location!.lat, d.location!.lon, coords);
-  const key = deviceKey(d.gateway, d.id);
-  let m: DevMarker;
+function makeDeviceMarker(d: Device, ll: L.LatLngExpression, level: number, unacked: boolean): L.Layer {
+  let m: L.CircleMarker | L.Marker;
   if (level > 0) {
     const icon = L.divIcon({ className: `dev-marker level-${level}${unacked && level === 4 ? ' blink' : ''}`, iconSize: [18, 18], html: '' });
-    m = L.marker(ll, { icon, keyboard: false, title: d.name || d.id }) as DevMarker;
+    const marker = (m = L.marker(ll, { icon, keyboard: false, title: d.name || d.id }));
     m.on('add', () => {
-      const node = (m as L.Marker).getElement();
+      const node = marker.getElement();
       if (node) {
         node.dataset.device = d.id;
         node.dataset.gateway = d.gateway;
@@ -69,13 +68,25 @@ function makeDeviceMarker(d: Device, level: number, coords: MapCoords, unacked: 
       }
     });
   } else {
-    m = L.circleMarker(ll, { radius: 5, weight: 1, color: '#0b1a2e', fillColor: d.online ? LEVEL_COLOURS[0] : '#7a8699', fillOpacity: 0.9 }) as DevMarker;
+    m = L.circleMarker(ll, { radius: 5, weight: 1, color: '#0b1a2e', fillColor: d.online ? LEVEL_COLOURS[0] : '#7a8699', fillOpacity: 0.9 });
   }
-  m.options.level = level;
-  m.options.key = key;
   m.bindPopup(() => devicePopup(d, level));
   return m;
 }
+
+/** A cluster: its count as text (no HTML string), its worst member's level as class and data-level; a click zooms in until it splits. */
+function makeClusterMarker(ll: L.LatLngExpression, count: number, worst: number, onClick: () => void): L.Marker {
+  const icon = L.divIcon({ className: `cluster level-${worst}`, iconSize: [40, 40], html: '' });
+  (icon as L.DivIcon & { createIcon(old?: HTMLElement): HTMLElement }).createIcon = function (old?: HTMLElement) {
+    const div = L.DivIcon.prototype.createIcon.call(this, old) as HTMLElement;
+    div.textContent = String(count);
+    div.dataset.level = String(worst);
+    return div;
+  };
+  return L.marker(ll, { icon, keyboard: false }).on('click', onClick);
+}
+
+type Point = { i: number; level: number };
 
 export function MapView() {
   const box = useRef<HTMLDivElement>(null);
@@ -96,57 +107,85 @@ export function MapView() {
     }
     void outlines;
 
-    const cluster = L.markerClusterGroup({
-      chunkedLoading: true,
-      showCoverageOnHover: false,
-      maxClusterRadius: 50,
-      iconCreateFunction: (c) => {
-        let worst = 0;
-        for (const m of c.getAllChildMarkers() as DevMarker[]) if ((m.options.level ?? 0) > worst) worst = m.options.level ?? 0;
-        const icon = L.divIcon({ className: `cluster level-${worst}`, iconSize: [40, 40], html: '' });
-        const n = c.getChildCount();
-        // The count as text, set when the icon is placed (no HTML string).
-        (icon as L.DivIcon & { createIcon(old?: HTMLElement): HTMLElement }).createIcon = function (old?: HTMLElement) {
-          const div = L.DivIcon.prototype.createIcon.call(this, old) as HTMLElement;
-          div.textContent = String(n);
-          div.dataset.level = String(worst);
-          return div;
-        };
-        return icon;
-      },
-    });
-    map.addLayer(cluster);
     const gatewayLayer = L.layerGroup().addTo(map);
+    // Drawn over the gateways: cluster icons and the devices in view.
+    const viewLayer = L.layerGroup().addTo(map);
 
-    const markers = new Map<string, DevMarker>();
+    // The devices with a location, their position on this map, and their key's index.
+    let placed: { d: Device; ll: L.LatLng }[] = [];
+    let indexOf = new Map<string, number>();
+    let clusters = new Supercluster<Point, { level: number }>({ maxZoom: 17 });
+    // Single devices drawn now, by key (showDevice opens their popup).
+    const drawn = new Map<string, L.Layer>();
     const unackedRed = () => new Set(store.alarms.filter((a) => a.level === 4 && a.state === 'active_unacked').map((a) => deviceKey(a.gateway, a.device)));
-    const levelKey = (k: string, red: Set<string>) => `${store.deviceLevel.get(k) ?? 0}${red.has(k) ? '!' : ''}`;
-    const shown = new Map<string, string>();
+    let shown = '';
     let fitted = false;
 
-    const drawAll = () => {
-      cluster.clearLayers();
-      markers.clear();
-      shown.clear();
+    /** Levels of every placed device (a '!' for a red unacknowledged one): what the index and the markers were built from. */
+    const levelsNow = (red: Set<string>) => {
+      let sig = '';
+      for (let i = 0; i < placed.length; i++) {
+        const k = deviceKey(placed[i].d.gateway, placed[i].d.id);
+        const l = store.deviceLevel.get(k);
+        if (l) sig += `${i}:${l}${red.has(k) ? '!' : ''},`;
+      }
+      return sig;
+    };
+    const buildIndex = (red: Set<string>) => {
+      // 50 px on Leaflet's 256 px tiles (supercluster's radius is in 512ths of a tile).
+      clusters = new Supercluster<Point, { level: number }>({
+        radius: 100, extent: 512, maxZoom: 17,
+        map: (p) => ({ level: p.level }),
+        reduce: (acc, p) => {
+          if (p.level > acc.level) acc.level = p.level;
+        },
+      });
+      clusters.load(
+        placed.map(({ d, ll }, i) => ({ type: 'Feature' as const, properties: { i, level: store.deviceLevel.get(deviceKey(d.gateway, d.id)) ?? 0 }, geometry: { type: 'Point' as const, coordinates: [ll.lng, ll.lat] } })),
+      );
+      shown = levelsNow(red);
+    };
+    /** The clusters and devices in view (and a margin), as layers. */
+    const drawView = () => {
+      viewLayer.clearLayers();
+      drawn.clear();
+      if (!placed.length) return;
+      const b = map.getBounds().pad(0.25);
       const red = unackedRed();
-      const add: DevMarker[] = [];
+      const layers: L.Layer[] = [];
+      for (const f of clusters.getClusters([Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()), Math.min(85, b.getNorth())], Math.round(map.getZoom()))) {
+        const [lon, lat] = f.geometry.coordinates;
+        const p = f.properties;
+        if ('cluster' in p && p.cluster) {
+          const id = p.cluster_id;
+          layers.push(makeClusterMarker([lat, lon], p.point_count, p.level, () => map.setView([lat, lon], Math.min(clusters.getClusterExpansionZoom(id), map.getMaxZoom()))));
+        } else {
+          const { d, ll } = placed[(p as Point).i];
+          const k = deviceKey(d.gateway, d.id);
+          const m = makeDeviceMarker(d, ll, (p as Point).level, red.has(k));
+          drawn.set(k, m);
+          layers.push(m);
+        }
+      }
+      for (const l of layers) viewLayer.addLayer(l);
+    };
+
+    const drawAll = () => {
+      placed = [];
+      indexOf = new Map();
       for (const d of store.devices) {
         if (!d.location) continue;
-        const k = deviceKey(d.gateway, d.id);
-        const m = makeDeviceMarker(d, store.deviceLevel.get(k) ?? 0, coords, red.has(k));
-        markers.set(k, m);
-        shown.set(k, levelKey(k, red));
-        add.push(m);
+        indexOf.set(deviceKey(d.gateway, d.id), placed.length);
+        placed.push({ d, ll: L.latLng(toMap(d.location.lat, d.location.lon, coords)) });
       }
+      buildIndex(unackedRed());
       performance.mark('lifeline:map-markers');
       // First time there are devices: show where they are (a city centre's few, or the whole city's many).
-      // Before the markers go in, so the clusters are built once, for the zoom they are seen at.
-      if (!fitted && add.length) {
+      if (!fitted && placed.length) {
         fitted = true;
-        map.fitBounds(L.latLngBounds(add.map((m) => m.getLatLng())), { maxZoom: 14, padding: [30, 30], animate: false });
+        map.fitBounds(L.latLngBounds(placed.map((p) => p.ll)), { maxZoom: 14, padding: [30, 30], animate: false });
       }
-      // One batch (chunked: the page stays responsive while 10,000 markers are clustered).
-      cluster.addLayers(add);
+      drawView();
       drawGateways();
       performance.mark('lifeline:map-drawn');
     };
@@ -171,40 +210,32 @@ export function MapView() {
       }
     };
     const onAlarms = () => {
+      // Only when a device's level (or red blink) changed: the index then carries the new levels.
       const red = unackedRed();
-      const removed: DevMarker[] = [];
-      const added: DevMarker[] = [];
-      for (const [k, old] of markers) {
-        const lk = levelKey(k, red);
-        if (shown.get(k) === lk) continue;
-        const d = store.deviceIndex.get(k);
-        if (!d) continue;
-        const m = makeDeviceMarker(d, store.deviceLevel.get(k) ?? 0, coords, red.has(k));
-        removed.push(old);
-        added.push(m);
-        markers.set(k, m);
-        shown.set(k, lk);
-      }
-      if (removed.length) {
-        cluster.removeLayers(removed);
-        cluster.addLayers(added);
+      if (levelsNow(red) !== shown) {
+        buildIndex(red);
+        drawView();
       }
       drawGateways();
     };
     drawAll();
+    map.on('moveend', drawView);
     const offs = [store.on('registry', drawAll), store.on('gateways', drawGateways), store.on('alarms', onAlarms)];
-    // Look-up for tests and the "show on map" link: zoom to one device.
+    // Look-up for tests and the "show on map" link: zoom to one device and open its popup.
     (map as L.Map & { showDevice?: (gw: string, id: string) => void }).showDevice = (gw, id) => {
-      const m = markers.get(deviceKey(gw, id));
-      if (m) cluster.zoomToShowLayer(m, () => m.openPopup());
+      const i = indexOf.get(deviceKey(gw, id));
+      if (i === undefined) return;
+      map.setView(placed[i].ll, map.getMaxZoom(), { animate: false });
+      drawView();
+      drawn.get(deviceKey(gw, id))?.openPopup();
     };
     (globalThis as any).__lifelineMap = map;
     return () => {
       offs.forEach((o) => o());
-      // A sign-out or token switch can unmount the map mid-animation or mid-chunk: stop both
-      // first, or Leaflet's pending frame reads a removed pane (_leaflet_pos of undefined).
+      // A sign-out or token switch can unmount the map mid-animation: stop it first,
+      // or Leaflet's pending frame reads a removed pane (_leaflet_pos of undefined).
       map.stop();
-      map.removeLayer(cluster);
+      map.off('moveend', drawView);
       map.remove();
     };
   }, []);

@@ -37,10 +37,35 @@ async function statusInputs(store: Pick<Store, 'telemetry' | 'alarms'>, now: num
   return { minutes, levelsOf };
 }
 
+/** The fields of a DeviceStatus, in answer order (GET /devices?fields= picks among them). */
+export const deviceFields = ['id', 'gateway', 'name', 'profile', 'kind', 'lastReadingTs', 'location', 'points', 'online', 'completeness24h', 'activeAlarms', 'maxLevel', 'sameIdOn'] as const;
+export type DeviceField = (typeof deviceFields)[number];
+
 /** Devices with their gateway's online flag, 24 h completeness, active alarms and the other gateways using their id. */
-export async function devicesWithStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>): Promise<DeviceStatus[]> {
+export function devicesWithStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>): Promise<DeviceStatus[]> {
+  return withStatus(store, true);
+}
+
+/** The devices with only `fields` (all when none given): what no field asks for is not computed (a map's list reads no completeness, no alarms). */
+export async function devicesWithFields(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, fields?: readonly DeviceField[]): Promise<Partial<DeviceStatus>[]> {
+  if (!fields) return withStatus(store, true);
+  const keep = deviceFields.filter((f) => fields.includes(f));
+  const all = await withStatus(store, keep.includes('completeness24h') || keep.includes('activeAlarms') || keep.includes('maxLevel'));
+  return all.map((x) => {
+    const out: Partial<Record<DeviceField, unknown>> = {};
+    for (const f of keep) out[f] = x[f];
+    return out as Partial<DeviceStatus>;
+  });
+}
+
+/** `status` false: completeness and alarms are left at 0 (not read). */
+async function withStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, status: boolean): Promise<DeviceStatus[]> {
   const now = Date.now();
-  const [devices, gateways, { minutes, levelsOf }] = await Promise.all([store.registry.listDevices(), store.registry.listGateways(), statusInputs(store, now)]);
+  const [devices, gateways, { minutes, levelsOf }] = await Promise.all([
+    store.registry.listDevices(),
+    store.registry.listGateways(),
+    status ? statusInputs(store, now) : { minutes: new Map<string, number>(), levelsOf: new Map<string, number[]>() },
+  ]);
   const gw = new Map(gateways.map((g) => [g.id, g]));
   // Ids two gateways share are shown, never merged: each device lists the other gateways using its id.
   const byId = new Map<string, string[]>();
@@ -50,7 +75,7 @@ export async function devicesWithStatus(store: Pick<Store, 'registry' | 'telemet
     else byId.set(dev.id, [dev.gateway]);
   }
   const none: number[] = [];
-  return devices.map((dev) => {
+  return devices.map((dev): DeviceStatus => {
     const g = gw.get(dev.gateway);
     const k = deviceKey(dev.gateway, dev.id);
     const levels = levelsOf.get(k) ?? none;

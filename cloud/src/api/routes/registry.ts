@@ -9,8 +9,8 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { lifelineKinds } from '@lifeline/shared';
-import { Id, StringId, notFound, resolveDevice, role } from './params.js';
-import { devicesWithStatus, gatewaysWithStatus } from './registry-status.js';
+import { Id, StringId, csvList, list, notFound, resolveDevice, role } from './params.js';
+import { deviceFields, devicesWithFields, devicesWithStatus, gatewaysWithStatus, type DeviceField } from './registry-status.js';
 import type { RouteDeps } from './deps.js';
 
 export const registryRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
@@ -77,8 +77,11 @@ export const registryRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
     },
   );
 
-  app.get('/api/v1/devices', { config: role('viewer'), schema: { summary: 'Devices: registry (profile, kind, location, points) and status', tags: ['registry'] } }, async () =>
-    devicesWithStatus(store),
+  const DevicesQuery = Type.Object({ fields: csvList(`fields to answer (default all): ${deviceFields.join(', ')}`) }, { additionalProperties: false });
+  app.get<{ Querystring: Static<typeof DevicesQuery> }>(
+    '/api/v1/devices',
+    { config: role('viewer'), schema: { summary: 'Devices: registry (profile, kind, location, points) and status; ?fields= for fewer (a map needs id,gateway,name,kind,location,online)', tags: ['registry'], querystring: DevicesQuery } },
+    async (req) => devicesWithFields(store, list('fields', req.query.fields, deviceFields) as DeviceField[] | undefined),
   );
 
   // `:id` is the gateway, as on every /gateways/:id route (one parameter name per path position).

@@ -95,6 +95,42 @@ export function telemetryContract(name: string, factory: StoreFactory): void {
       expect((await store.telemetry.activeMinutes(0)).get(deviceKey('gw-m', 'm-1'))).toBe(10);
     });
 
+    it('keeps each device\'s minutes with data as the rollup counts them: hour edges, points, gaps, two gateways, retention', async () => {
+      const M = 60_000;
+      const H = 60 * M;
+      // A deterministic spread over 30 hours from T0 − 3 h: three devices (d-1 has two points; gw-2 reuses d-1's id),
+      // readings in batches whose minutes overlap, values missing now and then, a thinned range's kept minutes.
+      let seed = 7;
+      const rnd = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+      const start = T0 - 3 * H + 17 * 1000;
+      const keys = [['gw-1', 'd-1', 'p'], ['gw-1', 'd-1', 'q'], ['gw-1', 'd-2', 'p'], ['gw-2', 'd-1', 'p']] as const;
+      const seq = new Map<string, number>();
+      for (let b = 0; b < 12; b++) {
+        const byGw = new Map<string, Reading[]>();
+        for (let i = 0; i < 120; i++) {
+          const [gw, device, point] = keys[Math.floor(rnd() * keys.length)];
+          const ts = start + Math.floor(rnd() * 30 * H);
+          if (!byGw.has(gw)) byGw.set(gw, []);
+          byGw.get(gw)!.push({ device, point, ts, value: rnd() < 0.1 ? NaN : rnd() });
+        }
+        for (const [gw, readings] of byGw) {
+          const first = (seq.get(gw) ?? 0) + 1;
+          seq.set(gw, first + readings.length - 1);
+          const gaps = b === 3 && gw === 'gw-1' ? [{ device: 'd-2', point: 'p', from: T0 + 5 * H, to: T0 + 6 * H, minutes: [{ ts: T0 + 5 * H + 59 * M, count: 9, min: 1, max: 2, mean: 1.5 }, { ts: T0 + 6 * H, count: 3, min: 1, max: 1, mean: 1 }] }] : undefined;
+          await store.telemetry.commitTelemetry({ gateway: gw, firstSeq: first, lastSeq: first + readings.length - 1, readings, ...(gaps ? { gaps } : {}) });
+        }
+      }
+      // The counting query over the rollup (activeMinutesBetween, unbounded above) is the reference.
+      const check = async (since: number) => expect(await store.telemetry.activeMinutes(since)).toEqual(await store.telemetry.activeMinutesBetween(since, Number.MAX_SAFE_INTEGER));
+      const sinces = [0, T0 - 2 * H, T0 - 2 * H + 29 * M, T0 - 2 * H + 30 * M + 1, T0 + 59 * M, T0 + 5 * H + 59 * M + 30_000, T0 + 6 * H, T0 + 26 * H + 31 * M, T0 + 40 * H];
+      for (let i = 0; i < 6; i++) sinces.push(start + Math.floor(rnd() * 30 * H));
+      for (const since of sinces) await check(since);
+      expect((await store.telemetry.activeMinutes(0)).size).toBe(3);
+      // Retention cut mid-hour: the minutes before it are forgotten by both.
+      await store.telemetry.applyRetention(T0 + 4 * H + 23 * M + 5_000);
+      for (const since of sinces) await check(since);
+    });
+
     it('counts active minutes and gap records per device over any range, by gateway, edges included', async () => {
       const M = 60_000;
       const r = (device: string, point: string, ts: number, value = 1): Reading => ({ device, point, ts, value });
