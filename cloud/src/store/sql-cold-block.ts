@@ -1,9 +1,10 @@
 /**
  * Blocks as the cold tier stores them: blob conversions both drivers need and
- * node:zlib's raw inflate (the cloud's choice; shared defaults to fflate).
+ * node:zlib's raw deflate and inflate (the cloud's choice; shared defaults to
+ * fflate, browser-safe, several times slower).
  */
-import { inflateRawSync } from 'node:zlib';
-import { decodeBlock, type BlockColumns } from '@lifeline/shared';
+import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
+import { decodeBlock, encodeBlock, type BlockColumns } from '@lifeline/shared';
 
 export const DAY = 86_400_000;
 
@@ -15,6 +16,10 @@ export interface RawRows {
 }
 
 export const inflate = (b: Uint8Array): Uint8Array => inflateRawSync(b);
+const deflate = (b: Uint8Array): Uint8Array => deflateRawSync(b, { level: 6, strategy: constants.Z_DEFAULT_STRATEGY });
+
+/** A block of the readings, as the cold tier writes it. */
+export const encode = (cols: BlockColumns): Uint8Array => encodeBlock(cols, deflate);
 
 /** A blob column as bytes (better-sqlite3 and pg give Buffers, which are Uint8Arrays). */
 export function toBytes(v: Uint8Array): Uint8Array {

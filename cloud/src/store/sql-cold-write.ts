@@ -9,9 +9,9 @@
  *                       the cold one at the same ts) ─▶ upsert block (version + 1)
  *   retention(before) ─▶ blocks wholly before `before` deleted; the one straddling it re-encoded
  */
-import { encodeBlock, type BlockColumns } from '@lifeline/shared';
+import type { BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
-import { DAY, blobParam, decodeAll, toBytes } from './sql-cold-block.js';
+import { DAY, blobParam, decodeAll, encode, toBytes } from './sql-cold-block.js';
 
 export class ColdWriter {
   constructor(private readonly sql: Sql) {}
@@ -30,7 +30,7 @@ export class ColdWriter {
       hot.sort((a, b) => Number(a.ts) - Number(b.ts));
       const old = await db.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ?', [series, day]);
       const merged = mergeColumns(old ? decodeAll(toBytes(old.data)) : undefined, hot);
-      const data = encodeBlock(merged);
+      const data = encode(merged);
       const n = merged.ts.length;
       await db.run(
         `INSERT INTO readings_cold(series, day, first_ts, last_ts, readings, bytes, version, data) VALUES (?, ?, ?, ?, ?, ?, 1, ?)
@@ -56,7 +56,7 @@ export class ColdWriter {
         while (k < all.ts.length && all.ts[k] < before) k++;
         if (k === all.ts.length) return void (await db.run('DELETE FROM readings_cold WHERE series = ? AND day = ?', [series, day]));
         const kept: BlockColumns = { ts: all.ts.subarray(k), values: all.values.subarray(k), quality: all.quality.subarray(k) };
-        const data = encodeBlock(kept);
+        const data = encode(kept);
         await db.run('UPDATE readings_cold SET first_ts = ?, readings = ?, bytes = ?, version = version + 1, data = ? WHERE series = ? AND day = ?', [
           kept.ts[0], kept.ts.length, data.length, blobParam(data), series, day,
         ]);
