@@ -134,11 +134,18 @@ export class ColdReader {
         if (spans[mid][1] < f.ts[0]) lo = mid + 1;
         else hi = mid;
       }
-      for (let i = 0, s = lo; i < f.ts.length && s < spans.length; i++) {
-        const t = f.ts[i];
-        while (s < spans.length && spans[s][1] < t) s++;
-        if (s < spans.length && t >= spans[s][0]) {
-          cts.push(t);
+      // Each span overlapping the frame: its first reading by binary search, then its readings.
+      const n = f.ts.length;
+      for (let s = lo; s < spans.length && spans[s][0] <= f.ts[n - 1]; s++) {
+        let a = 0;
+        let b = n;
+        while (a < b) {
+          const mid = (a + b) >> 1;
+          if (f.ts[mid] < spans[s][0]) a = mid + 1;
+          else b = mid;
+        }
+        for (let i = a; i < n && f.ts[i] <= spans[s][1]; i++) {
+          cts.push(f.ts[i]);
           cvs.push(f.values[i]);
         }
       }

@@ -27,7 +27,10 @@ export class ColdWriter {
         [series, from, from + DAY],
       );
       if (!hot.length) return undefined;
-      hot.sort((a, b) => Number(a.ts) - Number(b.ts));
+      // Usually in index order already; sorted only when not.
+      let sorted = true;
+      for (let k = 1; k < hot.length && sorted; k++) sorted = Number(hot[k - 1].ts) <= Number(hot[k].ts);
+      if (!sorted) hot.sort((a, b) => Number(a.ts) - Number(b.ts));
       const old = await db.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ?', [series, day]);
       const merged = mergeColumns(old ? decodeAll(toBytes(old.data)) : undefined, hot);
       const data = encode(merged);
@@ -67,22 +70,19 @@ export class ColdWriter {
 
 /** A block's readings with hot rows merged in (time-ordered; at an equal ts the hot row wins, the last of several). */
 function mergeColumns(old: BlockColumns | undefined, hot: { ts: number; value: number | null; quality: number }[]): BlockColumns {
-  const ts: number[] = [];
-  const values: number[] = [];
-  const quality: number[] = [];
+  const on = old?.ts.length ?? 0;
+  const ts = new Float64Array(on + hot.length);
+  const values = new Float64Array(on + hot.length);
+  const quality = new Uint16Array(on + hot.length);
+  let n = 0;
   const push = (t: number, v: number, q: number) => {
-    if (ts.length && ts[ts.length - 1] === t) {
-      values[values.length - 1] = v;
-      quality[quality.length - 1] = q;
-      return;
-    }
-    ts.push(t);
-    values.push(v);
-    quality.push(q);
+    if (n && ts[n - 1] === t) n--; // the later reading at an equal ts replaces the earlier
+    ts[n] = t;
+    values[n] = v;
+    quality[n++] = q;
   };
   let i = 0;
   let j = 0;
-  const on = old?.ts.length ?? 0;
   while (i < on || j < hot.length) {
     const ht = j < hot.length ? Number(hot[j].ts) : Infinity;
     if (i < on && old!.ts[i] < ht) {
@@ -94,5 +94,5 @@ function mergeColumns(old: BlockColumns | undefined, hot: { ts: number; value: n
       j++;
     }
   }
-  return { ts: Float64Array.from(ts), values: Float64Array.from(values), quality: Uint16Array.from(quality) };
+  return { ts: ts.subarray(0, n), values: values.subarray(0, n), quality: quality.subarray(0, n) };
 }

@@ -31,6 +31,20 @@ function pack(w: ByteWriter, xs: ArrayLike<number>, from: number, to: number, wi
   let acc = 0;
   let bits = 0;
   let at = 0;
+  if (width <= 24) {
+    // 32-bit integer arithmetic: fewer than 8 bits wait in acc, plus at most 24.
+    for (let i = from; i < to; i++) {
+      acc |= xs[i] << bits;
+      bits += width;
+      while (bits >= 8) {
+        out[at++] = acc & 0xff;
+        acc >>>= 8;
+        bits -= 8;
+      }
+    }
+    if (bits > 0) out[at] = acc;
+    return w.bytes(out);
+  }
   for (let i = from; i < to; i++) {
     acc += xs[i] * 2 ** bits;
     bits += width;
@@ -49,10 +63,23 @@ function pack(w: ByteWriter, xs: ArrayLike<number>, from: number, to: number, wi
 function unpack(r: ByteReader, count: number, width: number, out: Float64Array, at: number, field: string): void {
   if (!width) return void out.fill(0, at, at + count);
   const bytes = r.bytes(field, Math.ceil((count * width) / 8));
-  const span = 2 ** width;
   let acc = 0;
   let bits = 0;
   let k = 0;
+  if (width <= 24) {
+    const mask = (1 << width) - 1;
+    for (let i = 0; i < count; i++) {
+      while (bits < width) {
+        acc |= bytes[k++] << bits;
+        bits += 8;
+      }
+      out[at + i] = acc & mask;
+      acc >>>= width;
+      bits -= width;
+    }
+    return;
+  }
+  const span = 2 ** width;
   for (let i = 0; i < count; i++) {
     while (bits < width) {
       acc += bytes[k++] * 2 ** bits;
