@@ -144,16 +144,18 @@ export enum PackedKind {
   Float32 = 2,
 }
 
-const f32 = new DataView(new ArrayBuffer(4));
+// One 4-byte buffer seen as a float32 and as an int32 (the same platform byte order both ways).
+const f32 = new Float32Array(1);
+const i32 = new Int32Array(f32.buffer);
 /** A float32 value's bits as an integer in the numbers' order (negative floats below positive ones). */
 export function f32Key(v: number): number {
-  f32.setFloat32(0, v);
-  const b = f32.getInt32(0);
+  f32[0] = v;
+  const b = i32[0];
   return b < 0 ? -(b & 0x7fffffff) - 1 : b;
 }
 export function f32FromKey(k: number): number {
-  f32.setInt32(0, k < 0 ? -(k + 1) | 0x80000000 : k);
-  return f32.getFloat32(0);
+  i32[0] = k < 0 ? -(k + 1) | 0x80000000 : k;
+  return f32[0];
 }
 
 /**
@@ -236,16 +238,20 @@ export function readPackedValues(r: ByteReader, n: number, label: string): Float
     unpack(r, to - from, width, ints, from, field);
     for (let i = from; i < to; i++) ints[i] = delta ? ints[i - 1] + unzig(ints[i]) : min + ints[i];
   }
-  const out = new Float64Array(n);
+  // The integers become the values in place.
+  if (kind === PackedKind.Float32) {
+    for (let i = 0; i < n; i++) {
+      const m = ints[i];
+      if (!(m >= -0x80000000 && m <= 0x7fffffff)) r.fail(field, `value ${i} is not a 32-bit pattern`);
+      ints[i] = f32FromKey(m);
+    }
+    return ints;
+  }
+  const mul = kind === PackedKind.DecimalMul;
   for (let i = 0; i < n; i++) {
     const m = ints[i];
-    if (kind === PackedKind.Float32) {
-      if (!(m >= -0x80000000 && m <= 0x7fffffff)) r.fail(field, `value ${i} is not a 32-bit pattern`);
-      out[i] = f32FromKey(m);
-    } else {
-      if (!(m < MAX_SCALED && m > -MAX_SCALED)) r.fail(field, `value ${i}: scaled integer out of range`);
-      out[i] = unscaled(m, k, kind === PackedKind.DecimalMul);
-    }
+    if (!(m < MAX_SCALED && m > -MAX_SCALED)) r.fail(field, `value ${i}: scaled integer out of range`);
+    ints[i] = unscaled(m, k, mul);
   }
-  return out;
+  return ints;
 }
