@@ -4,7 +4,9 @@
  * merged over them.
  *
  *   merge(series, spans, hot) ─▶ frames(series, spans) ─▶ blocks overlapping ─▶ headers (cached, else one query for the missing blocks)
- *                                                        ─▶ frames holding a span ─▶ decoded (cached) ─▶ readings inside the spans
+ *                                                        ─▶ frames holding a span ─▶ decoded (cached), or for a frame stored
+ *                                                           bit-packed that the spans cover less than half of, only the
+ *                                                           readings they cover (not cached) ─▶ readings inside the spans
  *                             ─▶ ∪ hot rows (hot wins on an equal ts), time-ordered
  */
 import { blockFrames, decodeFrame, type BlockColumns } from '@lifeline/shared';
@@ -88,14 +90,19 @@ export class ColdReader {
     let count = 0;
     for (const b of rows) {
       const g = got.get(Number(b.day))!;
-      const wanted: number[] = [];
+      // Frames holding a span, each with the time the spans inside it cover ([from, to]).
+      const wanted: { i: number; from: number; to: number }[] = [];
       let s = 0;
       g.head.frames.forEach((f, i) => {
         while (s < spans.length && spans[s][1] < f.firstTs) s++;
-        if (s < spans.length && spans[s][0] <= f.lastTs) wanted.push(i);
+        if (s >= spans.length || spans[s][0] > f.lastTs) return;
+        let e = s;
+        while (e + 1 < spans.length && spans[e + 1][0] <= f.lastTs) e++;
+        wanted.push({ i, from: Math.max(spans[s][0], f.firstTs), to: Math.min(spans[e][1], f.lastTs) });
       });
-      for (const i of wanted) {
+      for (const { i, from, to } of wanted) {
         const key = `${keyOf(b)}:${i}`;
+        const f = g.head.frames[i];
         let cols = this.cache.frames.get(key);
         if (!cols) {
           if (!g.bytes) {
@@ -104,8 +111,13 @@ export class ColdReader {
             g.bytes = toBytes(row.data);
             this.cache.stored.set(keyOf(b), g.bytes);
           }
-          cols = decodeFrame(g.bytes, g.head.base, g.head.frames[i], inflate);
-          this.cache.frames.set(key, cols);
+          if (!f.deflated && enough === Infinity && to - from < (f.lastTs - f.firstTs) / 2) {
+            // A minute a bucket edge cuts: only its readings decoded (runs of 64 values), nothing cached.
+            cols = decodeFrame(g.bytes, g.head.base, f, inflate, from, to);
+          } else {
+            cols = decodeFrame(g.bytes, g.head.base, f, inflate);
+            this.cache.frames.set(key, cols);
+          }
         }
         out.push(cols);
         if (enough !== Infinity) {
@@ -126,6 +138,7 @@ export class ColdReader {
     const cts: number[] = [];
     const cvs: number[] = [];
     for (const f of frames) {
+      if (!f.ts.length) continue; // a part of a frame the spans found empty
       // The first span ending at or after the frame's first reading (binary search), then walk.
       let lo = 0;
       let hi = spans.length;

@@ -115,11 +115,12 @@ function writeBlockValues(w: ByteWriter, values: number[], plan: ValuePlan): voi
   writeValues(w, values, plan);
 }
 
-function readBlockValues(r: ByteReader, n: number): Float64Array {
+/** Reads a frame's `n` non-null values; packed ones only as far as lo..hi−1 needs (see readPackedValues). */
+function readBlockValues(r: ByteReader, n: number, lo: number, hi: number): Float64Array {
   const at = r.pos;
   const mode = r.byte('frame.values.blockMode');
   if (mode === BlockValueMode.Wire) return readValues(r, n, 'frame');
-  if (mode === BlockValueMode.Packed) return readPackedValues(r, n, 'frame');
+  if (mode === BlockValueMode.Packed) return readPackedValues(r, n, 'frame', lo, hi);
   if (mode !== BlockValueMode.Float32) r.fail('frame.values.blockMode', `unknown mode ${mode}`, at);
   const out = new Float64Array(n);
   let k = 0;
@@ -252,8 +253,18 @@ export function blockFrames(block: Uint8Array): { base: number; frames: FrameInf
   return { base, frames };
 }
 
-/** Decodes one frame's readings. */
-export function decodeFrame(block: Uint8Array, base: number, f: FrameInfo, inflate: (b: Uint8Array) => Uint8Array = inflateSync): BlockColumns {
+/**
+ * Decodes one frame's readings, or only those in [from, to]: a frame stored bit-packed then
+ * decodes only the runs of values they lie in (everything is still checked but those values).
+ */
+export function decodeFrame(
+  block: Uint8Array,
+  base: number,
+  f: FrameInfo,
+  inflate: (b: Uint8Array) => Uint8Array = inflateSync,
+  from = -Infinity,
+  to = Infinity,
+): BlockColumns {
   let body = block.subarray(f.offset, f.offset + f.length);
   if (crc32(body) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
   if (f.deflated) {
@@ -272,16 +283,39 @@ export function decodeFrame(block: Uint8Array, base: number, f: FrameInfo, infla
     else if (mode === BlockTimeMode.Grid) ts = readGridTimestamps(r, f.n, base, 'frame');
     else return r.fail('frame.timestamps.blockMode', `unknown mode ${mode}`, 0);
   }
+  if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
+  // The readings wanted: a..b−1; of the non-null values, pa..pb−1.
+  const a = from <= ts[0] ? 0 : firstAtOrAfter(ts, from);
+  const b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
   const isNull = readQuality(r, f.n, 'frame.nulls');
   let present = 0;
-  for (let i = 0; i < f.n; i++) if (!isNull[i]) present++;
-  const packed = readBlockValues(r, present);
-  const values = new Float64Array(f.n);
-  for (let i = 0, j = 0; i < f.n; i++) values[i] = isNull[i] ? NaN : packed[j++];
-  const quality = Uint16Array.from(readQuality(r, f.n, 'frame'));
+  let pa = 0;
+  let pb = 0;
+  for (let i = 0; i < f.n; i++) {
+    if (i === a) pa = present;
+    if (i === b) pb = present;
+    if (!isNull[i]) present++;
+  }
+  if (b === f.n) pb = present;
+  if (a === f.n) pa = present;
+  const packed = readBlockValues(r, present, pa, pb);
+  const values = new Float64Array(b - a);
+  for (let i = a, j = pa; i < b; i++) values[i - a] = isNull[i] ? NaN : packed[j++];
+  const quality = Uint16Array.from(readQuality(r, f.n, 'frame').subarray(a, b));
   if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
-  if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
-  return { ts, values, quality };
+  return { ts: a === 0 && b === f.n ? ts : ts.slice(a, b), values, quality };
+}
+
+/** The first index whose timestamp is ≥ t (ts sorted), or ts.length. */
+function firstAtOrAfter(ts: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Decodes the frames of a block that may hold readings in [from, to] (all by default), concatenated. */

@@ -31,6 +31,13 @@ describe('packed columns', () => {
         r.byte('marker');
         expect(Array.from(readPackedValues(r, n, 'v'))).toEqual(Array.from(ints));
         expect(r.remaining()).toBe(0);
+        // Only the runs holding values 70..80 (the second run): the rest skipped, left 0.
+        const again = reader(w);
+        again.byte('marker');
+        const part = readPackedValues(again, n, 'v', 70, 80);
+        expect(again.remaining()).toBe(0);
+        expect(Array.from(part.subarray(64, 128))).toEqual(Array.from(ints.subarray(64, 128)));
+        expect(part.subarray(0, 64).every((x) => x === 0) && part.subarray(128).every((x) => x === 0)).toBe(true);
       }
     }
     expect(declined).toBeGreaterThanOrEqual(3); // widths 33 and 34 both ways
@@ -61,9 +68,9 @@ describe('packed columns', () => {
     const cases: [number[], RegExp][] = [
       [[9, 0, 0], /unknown kind 9/],
       [[0, 16, 0], /decimal exponent 16/],
-      [[0, 0, 0, 0x21], /more than 32 bits/],
-      [[0, 0, 0, 0x85], /unknown mode/],
-      [[0, 0, 0, 0x48], /test/], // 8 bits each for 64 values, but no bytes follow
+      [[0, 0, 0x21, 0], /more than 32 bits/],
+      [[0, 0, 0x85, 0], /unknown mode/],
+      [[0, 0, 0x48, 0], /truncated/], // deltas of 8 bits each for 64 values, but no bytes follow
     ];
     for (const [bytes, msg] of cases) {
       let err: unknown;

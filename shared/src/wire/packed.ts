@@ -7,7 +7,8 @@
  *   timestamps (grid): first, period, then each reading's offset from first + i·period,
  *                      frame-of-reference (minus the smallest) in one bit width
  *   values (packed):   decimal m / 10^k, m × 10^−k or a float32's ordered bit pattern, as integers;
- *                      per 64: zigzag deltas or frame-of-reference, whichever needs fewer bits
+ *                      per 64, on their own (an absolute anchor each, so a reader decodes only the runs
+ *                      it needs): zigzag deltas or frame-of-reference, whichever needs fewer bits
  *
  * Every integer packed is < 2^32 (a run needing more does not use these
  * modes): the arithmetic stays exact in doubles. Browser-safe.
@@ -184,12 +185,12 @@ export function writePackedValues(w: ByteWriter, p: { kind: PackedKind; k: numbe
   const { ints } = p;
   const n = ints.length;
   const heads: { delta: boolean; width: number; min: number }[] = [];
-  for (let from = 1; from < n; from += PACK_CHUNK) {
+  for (let from = 0; from < n; from += PACK_CHUNK) {
     const to = Math.min(n, from + PACK_CHUNK);
     let dmax = 0;
-    let min = Infinity;
-    let max = -Infinity;
-    for (let i = from; i < to; i++) {
+    let min = ints[from];
+    let max = ints[from];
+    for (let i = from + 1; i < to; i++) {
       const z = zig(ints[i] - ints[i - 1]);
       if (z > dmax) dmax = z;
       if (ints[i] < min) min = ints[i];
@@ -197,28 +198,36 @@ export function writePackedValues(w: ByteWriter, p: { kind: PackedKind; k: numbe
     }
     const dw = widthOf(dmax);
     const fw = widthOf(max - min);
-    // Frame of reference costs its minimum (a varint, ~3 bytes) on top.
-    const delta = dw <= MAX_WIDTH && (fw > MAX_WIDTH || dw * (to - from) <= fw * (to - from) + 24);
+    // Deltas: the run's first value, then count − 1 deltas; frame of reference: the minimum, then count offsets.
+    const delta = dw <= MAX_WIDTH && (fw > MAX_WIDTH || dw * (to - from - 1) <= fw * (to - from));
     const width = delta ? dw : fw;
     if (width > MAX_WIDTH) return false;
     heads.push({ delta, width, min });
   }
   w.byte(p.kind);
   w.byte(p.k);
-  if (n) w.svarint(ints[0]);
   const tmp = new Float64Array(PACK_CHUNK);
   heads.forEach((h, c) => {
-    const from = 1 + c * PACK_CHUNK;
+    const from = c * PACK_CHUNK;
     const to = Math.min(n, from + PACK_CHUNK);
     w.byte((h.delta ? 0x40 : 0) | h.width);
-    if (!h.delta) w.svarint(h.min - ints[from - 1]);
-    for (let i = from; i < to; i++) tmp[i - from] = h.delta ? zig(ints[i] - ints[i - 1]) : ints[i] - h.min;
-    pack(w, tmp, 0, to - from, h.width);
+    w.svarint(h.delta ? ints[from] : h.min);
+    if (h.delta) {
+      for (let i = from + 1; i < to; i++) tmp[i - from - 1] = zig(ints[i] - ints[i - 1]);
+      pack(w, tmp, 0, to - from - 1, h.width);
+    } else {
+      for (let i = from; i < to; i++) tmp[i - from] = ints[i] - h.min;
+      pack(w, tmp, 0, to - from, h.width);
+    }
   });
   return true;
 }
 
-export function readPackedValues(r: ByteReader, n: number, label: string): Float64Array {
+/**
+ * Reads a packed value column of `n` values. Only the runs of 64 holding values lo..hi−1 are
+ * decoded (all by default); the others are skipped and their places left 0.
+ */
+export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0, hi = n): Float64Array {
   const field = `${label}.values.packed`;
   const kindAt = r.pos;
   const kind = r.byte(`${field}.kind`);
@@ -226,32 +235,39 @@ export function readPackedValues(r: ByteReader, n: number, label: string): Float
   const k = r.byte(`${field}.k`);
   if (k > 15) r.fail(`${field}.k`, `decimal exponent ${k}: at most 15`, kindAt + 1);
   const ints = new Float64Array(n);
-  if (n) ints[0] = r.svarint(`${field}.first`);
-  for (let from = 1; from < n; from += PACK_CHUNK) {
+  const mul = kind === PackedKind.DecimalMul;
+  for (let from = 0; from < n; from += PACK_CHUNK) {
     const to = Math.min(n, from + PACK_CHUNK);
     const at = r.pos;
     const head = r.byte(`${field}.chunk`);
     const width = head & 0x3f;
     if (head & 0x80 || width > MAX_WIDTH) r.fail(`${field}.chunk`, `header 0x${head.toString(16)}: unknown mode or more than ${MAX_WIDTH} bits`, at);
     const delta = (head & 0x40) !== 0;
-    const min = delta ? 0 : ints[from - 1] + r.svarint(`${field}.min`);
-    unpack(r, to - from, width, ints, from, field);
-    for (let i = from; i < to; i++) ints[i] = delta ? ints[i - 1] + unzig(ints[i]) : min + ints[i];
-  }
-  // The integers become the values in place.
-  if (kind === PackedKind.Float32) {
-    for (let i = 0; i < n; i++) {
-      const m = ints[i];
-      if (!(m >= -0x80000000 && m <= 0x7fffffff)) r.fail(field, `value ${i} is not a 32-bit pattern`);
-      ints[i] = f32FromKey(m);
+    const anchor = r.svarint(`${field}.anchor`);
+    const count = delta ? to - from - 1 : to - from;
+    if (to <= lo || from >= hi) {
+      r.bytes(field, Math.ceil((count * width) / 8)); // not wanted: skipped
+      continue;
     }
-    return ints;
-  }
-  const mul = kind === PackedKind.DecimalMul;
-  for (let i = 0; i < n; i++) {
-    const m = ints[i];
-    if (!(m < MAX_SCALED && m > -MAX_SCALED)) r.fail(field, `value ${i}: scaled integer out of range`);
-    ints[i] = unscaled(m, k, mul);
+    if (delta) {
+      unpack(r, count, width, ints, from + 1, field);
+      ints[from] = anchor;
+      for (let i = from + 1; i < to; i++) ints[i] = ints[i - 1] + unzig(ints[i]);
+    } else {
+      unpack(r, count, width, ints, from, field);
+      for (let i = from; i < to; i++) ints[i] += anchor;
+    }
+    // The integers become the values in place.
+    for (let i = from; i < to; i++) {
+      const m = ints[i];
+      if (kind === PackedKind.Float32) {
+        if (!(m >= -0x80000000 && m <= 0x7fffffff)) r.fail(field, `value ${i} is not a 32-bit pattern`);
+        ints[i] = f32FromKey(m);
+      } else {
+        if (!(m < MAX_SCALED && m > -MAX_SCALED)) r.fail(field, `value ${i}: scaled integer out of range`);
+        ints[i] = unscaled(m, k, mul);
+      }
+    }
   }
   return ints;
 }
