@@ -5,8 +5,8 @@
  *
  *   merge(series, spans, hot) ─▶ frames(series, spans) ─▶ blocks overlapping ─▶ headers (cached, else one query for the missing blocks)
  *                                                        ─▶ frames holding a span ─▶ decoded (cached), or for a frame stored
- *                                                           bit-packed that the spans cover less than half of, only the
- *                                                           readings they cover (not cached) ─▶ readings inside the spans
+ *                                                           bit-packed that the spans cover less than half of, read for the
+ *                                                           first time, only the readings they cover ─▶ readings inside the spans
  *                             ─▶ ∪ hot rows (hot wins on an equal ts), time-ordered
  */
 import { blockFrames, decodeFrame, type BlockColumns } from '@lifeline/shared';
@@ -111,9 +111,11 @@ export class ColdReader {
             g.bytes = toBytes(row.data);
             this.cache.stored.set(keyOf(b), g.bytes);
           }
-          if (!f.deflated && enough === Infinity && to - from < (f.lastTs - f.firstTs) / 2) {
-            // A minute a bucket edge cuts: only its readings decoded (runs of 64 values), nothing cached.
+          if (!f.deflated && enough === Infinity && to - from < (f.lastTs - f.firstTs) / 2 && !this.cache.touched.get(key)) {
+            // A minute a bucket edge cuts, the first time: only its readings decoded (runs of 64 values);
+            // read again, the frame is decoded whole and cached.
             cols = decodeFrame(g.bytes, g.head.base, f, inflate, from, to);
+            this.cache.touched.set(key, true);
           } else {
             cols = decodeFrame(g.bytes, g.head.base, f, inflate);
             this.cache.frames.set(key, cols);
