@@ -153,7 +153,7 @@ function encodeFrame(cols: BlockColumns, from: number, to: number, base: number,
   tw.byte(BlockTimeMode.Wire);
   writeTimestamps(tw, ts, base, -1);
   const wireTs = tw.finish();
-  const gw = new ByteWriter((to - from) + 32);
+  const gw = new ByteWriter(to - from + 32);
   gw.byte(BlockTimeMode.Grid);
   const gridTs = writeGridTimestamps(gw, ts, base) ? gw.finish() : undefined;
   const isNull = new Uint8Array(to - from);
