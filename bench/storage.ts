@@ -21,7 +21,8 @@
  *   2  NAB: one file's values (5-min data replayed at `every`).
  * Timestamps are jittered 0–15 ms like a poller's (it stamps the reply's time).
  * A codec sweep (no database) also encodes one day of every source of each
- * group (all demo points, all SKAB columns, all NAB files): sweep_bytes_per_reading_*.
+ * group (all demo points, all SKAB columns, all NAB files): sweep_bytes_per_reading_*
+ * (deflating with node:zlib, as the store does).
  * The data are read from --data at run time (never copied into the repo).
  *
  * Final line: {"engine":..,"readings":..,"bytes_per_reading_hot":..,"bytes_per_reading_cold":..,
@@ -29,6 +30,7 @@
  *   "query_30d_p95_ms_cold":..,"query_30d_first_ms_cold":..,"roundtrip_mismatches":0}
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { deflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -161,7 +163,7 @@ async function main(): Promise<void> {
     for (const s of list) {
       const t = Float64Array.from({ length: m }, (_, i) => start + i * every + Math.floor(jitter() * 16));
       const v = Float64Array.from({ length: m }, (_, i) => s.value(i, t[i]));
-      bytes += encodeBlock({ ts: t, values: v, quality: new Uint16Array(m) }).length;
+      bytes += encodeBlock({ ts: t, values: v, quality: new Uint16Array(m) }, (b) => deflateRawSync(b, { level: 6 })).length;
       count += m;
     }
     sweep[`sweep_bytes_per_reading_${group}`] = Math.round((bytes / count) * 1000) / 1000;

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { prng, prngUint32 } from '../random.js';
 import { isLifelineError } from '../errors.js';
-import { FRAME_READINGS, blockFrames, decodeBlock, decodeFrame, encodeBlock, type BlockColumns } from './block.js';
+import { BLOCK_VERSION, FRAME_READINGS, blockFrames, decodeBlock, decodeFrame, encodeBlock, type BlockColumns } from './block.js';
 
 const bitsView = new DataView(new ArrayBuffer(8));
 /** The 64 bits of a double as hex (NaN as written: the block gives the canonical one back). */
@@ -103,6 +103,86 @@ describe('cold blocks', () => {
     expect(block.length / n).toBeLessThan(3.5);
   });
 
+  it('read version 1 blocks as stored before version 2 (every frame deflated)', () => {
+    // Written by the version 1 encoder: 700 readings at 1 s + (i mod 7) ms, a NaN, −0, +Infinity, qualities.
+    const v1 = Uint8Array.from(atob(V1_BLOCK), (c) => c.charCodeAt(0));
+    const n = 700;
+    const want: BlockColumns = {
+      ts: new Float64Array(n).map((_, i) => 1_780_000_000_000 + i * 1000 + (i % 7)),
+      values: new Float64Array(n).map((_, i) => (i === 3 ? NaN : i === 4 ? -0 : i === 5 ? Infinity : Math.round(Math.sin(i / 30) * 1000) / 1000)),
+      quality: new Uint16Array(n).map((_, i) => (i === 3 ? 2 : i === 9 ? 1 : 0)),
+    };
+    expect(v1[0]).toBe(1);
+    expect(blockFrames(v1).frames.every((f) => f.deflated && f.version === 1)).toBe(true);
+    expectSame(decodeBlock(v1), want);
+    // The same readings written now: the current version, no larger but for two bytes a frame (flags, timestamp mode).
+    const v2 = encodeBlock(want);
+    expect(v2[0]).toBe(BLOCK_VERSION);
+    expectSame(decodeBlock(v2), want);
+    expect(v2.length).toBeLessThanOrEqual(v1.length + 2 * blockFrames(v1).frames.length);
+  });
+
+  it('store jittered float32 and decimal signals bit-packed, frames that need no inflate, exactly', () => {
+    const rand = prng(21);
+    const n = 3 * FRAME_READINGS;
+    const ts = new Float64Array(n).map((_, i) => Date.UTC(2026, 10, 1) + i * 1000 + Math.floor(rand() * 16));
+    let level = 0.32;
+    const f32 = new Float64Array(n).map(() => Math.fround((level += (rand() - 0.5) / 1000) + (rand() - 0.5) * 0.004));
+    const dec = new Float64Array(n).map(() => Math.round((level += (rand() - 0.5) / 100) * 1e4) / 1e4);
+    for (const values of [f32, dec]) {
+      const cols = { ts, values, quality: new Uint16Array(n) };
+      const block = encodeBlock(cols);
+      const { frames } = blockFrames(block);
+      expect(frames.some((f) => !f.deflated)).toBe(true);
+      const noInflate = () => {
+        throw new Error('inflate called for a frame stored as is');
+      };
+      const raw = frames.find((f) => !f.deflated)!;
+      expect(decodeFrame(block, blockFrames(block).base, raw, noInflate).ts.length).toBe(raw.n);
+      expectSame(decodeBlock(block), cols);
+    }
+  });
+
+  it('give back extreme doubles exactly in every form: ±0, ±Infinity, subnormals, ±MAX_VALUE, NaN (1,000 seeded frames)', () => {
+    const special = [0, -0, Infinity, -Infinity, NaN, Number.MIN_VALUE, -Number.MIN_VALUE, Number.MAX_VALUE, -Number.MAX_VALUE, 2 ** -1074 * 3, 1e-310, 2 ** 53, -(2 ** 53), 1e21, 0.1, Math.fround(1e38), Math.fround(1e-45)];
+    const rand = prng(77);
+    for (let k = 0; k < 1000; k++) {
+      const n = 1 + Math.floor(rand() * 200);
+      const shape = k % 4;
+      let t = 1_700_000_000_000;
+      // Regular, gaps up to ~12 days (offsets beyond 32 bits: wire timestamps), 7 ms, jittered.
+      const ts = new Float64Array(n).map(() => (t += shape === 3 ? 7 : 1000 + (shape === 1 ? Math.floor(rand() ** 8 * 2 ** 40) : shape === 2 ? Math.floor(rand() * 16) : 0)));
+      const values = new Float64Array(n).map((_, i) =>
+        rand() < 0.1 ? special[Math.floor(rand() * special.length)] : shape === 0 ? Math.fround(rand() * 10) : shape === 1 ? Math.round(rand() * 1e6) / 100 : shape === 2 ? i : rand(),
+      );
+      const quality = new Uint16Array(n).map(() => (rand() < 0.05 ? 2 : 0));
+      const cols = { ts, values, quality };
+      expectSame(decodeBlock(encodeBlock(cols)), cols);
+    }
+  });
+
+  it('decode a sub-range of a frame exactly as the slice of the whole frame, in every form (300 seeded ranges)', () => {
+    const rand = prng(31);
+    let forms = 0;
+    for (let seed = 1; seed <= 30; seed++) {
+      const cols = randomColumns(seed);
+      const block = encodeBlock(cols);
+      const { base, frames } = blockFrames(block);
+      forms |= frames.some((f) => f.deflated) ? 1 : 0;
+      forms |= frames.some((f) => !f.deflated) ? 2 : 0;
+      for (let k = 0; k < 10; k++) {
+        const f = frames[Math.floor(rand() * frames.length)];
+        const whole = decodeFrame(block, base, f);
+        const a = f.firstTs + Math.floor(rand() * (f.lastTs - f.firstTs + 1)) - 3;
+        const b = a + Math.floor(rand() * (f.lastTs - f.firstTs + 1) * 0.3);
+        const part = decodeFrame(block, base, f, undefined, a, b);
+        const keep = Array.from(whole.ts, (t, i) => (t >= a && t <= b ? i : -1)).filter((i) => i >= 0);
+        expectSame(part, { ts: Float64Array.from(keep, (i) => whole.ts[i]), values: Float64Array.from(keep, (i) => whole.values[i]), quality: Uint16Array.from(keep, (i) => whole.quality[i]) });
+      }
+    }
+    expect(forms).toBe(3); // deflated frames and frames stored as is both seen
+  });
+
   it('refuse damaged blocks with PAYLOAD_INVALID, never a crash', () => {
     const block = encodeBlock(randomColumns(11));
     const rand = prng(99);
@@ -129,3 +209,7 @@ describe('cold blocks', () => {
     expect(() => encodeBlock({ ts: new Float64Array(2), values: new Float64Array(1), quality: new Uint16Array(2) })).toThrow(/differ in length/);
   });
 });
+
+/** A version 1 block (base64), from the encoder as it was before version 2. */
+const V1_BLOCK =
+  'AYCgpITOZwLYBADcxyS5A4HmMPhkip9JuYUGcHq1q9Dt0suSmkAUgOHmWqKg4og6IDcFRIIICMgdNPNeyTJPl0UqD5JHyGlirMoiu1nOqa46Xaw+/mqEfszQMMLH+ljvuShEEQT6ScONpP58R18f+9cXdH/7Rvb3vu3rti7LMs+SJI6DwPc8x7J2mibLm+VyPuX5EU2TiGIYbiLMRElaK4pqmvvD4Xg8naLzJU3Ta1FVVdN0MDc8n4dz625d0zVVUxTFNU0vUXQ+fToebXtvqqryupZEcTbhOIYiEMmyY56fL5arjbw1jJ3luK7vB2GcJFmWl2Vdt20Pcx/mDR+4933btjXg8wzjw8D3PRfsO20rb1bLxXw6HrMsiQiK4ThBEEVp/aqour63AX8CfAT4azHgn/ZBjqfrGpgK7Nf0cgE74A9gN1VFWUuSOBMmHMNQiKTpEc9PF4vVSpY1w7As1/X8IIgBn2dQFuwYj8WDfBiw92CvyxzwcRKGvu+7jgN2bbsZwk/HI5Z8hn95weF13bRtHP58jiIID2Uf4SH2szsOj/FVUYH9n/C68v/wmvY3fBiGED7P87psa4A+wj/08CfP8PBqYggfeJ7rWDtDY+CtEYiBd/ed/g1j6JrveYmfgZcBDGhIAQEzwyI+KQkxESEBPi4uNjYmBkZmVk5OXl5BYWFxSWlZeUVFVXV1bW1dfX1jY2Nzc3NLa2tbW1t7e3tHEHCGYHtHoICtrbW1paW5uamxsaG+rq62prqqsrK8rKykuKioIAMA';

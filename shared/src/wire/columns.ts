@@ -54,7 +54,7 @@ function bits(n: number): number {
 }
 
 /** Median of the deltas of `ts` (the scheduler's period for a polled point). */
-function medianDelta(ts: ArrayLike<number>): number {
+export function medianDelta(ts: ArrayLike<number>): number {
   const d = new Float64Array(ts.length - 1);
   for (let i = 1; i < ts.length; i++) d[i - 1] = ts[i] - ts[i - 1];
   d.sort();

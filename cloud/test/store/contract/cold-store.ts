@@ -4,7 +4,7 @@
  * doubling a reading, retention drops blocks, and storage is reported per day and district.
  */
 import { expect, it } from 'vitest';
-import type { Reading } from '@lifeline/shared';
+import { blockFrames, encodeBlock, prng, type Reading } from '@lifeline/shared';
 import type { Store } from '../../../src/store/store.js';
 import { contractSuite, naive, series, type StoreFactory } from './fixtures.js';
 
@@ -80,6 +80,41 @@ export function coldContract(name: string, factory: StoreFactory): void {
       expect(sum('cold', 'bytes') / rs.length).toBeLessThan(2);
       // A second run has nothing to do.
       expect(await store.telemetry.compact(D0 + 5 * DAY)).toEqual({ seriesDays: 0, readings: 0, bytes: 0, failed: [] });
+    });
+
+    it('answers cut-minute downsampling the same from bit-packed frames (jittered 1 s float32 signal)', async () => {
+      const rand = prng(19);
+      let level = 0.32;
+      // Half a day at 1 s, stamped 0–15 ms late like a poller's, a noisy float32 register, a few readings without a value.
+      const rs = series(P.device, 'strain', D0 + 7_000, 43_200, 1000, () => Math.fround((level += (rand() - 0.5) / 1e4) + (rand() - 0.5) * 0.004));
+      rs.forEach((r, i) => {
+        r.ts += Math.floor(rand() * 16);
+        if (i % 5_000 === 17) Object.assign(r, { value: NaN, quality: 2 });
+      });
+      // The form the store's blocks take for such a day: frames stored bit-packed, not deflated.
+      const block = encodeBlock({ ts: Float64Array.from(rs, (r) => r.ts), values: Float64Array.from(rs, (r) => r.value), quality: new Uint16Array(rs.length) });
+      expect(blockFrames(block).frames.filter((f) => !f.deflated).length).toBeGreaterThan(blockFrames(block).frames.length / 2);
+      await commitAll(store, rs);
+      const q = { ...P, point: 'strain' };
+      const steps: [number, number, number][] = [
+        // Steps of 10 minutes and more read whole minutes from the rollup and only the cut ones raw; steps
+        // longer than a frame (600 readings) leave one cut minute per frame, decoded alone.
+        [D0 + 1_234, D0 + 1_234 + 24 * 1_800_013 - 1, 1_800_013], // 24 buckets over the half day: every edge cuts a minute
+        [D0 + 60_500, D0 + 6 * 3_600_000, 600_007],
+        [D0 + 60_500, D0 + 6 * 3_600_000, 1_234_567],
+      ];
+      const read = () => Promise.all(steps.map(([from, to, step]) => store.telemetry.downsample({ ...q, from, to, step })));
+      const hot = await read();
+      await store.telemetry.compact(D0 + 5 * DAY);
+      const cold = await read();
+      cold.forEach((buckets, i) => {
+        expect(buckets.map((b) => [b.ts, b.count, b.min, b.max])).toEqual(hot[i].map((b) => [b.ts, b.count, b.min, b.max]));
+        buckets.forEach((b, k) => expect(b.mean).toBeCloseTo(hot[i][k].mean, 9));
+      });
+      const [from, to, step] = steps[0];
+      expect(cold[0].map((b) => b.count)).toEqual(naive(rs.filter((r) => r.value === r.value), from, to, step).map((b) => b.count));
+      // A second read (frames cached where whole, cut minutes decoded again) answers the same.
+      expect(await read()).toEqual(cold);
     });
 
     it('merges late data into a compressed day once: nothing lost, nothing doubled, a resent reading replaces its twin', async () => {

@@ -1,0 +1,98 @@
+/**
+ * Writes of the cold tier: one series-day's hot rows moved into its block, and
+ * retention's trim of blocks. Each runs in one transaction (PostgreSQL: under an
+ * advisory lock per series-day, so two cloud processes never overwrite each
+ * other's block); every write bumps the block's version, so readers' caches
+ * never serve it stale.
+ *
+ *   compactSeriesDay ─▶ DELETE hot rows … RETURNING ─▶ merge into the day's block (a late reading replaces
+ *                       the cold one at the same ts) ─▶ upsert block (version + 1)
+ *   retention(before) ─▶ blocks wholly before `before` deleted; the one straddling it re-encoded
+ */
+import type { BlockColumns } from '@lifeline/shared';
+import type { Sql } from './sql.js';
+import { DAY, blobParam, decodeAll, encode, toBytes } from './sql-cold-block.js';
+
+export class ColdWriter {
+  constructor(private readonly sql: Sql) {}
+
+  /** Move one series-day's hot rows into its block (merging a block already there). */
+  async compactSeriesDay(series: number, day: number): Promise<{ readings: number; bytes: number } | undefined> {
+    const from = day * DAY;
+    return this.sql.tx(async (db) => {
+      // Two compactors of one series-day (two cloud processes) would overwrite each other's block.
+      if (db.dialect === 'postgres') await db.run('SELECT pg_advisory_xact_lock(?, ?)', [series, day]);
+      const hot = await db.all<{ ts: number; value: number | null; quality: number }>(
+        'DELETE FROM readings WHERE series = ? AND ts >= ? AND ts < ? RETURNING ts, value, quality',
+        [series, from, from + DAY],
+      );
+      if (!hot.length) return undefined;
+      // Usually in index order already; sorted only when not.
+      let sorted = true;
+      for (let k = 1; k < hot.length && sorted; k++) sorted = Number(hot[k - 1].ts) <= Number(hot[k].ts);
+      if (!sorted) hot.sort((a, b) => Number(a.ts) - Number(b.ts));
+      const old = await db.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ?', [series, day]);
+      const merged = mergeColumns(old ? decodeAll(toBytes(old.data)) : undefined, hot);
+      const data = encode(merged);
+      const n = merged.ts.length;
+      await db.run(
+        `INSERT INTO readings_cold(series, day, first_ts, last_ts, readings, bytes, version, data) VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+         ON CONFLICT(series, day) DO UPDATE SET first_ts = excluded.first_ts, last_ts = excluded.last_ts, readings = excluded.readings,
+           bytes = excluded.bytes, version = readings_cold.version + 1, data = excluded.data`,
+        [series, day, merged.ts[0], merged.ts[n - 1], n, data.length, blobParam(data)],
+      );
+      return { readings: hot.length, bytes: data.length };
+    });
+  }
+
+  /** Drop blocks wholly before `before`; re-encode the one straddling it without its older readings. */
+  async retention(before: number): Promise<void> {
+    await this.sql.run('DELETE FROM readings_cold WHERE last_ts < ?', [before]);
+    const straddling = await this.sql.all<{ series: number; day: number }>('SELECT series, day FROM readings_cold WHERE first_ts < ?', [before]);
+    for (const { series, day } of straddling) {
+      await this.sql.tx(async (db) => {
+        if (db.dialect === 'postgres') await db.run('SELECT pg_advisory_xact_lock(?, ?)', [series, day]);
+        const old = await db.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ?', [series, day]);
+        if (!old) return;
+        const all = decodeAll(toBytes(old.data));
+        let k = 0;
+        while (k < all.ts.length && all.ts[k] < before) k++;
+        if (k === all.ts.length) return void (await db.run('DELETE FROM readings_cold WHERE series = ? AND day = ?', [series, day]));
+        const kept: BlockColumns = { ts: all.ts.subarray(k), values: all.values.subarray(k), quality: all.quality.subarray(k) };
+        const data = encode(kept);
+        await db.run('UPDATE readings_cold SET first_ts = ?, readings = ?, bytes = ?, version = version + 1, data = ? WHERE series = ? AND day = ?', [
+          kept.ts[0], kept.ts.length, data.length, blobParam(data), series, day,
+        ]);
+      });
+    }
+  }
+}
+
+/** A block's readings with hot rows merged in (time-ordered; at an equal ts the hot row wins, the last of several). */
+function mergeColumns(old: BlockColumns | undefined, hot: { ts: number; value: number | null; quality: number }[]): BlockColumns {
+  const on = old?.ts.length ?? 0;
+  const ts = new Float64Array(on + hot.length);
+  const values = new Float64Array(on + hot.length);
+  const quality = new Uint16Array(on + hot.length);
+  let n = 0;
+  const push = (t: number, v: number, q: number) => {
+    if (n && ts[n - 1] === t) n--; // the later reading at an equal ts replaces the earlier
+    ts[n] = t;
+    values[n] = v;
+    quality[n++] = q;
+  };
+  let i = 0;
+  let j = 0;
+  while (i < on || j < hot.length) {
+    const ht = j < hot.length ? Number(hot[j].ts) : Infinity;
+    if (i < on && old!.ts[i] < ht) {
+      push(old!.ts[i], old!.values[i], old!.quality[i]);
+      i++;
+    } else {
+      if (i < on && old!.ts[i] === ht) i++;
+      push(ht, hot[j].value ?? NaN, Number(hot[j].quality));
+      j++;
+    }
+  }
+  return { ts: ts.subarray(0, n), values: values.subarray(0, n), quality: quality.subarray(0, n) };
+}
