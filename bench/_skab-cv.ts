@@ -7,7 +7,7 @@
  * point-wise prediction, hence F1/FAR/MAR, is the same for all):
  *   online  the alarm's raise and clear as they happen (the figure before issue 17);
  *   clear   the clear dated to when the hold condition began (its `onsetTs`), raise as it happens;
- *   band    clear dated, raise dated to the last frame its point(s) were inside their warm-up band;
+ *   band    clear dated, raise dated to the first frame its point's excursion beyond the warm-up band;
  *   bocpd   clear dated, raise dated to the later of that and the start of the most probable
  *           run of a Bayesian online changepoint detector on the point's residual (onset.ts).
  * A procedure is a method with the knobs it may tune: `/7` the seven knobs of the grid,

@@ -94,8 +94,8 @@ export interface MultivariateOptions {
   level?: AlarmLevel;
   /**
    * How a raise dates the change's onset (`onsetTs` of the event; a clear always dates the
-   * return to normal): `off` = the raise's own ts; `band` = the last frame the raising
-   * point(s) were inside their warm-up band; `bocpd` = the later of that and the start of
+   * return to normal): `off` = the raise's own ts; `band` = the first frame of the raising
+   * point's current excursion beyond its warm-up band (a pair: the earlier point); `bocpd` = the later of that and the start of
    * the most probable run of a Bayesian online changepoint detector on the point's residual
    * (onset.ts). Default off.
    */
@@ -161,8 +161,8 @@ export class MultivariateDetector implements ScoringDetector {
   private learnN = 0;
   /** Per point: peak deviation of the current episode. */
   private readonly peakJ: Float64Array;
-  /** Per point: last frame ts its deviation was within the quiet level. */
-  private readonly lastQuiet: Float64Array;
+  /** Per point: ts of the first frame of its current excursion beyond its band (NaN: inside). */
+  private readonly outSince: Float64Array;
   private readonly bocpd: BocpdOnset | null;
   /** Raw warm-up sd per point (sd is scaled to the EWMA). */
   private readonly rawSd: Float64Array;
@@ -190,7 +190,7 @@ export class MultivariateDetector implements ScoringDetector {
     this.w = new Float64Array(d);
     this.z = new Float64Array(d);
     this.peakJ = new Float64Array(d);
-    this.lastQuiet = new Float64Array(d).fill(Number.NaN);
+    this.outSince = new Float64Array(d).fill(Number.NaN);
     this.rawSd = new Float64Array(d);
     this.bocpd = this.o.onset === 'bocpd' ? new BocpdOnset(d) : null;
   }
@@ -290,7 +290,8 @@ export class MultivariateDetector implements ScoringDetector {
     for (let j = 0; j < d; j++) {
       this.z[j] += o.lambda * (this.frame[j] - this.z[j]);
       const u = (this.w[j] * Math.abs(this.z[j] - this.mu[j])) / (this.sd[j] * this.band[j]);
-      if (u <= 1) this.lastQuiet[j] = ts;
+      if (u <= 1) this.outSince[j] = Number.NaN;
+      else if (Number.isNaN(this.outSince[j])) this.outSince[j] = ts;
       this.bocpd?.update(j, (this.frame[j] - this.mu[j]) / this.rawSd[j], ts);
       if (u > s) {
         s2 = s;
@@ -350,7 +351,8 @@ export class MultivariateDetector implements ScoringDetector {
       const what = pair
         ? `${this.points[top]} ${this.frame[top]} and ${this.points[second]} ${this.frame[second]} are both off their learned bands (${round(s * o.vote)}× each at least, two points together alarm at ${round(o.k * o.vote)}×)`
         : `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band (${this.d} points together, alarm at ${o.k}×)`;
-      return this.event(ts, AlarmLevel.Normal, top, `${what}: ${describeLevel(this.raise)}`, onsetTs);
+      const began = onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
+      return this.event(ts, AlarmLevel.Normal, top, `${what}: ${describeLevel(this.raise)}${began}`, onsetTs);
     }
     if (s > this.peak) this.peak = s;
     const absolute = o.k * o.clearRatio;
@@ -371,15 +373,15 @@ export class MultivariateDetector implements ScoringDetector {
     this.level = AlarmLevel.Normal;
     const peak = this.peak;
     this.peak = 0;
-    return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(hold)}×, episode peak ${round(peak)}×)`, backSince);
+    return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(hold)}×, episode peak ${round(peak)}×; back for ${Math.round((ts - backSince) / 1000)} s)`, backSince);
   }
 
   /** Estimated start of the change that raised the alarm at ts (the earlier of the two points of a pair). */
   private onsetOf(j: number, j2: number, ts: number): number {
     const one = (i: number): number => {
       if (i < 0) return Number.NaN;
-      if (this.o.onset === 'band') return this.lastQuiet[i];
-      if (this.o.onset === 'bocpd') return Math.max(this.bocpd!.onset(i), this.lastQuiet[i]);
+      if (this.o.onset === 'band') return this.outSince[i];
+      if (this.o.onset === 'bocpd') return Math.max(this.bocpd!.onset(i), this.outSince[i]);
       return ts;
     };
     let t = one(j);

@@ -213,7 +213,7 @@ export const MultivariateSchema = Type.Object(
     voteDelayMs: Type.Optional(Ms('A raise by two points agreeing needs the score above k this long')),
     onset: Type.Optional(
       Type.Union([Type.Literal('off'), Type.Literal('band'), Type.Literal('bocpd')], {
-        description: "How a raise dates the change's onset: off (the raise itself), band (last frame inside the warm-up band), bocpd (later of band and a Bayesian online changepoint run start)",
+        description: "How a raise dates the change's onset: off (the raise itself), band (first frame of the excursion beyond the warm-up band), bocpd (later of band and a Bayesian online changepoint run start)",
       }),
     ),
     level: Type.Optional(Level),
