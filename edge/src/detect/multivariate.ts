@@ -38,8 +38,18 @@
  *   that does not grow clears after offDelayMs. Holding by the pair as well was measured and is worse (the pair
  *   condition is common after an episode: FAR 25 % on SKAB, never chosen by the CV).
  *
- * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released).
- * Cost per frame: O(d). No clock: all delays are measured on the frames' `ts`.
+ * - onset dating (issue 17): the alarm is raised once evidence has piled up (EWMA, on-delay,
+ *   vote delay), so each event also says when its condition began (`onsetTs`, and in words in
+ *   the cause): a clear, when the clear condition began to hold (offDelayMs earlier); a raise,
+ *   by `onset`: the later of the first frame of the raising point's excursion beyond its band
+ *   and the start of the most probable run of a Bayesian online changepoint detector (Adams &
+ *   MacKay 2007, onset.ts) on that point's raw residual (x − μ)/σ; a pair takes the earlier of
+ *   its two points. Never before the previous clear, never after the raise. The alarm itself
+ *   is still raised and cleared online, at `ts`.
+ *
+ * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released), plus
+ * 3·d·200 numbers for the changepoint run lengths with `onset: 'bocpd'`.
+ * Cost per frame: O(d) (O(200·d) with `onset: 'bocpd'`). No clock: all delays are measured on the frames' `ts`.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
@@ -97,7 +107,7 @@ export interface MultivariateOptions {
    * return to normal): `off` = the raise's own ts; `band` = the first frame of the raising
    * point's current excursion beyond its warm-up band (a pair: the earlier point); `bocpd` = the later of that and the start of
    * the most probable run of a Bayesian online changepoint detector on the point's residual
-   * (onset.ts). Default off.
+   * (onset.ts). Default bocpd (chosen by the nested cross-validation of issue 17).
    */
   onset?: 'off' | 'band' | 'bocpd';
 }
@@ -118,7 +128,7 @@ export const multivariateDefaults = {
   recoverWeight: 0.5,
   vote: 0.5,
   voteDelayMs: 5000,
-  onset: 'off',
+  onset: 'bocpd',
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */
