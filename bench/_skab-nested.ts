@@ -11,6 +11,8 @@
  * Files are represented only by sufficient statistics, so a fold's score is a sum:
  * confusion counts and the raw changepoint score S and window count N per profile.
  */
+import type { SkabFigures } from './_skab.js';
+import { outlierMetrics } from './score/skab.js';
 
 /** Fields of one file's statistics. */
 export const TP = 0;
@@ -40,25 +42,15 @@ export interface Procedure {
   combos: readonly number[];
 }
 
-/** Figures of a summed statistics vector (same definitions as bench/score/skab.ts). */
-export interface PooledFigures {
-  f1: number;
-  far: number;
-  mar: number;
-  nab_standard: number;
-  nab_lowfp: number;
-  nab_lowfn: number;
-}
+/** Figures of a summed statistics vector (the bench's figures but the online changepoint score and file count). */
+export type PooledFigures = Omit<SkabFigures, 'nab_online' | 'files'>;
 
-const div = (a: number, b: number) => (b === 0 ? 0 : a / b);
-/** 100·(S − N·A_fn)/(N·A_tp − N·A_fn) for a profile with A_tp = 1. */
-const nab = (s: number, n: number, afn: number) => div(100 * (s - n * afn), n - n * afn);
+/** 100·(S − N·A_fn)/(N·A_tp − N·A_fn) for a profile with A_tp = 1 (0 without windows), as bench/score/skab.ts. */
+const nab = (s: number, n: number, afn: number) => (n === 0 ? 0 : (100 * (s - n * afn)) / (n - n * afn));
 
 export function figuresOf(v: Float64Array): PooledFigures {
   return {
-    f1: div(v[TP], v[TP] + (v[FP] + v[FN]) / 2),
-    far: 100 * div(v[FP], v[FP] + v[TN]),
-    mar: 100 * div(v[FN], v[FN] + v[TP]),
+    ...outlierMetrics({ tp: v[TP], fp: v[FP], tn: v[TN], fn: v[FN] }),
     nab_standard: nab(v[S_STD], v[N], -1),
     nab_lowfp: nab(v[S_LOWFP], v[N], -1),
     nab_lowfn: nab(v[S_LOWFN], v[N], -2),
