@@ -48,8 +48,8 @@
  *   is still raised and cleared online, at `ts`.
  *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released), plus
- * 3·d·200 numbers for the changepoint run lengths with `onset: 'bocpd'`.
- * Cost per frame: O(d) (O(200·d) with `onset: 'bocpd'`). No clock: all delays are measured on the frames' `ts`.
+ * 3·d·100 numbers for the changepoint run lengths with `onset: 'bocpd'`.
+ * Cost per frame: O(d) (O(100·d) with `onset: 'bocpd'`). No clock: all delays are measured on the frames' `ts`.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';

@@ -68,7 +68,7 @@ export class BocpdOnset {
     d: number,
     gap = 250,
     tau = 3,
-    private readonly maxRun = 200,
+    private readonly maxRun = 100,
   ) {
     const size = d * maxRun;
     this.p = new Float64Array(size);
