@@ -5,7 +5,8 @@
  *
  *     file.csv ─▶ rows 0..399: normal rows fed as warm-up (labels used only to skip anomalous ones)
  *              ─▶ rows 400..:  every value fed in order, prediction = detector level ≠ normal
- *              ─▶ pooled F1/FAR/MAR + NAB-style changepoint score
+ *              ─▶ pooled F1/FAR/MAR of the online prediction + NAB-style changepoint scores of
+ *                 the episodes as the events date them (`onsetTs`) and of the online prediction
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
