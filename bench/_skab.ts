@@ -5,7 +5,8 @@
  *
  *     file.csv ─▶ rows 0..399: normal rows fed as warm-up (labels used only to skip anomalous ones)
  *              ─▶ rows 400..:  every value fed in order, prediction = detector level ≠ normal
- *              ─▶ pooled F1/FAR/MAR + NAB-style changepoint score
+ *              ─▶ pooled F1/FAR/MAR of the online prediction + NAB-style changepoint scores of
+ *                 the episodes as the events date them (`onsetTs`) and of the online prediction
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -89,11 +90,22 @@ export function parseSkab(text: string, rel: string): SkabFile | undefined {
 /** Multivariate options under test (everything but device, points and warm-up). */
 export type SkabDetectorOptions = Omit<MultivariateConfig, 'device' | 'points' | 'warmup' | 'name'>;
 
+/** What the detector said about one file's test rows (after the training rows). */
+export interface SkabPrediction {
+  /** Online: 1 while the detector's level is not normal after the row's readings. */
+  pred: Uint8Array;
+  /**
+   * Dated: the same episodes, each from its raise event's `onsetTs` to its clear event's
+   * `onsetTs` (the detector's own estimates, carried by the events; `ts` when absent).
+   */
+  dated: Uint8Array;
+}
+
 /**
  * Runs the agent's detectors over one file, strictly online; returns the 0/1
- * prediction for every row after the training rows.
+ * prediction for every row after the training rows, and the dated episodes.
  */
-export function predictFile(f: SkabFile, opts: SkabDetectorOptions): Uint8Array {
+export function predictFile(f: SkabFile, opts: SkabDetectorOptions): SkabPrediction {
   const d = f.points.length;
   const train = Math.min(TRAIN_ROWS, f.ts.length);
   let normalTrain = 0;
@@ -105,13 +117,19 @@ export function predictFile(f: SkabFile, opts: SkabDetectorOptions): Uint8Array 
     multivariate: [{ device, points: f.points, warmup: skipLabelled ? normalTrain : train, ...opts }],
   });
   const det = set.detectors[0];
+  /** Dated episode edges: [onset, end) in ms; end Infinity while open. */
+  const episodes: [number, number][] = [];
   const reading: Reading = { device, point: '', ts: 0, value: 0 };
   const feed = (r: number) => {
     reading.ts = f.ts[r];
     for (let j = 0; j < d; j++) {
       reading.point = f.points[j];
       reading.value = f.values[r * d + j];
-      set.onReading(reading);
+      for (const ev of set.onReading(reading)) {
+        const at = ev.onsetTs ?? ev.ts;
+        if (ev.previous === AlarmLevel.Normal) episodes.push([at, Infinity]);
+        else if (ev.level === AlarmLevel.Normal && episodes.length > 0) episodes[episodes.length - 1][1] = at;
+      }
     }
   };
   for (let r = 0; r < train; r++) if (!skipLabelled || f.anomaly[r] === 0) feed(r);
@@ -120,7 +138,9 @@ export function predictFile(f: SkabFile, opts: SkabDetectorOptions): Uint8Array 
     feed(r);
     pred[r - train] = det.level !== AlarmLevel.Normal ? 1 : 0;
   }
-  return pred;
+  const dated = new Uint8Array(pred.length);
+  for (const [a, b] of episodes) for (let r = train; r < f.ts.length; r++) if (f.ts[r] >= a && f.ts[r] < b) dated[r - train] = 1;
+  return { pred, dated };
 }
 
 /** The bench's figures for a set of files and their predictions. */
@@ -128,20 +148,27 @@ export interface SkabFigures {
   f1: number;
   far: number;
   mar: number;
+  /** Changepoint scores of the dated episodes (raise at `onsetTs`, clear at its `onsetTs`). */
   nab_standard: number;
   nab_lowfp: number;
   nab_lowfn: number;
+  /** Changepoint standard score of the online prediction (changes when the alarm is raised/cleared). */
+  nab_online: number;
   files: number;
 }
 
 /** Pooled outlier metrics and changepoint scores of files with their predictions. */
-export function scoreSkab(files: readonly SkabFile[], preds: readonly Uint8Array[]): SkabFigures {
+export function scoreSkab(files: readonly SkabFile[], preds: readonly SkabPrediction[]): SkabFigures {
   const c: Counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
   const cp: ChangepointFile[] = [];
+  const online: ChangepointFile[] = [];
   files.forEach((f, i) => {
     const truth = f.anomaly.subarray(TRAIN_ROWS);
-    addCounts(c, truth, preds[i]);
-    cp.push({ ts: f.ts.slice(TRAIN_ROWS), changepoint: f.changepoint.subarray(TRAIN_ROWS), pred: preds[i] });
+    addCounts(c, truth, preds[i].pred);
+    const ts = f.ts.slice(TRAIN_ROWS);
+    const changepoint = f.changepoint.subarray(TRAIN_ROWS);
+    cp.push({ ts, changepoint, pred: preds[i].dated });
+    online.push({ ts, changepoint, pred: preds[i].pred });
   });
   const m = outlierMetrics(c);
   return {
@@ -151,6 +178,7 @@ export function scoreSkab(files: readonly SkabFile[], preds: readonly Uint8Array
     nab_standard: changepointScore(cp, changepointProfiles.standard),
     nab_lowfp: changepointScore(cp, changepointProfiles.lowFp),
     nab_lowfn: changepointScore(cp, changepointProfiles.lowFn),
+    nab_online: changepointScore(online, changepointProfiles.standard),
     files: files.length,
   };
 }
@@ -158,5 +186,5 @@ export function scoreSkab(files: readonly SkabFile[], preds: readonly Uint8Array
 /** Figures rounded for printing. */
 export function rounded(f: SkabFigures): SkabFigures {
   const r = (x: number, k: number) => Math.round(x * 10 ** k) / 10 ** k;
-  return { f1: r(f.f1, 4), far: r(f.far, 2), mar: r(f.mar, 2), nab_standard: r(f.nab_standard, 2), nab_lowfp: r(f.nab_lowfp, 2), nab_lowfn: r(f.nab_lowfn, 2), files: f.files };
+  return { f1: r(f.f1, 4), far: r(f.far, 2), mar: r(f.mar, 2), nab_standard: r(f.nab_standard, 2), nab_lowfp: r(f.nab_lowfp, 2), nab_lowfn: r(f.nab_lowfn, 2), nab_online: r(f.nab_online, 2), files: f.files };
 }

@@ -70,6 +70,9 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   multivariate: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600 }] }, readings: mv },
   // Without the two-point vote (one point decides), to show its cost.
   multivariate_vote0: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, vote: 0 }] }, readings: mv },
+  // Dating the onset of a raise (issue 17): the band exit (no extra state) and BOCPD (8 × 100 run lengths).
+  multivariate_band: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'band' }] }, readings: mv },
+  multivariate_bocpd: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'bocpd' }] }, readings: mv },
 };
 
 function time(cfg: unknown, readings: Reading[]): number {

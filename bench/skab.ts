@@ -6,9 +6,12 @@
  * each file are the warm-up (rows labelled anomalous there are skipped), later rows
  * are fed value by value in order and never see a label. Prints per-folder figures
  * to stderr and ends with one JSON line:
- *   {"f1":..,"far":..,"mar":..,"nab_standard":..,"nab_lowfp":..,"nab_lowfn":..,"files":..}
+ *   {"f1":..,"far":..,"mar":..,"nab_standard":..,"nab_lowfp":..,"nab_lowfn":..,"nab_online":..,"files":..}
+ * F1/FAR/MAR score the online prediction; the nab_* scores the episodes as the detector's
+ * events date them (raise at its `onsetTs`, clear at its `onsetTs`), `nab_online` the
+ * changepoints where the online prediction toggles (the figure before issue 17).
  * With --predictions, writes <outdir>/<same relative path> as `datetime;predicted_anomaly`
- * for every row after row 400. `--set k=2.5` overrides a detector option (for tuning).
+ * for every row after row 400. `--set k=2.5` overrides a detector option (for tuning; `--set onset=bocpd` for a word).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -31,7 +34,7 @@ if (!values.data) {
 const opts: SkabDetectorOptions = { ...SKAB_OPTIONS };
 for (const kv of values.set ?? []) {
   const [k, v] = kv.split('=');
-  (opts as Record<string, unknown>)[k] = Number(v);
+  (opts as Record<string, unknown>)[k] = Number.isNaN(Number(v)) ? v : Number(v);
 }
 const files = loadSkab(values.data);
 if (files.length === 0) {
@@ -46,7 +49,7 @@ if (values.predictions) {
     const out = join(values.predictions!, f.rel);
     mkdirSync(dirname(out), { recursive: true });
     const lines = ['datetime;predicted_anomaly'];
-    for (let r = TRAIN_ROWS; r < f.ts.length; r++) lines.push(`${f.datetime[r]};${preds[i][r - TRAIN_ROWS]}`);
+    for (let r = TRAIN_ROWS; r < f.ts.length; r++) lines.push(`${f.datetime[r]};${preds[i].pred[r - TRAIN_ROWS]}`);
     writeFileSync(out, `${lines.join('\n')}\n`);
   });
 }

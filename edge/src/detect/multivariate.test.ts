@@ -198,3 +198,42 @@ describe('MultivariateDetector', () => {
     expect(run(0.5, true, 2000)[0].t).toBe(pair[0].t - 3);
   });
 });
+
+describe('MultivariateDetector onset dating (issue 17)', () => {
+  /** A slow ramp in flow from t = 300: the alarm is confirmed well after the change began. */
+  function run(onset: MultivariateOptions['onset']) {
+    const d = make({ onDelayMs: 2000, offDelayMs: 5000, onset });
+    const noise = gaussianSource(11);
+    const events = [];
+    for (let t = 0; t < 700; t++) {
+      const v = normal(noise, t);
+      if (t >= 300 && t < 500) v[0] -= Math.min(6, (t - 300) * 0.3);
+      events.push(...frame(d, t * 1000, v));
+    }
+    return events;
+  }
+
+  it('off: a raise carries its own ts; a clear dates the return to normal to when its hold condition began', () => {
+    const [raise, clear] = run('off');
+    expect(raise.onsetTs).toBe(raise.ts);
+    expect(clear.level).toBe(AlarmLevel.Normal);
+    expect(clear.onsetTs).toBe(clear.ts - 5000);
+    expect(clear.cause).toMatch(/back for 5 s/);
+  });
+
+  it('band: the raise is dated to the start of the excursion, after the change began and before the raise', () => {
+    const [raise] = run('band');
+    expect(raise.ts).toBeGreaterThan(305_000);
+    expect(raise.onsetTs!).toBeGreaterThanOrEqual(300_000);
+    expect(raise.onsetTs!).toBeLessThan(raise.ts);
+    expect(raise.cause).toMatch(/the change began about \d+ s earlier/);
+  });
+
+  it('bocpd: never earlier than the band estimate, never later than the raise', () => {
+    const [band] = run('band');
+    const [raise] = run('bocpd');
+    expect(raise.ts).toBe(band.ts);
+    expect(raise.onsetTs!).toBeGreaterThanOrEqual(band.onsetTs!);
+    expect(raise.onsetTs!).toBeLessThanOrEqual(raise.ts);
+  });
+});

@@ -38,11 +38,22 @@
  *   that does not grow clears after offDelayMs. Holding by the pair as well was measured and is worse (the pair
  *   condition is common after an episode: FAR 25 % on SKAB, never chosen by the CV).
  *
- * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released).
- * Cost per frame: O(d). No clock: all delays are measured on the frames' `ts`.
+ * - onset dating (issue 17): the alarm is raised once evidence has piled up (EWMA, on-delay,
+ *   vote delay), so each event also says when its condition began (`onsetTs`, and in words in
+ *   the cause): a clear, when the clear condition began to hold (offDelayMs earlier); a raise,
+ *   by `onset`: the later of the first frame of the raising point's excursion beyond its band
+ *   and the start of the most probable run of a Bayesian online changepoint detector (Adams &
+ *   MacKay 2007, onset.ts) on that point's raw residual (x − μ)/σ; a pair takes the earlier of
+ *   its two points. Never before the previous clear, never after the raise. The alarm itself
+ *   is still raised and cleared online, at `ts`.
+ *
+ * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released), plus
+ * 3·d·100 numbers for the changepoint run lengths with `onset: 'bocpd'`.
+ * Cost per frame: O(d) (O(100·d) with `onset: 'bocpd'`). No clock: all delays are measured on the frames' `ts`.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
+import { BocpdOnset } from './onset.js';
 import { isUnusable, type DetectorEvent, type ScoringDetector } from './types.js';
 
 /** Options of one multivariate detector. */
@@ -91,6 +102,14 @@ export interface MultivariateOptions {
   voteDelayMs?: number;
   /** Level raised. Default orange. */
   level?: AlarmLevel;
+  /**
+   * How a raise dates the change's onset (`onsetTs` of the event; a clear always dates the
+   * return to normal): `off` = the raise's own ts; `band` = the first frame of the raising
+   * point's current excursion beyond its warm-up band (a pair: the earlier point); `bocpd` = the later of that and the start of
+   * the most probable run of a Bayesian online changepoint detector on the point's residual
+   * (onset.ts). Default bocpd (chosen by the nested cross-validation of issue 17).
+   */
+  onset?: 'off' | 'band' | 'bocpd';
 }
 
 /** The defaults, exported so docs and the bench can quote them. */
@@ -109,6 +128,7 @@ export const multivariateDefaults = {
   recoverWeight: 0.5,
   vote: 0.5,
   voteDelayMs: 5000,
+  onset: 'bocpd',
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */
@@ -151,6 +171,13 @@ export class MultivariateDetector implements ScoringDetector {
   private learnN = 0;
   /** Per point: peak deviation of the current episode. */
   private readonly peakJ: Float64Array;
+  /** Per point: ts of the first frame of its current excursion beyond its band (NaN: inside). */
+  private readonly outSince: Float64Array;
+  private readonly bocpd: BocpdOnset | null;
+  /** Raw warm-up sd per point (sd is scaled to the EWMA). */
+  private readonly rawSd: Float64Array;
+  /** ts of the last clear: a new episode cannot have begun before it. */
+  private clearedTs = Number.NEGATIVE_INFINITY;
 
   constructor(
     readonly id: string,
@@ -173,6 +200,9 @@ export class MultivariateDetector implements ScoringDetector {
     this.w = new Float64Array(d);
     this.z = new Float64Array(d);
     this.peakJ = new Float64Array(d);
+    this.outSince = new Float64Array(d).fill(Number.NaN);
+    this.rawSd = new Float64Array(d);
+    this.bocpd = this.o.onset === 'bocpd' ? new BocpdOnset(d) : null;
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -236,7 +266,8 @@ export class MultivariateDetector implements ScoringDetector {
       dv /= n - 1;
       this.mu[j] = m;
       // A constant point (v = 0) gets a tiny sd so any change shows; relative to its size.
-      this.sd[j] = Math.max(Math.sqrt(v), 1e-9 * (Math.abs(m) + 1)) * scale;
+      this.rawSd[j] = Math.max(Math.sqrt(v), 1e-9 * (Math.abs(m) + 1));
+      this.sd[j] = this.rawSd[j] * scale;
       this.w[j] = v > 0 ? Math.min(1, dv / (2 * v) / this.o.eta0) : 1;
       dev.push(new Float64Array(n));
     }
@@ -269,6 +300,9 @@ export class MultivariateDetector implements ScoringDetector {
     for (let j = 0; j < d; j++) {
       this.z[j] += o.lambda * (this.frame[j] - this.z[j]);
       const u = (this.w[j] * Math.abs(this.z[j] - this.mu[j])) / (this.sd[j] * this.band[j]);
+      if (u <= 1) this.outSince[j] = Number.NaN;
+      else if (Number.isNaN(this.outSince[j])) this.outSince[j] = ts;
+      this.bocpd?.update(j, (this.frame[j] - this.mu[j]) / this.rawSd[j], ts);
       if (u > s) {
         s2 = s;
         second = top;
@@ -323,10 +357,12 @@ export class MultivariateDetector implements ScoringDetector {
       this.level = this.raise;
       this.peak = s;
       this.top = top;
+      const onsetTs = this.onsetOf(top, pair ? second : -1, ts);
       const what = pair
         ? `${this.points[top]} ${this.frame[top]} and ${this.points[second]} ${this.frame[second]} are both off their learned bands (${round(s * o.vote)}× each at least, two points together alarm at ${round(o.k * o.vote)}×)`
         : `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band (${this.d} points together, alarm at ${o.k}×)`;
-      return this.event(ts, AlarmLevel.Normal, top, `${what}: ${describeLevel(this.raise)}`);
+      const began = onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
+      return this.event(ts, AlarmLevel.Normal, top, `${what}: ${describeLevel(this.raise)}${began}`, onsetTs);
     }
     if (s > this.peak) this.peak = s;
     const absolute = o.k * o.clearRatio;
@@ -336,7 +372,9 @@ export class MultivariateDetector implements ScoringDetector {
     }
     if (Number.isNaN(this.since)) this.since = ts;
     if (ts - this.since < o.offDelayMs) return null;
+    const backSince = this.since;
     this.since = Number.NaN;
+    this.clearedTs = ts;
     if (s >= absolute && o.relearnMs > 0) {
       this.relearnUntil = ts + o.relearnMs;
       this.learnN = 0;
@@ -345,7 +383,21 @@ export class MultivariateDetector implements ScoringDetector {
     this.level = AlarmLevel.Normal;
     const peak = this.peak;
     this.peak = 0;
-    return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(hold)}×, episode peak ${round(peak)}×)`);
+    return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(hold)}×, episode peak ${round(peak)}×; back for ${Math.round((ts - backSince) / 1000)} s)`, backSince);
+  }
+
+  /** Estimated start of the change that raised the alarm at ts (the earlier of the two points of a pair). */
+  private onsetOf(j: number, j2: number, ts: number): number {
+    const one = (i: number): number => {
+      if (i < 0) return Number.NaN;
+      if (this.o.onset === 'band') return this.outSince[i];
+      if (this.o.onset === 'bocpd') return Math.max(this.bocpd!.onset(i), this.outSince[i]);
+      return ts;
+    };
+    let t = one(j);
+    const t2 = one(j2);
+    if (!Number.isNaN(t2) && t2 < t) t = t2;
+    return Number.isNaN(t) || t > ts ? ts : Math.max(t, this.clearedTs);
   }
 
   /** Adds the current frame to the running mean of the frames since the episode ended. */
@@ -354,8 +406,9 @@ export class MultivariateDetector implements ScoringDetector {
     for (let j = 0; j < this.d; j++) this.mu[j] += (this.frame[j] - this.mu[j]) / n;
   }
 
-  private event(ts: number, previous: AlarmLevel, j: number, cause: string): DetectorEvent {
+  private event(ts: number, previous: AlarmLevel, j: number, cause: string, onsetTs: number): DetectorEvent {
     return {
+      onsetTs,
       detector: this.id,
       kind: this.kind,
       device: this.device,

@@ -63,6 +63,12 @@ export interface DetectorEvent {
   limit?: LimitCause;
   /** Anomaly detectors: the score in [0, 1] at the change. */
   score?: number;
+  /**
+   * The detector's estimate of when the condition this event reports began (≤ ts): a
+   * raise confirmed after evidence piled up dates the change's onset; a clear dates the
+   * return to normal. Absent when the detector does not estimate it (then it is `ts`).
+   */
+  onsetTs?: number;
 }
 
 /** One running detector. `update` is on the hot path: no allocation unless it returns an event. */

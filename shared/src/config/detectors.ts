@@ -232,6 +232,11 @@ export const MultivariateSchema = Type.Object(
     recoverWeight: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Drift weight below which a point counts as slow for recover' })),
     vote: Type.Optional(Type.Number({ minimum: 0, maximum: 1, description: 'Two points each at vote·k raise as one point at k does (0 = off)' })),
     voteDelayMs: Type.Optional(Ms('A raise by two points agreeing needs the score above k this long')),
+    onset: Type.Optional(
+      Type.Union([Type.Literal('off'), Type.Literal('band'), Type.Literal('bocpd')], {
+        description: "How a raise dates the change's onset: off (the raise itself), band (first frame of the excursion beyond the warm-up band), bocpd (later of band and a Bayesian online changepoint run start)",
+      }),
+    ),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
