@@ -43,7 +43,7 @@ export interface Procedure {
 }
 
 /** Figures of a summed statistics vector (the bench's figures but the online changepoint score and file count). */
-export type PooledFigures = Omit<SkabFigures, 'nab_online' | 'files'>;
+export type PooledFigures = Omit<SkabFigures, 'nab_dated_standard' | 'nab_dated_lowfp' | 'nab_dated_lowfn' | 'files'>;
 
 /** 100·(S − N·A_fn)/(N·A_tp − N·A_fn) for a profile with A_tp = 1 (0 without windows), as bench/score/skab.ts. */
 const nab = (s: number, n: number, afn: number) => (n === 0 ? 0 : (100 * (s - n * afn)) / (n - n * afn));

@@ -148,12 +148,21 @@ export interface SkabFigures {
   f1: number;
   far: number;
   mar: number;
-  /** Changepoint scores of the dated episodes (raise at `onsetTs`, clear at its `onsetTs`). */
+  /**
+   * Changepoint scores of the online prediction: a changepoint is where the alarm is raised or
+   * cleared, when it happens. The figure of record (what an operator is told, and when).
+   */
   nab_standard: number;
   nab_lowfp: number;
   nab_lowfn: number;
-  /** Changepoint standard score of the online prediction (changes when the alarm is raised/cleared). */
-  nab_online: number;
+  /**
+   * The same scores with each episode dated as its events say afterwards (raise at its `onsetTs`,
+   * clear at its `onsetTs`): how well the detector locates a change once it has seen it. Not
+   * comparable with scores of detectors that must answer at the row.
+   */
+  nab_dated_standard: number;
+  nab_dated_lowfp: number;
+  nab_dated_lowfn: number;
   files: number;
 }
 
@@ -175,10 +184,12 @@ export function scoreSkab(files: readonly SkabFile[], preds: readonly SkabPredic
     f1: m.f1,
     far: m.far,
     mar: m.mar,
-    nab_standard: changepointScore(cp, changepointProfiles.standard),
-    nab_lowfp: changepointScore(cp, changepointProfiles.lowFp),
-    nab_lowfn: changepointScore(cp, changepointProfiles.lowFn),
-    nab_online: changepointScore(online, changepointProfiles.standard),
+    nab_standard: changepointScore(online, changepointProfiles.standard),
+    nab_lowfp: changepointScore(online, changepointProfiles.lowFp),
+    nab_lowfn: changepointScore(online, changepointProfiles.lowFn),
+    nab_dated_standard: changepointScore(cp, changepointProfiles.standard),
+    nab_dated_lowfp: changepointScore(cp, changepointProfiles.lowFp),
+    nab_dated_lowfn: changepointScore(cp, changepointProfiles.lowFn),
     files: files.length,
   };
 }
@@ -186,5 +197,5 @@ export function scoreSkab(files: readonly SkabFile[], preds: readonly SkabPredic
 /** Figures rounded for printing. */
 export function rounded(f: SkabFigures): SkabFigures {
   const r = (x: number, k: number) => Math.round(x * 10 ** k) / 10 ** k;
-  return { f1: r(f.f1, 4), far: r(f.far, 2), mar: r(f.mar, 2), nab_standard: r(f.nab_standard, 2), nab_lowfp: r(f.nab_lowfp, 2), nab_lowfn: r(f.nab_lowfn, 2), nab_online: r(f.nab_online, 2), files: f.files };
+  return { f1: r(f.f1, 4), far: r(f.far, 2), mar: r(f.mar, 2), nab_standard: r(f.nab_standard, 2), nab_lowfp: r(f.nab_lowfp, 2), nab_lowfn: r(f.nab_lowfn, 2), nab_dated_standard: r(f.nab_dated_standard, 2), nab_dated_lowfp: r(f.nab_dated_lowfp, 2), nab_dated_lowfn: r(f.nab_dated_lowfn, 2), files: f.files };
 }

@@ -6,10 +6,10 @@
  * each file are the warm-up (rows labelled anomalous there are skipped), later rows
  * are fed value by value in order and never see a label. Prints per-folder figures
  * to stderr and ends with one JSON line:
- *   {"f1":..,"far":..,"mar":..,"nab_standard":..,"nab_lowfp":..,"nab_lowfn":..,"nab_online":..,"files":..}
- * F1/FAR/MAR score the online prediction; the nab_* scores the episodes as the detector's
- * events date them (raise at its `onsetTs`, clear at its `onsetTs`), `nab_online` the
- * changepoints where the online prediction toggles (the figure before issue 17).
+ *   {"f1":..,"far":..,"mar":..,"nab_standard":..,"nab_lowfp":..,"nab_lowfn":..,"nab_dated_standard":..,"nab_dated_lowfp":..,"nab_dated_lowfn":..,"files":..}
+ * F1/FAR/MAR and nab_* score the online prediction (changepoints where the alarm is raised
+ * or cleared, when it is): the figures of record. nab_dated_* score the episodes as the
+ * detector's events date them afterwards (raise at its `onsetTs`, clear at its `onsetTs`).
  * With --predictions, writes <outdir>/<same relative path> as `datetime;predicted_anomaly`
  * for every row after row 400. `--set k=2.5` overrides a detector option (for tuning; `--set onset=bocpd` for a word).
  */
