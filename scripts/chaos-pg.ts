@@ -4,7 +4,8 @@
  * restarting it under ingest touches nobody else's database. As root the server
  * runs as the `postgres` user (PostgreSQL refuses to run as root).
  */
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { chownSync, existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -52,9 +53,11 @@ export class PrivatePg {
     return `postgres://postgres@127.0.0.1:${this.port}/postgres`;
   }
 
-  /** Fast shutdown and start again (what an operator's restart does): open connections are cut. */
-  restart(): void {
-    this.ctl('restart');
+  /** Fast shutdown (open connections are cut), down for `downMs`, start again; does not block the event loop. */
+  async restart(downMs: number): Promise<void> {
+    await this.ctlAsync('stop', ['-m', 'fast']);
+    await new Promise((r) => setTimeout(r, downMs));
+    await this.ctlAsync('start');
   }
 
   stop(): void {
@@ -69,9 +72,18 @@ export class PrivatePg {
     rmSync(this.dir, { recursive: true, force: true });
   }
 
-  private ctl(action: string, extra: string[] = []): void {
+  private ctlArgs(action: string, extra: string[]): string[] {
     const opts = `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40 -c shared_buffers=32MB`;
-    this.run('pg_ctl', [action, '-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-w', '-t', '60', '-m', 'fast', '-o', opts, ...extra]);
+    return [action, '-D', join(this.dir, 'data'), '-l', join(this.dir, 'log'), '-w', '-t', '60', ...(extra.length ? extra : ['-m', 'fast']), '-o', opts];
+  }
+
+  private ctl(action: string, extra: string[] = []): void {
+    this.run('pg_ctl', this.ctlArgs(action, extra));
+  }
+
+  private async ctlAsync(action: string, extra: string[] = []): Promise<void> {
+    const argv = [...this.asUser, join(this.bin, 'pg_ctl'), ...this.ctlArgs(action, extra)];
+    await promisify(execFile)(argv[0], argv.slice(1));
   }
 
   private run(tool: string, args: string[]): void {

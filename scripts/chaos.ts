@@ -327,10 +327,11 @@ async function chaos(lab: NetLab | undefined, pg: PrivatePg | undefined): Promis
     };
 
     if (lab) {
-      // The link's plan (shape, seconds) and the process faults spread over the same time.
+      // The link's plan (shape, seconds) and the process faults spread over the same time. It ends
+      // with a blackhole, so drain_s is the catch-up after a long outage.
       const plan: [LinkShape | 'flap', number][] = SHORT
         ? [['lossy', 8], ['flap', 6], ['cap', 6], ['blackhole', PARTITION_MS / 1000]]
-        : [['lossy', 60], ['flap', 30], ['cap', 60], ['blackhole', PARTITION_MS / 1000], ['lossy', 60], ['blackhole', PARTITION_MS / 1000], ['cap', 60], ['flap', 30]];
+        : [['lossy', 60], ['flap', 30], ['cap', 60], ['blackhole', PARTITION_MS / 1000], ['lossy', 60], ['cap', 60], ['flap', 30], ['blackhole', PARTITION_MS / 1000]];
       const gapMs = SHORT ? 3000 : 15_000;
       const totalMs = plan.reduce((t, [, s]) => t + s * 1000 + gapMs, 0);
       const faults: Fault[] = SHORT
