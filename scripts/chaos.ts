@@ -292,6 +292,19 @@ async function chaos(lab: NetLab | undefined, pg: PrivatePg | undefined): Promis
   let code = 1;
   try {
     startAgent();
+    // A loaded machine may take many seconds to start the agent (tsx compiles it): faults start once it writes.
+    const ready = performance.now() + 120_000;
+    for (;;) {
+      let written = 0;
+      try {
+        written = edge().telemetry;
+      } catch {
+        /* no buffer file yet */
+      }
+      if (written > 0) break;
+      if (performance.now() > ready) throw new Error('the agent wrote no reading in 120 s');
+      await sleep(250);
+    }
     const fault = async (kind: Fault | 'partition') => {
       if (kind === 'kill') {
         say('kill -9 the agent');
