@@ -1,6 +1,6 @@
 /**
- * `pnpm chaos [--short] [--seconds N] [--seed N]` — the sync contract under
- * failure, with real processes:
+ * `pnpm chaos [--netem] [--short] [--seconds N] [--partition-seconds N] [--seed N]` —
+ * the sync contract under failure, with real processes:
  *
  *   Modbus simulator (20 flood gauges, in this process)
  *        ▲ polled every 100 ms
@@ -14,8 +14,18 @@
  * everything the gateway's database holds, and reconciles: every telemetry and
  * event seq the gateway wrote must be in the cloud exactly once, and no alarm
  * may be committed after telemetry read more than 2 s after it.
- * Final line: {"kills","broker_restarts","partitions","ingest_restarts","readings","events","lost","duplicated","alarms_late"}.
- * Exit code 1 if anything was lost, duplicated or late.
+ *
+ * --netem: real network faults instead of the proxy. The agent runs in a network
+ * namespace (scripts/chaos-net.ts), the devices behind an unshaped veth, the broker
+ * behind a shaped uplink (scripts/chaos-link.py: 300 ± 100 ms with 5 % loss and
+ * reordering, 64 kbit/s, flaps, 2-minute blackholes), the cloud on a private
+ * PostgreSQL (scripts/chaos-pg.ts) restarted under ingest; 12 kill -9s of the agent,
+ * 4 of the ingest. Needs root; skips (fails under CI) where it cannot.
+ *
+ * Final line: the count of each fault, "readings","events","alarms","lost","duplicated",
+ * "alarms_late","drain_s" (after the last fault, until the cloud has what the gateway
+ * had written) and with --netem "blackhole_recover_s","link_packets","link_dropped".
+ * Exit code 1 if anything was lost, duplicated or late, or the backlog did not drain.
  *
  * Mosquitto's max_queued_messages (default 1000, silently dropping to a slow
  * subscriber) is raised in the generated config, but nothing relies on it: the
