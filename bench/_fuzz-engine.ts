@@ -54,6 +54,8 @@ export interface Crash {
 export class Coverage {
   private readonly session = new Session();
   private readonly seen = new Set<string>();
+  /** Each function's blocks, as learnt from the ranges V8 listed as not run. */
+  private readonly blocksOf = new Map<string, Set<string>>();
   constructor(private readonly include: (url: string) => boolean = defaultInclude) {
     this.session.connect();
     this.post('Profiler.enable');
@@ -61,21 +63,40 @@ export class Coverage {
     this.post('Profiler.startPreciseCoverage', { callCount: false, detailed: true });
   }
 
-  /** Blocks run since the last call; true if any was never run before (and remembers them). */
+  /**
+   * Blocks run since the last call; true if any was never run before (and remembers them).
+   * V8 reports a function's range and, nested in it, the ranges of its blocks that did
+   * not run (count 0); a block that ran inherits the function's count and is not listed.
+   * So each function's blocks are learnt from the zero ranges seen over time, and a
+   * known block counts as run whenever its function ran and it is not listed as zero.
+   */
   takeNew(): boolean {
     const r = this.post('Profiler.takePreciseCoverage') as { result: { url: string; functions: { ranges: { startOffset: number; endOffset: number; count: number }[] }[] }[] };
     let fresh = false;
+    const mark = (key: string) => {
+      if (!this.seen.has(key)) {
+        this.seen.add(key);
+        fresh = true;
+      }
+    };
     for (const script of r.result) {
       if (!this.include(script.url)) continue;
       for (const f of script.functions) {
-        for (const range of f.ranges) {
-          if (range.count === 0) continue;
-          const key = `${script.url}:${range.startOffset}:${range.endOffset}`;
-          if (!this.seen.has(key)) {
-            this.seen.add(key);
-            fresh = true;
-          }
+        const [top, ...inner] = f.ranges;
+        if (!top || top.count === 0) continue;
+        const fn = `${script.url}:${top.startOffset}:${top.endOffset}`;
+        mark(fn);
+        let blocks = this.blocksOf.get(fn);
+        if (!blocks) this.blocksOf.set(fn, (blocks = new Set()));
+        const zero = new Set<string>();
+        for (const b of inner) {
+          const k = `${b.startOffset}:${b.endOffset}`;
+          if (b.count === 0) {
+            zero.add(k);
+            blocks.add(k);
+          } else mark(`${fn}/${k}`);
         }
+        for (const k of blocks) if (!zero.has(k)) mark(`${fn}/${k}`);
       }
     }
     return fresh;
@@ -85,6 +106,7 @@ export class Coverage {
   reset(): void {
     this.takeNew();
     this.seen.clear();
+    this.blocksOf.clear();
   }
 
   get blocks(): number {
