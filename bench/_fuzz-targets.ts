@@ -162,7 +162,8 @@ const configs: FuzzTarget = {
   name: 'config_loader',
   seeds: ['gateway.yaml', 'hydrology.yaml', 'meters.yaml'].flatMap((f) => {
     try {
-      return [Uint8Array.from(readFileSync(join(root, 'edge/examples', f)))];
+      // The examples keep their buffer outside the directory a fuzzed copy lives in; put it inside.
+      return [utf8.encode(readFileSync(join(root, 'edge/examples', f), 'utf8').replace(/(\bpath:\s*)\S+\.db\b/g, '$1edge.db'))];
     } catch {
       return [];
     }
