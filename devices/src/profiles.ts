@@ -231,14 +231,20 @@ export function loadProfile(nameOrFile: string, dir = profilesDir): Readonly<Pro
   } catch (e) {
     throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${file}: cannot read it (${(e as NodeJS.ErrnoException).code ?? 'error'})`);
   }
+  const profile = parseProfileText(text, file);
+  cache.set(file, profile);
+  return profile;
+}
+
+/** A profile from the text of a profile file (YAML or JSON); `source` names it in errors. */
+export function parseProfileText(text: string, source: string): Readonly<Profile> {
   let raw: unknown;
   try {
     raw = parse(text);
   } catch (e) {
+    // Any error of the parser (a YAMLError, or a ReferenceError for an alias before its anchor).
     // Where and what, never the text (nor the parser's error, which quotes it): the file may be anything the config named.
-    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${file}: not valid YAML or JSON (${parseErrorMessage(e)})`);
+    throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source}: not valid YAML or JSON (${parseErrorMessage(e)})`);
   }
-  const profile = validateProfile(raw, file);
-  cache.set(file, profile);
-  return profile;
+  return validateProfile(raw, source);
 }

@@ -129,7 +129,8 @@ export class PgSql implements Sql {
   }
   /** COPY … FROM STDIN with `data` as the stream (text, or binary with `FORMAT binary`); on the transaction's client when in one. */
   async copy(sql: string, data: string | Buffer): Promise<void> {
-    const client = this.inTx ? (this.q as pg.PoolClient) : await (this.q as pg.Pool).connect();
+    const out = this.inTx ? undefined : await checkout(this.q as pg.Pool);
+    const client = out?.client ?? (this.q as pg.PoolClient);
     try {
       await new Promise<void>((resolve, reject) => {
         const stream = client.query(copyFrom(sql));
@@ -138,22 +139,43 @@ export class PgSql implements Sql {
         stream.end(data);
       });
     } finally {
-      if (!this.inTx) (client as pg.PoolClient).release();
+      out?.release();
     }
   }
   async tx<T>(fn: (sql: Sql) => Promise<T>): Promise<T> {
     if (this.inTx) return fn(this);
-    const client = await (this.q as pg.Pool).connect();
+    const { client, release } = await checkout(this.q as pg.Pool);
+    let dead: unknown;
     try {
       await client.query('BEGIN');
       const out = await fn(new PgSql(client, true));
       await client.query('COMMIT');
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
+      await client.query('ROLLBACK').catch((e: unknown) => (dead = e));
       throw err;
     } finally {
-      client.release();
+      release(dead);
     }
   }
+}
+
+/**
+ * A client out of the pool, listened to while out: the server going away (a restart)
+ * between two queries is an 'error' event on the client, which would end the process
+ * with no listener (the pool listens only to idle clients). A broken client is
+ * destroyed on release, not handed out again.
+ */
+async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (err?: unknown) => void }> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (err: Error) => (broken = err);
+  client.on('error', onError);
+  return {
+    client,
+    release: (err?: unknown) => {
+      client.off('error', onError);
+      client.release(broken ?? (err === undefined ? undefined : err instanceof Error ? err : new Error(String(err))));
+    },
+  };
 }

@@ -75,6 +75,7 @@ export class Agent {
       username: config.sync.username,
       password: config.sync.password,
       tls: config.sync.tls,
+      keepaliveS: config.sync.keepaliveS,
       will: { topic: topics.status(config.gateway.id), payload: JSON.stringify({ gateway: config.gateway.id, online: false }), retain: true },
     });
     // Writes (Modbus outputs, point-write commands) share each bus's polling link: a serial

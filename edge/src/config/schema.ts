@@ -163,6 +163,14 @@ export const SyncSchema = Type.Object(
     batchMaxReadings: Type.Integer({ minimum: 1, maximum: 100000, default: 5000 }),
     intervalMs: Type.Integer({ minimum: 10, default: 500, description: 'How often to look for new data to send' }),
     ackTimeoutMs: Type.Integer({ minimum: 100, default: 10000, description: 'Resend a batch not acknowledged by the cloud in this time' }),
+    keepaliveS: Type.Optional(
+      Type.Integer({
+        minimum: 5,
+        maximum: 1200,
+        description:
+          'MQTT keepalive, seconds (default 30): a ping after this long without a packet from the broker; a link that drops packets without a reset (a half-open connection) is noticed and reopened within 1.5x this',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -21,7 +21,15 @@ export interface TransportOptions {
   will?: { topic: string; payload: Uint8Array | string; retain: boolean };
   /** Reconnect delay, ms (default 1000). */
   reconnectMs?: number;
+  /**
+   * MQTT keepalive, s (default 30). mqtt.js pings after this long without a packet
+   * from the broker and drops the connection when 1.5x passes with no answer: how a
+   * half-open connection (packets vanishing, no reset) is noticed.
+   */
+  keepaliveS?: number;
 }
+
+export const DEFAULT_KEEPALIVE_S = 30;
 
 /** What sync needs from a broker connection. */
 export interface Transport {
@@ -60,6 +68,7 @@ export class MqttTransport implements Transport {
       clean: true,
       reconnectPeriod: this.opts.reconnectMs ?? 1000,
       connectTimeout: 5000,
+      keepalive: this.opts.keepaliveS ?? DEFAULT_KEEPALIVE_S,
       ...(tls ? { ca: tls.ca ? readFileSync(tls.ca) : undefined, cert: readFileSync(tls.cert), key: readFileSync(tls.key), rejectUnauthorized: true } : {}),
       will: this.opts.will ? { topic: this.opts.will.topic, payload: toBuffer(this.opts.will.payload), qos: 1, retain: this.opts.will.retain } : undefined,
     });
@@ -148,7 +157,7 @@ export class AwsIotTransport implements Transport {
     builder.withMaxReconnectDelayMs(Math.max(this.opts.reconnectMs ?? 1000, 5000));
     builder.withConnectProperties({
       clientId: this.opts.clientId,
-      keepAliveIntervalSeconds: 30,
+      keepAliveIntervalSeconds: this.opts.keepaliveS ?? DEFAULT_KEEPALIVE_S,
       ...(this.opts.will
         ? { will: { topicName: this.opts.will.topic, payload: toBuffer(this.opts.will.payload), qos: mqtt5.QoS.AtLeastOnce, retain: this.opts.will.retain } }
         : {}),

@@ -1,0 +1,57 @@
+/**
+ * The short CI run of `pnpm bench fuzz --coverage`: a few thousand coverage-guided
+ * inputs per target (seconds), and every input kept in test/fixtures/fuzz/ replayed.
+ * Each must be answered or refused (LifelineError; the API: a 4xx), never crash.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { isLifelineError } from '../shared/src/errors.js';
+import { Coverage, fuzz, type Crash } from './_fuzz-engine.js';
+import { fuzzTargets } from './_fuzz-targets.js';
+
+const fixtures = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'test/fixtures/fuzz');
+// Loaders and the API run a few hundred inputs/s under coverage on a busy machine; the byte decoders thousands.
+const slow = new Set(['profile_loader', 'config_loader', 'api_bodies']);
+// The YAML parser warns (process.emitWarning) on odd aliases and tags: noise here, not findings.
+process.removeAllListeners('warning');
+const coverage = new Coverage();
+afterAll(() => coverage.stop());
+
+describe('bench fuzz, short run with coverage', () => {
+  for (const t of fuzzTargets()) {
+    it(`${t.name}: no crash, and coverage grows past the seeds`, async () => {
+      const crashes: Crash[] = [];
+      const stats = await fuzz(t, { inputs: slow.has(t.name) ? 200 : 2000, seed: 18, coverage, onCrash: (c) => crashes.push(c) });
+      expect(crashes.map((c) => `${Buffer.from(c.input).toString('hex')}: ${String(c.error)}`)).toEqual([]);
+      expect(stats.blocks).toBeGreaterThan(0);
+      expect(stats.outcomes).toBeGreaterThan(1);
+    }, 120_000);
+  }
+});
+
+describe('fuzz regression inputs (test/fixtures/fuzz)', () => {
+  const targets = new Map(fuzzTargets().map((t) => [t.name, t]));
+  const dirs = readdirSync(fixtures, { withFileTypes: true }).filter((d) => d.isDirectory());
+  it('names a target in each directory', () => {
+    expect(dirs.length).toBeGreaterThan(0);
+    for (const d of dirs) expect([d.name, targets.has(d.name)]).toEqual([d.name, true]);
+  });
+  for (const d of dirs) {
+    for (const f of readdirSync(join(fixtures, d.name)).filter((x) => x.endsWith('.hex'))) {
+      it(`${d.name}/${f} is answered or refused`, async () => {
+        const t = targets.get(d.name)!;
+        const input = Uint8Array.from(Buffer.from(readFileSync(join(fixtures, d.name, f), 'utf8').trim(), 'hex'));
+        await t.open?.();
+        try {
+          await t.run(input);
+        } catch (e) {
+          expect([String(e), isLifelineError(e) || !!t.refused?.(e)]).toEqual([String(e), true]);
+        } finally {
+          await t.close?.();
+        }
+      });
+    }
+  }
+});
