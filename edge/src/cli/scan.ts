@@ -6,6 +6,7 @@
  *
  *   for each setting ─▶ for each unit ─▶ read 1 register ─▶ answers | exception (alive) | garbled | silent
  *                                          (progress bar on stderr; results on stdout)
+ *   each unit found ─▶ function 43/14 read device identification (vendor, product code, revision) when it answers
  *   each unit found ─▶ every shipped Modbus profile's read plan ─▶ profiles whose every read answers
  *                      with values inside their points' ranges (most points first): the proposals
  */
@@ -50,8 +51,35 @@ export interface FoundUnit {
   answer: 'registers' | 'exception';
   /** Holding register 0, or the exception's text. */
   detail: string;
+  /** What the unit says it is (function 43/14), by object name (`vendor`, `product code`, `revision`, …); absent when it does not answer 43. */
+  identification?: Record<string, string>;
   /** Shipped profiles whose every read this unit answers within range, most points first (--no-profiles: not tried). */
   profiles?: string[];
+}
+
+/**
+ * The unit's basic device identification (function 43/14, code 01 from object 0, following
+ * `more follows`), or undefined when it refuses function 43 or does not answer it in time.
+ */
+export async function identify(link: import('../links/link.js').ModbusLink, unit: number): Promise<Record<string, string> | undefined> {
+  const [{ request }, { DEVICE_ID_OBJECTS }] = await Promise.all([import('../links/link.js'), import('@lifeline/shared/protocols')]);
+  const out: Record<string, string> = {};
+  let objectId = 0;
+  // A unit that keeps saying "more follows" without moving on is cut off after a few rounds.
+  for (let round = 0; round < 8; round++) {
+    let res;
+    try {
+      res = await request(link, unit, { functionCode: 43, readDeviceId: 1, objectId });
+    } catch (err) {
+      if (isLifelineError(err) && err.code !== ErrorCodes.LinkDown) return Object.keys(out).length ? out : undefined;
+      throw err;
+    }
+    if (!res || res.functionCode !== 43) return undefined;
+    for (const o of res.objects) out[DEVICE_ID_OBJECTS[o.id] ?? `object 0x${o.id.toString(16).padStart(2, '0')}`] = o.value;
+    if (!res.moreFollows || res.nextObjectId <= objectId) break;
+    objectId = res.nextObjectId;
+  }
+  return out;
 }
 
 /** Shipped Modbus profiles whose every read `unit` answers with values inside their points' ranges, most points first. */
@@ -117,6 +145,7 @@ export function registerScan(program: Command): void {
     else {
       for (const f of found) {
         console.log(`unit ${String(f.unit).padStart(3)}  ${f.answer === 'registers' ? 'answers' : 'answers with an exception'}  ${f.detail}  (${f.where})`);
+        if (f.identification) console.log(`          identifies as: ${Object.entries(f.identification).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         if (f.profiles) console.log(`          ${f.profiles.length ? `profiles that read within range: ${f.profiles.join(', ')}` : 'no shipped profile reads within range'}`);
       }
       for (const g of garbled) console.log(`unit ${String(g.unit).padStart(3)}  garbled reply  ${g.detail}  (${g.where})`);
@@ -190,7 +219,12 @@ export async function scan(
           done++;
           if (progress) bar.update(done, { setting: link.where, found: found.length });
         }
-        if (profiles) for (const f of found) if (f.where === link.where) f.profiles = await proposeProfiles(link, f.unit);
+        for (const f of found) {
+          if (f.where !== link.where) continue;
+          const id = await identify(link, f.unit);
+          if (id) f.identification = id;
+          if (profiles) f.profiles = await proposeProfiles(link, f.unit);
+        }
       } finally {
         await link.close();
       }
