@@ -29,6 +29,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./status.js')).registerStatus,
   },
   {
+    name: 'watch',
+    summary: 'live table of the running agent: values, alarm levels and per-device comm quality (success rate, latency, last good read), until Ctrl-C',
+    load: async () => (await import('./watch.js')).registerWatch,
+  },
+  {
     name: 'doctor',
     summary: 'check this box for the agent: serial permissions, clock sync, disk budget, broker reachability and login, certificate expiry; each with what to fix',
     load: async () => (await import('./doctor.js')).registerDoctor,
