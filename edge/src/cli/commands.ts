@@ -57,6 +57,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'alarms', summary: 'list alarms; acknowledge, shelve and unshelve them; show outputs (see docs/alarms.md)', load: async () => (await import('./alarms.js')).registerAlarms },
   { name: 'service', summary: 'install, remove or check the agent as a systemd service (Type=notify, watchdog, hardened)', load: async () => (await import('./service.js')).registerService },
   {
+    name: 'completion',
+    summary: 'print a bash or zsh completion script generated from these command definitions (lifeline completion bash | sudo tee /etc/bash_completion.d/lifeline)',
+    load: async () => (await import('./completion.js')).registerCompletion,
+  },
+  {
     name: 'enroll',
     summary: 'enrol this gateway with the cloud: spend a one-time token, receive the gateway id and MQTT credentials',
     load: async () => (await import('./enroll.js')).registerEnroll,
