@@ -4,61 +4,29 @@
  * never answers); watch runs in a real terminal (tmux: capture-pane, then Ctrl-C by send-keys)
  * and as --json lines.
  */
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
-import { requireService, tempDir, waitFor } from '../../../test/helpers.js';
+import { tempDir, waitFor } from '../../../test/helpers.js';
 import { jsonLines, lifeline } from '../field/cli-run.js';
 import type { WatchFrame } from '../../src/cli/watch.js';
+import { startRunningAgent, type RunningAgent } from './running-agent.js';
 
 const tmp = tempDir();
 const cli = resolve(import.meta.dirname, '../../src/cli/main.ts');
-const configFile = join(tmp.dir, 'gateway.yaml');
-const socket = join(tmp.dir, 'lifeline-gw-watch.sock');
 const tmuxSocket = `lifeline-watch-${process.pid}`;
 const tmux = (...args: string[]) => execFileSync('tmux', ['-L', tmuxSocket, ...args], { encoding: 'utf8' });
-let sim: TcpSimulator;
-let agent: ChildProcess | undefined;
-let agentErr = '';
+let run: RunningAgent | undefined;
+let configFile = '';
 
 beforeAll(async () => {
-  await requireService('mosquitto', '127.0.0.1', 1883);
-  const flood = new SimulatedDevice(loadProfile('flood-gauge'), 1).inject({ kind: 'fixed', point: 'water_level', value: 3.5 });
-  sim = await startTcpSimulator({ devices: [flood] });
-  writeFileSync(
-    configFile,
-    `gateway: { id: gw-watch }
-buses:
-  - name: lan
-    link: tcp
-    host: 127.0.0.1
-    port: ${sim.port}
-    timeoutMs: 300
-    devices:
-      - { id: flood-1, profile: flood-gauge, unit: 1, pollMs: 200 }
-      - { id: water-9, profile: water-pressure-station, unit: 9, pollMs: 500 }
-detectors:
-  points:
-    - { device: flood-1, point: water_level, threshold: { high: { yellow: 3.0, red: 3.2 } } }
-buffer: { path: edge.db }
-sync: { transport: mqtt, url: mqtt://127.0.0.1:1883 }
-`,
-  );
-  agent = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), cli, 'run', '--config', configFile], {
-    cwd: tmp.dir,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  agent.stderr!.on('data', (d: Buffer) => (agentErr += d.toString()));
-  await waitFor(() => existsSync(socket), 30_000, `the agent's control socket (${agentErr})`);
+  run = await startRunningAgent(tmp.dir, 'gw-watch');
+  configFile = run.configFile;
 }, 60_000);
 
 afterAll(async () => {
   spawnSync('tmux', ['-L', tmuxSocket, 'kill-server']);
-  agent?.kill('SIGKILL');
-  await sim?.close();
+  await run?.stop();
   tmp.cleanup();
 });
 
@@ -96,7 +64,15 @@ describe('lifeline watch', { timeout: 90_000 }, () => {
   it('draws a live table in a terminal and stops cleanly on Ctrl-C', async () => {
     tmux('new-session', '-d', '-s', 'watch', '-x', '160', '-y', '30', '-c', tmp.dir, `${process.execPath} --import ${import.meta.resolve('tsx')} ${cli} watch --config ${configFile} --interval 500; echo EXIT=$?; sleep 60`);
     const screen = () => tmux('capture-pane', '-p', '-t', 'watch');
-    const first = await waitFor(() => (/water_level/.test(screen()) ? screen() : undefined), 30_000, 'the first frame');
+    // The first frames may come before the alarm is raised or the silent unit given up on.
+    const first = await waitFor(
+      () => {
+        const s = screen();
+        return /red \(I\)/.test(s) && /OFFLINE/.test(s) ? s : undefined;
+      },
+      30_000,
+      'a frame with the alarm and the silent unit',
+    );
     expect(first).toMatch(/^gw-watch · \d{4}-\d\d-\d\d \d\d:\d\d:\d\d · every 0\.5 s · Ctrl-C to stop/m);
     expect(first).toMatch(/DEVICE\s+POINT\s+VALUE\s+UNIT\s+ALARM\s+STATE\s+POLLS OK\s+LATENCY\s+LAST GOOD READ/);
     expect(first).toMatch(/flood-1\s+water_level\s+3\.5\s+m\s+red \(I\)\s+online\s+100\.0% of \d+\s+\d+ ms\s+\S+ ago/);
