@@ -5,21 +5,14 @@
  * a CJ/T 188 bus behind a TCP serial server holds one heat meter, found in one read.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedDevice, loadProfile, startPtySimulator, startSerialServerSimulator } from '@lifeline/devices';
-import { tempDir } from '../../../test/helpers.js';
-import { jsonLines, lifeline as run } from '../field/cli-run.js';
+import { jsonLines, cliSession } from '../field/cli-run.js';
 import { requireTools } from '../field/peers.js';
 import { findMeters } from '../../src/cli/meter-scan.js';
 import { openMeterLink } from '../../src/cli/field.js';
 
-const tmp = tempDir();
-const lifeline = (...args: string[]) => run(tmp.dir, ...args);
-const cleanups: (() => Promise<void> | void)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-  tmp.cleanup();
-});
+const { dir, lifeline, cleanups } = cliSession();
 
 describe('lifeline scan --meters', { timeout: 180_000 }, () => {
   let pty = '';
@@ -27,10 +20,10 @@ describe('lifeline scan --meters', { timeout: 180_000 }, () => {
   let serverPort = 0;
   beforeAll(async () => {
     requireTools('socat');
-    pty = join(tmp.dir, 'ttyMETER');
+    pty = join(dir, 'ttyMETER');
     const one = await startPtySimulator({ devices: [new SimulatedDevice(loadProfile('lamp-post-meter'), 1, { address: '000102030425' })], path: pty, baud: 9600, parity: 'even' });
     cleanups.push(() => one.close());
-    pty2 = join(tmp.dir, 'ttyMETERS');
+    pty2 = join(dir, 'ttyMETERS');
     const meters = ['000102030425', '000102030431'].map((address) => new SimulatedDevice(loadProfile('lamp-post-meter'), 1, { address }));
     const two = await startPtySimulator({ devices: meters, path: pty2, baud: 9600, parity: 'even' });
     cleanups.push(() => two.close());
