@@ -8,11 +8,13 @@
  *        │                      native modules as built on this machine)
  *   <stage>/lifeline-edge-<version>-linux-<arch>/
  *        lib/            the edge package: dist/, examples/, schema/, package.json, node_modules/
- *        bin/lifeline    #!/bin/sh exec node lib/dist/cli/bin.js "$@"
+ *        bin/lifeline    sh and node at once: sh execs node on it, node requires lib/dist/cli/lifeline.cjs
  *        BUILD.json      version, commit, node version and ABI the native modules were built for
  *        │
  *        ▼  prune (TypeScript sources, tests, .d.ts, other platforms' prebuilt binaries)
  *        ▼  @lifeline/* package.json exports rewritten from src/*.ts to dist/*.js
+ *        ▼  esbuild: lib/dist/cli/bin.js + main, command table, commander → lib/dist/cli/lifeline.cjs
+ *           (one CommonJS file; each command module stays a separate ESM file, imported on demand)
  *   dist/lifeline-edge-<version>-linux-<arch>.tar.gz  +  dist/SHA256SUMS
  *
  * Plain Node with no dependencies (like prepare-tests.mjs): runs without tsx.
@@ -69,6 +71,37 @@ export function artifactPath(out = join(root, 'dist')) {
   return join(out, `lifeline-edge-${version}-linux-${process.arch}.tar.gz`);
 }
 
+/**
+ * Bundles the CLI's entry (bin.js, main.js, commands.js, shared's errors and commander) of the
+ * staged lib/ into lib/dist/cli/lifeline.cjs. `lifeline --help` then reads one CommonJS file
+ * instead of going through the ESM loader for six modules and commander's five files (bench cli:
+ * issue #15). Every dynamic `import()` (the command modules) stays external, so a command still
+ * loads only its own module graph; import.meta.url is the bundle's URL, in the same directory
+ * as the modules it stands for (commands.js reads ../../package.json from it).
+ */
+export async function bundleCli(lib) {
+  const { build } = await import('esbuild');
+  await build({
+    entryPoints: [join(lib, 'dist/cli/bin.js')],
+    outfile: join(lib, 'dist/cli/lifeline.cjs'),
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: `node${process.versions.node.split('.')[0]}`,
+    define: { 'import.meta.url': '__lifelineBundleUrl' },
+    banner: { js: '"use strict";\nconst __lifelineBundleUrl = require("node:url").pathToFileURL(__filename).href;' },
+    plugins: [
+      {
+        name: 'commands-stay-lazy',
+        setup(b) {
+          b.onResolve({ filter: /.*/ }, (a) => (a.kind === 'dynamic-import' ? { path: a.path, external: true } : undefined));
+        },
+      },
+    ],
+    logLevel: 'warning',
+  });
+}
+
 /** Unpacks an artifact into `dir` (an empty directory); returns the path of its bin/lifeline. */
 export function unpack(tarball, dir) {
   run('tar', ['-xzf', tarball, '-C', dir]);
@@ -76,7 +109,7 @@ export function unpack(tarball, dir) {
   return join(dir, top, 'bin/lifeline');
 }
 
-export function pack({ out = join(root, 'dist') } = {}) {
+export async function pack({ out = join(root, 'dist') } = {}) {
   const edgePkg = JSON.parse(readFileSync(join(root, 'edge/package.json'), 'utf8'));
   const version = edgePkg.version;
   for (const p of ['shared', 'devices', 'edge']) {
@@ -103,13 +136,14 @@ export function pack({ out = join(root, 'dist') } = {}) {
       pkg.exports = compiledExports(pkg.exports);
       delete pkg.devDependencies;
       delete pkg.scripts;
-      if (pkgDir === lib) pkg.bin = { lifeline: './dist/cli/bin.js' };
+      if (pkgDir === lib) pkg.bin = { lifeline: './dist/cli/lifeline.cjs' };
       // A new file, not a write into the old one: pnpm's injected copies are hard links to the
       // checkout's files, so writing in place rewrote the checkout's own package.json.
       rmSync(pj);
       writeFileSync(pj, JSON.stringify(pkg, null, 2) + '\n');
     }
     rmSync(join(lib, 'bin'), { recursive: true, force: true });
+    await bundleCli(lib);
     const store = join(lib, 'node_modules/.pnpm');
     for (const { path, name: n, st } of [...walk(store)]) {
       if (!existsSync(path) || !st.isDirectory()) continue;
@@ -132,11 +166,15 @@ export function pack({ out = join(root, 'dist') } = {}) {
     writeFileSync(
       join(top, 'bin/lifeline'),
       [
+        // Read by sh and by node: sh runs line 2 (`:` then exec node on this same file, no fork of
+        // readlink or dirname: bench cli counts every process); node skips the shebang and takes line 2
+        // for a string and a comment. Node resolves the symlinks of its main script, so __dirname is
+        // this bin/ even when started as /usr/local/bin/lifeline -> /opt/lifeline/bin/lifeline.
         '#!/bin/sh',
-        `# lifeline ${version} (${commit}): the compiled edge CLI and agent. Native modules built for node ${process.version} (ABI ${process.versions.modules}).`,
-        '# Follows symlinks (e.g. /usr/local/bin/lifeline -> /opt/lifeline/bin/lifeline); LIFELINE_NODE picks another node.',
-        'here=$(dirname "$(readlink -f "$0")")',
-        'exec "${LIFELINE_NODE:-node}" "$here/../lib/dist/cli/bin.js" "$@"',
+        '":" //; exec "${LIFELINE_NODE:-node}" "$0" "$@"',
+        `// lifeline ${version} (${commit}): the compiled edge CLI and agent. Native modules built for node ${process.version} (ABI ${process.versions.modules}).`,
+        '// LIFELINE_NODE picks another node. This file is run by node as CommonJS: keep no package.json with "type": "module" above it.',
+        "require('../lib/dist/cli/lifeline.cjs');",
         '',
       ].join('\n'),
     );
@@ -155,6 +193,6 @@ export function pack({ out = join(root, 'dist') } = {}) {
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   const i = process.argv.indexOf('--out');
-  const r = pack(i > 0 ? { out: resolve(process.argv[i + 1]) } : {});
+  const r = await pack(i > 0 ? { out: resolve(process.argv[i + 1]) } : {});
   console.log(`${r.tarball} (${(r.bytes / 1e6).toFixed(1)} MB, sha256 ${r.sha256.slice(0, 16)}…, listed in SHA256SUMS)`);
 }

@@ -11,7 +11,7 @@
  * a pty.
  */
 import { prng } from '@lifeline/shared';
-import { decodeRegisters, registerCount, writeRegisters } from '@lifeline/shared/protocols';
+import { decodeRegisters, registerCount, writeRegisters, type DeviceIdObject } from '@lifeline/shared/protocols';
 import type { AnyPoint, ModbusPoint, ModbusProfile, Profile, RegisterTable } from '../profile.js';
 import { behaviourFrom, type Behaviour, type BehaviourSpec, type SimAction, type SimFraming, type SimRequest } from './behaviours.js';
 import { isNight, signalValue } from './signal.js';
@@ -25,6 +25,12 @@ export interface SimDeviceOptions {
   seed?: number;
   /** Clock (epoch ms); tests pass a fake one. */
   now?: () => number;
+  /**
+   * What a Modbus device answers to function 43/14 (read device identification). Default: vendor
+   * and product code from its profile (`vendor`, `model`) and revision `V1.0`; false: the device
+   * does not implement it and answers exception 01 (illegal function), as many field units do.
+   */
+  identification?: false | DeviceIdObject[];
   /**
    * Meter address: 12 digits (DL/T 645) or 14 digits (CJ/T 188), as printed
    * on the meter. Default: the unit id, zero-padded (unit 7 → 000000000007).
@@ -100,6 +106,8 @@ export class SimulatedDevice {
   served = 0;
   /** The accelerometer burst it records, when its profile has a `burst:` block. */
   readonly burst?: BurstRecorder;
+  /** Its answer to Modbus function 43/14, ids ascending; null: it answers illegal function. */
+  readonly identification: DeviceIdObject[] | null;
 
   private readonly rand: () => number;
   private readonly now: () => number;
@@ -120,6 +128,10 @@ export class SimulatedDevice {
     this.startTs = this.now();
     const digits = profile.protocol === 'cjt188' ? 14 : 12;
     this.address = opts.address ?? String(unit).padStart(digits, '0');
+    this.identification =
+      opts.identification === false
+        ? null
+        : [...(opts.identification ?? [{ id: 0, value: profile.vendor }, { id: 1, value: profile.model }, { id: 2, value: 'V1.0' }])].sort((a, b) => a.id - b.id);
     this.values = new Float64Array(profile.points.length);
     profile.points.forEach((p: AnyPoint, i) => this.pointIndex.set(p.name, i));
 

@@ -5,12 +5,13 @@
  *
  *   request PDU ─▶ behaviours' onRequest ─▶ FC1-4: copy from the register image
  *                                         └▶ FC5/6/15/16: parseRequestPdu (shared codec) ─▶ applyWrite ─▶ echo
+ *                                         └▶ FC43/14: the device's identification objects (or exception 01)
  *
  * Reads of holding and input registers are the hot path of the benchmarks:
  * they are parsed inline and answered with one native copy from the
  * device's big-endian byte image, without allocating.
  */
-import { ExceptionCodes, parseRequestPdu, registerCount, writeExceptionPdu, writeResponsePdu } from '@lifeline/shared/protocols';
+import { ExceptionCodes, parseRequestPdu, registerCount, writeDeviceIdResponse, writeExceptionPdu, writeResponsePdu } from '@lifeline/shared/protocols';
 import type { RegisterTable } from '../profile.js';
 import type { SimRequest } from './behaviours.js';
 import { applyWrite, type SimulatedDevice } from './device.js';
@@ -113,6 +114,11 @@ function serveOther(dev: SimulatedDevice, buf: Uint8Array, start: number, end: n
       return r.functionCode === 6
         ? writeResponsePdu(out, o, { functionCode: 6, address: r.address, value: r.value })
         : writeResponsePdu(out, o, { functionCode: 16, address: r.address, quantity: values.length });
+    }
+    case 43: {
+      if (!dev.identification) return writeExceptionPdu(out, o, 43, ExceptionCodes.IllegalFunction);
+      const end = writeDeviceIdResponse(out, o, r.readDeviceId, r.objectId, dev.identification);
+      return end < 0 ? writeExceptionPdu(out, o, 43, ExceptionCodes.IllegalDataAddress) : end;
     }
   }
 }

@@ -166,7 +166,10 @@ export class Agent {
             lastGoodTs: seen?.lastGoodTs ?? null,
             polls: s?.polls ?? 0,
             failures: s?.failures ?? 0,
+            failedPolls: s?.failedPolls ?? 0,
+            lastPollMs: s ? Math.round(s.lastPollMs * 10) / 10 : 0,
             lastError: s?.lastError ?? '',
+            values: [...(this.recorder.latest.get(d.id)?.values() ?? [])].map((r) => ({ point: r.point, value: Number.isFinite(r.value) ? r.value : null, ts: r.ts, ...(r.quality ? { quality: r.quality } : {}) })),
           };
         }),
       };

@@ -16,9 +16,17 @@ export interface DeviceStatus {
   online: boolean | null;
   /** Sample time of its last Good reading, epoch ms (null: none since the agent started). */
   lastGoodTs: number | null;
+  /** Polls answered (at least one read) since start. */
   polls: number;
+  /** Consecutive polls without any reply, now. */
   failures: number;
+  /** Polls without any reply since start (meters and Modbus; 0 for a listener). */
+  failedPolls?: number;
+  /** How long its last poll took, ms (comm latency: requests to the last reply). */
+  lastPollMs?: number;
   lastError: string;
+  /** Its latest value per point: value null when the reading was not Good (quality then says which). */
+  values?: { point: string; value: number | null; ts: number; quality?: number }[];
 }
 
 /** One bus and its devices. */

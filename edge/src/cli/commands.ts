@@ -29,6 +29,11 @@ export const COMMANDS: readonly CommandEntry[] = [
     load: async () => (await import('./status.js')).registerStatus,
   },
   {
+    name: 'watch',
+    summary: 'live table of the running agent: values, alarm levels and per-device comm quality (success rate, latency, last good read), until Ctrl-C',
+    load: async () => (await import('./watch.js')).registerWatch,
+  },
+  {
     name: 'doctor',
     summary: 'check this box for the agent: serial permissions, clock sync, disk budget, broker reachability and login, certificate expiry; each with what to fix',
     load: async () => (await import('./doctor.js')).registerDoctor,
@@ -51,6 +56,11 @@ export const COMMANDS: readonly CommandEntry[] = [
   { name: 'device', summary: 'list, add or remove the devices of the gateway config (comments kept), or test one: read every point and flag values out of range', load: async () => (await import('./device.js')).registerDevice },
   { name: 'alarms', summary: 'list alarms; acknowledge, shelve and unshelve them; show outputs (see docs/alarms.md)', load: async () => (await import('./alarms.js')).registerAlarms },
   { name: 'service', summary: 'install, remove or check the agent as a systemd service (Type=notify, watchdog, hardened)', load: async () => (await import('./service.js')).registerService },
+  {
+    name: 'completion',
+    summary: 'print a bash or zsh completion script generated from these command definitions (lifeline completion bash | sudo tee /etc/bash_completion.d/lifeline)',
+    load: async () => (await import('./completion.js')).registerCompletion,
+  },
   {
     name: 'enroll',
     summary: 'enrol this gateway with the cloud: spend a one-time token, receive the gateway id and MQTT credentials',

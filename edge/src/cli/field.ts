@@ -92,6 +92,29 @@ export async function openLink(a: LinkArgs, over: { baud?: number; parity?: 'non
   return new RtuLink({ kind: a.serial ? 'rtu' : 'rtu-over-tcp', stream, ...line, timeoutMs, hooks });
 }
 
+/**
+ * A meter link for these arguments: a serial port, or a serial server (`--tcp` or `--rtu-over-tcp`:
+ * both pass the meter's frames as they are). `line` holds the profile's serial defaults (meters: 2400 8E1).
+ */
+export async function openMeterLink(
+  a: LinkArgs,
+  protocol: 'dlt645' | 'cjt188',
+  defaults: { baud?: number; parity?: 'none' | 'even' | 'odd'; dataBits?: number; stopBits?: number } = {},
+): Promise<import('../links/meter.js').MeterLink> {
+  const { MeterLink, SerialStream, SocketStream } = await import('../links/index.js');
+  const line = {
+    baud: a.baud ?? defaults.baud ?? 2400,
+    parity: a.parity ?? defaults.parity ?? 'even',
+    dataBits: a.dataBits ?? ((defaults.dataBits ?? 8) as 7 | 8),
+    stopBits: a.stopBits ?? ((defaults.stopBits ?? 1) as 1 | 2),
+  } as const;
+  const timeoutMs = a.timeout ?? 1000;
+  const server = a.tcp ?? a.rtuOverTcp;
+  return server
+    ? new MeterLink({ kind: 'meter-over-tcp', protocol, stream: new SocketStream(server.host, server.port, Math.max(1000, timeoutMs), 'meter-over-tcp'), ...line, timeoutMs })
+    : new MeterLink({ kind: 'meter', protocol, stream: new SerialStream({ path: a.serial!, ...line }), ...line, timeoutMs });
+}
+
 /** What commFailure needs of a link: its kind and where it goes. */
 export type LinkLike = Pick<ModbusLink, 'where'> & { readonly kind: ModbusLink['kind'] | 'meter' | 'meter-over-tcp' };
 

@@ -39,18 +39,28 @@ export async function buildCli(argv: readonly string[] = process.argv, all = fal
   return program;
 }
 
+/**
+ * A commander error, by class or by its `commander.*` code: in the artifact the entry bundles its
+ * own copy of commander and the command modules import the package's, so a command module's
+ * `InvalidArgumentError` is not an instance of the bundle's class.
+ */
+function isCommanderError(err: unknown): err is CommanderError {
+  return err instanceof CommanderError || (err instanceof Error && typeof (err as CommanderError).code === 'string' && (err as CommanderError).code.startsWith('commander.') && typeof (err as CommanderError).exitCode === 'number');
+}
+
 export async function main(argv = process.argv): Promise<number> {
   try {
     await (await buildCli(argv)).parseAsync(argv);
     return 0;
   } catch (err) {
-    if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2;
+    if (isCommanderError(err)) return err.exitCode === 0 ? 0 : 2;
     console.error(isLifelineError(err) ? err.message : `error: ${(err as Error).stack ?? String(err)}`);
     return exitCodeFor(err);
   }
 }
 
-// Run when executed directly (not when imported by tests); the compiled CLI's entry is bin.ts.
-if (import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/cli/main.ts')) {
+// Run when executed directly (not when imported by tests); the compiled CLI's entry is bin.ts. By the
+// path, not import.meta.url: in the artifact's bundle import.meta.url is the bundle's own.
+if (/\/cli\/main\.[jt]s$/.test(process.argv[1] ?? '')) {
   main().then((code) => process.exit(code));
 }

@@ -10,7 +10,7 @@
 import type { Command } from 'commander';
 import { ErrorCodes, LifelineError, Quality, isLifelineError } from '@lifeline/shared';
 import type { MeterProfile, Point, Profile } from '@lifeline/devices';
-import { checkOneLink, commFailure, intIn, linkOptions, once, openLink, parseBaud, type LinkArgs } from './field.js';
+import { checkOneLink, commFailure, intIn, linkOptions, once, openLink, openMeterLink, parseBaud, type LinkArgs } from './field.js';
 import { summary } from './commands.js';
 import { parseTable, rawRead, type RawTable } from './raw.js';
 
@@ -162,19 +162,8 @@ async function readMeter(a: ReadOpts, profile: Readonly<MeterProfile>, address: 
   if (!new RegExp(`^([0-9]{2}|AA){${digits / 2}}$`).test(addr)) {
     throw new LifelineError(ErrorCodes.ConfigInvalid, `--address: a ${profile.protocol} meter has a ${digits}-digit address (AA pairs are wildcards), got ${JSON.stringify(address)}`);
   }
-  const [{ planMeterReads }, { MeterLink, SerialStream, SocketStream }] = await Promise.all([import('../poller/meter-plan.js'), import('../links/index.js')]);
-  const serial = profile.serial;
-  const line = {
-    baud: a.baud ?? serial?.baud ?? 2400,
-    parity: a.parity ?? serial?.parity ?? 'even',
-    dataBits: a.dataBits ?? ((serial?.dataBits ?? 8) as 7 | 8),
-    stopBits: a.stopBits ?? ((serial?.stopBits ?? 1) as 1 | 2),
-  } as const;
-  const timeoutMs = a.timeout ?? 1000;
-  const server = a.tcp ?? a.rtuOverTcp;
-  const link = server
-    ? new MeterLink({ kind: 'meter-over-tcp', protocol: profile.protocol, stream: new SocketStream(server.host, server.port, Math.max(1000, timeoutMs), 'meter-over-tcp'), ...line, timeoutMs })
-    : new MeterLink({ kind: 'meter', protocol: profile.protocol, stream: new SerialStream({ path: a.serial!, ...line }), ...line, timeoutMs });
+  const { planMeterReads } = await import('../poller/meter-plan.js');
+  const link = await openMeterLink(a, profile.protocol, profile.serial);
   const rows: PointReading[] = [];
   const whereOf = (p: MeterPoint): Omit<PointReading, 'value' | 'raw'> =>
     'di' in p ? { point: p.name, unit: p.unit, di: p.di.toUpperCase() } : { point: p.name, unit: p.unit, field: p.field };

@@ -6,8 +6,11 @@
  *
  *   for each setting ─▶ for each unit ─▶ read 1 register ─▶ answers | exception (alive) | garbled | silent
  *                                          (progress bar on stderr; results on stdout)
+ *   each unit found ─▶ function 43/14 read device identification (vendor, product code, revision) when it answers
  *   each unit found ─▶ every shipped Modbus profile's read plan ─▶ profiles whose every read answers
  *                      with values inside their points' ranges (most points first): the proposals
+ *
+ *   --meters dlt645|cjt188: a meter bus instead, searched by wildcard address reads (meter-scan.ts)
  */
 import { InvalidArgumentError, Option, type Command } from 'commander';
 import { ErrorCodes, LifelineError, isLifelineError } from '@lifeline/shared';
@@ -26,6 +29,14 @@ export const COMMON_SETTINGS: readonly { baud: number; parity: 'none' | 'even' |
   { baud: 115200, parity: 'none' },
   { baud: 57600, parity: 'none' },
   { baud: 9600, parity: 'odd' },
+];
+
+/** Serial settings tried by `scan --meters … --baud auto`: meters almost always use even parity. */
+export const METER_SETTINGS: readonly { baud: number; parity: 'none' | 'even' | 'odd' }[] = [
+  { baud: 2400, parity: 'even' },
+  { baud: 1200, parity: 'even' },
+  { baud: 4800, parity: 'even' },
+  { baud: 9600, parity: 'even' },
 ];
 
 /** `1-247`, `1,3,10-20` → sorted unique unit ids. */
@@ -50,8 +61,35 @@ export interface FoundUnit {
   answer: 'registers' | 'exception';
   /** Holding register 0, or the exception's text. */
   detail: string;
+  /** What the unit says it is (function 43/14), by object name (`vendor`, `product code`, `revision`, …); absent when it does not answer 43. */
+  identification?: Record<string, string>;
   /** Shipped profiles whose every read this unit answers within range, most points first (--no-profiles: not tried). */
   profiles?: string[];
+}
+
+/**
+ * The unit's basic device identification (function 43/14, code 01 from object 0, following
+ * `more follows`), or undefined when it refuses function 43 or does not answer it in time.
+ */
+export async function identify(link: import('../links/link.js').ModbusLink, unit: number): Promise<Record<string, string> | undefined> {
+  const [{ request }, { DEVICE_ID_OBJECTS }] = await Promise.all([import('../links/link.js'), import('@lifeline/shared/protocols')]);
+  const out: Record<string, string> = {};
+  let objectId = 0;
+  // A unit that keeps saying "more follows" without moving on is cut off after a few rounds.
+  for (let round = 0; round < 8; round++) {
+    let res;
+    try {
+      res = await request(link, unit, { functionCode: 43, readDeviceId: 1, objectId });
+    } catch (err) {
+      if (isLifelineError(err) && err.code !== ErrorCodes.LinkDown) return Object.keys(out).length ? out : undefined;
+      throw err;
+    }
+    if (!res || res.functionCode !== 43) return undefined;
+    for (const o of res.objects) out[DEVICE_ID_OBJECTS[o.id] ?? `object 0x${o.id.toString(16).padStart(2, '0')}`] = o.value;
+    if (!res.moreFollows || res.nextObjectId <= objectId) break;
+    objectId = res.nextObjectId;
+  }
+  return out;
 }
 
 /** Shipped Modbus profiles whose every read `unit` answers with values inside their points' ranges, most points first. */
@@ -94,6 +132,7 @@ interface ScanOpts extends Omit<LinkArgs, 'baud'> {
   profiles: boolean;
   baud?: string;
   json?: boolean;
+  meters?: 'dlt645' | 'cjt188';
 }
 
 /** Register `scan` on the program. */
@@ -104,12 +143,14 @@ export function registerScan(program: Command): void {
       .description(summary('scan'))
       .addOption(new Option('--units <list>', 'unit ids to try, e.g. 1-247 or 1,3,10-20').argParser(parseUnits).default(parseUnits('1-247'), '1-247'))
       .option('--no-profiles', 'do not try the shipped profiles on the units found')
+      .addOption(new Option('--meters <protocol>', 'a meter bus: find DL/T 645 or CJ/T 188 meters by wildcard address reads (serial, or a serial server by --tcp)').choices(['dlt645', 'cjt188']))
       .option('--json', 'one JSON object per unit found'),
     'baud rate, or "auto" to try the common settings (default 9600)',
   ).action(async (opts: ScanOpts, cmd: Command) => {
     const auto = opts.baud === 'auto';
     const args: LinkArgs = { ...opts, baud: auto ? undefined : parseBaud(cmd, opts.baud) };
     checkOneLink(cmd, args);
+    if (opts.meters) return scanMeters(args, opts.meters, auto, !!opts.json);
     if (auto && args.tcp) cmd.error('error: --baud auto applies to --serial and --rtu-over-tcp', { exitCode: 2 });
     const settings = auto ? COMMON_SETTINGS : [{ baud: args.baud ?? 9600, parity: args.parity ?? ('even' as const) }];
     const { found, garbled, tried } = await scan(args, opts.units, settings, !opts.json, opts.profiles);
@@ -117,6 +158,7 @@ export function registerScan(program: Command): void {
     else {
       for (const f of found) {
         console.log(`unit ${String(f.unit).padStart(3)}  ${f.answer === 'registers' ? 'answers' : 'answers with an exception'}  ${f.detail}  (${f.where})`);
+        if (f.identification) console.log(`          identifies as: ${Object.entries(f.identification).map(([k, v]) => `${k} ${v}`).join(', ')}`);
         if (f.profiles) console.log(`          ${f.profiles.length ? `profiles that read within range: ${f.profiles.join(', ')}` : 'no shipped profile reads within range'}`);
       }
       for (const g of garbled) console.log(`unit ${String(g.unit).padStart(3)}  garbled reply  ${g.detail}  (${g.where})`);
@@ -136,6 +178,38 @@ export function registerScan(program: Command): void {
       );
     }
   });
+}
+
+/** `scan --meters`: each setting in turn until meters answer; one line (or JSON object) per meter. */
+async function scanMeters(args: LinkArgs, protocol: 'dlt645' | 'cjt188', auto: boolean, json: boolean): Promise<void> {
+  const [{ findMeters, noMeters }, { openMeterLink }] = await Promise.all([import('./meter-scan.js'), import('./field.js')]);
+  const settings = auto ? METER_SETTINGS : [{ baud: args.baud, parity: args.parity }];
+  const tried: string[] = [];
+  const progress = !json && process.stderr.isTTY;
+  for (const s of settings) {
+    const link = await openMeterLink({ ...args, baud: s.baud, parity: s.parity }, protocol);
+    tried.push(link.where);
+    let result;
+    try {
+      result = await findMeters(link, protocol, { progress: progress ? (n, f) => process.stderr.write(`\rscanning ${link.where}: ${n} address read(s), ${f} meter(s) found `) : undefined });
+    } catch (err) {
+      throw commFailure(err, link);
+    } finally {
+      if (progress) process.stderr.write('\r\x1b[K');
+      await link.close();
+    }
+    if (!result.found.length && !result.unresolved.length) continue;
+    for (const m of result.found) {
+      if (json) console.log(JSON.stringify(m));
+      else console.log(`meter ${m.address}  answers its address read${m.meterType ? `  type ${m.meterType}` : ''}  (${m.where})`);
+    }
+    if (!json) console.log(`${result.found.length} meter(s) found in ${result.requests} address read(s)${result.found.length ? `: ${result.found.map((m) => m.address).join(', ')}` : ''}`);
+    if (result.unresolved.length) {
+      console.error(`warning: replies to ${result.unresolved.slice(0, 5).join(', ')}${result.unresolved.length > 5 ? ' …' : ''} stayed garbled: two meters with one address, or a noisy line (check termination)`);
+    }
+    if (result.found.length) return;
+  }
+  throw noMeters(protocol, tried.join(', '));
 }
 
 /** Try every unit under each setting; stop at the first setting that finds units. */
@@ -190,7 +264,12 @@ export async function scan(
           done++;
           if (progress) bar.update(done, { setting: link.where, found: found.length });
         }
-        if (profiles) for (const f of found) if (f.where === link.where) f.profiles = await proposeProfiles(link, f.unit);
+        for (const f of found) {
+          if (f.where !== link.where) continue;
+          const id = await identify(link, f.unit);
+          if (id) f.identification = id;
+          if (profiles) f.profiles = await proposeProfiles(link, f.unit);
+        }
       } finally {
         await link.close();
       }

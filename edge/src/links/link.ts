@@ -136,6 +136,7 @@ export class TxnQueue {
 /** `read holding registers 100..109` / `write single coil 5`, for messages. */
 export function describeRequest(req: ModbusRequest): string {
   const name = describeFunction(req.functionCode).replace(/^0x.. \(|\)$/g, '');
+  if (req.functionCode === 43) return `${name} from object ${req.objectId}`;
   if ('quantity' in req) return `${name} ${req.address}..${req.address + req.quantity - 1}`;
   if ('values' in req) return `${name} ${req.address}..${req.address + req.values.length - 1}`;
   return `${name} ${req.address}`;

@@ -27,7 +27,7 @@ function link(regs: Int16Array, how: { garble?: boolean } = {}): ModbusLink & { 
       pdu[0] = 3;
       pdu[1] = 2 * n;
       for (let i = 0; i < n; i++) {
-        const v = regs[req.address - 1000 + i] & 0xffff;
+        const v = regs[(req as { address: number }).address - 1000 + i] & 0xffff;
         pdu[2 + 2 * i] = v >> 8;
         pdu[3 + 2 * i] = v & 0xff;
       }

@@ -85,6 +85,10 @@ export class PolledDevice<R extends PolledRead, K> {
   lost = false;
   /** Consecutive polls without any reply. */
   failures = 0;
+  /** Polls that got no reply at all, since start (with `polls`: the success rate `lifeline watch` shows). */
+  failedPolls = 0;
+  /** How long the last poll took from its start to its last reply or timeout, ms. */
+  lastPollMs = 0;
   lastError = '';
   /** The last refusal logged (each different one is logged once). */
   lastRefusal = '';
@@ -131,6 +135,10 @@ export interface DevicePollStats {
   polls: number;
   lost: boolean;
   failures: number;
+  /** Polls that got no reply at all, since start. */
+  failedPolls: number;
+  /** Duration of the last poll, ms (its requests to their last reply or timeout). */
+  lastPollMs: number;
   lastError: string;
 }
 
@@ -227,7 +235,7 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
 
   /** Counters per device. */
   stats(): DevicePollStats[] {
-    return this.devices.map((d) => ({ device: d.id, polls: d.polls, lost: d.lost, failures: d.failures, lastError: d.lastError }));
+    return this.devices.map((d) => ({ device: d.id, polls: d.polls, lost: d.lost, failures: d.failures, failedPolls: d.failedPolls, lastPollMs: d.lastPollMs, lastError: d.lastError }));
   }
 
   /** Poll `d` in `delay` ms, on the clock's next tick from then (at once for 0). */
@@ -296,6 +304,7 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
   }
 
   private pollDone(d: PolledDevice<R, K>): void {
+    d.lastPollMs = performance.now() - d.startedAt;
     let answered = 0;
     const n = d.probe ? 1 : d.reads.length;
     for (let i = 0; i < n; i++) if (d.reads[i].outcome !== Outcome.Failed) answered++;
@@ -321,6 +330,7 @@ export abstract class DevicePoller<R extends PolledRead, K, L extends PollLink<K
       return;
     }
     d.failures++;
+    d.failedPolls++;
     if (!d.lost) {
       d.lost = true;
       this.log.warn({ device: d.id, err: d.lastError }, 'device not answering');

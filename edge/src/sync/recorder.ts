@@ -8,6 +8,7 @@
  *
  * Registered after Detection, so a poll batch reaches the detectors before the disk.
  */
+import type { Reading } from '@lifeline/shared';
 import type { EdgeBuffer } from '../buffer/buffer.js';
 import type { EventBus, Extension } from '../events/event-bus.js';
 
@@ -16,6 +17,8 @@ export class Recorder implements Extension {
   readonly answering = new Set<string>();
   /** Per device: the sample time of its last Good reading, and whether the poller last reported it answering (`lifeline status`). */
   readonly devices = new Map<string, { lastGoodTs: number | null; online: boolean | null }>();
+  /** Per device, per point: its latest reading (`lifeline watch`). */
+  readonly latest = new Map<string, Map<string, Reading>>();
   private offs: (() => void)[] = [];
 
   constructor(
@@ -29,6 +32,9 @@ export class Recorder implements Extension {
         // A poller emits readings only for a device that answered at least one read.
         for (const r of batch) {
           this.answering.add(r.device);
+          let points = this.latest.get(r.device);
+          if (!points) this.latest.set(r.device, (points = new Map()));
+          points.set(r.point, r);
           // Quality absent means Good (0); Uncertain and Bad readings are not a good read.
           if (!r.quality) this.entry(r.device).lastGoodTs = Math.max(this.entry(r.device).lastGoodTs ?? 0, r.ts);
         }

@@ -4,7 +4,7 @@
  * `bin/lifeline --version` and a `read` against a simulated device.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
@@ -23,7 +23,7 @@ const manifests = () => ['shared', 'devices', 'edge'].map((p) => readFileSync(re
 beforeAll(async () => {
   const before = manifests();
   compileEdge();
-  const { tarball, sha256 } = pack({ out: out.dir }) as { tarball: string; sha256: string };
+  const { tarball, sha256 } = (await pack({ out: out.dir })) as { tarball: string; sha256: string };
   expect(manifests()).toEqual(before);
   expect(readFileSync(join(out.dir, 'SHA256SUMS'), 'utf8')).toBe(`${sha256}  ${tarball.split('/').pop()}\n`);
   bin = unpack(tarball, box.dir);
@@ -53,10 +53,11 @@ function lifeline(...args: string[]): Promise<{ status: number | null; stdout: s
 describe('the edge artifact unpacked into an empty directory', { timeout: 60_000 }, () => {
   it('holds the launcher, compiled code and no TypeScript sources or tsx', () => {
     const top = resolve(bin, '../..');
-    expect(existsSync(join(top, 'lib/dist/cli/bin.js'))).toBe(true);
+    expect(existsSync(join(top, 'lib/dist/cli/lifeline.cjs'))).toBe(true);
     expect(existsSync(join(top, 'lib/src'))).toBe(false);
     expect(existsSync(join(top, 'lib/node_modules/tsx'))).toBe(false);
     expect(readFileSync(bin, 'utf8')).toMatch(/^#!\/bin\/sh\n/);
+    expect(readFileSync(bin, 'utf8')).toContain("require('../lib/dist/cli/lifeline.cjs')");
     const build = JSON.parse(readFileSync(join(top, 'BUILD.json'), 'utf8')) as { version: string; natives: string[] };
     expect(build.natives.some((n) => n.endsWith('better_sqlite3.node'))).toBe(true);
   });
@@ -66,6 +67,30 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
     expect(r.stderr).toBe('');
     expect(r.status).toBe(0);
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(resolve(import.meta.dirname, '../../package.json'), 'utf8')).version);
+  });
+
+  it('runs through a symlink elsewhere (/usr/local/bin/lifeline -> /opt/…/bin/lifeline)', () => {
+    const link = join(out.dir, 'lifeline');
+    symlinkSync(bin, link);
+    const r = spawnSync(link, ['--version'], { cwd: out.dir, env, encoding: 'utf8' });
+    expect(r.stderr).toBe('');
+    expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('lists every command in its help from the bundled entry, no command module loaded', async () => {
+    const r = await lifeline('--help');
+    expect(r.status).toBe(0);
+    for (const name of ['init', 'run', 'read', 'scan', 'probe', 'service']) expect(r.stdout).toMatch(new RegExp(`^  ${name} `, 'm'));
+    // The bundle holds main and the command table; every command module stays a file of its own.
+    const bundle = readFileSync(resolve(bin, '../../lib/dist/cli/lifeline.cjs'), 'utf8');
+    expect(bundle).toContain('import("./read.js")');
+    expect(bundle).not.toContain('function registerRead');
+  });
+
+  it("exits 2 on a bad argument a command module's own commander refuses", async () => {
+    const r = await lifeline('read', '--raw', '--tcp', '127.0.0.1:1', '--unit', '999', '--register', '0');
+    expect(r.stderr).toMatch(/999/);
+    expect(r.status).toBe(2);
   });
 
   it('reads a simulated flood gauge over Modbus TCP', async () => {

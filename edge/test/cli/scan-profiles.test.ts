@@ -30,7 +30,7 @@ describe('lifeline scan proposes profiles', () => {
     expect(found[1].profiles?.[0]).toBe('water-pressure-station');
     expect(found[0].profiles).not.toContain('water-pressure-station');
     const text = await lifeline(tmp.dir, 'scan', '--tcp', `127.0.0.1:${sim.port}`, '--units', '1');
-    expect(text.stdout).toMatch(/^unit {3}1 {2}answers.*\n {10}profiles that read within range: flood-gauge/);
+    expect(text.stdout).toMatch(/^unit {3}1 {2}answers.*\n {10}identifies as: .*\n {10}profiles that read within range: flood-gauge/);
     const none = await lifeline(tmp.dir, 'scan', '--tcp', `127.0.0.1:${sim.port}`, '--units', '1', '--no-profiles', '--json');
     expect(jsonLines(none.stdout)[0].profiles).toBeUndefined();
   }, 90_000);

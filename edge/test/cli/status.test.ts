@@ -4,58 +4,25 @@
  * machine's Mosquitto. Status is asked through the real CLI, text and --json; once
  * the agent is gone it is a clear exit 1.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
-import { requireService, tempDir, waitFor } from '../../../test/helpers.js';
+import { tempDir, waitFor } from '../../../test/helpers.js';
 import { lifeline } from '../field/cli-run.js';
 import type { AgentStatus } from '../../src/agent/status.js';
+import { startRunningAgent, type RunningAgent } from './running-agent.js';
 
 const tmp = tempDir();
-const configFile = join(tmp.dir, 'gateway.yaml');
-const socket = join(tmp.dir, 'lifeline-gw-status.sock');
-let sim: TcpSimulator;
-let agent: ChildProcess | undefined;
-let agentErr = '';
+let run: RunningAgent | undefined;
+let configFile = '';
 
 beforeAll(async () => {
-  await requireService('mosquitto', '127.0.0.1', 1883);
-  const flood = new SimulatedDevice(loadProfile('flood-gauge'), 1).inject({ kind: 'fixed', point: 'water_level', value: 3.5 });
-  sim = await startTcpSimulator({ devices: [flood] });
-  writeFileSync(
-    configFile,
-    `# a test gateway
-gateway: { id: gw-status }
-buses:
-  - name: lan
-    link: tcp
-    host: 127.0.0.1
-    port: ${sim.port}
-    timeoutMs: 300
-    devices:
-      - { id: flood-1, profile: flood-gauge, unit: 1, pollMs: 200 }
-      - { id: water-9, profile: water-pressure-station, unit: 9, pollMs: 500 }
-detectors:
-  points:
-    - { device: flood-1, point: water_level, threshold: { high: { yellow: 3.0, red: 3.2 } } }
-buffer: { path: edge.db }
-sync: { transport: mqtt, url: mqtt://127.0.0.1:1883 }
-`,
-  );
-  agent = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), join(import.meta.dirname, '../../src/cli/main.ts'), 'run', '--config', configFile], {
-    cwd: tmp.dir,
-    env: { ...process.env, LOG_LEVEL: 'warn' },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
-  agent.stderr!.on('data', (d: Buffer) => (agentErr += d.toString()));
-  await waitFor(() => existsSync(socket), 30_000, `the agent's control socket (${agentErr})`);
+  run = await startRunningAgent(tmp.dir, 'gw-status');
+  configFile = run.configFile;
 }, 60_000);
 
 afterAll(async () => {
-  agent?.kill('SIGKILL');
-  await sim?.close();
+  await run?.stop();
   tmp.cleanup();
 });
 
@@ -107,8 +74,8 @@ describe('lifeline status', () => {
   }, 60_000);
 
   it('says "agent not running" with exit 1 once the agent is gone, and exit 2 for a bad config', async () => {
-    agent!.kill('SIGKILL');
-    await new Promise((r) => agent!.once('close', r));
+    run!.process.kill('SIGKILL');
+    await new Promise((r) => run!.process.once('close', r));
     const r = await lifeline(tmp.dir, 'status', '--config', configFile);
     expect(r.status).toBe(1);
     expect(r.stderr).toContain('agent not running');

@@ -4,19 +4,12 @@
  * serial server, a meter that refuses and an address nobody answers.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { loadProfile, SimulatedDevice, startPtySimulator, startSerialServerSimulator } from '@lifeline/devices';
-import { tempDir } from '../../../test/helpers.js';
-import { jsonLines, lifeline as run } from './cli-run.js';
+import { jsonLines, cliSession } from './cli-run.js';
 import { requireTools } from './peers.js';
 
-const tmp = tempDir();
-const lifeline = (...args: string[]) => run(tmp.dir, ...args);
-const cleanups: (() => Promise<void> | void)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-  tmp.cleanup();
-});
+const { dir, lifeline, cleanups } = cliSession();
 
 function meter(profile: string, address: string, values: Record<string, number>): SimulatedDevice {
   const d = new SimulatedDevice(loadProfile(profile), 1, { address });
@@ -31,7 +24,7 @@ describe('lifeline read, meters', { timeout: 90_000 }, () => {
   let tcpPort = 0;
   beforeAll(async () => {
     requireTools('socat');
-    pty = join(tmp.dir, 'ttyUSB0');
+    pty = join(dir, 'ttyUSB0');
     const lamp = meter('lamp-post-meter', '000102030425', { active_energy: 1206.42, voltage: 228.4, current: 0.682, power: 148.3, power_factor: 0.962, frequency: 49.98 });
     refusing = meter('lamp-post-meter', '000000000017', {});
     refusing.inject({ kind: 'exception', code: 0x02 });

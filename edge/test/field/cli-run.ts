@@ -1,6 +1,8 @@
 /** Run the `lifeline` CLI as a person does: a spawned process, stdout, stderr and exit code. */
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
+import { afterAll } from 'vitest';
+import { tempDir } from '../../../test/helpers.js';
 
 const cli = resolve(import.meta.dirname, '../../src/cli/main.ts');
 
@@ -22,3 +24,17 @@ export function lifeline(cwd: string, ...args: string[]): Promise<{ status: numb
 
 /** One JSON object per line. */
 export const jsonLines = (out: string) => out.trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+
+/**
+ * A test file's CLI session: a temp directory, `lifeline(...args)` run in it, and cleanups
+ * (simulators, links) undone in reverse order after all its tests, then the directory removed.
+ */
+export function cliSession(): { dir: string; lifeline: (...args: string[]) => ReturnType<typeof lifeline>; cleanups: (() => Promise<void> | void)[] } {
+  const tmp = tempDir();
+  const cleanups: (() => Promise<void> | void)[] = [];
+  afterAll(async () => {
+    for (const c of cleanups.reverse()) await c();
+    tmp.cleanup();
+  });
+  return { dir: tmp.dir, lifeline: (...args: string[]) => lifeline(tmp.dir, ...args), cleanups };
+}

@@ -3,19 +3,12 @@
  * Modbus TCP simulator and, for `--baud auto`, a pty slave that answers at one baud rate only.
  */
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir } from '../../../test/helpers.js';
-import { jsonLines, lifeline as run } from './cli-run.js';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { jsonLines, cliSession } from './cli-run.js';
 import { loadProfile, SimulatedDevice, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
 import { startBaudAwareSlave } from './peers.js';
 
-const tmp = tempDir();
-const lifeline = (...args: string[]) => run(tmp.dir, ...args);
-const cleanups: (() => Promise<void> | void)[] = [];
-afterAll(async () => {
-  for (const c of cleanups.reverse()) await c();
-  tmp.cleanup();
-});
+const { dir, lifeline, cleanups } = cliSession();
 
 // Each test spawns the CLI (about 1.5 s of CPU to start): allow for a busy machine.
 describe('lifeline read and scan against the simulators', { timeout: 90_000 }, () => {
@@ -57,7 +50,7 @@ describe('lifeline read and scan against the simulators', { timeout: 90_000 }, (
 
   it('scan --baud auto tries the common settings until the units answer', async () => {
     // A slave that answers only when the master set 19200 baud on the line, like a real device.
-    const path = join(tmp.dir, 'ttyAUTO');
+    const path = join(dir, 'ttyAUTO');
     const slave = await startBaudAwareSlave(path, 19200, [4, 6]);
     cleanups.push(slave.stop);
     const r = await lifeline('scan', '--serial', path, '--baud', 'auto', '--units', '3-7', '--timeout', '80', '--json');

@@ -18,6 +18,7 @@ import {
 import { DLT645_DATA_IDS, dlt645BlockItems, formatDataId } from './dlt645/data-ids.js';
 import { Dlt645Control, decodeDlt645Value, describeDlt645Error, parseDlt645Frame } from './dlt645/frame.js';
 import { storedCrc } from './modbus/crc.js';
+import { DEVICE_ID_OBJECTS } from './modbus/device-id.js';
 import { checkRtuCrc } from './modbus/rtu.js';
 import {
   describeFunction,
@@ -168,7 +169,7 @@ function describePdu(b: Uint8Array, start: number, end: number, unitId: number, 
       notes: [],
     };
   }
-  if (!isSupportedFunction(fc)) throw frameInvalid(`function: ${hexByte(fc)} is not supported (1, 2, 3, 4, 5, 6, 15, 16)`);
+  if (!isSupportedFunction(fc)) throw frameInvalid(`function: ${hexByte(fc)} is not supported (1, 2, 3, 4, 5, 6, 15, 16, 43)`);
 
   const req = parseRequestPdu(b, start, end, unitId, txId);
   let resp: ModbusResponse | undefined;
@@ -204,6 +205,14 @@ function describePdu(b: Uint8Array, start: number, end: number, unitId: number, 
 }
 
 function requestFields(b: Uint8Array, s: number, r: ModbusRequest): FrameField[] {
+  if (r.functionCode === 43) {
+    return [
+      { name: 'function', value: describeFunction(43), raw: toHex(b, s, s + 1) },
+      { name: 'MEI type', value: '0x0E (read device identification)', raw: toHex(b, s + 1, s + 2) },
+      { name: 'read device id code', value: ['', 'basic', 'regular', 'extended', 'one object'][r.readDeviceId], raw: toHex(b, s + 2, s + 3) },
+      { name: 'object id', value: r.objectId, raw: toHex(b, s + 3, s + 4) },
+    ];
+  }
   const f: FrameField[] = [
     { name: 'function', value: describeFunction(r.functionCode), raw: toHex(b, s, s + 1) },
     { name: 'address', value: r.address, raw: toHex(b, s + 1, s + 3) },
@@ -240,6 +249,11 @@ function responseFields(b: Uint8Array, s: number, r: ModbusResponse): { fields: 
     { name: 'function', value: describeFunction(r.functionCode), raw: toHex(b, s, s + 1) },
   ];
   switch (r.functionCode) {
+    case 43: {
+      fields.push({ name: 'conformity', value: `0x${r.conformity.toString(16).padStart(2, '0')}`, raw: toHex(b, s + 3, s + 4) });
+      fields.push({ name: 'more follows', value: r.moreFollows ? `yes, from object ${r.nextObjectId}` : 'no', raw: toHex(b, s + 4, s + 6) });
+      return { fields, values: r.objects.map((o) => ({ name: DEVICE_ID_OBJECTS[o.id] ?? `object 0x${o.id.toString(16).padStart(2, '0')}`, value: o.value, unit: '' })) };
+    }
     case 1:
     case 2: {
       const bc = b[s + 1];

@@ -4,3 +4,4 @@ export * from './pdu.js';
 export * from './rtu.js';
 export * from './tcp.js';
 export * from './registers.js';
+export * from './device-id.js';

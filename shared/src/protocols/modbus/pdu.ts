@@ -10,6 +10,7 @@
  */
 import { ErrorCodes, LifelineError } from '../../errors.js';
 import { frameInvalid, hexByte } from '../bytes.js';
+import { DEVICE_ID_MEI, parseDeviceIdResponse, writeDeviceIdRequest, type DeviceIdResponse } from './device-id.js';
 
 /** The function codes this codec speaks. */
 export const FunctionCodes = {
@@ -29,6 +30,8 @@ export const FunctionCodes = {
   WriteMultipleCoils: 15,
   /** 0x10: write 1..123 holding registers. */
   WriteMultipleRegisters: 16,
+  /** 0x2B / MEI 0x0E: read device identification (vendor, product code, revision; device-id.ts). */
+  ReadDeviceIdentification: 43,
 } as const;
 /** One of the supported function codes. */
 export type FunctionCode = (typeof FunctionCodes)[keyof typeof FunctionCodes];
@@ -42,6 +45,7 @@ const FUNCTION_NAMES: Record<number, string> = {
   6: 'write single register',
   15: 'write multiple coils',
   16: 'write multiple registers',
+  43: 'read device identification',
 };
 
 /** `0x03 (read holding registers)`; unknown codes print as `0x2B`. */
@@ -147,7 +151,9 @@ export type ModbusRequest =
   | { functionCode: 5; address: number; value: boolean }
   | { functionCode: 6; address: number; value: number }
   | { functionCode: 15; address: number; values: ArrayLike<boolean> }
-  | { functionCode: 16; address: number; values: ArrayLike<number> };
+  | { functionCode: 16; address: number; values: ArrayLike<number> }
+  /** FC43/MEI 14: readDeviceId 1 basic, 2 regular, 3 extended (stream from objectId), 4 one object. */
+  | { functionCode: 43; readDeviceId: 1 | 2 | 3 | 4; objectId: number };
 
 /** Who answered: unit id, and the MBAP transaction id on TCP (`undefined` on RTU). */
 export interface ModbusEnvelope {
@@ -175,6 +181,7 @@ export type ModbusResponse = ModbusEnvelope &
     | { functionCode: 5; address: number; value: boolean }
     | { functionCode: 6; address: number; value: number }
     | { functionCode: 15 | 16; address: number; quantity: number }
+    | DeviceIdResponse
   );
 
 /** What a server answers a request with (input of the response builders). */
@@ -235,6 +242,8 @@ export function requestPduLength(req: ModbusRequest): number {
       return 6 + ((req.values.length + 7) >> 3);
     case 16:
       return 6 + 2 * req.values.length;
+    case 43:
+      return 4;
     default:
       return 5;
   }
@@ -249,6 +258,9 @@ export function expectedResponsePduLength(req: ModbusRequest): number {
     case 3:
     case 4:
       return 2 + 2 * req.quantity;
+    case 43:
+      // Unknown until it arrives: the largest PDU, so a reply timeout allows for it.
+      return 253;
     default:
       return 5;
   }
@@ -328,8 +340,10 @@ export function writeRequestPdu(out: Uint8Array, o: number, req: ModbusRequest):
       }
       return p;
     }
+    case 43:
+      return writeDeviceIdRequest(out, o, req.readDeviceId, req.objectId);
     default:
-      throw frameInvalid(`functionCode: ${String((req as { functionCode: unknown }).functionCode)} is not supported (1, 2, 3, 4, 5, 6, 15, 16)`);
+      throw frameInvalid(`functionCode: ${String((req as { functionCode: unknown }).functionCode)} is not supported (1, 2, 3, 4, 5, 6, 15, 16, 43)`);
   }
 }
 
@@ -392,8 +406,9 @@ export function parseResponsePdu(
       if (len !== 5) throw frameInvalid(`length: ${describeFunction(fc)} response PDU must be 5 bytes, got ${len}`);
       const address = (buf[start + 1] << 8) | buf[start + 2];
       const word = (buf[start + 3] << 8) | buf[start + 4];
-      if (request && address !== request.address) {
-        throw frameInvalid(`address: echo ${address} does not match the request's ${request.address}`);
+      const asked = request && (request as { address: number }).address;
+      if (request && address !== asked) {
+        throw frameInvalid(`address: echo ${address} does not match the request's ${asked}`);
       }
       if (fc === 5) {
         if (word !== 0xff00 && word !== 0) throw frameInvalid(`value: coil value must be 0xFF00 or 0x0000, got 0x${word.toString(16).toUpperCase().padStart(4, '0')}`);
@@ -412,8 +427,10 @@ export function parseResponsePdu(
       }
       return { unitId, transactionId, functionCode: fc, address, quantity: word };
     }
+    case 43:
+      return { unitId, transactionId, ...parseDeviceIdResponse(buf, start, end) };
     default:
-      throw frameInvalid(`function: ${hexByte(fc)} is not supported (1, 2, 3, 4, 5, 6, 15, 16)`);
+      throw frameInvalid(`function: ${hexByte(fc)} is not supported (1, 2, 3, 4, 5, 6, 15, 16, 43)`);
   }
 }
 
@@ -449,6 +466,13 @@ export function parseRequestPdu(
   });
   if (len < 1) return refuse(ExceptionCodes.IllegalFunction, 'empty PDU');
   if (!isSupportedFunction(fc)) return refuse(ExceptionCodes.IllegalFunction, `function ${hexByte(fc)} is not supported`);
+  if (fc === 43) {
+    if (len !== 4) return refuse(ExceptionCodes.IllegalDataValue, `PDU must be 4 bytes, got ${len}`);
+    if (buf[start + 1] !== DEVICE_ID_MEI) return refuse(ExceptionCodes.IllegalFunction, `MEI type ${hexByte(buf[start + 1])} is not supported`);
+    const code = buf[start + 2];
+    if (code < 1 || code > 4) return refuse(ExceptionCodes.IllegalDataValue, `read device id code ${code} outside 1..4`);
+    return { unitId, transactionId, kind: 'request', request: { functionCode: 43, readDeviceId: code as 1 | 2 | 3 | 4, objectId: buf[start + 3] } };
+  }
   if (len < 5) return refuse(ExceptionCodes.IllegalDataValue, `PDU of ${len} bytes is too short for ${describeFunction(fc)}`);
   const address = (buf[start + 1] << 8) | buf[start + 2];
   const word = (buf[start + 3] << 8) | buf[start + 4];

@@ -159,7 +159,7 @@ describe('rtuResponseLength tells a split serial read when it is complete', () =
     expect(rtuResponseLength(frame, 2)).toBe(0);
     expect(rtuResponseLength(frame, 3)).toBe(frame.length);
     expect(rtuResponseLength(bytes('01 10 00 01'))).toBe(8);
-    expect(rtuResponseLength(bytes('01 2B 0E'))).toBe(-1);
+    expect(rtuResponseLength(bytes('01 11'))).toBe(-1);
   });
 
   it('reassembles a reply delivered in arbitrary pieces', () => {
@@ -190,7 +190,7 @@ describe('RTU server side', () => {
   });
 
   it('turns requests it must refuse into the exception code to answer', () => {
-    expect(parseRtuRequest(framed('01 2B 0E 01 00'))).toMatchObject({ kind: 'exception', functionCode: 0x2b, exceptionCode: 1 });
+    expect(parseRtuRequest(framed('01 11 0E 01 00'))).toMatchObject({ kind: 'exception', functionCode: 0x11, exceptionCode: 1 });
     expect(parseRtuRequest(framed('01 03 00 00 00 7E'))).toMatchObject({ kind: 'exception', exceptionCode: 3 });
     expect(parseRtuRequest(framed('01 03 00 00 00 00'))).toMatchObject({ kind: 'exception', exceptionCode: 3 });
     expect(parseRtuRequest(framed('01 03 FF FF 00 02'))).toMatchObject({ kind: 'exception', exceptionCode: 2 });

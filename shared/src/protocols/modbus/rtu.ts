@@ -9,6 +9,7 @@
  * separated by 3.5 character times of silence, fixed at 1.75 ms above 19200 baud.
  */
 import { crc16, storedCrc, writeCrc } from './crc.js';
+import { deviceIdResponseLength } from './device-id.js';
 import { frameInvalid, hexByte } from '../bytes.js';
 import {
   type ModbusReply,
@@ -80,6 +81,11 @@ export function rtuResponseLength(buf: Uint8Array, length = buf.length): number 
     case 15:
     case 16:
       return 8;
+    case 43: {
+      // Unit, then the PDU (its objects carry their own lengths), then the CRC.
+      const pdu = deviceIdResponseLength(buf, 1, length - 1);
+      return pdu <= 0 ? pdu : 1 + pdu + 2;
+    }
     default:
       return -1;
   }
@@ -102,6 +108,8 @@ export function rtuRequestLength(buf: Uint8Array, length = buf.length): number {
     case 15:
     case 16:
       return length < 7 ? 0 : 9 + buf[6];
+    case 43:
+      return 7;
     default:
       return -1;
   }

@@ -63,7 +63,7 @@ describe('TCP framing', () => {
     const r = parseTcpRequest(buildTcpRequest(300, 2, { functionCode: 4, address: 5, quantity: 10 }));
     expect(r).toMatchObject({ kind: 'request', transactionId: 300, unitId: 2, request: { functionCode: 4, address: 5, quantity: 10 } });
     const bad = buildTcpRequest(1, 2, req);
-    bad[7] = 0x2b;
+    bad[7] = 0x11; // report server id: not spoken
     expect(parseTcpRequest(bad)).toMatchObject({ kind: 'exception', exceptionCode: 1, transactionId: 1 });
   });
 
