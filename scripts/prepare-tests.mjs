@@ -31,6 +31,12 @@ export const NEEDS = [
   { name: 'pymodbus', probe: ['/usr/bin/python3', '-c', 'import pymodbus'], pkg: 'python3-pymodbus', why: 'a Modbus slave we did not write' },
   { name: 'mosquitto', probe: 'mosquitto', pkg: 'mosquitto', why: 'the MQTT broker of the sync and mTLS tests' },
   { name: 'chromium', probe: 'chromium', pkg: 'chromium', why: 'the browser the console tests and `pnpm bench console` drive (playwright-core)' },
+  {
+    name: 'CJK font',
+    probe: ['sh', '-c', 'ls /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc 2>/dev/null | grep -q .'],
+    pkg: 'fonts-wqy-zenhei',
+    why: 'Chinese glyphs in the console screenshots (without a CJK font Chromium draws boxes)',
+  },
 ];
 
 /** The newest PostgreSQL version with a `main` cluster (.ci/run assumed exactly one). */
