@@ -31,6 +31,7 @@ export const NEEDS = [
   { name: 'pymodbus', probe: ['/usr/bin/python3', '-c', 'import pymodbus'], pkg: 'python3-pymodbus', why: 'a Modbus slave we did not write' },
   { name: 'mosquitto', probe: 'mosquitto', pkg: 'mosquitto', why: 'the MQTT broker of the sync and mTLS tests' },
   { name: 'chromium', probe: 'chromium', pkg: 'chromium', why: 'the browser the console tests and `pnpm bench console` drive (playwright-core)' },
+  { name: 'zsh', probe: 'zsh', pkg: 'zsh', why: 'the zsh completion script is run in a real zsh' },
   {
     name: 'CJK font',
     probe: ['sh', '-c', 'ls /usr/share/fonts/truetype/wqy/wqy-zenhei.ttc /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc 2>/dev/null | grep -q .'],

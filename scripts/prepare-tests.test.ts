@@ -34,7 +34,7 @@ const facts = (f: Partial<Facts>): Facts => ({ missing: [], notOnPath: [], down:
 
 describe('prepare-tests: the table', () => {
   it('probes every Debian package the tests use (what .ci/run used to install)', () => {
-    expect(step.NEEDS.map((n) => n.pkg).sort()).toEqual(['chromium', 'fonts-wqy-zenhei', 'mbpoll', 'mosquitto', 'python3-pymodbus', 'socat']);
+    expect(step.NEEDS.map((n) => n.pkg).sort()).toEqual(['chromium', 'fonts-wqy-zenhei', 'mbpoll', 'mosquitto', 'python3-pymodbus', 'socat', 'zsh']);
     expect(need('pymodbus').probe).toEqual(['/usr/bin/python3', '-c', 'import pymodbus']);
   });
   it('starts the services with the commands .ci/run used', () => {

@@ -1,7 +1,9 @@
 /**
  * `lifeline completion bash|zsh`: scripts generated from the command definitions. The bash one is
  * loaded into a real bash and its completion function run as bash runs it on Tab (COMP_WORDS,
- * COMP_CWORD → COMPREPLY); the zsh one is checked against the same command tree.
+ * COMP_CWORD → COMPREPLY); the zsh one is checked against the same command tree, and run in a
+ * real zsh with compsys's `_describe`, `compadd` and `_files` replaced by functions that print
+ * what they are given (compsys itself needs an interactive line editor).
  */
 import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -61,5 +63,38 @@ describe('lifeline completion', () => {
     expect(z).toMatch(/^ {4}'completion'\) .*args=\('bash' 'zsh'\) ;;$/m);
     // The tree holds every command the program defines.
     expect(tree.find((n) => n.path === '')!.subcommands.map((s) => s.name)).toEqual(expect.arrayContaining(['watch', 'scan', 'completion']));
+  }, 60_000);
+
+  it('zsh: the script runs in zsh and offers what the command path allows', async () => {
+    const r = await lifeline(tmp.dir, 'completion', 'zsh');
+    expect(r.status).toBe(0);
+    const zfile = join(tmp.dir, '_lifeline');
+    writeFileSync(zfile, r.stdout);
+    const harness = join(tmp.dir, 'harness.zsh');
+    writeFileSync(
+      harness,
+      [
+        '_describe() { local a=$4; print -l -- ${(P)a} }',
+        'compadd() { local a=$2; print -l -- ${(P)a} }',
+        '_files() { print FILES }',
+        // The script's last line calls _lifeline itself (as compinit does); the harness calls it with its own words.
+        `source <(sed '$d' ${zfile})`,
+        'words=("$@"); CURRENT=$#words',
+        '_lifeline',
+      ].join('\n'),
+    );
+    const offered = (...words: string[]) => {
+      const z = spawnSync('zsh', ['-f', harness, 'lifeline', ...words], { encoding: 'utf8' });
+      expect(z.error).toBeUndefined(); // zsh must be installed (pnpm test's prerequisites bring it)
+      expect(z.stderr).toBe('');
+      return z.stdout.split('\n').filter(Boolean).map((l) => l.split(':')[0]);
+    };
+    expect(offered('')).toEqual(expect.arrayContaining(['init', 'run', 'watch', 'scan', 'completion', '--version']));
+    expect(offered('device', '')).toEqual(expect.arrayContaining(['list', 'add', 'remove', 'test']));
+    // After a flag's value the command is still known: scan's flags, not the top level's.
+    expect(offered('scan', '--serial', '/dev/ttyUSB0', '--')).toEqual(expect.arrayContaining(['--meters', '--no-profiles', '--units']));
+    expect(offered('scan', '--serial', '/dev/ttyUSB0', '--')).not.toContain('--version');
+    expect(offered('completion', '')).toEqual(expect.arrayContaining(['bash', 'zsh']));
+    expect(offered('status', '--config', 'gate')).toEqual(['FILES']);
   }, 60_000);
 });
