@@ -113,9 +113,13 @@ describe('TCP simulator', () => {
     expect(exceptionOf(await c.reply(1))).toBe(ExceptionCodes.IllegalDataAddress);
     expect(exceptionOf(await c.reply(2))).toBe(ExceptionCodes.IllegalDataAddress);
     expect(exceptionOf(await c.reply(3))).toBe(ExceptionCodes.IllegalDataAddress);
-    // An unsupported function code (0x2B) and a zero quantity.
-    c.socket.write(Buffer.from([0, 9, 0, 0, 0, 2, 1, 0x2b]));
+    // An unsupported function code (0x11, report server id: serial-line only), a 43 (0x2B) without
+    // its MEI type (the simulator answers 43/14 device identification, so it is a bad value, not
+    // an unknown function) and a zero quantity.
+    c.socket.write(Buffer.from([0, 9, 0, 0, 0, 2, 1, 0x11]));
     expect(exceptionOf(await c.reply(9))).toBe(ExceptionCodes.IllegalFunction);
+    c.socket.write(Buffer.from([0, 12, 0, 0, 0, 2, 1, 0x2b]));
+    expect(exceptionOf(await c.reply(12))).toBe(ExceptionCodes.IllegalDataValue);
     c.send(1, [{ functionCode: 4, address: 0, quantity: 1 }], 10);
     expect(exceptionOf(await c.reply(10))).toBeUndefined();
     c.socket.write(Buffer.from([0, 11, 0, 0, 0, 6, 1, 4, 0, 0, 0, 0]));
