@@ -188,7 +188,13 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await screenshot(page, 'device-1366');
     // 30 days: downsampled by the API, same values within the buckets' range.
     await page.click(`button[data-range="${30 * 24 * HOUR}"]`);
-    await page.waitForFunction(() => (document.querySelector('[data-testid=chart]') as HTMLElement | null)?.dataset.points !== undefined && document.querySelector('button.on')?.getAttribute('data-range') === String(30 * 24 * 3600000));
+    // Wait for the 30-day chart itself: a new chart element is in the page before its effect has drawn
+    // it (no uplot yet), and the 1 h chart holds 1873.41 too, so the x scale must span the 30 days.
+    await page.waitForFunction(() => {
+      const el = document.querySelector('[data-testid=chart]') as (HTMLElement & { uplot?: { scales: { x: { min?: number; max?: number } } } }) | null;
+      const x = el?.uplot?.scales.x;
+      return x?.min !== undefined && x.max !== undefined && x.max - x.min > 20 * 24 * 3600 && document.querySelector('button.on')?.getAttribute('data-range') === String(30 * 24 * 3600000);
+    });
     const month = await page.evaluate(() => (document.querySelector('[data-testid=chart]') as HTMLElement & { uplot: { data: number[][] } }).uplot.data[3].filter((v) => v !== null));
     expect(Math.max(...month)).toBe(1873.41);
     expect(page.errors).toEqual([]);
