@@ -132,8 +132,8 @@ export const AnomalySchema = Type.Object(
 
 /**
  * ARTime: streaming anomaly score of one point from an adaptive-resonance category memory
- * (edge/src/detect/artime.ts); an alternative to `anomaly`, chosen by nested cross-validation
- * on NAB (docs/detection-results.md).
+ * (edge/src/detect/artime.ts); an alternative an operator may add beside `anomaly`, which stays the
+ * default: it scored below it under nested cross-validation on NAB (docs/detection-results.md).
  */
 export const ArtimeSchema = Type.Object(
   {
