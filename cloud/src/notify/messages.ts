@@ -9,6 +9,7 @@
  *                       └─▶ alarmText ─▶ SMS {text}
  */
 import type { AlarmState, AlarmTransition } from '@lifeline/shared';
+import { causeInChinese } from '@lifeline/shared/cause-zh';
 
 /** What the outbox keeps for one transition and receiver (JSON in notifications.payload). */
 export interface AlarmPayload {
@@ -100,7 +101,7 @@ export function alarmMarkdown(p: AlarmPayload): string {
     `- **测点**：${t.point}${t.value === null ? '' : `（当前值 ${t.value}）`}`,
     `- **区域**：${p.site?.district ?? '未登记'}`,
     `- **网关**：${p.gateway}`,
-    `- **原因**：${t.cause}`,
+    `- **原因**：${causeInChinese(t.cause)}`,
     `- **时间**：${chinaTime(t.ts)}（北京时间）${p.escalation ? '报警' : ''}`,
   ].join('\n');
 }
@@ -109,8 +110,8 @@ export function alarmMarkdown(p: AlarmPayload): string {
 export function alarmText(p: AlarmPayload): string {
   const t = p.transition;
   const where = p.site?.district ? `，${p.site.district}` : '';
-  if (p.escalation) return `【Lifeline】升级：${levelName(t.level)} ${deviceLabel(p)}${where}，${t.cause}，${p.escalation.afterMinutes} 分钟未确认，报警于 ${chinaTime(t.ts)}。`;
-  return `【Lifeline】${levelName(t.level)}：${deviceLabel(p)}${where}，${t.cause}，${stateNames[t.to] ?? t.to}，${chinaTime(t.ts)}。`;
+  if (p.escalation) return `【Lifeline】升级：${levelName(t.level)} ${deviceLabel(p)}${where}，${causeInChinese(t.cause)}，${p.escalation.afterMinutes} 分钟未确认，报警于 ${chinaTime(t.ts)}。`;
+  return `【Lifeline】${levelName(t.level)}：${deviceLabel(p)}${where}，${causeInChinese(t.cause)}，${stateNames[t.to] ?? t.to}，${chinaTime(t.ts)}。`;
 }
 
 /** Lifeline kinds as duty officers say them. */
@@ -140,7 +141,7 @@ export function digestMarkdown(d: DigestPayload): string {
     `- **按区域**：${counts(d.byDistrict, (r: { district: string }) => r.district || '未登记')}`,
     `- **仍未恢复**：${d.active} 起`,
     ...(d.worst.length
-      ? ['', '#### 最严重', ...d.worst.map((w, i) => `${i + 1}. 【${levelName(w.level)}】${w.name && w.name !== w.device ? `${w.name}（${w.device}）` : w.device || w.gateway}：${w.cause}，${zoned(w.ts, d.timeZone)}`)]
+      ? ['', '#### 最严重', ...d.worst.map((w, i) => `${i + 1}. 【${levelName(w.level)}】${w.name && w.name !== w.device ? `${w.name}（${w.device}）` : w.device || w.gateway}：${causeInChinese(w.cause)}，${zoned(w.ts, d.timeZone)}`)]
       : []),
   ].join('\n');
 }

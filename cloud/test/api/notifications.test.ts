@@ -43,7 +43,7 @@ let seq = 0;
 function transition(p: Partial<AlarmTransition> = {}): AlarmTransition {
   return {
     kind: 'alarm', seq: ++seq, alarmId: 'lamp-gh-03/leakage_current/threshold', device: 'lamp-gh-03', point: 'leakage_current', ts: TS,
-    from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'leakage_current 32 mA above red 30 mA', value: 32, ...p,
+    from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'leakage_current 32 mA ≥ red (I) high limit 30 mA', value: 32, ...p,
   };
 }
 
@@ -91,7 +91,7 @@ describe('WeCom, DingTalk and SMS receivers', () => {
       expect(wbody.msgtype).toBe('markdown');
       expect(Object.keys(wbody.markdown)).toEqual(['content']);
       const content: string = wbody.markdown.content;
-      for (const s of ['红色预警', '洸河路3号灯杆（lamp-gh-03）', '任城区', 'leakage_current 32 mA above red 30 mA', '报警（未确认）', `${chinaTime(TS)}（北京时间）`, 'gw-guanghe'])
+      for (const s of ['红色预警', '洸河路3号灯杆（lamp-gh-03）', '任城区', 'leakage_current 32 mA ≥ 红色（I级）上限 30 mA', '报警（未确认）', `${chinaTime(TS)}（北京时间）`, 'gw-guanghe'])
         expect(content).toContain(s);
       expect(chinaTime(TS)).toBe('2026-12-07 11:05:09');
       expect(Buffer.byteLength(content)).toBeLessThan(4096);
@@ -116,7 +116,7 @@ describe('WeCom, DingTalk and SMS receivers', () => {
       const bodies = texts.map((g) => JSON.parse(g.body));
       expect(bodies.map((b) => b.mobile).sort()).toEqual(['13800000001', '13800000001', '13900000002'].sort());
       expect(bodies[0].level).toBe('红色预警');
-      expect(bodies[0].content).toBe(`【Lifeline】红色预警：洸河路3号灯杆（lamp-gh-03），任城区，leakage_current 32 mA above red 30 mA，报警（未确认），2026-12-07 11:05:09。`);
+      expect(bodies[0].content).toBe(`【Lifeline】红色预警：洸河路3号灯杆（lamp-gh-03），任城区，leakage_current 32 mA ≥ 红色（I级）上限 30 mA，报警（未确认），2026-12-07 11:05:09。`);
 
       // The outbox, as an operator sees it: each delivered, the WeCom one after a vendor refusal, phones shortened.
       const rows = await waitFor(async () => {

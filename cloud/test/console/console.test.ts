@@ -111,14 +111,14 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
   it('shows a red alarm that arrives on the live stream at the top, blinking, on the map and in the header', async () => {
     const page = await signedIn('operator');
     await page.waitForSelector('[data-testid=map].leaflet-container');
-    await raise('lamp-12', 'current', 4, 'current 9.8 A above red 8 A', 9.8);
+    await raise('lamp-12', 'current', 4, 'current 9.8 A ≥ red (I) high limit 8 A', 9.8);
     const id = await alarmId('lamp-12');
     // No reload, no polling: the stream brings it.
     const top = page.locator('.alarm-rows li').first();
     await waitFor(async () => (await top.getAttribute('data-alarm')) === String(id), 10_000, 'the red alarm at the top of the console');
     expect(await top.getAttribute('class')).toContain('blink');
     expect(await top.textContent()).toContain('洸河路12号灯杆');
-    expect(await top.textContent()).toContain('current 9.8 A above red 8 A');
+    expect(await top.textContent()).toContain('current 9.8 A ≥ 红色（I级）上限 8 A'); // the gateway's English cause, shown in Chinese
     await page.waitForSelector('[data-testid=red-banner]');
     expect(await page.textContent('[data-testid=level-counts] [data-level="4"] b')).toBe('1');
     // On the map: a red cluster or a red device marker.

@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, can, type AlarmDetail as Detail, type Bucket } from '../api.js';
-import { fmtNumber, fmtTime, t, tKind, tLevel, tState } from '../i18n/index.js';
+import { fmtNumber, fmtTime, t, tCause, tKind, tLevel, tState } from '../i18n/index.js';
 import { store, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { AlarmActions } from './AlarmActions.js';
@@ -75,7 +75,7 @@ export function AlarmDetail(p: { id: number }) {
       </header>
       <dl class="facts">
         <dt>{t('alarm.cause')}</dt>
-        <dd class="cause">{raising?.cause ?? d.cause}</dd>
+        <dd class="cause">{tCause(raising?.cause ?? d.cause)}</dd>
         <dt>{t('alarm.raised')}</dt>
         <dd>{fmtTime(d.raisedAt)}</dd>
         <dt>{t('alarm.since')}</dt>
@@ -110,7 +110,7 @@ export function AlarmDetail(p: { id: number }) {
                 {tState(h.from)} → {tState(h.to)}
               </td>
               <td>{tLevel(h.level)}</td>
-              <td class="cause">{h.cause}</td>
+              <td class="cause">{tCause(h.cause)}</td>
               <td>{h.user ?? ''}</td>
             </tr>
           ))}

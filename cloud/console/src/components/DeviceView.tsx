@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, downloadCsv, type Alarm, type Bucket } from '../api.js';
-import { fmtDuration, fmtNumber, fmtTime, t, tKind, tLevel, tState } from '../i18n/index.js';
+import { fmtDuration, fmtNumber, fmtTime, t, tCause, tKind, tLevel, tState } from '../i18n/index.js';
 import { store, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { Chart } from './Chart.js';
@@ -141,7 +141,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
               </td>
               <td>{tLevel(a.level)}</td>
               <td>{a.point}</td>
-              <td class="cause">{store.causeOf(a)}</td>
+              <td class="cause">{tCause(store.causeOf(a))}</td>
               <td>{tState(a.state)}</td>
             </tr>
           ))}

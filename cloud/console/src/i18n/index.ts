@@ -6,6 +6,7 @@
  */
 import { zhCN, type MessageKey } from './zh-CN.js';
 import { en } from './en.js';
+import { causeInChinese } from '@lifeline/shared/cause-zh';
 
 /** A language the console speaks. */
 export type Lang = 'zh-CN' | 'en';
@@ -60,6 +61,10 @@ export function tKind(kind: string | null | undefined): string {
 export function tState(state: string): string {
   const key = `state.${state}` as MessageKey;
   return key in zhCN ? t(key) : state;
+}
+/** An alarm's cause (written in English by the gateway or the cloud) in the current language where its shape is known. */
+export function tCause(cause: string): string {
+  return lang === 'zh-CN' ? causeInChinese(cause) : cause;
 }
 export function tLevel(level: number): string {
   const key = `level.${level}` as MessageKey;
