@@ -2,7 +2,7 @@
  * Honest tuning for the NAB bench: cross-validation by NAB category.
  *
  *   npx tsx bench/_nab-cv.ts --data ../shared/data/nab/data --windows ../shared/data/nab/windows.json \
- *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--with-artime k1,k2] [--cache <dir>]
+ *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--with-artime k1,k2 [--artime-set key=value ...]] [--cache <dir>]
  *
  * Every combination of a small grid of detector options scores every file once (the same
  * scoreFile the bench uses; with --cache the per-row scores are kept on disk and reused).
@@ -36,6 +36,7 @@ const { values } = parseArgs({
     detector: { type: 'string', default: 'anomaly' },
     cache: { type: 'string' },
     'with-artime': { type: 'string' },
+    'artime-set': { type: 'string', multiple: true },
   },
 });
 if (!values.data || !values.windows) {
@@ -84,7 +85,13 @@ let scores = combos.map((c) => files.map((f) => run(c, f)));
 // (k = 0: ARTime off). k is one more knob the inner folds choose.
 if (values['with-artime']) {
   const ks = values['with-artime'].split(',').map(Number);
-  const art = files.map((f) => run({ detector: 'artime' }, f));
+  // --artime-set key=value: options of that ARTime (e.g. fileRange=1), the same in every fold.
+  const artOpts: NabDetectorOptions = { detector: 'artime' };
+  for (const kv of values['artime-set'] ?? []) {
+    const [k, v] = kv.split('=');
+    (artOpts as Record<string, unknown>)[k] = Number.isNaN(Number(v)) ? v : Number(v);
+  }
+  const art = files.map((f) => run(artOpts, f));
   scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => Math.max(v, k * art[fi][r])))));
   combos = combos.flatMap((c) => ks.map((k) => ({ ...c, withArtime: k }) as NabDetectorOptions));
 }
