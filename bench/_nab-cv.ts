@@ -37,6 +37,7 @@ const { values } = parseArgs({
     cache: { type: 'string' },
     'with-artime': { type: 'string' },
     'artime-set': { type: 'string', multiple: true },
+    'or-artime': { type: 'boolean', default: false },
   },
 });
 if (!values.data || !values.windows) {
@@ -122,7 +123,41 @@ const fixedFold = (ci: number, train: number[], test: number[], p: NabProfile) =
   return { T, fixed: nabScoreAt(nabFiles(ci, test), p, T) };
 };
 
-if (values.nested) {
+if (values['or-artime']) {
+  // --or-artime (with --nested, the grid one combination, --artime-set for ARTime's options):
+  // each detector keeps the threshold it would have alone, swept on the outer-training
+  // categories; the held-out category alarms where either is past its own (score
+  // max(anomaly/T_a, ARTime/T_r), fixed threshold 1). No joint knob, so no inner folds.
+  if (!values.nested || combos.length !== 1 || values['with-artime']) {
+    console.error('_nab-cv: --or-artime wants --nested, one combination and no --with-artime');
+    process.exit(2);
+  }
+  const artOpts: NabDetectorOptions = { detector: 'artime' };
+  for (const kv of values['artime-set'] ?? []) {
+    const [k, v] = kv.split('=');
+    (artOpts as Record<string, unknown>)[k] = Number.isNaN(Number(v)) ? v : Number(v);
+  }
+  const art = files.map((f) => run(artOpts, f));
+  const nf = (src: readonly Float64Array[], idx: number[]) => idx.map((i) => ({ name: files[i].rel, scores: src[i], windows: files[i].windows }));
+  const profiles = [nabProfiles.standard, nabProfiles.reward_low_FP_rate, nabProfiles.reward_low_FN_rate];
+  const outer = profiles.map(() => ZERO);
+  for (const F of folders) {
+    const train = idxOf((g) => g !== F);
+    const test = idxOf((g) => g === F);
+    const parts = profiles.map((p, k) => {
+      const Ta = nabScore(nf(scores[0], train), p).threshold;
+      const Tr = nabScore(nf(art, train), p).threshold;
+      const both = test.map((i) => ({ name: files[i].rel, scores: scores[0][i].map((v, r) => Math.max(v / Ta, art[i][r] / Tr)), windows: files[i].windows }));
+      const fixed = nabScoreAt(both, p, 1);
+      outer[k] = add(outer[k], fixed);
+      return { Ta, Tr, fixed };
+    });
+    console.log(`outer ${F}: T_anomaly ${parts[0].Ta.toFixed(4)}, T_artime ${parts[0].Tr.toFixed(4)}; ${F} at them: raw ${round2(parts[0].fixed.raw)} of ${parts[0].fixed.perfect} windows`);
+  }
+  const [s, lfp, lfn] = outer.map(nabNormalise);
+  console.log(`nested, either at its own operating point: standard ${round2(s)}, low_fp ${round2(lfp)}, low_fn ${round2(lfn)}`);
+  console.log(JSON.stringify({ nested_standard: round2(s), nested_low_fp: round2(lfp), nested_low_fn: round2(lfn) }));
+} else if (values.nested) {
   const profiles = [nabProfiles.standard, nabProfiles.reward_low_FP_rate, nabProfiles.reward_low_FN_rate];
   const outer = profiles.map(() => ZERO);
   for (const F of folders) {
