@@ -38,6 +38,7 @@ const { values } = parseArgs({
     'with-artime': { type: 'string' },
     'artime-set': { type: 'string', multiple: true },
     'or-artime': { type: 'boolean', default: false },
+    'noisy-or': { type: 'boolean', default: false },
   },
 });
 if (!values.data || !values.windows) {
@@ -93,7 +94,9 @@ if (values['with-artime']) {
     (artOpts as Record<string, unknown>)[k] = Number.isNaN(Number(v)) ? v : Number(v);
   }
   const art = files.map((f) => run(artOpts, f));
-  scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => Math.max(v, k * art[fi][r])))));
+  // --noisy-or: the pair's score is 1 − (1 − anomaly)(1 − k·ARTime) instead of the max.
+  const comb = values['noisy-or'] ? (a: number, r: number) => a + r - a * r : Math.max;
+  scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => comb(v, Math.min(1, k * art[fi][r]))))));
   combos = combos.flatMap((c) => ks.map((k) => ({ ...c, withArtime: k }) as NabDetectorOptions));
 }
 console.error(`${combos.length} combinations × ${files.length} files in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
