@@ -95,8 +95,8 @@ if (values['with-artime']) {
   }
   const art = files.map((f) => run(artOpts, f));
   // --noisy-or: the pair's score is 1 − (1 − anomaly)(1 − k·ARTime) instead of the max.
-  const comb = values['noisy-or'] ? (a: number, r: number) => a + r - a * r : Math.max;
-  scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => comb(v, Math.min(1, k * art[fi][r]))))));
+  const comb = values['noisy-or'] ? (a: number, r: number) => a + Math.min(1, r) - a * Math.min(1, r) : Math.max;
+  scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => comb(v, k * art[fi][r])))));
   combos = combos.flatMap((c) => ks.map((k) => ({ ...c, withArtime: k }) as NabDetectorOptions));
 }
 console.error(`${combos.length} combinations × ${files.length} files in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
