@@ -39,6 +39,7 @@ const { values } = parseArgs({
     'artime-set': { type: 'string', multiple: true },
     'or-artime': { type: 'boolean', default: false },
     'noisy-or': { type: 'boolean', default: false },
+    'pair-menu': { type: 'boolean', default: false },
   },
 });
 if (!values.data || !values.windows) {
@@ -98,6 +99,26 @@ if (values['with-artime']) {
   const comb = values['noisy-or'] ? (a: number, r: number) => a + Math.min(1, r) - a * Math.min(1, r) : Math.max;
   scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => comb(v, k * art[fi][r])))));
   combos = combos.flatMap((c) => ks.map((k) => ({ ...c, withArtime: k }) as NabDetectorOptions));
+}
+// --pair-menu (one anomaly combination): the inner folds choose among `anomaly` alone and the
+// pair at k = 1 by max or by noisy-OR, each with ARTime's range learned or declared (fileRange).
+if (values['pair-menu']) {
+  if (combos.length !== 1 || values['with-artime']) {
+    console.error('_nab-cv: --pair-menu wants one combination and no --with-artime');
+    process.exit(2);
+  }
+  const base = scores[0];
+  const c0 = combos[0];
+  const noisyOr = (a: number, r: number) => a + r - a * r;
+  scores = [base];
+  combos = [{ ...c0, withArtime: 0 }];
+  for (const fileRange of [0, 1]) {
+    const art = files.map((f) => run({ detector: 'artime', ...(fileRange ? { fileRange } : {}) }, f));
+    for (const [rule, comb] of [['max', Math.max], ['noisyOr', noisyOr]] as const) {
+      scores.push(base.map((s, fi) => s.map((v, r) => comb(v, art[fi][r]))));
+      combos.push({ ...c0, withArtime: 1, fileRange, rule } as NabDetectorOptions);
+    }
+  }
 }
 console.error(`${combos.length} combinations × ${files.length} files in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 const idxOf = (keep: (folder: string) => boolean) => files.map((f, i) => (keep(f.folder) ? i : -1)).filter((i) => i >= 0);
