@@ -320,6 +320,12 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
         const bins = isNum(p.anomaly.bins) ? p.anomaly.bins : anomalyDefaultBins;
         if (p.anomaly.entropy < 2 * bins) out.push({ path: `${at}.anomaly.entropy`, message: `must be 0 (off) or at least 2 × bins (${2 * bins}) readings, got ${p.anomaly.entropy}` });
       }
+      if (isObj(p.artime) && (p.artime.min !== undefined || p.artime.max !== undefined)) {
+        const { min, max } = p.artime;
+        if (min === undefined) out.push({ path: `${at}.artime.min`, message: `needed with max (${show(max)}): the declared range takes both ends` });
+        else if (max === undefined) out.push({ path: `${at}.artime.max`, message: `needed with min (${show(min)}): the declared range takes both ends` });
+        else if (isNum(min) && isNum(max) && !(min < max)) out.push({ path: `${at}.artime.max`, message: `must be above min (${min}), got ${max}` });
+      }
       if (isObj(p.range)) {
         const { min, max } = p.range;
         if (isNum(min) && isNum(max) && !(min < max)) out.push({ path: `${at}.range.max`, message: `must be above min (${min}), got ${max}` });
