@@ -2,7 +2,15 @@
  * Honest tuning for the NAB bench: cross-validation by NAB category.
  *
  *   npx tsx bench/_nab-cv.ts --data ../shared/data/nab/data --windows ../shared/data/nab/windows.json \
- *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--with-artime k1,k2 [--artime-set key=value ...]] [--cache <dir>]
+ *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--cache <dir>]
+ *       [--with-artime k1,k2 [--noisy-or] | --or-artime | --pair-menu] [--artime-set key=value ...]
+ *
+ * Pairs of `anomaly` and ARTime (scores of one anomaly combination and one ARTime, combined
+ * per row): --with-artime max(anomaly, k·ARTime), k chosen by the inner folds (--noisy-or:
+ * 1 − (1 − a)(1 − k·r) instead); --or-artime each detector at the threshold it gets alone on
+ * the training categories, alarm by either; --pair-menu the inner folds choose among anomaly
+ * alone and the max / noisy-OR pair with ARTime's range learned or declared. --artime-set
+ * gives that ARTime options (fileRange=1: the file's min/max as its declared range).
  *
  * Every combination of a small grid of detector options scores every file once (the same
  * scoreFile the bench uses; with --cache the per-row scores are kept on disk and reused).
@@ -43,7 +51,10 @@ const { values } = parseArgs({
   },
 });
 if (!values.data || !values.windows) {
-  console.error('usage: npx tsx bench/_nab-cv.ts --data <dir> --windows <windows.json> [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--cache <dir>]');
+  console.error(
+    'usage: npx tsx bench/_nab-cv.ts --data <dir> --windows <windows.json> [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--cache <dir>]\n' +
+      '         [--with-artime k1,k2 [--noisy-or] | --or-artime | --pair-menu] [--artime-set key=value ...]',
+  );
   process.exit(2);
 }
 if (values.detector !== 'anomaly' && values.detector !== 'artime') {
