@@ -57,8 +57,8 @@ if (!values.data || !values.windows) {
   );
   process.exit(2);
 }
-if (values.detector !== 'anomaly' && values.detector !== 'artime') {
-  console.error(`_nab-cv: --detector must be anomaly or artime, got ${values.detector}`);
+if (values.detector !== 'anomaly' && values.detector !== 'artime' && values.detector !== 'cad') {
+  console.error(`_nab-cv: --detector must be anomaly, artime or cad (bench-only experiment), got ${values.detector}`);
   process.exit(2);
 }
 // The built-in grid of the anomaly detector, used when no --grid is given: the short-term mean

@@ -12,6 +12,7 @@ import type { Reading } from '../shared/src/index.js';
 import type { AnomalyConfig, ArtimeConfig } from '../shared/src/config/index.js';
 import { createDetectors, type ScoringDetector } from '../edge/src/detect/index.js';
 import { nabProfiles, nabScore, probationRows, type NabFile } from './score/nab.js';
+import { cadScores } from './_cad.js';
 
 /** One NAB data file with its labelled windows as row ranges. */
 export interface NabData {
@@ -73,7 +74,7 @@ export function parseNab(text: string, rel: string, windows: [string, string][])
 }
 
 /** The per-point detector kinds the NAB bench can run. */
-export type NabDetectorKind = 'anomaly' | 'artime';
+export type NabDetectorKind = 'anomaly' | 'artime' | 'cad';
 
 /**
  * Options under test (everything but the warm-up, which is the file's probation), plus
@@ -92,6 +93,7 @@ export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: numb
   const device = 'nab';
   const point = 'value';
   const { detector = 'anomaly', withArtime = 0, fileRange = 0, ...rest } = opts;
+  if (detector === 'cad') return cadScores(f); // bench-only experiment (bench/_cad.ts)
   const warmup = Math.max(10, probationRows(f.ts.length));
   let min = Infinity;
   let max = -Infinity;
