@@ -2,7 +2,15 @@
  * Honest tuning for the NAB bench: cross-validation by NAB category.
  *
  *   npx tsx bench/_nab-cv.ts --data ../shared/data/nab/data --windows ../shared/data/nab/windows.json \
- *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--with-artime k1,k2] [--cache <dir>]
+ *       [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--cache <dir>]
+ *       [--with-artime k1,k2 [--noisy-or] | --or-artime | --pair-menu] [--artime-set key=value ...]
+ *
+ * Pairs of `anomaly` and ARTime (scores of one anomaly combination and one ARTime, combined
+ * per row): --with-artime max(anomaly, k·ARTime), k chosen by the inner folds (--noisy-or:
+ * 1 − (1 − a)(1 − k·r) instead); --or-artime each detector at the threshold it gets alone on
+ * the training categories, alarm by either; --pair-menu the inner folds choose among anomaly
+ * alone and the max / noisy-OR pair with ARTime's range learned or declared. --artime-set
+ * gives that ARTime options (fileRange=1: the file's min/max as its declared range).
  *
  * Every combination of a small grid of detector options scores every file once (the same
  * scoreFile the bench uses; with --cache the per-row scores are kept on disk and reused).
@@ -36,14 +44,21 @@ const { values } = parseArgs({
     detector: { type: 'string', default: 'anomaly' },
     cache: { type: 'string' },
     'with-artime': { type: 'string' },
+    'artime-set': { type: 'string', multiple: true },
+    'or-artime': { type: 'boolean', default: false },
+    'noisy-or': { type: 'boolean', default: false },
+    'pair-menu': { type: 'boolean', default: false },
   },
 });
 if (!values.data || !values.windows) {
-  console.error('usage: npx tsx bench/_nab-cv.ts --data <dir> --windows <windows.json> [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--cache <dir>]');
+  console.error(
+    'usage: npx tsx bench/_nab-cv.ts --data <dir> --windows <windows.json> [--nested] [--detector anomaly|artime] [--grid key=v1,v2 ...] [--cache <dir>]\n' +
+      '         [--with-artime k1,k2 [--noisy-or] | --or-artime | --pair-menu] [--artime-set key=value ...]',
+  );
   process.exit(2);
 }
-if (values.detector !== 'anomaly' && values.detector !== 'artime') {
-  console.error(`_nab-cv: --detector must be anomaly or artime, got ${values.detector}`);
+if (values.detector !== 'anomaly' && values.detector !== 'artime' && values.detector !== 'cad') {
+  console.error(`_nab-cv: --detector must be anomaly, artime or cad (bench-only experiment), got ${values.detector}`);
   process.exit(2);
 }
 // The built-in grid of the anomaly detector, used when no --grid is given: the short-term mean
@@ -84,9 +99,37 @@ let scores = combos.map((c) => files.map((f) => run(c, f)));
 // (k = 0: ARTime off). k is one more knob the inner folds choose.
 if (values['with-artime']) {
   const ks = values['with-artime'].split(',').map(Number);
-  const art = files.map((f) => run({ detector: 'artime' }, f));
-  scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => Math.max(v, k * art[fi][r])))));
+  // --artime-set key=value: options of that ARTime (e.g. fileRange=1), the same in every fold.
+  const artOpts: NabDetectorOptions = { detector: 'artime' };
+  for (const kv of values['artime-set'] ?? []) {
+    const [k, v] = kv.split('=');
+    (artOpts as Record<string, unknown>)[k] = Number.isNaN(Number(v)) ? v : Number(v);
+  }
+  const art = files.map((f) => run(artOpts, f));
+  // --noisy-or: the pair's score is 1 − (1 − anomaly)(1 − k·ARTime) instead of the max.
+  const comb = values['noisy-or'] ? (a: number, r: number) => a + Math.min(1, r) - a * Math.min(1, r) : Math.max;
+  scores = combos.flatMap((_, ci) => ks.map((k) => scores[ci].map((s, fi) => s.map((v, r) => comb(v, k * art[fi][r])))));
   combos = combos.flatMap((c) => ks.map((k) => ({ ...c, withArtime: k }) as NabDetectorOptions));
+}
+// --pair-menu (one anomaly combination): the inner folds choose among `anomaly` alone and the
+// pair at k = 1 by max or by noisy-OR, each with ARTime's range learned or declared (fileRange).
+if (values['pair-menu']) {
+  if (combos.length !== 1 || values['with-artime']) {
+    console.error('_nab-cv: --pair-menu wants one combination and no --with-artime');
+    process.exit(2);
+  }
+  const base = scores[0];
+  const c0 = combos[0];
+  const noisyOr = (a: number, r: number) => a + r - a * r;
+  scores = [base];
+  combos = [{ ...c0, withArtime: 0 }];
+  for (const fileRange of [0, 1]) {
+    const art = files.map((f) => run({ detector: 'artime', ...(fileRange ? { fileRange } : {}) }, f));
+    for (const [rule, comb] of [['max', Math.max], ['noisyOr', noisyOr]] as const) {
+      scores.push(base.map((s, fi) => s.map((v, r) => comb(v, art[fi][r]))));
+      combos.push({ ...c0, withArtime: 1, fileRange, rule } as NabDetectorOptions);
+    }
+  }
 }
 console.error(`${combos.length} combinations × ${files.length} files in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 const idxOf = (keep: (folder: string) => boolean) => files.map((f, i) => (keep(f.folder) ? i : -1)).filter((i) => i >= 0);
@@ -115,7 +158,41 @@ const fixedFold = (ci: number, train: number[], test: number[], p: NabProfile) =
   return { T, fixed: nabScoreAt(nabFiles(ci, test), p, T) };
 };
 
-if (values.nested) {
+if (values['or-artime']) {
+  // --or-artime (with --nested, the grid one combination, --artime-set for ARTime's options):
+  // each detector keeps the threshold it would have alone, swept on the outer-training
+  // categories; the held-out category alarms where either is past its own (score
+  // max(anomaly/T_a, ARTime/T_r), fixed threshold 1). No joint knob, so no inner folds.
+  if (!values.nested || combos.length !== 1 || values['with-artime']) {
+    console.error('_nab-cv: --or-artime wants --nested, one combination and no --with-artime');
+    process.exit(2);
+  }
+  const artOpts: NabDetectorOptions = { detector: 'artime' };
+  for (const kv of values['artime-set'] ?? []) {
+    const [k, v] = kv.split('=');
+    (artOpts as Record<string, unknown>)[k] = Number.isNaN(Number(v)) ? v : Number(v);
+  }
+  const art = files.map((f) => run(artOpts, f));
+  const nf = (src: readonly Float64Array[], idx: number[]) => idx.map((i) => ({ name: files[i].rel, scores: src[i], windows: files[i].windows }));
+  const profiles = [nabProfiles.standard, nabProfiles.reward_low_FP_rate, nabProfiles.reward_low_FN_rate];
+  const outer = profiles.map(() => ZERO);
+  for (const F of folders) {
+    const train = idxOf((g) => g !== F);
+    const test = idxOf((g) => g === F);
+    const parts = profiles.map((p, k) => {
+      const Ta = nabScore(nf(scores[0], train), p).threshold;
+      const Tr = nabScore(nf(art, train), p).threshold;
+      const both = test.map((i) => ({ name: files[i].rel, scores: scores[0][i].map((v, r) => Math.max(v / Ta, art[i][r] / Tr)), windows: files[i].windows }));
+      const fixed = nabScoreAt(both, p, 1);
+      outer[k] = add(outer[k], fixed);
+      return { Ta, Tr, fixed };
+    });
+    console.log(`outer ${F}: T_anomaly ${parts[0].Ta.toFixed(4)}, T_artime ${parts[0].Tr.toFixed(4)}; ${F} at them: raw ${round2(parts[0].fixed.raw)} of ${parts[0].fixed.perfect} windows`);
+  }
+  const [s, lfp, lfn] = outer.map(nabNormalise);
+  console.log(`nested, either at its own operating point: standard ${round2(s)}, low_fp ${round2(lfp)}, low_fn ${round2(lfn)}`);
+  console.log(JSON.stringify({ nested_standard: round2(s), nested_low_fp: round2(lfp), nested_low_fn: round2(lfn) }));
+} else if (values.nested) {
   const profiles = [nabProfiles.standard, nabProfiles.reward_low_FP_rate, nabProfiles.reward_low_FN_rate];
   const outer = profiles.map(() => ZERO);
   for (const F of folders) {

@@ -12,6 +12,7 @@ import type { Reading } from '../shared/src/index.js';
 import type { AnomalyConfig, ArtimeConfig } from '../shared/src/config/index.js';
 import { createDetectors, type ScoringDetector } from '../edge/src/detect/index.js';
 import { nabProfiles, nabScore, probationRows, type NabFile } from './score/nab.js';
+import { cadScores } from './_cad.js';
 
 /** One NAB data file with its labelled windows as row ranges. */
 export interface NabData {
@@ -73,25 +74,37 @@ export function parseNab(text: string, rel: string, windows: [string, string][])
 }
 
 /** The per-point detector kinds the NAB bench can run. */
-export type NabDetectorKind = 'anomaly' | 'artime';
+export type NabDetectorKind = 'anomaly' | 'artime' | 'cad';
 
 /**
  * Options under test (everything but the warm-up, which is the file's probation), plus
  * `detector`: which kind runs (default `anomaly`), and `withArtime` (k > 0, anomaly only): an
  * ARTime detector (its defaults) runs on the same point too, and the row's score is
  * max(anomaly score, k·ARTime confidence) — both detectors configured on the point, the
- * alarm raised by either, ARTime's threshold the anomaly's / k.
+ * alarm raised by either, ARTime's threshold the anomaly's / k. `fileRange` (1 = on): ARTime is
+ * given the file's minimum and maximum as the point's declared range (`min`, `max`), as NAB's
+ * detector interface gives every detector ("input min/max").
  */
-export type NabDetectorOptions = Omit<AnomalyConfig, 'warmup'> & Omit<Partial<ArtimeConfig>, 'warmup'> & { detector?: NabDetectorKind; withArtime?: number };
+export type NabDetectorOptions = Omit<AnomalyConfig, 'warmup'> &
+  Omit<Partial<ArtimeConfig>, 'warmup'> & { detector?: NabDetectorKind; withArtime?: number; fileRange?: number };
 
 /** Runs one of the agent's per-point detectors over one file; anomaly score per row. `onRow` sees the detector after each row. */
 export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: number, det: ScoringDetector) => void): Float64Array {
   const device = 'nab';
   const point = 'value';
-  const { detector = 'anomaly', withArtime = 0, ...rest } = opts;
+  const { detector = 'anomaly', withArtime = 0, fileRange = 0, ...rest } = opts;
+  if (detector === 'cad') return cadScores(f); // bench-only experiment (bench/_cad.ts)
   const warmup = Math.max(10, probationRows(f.ts.length));
-  const both = withArtime > 0 && detector === 'anomaly' ? { artime: { warmup } } : {};
-  const set = createDetectors({ points: [{ device, point, [detector]: { warmup, ...rest }, ...both }] });
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of f.value) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  const range = fileRange && min < max ? { min, max } : {};
+  const both = withArtime > 0 && detector === 'anomaly' ? { artime: { warmup, ...range } } : {};
+  const own = detector === 'artime' ? { warmup, ...range, ...rest } : { warmup, ...rest };
+  const set = createDetectors({ points: [{ device, point, [detector]: own, ...both }] });
   const det = set.detectors[0] as ScoringDetector;
   const art = 'artime' in both ? (set.detectors[1] as ScoringDetector) : null;
   const reading: Reading = { device, point, ts: 0, value: 0 };

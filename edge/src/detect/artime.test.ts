@@ -90,5 +90,23 @@ describe('ArtimeDetector', () => {
 
   it('refuses a bad config with the field and value named', () => {
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, rho: 1.5 } }] })).toThrow(/artime\.rho/);
+    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 5, max: 5 } }] })).toThrow(/artime\.max.*must be above min \(5\), got 5/);
+    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 0 } }] })).toThrow(/artime\.max.*needed with min/);
+  });
+
+  it('with a declared range, scales by it from the first reading: a new extreme inside it does not rescale', () => {
+    // The sine spans 8..12; a later excursion to 13 is new to a learned range but inside 0..20.
+    const learned = run({}, 4000, { at: 3000, add: 1, len: 200 });
+    const declared = run({ min: 0, max: 20 }, 4000, { at: 3000, add: 1, len: 200 });
+    expect(declared.scores.slice(0, 600).every((s) => s === 0)).toBe(true);
+    expect(declared.d.ready).toBe(true);
+    // Identical streams, different scaling: the two must not score alike.
+    expect(declared.scores.join()).not.toBe(learned.scores.join());
+    // A burst still raises with the range declared (here past its top, which widens it).
+    const burst = run({ min: 0, max: 20, hold: 100 }, 4000, { at: 3000, add: 15, len: 10 });
+    const raised = burst.events.find((e) => e.level !== AlarmLevel.Normal && e.i >= 3000);
+    expect(raised).toBeDefined();
+    expect(raised!.i).toBeLessThan(3000 + 20);
+    expect(() => new ArtimeDetector('a', 'd', 'p', { warmup: 600, min: 3, max: 1 })).toThrow(/min \(3\) must be below max \(1\)/);
   });
 });

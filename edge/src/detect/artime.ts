@@ -52,6 +52,13 @@ export interface ArtimeOptions {
   beta?: number;
   /** Readings the alarm holds after the last anomalous one. Default 200. */
   hold?: number;
+  /**
+   * The point's declared range (its engineering range; NAB hands every detector the file's
+   * minimum and maximum). Given both, values are scaled by it from the first reading instead
+   * of by the range seen so far; a value beyond it still widens the range. Default: learned.
+   */
+  min?: number;
+  max?: number;
   /** Level raised. Default yellow. */
   level?: AlarmLevel;
 }
@@ -104,7 +111,7 @@ export class ArtimeDetector implements ScoringDetector {
   level: AlarmLevel = AlarmLevel.Normal;
   score = 0;
   ready = false;
-  private readonly o: Required<Omit<ArtimeOptions, 'level'>>;
+  private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max'>>;
   private readonly raise: AlarmLevel;
   private readonly step: number;
   /** Downsampled points in the warm-up (the patterns learned before scoring). */
@@ -147,6 +154,11 @@ export class ArtimeDetector implements ScoringDetector {
     this.points = [point];
     this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200 };
     this.art.beta = this.o.beta;
+    if (opts.min !== undefined && opts.max !== undefined) {
+      if (!(opts.min < opts.max)) throw new Error(`artime ${id}: min (${opts.min}) must be below max (${opts.max})`);
+      this.lo = opts.min;
+      this.hi = opts.max;
+    }
     this.raise = opts.level ?? AlarmLevel.Yellow;
     this.step = Math.max(1, Math.floor(opts.warmup / (WINDOW * WINDOWS_PER_WARMUP)));
     this.trend = Math.max(WINDOW + 2, Math.floor(opts.warmup / this.step));

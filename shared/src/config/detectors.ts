@@ -142,6 +142,8 @@ export const ArtimeSchema = Type.Object(
     rho: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Initial vigilance of the network that sets the vigilance at the end of the warm-up' })),
     beta: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Learning rate of the category memory (1: fast learning)' })),
     hold: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Readings the alarm holds after the last anomalous one' })),
+    min: Type.Optional(Type.Number({ description: 'Declared low end of the point (its engineering range): scales values from the first reading; with max' })),
+    max: Type.Optional(Type.Number({ description: 'Declared high end of the point (its engineering range); with min' })),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
@@ -317,6 +319,12 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
         // A histogram of fewer readings than bins cannot tell one spread of values from another.
         const bins = isNum(p.anomaly.bins) ? p.anomaly.bins : anomalyDefaultBins;
         if (p.anomaly.entropy < 2 * bins) out.push({ path: `${at}.anomaly.entropy`, message: `must be 0 (off) or at least 2 × bins (${2 * bins}) readings, got ${p.anomaly.entropy}` });
+      }
+      if (isObj(p.artime) && (p.artime.min !== undefined || p.artime.max !== undefined)) {
+        const { min, max } = p.artime;
+        if (min === undefined) out.push({ path: `${at}.artime.min`, message: `needed with max (${show(max)}): the declared range takes both ends` });
+        else if (max === undefined) out.push({ path: `${at}.artime.max`, message: `needed with min (${show(min)}): the declared range takes both ends` });
+        else if (isNum(min) && isNum(max) && !(min < max)) out.push({ path: `${at}.artime.max`, message: `must be above min (${min}), got ${max}` });
       }
       if (isObj(p.range)) {
         const { min, max } = p.range;
