@@ -47,6 +47,13 @@
  *   its two points. Never before the previous clear, never after the raise. The alarm itself
  *   is still raised and cleared online, at `ts`.
  *
+ * - cusum (issue 17, off by default): Page's CUSUM per point of u − 1, S = max(0, S + u − 1);
+ *   when S reaches `cusum` × the largest S of the point's own warm-up (at least 1) and u ≥ k,
+ *   the alarm is raised at once instead of after onDelayMs: a point hovering about k after a
+ *   real change raises sooner. Reset at a raise and a clear; not armed while the mean is
+ *   re-learned. On SKAB it raised earlier but added false alarms (FAR above 12 % under nested
+ *   cross-validation), so it is not the default (docs/detection-results.md).
+ *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released), plus
  * 3·d·100 numbers for the changepoint run lengths with `onset: 'bocpd'`.
  * Cost per frame: O(d) (O(100·d) with `onset: 'bocpd'`). No clock: all delays are measured on the frames' `ts`.
