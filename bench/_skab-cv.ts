@@ -1,7 +1,7 @@
 /**
  * Honest tuning for the SKAB bench: cross-validation and nested cross-validation.
  *
- *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd,cusum] [--cusum 2,4,8,16] [--grid small|wide]
+ *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd,cusum,delay] [--cusum 2,4,8,16] [--grid small|wide]
  *
  * Methods (how the changepoints scored come out of the same online detector; the
  * point-wise prediction, hence F1/FAR/MAR, is the same for all but `cusum`):
@@ -12,7 +12,8 @@
  *           run of a Bayesian online changepoint detector on the point's residual (onset.ts);
  *   cusum   online like `online`, the detector raising also by the CUSUM of its band score
  *           (option `cusum`, issue 17): a different alarm, so F1/FAR/MAR change too. Its threshold
- *           factor (`--cusum`, default 2, 4, 8, 16) is tuned with λ, k and the off-delay: the procedure `cusum/4`.
+ *           factor (`--cusum`, default 2, 4, 8, 16) is tuned with λ, k and the off-delay: the procedure `cusum/4`;
+ *   delay   online, the on-delay (0, 1, 2 s) tuned with λ, k and the off-delay: `delay/4`.
  * A procedure is a method with the knobs it may tune: `/7` the seven knobs of the grid,
  * `/3` only λ, k and the off-delay (the others at the shipped defaults). `bocpd` costs about
  * 4× a plain run, so it is run on the `/3` combinations only.
@@ -58,7 +59,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.data) {
-  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd,cusum] [--cusum 2,4,8,16] [--grid small|wide]');
+  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd,cusum,delay] [--cusum 2,4,8,16] [--grid small|wide]');
   process.exit(2);
 }
 const grids: Record<string, Record<string, number[]>> = {
@@ -99,6 +100,8 @@ const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'dat
   bocpd: { onset: { onset: 'bocpd' }, cp: 'dated', threeOnly: true },
   // Online, raised also by the CUSUM of the band score (issue 17), its threshold factor tuned with λ, k, off-delay.
   cusum: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { cusum: values.cusum!.split(',').map(Number) } },
+  // Online with the on-delay tuned too (0, 1, 2 s): the check that the CUSUM's gain is more than a shorter on-delay.
+  delay: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { onDelayMs: [0, 1000, 2000] } },
 };
 if (methodDefs.cusum.extra!.cusum.some((c) => !(c > 0))) {
   console.error(`--cusum: threshold factors must be numbers > 0, got ${values.cusum}`);
