@@ -31,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { SKAB_OPTIONS } from './_skab-options.js';
 import { loadSkab, predictFile, TRAIN_ROWS, type SkabDetectorOptions } from './_skab.js';
 import {
+  crossKnobs,
   crossValidate,
   FIELDS,
   figuresOf,
@@ -115,13 +116,7 @@ for (const m of methodNames) {
   }
 }
 
-/** Every combination of the values of `g`'s knobs, each added to every combination of `base`. */
-const cross = (base: SkabDetectorOptions[], g: Record<string, number[]>): SkabDetectorOptions[] => {
-  let out = base;
-  for (const [k, vs] of Object.entries(g)) out = out.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
-  return out;
-};
-const combos = cross([{}], grid);
+const combos = crossKnobs<SkabDetectorOptions>([{}], grid);
 const all = combos.map((_, i) => i);
 /** The `/3` combinations: only λ, k and the off-delay vary (the others at the shipped defaults). */
 const fixed: Record<string, unknown> = { recover: 0.8, recoverWeight: 0.5, vote: 0.5, voteDelayMs: 5000 };
@@ -132,7 +127,7 @@ for (const name of methodNames) {
   const extra = methodDefs[name].extra;
   if (!extra) methodCombos.set(name, { list: combos, three });
   else {
-    const list = cross(
+    const list = crossKnobs(
       three.map((i) => combos[i]),
       extra,
     );
