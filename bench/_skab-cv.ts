@@ -1,15 +1,19 @@
 /**
  * Honest tuning for the SKAB bench: cross-validation and nested cross-validation.
  *
- *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd] [--grid small|wide]
+ *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd,cusum,delay] [--cusum 2,4,8,16] [--grid small|wide]
  *
  * Methods (how the changepoints scored come out of the same online detector; the
- * point-wise prediction, hence F1/FAR/MAR, is the same for all):
+ * point-wise prediction, hence F1/FAR/MAR, is the same for all but `cusum`):
  *   online  the alarm's raise and clear as they happen (the figure before issue 17);
  *   clear   the clear dated to when the hold condition began (its `onsetTs`), raise as it happens;
  *   band    clear dated, raise dated to the first frame its point's excursion beyond the warm-up band;
  *   bocpd   clear dated, raise dated to the later of that and the start of the most probable
- *           run of a Bayesian online changepoint detector on the point's residual (onset.ts).
+ *           run of a Bayesian online changepoint detector on the point's residual (onset.ts);
+ *   cusum   online like `online`, the detector raising also by the CUSUM of its band score
+ *           (option `cusum`, issue 17): a different alarm, so F1/FAR/MAR change too. Its threshold
+ *           factor (`--cusum`, default 2, 4, 8, 16) is tuned with λ, k and the off-delay: the procedure `cusum/4`;
+ *   delay   online, the on-delay (0, 1, 2 s) tuned with λ, k and the off-delay: `delay/4`.
  * A procedure is a method with the knobs it may tune: `/7` the seven knobs of the grid,
  * `/3` only λ, k and the off-delay (the others at the shipped defaults). `bocpd` costs about
  * 4× a plain run, so it is run on the `/3` combinations only.
@@ -27,6 +31,7 @@ import { parseArgs } from 'node:util';
 import { SKAB_OPTIONS } from './_skab-options.js';
 import { loadSkab, predictFile, TRAIN_ROWS, type SkabDetectorOptions } from './_skab.js';
 import {
+  crossKnobs,
   crossValidate,
   FIELDS,
   figuresOf,
@@ -51,10 +56,11 @@ const { values } = parseArgs({
     grid: { type: 'string', default: 'small' },
     methods: { type: 'string', default: 'online,clear,band,bocpd' },
     nested: { type: 'boolean', default: false },
+    cusum: { type: 'string', default: '2,4,8,16' },
   },
 });
 if (!values.data) {
-  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd] [--grid small|wide]');
+  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd,cusum,delay] [--cusum 2,4,8,16] [--grid small|wide]');
   process.exit(2);
 }
 const grids: Record<string, Record<string, number[]>> = {
@@ -84,13 +90,24 @@ if (!grid) {
   console.error(`unknown grid ${values.grid}: small or wide`);
   process.exit(2);
 }
-/** How each method runs the detector and which of its outputs makes the changepoints. */
-const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'dated'; threeOnly: boolean }> = {
+/**
+ * How each method runs the detector and which of its outputs makes the changepoints;
+ * `extra`: knobs of the method itself, crossed with the `/3` combinations (its only procedure).
+ */
+const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'dated'; threeOnly: boolean; extra?: Record<string, number[]> }> = {
   online: { onset: { onset: 'off' }, cp: 'pred', threeOnly: false },
   clear: { onset: { onset: 'off' }, cp: 'dated', threeOnly: false },
   band: { onset: { onset: 'band' }, cp: 'dated', threeOnly: false },
   bocpd: { onset: { onset: 'bocpd' }, cp: 'dated', threeOnly: true },
+  // Online, raised also by the CUSUM of the band score (issue 17), its threshold factor tuned with λ, k, off-delay.
+  cusum: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { cusum: values.cusum!.split(',').map(Number) } },
+  // Online with the on-delay tuned too (0, 1, 2 s): the check that the CUSUM's gain is more than a shorter on-delay.
+  delay: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { onDelayMs: [0, 1000, 2000] } },
 };
+if (methodDefs.cusum.extra!.cusum.some((c) => !(c > 0))) {
+  console.error(`--cusum: threshold factors must be numbers > 0, got ${values.cusum}`);
+  process.exit(2);
+}
 const methodNames = values.methods!.split(',');
 for (const m of methodNames) {
   if (!methodDefs[m]) {
@@ -99,36 +116,45 @@ for (const m of methodNames) {
   }
 }
 
-const combos: SkabDetectorOptions[] = [{}];
-for (const [k, vs] of Object.entries(grid)) {
-  const next: SkabDetectorOptions[] = [];
-  for (const c of combos) for (const v of vs) next.push({ ...c, [k]: v });
-  combos.splice(0, combos.length, ...next);
-}
+const combos = crossKnobs<SkabDetectorOptions>([{}], grid);
 const all = combos.map((_, i) => i);
 /** The `/3` combinations: only λ, k and the off-delay vary (the others at the shipped defaults). */
 const fixed: Record<string, unknown> = { recover: 0.8, recoverWeight: 0.5, vote: 0.5, voteDelayMs: 5000 };
 const three = all.filter((i) => Object.entries(fixed).every(([k, v]) => (combos[i] as Record<string, unknown>)[k] === undefined || (combos[i] as Record<string, unknown>)[k] === v));
+/** Per method: its combinations (its own when it has extra knobs) and the indices its `/3` procedure may choose. */
+const methodCombos = new Map<string, { list: SkabDetectorOptions[]; three: number[] }>();
+for (const name of methodNames) {
+  const extra = methodDefs[name].extra;
+  if (!extra) methodCombos.set(name, { list: combos, three });
+  else {
+    const list = crossKnobs(
+      three.map((i) => combos[i]),
+      extra,
+    );
+    methodCombos.set(name, { list, three: list.map((_, i) => i) });
+  }
+}
 
 const files = loadSkab(values.data);
 const F = files.length;
 const t0 = performance.now();
-const methods: MethodStats[] = methodNames.map((name) => ({ name, combos: combos.length, files: F, data: new Float64Array(combos.length * F * FIELDS) }));
-/** One run per (onset mode, combination) serves every method that shares the mode. */
+const methods: MethodStats[] = methodNames.map((name) => ({ name, combos: methodCombos.get(name)!.list.length, files: F, data: new Float64Array(methodCombos.get(name)!.list.length * F * FIELDS) }));
+/** One run per (onset mode, combination) serves every method that shares the mode (a method with extra knobs runs alone). */
 const byMode = new Map<string, { stats: MethodStats; cp: 'pred' | 'dated' }[]>();
 methodNames.forEach((name, mi) => {
   const def = methodDefs[name];
-  const key = JSON.stringify(def.onset);
+  const key = def.extra ? name : JSON.stringify(def.onset);
   const list = byMode.get(key) ?? [];
   list.push({ stats: methods[mi], cp: def.cp });
   byMode.set(key, list);
 });
-for (const [key, targets] of byMode) {
-  const onset = JSON.parse(key) as SkabDetectorOptions;
+for (const targets of byMode.values()) {
+  const def = methodDefs[targets[0].stats.name];
+  const mc = methodCombos.get(targets[0].stats.name)!;
   const threeOnly = targets.every((t) => methodDefs[t.stats.name].threeOnly);
-  for (const c of threeOnly ? three : all) {
+  for (const c of threeOnly ? mc.three : mc.list.map((_, i) => i)) {
     files.forEach((f, i) => {
-      const p = predictFile(f, { ...SKAB_OPTIONS, ...combos[c], ...onset });
+      const p = predictFile(f, { ...SKAB_OPTIONS, ...mc.list[c], ...def.onset });
       const ts = f.ts.slice(TRAIN_ROWS);
       const changepoint = f.changepoint.subarray(TRAIN_ROWS);
       for (const t of targets) {
@@ -150,19 +176,20 @@ for (const [key, targets] of byMode) {
     });
   }
 }
-console.error(`${combos.length} combinations × ${F} files × methods ${methodNames.join(',')} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
+console.error(`${methods.map((m) => `${m.name} ${methodDefs[m.name].threeOnly ? methodCombos.get(m.name)!.three.length : m.combos}`).join(", ")} combinations × ${F} files × methods ${methodNames.join(',')} in ${((performance.now() - t0) / 1000).toFixed(0)} s`);
 
 const procs: Procedure[] = [];
 for (const m of methods) {
   if (!methodDefs[m.name].threeOnly) procs.push({ name: `${m.name}/7`, method: m, combos: all });
-  procs.push({ name: `${m.name}/3`, method: m, combos: three });
+  const extra = methodDefs[m.name].extra;
+  procs.push({ name: extra ? `${m.name}/${3 + Object.keys(extra).length}` : `${m.name}/3`, method: m, combos: methodCombos.get(m.name)!.three });
 }
 const r = (f: PooledFigures) => {
   const x = (v: number, k: number) => Math.round(v * 10 ** k) / 10 ** k;
   return `F1 ${x(f.f1, 3)} FAR ${x(f.far, 1)} MAR ${x(f.mar, 1)} NAB ${x(f.nab_standard, 1)} (low FP ${x(f.nab_lowfp, 1)}, low FN ${x(f.nab_lowfn, 1)})`;
 };
-const short = (c: number) =>
-  Object.entries(combos[c])
+const short = (m: MethodStats, c: number) =>
+  Object.entries(methodCombos.get(m.name)!.list[c])
     .map(([k, v]) => `${k} ${v}`)
     .join(', ');
 const idx = [...Array(F).keys()];
@@ -177,13 +204,13 @@ const folderName = (fold: readonly number[]) => files[fold[0]].folder;
   cvs.forEach((o, i) => {
     if (o > cvs[pi]) pi = i;
   });
-  console.log(`ships: ${procs[pi].name} (leave-one-file-out objectives ${cvs.map((o, i) => `${procs[i].name} ${o.toFixed(3)}`).join(', ')}), tuned ${short(tune(procs[pi], idx))}`);
+  console.log(`ships: ${procs[pi].name} (leave-one-file-out objectives ${cvs.map((o, i) => `${procs[i].name} ${o.toFixed(3)}`).join(', ')}), tuned ${short(procs[pi].method, tune(procs[pi], idx))}`);
 }
 for (const p of procs) {
   const best = tune(p, idx);
-  console.log(`${p.name}: in-sample ${r(figuresOf(sumOf(p.method, best, idx)))} with ${short(best)}`);
+  console.log(`${p.name}: in-sample ${r(figuresOf(sumOf(p.method, best, idx)))} with ${short(p.method, best)}`);
   const lofo = crossValidate(p, idx, byFolder);
-  console.log(`${p.name}: leave-one-folder-out ${r(figuresOf(lofo.pooled))}; chosen ${lofo.choices.map((c, k) => `${folderName(byFolder[k])}: ${short(c)}`).join(' | ')}`);
+  console.log(`${p.name}: leave-one-folder-out ${r(figuresOf(lofo.pooled))}; chosen ${lofo.choices.map((c, k) => `${folderName(byFolder[k])}: ${short(p.method, c)}`).join(' | ')}`);
   const loo = crossValidate(p, idx, byFile);
   console.log(`${p.name}: leave-one-file-out ${r(figuresOf(loo.pooled))}`);
 }
@@ -198,13 +225,18 @@ if (values.nested) {
     ['all procedures', procs],
     // Chosen after seeing the figures above (band is dominated by bocpd): not a claim, a check.
     ['without band (post hoc)', procs.filter((p) => p.method.name !== 'band')],
+    ['online and cusum', procs.filter((p) => p.method.name === 'online' || p.method.name === 'cusum')],
   ];
+  const seen = new Set<string>();
   for (const [label, ps] of sets) {
-    if (ps.length === 0) continue;
+    // A set equal to one already printed (e.g. all procedures when only online and cusum ran) is skipped.
+    const key = ps.map((p) => p.name).join();
+    if (ps.length === 0 || seen.has(key)) continue;
+    seen.add(key);
     const folder = nestedCrossValidate(ps, byFolder, inner.folder, F);
     for (const o of folder.outer) {
       console.log(
-        `nested ${label}, outer folder ${folderName(o.fold)}: inner chose ${ps[o.procedure].name} (inner objectives ${o.inner.map((v, i) => `${ps[i].name} ${v.toFixed(3)}`).join(', ')}), tuned ${short(o.combo)} → ${r(figuresOf(o.stats))}`,
+        `nested ${label}, outer folder ${folderName(o.fold)}: inner chose ${ps[o.procedure].name} (inner objectives ${o.inner.map((v, i) => `${ps[i].name} ${v.toFixed(3)}`).join(', ')}), tuned ${short(ps[o.procedure].method, o.combo)} → ${r(figuresOf(o.stats))}`,
       );
     }
     console.log(`nested ${label}, leave-one-folder-out pooled: ${r(figuresOf(folder.pooled))}`);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { FIELDS, FP, FN, N, S_STD, TN, TP, crossValidate, figuresOf, foldsBy, nestedCrossValidate, tune, type MethodStats, type Procedure } from './_skab-nested.js';
+import { FIELDS, FP, FN, N, S_STD, TN, TP, crossKnobs, crossValidate, figuresOf, foldsBy, nestedCrossValidate, tune, type MethodStats, type Procedure } from './_skab-nested.js';
 import { changepointFileScore, changepointScore, changepointProfiles, outlierMetrics } from './score/skab.js';
 
 /** Method stats from a table [combo][file] of {tp, fp, tn, fn, n, s} (other profiles 0). */
@@ -90,5 +90,20 @@ describe('SKAB nested cross-validation', () => {
       [0, 2],
       [1, 3],
     ]);
+  });
+});
+
+describe('crossKnobs', () => {
+  it('crosses the knobs of a method with every base combination, the last knob fastest', () => {
+    const base = [{ k: 2 }, { k: 3 }];
+    expect(crossKnobs(base, { cusum: [4, 8] })).toEqual([
+      { k: 2, cusum: 4 },
+      { k: 2, cusum: 8 },
+      { k: 3, cusum: 4 },
+      { k: 3, cusum: 8 },
+    ]);
+    expect(crossKnobs([{}], { a: [1, 2], b: [5] })).toEqual([{ a: 1, b: 5 }, { a: 2, b: 5 }]);
+    expect(crossKnobs(base, {})).toEqual(base);
+    expect(crossKnobs(base, { cusum: [] })).toEqual([]);
   });
 });

@@ -153,3 +153,14 @@ export function foldsBy(idx: readonly number[], key: (i: number) => string): num
   }
   return [...m.values()];
 }
+
+/**
+ * Every combination of the values of `grid`'s knobs, each added to every combination of
+ * `base` (knobs in the grid's order, the last varying fastest): how a method's own knobs
+ * (e.g. the CUSUM factor) are crossed with the shared `/3` combinations.
+ */
+export function crossKnobs<T extends object>(base: readonly T[], grid: Record<string, readonly number[]>): T[] {
+  let out: T[] = [...base];
+  for (const [k, vs] of Object.entries(grid)) out = out.flatMap((c) => vs.map((v) => ({ ...c, [k]: v })));
+  return out;
+}

@@ -73,6 +73,9 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   // Dating the onset of a raise (issue 17): the band exit (no extra state) and BOCPD (8 × 100 run lengths).
   multivariate_band: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'band' }] }, readings: mv },
   multivariate_bocpd: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'bocpd' }] }, readings: mv },
+  // The CUSUM raise (issue 17), with the onset dating off so its own cost shows beside multivariate_off.
+  multivariate_off: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off' }] }, readings: mv },
+  multivariate_cusum: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', cusum: 8 }] }, readings: mv },
 };
 
 function time(cfg: unknown, readings: Reading[]): number {

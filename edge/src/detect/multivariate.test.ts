@@ -237,3 +237,33 @@ describe('MultivariateDetector onset dating (issue 17)', () => {
     expect(raise.onsetTs!).toBeLessThanOrEqual(raise.ts);
   });
 });
+
+describe('MultivariateDetector CUSUM raise (issue 17)', () => {
+  /** Flow shifted by `shift` sd from t = 300 to 500 (0: normal running throughout). */
+  function run(cusum: number, shift: number, seed = 21) {
+    const d = make({ onDelayMs: 2000, offDelayMs: 5000, cusum });
+    const noise = gaussianSource(seed);
+    const events = [];
+    for (let t = 0; t < 1200; t++) {
+      const v = normal(noise, t);
+      if (t >= 300 && t < 500) v[0] -= shift;
+      for (const e of frame(d, t * 1000, v)) events.push({ t, ...e });
+    }
+    return events;
+  }
+
+  it('a shift that hovers about k: raised sooner once its excess beyond the band has piled up, and says so', () => {
+    const plain = run(0, 2);
+    const fast = run(4, 2);
+    expect(plain[0].t).toBeGreaterThanOrEqual(300);
+    expect(fast[0].level).toBe(AlarmLevel.Orange);
+    expect(fast[0].t).toBeGreaterThanOrEqual(300);
+    expect(fast[0].t).toBeLessThan(plain[0].t);
+    expect(fast[0].cause).toMatch(/flow .* outside its learned band and its excess beyond the band has piled up to [\d.]+ \(CUSUM; alarm at [\d.]+, 4× the most it reached while learning\)/);
+    expect(fast.at(-1)!.level).toBe(AlarmLevel.Normal);
+  });
+
+  it('normal running does not raise it, with several seeds', () => {
+    for (const seed of [31, 32, 33, 34]) expect(run(4, 0, seed)).toEqual([]);
+  });
+});

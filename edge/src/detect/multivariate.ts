@@ -47,6 +47,13 @@
  *   its two points. Never before the previous clear, never after the raise. The alarm itself
  *   is still raised and cleared online, at `ts`.
  *
+ * - cusum (issue 17, off by default): Page's CUSUM per point of u − 1, S = max(0, S + u − 1);
+ *   when S reaches `cusum` × the largest S of the point's own warm-up (at least 1) and u ≥ k,
+ *   the alarm is raised at once instead of after onDelayMs: a point hovering about k after a
+ *   real change raises sooner. Reset at a raise and a clear; not armed while the mean is
+ *   re-learned. On SKAB it raised earlier but added false alarms (FAR above 12 % under nested
+ *   cross-validation), so it is not the default (docs/detection-results.md).
+ *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released), plus
  * 3·d·100 numbers for the changepoint run lengths with `onset: 'bocpd'`.
  * Cost per frame: O(d) (O(100·d) with `onset: 'bocpd'`). No clock: all delays are measured on the frames' `ts`.
@@ -110,6 +117,13 @@ export interface MultivariateOptions {
    * (onset.ts). Default bocpd (chosen by the nested cross-validation of issue 17).
    */
   onset?: 'off' | 'band' | 'bocpd';
+  /**
+   * A second, faster way to raise (issue 17): Page's CUSUM per point of its band score beyond
+   * the band, S = max(0, S + u − 1); when S reaches `cusum` times the largest S of the point's
+   * own warm-up (at least 1) and u ≥ k at the same frame, raise at once (the CUSUM is the
+   * evidence the on-delay waits for). 0 = off. Default 0.
+   */
+  cusum?: number;
 }
 
 /** The defaults, exported so docs and the bench can quote them. */
@@ -129,6 +143,7 @@ export const multivariateDefaults = {
   vote: 0.5,
   voteDelayMs: 5000,
   onset: 'bocpd',
+  cusum: 0,
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */
@@ -176,6 +191,9 @@ export class MultivariateDetector implements ScoringDetector {
   private readonly bocpd: BocpdOnset | null;
   /** Raw warm-up sd per point (sd is scaled to the EWMA). */
   private readonly rawSd: Float64Array;
+  /** Page's CUSUM of u − 1 per point, and its raise threshold (cusum × its warm-up max). */
+  private readonly cus: Float64Array;
+  private readonly cusH: Float64Array;
   /** ts of the last clear: a new episode cannot have begun before it. */
   private clearedTs = Number.NEGATIVE_INFINITY;
 
@@ -203,6 +221,8 @@ export class MultivariateDetector implements ScoringDetector {
     this.outSince = new Float64Array(d).fill(Number.NaN);
     this.rawSd = new Float64Array(d);
     this.bocpd = this.o.onset === 'bocpd' ? new BocpdOnset(d) : null;
+    this.cus = new Float64Array(d);
+    this.cusH = new Float64Array(d).fill(Number.POSITIVE_INFINITY);
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -280,8 +300,14 @@ export class MultivariateDetector implements ScoringDetector {
       }
     }
     for (let j = 0; j < d; j++) {
-      const a = dev[j].sort();
+      const a = Float64Array.from(dev[j]).sort();
       this.band[j] = Math.max(a[Math.min(n - 1, Math.floor(this.o.quantile * n))], 0.5);
+    }
+    if (this.o.cusum > 0) {
+      // Replay the warm-up through the CUSUM: its largest sum is what normal running reaches.
+      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.cusStep(j, (this.w[j] * dev[j][i]) / this.band[j]);
+      for (let j = 0; j < d; j++) this.cusH[j] = this.o.cusum * Math.max(this.cusH[j], 1);
+      this.cus.fill(0);
     }
     this.buf = null;
     this.ready = true;
@@ -296,6 +322,9 @@ export class MultivariateDetector implements ScoringDetector {
     let second = -1;
     /** Score of the points still holding the alarm (recovering slow points left out). */
     let hold = 0;
+    /** The point whose CUSUM reached its threshold with u ≥ k (-1: none), and its u. */
+    let cj = -1;
+    let cs = 0;
     const alarmed = this.level !== AlarmLevel.Normal;
     for (let j = 0; j < d; j++) {
       this.z[j] += o.lambda * (this.frame[j] - this.z[j]);
@@ -303,6 +332,10 @@ export class MultivariateDetector implements ScoringDetector {
       if (u <= 1) this.outSince[j] = Number.NaN;
       else if (Number.isNaN(this.outSince[j])) this.outSince[j] = ts;
       this.bocpd?.update(j, (this.frame[j] - this.mu[j]) / this.rawSd[j], ts);
+      if (o.cusum > 0 && this.cusStep(j, u) >= this.cusH[j] && u >= o.k && u > cs) {
+        cs = u;
+        cj = j;
+      }
       if (u > s) {
         s2 = s;
         second = top;
@@ -334,6 +367,7 @@ export class MultivariateDetector implements ScoringDetector {
         this.relearnUntil = Number.NaN;
         this.z.set(this.mu);
       }
+      this.cus.fill(0);
       this.score = 0;
       return null;
     }
@@ -344,21 +378,33 @@ export class MultivariateDetector implements ScoringDetector {
         else this.learnN = 0;
       }
       if (o.adaptRate > 0) for (let j = 0; j < d; j++) this.mu[j] += o.adaptRate * (this.z[j] - this.mu[j]);
-      if (s < o.k) {
-        this.since = Number.NaN;
-        return null;
+      // The CUSUM's threshold assumes the warm-up's mean: not armed while the mean is re-learned.
+      const byCusum = cj >= 0 && this.learnN === 0;
+      if (this.learnN > 0) {
+        this.cus.fill(0);
       }
-      if (Number.isNaN(this.since)) this.since = ts;
+      if (s < o.k) this.since = Number.NaN;
+      else if (Number.isNaN(this.since)) this.since = ts;
       // Two points at the band's edge are weaker evidence than one beyond k: they must last longer.
-      if (ts - this.since < (pair ? Math.max(o.onDelayMs, o.voteDelayMs) : o.onDelayMs)) return null;
+      const held = !Number.isNaN(this.since) && ts - this.since >= (pair ? Math.max(o.onDelayMs, o.voteDelayMs) : o.onDelayMs);
+      if (!held && !byCusum) return null;
+      if (!held) {
+        s = cs;
+        top = cj;
+        pair = false;
+      }
       this.since = Number.NaN;
+      const sum = this.cus[top];
+      this.cus.fill(0);
       this.learnN = 0;
       this.peakJ.fill(0);
       this.level = this.raise;
       this.peak = s;
       this.top = top;
       const onsetTs = this.onsetOf(top, pair ? second : -1, ts);
-      const what = pair
+      const what = !held
+        ? `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band and its excess beyond the band has piled up to ${round(sum)} (CUSUM; alarm at ${round(this.cusH[top])}, ${o.cusum}× the most it reached while learning)`
+        : pair
         ? `${this.points[top]} ${this.frame[top]} and ${this.points[second]} ${this.frame[second]} are both off their learned bands (${round(s * o.vote)}× each at least, two points together alarm at ${round(o.k * o.vote)}×)`
         : `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band (${this.d} points together, alarm at ${o.k}×)`;
       const began = onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
@@ -375,6 +421,7 @@ export class MultivariateDetector implements ScoringDetector {
     const backSince = this.since;
     this.since = Number.NaN;
     this.clearedTs = ts;
+    this.cus.fill(0);
     if (s >= absolute && o.relearnMs > 0) {
       this.relearnUntil = ts + o.relearnMs;
       this.learnN = 0;
@@ -398,6 +445,14 @@ export class MultivariateDetector implements ScoringDetector {
     const t2 = one(j2);
     if (!Number.isNaN(t2) && t2 < t) t = t2;
     return Number.isNaN(t) || t > ts ? ts : Math.max(t, this.clearedTs);
+  }
+
+  /** One step of point j's CUSUM of its band score u beyond the band (u − 1); returns the sum. */
+  private cusStep(j: number, u: number): number {
+    const m = Math.max(0, this.cus[j] + u - 1);
+    this.cus[j] = m;
+    if (this.buf && (m > this.cusH[j] || this.cusH[j] === Number.POSITIVE_INFINITY)) this.cusH[j] = m;
+    return m;
   }
 
   /** Adds the current frame to the running mean of the frames since the episode ended. */

@@ -239,6 +239,12 @@ export const MultivariateSchema = Type.Object(
         description: "How a raise dates the change's onset: off (the raise itself), band (first frame of the excursion beyond the warm-up band), bocpd (later of band and a Bayesian online changepoint run start)",
       }),
     ),
+    cusum: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description: "Also raise when a point's CUSUM (Page, on (x − μ)/σ, reference 0.5σ) reaches this many times its largest warm-up sum while the point is beyond its band (0 = off)",
+      }),
+    ),
     level: Type.Optional(Level),
   },
   { additionalProperties: false },
