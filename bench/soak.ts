@@ -1,6 +1,6 @@
 /**
  * `pnpm bench soak [--minutes 30] [--devices 500] [--warmup-minutes 5] [--demo-seconds 120]
- *                  [--sample-s 10] [--agent build|tsx] [--node-flags "…"] [--samples file.jsonl]`
+ *                  [--sample-s 10] [--agent build|tsx] [--artifact x.tar.gz] [--node-flags "…"] [--samples file.jsonl]`
  *
  * Memory of the agent over time, the agent running as its own process (`lifeline run`):
  *
@@ -23,14 +23,16 @@
  *
  * The agent: the packed build (dist/lifeline-edge-<version>-linux-<arch>.tar.gz, made by `pnpm build`,
  * unpacked into a temp directory) when it exists, else `node --import tsx edge/src/cli/main.ts`;
- * `--agent` forces one. The JSON says which ("agent") and the build's commit. `--node-flags` puts
- * Node/V8 flags on the agent's node command line (e.g. "--max-semi-space-size=1" to measure one).
+ * `--artifact` names another packed build (e.g. main's, kept aside, for before/after side by side);
+ * `--agent` forces one. The JSON says which ("agent") and the build's commit. The build runs as a box runs
+ * it: its bin/lifeline, with the node flags and MALLOC_ARENA_MAX that it sets. `--node-flags` adds Node/V8 flags
+ * after those (e.g. "--max-semi-space-size=16" to measure without one of them).
  *
  * Ends with one JSON line: {"minutes","points_per_s","rss_start_mb","rss_end_mb","rss_growth_pct",
  * "heap_growth_pct","rss_demo_site_mb","rss_500_devices_mb",…}.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -70,6 +72,8 @@ if (AGENT !== undefined && AGENT !== 'build' && AGENT !== 'tsx') {
 /** Node/V8 flags for the agent's node (`--node-flags "--max-semi-space-size=1 --optimize-for-size"`). */
 const NODE_FLAGS = (str('node-flags') ?? '').split(/\s+/).filter(Boolean);
 const SAMPLES_FILE = str('samples');
+/** Another packed build to run (e.g. one of main's, to measure before and after side by side). */
+const ARTIFACT = str('artifact') === undefined ? undefined : resolve(str('artifact')!);
 
 const MB = 2 ** 20;
 /** Readings per answered poll of one fleet device. */
@@ -89,21 +93,24 @@ interface Launcher {
   commit?: string;
   command: string;
   args: string[];
+  env?: Record<string, string>;
 }
 
 function launcher(tmp: string): Launcher {
   const { version } = JSON.parse(readFileSync(join(root, 'edge/package.json'), 'utf8')) as { version: string };
-  const name = `lifeline-edge-${version}-linux-${process.arch}`;
-  const tarball = join(root, 'dist', `${name}.tar.gz`);
-  if (AGENT === 'build' || (AGENT === undefined && existsSync(tarball))) {
+  const tarball = ARTIFACT ?? join(root, 'dist', `lifeline-edge-${version}-linux-${process.arch}.tar.gz`);
+  if (AGENT === 'build' || ARTIFACT !== undefined || (AGENT === undefined && existsSync(tarball))) {
     if (!existsSync(tarball)) throw new Error(`--agent build: no ${tarball}; run \`pnpm build\` first`);
     const dir = join(tmp, 'artifact');
     mkdirSync(dir);
     const r = spawnSync('tar', ['-xzf', tarball, '-C', dir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`unpacking ${tarball} failed: ${r.stderr}`);
+    const [name] = readdirSync(dir); // lifeline-edge-<version>-linux-<arch>, whatever the tarball is called
     const build = JSON.parse(readFileSync(join(dir, name, 'BUILD.json'), 'utf8')) as { commit?: string };
-    // What bin/lifeline runs (`exec node lib/dist/cli/bin.js`), with the flags under test in front.
-    return { kind: 'build', commit: build.commit, command: process.execPath, args: [...NODE_FLAGS, join(dir, name, 'lib/dist/cli/bin.js')] };
+    // bin/lifeline itself, as a box runs it (its node flags and MALLOC_ARENA_MAX: scripts/pack-edge.mjs), with this
+    // node; --node-flags go after its own flags (LIFELINE_NODE_FLAGS), so a flag under test overrides the build's.
+    const env: Record<string, string> = { LIFELINE_NODE: process.execPath, LIFELINE_NODE_FLAGS: NODE_FLAGS.join(' ') };
+    return { kind: 'build', commit: build.commit, command: join(dir, name, 'bin/lifeline'), args: [], env };
   }
   return { kind: 'tsx', command: process.execPath, args: [...NODE_FLAGS, '--import', 'tsx', join(root, 'edge/src/cli/main.ts')] };
 }
@@ -139,7 +146,7 @@ class AgentProcess {
     this.proc = spawn(run.command, [...run.args, 'run', '--config', configFile], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: process.env.AGENT_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, ...run.env, LOG_LEVEL: process.env.AGENT_LOG_LEVEL ?? 'warn' },
     });
     createInterface({ input: this.proc.stderr! }).on('line', (l) => {
       this.tail.push(l);

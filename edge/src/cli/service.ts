@@ -61,6 +61,9 @@ StateDirectory=${o.name}
 StateDirectoryMode=0750
 WorkingDirectory=${stateDir}
 Environment=LOG_FORMAT=json
+# Two glibc malloc arenas instead of 8 per core: RSS that stays flat (bin/lifeline sets it too, with its node
+# flags; this covers another --exec). docs/decisions.md, issue #18.
+Environment=MALLOC_ARENA_MAX=2
 Restart=on-failure
 RestartSec=5
 # A hung main loop stops the pings: systemd restarts the agent after this long.

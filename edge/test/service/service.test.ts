@@ -38,6 +38,7 @@ describe('lifeline service', { timeout: 90_000 }, () => {
       'WatchdogSec=20',
       'StandardOutput=journal',
       'Environment=LOG_FORMAT=json',
+      'Environment=MALLOC_ARENA_MAX=2',
       'NoNewPrivileges=yes',
       'ProtectSystem=strict',
       `ReadWritePaths=/var/lib/lifeline ${join(tmp.dir, 'etc/lifeline')}`,
