@@ -38,3 +38,10 @@ export function pointsPerSecond(loaded: Pick<LoadedConfig, 'config' | 'profiles'
 export function agentNodeFlags(loaded: Pick<LoadedConfig, 'config' | 'profiles'>): string[] {
   return pointsPerSecond(loaded) <= LITE_MODE_MAX_POINTS_PER_S ? ['--lite-mode'] : [];
 }
+
+/** A warning when this node runs with --lite-mode but the config polls more than it is sized for (a site that grew). */
+export function liteModeWarning(loaded: Pick<LoadedConfig, 'config' | 'profiles'>, execArgv: readonly string[] = process.execArgv): string | undefined {
+  const rate = pointsPerSecond(loaded);
+  if (!execArgv.includes('--lite-mode') || rate <= LITE_MODE_MAX_POINTS_PER_S) return undefined;
+  return `node runs with --lite-mode but the config polls ${Math.round(rate)} points/s (more than ${LITE_MODE_MAX_POINTS_PER_S}): the agent may fall behind; run \`lifeline service install\` again to size the unit for this config`;
+}
