@@ -1,6 +1,6 @@
 /**
  * `pnpm bench soak [--minutes 30] [--devices 500] [--warmup-minutes 5] [--demo-seconds 120]
- *                  [--sample-s 10] [--agent build|tsx] [--node-flags "…"] [--samples file.jsonl]`
+ *                  [--sample-s 10] [--agent build|tsx] [--artifact x.tar.gz] [--node-flags "…"] [--samples file.jsonl]`
  *
  * Memory of the agent over time, the agent running as its own process (`lifeline run`):
  *
@@ -23,14 +23,17 @@
  *
  * The agent: the packed build (dist/lifeline-edge-<version>-linux-<arch>.tar.gz, made by `pnpm build`,
  * unpacked into a temp directory) when it exists, else `node --import tsx edge/src/cli/main.ts`;
- * `--agent` forces one. The JSON says which ("agent") and the build's commit. `--node-flags` puts
- * Node/V8 flags on the agent's node command line (e.g. "--max-semi-space-size=1" to measure one).
+ * `--artifact` names another packed build (e.g. main's, kept aside, for before/after side by side);
+ * `--agent` forces one. The JSON says which ("agent") and the build's commit. The build runs as a box runs
+ * it: its bin/lifeline, with the node flags and MALLOC_ARENA_MAX that it sets, and the flags `lifeline service
+ * install` sizes from each phase's config (edge/src/agent/footprint.ts: --lite-mode for the demo site).
+ * `--node-flags` adds Node/V8 flags after those (e.g. "--max-semi-space-size=16" to measure without one).
  *
  * Ends with one JSON line: {"minutes","points_per_s","rss_start_mb","rss_end_mb","rss_growth_pct",
  * "heap_growth_pct","rss_demo_site_mb","rss_500_devices_mb",…}.
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -38,6 +41,8 @@ import { fileURLToPath } from 'node:url';
 import { parse, stringify } from 'yaml';
 import { controlRequest, controlSocketPath } from '../edge/src/alarms/control.js';
 import type { AgentStatus } from '../edge/src/agent/status.js';
+import { agentNodeFlags } from '../edge/src/agent/footprint.js';
+import { loadConfig } from '../edge/src/config/load.js';
 import { startDemoSite, type SiteBus } from '../scripts/demo-site.js';
 import { mixedProfileSource } from './_mixed-profile.js';
 
@@ -70,6 +75,8 @@ if (AGENT !== undefined && AGENT !== 'build' && AGENT !== 'tsx') {
 /** Node/V8 flags for the agent's node (`--node-flags "--max-semi-space-size=1 --optimize-for-size"`). */
 const NODE_FLAGS = (str('node-flags') ?? '').split(/\s+/).filter(Boolean);
 const SAMPLES_FILE = str('samples');
+/** Another packed build to run (e.g. one of main's, to measure before and after side by side). */
+const ARTIFACT = str('artifact') === undefined ? undefined : resolve(str('artifact')!);
 
 const MB = 2 ** 20;
 /** Readings per answered poll of one fleet device. */
@@ -89,21 +96,24 @@ interface Launcher {
   commit?: string;
   command: string;
   args: string[];
+  env?: Record<string, string>;
 }
 
 function launcher(tmp: string): Launcher {
   const { version } = JSON.parse(readFileSync(join(root, 'edge/package.json'), 'utf8')) as { version: string };
-  const name = `lifeline-edge-${version}-linux-${process.arch}`;
-  const tarball = join(root, 'dist', `${name}.tar.gz`);
-  if (AGENT === 'build' || (AGENT === undefined && existsSync(tarball))) {
+  const tarball = ARTIFACT ?? join(root, 'dist', `lifeline-edge-${version}-linux-${process.arch}.tar.gz`);
+  if (AGENT === 'build' || ARTIFACT !== undefined || (AGENT === undefined && existsSync(tarball))) {
     if (!existsSync(tarball)) throw new Error(`--agent build: no ${tarball}; run \`pnpm build\` first`);
     const dir = join(tmp, 'artifact');
     mkdirSync(dir);
     const r = spawnSync('tar', ['-xzf', tarball, '-C', dir], { encoding: 'utf8' });
     if (r.status !== 0) throw new Error(`unpacking ${tarball} failed: ${r.stderr}`);
+    const [name] = readdirSync(dir); // lifeline-edge-<version>-linux-<arch>, whatever the tarball is called
     const build = JSON.parse(readFileSync(join(dir, name, 'BUILD.json'), 'utf8')) as { commit?: string };
-    // What bin/lifeline runs (`exec node lib/dist/cli/bin.js`), with the flags under test in front.
-    return { kind: 'build', commit: build.commit, command: process.execPath, args: [...NODE_FLAGS, join(dir, name, 'lib/dist/cli/bin.js')] };
+    // bin/lifeline itself, as a box runs it (its node flags and MALLOC_ARENA_MAX: scripts/pack-edge.mjs), with this
+    // node; --node-flags go after its own flags (LIFELINE_NODE_FLAGS), so a flag under test overrides the build's.
+    const env: Record<string, string> = { LIFELINE_NODE: process.execPath };
+    return { kind: 'build', commit: build.commit, command: join(dir, name, 'bin/lifeline'), args: [], env };
   }
   return { kind: 'tsx', command: process.execPath, args: [...NODE_FLAGS, '--import', 'tsx', join(root, 'edge/src/cli/main.ts')] };
 }
@@ -135,17 +145,33 @@ class AgentProcess {
   private proc: ChildProcess;
   private tail: string[] = [];
   exited = false;
+  /** The node flags sized from the config, as `lifeline service install` writes them into the unit (agent/footprint.ts). */
+  readonly sizedFlags: string[];
   constructor(run: Launcher, configFile: string, readonly socket: string) {
-    this.proc = spawn(run.command, [...run.args, 'run', '--config', configFile], {
+    this.sizedFlags = agentNodeFlags(loadConfig(configFile));
+    // The build: through bin/lifeline's LIFELINE_NODE_FLAGS, as the unit does, then --node-flags (the last of a flag wins).
+    const env = run.kind === 'build' ? { ...run.env, LIFELINE_NODE_FLAGS: [...this.sizedFlags, ...NODE_FLAGS].join(' ') } : {};
+    const args = run.kind === 'build' ? run.args : [...this.sizedFlags, ...run.args];
+    this.proc = spawn(run.command, [...args, 'run', '--config', configFile], {
       cwd: root,
       stdio: ['ignore', 'ignore', 'pipe'],
-      env: { ...process.env, LOG_LEVEL: process.env.AGENT_LOG_LEVEL ?? 'warn' },
+      env: { ...process.env, ...env, LOG_LEVEL: process.env.AGENT_LOG_LEVEL ?? 'warn' },
     });
     createInterface({ input: this.proc.stderr! }).on('line', (l) => {
       this.tail.push(l);
       if (this.tail.length > 20) this.tail.shift();
     });
     this.proc.once('exit', () => (this.exited = true));
+  }
+  /** Anonymous (the process's own) and file-backed (node's binary, shared libraries: shared with every node) RSS, MB. */
+  rssSplit(): { anonMb: number; fileMb: number } | null {
+    try {
+      const st = readFileSync(`/proc/${this.proc.pid}/status`, 'utf8');
+      const kb = (k: string) => Number(new RegExp(`^${k}:\\s+(\\d+) kB`, 'm').exec(st)?.[1] ?? NaN);
+      return { anonMb: round1(kb('RssAnon') / 1024), fileMb: round1(kb('RssFile') / 1024) };
+    } catch {
+      return null; // not Linux, or the process is gone
+    }
   }
   get lastLines(): string {
     return this.tail.join('\n');
@@ -178,6 +204,9 @@ interface Sample {
   phase: 'demo' | 'fleet';
   t: number;
   rssMb: number;
+  /** RSS split from /proc (null where there is none): anonymous memory, and file pages (node's binary: shared). */
+  anonMb: number | null;
+  fileMb: number | null;
   heapMb: number;
   heapTotalMb: number;
   externalMb: number;
@@ -186,13 +215,21 @@ interface Sample {
   load: number;
 }
 
-function sampleOf(phase: Sample['phase'], t0: number, s: AgentStatus): Sample {
+/** The largest of one field of the samples (null if none has it). */
+const peak = (xs: Sample[], k: 'rssMb' | 'anonMb'): number | null => {
+  const v = xs.map((x) => x[k]).filter((x): x is number => x !== null && Number.isFinite(x));
+  return v.length ? Math.max(...v) : null;
+};
+
+function sampleOf(phase: Sample['phase'], t0: number, s: AgentStatus, split: { anonMb: number; fileMb: number } | null): Sample {
   const polls = s.buses.reduce((n, b) => n + b.devices.reduce((m, d) => m + d.polls, 0), 0);
   const m = s.memory;
   return {
     phase,
     t: round1((Date.now() - t0) / 1000),
     rssMb: round1(m.rss / MB),
+    anonMb: split?.anonMb ?? null,
+    fileMb: split?.fileMb ?? null,
     heapMb: round1(m.heapUsed / MB),
     heapTotalMb: round1(m.heapTotal / MB),
     externalMb: round1(m.external / MB),
@@ -210,19 +247,19 @@ async function sampleFor(agent: AgentProcess, phase: Sample['phase'], t0: number
     next += SAMPLE_S * 1000;
     const s = await agent.status();
     if (s) {
-      const x = sampleOf(phase, t0, s);
+      const x = sampleOf(phase, t0, s, agent.rssSplit());
       into.push(x);
       if (SAMPLES_FILE) appendFileSync(SAMPLES_FILE, `${JSON.stringify(x)}\n`);
       if (into.length % Math.max(1, Math.round(60 / SAMPLE_S)) === 0)
-        say(`${phase} t=${x.t}s rss ${x.rssMb} MB heap ${x.heapMb}/${x.heapTotalMb} MB ext ${x.externalMb} MB backlog ${x.depth} load ${x.load}`);
+        say(`${phase} t=${x.t}s rss ${x.rssMb} MB (anon ${x.anonMb}, file ${x.fileMb}) heap ${x.heapMb}/${x.heapTotalMb} MB ext ${x.externalMb} MB backlog ${x.depth} load ${x.load}`);
     } else missed.n++;
     await sleep(Math.max(0, next - Date.now()));
   }
 }
 
 /** The demo site: the example config against its simulators, for DEMO_S seconds. Peak RSS. */
-async function demoPhase(run: Launcher, tmp: string, far: { url: string; username: string; password: string }, missed: { n: number }): Promise<number | null> {
-  if (DEMO_S <= 0) return null;
+async function demoPhase(run: Launcher, tmp: string, far: { url: string; username: string; password: string }, missed: { n: number }): Promise<{ rss: number | null; anon: number | null; flags?: string }> {
+  if (DEMO_S <= 0) return { rss: null, anon: null };
   const raw = parse(readFileSync(join(root, 'edge/examples/gateway.yaml'), 'utf8')) as {
     gateway: { id: string };
     buses: SiteBus[];
@@ -239,11 +276,11 @@ async function demoPhase(run: Launcher, tmp: string, far: { url: string; usernam
   try {
     const t0 = Date.now();
     await agent.ready();
-    say(`demo site: agent up in ${round1((Date.now() - t0) / 1000)} s; sampling ${DEMO_S} s`);
+    say(`demo site: agent up in ${round1((Date.now() - t0) / 1000)} s (node flags from its config: ${agent.sizedFlags.join(' ') || 'none'}); sampling ${DEMO_S} s`);
     const samples: Sample[] = [];
     await sampleFor(agent, 'demo', t0, DEMO_S * 1000, samples, missed);
     if (!samples.length) throw new Error('the demo-site agent answered no status sample');
-    return Math.max(...samples.map((s) => s.rssMb));
+    return { rss: peak(samples, 'rssMb'), anon: peak(samples, 'anonMb'), flags: agent.sizedFlags.join(' ') };
   } finally {
     await agent.stop();
     await site.close();
@@ -271,13 +308,13 @@ async function fleetPhase(run: Launcher, tmp: string, far: { url: string; userna
   try {
     const t0 = Date.now();
     await agent.ready();
-    say(`fleet: ${DEVICES} devices, agent up in ${round1((Date.now() - t0) / 1000)} s; warm-up ${round1(WARMUP_MIN)} min, then ${MINUTES} min sampled every ${SAMPLE_S} s`);
+    say(`fleet: ${DEVICES} devices, agent up in ${round1((Date.now() - t0) / 1000)} s (node flags from its config: ${agent.sizedFlags.join(' ') || 'none'}); warm-up ${round1(WARMUP_MIN)} min, then ${MINUTES} min sampled every ${SAMPLE_S} s`);
     const warm: Sample[] = [];
     await sampleFor(agent, 'fleet', t0, WARMUP_MIN * 60_000, warm, missed);
     const samples: Sample[] = [];
     await sampleFor(agent, 'fleet', t0, MINUTES * 60_000, samples, missed);
     if (samples.length < 4) throw new Error(`only ${samples.length} samples after the warm-up`);
-    return { samples, warm };
+    return { samples, warm, flags: agent.sizedFlags.join(' ') };
   } finally {
     await agent.stop();
     fleet.stop();
@@ -295,13 +332,13 @@ async function main(): Promise<void> {
     const missed = { n: 0 };
     // The demo gateway needs its own login: a second far side, enrolled for it.
     const demoFar = DEMO_S > 0 ? await startFarSide('gw-demo-1') : undefined;
-    let demoRss: number | null;
+    let demo: { rss: number | null; anon: number | null; flags?: string };
     try {
-      demoRss = demoFar ? await demoPhase(run, tmp, demoFar, missed) : null;
+      demo = demoFar ? await demoPhase(run, tmp, demoFar, missed) : { rss: null, anon: null };
     } finally {
       demoFar?.stop();
     }
-    const { samples } = await fleetPhase(run, tmp, far, missed);
+    const { samples, flags: fleetFlags } = await fleetPhase(run, tmp, far, missed);
     // Start and end: medians of the first and last minute (a sixth of the run if that is shorter).
     const span = Math.max(2, Math.min(Math.round(60 / SAMPLE_S), Math.floor(samples.length / 6)));
     const first = samples.slice(0, span);
@@ -321,8 +358,11 @@ async function main(): Promise<void> {
         rss_end_mb: round1(rssEnd),
         rss_growth_pct: pct(rssStart, rssEnd),
         heap_growth_pct: pct(heapStart, heapEnd),
-        rss_demo_site_mb: demoRss,
-        rss_500_devices_mb: Math.max(...samples.map((s) => s.rssMb)),
+        rss_demo_site_mb: demo.rss,
+        rss_500_devices_mb: peak(samples, 'rssMb'),
+        // Of which anonymous memory (the rest is file pages: node's own binary, ~34 MB for a bare node, shared).
+        rss_demo_site_anon_mb: demo.anon,
+        rss_500_devices_anon_mb: peak(samples, 'anonMb'),
         heap_start_mb: round1(heapStart),
         heap_end_mb: round1(heapEnd),
         devices: DEVICES,
@@ -333,6 +373,8 @@ async function main(): Promise<void> {
         agent: run.kind,
         ...(run.commit ? { agent_commit: run.commit } : {}),
         ...(NODE_FLAGS.length ? { node_flags: NODE_FLAGS.join(' ') } : {}),
+        // What `lifeline service install` puts in the unit for each config (agent/footprint.ts), on top of bin/lifeline's.
+        ...(run.kind === 'build' ? { sized_flags_demo_site: demo.flags ?? null, sized_flags_fleet: fleetFlags } : {}),
         load_start: loadStart,
         load_end: load1(),
       }),

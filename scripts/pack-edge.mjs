@@ -29,6 +29,16 @@ import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
+/**
+ * Node/V8 flags bin/lifeline gives node (issue #18: the agent's memory; docs/decisions.md says why each).
+ * None caps the heap: a cap sized for the demo site would be a crash on a larger one.
+ *   --max-semi-space-size=1  young generation of 1 MB semi-spaces instead of up to 16 MB: the agent's
+ *                            garbage is collected while it is small instead of piling up to ~50 MB.
+ */
+export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1'];
+/** glibc malloc arenas (default 8 × cores): 2 keeps native allocations of the threads from fragmenting apart; an operator's own value wins. */
+export const MALLOC_ARENA_MAX = 2;
+
 /** Runs a command; throws with its output when it fails. */
 function run(cmd, args, opts = {}) {
   const r = spawnSync(cmd, args, { cwd: root, encoding: 'utf8', ...opts });
@@ -171,9 +181,10 @@ export async function pack({ out = join(root, 'dist') } = {}) {
         // for a string and a comment. Node resolves the symlinks of its main script, so __dirname is
         // this bin/ even when started as /usr/local/bin/lifeline -> /opt/lifeline/bin/lifeline.
         '#!/bin/sh',
-        '":" //; exec "${LIFELINE_NODE:-node}" "$0" "$@"',
+        `":" //; MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${MALLOC_ARENA_MAX}} exec "\${LIFELINE_NODE:-node}" ${AGENT_NODE_FLAGS.join(' ')} \$LIFELINE_NODE_FLAGS "$0" "$@"`,
         `// lifeline ${version} (${commit}): the compiled edge CLI and agent. Native modules built for node ${process.version} (ABI ${process.versions.modules}).`,
-        '// LIFELINE_NODE picks another node. This file is run by node as CommonJS: keep no package.json with "type": "module" above it.',
+        '// LIFELINE_NODE picks another node; LIFELINE_NODE_FLAGS adds node flags after these (the last of a flag wins).',
+        '// MALLOC_ARENA_MAX and the node flags: docs/decisions.md (issue #18). This file is run by node as CommonJS: keep no package.json with "type": "module" above it.',
         "require('../lib/dist/cli/lifeline.cjs');",
         '',
       ].join('\n'),

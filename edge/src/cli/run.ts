@@ -15,14 +15,17 @@ export function registerRun(program: Command): void {
     .option('--data-dir <dir>', "where the agent's files live; every path in the config must lie inside it, and a config pushed from the cloud cannot change it (default: the config file's directory)")
     .option('--apply-check-seconds <s>', 'after a config pushed from the cloud, how long it has to reach the cloud and the buses before the agent rolls back to the last good config', intIn(5, 3600), 60)
     .action(async (opts: { config: string; dataDir?: string; applyCheckSeconds: number }) => {
-      const [{ loadConfig }, { runAgent }, { createLogger }, { SystemdNotifier }] = await Promise.all([
+      const [{ loadConfig }, { runAgent }, { createLogger }, { SystemdNotifier }, { liteModeWarning }] = await Promise.all([
         import('../config/load.js'),
         import('../agent/runner.js'),
         import('../log.js'),
         import('../agent/notify.js'),
+        import('../agent/footprint.js'),
       ]);
       const loaded = loadConfig(opts.config, { dataDir: opts.dataDir });
       const log = createLogger('edge');
+      const lite = liteModeWarning(loaded);
+      if (lite) log.warn(lite);
       // Under systemd (Type=notify): READY=1 once started, then watchdog pings from this event loop.
       const notifier = new SystemdNotifier((err, what) => log.warn({ err, what }, 'cannot notify systemd'));
       // A config command from the cloud restarts the agent on the new config, in this process.

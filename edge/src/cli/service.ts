@@ -34,6 +34,8 @@ export interface UnitOptions {
   groups: string[];
   watchdogSeconds: number;
   version: string;
+  /** Node flags sized from the config (agent/footprint.ts), passed through bin/lifeline's LIFELINE_NODE_FLAGS. */
+  nodeFlags?: string[];
 }
 
 /** The systemd unit for these options. */
@@ -61,7 +63,10 @@ StateDirectory=${o.name}
 StateDirectoryMode=0750
 WorkingDirectory=${stateDir}
 Environment=LOG_FORMAT=json
-Restart=on-failure
+# Two glibc malloc arenas instead of 8 per core: RSS that stays flat (bin/lifeline sets it too, with its node
+# flags; this covers another --exec). docs/decisions.md, issue #18.
+Environment=MALLOC_ARENA_MAX=2
+${o.nodeFlags?.length ? `# Sized from the config (${o.nodeFlags.join(' ')}: agent/footprint.ts); re-run \`lifeline service install\` when the site grows.\nEnvironment=LIFELINE_NODE_FLAGS=${o.nodeFlags.join(' ')}\n` : ''}Restart=on-failure
 RestartSec=5
 # A hung main loop stops the pings: systemd restarts the agent after this long.
 WatchdogSec=${o.watchdogSeconds}
@@ -149,16 +154,22 @@ export function registerService(program: Command): void {
     .action(async (opts: InstallOpts) => {
       const exec = opts.exec ? resolve(opts.exec) : artifactLauncher();
       if (!exec) throw new LifelineError(ErrorCodes.ConfigInvalid, '--exec: not running from the installed artifact (bin/lifeline); give the launcher to run, e.g. --exec /opt/lifeline/bin/lifeline');
-      const unit = unitFile({ exec, config: resolve(opts.config), name: opts.name, user: opts.user, groups: opts.group, watchdogSeconds: opts.watchdogSeconds, version: cliVersion() });
+      const [{ loadConfig }, { agentNodeFlags }] = await Promise.all([import('../config/load.js'), import('../agent/footprint.js')]);
+      const config = resolve(opts.config);
+      const stateDir = `/var/lib/${opts.name}`;
+      // The unit's node flags are sized from the config (agent/footprint.ts), so the config is read for --print too.
+      const unitFor = (dataDir: string) => {
+        const loaded = loadConfig(config, { dataDir }); // every mistake at once, before anything changes
+        return unitFile({ exec, config, name: opts.name, user: opts.user, groups: opts.group, watchdogSeconds: opts.watchdogSeconds, version: cliVersion(), nodeFlags: agentNodeFlags(loaded) });
+      };
       if (opts.print) {
-        process.stdout.write(unit);
+        // Before any install made the state directory, paths are checked against / (the install checks them against it).
+        process.stdout.write(unitFor(existsSync(stateDir) ? stateDir : '/'));
         return;
       }
       requireSystemd();
       if (process.getuid?.() !== 0) throw new LifelineError(ErrorCodes.ConfigInvalid, `service install needs root: sudo ${exec} service install --config ${opts.config}`);
-      const { loadConfig } = await import('../config/load.js');
-      const config = resolve(opts.config);
-      loadConfig(config, { dataDir: `/var/lib/${opts.name}` }); // every mistake at once, before anything changes
+      const unit = unitFor(stateDir);
       if (spawnSync('getent', ['passwd', opts.user]).status !== 0) {
         sh('useradd', ['--system', '--user-group', '--groups', 'dialout', '--home-dir', `/var/lib/${opts.name}`, '--no-create-home', '--shell', '/usr/sbin/nologin', opts.user], 'creating the user');
         console.log(`user ${opts.user} created (groups ${opts.user}, dialout)`);

@@ -69,6 +69,10 @@ export class MqttTransport implements Transport {
       reconnectPeriod: this.opts.reconnectMs ?? 1000,
       connectTimeout: 5000,
       keepalive: this.opts.keepaliveS ?? DEFAULT_KEEPALIVE_S,
+      // mqtt-packet's default pre-builds a 2-byte Buffer for every packet id (65,536 of them,
+      // ~6 MB of heap held for the life of the process); one 2-byte Buffer per packet costs nothing
+      // at the agent's rate (issue #18: memory).
+      writeCache: false,
       ...(tls ? { ca: tls.ca ? readFileSync(tls.ca) : undefined, cert: readFileSync(tls.cert), key: readFileSync(tls.key), rejectUnauthorized: true } : {}),
       will: this.opts.will ? { topic: this.opts.will.topic, payload: toBuffer(this.opts.will.payload), qos: 1, retain: this.opts.will.retain } : undefined,
     });

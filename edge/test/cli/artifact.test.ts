@@ -4,7 +4,7 @@
  * `bin/lifeline --version` and a `read` against a simulated device.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync } from 'node:fs';
+import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
@@ -75,6 +75,17 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
     const r = spawnSync(link, ['--version'], { cwd: out.dir, env, encoding: 'utf8' });
     expect(r.stderr).toBe('');
     expect(r.stdout.trim()).toMatch(/^\d+\.\d+\.\d+/);
+  });
+
+  it('starts node with the memory settings (issue #18); the operator\'s MALLOC_ARENA_MAX and LIFELINE_NODE_FLAGS win', () => {
+    // A stand-in for node that prints what it was given: the launcher line itself is under test.
+    const fake = join(out.dir, 'fake-node');
+    writeFileSync(fake, '#!/bin/sh\necho "arenas=$MALLOC_ARENA_MAX args=$*"\n', { mode: 0o755 });
+    const run = (extra: Record<string, string>) => spawnSync(bin, ['run', '--config', 'a b.yaml'], { cwd: out.dir, env: { ...env, LIFELINE_NODE: fake, ...extra }, encoding: 'utf8' }).stdout.trim();
+    expect(run({})).toBe(`arenas=2 args=--max-semi-space-size=1 ${bin} run --config a b.yaml`);
+    expect(run({ MALLOC_ARENA_MAX: '4', LIFELINE_NODE_FLAGS: '--max-semi-space-size=8 --max-old-space-size=300' })).toBe(
+      `arenas=4 args=--max-semi-space-size=1 --max-semi-space-size=8 --max-old-space-size=300 ${bin} run --config a b.yaml`,
+    );
   });
 
   it('lists every command in its help from the bundled entry, no command module loaded', async () => {

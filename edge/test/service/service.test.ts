@@ -20,7 +20,10 @@ describe('lifeline service', { timeout: 90_000 }, () => {
   mkdirSync(join(tmp.dir, 'etc/lifeline'), { recursive: true });
   writeFileSync(exec, '#!/bin/sh\nexit 0\n');
   chmodSync(exec, 0o755);
-  writeFileSync(config, 'gateway: { id: gw-1 }\n');
+  /** A config polling `devices` flood gauges every `pollMs`. */
+  const site = (devices: number, pollMs: number) =>
+    `gateway: { id: gw-1 }\nbuses:\n  - name: lan\n    link: tcp\n    host: 127.0.0.1\n    port: 5020\n    devices:\n${Array.from({ length: devices }, (_, i) => `      - { id: flood-${i + 1}, profile: flood-gauge, unit: ${i + 1}, pollMs: ${pollMs} }\n`).join('')}buffer: { path: /var/lib/lifeline/edge.db }\nsync: { transport: mqtt, url: 'mqtt://127.0.0.1:1883' }\n`;
+  writeFileSync(config, site(2, 1000));
 
   it('prints a Type=notify unit with a watchdog, a dialout user, its state directory, journald and hardening', async () => {
     const r = await lifeline('service', 'install', '--print', '--exec', exec, '--config', config, '--group', 'gpio', '--watchdog-seconds', '20');
@@ -38,6 +41,7 @@ describe('lifeline service', { timeout: 90_000 }, () => {
       'WatchdogSec=20',
       'StandardOutput=journal',
       'Environment=LOG_FORMAT=json',
+      'Environment=MALLOC_ARENA_MAX=2',
       'NoNewPrivileges=yes',
       'ProtectSystem=strict',
       `ReadWritePaths=/var/lib/lifeline ${join(tmp.dir, 'etc/lifeline')}`,
@@ -56,6 +60,29 @@ describe('lifeline service', { timeout: 90_000 }, () => {
     if (v.error) throw new Error(`systemd-analyze is missing (apt-get install systemd): ${v.error.message}`);
     expect(v.stderr).toBe('');
     expect(v.status).toBe(0);
+  });
+
+  it('sizes the node flags from the config: --lite-mode for a small site, the optimising compiler for a large one (issue #18)', async () => {
+    const small = await lifeline('service', 'install', '--print', '--exec', exec, '--config', config);
+    expect(small.stderr).toBe('');
+    expect(small.stdout.split('\n')).toContain('Environment=LIFELINE_NODE_FLAGS=--lite-mode');
+    const large = join(tmp.dir, 'etc/lifeline/large.yaml');
+    // 100 flood gauges polled every 100 ms: thousands of points a second.
+    writeFileSync(large, site(100, 100));
+    const r = await lifeline('service', 'install', '--print', '--exec', exec, '--config', large);
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+    expect(r.stdout).not.toMatch(/LIFELINE_NODE_FLAGS/);
+    expect(r.stdout.split('\n')).toContain('Environment=MALLOC_ARENA_MAX=2');
+  });
+
+  it('refuses a config with a mistake before printing or installing anything', async () => {
+    const bad = join(tmp.dir, 'etc/lifeline/bad.yaml');
+    writeFileSync(bad, 'gateway: { id: gw-1 }\nbuses: []\nbuffer: { path: /var/lib/lifeline/edge.db }\n');
+    const r = await lifeline('service', 'install', '--print', '--exec', exec, '--config', bad);
+    expect(r.status).not.toBe(0);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/bad\.yaml/);
   });
 
   it('refuses bad names with exit 2', async () => {
