@@ -120,8 +120,8 @@ export class SqlTelemetry implements TelemetryStore {
         );
       }
       if (!this.knownGateways.has(gateway)) await db.run(ENSURE_GATEWAY, [gateway, Date.now()]);
-    });
-    if (!result.duplicate) this.knownGateways.add(gateway);
+    }, batch.onlyInOrder);
+    if (!result.duplicate && !result.skipped) this.knownGateways.add(gateway);
     return result;
   }
 
