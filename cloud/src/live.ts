@@ -68,7 +68,7 @@ export function withLive(store: Store, hub: LiveHub): Store {
   return wrapTelemetry(store, (telemetry) => ({
     async commitTelemetry(batch) {
       const r = await telemetry.commitTelemetry(batch);
-      if (!r.duplicate) hub.publishReadings(batch.gateway, batch.readings);
+      if (!r.duplicate && !r.skipped) hub.publishReadings(batch.gateway, batch.readings);
       return r;
     },
     async commitEvents(batch) {

@@ -21,7 +21,10 @@
  * rides with the telemetry lane: both write the gateway's device rows). One
  * queue commits in arrival order, one batch at a time (the store's committed
  * prefix and epoch bases rely on it); up to `concurrency` queues commit at
- * once, taken round-robin. At `maxPending` messages held (queued or
+ * once, taken round-robin. Where several telemetry batches of one queue wait
+ * (a backlog draining), consecutive ones commit as one range in one transaction
+ * (`runReadings`), only if that range extends the committed prefix, and each is
+ * acked after it; otherwise they commit one by one. At `maxPending` messages held (queued or
  * committing) the worker stops reading from the broker: the MQTT PUBACK of the
  * next message waits, so the broker's inflight window holds the rest, not us.
  */
@@ -47,6 +50,7 @@ import {
 } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
+import type { CommitResult } from '../store/telemetry-store.js';
 import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
 import { checkNames, refuseBadData, splitByWindow } from './batch-checks.js';
 import { StatusHandler } from './status.js';
@@ -78,6 +82,12 @@ export interface IngestOptions {
   maxMessageBytes?: number;
   /** Series dictionaries held in memory (default 10,000; wire version 2). */
   maxDictionaries?: number;
+  /**
+   * Most readings committed as one range when a gateway's telemetry batches queue up (a backlog
+   * draining): consecutive queued batches of one epoch go into one transaction, each acked after it
+   * (default 100,000; 1 commits every batch alone).
+   */
+  runReadings?: number;
 }
 
 /** What a worker has done, for health checks and tests. */
@@ -102,6 +112,17 @@ export interface IngestCounters {
 /** A message decoded on arrival: the batch, or why it could not be. */
 type Decoded = { msg?: Uplink; err?: unknown };
 type Job = { topic: string; payload: Buffer; decoded: Decoded };
+
+/** A telemetry batch of a backlog as a run may take it: decoded, on the telemetry topic, no gaps, no dictionary. */
+type TelemetryRun = { epoch?: number; firstSeq: number; lastSeq: number; readings: Reading[] };
+
+function runnable(job: Job): TelemetryRun | undefined {
+  const msg = job.decoded.msg;
+  if (!msg || msg.type !== MessageType.Telemetry || job.topic !== topics.telemetry(gatewayOfTopic(job.topic) ?? '')) return undefined;
+  const b = msg.batch;
+  if (b.gaps?.length || b.dictionary || !b.readings.length) return undefined;
+  return b;
+}
 
 function positiveInt(field: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -128,6 +149,7 @@ export class IngestWorker {
   readonly concurrency: number;
   readonly maxPending: number;
   readonly maxMessageBytes: number;
+  readonly runReadings: number;
   /** `gateway\0lane` → its messages not yet handled, oldest first; present while it has some. */
   private readonly queues = new Map<string, Job[]>();
   /** Queues with messages and none committing, in the order they became so. */
@@ -150,6 +172,7 @@ export class IngestWorker {
     this.statuses = new StatusHandler(opts.store, this.alarms, this.counters, opts.log);
     this.maxMessageBytes = positiveInt('maxMessageBytes', opts.maxMessageBytes, 1_048_576);
     this.dictionaries = new DictionaryCache(positiveInt('maxDictionaries', opts.maxDictionaries, 10_000));
+    this.runReadings = positiveInt('runReadings', opts.runReadings, 100_000);
   }
 
   /** Messages held now (queued or committing); never above maxPending. */
@@ -246,23 +269,42 @@ export class IngestWorker {
     this.reject(gateway, lane, range, RejectReason.TooLarge, detail).catch((err: unknown) => this.opts.log.error({ err, gateway }, 'could not answer an oversized batch'));
   }
 
-  /** Start the next ready queues' heads, up to the concurrency bound. */
+  /** Start the next ready queues' heads (a run of batches where several queue up), up to the concurrency bound. */
   private pump(): void {
     while (this.active < this.concurrency && this.ready.length) {
       const key = this.ready.shift()!;
-      const job = this.queues.get(key)![0];
+      const queue = this.queues.get(key)!;
+      const n = this.runLength(queue);
       this.active++;
-      void this.handle(job.topic, job.payload, job.decoded)
+      void (n > 1 ? this.handleRun(queue.slice(0, n)) : this.handle(queue[0].topic, queue[0].payload, queue[0].decoded))
         .catch((err) => this.opts.log.error({ err }, 'ingest failed on a message'))
-        .finally(() => this.done(key));
+        .finally(() => this.done(key, n));
     }
   }
 
-  private done(key: string): void {
+  /**
+   * How many of a queue's first jobs commit as one range: consecutive decoded telemetry batches of one
+   * epoch, each starting where the last ended, without gaps or a dictionary, up to runReadings readings.
+   */
+  private runLength(queue: Job[]): number {
+    let n = 0;
+    let readings = 0;
+    let prev: TelemetryRun | undefined;
+    for (const job of queue) {
+      const b = runnable(job);
+      if (!b || (prev && (b.epoch !== prev.epoch || b.firstSeq !== prev.lastSeq + 1)) || (n && readings + b.readings.length > this.runReadings)) break;
+      n++;
+      readings += b.readings.length;
+      prev = b;
+    }
+    return Math.max(n, 1);
+  }
+
+  private done(key: string, n: number): void {
     this.active--;
-    this.pendingCount--;
+    this.pendingCount -= n;
     const queue = this.queues.get(key)!;
-    queue.shift();
+    queue.splice(0, n);
     // To the back of the line: a gateway with a deep queue does not starve the others.
     if (queue.length) this.ready.push(key);
     else this.queues.delete(key);
@@ -334,22 +376,60 @@ export class IngestWorker {
       if (result.duplicate) this.counters.duplicates++;
       else if (msg.type === MessageType.Telemetry) this.counters.readings += msg.batch.readings.length;
       else this.counters.events += msg.batch.events.length;
-      const ack = encodeAck({
-        gateway,
-        ts: Date.now(),
-        ...(msg.batch.epoch !== undefined ? { epoch } : {}),
-        ...(lane === Lane.Telemetry ? { telemetry: result.committedUpTo } : { events: result.committedUpTo }),
-        range: { lane, firstSeq, lastSeq },
-        // Version 2 (a Live frame or a batch defining a dictionary): say the dictionary is held.
-        ...(range.dictionary !== undefined && this.dictionaries.get(gateway, range.dictionary) ? { dictionary: range.dictionary } : {}),
-      });
-      // Not awaited: the next batch need not wait for the broker's PUBACK of this ack.
-      this.client!.publishAsync(topics.ack(gateway), Buffer.from(ack), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'ack publish failed; the gateway resends'));
+      // Version 2 (a Live frame or a batch defining a dictionary): say the dictionary is held.
+      const held = range.dictionary !== undefined && this.dictionaries.get(gateway, range.dictionary) ? range.dictionary : undefined;
+      this.ack(gateway, msg.batch.epoch, lane, firstSeq, lastSeq, result.committedUpTo, held);
       if (!this.settled.has(gateway)) await this.settle(gateway);
     } catch (err) {
       if (!isLifelineError(err)) throw err;
       return this.reject(gateway, lane, range, rejectReasonFor(err), err.message);
     }
+  }
+
+  /**
+   * Batches of a backlog committed as one range in one transaction (fewer commits, rollup minutes merged),
+   * each acked after it. A run that does not extend the committed prefix (a resend, an early range), or
+   * that a check or the store refuses, is committed batch by batch instead: duplicates and refusals stay per batch.
+   */
+  private async handleRun(jobs: Job[]): Promise<void> {
+    const gateway = gatewayOfTopic(jobs[0].topic)!;
+    const batches = jobs.map((j) => runnable(j)!);
+    const epoch = batches[0].epoch ?? 0;
+    let result: CommitResult | undefined;
+    try {
+      await this.noteEpoch(gateway, 'telemetry', epoch);
+      for (const b of batches) checkNames(b.readings, 'readings');
+      const readings = batches.flatMap((b) => this.inWindow(gateway, b.readings));
+      const { firstSeq } = batches[0];
+      const { lastSeq } = batches[batches.length - 1];
+      result = await refuseBadData(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, onlyInOrder: true }));
+    } catch (err) {
+      if (!isLifelineError(err)) throw err;
+    }
+    if (!result || result.skipped) {
+      for (const j of jobs) await this.handle(j.topic, j.payload, j.decoded);
+      return;
+    }
+    for (const b of batches) {
+      this.counters.batches++;
+      if (result.duplicate) this.counters.duplicates++;
+      else this.counters.readings += b.readings.length;
+      this.ack(gateway, b.epoch, Lane.Telemetry, b.firstSeq, b.lastSeq, result.committedUpTo);
+    }
+    if (!this.settled.has(gateway)) await this.settle(gateway);
+  }
+
+  /** The end-to-end ack of one range (not awaited: the next batch need not wait for the broker's PUBACK of it). */
+  private ack(gateway: string, epoch: number | undefined, lane: Lane, firstSeq: number, lastSeq: number, committedUpTo: number, dictionary?: number): void {
+    const ack = encodeAck({
+      gateway,
+      ts: Date.now(),
+      ...(epoch !== undefined ? { epoch } : {}),
+      ...(lane === Lane.Telemetry ? { telemetry: committedUpTo } : { events: committedUpTo }),
+      range: { lane, firstSeq, lastSeq },
+      ...(dictionary !== undefined ? { dictionary } : {}),
+    });
+    this.client!.publishAsync(topics.ack(gateway), Buffer.from(ack), { qos: 1 }).catch((err) => this.opts.log.warn({ err: (err as Error).message, gateway }, 'ack publish failed; the gateway resends'));
   }
 
   /** Record an epoch the first time this worker sees it (every epoch is its own seq space: nothing to refuse). */

@@ -103,7 +103,9 @@ export function partitionName(day: number): string {
 }
 
 /** COPY's binary format (signature, flags, extension length; per row the field count and each length + value; -1 ends). */
-function binaryRows(rows: ReadingRow[]): Buffer {
+function binaryRows(rows: ReadingRow[]): { data: Buffer; lo: number; hi: number } {
+  let lo = Infinity;
+  let hi = -Infinity;
   const b = Buffer.allocUnsafe(19 + rows.length * 40 + 2);
   b.write('PGCOPY\n\xff\r\n\0', 0, 'latin1');
   b.writeInt32BE(0, 11);
@@ -114,15 +116,17 @@ function binaryRows(rows: ReadingRow[]): Buffer {
     o = b.writeInt32BE(4, o);
     o = b.writeInt32BE(r.series, o);
     o = b.writeInt32BE(8, o);
-    const hi = Math.floor(r.ts / 2 ** 32); // int8 as two words: no BigInt per row
-    o = b.writeUInt32BE(r.ts - hi * 2 ** 32, b.writeInt32BE(hi, o));
+    if (r.ts < lo) lo = r.ts;
+    if (r.ts > hi) hi = r.ts;
+    const word = Math.floor(r.ts / 2 ** 32); // int8 as two words: no BigInt per row
+    o = b.writeUInt32BE(r.ts - word * 2 ** 32, b.writeInt32BE(word, o));
     if (r.value === null) o = b.writeInt32BE(-1, o);
     else o = b.writeDoubleBE(r.value, b.writeInt32BE(8, o));
     o = b.writeInt32BE(2, o);
     o = b.writeInt16BE(r.quality, o);
   }
   o = b.writeInt16BE(-1, o);
-  return b.subarray(0, o);
+  return { data: b.subarray(0, o), lo, hi };
 }
 
 export class PgStore extends SqlStore {
@@ -174,14 +178,17 @@ export class PgStore extends SqlStore {
     return [...this.partitions].sort((a, b) => a - b);
   }
 
-  protected override async beforeTelemetry(readings: Reading[]): Promise<void> {
+  /** Whether a day is inside the window that gets partitions, [today − retention, today + 7]. */
+  private inWindow(day: number): boolean {
     const today = Math.floor(Date.now() / DAY);
-    const lo = today - this.retentionDays;
-    const hi = today + 7;
+    return day >= today - this.retentionDays && day <= today + 7;
+  }
+
+  protected override async beforeTelemetry(readings: Reading[]): Promise<void> {
     let days: Set<number> | undefined;
     for (const r of readings) {
       const d = Math.floor(r.ts / DAY);
-      if (d < lo || d > hi || this.partitions.has(d)) continue;
+      if (this.partitions.has(d) || !this.inWindow(d)) continue;
       (days ??= new Set()).add(d);
     }
     if (days) for (const d of days) await this.createPartition(d);
@@ -219,7 +226,11 @@ export class PgStore extends SqlStore {
   protected async insertReadings(db: Sql, rows: ReadingRow[]): Promise<void> {
     if (!rows.length) return;
     // One binary COPY per batch, inside the commit transaction: no text to format here or to parse in the server.
-    await (db as PgSql).copy('COPY readings(series, ts, value, quality) FROM STDIN (FORMAT binary)', binaryRows(rows));
+    // A batch inside one day that has its partition goes straight into it (no routing per row); others through the parent.
+    const { data, lo, hi } = binaryRows(rows);
+    const day = Math.floor(lo / DAY);
+    const table = day === Math.floor(hi / DAY) && this.partitions.has(day) && this.inWindow(day) ? partitionName(day) : 'readings';
+    await (db as PgSql).copy(`COPY ${table}(series, ts, value, quality) FROM STDIN (FORMAT binary)`, data);
   }
 
   protected override async upsertRollups(db: Sql, rows: Minute[]): Promise<void> {

@@ -4,6 +4,7 @@
  * prefix committed so far.
  *
  *   commit(range, write) ─▶ tx{ lock lane row ─▶ inside prefix or seen? duplicate
+ *                                             ─▶ onlyInOrder and not prefix + 1 (or early ranges recorded)? skipped, nothing written
  *                                             ─▶ overlaps? SeqConflict
  *                                             ─▶ write(db) ─▶ record early range ─▶ grow prefix through early ranges }
  */
@@ -21,7 +22,7 @@ export class SqlLedger {
    * Commit a lane's range once: a range inside the committed prefix, or seen
    * before, is a duplicate; a range overlapping another one is refused.
    */
-  async commit(lane: string, gateway: string, epoch: number, firstSeq: number, lastSeq: number, write: (db: Sql) => Promise<void>): Promise<CommitResult> {
+  async commit(lane: string, gateway: string, epoch: number, firstSeq: number, lastSeq: number, write: (db: Sql) => Promise<void>, onlyInOrder = false): Promise<CommitResult> {
     const key = `${gateway}\0${lane}\0${epoch}`;
     const out = await this.sql.tx(async (db): Promise<CommitResult> => {
       // Lock the gateway's lane row so two workers never commit the same gateway at once.
@@ -37,6 +38,8 @@ export class SqlLedger {
       const upTo = Number(lane0.up_to);
       const early = Boolean(lane0.early);
       if (lastSeq <= upTo) return { duplicate: true, committedUpTo: upTo };
+      // Several batches as one range: only where they extend the prefix (else the caller commits them one by one).
+      if (onlyInOrder && (early || firstSeq !== upTo + 1)) return { duplicate: false, committedUpTo: upTo, skipped: true };
       // Any recorded (early) batch touching this range: the same range is a duplicate, another one a conflict.
       const touching = !early
         ? []

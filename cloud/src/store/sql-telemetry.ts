@@ -2,7 +2,7 @@
  * The telemetry store in SQL both engines speak. The engine supplies the bulk
  * paths (series creation, reading insert, partitions, retention of raw rows).
  *
- *   commitTelemetry ─▶ seriesIds ─▶ ledger tx{ insertReadings ─▶ rollup upsert ─▶ device activity (sql-activity.ts) ─▶ gaps ─▶ device last_ts } ─▶ ack
+ *   commitTelemetry ─▶ seriesIds ─▶ rows in (series, ts) order (sql-batch.ts) ─▶ ledger tx{ insertReadings ─▶ rollup upsert ─▶ device activity (sql-activity.ts) ─▶ gaps ─▶ device last_ts } ─▶ ack
  *   commitEvents    ─▶ ledger tx{ events ─▶ alarms (current state, newest seq wins) }
  *   downsample      ─▶ sql-downsample.ts
  *   readings, downsample ─▶ hot rows ∪ cold blocks (sql-cold.ts); compact, storage ─▶ sql-cold.ts
@@ -12,8 +12,9 @@ import type { Sql } from './sql.js';
 import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, type GapInfo, type GapQuery, type GapTotals, type ReadingsQuery, type TelemetryCommit, type TelemetryStore, type Bucket, type CompactResult, type StorageReport } from './telemetry-store.js';
 import { ENSURE_GATEWAY, MINUTE, greatest, least, num, seriesKey, whereOf } from './sql-common.js';
 import { SqlLedger } from './sql-ledger.js';
+import { groupBySeries, orderBatch } from './sql-batch.js';
 import { downsample } from './sql-downsample.js';
-import { Activity, activeMinutes, dropActivity } from './sql-activity.js';
+import { activeMinutes, dropActivity } from './sql-activity.js';
 import type { SqlCold } from './sql-cold.js';
 
 /** One reading row as the engines insert it. */
@@ -58,55 +59,32 @@ export class SqlTelemetry implements TelemetryStore {
     this.ledger = new SqlLedger(sql);
   }
 
-  /** Series ids of a gateway's readings, keyed `gateway\0device\0point` (seriesKey). */
-  private async seriesIds(gateway: string, readings: readonly { device: string; point: string }[]): Promise<Map<string, number>> {
-    const missing = new Set<string>();
-    for (const r of readings) {
-      const key = seriesKey(gateway, r.device, r.point);
-      if (!this.seriesCache.has(key)) missing.add(key);
-    }
-    if (missing.size) for (const [k, id] of await this.engine.createSeries([...missing])) this.seriesCache.set(k, id);
-    return this.seriesCache;
+  /** Series ids of a gateway's series by name, made where missing (cached: `gateway\0device\0point`, seriesKey). */
+  private async seriesIds(gateway: string, names: readonly { device: string; point: string }[]): Promise<number[]> {
+    const keys = names.map((n) => seriesKey(gateway, n.device, n.point));
+    const missing = keys.filter((key) => !this.seriesCache.has(key));
+    if (missing.length) for (const [k, id] of await this.engine.createSeries([...new Set(missing)])) this.seriesCache.set(k, id);
+    return keys.map((key) => this.seriesCache.get(key)!);
   }
 
   async commitTelemetry(batch: TelemetryCommit): Promise<CommitResult> {
     const { gateway, readings } = batch;
     await this.engine.beforeTelemetry(readings);
-    const ids = await this.seriesIds(gateway, readings);
-    const rows: ReadingRow[] = new Array(readings.length);
-    const minutes = new Map<string, Minute>();
-    const minuteOf = (series: number, ts: number): Minute => {
-      const minute = Math.floor(ts / MINUTE) * MINUTE;
-      const key = `${series}:${minute}`;
-      let m = minutes.get(key);
-      if (!m) minutes.set(key, (m = { series, minute, min: Infinity, max: -Infinity, sum: 0, count: 0 }));
-      return m;
-    };
-    const newest = new Map<string, number>();
-    const activity = new Activity();
-    for (let i = 0; i < readings.length; i++) {
-      const r = readings[i];
-      const series = ids.get(seriesKey(gateway, r.device, r.point))!;
-      const value = Number.isFinite(r.value) ? r.value : null;
-      rows[i] = { series, ts: r.ts, value, quality: r.quality ?? 0 };
-      const m = minuteOf(series, r.ts);
-      activity.add(r.device, r.ts);
-      if (value !== null) {
-        if (value < m.min) m.min = value;
-        if (value > m.max) m.max = value;
-        m.sum += value;
-        m.count++;
-      }
-      if ((newest.get(r.device) ?? -Infinity) < r.ts) newest.set(r.device, r.ts);
-    }
+    // Rows in (series, ts) order, with their minutes, activity and newest stamps (sql-batch.ts).
+    const grouped = groupBySeries(readings);
+    const { rows, minutes, activity, newest } = orderBatch(readings, grouped, await this.seriesIds(gateway, grouped.names));
+    let sorted = minutes;
     // Thinned ranges: their kept minutes join the rollup, so charts show the aggregates where raw data is gone.
     const gaps = batch.gaps ?? [];
     if (gaps.length) {
+      const merged = new Map(minutes.map((m) => [`${m.series}:${m.minute}`, m]));
       const gapIds = await this.seriesIds(gateway, gaps);
-      for (const g of gaps) {
-        const series = gapIds.get(seriesKey(gateway, g.device, g.point))!;
+      gaps.forEach((g, i) => {
+        const series = gapIds[i];
         for (const m of g.minutes) {
-          const r = minuteOf(series, m.ts);
+          const minute = Math.floor(m.ts / MINUTE) * MINUTE;
+          let r = merged.get(`${series}:${minute}`);
+          if (!r) merged.set(`${series}:${minute}`, (r = { series, minute, min: Infinity, max: -Infinity, sum: 0, count: 0 }));
           activity.add(g.device, m.ts);
           if (Number.isFinite(m.mean)) {
             if (m.min < r.min) r.min = m.min;
@@ -115,12 +93,13 @@ export class SqlTelemetry implements TelemetryStore {
             r.count += m.count;
           }
         }
-      }
+      });
+      // Sorted keys: concurrent commits lock rollup and device rows in one order, so they cannot deadlock.
+      sorted = [...merged.values()].sort((a, b) => a.series - b.series || a.minute - b.minute);
     }
     const result = await this.ledger.commit('telemetry', gateway, batch.epoch ?? 0, batch.firstSeq, batch.lastSeq, async (db) => {
       await this.engine.insertReadings(db, rows);
-      // Sorted keys: concurrent commits lock rollup and device rows in one order, so they cannot deadlock.
-      const sorted = [...minutes.values()].sort((a, b) => a.series - b.series || a.minute - b.minute);
+      // Minutes in (series, minute) order: concurrent commits lock rollup rows in one order, so they cannot deadlock.
       await (this.engine.upsertRollups ? this.engine.upsertRollups(db, sorted) : this.upsertRollups(db, sorted));
       await activity.write(db, gateway);
       const at = Date.now();
@@ -141,8 +120,8 @@ export class SqlTelemetry implements TelemetryStore {
         );
       }
       if (!this.knownGateways.has(gateway)) await db.run(ENSURE_GATEWAY, [gateway, Date.now()]);
-    });
-    if (!result.duplicate) this.knownGateways.add(gateway);
+    }, batch.onlyInOrder);
+    if (!result.duplicate && !result.skipped) this.knownGateways.add(gateway);
     return result;
   }
 

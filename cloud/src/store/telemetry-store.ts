@@ -29,6 +29,12 @@ export interface TelemetryCommit {
   readings: Reading[];
   /** Thinned ranges the batch reports (gateway disk budget); stored with the batch, once. */
   gaps?: GapRecord[];
+  /**
+   * Store the range only if it extends the committed prefix (firstSeq = prefix + 1, nothing recorded
+   * past it); otherwise store nothing and answer `skipped` (a duplicate is still answered as one). The
+   * ingest commits several queued batches of a backlog as one such range, and one by one when skipped.
+   */
+  onlyInOrder?: boolean;
 }
 
 /** An event-lane batch as the ingest commits it. */
@@ -47,6 +53,8 @@ export interface CommitResult {
   duplicate: boolean;
   /** Highest seq of the batch's epoch such that every seq up to it is committed, for the gateway's ack. */
   committedUpTo: number;
+  /** Set when an `onlyInOrder` range did not extend the prefix: nothing was stored. */
+  skipped?: boolean;
 }
 
 /** A gap record as stored: a thinned range of one point, and what was kept of it. */

@@ -6,6 +6,8 @@
  * - Against PostgreSQL: two gateways' batches interleave, each gateway's commit
  *   in arrival order and never two at once, acks per gateway correct, every
  *   reading stored once.
+ * - A queued backlog commits as runs of batches (one transaction, each range
+ *   acked); a run that does not extend the prefix commits batch by batch.
  * - Backpressure: with the store stalled, the worker holds at most maxPending
  *   messages; the broker keeps the rest, and all of them commit once it moves.
  */
@@ -94,6 +96,8 @@ async function gateway(id: string, batches: number, perBatch: number) {
     sendAll: async () => {
       for (const bytes of encoded) await c.publishAsync(topics.telemetry(id), Buffer.from(bytes), { qos: 1 });
     },
+    /** Batch i (from 0) again or for the first time. */
+    send: (i: number) => c.publishAsync(topics.telemetry(id), Buffer.from(encoded[i]), { qos: 1 }),
     sendAlarm: async (seq: number) => {
       const e: LaneEvent = {
         kind: 'alarm', seq, ts: T0 + seq, alarmId: `${id}-d0/p0/threshold`, device: `${id}-d0`, point: 'p0', detector: 'threshold',
@@ -109,7 +113,8 @@ describe('ingest worker, concurrent commits', () => {
     const pg = await freshPgStore({ poolSize: 6 });
     cleanups.push(pg.cleanup);
     const obs = observed(pg.store);
-    const worker = new IngestWorker({ url: URL, store: obs.store, log: testLog, concurrency: 4, clientId: `ingest-pg-${run}` });
+    // Batch by batch (runReadings 1): this test is about gateways committing side by side; runs have their own test below.
+    const worker = new IngestWorker({ url: URL, store: obs.store, log: testLog, concurrency: 4, runReadings: 1, clientId: `ingest-pg-${run}` });
     await worker.start();
     // A failed test must not leave the store stalled: stop() waits for the commits it took.
     cleanups.push(() => (obs.open(), worker.stop()));
@@ -179,9 +184,63 @@ describe('ingest worker, concurrent commits', () => {
     expect(worker.pending).toBe(0);
   }, 60_000);
 
+  it('commits a queued backlog as runs of batches, one transaction each, acks every range, and batch by batch where a run does not extend the prefix', async () => {
+    const pg = await freshPgStore({ poolSize: 4 });
+    cleanups.push(pg.cleanup);
+    let gate: Promise<void> = Promise.resolve();
+    let open = () => {};
+    const close = () => void (gate = new Promise<void>((r) => (open = r)));
+    const calls: { firstSeq: number; lastSeq: number; duplicate: boolean; skipped: boolean }[] = [];
+    const store = wrapTelemetry(pg.store, (telemetry) => ({
+      async commitTelemetry(b) {
+        await gate;
+        const r = await telemetry.commitTelemetry(b);
+        calls.push({ firstSeq: b.firstSeq, lastSeq: b.lastSeq, duplicate: r.duplicate, skipped: !!r.skipped });
+        return r;
+      },
+    }));
+    const worker = new IngestWorker({ url: URL, store, log: testLog, runReadings: 1000, clientId: `ingest-run-${run}` });
+    await worker.start();
+    cleanups.push(() => (open(), worker.stop()));
+    const g = await gateway(`gw-run-${run}`, 18, 200);
+    const upTo = (n: number) => waitFor(() => g.acks.some((k) => k.lane === 'telemetry' && k.upTo === n), 20_000, `acks up to ${n}`);
+    const c = (firstSeq: number, lastSeq: number, duplicate = false, skipped = false) => ({ firstSeq, lastSeq, duplicate, skipped });
+
+    // 15 batches queue behind the first while the store is stalled: then runs of 5 (1,000 readings).
+    close();
+    for (let i = 0; i < 15; i++) await g.send(i);
+    await waitFor(() => worker.pending === 15, 10_000, 'all 15 batches held');
+    open();
+    await upTo(3000);
+    expect(calls).toEqual([c(1, 200), c(201, 1200), c(1201, 2200), c(2201, 3000)]);
+    // Every range acked once, each after its run committed (the prefix then ends at the run's end).
+    const ranges = g.acks.filter((k) => k.lane === 'telemetry').map((k) => k.range);
+    expect(ranges).toEqual(Array.from({ length: 15 }, (_, i) => [i * 200 + 1, (i + 1) * 200]));
+    expect(g.acks.filter((k) => k.lane === 'telemetry').map((k) => k.upTo)).toEqual([200, ...Array(5).fill(1200), ...Array(5).fill(2200), ...Array(4).fill(3000)]);
+
+    // A resend of batch 15 queued with batches 16 and 17: that run overlaps the prefix, so nothing of it is
+    // stored and each batch commits alone (the resend a duplicate).
+    calls.length = 0;
+    close();
+    await g.send(14);
+    await waitFor(() => worker.pending === 1, 10_000, 'the first resend held');
+    for (const i of [14, 15, 16]) await g.send(i);
+    await waitFor(() => worker.pending === 4, 10_000, 'a resend and two new batches queued');
+    open();
+    await upTo(3400);
+    expect(calls).toEqual([c(2801, 3000, true), c(2801, 3400, false, true), c(2801, 3000, true), c(3001, 3200), c(3201, 3400)]);
+    const { rows } = await pg.store.pool.query('SELECT COUNT(*) AS n, COUNT(DISTINCT (series, ts)) AS u FROM readings');
+    expect({ n: Number(rows[0].n), u: Number(rows[0].u) }).toEqual({ n: 3400, u: 3400 });
+    expect(worker.counters).toMatchObject({ batches: 19, duplicates: 2, rejected: 0, readings: 3400 });
+    // The rollup counts every reading once, whether it came in a run or alone.
+    const sum = await pg.store.pool.query('SELECT SUM(count) AS n FROM readings_1m');
+    expect(Number(sum.rows[0].n)).toBe(3400);
+  }, 60_000);
+
   it('refuses a concurrency or bound that is not a positive integer, naming it', () => {
     const opts = { url: URL, store: {} as Store, log: testLog };
     expect(() => new IngestWorker({ ...opts, concurrency: 0 })).toThrow('concurrency: expected an integer ≥ 1, got 0');
     expect(() => new IngestWorker({ ...opts, maxPending: 2.5 })).toThrow('maxPending: expected an integer ≥ 1, got 2.5');
+    expect(() => new IngestWorker({ ...opts, runReadings: 0 })).toThrow('runReadings: expected an integer ≥ 1, got 0');
   });
 });

@@ -31,6 +31,38 @@ export function telemetryContract(name: string, factory: StoreFactory): void {
       expect((await store.telemetry.commitTelemetry({ ...batch(1, 10), gateway: 'gw-2' })).duplicate).toBe(false);
     });
 
+    it('stores an onlyInOrder range only where it extends the prefix, and nothing otherwise', async () => {
+      const batch = (first: number, last: number) => ({
+        gateway: 'gw-o', firstSeq: first, lastSeq: last, onlyInOrder: true,
+        readings: series('o-1', 'p', T0 + first * 1000, last - first + 1, 1000, (i) => first + i),
+      });
+      expect(await store.telemetry.commitTelemetry(batch(1, 10))).toEqual({ duplicate: false, committedUpTo: 10 });
+      // Inside the prefix: a duplicate still. Past prefix + 1, or overlapping it: skipped, nothing stored, no SeqConflict.
+      expect(await store.telemetry.commitTelemetry(batch(1, 10))).toEqual({ duplicate: true, committedUpTo: 10 });
+      expect(await store.telemetry.commitTelemetry(batch(21, 30))).toEqual({ duplicate: false, committedUpTo: 10, skipped: true });
+      expect(await store.telemetry.commitTelemetry(batch(5, 20))).toEqual({ duplicate: false, committedUpTo: 10, skipped: true });
+      // An early range recorded (plain commit): an onlyInOrder range at prefix + 1 is skipped too (the plain path grows the prefix through it).
+      expect(await store.telemetry.commitTelemetry({ ...batch(31, 40), onlyInOrder: undefined })).toEqual({ duplicate: false, committedUpTo: 10 });
+      expect(await store.telemetry.commitTelemetry(batch(11, 30))).toEqual({ duplicate: false, committedUpTo: 10, skipped: true });
+      expect(await store.telemetry.commitTelemetry({ ...batch(11, 30), onlyInOrder: undefined })).toEqual({ duplicate: false, committedUpTo: 40 });
+      const rows = await store.telemetry.readings({ gateway: 'gw-o', device: 'o-1', point: 'p', from: 0, to: T0 + 1e9, limit: 1000 });
+      expect(rows.map((r) => r.value)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+    });
+
+    it('stores a batch whose readings are not in time order: raw rows time-ordered, rollup minutes merged once', async () => {
+      // Two series interleaved, each newest first, two readings sharing a minute boundary.
+      const a = series('t-1', 'p', T0, 150, 1000, (i) => i);
+      const b = series('t-1', 'q', T0, 150, 1000, (i) => -1 - i);
+      const readings = a.flatMap((r, i) => [r, b[i]]).reverse();
+      await store.telemetry.commitTelemetry({ gateway: 'gw-t', firstSeq: 1, lastSeq: readings.length, readings });
+      const got = await store.telemetry.readings({ gateway: 'gw-t', device: 't-1', point: 'p', from: 0, to: T0 + 1e9, limit: 1000 });
+      expect(got.map((r) => r.value)).toEqual(a.map((r) => r.value));
+      for (const [point, rs] of [['p', a], ['q', b]] as const) {
+        const buckets = await store.telemetry.downsample({ gateway: 'gw-t', device: 't-1', point, from: T0, to: T0 + 150_000, step: 60_000 });
+        expect(buckets.map((x) => [x.ts, x.count, x.min, x.max])).toEqual(naive(rs, T0, T0 + 150_000, 60_000).map((x) => [x.ts, x.count, x.min, x.max]));
+      }
+    });
+
     it('lets only one of two concurrent commits of the same range store it', async () => {
       const b = { gateway: 'gw-c', firstSeq: 1, lastSeq: 100, readings: series('c-1', 'p', T0, 100, 1000, (i) => i) };
       const results = await Promise.all([store.telemetry.commitTelemetry(b), store.telemetry.commitTelemetry(b), store.telemetry.commitTelemetry(b)]);
