@@ -58,6 +58,35 @@ export async function devicesWithFields(store: Pick<Store, 'registry' | 'telemet
   });
 }
 
+/** GET /devices?format=columns: one array per field, index i of each is device i; `location` answers as four columns. */
+export interface DeviceColumns {
+  count: number;
+  columns: Partial<Record<DeviceField | 'lon' | 'lat' | 'district' | 'gridUnit', unknown[]>>;
+}
+
+/**
+ * The devices (only `fields` when given) as columns: the same values as the list of objects, without
+ * each object's keys (a map's 10,000 devices in about half the bytes, parsed into a dozen arrays
+ * instead of 20,000 objects). `location` becomes `lon`, `lat`, `district`, `gridUnit`, null where
+ * a device has no location (or that part of it).
+ */
+export async function devicesAsColumns(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, fields?: readonly DeviceField[]): Promise<DeviceColumns> {
+  const keep = fields ? deviceFields.filter((f) => fields.includes(f)) : deviceFields;
+  const all = await withStatus(store, keep.includes('completeness24h') || keep.includes('activeAlarms') || keep.includes('maxLevel'));
+  const columns: DeviceColumns['columns'] = {};
+  for (const f of keep) {
+    if (f !== 'location') {
+      columns[f] = all.map((d) => d[f]);
+      continue;
+    }
+    columns.lon = all.map((d) => d.location?.lon ?? null);
+    columns.lat = all.map((d) => d.location?.lat ?? null);
+    columns.district = all.map((d) => d.location?.district ?? null);
+    columns.gridUnit = all.map((d) => d.location?.gridUnit ?? null);
+  }
+  return { count: all.length, columns };
+}
+
 /** `status` false: completeness and alarms are left at 0 (not read). */
 async function withStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, status: boolean): Promise<DeviceStatus[]> {
   const now = Date.now();
