@@ -72,19 +72,28 @@ export interface DeviceColumns {
  */
 export async function devicesAsColumns(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, fields?: readonly DeviceField[]): Promise<DeviceColumns> {
   const keep = fields ? deviceFields.filter((f) => fields.includes(f)) : deviceFields;
-  const all = await withStatus(store, keep.includes('completeness24h') || keep.includes('activeAlarms') || keep.includes('maxLevel'));
+  let rows: Pick<DeviceStatus, DeviceField>[];
+  if (keep.some((f) => f === 'completeness24h' || f === 'activeAlarms' || f === 'maxLevel' || f === 'sameIdOn')) {
+    rows = await withStatus(store, keep.includes('completeness24h') || keep.includes('activeAlarms') || keep.includes('maxLevel'));
+  } else {
+    // Registry fields and `online` only (a map's list): the registry's rows as they are, no status objects built.
+    const [devices, gateways] = await Promise.all([keep.includes('points') ? store.registry.listDevices() : store.registry.listDevicesWithoutPoints(), store.registry.listGateways()]);
+    const online = new Set(gateways.filter((g) => g.online).map((g) => g.id));
+    rows = devices as Pick<DeviceStatus, DeviceField>[];
+    if (keep.includes('online')) for (const d of rows) d.online = online.has(d.gateway);
+  }
   const columns: DeviceColumns['columns'] = {};
   for (const f of keep) {
     if (f !== 'location') {
-      columns[f] = all.map((d) => d[f]);
+      columns[f] = rows.map((d) => d[f]);
       continue;
     }
-    columns.lon = all.map((d) => d.location?.lon ?? null);
-    columns.lat = all.map((d) => d.location?.lat ?? null);
-    columns.district = all.map((d) => d.location?.district ?? null);
-    columns.gridUnit = all.map((d) => d.location?.gridUnit ?? null);
+    columns.lon = rows.map((d) => d.location?.lon ?? null);
+    columns.lat = rows.map((d) => d.location?.lat ?? null);
+    columns.district = rows.map((d) => d.location?.district ?? null);
+    columns.gridUnit = rows.map((d) => d.location?.gridUnit ?? null);
   }
-  return { count: all.length, columns };
+  return { count: rows.length, columns };
 }
 
 /** `status` false: completeness and alarms are left at 0 (not read). */
