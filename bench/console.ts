@@ -101,7 +101,7 @@ async function main(): Promise<void> {
   const to = Date.now();
   console.error(
     'API:',
-    await timed('/api/v1/devices'), ';', await timed('/api/v1/devices?fields=id,gateway,name,kind,location,online'), ';', await timed('/api/v1/gateways'), ';',
+    await timed('/api/v1/devices'), ';', await timed('/api/v1/devices?fields=id,gateway,name,kind,location,online'), ';', await timed('/api/v1/devices?format=columns&fields=id,gateway,name,kind,location,online'), ';', await timed('/api/v1/gateways'), ';',
     await timed('/api/v1/alarms?state=active_unacked,active_acked,cleared_unacked,shelved,suppressed,out_of_service&limit=10000'), ';',
     await timed(`/api/v1/readings?gateway=${chartDev.gw}&device=${chartDev.id}&point=${chartDev.point}&from=${Math.floor((to - 30 * 86_400_000) / 60_000) * 60_000}&to=${Math.floor(to / 60_000) * 60_000 + 59_999}&step=${3_600_000}`),
   );

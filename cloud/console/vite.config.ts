@@ -3,11 +3,34 @@
  * which the cloud serves at `/` (cloud/src/api/server.ts). No CDN: Leaflet,
  * uPlot, gcoord and the Jining district outlines are bundled; the CSP allows
  * nothing inline, so the build emits files only (no inlined modulepreload script).
+ *
+ * Two chunks load at once: the entry (main.tsx: a few kB that start the overview's API
+ * requests) and the app it imports dynamically, named in index.html as a modulepreload link
+ * so its download starts with the page's, not after the entry has run. The device, gateway and
+ * alarm pages (uPlot with them) are chunks of their own, loaded when first opened.
  */
-import { defineConfig } from 'vite';
+import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 
+/** index.html: a modulepreload link for the app chunk main.tsx imports (and the chunks it imports). */
+function preloadApp(): Plugin {
+  return {
+    name: 'lifeline-preload-app',
+    transformIndexHtml: {
+      order: 'post',
+      handler(html, ctx) {
+        if (!ctx.bundle) return [];
+        const chunks = Object.values(ctx.bundle).filter((c) => c.type === 'chunk');
+        const app = chunks.find((c) => c.isDynamicEntry && c.moduleIds.some((m) => m.endsWith('/components/App.tsx')));
+        if (!app) throw new Error('vite.config.ts preloadApp: no chunk for components/App.tsx (main.tsx must import it dynamically)');
+        return [app.fileName, ...app.imports].filter((f) => !html.includes(f)).map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `/${f}` }, injectTo: 'head' as const }));
+      },
+    },
+  };
+}
+
 export default defineConfig({
+  plugins: [preloadApp()],
   root: fileURLToPath(new URL('.', import.meta.url)),
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
   resolve: { alias: { react: 'preact/compat', 'react-dom': 'preact/compat' } },

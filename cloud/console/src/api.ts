@@ -15,6 +15,7 @@ export const can = (have: Role | undefined, need: Role) => have !== undefined &&
 import type { AlarmInfo } from '../../src/store/alarm-store.js';
 import type { DeviceInfo, GatewayInfo, Location } from '../../src/store/registry-store.js';
 import type { Bucket } from '../../src/store/telemetry-store.js';
+import type { DeviceColumns } from '../../src/api/routes/registry-status.js';
 import type { AlarmState } from '@lifeline/shared';
 export type { AlarmState, Bucket, Location };
 
@@ -83,12 +84,35 @@ export function qs(params: Record<string, string | number | boolean | undefined 
   return s ? `?${s}` : '';
 }
 
+/**
+ * The overview's first GETs, asked for by the entry script (main.tsx) while the app's code is still
+ * loading, by path: the first `call` of that path with the same token takes the answer (once);
+ * `dropEarly` forgets what was not taken, so no later call gets an old answer.
+ */
+const early = new Map<string, { token: string; res: Promise<Response> }>();
+export function prefetch(withToken: string, paths: readonly string[]): void {
+  // Errors surface when a call takes the answer (as they would have from its own fetch).
+  for (const p of paths) {
+    const res = fetch(`/api/v1${p}`, { headers: { authorization: `Bearer ${withToken}` } });
+    res.catch(() => undefined);
+    early.set(p, { token: withToken, res });
+  }
+}
+export function dropEarly(): void {
+  early.clear();
+}
+
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`/api/v1${path}`, {
-    method,
-    headers: { ...authHeader(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
-    body: body !== undefined ? JSON.stringify(body) : undefined,
-  });
+  const pre = method === 'GET' ? early.get(path) : undefined;
+  if (pre) early.delete(path);
+  const res =
+    pre && pre.token === token
+      ? await pre.res
+      : await fetch(`/api/v1${path}`, {
+          method,
+          headers: { ...authHeader(), ...(body !== undefined ? { 'content-type': 'application/json' } : {}) },
+          body: body !== undefined ? JSON.stringify(body) : undefined,
+        });
   const text = await res.text();
   let json: any;
   try {
@@ -112,11 +136,49 @@ export function alignRange(from: number, to: number, step: number): { from: numb
   return { from: Math.floor(from / MINUTE) * MINUTE, to: Math.floor(to / MINUTE) * MINUTE + MINUTE - 1, step: s };
 }
 
+/** What the overview's map, counts and alarm list need of a device. */
+export type MapDevice = Pick<Device, 'id' | 'gateway' | 'name' | 'kind' | 'location' | 'online'>;
+const MAP_FIELDS = 'id,gateway,name,kind,location,online';
+/** The alarms the console lists: everything not back to normal. */
+const OPEN_ALARMS = { state: 'active_unacked,active_acked,cleared_unacked,shelved,suppressed,out_of_service', limit: 10_000 };
+const paths = {
+  console: '/console',
+  openAlarms: `/alarms${qs(OPEN_ALARMS)}`,
+  gateways: '/gateways',
+  mapDevices: `/devices${qs({ format: 'columns', fields: MAP_FIELDS })}`,
+};
+/** The overview's first requests (what main.tsx asks for before the app is loaded), small and quick ones first. */
+export const overviewPaths = [paths.console, paths.openAlarms, paths.gateways, paths.mapDevices] as const;
+
+/** GET /devices?format=columns (docs/api.md): the map's devices back as objects; a missing column is an error naming it. */
+export function mapDevicesFromColumns(answer: DeviceColumns): MapDevice[] {
+  const col = (name: string) => {
+    const c = (answer?.columns as Record<string, unknown[]> | undefined)?.[name];
+    if (!Array.isArray(c) || c.length !== answer.count) throw new Error(`/devices?format=columns: column ${name} missing or not ${answer?.count} long`);
+    return c as any[];
+  };
+  const [id, gateway, name, kind, lon, lat, district, gridUnit, online] = ['id', 'gateway', 'name', 'kind', 'lon', 'lat', 'district', 'gridUnit', 'online'].map(col);
+  const out: MapDevice[] = new Array(answer.count);
+  for (let i = 0; i < answer.count; i++) {
+    let location: Location | null = null;
+    if (lon[i] !== null && lat[i] !== null) {
+      location = { lon: lon[i], lat: lat[i] };
+      if (district[i] !== null) location.district = district[i];
+      if (gridUnit[i] !== null) location.gridUnit = gridUnit[i];
+    }
+    out[i] = { id: id[i], gateway: gateway[i], name: name[i], kind: kind[i], location, online: online[i] };
+  }
+  return out;
+}
+
 export const api = {
-  console: () => call<ConsoleInfo>('GET', '/console'),
-  /** All of every device, or only `fields` (comma-separated). */
-  devices: <T = Device>(fields?: string) => call<T[]>('GET', `/devices${qs({ fields })}`),
-  gateways: () => call<Gateway[]>('GET', '/gateways'),
+  console: () => call<ConsoleInfo>('GET', paths.console),
+  /** All of every device. */
+  devices: () => call<Device[]>('GET', '/devices'),
+  /** What the map needs of every device, asked for as columns. */
+  mapDevices: async () => mapDevicesFromColumns(await call<DeviceColumns>('GET', paths.mapDevices)),
+  gateways: () => call<Gateway[]>('GET', paths.gateways),
+  openAlarms: () => call<Alarm[]>('GET', paths.openAlarms),
   alarms: (q: Record<string, string | number | undefined> = {}) => call<Alarm[]>('GET', `/alarms${qs(q)}`),
   alarm: (id: number) => call<AlarmDetail>('GET', `/alarms/${id}`),
   ack: (id: number, comment?: string) => call<unknown>('POST', `/alarms/${id}/ack`, comment ? { comment } : {}),

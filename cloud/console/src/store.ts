@@ -2,7 +2,8 @@
  * The console's state: registry, alarms and latest values, kept current by
  * the live stream (no polling of alarms).
  *
- *   sign-in ─▶ start(): /console, /alarms (everything not normal), /devices?fields=(what the map needs) and /gateways in parallel, each shown as it arrives
+ *   page load ─▶ main.tsx asks for the four below before the app's code is loaded (api.prefetch)
+ *   sign-in ─▶ start(): /console, /alarms (everything not normal), /gateways and /devices?format=columns&fields=(what the map needs) in parallel, each shown as it arrives
  *   a device or alarm view ─▶ wantDetails(): the full /devices (points, completeness…), and from then on at every reload
  *   live `alarm`    ─▶ patch the row at once ─▶ refetch /alarms (debounced; new rows get their id)
  *   live `readings` ─▶ latest value per (gateway, device, point) ─▶ 'values' listeners, at most 4×/s
@@ -12,7 +13,7 @@
  * Components subscribe to a topic with useTopic(); a topic fires only when its data changed.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { api, type Alarm, type ConsoleInfo, type Device, type Gateway } from './api.js';
+import { api, dropEarly, type Alarm, type ConsoleInfo, type Device, type Gateway, type MapDevice } from './api.js';
 import { connectLive, type LiveStatus } from './live.js';
 
 export type Topic = 'registry' | 'gateways' | 'alarms' | 'values' | 'live' | 'session';
@@ -25,9 +26,6 @@ export const UNACKED: ReadonlySet<string> = new Set(['active_unacked', 'cleared_
 export const deviceKey = (gateway: string, device: string) => `${gateway}\u0000${device}`;
 const pointKey = (gateway: string, device: string, point: string) => `${gateway}\u0000${device}\u0000${point}`;
 
-/** What the overview (map, counts, alarm list) needs of a device: ~58 % of the full list's bytes, no completeness or alarms read. */
-const MAP_FIELDS = 'id,gateway,name,kind,location,online';
-type MapDevice = Pick<Device, 'id' | 'gateway' | 'name' | 'kind' | 'location' | 'online'>;
 /** A map's device as a Device: what was not asked for is empty until the details arrive (`store.detailed`). */
 const mapDevice = (d: MapDevice): Device => ({ profile: null, lastReadingTs: null, points: [], completeness24h: null, activeAlarms: 0, maxLevel: 0, sameIdOn: [], ...d });
 
@@ -81,7 +79,12 @@ class ConsoleStore {
       this.loadDevices().then(() => performance.mark('lifeline:devices')),
       this.loadGateways().then(() => performance.mark('lifeline:gateways')),
     ];
-    await Promise.all(loads);
+    try {
+      await Promise.all(loads);
+    } finally {
+      // What main.tsx asked for early and no load took (another token signed in meanwhile) is not kept for later.
+      dropEarly();
+    }
     this.live?.stop();
     this.live = connectLive({
       onStatus: (s) => {
@@ -127,7 +130,7 @@ class ConsoleStore {
     // The newest request wins: a map's list that answers after the full one must not replace it.
     const seq = ++this.devicesSeq;
     const full = this.details;
-    const devices = full ? await api.devices() : (await api.devices<MapDevice>(MAP_FIELDS)).map(mapDevice);
+    const devices = full ? await api.devices() : (await api.mapDevices()).map(mapDevice);
     if (seq !== this.devicesSeq) return;
     this.devices = devices;
     this.detailed = full;
@@ -143,7 +146,7 @@ class ConsoleStore {
   }
 
   async loadAlarms(): Promise<void> {
-    this.alarms = await api.alarms({ state: 'active_unacked,active_acked,cleared_unacked,shelved,suppressed,out_of_service', limit: 10_000 });
+    this.alarms = await api.openAlarms();
     for (const a of this.alarms) if (a.state === 'active_unacked' && a.raisedAt !== null && a.since === a.raisedAt) this.raisingCause.set(`${a.gateway}/${a.alarmId}@${a.raisedAt}`, a.cause);
     this.recomputeLevels();
     this.emit('alarms');

@@ -83,6 +83,8 @@ export interface RegistryStore {
   /** Record a gateway's status and the devices it reports (its config and a rolled-back apply go to the command store). */
   saveGatewayStatus(status: GatewayStatus): Promise<void>;
   listDevices(): Promise<DeviceInfo[]>;
+  /** listDevices without each device's points (not read, not parsed): what a map's list needs. */
+  listDevicesWithoutPoints(): Promise<Omit<DeviceInfo, 'points'>[]>;
   /** Every device's key only (gateway, id): what per-gateway counts need, without parsing each device's points. */
   listDeviceKeys(): Promise<{ gateway: string; id: string }[]>;
   listGateways(): Promise<GatewayInfo[]>;

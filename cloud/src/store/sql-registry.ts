@@ -120,6 +120,11 @@ export class SqlRegistry implements RegistryStore {
     }));
   }
 
+  async listDevicesWithoutPoints(): Promise<Omit<DeviceInfo, 'points'>[]> {
+    const rows = await this.sql.all<Omit<DeviceRow, 'points'>>('SELECT id, gateway, name, profile, kind, lon, lat, district, grid_unit, last_ts FROM devices ORDER BY id, gateway');
+    return rows.map((r) => ({ id: r.id, gateway: r.gateway, name: r.name, profile: r.profile, kind: r.kind, lastReadingTs: r.last_ts, location: location(r) }));
+  }
+
   listDeviceKeys(): Promise<{ gateway: string; id: string }[]> {
     return this.sql.all<{ gateway: string; id: string }>('SELECT gateway, id FROM devices ORDER BY id, gateway');
   }

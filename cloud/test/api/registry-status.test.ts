@@ -89,3 +89,35 @@ describe('GET /devices?fields=', () => {
     expect(bad.json.message).toContain('fields: "colour" not one of id, gateway');
   });
 });
+
+describe('GET /devices?format=columns', () => {
+  it('answers the same values as the list, one array per field, location as four columns', async () => {
+    // One device with a whole location, one with a location but no district or grid unit, the rest none.
+    await t.cloud.store.registry.updateDevice('gw-old', 'flood-1', { location: { lon: 116.58, lat: 35.41, district: '任城区', gridUnit: 'RC-1' } });
+    await t.cloud.store.registry.updateDevice('gw-new', 'lamp-1', { location: { lon: 116.6, lat: 35.4 } });
+    const full = (await t.call('GET', '/api/v1/devices', { as: 'viewer' })).json as Record<string, any>[];
+    const asColumns = (ds: Record<string, any>[], fields: string[]) =>
+      Object.fromEntries(
+        fields.flatMap((f) =>
+          f === 'location'
+            ? (['lon', 'lat', 'district', 'gridUnit'] as const).map((k) => [k, ds.map((d) => d.location?.[k] ?? null)])
+            : [[f, ds.map((d) => d[f])]],
+        ),
+      );
+    const map = ['id', 'gateway', 'name', 'kind', 'location', 'online'];
+    const got = (await t.call('GET', `/api/v1/devices?format=columns&fields=${map.join(',')}`, { as: 'viewer' })).json;
+    expect(got.count).toBe(full.length);
+    expect(got.columns).toEqual(asColumns(full, map));
+    expect(got.columns.district).toContain('任城区');
+    expect(got.columns.lat).toContain(35.4);
+    // No fields: every field, status included.
+    const all = (await t.call('GET', '/api/v1/devices?format=columns', { as: 'viewer' })).json;
+    expect(all.columns).toEqual(asColumns(full, Object.keys(full[0])));
+    expect(all.columns.maxLevel).toContain(4);
+    // objects is the list as before; anything else is refused naming the field.
+    expect((await t.call('GET', '/api/v1/devices?format=objects', { as: 'viewer' })).json).toEqual(full);
+    const bad = await t.call('GET', '/api/v1/devices?format=csv', { as: 'viewer' });
+    expect(bad.status).toBe(400);
+    expect(bad.json.message).toContain('format');
+  });
+});

@@ -13,9 +13,13 @@ import { useRoute } from '../route.js';
 import { Header } from './Header.js';
 import { SignIn } from './SignIn.js';
 import { Overview } from './Overview.js';
-import { AlarmsPage } from './AlarmsPage.js';
-import { DeviceView } from './DeviceView.js';
-import { GatewaysView } from './GatewaysView.js';
+import { lazyPage } from './lazy.js';
+
+// Loaded when first opened: the overview's code is what a page load needs first (uPlot, the device
+// view and the gateway config editor are not in it).
+const AlarmsPage = lazyPage(() => import('./AlarmsPage.js').then((m) => m.AlarmsPage));
+const DeviceView = lazyPage(() => import('./DeviceView.js').then((m) => m.DeviceView));
+const GatewaysView = lazyPage(() => import('./GatewaysView.js').then((m) => m.GatewaysView));
 
 export function App() {
   const [, setLangTick] = useState(0);

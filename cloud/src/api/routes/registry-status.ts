@@ -58,6 +58,44 @@ export async function devicesWithFields(store: Pick<Store, 'registry' | 'telemet
   });
 }
 
+/** GET /devices?format=columns: one array per field, index i of each is device i; `location` answers as four columns. */
+export interface DeviceColumns {
+  count: number;
+  columns: Partial<Record<DeviceField | 'lon' | 'lat' | 'district' | 'gridUnit', unknown[]>>;
+}
+
+/**
+ * The devices (only `fields` when given) as columns: the same values as the list of objects, without
+ * each object's keys (a map's 10,000 devices in about half the bytes, parsed into a dozen arrays
+ * instead of 20,000 objects). `location` becomes `lon`, `lat`, `district`, `gridUnit`, null where
+ * a device has no location (or that part of it).
+ */
+export async function devicesAsColumns(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, fields?: readonly DeviceField[]): Promise<DeviceColumns> {
+  const keep = fields ? deviceFields.filter((f) => fields.includes(f)) : deviceFields;
+  let rows: Pick<DeviceStatus, DeviceField>[];
+  if (keep.some((f) => f === 'completeness24h' || f === 'activeAlarms' || f === 'maxLevel' || f === 'sameIdOn')) {
+    rows = await withStatus(store, keep.includes('completeness24h') || keep.includes('activeAlarms') || keep.includes('maxLevel'));
+  } else {
+    // Registry fields and `online` only (a map's list): the registry's rows as they are, no status objects built.
+    const [devices, gateways] = await Promise.all([keep.includes('points') ? store.registry.listDevices() : store.registry.listDevicesWithoutPoints(), store.registry.listGateways()]);
+    const online = new Set(gateways.filter((g) => g.online).map((g) => g.id));
+    rows = devices as Pick<DeviceStatus, DeviceField>[];
+    if (keep.includes('online')) for (const d of rows) d.online = online.has(d.gateway);
+  }
+  const columns: DeviceColumns['columns'] = {};
+  for (const f of keep) {
+    if (f !== 'location') {
+      columns[f] = rows.map((d) => d[f]);
+      continue;
+    }
+    columns.lon = rows.map((d) => d.location?.lon ?? null);
+    columns.lat = rows.map((d) => d.location?.lat ?? null);
+    columns.district = rows.map((d) => d.location?.district ?? null);
+    columns.gridUnit = rows.map((d) => d.location?.gridUnit ?? null);
+  }
+  return { count: rows.length, columns };
+}
+
 /** `status` false: completeness and alarms are left at 0 (not read). */
 async function withStatus(store: Pick<Store, 'registry' | 'telemetry' | 'alarms'>, status: boolean): Promise<DeviceStatus[]> {
   const now = Date.now();

@@ -10,7 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { lifelineKinds } from '@lifeline/shared';
 import { Id, StringId, csvList, list, notFound, resolveDevice, role } from './params.js';
-import { deviceFields, devicesWithFields, devicesWithStatus, gatewaysWithStatus, type DeviceField } from './registry-status.js';
+import { deviceFields, devicesAsColumns, devicesWithFields, devicesWithStatus, gatewaysWithStatus, type DeviceField } from './registry-status.js';
 import type { RouteDeps } from './deps.js';
 
 export const registryRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
@@ -77,11 +77,20 @@ export const registryRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
     },
   );
 
-  const DevicesQuery = Type.Object({ fields: csvList(`fields to answer (default all): ${deviceFields.join(', ')}`) }, { additionalProperties: false });
+  const DevicesQuery = Type.Object(
+    {
+      fields: csvList(`fields to answer (default all): ${deviceFields.join(', ')}`),
+      format: Type.Optional(Type.Union([Type.Literal('objects'), Type.Literal('columns')], { description: 'objects (default): a list of devices; columns: {count, columns: {field: [value per device]}}, location as lon, lat, district, gridUnit' })),
+    },
+    { additionalProperties: false },
+  );
   app.get<{ Querystring: Static<typeof DevicesQuery> }>(
     '/api/v1/devices',
-    { config: role('viewer'), schema: { summary: 'Devices: registry (profile, kind, location, points) and status; ?fields= for fewer (a map needs id,gateway,name,kind,location,online)', tags: ['registry'], querystring: DevicesQuery } },
-    async (req) => devicesWithFields(store, list('fields', req.query.fields, deviceFields) as DeviceField[] | undefined),
+    { config: role('viewer'), schema: { summary: 'Devices: registry (profile, kind, location, points) and status; ?fields= for fewer (a map needs id,gateway,name,kind,location,online), ?format=columns for one array per field', tags: ['registry'], querystring: DevicesQuery } },
+    async (req) => {
+      const fields = list('fields', req.query.fields, deviceFields) as DeviceField[] | undefined;
+      return req.query.format === 'columns' ? devicesAsColumns(store, fields) : devicesWithFields(store, fields);
+    },
   );
 
   // `:id` is the gateway, as on every /gateways/:id route (one parameter name per path position).

@@ -44,5 +44,12 @@ export function registryContract(name: string, factory: StoreFactory): void {
       expect(keys).toEqual([{ gateway: 'gw-a', id: 'flood-1' }, { gateway: 'gw-b', id: 'flood-1' }, { gateway: 'gw-b', id: 'lamp-2' }]);
       expect(keys).toEqual((await store.registry.listDevices()).map((d) => ({ gateway: d.gateway, id: d.id })));
     });
+
+    it('lists devices without their points exactly as listDevices does otherwise', async () => {
+      await store.registry.saveGatewayStatus({ gateway: 'gw-p', online: true, ts: T0, devices: [{ id: 'flood-9', profile: 'f', kind: 'flood', name: '洸河路9号', location: { lon: 116.58, lat: 35.41, district: '任城区' }, points: [{ name: 'level', unit: 'm' }] }, { id: 'gas-9', profile: 'g' }] });
+      const full = await store.registry.listDevices();
+      expect(full.some((d) => d.points.length > 0 && d.location?.district)).toBe(true);
+      expect(await store.registry.listDevicesWithoutPoints()).toEqual(full.map(({ points: _, ...d }) => d));
+    });
   });
 }
