@@ -103,6 +103,45 @@ describe('packed columns', () => {
     for (const odd of [-0, Infinity, -Infinity, Math.PI * 1e-9, -1e-300]) expect(packableV3([1.1, odd], { mode: ValueMode.DecimalDiv, k: 1, cost: 0 })).toEqual([]); // 1.1: no float32 either
   });
 
+  it('patch the few wide values of a spiky run in version 3 (low bits for all, high bits apart), whole and in part', () => {
+    const rand = prng(4);
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + Math.floor(rand() * 3 * PACK_CHUNK);
+      let m = 1000;
+      // Small steps with a spike now and then (CPU load, request counts): the spikes set a plain run's width.
+      const ints = new Float64Array(n).map(() => (m += Math.floor(rand() * 9) - 4 + (rand() < 0.03 ? Math.floor(rand() * 2 ** (10 + (round % 30))) : 0)));
+      const w = new ByteWriter();
+      expect(writePackedValues(w, { kind: PackedKind.DecimalDiv, k: 0, ints }, MAX_WIDTH_V3)).toBe(true);
+      const plain = new ByteWriter();
+      const bytes = w.finish();
+      // A run is patched only when that is smaller than plain (version 2's, when it takes the run at all).
+      if (writePackedValues(plain, { kind: PackedKind.DecimalDiv, k: 0, ints })) expect(bytes.length).toBeLessThanOrEqual(plain.finish().length);
+      expect(Array.from(readPackedValues(new ByteReader(bytes, 'test'), n, 'v', 0, n, 3))).toEqual(Array.from(ints));
+      const a = Math.floor(rand() * n);
+      const part = readPackedValues(new ByteReader(bytes, 'test'), n, 'v', a, a + 1, 3);
+      expect(part[a]).toBe(ints[a]);
+    }
+    // A run of 64 with two spikes is stored patched (width field 63), in fewer bytes than plain.
+    const ints = new Float64Array(64).map((_, i) => (i === 9 || i === 40 ? 2 ** 30 : i % 4));
+    const w = new ByteWriter();
+    writePackedValues(w, { kind: PackedKind.DecimalDiv, k: 0, ints }, MAX_WIDTH_V3);
+    const bytes = w.finish();
+    expect(bytes[2] & 0x3f).toBe(63);
+    expect(bytes.length).toBeLessThan(64 * 4);
+    expect(Array.from(readPackedValues(new ByteReader(bytes, 'test'), 64, 'v', 0, 64, 3))).toEqual(Array.from(ints));
+    // Damaged patch headers: low not under the width, no patches, an index past the run.
+    const damaged: [number, number, RegExp][] = [
+      [3, 40, /low 40 bits, width 31/],
+      [5, 0, /0 patches/],
+    ];
+    for (const [at, value, msg] of damaged) {
+      const bad = bytes.slice();
+      bad[at] = value;
+      expect(() => readPackedValues(new ByteReader(bad, 'test'), 64, 'v', 0, 64, 3)).toThrow(msg);
+    }
+    expect(() => readPackedValues(new ByteReader(bytes, 'test'), 64, 'v')).toThrow(/unknown mode or more than 32 bits/);
+  });
+
   it('refuse damaged version 3 corrections with PAYLOAD_INVALID', () => {
     // A correction flag on a float32 run; a correction width of 0 or 21; corrections in a version 2 column.
     const cases: [number[], number, RegExp][] = [

@@ -30,6 +30,27 @@ const MAX_WIDTH = 32;
 export const MAX_WIDTH_V3 = 45;
 /** Widest zigzag ulp correction of version 3 (|difference| < 2^19 ulps). */
 const MAX_ULP_WIDTH = 20;
+/** Version 3: a run's width field of 63 means "patched": low bits for all, the few wider values' high bits apart. */
+const PATCHED = 63;
+
+/** Version 3: the low width that packs xs (each < 2^width) smallest with the values at or over 2^low patched, or −1 for none. */
+function patchWidth(xs: ArrayLike<number>, count: number, width: number): number {
+  const byWidth = new Array<number>(width + 1).fill(0);
+  for (let i = 0; i < count; i++) byWidth[widthOf(xs[i])]++;
+  let best = count * width;
+  let bestLow = -1;
+  let e = count - byWidth[0]; // values needing more than `low` bits
+  for (let low = 0; low < width; low++) {
+    if (low > 0) e -= byWidth[low];
+    // Three bytes (low, width, count), the low bits, and per patched value its index byte and high bits.
+    const cost = 24 + count * low + e * 8 + Math.ceil((e * (width - low)) / 8) * 8;
+    if (cost < best) {
+      best = cost;
+      bestLow = low;
+    }
+  }
+  return bestLow;
+}
 
 /** Bits needed for an unsigned integer. */
 const widthOf = (x: number): number => (x === 0 ? 0 : x < 0x100000000 ? 32 - Math.clz32(x) : x < 2 ** 52 ? 33 + widthOf(Math.floor(x / 0x100000000)) - 1 : 64);
@@ -282,7 +303,14 @@ export function packableV3(values: ArrayLike<number>, plan: ValuePlan): PackedIn
 export function writePackedValues(w: ByteWriter, p: PackedInts, maxWidth = MAX_WIDTH): boolean {
   const { ints, ulps } = p;
   const n = ints.length;
-  const heads: { delta: boolean; width: number; min: number; ulpWidth: number }[] = [];
+  const heads: { delta: boolean; width: number; min: number; ulpWidth: number; low: number }[] = [];
+  const tmp = new Float64Array(PACK_CHUNK);
+  /** The run's integers as written (zigzag deltas or offsets from the minimum) into tmp; their count. */
+  const residuals = (from: number, to: number, delta: boolean, min: number): number => {
+    if (delta) for (let i = from + 1; i < to; i++) tmp[i - from - 1] = zig(ints[i] - ints[i - 1]);
+    else for (let i = from; i < to; i++) tmp[i - from] = ints[i] - min;
+    return delta ? to - from - 1 : to - from;
+  };
   for (let from = 0; from < n; from += PACK_CHUNK) {
     const to = Math.min(n, from + PACK_CHUNK);
     let dmax = 0;
@@ -303,24 +331,40 @@ export function writePackedValues(w: ByteWriter, p: PackedInts, maxWidth = MAX_W
     const width = delta ? dw : fw;
     const ulpWidth = widthOf(umax);
     if (width > maxWidth || ulpWidth > MAX_ULP_WIDTH) return false;
-    heads.push({ delta, width, min, ulpWidth });
+    const low = maxWidth > MAX_WIDTH && width > 1 ? patchWidth(tmp, residuals(from, to, delta, min), width) : -1;
+    heads.push({ delta, width, min, ulpWidth, low });
   }
   if (ulps && maxWidth <= MAX_WIDTH && heads.some((h) => h.ulpWidth)) return false; // version 2 has no corrections
   w.byte(p.kind);
   w.byte(p.k);
-  const tmp = new Float64Array(PACK_CHUNK);
   heads.forEach((h, c) => {
     const from = c * PACK_CHUNK;
     const to = Math.min(n, from + PACK_CHUNK);
-    w.byte((h.ulpWidth ? 0x80 : 0) | (h.delta ? 0x40 : 0) | h.width);
-    if (h.ulpWidth) w.byte(h.ulpWidth);
-    w.svarint(h.delta ? ints[from] : h.min);
-    if (h.delta) {
-      for (let i = from + 1; i < to; i++) tmp[i - from - 1] = zig(ints[i] - ints[i - 1]);
-      pack(w, tmp, 0, to - from - 1, h.width);
+    const count = residuals(from, to, h.delta, h.min);
+    if (h.low < 0) {
+      w.byte((h.ulpWidth ? 0x80 : 0) | (h.delta ? 0x40 : 0) | h.width);
+      if (h.ulpWidth) w.byte(h.ulpWidth);
+      w.svarint(h.delta ? ints[from] : h.min);
+      pack(w, tmp, 0, count, h.width);
     } else {
-      for (let i = from; i < to; i++) tmp[i - from] = ints[i] - h.min;
-      pack(w, tmp, 0, to - from, h.width);
+      const limit = 2 ** h.low;
+      const at: number[] = [];
+      const high: number[] = [];
+      for (let i = 0; i < count; i++) {
+        if (tmp[i] < limit) continue;
+        at.push(i);
+        high.push(Math.floor(tmp[i] / limit));
+        tmp[i] %= limit;
+      }
+      w.byte((h.ulpWidth ? 0x80 : 0) | (h.delta ? 0x40 : 0) | PATCHED);
+      w.byte(h.low);
+      w.byte(h.width);
+      w.byte(at.length);
+      if (h.ulpWidth) w.byte(h.ulpWidth);
+      w.svarint(h.delta ? ints[from] : h.min);
+      pack(w, tmp, 0, count, h.low);
+      for (const i of at) w.byte(i);
+      pack(w, high, 0, high.length, h.width - h.low);
     }
     if (h.ulpWidth) {
       for (let i = from; i < to; i++) tmp[i - from] = zig(ulps![i]);
@@ -345,32 +389,54 @@ export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0
   const mul = kind === PackedKind.DecimalMul;
   const maxWidth = version >= 3 ? MAX_WIDTH_V3 : MAX_WIDTH;
   const ulps = version >= 3 ? new Float64Array(PACK_CHUNK) : undefined;
+  const highs = new Float64Array(PACK_CHUNK);
   for (let from = 0; from < n; from += PACK_CHUNK) {
     const to = Math.min(n, from + PACK_CHUNK);
     const at = r.pos;
     const head = r.byte(`${field}.chunk`);
-    const width = head & 0x3f;
+    let width = head & 0x3f;
     const corrected = (head & 0x80) !== 0;
-    if ((corrected && (version < 3 || kind === PackedKind.Float32)) || width > maxWidth) r.fail(`${field}.chunk`, `header 0x${head.toString(16)}: unknown mode or more than ${maxWidth} bits`, at);
+    const delta = (head & 0x40) !== 0;
+    const count = delta ? to - from - 1 : to - from;
+    const patched = width === PATCHED && version >= 3;
+    if ((corrected && (version < 3 || kind === PackedKind.Float32)) || (width > maxWidth && !patched)) r.fail(`${field}.chunk`, `header 0x${head.toString(16)}: unknown mode or more than ${maxWidth} bits`, at);
+    // Patched (version 3): low bits for all, then the indices and high bits of the values at or over 2^low.
+    let full = width;
+    let patches = 0;
+    if (patched) {
+      const pat = r.pos;
+      width = r.byte(`${field}.patch.low`);
+      full = r.byte(`${field}.patch.width`);
+      patches = r.byte(`${field}.patch.count`);
+      if (width >= full || full > maxWidth || patches < 1 || patches > count) r.fail(`${field}.patch`, `low ${width} bits, width ${full}, ${patches} patches: not a patched run of ${count}`, pat);
+    }
     let ulpWidth = 0;
     if (corrected) {
       const uat = r.pos;
       ulpWidth = r.byte(`${field}.ulpWidth`);
       if (ulpWidth < 1 || ulpWidth > MAX_ULP_WIDTH) r.fail(`${field}.ulpWidth`, `${ulpWidth} bits: 1 to ${MAX_ULP_WIDTH}`, uat);
     }
-    const delta = (head & 0x40) !== 0;
     const anchor = r.svarint(`${field}.anchor`);
-    const count = delta ? to - from - 1 : to - from;
     if (to <= lo || from >= hi) {
-      r.bytes(field, Math.ceil((count * width) / 8) + Math.ceil(((to - from) * ulpWidth) / 8)); // not wanted: skipped
+      const patchBytes = patches + Math.ceil((patches * (full - width)) / 8);
+      r.bytes(field, Math.ceil((count * width) / 8) + patchBytes + Math.ceil(((to - from) * ulpWidth) / 8)); // not wanted: skipped
       continue;
     }
+    const off = delta ? from + 1 : from;
+    unpack(r, count, width, ints, off, field);
+    if (patches) {
+      const idx = r.bytes(`${field}.patch.at`, patches);
+      unpack(r, patches, full - width, highs, 0, `${field}.patch.high`);
+      const limit = 2 ** width;
+      for (let j = 0; j < patches; j++) {
+        if (idx[j] >= count) r.fail(`${field}.patch.at`, `index ${idx[j]} past the run's ${count} values`);
+        ints[off + idx[j]] += highs[j] * limit;
+      }
+    }
     if (delta) {
-      unpack(r, count, width, ints, from + 1, field);
       ints[from] = anchor;
       for (let i = from + 1; i < to; i++) ints[i] = ints[i - 1] + unzig(ints[i]);
     } else {
-      unpack(r, count, width, ints, from, field);
       for (let i = from; i < to; i++) ints[i] += anchor;
     }
     // The integers become the values in place.
