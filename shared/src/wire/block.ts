@@ -9,7 +9,8 @@
  * from a regular grid, values as integers packed per 64; each frame is stored
  * in whichever of three forms is smallest, deflated or not. Version 3 (the
  * bytes of version 2 but for the packed value column) packs runs up to 45 bits
- * wide and decimals a few ulps off m / 10^k with per-value corrections (packed.ts).
+ * wide, decimals a few ulps off m / 10^k with per-value corrections, and runs
+ * whose few wide values are patched in apart (packed.ts).
  *
  *   encodeBlock(ts[], values[], quality[])
  *     ─▶ frames of ≤ FRAME_READINGS readings

@@ -15,7 +15,9 @@
  * carry per-value corrections in units of the last place: a double that is a
  * few ulps from m / 10^k (18.324918539200002, the printout of arithmetic's
  * rounding) goes as m plus the difference of the two doubles' bit patterns,
- * not as a raw float64 exception that spoils the whole frame's packing.
+ * not as a raw float64 exception that spoils the whole frame's packing. And
+ * a run may be patched: every value's low bits, then the index and high bits
+ * of the few that need more (spikes), when that is smaller than the plain run.
  *
  * Every integer packed is < 2^45 (a run needing more does not use these
  * modes): the arithmetic stays exact in doubles. Browser-safe.
