@@ -1,5 +1,5 @@
 /**
- * `pnpm bench storage [--engine pg|sqlite] [--days 30] [--series 6] [--every 1000] [--queries 30] [--data ../shared/data]`
+ * `pnpm bench storage [--engine pg|sqlite] [--days 30] [--series 6] [--every 1000] [--queries 30] [--data ../shared/data] [--sweep-only]`
  *
  * Cold storage (issue #19): fills `days` of `series` points at one reading per
  * `every` ms through Store.commitTelemetry, measures what the rows take, compresses
@@ -22,7 +22,10 @@
  * Timestamps are jittered 0–15 ms like a poller's (it stamps the reply's time).
  * A codec sweep (no database) also encodes one day of every source of each
  * group (all demo points, all SKAB columns, all NAB files): sweep_bytes_per_reading_*
- * (deflating with node:zlib, as the store does).
+ * (deflating with node:zlib, as the store does), every block decoded again and
+ * compared bit for bit (sweep_mismatches), and what decoding them costs
+ * (sweep_decode_us_per_frame: µs per 600-reading frame, node:zlib's inflate).
+ * `--sweep-only` stops there (no database) and prints those figures alone.
  * The data are read from --data at run time (never copied into the repo).
  *
  * Final line: {"engine":..,"readings":..,"bytes_per_reading_hot":..,"bytes_per_reading_cold":..,
@@ -30,13 +33,13 @@
  *   "query_30d_p95_ms_cold":..,"query_30d_first_ms_cold":..,"roundtrip_mismatches":0}
  */
 import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { deflateRawSync } from 'node:zlib';
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { PgStore, SqliteStore, type Store } from '@lifeline/cloud';
 import { listProfiles, loadProfile, signalValue, type AnyPoint } from '@lifeline/devices';
-import { encodeBlock, prng, type Reading } from '@lifeline/shared';
+import { decodeBlock, encodeBlock, prng, type Reading } from '@lifeline/shared';
 
 const args = process.argv.slice(2);
 const opt = (name: string, dflt: string) => {
@@ -44,7 +47,7 @@ const opt = (name: string, dflt: string) => {
   return i >= 0 && args[i + 1] !== undefined ? args[i + 1] : dflt;
 };
 if (args.includes('--help')) {
-  console.error('usage: pnpm bench storage [--engine pg|sqlite] [--days 30] [--series 6] [--every 1000] [--queries 30] [--data ../shared/data]');
+  console.error('usage: pnpm bench storage [--engine pg|sqlite] [--days 30] [--series 6] [--every 1000] [--queries 30] [--data ../shared/data] [--sweep-only]');
   process.exit(0);
 }
 const engine = opt('engine', 'pg');
@@ -150,12 +153,18 @@ async function main(): Promise<void> {
   const jitter = prng(42);
   // One timestamp column per series (jittered like a poller's), generated once.
   const ts = sources.map(() => Float64Array.from({ length: n }, (_, i) => start + i * every + Math.floor(jitter() * 16)));
-  const gen = sources.map(() => new Float64Array(n));
-  sources.forEach((s, k) => {
-    for (let i = 0; i < n; i++) gen[k][i] = s.value(i, ts[k][i]);
-  });
+  const sweepOnly = args.includes('--sweep-only');
+  const gen = sources.map(() => new Float64Array(sweepOnly ? 0 : n));
+  if (!sweepOnly)
+    sources.forEach((s, k) => {
+      for (let i = 0; i < n; i++) gen[k][i] = s.value(i, ts[k][i]);
+    });
   // Codec sweep (no database): one day of every source of each group, encoded as the store would.
   const sweep: Record<string, number> = {};
+  let sweepMismatches = 0;
+  let decodeMs = 0;
+  let decodedFrames = 0;
+  const inflate = (b: Uint8Array) => inflateRawSync(b);
   for (const [group, list] of [['city', city], ['skab', skab], ['nab', nab]] as const) {
     let bytes = 0;
     let count = 0;
@@ -163,11 +172,24 @@ async function main(): Promise<void> {
     for (const s of list) {
       const t = Float64Array.from({ length: m }, (_, i) => start + i * every + Math.floor(jitter() * 16));
       const v = Float64Array.from({ length: m }, (_, i) => s.value(i, t[i]));
-      bytes += encodeBlock({ ts: t, values: v, quality: new Uint16Array(m) }, (b) => deflateRawSync(b, { level: 6 })).length;
+      const block = encodeBlock({ ts: t, values: v, quality: new Uint16Array(m) }, (b) => deflateRawSync(b, { level: 6 }));
+      bytes += block.length;
       count += m;
+      decodeBlock(block, -Infinity, Infinity, inflate); // warm-up
+      const t0 = performance.now();
+      const back = decodeBlock(block, -Infinity, Infinity, inflate);
+      decodeMs += performance.now() - t0;
+      decodedFrames += m / 600;
+      for (let i = 0; i < m; i++) if (back.ts[i] !== t[i] || !Object.is(back.values[i], v[i])) sweepMismatches++;
     }
     sweep[`sweep_bytes_per_reading_${group}`] = Math.round((bytes / count) * 1000) / 1000;
     console.error(`codec sweep: ${group}: ${list.length} sources × 1 day: ${(bytes / count).toFixed(3)} bytes/reading`);
+  }
+  sweep.sweep_decode_us_per_frame = Math.round((decodeMs * 1000) / decodedFrames);
+  sweep.sweep_mismatches = sweepMismatches;
+  if (sweepOnly) {
+    console.log(JSON.stringify(sweep));
+    return;
   }
   console.error(`${engine}: ${days} days × ${nSeries} series at ${every} ms = ${n * nSeries} readings; series: ${sources.map((s) => s.name).join(', ')}`);
 

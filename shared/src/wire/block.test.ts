@@ -122,6 +122,45 @@ describe('cold blocks', () => {
     expect(v2.length).toBeLessThanOrEqual(v1.length + 2 * blockFrames(v1).frames.length);
   });
 
+  it('read version 2 blocks as stored before version 3 (packed frames of 32 bits at most, no corrections)', () => {
+    // Written by the version 2 encoder: 1,300 readings at 1 s jittered 0–15 ms, a decimal walk, float32 noise, raw doubles.
+    const v2 = Uint8Array.from(atob(V2_BLOCK), (c) => c.charCodeAt(0));
+    const want = v2Columns();
+    expect(v2[0]).toBe(2);
+    const { base, frames } = blockFrames(v2);
+    expect(frames.map((f) => [f.version, f.deflated])).toEqual([[2, false], [2, false], [2, true]]);
+    expectSame(decodeBlock(v2), want);
+    // Part of a packed frame, as a cut minute reads it.
+    const part = decodeFrame(v2, base, frames[1], undefined, want.ts[700], want.ts[760]);
+    expectSame(part, { ts: want.ts.slice(700, 761), values: want.values.slice(700, 761), quality: want.quality.slice(700, 761) });
+    // The same readings written now: version 3, no larger.
+    const v3 = encodeBlock(want);
+    expect(v3[0]).toBe(BLOCK_VERSION);
+    expectSame(decodeBlock(v3), want);
+    expect(v3.length).toBeLessThanOrEqual(v2.length);
+  });
+
+  it('store 10-digit noisy doubles, some a few ulps off their decimals (as NAB prints them), bit-packed and exactly', () => {
+    const rand = prng(8);
+    const view = new DataView(new ArrayBuffer(8));
+    const n = 3 * FRAME_READINGS;
+    const ts = new Float64Array(n).map((_, i) => Date.UTC(2026, 10, 1) + i * 1000 + Math.floor(rand() * 16));
+    const values = new Float64Array(n).map((_, i) => {
+      const v = Math.round((20 + 10 * Math.sin(i / 300) + rand()) * 1e10) / 1e10;
+      if (rand() > 0.2) return v;
+      view.setFloat64(0, v);
+      view.setBigUint64(0, view.getBigUint64(0) + BigInt(1 + Math.floor(rand() * 3))); // like 18.324918539200002
+      return view.getFloat64(0);
+    });
+    values[10] = NaN;
+    const cols = { ts, values, quality: new Uint16Array(n) };
+    const block = encodeBlock(cols);
+    expect(blockFrames(block).frames.every((f) => !f.deflated)).toBe(true);
+    expectSame(decodeBlock(block), cols);
+    // ~34 bits of noise, 2 of corrections, 4 of timestamp jitter: well under the 6.5 B version 2 took (deflated varints).
+    expect(block.length / n).toBeLessThan(5.5);
+  });
+
   it('store jittered float32 and decimal signals bit-packed, frames that need no inflate, exactly', () => {
     const rand = prng(21);
     const n = 3 * FRAME_READINGS;
@@ -213,3 +252,24 @@ describe('cold blocks', () => {
 /** A version 1 block (base64), from the encoder as it was before version 2. */
 const V1_BLOCK =
   'AYCgpITOZwLYBADcxyS5A4HmMPhkip9JuYUGcHq1q9Dt0suSmkAUgOHmWqKg4og6IDcFRIIICMgdNPNeyTJPl0UqD5JHyGlirMoiu1nOqa46Xaw+/mqEfszQMMLH+ljvuShEEQT6ScONpP58R18f+9cXdH/7Rvb3vu3rti7LMs+SJI6DwPc8x7J2mibLm+VyPuX5EU2TiGIYbiLMRElaK4pqmvvD4Xg8naLzJU3Ta1FVVdN0MDc8n4dz625d0zVVUxTFNU0vUXQ+fToebXtvqqryupZEcTbhOIYiEMmyY56fL5arjbw1jJ3luK7vB2GcJFmWl2Vdt20Pcx/mDR+4933btjXg8wzjw8D3PRfsO20rb1bLxXw6HrMsiQiK4ThBEEVp/aqour63AX8CfAT4azHgn/ZBjqfrGpgK7Nf0cgE74A9gN1VFWUuSOBMmHMNQiKTpEc9PF4vVSpY1w7As1/X8IIgBn2dQFuwYj8WDfBiw92CvyxzwcRKGvu+7jgN2bbsZwk/HI5Z8hn95weF13bRtHP58jiIID2Uf4SH2szsOj/FVUYH9n/C68v/wmvY3fBiGED7P87psa4A+wj/08CfP8PBqYggfeJ7rWDtDY+CtEYiBd/ed/g1j6JrveYmfgZcBDGhIAQEzwyI+KQkxESEBPi4uNjYmBkZmVk5OXl5BYWFxSWlZeUVFVXV1bW1dfX1jY2Nzc3NLa2tbW1t7e3tHEHCGYHtHoICtrbW1paW5uamxsaG+rq62prqqsrK8rKykuKioIAMA';
+
+/** The readings of V2_BLOCK, generated as they were when it was written. */
+function v2Columns(): BlockColumns {
+  const n = 1300;
+  const rand = prng(5);
+  const ts = new Float64Array(n).map((_, i) => 1_780_000_000_000 + i * 1000 + Math.floor(rand() * 16));
+  let level = 0.32;
+  const values = new Float64Array(n).map((_, i) =>
+    i < 600 ? Math.round((level += (rand() - 0.5) / 100) * 1e4) / 1e4 : i < 1200 ? Math.fround((level += (rand() - 0.5) / 1000) + (rand() - 0.5) * 0.004) : (Math.sin(i) * 1e6) / 7,
+  );
+  values[3] = NaN;
+  values[650] = NaN;
+  values[1250] = -0;
+  values[1251] = Infinity;
+  const quality = new Uint16Array(n).map((_, i) => (i === 3 ? 2 : i % 97 === 0 ? 1 : 0));
+  return { ts, values, quality };
+}
+
+/** A version 2 block (base64) of v2Columns(), from the encoder as it was before version 3 (node:zlib's deflate). */
+const V2_BLOCK =
+  'ApagpITOZwPYBADTxyQAiAe3Geic2AT6nknVxyQAkg7ze4hkZPC9kgG9hQYBqAcbNKWnAQDQDxUEPBm558OrcOTES8BDcT/RZU82vY6solmc4FU90vRQXBqxSA77hN35i0EoxBLFakFfu8GeUQbmxNCBPRmlpEOvt5AKUqWfzRQC4wec5PxCTMSgSKOcqZYTdZF3hkWGWsNRK/KBJvMGqYwz/Rh6FPco88ObYA58eKVNBdTXjxqBiGqAH1LtfsDVC9l/scmTlWhiNmV8M0t8kS6Li9Y3AdSm0JJoQ2taNeZ82mQJCdBu1zNJW/DKjFjF/sIQ/Ypn+CHpow7MfSRHt9PSfSPQHl9WZwBANoZv3n2YPy80k5C4lGa7yAtI6D/KZ2uoZ5bFGS3IT3CXVNynzbf5+2+u8HafEeE7YagYdbN6B8UWJRs2d1y1xhgteMI0Fg5u/HdyiQMqX5D1BA647iJs+2oGAwADAQEA1AQCAARHpDLhqfDC4sWoVo6Y8lsYPJIQNuPisFa82eVVgP44WYqW0LxoXruQFbdLWHWHnAxiVCmdKMeyEFhFAUfsNVZp9RCwWjIhyI/cjIg+IMmrC0tewFQOtPU9NgpGRshZFaB4w1CG4sNGbterKFkEqliOBxfnGzgBR+g3y4vBBYzJToMb7PYEUYabjaN14WpZLOIuoYzYhoJth0GChbW5LEOiqnxtC0r0GLtMAEhNK6ALTQBHxDQIbOwpEhAtta7hu3FRVTlRrOYVcwHW32/2+iJWBJhqObB+pgts9oPiPFTNAI7DE2mgDAvI1YNdAEe0Nc8xCuuobo5JAghWIHc41Y5CW6uZTMtrzQSaiDSCn6lLEexusrDOBdNNGANEoUQVRFVE53bWpTkAR7QzrSaGAIg6RwTYp9acMbwvHWhEs+EELl2qeRmAIyhRQJLMFKth61ELWzYoCJImTPQ8FIwKp8YrIAFHzjIIk7QEvnkkySZFNliGiKbtcrZcjaKn5OGhw2K0nymN8TSZbq/gLXjMSW6gwCusA3qJNZPVljpGAUeSLbNGRXKFhKbLCrOybLgUuQEuiWgCiwKh5mcBM55NmOBojUURViEEu4uFX9DHVTng7A42MAhnKp0AR+wqgqxPem10TjqRK7hQaawLsQyKfUmQiZ9mYyoaB9glI3RNSXhejidU22E2zyoLg2A+c9ded+MxIQBHiiqPUrC0GV4drlRuaUr1PFfgAiHLAhABAQACAgEAXQEBAGABAQBgAQEAYAEBAGABAQBgAQEAEQH6nknQDw8ESFIVqVpcLMXfK7MKjscpIAgMCYvyR1IhkP4ktg+6a/EXeyO4VFddIOxe/nLFQFsCPPYuy6N+O7q6K0UP72ju5HWR8vKDiLqoVRud3DxV2xBHEhckOZgHyaFEAVFyZm8I8v6ebrw5uFAqoS53WDTvey5P1qVcUgEMmcMoSxJQZBDAy9jEh4Cm2AMpQM8zDL8VomotTcIkZvR492ThM6Kz/0AkpDGwkWLIVD1noiO4o58onIk0ItdszyEbrXOeICfLOa3G6jmuVJaWorjPaFPNBMFOxYrwr0+KhSEat6VRHlOY+1Tdmp5cHPd2vFm9woJ4d8/at0oWP4peVJROl3N8ZQ6hfp2K6o0xixG1GnkhWyzDaCyOyHk1qbHofz4P0FO9eOl9QXW6oP5iQYcFAwAyAQEApQQCAgBU0q3B5we3t9JJB3HawtNAUGAA0iahUkYeHqb4kfkPPhY2/n8s8xUtRSF8oJ8c3G9Uxy8dlcGwUbXutX4DEoWlnQSVVbE5D/D9k3pCGivUuDo6BxXwSSQQs/8qEiRWcBpvSmTnX2WwEDkD0PlRRBYdaWZtOkqK09wJ+xjDrRJHeaKcbTWapI5O1wWGdSOn3wE9Eei3MM4BPfuC3IcTA1HkV3IbAFPG2efnB0RAepFlmVbYRd74og3noiMHB1enDEmTkAwkry0yCyl8iuht0j0SVxnK451qd9/27BMtu/zowOLGXipDdU5JIGiwdtFUWc647tzaynXJHTCvgJ44aCIy5s5tNqEz9SIC/S1TEdJ6ADG6mWm8fkugpkswjfcqCLbJJnyk49JeotoawdnoOUdqQNtLoTHHTIxQtAEJ7YTWCFOu3fDnB3Y02di1fR6CRgCDEZkQRkONczH/rQSLVvOB0InZYrpLPJV1wUBbtu0JvuKQIgAAxvq65y2lqYtqrxlgVtkGmjNPGHaqkQ0W3PtCurmZBnULh36NugZCxUWg18R+8BdJ3inOokVcC9eQILdLnlL89XX/AzfZaSgM0Qnj22QEyLN2iWRqEQctc4s5EqlAbmUwmxIxqyhvAlPAp+HnB00J0q9qLUkXNuLVxDq3xIlMbJIHt8gmjumUllzF3iboN+C8o5OjCDAbcQxN7FaFrLTljjcaCYQKDYTCUX1WkzCh49DNl2+DINwxvwkdveMyh7Q7vx437Rkp0objCuKPu12DnW1ukp6nwkkpEm/cOBgaeocyuHLGgisFdN7TXT4l1EoDlbDBUnD7UM47id5mF5affyTCFlPQx+3nB5DKC4Cn2WgPDScUrXGVUs/m025ou8VpyUzOgR+Y+UkRf9kkqWCsXj9iiWtlPR0v5COXrunxIrYOVXGI86tdfjCm6+IHAKBXVOUH2RZ7TlPp3P43sNjAAq1MjeuT/XKhJHXSRNEpYIhZkpc46xnx3+D9n1B6zkRlrQYkHhm1JZiv5MTsPxL6/aHyyfB31FSDx9crGAolAFOS0vDnByGxg3Ty37Chg4lPrXE6hR8lAYLwPA70pgoSV/DjMwKIv8Qky6sCMdYhzRVPHggVQJ+geb5iePtJZFwr6IQdj+1SlSTYr96gZPKHBpj17wFOD19lMtQCTayWI7MxxsUhTl6QE0EIxqaPooEvpI1cKUmbWl8PRY2zbjLmPvY0RJPsKA3H1DECt5ETgdkC/uYIgQRLjoQeAFOAqffnB/Ol4pAFwBMk8/FBCtETLiUDUBnVG2t2jHYgEwlI3c1afmIsdAsNa3CDn0LsUyiHOSGP7qDLwUP0tHGB/HOJBEThbuEBA2UPdAtRBaLxCxmBQQpq+jBEJ8kh/pRwkLMYXtTggkKOF9xOFTsQLlclo0DZGwZY6LIXBPvmEdDXKyHFBLvht5RyaEHQFGuK2pZSsSdQeeWGAxKC1vPnBwXEzDkXUiQAAJSEDVOW/GVRckoTf4extuicwCC9EYkIPtvabds6NXrEEF90lv7w4Rd+kpc8uq3IptP5tKjomrBnFlCXWSYkw1Rs0TnyFtinoJPGSBiYZe8huG133jMKS+dEY0IoClp0PBJZt2Gf0uamCKX6kjL9/Sk6pyvrm5BHznf2OZvAuMtgevALz/aFi1PwxInoB9VhEv9DKkXIlRinRNK6HXTFnDwZKduVC4gjiG3HSYPsdJlf6NJ3cZ+ijVi5e5A4WMSKO2DwfKVMcIXv+C2Ks4JKIaIcEHGxzXZN+yV5SKUA4jVH3HPTfqrOC1AyZCEBk0Y61YvjWcw61/aO2kDQDIHeRXsdiuZOmWeywoCUSN00UeflJxKliiWgJoJKQvWALYnDCzRJExKo7fHnB1asSWHwsio5oSanzqHXC8E1EgtzrXmoucxMfpPfwQmCLNbmimK+CoysPikAAMCdrpQZySoNAE8BAQBgAQEAYAEBAGABAQBgAQEAYAEBACMV0Y1T03UcB/B9NA7hSGCnwHAoISJNj0fT31ljb5KHwzgedoGQwg0h5clFxEl6CF+lkLhOkQezCxQ5RPAi4E58QBEwRog55kaIOCBOii0wtmLCGEXX6194kaGrglT2Vm8cexodcfKGu6/90mzx5N2abxe/KA5MimpVVg4+cwhq3Gs7ndWeK1UKfwqdfz/hxBqZPGwdj7cGPQNXa2VbroeCBfrl5g3eSQdZ/s3qDSxxB03WO0wP+4+AbS/jnRG1SUHmmIzeizZKkC4k+tbrxUNgbhqZXFLYADLpAs5WeNqDDPll6uL2TDCKSj9deDgSZPT/evbC49ughSRlUFa1DRi/8ZNDEUZX0Eya8MHxrXtAS46fGpZnU8E8R88zi3UkSJtj51LVMw9aSQx7p0XsBiaWagQjriJOwpXE5Ho89OuQyQukfI6b3XHz3c/mwMT6iz6PD/aDLHWifo10E2jCIs2dH5OBeQk+vn9OdARkPv+K1DYHQfohTUNpaBeYkFf3+T98W5Cp8dcrAxdUION9myrhsWgwXuTw6MoWF5DRtHbomlM3yFSr+3FkCGDCpwtJUzEhIL13zivv2w4gc7ssM7L4F7BtYw3NiUMvQOOcNhYqR5ClIbzy+79jwbhdLZ3a8OecOMEnIPCDSj9rgSLij/2c2Ic727bhIzAu5Ixsl+I4yHJNFbucUw0a93ti1T36Emyb9gffgUwJyNx9x9inKkcwWd8I0L2QO60aEGRMrcNvIgYyvm72Kij4EowXsUa9mJAMMnbmx70sSQOZnuf585/lgwkL7lr9Wd8P0mvYg9ydcSCzvEwSvu9DMK+JTN710zagiYfN0grbZpClvrI2vE0GJl7OS+5LLuc4i22GIPucX0fuo1JFKSfZ31ojedIHJt4816FdDQOtHFH2h41dAmkzKNTushjMs2dp93y65P9lecvmQTloJiNRrnrzMBi/edP64YQK0EKyIqVragxk9PVIs7/cAUbyA4Kqn4dAhogpD8W6kyCTc/2p9J31YG7eJ/665VQE0kW71A0UloPMyc6Rjr/ng22vUK0ao/aAJu9JVhRvd4Msq/xHrepOsED3o6m6vQvc7njRhqZgtV9T7bghIZ7b1/Oe95WUHrDgXnFc/Kk20Eq+YD7q3g7QWG9JiuorCdjWSaH2u2lXkFmT7SzsbQTNLMZsrDzwDRi/qOZm1Jw7aOEt5dXJvo0gY1yTnbpID0bZ+upLBWKQYX330bpw8VqemIjn9R8=';

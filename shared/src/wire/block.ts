@@ -7,17 +7,21 @@
  * singles) may instead go as deltas of their 32-bit patterns, whichever is
  * smaller. Version 2 adds bit-packed columns (packed.ts): timestamps as offsets
  * from a regular grid, values as integers packed per 64; each frame is stored
- * in whichever of three forms is smallest, deflated or not.
+ * in whichever of three forms is smallest, deflated or not. Version 3 (the
+ * bytes of version 2 but for the packed value column) packs runs up to 45 bits
+ * wide, decimals a few ulps off m / 10^k with per-value corrections, and runs
+ * whose few wide values are patched in apart (packed.ts).
  *
  *   encodeBlock(ts[], values[], quality[])
  *     ─▶ frames of ≤ FRAME_READINGS readings
  *          ─▶ body = timestamps · null runs · values of the non-null readings · quality runs, the smallest of
  *               A wire timestamps + wire values, deflated   B grid timestamps + wire values, deflated
  *               C grid (or wire) timestamps + packed values, not deflated (decodes without inflate)
- *     ─▶ [version 2][base ts][n frames] [per frame: n, first ts, last ts, flags (1: deflated), body length, CRC-32] [bodies]
+ *     ─▶ [version 3][base ts][n frames] [per frame: n, first ts, last ts, flags (1: deflated), body length, CRC-32] [bodies]
  *
  * Version 1 blocks (every frame deflated, wire timestamps with no mode byte of
- * their own) stay readable: blocks already stored are never rewritten for this.
+ * their own) and version 2 blocks stay readable: blocks already stored are never
+ * rewritten for this.
  *
  * `inflate` and `deflate` are fflate's by default (browser-safe); the cloud passes
  * node:zlib's raw ones, the same DEFLATE format and several times faster.
@@ -32,12 +36,12 @@ import { deflateSync, inflateSync } from 'fflate';
 import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { MAX_QUALITY_CODE, planValues, readQuality, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
-import { f32FromKey, f32Key, packable, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
+import { MAX_WIDTH_V3, f32FromKey, f32Key, packableV3, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
 
 /** Format version of a block (its first byte). */
-export const BLOCK_VERSION = 2;
+export const BLOCK_VERSION = 3;
 /** Versions this code reads. */
-const READABLE = new Set([1, 2]);
+const READABLE = new Set([1, 2, 3]);
 /** Most readings in one frame (ten minutes at 1 s): small enough to decode alone, large enough to deflate well. */
 export const FRAME_READINGS = 600;
 
@@ -116,11 +120,11 @@ function writeBlockValues(w: ByteWriter, values: number[], plan: ValuePlan): voi
 }
 
 /** Reads a frame's `n` non-null values; packed ones only as far as lo..hi−1 needs (see readPackedValues). */
-function readBlockValues(r: ByteReader, n: number, lo: number, hi: number): Float64Array {
+function readBlockValues(r: ByteReader, n: number, lo: number, hi: number, version: number): Float64Array {
   const at = r.pos;
   const mode = r.byte('frame.values.blockMode');
   if (mode === BlockValueMode.Wire) return readValues(r, n, 'frame');
-  if (mode === BlockValueMode.Packed) return readPackedValues(r, n, 'frame', lo, hi);
+  if (mode === BlockValueMode.Packed) return readPackedValues(r, n, 'frame', lo, hi, version);
   if (mode !== BlockValueMode.Float32) r.fail('frame.values.blockMode', `unknown mode ${mode}`, at);
   const out = new Float64Array(n);
   let k = 0;
@@ -182,11 +186,10 @@ function encodeFrame(cols: BlockColumns, from: number, to: number, base: number,
     const a = deflate(concat([wireTs, nulls, wireValues, quality]));
     if (a.length < best.body.length) best = { body: a, deflated: true };
   }
-  const ints = packable(present, plan);
-  if (ints) {
-    const pw = new ByteWriter(4 * present.length + 16);
+  for (const ints of packableV3(present, plan)) {
+    const pw = new ByteWriter(6 * present.length + 16);
     pw.byte(BlockValueMode.Packed);
-    if (writePackedValues(pw, ints)) {
+    if (writePackedValues(pw, ints, MAX_WIDTH_V3)) {
       const c = concat([bestTs, nulls, pw.finish(), quality]);
       if (c.length <= best.body.length) best = { body: c, deflated: false };
     }
@@ -298,7 +301,7 @@ export function decodeFrame(
   }
   if (b === f.n) pb = present;
   if (a === f.n) pa = present;
-  const packed = readBlockValues(r, present, pa, pb);
+  const packed = readBlockValues(r, present, pa, pb, f.version);
   const values = new Float64Array(b - a);
   for (let i = a, j = pa; i < b; i++) values[i - a] = isNull[i] ? NaN : packed[j++];
   const quality = Uint16Array.from(readQuality(r, f.n, 'frame').subarray(a, b));

@@ -1,10 +1,10 @@
-/** Bit-packed block columns: every width 0..32 round-trips, limits hold, damaged input is refused. */
+/** Bit-packed block columns: every width 0..32 (0..45 in version 3) round-trips, ulp corrections are exact, limits hold, damaged input is refused. */
 import { describe, expect, it } from 'vitest';
 import { prng } from '../random.js';
 import { isLifelineError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { ValueMode } from './columns.js';
-import { PACK_CHUNK, PackedKind, f32FromKey, f32Key, packable, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
+import { MAX_WIDTH_V3, PACK_CHUNK, PackedKind, f32FromKey, f32Key, packable, packableV3, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
 
 const reader = (w: ByteWriter) => new ByteReader(w.finish(), 'test');
 
@@ -41,6 +41,129 @@ describe('packed columns', () => {
       }
     }
     expect(declined).toBeGreaterThanOrEqual(3); // widths 33 and 34 both ways
+  });
+
+  it('round-trip runs of every width 0..45 in version 3 (and decline wider runs), whole and in part', () => {
+    const rand = prng(2);
+    for (let width = 0; width <= 47; width++) {
+      for (const shape of ['walk', 'level'] as const) {
+        const n = 2 * PACK_CHUNK + 9;
+        let m = 3;
+        const span = 2 ** width;
+        const ints = new Float64Array(n).map(() => (shape === 'walk' ? (m += Math.floor(rand() * span) - Math.floor(span / 2)) : 2 ** 46 + Math.floor(rand() * span)));
+        if (shape === 'level') ints[5] = 2 ** 46 + span - 1; // the widest value of the width
+        const w = new ByteWriter();
+        const ok = writePackedValues(w, { kind: PackedKind.DecimalDiv, k: 0, ints }, MAX_WIDTH_V3);
+        if (width < MAX_WIDTH_V3 || (shape === 'level' && width === MAX_WIDTH_V3)) expect(ok).toBe(true);
+        if (width > MAX_WIDTH_V3 + 1) expect(ok).toBe(false);
+        if (!ok) continue;
+        const r = reader(w);
+        expect(Array.from(readPackedValues(r, n, 'v', 0, n, 3))).toEqual(Array.from(ints));
+        expect(r.remaining()).toBe(0);
+        const again = reader(w);
+        const part = readPackedValues(again, n, 'v', 130, 131, 3);
+        expect(again.remaining()).toBe(0);
+        expect(Array.from(part.subarray(128))).toEqual(Array.from(ints.subarray(128)));
+        // A version 2 reader refuses what is wider than 32 bits.
+        if (width > 33) expect(() => readPackedValues(reader(w), n, 'v')).toThrow(/more than 32 bits/);
+      }
+    }
+  });
+
+  it('carry doubles a few ulps off m / 10^k as m plus corrections, exactly, signs and tiny values included (version 3)', () => {
+    const view = new DataView(new ArrayBuffer(8));
+    const nudge = (v: number, d: number) => {
+      view.setFloat64(0, v);
+      view.setBigUint64(0, view.getBigUint64(0) + BigInt(d));
+      return view.getFloat64(0);
+    };
+    const rand = prng(3);
+    for (let round = 0; round < 50; round++) {
+      const n = 1 + Math.floor(rand() * 200);
+      const k = round === 7 ? 10 : Math.floor(rand() * 14);
+      const sign = round % 3 === 0 ? -1 : 1;
+      const values = Array.from({ length: n }, () => {
+        const exact = (sign * Math.round(rand() * 2 ** 36)) / 10 ** k + 0; // never −0
+        return rand() < 0.3 && exact !== 0 ? nudge(exact, Math.floor(rand() * 9) - 4) : exact;
+      });
+      if (round === 7) values[0] = 18.324918539200002; // as NAB's CSVs print it
+      const plan = { mode: ValueMode.DecimalDiv, k, cost: 0 };
+      const candidates = packableV3(values, plan);
+      expect(candidates.length).toBeGreaterThan(0);
+      for (const p of candidates) {
+        const w = new ByteWriter();
+        if (!writePackedValues(w, p, MAX_WIDTH_V3)) continue;
+        const back = readPackedValues(reader(w), n, 'v', 0, n, 3);
+        values.forEach((v, i) => expect(Object.is(back[i], v)).toBe(true));
+        // Version 2 never writes corrections.
+        if (p.ulps?.some((d) => d !== 0)) expect(writePackedValues(new ByteWriter(), p)).toBe(false);
+      }
+    }
+    // What no correction reaches: −0, ±Infinity, a value far from any m / 10^k at the exponent, a sign change.
+    for (const odd of [-0, Infinity, -Infinity, Math.PI * 1e-9, -1e-300]) expect(packableV3([1.1, odd], { mode: ValueMode.DecimalDiv, k: 1, cost: 0 })).toEqual([]); // 1.1: no float32 either
+  });
+
+  it('patch the few wide values of a spiky run in version 3 (low bits for all, high bits apart), whole and in part', () => {
+    const rand = prng(4);
+    for (let round = 0; round < 40; round++) {
+      const n = 1 + Math.floor(rand() * 3 * PACK_CHUNK);
+      let m = 1000;
+      // Small steps with a spike now and then (CPU load, request counts): the spikes set a plain run's width.
+      const ints = new Float64Array(n).map(() => (m += Math.floor(rand() * 9) - 4 + (rand() < 0.03 ? Math.floor(rand() * 2 ** (10 + (round % 30))) : 0)));
+      const w = new ByteWriter();
+      expect(writePackedValues(w, { kind: PackedKind.DecimalDiv, k: 0, ints }, MAX_WIDTH_V3)).toBe(true);
+      const plain = new ByteWriter();
+      const bytes = w.finish();
+      // A run is patched only when that is smaller than plain (version 2's, when it takes the run at all).
+      if (writePackedValues(plain, { kind: PackedKind.DecimalDiv, k: 0, ints })) expect(bytes.length).toBeLessThanOrEqual(plain.finish().length);
+      expect(Array.from(readPackedValues(new ByteReader(bytes, 'test'), n, 'v', 0, n, 3))).toEqual(Array.from(ints));
+      const a = Math.floor(rand() * n);
+      const part = readPackedValues(new ByteReader(bytes, 'test'), n, 'v', a, a + 1, 3);
+      expect(part[a]).toBe(ints[a]);
+    }
+    // A run of 64 with two spikes is stored patched (width field 63), in fewer bytes than plain.
+    const ints = new Float64Array(64).map((_, i) => (i === 9 || i === 40 ? 2 ** 30 : i % 4));
+    const w = new ByteWriter();
+    writePackedValues(w, { kind: PackedKind.DecimalDiv, k: 0, ints }, MAX_WIDTH_V3);
+    const bytes = w.finish();
+    expect(bytes[2] & 0x3f).toBe(63);
+    expect(bytes.length).toBeLessThan(64 * 4);
+    expect(Array.from(readPackedValues(new ByteReader(bytes, 'test'), 64, 'v', 0, 64, 3))).toEqual(Array.from(ints));
+    // Damaged patch headers: low not under the width, no patches, an index past the run.
+    const damaged: [number, number, RegExp][] = [
+      [3, 40, /low 40 bits, width 31/],
+      [5, 0, /0 patches/],
+    ];
+    for (const [at, value, msg] of damaged) {
+      const bad = bytes.slice();
+      bad[at] = value;
+      expect(() => readPackedValues(new ByteReader(bad, 'test'), 64, 'v', 0, 64, 3)).toThrow(msg);
+    }
+    expect(() => readPackedValues(new ByteReader(bytes, 'test'), 64, 'v')).toThrow(/unknown mode or more than 32 bits/);
+  });
+
+  it('refuse damaged version 3 corrections with PAYLOAD_INVALID', () => {
+    // A correction flag on a float32 run; a correction width of 0 or 21; corrections in a version 2 column.
+    const cases: [number[], number, RegExp][] = [
+      [[2, 0, 0x80, 1, 0], 3, /unknown mode/],
+      [[0, 0, 0x80, 0, 0], 3, /ulpWidth.*0 bits/],
+      [[0, 0, 0x80, 21, 0], 3, /ulpWidth.*21 bits/],
+      [[0, 0, 0x80, 1, 0], 2, /unknown mode/],
+    ];
+    for (const [bytes, version, msg] of cases) {
+      let err: unknown;
+      try {
+        readPackedValues(new ByteReader(Uint8Array.from([...bytes, ...new Array(20).fill(0)]), 'test'), 2, 'v', 0, 2, version);
+      } catch (e) {
+        err = e;
+      }
+      expect(isLifelineError(err, 'PAYLOAD_INVALID')).toBe(true);
+      expect(String(err)).toMatch(msg);
+    }
+    // A correction that walks a value out of the finite numbers of its sign: 0 − 1 ulp.
+    const w = new ByteWriter();
+    writePackedValues(w, { kind: PackedKind.DecimalDiv, k: 0, ints: Float64Array.of(0, 0), ulps: Float64Array.of(-1, 0) }, MAX_WIDTH_V3);
+    expect(() => readPackedValues(reader(w), 2, 'v', 0, 2, 3)).toThrow(/leaves the finite numbers/);
   });
 
   it('write timestamps as grid offsets up to 32 bits, and decline more', () => {

@@ -10,18 +10,52 @@
  *                      per 64, on their own (an absolute anchor each, so a reader decodes only the runs
  *                      it needs): zigzag deltas or frame-of-reference, whichever needs fewer bits
  *
- * Every integer packed is < 2^32 (a run needing more does not use these
+ * Version 3 (block.ts) widens the runs to 45 bits (decimals with 10–13
+ * digits, as NAB's and SKAB's float64 values carry) and lets a decimal run
+ * carry per-value corrections in units of the last place: a double that is a
+ * few ulps from m / 10^k (18.324918539200002, the printout of arithmetic's
+ * rounding) goes as m plus the difference of the two doubles' bit patterns,
+ * not as a raw float64 exception that spoils the whole frame's packing. And
+ * a run may be patched: every value's low bits, then the index and high bits
+ * of the few that need more (spikes), when that is smaller than the plain run.
+ *
+ * Every integer packed is < 2^45 (a run needing more does not use these
  * modes): the arithmetic stays exact in doubles. Browser-safe.
  */
 import { ByteReader, ByteWriter } from './bytes.js';
-import { MAX_SCALED, ValueMode, medianDelta, scaled, unscaled, type ValuePlan } from './columns.js';
+import { MAX_DECIMAL_K, MAX_SCALED, ValueMode, medianDelta, scaled, unscaled, type ValuePlan } from './columns.js';
 
 /** Values per bit width in a packed value column. */
 export const PACK_CHUNK = 64;
 const MAX_WIDTH = 32;
+/** Widest run of block version 3: bits waiting (< 8) + width stay under 2^53. */
+export const MAX_WIDTH_V3 = 45;
+/** Widest zigzag ulp correction of version 3 (|difference| < 2^19 ulps). */
+const MAX_ULP_WIDTH = 20;
+/** Version 3: a run's width field of 63 means "patched": low bits for all, the few wider values' high bits apart. */
+const PATCHED = 63;
+
+/** Version 3: the low width that packs xs (each < 2^width) smallest with the values at or over 2^low patched, or −1 for none. */
+function patchWidth(xs: ArrayLike<number>, count: number, width: number): number {
+  const byWidth = new Array<number>(width + 1).fill(0);
+  for (let i = 0; i < count; i++) byWidth[widthOf(xs[i])]++;
+  let best = count * width;
+  let bestLow = -1;
+  let e = count - byWidth[0]; // values needing more than `low` bits
+  for (let low = 0; low < width; low++) {
+    if (low > 0) e -= byWidth[low];
+    // Three bytes (low, width, count), the low bits, and per patched value its index byte and high bits.
+    const cost = 24 + count * low + e * 8 + Math.ceil((e * (width - low)) / 8) * 8;
+    if (cost < best) {
+      best = cost;
+      bestLow = low;
+    }
+  }
+  return bestLow;
+}
 
 /** Bits needed for an unsigned integer. */
-const widthOf = (x: number): number => (x === 0 ? 0 : x < 0x100000000 ? 32 - Math.clz32(x) : 33);
+const widthOf = (x: number): number => (x === 0 ? 0 : x < 0x100000000 ? 32 - Math.clz32(x) : x < 2 ** 52 ? 33 + widthOf(Math.floor(x / 0x100000000)) - 1 : 64);
 const zig = (d: number): number => (d < 0 ? -2 * d - 1 : 2 * d);
 const unzig = (z: number): number => (z % 2 ? -(z + 1) / 2 : z / 2);
 
@@ -80,16 +114,17 @@ function unpack(r: ByteReader, count: number, width: number, out: Float64Array, 
     }
     return;
   }
-  const span = 2 ** width;
-  for (let i = 0; i < count; i++) {
-    while (bits < width) {
-      acc += bytes[k++] * 2 ** bits;
-      bits += 8;
-    }
-    const v = acc % span;
-    out[at + i] = v;
-    acc = (acc - v) / span;
-    bits -= width;
+  // Wider (25..45 bits): each value from the 7 bytes it may touch, as the 32 − shift bits of a
+  // little-endian word and (when the value reaches past them) the bits above, in 32-bit integer
+  // arithmetic; bytes past the end read as 0.
+  for (let i = 0, pos = 0; i < count; i++, pos += width) {
+    const b = pos >>> 3;
+    const shift = pos & 7;
+    const low = (bytes[b] | (bytes[b + 1] << 8) | (bytes[b + 2] << 16) | (bytes[b + 3] << 24)) >>> shift;
+    const lowBits = 32 - shift;
+    if (width < lowBits) out[at + i] = (low & ((1 << width) - 1)) >>> 0;
+    else if (width === lowBits) out[at + i] = low;
+    else out[at + i] = low + ((bytes[b + 4] | (bytes[b + 5] << 8) | (bytes[b + 6] << 16)) & ((1 << (width - lowBits)) - 1)) * 2 ** lowBits;
   }
 }
 
@@ -159,11 +194,20 @@ export function f32FromKey(k: number): number {
   return f32[0];
 }
 
+/** A packed value column before it is written: the integers, and (version 3) each decimal's ulp correction. */
+export interface PackedInts {
+  kind: PackedKind;
+  k: number;
+  ints: Float64Array;
+  /** Version 3: bits(value) − bits(m / 10^k) per value (both doubles of one sign), when some value is not exactly m / 10^k. */
+  ulps?: Float64Array;
+}
+
 /**
  * The values as integers for a packed column, or undefined when some value has none
  * (a decimal plan with exceptions and not every value a float32).
  */
-export function packable(values: ArrayLike<number>, plan: ValuePlan): { kind: PackedKind; k: number; ints: Float64Array } | undefined {
+export function packable(values: ArrayLike<number>, plan: ValuePlan): PackedInts | undefined {
   const n = values.length;
   const ints = new Float64Array(n);
   if (plan.mode === ValueMode.DecimalDiv || plan.mode === ValueMode.DecimalMul) {
@@ -180,44 +224,153 @@ export function packable(values: ArrayLike<number>, plan: ValuePlan): { kind: Pa
   return { kind: PackedKind.Float32, k: 0, ints };
 }
 
-/** Writes a packed value column; false (nothing written) when a run of 64 needs more than 32 bits both ways. */
-export function writePackedValues(w: ByteWriter, p: { kind: PackedKind; k: number; ints: Float64Array }): boolean {
-  const { ints } = p;
+const ulpView = new DataView(new ArrayBuffer(8));
+/** bits(v) − bits(base) for two finite doubles of one sign, or NaN when they are further apart than corrections reach. */
+function ulpDiff(v: number, base: number): number {
+  if (!Number.isFinite(v) || (v < 0) !== (base < 0) || (v === 0 && 1 / v < 0) || (base === 0 && 1 / base < 0)) return NaN;
+  ulpView.setFloat64(0, v);
+  const vh = ulpView.getUint32(0);
+  const vl = ulpView.getUint32(4);
+  ulpView.setFloat64(0, base);
+  const d = (vh - ulpView.getUint32(0)) * 0x100000000 + (vl - ulpView.getUint32(4));
+  return Math.abs(d) < 2 ** (MAX_ULP_WIDTH - 1) ? d : NaN;
+}
+
+/** The double whose bit pattern is bits(base) + d (d small, as ulpDiff gave it). */
+function ulpAdd(base: number, d: number): number {
+  ulpView.setFloat64(0, base);
+  let lo = ulpView.getUint32(4) + d;
+  let hi = ulpView.getUint32(0);
+  const carry = Math.floor(lo / 0x100000000);
+  lo -= carry * 0x100000000;
+  hi += carry;
+  ulpView.setUint32(0, hi >>> 0);
+  ulpView.setUint32(4, lo);
+  return ulpView.getFloat64(0);
+}
+
+/** Values as m at exponent k plus ulp corrections, or undefined when some value is not near any m / 10^k. */
+function nearDecimal(values: ArrayLike<number>, k: number, mul: boolean): PackedInts | undefined {
+  const n = values.length;
+  const ints = new Float64Array(n);
+  const ulps = new Float64Array(n);
+  const p = 10 ** k;
+  for (let i = 0; i < n; i++) {
+    const v = values[i];
+    const m = Math.round(v * p);
+    if (!(m < MAX_SCALED && m > -MAX_SCALED)) return undefined;
+    const base = unscaled(m, k, mul);
+    const d = base === v && !(v === 0 && 1 / v < 0) ? 0 : ulpDiff(v, base);
+    if (d !== d) return undefined;
+    ints[i] = m;
+    ulps[i] = d;
+  }
+  return { kind: mul ? PackedKind.DecimalMul : PackedKind.DecimalDiv, k, ints, ulps };
+}
+
+/**
+ * Version 3: `packable`, or else the values as decimals near m / 10^k with ulp corrections, at
+ * the plan's exponent or at the one most values need (whichever packs smaller is the caller's
+ * choice: every candidate is returned, the exact ones first).
+ */
+export function packableV3(values: ArrayLike<number>, plan: ValuePlan): PackedInts[] {
+  const exact = packable(values, plan);
+  if (exact) return [exact];
+  const n = values.length;
+  const hist = new Array<number>(MAX_DECIMAL_K + 1).fill(0);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k <= MAX_DECIMAL_K; k++) {
+      if (scaled(values[i], k, false) === scaled(values[i], k, false)) {
+        hist[k]++;
+        break;
+      }
+    }
+  }
+  const modal = hist.indexOf(Math.max(...hist));
+  const ks = new Set([modal]);
+  if (plan.mode === ValueMode.DecimalDiv || plan.mode === ValueMode.DecimalMul) ks.add(plan.k);
+  const out: PackedInts[] = [];
+  for (const k of ks) {
+    const p = nearDecimal(values, k, plan.mode === ValueMode.DecimalMul && k === plan.k);
+    if (p) out.push(p);
+  }
+  return out;
+}
+
+/**
+ * Writes a packed value column; false (nothing written) when a run of 64 needs more than
+ * `maxWidth` bits both ways (32 in version 2, MAX_WIDTH_V3 in version 3, which alone
+ * writes `ulps`).
+ */
+export function writePackedValues(w: ByteWriter, p: PackedInts, maxWidth = MAX_WIDTH): boolean {
+  const { ints, ulps } = p;
   const n = ints.length;
-  const heads: { delta: boolean; width: number; min: number }[] = [];
+  const heads: { delta: boolean; width: number; min: number; ulpWidth: number; low: number }[] = [];
+  const tmp = new Float64Array(PACK_CHUNK);
+  /** The run's integers as written (zigzag deltas or offsets from the minimum) into tmp; their count. */
+  const residuals = (from: number, to: number, delta: boolean, min: number): number => {
+    if (delta) for (let i = from + 1; i < to; i++) tmp[i - from - 1] = zig(ints[i] - ints[i - 1]);
+    else for (let i = from; i < to; i++) tmp[i - from] = ints[i] - min;
+    return delta ? to - from - 1 : to - from;
+  };
   for (let from = 0; from < n; from += PACK_CHUNK) {
     const to = Math.min(n, from + PACK_CHUNK);
     let dmax = 0;
     let min = ints[from];
     let max = ints[from];
+    let umax = 0;
     for (let i = from + 1; i < to; i++) {
       const z = zig(ints[i] - ints[i - 1]);
       if (z > dmax) dmax = z;
       if (ints[i] < min) min = ints[i];
       if (ints[i] > max) max = ints[i];
     }
+    if (ulps) for (let i = from; i < to; i++) umax = Math.max(umax, zig(ulps[i]));
     const dw = widthOf(dmax);
     const fw = widthOf(max - min);
     // Deltas: the run's first value, then count − 1 deltas; frame of reference: the minimum, then count offsets.
-    const delta = dw <= MAX_WIDTH && (fw > MAX_WIDTH || dw * (to - from - 1) <= fw * (to - from));
+    const delta = dw <= maxWidth && (fw > maxWidth || dw * (to - from - 1) <= fw * (to - from));
     const width = delta ? dw : fw;
-    if (width > MAX_WIDTH) return false;
-    heads.push({ delta, width, min });
+    const ulpWidth = widthOf(umax);
+    if (width > maxWidth || ulpWidth > MAX_ULP_WIDTH) return false;
+    const low = maxWidth > MAX_WIDTH && width > 1 ? patchWidth(tmp, residuals(from, to, delta, min), width) : -1;
+    heads.push({ delta, width, min, ulpWidth, low });
   }
+  if (ulps && maxWidth <= MAX_WIDTH && heads.some((h) => h.ulpWidth)) return false; // version 2 has no corrections
   w.byte(p.kind);
   w.byte(p.k);
-  const tmp = new Float64Array(PACK_CHUNK);
   heads.forEach((h, c) => {
     const from = c * PACK_CHUNK;
     const to = Math.min(n, from + PACK_CHUNK);
-    w.byte((h.delta ? 0x40 : 0) | h.width);
-    w.svarint(h.delta ? ints[from] : h.min);
-    if (h.delta) {
-      for (let i = from + 1; i < to; i++) tmp[i - from - 1] = zig(ints[i] - ints[i - 1]);
-      pack(w, tmp, 0, to - from - 1, h.width);
+    const count = residuals(from, to, h.delta, h.min);
+    if (h.low < 0) {
+      w.byte((h.ulpWidth ? 0x80 : 0) | (h.delta ? 0x40 : 0) | h.width);
+      if (h.ulpWidth) w.byte(h.ulpWidth);
+      w.svarint(h.delta ? ints[from] : h.min);
+      pack(w, tmp, 0, count, h.width);
     } else {
-      for (let i = from; i < to; i++) tmp[i - from] = ints[i] - h.min;
-      pack(w, tmp, 0, to - from, h.width);
+      const limit = 2 ** h.low;
+      const at: number[] = [];
+      const high: number[] = [];
+      for (let i = 0; i < count; i++) {
+        if (tmp[i] < limit) continue;
+        at.push(i);
+        high.push(Math.floor(tmp[i] / limit));
+        tmp[i] %= limit;
+      }
+      w.byte((h.ulpWidth ? 0x80 : 0) | (h.delta ? 0x40 : 0) | PATCHED);
+      w.byte(h.low);
+      w.byte(h.width);
+      w.byte(at.length);
+      if (h.ulpWidth) w.byte(h.ulpWidth);
+      w.svarint(h.delta ? ints[from] : h.min);
+      pack(w, tmp, 0, count, h.low);
+      for (const i of at) w.byte(i);
+      pack(w, high, 0, high.length, h.width - h.low);
+    }
+    if (h.ulpWidth) {
+      for (let i = from; i < to; i++) tmp[i - from] = zig(ulps![i]);
+      pack(w, tmp, 0, to - from, h.ulpWidth);
     }
   });
   return true;
@@ -227,7 +380,7 @@ export function writePackedValues(w: ByteWriter, p: { kind: PackedKind; k: numbe
  * Reads a packed value column of `n` values. Only the runs of 64 holding values lo..hi−1 are
  * decoded (all by default); the others are skipped and their places left 0.
  */
-export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0, hi = n): Float64Array {
+export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0, hi = n, version = 2): Float64Array {
   const field = `${label}.values.packed`;
   const kindAt = r.pos;
   const kind = r.byte(`${field}.kind`);
@@ -236,25 +389,56 @@ export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0
   if (k > 15) r.fail(`${field}.k`, `decimal exponent ${k}: at most 15`, kindAt + 1);
   const ints = new Float64Array(n);
   const mul = kind === PackedKind.DecimalMul;
+  const maxWidth = version >= 3 ? MAX_WIDTH_V3 : MAX_WIDTH;
+  const ulps = version >= 3 ? new Float64Array(PACK_CHUNK) : undefined;
+  const highs = new Float64Array(PACK_CHUNK);
   for (let from = 0; from < n; from += PACK_CHUNK) {
     const to = Math.min(n, from + PACK_CHUNK);
     const at = r.pos;
     const head = r.byte(`${field}.chunk`);
-    const width = head & 0x3f;
-    if (head & 0x80 || width > MAX_WIDTH) r.fail(`${field}.chunk`, `header 0x${head.toString(16)}: unknown mode or more than ${MAX_WIDTH} bits`, at);
+    let width = head & 0x3f;
+    const corrected = (head & 0x80) !== 0;
     const delta = (head & 0x40) !== 0;
-    const anchor = r.svarint(`${field}.anchor`);
     const count = delta ? to - from - 1 : to - from;
+    const patched = width === PATCHED && version >= 3;
+    if ((corrected && (version < 3 || kind === PackedKind.Float32)) || (width > maxWidth && !patched)) r.fail(`${field}.chunk`, `header 0x${head.toString(16)}: unknown mode or more than ${maxWidth} bits`, at);
+    // Patched (version 3): low bits for all, then the indices and high bits of the values at or over 2^low.
+    let full = width;
+    let patches = 0;
+    if (patched) {
+      const pat = r.pos;
+      width = r.byte(`${field}.patch.low`);
+      full = r.byte(`${field}.patch.width`);
+      patches = r.byte(`${field}.patch.count`);
+      if (width >= full || full > maxWidth || patches < 1 || patches > count) r.fail(`${field}.patch`, `low ${width} bits, width ${full}, ${patches} patches: not a patched run of ${count}`, pat);
+    }
+    let ulpWidth = 0;
+    if (corrected) {
+      const uat = r.pos;
+      ulpWidth = r.byte(`${field}.ulpWidth`);
+      if (ulpWidth < 1 || ulpWidth > MAX_ULP_WIDTH) r.fail(`${field}.ulpWidth`, `${ulpWidth} bits: 1 to ${MAX_ULP_WIDTH}`, uat);
+    }
+    const anchor = r.svarint(`${field}.anchor`);
     if (to <= lo || from >= hi) {
-      r.bytes(field, Math.ceil((count * width) / 8)); // not wanted: skipped
+      const patchBytes = patches + Math.ceil((patches * (full - width)) / 8);
+      r.bytes(field, Math.ceil((count * width) / 8) + patchBytes + Math.ceil(((to - from) * ulpWidth) / 8)); // not wanted: skipped
       continue;
     }
+    const off = delta ? from + 1 : from;
+    unpack(r, count, width, ints, off, field);
+    if (patches) {
+      const idx = r.bytes(`${field}.patch.at`, patches);
+      unpack(r, patches, full - width, highs, 0, `${field}.patch.high`);
+      const limit = 2 ** width;
+      for (let j = 0; j < patches; j++) {
+        if (idx[j] >= count) r.fail(`${field}.patch.at`, `index ${idx[j]} past the run's ${count} values`);
+        ints[off + idx[j]] += highs[j] * limit;
+      }
+    }
     if (delta) {
-      unpack(r, count, width, ints, from + 1, field);
       ints[from] = anchor;
       for (let i = from + 1; i < to; i++) ints[i] = ints[i - 1] + unzig(ints[i]);
     } else {
-      unpack(r, count, width, ints, from, field);
       for (let i = from; i < to; i++) ints[i] += anchor;
     }
     // The integers become the values in place.
@@ -266,6 +450,16 @@ export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0
       } else {
         if (!(m < MAX_SCALED && m > -MAX_SCALED)) r.fail(field, `value ${i}: scaled integer out of range`);
         ints[i] = unscaled(m, k, mul);
+      }
+    }
+    if (ulpWidth) {
+      unpack(r, to - from, ulpWidth, ulps!, 0, `${field}.ulps`);
+      for (let i = from; i < to; i++) {
+        const d = unzig(ulps![i - from]);
+        if (!d) continue;
+        const v = ulpAdd(ints[i], d);
+        if (!Number.isFinite(v) || (v < 0) !== (ints[i] < 0)) r.fail(`${field}.ulps`, `value ${i}: a correction of ${d} ulps leaves the finite numbers of its sign`);
+        ints[i] = v;
       }
     }
   }
