@@ -115,6 +115,11 @@ export class SqlCold {
     return this.reader.merge(series, spans, hot, limit);
   }
 
+  /** Visit the readings of one series in `spans`, hot rows merged over cold frames, time-ordered (see ColdReader.scan). */
+  scan(series: number, spans: [number, number][], hot: { ts: number; value: number | null }[], visit: (ts: number, value: number) => void): Promise<void> {
+    return this.reader.scan(series, spans, hot, visit);
+  }
+
   /** Drop blocks wholly before `before`; re-encode the one straddling it without its older readings. */
   retention(before: number): Promise<void> {
     return this.writer.retention(before);
