@@ -23,11 +23,12 @@ import type { CompactResult, StorageReport } from './telemetry-store.js';
 import { DAY, type RawRows } from './sql-cold-block.js';
 import { ColdCache } from './sql-cold-cache.js';
 import { ColdReader } from './sql-cold-read.js';
-import { ColdWriter } from './sql-cold-write.js';
+import { ColdWriter, type TakeHot } from './sql-cold-write.js';
 import { coldStorage } from './sql-cold-storage.js';
 
 export { DAY, type RawRows } from './sql-cold-block.js';
 export { HOT_BYTES_PER_READING } from './sql-cold-storage.js';
+export type { TakeHot } from './sql-cold-write.js';
 
 /** What each engine does its own way for the cold tier. */
 export interface ColdEngine {
@@ -37,6 +38,8 @@ export interface ColdEngine {
   afterColdDay(day: number): Promise<void>;
   /** Bytes one hot reading takes on this engine, measured (heap + index), or undefined when there is nothing to measure. */
   hotBytesPerReading(): Promise<number | undefined>;
+  /** Take one series-day's hot rows the engine's fastest way (default: one `DELETE … RETURNING`, sql-cold-write.ts). */
+  takeHot?: TakeHot;
 }
 
 /** Options of the cold tier. */
@@ -58,7 +61,7 @@ export class SqlCold {
   constructor(private readonly sql: Sql, private readonly engine: ColdEngine, opts: ColdOptions = {}) {
     this.compressAfterDays = opts.compressAfterDays ?? 1;
     this.reader = new ColdReader(sql, new ColdCache(opts.cacheBytes));
-    this.writer = new ColdWriter(sql);
+    this.writer = new ColdWriter(sql, engine.takeHot);
   }
 
   /**
