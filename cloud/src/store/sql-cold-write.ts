@@ -5,7 +5,7 @@
  * other's block); every write bumps the block's version, so readers' caches
  * never serve it stale.
  *
- *   compactSeriesDay ─▶ DELETE hot rows … RETURNING ─▶ merge into the day's block (a late reading replaces
+ *   compactSeriesDay ─▶ take the hot rows (TakeHot: DELETE … RETURNING, or the engine's faster way) ─▶ merge into the day's block (a late reading replaces
  *                       the cold one at the same ts) ─▶ upsert block (version + 1)
  *   retention(before) ─▶ blocks wholly before `before` deleted; the one straddling it re-encoded
  */

@@ -10,8 +10,9 @@
  *   retention(before) ─▶ ColdWriter.retention
  *   storage(from, to) ─▶ coldStorage (sql-cold-storage.ts)
  *
- * What a DELETE … RETURNING took is exactly what the block gets, so a commit
- * landing between the two can neither be lost nor doubled; a late batch for a
+ * What the take of a series-day removed is exactly what the block gets (one
+ * DELETE … RETURNING; on SQLite reads and a DELETE in one write transaction,
+ * which no commit can enter), so a commit can neither be lost nor doubled; a late batch for a
  * compressed day goes to hot rows as usual (its ledger range dedupes it) and
  * the next compaction merges it. Decoded frames (128 MiB) and stored blocks
  * (32 MiB) are cached by (series, day, block version), so a block rewritten by
