@@ -39,7 +39,7 @@ export class Lru<T> {
 /** A block's header, parsed. */
 export type BlockHead = { base: number; frames: FrameInfo[] };
 
-/** The three caches of the cold reader, sized from one budget. */
+/** The caches of the cold reader, sized from one budget. */
 export class ColdCache {
   /** Decoded frames, by `series:day:version:frame`. */
   readonly frames: Lru<BlockColumns>;
@@ -47,14 +47,11 @@ export class ColdCache {
   readonly stored: Lru<Uint8Array>;
   /** Parsed block headers. */
   readonly headers: Lru<BlockHead>;
-  /** Frames read in part once (a cut minute): the next read of one decodes it whole and caches it. */
-  readonly touched: Lru<true>;
 
   /** `bytes`: for decoded frames (default 128 MiB); a quarter of it again for blocks as stored, an eighth for headers. */
   constructor(bytes = 128 * 1024 * 1024) {
     this.frames = new Lru<BlockColumns>(bytes, (c) => c.ts.length * 18 + 64);
     this.stored = new Lru<Uint8Array>(bytes / 4, (b) => b.length + 64);
     this.headers = new Lru<BlockHead>(bytes / 8, (h) => h.frames.length * 80 + 64);
-    this.touched = new Lru<true>(bytes / 64, () => 64);
   }
 }

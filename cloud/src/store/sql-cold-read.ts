@@ -3,11 +3,11 @@
  * frames decoded (cached by block version, sql-cold-cache.ts), and hot rows
  * merged over them.
  *
- *   merge(series, spans, hot) ─▶ frames(series, spans) ─▶ blocks overlapping ─▶ headers (cached, else one query for the missing blocks)
- *                                                        ─▶ frames holding a span ─▶ decoded (cached), or for a frame stored
- *                                                           bit-packed that the spans cover less than half of, read for the
- *                                                           first time, only the readings they cover ─▶ readings inside the spans
- *                             ─▶ ∪ hot rows (hot wins on an equal ts), time-ordered
+ *   scan(series, spans, hot, visit) ─▶ frames(series, spans) ─▶ blocks overlapping ─▶ headers (cached, else one query for the missing blocks)
+ *                                    ─▶ frames holding a span ─▶ decoded whole and cached, else (bytes in one query for the
+ *                                       blocks not cached) decoded ─▶ each reading inside the spans, merged with hot rows
+ *                                       (hot wins on an equal ts), time-ordered, handed to `visit` (no array built)
+ *   merge(series, spans, hot) ─▶ scan into arrays
  */
 import { blockFrames, decodeFrame, type BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
@@ -18,14 +18,8 @@ type ColdRow = { day: number; version: number; first_ts: number; last_ts: number
 
 /** Whether `t` lies in one of the sorted spans. */
 function inSpans(spans: [number, number][], t: number): boolean {
-  let lo = 0;
-  let hi = spans.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (spans[mid][1] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo < spans.length && spans[lo][0] <= t;
+  const s = firstSpanEndingAtOrAfter(spans, t);
+  return s < spans.length && spans[s][0] <= t;
 }
 
 export class ColdReader {
@@ -62,124 +56,136 @@ export class ColdReader {
   /** One consistent read of `frames`; undefined when a block changed version under it. */
   private async framesOnce(series: number, spans: [number, number][], enough: number): Promise<BlockColumns[] | undefined> {
     const rows = await this.blocks(series, spans[0][0], spans[spans.length - 1][1]);
-    type Got = { head: BlockHead; bytes?: Uint8Array };
-    const got = new Map<number, Got>();
     const keyOf = (b: ColdRow) => `${series}:${b.day}:${b.version}`;
-    for (const b of rows) {
-      const head = this.cache.headers.get(keyOf(b));
-      if (head) got.set(Number(b.day), { head, bytes: this.cache.stored.get(keyOf(b)) });
-    }
+    const heads = rows.map((b) => this.cache.headers.get(keyOf(b)));
+    const bytes = rows.map((b, k) => (heads[k] ? this.cache.stored.get(keyOf(b)) : undefined));
     // Blocks whose header is not cached: their bytes in one query, at the versions listed.
-    const missing = rows.filter((b) => !got.has(Number(b.day)));
-    if (missing.length) {
-      const fetched = await this.sql.all<{ day: number; version: number; data: Uint8Array }>(
-        `SELECT day, version, data FROM readings_cold WHERE series = ? AND day IN (${missing.map(() => '?').join(', ')})`,
-        [series, ...missing.map((b) => b.day)],
-      );
-      for (const b of missing) {
-        const g = fetched.find((f) => Number(f.day) === Number(b.day));
-        if (!g || Number(g.version) !== Number(b.version)) return undefined;
-        const bytes = toBytes(g.data);
-        const head = blockFrames(bytes);
-        this.cache.headers.set(keyOf(b), head);
-        this.cache.stored.set(keyOf(b), bytes);
-        got.set(Number(b.day), { head, bytes });
-      }
-    }
-    const out: BlockColumns[] = [];
-    let count = 0;
-    for (const b of rows) {
-      const g = got.get(Number(b.day))!;
-      // Frames holding a span, each with the time the spans inside it cover ([from, to]).
-      const wanted: { i: number; from: number; to: number }[] = [];
-      let s = 0;
-      g.head.frames.forEach((f, i) => {
+    if (!(await this.fetch(series, rows, bytes, (k) => !heads[k]))) return undefined;
+    rows.forEach((b, k) => {
+      if (heads[k]) return;
+      this.cache.headers.set(keyOf(b), (heads[k] = blockFrames(bytes[k]!)));
+      this.cache.stored.set(keyOf(b), bytes[k]!);
+    });
+    // Per block, the frames holding a span, and each one decoded when the cache has it.
+    type Want = { k: number; i: number; key: string; cols?: BlockColumns };
+    const wants: Want[] = [];
+    rows.forEach((b, k) => {
+      const head = heads[k]!;
+      let s = firstSpanEndingAtOrAfter(spans, head.frames[0]?.firstTs ?? Infinity);
+      head.frames.forEach((f, i) => {
         while (s < spans.length && spans[s][1] < f.firstTs) s++;
         if (s >= spans.length || spans[s][0] > f.lastTs) return;
-        let e = s;
-        while (e + 1 < spans.length && spans[e + 1][0] <= f.lastTs) e++;
-        wanted.push({ i, from: Math.max(spans[s][0], f.firstTs), to: Math.min(spans[e][1], f.lastTs) });
-      });
-      for (const { i, from, to } of wanted) {
         const key = `${keyOf(b)}:${i}`;
-        const f = g.head.frames[i];
-        let cols = this.cache.frames.get(key);
-        if (!cols) {
-          if (!g.bytes) {
-            const row = await this.sql.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ? AND version = ?', [series, b.day, b.version]);
-            if (!row) return undefined;
-            g.bytes = toBytes(row.data);
-            this.cache.stored.set(keyOf(b), g.bytes);
-          }
-          if (!f.deflated && enough === Infinity && to - from < (f.lastTs - f.firstTs) / 2 && !this.cache.touched.get(key)) {
-            // A minute a bucket edge cuts, the first time: only its readings decoded (runs of 64 values);
-            // read again, the frame is decoded whole and cached.
-            cols = decodeFrame(g.bytes, g.head.base, f, inflate, from, to);
-            this.cache.touched.set(key, true);
-          } else {
-            cols = decodeFrame(g.bytes, g.head.base, f, inflate);
-            this.cache.frames.set(key, cols);
-          }
-        }
-        out.push(cols);
-        if (enough !== Infinity) {
-          for (let k = 0; k < cols.ts.length; k++) if (inSpans(spans, cols.ts[k])) count++;
-          if (count >= enough) return out;
-        }
+        wants.push({ k, i, key, cols: this.cache.frames.get(key) });
+      });
+    });
+    // Blocks a frame must be decoded from whose bytes are not cached: in one query.
+    const need = new Set(wants.filter((w) => !w.cols && !bytes[w.k]).map((w) => w.k));
+    if (!(await this.fetch(series, rows, bytes, (k) => need.has(k)))) return undefined;
+    for (const k of need) this.cache.stored.set(keyOf(rows[k]), bytes[k]!);
+    const out: BlockColumns[] = [];
+    let count = 0;
+    for (const w of wants) {
+      let cols = w.cols;
+      if (!cols) {
+        // Decoded whole and kept: the next query cutting a minute of this frame (a chart panned, zoomed or
+        // refreshed) reads it from memory. A cut minute decoded alone costs half of that (the timestamps,
+        // nulls and quality are read whole either way) and, kept, rarely serves another query.
+        cols = decodeFrame(bytes[w.k]!, heads[w.k]!.base, heads[w.k]!.frames[w.i], inflate);
+        this.cache.frames.set(w.key, cols);
+      }
+      out.push(cols);
+      if (enough !== Infinity) {
+        for (let j = 0; j < cols.ts.length; j++) if (inSpans(spans, cols.ts[j])) count++;
+        if (count >= enough) return out;
       }
     }
     return out;
   }
 
+  /** Fills `bytes[k]` for the blocks `which(k)` picks, in one query at the versions listed; false when one changed. */
+  private async fetch(series: number, rows: ColdRow[], bytes: (Uint8Array | undefined)[], which: (k: number) => boolean): Promise<boolean> {
+    const ks = rows.map((_, k) => k).filter(which);
+    if (!ks.length) return true;
+    const fetched = await this.sql.all<{ day: number; version: number; data: Uint8Array }>(
+      `SELECT day, version, data FROM readings_cold WHERE series = ? AND day IN (${ks.map(() => '?').join(', ')})`,
+      [series, ...ks.map((k) => rows[k].day)],
+    );
+    const byDay = new Map(fetched.map((f) => [Number(f.day), f]));
+    for (const k of ks) {
+      const g = byDay.get(Number(rows[k].day));
+      if (!g || Number(g.version) !== Number(rows[k].version)) return false;
+      bytes[k] = toBytes(g.data);
+    }
+    return true;
+  }
+
   /**
-   * Readings of one series in the spans given, hot rows (`hot`, time-ordered) merged with cold frames:
-   * at an equal ts the hot reading wins (late data not yet compacted replaces the cold one).
+   * Visits the readings of one series in the spans given, time-ordered, hot rows (`hot`, time-ordered)
+   * merged with cold frames: at an equal ts the hot reading wins (late data not yet compacted replaces
+   * the cold one). No array of the readings is built: a downsample aggregates as it goes.
    */
-  async merge(series: number, spans: [number, number][], hot: { ts: number; value: number | null }[], limit = Infinity): Promise<RawRows> {
+  async scan(series: number, spans: [number, number][], hot: { ts: number; value: number | null }[], visit: (ts: number, value: number) => void, limit = Infinity): Promise<void> {
     const frames = await this.frames(series, spans, limit);
-    const cts: number[] = [];
-    const cvs: number[] = [];
-    for (const f of frames) {
-      if (!f.ts.length) continue; // a part of a frame the spans found empty
-      // The first span ending at or after the frame's first reading (binary search), then walk.
-      let lo = 0;
-      let hi = spans.length;
-      while (lo < hi) {
-        const mid = (lo + hi) >> 1;
-        if (spans[mid][1] < f.ts[0]) lo = mid + 1;
-        else hi = mid;
-      }
-      // Each span overlapping the frame: its first reading by binary search, then its readings.
-      const n = f.ts.length;
-      for (let s = lo; s < spans.length && spans[s][0] <= f.ts[n - 1]; s++) {
-        let a = 0;
-        let b = n;
-        while (a < b) {
-          const mid = (a + b) >> 1;
-          if (f.ts[mid] < spans[s][0]) a = mid + 1;
-          else b = mid;
-        }
-        for (let i = a; i < n && f.ts[i] <= spans[s][1]; i++) {
-          cts.push(f.ts[i]);
-          cvs.push(f.values[i]);
-        }
-      }
-    }
-    const out: RawRows = { ts: [], values: [] };
-    let i = 0;
     let j = 0;
-    while (i < cts.length || j < hot.length) {
-      const ht = j < hot.length ? Number(hot[j].ts) : Infinity;
-      if (i < cts.length && cts[i] < ht) {
-        out.ts.push(cts[i]);
-        out.values.push(cvs[i++]);
-      } else {
-        if (i < cts.length && cts[i] === ht) i++; // the hot reading replaces the cold one
-        out.ts.push(ht);
-        out.values.push(hot[j].value ?? NaN);
-        j++;
+    let ht = hot.length ? Number(hot[0].ts) : Infinity;
+    const nextHot = () => {
+      visit(ht, hot[j].value ?? NaN);
+      ht = ++j < hot.length ? Number(hot[j].ts) : Infinity;
+    };
+    for (const f of frames) {
+      const n = f.ts.length;
+      if (!n) continue; // a part of a frame the spans found empty
+      const fts = f.ts;
+      const fvs = f.values;
+      // Each span overlapping the frame (the first by binary search): its first reading by binary search, then its readings.
+      for (let s = firstSpanEndingAtOrAfter(spans, fts[0]); s < spans.length && spans[s][0] <= fts[n - 1]; s++) {
+        const end = spans[s][1];
+        for (let i = firstAtOrAfter(fts, spans[s][0]); i < n; i++) {
+          const t = fts[i];
+          if (t > end) break;
+          if (ht <= t) {
+            while (ht < t) nextHot();
+            if (ht === t) {
+              while (ht === t) nextHot(); // the hot reading replaces the cold one
+              continue;
+            }
+          }
+          visit(t, fvs[i]);
+        }
       }
     }
+    while (j < hot.length) nextHot();
+  }
+
+  /** Readings of one series in the spans given, hot rows merged over cold frames (see scan). */
+  async merge(series: number, spans: [number, number][], hot: { ts: number; value: number | null }[], limit = Infinity): Promise<RawRows> {
+    const out: RawRows = { ts: [], values: [] };
+    await this.scan(series, spans, hot, (t, v) => (out.ts.push(t), out.values.push(v)), limit);
     return out;
   }
+}
+
+/** The first of the sorted spans ending at or after `t`, or spans.length. */
+function firstSpanEndingAtOrAfter(spans: [number, number][], t: number): number {
+  let lo = 0;
+  let hi = spans.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (spans[mid][1] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** The first index whose timestamp is ≥ t (ts sorted), or ts.length. */
+function firstAtOrAfter(ts: Float64Array, t: number): number {
+  let lo = 0;
+  let hi = ts.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (ts[mid] < t) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }

@@ -5,7 +5,7 @@
  * other's block); every write bumps the block's version, so readers' caches
  * never serve it stale.
  *
- *   compactSeriesDay ─▶ DELETE hot rows … RETURNING ─▶ merge into the day's block (a late reading replaces
+ *   compactSeriesDay ─▶ take the hot rows (TakeHot: DELETE … RETURNING, or the engine's faster way) ─▶ merge into the day's block (a late reading replaces
  *                       the cold one at the same ts) ─▶ upsert block (version + 1)
  *   retention(before) ─▶ blocks wholly before `before` deleted; the one straddling it re-encoded
  */
@@ -13,8 +13,30 @@ import type { BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import { DAY, blobParam, decodeAll, encode, toBytes } from './sql-cold-block.js';
 
+/** Takes (deletes and returns) one series' hot readings in [from, to), time-ordered, inside the transaction `db`. */
+export type TakeHot = (db: Sql, series: number, from: number, to: number) => Promise<BlockColumns>;
+
+/** The portable TakeHot: one `DELETE … RETURNING`, its rows sorted when the engine did not return them in order. */
+export const takeHotReturning: TakeHot = async (db, series, from, to) => {
+  const rows = await db.all<{ ts: number; value: number | null; quality: number }>(
+    'DELETE FROM readings WHERE series = ? AND ts >= ? AND ts < ? RETURNING ts, value, quality',
+    [series, from, to],
+  );
+  // Usually in index order already; sorted only when not.
+  let sorted = true;
+  for (let k = 1; k < rows.length && sorted; k++) sorted = Number(rows[k - 1].ts) <= Number(rows[k].ts);
+  if (!sorted) rows.sort((a, b) => Number(a.ts) - Number(b.ts));
+  const out: BlockColumns = { ts: new Float64Array(rows.length), values: new Float64Array(rows.length), quality: new Uint16Array(rows.length) };
+  rows.forEach((r, i) => {
+    out.ts[i] = Number(r.ts);
+    out.values[i] = r.value ?? NaN;
+    out.quality[i] = Number(r.quality);
+  });
+  return out;
+};
+
 export class ColdWriter {
-  constructor(private readonly sql: Sql) {}
+  constructor(private readonly sql: Sql, private readonly takeHot: TakeHot = takeHotReturning) {}
 
   /** Move one series-day's hot rows into its block (merging a block already there). */
   async compactSeriesDay(series: number, day: number): Promise<{ readings: number; bytes: number } | undefined> {
@@ -22,15 +44,8 @@ export class ColdWriter {
     return this.sql.tx(async (db) => {
       // Two compactors of one series-day (two cloud processes) would overwrite each other's block.
       if (db.dialect === 'postgres') await db.run('SELECT pg_advisory_xact_lock(?, ?)', [series, day]);
-      const hot = await db.all<{ ts: number; value: number | null; quality: number }>(
-        'DELETE FROM readings WHERE series = ? AND ts >= ? AND ts < ? RETURNING ts, value, quality',
-        [series, from, from + DAY],
-      );
-      if (!hot.length) return undefined;
-      // Usually in index order already; sorted only when not.
-      let sorted = true;
-      for (let k = 1; k < hot.length && sorted; k++) sorted = Number(hot[k - 1].ts) <= Number(hot[k].ts);
-      if (!sorted) hot.sort((a, b) => Number(a.ts) - Number(b.ts));
+      const hot = await this.takeHot(db, series, from, from + DAY);
+      if (!hot.ts.length) return undefined;
       const old = await db.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ?', [series, day]);
       const merged = mergeColumns(old ? decodeAll(toBytes(old.data)) : undefined, hot);
       const data = encode(merged);
@@ -41,7 +56,7 @@ export class ColdWriter {
            bytes = excluded.bytes, version = readings_cold.version + 1, data = excluded.data`,
         [series, day, merged.ts[0], merged.ts[n - 1], n, data.length, blobParam(data)],
       );
-      return { readings: hot.length, bytes: data.length };
+      return { readings: hot.ts.length, bytes: data.length };
     });
   }
 
@@ -69,30 +84,41 @@ export class ColdWriter {
 }
 
 /** A block's readings with hot rows merged in (time-ordered; at an equal ts the hot row wins, the last of several). */
-function mergeColumns(old: BlockColumns | undefined, hot: { ts: number; value: number | null; quality: number }[]): BlockColumns {
-  const on = old?.ts.length ?? 0;
-  const ts = new Float64Array(on + hot.length);
-  const values = new Float64Array(on + hot.length);
-  const quality = new Uint16Array(on + hot.length);
+function mergeColumns(old: BlockColumns | undefined, hot: BlockColumns): BlockColumns {
+  if (!old) return dedupe(hot);
+  const on = old.ts.length;
+  const hn = hot.ts.length;
+  const ts = new Float64Array(on + hn);
+  const values = new Float64Array(on + hn);
+  const quality = new Uint16Array(on + hn);
   let n = 0;
-  const push = (t: number, v: number, q: number) => {
-    if (n && ts[n - 1] === t) n--; // the later reading at an equal ts replaces the earlier
-    ts[n] = t;
-    values[n] = v;
-    quality[n++] = q;
+  const push = (c: BlockColumns, k: number) => {
+    if (n && ts[n - 1] === c.ts[k]) n--; // the later reading at an equal ts replaces the earlier
+    ts[n] = c.ts[k];
+    values[n] = c.values[k];
+    quality[n++] = c.quality[k];
   };
   let i = 0;
   let j = 0;
-  while (i < on || j < hot.length) {
-    const ht = j < hot.length ? Number(hot[j].ts) : Infinity;
-    if (i < on && old!.ts[i] < ht) {
-      push(old!.ts[i], old!.values[i], old!.quality[i]);
-      i++;
-    } else {
-      if (i < on && old!.ts[i] === ht) i++;
-      push(ht, hot[j].value ?? NaN, Number(hot[j].quality));
-      j++;
+  while (i < on || j < hn) {
+    const ht = j < hn ? hot.ts[j] : Infinity;
+    if (i < on && old.ts[i] < ht) push(old, i++);
+    else {
+      if (i < on && old.ts[i] === ht) i++;
+      push(hot, j++);
     }
   }
   return { ts: ts.subarray(0, n), values: values.subarray(0, n), quality: quality.subarray(0, n) };
+}
+
+/** Readings at an equal ts reduced to the last of them (in place). */
+function dedupe(c: BlockColumns): BlockColumns {
+  let n = 0;
+  for (let k = 0; k < c.ts.length; k++) {
+    if (n && c.ts[n - 1] === c.ts[k]) n--;
+    c.ts[n] = c.ts[k];
+    c.values[n] = c.values[k];
+    c.quality[n++] = c.quality[k];
+  }
+  return n === c.ts.length ? c : { ts: c.ts.subarray(0, n), values: c.values.subarray(0, n), quality: c.quality.subarray(0, n) };
 }

@@ -10,8 +10,9 @@
  *   retention(before) ─▶ ColdWriter.retention
  *   storage(from, to) ─▶ coldStorage (sql-cold-storage.ts)
  *
- * What a DELETE … RETURNING took is exactly what the block gets, so a commit
- * landing between the two can neither be lost nor doubled; a late batch for a
+ * What the take of a series-day removed is exactly what the block gets (one
+ * DELETE … RETURNING; on SQLite reads and a DELETE in one write transaction,
+ * which no commit can enter), so a commit can neither be lost nor doubled; a late batch for a
  * compressed day goes to hot rows as usual (its ledger range dedupes it) and
  * the next compaction merges it. Decoded frames (128 MiB) and stored blocks
  * (32 MiB) are cached by (series, day, block version), so a block rewritten by
@@ -23,11 +24,12 @@ import type { CompactResult, StorageReport } from './telemetry-store.js';
 import { DAY, type RawRows } from './sql-cold-block.js';
 import { ColdCache } from './sql-cold-cache.js';
 import { ColdReader } from './sql-cold-read.js';
-import { ColdWriter } from './sql-cold-write.js';
+import { ColdWriter, type TakeHot } from './sql-cold-write.js';
 import { coldStorage } from './sql-cold-storage.js';
 
 export { DAY, type RawRows } from './sql-cold-block.js';
 export { HOT_BYTES_PER_READING } from './sql-cold-storage.js';
+export type { TakeHot } from './sql-cold-write.js';
 
 /** What each engine does its own way for the cold tier. */
 export interface ColdEngine {
@@ -37,6 +39,8 @@ export interface ColdEngine {
   afterColdDay(day: number): Promise<void>;
   /** Bytes one hot reading takes on this engine, measured (heap + index), or undefined when there is nothing to measure. */
   hotBytesPerReading(): Promise<number | undefined>;
+  /** Take one series-day's hot rows the engine's fastest way (default: one `DELETE … RETURNING`, sql-cold-write.ts). */
+  takeHot?: TakeHot;
 }
 
 /** Options of the cold tier. */
@@ -58,7 +62,7 @@ export class SqlCold {
   constructor(private readonly sql: Sql, private readonly engine: ColdEngine, opts: ColdOptions = {}) {
     this.compressAfterDays = opts.compressAfterDays ?? 1;
     this.reader = new ColdReader(sql, new ColdCache(opts.cacheBytes));
-    this.writer = new ColdWriter(sql);
+    this.writer = new ColdWriter(sql, engine.takeHot);
   }
 
   /**
@@ -113,6 +117,11 @@ export class SqlCold {
   /** Readings of one series in `spans`, hot rows merged over cold frames (see ColdReader.merge). */
   merge(series: number, spans: [number, number][], hot: { ts: number; value: number | null }[], limit = Infinity): Promise<RawRows> {
     return this.reader.merge(series, spans, hot, limit);
+  }
+
+  /** Visit the readings of one series in `spans`, hot rows merged over cold frames, time-ordered (see ColdReader.scan). */
+  scan(series: number, spans: [number, number][], hot: { ts: number; value: number | null }[], visit: (ts: number, value: number) => void): Promise<void> {
+    return this.reader.scan(series, spans, hot, visit);
   }
 
   /** Drop blocks wholly before `before`; re-encode the one straddling it without its older readings. */

@@ -12,7 +12,7 @@
 import type { Sql } from './sql.js';
 import type { Bucket, DownsampleQuery } from './telemetry-store.js';
 import { MINUTE, listOf, listParam } from './sql-common.js';
-import type { RawRows, SqlCold } from './sql-cold.js';
+import type { SqlCold } from './sql-cold.js';
 
 type Part = { b: number; mn: number | null; mx: number | null; sm: number | null; n: number };
 
@@ -36,23 +36,24 @@ export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): P
   // Raw readings (hot ∪ cold) aggregated per bucket, as the SQL below does. SQLite's SUM is
   // Kahan-Babuska-Neumaier compensated (3.43+): done alike here, a mean comes out the same to the bit.
   const compensated = sql.dialect === 'sqlite';
-  const parts = (m: RawRows): Part[] => {
-    const by = new Map<number, Part & { c: number }>();
-    for (let i = 0; i < m.ts.length; i++) {
-      const b = Math.floor((m.ts[i] - from) / step);
-      let p = by.get(b);
-      if (!p) by.set(b, (p = { b, mn: null, mx: null, sm: null, n: 0, c: 0 }));
-      const v = m.values[i];
-      if (v !== v) continue;
+  // Readings visited in time order (ColdReader.scan: hot ∪ cold), aggregated per bucket without an array of them.
+  const parts = async (spans: [number, number][], hot: { ts: number; value: number | null }[]): Promise<Part[]> => {
+    const out: (Part & { c: number })[] = [];
+    let p: (Part & { c: number }) | undefined;
+    await cold.scan(series.id, spans, hot, (t, v) => {
+      const b = Math.floor((t - from) / step);
+      // Time order: a bucket's readings come together, buckets ascending.
+      if (p?.b !== b) out.push((p = { b, mn: null, mx: null, sm: null, n: 0, c: 0 }));
+      if (v !== v) return;
       if (p.mn === null || v < p.mn) p.mn = v;
       if (p.mx === null || v > p.mx) p.mx = v;
       const s = p.sm ?? 0;
-      const t = s + v;
-      if (compensated) p.c += Math.abs(s) >= Math.abs(v) ? s - t + v : v - t + s;
-      p.sm = t;
+      const t2 = s + v;
+      if (compensated) p.c += Math.abs(s) >= Math.abs(v) ? s - t2 + v : v - t2 + s;
+      p.sm = t2;
       p.n++;
-    }
-    return [...by.values()].map(({ c, ...p }) => ({ ...p, sm: p.sm === null ? null : p.sm + c }));
+    });
+    return out.map(({ c, ...q }) => ({ ...q, sm: q.sm === null ? null : q.sm + c }));
   };
   const answer = async (hasCold: boolean): Promise<Bucket[]> => {
     acc.clear();
@@ -63,7 +64,7 @@ export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): P
       if (!hasCold) add(await sql.all(`${raw} FROM readings r WHERE r.series = ? AND r.ts >= ? AND r.ts <= ? GROUP BY b`, [from, step, series.id, from, to]));
       else {
         const hot = await sql.all<{ ts: number; value: number | null }>('SELECT ts, value FROM readings WHERE series = ? AND ts >= ? AND ts <= ? ORDER BY ts', [series.id, from, to]);
-        add(parts(await cold.merge(series.id, [[from, to]], hot)));
+        add(await parts([[from, to]], hot));
       }
     } else {
       const cut = new Set<number>();
@@ -88,7 +89,7 @@ export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): P
           listParam(sql.dialect, cuts), series.id, from, to,
         ]);
         const spans = cuts.map((m): [number, number] => [Math.max(m, from), Math.min(m + MINUTE - 1, to)]).filter(([a, b]) => a <= b);
-        return parts(await cold.merge(series.id, spans, hot));
+        return parts(spans, hot);
       };
       const [cutRowsPart, wholePart] = await Promise.all([
         cutPart(),

@@ -14,7 +14,7 @@
  *                                      ├─▶ notifications SqlNotifications (the outbox)
  *                                      └─▶ routing    SqlRouting (rules, digests, queued marks)
  */
-import type { Reading } from '@lifeline/shared';
+import type { BlockColumns, Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 import { SqlTelemetry, type Minute, type ReadingRow } from './sql-telemetry.js';
@@ -47,6 +47,7 @@ export abstract class SqlStore implements Store {
         coldCandidates: (before) => this.coldCandidates(before),
         afterColdDay: (day) => this.afterColdDay(day),
         hotBytesPerReading: () => this.hotBytesPerReading(),
+        ...(this.takeHot ? { takeHot: (db: Sql, series: number, from: number, to: number) => this.takeHot!(db, series, from, to) } : {}),
       },
       cold,
     );
@@ -87,6 +88,8 @@ export abstract class SqlStore implements Store {
   protected abstract coldCandidates(before: number): Promise<{ series: number; day: number }[]>;
   /** After one day's hot rows were compacted. */
   protected async afterColdDay(_day: number): Promise<void> {}
+  /** The engine's way to take (delete and return) one series' hot rows of [from, to) for compaction, if it has a faster one. */
+  protected takeHot?(db: Sql, series: number, from: number, to: number): Promise<BlockColumns>;
   /** Bytes one hot reading takes (heap + index), measured; undefined when nothing to measure. */
   protected abstract hotBytesPerReading(): Promise<number | undefined>;
 }

@@ -11,6 +11,7 @@ import type { Logger } from 'pino';
 import { SqliteSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
 import type { ReadingRow } from './sql-telemetry.js';
+import type { BlockColumns } from '@lifeline/shared';
 import { DAY, type ColdOptions } from './sql-cold.js';
 import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
 
@@ -173,6 +174,38 @@ export class SqliteStore extends SqlStore {
       }
     }
     return out;
+  }
+
+  /**
+   * Compaction's take of one series-day: its columns read with two single-column statements (numbers, no
+   * object per row; ts and quality packed as ts·4 + quality, quality being 0..3) and the rows then deleted
+   * without RETURNING, about a third cheaper than `DELETE … RETURNING` into row objects (measured in
+   * docs/benchmarks.md, storage). Runs inside the compaction's transaction, which holds the connection.
+   */
+  protected override async takeHot(_db: Sql, series: number, from: number, to: number): Promise<BlockColumns> {
+    const range = 'FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, rowid';
+    const tq = this.pluck(`SELECT CASE WHEN quality BETWEEN 0 AND 3 THEN ts * 4 + quality END ${range}`).all(series, from, to) as (number | null)[];
+    const vs = this.pluck(`SELECT value ${range}`).all(series, from, to) as (number | null)[];
+    if (vs.length !== tq.length) throw new Error(`series ${series}: ${tq.length} timestamps but ${vs.length} values read in one transaction`);
+    const out: BlockColumns = { ts: new Float64Array(tq.length), values: new Float64Array(tq.length), quality: new Uint16Array(tq.length) };
+    for (let i = 0; i < tq.length; i++) {
+      const x = tq[i];
+      if (x === null) throw new RangeError(`series ${series}: a reading's quality is not 0..3`);
+      const t = Math.floor(x / 4);
+      out.ts[i] = t;
+      out.quality[i] = x - t * 4;
+      out.values[i] = vs[i] ?? NaN;
+    }
+    this.s.prepare('DELETE FROM readings WHERE series = ? AND ts >= ? AND ts < ?').run(series, from, to);
+    return out;
+  }
+
+  private readonly plucked = new Map<string, Database.Statement>();
+  /** A cached statement returning its first column only (its own: the shared cache's statements return rows). */
+  private pluck(sql: string): Database.Statement {
+    let st = this.plucked.get(sql);
+    if (!st) this.plucked.set(sql, (st = this.db.prepare(sql).pluck(true)));
+    return st;
   }
 
   private rowSize?: { at: number; bytes: number | undefined };
