@@ -208,10 +208,12 @@ export const outcomeOf = (e: unknown) => {
 const outcomes = new Map<string, string>();
 const outcomeText = (msg: string) =>
   msg
+    .replace(/"(?:[^"\\]|\\.)*"?/g, 's')
+    .replace(/'(?:[^'\\]|\\.)*'?/g, 's')
     .replace(/0x[0-9a-f]+/gi, 'h')
+    // Bytes written as hex pairs ("bytes 4B A1"), then any number.
+    .replace(/\b[0-9A-F]{2}\b/g, 'h')
     .replace(/\d+/g, '#')
-    .replace(/"[^"]*"/g, 's')
-    .replace(/'[^']*'/g, 's')
     .slice(0, 100);
 
 /** Bytes that mean something to YAML, JSON or a URL (text targets). */
@@ -280,10 +282,24 @@ export async function fuzz(
   const corpus = t.seeds.slice();
   if (!corpus.length) throw new Error(`fuzz target ${t.name} has no seeds`);
   const { rand, mutate } = mutator(opts.seed, Math.max(4096, 2 * Math.max(...corpus.map((c) => c.length))));
+  // Most inputs are refused with an error, and an error's stack trace costs more than
+  // decoding: none while fuzzing; a crash is run again with stacks to report where it was.
+  const stackTraceLimit = Error.stackTraceLimit;
   const refusal = (input: Uint8Array, e: unknown): string => {
     if (isLifelineError(e) || t.refused?.(e)) return outcomeOf(e);
     crashes++;
-    opts.onCrash?.({ target: t.name, input, error: e });
+    if (opts.onCrash) {
+      Error.stackTraceLimit = stackTraceLimit;
+      let error = e;
+      try {
+        const r = t.run(input);
+        if (r instanceof Promise) r.catch(() => {});
+      } catch (again) {
+        error = again;
+      }
+      Error.stackTraceLimit = 0;
+      opts.onCrash({ target: t.name, input, error });
+    }
     return 'crash';
   };
   // Synchronous targets (the byte decoders) are run without an await per input.
@@ -296,6 +312,7 @@ export async function fuzz(
     }
   };
   try {
+    Error.stackTraceLimit = 0;
     cov?.reset();
     for (const s of t.seeds) await classify(s);
     cov?.takeNew();
@@ -320,8 +337,11 @@ export async function fuzz(
       let kept = false;
       if (outcome !== 'crash' && !seen.has(outcome)) {
         seen.add(outcome);
-        keep(input);
-        kept = true;
+        // Past a few thousand, new outcomes are variations of text, not new checks: stop filling the corpus with them.
+        if (seen.size <= 4096) {
+          keep(input);
+          kept = true;
+        }
       }
       if (cov?.perInput) {
         if (cov.takeNew() && !kept) keep(input);
@@ -358,6 +378,7 @@ export async function fuzz(
       crashes,
     };
   } finally {
+    Error.stackTraceLimit = stackTraceLimit;
     await t.close?.();
   }
 }
