@@ -40,6 +40,8 @@ export interface FuzzStats {
   /** Blocks (V8 coverage ranges) or edges (instrumented branch arms) covered, when coverage is on. */
   blocks?: number;
   edges?: number;
+  /** Of those, covered by the seeds alone. */
+  from_seeds?: number;
   outcomes: number;
   corpus: number;
   decoded: number;
@@ -316,6 +318,7 @@ export async function fuzz(
     cov?.reset();
     for (const s of t.seeds) await classify(s);
     cov?.takeNew();
+    const fromSeeds = cov?.blocks;
     const batch: Uint8Array[] = [];
     const start = performance.now();
     const keep = (input: Uint8Array) => {
@@ -371,7 +374,7 @@ export async function fuzz(
     return {
       inputs: opts.inputs,
       per_s: Math.round(opts.inputs / s),
-      ...(cov ? { [cov.unit]: cov.blocks } : {}),
+      ...(cov ? { [cov.unit]: cov.blocks, from_seeds: fromSeeds } : {}),
       outcomes: seen.size,
       corpus: corpus.length,
       decoded,
