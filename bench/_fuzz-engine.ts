@@ -1,20 +1,19 @@
 /**
- * The fuzzing loop of `pnpm bench fuzz` and bench/fuzz.test.ts, with coverage
- * feedback from V8's own block coverage (node:inspector, Profiler.takePreciseCoverage):
+ * The fuzzing loop of `pnpm bench fuzz` and bench/fuzz.test.ts, with coverage feedback:
  *
  *   corpus ─▶ pick one ─▶ 1–4 mutations ─▶ target ─▶ a result, a refusal (LifelineError or the target's own), or a crash
  *     ▲                                                   │
- *     └── kept when it covered a block not covered before, or was refused by a check not seen before
+ *     └── kept when it covered code not covered before, or was refused by a check not seen before
  *
+ * Two sources of coverage. EdgeCoverage: edge counters put into the project's code as
+ * it loads (bench/_fuzz-instrument.ts, bench/_fuzz-hooks.ts), one integer read per
+ * input — the default of `--coverage`. Coverage: V8's own block counters (precise
+ * coverage, node:inspector), which need no instrumenting and also see third-party
+ * parsers, but cost ~2 ms a read, so inputs run in batches of 128 and only a batch
+ * that reached a new block is run again input by input to find which inputs did.
  * Jazzer.js does not run on this machine (its prebuilt libFuzzer addon needs glibc
- * 2.38, Debian 12 has 2.36, and the package ships no sources to build; see
- * docs/decisions.md), so coverage comes from V8: the block counters it keeps for
- * precise coverage, read in-process. Reading them costs ~2 ms, so inputs run in
- * batches of 128 and the counters are read once per batch; only a batch that
- * reached a new block is run again input by input to find which inputs did.
- * Targets are deterministic, so the re-run covers the same blocks.
+ * 2.38, Debian 12 has 2.36; docs/decisions.md). Targets are deterministic.
  */
-import { Session } from 'node:inspector';
 import { isLifelineError } from '../shared/src/errors.js';
 import { prng } from '../shared/src/random.js';
 import { COV_HITS, COV_MAP, COV_SIZE } from './_fuzz-instrument.js';
