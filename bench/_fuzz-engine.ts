@@ -1,22 +1,22 @@
 /**
- * The fuzzing loop of `pnpm bench fuzz` and bench/fuzz.test.ts, with coverage
- * feedback from V8's own block coverage (node:inspector, Profiler.takePreciseCoverage):
+ * The fuzzing loop of `pnpm bench fuzz` and bench/fuzz.test.ts, with coverage feedback:
  *
  *   corpus ─▶ pick one ─▶ 1–4 mutations ─▶ target ─▶ a result, a refusal (LifelineError or the target's own), or a crash
  *     ▲                                                   │
- *     └── kept when it covered a block not covered before, or was refused by a check not seen before
+ *     └── kept when it covered code not covered before, or was refused by a check not seen before
  *
+ * Two sources of coverage. EdgeCoverage: edge counters put into the project's code as
+ * it loads (bench/_fuzz-instrument.ts, bench/_fuzz-hooks.ts), one integer read per
+ * input — the default of `--coverage`. Coverage: V8's own block counters (precise
+ * coverage, node:inspector), which need no instrumenting and also see third-party
+ * parsers, but cost ~2 ms a read, so inputs run in batches of 128 and only a batch
+ * that reached a new block is run again input by input to find which inputs did.
  * Jazzer.js does not run on this machine (its prebuilt libFuzzer addon needs glibc
- * 2.38, Debian 12 has 2.36, and the package ships no sources to build; see
- * docs/decisions.md), so coverage comes from V8: the block counters it keeps for
- * precise coverage, read in-process. Reading them costs ~2 ms, so inputs run in
- * batches of 128 and the counters are read once per batch; only a batch that
- * reached a new block is run again input by input to find which inputs did.
- * Targets are deterministic, so the re-run covers the same blocks.
+ * 2.38, Debian 12 has 2.36; docs/decisions.md). Targets are deterministic.
  */
-import { Session } from 'node:inspector';
 import { isLifelineError } from '../shared/src/errors.js';
 import { prng } from '../shared/src/random.js';
+import { COV_HITS, COV_MAP, COV_SIZE } from './_fuzz-instrument.js';
 
 export interface FuzzTarget {
   name: string;
@@ -36,8 +36,11 @@ export interface FuzzTarget {
 export interface FuzzStats {
   inputs: number;
   per_s: number;
-  /** Blocks (V8 coverage ranges) covered, when coverage is on. */
+  /** Blocks (V8 coverage ranges) or edges (instrumented branch arms) covered, when coverage is on. */
   blocks?: number;
+  edges?: number;
+  /** Of those, covered by the seeds alone. */
+  from_seeds?: number;
   outcomes: number;
   corpus: number;
   decoded: number;
@@ -50,8 +53,68 @@ export interface Crash {
   error: unknown;
 }
 
+/** Coverage feedback: what ran since the last call that never ran before. */
+export interface CoverageFeedback {
+  /** Cheap enough to read after every input (else read per batch, and a new batch re-run input by input). */
+  readonly perInput: boolean;
+  /** What this counts: V8 blocks, or instrumented branch arms (edges). */
+  readonly unit: 'blocks' | 'edges';
+  takeNew(): boolean;
+  reset(): void;
+  readonly blocks: number;
+  stop(): void;
+}
+
+/**
+ * Edge counters put into the project's code as it loads (bench/_fuzz-instrument.ts,
+ * bench/_fuzz-hooks.ts): reading them is one integer compare per input, so every
+ * input is judged on its own, no batches, no inspector.
+ * Construct it, then `await loadInstrumented()` before importing the code to fuzz.
+ */
+export class EdgeCoverage implements CoverageFeedback {
+  readonly perInput = true;
+  readonly unit = 'edges' as const;
+  private readonly map: Uint8Array;
+  private readonly hits: Int32Array;
+  private last = 0;
+  constructor() {
+    const g = globalThis as unknown as Record<string, unknown>;
+    g[COV_MAP] ??= new Uint8Array(COV_SIZE);
+    g[COV_HITS] ??= new Int32Array(1);
+    this.map = g[COV_MAP] as Uint8Array;
+    this.hits = g[COV_HITS] as Int32Array;
+  }
+
+  /** Load the project's modules (shared, devices, edge, cloud src) with edge counters from now on. */
+  static async register(): Promise<void> {
+    const { register } = await import('node:module');
+    register('./_fuzz-hooks.ts', import.meta.url, { data: { include: '/(shared|devices|edge|cloud)/src/[^?]*\\.ts(\\?|$)' } });
+  }
+
+  takeNew(): boolean {
+    const n = this.hits[0];
+    if (n === this.last) return false;
+    this.last = n;
+    return true;
+  }
+
+  reset(): void {
+    this.map.fill(0);
+    this.hits[0] = 0;
+    this.last = 0;
+  }
+
+  get blocks(): number {
+    return this.hits[0];
+  }
+
+  stop(): void {}
+}
+
 /** V8 block coverage of the code a target reaches, read and reset per call. */
-export class Coverage {
+export class Coverage implements CoverageFeedback {
+  readonly perInput = false;
+  readonly unit = 'blocks' as const;
   private readonly session = new Session();
   private readonly seen = new Set<string>();
   /** Each function's blocks, as learnt from the ranges V8 listed as not run. */
@@ -134,50 +197,73 @@ function defaultInclude(url: string): boolean {
 }
 
 /** Error text with numbers and quoted values stripped: which check refused an input. */
-export const outcomeOf = (e: unknown) =>
-  String((e as Error)?.message ?? e)
+export const outcomeOf = (e: unknown) => {
+  const msg = String((e as Error)?.message ?? e);
+  let o = outcomes.get(msg);
+  if (o === undefined) {
+    if (outcomes.size > 100_000) outcomes.clear();
+    outcomes.set(msg, (o = outcomeText(msg)));
+  }
+  return o;
+};
+const outcomes = new Map<string, string>();
+const outcomeText = (msg: string) =>
+  msg
+    .replace(/"(?:[^"\\]|\\.)*"?/g, 's')
+    .replace(/'(?:[^'\\]|\\.)*'?/g, 's')
     .replace(/0x[0-9a-f]+/gi, 'h')
+    // Bytes written as hex pairs ("bytes 4B A1"), then any number.
+    .replace(/\b[0-9A-F]{2}\b/g, 'h')
     .replace(/\d+/g, '#')
-    .replace(/"[^"]*"/g, 's')
-    .replace(/'[^']*'/g, 's')
     .slice(0, 100);
 
-export function mutator(seed: number): { rand: () => number; mutate: (b: Uint8Array) => Uint8Array } {
+/** Bytes that mean something to YAML, JSON or a URL (text targets). */
+const SPECIAL = Uint8Array.from(Buffer.from('{}[]:,"\'-#&*!|>%@`\n 0'));
+const INTERESTING = [0, 0xff, 0x80, 0x7f];
+
+/**
+ * 1–4 byte-level mutations (flip a bit, set an interesting byte, insert, delete,
+ * truncate, duplicate a run, insert 0xff…7f, insert a text special) on a scratch
+ * buffer, without arrays: the mutator is a large share of an input's time.
+ * Inputs never grow past `cap` bytes.
+ */
+export function mutator(seed: number, cap = 4096): { rand: () => number; mutate: (b: Uint8Array) => Uint8Array } {
   const rand = prng(seed);
   const int = (n: number) => Math.floor(rand() * n);
+  const buf = new Uint8Array(cap + 16);
   const mutate = (b: Uint8Array): Uint8Array => {
-    const out = Array.from(b);
+    let len = Math.min(b.length, cap);
+    buf.set(b.length > cap ? b.subarray(0, cap) : b);
     for (let m = 1 + int(4); m > 0; m--) {
-      const at = int(Math.max(1, out.length));
-      switch (int(8)) {
-        case 0:
-          if (out.length) out[at] ^= 1 << int(8);
-          break;
-        case 1:
-          if (out.length) out[at] = [0, 0xff, 0x80, 0x7f, int(256)][int(5)];
-          break;
-        case 2:
-          out.splice(at, 0, int(256));
-          break;
-        case 3:
-          out.splice(at, 1 + int(3));
-          break;
-        case 4:
-          out.length = int(out.length + 1);
-          break;
-        case 5:
-          out.splice(at, 0, ...out.slice(at, at + 1 + int(8)));
-          break;
-        case 6:
-          out.splice(at, int(2), ...[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x7f]);
-          break;
-        case 7:
-          // Text targets: an ASCII character that means something to YAML, JSON or a URL.
-          out.splice(at, int(2), '{}[]:,"\'-#&*!|>%@`\n 0'.charCodeAt(int(21)));
-          break;
+      const at = int(Math.max(1, len));
+      const op = int(8);
+      if (op === 0) {
+        if (len) buf[at] ^= 1 << int(8);
+      } else if (op === 1) {
+        if (len) {
+          const k = int(5);
+          buf[at] = k < 4 ? INTERESTING[k] : int(256);
+        }
+      } else if (op === 3) {
+        const n = Math.min(1 + int(3), len - at);
+        buf.copyWithin(at, at + n, len);
+        len -= n;
+      } else if (op === 4) {
+        len = int(len + 1);
+      } else {
+        // Replace `del` bytes at `at` with `ins` bytes.
+        const del = op === 2 || op === 5 ? 0 : Math.min(int(2), len - at);
+        const ins = op === 2 ? 1 : op === 5 ? Math.min(1 + int(8), len - at) : op === 6 ? 8 : 1;
+        if (len - del + ins > cap) continue;
+        buf.copyWithin(at + ins, at + del, len);
+        len += ins - del;
+        if (op === 2) buf[at] = int(256);
+        else if (op === 6) buf.fill(0xff, at, at + 7), (buf[at + 7] = 0x7f);
+        else if (op === 7) buf[at] = SPECIAL[int(SPECIAL.length)];
+        // op 5: the bytes at `at` stayed and were copied after themselves, a duplicated run.
       }
     }
-    return Uint8Array.from(out);
+    return buf.slice(0, len);
   };
   return { rand, mutate };
 }
@@ -185,9 +271,8 @@ export function mutator(seed: number): { rand: () => number; mutate: (b: Uint8Ar
 /** Run `inputs` mutated inputs through a target; crashes go to `onCrash` (the loop goes on). */
 export async function fuzz(
   t: FuzzTarget,
-  opts: { inputs: number; seed: number; coverage?: Coverage; onCrash?: (c: Crash) => void; progress?: (msg: string) => void },
+  opts: { inputs: number; seed: number; coverage?: CoverageFeedback; onCrash?: (c: Crash) => void; progress?: (msg: string) => void },
 ): Promise<FuzzStats> {
-  const { rand, mutate } = mutator(opts.seed);
   const cov = opts.coverage;
   const seen = new Set<string>();
   const maxCorpus = 8192;
@@ -197,21 +282,42 @@ export async function fuzz(
   await t.open?.();
   const corpus = t.seeds.slice();
   if (!corpus.length) throw new Error(`fuzz target ${t.name} has no seeds`);
+  const { rand, mutate } = mutator(opts.seed, Math.max(4096, 2 * Math.max(...corpus.map((c) => c.length))));
+  // Most inputs are refused with an error, and an error's stack trace costs more than
+  // decoding: none while fuzzing; a crash is run again with stacks to report where it was.
+  const stackTraceLimit = Error.stackTraceLimit;
+  const refusal = (input: Uint8Array, e: unknown): string => {
+    if (isLifelineError(e) || t.refused?.(e)) return outcomeOf(e);
+    crashes++;
+    if (opts.onCrash) {
+      Error.stackTraceLimit = stackTraceLimit;
+      let error = e;
+      try {
+        const r = t.run(input);
+        if (r instanceof Promise) r.catch(() => {});
+      } catch (again) {
+        error = again;
+      }
+      Error.stackTraceLimit = 0;
+      opts.onCrash({ target: t.name, input, error });
+    }
+    return 'crash';
+  };
+  // Synchronous targets (the byte decoders) are run without an await per input.
   const classify = async (input: Uint8Array): Promise<string> => {
     try {
       await t.run(input);
       return 'ok';
     } catch (e) {
-      if (isLifelineError(e) || t.refused?.(e)) return outcomeOf(e);
-      crashes++;
-      opts.onCrash?.({ target: t.name, input, error: e });
-      return 'crash';
+      return refusal(input, e);
     }
   };
   try {
+    Error.stackTraceLimit = 0;
     cov?.reset();
     for (const s of t.seeds) await classify(s);
     cov?.takeNew();
+    const fromSeeds = cov?.blocks;
     const batch: Uint8Array[] = [];
     const start = performance.now();
     const keep = (input: Uint8Array) => {
@@ -221,13 +327,27 @@ export async function fuzz(
     for (let i = 0; i < opts.inputs; i++) {
       const mutated = mutate(corpus[Math.floor(rand() * corpus.length)]);
       const input = t.repair && rand() < 0.5 ? t.repair(mutated) : mutated;
-      const outcome = await classify(input);
+      let outcome: string;
+      try {
+        const r = t.run(input);
+        if (r instanceof Promise) await r;
+        outcome = 'ok';
+      } catch (e) {
+        outcome = refusal(input, e);
+      }
       if (outcome === 'ok') decoded++;
+      let kept = false;
       if (outcome !== 'crash' && !seen.has(outcome)) {
         seen.add(outcome);
-        keep(input);
+        // Past a few thousand, new outcomes are variations of text, not new checks: stop filling the corpus with them.
+        if (seen.size <= 4096) {
+          keep(input);
+          kept = true;
+        }
       }
-      if (cov) {
+      if (cov?.perInput) {
+        if (cov.takeNew() && !kept) keep(input);
+      } else if (cov) {
         batch.push(input);
         if (batch.length === 128 || i === opts.inputs - 1) {
           // New blocks in this batch: find the inputs that reached them.
@@ -244,11 +364,23 @@ export async function fuzz(
           batch.length = 0;
         }
       }
-      if (i > 0 && i % 1_000_000 === 0) opts.progress?.(`${t.name} ${i} inputs, ${cov ? `${cov.blocks} blocks, ` : ''}${seen.size} outcomes, corpus ${corpus.length}`);
+      if (i > 0 && i % 1_000_000 === 0) {
+        const s = (performance.now() - start) / 1000;
+        opts.progress?.(`${t.name} ${i} inputs, ${Math.round(i / s)}/s, ${cov ? `${cov.blocks} ${cov.unit}, ` : ''}${seen.size} outcomes, corpus ${corpus.length}, ${crashes} crashes`);
+      }
     }
     const s = (performance.now() - start) / 1000;
-    return { inputs: opts.inputs, per_s: Math.round(opts.inputs / s), ...(cov ? { blocks: cov.blocks } : {}), outcomes: seen.size, corpus: corpus.length, decoded, crashes };
+    return {
+      inputs: opts.inputs,
+      per_s: Math.round(opts.inputs / s),
+      ...(cov ? { [cov.unit]: cov.blocks, from_seeds: fromSeeds } : {}),
+      outcomes: seen.size,
+      corpus: corpus.length,
+      decoded,
+      crashes,
+    };
   } finally {
+    Error.stackTraceLimit = stackTraceLimit;
     await t.close?.();
   }
 }
