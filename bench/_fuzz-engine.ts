@@ -14,6 +14,7 @@
  * Jazzer.js does not run on this machine (its prebuilt libFuzzer addon needs glibc
  * 2.38, Debian 12 has 2.36; docs/decisions.md). Targets are deterministic.
  */
+import { Session } from 'node:inspector';
 import { isLifelineError } from '../shared/src/errors.js';
 import { prng } from '../shared/src/random.js';
 import { COV_HITS, COV_MAP, COV_SIZE } from './_fuzz-instrument.js';
