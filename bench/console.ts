@@ -131,6 +131,13 @@ async function main(): Promise<void> {
       if (run === 0) await screenshot(page, 'bench-overview-1920');
       if (run === 0)
         console.error('marks:', await page.evaluate(() => performance.getEntriesByType('mark').map((m) => `${m.name.replace('lifeline:', '')} ${Math.round(m.startTime)}`).join(', ')));
+      // Where the page's own start goes: the document and each file or request, start → end (ms from navigation start).
+      if (run === 0)
+        console.error('page:', await page.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+          const files = (performance.getEntriesByType('resource') as PerformanceResourceTiming[]).map((r) => `${r.name.replace(location.origin, '').slice(0, 60)} ${Math.round(r.startTime)}→${Math.round(r.responseEnd)}`);
+          return [`document ${Math.round(nav.responseEnd)}, domContentLoaded ${Math.round(nav.domContentLoadedEventEnd)}`, ...files].join('; ');
+        }));
 
       // Streaming: RATE readings a second on random devices, through the store (→ live hub → SSE), for SECONDS.
       await page.waitForTimeout(1000);
