@@ -77,6 +77,8 @@ const rules: Rule[] = [
   // Several points of one device together.
   [new RegExp(String.raw`^(\S+) (\S+) and (\S+) (\S+) are both off their learned bands \(([\d.]+)× each at least, two points together alarm at ([\d.]+)×\): ${LEVEL}${BEGAN}$`), (m) => `${m[1]} ${m[2]} 与 ${m[3]} ${m[4]} 同时偏离已学区间（各至少 ${m[5]} 倍，两点同时偏离 ${m[6]} 倍即报警）：${lv(m[7])}${began(m[8])}`],
   [new RegExp(String.raw`^(\S+) (\S+) is ([\d.]+)× outside its learned band \((\d+) points together, alarm at ([\d.]+)×\): ${LEVEL}${BEGAN}$`), (m) => `${m[1]} ${m[2]} 偏离已学区间 ${m[3]} 倍（${m[4]} 个测点联合判断，${m[5]} 倍报警）：${lv(m[6])}${began(m[7])}`],
+  [new RegExp(String.raw`^(\S+) (\S+) is ([\d.]+)× outside its learned band and its excess beyond the band has piled up to ([\d.]+) \(CUSUM; alarm at ([\d.]+), ([\d.]+)× the most it reached while learning\): ${LEVEL}${BEGAN}$`), (m) =>
+    `${m[1]} ${m[2]} 偏离已学区间 ${m[3]} 倍，超出区间的累积量已达 ${m[4]}（CUSUM；${m[5]} 即报警，为学习期最大值的 ${m[6]} 倍）：${lv(m[7])}${began(m[8])}`],
   [/^(\S+) back within its learned band \(score ([\d.]+)×, episode peak ([\d.]+)×; back for (\d+) s\)$/, (m) => `${m[1]} 回到已学区间内（分数 ${m[2]} 倍，本次峰值 ${m[3]} 倍；已恢复 ${m[4]} 秒）`],
   // A bridge's natural frequency drifting.
   [new RegExp(String.raw`^(\S+) (fell|rose) ([\d.]+ %) from its temperature-compensated baseline ([\d.]+) Hz(?: \(at ([-\d.]+) °C, outside the learned ([-\d.]+?)\.\.([-\d.]+) °C\))? over (\d+) bursts \(limit ([\d.]+ %)\): ${LEVEL}$`), (m) =>
