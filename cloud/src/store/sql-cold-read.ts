@@ -9,7 +9,7 @@
  *                                       (hot wins on an equal ts), time-ordered, handed to `visit` (no array built)
  *   merge(series, spans, hot) ─▶ scan into arrays
  */
-import { blockFrames, decodeFrame, type BlockColumns } from '@lifeline/shared';
+import { blockFrames, decodeFrame, firstAtOrAfter, type BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import { DAY, inflate, toBytes, type RawRows } from './sql-cold-block.js';
 import { ColdCache, type BlockHead } from './sql-cold-cache.js';
@@ -178,14 +178,3 @@ function firstSpanEndingAtOrAfter(spans: [number, number][], t: number): number 
   return lo;
 }
 
-/** The first index whose timestamp is ≥ t (ts sorted), or ts.length. */
-function firstAtOrAfter(ts: Float64Array, t: number): number {
-  let lo = 0;
-  let hi = ts.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (ts[mid] < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}

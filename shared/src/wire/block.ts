@@ -310,7 +310,7 @@ export function decodeFrame(
 }
 
 /** The first index whose timestamp is ≥ t (ts sorted), or ts.length. */
-function firstAtOrAfter(ts: Float64Array, t: number): number {
+export function firstAtOrAfter(ts: Float64Array, t: number): number {
   let lo = 0;
   let hi = ts.length;
   while (lo < hi) {
