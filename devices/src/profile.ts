@@ -47,6 +47,7 @@ export type SimSignal = Static<typeof SimSignalSchema>;
 /** Fields every point has, whatever the protocol. */
 const pointCommon = {
   name: Type.String({ pattern: '^[a-z][a-z0-9]*(_[a-z0-9]+)*$', description: 'snake_case, unique in the profile; ends with a quantity of the vocabulary (docs/profiles.md)' }),
+  label: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: 'What operators call the point, in Chinese (e.g. 河道水位): the console shows it, the name stays the id' })),
   description: Type.Optional(Type.String()),
   unit: Type.String({ description: 'Unit symbol of the quantity (docs/profiles.md, vocabulary); "" for states' }),
   range: Type.Optional(

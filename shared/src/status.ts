@@ -30,7 +30,8 @@ export const GatewayStatusSchema = Type.Object({
         profile: Type.String({ maxLength: 256 }),
         kind: Type.Optional(Type.String({ maxLength: 64 })),
         location: Type.Optional(Location),
-        points: Type.Optional(Type.Array(Type.Object({ name: Type.String({ maxLength: 128 }), unit: Type.String({ maxLength: 32 }) }), { maxItems: 1024 })),
+        /** label: what operators call the point (the profile's `label`, e.g. 河道水位). */
+        points: Type.Optional(Type.Array(Type.Object({ name: Type.String({ maxLength: 128 }), unit: Type.String({ maxLength: 32 }), label: Type.Optional(Type.String({ maxLength: 64 })) }), { maxItems: 1024 })),
       }),
       { maxItems: 10000 },
     ),

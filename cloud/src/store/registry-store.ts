@@ -29,7 +29,8 @@ export interface DeviceInfo {
   lastReadingTs: number | null;
   location: Location | null;
   /** Points the gateway reports for it, with units. */
-  points: { name: string; unit: string }[];
+  /** label: what operators call the point (the profile's `label`), when its profile gives one. */
+  points: { name: string; unit: string; label?: string }[];
   name?: string | null;
 }
 

@@ -50,7 +50,7 @@ beforeAll(async () => {
     gateway: GW, online: true, ts: now, name: '洸河路网关', location: { lon: 116.6, lat: 35.405, district: '任城区' }, backlog: { depth: 12, oldestTs: now - 5000 }, clockOffsetMs: 35,
     devices: [
       { id: 'lamp-12', profile: 'lamp-post-controller', points: [{ name: 'current', unit: 'A' }] },
-      { id: 'meter-1', profile: 'dlt645-meter', points: [{ name: 'energy', unit: 'kWh' }] },
+      { id: 'meter-1', profile: 'dlt645-meter', points: [{ name: 'energy', unit: 'kWh', label: '正向有功总电能' }] },
       { id: 'xss-1', profile: 'flood-gauge', points: [{ name: 'water_level', unit: 'm' }] },
     ],
   });
@@ -185,6 +185,9 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     expect(means).toContain(1873.41);
     expect(means[means.length - 1]).toBe(159);
     expect(drawn[0].every((x, i) => i === 0 || (x as number) > (drawn[0][i - 1] as number))).toBe(true);
+    // The point as operators call it (the profile's label), its name beside it for technicians.
+    expect(await page.textContent('[data-testid=points] tr[data-point=energy]')).toContain('正向有功总电能');
+    expect(await page.textContent('[data-testid=points] tr[data-point=energy] .ids')).toContain('energy');
     await screenshot(page, 'device-1366');
     // 30 days: downsampled by the API, same values within the buckets' range.
     await page.click(`button[data-range="${30 * 24 * HOUR}"]`);

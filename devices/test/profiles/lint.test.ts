@@ -69,6 +69,14 @@ describe('shipped profiles', () => {
     expect([...units.get('pressure')!]).toEqual(['MPa']);
   });
 
+  it('give every point a Chinese label operators read, unique within its profile', () => {
+    for (const { profile } of shipped) {
+      const labels = (profile.points as Profile['points']).map((p) => p.label);
+      for (const [i, label] of labels.entries()) expect(label, `${profile.id}.${profile.points[i].name}`).toMatch(/[\u4e00-\u9fff]|^PM2\.5$/);
+      expect(new Set(labels).size, profile.id).toBe(labels.length);
+    }
+  });
+
   it('only the YAML files the loader lists are in the folder', () => {
     const files = readdirSync(profilesDir).filter((f) => !f.startsWith('.'));
     expect(files.map((f) => f.replace(/\.yaml$/, '')).sort()).toEqual(shipped.map((s) => s.name));

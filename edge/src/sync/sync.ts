@@ -152,7 +152,7 @@ export class Sync implements Extension {
       devices: config.buses.flatMap((b) =>
         b.devices.map((d) => {
           const p = profiles.get(d.id)!;
-          return { id: d.id, name: d.name, profile: p.id, kind: p.kind, location: d.location, points: p.points.map((pt) => ({ name: pt.name, unit: pt.unit })) };
+          return { id: d.id, name: d.name, profile: p.id, kind: p.kind, location: d.location, points: p.points.map((pt) => ({ name: pt.name, unit: pt.unit, ...(pt.label ? { label: pt.label } : {}) })) };
         }),
       ),
       backlog: telemetry,

@@ -236,13 +236,15 @@ describe('sync', () => {
     (named.config as { buses: unknown[] }).buses = [
       { name: 'site', link: 'tcp', devices: [{ id: 'lamp-1', name: '洸河路1号灯杆', profile: 'lamp-post-controller' }, { id: 'lamp-2', profile: 'lamp-post-controller' }] },
     ];
-    const profile = { id: 'lamp-post-controller', kind: 'lamp_post', points: [{ name: 'lamp_on', unit: '' }] };
+    const profile = { id: 'lamp-post-controller', kind: 'lamp_post', points: [{ name: 'lamp_on', unit: '', label: '灯具开关' }, { name: 'current', unit: 'A' }] };
     (named.profiles as Map<string, unknown>).set('lamp-1', profile).set('lamp-2', profile);
     const sync = new Sync(named, buffer, new MemoryTransport(), testLog);
     cleanups.push(t.cleanup, () => buffer.close());
     const status = JSON.parse(sync.statusMessage(true));
     expect(status.devices).toMatchObject([{ id: 'lamp-1', name: '洸河路1号灯杆', kind: 'lamp_post' }, { id: 'lamp-2' }]);
     expect(status.devices[1]).not.toHaveProperty('name');
+    // Each point with its label where the profile gives one (the console shows it), none where it does not.
+    expect(status.devices[0].points).toEqual([{ name: 'lamp_on', unit: '', label: '灯具开关' }, { name: 'current', unit: 'A' }]);
     expect(Value.Check(GatewayStatusSchema, status)).toBe(true);
   });
 });

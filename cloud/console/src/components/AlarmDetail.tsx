@@ -6,7 +6,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, can, type AlarmDetail as Detail, type Bucket } from '../api.js';
-import { fmtNumber, fmtTime, t, tCause, tKind, tLevel, tState } from '../i18n/index.js';
+import { fmtNumber, fmtTime, t, tCause, tKind, tLevel, tPoint, tState } from '../i18n/index.js';
 import { store, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { AlarmActions } from './AlarmActions.js';
@@ -59,14 +59,16 @@ export function AlarmDetail(p: { id: number }) {
   if (!detail) return <p>{t('common.loading')}</p>;
   const d = detail;
   const device = store.device(d.gateway, d.device);
-  const unit = device?.points.find((x) => x.name === d.point)?.unit ?? null;
+  const pt = device?.points.find((x) => x.name === d.point);
+  const unit = pt?.unit ?? null;
+  const pointLabel = pt ? tPoint(pt) : d.point;
   const raising = raisingTransition(d);
   return (
     <article class={`alarm-detail level-${d.level}`} data-testid="alarm-detail" data-alarm={d.id}>
       <header>
         <span class="badge">{tLevel(d.level)}</span>
         <h2>
-          <a href={href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {d.point}
+          <a href={href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {pointLabel}{pointLabel !== d.point && <small class="ids"> {d.point}</small>}
         </h2>
         <span class="state">{tState(d.state)}</span>
         <a class="close" href={href.alarms()}>
@@ -99,7 +101,7 @@ export function AlarmDetail(p: { id: number }) {
       </dl>
       {can(store.info?.user.role, 'operator') && <AlarmActions alarm={d} onDone={() => setTick((n) => n + 1)} />}
       <h3>{t('alarm.chart')}</h3>
-      {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={d.point} height={220} range={span} /> : <p>{t('common.loading')}</p>}
+      {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={pointLabel} height={220} range={span} /> : <p>{t('common.loading')}</p>}
       <h3>{t('alarm.history')}</h3>
       <table class="history">
         <tbody>

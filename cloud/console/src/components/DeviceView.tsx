@@ -5,7 +5,7 @@
  */
 import { useEffect, useState } from 'preact/hooks';
 import { api, downloadCsv, type Alarm, type Bucket } from '../api.js';
-import { fmtDuration, fmtNumber, fmtTime, t, tCause, tKind, tLevel, tState } from '../i18n/index.js';
+import { fmtDuration, fmtNumber, fmtTime, t, tCause, tKind, tLevel, tPoint, tState } from '../i18n/index.js';
 import { store, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { Chart } from './Chart.js';
@@ -33,7 +33,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
   const [history, setHistory] = useState<Alarm[]>([]);
   const [error, setError] = useState<string | null>(null);
   // The profile's points; a device without one shows the points its alarms name.
-  const points = !d ? [] : d.points.length ? d.points : [...new Set(store.alarms.filter((a) => a.gateway === p.gateway && a.device === p.device).map((a) => a.point))].map((name) => ({ name, unit: null }));
+  const points = !d ? [] : d.points.length ? d.points : [...new Set(store.alarms.filter((a) => a.gateway === p.gateway && a.device === p.device).map((a) => a.point))].map((name) => ({ name, unit: null, label: undefined }));
   const chosen = point ?? points[0]?.name ?? null;
   useEffect(() => {
     if (!chosen) return;
@@ -59,7 +59,9 @@ export function DeviceView(p: { gateway: string; device: string }) {
   if (!d) return <p class="empty">{store.detailed ? t('device.notFound') : t('common.loading')}</p>;
   const gw = store.gatewayIndex.get(d.gateway);
   const level = store.deviceLevel.get(`${d.gateway}\u0000${d.id}`) ?? 0;
-  const unit = points.find((x) => x.name === chosen)?.unit ?? null;
+  const chosenPoint = points.find((x) => x.name === chosen);
+  const unit = chosenPoint?.unit ?? null;
+  const chosenLabel = chosenPoint ? tPoint(chosenPoint) : chosen;
   return (
     <div class="device-view" data-testid="device-view">
       <header class={`device-head level-${level}`}>
@@ -94,8 +96,9 @@ export function DeviceView(p: { gateway: string; device: string }) {
               <tr class={pt.name === chosen ? 'chosen' : ''} data-point={pt.name}>
                 <td>
                   <button type="button" class="link" onClick={() => setPoint(pt.name)}>
-                    {pt.name}
+                    {tPoint(pt)}
                   </button>
+                  {tPoint(pt) !== pt.name && <small class="ids"> {pt.name}</small>}
                 </td>
                 <td class="num value">{fmtNumber(v?.value, pt.unit)}</td>
                 <td class="when">{v ? fmtTime(v.ts, false) : ''}</td>
@@ -107,7 +110,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
       {chosen && (
         <section class="chart-box">
           <div class="chart-bar">
-            <strong>{chosen}</strong>
+            <strong>{chosenLabel}</strong>
             <span class="ranges" role="group" aria-label={t('device.range')}>
               {RANGES.map(([k, ms]) => (
                 <button type="button" class={ms === range ? 'on' : ''} data-range={ms} onClick={() => setRange(ms)}>
@@ -127,7 +130,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
             </button>
             <small class="hint">{t('device.zoomHint')}</small>
           </div>
-          {buckets ? <Chart buckets={buckets} unit={unit} label={chosen} height={300} range={shown} /> : <p>{t('common.loading')}</p>}
+          {buckets ? <Chart buckets={buckets} unit={unit} label={chosenLabel ?? chosen} height={300} range={shown} /> : <p>{t('common.loading')}</p>}
         </section>
       )}
       {error && <p class="error">{error}</p>}
@@ -140,7 +143,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
                 <a href={href.alarm(a.id)}>{fmtTime(a.raisedAt ?? a.since)}</a>
               </td>
               <td>{tLevel(a.level)}</td>
-              <td>{a.point}</td>
+              <td>{tPoint(points.find((x) => x.name === a.point) ?? { name: a.point })}</td>
               <td class="cause">{tCause(store.causeOf(a))}</td>
               <td>{tState(a.state)}</td>
             </tr>

@@ -66,6 +66,10 @@ export function tState(state: string): string {
 export function tCause(cause: string): string {
   return lang === 'zh-CN' ? causeInChinese(cause) : cause;
 }
+/** A point as operators call it: its Chinese label in zh-CN when its profile gives one, else its name (the id). */
+export function tPoint(pt: { name: string; label?: string }): string {
+  return lang === 'zh-CN' && pt.label ? pt.label : pt.name;
+}
 export function tLevel(level: number): string {
   const key = `level.${level}` as MessageKey;
   return key in zhCN ? t(key) : String(level);
