@@ -221,7 +221,8 @@ export class WebhookDispatcher {
       sites ??= await this.router.sites(gateway);
       const site = AlarmRouter.siteOf(sites, t.device);
       const routes = await this.router.route(gateway, epoch, t, site, hooks, Date.now());
-      const base: AlarmPayload = { type: 'alarm.transition', gateway, epoch, transition: t, site };
+      const pointLabel = sites.pointLabels.get(t.device)?.get(t.point);
+      const base: AlarmPayload = { type: 'alarm.transition', gateway, epoch, transition: t, site, ...(pointLabel ? { pointLabel } : {}) };
       for (const { hook, at } of routes) {
         // One kick for the batch, below: a claim per row only competes with the inserts.
         queued += await this.queue(hook, `${hook.id}:${gateway}:${epoch}:${t.seq}`, base, at, false);

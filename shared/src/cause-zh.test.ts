@@ -78,6 +78,16 @@ describe('causeInChinese', () => {
     expect(causeInChinese('chattering: raised 5 times within 10m, suppressed until quiet for 30m; something new')).toBe('抖动：10分内报警 5 次，抑制至连续 30分未再报警；something new');
   });
 
+  it("starts with the point's label when given one, and only where the cause starts with the point", () => {
+    const current = { name: 'current', label: '电流' };
+    expect(causeInChinese('current 9.8 A ≥ red (I) high limit 8 A', current)).toBe('电流 9.8 A ≥ 红色（I级）上限 8 A');
+    expect(causeInChinese('current: no usable value for 5 readings in a row (sensor fault): yellow (III)', current)).toBe('电流：连续 5 个读数无可用值（传感器故障）：黄色（III级）');
+    // Another point whose name begins the same, no label, an unknown shape: left as they are.
+    expect(causeInChinese('current_2 9.8 A ≥ red (I) high limit 8 A', current)).toBe('current_2 9.8 A ≥ 红色（I级）上限 8 A');
+    expect(causeInChinese('current 9.8 A ≥ red (I) high limit 8 A', { name: 'current' })).toBe('current 9.8 A ≥ 红色（I级）上限 8 A');
+    expect(causeInChinese('current did something new', current)).toBe('current did something new');
+  });
+
   it('never lets an anomaly cause of an unknown reason pass half-translated', () => {
     expect(translateCause('flow 3 some new reason (anomaly score 0.52 ≥ 0.5): yellow (III)')).toBeNull();
   });

@@ -124,7 +124,15 @@ export function translateCause(cause: string): string | null {
   return translateWith(rules, cause);
 }
 
-/** The cause in Chinese where its shape is known, else as written. */
-export function causeInChinese(cause: string): string {
-  return translateCause(cause) ?? cause;
+/**
+ * The cause in Chinese where its shape is known, else as written. Given the alarm's point and its label
+ * (the profile's, e.g. 电流), a translated cause that starts with the point's name starts with the label.
+ */
+export function causeInChinese(cause: string, point?: { name: string; label?: string | null }): string {
+  const zh = translateCause(cause);
+  if (zh === null) return cause;
+  const label = point?.label;
+  if (!label || !zh.startsWith(point.name)) return zh;
+  const next = zh.charAt(point.name.length);
+  return next === ' ' || next === '：' ? label + zh.slice(point.name.length) : zh;
 }

@@ -20,6 +20,8 @@ export interface AlarmPayload {
   transition: AlarmTransition;
   /** The device (or, for an alarm of the gateway itself, the gateway) as the registry knew it when queued; null when unknown. */
   site: { name: string | null; district: string | null; kind?: string | null; gridUnit?: string | null } | null;
+  /** What operators call the alarm's point (its profile's label, e.g. 电流), when the registry knew one when queued. */
+  pointLabel?: string;
   /** SMS only: the number this row goes to. */
   phone?: string;
   /** Set when this is an escalation: the alarm is still unacknowledged this long after it was raised. */
@@ -98,10 +100,10 @@ export function alarmMarkdown(p: AlarmPayload): string {
     `- **级别**：${levelName(t.level)}`,
     `- **状态**：${stateNames[t.from] ?? t.from} → ${stateNames[t.to] ?? t.to}`,
     `- **设备**：${deviceLabel(p)}`,
-    `- **测点**：${t.point}${t.value === null ? '' : `（当前值 ${t.value}）`}`,
+    `- **测点**：${p.pointLabel ? `${p.pointLabel}（${t.point}）` : t.point}${t.value === null ? '' : `（当前值 ${t.value}）`}`,
     `- **区域**：${p.site?.district ?? '未登记'}`,
     `- **网关**：${p.gateway}`,
-    `- **原因**：${causeInChinese(t.cause)}`,
+    `- **原因**：${causeInChinese(t.cause, { name: t.point, label: p.pointLabel })}`,
     `- **时间**：${chinaTime(t.ts)}（北京时间）${p.escalation ? '报警' : ''}`,
   ].join('\n');
 }
@@ -110,8 +112,8 @@ export function alarmMarkdown(p: AlarmPayload): string {
 export function alarmText(p: AlarmPayload): string {
   const t = p.transition;
   const where = p.site?.district ? `，${p.site.district}` : '';
-  if (p.escalation) return `【Lifeline】升级：${levelName(t.level)} ${deviceLabel(p)}${where}，${causeInChinese(t.cause)}，${p.escalation.afterMinutes} 分钟未确认，报警于 ${chinaTime(t.ts)}。`;
-  return `【Lifeline】${levelName(t.level)}：${deviceLabel(p)}${where}，${causeInChinese(t.cause)}，${stateNames[t.to] ?? t.to}，${chinaTime(t.ts)}。`;
+  if (p.escalation) return `【Lifeline】升级：${levelName(t.level)} ${deviceLabel(p)}${where}，${causeInChinese(t.cause, { name: t.point, label: p.pointLabel })}，${p.escalation.afterMinutes} 分钟未确认，报警于 ${chinaTime(t.ts)}。`;
+  return `【Lifeline】${levelName(t.level)}：${deviceLabel(p)}${where}，${causeInChinese(t.cause, { name: t.point, label: p.pointLabel })}，${stateNames[t.to] ?? t.to}，${chinaTime(t.ts)}。`;
 }
 
 /** Lifeline kinds as duty officers say them. */

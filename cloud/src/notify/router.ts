@@ -26,6 +26,8 @@ export interface Site {
 export interface GatewaySites {
   gateway: Site | null;
   devices: Map<string, Site>;
+  /** Each device's point labels (the profile's, e.g. 电流) by point name, where its profile gives them. */
+  pointLabels: Map<string, Map<string, string>>;
 }
 
 /** One receiver to tell, and from when. */
@@ -71,10 +73,15 @@ export class AlarmRouter {
   /** Names and places of a gateway's devices and of the gateway. */
   async sites(gateway: string): Promise<GatewaySites> {
     const devices = new Map<string, Site>();
-    for (const d of await this.store.registry.listDevices())
-      if (d.gateway === gateway) devices.set(d.id, { name: d.name ?? null, district: d.location?.district ?? null, kind: d.kind, gridUnit: d.location?.gridUnit ?? null });
+    const pointLabels = new Map<string, Map<string, string>>();
+    for (const d of await this.store.registry.listDevices()) {
+      if (d.gateway !== gateway) continue;
+      devices.set(d.id, { name: d.name ?? null, district: d.location?.district ?? null, kind: d.kind, gridUnit: d.location?.gridUnit ?? null });
+      const labels = new Map(d.points.flatMap((p) => (p.label ? [[p.name, p.label] as const] : [])));
+      if (labels.size) pointLabels.set(d.id, labels);
+    }
     const g = await this.store.registry.getGateway(gateway);
-    return { devices, gateway: g ? { name: g.name, district: g.location?.district ?? null, kind: g.kind, gridUnit: g.location?.gridUnit ?? null } : null };
+    return { devices, pointLabels, gateway: g ? { name: g.name, district: g.location?.district ?? null, kind: g.kind, gridUnit: g.location?.gridUnit ?? null } : null };
   }
 
   /** The site an alarm is about: its device, or the gateway for an alarm of the gateway itself. */

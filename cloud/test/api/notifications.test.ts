@@ -53,7 +53,7 @@ describe('WeCom, DingTalk and SMS receivers', () => {
     t = await testCloud({ webhooks: { baseDelayMs: 50, maxAttempts: 3, pollMs: 100 }, alarms: { watch: false } });
     await t.cloud.store.registry.saveGatewayStatus({
       gateway: 'gw-guanghe', online: true, ts: Date.now(),
-      devices: [{ id: 'lamp-gh-03', profile: 'lamp-post-controller', kind: 'lamp_post', location: { lon: 116.58, lat: 35.41, district: '任城区' }, points: [{ name: 'leakage_current', unit: 'mA' }] }],
+      devices: [{ id: 'lamp-gh-03', profile: 'lamp-post-controller', kind: 'lamp_post', location: { lon: 116.58, lat: 35.41, district: '任城区' }, points: [{ name: 'leakage_current', unit: 'mA', label: '漏电流' }] }],
     });
     await t.cloud.store.registry.updateDevice('gw-guanghe', 'lamp-gh-03', { name: '洸河路3号灯杆' });
   });
@@ -91,7 +91,7 @@ describe('WeCom, DingTalk and SMS receivers', () => {
       expect(wbody.msgtype).toBe('markdown');
       expect(Object.keys(wbody.markdown)).toEqual(['content']);
       const content: string = wbody.markdown.content;
-      for (const s of ['红色预警', '洸河路3号灯杆（lamp-gh-03）', '任城区', 'leakage_current 32 mA ≥ 红色（I级）上限 30 mA', '报警（未确认）', `${chinaTime(TS)}（北京时间）`, 'gw-guanghe'])
+      for (const s of ['红色预警', '洸河路3号灯杆（lamp-gh-03）', '任城区', '**测点**：漏电流（leakage_current）', '**原因**：漏电流 32 mA ≥ 红色（I级）上限 30 mA', '报警（未确认）', `${chinaTime(TS)}（北京时间）`, 'gw-guanghe'])
         expect(content).toContain(s);
       expect(chinaTime(TS)).toBe('2026-12-07 11:05:09');
       expect(Buffer.byteLength(content)).toBeLessThan(4096);
@@ -116,7 +116,7 @@ describe('WeCom, DingTalk and SMS receivers', () => {
       const bodies = texts.map((g) => JSON.parse(g.body));
       expect(bodies.map((b) => b.mobile).sort()).toEqual(['13800000001', '13800000001', '13900000002'].sort());
       expect(bodies[0].level).toBe('红色预警');
-      expect(bodies[0].content).toBe(`【Lifeline】红色预警：洸河路3号灯杆（lamp-gh-03），任城区，leakage_current 32 mA ≥ 红色（I级）上限 30 mA，报警（未确认），2026-12-07 11:05:09。`);
+      expect(bodies[0].content).toBe(`【Lifeline】红色预警：洸河路3号灯杆（lamp-gh-03），任城区，漏电流 32 mA ≥ 红色（I级）上限 30 mA，报警（未确认），2026-12-07 11:05:09。`);
 
       // The outbox, as an operator sees it: each delivered, the WeCom one after a vendor refusal, phones shortened.
       const rows = await waitFor(async () => {

@@ -77,7 +77,7 @@ export function AlarmDetail(p: { id: number }) {
       </header>
       <dl class="facts">
         <dt>{t('alarm.cause')}</dt>
-        <dd class="cause">{tCause(raising?.cause ?? d.cause)}</dd>
+        <dd class="cause">{tCause(raising?.cause ?? d.cause, pt)}</dd>
         <dt>{t('alarm.raised')}</dt>
         <dd>{fmtTime(d.raisedAt)}</dd>
         <dt>{t('alarm.since')}</dt>
@@ -112,7 +112,7 @@ export function AlarmDetail(p: { id: number }) {
                 {tState(h.from)} → {tState(h.to)}
               </td>
               <td>{tLevel(h.level)}</td>
-              <td class="cause">{tCause(h.cause)}</td>
+              <td class="cause">{tCause(h.cause, pt)}</td>
               <td>{h.user ?? ''}</td>
             </tr>
           ))}

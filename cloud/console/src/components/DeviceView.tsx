@@ -144,7 +144,7 @@ export function DeviceView(p: { gateway: string; device: string }) {
               </td>
               <td>{tLevel(a.level)}</td>
               <td>{tPoint(points.find((x) => x.name === a.point) ?? { name: a.point })}</td>
-              <td class="cause">{tCause(store.causeOf(a))}</td>
+              <td class="cause">{tCause(store.causeOf(a), points.find((x) => x.name === a.point))}</td>
               <td>{tState(a.state)}</td>
             </tr>
           ))}

@@ -63,8 +63,8 @@ export function tState(state: string): string {
   return key in zhCN ? t(key) : state;
 }
 /** An alarm's cause (written in English by the gateway or the cloud) in the current language where its shape is known. */
-export function tCause(cause: string): string {
-  return lang === 'zh-CN' ? causeInChinese(cause) : cause;
+export function tCause(cause: string, point?: { name: string; label?: string }): string {
+  return lang === 'zh-CN' ? causeInChinese(cause, point) : cause;
 }
 /** A point as operators call it: its Chinese label in zh-CN when its profile gives one, else its name (the id). */
 export function tPoint(pt: { name: string; label?: string }): string {
