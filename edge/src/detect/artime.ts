@@ -53,6 +53,12 @@ export interface ArtimeOptions {
   /** Readings the alarm holds after the last anomalous one. Default 200. */
   hold?: number;
   /**
+   * Score each event once, as the alarm raises once: within `hold` readings of the last
+   * anomaly, a confidence no higher than the event's highest so far scores 0 (at any threshold
+   * the alarm it would raise is already up). The alarm itself is unchanged. Default false.
+   */
+  episode?: boolean;
+  /**
    * The point's declared range (its engineering range; NAB hands every detector the file's
    * minimum and maximum). Given both, values are scaled by it from the first reading instead
    * of by the range seen so far; a value beyond it still widens the range. Default: learned.
@@ -112,6 +118,9 @@ export class ArtimeDetector implements ScoringDetector {
   score = 0;
   ready = false;
   private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max'>>;
+  /** Highest confidence of the current event and readings since its last anomaly (`episode`). */
+  private epMax = 0;
+  private epAge = Infinity;
   private readonly raise: AlarmLevel;
   private readonly step: number;
   /** Downsampled points in the warm-up (the patterns learned before scoring). */
@@ -152,7 +161,7 @@ export class ArtimeDetector implements ScoringDetector {
     opts: ArtimeOptions,
   ) {
     this.points = [point];
-    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200 };
+    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false };
     this.art.beta = this.o.beta;
     if (opts.min !== undefined && opts.max !== undefined) {
       if (!(opts.min < opts.max)) throw new Error(`artime ${id}: min (${opts.min}) must be below max (${opts.max})`);
@@ -184,7 +193,7 @@ export class ArtimeDetector implements ScoringDetector {
       this.bMin = Infinity;
       this.bMax = -Infinity;
     }
-    this.score = s;
+    this.score = this.o.episode ? this.once(s) : s;
     return this.decide(r, s);
   }
 
@@ -323,6 +332,16 @@ export class ArtimeDetector implements ScoringDetector {
     art.rhoLb = Math.min(lb, ub);
     this.lastRhoUpdate = i;
     this.maskAfterCat = true;
+  }
+
+  /** The confidence if it would raise an alarm not already up at some threshold, else 0. */
+  private once(s: number): number {
+    if (++this.epAge > this.o.hold) this.epMax = 0;
+    if (s <= 0) return 0;
+    this.epAge = 0;
+    if (s <= this.epMax) return 0;
+    this.epMax = s;
+    return s;
   }
 
   private decide(r: Reading, s: number): DetectorEvent | null {
