@@ -95,6 +95,7 @@ export class DualVigilanceArt {
     let bestM = -1;
     let bestE = 1;
     const w = this.w;
+    const byInput = this.matchInput;
     for (let j = 0; j < this.size; j++) {
       const off = j * D;
       let inF = 0;
@@ -108,8 +109,8 @@ export class DualVigilanceArt {
         if (k < F) inF += both;
         else inE += both;
       }
-      const wF = this.matchInput ? F : this.wf[j];
-      const wE = this.matchInput ? E : this.wsum[j] - this.wf[j];
+      const wF = byInput ? F : this.wf[j];
+      const wE = byInput ? E : this.wsum[j] - this.wf[j];
       // Matched against the category's own size |w| (1 when x lies inside its box), or |x|.
       const mf = inF / (wF || 1);
       const me = E > 0 ? inE / (wE || 1) : 1;
