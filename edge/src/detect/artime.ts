@@ -27,6 +27,7 @@
  *          the mean recent shortfall under ρ_ub (≥ 0.01), not below the mean anomaly match
  *
  * Score per reading: the confidence on the reading that completed a novel block, else 0.
+ * With `episode`, a confidence no higher than its event's highest so far (within `hold`) scores 0.
  * The alarm rises at score ≥ `threshold` and falls `hold` readings after the last one.
  * Memory: ≤ 64 categories of 36 numbers, the warm-up's ~112 feature vectors (freed after),
  * an 81-bin median histogram, and a few small rings. No clock.
