@@ -39,6 +39,22 @@ describe('DualVigilanceArt', () => {
     expect(art.match).toBeLessThan(0.9);
   });
 
+  it('matchInput measures the match against the input: a pattern inside a grown box no longer matches 1', () => {
+    const grow = (matchInput: boolean) => {
+      const art = new DualVigilanceArt(2, 0);
+      art.rhoLb = art.rhoUb = 0.5;
+      art.matchInput = matchInput;
+      art.train([0.2, 0.2]);
+      art.train([0.4, 0.4]); // resonance, fast learning: the box now spans 0.2..0.4
+      expect(art.size).toBe(1);
+      art.train([0.3, 0.3], false);
+      return art.match;
+    };
+    expect(grow(false)).toBeCloseTo(1, 12);
+    // |x ∧ w| / |x| = (0.2 + 0.6) per component / 1 = 0.8, cubed.
+    expect(grow(true)).toBeCloseTo(0.8 ** 3, 12);
+  });
+
   it('learn = false scores without storing; memory is bounded by capacity', () => {
     const art = new DualVigilanceArt(2, 0, 4);
     art.rhoLb = art.rhoUb = 0.99;
@@ -74,6 +90,32 @@ describe('ArtimeDetector', () => {
     expect(cleared!.cause).toMatch(/back to learned patterns/);
   });
 
+  it('episode scores each event once: within hold of its last anomaly, only a higher confidence scores; the alarm is unchanged', () => {
+    // A long hold chains the sine's rare low-confidence anomalies into events, then a burst.
+    const hold = 1000;
+    const shock = { at: 3000, add: 15, len: 10 };
+    const raw = run({ hold }, 4000, shock);
+    const ep = run({ hold, episode: true }, 4000, shock);
+    expect(ep.events).toEqual(raw.events);
+    const rawHits = raw.scores.map((s, i) => [i, s]).filter(([, s]) => s > 0);
+    const epHits = ep.scores.map((s, i) => [i, s]).filter(([, s]) => s > 0);
+    // Some anomalies are no higher than their event's first; the burst's is kept.
+    expect(epHits.length).toBeGreaterThan(0);
+    expect(Math.max(...ep.scores.slice(3000, 3030))).toBeGreaterThanOrEqual(0.5);
+    expect(epHits.length).toBeLessThan(rawHits.length);
+    let max = 0;
+    let last = -Infinity;
+    for (let i = 0; i < ep.scores.length; i++) {
+      const s = raw.scores[i];
+      if (s <= 0) continue;
+      if (i - last > hold) max = 0;
+      last = i;
+      // Kept exactly when higher than the event's highest so far, and then unchanged.
+      expect(ep.scores[i]).toBe(s > max ? s : 0);
+      max = Math.max(max, s);
+    }
+  });
+
   it('ignores unusable readings and runs from a config through the engine', () => {
     const set = createDetectors({ points: [{ device: 'main-7', point: 'pressure', artime: { warmup: 200, level: 'orange' } }] });
     expect(set.detectors[0].id).toBe('main-7/pressure/artime');
@@ -92,6 +134,8 @@ describe('ArtimeDetector', () => {
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, rho: 1.5 } }] })).toThrow(/artime\.rho/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 5, max: 5 } }] })).toThrow(/artime\.max.*must be above min \(5\), got 5/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 0 } }] })).toThrow(/artime\.max.*needed with min/);
+    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, match: 'box' } }] })).toThrow(/artime\.match/);
+    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, episode: 'yes' } }] })).toThrow(/artime\.episode/);
   });
 
   it('with a declared range, scales by it from the first reading: a new extreme inside it does not rescale', () => {

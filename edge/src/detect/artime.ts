@@ -27,6 +27,7 @@
  *          the mean recent shortfall under ρ_ub (≥ 0.01), not below the mean anomaly match
  *
  * Score per reading: the confidence on the reading that completed a novel block, else 0.
+ * With `episode`, a confidence no higher than its event's highest so far (within `hold`) scores 0.
  * The alarm rises at score ≥ `threshold` and falls `hold` readings after the last one.
  * Memory: ≤ 64 categories of 36 numbers, the warm-up's ~112 feature vectors (freed after),
  * an 81-bin median histogram, and a few small rings. No clock.
@@ -52,6 +53,17 @@ export interface ArtimeOptions {
   beta?: number;
   /** Readings the alarm holds after the last anomalous one. Default 200. */
   hold?: number;
+  /**
+   * Score each event once, as the alarm raises once: within `hold` readings of the last
+   * anomaly, a confidence no higher than the event's highest so far scores 0 (at any threshold
+   * the alarm it would raise is already up). The alarm itself is unchanged. Default false.
+   */
+  episode?: boolean;
+  /**
+   * What a pattern's match is measured against: `category` (its box |w|: 1 inside it) or
+   * `input` (|x|, the match of fuzzy ART and of the dual-vigilance paper). Default category.
+   */
+  match?: 'category' | 'input';
   /**
    * The point's declared range (its engineering range; NAB hands every detector the file's
    * minimum and maximum). Given both, values are scaled by it from the first reading instead
@@ -112,6 +124,9 @@ export class ArtimeDetector implements ScoringDetector {
   score = 0;
   ready = false;
   private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max'>>;
+  /** Highest confidence of the current event and readings since its last anomaly (`episode`). */
+  private epMax = 0;
+  private epAge = Infinity;
   private readonly raise: AlarmLevel;
   private readonly step: number;
   /** Downsampled points in the warm-up (the patterns learned before scoring). */
@@ -152,8 +167,9 @@ export class ArtimeDetector implements ScoringDetector {
     opts: ArtimeOptions,
   ) {
     this.points = [point];
-    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200 };
+    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false, match: opts.match ?? 'category' };
     this.art.beta = this.o.beta;
+    this.art.matchInput = this.o.match === 'input';
     if (opts.min !== undefined && opts.max !== undefined) {
       if (!(opts.min < opts.max)) throw new Error(`artime ${id}: min (${opts.min}) must be below max (${opts.max})`);
       this.lo = opts.min;
@@ -184,7 +200,7 @@ export class ArtimeDetector implements ScoringDetector {
       this.bMin = Infinity;
       this.bMax = -Infinity;
     }
-    this.score = s;
+    this.score = this.o.episode ? this.once(s) : s;
     return this.decide(r, s);
   }
 
@@ -250,6 +266,7 @@ export class ArtimeDetector implements ScoringDetector {
     const scratch = new DualVigilanceArt(NF, NE);
     scratch.rhoLb = scratch.rhoUb = this.o.rho;
     scratch.beta = this.o.beta;
+    scratch.matchInput = this.art.matchInput;
     let m = 0;
     let mN = 0;
     order.forEach((k, j) => {
@@ -323,6 +340,16 @@ export class ArtimeDetector implements ScoringDetector {
     art.rhoLb = Math.min(lb, ub);
     this.lastRhoUpdate = i;
     this.maskAfterCat = true;
+  }
+
+  /** The confidence if it would raise an alarm not already up at some threshold, else 0. */
+  private once(s: number): number {
+    if (++this.epAge > this.o.hold) this.epMax = 0;
+    if (s <= 0) return 0;
+    this.epAge = 0;
+    if (s <= this.epMax) return 0;
+    this.epMax = s;
+    return s;
   }
 
   private decide(r: Reading, s: number): DetectorEvent | null {
