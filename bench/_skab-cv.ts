@@ -1,7 +1,7 @@
 /**
  * Honest tuning for the SKAB bench: cross-validation and nested cross-validation.
  *
- *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd,cusum,delay,watch] [--cusum 2,4,8,16] [--watch 2,4,8,16] [--grid small|wide]
+ *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd,cusum,delay,watch,watchk] [--cusum 2,4,8,16] [--watch 2,4,8,16] [--grid small|wide]
  *
  * Methods (how the changepoints scored come out of the same online detector; the
  * point-wise prediction, hence F1/FAR/MAR, is the same for all but `cusum`):
@@ -17,7 +17,10 @@
  *   watch   two-stage (option `watch`, issue 17): a yellow watch raised at once by the band-score
  *           CUSUM, confirmed by the unchanged alarm within 30 s or withdrawn; changepoints where the
  *           level leaves or returns to normal, F1/FAR/MAR of the alarm alone. Factor (`--watch`,
- *           default 2, 4, 8, 16) tuned with λ, k and the off-delay: `watch/4`.
+ *           default 2, 4, 8, 16) tuned with λ, k and the off-delay: `watch/4`; and `watch/3+1`: λ, k and
+ *           the off-delay tuned first for the alarm alone (as `online/3`, which must run too), then
+ *           only the factor with them fixed (the watch cannot then buy changepoint score with F1);
+ *   watchk  the same with the watch gated as the `cusum` raise (u ≥ k at that frame): `watchk/4`, `watchk/3+1`.
  * A procedure is a method with the knobs it may tune: `/7` the seven knobs of the grid,
  * `/3` only λ, k and the off-delay (the others at the shipped defaults). `bocpd` costs about
  * 4× a plain run, so it is run on the `/3` combinations only.
@@ -65,7 +68,7 @@ const { values } = parseArgs({
   },
 });
 if (!values.data) {
-  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd,cusum,delay,watch] [--cusum 2,4,8,16] [--watch 2,4,8,16] [--grid small|wide]');
+  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd,cusum,delay,watch,watchk] [--cusum 2,4,8,16] [--watch 2,4,8,16] [--grid small|wide]');
   process.exit(2);
 }
 const grids: Record<string, Record<string, number[]>> = {
@@ -111,8 +114,10 @@ const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'tol
   // Two-stage (issue 17): a yellow watch by the band-score CUSUM, confirmed by the unchanged alarm
   // within 30 s or withdrawn; changepoints where the level leaves / returns to normal.
   watch: { onset: { onset: 'off' }, cp: 'told', threeOnly: true, extra: { watch: values.watch!.split(',').map(Number) } },
+  // The same, the watch gated as the `cusum` raise (u ≥ k at that frame): that raise as a yellow the alarm must confirm.
+  watchk: { onset: { onset: 'off', watchGate: 1 }, cp: 'told', threeOnly: true, extra: { watch: values.watch!.split(',').map(Number) } },
 };
-for (const [m, knob] of [['cusum', 'cusum'], ['watch', 'watch']] as const) {
+for (const [m, knob] of [['cusum', 'cusum'], ['watch', 'watch'], ['watchk', 'watch']] as const) {
   if (methodDefs[m].extra![knob].some((c) => !(c > 0))) {
     console.error(`--${knob}: threshold factors must be numbers > 0, got ${values[knob]}`);
     process.exit(2);
@@ -193,6 +198,14 @@ for (const m of methods) {
   if (!methodDefs[m.name].threeOnly) procs.push({ name: `${m.name}/7`, method: m, combos: all });
   const extra = methodDefs[m.name].extra;
   procs.push({ name: extra ? `${m.name}/${3 + Object.keys(extra).length}` : `${m.name}/3`, method: m, combos: methodCombos.get(m.name)!.three });
+  const online = methods.find((x) => x.name === 'online');
+  if ((m.name === 'watch' || m.name === 'watchk') && online) {
+    // The alarm's knobs as online/3 chooses them, then the factor: the watch's combinations are three × factors, in that order.
+    const nW = methodDefs[m.name].extra!.watch.length;
+    const first: Procedure = { name: 'online/3', method: online, combos: three };
+    const follow = (c: number) => Array.from({ length: nW }, (_, w) => three.indexOf(c) * nW + w);
+    procs.push({ name: `${m.name}/3+1`, method: m, combos: methodCombos.get(m.name)!.three, staged: { first, follow } });
+  }
 }
 const r = (f: PooledFigures) => {
   const x = (v: number, k: number) => Math.round(v * 10 ** k) / 10 ** k;
@@ -238,6 +251,8 @@ if (values.nested) {
     ['online and cusum', procs.filter((p) => p.method.name === 'online' || p.method.name === 'cusum')],
     ['online and watch', procs.filter((p) => p.method.name === 'online' || p.method.name === 'watch')],
     ['watch only', procs.filter((p) => p.method.name === 'watch')],
+    ['online and staged watch', procs.filter((p) => p.name === 'online/7' || p.name === 'online/3' || p.name.endsWith('/3+1'))],
+    ['online, watch and watchk', procs.filter((p) => ['online', 'watch', 'watchk'].includes(p.method.name))],
   ];
   const seen = new Set<string>();
   for (const [label, ps] of sets) {

@@ -57,7 +57,7 @@
  * - watch (issue 17, off by default): a two-stage raise. When a point's CUSUM (as above) reaches
  *   `watch` × its warm-up maximum, a yellow "watch" is raised at once; the orange alarm is raised
  *   by the usual rules (and may follow the watch); a watch not confirmed by orange within watchMs
- *   is withdrawn (back to normal, CUSUMs reset). The watch tells when a change may have begun,
+ *   is withdrawn (back to normal, CUSUMs reset). watchGate: the point must also be at watchGate·k then. The watch tells when a change may have begun,
  *   online; the orange alarm keeps its point-wise behaviour, so only the raise's timing changes.
  *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released), plus
@@ -137,6 +137,8 @@ export interface MultivariateOptions {
   watch?: number;
   /** How long a watch waits for the orange alarm before it is withdrawn, ms. Default 30000. */
   watchMs?: number;
+  /** The watch also needs the point's score u at watchGate·k at the same frame (0 = no gate; 1 = as the `cusum` raise). Default 0. */
+  watchGate?: number;
 }
 
 /** The defaults, exported so docs and the bench can quote them. */
@@ -159,6 +161,7 @@ export const multivariateDefaults = {
   cusum: 0,
   watch: 0,
   watchMs: 30_000,
+  watchGate: 0,
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */
@@ -366,7 +369,7 @@ export class MultivariateDetector implements ScoringDetector {
         cs = u;
         cj = j;
       }
-      if (S / this.watchH[j] >= wr) {
+      if (S / this.watchH[j] >= wr && u >= o.watchGate * o.k) {
         wr = S / this.watchH[j];
         wj = j;
       }

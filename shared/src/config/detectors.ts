@@ -252,6 +252,7 @@ export const MultivariateSchema = Type.Object(
       }),
     ),
     watchMs: Type.Optional(Ms('How long a watch waits for the alarm before it is withdrawn')),
+    watchGate: Type.Optional(Type.Number({ minimum: 0, description: "The watch also needs the point's band score at watchGate·k at that frame (0 = no gate)" })),
 level: Type.Optional(Level),
   },
   { additionalProperties: false },
