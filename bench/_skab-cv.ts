@@ -1,7 +1,7 @@
 /**
  * Honest tuning for the SKAB bench: cross-validation and nested cross-validation.
  *
- *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd,cusum,delay] [--cusum 2,4,8,16] [--grid small|wide]
+ *   npx tsx bench/_skab-cv.ts --data ../shared/data/skab [--nested] [--methods online,clear,band,bocpd,cusum,delay,watch,watchk] [--cusum 2,4,8,16] [--watch 2,4,8,16] [--grid small|wide]
  *
  * Methods (how the changepoints scored come out of the same online detector; the
  * point-wise prediction, hence F1/FAR/MAR, is the same for all but `cusum`):
@@ -13,7 +13,14 @@
  *   cusum   online like `online`, the detector raising also by the CUSUM of its band score
  *           (option `cusum`, issue 17): a different alarm, so F1/FAR/MAR change too. Its threshold
  *           factor (`--cusum`, default 2, 4, 8, 16) is tuned with λ, k and the off-delay: the procedure `cusum/4`;
- *   delay   online, the on-delay (0, 1, 2 s) tuned with λ, k and the off-delay: `delay/4`.
+ *   delay   online, the on-delay (0, 1, 2 s) tuned with λ, k and the off-delay: `delay/4`;
+ *   watch   two-stage (option `watch`, issue 17): a yellow watch raised at once by the band-score
+ *           CUSUM, confirmed by the unchanged alarm within 30 s or withdrawn; changepoints where the
+ *           level leaves or returns to normal, F1/FAR/MAR of the alarm alone. Factor (`--watch`,
+ *           default 2, 4, 8, 16) tuned with λ, k and the off-delay: `watch/4`; and `watch/3+1`: λ, k and
+ *           the off-delay tuned first for the alarm alone (as `online/3`, which must run too), then
+ *           only the factor with them fixed (the watch cannot then buy changepoint score with F1);
+ *   watchk  the same with the watch gated as the `cusum` raise (u ≥ k at that frame): `watchk/4`, `watchk/3+1`.
  * A procedure is a method with the knobs it may tune: `/7` the seven knobs of the grid,
  * `/3` only λ, k and the off-delay (the others at the shipped defaults). `bocpd` costs about
  * 4× a plain run, so it is run on the `/3` combinations only.
@@ -57,10 +64,11 @@ const { values } = parseArgs({
     methods: { type: 'string', default: 'online,clear,band,bocpd' },
     nested: { type: 'boolean', default: false },
     cusum: { type: 'string', default: '2,4,8,16' },
+    watch: { type: 'string', default: '2,4,8,16' },
   },
 });
 if (!values.data) {
-  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd,cusum,delay] [--cusum 2,4,8,16] [--grid small|wide]');
+  console.error('usage: npx tsx bench/_skab-cv.ts --data <dir> [--nested] [--methods online,clear,band,bocpd,cusum,delay,watch,watchk] [--cusum 2,4,8,16] [--watch 2,4,8,16] [--grid small|wide]');
   process.exit(2);
 }
 const grids: Record<string, Record<string, number[]>> = {
@@ -94,7 +102,7 @@ if (!grid) {
  * How each method runs the detector and which of its outputs makes the changepoints;
  * `extra`: knobs of the method itself, crossed with the `/3` combinations (its only procedure).
  */
-const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'dated'; threeOnly: boolean; extra?: Record<string, number[]> }> = {
+const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'told' | 'dated'; threeOnly: boolean; extra?: Record<string, number[]> }> = {
   online: { onset: { onset: 'off' }, cp: 'pred', threeOnly: false },
   clear: { onset: { onset: 'off' }, cp: 'dated', threeOnly: false },
   band: { onset: { onset: 'band' }, cp: 'dated', threeOnly: false },
@@ -103,10 +111,17 @@ const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'dat
   cusum: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { cusum: values.cusum!.split(',').map(Number) } },
   // Online with the on-delay tuned too (0, 1, 2 s): the check that the CUSUM's gain is more than a shorter on-delay.
   delay: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { onDelayMs: [0, 1000, 2000] } },
+  // Two-stage (issue 17): a yellow watch by the band-score CUSUM, confirmed by the unchanged alarm
+  // within 30 s or withdrawn; changepoints where the level leaves / returns to normal.
+  watch: { onset: { onset: 'off' }, cp: 'told', threeOnly: true, extra: { watch: values.watch!.split(',').map(Number) } },
+  // The same, the watch gated as the `cusum` raise (u ≥ k at that frame): that raise as a yellow the alarm must confirm.
+  watchk: { onset: { onset: 'off', watchGate: 1 }, cp: 'told', threeOnly: true, extra: { watch: values.watch!.split(',').map(Number) } },
 };
-if (methodDefs.cusum.extra!.cusum.some((c) => !(c > 0))) {
-  console.error(`--cusum: threshold factors must be numbers > 0, got ${values.cusum}`);
-  process.exit(2);
+for (const [m, knob] of [['cusum', 'cusum'], ['watch', 'watch'], ['watchk', 'watch']] as const) {
+  if (methodDefs[m].extra![knob].some((c) => !(c > 0))) {
+    console.error(`--${knob}: threshold factors must be numbers > 0, got ${values[knob]}`);
+    process.exit(2);
+  }
 }
 const methodNames = values.methods!.split(',');
 for (const m of methodNames) {
@@ -140,7 +155,7 @@ const F = files.length;
 const t0 = performance.now();
 const methods: MethodStats[] = methodNames.map((name) => ({ name, combos: methodCombos.get(name)!.list.length, files: F, data: new Float64Array(methodCombos.get(name)!.list.length * F * FIELDS) }));
 /** One run per (onset mode, combination) serves every method that shares the mode (a method with extra knobs runs alone). */
-const byMode = new Map<string, { stats: MethodStats; cp: 'pred' | 'dated' }[]>();
+const byMode = new Map<string, { stats: MethodStats; cp: 'pred' | 'told' | 'dated' }[]>();
 methodNames.forEach((name, mi) => {
   const def = methodDefs[name];
   const key = def.extra ? name : JSON.stringify(def.onset);
@@ -161,7 +176,7 @@ for (const targets of byMode.values()) {
         const o = (c * F + i) * FIELDS;
         const counts: Counts = { tp: 0, fp: 0, tn: 0, fn: 0 };
         addCounts(counts, f.anomaly.subarray(TRAIN_ROWS), p.pred);
-        const cpf = { ts, changepoint, pred: t.cp === 'pred' ? p.pred : p.dated };
+        const cpf = { ts, changepoint, pred: p[t.cp] };
         const std = changepointFileScore(cpf, changepointProfiles.standard);
         const d = t.stats.data;
         d[o] = counts.tp;
@@ -183,6 +198,14 @@ for (const m of methods) {
   if (!methodDefs[m.name].threeOnly) procs.push({ name: `${m.name}/7`, method: m, combos: all });
   const extra = methodDefs[m.name].extra;
   procs.push({ name: extra ? `${m.name}/${3 + Object.keys(extra).length}` : `${m.name}/3`, method: m, combos: methodCombos.get(m.name)!.three });
+  const online = methods.find((x) => x.name === 'online');
+  if ((m.name === 'watch' || m.name === 'watchk') && online) {
+    // The alarm's knobs as online/3 chooses them, then the factor: the watch's combinations are three × factors, in that order.
+    const nW = methodDefs[m.name].extra!.watch.length;
+    const first: Procedure = { name: 'online/3', method: online, combos: three };
+    const follow = (c: number) => Array.from({ length: nW }, (_, w) => three.indexOf(c) * nW + w);
+    procs.push({ name: `${m.name}/3+1`, method: m, combos: methodCombos.get(m.name)!.three, staged: { first, follow } });
+  }
 }
 const r = (f: PooledFigures) => {
   const x = (v: number, k: number) => Math.round(v * 10 ** k) / 10 ** k;
@@ -226,6 +249,10 @@ if (values.nested) {
     // Chosen after seeing the figures above (band is dominated by bocpd): not a claim, a check.
     ['without band (post hoc)', procs.filter((p) => p.method.name !== 'band')],
     ['online and cusum', procs.filter((p) => p.method.name === 'online' || p.method.name === 'cusum')],
+    ['online and watch', procs.filter((p) => p.method.name === 'online' || p.method.name === 'watch')],
+    ['watch only', procs.filter((p) => p.method.name === 'watch')],
+    ['online and staged watch', procs.filter((p) => p.name === 'online/7' || p.name === 'online/3' || p.name.endsWith('/3+1'))],
+    ['online, watch and watchk', procs.filter((p) => ['online', 'watch', 'watchk'].includes(p.method.name))],
   ];
   const seen = new Set<string>();
   for (const [label, ps] of sets) {

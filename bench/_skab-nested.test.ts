@@ -46,6 +46,17 @@ describe('SKAB nested cross-validation', () => {
     expect(figuresOf(w).nab_standard).toBeCloseTo(changepointScore([file], changepointProfiles.standard), 12);
   });
 
+  it('a staged procedure tunes its first step alone, then only the combinations that follow its choice', () => {
+    // First step: combination 1 is the better alarm. Second: combinations 2–3 follow it, 0–1 follow 0;
+    // combination 0 scores best of all but does not follow the first step's choice, so it is never taken.
+    const first: Procedure = { name: 'a', method: method('a', [[bad], [good]]), combos: [0, 1] };
+    const better = { ...good, s: 1.9 };
+    const m = method('m', [[better], [bad], [good], [bad]]);
+    const p: Procedure = { name: 'm/3+1', method: m, combos: [0, 1, 2, 3], staged: { first, follow: (c) => [2 * c, 2 * c + 1] } };
+    expect(tune({ ...p, staged: undefined }, [0])).toBe(0);
+    expect(tune(p, [0])).toBe(2);
+  });
+
   it('tunes on the files it is given only', () => {
     // Combination 0 is good on files 0–1, bad on file 2; combination 1 the reverse.
     const m = method('m', [

@@ -40,6 +40,11 @@ export interface Procedure {
   name: string;
   method: MethodStats;
   combos: readonly number[];
+  /**
+   * Tuned in two steps: `first` is tuned (its own objective), then only `follow(its choice)` of
+   * `combos` compete — e.g. the alarm's knobs chosen for the alarm alone, then a watch factor.
+   */
+  staged?: { first: Procedure; follow: (firstCombo: number) => readonly number[] };
 }
 
 /** Figures of a summed statistics vector (the bench's figures but the online changepoint score and file count). */
@@ -74,9 +79,10 @@ export function sumOf(m: MethodStats, c: number, idx: readonly number[], into = 
 /** The combination of a procedure with the best objective on files `idx` (first wins ties). */
 export function tune(p: Procedure, idx: readonly number[]): number {
   const v = new Float64Array(FIELDS);
-  let best = p.combos[0];
+  const combos = p.staged ? p.staged.follow(tune(p.staged.first, idx)) : p.combos;
+  let best = combos[0];
   let bo = -Infinity;
-  for (const c of p.combos) {
+  for (const c of combos) {
     const o = objective(sumOf(p.method, c, idx, v));
     if (o > bo) {
       bo = o;

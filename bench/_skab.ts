@@ -92,8 +92,13 @@ export type SkabDetectorOptions = Omit<MultivariateConfig, 'device' | 'points' |
 
 /** What the detector said about one file's test rows (after the training rows). */
 export interface SkabPrediction {
-  /** Online: 1 while the detector's level is not normal after the row's readings. */
+  /** Online: 1 while the detector's alarm (above yellow) is raised after the row's readings. */
   pred: Uint8Array;
+  /**
+   * Online: 1 while the detector's level is not normal (a yellow watch, option `watch`, or the
+   * alarm): where its changepoints are scored. The same as `pred` without a watch.
+   */
+  told: Uint8Array;
   /**
    * Dated: the same episodes, each from its raise event's `onsetTs` to its clear event's
    * `onsetTs` (the detector's own estimates, carried by the events; `ts` when absent).
@@ -134,13 +139,15 @@ export function predictFile(f: SkabFile, opts: SkabDetectorOptions): SkabPredict
   };
   for (let r = 0; r < train; r++) if (!skipLabelled || f.anomaly[r] === 0) feed(r);
   const pred = new Uint8Array(f.ts.length - train);
+  const told = new Uint8Array(pred.length);
   for (let r = train; r < f.ts.length; r++) {
     feed(r);
-    pred[r - train] = det.level !== AlarmLevel.Normal ? 1 : 0;
+    pred[r - train] = det.level > AlarmLevel.Yellow ? 1 : 0;
+    told[r - train] = det.level !== AlarmLevel.Normal ? 1 : 0;
   }
   const dated = new Uint8Array(pred.length);
   for (const [a, b] of episodes) for (let r = train; r < f.ts.length; r++) if (f.ts[r] >= a && f.ts[r] < b) dated[r - train] = 1;
-  return { pred, dated };
+  return { pred, told, dated };
 }
 
 /** The bench's figures for a set of files and their predictions. */
@@ -149,8 +156,9 @@ export interface SkabFigures {
   far: number;
   mar: number;
   /**
-   * Changepoint scores of the online prediction: a changepoint is where the alarm is raised or
-   * cleared, when it happens. The figure of record (what an operator is told, and when).
+   * Changepoint scores online: a changepoint is where the level leaves or returns to normal (the
+   * alarm, or a yellow watch before it), when it happens. The figure of record (what an operator
+   * is told, and when). F1/FAR/MAR are of the alarm alone.
    */
   nab_standard: number;
   nab_lowfp: number;
@@ -177,7 +185,7 @@ export function scoreSkab(files: readonly SkabFile[], preds: readonly SkabPredic
     const ts = f.ts.slice(TRAIN_ROWS);
     const changepoint = f.changepoint.subarray(TRAIN_ROWS);
     cp.push({ ts, changepoint, pred: preds[i].dated });
-    online.push({ ts, changepoint, pred: preds[i].pred });
+    online.push({ ts, changepoint, pred: preds[i].told });
   });
   const m = outlierMetrics(c);
   return {

@@ -76,6 +76,8 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   // The CUSUM raise (issue 17), with the onset dating off so its own cost shows beside multivariate_off.
   multivariate_off: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off' }] }, readings: mv },
   multivariate_cusum: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', cusum: 8 }] }, readings: mv },
+  // The yellow watch before the alarm (issue 17, session 8): the same CUSUM, no extra state per point.
+  multivariate_watch: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', watch: 8 }] }, readings: mv },
 };
 
 function time(cfg: unknown, readings: Reading[]): number {

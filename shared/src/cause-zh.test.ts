@@ -26,6 +26,8 @@ const samples: [string, string][] = [
   ['flow back to learned patterns for 30 readings', 'flow 已连续 30 个读数回到已学模式'],
   ['pressure 0.41 and flow 12.3 are both off their learned bands (3.1× each at least, two points together alarm at 3×): orange (II); the change began about 23 s earlier', 'pressure 0.41 与 flow 12.3 同时偏离已学区间（各至少 3.1 倍，两点同时偏离 3 倍即报警）：橙色（II级）；变化约始于 23 秒前'],
   ['pressure 0.41 is 6.2× outside its learned band (8 points together, alarm at 6×): orange (II)', 'pressure 0.41 偏离已学区间 6.2 倍（8 个测点联合判断，6 倍报警）：橙色（II级）'],
+  ['flow 3.2 has been beyond its learned band and its excess has piled up to 5.5 (CUSUM; watch at 4, 4× the most it reached while learning): yellow (III); the change began about 9 s earlier', 'flow 3.2 已超出已学区间，超出区间的累积量已达 5.5（CUSUM；4 即预警，为学习期最大值的 4 倍）：黄色（III级）；变化约始于 9 秒前'],
+  ['flow watch withdrawn: not confirmed within 30 s (score 0.8×)', 'flow 预警撤销：30 秒内未确认（分数 0.8 倍）'],
   ['flow 3.2 is 2.18× outside its learned band and its excess beyond the band has piled up to 12.01 (CUSUM; alarm at 8, 8× the most it reached while learning): orange (II); the change began about 4 s earlier', 'flow 3.2 偏离已学区间 2.18 倍，超出区间的累积量已达 12.01（CUSUM；8 即报警，为学习期最大值的 8 倍）：橙色（II级）；变化约始于 4 秒前'],
   ['pressure back within its learned band (score 1.2×, episode peak 9.8×; back for 9 s)', 'pressure 回到已学区间内（分数 1.2 倍，本次峰值 9.8 倍；已恢复 9 秒）'],
   ['f1 fell 4.10 % from its temperature-compensated baseline 2.310 Hz (at -3.5 °C, outside the learned -1.0..25.0 °C) over 10 bursts (limit 3.00 %): orange (II)', 'f1 相对温度补偿后的基线 2.310 Hz 下降 4.10 %（当前 -3.5 °C，超出已学温度范围 -1.0..25.0 °C），10 次振动采样平均（限值 3.00 %）：橙色（II级）'],

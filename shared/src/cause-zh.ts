@@ -79,6 +79,9 @@ const rules: Rule[] = [
   [new RegExp(String.raw`^(\S+) (\S+) is ([\d.]+)× outside its learned band \((\d+) points together, alarm at ([\d.]+)×\): ${LEVEL}${BEGAN}$`), (m) => `${m[1]} ${m[2]} 偏离已学区间 ${m[3]} 倍（${m[4]} 个测点联合判断，${m[5]} 倍报警）：${lv(m[6])}${began(m[7])}`],
   [new RegExp(String.raw`^(\S+) (\S+) is ([\d.]+)× outside its learned band and its excess beyond the band has piled up to ([\d.]+) \(CUSUM; alarm at ([\d.]+), ([\d.]+)× the most it reached while learning\): ${LEVEL}${BEGAN}$`), (m) =>
     `${m[1]} ${m[2]} 偏离已学区间 ${m[3]} 倍，超出区间的累积量已达 ${m[4]}（CUSUM；${m[5]} 即报警，为学习期最大值的 ${m[6]} 倍）：${lv(m[7])}${began(m[8])}`],
+  [new RegExp(String.raw`^(\S+) (\S+) has been beyond its learned band and its excess has piled up to ([\d.]+) \(CUSUM; watch at ([\d.]+), ([\d.]+)× the most it reached while learning\): ${LEVEL}${BEGAN}$`), (m) =>
+    `${m[1]} ${m[2]} 已超出已学区间，超出区间的累积量已达 ${m[3]}（CUSUM；${m[4]} 即预警，为学习期最大值的 ${m[5]} 倍）：${lv(m[6])}${began(m[7])}`],
+  [/^(\S+) watch withdrawn: not confirmed within (\d+) s \(score ([\d.]+)×\)$/, (m) => `${m[1]} 预警撤销：${m[2]} 秒内未确认（分数 ${m[3]} 倍）`],
   [/^(\S+) back within its learned band \(score ([\d.]+)×, episode peak ([\d.]+)×; back for (\d+) s\)$/, (m) => `${m[1]} 回到已学区间内（分数 ${m[2]} 倍，本次峰值 ${m[3]} 倍；已恢复 ${m[4]} 秒）`],
   // A bridge's natural frequency drifting.
   [new RegExp(String.raw`^(\S+) (fell|rose) ([\d.]+ %) from its temperature-compensated baseline ([\d.]+) Hz(?: \(at ([-\d.]+) °C, outside the learned ([-\d.]+?)\.\.([-\d.]+) °C\))? over (\d+) bursts \(limit ([\d.]+ %)\): ${LEVEL}$`), (m) =>

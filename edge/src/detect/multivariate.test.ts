@@ -267,3 +267,55 @@ describe('MultivariateDetector CUSUM raise (issue 17)', () => {
     for (const seed of [31, 32, 33, 34]) expect(run(4, 0, seed)).toEqual([]);
   });
 });
+
+describe('MultivariateDetector watch: a yellow watch before the alarm (issue 17)', () => {
+  /** Flow shifted by `shift` sd from t = 300 to `end` (0: normal running throughout). */
+  function run(opts: Partial<MultivariateOptions>, shift: number, seed = 21, end = 500) {
+    const d = make({ onDelayMs: 2000, offDelayMs: 5000, ...opts });
+    const noise = gaussianSource(seed);
+    const events = [];
+    for (let t = 0; t < 1200; t++) {
+      const v = normal(noise, t);
+      if (t >= 300 && t < end) v[0] -= shift;
+      for (const e of frame(d, t * 1000, v)) events.push({ t, ...e });
+    }
+    return events;
+  }
+
+  it('raises yellow before the orange alarm, which then follows from yellow at the same moment as without the watch', () => {
+    const plain = run({}, 2);
+    const watched = run({ watch: 2 }, 2);
+    expect(plain[0].level).toBe(AlarmLevel.Orange);
+    expect(watched[0]).toMatchObject({ level: AlarmLevel.Yellow, previous: AlarmLevel.Normal, point: 'flow' });
+    expect(watched[0].t).toBeGreaterThanOrEqual(300);
+    expect(watched[0].t).toBeLessThan(plain[0].t);
+    expect(watched[0].cause).toMatch(/^flow \S+ has been beyond its learned band and its excess has piled up to [\d.]+ \(CUSUM; watch at [\d.]+, 2× the most it reached while learning\): yellow \(III\)/);
+    expect(watched[1]).toMatchObject({ level: AlarmLevel.Orange, previous: AlarmLevel.Yellow, t: plain[0].t });
+    // The alarm itself is unchanged: the same raises and clears at the same rows.
+    expect(watched.slice(1).map((e) => [e.t, e.level])).toEqual(plain.map((e) => [e.t, e.level]));
+  });
+
+  it('a watch the alarm does not confirm is withdrawn after watchMs, and says so', () => {
+    // A shift too small to hold the score above k: the CUSUM piles up, the alarm never comes.
+    const events = run({ watch: 2, watchMs: 30_000 }, 1.2);
+    const yellow = events.find((e) => e.level === AlarmLevel.Yellow)!;
+    expect(yellow).toBeDefined();
+    const next = events[events.indexOf(yellow) + 1];
+    if (next.level === AlarmLevel.Normal) {
+      expect(next.t - yellow.t).toBe(30);
+      expect(next.previous).toBe(AlarmLevel.Yellow);
+      expect(next.cause).toMatch(/^flow watch withdrawn: not confirmed within 30 s \(score [\d.]+×\)$/);
+    } else expect(next.level).toBe(AlarmLevel.Orange);
+    expect(events.some((e) => e.previous === AlarmLevel.Yellow && e.level === AlarmLevel.Normal)).toBe(true);
+    expect(events.at(-1)!.level).toBe(AlarmLevel.Normal);
+  });
+
+  it('normal running does not raise it, with several seeds; off by default', () => {
+    for (const seed of [31, 32, 33, 34]) expect(run({ watch: 4 }, 0, seed)).toEqual([]);
+    expect(run({}, 2).some((e) => e.level === AlarmLevel.Yellow)).toBe(false);
+  });
+
+  it('refuses a watch when the alarm itself is yellow', () => {
+    expect(() => make({ watch: 4, level: AlarmLevel.Yellow })).toThrow(/watch needs an alarm level above yellow, got level yellow/);
+  });
+});

@@ -54,6 +54,12 @@
  *   re-learned. On SKAB it raised earlier but added false alarms (FAR above 12 % under nested
  *   cross-validation), so it is not the default (docs/detection-results.md).
  *
+ * - watch (issue 17, off by default): a two-stage raise. When a point's CUSUM (as above) reaches
+ *   `watch` × its warm-up maximum, a yellow "watch" is raised at once; the orange alarm is raised
+ *   by the usual rules (and may follow the watch); a watch not confirmed by orange within watchMs
+ *   is withdrawn (back to normal, CUSUMs reset). watchGate: the point must also be at watchGate·k then. The watch tells when a change may have begun,
+ *   online; the orange alarm keeps its point-wise behaviour, so only the raise's timing changes.
+ *
  * Memory: O(d) after warm-up (the warm-up buffer, warmup·d numbers, is released), plus
  * 3·d·100 numbers for the changepoint run lengths with `onset: 'bocpd'`.
  * Cost per frame: O(d) (O(100·d) with `onset: 'bocpd'`). No clock: all delays are measured on the frames' `ts`.
@@ -124,6 +130,15 @@ export interface MultivariateOptions {
    * evidence the on-delay waits for). 0 = off. Default 0.
    */
   cusum?: number;
+  /**
+   * Two-stage raise (issue 17): a yellow watch when a point's band-score CUSUM (as `cusum`) reaches
+   * `watch` times its warm-up maximum; withdrawn if orange does not follow within watchMs. 0 = off. Default 0.
+   */
+  watch?: number;
+  /** How long a watch waits for the orange alarm before it is withdrawn, ms. Default 30000. */
+  watchMs?: number;
+  /** The watch also needs the point's score u at watchGate·k at the same frame (0 = no gate; 1 = as the `cusum` raise). Default 0. */
+  watchGate?: number;
 }
 
 /** The defaults, exported so docs and the bench can quote them. */
@@ -144,6 +159,9 @@ export const multivariateDefaults = {
   voteDelayMs: 5000,
   onset: 'bocpd',
   cusum: 0,
+  watch: 0,
+  watchMs: 30_000,
+  watchGate: 0,
 } as const;
 
 /** Streaming anomaly detector across several points of one device. */
@@ -194,6 +212,10 @@ export class MultivariateDetector implements ScoringDetector {
   /** Page's CUSUM of u − 1 per point, and its raise threshold (cusum × its warm-up max). */
   private readonly cus: Float64Array;
   private readonly cusH: Float64Array;
+  /** The watch's CUSUM threshold per point (watch × its warm-up max), when the watch began and its point. */
+  private readonly watchH: Float64Array;
+  private watchSince = Number.NaN;
+  private watchTop = 0;
   /** ts of the last clear: a new episode cannot have begun before it. */
   private clearedTs = Number.NEGATIVE_INFINITY;
 
@@ -207,6 +229,7 @@ export class MultivariateDetector implements ScoringDetector {
     this.points.forEach((p, i) => this.index.set(p, i));
     this.o = { ...multivariateDefaults, ...stripUndefined(opts) } as typeof this.o;
     this.raise = opts.level ?? AlarmLevel.Orange;
+    if ((opts.watch ?? 0) > 0 && this.raise <= AlarmLevel.Yellow) throw new RangeError(`${id}: watch needs an alarm level above yellow, got level ${describeLevel(this.raise)}`);
     const d = this.d;
     this.frame = new Float64Array(d);
     this.have = new Uint8Array(d);
@@ -223,6 +246,7 @@ export class MultivariateDetector implements ScoringDetector {
     this.bocpd = this.o.onset === 'bocpd' ? new BocpdOnset(d) : null;
     this.cus = new Float64Array(d);
     this.cusH = new Float64Array(d).fill(Number.POSITIVE_INFINITY);
+    this.watchH = new Float64Array(d).fill(Number.POSITIVE_INFINITY);
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -303,10 +327,14 @@ export class MultivariateDetector implements ScoringDetector {
       const a = Float64Array.from(dev[j]).sort();
       this.band[j] = Math.max(a[Math.min(n - 1, Math.floor(this.o.quantile * n))], 0.5);
     }
-    if (this.o.cusum > 0) {
+    if (this.o.cusum > 0 || this.o.watch > 0) {
       // Replay the warm-up through the CUSUM: its largest sum is what normal running reaches.
       for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.cusStep(j, (this.w[j] * dev[j][i]) / this.band[j]);
-      for (let j = 0; j < d; j++) this.cusH[j] = this.o.cusum * Math.max(this.cusH[j], 1);
+      for (let j = 0; j < d; j++) {
+        const most = Math.max(this.cusH[j], 1);
+        this.watchH[j] = this.o.watch > 0 ? this.o.watch * most : Number.POSITIVE_INFINITY;
+        this.cusH[j] = this.o.cusum > 0 ? this.o.cusum * most : Number.POSITIVE_INFINITY;
+      }
       this.cus.fill(0);
     }
     this.buf = null;
@@ -325,16 +353,25 @@ export class MultivariateDetector implements ScoringDetector {
     /** The point whose CUSUM reached its threshold with u ≥ k (-1: none), and its u. */
     let cj = -1;
     let cs = 0;
-    const alarmed = this.level !== AlarmLevel.Normal;
+    /** The point furthest past its watch threshold (-1: none). */
+    let wj = -1;
+    let wr = 1;
+    const alarmed = this.level === this.raise;
+    const cusOn = o.cusum > 0 || o.watch > 0;
     for (let j = 0; j < d; j++) {
       this.z[j] += o.lambda * (this.frame[j] - this.z[j]);
       const u = (this.w[j] * Math.abs(this.z[j] - this.mu[j])) / (this.sd[j] * this.band[j]);
       if (u <= 1) this.outSince[j] = Number.NaN;
       else if (Number.isNaN(this.outSince[j])) this.outSince[j] = ts;
       this.bocpd?.update(j, (this.frame[j] - this.mu[j]) / this.rawSd[j], ts);
-      if (o.cusum > 0 && this.cusStep(j, u) >= this.cusH[j] && u >= o.k && u > cs) {
+      const S = cusOn ? this.cusStep(j, u) : 0;
+      if (S >= this.cusH[j] && u >= o.k && u > cs) {
         cs = u;
         cj = j;
+      }
+      if (S / this.watchH[j] >= wr && u >= o.watchGate * o.k) {
+        wr = S / this.watchH[j];
+        wj = j;
       }
       if (u > s) {
         s2 = s;
@@ -371,7 +408,8 @@ export class MultivariateDetector implements ScoringDetector {
       this.score = 0;
       return null;
     }
-    if (this.level === AlarmLevel.Normal) {
+    if (this.level !== this.raise) {
+      const prev = this.level;
       if (this.learnN > 0) {
         // Armed again; the mean keeps averaging the frames since the episode up to a warm-up's worth.
         if (this.learnN < o.warmup) this.learnMean();
@@ -387,7 +425,7 @@ export class MultivariateDetector implements ScoringDetector {
       else if (Number.isNaN(this.since)) this.since = ts;
       // Two points at the band's edge are weaker evidence than one beyond k: they must last longer.
       const held = !Number.isNaN(this.since) && ts - this.since >= (pair ? Math.max(o.onDelayMs, o.voteDelayMs) : o.onDelayMs);
-      if (!held && !byCusum) return null;
+      if (!held && !byCusum) return this.watchStep(ts, wj);
       if (!held) {
         s = cs;
         top = cj;
@@ -398,6 +436,7 @@ export class MultivariateDetector implements ScoringDetector {
       this.cus.fill(0);
       this.learnN = 0;
       this.peakJ.fill(0);
+      this.watchSince = Number.NaN;
       this.level = this.raise;
       this.peak = s;
       this.top = top;
@@ -408,7 +447,7 @@ export class MultivariateDetector implements ScoringDetector {
         ? `${this.points[top]} ${this.frame[top]} and ${this.points[second]} ${this.frame[second]} are both off their learned bands (${round(s * o.vote)}× each at least, two points together alarm at ${round(o.k * o.vote)}×)`
         : `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band (${this.d} points together, alarm at ${o.k}×)`;
       const began = onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
-      return this.event(ts, AlarmLevel.Normal, top, `${what}: ${describeLevel(this.raise)}${began}`, onsetTs);
+      return this.event(ts, prev, top, `${what}: ${describeLevel(this.raise)}${began}`, onsetTs);
     }
     if (s > this.peak) this.peak = s;
     const absolute = o.k * o.clearRatio;
@@ -431,6 +470,29 @@ export class MultivariateDetector implements ScoringDetector {
     const peak = this.peak;
     this.peak = 0;
     return this.event(ts, prev, this.top, `${this.points[this.top]} back within its learned band (score ${round(hold)}×, episode peak ${round(peak)}×; back for ${Math.round((ts - backSince) / 1000)} s)`, backSince);
+  }
+
+  /**
+   * While not alarmed: raise a yellow watch when point wj's CUSUM has reached its watch threshold
+   * (armed only on the warm-up's mean, as the CUSUM raise); withdraw it after watchMs unconfirmed.
+   */
+  private watchStep(ts: number, wj: number): DetectorEvent | null {
+    if (this.level === AlarmLevel.Yellow) {
+      if (ts - this.watchSince < this.o.watchMs) return null;
+      this.level = AlarmLevel.Normal;
+      this.watchSince = Number.NaN;
+      this.cus.fill(0);
+      const j = this.watchTop;
+      return this.event(ts, AlarmLevel.Yellow, j, `${this.points[j]} watch withdrawn: not confirmed within ${Math.round(this.o.watchMs / 1000)} s (score ${round(this.raw)}×)`, ts);
+    }
+    if (wj < 0 || this.learnN > 0) return null;
+    this.level = AlarmLevel.Yellow;
+    this.watchSince = ts;
+    this.watchTop = wj;
+    const onsetTs = this.onsetOf(wj, -1, ts);
+    const began = onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
+    const what = `${this.points[wj]} ${this.frame[wj]} has been beyond its learned band and its excess has piled up to ${round(this.cus[wj])} (CUSUM; watch at ${round(this.watchH[wj])}, ${this.o.watch}× the most it reached while learning)`;
+    return this.event(ts, AlarmLevel.Normal, wj, `${what}: ${describeLevel(AlarmLevel.Yellow)}${began}`, onsetTs);
   }
 
   /** Estimated start of the change that raised the alarm at ts (the earlier of the two points of a pair). */

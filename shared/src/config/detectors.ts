@@ -247,7 +247,15 @@ export const MultivariateSchema = Type.Object(
         description: "Also raise when a point's CUSUM (Page, on (x − μ)/σ, reference 0.5σ) reaches this many times its largest warm-up sum while the point is beyond its band (0 = off)",
       }),
     ),
-    level: Type.Optional(Level),
+    watch: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        description: "Raise a yellow watch at once when a point's CUSUM of its band score reaches this many times its largest warm-up sum; withdrawn if the alarm does not follow within watchMs (0 = off)",
+      }),
+    ),
+    watchMs: Type.Optional(Ms('How long a watch waits for the alarm before it is withdrawn')),
+    watchGate: Type.Optional(Type.Number({ minimum: 0, description: "The watch also needs the point's band score at watchGate·k at that frame (0 = no gate)" })),
+level: Type.Optional(Level),
   },
   { additionalProperties: false },
 );
