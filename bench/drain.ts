@@ -14,6 +14,7 @@
  * store is checked: every reading exactly once (readings are unique by series
  * and timestamp). Ends with one JSON line:
  * {"readings_per_s","lost","duplicated","readings","seconds","store","fill_per_s"}.
+ * Profiling: `node --cpu-prof --import tsx bench/drain.ts …` profiles the gateway process too.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -92,7 +93,7 @@ async function main(): Promise<void> {
   let child: ChildProcess | undefined;
   try {
     say(`filling the gateway buffer with ${N} readings`);
-    child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--role', 'gateway', '--db', join(dir, 'edge.db'), '--url', url, ...argv], {
+    child = spawn(process.execPath, [...process.execArgv.filter((a) => a.startsWith('--cpu-prof')), '--import', 'tsx', fileURLToPath(import.meta.url), '--role', 'gateway', '--db', join(dir, 'edge.db'), '--url', url, ...argv], {
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
     });
     const result = await new Promise<{ drained: number; seconds: number; fillS: number; filled: number; counters: unknown }>((resolve, reject) => {

@@ -10,16 +10,23 @@ const CONTROL = /[\u0000-\u001f\u007f]/;
 
 /** Refuse a batch naming a device, point or alarm with a control character, naming the item and the value. */
 export function checkNames(items: readonly { device?: string; point?: string; alarmId?: string }[], what: string): void {
-  items.forEach((x, i) => {
-    for (const field of ['device', 'point', 'alarmId'] as const) {
-      const v = x[field];
-      if (typeof v === 'string' && CONTROL.test(v)) {
-        throw new LifelineError(ErrorCodes.PayloadInvalid, `${what}[${i}].${field}: control characters are not allowed, got ${JSON.stringify(v)}`, {
-          details: { rejectReason: RejectReason.Malformed },
-        });
-      }
+  // A batch repeats a few names many times (a backlog: 1,000 series in 20,000 readings): test each distinct one once.
+  const fine = new Set<string>();
+  const check = (v: unknown, i: number, field: string) => {
+    if (typeof v !== 'string' || fine.has(v)) return;
+    if (CONTROL.test(v)) {
+      throw new LifelineError(ErrorCodes.PayloadInvalid, `${what}[${i}].${field}: control characters are not allowed, got ${JSON.stringify(v)}`, {
+        details: { rejectReason: RejectReason.Malformed },
+      });
     }
-  });
+    fine.add(v);
+  };
+  for (let i = 0; i < items.length; i++) {
+    const x = items[i];
+    check(x.device, i, 'device');
+    check(x.point, i, 'point');
+    check(x.alarmId, i, 'alarmId');
+  }
 }
 
 /** Readings with lo ≤ ts ≤ hi, how many were not, and the first of those (for the log). */

@@ -399,7 +399,7 @@ export class IngestWorker {
     try {
       await this.noteEpoch(gateway, 'telemetry', epoch);
       for (const b of batches) checkNames(b.readings, 'readings');
-      const readings = batches.flatMap((b) => this.inWindow(gateway, b.readings));
+      const readings = ([] as Reading[]).concat(...batches.map((b) => this.inWindow(gateway, b.readings)));
       const { firstSeq } = batches[0];
       const { lastSeq } = batches[batches.length - 1];
       result = await refuseBadData(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, onlyInOrder: true }));

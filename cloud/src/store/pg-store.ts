@@ -17,7 +17,7 @@ import type { Reading } from '@lifeline/shared';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { PgSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
-import { rollupMerge, type Minute, type ReadingRow } from './sql-telemetry.js';
+import { rollupMerge, type Minute, type ReadingColumns } from './sql-telemetry.js';
 import type { ColdOptions } from './sql-cold.js';
 import { num, seriesKey } from './sql-common.js';
 import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, syncLedgerTables } from './schema.js';
@@ -103,30 +103,29 @@ export function partitionName(day: number): string {
 }
 
 /** COPY's binary format (signature, flags, extension length; per row the field count and each length + value; -1 ends). */
-function binaryRows(rows: ReadingRow[]): { data: Buffer; lo: number; hi: number } {
-  let lo = Infinity;
-  let hi = -Infinity;
+function binaryRows(rows: ReadingColumns): Buffer {
+  const { series, ts, value, quality } = rows;
   const b = Buffer.allocUnsafe(19 + rows.length * 40 + 2);
   b.write('PGCOPY\n\xff\r\n\0', 0, 'latin1');
   b.writeInt32BE(0, 11);
   b.writeInt32BE(0, 15);
   let o = 19;
-  for (const r of rows) {
+  for (let i = 0; i < rows.length; i++) {
     o = b.writeInt16BE(4, o);
     o = b.writeInt32BE(4, o);
-    o = b.writeInt32BE(r.series, o);
+    o = b.writeInt32BE(series[i], o);
     o = b.writeInt32BE(8, o);
-    if (r.ts < lo) lo = r.ts;
-    if (r.ts > hi) hi = r.ts;
-    const word = Math.floor(r.ts / 2 ** 32); // int8 as two words: no BigInt per row
-    o = b.writeUInt32BE(r.ts - word * 2 ** 32, b.writeInt32BE(word, o));
-    if (r.value === null) o = b.writeInt32BE(-1, o);
-    else o = b.writeDoubleBE(r.value, b.writeInt32BE(8, o));
+    const t = ts[i];
+    const word = Math.floor(t / 2 ** 32); // int8 as two words: no BigInt per row
+    o = b.writeUInt32BE(t - word * 2 ** 32, b.writeInt32BE(word, o));
+    const v = value[i];
+    if (Number.isFinite(v)) o = b.writeDoubleBE(v, b.writeInt32BE(8, o));
+    else o = b.writeInt32BE(-1, o);
     o = b.writeInt32BE(2, o);
-    o = b.writeInt16BE(r.quality, o);
+    o = b.writeInt16BE(quality[i], o);
   }
   o = b.writeInt16BE(-1, o);
-  return { data: b.subarray(0, o), lo, hi };
+  return b.subarray(0, o);
 }
 
 export class PgStore extends SqlStore {
@@ -223,13 +222,13 @@ export class PgStore extends SqlStore {
     return new Map(rows.map((r) => [seriesKey(r.gateway, r.device, r.point), r.id]));
   }
 
-  protected async insertReadings(db: Sql, rows: ReadingRow[]): Promise<void> {
+  protected async insertReadings(db: Sql, rows: ReadingColumns): Promise<void> {
     if (!rows.length) return;
     // One binary COPY per batch, inside the commit transaction: no text to format here or to parse in the server.
     // A batch inside one day that has its partition goes straight into it (no routing per row); others through the parent.
-    const { data, lo, hi } = binaryRows(rows);
-    const day = Math.floor(lo / DAY);
-    const table = day === Math.floor(hi / DAY) && this.partitions.has(day) && this.inWindow(day) ? partitionName(day) : 'readings';
+    const data = binaryRows(rows);
+    const day = Math.floor(rows.lo / DAY);
+    const table = day === Math.floor(rows.hi / DAY) && this.partitions.has(day) && this.inWindow(day) ? partitionName(day) : 'readings';
     await (db as PgSql).copy(`COPY ${table}(series, ts, value, quality) FROM STDIN (FORMAT binary)`, data);
   }
 

@@ -15,7 +15,7 @@
 import type { Reading } from '@lifeline/shared';
 import { MINUTE } from './sql-common.js';
 import { Activity } from './sql-activity.js';
-import type { Minute, ReadingRow } from './sql-telemetry.js';
+import type { Minute, ReadingColumns } from './sql-telemetry.js';
 
 /** The distinct series of a batch, in first-seen order, and each reading's index into them. */
 export interface GroupedBatch {
@@ -42,7 +42,7 @@ export function groupBySeries(readings: readonly Reading[]): GroupedBatch {
 }
 
 export interface OrderedBatch {
-  rows: ReadingRow[];
+  rows: ReadingColumns;
   /** Per (series, minute), in that order (the order rollup rows are locked in). */
   minutes: Minute[];
   activity: Activity;
@@ -64,7 +64,8 @@ export function orderBatch(readings: readonly Reading[], grouped: GroupedBatch, 
   for (let r = 0; r < k; r++) next[byId[r]] = rankStart[r];
   const order = new Int32Array(of.length);
   for (let i = 0; i < of.length; i++) order[next[of[i]]++] = i;
-  const rows: ReadingRow[] = new Array(readings.length);
+  const n = readings.length;
+  const rows: ReadingColumns = { length: n, series: new Int32Array(n), ts: new Float64Array(n), value: new Float64Array(n), quality: new Int16Array(n), lo: Infinity, hi: -Infinity };
   const minutes: Minute[] = [];
   const activity = new Activity();
   const newest = new Map<string, number>();
@@ -83,14 +84,19 @@ export function orderBatch(readings: readonly Reading[], grouped: GroupedBatch, 
     let m: Minute | undefined;
     for (let j = from; j < to; j++) {
       const x = readings[order[j]];
-      const value = Number.isFinite(x.value) ? x.value : null;
-      rows[j] = { series, ts: x.ts, value, quality: x.quality ?? 0 };
-      const minute = Math.floor(x.ts / MINUTE) * MINUTE;
+      const { ts, value } = x;
+      rows.series[j] = series;
+      rows.ts[j] = ts;
+      rows.value[j] = value;
+      rows.quality[j] = x.quality ?? 0;
+      if (ts < rows.lo) rows.lo = ts;
+      if (ts > rows.hi) rows.hi = ts;
+      const minute = Math.floor(ts / MINUTE) * MINUTE;
       if (!m || m.minute !== minute) {
         minutes.push((m = { series, minute, min: Infinity, max: -Infinity, sum: 0, count: 0 }));
         activity.add(device, minute);
       }
-      if (value !== null) {
+      if (Number.isFinite(value)) {
         if (value < m.min) m.min = value;
         if (value > m.max) m.max = value;
         m.sum += value;

@@ -17,7 +17,7 @@
 import type { BlockColumns, Reading } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
-import { SqlTelemetry, type Minute, type ReadingRow } from './sql-telemetry.js';
+import { SqlTelemetry, type Minute, type ReadingColumns } from './sql-telemetry.js';
 import { SqlCold, type ColdOptions } from './sql-cold.js';
 import { SqlRegistry } from './sql-registry.js';
 import { SqlAlarms } from './sql-alarms.js';
@@ -75,7 +75,7 @@ export abstract class SqlStore implements Store {
   abstract migrate(): Promise<void>;
   abstract close(): Promise<void>;
   /** Bulk-insert readings inside the commit transaction. */
-  protected abstract insertReadings(db: Sql, rows: ReadingRow[]): Promise<void>;
+  protected abstract insertReadings(db: Sql, rows: ReadingColumns): Promise<void>;
   /** Make sure `series` rows exist for these keys (seriesKey); returns their ids by key. */
   protected abstract createSeries(keys: string[]): Promise<Map<string, number>>;
   /** Engine hook before a telemetry commit (partitions); runs outside the transaction. */

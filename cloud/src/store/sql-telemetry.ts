@@ -17,19 +17,23 @@ import { downsample } from './sql-downsample.js';
 import { activeMinutes, dropActivity } from './sql-activity.js';
 import type { SqlCold } from './sql-cold.js';
 
-/** One reading row as the engines insert it. */
-export interface ReadingRow {
-  series: number;
-  ts: number;
-  /** null for NaN (quality bad). */
-  value: number | null;
-  quality: number;
+/** A batch's reading rows as the engines insert them: columns, no object per row. */
+export interface ReadingColumns {
+  length: number;
+  series: Int32Array;
+  ts: Float64Array;
+  /** As sent; a value that is not finite (NaN: quality bad) is stored as null. */
+  value: Float64Array;
+  quality: Int16Array;
+  /** Smallest and largest ts (the day partition a batch can go to). */
+  lo: number;
+  hi: number;
 }
 
 /** What each engine does its own way: the bulk paths. */
 export interface TelemetryEngine {
   /** Bulk-insert readings inside the commit transaction. */
-  insertReadings(db: Sql, rows: ReadingRow[]): Promise<void>;
+  insertReadings(db: Sql, rows: ReadingColumns): Promise<void>;
   /** Make sure `series` rows exist for these keys (seriesKey); returns their ids by key. */
   createSeries(keys: string[]): Promise<Map<string, number>>;
   /** Before a telemetry commit (partitions); runs outside the transaction. */

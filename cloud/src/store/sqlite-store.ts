@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { Logger } from 'pino';
 import { SqliteSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
-import type { ReadingRow } from './sql-telemetry.js';
+import type { ReadingColumns } from './sql-telemetry.js';
 import type { BlockColumns } from '@lifeline/shared';
 import { DAY, type ColdOptions } from './sql-cold.js';
 import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
@@ -146,13 +146,14 @@ export class SqliteStore extends SqlStore {
     });
   }
 
-  protected async insertReadings(_db: Sql, rows: ReadingRow[]): Promise<void> {
+  protected async insertReadings(_db: Sql, rows: ReadingColumns): Promise<void> {
     // Runs inside SqliteSql.tx, which holds the connection: the raw statement is safe here.
     // In chunks, yielding between them: better-sqlite3 blocks the event loop, and the API shares it.
     const insert = this.s.prepare('INSERT INTO readings(series, ts, value, quality) VALUES (?, ?, ?, ?)');
-    for (let i = 0; i < rows.length; i += 1000) {
-      if (i) await new Promise<void>((r) => setImmediate(r));
-      for (const r of rows.slice(i, i + 1000)) insert.run(r.series, r.ts, r.value, r.quality);
+    const { series, ts, value, quality } = rows;
+    for (let i = 0; i < rows.length; i++) {
+      if (i && i % 1000 === 0) await new Promise<void>((r) => setImmediate(r));
+      insert.run(series[i], ts[i], Number.isFinite(value[i]) ? value[i] : null, quality[i]);
     }
   }
 
