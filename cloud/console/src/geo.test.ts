@@ -6,7 +6,7 @@
  * and the Jining offset staying within the few hundred metres GCJ-02 adds.
  */
 import { describe, expect, it } from 'vitest';
-import { fromMap, toMap } from './geo.js';
+import { fromMap, toMap, toMapAll } from './geo.js';
 
 describe('geo', () => {
   it('converts WGS-84 to GCJ-02 like the published reference (Beijing, Tiananmen)', () => {
@@ -32,5 +32,14 @@ describe('geo', () => {
 
   it('leaves WGS-84 tiles alone', () => {
     expect(toMap(35.4, 116.6, 'wgs84')).toEqual([35.4, 116.6]);
+    expect(toMapAll([[35.4, 116.6]], 'wgs84')).toEqual([[35.4, 116.6]]);
+  });
+
+  it('converts many points at once exactly as one at a time, leaving its input alone', () => {
+    const points: [number, number][] = [[39.915, 116.404], [35.4031, 116.6005], [35.2, 116.3], [10, 10] /* outside China: unchanged */];
+    const copy = points.map((p) => [...p]);
+    expect(toMapAll(points, 'gcj02')).toEqual(points.map(([lat, lon]) => toMap(lat, lon, 'gcj02')));
+    expect(points).toEqual(copy);
+    expect(toMapAll([], 'gcj02')).toEqual([]);
   });
 });

@@ -14,6 +14,18 @@ export function toMap(lat: number, lon: number, coords: MapCoords): [number, num
   return [y, x];
 }
 
+/**
+ * Many WGS-84 [lat, lon] as drawn on a base map in `coords`, in one gcoord call (a MultiPoint):
+ * gcoord checks and formats its arguments once per call, which for one call per point cost
+ * several times the conversion itself (10,000 devices: ~105 ms of CPU against ~40 ms, cold).
+ */
+export function toMapAll(points: readonly (readonly [number, number])[], coords: MapCoords): [number, number][] {
+  if (coords === 'wgs84') return points.map(([lat, lon]) => [lat, lon]);
+  const multi = { type: 'MultiPoint' as const, coordinates: points.map(([lat, lon]): [number, number] => [lon, lat]) };
+  gcoord.transform(multi, gcoord.WGS84, gcoord.GCJ02); // in place
+  return multi.coordinates.map(([x, y]) => [y, x]);
+}
+
 /** A point on the map (in `coords`) back to WGS-84 [lat, lon]. */
 export function fromMap(lat: number, lon: number, coords: MapCoords): [number, number] {
   if (coords === 'wgs84') return [lat, lon];

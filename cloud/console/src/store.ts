@@ -12,7 +12,7 @@
  *
  * Components subscribe to a topic with useTopic(); a topic fires only when its data changed.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useLayoutEffect, useState } from 'preact/hooks';
 import { api, dropEarly, type Alarm, type ConsoleInfo, type Device, type Gateway, type MapDevice } from './api.js';
 import { connectLive, type LiveStatus } from './live.js';
 
@@ -254,10 +254,14 @@ export const store = new ConsoleStore();
 // For the browser tests and the benchmark: read-only access to the state.
 (globalThis as any).__lifeline = store;
 
-/** Re-render the calling component when any of `topics` fires. */
+/**
+ * Re-render the calling component when any of `topics` fires. Subscribed in a layout effect (run as the
+ * render commits): a plain effect runs after the next paint, and a topic fired in between was missed
+ * (the alarm rows waited for the map's device list, the next topic to fire).
+ */
 export function useTopic(...topics: Topic[]): void {
   const [, bump] = useState(0);
-  useEffect(() => {
+  useLayoutEffect(() => {
     const offs = topics.map((t) => store.on(t, () => bump((n) => n + 1)));
     return () => offs.forEach((o) => o());
   }, [topics.join()]);

@@ -108,6 +108,25 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await page.close();
   });
 
+  it('lists the open alarms as soon as /alarms answers, without waiting for the map\'s device list', async () => {
+    const page = await b.page();
+    // The map's list held back until the alarm rows are checked: a row must not wait for it.
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    await page.route(/\/api\/v1\/devices\?format=columns/, async (route) => {
+      await held;
+      await route.continue();
+    });
+    await page.goto(`${t.cloud.apiUrl}/#token=${encodeURIComponent(t.tokens.operator)}`);
+    await page.waitForSelector('.alarm-rows li[data-level="3"]', { timeout: 10_000 });
+    expect(await page.evaluate(() => (globalThis as any).__lifeline.devices.length)).toBe(0);
+    release();
+    await page.waitForSelector('[data-testid=map] .cluster, [data-testid=map] .dev-marker, [data-testid=map] path.leaflet-interactive');
+    expect(await page.evaluate(() => (globalThis as any).__lifeline.devices.length)).toBeGreaterThan(0);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows a red alarm that arrives on the live stream at the top, blinking, on the map and in the header', async () => {
     const page = await signedIn('operator');
     await page.waitForSelector('[data-testid=map].leaflet-container');
