@@ -187,7 +187,7 @@ class AgentProcess {
     const r = await controlRequest(this.socket, { op: 'status' }, timeoutMs).catch(() => null);
     return r && r.ok ? (r as unknown as AgentStatus) : null;
   }
-  async ready(ms = 120_000): Promise<AgentStatus> {
+  async ready(ms = 240_000): Promise<AgentStatus> {
     const end = Date.now() + ms;
     for (;;) {
       const s = await this.status();
