@@ -35,7 +35,7 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
  *   --max-semi-space-size=1  young generation of 1 MB semi-spaces instead of up to 16 MB: the agent's
  *                            garbage is collected while it is small instead of piling up to ~50 MB.
  *   --heap-growing-percent=10  the old generation is collected when it has grown 10 % past what the last
- *                            collection kept, not ~2–4×: 500 devices peaked at ~130 MB instead of ~270–290 MB,
+ *                            collection kept, not ~2–4×: 500 devices peaked at ~130 MB instead of ~245–285 MB,
  *                            for more CPU in the collector (docs/benchmarks.md "## soak").
  */
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10'];
