@@ -19,7 +19,9 @@
  *      --minutes when that is shorter) it samples for --minutes. Start and end figures are the medians
  *      of the first and the last minute of samples (or of a sixth of the run, if shorter), so one
  *      sample caught before or after a garbage collection does not decide the growth.
- *      rss_500_devices_mb is the peak of all samples after the warm-up.
+ *      rss_500_devices_mb is the peak of all samples after the warm-up. Also the post-collection floor's
+ *      growth (rss_floor_growth_pct: lowest sample of the first 5 minutes against the last 5) and the agent's
+ *      CPU (cpu_pct of one core, cpu_ms_per_1k_points), from /proc/PID/stat: bench/_soak-stats.ts.
  *
  * The agent: the packed build (dist/lifeline-edge-<version>-linux-<arch>.tar.gz, made by `pnpm build`,
  * unpacked into a temp directory) when it exists, else `node --import tsx edge/src/cli/main.ts`;
@@ -45,6 +47,7 @@ import { agentNodeFlags } from '../edge/src/agent/footprint.js';
 import { loadConfig } from '../edge/src/config/load.js';
 import { startDemoSite, type SiteBus } from '../scripts/demo-site.js';
 import { mixedProfileSource } from './_mixed-profile.js';
+import { parseProcStatCpuS, round1, soakFigures } from './_soak-stats.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..');
@@ -81,13 +84,8 @@ const ARTIFACT = str('artifact') === undefined ? undefined : resolve(str('artifa
 const MB = 2 ** 20;
 /** Readings per answered poll of one fleet device. */
 const POINTS_PER_POLL = (mixedProfileSource().points as unknown[]).length;
-const round1 = (x: number) => Math.round(x * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const say = (m: string) => console.error(`[soak ${new Date().toISOString().slice(11, 19)}] ${m}`);
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
 const load1 = () => round1(loadavg()[0]);
 
 /** How the agent is started: the packed build if there is one (or asked for), else tsx. */
@@ -173,6 +171,14 @@ class AgentProcess {
       return null; // not Linux, or the process is gone
     }
   }
+  /** CPU seconds (user + system, every thread) the agent has used; null where /proc has none. */
+  cpuS(): number | null {
+    try {
+      return parseProcStatCpuS(readFileSync(`/proc/${this.proc.pid}/stat`, 'utf8'));
+    } catch {
+      return null;
+    }
+  }
   get lastLines(): string {
     return this.tail.join('\n');
   }
@@ -181,7 +187,7 @@ class AgentProcess {
     const r = await controlRequest(this.socket, { op: 'status' }, timeoutMs).catch(() => null);
     return r && r.ok ? (r as unknown as AgentStatus) : null;
   }
-  async ready(ms = 120_000): Promise<AgentStatus> {
+  async ready(ms = 240_000): Promise<AgentStatus> {
     const end = Date.now() + ms;
     for (;;) {
       const s = await this.status();
@@ -213,6 +219,8 @@ interface Sample {
   polls: number;
   depth: number;
   load: number;
+  /** CPU seconds the agent has used so far (null where /proc has none). */
+  cpuS: number | null;
 }
 
 /** The largest of one field of the samples (null if none has it). */
@@ -221,7 +229,7 @@ const peak = (xs: Sample[], k: 'rssMb' | 'anonMb'): number | null => {
   return v.length ? Math.max(...v) : null;
 };
 
-function sampleOf(phase: Sample['phase'], t0: number, s: AgentStatus, split: { anonMb: number; fileMb: number } | null): Sample {
+function sampleOf(phase: Sample['phase'], t0: number, s: AgentStatus, split: { anonMb: number; fileMb: number } | null, cpuS: number | null): Sample {
   const polls = s.buses.reduce((n, b) => n + b.devices.reduce((m, d) => m + d.polls, 0), 0);
   const m = s.memory;
   return {
@@ -236,6 +244,7 @@ function sampleOf(phase: Sample['phase'], t0: number, s: AgentStatus, split: { a
     polls,
     depth: s.buffer.telemetry.depth,
     load: load1(),
+    cpuS,
   };
 }
 
@@ -247,7 +256,7 @@ async function sampleFor(agent: AgentProcess, phase: Sample['phase'], t0: number
     next += SAMPLE_S * 1000;
     const s = await agent.status();
     if (s) {
-      const x = sampleOf(phase, t0, s, agent.rssSplit());
+      const x = sampleOf(phase, t0, s, agent.rssSplit(), agent.cpuS());
       into.push(x);
       if (SAMPLES_FILE) appendFileSync(SAMPLES_FILE, `${JSON.stringify(x)}\n`);
       if (into.length % Math.max(1, Math.round(60 / SAMPLE_S)) === 0)
@@ -339,32 +348,17 @@ async function main(): Promise<void> {
       demoFar?.stop();
     }
     const { samples, flags: fleetFlags } = await fleetPhase(run, tmp, far, missed);
-    // Start and end: medians of the first and last minute (a sixth of the run if that is shorter).
-    const span = Math.max(2, Math.min(Math.round(60 / SAMPLE_S), Math.floor(samples.length / 6)));
-    const first = samples.slice(0, span);
-    const last = samples.slice(-span);
-    const rssStart = median(first.map((s) => s.rssMb));
-    const rssEnd = median(last.map((s) => s.rssMb));
-    const heapStart = median(first.map((s) => s.heapMb));
-    const heapEnd = median(last.map((s) => s.heapMb));
-    const a = samples[0];
+    const fig = soakFigures(samples, SAMPLE_S, POINTS_PER_POLL);
     const b = samples[samples.length - 1];
-    const pct = (from: number, to: number) => round1(((to - from) / from) * 100);
     console.log(
       JSON.stringify({
         minutes: MINUTES,
-        points_per_s: Math.round(((b.polls - a.polls) * POINTS_PER_POLL) / (b.t - a.t)),
-        rss_start_mb: round1(rssStart),
-        rss_end_mb: round1(rssEnd),
-        rss_growth_pct: pct(rssStart, rssEnd),
-        heap_growth_pct: pct(heapStart, heapEnd),
+        ...fig,
         rss_demo_site_mb: demo.rss,
         rss_500_devices_mb: peak(samples, 'rssMb'),
         // Of which anonymous memory (the rest is file pages: node's own binary, ~34 MB for a bare node, shared).
         rss_demo_site_anon_mb: demo.anon,
         rss_500_devices_anon_mb: peak(samples, 'anonMb'),
-        heap_start_mb: round1(heapStart),
-        heap_end_mb: round1(heapEnd),
         devices: DEVICES,
         warmup_minutes: round1(WARMUP_MIN),
         samples: samples.length,

@@ -1,7 +1,7 @@
 /**
  * The agent's node flags sized from its config (issue #18: the agent's memory).
  *
- * bin/lifeline always gives node --max-semi-space-size=1 and MALLOC_ARENA_MAX=2 (scripts/pack-edge.mjs).
+ * bin/lifeline always gives node --max-semi-space-size=1 --heap-growing-percent=10 and MALLOC_ARENA_MAX=2 (scripts/pack-edge.mjs).
  * What a site can spend on speed depends on how much it polls, so the rest is chosen here, from the config,
  * by `lifeline service install` (the unit's LIFELINE_NODE_FLAGS) and by the soak bench:
  *

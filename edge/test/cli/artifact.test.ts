@@ -82,9 +82,9 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
     const fake = join(out.dir, 'fake-node');
     writeFileSync(fake, '#!/bin/sh\necho "arenas=$MALLOC_ARENA_MAX args=$*"\n', { mode: 0o755 });
     const run = (extra: Record<string, string>) => spawnSync(bin, ['run', '--config', 'a b.yaml'], { cwd: out.dir, env: { ...env, LIFELINE_NODE: fake, ...extra }, encoding: 'utf8' }).stdout.trim();
-    expect(run({})).toBe(`arenas=2 args=--max-semi-space-size=1 ${bin} run --config a b.yaml`);
-    expect(run({ MALLOC_ARENA_MAX: '4', LIFELINE_NODE_FLAGS: '--max-semi-space-size=8 --max-old-space-size=300' })).toBe(
-      `arenas=4 args=--max-semi-space-size=1 --max-semi-space-size=8 --max-old-space-size=300 ${bin} run --config a b.yaml`,
+    expect(run({})).toBe(`arenas=2 args=--max-semi-space-size=1 --heap-growing-percent=10 ${bin} run --config a b.yaml`);
+    expect(run({ MALLOC_ARENA_MAX: '4', LIFELINE_NODE_FLAGS: '--max-semi-space-size=8 --heap-growing-percent=0' })).toBe(
+      `arenas=4 args=--max-semi-space-size=1 --heap-growing-percent=10 --max-semi-space-size=8 --heap-growing-percent=0 ${bin} run --config a b.yaml`,
     );
   });
 
