@@ -173,6 +173,57 @@ export function readGridTimestamps(r: ByteReader, n: number, base: number, label
   return ts;
 }
 
+/** The `width`-bit integer (≤ 45 bits) at bit `pos` of `bytes`, LSB first (as unpack reads it); bytes past the end read as 0. */
+function bitsAt(bytes: Uint8Array, pos: number, width: number): number {
+  const b = pos >>> 3;
+  const shift = pos & 7;
+  const low = (bytes[b] | (bytes[b + 1] << 8) | (bytes[b + 2] << 16) | (bytes[b + 3] << 24)) >>> shift;
+  const lowBits = 32 - shift;
+  if (width < lowBits) return (low & ((1 << width) - 1)) >>> 0;
+  if (width === lowBits) return low;
+  return low + ((bytes[b + 4] | (bytes[b + 5] << 8) | (bytes[b + 6] << 16)) & ((1 << (width - lowBits)) - 1)) * 2 ** lowBits;
+}
+
+/**
+ * Grid timestamps of only the readings in [from, to]: their indices a..b−1 are found by binary
+ * search on the offsets read where they lie (each has the same width), and only those timestamps
+ * are built, so a cut minute of a frame costs ~log n + 60 offsets, not n. `first`/`last` are the
+ * frame's first and last timestamps (checked against its header by the caller).
+ */
+export function readGridTimestampsIn(r: ByteReader, n: number, base: number, label: string, from: number, to: number): { a: number; b: number; ts: Float64Array; first: number; last: number } {
+  const first = base + r.svarint(`${label}.timestamps.first`);
+  const period = r.svarint(`${label}.timestamps.period`);
+  const min = r.svarint(`${label}.timestamps.min`);
+  const at = r.pos;
+  const width = r.byte(`${label}.timestamps.width`);
+  if (width > MAX_WIDTH) r.fail(`${label}.timestamps.width`, `${width} bits: at most ${MAX_WIDTH}`, at);
+  const bytes = r.bytes(`${label}.timestamps.offsets`, Math.ceil(((n - 1) * width) / 8));
+  if (!Number.isSafeInteger(first)) r.fail(`${label}.timestamps.first`, 'timestamp outside the safe integer range');
+  const tsAt = (i: number): number => (i === 0 ? first : first + i * period + min + (width ? bitsAt(bytes, (i - 1) * width, width) : 0));
+  const search = (t: number, strict: boolean): number => {
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const x = tsAt(mid);
+      if (x < t || (strict && x === t)) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  };
+  const a = from <= first ? 0 : search(from, false);
+  const b = Math.max(a, search(to, true));
+  const ts = new Float64Array(b - a);
+  for (let i = a; i < b; i++) {
+    const t = tsAt(i);
+    if (!Number.isSafeInteger(t)) r.fail(`${label}.timestamps`, `timestamp ${i} outside the safe integer range`);
+    ts[i - a] = t;
+  }
+  const last = tsAt(n - 1);
+  if (!Number.isSafeInteger(last)) r.fail(`${label}.timestamps`, `timestamp ${n - 1} outside the safe integer range`);
+  return { a, b, ts, first, last };
+}
+
 /** What integers a packed value column holds. */
 export enum PackedKind {
   DecimalDiv = 0,
