@@ -67,7 +67,8 @@ export class ColdReader {
       this.cache.stored.set(keyOf(b), bytes[k]!);
     });
     // Per block, the frames holding a span, and each one decoded when the cache has it.
-    type Want = { k: number; i: number; key: string; cols?: BlockColumns };
+    // lo..hi: the part of the frame the spans reach into.
+    type Want = { k: number; i: number; key: string; cols?: BlockColumns; lo: number; hi: number };
     const wants: Want[] = [];
     rows.forEach((b, k) => {
       const head = heads[k]!;
@@ -75,8 +76,10 @@ export class ColdReader {
       head.frames.forEach((f, i) => {
         while (s < spans.length && spans[s][1] < f.firstTs) s++;
         if (s >= spans.length || spans[s][0] > f.lastTs) return;
+        let e = s;
+        while (e + 1 < spans.length && spans[e + 1][0] <= f.lastTs) e++;
         const key = `${keyOf(b)}:${i}`;
-        wants.push({ k, i, key, cols: this.cache.frames.get(key) });
+        wants.push({ k, i, key, cols: this.cache.frames.get(key), lo: Math.max(spans[s][0], f.firstTs), hi: Math.min(spans[e][1], f.lastTs) });
       });
     });
     // Blocks a frame must be decoded from whose bytes are not cached: in one query.
@@ -88,11 +91,17 @@ export class ColdReader {
     for (const w of wants) {
       let cols = w.cols;
       if (!cols) {
-        // Decoded whole and kept: the next query cutting a minute of this frame (a chart panned, zoomed or
-        // refreshed) reads it from memory. A cut minute decoded alone costs half of that (the timestamps,
-        // nulls and quality are read whole either way) and, kept, rarely serves another query.
-        cols = decodeFrame(bytes[w.k]!, heads[w.k]!.base, heads[w.k]!.frames[w.i], inflate);
-        this.cache.frames.set(w.key, cols);
+        const f = heads[w.k]!.frames[w.i];
+        if (!f.deflated && 2 * (w.hi - w.lo) < f.lastTs - f.firstTs) {
+          // A cut minute of a frame not deflated: only its readings are decoded (the offsets of grid
+          // timestamps and the runs of 64 values it lies in), several times cheaper than the frame;
+          // not kept (a part serves no other span).
+          cols = decodeFrame(bytes[w.k]!, heads[w.k]!.base, f, inflate, w.lo, w.hi);
+        } else {
+          // Decoded whole and kept: a later query reading much of this frame reads it from memory.
+          cols = decodeFrame(bytes[w.k]!, heads[w.k]!.base, f, inflate);
+          this.cache.frames.set(w.key, cols);
+        }
       }
       out.push(cols);
       if (enough !== Infinity) {
