@@ -12,7 +12,7 @@
 import { blockFrames, decodeFrame, firstAtOrAfter, type BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import { DAY, inflate, toBytes, type RawRows } from './sql-cold-block.js';
-import { ColdCache, type BlockHead } from './sql-cold-cache.js';
+import { CHECKED, ColdCache, PART } from './sql-cold-cache.js';
 
 type ColdRow = { day: number; version: number; first_ts: number; last_ts: number };
 
@@ -63,7 +63,8 @@ export class ColdReader {
     if (!(await this.fetch(series, rows, bytes, (k) => !heads[k]))) return undefined;
     rows.forEach((b, k) => {
       if (heads[k]) return;
-      this.cache.headers.set(keyOf(b), (heads[k] = blockFrames(bytes[k]!)));
+      const head = blockFrames(bytes[k]!);
+      this.cache.headers.set(keyOf(b), (heads[k] = { ...head, seen: new Uint8Array(head.frames.length) }));
       this.cache.stored.set(keyOf(b), bytes[k]!);
     });
     // Per block, the frames holding a span, and each one decoded when the cache has it.
@@ -91,17 +92,20 @@ export class ColdReader {
     for (const w of wants) {
       let cols = w.cols;
       if (!cols) {
-        const f = heads[w.k]!.frames[w.i];
-        if (!f.deflated && 2 * (w.hi - w.lo) < f.lastTs - f.firstTs) {
-          // A cut minute of a frame not deflated: only its readings are decoded (the offsets of grid
-          // timestamps and the runs of 64 values it lies in), several times cheaper than the frame;
-          // not kept (a part serves no other span).
-          cols = decodeFrame(bytes[w.k]!, heads[w.k]!.base, f, inflate, w.lo, w.hi);
+        const head = heads[w.k]!;
+        const f = head.frames[w.i];
+        const checked = (head.seen[w.i] & CHECKED) !== 0;
+        if (!f.deflated && !(head.seen[w.i] & PART) && 2 * (w.hi - w.lo) < f.lastTs - f.firstTs) {
+          // A cut minute of a frame not deflated, first time: only its readings are decoded (the offsets
+          // of grid timestamps and the runs of 64 values it lies in), several times cheaper than the frame.
+          cols = decodeFrame(bytes[w.k]!, head.base, f, inflate, w.lo, w.hi, checked);
+          head.seen[w.i] |= PART;
         } else {
-          // Decoded whole and kept: a later query reading much of this frame reads it from memory.
-          cols = decodeFrame(bytes[w.k]!, heads[w.k]!.base, f, inflate);
+          // Most of the frame wanted, or a part of it again (a chart panned or refreshed): decoded whole and kept.
+          cols = decodeFrame(bytes[w.k]!, head.base, f, inflate, -Infinity, Infinity, checked);
           this.cache.frames.set(w.key, cols);
         }
+        head.seen[w.i] |= CHECKED;
       }
       out.push(cols);
       if (enough !== Infinity) {
