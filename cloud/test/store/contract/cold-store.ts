@@ -150,6 +150,20 @@ export function coldContract(name: string, factory: StoreFactory): void {
       ]);
     });
 
+    it('compacts two hot readings at one timestamp into the later one (a reading resent in a new epoch before its day was compressed)', async () => {
+      const first: Reading[] = [0, 1, 2, 3].map((i) => ({ ...P, ts: D0 + 1000 * i + 7, value: i }));
+      await commitAll(store, first, P.gateway, 1);
+      const again: Reading[] = [{ ...P, ts: D0 + 1007, value: 10 }, { ...P, ts: D0 + 2007, value: 20 }];
+      await commitAll(store, again, P.gateway, 2);
+      await store.telemetry.compact(D0 + 3 * DAY);
+      expect(await all(store)).toEqual([
+        { ts: D0 + 7, value: 0 },
+        { ts: D0 + 1007, value: 10 },
+        { ts: D0 + 2007, value: 20 },
+        { ts: D0 + 3007, value: 3 },
+      ]);
+    });
+
     it('loses and doubles nothing when compaction runs while a gateway commits into the same day', async () => {
       const first = series(P.device, P.point, D0, 20_000, 1000, (i) => i);
       await commitAll(store, first);
