@@ -12,7 +12,7 @@
 import { blockFrames, decodeFrame, firstAtOrAfter, type BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import { DAY, inflate, toBytes, type RawRows } from './sql-cold-block.js';
-import { CHECKED, ColdCache, PART } from './sql-cold-cache.js';
+import { CHECKED, ColdCache } from './sql-cold-cache.js';
 
 type ColdRow = { day: number; version: number; first_ts: number; last_ts: number };
 
@@ -68,8 +68,7 @@ export class ColdReader {
       this.cache.stored.set(keyOf(b), bytes[k]!);
     });
     // Per block, the frames holding a span, and each one decoded when the cache has it.
-    // lo..hi: the part of the frame the spans reach into.
-    type Want = { k: number; i: number; key: string; cols?: BlockColumns; lo: number; hi: number };
+    type Want = { k: number; i: number; key: string; cols?: BlockColumns };
     const wants: Want[] = [];
     rows.forEach((b, k) => {
       const head = heads[k]!;
@@ -77,10 +76,8 @@ export class ColdReader {
       head.frames.forEach((f, i) => {
         while (s < spans.length && spans[s][1] < f.firstTs) s++;
         if (s >= spans.length || spans[s][0] > f.lastTs) return;
-        let e = s;
-        while (e + 1 < spans.length && spans[e + 1][0] <= f.lastTs) e++;
         const key = `${keyOf(b)}:${i}`;
-        wants.push({ k, i, key, cols: this.cache.frames.get(key), lo: Math.max(spans[s][0], f.firstTs), hi: Math.min(spans[e][1], f.lastTs) });
+        wants.push({ k, i, key, cols: this.cache.frames.get(key) });
       });
     });
     // Blocks a frame must be decoded from whose bytes are not cached: in one query.
@@ -92,20 +89,13 @@ export class ColdReader {
     for (const w of wants) {
       let cols = w.cols;
       if (!cols) {
+        // Decoded whole and kept: the next query cutting a minute of this frame (a chart panned, zoomed or
+        // refreshed) reads it from memory. Decoding a cut minute alone first and the frame on a second read
+        // made the 30-day query's p95 worse (session 8: the second reads bunch up in the next queries).
         const head = heads[w.k]!;
-        const f = head.frames[w.i];
-        const checked = (head.seen[w.i] & CHECKED) !== 0;
-        if (!f.deflated && !(head.seen[w.i] & PART) && 2 * (w.hi - w.lo) < f.lastTs - f.firstTs) {
-          // A cut minute of a frame not deflated, first time: only its readings are decoded (the offsets
-          // of grid timestamps and the runs of 64 values it lies in), several times cheaper than the frame.
-          cols = decodeFrame(bytes[w.k]!, head.base, f, inflate, w.lo, w.hi, checked);
-          head.seen[w.i] |= PART;
-        } else {
-          // Most of the frame wanted, or a part of it again (a chart panned or refreshed): decoded whole and kept.
-          cols = decodeFrame(bytes[w.k]!, head.base, f, inflate, -Infinity, Infinity, checked);
-          this.cache.frames.set(w.key, cols);
-        }
+        cols = decodeFrame(bytes[w.k]!, head.base, head.frames[w.i], inflate, -Infinity, Infinity, (head.seen[w.i] & CHECKED) !== 0);
         head.seen[w.i] |= CHECKED;
+        this.cache.frames.set(w.key, cols);
       }
       out.push(cols);
       if (enough !== Infinity) {

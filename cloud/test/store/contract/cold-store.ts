@@ -113,8 +113,7 @@ export function coldContract(name: string, factory: StoreFactory): void {
       });
       const [from, to, step] = steps[0];
       expect(cold[0].map((b) => b.count)).toEqual(naive(rs.filter((r) => r.value === r.value), from, to, step).map((b) => b.count));
-      // The first cold read decoded each cut minute alone; a second one decodes those frames whole and keeps
-      // them; a third reads them from memory: all answer the same.
+      // Second and third reads (frames cached, CRCs verified once) answer the same.
       expect(await read()).toEqual(cold);
       expect(await read()).toEqual(cold);
     });
