@@ -36,8 +36,9 @@ export class Lru<T> {
   }
 }
 
-/** A block's header, parsed. */
-export type BlockHead = { base: number; frames: FrameInfo[] };
+/** A block's header, parsed, with what reads learnt of its frames (`seen[i]`): CHECKED, its CRC-32 was verified (the bytes of one block version never change). */
+export type BlockHead = { base: number; frames: FrameInfo[]; seen: Uint8Array };
+export const CHECKED = 1;
 
 /** The caches of the cold reader, sized from one budget. */
 export class ColdCache {
@@ -52,6 +53,6 @@ export class ColdCache {
   constructor(bytes = 128 * 1024 * 1024) {
     this.frames = new Lru<BlockColumns>(bytes, (c) => c.ts.length * 18 + 64);
     this.stored = new Lru<Uint8Array>(bytes / 4, (b) => b.length + 64);
-    this.headers = new Lru<BlockHead>(bytes / 8, (h) => h.frames.length * 80 + 64);
+    this.headers = new Lru<BlockHead>(bytes / 8, (h) => h.frames.length * 81 + 64);
   }
 }

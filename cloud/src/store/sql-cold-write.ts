@@ -5,7 +5,7 @@
  * other's block); every write bumps the block's version, so readers' caches
  * never serve it stale.
  *
- *   compactSeriesDay ─▶ take the hot rows (TakeHot: DELETE … RETURNING, or the engine's faster way) ─▶ merge into the day's block (a late reading replaces
+ *   compactSeriesDay ─▶ take the hot rows (TakeHot: DELETE … RETURNING, aggregated to text on PostgreSQL, or the engine's own) ─▶ merge into the day's block (a late reading replaces
  *                       the cold one at the same ts) ─▶ upsert block (version + 1)
  *   retention(before) ─▶ blocks wholly before `before` deleted; the one straddling it re-encoded
  */
@@ -35,8 +35,37 @@ export const takeHotReturning: TakeHot = async (db, series, from, to) => {
   return out;
 };
 
+/**
+ * PostgreSQL's TakeHot: the deleted rows come back as one row of three comma-separated texts, in
+ * (ts, ctid) order (the index's order: at an equal ts the row stored later is last, as with RETURNING),
+ * not as a day's 86,400 row messages each parsed into an object (a quarter of compaction's CPU here).
+ */
+export const takeHotAggregated: TakeHot = async (db, series, from, to) => {
+  const order = 'ORDER BY ts, ctid';
+  const r = await db.get<{ ts: string | null; vs: string | null; qs: string | null }>(
+    `WITH d AS (DELETE FROM readings WHERE series = ? AND ts >= ? AND ts < ? RETURNING ctid, ts, value, quality)
+     SELECT string_agg(ts::text, ',' ${order}) AS ts, string_agg(COALESCE(value::text, 'NaN'), ',' ${order}) AS vs, string_agg(quality::text, ',' ${order}) AS qs FROM d`,
+    [series, from, to],
+  );
+  if (!r?.ts) return { ts: new Float64Array(0), values: new Float64Array(0), quality: new Uint16Array(0) };
+  const ts = r.ts.split(',');
+  const vs = r.vs!.split(',');
+  const qs = r.qs!.split(',');
+  if (vs.length !== ts.length || qs.length !== ts.length) throw new Error(`series ${series}: ${ts.length} timestamps, ${vs.length} values, ${qs.length} qualities taken`);
+  const out: BlockColumns = { ts: new Float64Array(ts.length), values: new Float64Array(ts.length), quality: new Uint16Array(ts.length) };
+  for (let i = 0; i < ts.length; i++) {
+    out.ts[i] = Number(ts[i]);
+    out.values[i] = Number(vs[i]); // float8 as text is exact (shortest round-trip digits, PostgreSQL 12+); 'NaN': no value
+    out.quality[i] = Number(qs[i]);
+  }
+  return out;
+};
+
 export class ColdWriter {
-  constructor(private readonly sql: Sql, private readonly takeHot: TakeHot = takeHotReturning) {}
+  private readonly takeHot: TakeHot;
+  constructor(private readonly sql: Sql, takeHot?: TakeHot) {
+    this.takeHot = takeHot ?? (sql.dialect === 'postgres' ? takeHotAggregated : takeHotReturning);
+  }
 
   /** Move one series-day's hot rows into its block (merging a block already there). */
   async compactSeriesDay(series: number, day: number): Promise<{ readings: number; bytes: number } | undefined> {

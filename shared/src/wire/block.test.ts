@@ -222,6 +222,29 @@ describe('cold blocks', () => {
     expect(forms).toBe(3); // deflated frames and frames stored as is both seen
   });
 
+  it('decode every cut minute of a grid frame (1 s, jittered, nulls and quality runs) as the slice of the whole frame', () => {
+    const rand = prng(8);
+    const n = 3 * FRAME_READINGS;
+    const t0 = 1_800_000_000_000;
+    const ts = Float64Array.from({ length: n }, (_, i) => t0 + i * 1000 + Math.floor(rand() * 16));
+    const values = Float64Array.from({ length: n }, (_, i) => (i % 97 < 5 ? NaN : Math.fround(0.32 + rand() * 0.002)));
+    const quality = Uint16Array.from({ length: n }, (_, i) => (i % 211 < 30 ? 1 : i % 331 < 3 ? 2 : 0));
+    const block = encodeBlock({ ts, values, quality });
+    const { base, frames } = blockFrames(block);
+    expect(frames.some((f) => !f.deflated)).toBe(true); // the packed form, grid timestamps
+    for (const f of frames) {
+      const whole = decodeFrame(block, base, f);
+      // Every minute from before the frame to after it, shifted by 137 ms as the bench's bucket edges; and empty ranges.
+      for (let from = f.firstTs - 60_000 + 137; from <= f.lastTs + 1000; from += 7_000) {
+        for (const to of [from + 59_999, from, from - 1]) {
+          const keep = Array.from(whole.ts, (t, i) => (t >= from && t <= to ? i : -1)).filter((i) => i >= 0);
+          const want = { ts: Float64Array.from(keep, (i) => whole.ts[i]), values: Float64Array.from(keep, (i) => whole.values[i]), quality: Uint16Array.from(keep, (i) => whole.quality[i]) };
+          expectSame(decodeFrame(block, base, f, undefined, from, to), want);
+        }
+      }
+    }
+  });
+
   it('refuse damaged blocks with PAYLOAD_INVALID, never a crash', () => {
     const block = encodeBlock(randomColumns(11));
     const rand = prng(99);

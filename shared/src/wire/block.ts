@@ -35,8 +35,8 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { MAX_QUALITY_CODE, planValues, readQuality, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
-import { MAX_WIDTH_V3, f32FromKey, f32Key, packableV3, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
+import { MAX_QUALITY_CODE, planValues, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
+import { MAX_WIDTH_V3, f32FromKey, f32Key, packableV3, readGridTimestamps, readGridTimestampsIn, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
 
 /** Format version of a block (its first byte). */
 export const BLOCK_VERSION = 3;
@@ -259,6 +259,7 @@ export function blockFrames(block: Uint8Array): { base: number; frames: FrameInf
 /**
  * Decodes one frame's readings, or only those in [from, to]: a frame stored bit-packed then
  * decodes only the runs of values they lie in (everything is still checked but those values).
+ * `crcChecked`: the caller verified this frame's CRC-32 on these very bytes before (a reader's cache).
  */
 export function decodeFrame(
   block: Uint8Array,
@@ -267,9 +268,10 @@ export function decodeFrame(
   inflate: (b: Uint8Array) => Uint8Array = inflateSync,
   from = -Infinity,
   to = Infinity,
+  crcChecked = false,
 ): BlockColumns {
   let body = block.subarray(f.offset, f.offset + f.length);
-  if (crc32(body) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
+  if (!crcChecked && crc32(body) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
   if (f.deflated) {
     try {
       body = inflate(body);
@@ -279,34 +281,75 @@ export function decodeFrame(
   }
   const r = new ByteReader(body, 'cold block frame');
   let ts: Float64Array;
+  // The readings wanted: a..b−1 (ts holds only those when `part`); of the non-null values, pa..pb−1.
+  let a = 0;
+  let b = f.n;
+  let part = false;
+  const whole = from <= f.firstTs && to >= f.lastTs;
   if (f.version === 1) ts = readTimestamps(r, f.n, base, [], 'frame');
   else {
     const mode = r.byte('frame.timestamps.blockMode');
     if (mode === BlockTimeMode.Wire) ts = readTimestamps(r, f.n, base, [], 'frame');
-    else if (mode === BlockTimeMode.Grid) ts = readGridTimestamps(r, f.n, base, 'frame');
+    else if (mode === BlockTimeMode.Grid && !whole) {
+      // Part of a grid frame (a cut minute): only its timestamps are built.
+      const g = readGridTimestampsIn(r, f.n, base, 'frame', from, to);
+      if (g.first !== f.firstTs || g.last !== f.lastTs) r.fail('frame.timestamps', `span ${g.first}..${g.last} differs from the header's ${f.firstTs}..${f.lastTs}`);
+      ({ a, b, ts } = g);
+      part = true;
+    } else if (mode === BlockTimeMode.Grid) ts = readGridTimestamps(r, f.n, base, 'frame');
     else return r.fail('frame.timestamps.blockMode', `unknown mode ${mode}`, 0);
   }
-  if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
-  // The readings wanted: a..b−1; of the non-null values, pa..pb−1.
-  const a = from <= ts[0] ? 0 : firstAtOrAfter(ts, from);
-  const b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
-  const isNull = readQuality(r, f.n, 'frame.nulls');
-  let present = 0;
-  let pa = 0;
-  let pb = 0;
-  for (let i = 0; i < f.n; i++) {
-    if (i === a) pa = present;
-    if (i === b) pb = present;
-    if (!isNull[i]) present++;
+  if (!part) {
+    if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
+    a = from <= ts[0] ? 0 : firstAtOrAfter(ts, from);
+    b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
   }
-  if (b === f.n) pb = present;
-  if (a === f.n) pa = present;
+  // Null runs and quality runs are read for readings a..b−1 alone (no array of the frame's n).
+  const isNull = new Uint16Array(b - a);
+  const nulls = readRunsIn(r, f.n, 'frame.nulls', a, b, isNull);
+  const present = f.n - nulls.total;
+  const pa = a - nulls.before;
+  const pb = b - nulls.before - nulls.inside;
   const packed = readBlockValues(r, present, pa, pb, f.version);
   const values = new Float64Array(b - a);
-  for (let i = a, j = pa; i < b; i++) values[i - a] = isNull[i] ? NaN : packed[j++];
-  const quality = Uint16Array.from(readQuality(r, f.n, 'frame').subarray(a, b));
+  for (let i = 0, j = pa; i < b - a; i++) values[i] = isNull[i] ? NaN : packed[j++];
+  const quality = new Uint16Array(b - a);
+  readRunsIn(r, f.n, 'frame', a, b, quality);
   if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
-  return { ts: a === 0 && b === f.n ? ts : ts.slice(a, b), values, quality };
+  return { ts: part || (a === 0 && b === f.n) ? ts : ts.slice(a, b), values, quality };
+}
+
+/**
+ * Reads a run-length column of n codes (the wire's quality column, columns.ts readQuality: the same
+ * checks) into `out` for readings a..b−1 only; counts the non-zero codes before a, inside a..b−1 and in all.
+ */
+function readRunsIn(r: ByteReader, n: number, label: string, a: number, b: number, out: Uint16Array): { before: number; inside: number; total: number } {
+  const nRuns = r.count(`${label}.quality.runs`, n, 2);
+  let at = 0;
+  let before = 0;
+  let inside = 0;
+  let total = 0;
+  for (let i = 0; i < nRuns; i++) {
+    const codeAt = r.pos;
+    const code = r.byte(`${label}.quality.code`);
+    if (code > MAX_QUALITY_CODE) r.fail(`${label}.quality.code`, `unknown quality code ${code}`, codeAt);
+    const lenAt = r.pos;
+    const len = r.uvarint(`${label}.quality.run`, n);
+    if (len < 1 || at + len > n) r.fail(`${label}.quality.run`, `run of ${len} does not fit the series' ${n - at} remaining readings`, lenAt);
+    if (code) {
+      total += len;
+      const lo = Math.max(at, a);
+      const hi = Math.min(at + len, b);
+      before += Math.max(0, Math.min(at + len, a) - at);
+      if (lo < hi) {
+        inside += hi - lo;
+        out.fill(code, lo - a, hi - a);
+      }
+    }
+    at += len;
+  }
+  if (nRuns && at !== n) r.fail(`${label}.quality.runs`, `runs cover ${at} readings, the series has ${n}`);
+  return { before, inside, total };
 }
 
 /** The first index whose timestamp is ≥ t (ts sorted), or ts.length. */

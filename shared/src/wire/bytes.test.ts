@@ -75,4 +75,19 @@ describe('crc32', () => {
     expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
     expect(crc32(new Uint8Array(0))).toBe(0);
   });
+
+  it('matches the bit-at-a-time definition at every length and alignment (8 bytes a step, then the tail)', () => {
+    const bitwise = (d: Uint8Array): number => {
+      let c = 0xffffffff;
+      for (const x of d) {
+        c ^= x;
+        for (let k = 0; k < 8; k++) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+      }
+      return (c ^ 0xffffffff) >>> 0;
+    };
+    const data = Uint8Array.from({ length: 300 }, (_, i) => (i * 2654435761 + (i >> 3)) >>> 24);
+    for (let from = 0; from < 9; from++) for (let len = 0; len <= 70; len++) expect(crc32(data.subarray(from, from + len))).toBe(bitwise(data.subarray(from, from + len)));
+    expect(crc32(data)).toBe(bitwise(data));
+    expect(crc32(new Uint8Array(64).fill(0xff))).toBe(bitwise(new Uint8Array(64).fill(0xff)));
+  });
 });

@@ -309,6 +309,12 @@ export class ByteReader {
     return out;
   }
 
+  /** Skips `n` bytes (as `bytes` without making a view: a reader passing over runs it does not need). */
+  skip(field: string, n: number): void {
+    if (this.end - this.pos < n) this.fail(field, `truncated: expected ${n} bytes, ${this.end - this.pos} left`);
+    this.pos += n;
+  }
+
   /** uvarint length (1..maxBytes) + UTF-8; invalid UTF-8 is rejected. */
   string(field: string, maxBytes: number, minBytes = 1): string {
     const start = this.pos;

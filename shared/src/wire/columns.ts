@@ -56,7 +56,21 @@ function bits(n: number): number {
 /** Median of the deltas of `ts` (the scheduler's period for a polled point). */
 export function medianDelta(ts: ArrayLike<number>): number {
   const d = new Float64Array(ts.length - 1);
-  for (let i = 1; i < ts.length; i++) d[i - 1] = ts[i] - ts[i - 1];
+  let lo = Infinity;
+  let hi = -Infinity;
+  let ints = true;
+  for (let i = 1; i < ts.length; i++) {
+    const x = (d[i - 1] = ts[i] - ts[i - 1]);
+    if (x < lo) lo = x;
+    if (x > hi) hi = x;
+    if (!Number.isSafeInteger(x)) ints = false;
+  }
+  // Integer deltas in a narrow range (a poller's jitter): counted, not sorted (the same element).
+  if (ints && d.length && hi - lo <= 4 * d.length + 64) {
+    const counts = new Uint32Array(hi - lo + 1);
+    for (let i = 0; i < d.length; i++) counts[d[i] - lo]++;
+    for (let v = 0, seen = 0; ; v++) if ((seen += counts[v]) > d.length >> 1) return lo + v;
+  }
   d.sort();
   return d[d.length >> 1];
 }
@@ -178,6 +192,26 @@ function minK(v: number, mul: boolean): number {
   return -1;
 }
 
+/** minK(v, false), with minK(v, true) stored in mulK[i]: one rounding of v · 10^k serves both (planValues' hot loop). */
+function minKBoth(v: number, mulK: Int8Array, i: number): number {
+  mulK[i] = -1;
+  if (!Number.isFinite(v) || isNegZero(v)) return -1;
+  let div = -1;
+  for (let k = 0; k <= MAX_DECIMAL_K; k++) {
+    const m = Math.round(v * P10[k]);
+    if (m >= M_LIMIT || m <= -M_LIMIT) break;
+    if (div < 0 && m / P10[k] === v) {
+      div = k;
+      if (mulK[i] >= 0) break;
+    }
+    if (mulK[i] < 0 && m * N10[k] === v) {
+      mulK[i] = k;
+      if (div >= 0) break;
+    }
+  }
+  return div;
+}
+
 /** The scaled integer for `v` at exponent k, or NaN if `v` must be an exception. */
 export function scaled(v: number, k: number, mul: boolean): number {
   const m = Math.round(v * P10[k]);
@@ -262,13 +296,15 @@ export interface ValuePlan {
 /** Picks the smallest exact value encoding for one series. */
 export function planValues(values: ArrayLike<number>): ValuePlan {
   let best: ValuePlan = { mode: ValueMode.Xor, k: 0, cost: xorCost(values) };
+  // Each value's smallest k in the multiplying mode, found in the same pass as the dividing one's.
+  const mulK = new Int8Array(values.length);
   for (const mul of [false, true]) {
     // Histogram of each value's smallest exact k; candidates: the k covering all, and the
     // smallest k covering 90 % (a few odd values then travel as exceptions).
     const hist = new Array<number>(MAX_DECIMAL_K + 1).fill(0);
     let covered = 0;
     for (let i = 0; i < values.length; i++) {
-      const k = minK(values[i], mul);
+      const k = mul ? mulK[i] : minKBoth(values[i], mulK, i);
       if (k >= 0) {
         hist[k]++;
         covered++;
