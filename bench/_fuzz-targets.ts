@@ -163,7 +163,7 @@ const profiles: FuzzTarget = {
 
 /**
  * Gateway configs through the text half of loadConfig (YAML, schema, profiles, paths inside the data directory),
- * as if read from gateway.yaml in a fresh directory: no file written per input (a write cost more than the parse).
+ * as if read from gateway.yaml in a fresh directory: no file written per input (the read is not the part to fuzz).
  */
 let configDir = '';
 const configs: FuzzTarget = {
