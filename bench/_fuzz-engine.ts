@@ -272,7 +272,7 @@ export function mutator(seed: number, cap = 4096): { rand: () => number; mutate:
 /** Run `inputs` mutated inputs through a target; crashes go to `onCrash` (the loop goes on). */
 export async function fuzz(
   t: FuzzTarget,
-  opts: { inputs: number; seed: number; coverage?: CoverageFeedback; onCrash?: (c: Crash) => void; progress?: (msg: string) => void },
+  opts: { inputs: number; seed: number; coverage?: CoverageFeedback; onCrash?: (c: Crash) => void; progress?: (msg: string) => void; /** Stop after this long (ms), inputs reached reported. */ maxMs?: number },
 ): Promise<FuzzStats> {
   const cov = opts.coverage;
   const seen = new Set<string>();
@@ -321,11 +321,29 @@ export async function fuzz(
     const fromSeeds = cov?.blocks;
     const batch: Uint8Array[] = [];
     const start = performance.now();
+    const report = (i: number) => {
+      const s = (performance.now() - start) / 1000;
+      opts.progress?.(`${t.name} ${i} inputs, ${Math.round(i / s)}/s, ${cov ? `${cov.blocks} ${cov.unit}, ` : ''}${seen.size} outcomes, corpus ${corpus.length}, ${crashes} crashes`);
+    };
     const keep = (input: Uint8Array) => {
       if (corpus.length < maxCorpus) corpus.push(input);
       else corpus[Math.floor(rand() * maxCorpus)] = input;
     };
+    // Progress every million inputs, and at least once a minute (the loaders run a few hundred a second).
+    let lastReport = start;
+    let ran = opts.inputs;
     for (let i = 0; i < opts.inputs; i++) {
+      if ((i & 1023) === 0 && i > 0) {
+        const now = performance.now();
+        if (opts.maxMs !== undefined && now - start >= opts.maxMs) {
+          ran = i;
+          break;
+        }
+        if (now - lastReport >= 60_000 && i % 1_000_000 !== 0) {
+          lastReport = now;
+          report(i);
+        }
+      }
       const mutated = mutate(corpus[Math.floor(rand() * corpus.length)]);
       const input = t.repair && rand() < 0.5 ? t.repair(mutated) : mutated;
       let outcome: string;
@@ -366,14 +384,14 @@ export async function fuzz(
         }
       }
       if (i > 0 && i % 1_000_000 === 0) {
-        const s = (performance.now() - start) / 1000;
-        opts.progress?.(`${t.name} ${i} inputs, ${Math.round(i / s)}/s, ${cov ? `${cov.blocks} ${cov.unit}, ` : ''}${seen.size} outcomes, corpus ${corpus.length}, ${crashes} crashes`);
+        lastReport = performance.now();
+        report(i);
       }
     }
     const s = (performance.now() - start) / 1000;
     return {
-      inputs: opts.inputs,
-      per_s: Math.round(opts.inputs / s),
+      inputs: ran,
+      per_s: Math.round(ran / s),
       ...(cov ? { [cov.unit]: cov.blocks, from_seeds: fromSeeds } : {}),
       outcomes: seen.size,
       corpus: corpus.length,

@@ -5,7 +5,7 @@
  * HTTP API. Each takes bytes and answers, or refuses with a LifelineError (the API:
  * a 4xx); anything else is a crash.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -31,12 +31,17 @@ import { sum8 } from '../shared/src/protocols/bytes.js';
 import { buildTcpResponse, parseTcpResponse } from '../shared/src/protocols/modbus/tcp.js';
 import { SL651_PUBLISHED_FRAMES, parseSl651Body, parseSl651Frame, sl651Crc } from '../shared/src/protocols/sl651/index.js';
 import { parseProfileText } from '../devices/src/profiles.js';
-import { loadConfig } from '../edge/src/config/load.js';
+import { parseConfigText } from '../edge/src/config/load.js';
 import type { FuzzTarget } from './_fuzz-engine.js';
+import { apiBodies, apiBodyChecks } from './_fuzz-api.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const utf8 = new TextEncoder();
 const text = new TextDecoder();
+/** Bytes as readFileSync(file, 'utf8') gives them (a BOM kept, unlike TextDecoder's default). */
+const fileText = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
+/** A YAML file without its comment lines and blank lines: half the bytes of a commented example, so twice the inputs, and the same values. */
+const uncommented = (yaml: string) => yaml.split('\n').filter((l) => !/^\s*(#.*)?$/.test(l)).join('\n') + '\n';
 
 const T0 = 1_764_000_000_000;
 const readings: Reading[] = Array.from({ length: 12 }, (_, i) => ({
@@ -152,18 +157,21 @@ const sl651: FuzzTarget = {
 const profileDir = join(root, 'devices/profiles');
 const profiles: FuzzTarget = {
   name: 'profile_loader',
-  seeds: ['flood-gauge', 'water-meter', 'heat-meter', 'sl651-rain-station', 'lamp-post-controller'].map((n) => Uint8Array.from(readFileSync(join(profileDir, `${n}.yaml`)))),
-  run: (b) => parseProfileText(text.decode(b), 'fuzz.yaml'),
+  seeds: ['flood-gauge', 'water-meter', 'heat-meter', 'sl651-rain-station', 'lamp-post-controller'].map((n) => utf8.encode(uncommented(readFileSync(join(profileDir, `${n}.yaml`), 'utf8')))),
+  run: (b) => parseProfileText(fileText(b), 'fuzz.yaml'),
 };
 
-/** Gateway configs through loadConfig itself (file read, YAML, schema, profiles, paths inside the data directory). */
+/**
+ * Gateway configs through the text half of loadConfig (YAML, schema, profiles, paths inside the data directory),
+ * as if read from gateway.yaml in a fresh directory: no file written per input (the read is not the part to fuzz).
+ */
 let configDir = '';
 const configs: FuzzTarget = {
   name: 'config_loader',
   seeds: ['gateway.yaml', 'hydrology.yaml', 'meters.yaml'].flatMap((f) => {
     try {
       // The examples keep their buffer outside the directory a fuzzed copy lives in; put it inside.
-      return [utf8.encode(readFileSync(join(root, 'edge/examples', f), 'utf8').replace(/(\bpath:\s*)\S+\.db\b/g, '$1edge.db'))];
+      return [utf8.encode(uncommented(readFileSync(join(root, 'edge/examples', f), 'utf8')).replace(/(\bpath:\s*)\S+\.db\b/g, '$1edge.db'))];
     } catch {
       return [];
     }
@@ -172,80 +180,10 @@ const configs: FuzzTarget = {
     configDir = mkdtempSync(join(tmpdir(), 'lifeline-fuzz-config-'));
   },
   close: async () => rmSync(configDir, { recursive: true, force: true }),
-  run: (b) => {
-    const file = join(configDir, 'gateway.yaml');
-    writeFileSync(file, b);
-    return loadConfig(file);
-  },
+  run: (b) => parseConfigText(fileText(b), join(configDir, 'gateway.yaml')),
 };
 
-/** An HTTP answer the API gives by design to a bad body. */
-export class HttpRefusal extends Error {}
-
-/**
- * Bodies posted to every API route that takes one (from the OpenAPI document),
- * through fastify's inject: the first byte picks the route, the rest is the body.
- * A 4xx is a refusal; a 5xx, or an answer that is not JSON, is a crash.
- */
-function apiBodies(): FuzzTarget {
-  let close: (() => Promise<void>) | undefined;
-  let ops: { method: string; url: string }[] = [];
-  let inject: (o: { method: string; url: string; payload: string }) => Promise<{ statusCode: number; body: string }>;
-  const t: FuzzTarget = {
-    name: 'api_bodies',
-    seeds: [],
-    refused: (e) => e instanceof HttpRefusal,
-    open: async () => {
-      const { startCloud } = await import('../cloud/src/index.js');
-      const { pino } = await import('pino');
-      const dir = mkdtempSync(join(tmpdir(), 'lifeline-fuzz-api-'));
-      const cloud = await startCloud({ log: pino({ level: 'silent' }), port: 0, dbPath: join(dir, 'cloud.db'), adminToken: 'fuzz-admin-token', brokerPort: 0, rateLimit: { authFailuresPerMinute: 1e9, enrollPerMinute: 1e9 } });
-      close = async () => {
-        await cloud.close();
-        rmSync(dir, { recursive: true, force: true });
-      };
-      await cloud.store.registry.saveGatewayStatus({ gateway: 'gw-z', online: true, ts: Date.now(), devices: [{ id: 'd1', profile: 'flood-gauge', points: [{ name: 'p', unit: 'm' }] }] });
-      const doc = (await cloud.app.inject({ method: 'GET', url: '/api/v1/openapi.json' })).json() as {
-        paths: Record<string, Record<string, { parameters?: { name: string; in: string; schema: { type?: string } }[]; requestBody?: { content: Record<string, { schema: { properties?: Record<string, { type?: string }> } }> } }>>;
-      };
-      const seeds: Uint8Array[] = [];
-      for (const [path, byMethod] of Object.entries(doc.paths)) {
-        for (const [method, op] of Object.entries(byMethod)) {
-          const schema = op.requestBody?.content['application/json']?.schema;
-          if (!schema) continue;
-          let url = path;
-          for (const p of op.parameters ?? []) if (p.in === 'path') url = url.replace(`{${p.name}}`, p.name === 'device' ? 'd1' : p.schema.type === 'integer' ? '1' : 'gw-z');
-          const i = ops.push({ method: method.toUpperCase(), url }) - 1;
-          const body: Record<string, unknown> = {};
-          for (const [k, v] of Object.entries(schema.properties ?? {})) body[k] = { integer: 1, number: 1.5, boolean: true, array: [], object: {} }[v.type ?? ''] ?? 'x';
-          seeds.push(Uint8Array.from([i, ...utf8.encode(JSON.stringify(body))]), Uint8Array.from([i, ...utf8.encode('{}')]));
-        }
-      }
-      t.seeds.push(...seeds);
-      inject = (o) => cloud.app.inject({ ...o, headers: { authorization: 'Bearer fuzz-admin-token', 'content-type': 'application/json' } }) as never;
-    },
-    close: async () => close?.(),
-    run: async (b) => {
-      if (b.length === 0 || ops.length === 0) throw new HttpRefusal('empty');
-      const op = ops[b[0] % ops.length];
-      const r = await inject({ method: op.method, url: op.url, payload: text.decode(b.subarray(1)) });
-      let json: { message?: unknown } | undefined;
-      try {
-        json = JSON.parse(r.body) as { message?: unknown };
-      } catch {
-        json = undefined;
-      }
-      if (r.statusCode >= 500 || (r.statusCode >= 400 && typeof json?.message !== 'string')) {
-        throw new Error(`${op.method} ${op.url} answered ${r.statusCode}: ${r.body.slice(0, 300)}`);
-      }
-      if (r.statusCode >= 400) throw new HttpRefusal(`${r.statusCode} ${String(json!.message)}`);
-      return r.statusCode;
-    },
-  };
-  return t;
-}
-
-/** Every target, by name; a fresh set per call (the API target holds a server while open). */
+/** Every target, by name; a fresh set per call (the API targets hold a server while open). */
 export function fuzzTargets(): FuzzTarget[] {
-  return [...decoders, sl651, profiles, configs, apiBodies()];
+  return [...decoders, sl651, profiles, configs, apiBodies(), apiBodyChecks()];
 }

@@ -1,5 +1,5 @@
 /**
- * `pnpm bench fuzz [--coverage [v8]] [--inputs N] [--seed N] [--only NAME,…] [--save DIR]` —
+ * `pnpm bench fuzz [--coverage [v8]] [--inputs N] [--seconds S] [--seed N] [--only NAME,…] [--save DIR]` —
  * long fuzzing of every decoder a stranger's bytes reach (bench/_fuzz-targets.ts);
  * not in CI (bench/_fuzz.test.ts runs a few thousand inputs per target with coverage,
  * and replays the crashes kept in test/fixtures/fuzz/).
@@ -10,6 +10,7 @@
  *   --coverage v8  the same from V8's block coverage read per batch (slower; also sees
  *                third-party parsers: yaml, TypeBox, fastify)
  *   --inputs N   per target (default 10,000,000; --runs is the same)
+ *   --seconds S  stop each target after S seconds, whatever --inputs says (the inputs reached are reported)
  *   --save DIR   write each crashing input to DIR/<target>/<n>.hex (default: print it)
  *
  * Ends with one JSON line: per target, inputs, inputs/s, blocks covered, outcomes
@@ -31,6 +32,8 @@ function arg(names: string[], fallback: number): number {
 }
 const inputs = arg(['--inputs', '--runs'], 10_000_000);
 const seed = arg(['--seed'], 1);
+// Stop each target after this many seconds (the inputs reached are reported): a time-boxed run of a slow target.
+const seconds = process.argv.includes('--seconds') ? arg(['--seconds'], 1) : undefined;
 const after = (flag: string) => {
   const i = process.argv.indexOf(flag);
   return i >= 0 ? process.argv[i + 1] : undefined;
@@ -61,6 +64,7 @@ for (const t of targets) {
     inputs,
     seed,
     coverage,
+    maxMs: seconds === undefined ? undefined : seconds * 1000,
     progress: (m) => console.error(`bench fuzz: ${m}`),
     onCrash: (c) => {
       const hex = Buffer.from(c.input).toString('hex');
@@ -79,4 +83,4 @@ for (const t of targets) {
 }
 coverage?.stop();
 if (crashes) process.exitCode = 1;
-console.log(JSON.stringify({ inputs_per_target: inputs, seed, coverage: feedback, crashes, targets: results }));
+console.log(JSON.stringify({ inputs_per_target: inputs, ...(seconds ? { seconds } : {}), seed, coverage: feedback, crashes, targets: results }));

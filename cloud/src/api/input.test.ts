@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Type } from '@sinclair/typebox';
-import { jsonDepth, unboundedIntegers } from './input.js';
+import { depthLimitedJsonParser, jsonDepth, unboundedIntegers } from './input.js';
 
 describe('jsonDepth', () => {
   it('counts objects and arrays, not brackets inside strings or escaped quotes', () => {
@@ -30,5 +30,21 @@ describe('unboundedIntegers', () => {
       n: Type.Number(),
     });
     expect(unboundedIntegers(s, 'body').sort()).toEqual(['body.either.anyOf[1]', 'body.huge', 'body.nested.list.items', 'body.open']);
+  });
+});
+
+describe('depthLimitedJsonParser', () => {
+  const inner = (_req: unknown, body: string | Buffer, done: (err: Error | null, v?: unknown) => void) => done(null, JSON.parse(String(body)));
+  const parse = (body: string) => {
+    let out: { err: (Error & { statusCode?: number }) | null; value?: unknown } | undefined;
+    depthLimitedJsonParser(inner as never, 3)({} as never, body, (err, value) => (out = { err: err as Error | null, value }));
+    return out;
+  };
+  it('hands a body within the depth to the JSON parser', () => {
+    expect(parse('{"a":[{"b":1}]}')).toEqual({ err: null, value: { a: [{ b: 1 }] } });
+  });
+  it('refuses a deeper body with a 400 before parsing it', () => {
+    const r = parse('{"a":[{"b":[1]}]}');
+    expect([r?.err?.statusCode, r?.err?.message, r?.value]).toEqual([400, 'body nested deeper than 3 levels', undefined]);
   });
 });

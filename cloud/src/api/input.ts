@@ -48,14 +48,21 @@ export function jsonDepth(text: string, limit = Infinity): number {
   return max;
 }
 
+type JsonParser = ReturnType<FastifyInstance['getDefaultJsonParser']>;
+
+/** Fastify's JSON body parser `parse`, refusing deep nesting before anything recurses over the body (exported for bench/_fuzz-targets.ts). */
+export function depthLimitedJsonParser(parse: JsonParser, maxDepth = MAX_BODY_DEPTH): JsonParser {
+  return (req, body, done) => {
+    if (jsonDepth(body as string, maxDepth) > maxDepth) return done(httpError(400, ErrorCodes.RequestInvalid, `body nested deeper than ${maxDepth} levels`), undefined);
+    return parse(req, body, done);
+  };
+}
+
 /** Replace fastify's JSON body parser with one that refuses deep nesting before anything recurses over the body. */
 export function limitJsonDepth(app: FastifyInstance, maxDepth = MAX_BODY_DEPTH): void {
-  const parse = app.getDefaultJsonParser('error', 'error');
+  const parse = depthLimitedJsonParser(app.getDefaultJsonParser('error', 'error'), maxDepth);
   app.removeContentTypeParser('application/json');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
-    if (jsonDepth(body as string, maxDepth) > maxDepth) return done(httpError(400, ErrorCodes.RequestInvalid, `body nested deeper than ${maxDepth} levels`), undefined);
-    return parse(req, body as string, done);
-  });
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, parse);
 }
 
 // Params and query are one-line ids and filters: no C0 control character or DEL at all.

@@ -1,10 +1,10 @@
 /** validateConfig: paths confined to the data directory, and semantic checks on whatever is well-formed. */
-import { mkdirSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { isLifelineError, type ValidationIssue } from '@lifeline/shared';
 import { tempDir } from '../../../test/helpers.js';
-import { validateConfig } from './load.js';
+import { loadConfig, parseConfigText, validateConfig } from './load.js';
 
 const tmp = tempDir();
 afterAll(() => tmp.cleanup());
@@ -84,5 +84,24 @@ describe('validateConfig', () => {
         expect(() => issues(c), `${p.join('.')} = ${JSON.stringify(v)}`).not.toThrow();
       }
     }
+  });
+});
+
+describe('parseConfigText (the text half of loadConfig)', () => {
+  const yaml = JSON.stringify({ ...base(), outputs: undefined, actions: undefined });
+  it('answers as loadConfig does on the same text in that file', () => {
+    const file = join(data, 'gw.yaml');
+    writeFileSync(file, yaml);
+    const viaFile = loadConfig(file);
+    const viaText = parseConfigText(yaml, file);
+    expect(viaText.file).toBe(file);
+    expect(viaText.config).toEqual(viaFile.config);
+    expect(viaText.config.buffer.path).toBe(join(data, 'edge.db'));
+  });
+
+  it('refuses bad YAML naming the file, line and column, not the text', () => {
+    const file = join(data, 'bad.yaml');
+    expect(() => parseConfigText('gateway: {id: "secret-pass\n', file)).toThrow(`CONFIG_INVALID: ${file} is not valid YAML (line 2, column 1: missing char)`);
+    expect(() => parseConfigText('gateway: {id: "secret-pass\n', file)).not.toThrow(/secret-pass/);
   });
 });

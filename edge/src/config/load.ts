@@ -251,6 +251,11 @@ export function loadConfig(file: string, opts: ValidateOptions = {}): LoadedConf
   } catch (e) {
     throw new LifelineError(ErrorCodes.ConfigInvalid, `cannot read config ${abs}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, { cause: e });
   }
+  return parseConfigText(text, abs, opts);
+}
+
+/** The text half of loadConfig: `text` as if read from the file `abs` (paths relative to its directory). */
+export function parseConfigText(text: string, abs: string, opts: ValidateOptions = {}): LoadedConfig {
   let raw: unknown;
   try {
     raw = parse(text, { prettyErrors: true });
