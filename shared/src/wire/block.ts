@@ -36,7 +36,7 @@ import { deflateSync, inflateSync } from 'fflate';
 import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { MAX_QUALITY_CODE, planValues, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
-import { MAX_WIDTH_V3, f32FromKey, f32Key, packableV3, readGridTimestamps, readGridTimestampsIn, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
+import { MAX_WIDTH_V3, f32FromKey, f32Key, packableV3, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
 
 /** Format version of a block (its first byte). */
 export const BLOCK_VERSION = 3;
@@ -281,29 +281,17 @@ export function decodeFrame(
   }
   const r = new ByteReader(body, 'cold block frame');
   let ts: Float64Array;
-  // The readings wanted: a..b−1 (ts holds only those when `part`); of the non-null values, pa..pb−1.
-  let a = 0;
-  let b = f.n;
-  let part = false;
-  const whole = from <= f.firstTs && to >= f.lastTs;
   if (f.version === 1) ts = readTimestamps(r, f.n, base, [], 'frame');
   else {
     const mode = r.byte('frame.timestamps.blockMode');
     if (mode === BlockTimeMode.Wire) ts = readTimestamps(r, f.n, base, [], 'frame');
-    else if (mode === BlockTimeMode.Grid && !whole) {
-      // Part of a grid frame (a cut minute): only its timestamps are built.
-      const g = readGridTimestampsIn(r, f.n, base, 'frame', from, to);
-      if (g.first !== f.firstTs || g.last !== f.lastTs) r.fail('frame.timestamps', `span ${g.first}..${g.last} differs from the header's ${f.firstTs}..${f.lastTs}`);
-      ({ a, b, ts } = g);
-      part = true;
-    } else if (mode === BlockTimeMode.Grid) ts = readGridTimestamps(r, f.n, base, 'frame');
+    else if (mode === BlockTimeMode.Grid) ts = readGridTimestamps(r, f.n, base, 'frame');
     else return r.fail('frame.timestamps.blockMode', `unknown mode ${mode}`, 0);
   }
-  if (!part) {
-    if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
-    a = from <= ts[0] ? 0 : firstAtOrAfter(ts, from);
-    b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
-  }
+  if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
+  // The readings wanted: a..b−1; of the non-null values, pa..pb−1.
+  const a = from <= ts[0] ? 0 : firstAtOrAfter(ts, from);
+  const b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
   // Null runs and quality runs are read for readings a..b−1 alone (no array of the frame's n).
   const isNull = new Uint16Array(b - a);
   const nulls = readRunsIn(r, f.n, 'frame.nulls', a, b, isNull);
@@ -316,7 +304,7 @@ export function decodeFrame(
   const quality = new Uint16Array(b - a);
   readRunsIn(r, f.n, 'frame', a, b, quality);
   if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
-  return { ts: part || (a === 0 && b === f.n) ? ts : ts.slice(a, b), values, quality };
+  return { ts: a === 0 && b === f.n ? ts : ts.slice(a, b), values, quality };
 }
 
 /**

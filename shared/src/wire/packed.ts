@@ -173,63 +173,6 @@ export function readGridTimestamps(r: ByteReader, n: number, base: number, label
   return ts;
 }
 
-/** The `width`-bit integer (≤ 45 bits) at bit `pos` of `bytes`, LSB first (as unpack reads it); bytes past the end read as 0. */
-function bitsAt(bytes: Uint8Array, pos: number, width: number): number {
-  const b = pos >>> 3;
-  const shift = pos & 7;
-  const low = (bytes[b] | (bytes[b + 1] << 8) | (bytes[b + 2] << 16) | (bytes[b + 3] << 24)) >>> shift;
-  const lowBits = 32 - shift;
-  if (width < lowBits) return (low & ((1 << width) - 1)) >>> 0;
-  if (width === lowBits) return low;
-  return low + ((bytes[b + 4] | (bytes[b + 5] << 8) | (bytes[b + 6] << 16)) & ((1 << (width - lowBits)) - 1)) * 2 ** lowBits;
-}
-
-/** Timestamp i of a grid column whose offsets (after the first) are `bytes`, `width` bits each. */
-function gridAt(bytes: Uint8Array, i: number, first: number, period: number, min: number, width: number): number {
-  return i === 0 ? first : first + i * period + min + (width ? bitsAt(bytes, (i - 1) * width, width) : 0);
-}
-
-/** The first index of a grid column (n readings, sorted) whose timestamp is ≥ t, or n (timestamps are integers: t = to + 1 finds the first after `to`). */
-function gridSearch(bytes: Uint8Array, n: number, first: number, period: number, min: number, width: number, t: number): number {
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (gridAt(bytes, mid, first, period, min, width) < t) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
-}
-
-/**
- * Grid timestamps of only the readings in [from, to]: their indices a..b−1 are found by binary
- * search on the offsets read where they lie (each has the same width), and only those timestamps
- * are built, so a cut minute of a frame costs ~log n + 60 offsets, not n. `first`/`last` are the
- * frame's first and last timestamps (checked against its header by the caller).
- */
-export function readGridTimestampsIn(r: ByteReader, n: number, base: number, label: string, from: number, to: number): { a: number; b: number; ts: Float64Array; first: number; last: number } {
-  const first = base + r.svarint(`${label}.timestamps.first`);
-  const period = r.svarint(`${label}.timestamps.period`);
-  const min = r.svarint(`${label}.timestamps.min`);
-  const at = r.pos;
-  const width = r.byte(`${label}.timestamps.width`);
-  if (width > MAX_WIDTH) r.fail(`${label}.timestamps.width`, `${width} bits: at most ${MAX_WIDTH}`, at);
-  const bytes = r.bytes(`${label}.timestamps.offsets`, Math.ceil(((n - 1) * width) / 8));
-  if (!Number.isSafeInteger(first)) r.fail(`${label}.timestamps.first`, 'timestamp outside the safe integer range');
-  // No closures here: this runs once per cut minute of a query.
-  const a = from <= first ? 0 : gridSearch(bytes, n, first, period, min, width, from);
-  const b = Math.max(a, gridSearch(bytes, n, first, period, min, width, Math.floor(to) + 1));
-  const ts = new Float64Array(b - a);
-  for (let i = a; i < b; i++) {
-    const t = gridAt(bytes, i, first, period, min, width);
-    if (!Number.isSafeInteger(t)) r.fail(`${label}.timestamps`, `timestamp ${i} outside the safe integer range`);
-    ts[i - a] = t;
-  }
-  const last = gridAt(bytes, n - 1, first, period, min, width);
-  if (!Number.isSafeInteger(last)) r.fail(`${label}.timestamps`, `timestamp ${n - 1} outside the safe integer range`);
-  return { a, b, ts, first, last };
-}
-
 /** What integers a packed value column holds. */
 export enum PackedKind {
   DecimalDiv = 0,
