@@ -35,7 +35,7 @@
 import { deflateSync, inflateSync } from 'fflate';
 import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
-import { MAX_QUALITY_CODE, planValues, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
+import { MAX_QUALITY_CODE, planValues, readRunsInto, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
 import { MAX_WIDTH_V3, f32FromKey, f32Key, packableV3, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
 
 /** Format version of a block (its first byte). */
@@ -294,7 +294,7 @@ export function decodeFrame(
   const b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
   // Null runs and quality runs are read for readings a..b−1 alone (no array of the frame's n).
   const isNull = new Uint16Array(b - a);
-  const nulls = readRunsIn(r, f.n, 'frame.nulls', a, b, isNull);
+  const nulls = readRunsInto(r, f.n, 'frame.nulls', a, b, isNull);
   const present = f.n - nulls.total;
   const pa = a - nulls.before;
   const pb = b - nulls.before - nulls.inside;
@@ -302,42 +302,9 @@ export function decodeFrame(
   const values = new Float64Array(b - a);
   for (let i = 0, j = pa; i < b - a; i++) values[i] = isNull[i] ? NaN : packed[j++];
   const quality = new Uint16Array(b - a);
-  readRunsIn(r, f.n, 'frame', a, b, quality);
+  readRunsInto(r, f.n, 'frame', a, b, quality);
   if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
   return { ts: a === 0 && b === f.n ? ts : ts.slice(a, b), values, quality };
-}
-
-/**
- * Reads a run-length column of n codes (the wire's quality column, columns.ts readQuality: the same
- * checks) into `out` for readings a..b−1 only; counts the non-zero codes before a, inside a..b−1 and in all.
- */
-function readRunsIn(r: ByteReader, n: number, label: string, a: number, b: number, out: Uint16Array): { before: number; inside: number; total: number } {
-  const nRuns = r.count(`${label}.quality.runs`, n, 2);
-  let at = 0;
-  let before = 0;
-  let inside = 0;
-  let total = 0;
-  for (let i = 0; i < nRuns; i++) {
-    const codeAt = r.pos;
-    const code = r.byte(`${label}.quality.code`);
-    if (code > MAX_QUALITY_CODE) r.fail(`${label}.quality.code`, `unknown quality code ${code}`, codeAt);
-    const lenAt = r.pos;
-    const len = r.uvarint(`${label}.quality.run`, n);
-    if (len < 1 || at + len > n) r.fail(`${label}.quality.run`, `run of ${len} does not fit the series' ${n - at} remaining readings`, lenAt);
-    if (code) {
-      total += len;
-      const lo = Math.max(at, a);
-      const hi = Math.min(at + len, b);
-      before += Math.max(0, Math.min(at + len, a) - at);
-      if (lo < hi) {
-        inside += hi - lo;
-        out.fill(code, lo - a, hi - a);
-      }
-    }
-    at += len;
-  }
-  if (nRuns && at !== n) r.fail(`${label}.quality.runs`, `runs cover ${at} readings, the series has ${n}`);
-  return { before, inside, total };
 }
 
 /** The first index whose timestamp is ≥ t (ts sorted), or ts.length. */

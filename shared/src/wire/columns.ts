@@ -476,9 +476,20 @@ export function writeQuality(w: ByteWriter, codes: ArrayLike<number>): void {
 /** Reads the quality block of `n` readings into codes (0 = absent). */
 export function readQuality(r: ByteReader, n: number, label: string): Uint8Array {
   const codes = new Uint8Array(n);
+  readRunsInto(r, n, label, 0, n, codes);
+  return codes;
+}
+
+/**
+ * Reads a run-length column of n codes (the quality column's form; also a cold block's null runs)
+ * into `out` for readings a..b−1 only; counts the non-zero codes before a, inside a..b−1 and in all.
+ */
+export function readRunsInto(r: ByteReader, n: number, label: string, a: number, b: number, out: Uint8Array | Uint16Array): { before: number; inside: number; total: number } {
   const nRuns = r.count(`${label}.quality.runs`, n, 2);
-  if (nRuns === 0) return codes;
   let at = 0;
+  let before = 0;
+  let inside = 0;
+  let total = 0;
   for (let i = 0; i < nRuns; i++) {
     const codeAt = r.pos;
     const code = r.byte(`${label}.quality.code`);
@@ -486,9 +497,18 @@ export function readQuality(r: ByteReader, n: number, label: string): Uint8Array
     const lenAt = r.pos;
     const len = r.uvarint(`${label}.quality.run`, n);
     if (len < 1 || at + len > n) r.fail(`${label}.quality.run`, `run of ${len} does not fit the series' ${n - at} remaining readings`, lenAt);
-    codes.fill(code, at, at + len);
+    if (code) {
+      total += len;
+      const lo = Math.max(at, a);
+      const hi = Math.min(at + len, b);
+      before += Math.max(0, Math.min(at + len, a) - at);
+      if (lo < hi) {
+        inside += hi - lo;
+        out.fill(code, lo - a, hi - a);
+      }
+    }
     at += len;
   }
-  if (at !== n) r.fail(`${label}.quality.runs`, `runs cover ${at} readings, the series has ${n}`);
-  return codes;
+  if (nRuns && at !== n) r.fail(`${label}.quality.runs`, `runs cover ${at} readings, the series has ${n}`);
+  return { before, inside, total };
 }
