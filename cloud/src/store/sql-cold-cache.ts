@@ -36,9 +36,8 @@ export class Lru<T> {
   }
 }
 
-/** A block's header, parsed, with what reads learnt of its frames (`seen[i]`): CHECKED, its CRC-32 was verified (the bytes of one block version never change). */
-export type BlockHead = { base: number; frames: FrameInfo[]; seen: Uint8Array };
-export const CHECKED = 1;
+/** A block's header, parsed. */
+export type BlockHead = { base: number; frames: FrameInfo[] };
 
 /** The caches of the cold reader, sized from one budget. */
 export class ColdCache {

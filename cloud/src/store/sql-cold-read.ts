@@ -12,7 +12,7 @@
 import { blockFrames, decodeFrame, firstAtOrAfter, type BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import { DAY, inflate, toBytes, type RawRows } from './sql-cold-block.js';
-import { CHECKED, ColdCache } from './sql-cold-cache.js';
+import { ColdCache } from './sql-cold-cache.js';
 
 type ColdRow = { day: number; version: number; first_ts: number; last_ts: number };
 
@@ -63,8 +63,7 @@ export class ColdReader {
     if (!(await this.fetch(series, rows, bytes, (k) => !heads[k]))) return undefined;
     rows.forEach((b, k) => {
       if (heads[k]) return;
-      const head = blockFrames(bytes[k]!);
-      this.cache.headers.set(keyOf(b), (heads[k] = { ...head, seen: new Uint8Array(head.frames.length) }));
+      this.cache.headers.set(keyOf(b), (heads[k] = blockFrames(bytes[k]!)));
       this.cache.stored.set(keyOf(b), bytes[k]!);
     });
     // Per block, the frames holding a span, and each one decoded when the cache has it.
@@ -93,8 +92,7 @@ export class ColdReader {
         // refreshed) reads it from memory. Decoding a cut minute alone first and the frame on a second read
         // made the 30-day query's p95 worse (session 8: the second reads bunch up in the next queries).
         const head = heads[w.k]!;
-        cols = decodeFrame(bytes[w.k]!, head.base, head.frames[w.i], inflate, -Infinity, Infinity, (head.seen[w.i] & CHECKED) !== 0);
-        head.seen[w.i] |= CHECKED;
+        cols = decodeFrame(bytes[w.k]!, head.base, head.frames[w.i], inflate);
         this.cache.frames.set(w.key, cols);
       }
       out.push(cols);

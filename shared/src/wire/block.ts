@@ -259,7 +259,6 @@ export function blockFrames(block: Uint8Array): { base: number; frames: FrameInf
 /**
  * Decodes one frame's readings, or only those in [from, to]: a frame stored bit-packed then
  * decodes only the runs of values they lie in (everything is still checked but those values).
- * `crcChecked`: the caller verified this frame's CRC-32 on these very bytes before (a reader's cache).
  */
 export function decodeFrame(
   block: Uint8Array,
@@ -268,10 +267,9 @@ export function decodeFrame(
   inflate: (b: Uint8Array) => Uint8Array = inflateSync,
   from = -Infinity,
   to = Infinity,
-  crcChecked = false,
 ): BlockColumns {
   let body = block.subarray(f.offset, f.offset + f.length);
-  if (!crcChecked && crc32(body) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
+  if (crc32(body) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
   if (f.deflated) {
     try {
       body = inflate(body);
