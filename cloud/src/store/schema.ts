@@ -135,5 +135,9 @@ export function laterMigrations(d: Dialect): string[] {
     // minutes with data per device and hour, kept by the commit (sql-activity.ts): the 24 h completeness reads
     // ~25 rows per device instead of counting its rollup minutes (1,440 a day per point); filled from the rollup.
     activityMigration(d),
+    // fields an operator set by PATCH (bits: 1 name, 2 kind, 4 location), which a gateway's status no longer
+    // overwrites (sql-registry.ts). Before, a renamed device in a pushed config kept its first name for ever.
+    `ALTER TABLE gateways ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
+     ALTER TABLE devices ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
   ];
 }

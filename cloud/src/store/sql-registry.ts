@@ -44,17 +44,34 @@ function gatewayInfo(r: GatewayRow): GatewayInfo {
   };
 }
 
+/**
+ * Fields an operator set by PATCH, as bits of the `pinned` column: the gateway's status no longer
+ * overwrites them; a PATCH to null unpins, so the config's value returns with the next status.
+ */
+const PIN = { name: 1, kind: 2, location: 4 } as const;
+const LOCATION = ['lon', 'lat', 'district', 'grid_unit'] as const;
+
+/** The upsert's value of a column: the config's unless an operator pinned it. */
+function fromConfig(table: 'gateways' | 'devices', col: string, bit: number): string {
+  return `CASE WHEN (${table}.pinned & ${bit}) <> 0 THEN ${table}.${col} ELSE COALESCE(excluded.${col}, ${table}.${col}) END`;
+}
+
 /** `SET` clauses and their parameters for a technician's patch. */
 function patchSql(p: RegistryPatch): { set: string[]; params: unknown[] } {
   const set: string[] = [];
   const params: unknown[] = [];
-  if (p.name !== undefined) set.push('name = ?'), params.push(p.name);
-  if (p.kind !== undefined) set.push('kind = ?'), params.push(p.kind);
+  let pin = 0;
+  let unpin = 0;
+  const mark = (bit: number, value: unknown) => (value === null ? (unpin |= bit) : (pin |= bit));
+  if (p.name !== undefined) set.push('name = ?'), params.push(p.name), mark(PIN.name, p.name);
+  if (p.kind !== undefined) set.push('kind = ?'), params.push(p.kind), mark(PIN.kind, p.kind);
   if (p.revokedAt === null) set.push('revoked_at = NULL');
   if (p.location !== undefined) {
     set.push('lon = ?', 'lat = ?', 'district = ?', 'grid_unit = ?');
     params.push(p.location?.lon ?? null, p.location?.lat ?? null, p.location?.district ?? null, p.location?.gridUnit ?? null);
+    mark(PIN.location, p.location);
   }
+  if (pin || unpin) set.push(`pinned = (pinned | ${pin}) & ~${unpin}`);
   return { set, params };
 }
 
@@ -70,8 +87,8 @@ export class SqlRegistry implements RegistryStore {
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
          ON CONFLICT(id) DO UPDATE SET online = excluded.online, last_seen = excluded.last_seen, status = excluded.status,
            first_seen = COALESCE(gateways.first_seen, excluded.first_seen),
-           name = COALESCE(excluded.name, gateways.name), lon = COALESCE(excluded.lon, gateways.lon), lat = COALESCE(excluded.lat, gateways.lat),
-           district = COALESCE(excluded.district, gateways.district), grid_unit = COALESCE(excluded.grid_unit, gateways.grid_unit),
+           name = ${fromConfig('gateways', 'name', PIN.name)},
+           ${LOCATION.map((c) => `${c} = ${fromConfig('gateways', c, PIN.location)}`).join(', ')},
            backlog_depth = COALESCE(excluded.backlog_depth, gateways.backlog_depth),
            backlog_oldest = CASE WHEN excluded.backlog_depth IS NULL THEN gateways.backlog_oldest ELSE excluded.backlog_oldest END,
            clock_offset_ms = COALESCE(excluded.clock_offset_ms, gateways.clock_offset_ms)`,
@@ -84,12 +101,11 @@ export class SqlRegistry implements RegistryStore {
       for (const d of [...(s.devices ?? [])].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))) {
         const l = d.location;
         await db.run(
-          // The config's name fills an empty registry name; a name an operator set (PATCH) stays.
+          // The config's name, kind and location, except where an operator set one (PATCH), which stays until cleared.
           `INSERT INTO devices(id, gateway, profile, kind, points, lon, lat, district, grid_unit, name) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-           ON CONFLICT(gateway, id) DO UPDATE SET profile = excluded.profile, kind = COALESCE(excluded.kind, devices.kind),
-             name = COALESCE(devices.name, excluded.name),
-             points = excluded.points, lon = COALESCE(excluded.lon, devices.lon), lat = COALESCE(excluded.lat, devices.lat),
-             district = COALESCE(excluded.district, devices.district), grid_unit = COALESCE(excluded.grid_unit, devices.grid_unit)`,
+           ON CONFLICT(gateway, id) DO UPDATE SET profile = excluded.profile, points = excluded.points,
+             kind = ${fromConfig('devices', 'kind', PIN.kind)}, name = ${fromConfig('devices', 'name', PIN.name)},
+             ${LOCATION.map((c) => `${c} = ${fromConfig('devices', c, PIN.location)}`).join(', ')}`,
           [d.id, s.gateway, d.profile, d.kind ?? null, JSON.stringify(d.points ?? []), l?.lon ?? null, l?.lat ?? null, l?.district ?? null, l?.gridUnit ?? null, d.name ?? null],
         );
       }

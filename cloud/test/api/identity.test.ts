@@ -68,7 +68,8 @@ describe('two gateways with the same device ids', () => {
     // A forged red alarm from gw-b for flood-1 is gw-b's, listed under gw-b's district, not gw-a's.
     const e: AlarmTransition = { kind: 'alarm', seq: 1, alarmId: 'flood-1/water_level/threshold', device: 'flood-1', point: 'water_level', ts: now, from: 'normal', to: 'active_unacked', level: 4, detector: 'threshold', cause: 'forged', value: 333 };
     await t.cloud.store.telemetry.commitEvents({ gateway: 'gw-b', epoch: 1, firstSeq: 1, lastSeq: 1, events: [e] });
-    const alarms = (await t.call('GET', '/api/v1/alarms')).json as { gateway: string; district: string | null }[];
+    // Only the threshold alarms: under load the cloud's own check may have raised "device stale" on these 10-minute-old readings.
+    const alarms = ((await t.call('GET', '/api/v1/alarms')).json as { gateway: string; district: string | null; detector: string }[]).filter((a) => a.detector === 'threshold');
     expect(alarms.map((a) => [a.gateway, a.district])).toEqual([['gw-b', 'Nowhere']]);
     expect(((await t.call('GET', '/api/v1/alarms?district=任城区')).json as unknown[]).length).toBe(0);
     // The registry patch by path addresses one of the two.

@@ -28,13 +28,38 @@ export function registryContract(name: string, factory: StoreFactory): void {
       expect(await store.access.findMqttCredential('nobody')).toBeUndefined();
     });
 
-    it('takes a device name from the status until an operator names it', async () => {
+    it('takes a device name from the status, a renamed one too, until an operator names it; null gives it back', async () => {
       const status = (name: string) => store.registry.saveGatewayStatus({ gateway: 'gw-n', online: true, ts: T0, devices: [{ id: 'lamp-1', name, profile: 'lamp' }] });
+      const nameOf = async () => (await store.registry.listDevices()).find((d) => d.id === 'lamp-1')?.name;
       await status('洸河路1号灯杆');
-      expect((await store.registry.listDevices()).find((d) => d.id === 'lamp-1')?.name).toBe('洸河路1号灯杆');
+      expect(await nameOf()).toBe('洸河路1号灯杆');
+      // A config pushed with a new name (or an edited gateway.yaml) renames the device.
+      await status('洸河路1号灯杆（东）');
+      expect(await nameOf()).toBe('洸河路1号灯杆（东）');
       await store.registry.updateDevice('gw-n', 'lamp-1', { name: '洸河路东1号灯杆' });
       await status('洸河路1号灯杆');
-      expect((await store.registry.listDevices()).find((d) => d.id === 'lamp-1')?.name).toBe('洸河路东1号灯杆');
+      expect(await nameOf()).toBe('洸河路东1号灯杆');
+      await store.registry.updateDevice('gw-n', 'lamp-1', { name: null });
+      await status('洸河路1号灯杆');
+      expect(await nameOf()).toBe('洸河路1号灯杆');
+    });
+
+    it('keeps a location, kind or gateway name an operator set through later statuses; the rest follows the config', async () => {
+      const loc = { lon: 116.6, lat: 35.4, district: '任城区', gridUnit: 'RC-1' };
+      const status = (name: string, lon: number) =>
+        store.registry.saveGatewayStatus({ gateway: 'gw-p', online: true, ts: T0, name, location: { ...loc, lon }, devices: [{ id: 'gas-1', name: 'd', kind: 'gas', profile: 'gas', location: { ...loc, lon } }] });
+      await status('调压站', 116.6);
+      await store.registry.updateGateway('gw-p', { location: { lon: 116.7, lat: 35.5, district: '太白湖新区' } });
+      await store.registry.updateDevice('gw-p', 'gas-1', { kind: 'heat', location: { lon: 116.8, lat: 35.6 } });
+      await status('调压站二', 116.61);
+      expect(await store.registry.getGateway('gw-p')).toMatchObject({ name: '调压站二', location: { lon: 116.7, lat: 35.5, district: '太白湖新区' } });
+      const dev = async () => (await store.registry.listDevices()).find((d) => d.gateway === 'gw-p');
+      expect(await dev()).toMatchObject({ name: 'd', kind: 'heat', location: { lon: 116.8, lat: 35.6 } });
+      await store.registry.updateGateway('gw-p', { name: '运维命名' });
+      await store.registry.updateDevice('gw-p', 'gas-1', { location: null });
+      await status('调压站三', 116.62);
+      expect(await store.registry.getGateway('gw-p')).toMatchObject({ name: '运维命名', location: { lon: 116.7 } });
+      expect(await dev()).toMatchObject({ kind: 'heat', location: { ...loc, lon: 116.62 } });
     });
 
     it('lists device keys in the order of listDevices, one id on two gateways twice', async () => {
