@@ -27,6 +27,8 @@ export interface AlarmInfo {
   /** Of its device, from the registry. */
   kind: string | null;
   district: string | null;
+  /** The point's label in its profile (e.g. 下穿通道积水深度), null when it has none or the device is unknown. */
+  pointLabel: string | null;
 }
 
 /** Alarm list filter; every field optional, lists are OR-ed, fields AND-ed. */

@@ -9,16 +9,25 @@ import type { AlarmComment, AlarmFilter, AlarmInfo, AlarmStore } from './alarm-s
 
 type AlarmRow = {
   id: number; gateway: string; alarm_id: string; device: string; point: string; detector: string; level: number; state: string;
-  since: number; cause: string; value: number | null; raised_at: number | null; kind: string | null; district: string | null;
+  since: number; cause: string; value: number | null; raised_at: number | null; kind: string | null; district: string | null; points: string | null;
 };
 
 const alarmSelect = `SELECT a.id, a.gateway, a.alarm_id, a.device, a.point, a.detector, a.level, a.state, a.since, a.cause, a.value,
-    a.raised_at, d.kind, d.district FROM alarms a LEFT JOIN devices d ON d.gateway = a.gateway AND d.id = a.device`;
+    a.raised_at, d.kind, d.district, d.points FROM alarms a LEFT JOIN devices d ON d.gateway = a.gateway AND d.id = a.device`;
 
-function alarmInfo(r: AlarmRow): AlarmInfo {
+/** The label of an alarm's point from its device's points (JSON as the registry keeps it); parsed once per device list. */
+function pointLabel(r: AlarmRow, parsed: Map<string, { name: string; label?: string }[]>): string | null {
+  if (!r.points) return null;
+  let points = parsed.get(r.points);
+  if (!points) parsed.set(r.points, (points = JSON.parse(r.points) as { name: string; label?: string }[]));
+  return points.find((p) => p.name === r.point)?.label ?? null;
+}
+
+function alarmInfo(r: AlarmRow, parsed = new Map<string, { name: string; label?: string }[]>()): AlarmInfo {
   return {
     id: r.id, gateway: r.gateway, alarmId: r.alarm_id, device: r.device, point: r.point, detector: r.detector, level: r.level,
     state: r.state as AlarmState, since: r.since, cause: r.cause, value: r.value, raisedAt: r.raised_at, kind: r.kind, district: r.district,
+    pointLabel: pointLabel(r, parsed),
   };
 }
 
@@ -41,7 +50,8 @@ export class SqlAlarms implements AlarmStore {
     if (f.gateway) where.push('a.gateway = ?'), params.push(f.gateway);
     if (f.device) where.push('a.device = ?'), params.push(f.device);
     const rows = await this.sql.all<AlarmRow>(`${alarmSelect} ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY a.since DESC, a.id DESC LIMIT ?`, [...params, f.limit]);
-    return rows.map(alarmInfo);
+    const parsed = new Map<string, { name: string; label?: string }[]>();
+    return rows.map((r) => alarmInfo(r, parsed));
   }
 
   async getAlarm(id: number): Promise<AlarmInfo | undefined> {

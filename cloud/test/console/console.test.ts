@@ -49,7 +49,7 @@ beforeAll(async () => {
   await t.cloud.store.registry.saveGatewayStatus({
     gateway: GW, online: true, ts: now, name: '洸河路网关', location: { lon: 116.6, lat: 35.405, district: '任城区' }, backlog: { depth: 12, oldestTs: now - 5000 }, clockOffsetMs: 35,
     devices: [
-      { id: 'lamp-12', profile: 'lamp-post-controller', points: [{ name: 'current', unit: 'A' }] },
+      { id: 'lamp-12', profile: 'lamp-post-controller', points: [{ name: 'current', unit: 'A', label: '灯具电流' }] },
       { id: 'meter-1', profile: 'dlt645-meter', points: [{ name: 'energy', unit: 'kWh', label: '正向有功总电能' }] },
       { id: 'xss-1', profile: 'flood-gauge', points: [{ name: 'water_level', unit: 'm' }] },
     ],
@@ -137,8 +137,10 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await waitFor(async () => (await top.getAttribute('data-alarm')) === String(id), 10_000, 'the red alarm at the top of the console');
     expect(await top.getAttribute('class')).toContain('blink');
     expect(await top.textContent()).toContain('洸河路12号灯杆');
-    expect(await top.textContent()).toContain('current 9.8 A ≥ 红色（I级）上限 8 A'); // the gateway's English cause, shown in Chinese
+    // The gateway's English cause, shown in Chinese, its point named by the profile's label (the id stays beside it).
+    expect(await top.textContent()).toContain('灯具电流 9.8 A ≥ 红色（I级）上限 8 A');
     await page.waitForSelector('[data-testid=red-banner]');
+    expect(await page.textContent('[data-testid=red-banner]')).toContain('灯具电流 9.8 A');
     expect(await page.textContent('[data-testid=level-counts] [data-level="4"] b')).toBe('1');
     // On the map: a red cluster or a red device marker.
     await page.waitForSelector('[data-testid=map] .cluster.level-4, [data-testid=map] .dev-marker.level-4');

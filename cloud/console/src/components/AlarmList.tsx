@@ -5,7 +5,7 @@
  */
 import { useState } from 'preact/hooks';
 import { can } from '../api.js';
-import { fmtTime, t, tCause, tKind, tLevel, tState } from '../i18n/index.js';
+import { alarmPoint, fmtTime, t, tCause, tKind, tLevel, tState } from '../i18n/index.js';
 import { filterAlarms, NO_FILTERS, type AlarmFilters } from '../alarm-order.js';
 import { store, UNACKED, useTopic } from '../store.js';
 import { href } from '../route.js';
@@ -56,7 +56,7 @@ export function AlarmList(p: { selected?: number; compact?: boolean }) {
               <span class="badge">{tLevel(a.level)}</span>
               <span class="name">{store.deviceName(a.gateway, a.device)}</span>
               <span class="point">{a.point}</span>
-              <span class="cause">{tCause(store.causeOf(a))}</span>
+              <span class="cause">{tCause(store.causeOf(a), alarmPoint(a))}</span>
               <span class="when" title={t('alarm.raised')}>
                 {fmtTime(a.raisedAt ?? a.since)}
               </span>

@@ -4,7 +4,7 @@
  * who is signed in, and the page tabs.
  */
 import { useEffect, useState } from 'preact/hooks';
-import { currentLang, setLang, t, tCause, tLevel } from '../i18n/index.js';
+import { alarmPoint, currentLang, setLang, t, tCause, tLevel } from '../i18n/index.js';
 import { ACTIVE, store, useTopic } from '../store.js';
 import { href, useRoute } from '../route.js';
 import { beep, setSound, soundOn } from '../sound.js';
@@ -73,7 +73,7 @@ export function Header(p: { onSignOut(): void }) {
       </div>
       {redUnacked.length > 0 && (
         <a class="red-banner blink" href={href.alarm(redUnacked[0].id)} role="alert" data-testid="red-banner">
-          {t('alarms.redBanner', { n: redUnacked.length })} — {deviceName(redUnacked[0].gateway, redUnacked[0].device)}: {tCause(store.causeOf(redUnacked[0]))}
+          {t('alarms.redBanner', { n: redUnacked.length })} — {deviceName(redUnacked[0].gateway, redUnacked[0].device)}: {tCause(store.causeOf(redUnacked[0]), alarmPoint(redUnacked[0]))}
         </a>
       )}
     </header>

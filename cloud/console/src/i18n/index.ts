@@ -66,6 +66,10 @@ export function tState(state: string): string {
 export function tCause(cause: string, point?: { name: string; label?: string }): string {
   return lang === 'zh-CN' ? causeInChinese(cause, point) : cause;
 }
+/** An alarm's point with the label its profile gives (the alarm list carries it), for tCause. */
+export function alarmPoint(a: { point: string; pointLabel?: string | null }): { name: string; label?: string } {
+  return a.pointLabel ? { name: a.point, label: a.pointLabel } : { name: a.point };
+}
 /** A point as operators call it: its Chinese label in zh-CN when its profile gives one, else its name (the id). */
 export function tPoint(pt: { name: string; label?: string }): string {
   return lang === 'zh-CN' && pt.label ? pt.label : pt.name;

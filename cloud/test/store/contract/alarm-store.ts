@@ -8,7 +8,7 @@ export function alarmsContract(name: string, factory: StoreFactory): void {
       await store.registry.saveGatewayStatus({
         gateway: 'gw-a', online: true, ts: T0,
         devices: [
-          { id: 'flood-1', profile: 'flood-gauge', kind: 'flood', location: { lon: 114.05, lat: 22.54, district: 'Futian' } },
+          { id: 'flood-1', profile: 'flood-gauge', kind: 'flood', location: { lon: 114.05, lat: 22.54, district: 'Futian' }, points: [{ name: 'water_level', unit: 'm', label: '河道水位' }] },
           { id: 'gas-1', profile: 'gas-detector', kind: 'gas', location: { lon: 114.1, lat: 22.55, district: 'Luohu' } },
         ],
       });
@@ -25,7 +25,9 @@ export function alarmsContract(name: string, factory: StoreFactory): void {
       const all = await store.alarms.listAlarms({ limit: 10 });
       expect(all).toHaveLength(2);
       const flood = all.find((a) => a.alarmId === id1)!;
-      expect(flood).toMatchObject({ gateway: 'gw-a', device: 'flood-1', state: 'cleared_unacked', level: 4, since: T0 + 4000, raisedAt: T0 + 1000, kind: 'flood', district: 'Futian' });
+      expect(flood).toMatchObject({ gateway: 'gw-a', device: 'flood-1', state: 'cleared_unacked', level: 4, since: T0 + 4000, raisedAt: T0 + 1000, kind: 'flood', district: 'Futian', pointLabel: '河道水位' });
+      // A point without a label (gas-1 reports no points) has none.
+      expect(all.find((a) => a.device === 'gas-1')!.pointLabel).toBeNull();
       expect((await store.alarms.alarmHistory(flood.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
       expect(await store.alarms.getAlarm(flood.id)).toEqual(flood);
       expect(await store.alarms.getAlarm(999_999)).toBeUndefined();
