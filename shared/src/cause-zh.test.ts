@@ -58,6 +58,14 @@ const samples: [string, string][] = [
   ['cloud refused a telemetry batch (Malformed): bad column', '云端拒收一批遥测数据（Malformed）：bad column'],
   ['batches commit again', '数据批次恢复入库'],
   ['config rolled back to the last good one: no reason given', '配置已回滚到上一个正常版本：未给出原因'],
+  // The gateway's reasons (edge/src/agent/runner.ts), each translated, '; ' inside a start error kept.
+  [
+    'config rolled back to the last good one: bus guanghe-rd: no device answered within 60 s (under the last good config flood-1, water-1 did); it did not reach the cloud within 60 s (broker mqtts://ops:8883: no connection)',
+    '配置已回滚到上一个正常版本：总线 guanghe-rd：60 秒内没有设备应答（上一个正常配置下 flood-1, water-1 有应答）；60 秒内未连上云端（代理 mqtts://ops:8883：无连接）',
+  ],
+  ['config rolled back to the last good one: the agent did not start on it: buffer: disk full; retry', '配置已回滚到上一个正常版本：网关程序无法以该配置启动：buffer: disk full; retry'],
+  ['config rolled back to the last good one: the agent stopped 3 times on it before its check ended', '配置已回滚到上一个正常版本：检查结束前网关程序以该配置停止了 3 次'],
+  ['config rolled back to the last good one: something new', '配置已回滚到上一个正常版本：something new'],
   ['a later config apply was confirmed', '之后下发的配置已确认生效'],
   ['gateway revoked: no longer watched', '网关已吊销，不再监视'],
   ['gateway heard again', '网关恢复通信'],

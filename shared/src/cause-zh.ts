@@ -103,7 +103,7 @@ const rules: Rule[] = [
   [/^no reading for (.+?) \(stale after (.+?)\) while its gateway reports$/, (m) => `网关在线，但已 ${dur(m[1])}无读数（超过 ${dur(m[2])}视为中断）`],
   [/^cloud refused a (telemetry|events) batch \((\w+)\): ([\s\S]*)$/, (m) => `云端拒收一批${m[1] === 'telemetry' ? '遥测' : '事件'}数据（${m[2]}）：${m[3]}`],
   [/^batches commit again$/, () => '数据批次恢复入库'],
-  [/^config rolled back to the last good one: ([\s\S]*)$/, (m) => `配置已回滚到上一个正常版本：${m[1] === 'no reason given' ? '未给出原因' : m[1]}`],
+  [/^config rolled back to the last good one: ([\s\S]*)$/, (m) => `配置已回滚到上一个正常版本：${m[1] === 'no reason given' ? '未给出原因' : rollbackWhy(m[1]!)}`],
   [/^a later config apply was confirmed$/, () => '之后下发的配置已确认生效'],
   [/^gateway revoked: no longer watched$/, () => '网关已吊销，不再监视'],
   [/^gateway heard again$/, () => '网关恢复通信'],
@@ -111,6 +111,20 @@ const rules: Rule[] = [
   [/^backlog back within the limits$/, () => '积压回到限值以内'],
   [/^device reports again$/, () => '设备恢复上报'],
 ];
+
+/** Why the gateway rolled a config back (edge/src/agent/runner.ts), each of its '; '-joined reasons. */
+const rollbackReasons: Rule[] = [
+  [/^bus (\S+): no device answered within ([\d.]+) s \(under the last good config (.+) did\)$/, (m) => `总线 ${m[1]}：${m[2]} 秒内没有设备应答（上一个正常配置下 ${m[3]} 有应答）`],
+  [/^it did not reach the cloud within ([\d.]+) s \(broker (\S+): ([\s\S]+)\)$/, (m) =>
+    `${m[1]} 秒内未连上云端（代理 ${m[2]}：${m[3] === 'no connection' ? '无连接' : m[3] === 'connected, but nothing was accepted' ? '已连接，但没有数据被接收' : m[3]}）`],
+  [/^the agent did not start on it: ([\s\S]+)$/, (m) => `网关程序无法以该配置启动：${m[1]}`],
+  [/^the agent stopped (\d+) times on it before its check ended$/, (m) => `检查结束前网关程序以该配置停止了 ${m[1]} 次`],
+];
+function rollbackWhy(reasons: string): string {
+  // A start failure is one reason whose error may hold '; ' itself; the trial's lacks are joined by '; '.
+  if (reasons.startsWith('the agent ')) return translateWith(rollbackReasons, reasons) ?? reasons;
+  return reasons.split('; ').map((r) => translateWith(rollbackReasons, r) ?? r).join('；');
+}
 
 function translateWith(table: Rule[], text: string): string | null {
   for (const [re, to] of table) {
