@@ -120,7 +120,8 @@ const rollbackReasons: Rule[] = [
   [/^the agent did not start on it: ([\s\S]+)$/, (m) => `网关程序无法以该配置启动：${m[1]}`],
   [/^the agent stopped (\d+) times on it before its check ended$/, (m) => `检查结束前网关程序以该配置停止了 ${m[1]} 次`],
 ];
-function rollbackWhy(reasons: string): string {
+/** Why the gateway rolled a config back, in Chinese where the reason's shape is known. */
+export function rollbackWhy(reasons: string): string {
   // A start failure is one reason whose error may hold '; ' itself; the trial's lacks are joined by '; '.
   if (reasons.startsWith('the agent ')) return translateWith(rollbackReasons, reasons) ?? reasons;
   return reasons.split('; ').map((r) => translateWith(rollbackReasons, r) ?? r).join('；');

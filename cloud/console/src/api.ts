@@ -50,7 +50,7 @@ export interface ConfigState {
   desired: unknown;
   desiredTs: number | null;
   desiredBy: string | null;
-  answer: { command: number; ok: boolean; message?: string; errors?: unknown } | null;
+  answer: { command: number; ok: boolean; status?: string; message?: string; errors?: unknown } | null;
   answerTs: number | null;
   pending: boolean;
 }

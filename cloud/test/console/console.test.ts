@@ -273,6 +273,13 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     expect(errors).toContain('buses[0].devices[0].unit');
     expect(errors).toContain('colour');
     await screenshot(page, 'gateway-config-errors-1366');
+    // A config the gateway rolled back: said so (not "refused"), its reason in Chinese.
+    await t.cloud.store.registry.saveGatewayStatus({ gateway: GW, online: true, ts: Date.now(), configApply: { result: 'rolled_back', reason: 'bus rs485: no device answered within 60 s (under the last good config lamp-12 did)', ts: Date.now() } });
+    await page.reload();
+    await page.waitForSelector('[data-testid=gw-config] [data-status=rolled_back]');
+    const apply = await page.textContent('[data-testid=gw-config] p');
+    expect(apply).toContain('已回滚');
+    expect(apply).toContain('总线 rs485：60 秒内没有设备应答（上一个正常配置下 lamp-12 有应答）');
     // An operator sees the gateways but no config editor.
     const op = await signedIn('operator', 1366, 900, `/gateways/${GW}`);
     await op.waitForSelector('[data-testid=gateways]');

@@ -1,7 +1,7 @@
 /** A gateway's running vs desired config, last apply result, and edit + push (errors inline, by path). */
 import { useEffect, useState } from 'preact/hooks';
 import { api, ApiError, type ConfigState } from '../api.js';
-import { fmtTime, t } from '../i18n/index.js';
+import { fmtTime, t, tApplyMessage } from '../i18n/index.js';
 
 export function GatewayConfig(p: { gateway: string }) {
   const [state, setState] = useState<ConfigState | null>(null);
@@ -45,8 +45,14 @@ export function GatewayConfig(p: { gateway: string }) {
       </h2>
       <p>
         {t('gw.lastApply')}:{' '}
-        {state.pending ? t('gw.pending') : answer ? <span class={answer.ok ? 'ok' : 'bad'}>{answer.ok ? t('gw.applied') : t('gw.rejected')}</span> : t('gw.none')}{' '}
-        {answer?.message ? `— ${answer.message}` : ''} {fmtTime(state.answerTs)}
+        {state.pending ? t('gw.pending') : answer ? (
+          <span class={answer.ok ? 'ok' : 'bad'} data-status={answer.status}>
+            {answer.ok ? t('gw.applied') : answer.status === 'rolled_back' ? t('gw.rolledBack') : t('gw.rejected')}
+          </span>
+        ) : (
+          t('gw.none')
+        )}{' '}
+        {answer?.message ? `— ${tApplyMessage(answer)}` : ''} {fmtTime(state.answerTs)}
       </p>
       <div class="config-cols">
         <div>

@@ -6,7 +6,7 @@
  */
 import { zhCN, type MessageKey } from './zh-CN.js';
 import { en } from './en.js';
-import { causeInChinese } from '@lifeline/shared/cause-zh';
+import { causeInChinese, rollbackWhy } from '@lifeline/shared/cause-zh';
 
 /** A language the console speaks. */
 export type Lang = 'zh-CN' | 'en';
@@ -65,6 +65,17 @@ export function tState(state: string): string {
 /** An alarm's cause (written in English by the gateway or the cloud) in the current language where its shape is known. */
 export function tCause(cause: string, point?: { name: string; label?: string }): string {
   return lang === 'zh-CN' ? causeInChinese(cause, point) : cause;
+}
+/** A gateway's answer to a pushed config (edge/src/sync/command-handler.ts, the cloud's rolled-back note) in the current language. */
+export function tApplyMessage(a: { status?: string; message?: string }): string {
+  const msg = a.message ?? '';
+  if (lang !== 'zh-CN') return msg;
+  const rolled = msg.match(/rolled back to the last good config: ([\s\S]*)$/);
+  if (rolled) return rolled[1] === 'no reason given' ? t('gw.rolledBackNoReason') : rollbackWhy(rolled[1]!);
+  const refused = msg.match(/^config rejected: (\d+) error\(s\); the gateway keeps running its current config$/);
+  if (refused) return t('gw.refusedByGateway', { n: Number(refused[1]) });
+  if (a.status === 'done' && /config applied/.test(msg)) return t('gw.appliedNote');
+  return msg;
 }
 /** An alarm's point with the label its profile gives (the alarm list carries it), for tCause. */
 export function alarmPoint(a: { point: string; pointLabel?: string | null }): { name: string; label?: string } {
