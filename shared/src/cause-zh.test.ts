@@ -49,6 +49,12 @@ const samples: [string, string][] = [
   ['not confirmed after restart: water_level 1.2', '重启后未再确认：water_level 1.2'],
   ['flood-1 answering again', 'flood-1 恢复应答'],
   ['flood-1 not answering: no reply', 'flood-1 无应答：无回复'],
+  [
+    'flood-1 not answering: LINK_DOWN: tcp 127.0.0.1:5020: lost: connection closed (reopening every 1000 ms)',
+    'flood-1 无应答：通信链路中断（LINK_DOWN）：tcp 127.0.0.1:5020: lost: connection closed（每 1000 ms 重新连接）',
+  ],
+  ['lamp-1 not answering: DEVICE_TIMEOUT: unit 3: no reply within 1000 ms', 'lamp-1 无应答：设备应答超时（DEVICE_TIMEOUT）：unit 3: no reply within 1000 ms'],
+  ['lamp-1 not answering: SOMETHING_ELSE: x', 'lamp-1 无应答：SOMETHING_ELSE: x'],
   ['no status or data for 5 min (3 heartbeats of 60 s); its devices: flood-1, lamp-2 and 4 more', '5分钟未收到状态或数据（3 个心跳周期，每个 60秒）；其设备：flood-1, lamp-2 等另 4 台'],
   ['no status or data for 5 min (3 heartbeats of 60 s); its devices: none known', '5分钟未收到状态或数据（3 个心跳周期，每个 60秒）；其设备：无已知设备'],
   ["gateway clock 12.5 s behind the cloud's (limit 10 s)", '网关时钟比云端慢 12.5秒（限值 10秒）'],

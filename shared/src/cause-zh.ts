@@ -94,7 +94,7 @@ const rules: Rule[] = [
   [/^detector no longer configured$/, () => '检测器已从配置中移除'],
   [/^not confirmed after restart: (\S+) (.+)$/, (m) => `重启后未再确认：${m[1]} ${m[2]}`],
   [/^(\S+) answering again$/, (m) => `${m[1]} 恢复应答`],
-  [/^(\S+) not answering: ([\s\S]+)$/, (m) => `${m[1]} 无应答：${m[2] === 'no reply' ? '无回复' : m[2]}`],
+  [/^(\S+) not answering: ([\s\S]+)$/, (m) => `${m[1]} 无应答：${commError(m[2]!)}`],
   // The cloud's watch and ingest.
   [/^no status or data for (.+?) \((\d+) heartbeats of (.+?)\); its devices: (.*)$/, (m) =>
     `${dur(m[1])}未收到状态或数据（${m[2]} 个心跳周期，每个 ${dur(m[3])}）；其设备：${m[4] === 'none known' ? '无已知设备' : m[4]!.replace(/ and (\d+) more$/, ' 等另 $1 台')}`],
@@ -111,6 +111,21 @@ const rules: Rule[] = [
   [/^backlog back within the limits$/, () => '积压回到限值以内'],
   [/^device reports again$/, () => '设备恢复上报'],
 ];
+
+/** The edge's communication error codes (shared/src/errors.ts) as a duty officer reads them; the details stay for technicians. */
+const commCodes: Record<string, string> = {
+  LINK_DOWN: '通信链路中断',
+  DEVICE_TIMEOUT: '设备应答超时',
+  DEVICE_EXCEPTION: '设备返回异常',
+  FRAME_INVALID: '报文无效',
+};
+function commError(err: string): string {
+  if (err === 'no reply') return '无回复';
+  const m = err.match(/^([A-Z_]+): ([\s\S]*?)(?: \(reopening every (\d+) ms\))?$/);
+  const code = m && commCodes[m[1]!];
+  if (!code) return err;
+  return `${code}（${m[1]}）：${m[2]}${m[3] ? `（每 ${m[3]} ms 重新连接）` : ''}`;
+}
 
 /** Why the gateway rolled a config back (edge/src/agent/runner.ts), each of its '; '-joined reasons. */
 const rollbackReasons: Rule[] = [
