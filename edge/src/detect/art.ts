@@ -35,11 +35,6 @@ export class DualVigilanceArt {
   /** Vigilances: lower (same cluster) and upper (resonance), ρ_lb ≤ ρ_ub. */
   rhoLb = 0.8;
   rhoUb = 0.8;
-  /**
-   * Match against the input's size |x| (fuzzy ART's and the dual-vigilance paper's own match)
-   * instead of the category's |w|. Default false.
-   */
-  matchInput = false;
   /** Match of the latest sample with the category that decided it (the best match when novel). */
   match = 0;
   /** Energy part of that match. */
@@ -95,7 +90,6 @@ export class DualVigilanceArt {
     let bestM = -1;
     let bestE = 1;
     const w = this.w;
-    const byInput = this.matchInput;
     for (let j = 0; j < this.size; j++) {
       const off = j * D;
       let inF = 0;
@@ -109,9 +103,9 @@ export class DualVigilanceArt {
         if (k < F) inF += both;
         else inE += both;
       }
-      const wF = byInput ? F : this.wf[j];
-      const wE = byInput ? E : this.wsum[j] - this.wf[j];
-      // Matched against the category's own size |w| (1 when x lies inside its box), or |x|.
+      const wF = this.wf[j];
+      const wE = this.wsum[j] - wF;
+      // Matched against the category's own size |w| (1 when x lies inside its box).
       const mf = inF / (wF || 1);
       const me = E > 0 ? inE / (wE || 1) : 1;
       const m = mf * mf * mf * me * me;

@@ -39,22 +39,6 @@ describe('DualVigilanceArt', () => {
     expect(art.match).toBeLessThan(0.9);
   });
 
-  it('matchInput measures the match against the input: a pattern inside a grown box no longer matches 1', () => {
-    const grow = (matchInput: boolean) => {
-      const art = new DualVigilanceArt(2, 0);
-      art.rhoLb = art.rhoUb = 0.5;
-      art.matchInput = matchInput;
-      art.train([0.2, 0.2]);
-      art.train([0.4, 0.4]); // resonance, fast learning: the box now spans 0.2..0.4
-      expect(art.size).toBe(1);
-      art.train([0.3, 0.3], false);
-      return art.match;
-    };
-    expect(grow(false)).toBeCloseTo(1, 12);
-    // |x ∧ w| / |x| = (0.2 + 0.6) per component / 1 = 0.8, cubed.
-    expect(grow(true)).toBeCloseTo(0.8 ** 3, 12);
-  });
-
   it('learn = false scores without storing; memory is bounded by capacity', () => {
     const art = new DualVigilanceArt(2, 0, 4);
     art.rhoLb = art.rhoUb = 0.99;
@@ -134,7 +118,7 @@ describe('ArtimeDetector', () => {
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, rho: 1.5 } }] })).toThrow(/artime\.rho/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 5, max: 5 } }] })).toThrow(/artime\.max.*must be above min \(5\), got 5/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 0 } }] })).toThrow(/artime\.max.*needed with min/);
-    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, match: 'box' } }] })).toThrow(/artime\.match/);
+    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, match: 'input' } }] })).toThrow(/artime.*match/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, episode: 'yes' } }] })).toThrow(/artime\.episode/);
   });
 

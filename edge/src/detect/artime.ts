@@ -60,11 +60,6 @@ export interface ArtimeOptions {
    */
   episode?: boolean;
   /**
-   * What a pattern's match is measured against: `category` (its box |w|: 1 inside it) or
-   * `input` (|x|, the match of fuzzy ART and of the dual-vigilance paper). Default category.
-   */
-  match?: 'category' | 'input';
-  /**
    * The point's declared range (its engineering range; NAB hands every detector the file's
    * minimum and maximum). Given both, values are scaled by it from the first reading instead
    * of by the range seen so far; a value beyond it still widens the range. Default: learned.
@@ -167,9 +162,8 @@ export class ArtimeDetector implements ScoringDetector {
     opts: ArtimeOptions,
   ) {
     this.points = [point];
-    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false, match: opts.match ?? 'category' };
+    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false };
     this.art.beta = this.o.beta;
-    this.art.matchInput = this.o.match === 'input';
     if (opts.min !== undefined && opts.max !== undefined) {
       if (!(opts.min < opts.max)) throw new Error(`artime ${id}: min (${opts.min}) must be below max (${opts.max})`);
       this.lo = opts.min;
@@ -266,7 +260,6 @@ export class ArtimeDetector implements ScoringDetector {
     const scratch = new DualVigilanceArt(NF, NE);
     scratch.rhoLb = scratch.rhoUb = this.o.rho;
     scratch.beta = this.o.beta;
-    scratch.matchInput = this.art.matchInput;
     let m = 0;
     let mN = 0;
     order.forEach((k, j) => {
