@@ -84,16 +84,16 @@ export type NabDetectorKind = 'anomaly' | 'artime' | 'cad';
  * alarm raised by either, ARTime's threshold the anomaly's / k. `fileRange` (1 = on): ARTime is
  * given the file's minimum and maximum as the point's declared range (`min`, `max`), as NAB's
  * detector interface gives every detector ("input min/max"). `episode` (1 = on): ARTime's
- * `episode` option (each event scored once).
+ * `episode` option (each event scored once); `published` (1 = on): its `published` option.
  */
 export type NabDetectorOptions = Omit<AnomalyConfig, 'warmup'> &
-  Omit<Partial<ArtimeConfig>, 'warmup' | 'episode'> & { detector?: NabDetectorKind; withArtime?: number; fileRange?: number; episode?: number };
+  Omit<Partial<ArtimeConfig>, 'warmup' | 'episode' | 'published'> & { detector?: NabDetectorKind; withArtime?: number; fileRange?: number; episode?: number; published?: number };
 
 /** Runs one of the agent's per-point detectors over one file; anomaly score per row. `onRow` sees the detector after each row. */
 export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: number, det: ScoringDetector) => void): Float64Array {
   const device = 'nab';
   const point = 'value';
-  const { detector = 'anomaly', withArtime = 0, fileRange = 0, episode = 0, ...rest } = opts;
+  const { detector = 'anomaly', withArtime = 0, fileRange = 0, episode = 0, published = 0, ...rest } = opts;
   if (detector === 'cad') return cadScores(f); // bench-only experiment (bench/_cad.ts)
   const warmup = Math.max(10, probationRows(f.ts.length));
   let min = Infinity;
@@ -104,7 +104,7 @@ export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: numb
   }
   const range = fileRange && min < max ? { min, max } : {};
   const both = withArtime > 0 && detector === 'anomaly' ? { artime: { warmup, ...range } } : {};
-  const own = detector === 'artime' ? { warmup, ...range, ...(episode ? { episode: true } : {}), ...rest } : { warmup, ...rest };
+  const own = detector === 'artime' ? { warmup, ...range, ...(episode ? { episode: true } : {}), ...(published ? { published: true } : {}), ...rest } : { warmup, ...rest };
   const set = createDetectors({ points: [{ device, point, [detector]: own, ...both }] });
   const det = set.detectors[0] as ScoringDetector;
   const art = 'artime' in both ? (set.detectors[1] as ScoringDetector) : null;

@@ -35,6 +35,13 @@ export class DualVigilanceArt {
   /** Vigilances: lower (same cluster) and upper (resonance), ρ_lb ≤ ρ_ub. */
   rhoLb = 0.8;
   rhoUb = 0.8;
+  /**
+   * The published ARTime's memory (its description): the "energy" is the last feature component
+   * and its complement (not separate components), the feature match covers every component, and
+   * the category with the best match decides (resonance at ρ_ub, a variant at ρ_lb, else novel)
+   * instead of the best choice value among those passing ρ_lb. Default false.
+   */
+  published = false;
   /** Match of the latest sample with the category that decided it (the best match when novel). */
   match = 0;
   /** Energy part of that match. */
@@ -89,7 +96,9 @@ export class DualVigilanceArt {
     let pickE = 1;
     let bestM = -1;
     let bestE = 1;
+    let bestJ = -1;
     const w = this.w;
+    const pub = this.published;
     for (let j = 0; j < this.size; j++) {
       const off = j * D;
       let inF = 0;
@@ -107,13 +116,14 @@ export class DualVigilanceArt {
       const wE = this.wsum[j] - wF;
       // Matched against the category's own size |w| (1 when x lies inside its box).
       const mf = inF / (wF || 1);
-      const me = E > 0 ? inE / (wE || 1) : 1;
+      const me = pub ? this.lastEnergy(off, d) : E > 0 ? inE / (wE || 1) : 1;
       const m = mf * mf * mf * me * me;
       if (m > bestM) {
         bestM = m;
         bestE = me;
+        bestJ = j;
       }
-      if (m < this.rhoLb) continue;
+      if (pub || m < this.rhoLb) continue;
       const T = (inF + inE) / (ALPHA + this.wsum[j]);
       if (T > pickT) {
         pickT = T;
@@ -121,6 +131,11 @@ export class DualVigilanceArt {
         pickM = m;
         pickE = me;
       }
+    }
+    if (pub && bestM >= this.rhoLb) {
+      pick = bestJ;
+      pickM = bestM;
+      pickE = bestE;
     }
     if (pick >= 0) {
       this.match = pickM;
@@ -149,6 +164,16 @@ export class DualVigilanceArt {
     this.energy = this.size > 0 ? bestE : 0;
     if (learn) this.store(this.clusters++);
     return ArtOutcome.Novel;
+  }
+
+  /** Energy match of the published ARTime: the last component and its complement, |x ∧ w| / |w|. */
+  private lastEnergy(off: number, d: number): number {
+    const x = this.x;
+    const a = this.w[off + d - 1];
+    const b = this.w[off + 2 * d - 1];
+    const xa = x[d - 1];
+    const xb = x[2 * d - 1];
+    return ((xa < a ? xa : a) + (xb < b ? xb : b)) / (a + b || 1);
   }
 
   /** Stores the sample in `this.x` as a new category (replacing the least recently used when full). */

@@ -39,6 +39,25 @@ describe('DualVigilanceArt', () => {
     expect(art.match).toBeLessThan(0.9);
   });
 
+  it('published: the energy is the last component and its complement, and the best match decides', () => {
+    const art = new DualVigilanceArt(3, 0);
+    art.published = true;
+    art.rhoLb = 0.005;
+    art.rhoUb = 0.9;
+    art.train([0.2, 0.5, 0.8]);
+    art.train([0.2, 0.5, 0.8]);
+    expect(art.match).toBeCloseTo(1, 12);
+    // Same first components, last one moved: energy (min(0.4,0.8) + min(0.6,0.2)) / (0.8 + 0.2) = 0.6;
+    // feature match (0.2 + 0.5 + 0.4 + 0.8 + 0.5 + 0.2) / 3 = 0.8667.
+    expect(art.train([0.2, 0.5, 0.4], false)).toBe(ArtOutcome.Variant);
+    expect(art.energy).toBeCloseTo(0.6, 12);
+    expect(art.match).toBeCloseTo((2.6 / 3) ** 3 * 0.6 ** 2, 12);
+    // Both categories pass ρ_lb (0.0065 and 0.95): the one that matches best decides and resonates.
+    art.train([0.9, 0.9, 0.1]);
+    expect(art.size).toBe(2);
+    expect(art.train([0.85, 0.9, 0.1], false)).toBe(ArtOutcome.Resonance);
+  });
+
   it('learn = false scores without storing; memory is bounded by capacity', () => {
     const art = new DualVigilanceArt(2, 0, 4);
     art.rhoLb = art.rhoUb = 0.99;
@@ -98,6 +117,17 @@ describe('ArtimeDetector', () => {
       expect(ep.scores[i]).toBe(s > max ? s : 0);
       max = Math.max(max, s);
     }
+  });
+
+  it('published: silent on a repeating stream after warm-up, a burst never seen raises within a few readings', () => {
+    const calm = run({ published: true }, 4000);
+    expect(calm.scores.slice(0, 600).every((s) => s === 0)).toBe(true);
+    expect(calm.d.ready).toBe(true);
+    const { events } = run({ published: true, hold: 100 }, 4000, { at: 3000, add: 15, len: 10 });
+    const raised = events.find((e) => e.level !== AlarmLevel.Normal && e.i >= 3000);
+    expect(raised).toBeDefined();
+    expect(raised!.i).toBeLessThan(3000 + 20);
+    for (const s of calm.scores) expect(s).toBeGreaterThanOrEqual(0), expect(s).toBeLessThanOrEqual(1);
   });
 
   it('ignores unusable readings and runs from a config through the engine', () => {

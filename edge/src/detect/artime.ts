@@ -60,6 +60,15 @@ export interface ArtimeOptions {
    */
   episode?: boolean;
   /**
+   * Follow the published ARTime's description where this one departs from it: a block's extreme
+   * replaces its mean when it stands out by > 10 % of the mean (not of the range); a pattern is
+   * the last 8 points min–max scaled within the window and their Haar coefficients min–max scaled
+   * (flat: zeros), 16 components with no separate level and spread; the energy match is that of
+   * the last component (the newest point) and its complement; the best-matching category decides.
+   * Default false.
+   */
+  published?: boolean;
+  /**
    * The point's declared range (its engineering range; NAB hands every detector the file's
    * minimum and maximum). Given both, values are scaled by it from the first reading instead
    * of by the range seen so far; a value beyond it still widens the range. Default: learned.
@@ -118,7 +127,7 @@ export class ArtimeDetector implements ScoringDetector {
   level: AlarmLevel = AlarmLevel.Normal;
   score = 0;
   ready = false;
-  private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max'>>;
+  private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max' | 'published'>>;
   /** Highest confidence of the current event and readings since its last anomaly (`episode`). */
   private epMax = 0;
   private epAge = Infinity;
@@ -126,7 +135,8 @@ export class ArtimeDetector implements ScoringDetector {
   private readonly step: number;
   /** Downsampled points in the warm-up (the patterns learned before scoring). */
   private readonly trend: number;
-  private readonly art = new DualVigilanceArt(NF, NE, CATEGORIES);
+  private readonly art: DualVigilanceArt;
+  private readonly pub: boolean;
   private n = 0;
   private lo = Infinity;
   private hi = -Infinity;
@@ -138,7 +148,7 @@ export class ArtimeDetector implements ScoringDetector {
   private medianN = 0;
   private readonly ds = new Float64Array(WINDOW);
   private dsi = 0;
-  private readonly f = new Float64Array(NF + NE);
+  private readonly f: Float64Array;
   private readonly tmp = new Float64Array(WINDOW);
   private warm: Float64Array[] | null = [];
   // Vigilance adaptation and masking, in downsampled points.
@@ -163,7 +173,10 @@ export class ArtimeDetector implements ScoringDetector {
   ) {
     this.points = [point];
     this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false };
+    this.pub = opts.published ?? false;
+    this.art = this.network(CATEGORIES);
     this.art.beta = this.o.beta;
+    this.f = new Float64Array(this.pub ? NF : NF + NE);
     if (opts.min !== undefined && opts.max !== undefined) {
       if (!(opts.min < opts.max)) throw new Error(`artime ${id}: min (${opts.min}) must be below max (${opts.max})`);
       this.lo = opts.min;
@@ -203,7 +216,7 @@ export class ArtimeDetector implements ScoringDetector {
     const range = this.hi - this.lo;
     const mean = this.bSum / this.bN;
     const rep0 = this.bMax - mean >= mean - this.bMin ? this.bMax : this.bMin;
-    const rep = Math.abs(rep0 - mean) > 0.1 * range ? rep0 : mean;
+    const rep = Math.abs(rep0 - mean) > 0.1 * (this.pub ? Math.abs(mean) : range) ? rep0 : mean;
     let v = range > 0 ? (rep - this.lo) / range : 0.5;
     let lvl = Math.round(v * LEVELS);
     lvl = lvl < 0 ? 0 : lvl > LEVELS ? LEVELS : lvl;
@@ -226,8 +239,16 @@ export class ArtimeDetector implements ScoringDetector {
     return this.detect(i);
   }
 
+  /** An ART memory of this detector's pattern layout. */
+  private network(capacity: number): DualVigilanceArt {
+    const art = new DualVigilanceArt(NF, this.pub ? 0 : NE, capacity);
+    art.published = this.pub;
+    return art;
+  }
+
   /** Fills `this.f` with the pattern of the last WINDOW points. */
   private features(i: number): void {
+    if (this.pub) return this.publishedFeatures(i);
     const f = this.f;
     let lo = Infinity;
     let hi = -Infinity;
@@ -250,6 +271,25 @@ export class ArtimeDetector implements ScoringDetector {
     f[NF + 1] = hi - lo;
   }
 
+  /** The published pattern: [Haar coefficients; points], each part min–max scaled (flat: zeros). */
+  private publishedFeatures(i: number): void {
+    const f = this.f;
+    for (let k = 0; k < WINDOW; k++) f[WINDOW + k] = this.ds[(i + k) % WINDOW];
+    const scale = (from: number): void => {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let k = from; k < from + WINDOW; k++) {
+        if (f[k] < lo) lo = f[k];
+        if (f[k] > hi) hi = f[k];
+      }
+      for (let k = from; k < from + WINDOW; k++) f[k] = hi > lo ? (f[k] - lo) / (hi - lo) : 0;
+    };
+    scale(WINDOW);
+    for (let k = 0; k < WINDOW; k++) f[k] = f[WINDOW + k];
+    haar(f.subarray(0, WINDOW), this.tmp);
+    scale(0);
+  }
+
   /** End of the warm-up: sets ρ from the warm-up's patterns and learns them. */
   private learnWarmup(): void {
     const warm = this.warm!;
@@ -257,7 +297,7 @@ export class ArtimeDetector implements ScoringDetector {
     // Least typical first: a scratch network then founds its clusters on the outliers.
     const total = warm.map((a) => warm.reduce((t, b) => t + cosine(a, b), 0));
     const order = warm.map((_, k) => k).sort((a, b) => total[a] - total[b]);
-    const scratch = new DualVigilanceArt(NF, NE);
+    const scratch = this.network(256);
     scratch.rhoLb = scratch.rhoUb = this.o.rho;
     scratch.beta = this.o.beta;
     let m = 0;
