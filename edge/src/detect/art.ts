@@ -37,11 +37,14 @@ export class DualVigilanceArt {
   rhoUb = 0.8;
   /**
    * The published ARTime's memory (its description): the "energy" is the last feature component
-   * and its complement (not separate components), the feature match covers every component, and
-   * the category with the best match decides (resonance at ρ_ub, a variant at ρ_lb, else novel)
-   * instead of the best choice value among those passing ρ_lb. Default false.
+   * and its complement (not separate components; give `energies` 0). Default false.
    */
-  published = false;
+  energyLast = false;
+  /**
+   * The published ARTime's search: the category with the best match decides (resonance at ρ_ub,
+   * a variant at ρ_lb, else novel) instead of the best choice value among those passing ρ_lb.
+   */
+  bestDecides = false;
   /** Match of the latest sample with the category that decided it (the best match when novel). */
   match = 0;
   /** Energy part of that match. */
@@ -98,7 +101,8 @@ export class DualVigilanceArt {
     let bestE = 1;
     let bestJ = -1;
     const w = this.w;
-    const pub = this.published;
+    const last = this.energyLast;
+    const best = this.bestDecides;
     for (let j = 0; j < this.size; j++) {
       const off = j * D;
       let inF = 0;
@@ -116,14 +120,14 @@ export class DualVigilanceArt {
       const wE = this.wsum[j] - wF;
       // Matched against the category's own size |w| (1 when x lies inside its box).
       const mf = inF / (wF || 1);
-      const me = pub ? this.lastEnergy(off, d) : E > 0 ? inE / (wE || 1) : 1;
+      const me = last ? this.lastEnergy(off, d) : E > 0 ? inE / (wE || 1) : 1;
       const m = mf * mf * mf * me * me;
       if (m > bestM) {
         bestM = m;
         bestE = me;
         bestJ = j;
       }
-      if (pub || m < this.rhoLb) continue;
+      if (best || m < this.rhoLb) continue;
       const T = (inF + inE) / (ALPHA + this.wsum[j]);
       if (T > pickT) {
         pickT = T;
@@ -132,7 +136,7 @@ export class DualVigilanceArt {
         pickE = me;
       }
     }
-    if (pub && bestM >= this.rhoLb) {
+    if (best && bestM >= this.rhoLb) {
       pick = bestJ;
       pickM = bestM;
       pickE = bestE;

@@ -41,7 +41,7 @@ describe('DualVigilanceArt', () => {
 
   it('published: the energy is the last component and its complement, and the best match decides', () => {
     const art = new DualVigilanceArt(3, 0);
-    art.published = true;
+    art.energyLast = art.bestDecides = true;
     art.rhoLb = 0.005;
     art.rhoUb = 0.9;
     art.train([0.2, 0.5, 0.8]);

@@ -68,6 +68,8 @@ export interface ArtimeOptions {
    * Default false.
    */
   published?: boolean;
+  /** Bench-only ablation (not in the config schema): `published` but for one of its parts. */
+  publishedWithout?: 'spike' | 'window' | 'order';
   /**
    * The point's declared range (its engineering range; NAB hands every detector the file's
    * minimum and maximum). Given both, values are scaled by it from the first reading instead
@@ -127,7 +129,7 @@ export class ArtimeDetector implements ScoringDetector {
   level: AlarmLevel = AlarmLevel.Normal;
   score = 0;
   ready = false;
-  private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max' | 'published'>>;
+  private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max' | 'published' | 'publishedWithout'>>;
   /** Highest confidence of the current event and readings since its last anomaly (`episode`). */
   private epMax = 0;
   private epAge = Infinity;
@@ -137,6 +139,10 @@ export class ArtimeDetector implements ScoringDetector {
   private readonly trend: number;
   private readonly art: DualVigilanceArt;
   private readonly pub: boolean;
+  /** Parts of `published`: the spike rule on the mean, the window-scaled pattern. */
+  private readonly pubSpike: boolean;
+  private readonly pubWindow: boolean;
+  private readonly pubOrder: boolean;
   private n = 0;
   private lo = Infinity;
   private hi = -Infinity;
@@ -174,6 +180,9 @@ export class ArtimeDetector implements ScoringDetector {
     this.points = [point];
     this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false };
     this.pub = opts.published ?? false;
+    this.pubSpike = this.pub && opts.publishedWithout !== 'spike';
+    this.pubWindow = this.pub && opts.publishedWithout !== 'window';
+    this.pubOrder = this.pub && opts.publishedWithout !== 'order';
     this.art = this.network(CATEGORIES);
     this.art.beta = this.o.beta;
     this.f = new Float64Array(this.pub ? NF : NF + NE);
@@ -216,7 +225,7 @@ export class ArtimeDetector implements ScoringDetector {
     const range = this.hi - this.lo;
     const mean = this.bSum / this.bN;
     const rep0 = this.bMax - mean >= mean - this.bMin ? this.bMax : this.bMin;
-    const rep = Math.abs(rep0 - mean) > 0.1 * (this.pub ? Math.abs(mean) : range) ? rep0 : mean;
+    const rep = Math.abs(rep0 - mean) > 0.1 * (this.pubSpike ? Math.abs(mean) : range) ? rep0 : mean;
     let v = range > 0 ? (rep - this.lo) / range : 0.5;
     let lvl = Math.round(v * LEVELS);
     lvl = lvl < 0 ? 0 : lvl > LEVELS ? LEVELS : lvl;
@@ -242,13 +251,14 @@ export class ArtimeDetector implements ScoringDetector {
   /** An ART memory of this detector's pattern layout. */
   private network(capacity: number): DualVigilanceArt {
     const art = new DualVigilanceArt(NF, this.pub ? 0 : NE, capacity);
-    art.published = this.pub;
+    art.energyLast = this.pub;
+    art.bestDecides = this.pubOrder;
     return art;
   }
 
   /** Fills `this.f` with the pattern of the last WINDOW points. */
   private features(i: number): void {
-    if (this.pub) return this.publishedFeatures(i);
+    if (this.pubWindow) return this.publishedFeatures(i);
     const f = this.f;
     let lo = Infinity;
     let hi = -Infinity;
@@ -267,6 +277,7 @@ export class ArtimeDetector implements ScoringDetector {
     haar(f.subarray(0, WINDOW), this.tmp);
     f[0] /= 2 * Math.SQRT2;
     for (let k = 1; k < WINDOW; k++) f[k] = 0.5 + f[k] / 2;
+    if (this.pub) return; // the energy is the newest point: no level and spread components
     f[NF] = sum / WINDOW;
     f[NF + 1] = hi - lo;
   }
