@@ -29,6 +29,7 @@
  * Score per reading: the confidence on the reading that completed a novel block, else 0.
  * With `episode`, a confidence no higher than its event's highest so far (within `hold`) scores 0.
  * The alarm rises at score ≥ `threshold` and falls `hold` readings after the last one.
+ * `published` follows the published description's encoding and search instead (worse on NAB).
  * Memory: ≤ 64 categories of 36 numbers, the warm-up's ~112 feature vectors (freed after),
  * an 81-bin median histogram, and a few small rings. No clock.
  */
@@ -60,12 +61,9 @@ export interface ArtimeOptions {
    */
   episode?: boolean;
   /**
-   * Follow the published ARTime's description where this one departs from it: a block's extreme
-   * replaces its mean when it stands out by > 10 % of the mean (not of the range); a pattern is
-   * the last 8 points min–max scaled within the window and their Haar coefficients min–max scaled
-   * (flat: zeros), 16 components with no separate level and spread; the energy match is that of
-   * the last component (the newest point) and its complement; the best-matching category decides.
-   * Default false.
+   * The published ARTime's description where ours departs: spike rule on 10 % of the mean; the 8
+   * points and their Haar coefficients each min–max scaled (no level, spread); the newest point
+   * as the energy; the best-matching category decides. Worse on NAB (docs). Default false.
    */
   published?: boolean;
   /** Bench-only ablation (not in the config schema): `published` but for one of its parts. */
@@ -139,7 +137,7 @@ export class ArtimeDetector implements ScoringDetector {
   private readonly trend: number;
   private readonly art: DualVigilanceArt;
   private readonly pub: boolean;
-  /** Parts of `published`: the spike rule on the mean, the window-scaled pattern. */
+  /** Parts of `published`: the spike rule on the mean, the window-scaled pattern, best decides. */
   private readonly pubSpike: boolean;
   private readonly pubWindow: boolean;
   private readonly pubOrder: boolean;
