@@ -11,6 +11,7 @@ import { join, relative } from 'node:path';
 import type { Reading } from '../shared/src/index.js';
 import type { AnomalyConfig, ArtimeConfig } from '../shared/src/config/index.js';
 import { createDetectors, type ScoringDetector } from '../edge/src/detect/index.js';
+import { ArtimeDetector, type ArtimeOptions } from '../edge/src/detect/artime.js';
 import { nabProfiles, nabScore, probationRows, type NabFile } from './score/nab.js';
 import { cadScores } from './_cad.js';
 
@@ -84,16 +85,16 @@ export type NabDetectorKind = 'anomaly' | 'artime' | 'cad';
  * alarm raised by either, ARTime's threshold the anomaly's / k. `fileRange` (1 = on): ARTime is
  * given the file's minimum and maximum as the point's declared range (`min`, `max`), as NAB's
  * detector interface gives every detector ("input min/max"). `episode` (1 = on): ARTime's
- * `episode` option (each event scored once).
+ * `episode` option (each event scored once); `published` (1 = on): its `published` option.
  */
 export type NabDetectorOptions = Omit<AnomalyConfig, 'warmup'> &
-  Omit<Partial<ArtimeConfig>, 'warmup' | 'episode'> & { detector?: NabDetectorKind; withArtime?: number; fileRange?: number; episode?: number };
+  Omit<Partial<ArtimeConfig>, 'warmup' | 'episode' | 'published'> & { detector?: NabDetectorKind; withArtime?: number; fileRange?: number; episode?: number; published?: number; publishedWithout?: ArtimeOptions['publishedWithout'] };
 
 /** Runs one of the agent's per-point detectors over one file; anomaly score per row. `onRow` sees the detector after each row. */
 export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: number, det: ScoringDetector) => void): Float64Array {
   const device = 'nab';
   const point = 'value';
-  const { detector = 'anomaly', withArtime = 0, fileRange = 0, episode = 0, ...rest } = opts;
+  const { detector = 'anomaly', withArtime = 0, fileRange = 0, episode = 0, published = 0, ...rest } = opts;
   if (detector === 'cad') return cadScores(f); // bench-only experiment (bench/_cad.ts)
   const warmup = Math.max(10, probationRows(f.ts.length));
   let min = Infinity;
@@ -104,7 +105,9 @@ export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: numb
   }
   const range = fileRange && min < max ? { min, max } : {};
   const both = withArtime > 0 && detector === 'anomaly' ? { artime: { warmup, ...range } } : {};
-  const own = detector === 'artime' ? { warmup, ...range, ...(episode ? { episode: true } : {}), ...rest } : { warmup, ...rest };
+  const own = detector === 'artime' ? { warmup, ...range, ...(episode ? { episode: true } : {}), ...(published ? { published: true } : {}), ...rest } : { warmup, ...rest };
+  // `publishedWithout` is a bench-only ablation of ARTime's `published`, outside the config schema.
+  if (detector === 'artime' && 'publishedWithout' in own) return artimeAlone(f, new ArtimeDetector('nab/value/artime', device, point, own as ArtimeOptions));
   const set = createDetectors({ points: [{ device, point, [detector]: own, ...both }] });
   const det = set.detectors[0] as ScoringDetector;
   const art = 'artime' in both ? (set.detectors[1] as ScoringDetector) : null;
@@ -116,6 +119,19 @@ export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: numb
     set.onReading(reading);
     out[i] = art ? Math.max(det.score, withArtime * art.score) : det.score;
     onRow?.(i, det);
+  }
+  return out;
+}
+
+/** Per-row scores of one ARTime detector built directly (not through the config schema). */
+function artimeAlone(f: NabData, det: ArtimeDetector): Float64Array {
+  const reading: Reading = { device: 'nab', point: 'value', ts: 0, value: 0 };
+  const out = new Float64Array(f.ts.length);
+  for (let i = 0; i < f.ts.length; i++) {
+    reading.ts = f.ts[i];
+    reading.value = f.value[i];
+    det.update(reading);
+    out[i] = det.score;
   }
   return out;
 }

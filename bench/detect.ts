@@ -51,6 +51,8 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   artime: { cfg: { points: [{ device: 'd', point: 'p', artime: { warmup: 1000 } }] }, readings: stream },
   // Its worst case: a warm-up of ≤ 207 readings makes blocks of 1 reading, an ART pass on every reading.
   artime_warmup100: { cfg: { points: [{ device: 'd', point: 'p', artime: { warmup: 100 } }] }, readings: stream },
+  // The published description's variant (`published`, fast commit), in its worst case too.
+  artime_published_warmup100: { cfg: { points: [{ device: 'd', point: 'p', artime: { warmup: 100, published: true, beta: 1 } }] }, readings: stream },
   all: {
     cfg: {
       points: [

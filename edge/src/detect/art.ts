@@ -36,10 +36,15 @@ export class DualVigilanceArt {
   rhoLb = 0.8;
   rhoUb = 0.8;
   /**
-   * Match against the input's size |x| (fuzzy ART's and the dual-vigilance paper's own match)
-   * instead of the category's |w|. Default false.
+   * The published ARTime's memory (its description): the "energy" is the last feature component
+   * and its complement (not separate components; give `energies` 0). Default false.
    */
-  matchInput = false;
+  energyLast = false;
+  /**
+   * The published ARTime's search: the category with the best match decides (resonance at ρ_ub,
+   * a variant at ρ_lb, else novel) instead of the best choice value among those passing ρ_lb.
+   */
+  bestDecides = false;
   /** Match of the latest sample with the category that decided it (the best match when novel). */
   match = 0;
   /** Energy part of that match. */
@@ -94,8 +99,10 @@ export class DualVigilanceArt {
     let pickE = 1;
     let bestM = -1;
     let bestE = 1;
+    let bestJ = -1;
     const w = this.w;
-    const byInput = this.matchInput;
+    const last = this.energyLast;
+    const best = this.bestDecides;
     for (let j = 0; j < this.size; j++) {
       const off = j * D;
       let inF = 0;
@@ -109,17 +116,18 @@ export class DualVigilanceArt {
         if (k < F) inF += both;
         else inE += both;
       }
-      const wF = byInput ? F : this.wf[j];
-      const wE = byInput ? E : this.wsum[j] - this.wf[j];
-      // Matched against the category's own size |w| (1 when x lies inside its box), or |x|.
+      const wF = this.wf[j];
+      const wE = this.wsum[j] - wF;
+      // Matched against the category's own size |w| (1 when x lies inside its box).
       const mf = inF / (wF || 1);
-      const me = E > 0 ? inE / (wE || 1) : 1;
+      const me = last ? this.lastEnergy(off, d) : E > 0 ? inE / (wE || 1) : 1;
       const m = mf * mf * mf * me * me;
       if (m > bestM) {
         bestM = m;
         bestE = me;
+        bestJ = j;
       }
-      if (m < this.rhoLb) continue;
+      if (best || m < this.rhoLb) continue;
       const T = (inF + inE) / (ALPHA + this.wsum[j]);
       if (T > pickT) {
         pickT = T;
@@ -127,6 +135,11 @@ export class DualVigilanceArt {
         pickM = m;
         pickE = me;
       }
+    }
+    if (best && bestM >= this.rhoLb) {
+      pick = bestJ;
+      pickM = bestM;
+      pickE = bestE;
     }
     if (pick >= 0) {
       this.match = pickM;
@@ -155,6 +168,16 @@ export class DualVigilanceArt {
     this.energy = this.size > 0 ? bestE : 0;
     if (learn) this.store(this.clusters++);
     return ArtOutcome.Novel;
+  }
+
+  /** Energy match of the published ARTime: the last component and its complement, |x ∧ w| / |w|. */
+  private lastEnergy(off: number, d: number): number {
+    const x = this.x;
+    const a = this.w[off + d - 1];
+    const b = this.w[off + 2 * d - 1];
+    const xa = x[d - 1];
+    const xb = x[2 * d - 1];
+    return ((xa < a ? xa : a) + (xb < b ? xb : b)) / (a + b || 1);
   }
 
   /** Stores the sample in `this.x` as a new category (replacing the least recently used when full). */

@@ -39,20 +39,23 @@ describe('DualVigilanceArt', () => {
     expect(art.match).toBeLessThan(0.9);
   });
 
-  it('matchInput measures the match against the input: a pattern inside a grown box no longer matches 1', () => {
-    const grow = (matchInput: boolean) => {
-      const art = new DualVigilanceArt(2, 0);
-      art.rhoLb = art.rhoUb = 0.5;
-      art.matchInput = matchInput;
-      art.train([0.2, 0.2]);
-      art.train([0.4, 0.4]); // resonance, fast learning: the box now spans 0.2..0.4
-      expect(art.size).toBe(1);
-      art.train([0.3, 0.3], false);
-      return art.match;
-    };
-    expect(grow(false)).toBeCloseTo(1, 12);
-    // |x ∧ w| / |x| = (0.2 + 0.6) per component / 1 = 0.8, cubed.
-    expect(grow(true)).toBeCloseTo(0.8 ** 3, 12);
+  it('published: the energy is the last component and its complement, and the best match decides', () => {
+    const art = new DualVigilanceArt(3, 0);
+    art.energyLast = art.bestDecides = true;
+    art.rhoLb = 0.005;
+    art.rhoUb = 0.9;
+    art.train([0.2, 0.5, 0.8]);
+    art.train([0.2, 0.5, 0.8]);
+    expect(art.match).toBeCloseTo(1, 12);
+    // Same first components, last one moved: energy (min(0.4,0.8) + min(0.6,0.2)) / (0.8 + 0.2) = 0.6;
+    // feature match (0.2 + 0.5 + 0.4 + 0.8 + 0.5 + 0.2) / 3 = 0.8667.
+    expect(art.train([0.2, 0.5, 0.4], false)).toBe(ArtOutcome.Variant);
+    expect(art.energy).toBeCloseTo(0.6, 12);
+    expect(art.match).toBeCloseTo((2.6 / 3) ** 3 * 0.6 ** 2, 12);
+    // Both categories pass ρ_lb (0.0065 and 0.95): the one that matches best decides and resonates.
+    art.train([0.9, 0.9, 0.1]);
+    expect(art.size).toBe(2);
+    expect(art.train([0.85, 0.9, 0.1], false)).toBe(ArtOutcome.Resonance);
   });
 
   it('learn = false scores without storing; memory is bounded by capacity', () => {
@@ -116,6 +119,17 @@ describe('ArtimeDetector', () => {
     }
   });
 
+  it('published: silent on a repeating stream after warm-up, a burst never seen raises within a few readings', () => {
+    const calm = run({ published: true }, 4000);
+    expect(calm.scores.slice(0, 600).every((s) => s === 0)).toBe(true);
+    expect(calm.d.ready).toBe(true);
+    const { events } = run({ published: true, hold: 100 }, 4000, { at: 3000, add: 15, len: 10 });
+    const raised = events.find((e) => e.level !== AlarmLevel.Normal && e.i >= 3000);
+    expect(raised).toBeDefined();
+    expect(raised!.i).toBeLessThan(3000 + 20);
+    for (const s of calm.scores) expect(s).toBeGreaterThanOrEqual(0), expect(s).toBeLessThanOrEqual(1);
+  });
+
   it('ignores unusable readings and runs from a config through the engine', () => {
     const set = createDetectors({ points: [{ device: 'main-7', point: 'pressure', artime: { warmup: 200, level: 'orange' } }] });
     expect(set.detectors[0].id).toBe('main-7/pressure/artime');
@@ -134,7 +148,7 @@ describe('ArtimeDetector', () => {
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, rho: 1.5 } }] })).toThrow(/artime\.rho/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 5, max: 5 } }] })).toThrow(/artime\.max.*must be above min \(5\), got 5/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, min: 0 } }] })).toThrow(/artime\.max.*needed with min/);
-    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, match: 'box' } }] })).toThrow(/artime\.match/);
+    expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, match: 'input' } }] })).toThrow(/artime.*match/);
     expect(() => createDetectors({ points: [{ device: 'd', point: 'p', artime: { warmup: 200, episode: 'yes' } }] })).toThrow(/artime\.episode/);
   });
 

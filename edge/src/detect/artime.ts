@@ -29,6 +29,7 @@
  * Score per reading: the confidence on the reading that completed a novel block, else 0.
  * With `episode`, a confidence no higher than its event's highest so far (within `hold`) scores 0.
  * The alarm rises at score ≥ `threshold` and falls `hold` readings after the last one.
+ * `published` follows the published description's encoding and search instead (worse on NAB).
  * Memory: ≤ 64 categories of 36 numbers, the warm-up's ~112 feature vectors (freed after),
  * an 81-bin median histogram, and a few small rings. No clock.
  */
@@ -60,10 +61,13 @@ export interface ArtimeOptions {
    */
   episode?: boolean;
   /**
-   * What a pattern's match is measured against: `category` (its box |w|: 1 inside it) or
-   * `input` (|x|, the match of fuzzy ART and of the dual-vigilance paper). Default category.
+   * The published ARTime's description where ours departs: spike rule on 10 % of the mean; the 8
+   * points and their Haar coefficients each min–max scaled (no level, spread); the newest point
+   * as the energy; the best-matching category decides. Worse on NAB (docs). Default false.
    */
-  match?: 'category' | 'input';
+  published?: boolean;
+  /** Bench-only ablation (not in the config schema): `published` but for one of its parts. */
+  publishedWithout?: 'spike' | 'window' | 'order';
   /**
    * The point's declared range (its engineering range; NAB hands every detector the file's
    * minimum and maximum). Given both, values are scaled by it from the first reading instead
@@ -123,7 +127,7 @@ export class ArtimeDetector implements ScoringDetector {
   level: AlarmLevel = AlarmLevel.Normal;
   score = 0;
   ready = false;
-  private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max'>>;
+  private readonly o: Required<Omit<ArtimeOptions, 'level' | 'min' | 'max' | 'published' | 'publishedWithout'>>;
   /** Highest confidence of the current event and readings since its last anomaly (`episode`). */
   private epMax = 0;
   private epAge = Infinity;
@@ -131,7 +135,12 @@ export class ArtimeDetector implements ScoringDetector {
   private readonly step: number;
   /** Downsampled points in the warm-up (the patterns learned before scoring). */
   private readonly trend: number;
-  private readonly art = new DualVigilanceArt(NF, NE, CATEGORIES);
+  private readonly art: DualVigilanceArt;
+  private readonly pub: boolean;
+  /** Parts of `published`: the spike rule on the mean, the window-scaled pattern, best decides. */
+  private readonly pubSpike: boolean;
+  private readonly pubWindow: boolean;
+  private readonly pubOrder: boolean;
   private n = 0;
   private lo = Infinity;
   private hi = -Infinity;
@@ -143,7 +152,7 @@ export class ArtimeDetector implements ScoringDetector {
   private medianN = 0;
   private readonly ds = new Float64Array(WINDOW);
   private dsi = 0;
-  private readonly f = new Float64Array(NF + NE);
+  private readonly f: Float64Array;
   private readonly tmp = new Float64Array(WINDOW);
   private warm: Float64Array[] | null = [];
   // Vigilance adaptation and masking, in downsampled points.
@@ -167,9 +176,14 @@ export class ArtimeDetector implements ScoringDetector {
     opts: ArtimeOptions,
   ) {
     this.points = [point];
-    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false, match: opts.match ?? 'category' };
+    this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false };
+    this.pub = opts.published ?? false;
+    this.pubSpike = this.pub && opts.publishedWithout !== 'spike';
+    this.pubWindow = this.pub && opts.publishedWithout !== 'window';
+    this.pubOrder = this.pub && opts.publishedWithout !== 'order';
+    this.art = this.network(CATEGORIES);
     this.art.beta = this.o.beta;
-    this.art.matchInput = this.o.match === 'input';
+    this.f = new Float64Array(this.pub ? NF : NF + NE);
     if (opts.min !== undefined && opts.max !== undefined) {
       if (!(opts.min < opts.max)) throw new Error(`artime ${id}: min (${opts.min}) must be below max (${opts.max})`);
       this.lo = opts.min;
@@ -209,7 +223,7 @@ export class ArtimeDetector implements ScoringDetector {
     const range = this.hi - this.lo;
     const mean = this.bSum / this.bN;
     const rep0 = this.bMax - mean >= mean - this.bMin ? this.bMax : this.bMin;
-    const rep = Math.abs(rep0 - mean) > 0.1 * range ? rep0 : mean;
+    const rep = Math.abs(rep0 - mean) > 0.1 * (this.pubSpike ? Math.abs(mean) : range) ? rep0 : mean;
     let v = range > 0 ? (rep - this.lo) / range : 0.5;
     let lvl = Math.round(v * LEVELS);
     lvl = lvl < 0 ? 0 : lvl > LEVELS ? LEVELS : lvl;
@@ -232,8 +246,17 @@ export class ArtimeDetector implements ScoringDetector {
     return this.detect(i);
   }
 
+  /** An ART memory of this detector's pattern layout. */
+  private network(capacity: number): DualVigilanceArt {
+    const art = new DualVigilanceArt(NF, this.pub ? 0 : NE, capacity);
+    art.energyLast = this.pub;
+    art.bestDecides = this.pubOrder;
+    return art;
+  }
+
   /** Fills `this.f` with the pattern of the last WINDOW points. */
   private features(i: number): void {
+    if (this.pubWindow) return this.publishedFeatures(i);
     const f = this.f;
     let lo = Infinity;
     let hi = -Infinity;
@@ -252,8 +275,28 @@ export class ArtimeDetector implements ScoringDetector {
     haar(f.subarray(0, WINDOW), this.tmp);
     f[0] /= 2 * Math.SQRT2;
     for (let k = 1; k < WINDOW; k++) f[k] = 0.5 + f[k] / 2;
+    if (this.pub) return; // the energy is the newest point: no level and spread components
     f[NF] = sum / WINDOW;
     f[NF + 1] = hi - lo;
+  }
+
+  /** The published pattern: [Haar coefficients; points], each part min–max scaled (flat: zeros). */
+  private publishedFeatures(i: number): void {
+    const f = this.f;
+    for (let k = 0; k < WINDOW; k++) f[WINDOW + k] = this.ds[(i + k) % WINDOW];
+    const scale = (from: number): void => {
+      let lo = Infinity;
+      let hi = -Infinity;
+      for (let k = from; k < from + WINDOW; k++) {
+        if (f[k] < lo) lo = f[k];
+        if (f[k] > hi) hi = f[k];
+      }
+      for (let k = from; k < from + WINDOW; k++) f[k] = hi > lo ? (f[k] - lo) / (hi - lo) : 0;
+    };
+    scale(WINDOW);
+    for (let k = 0; k < WINDOW; k++) f[k] = f[WINDOW + k];
+    haar(f.subarray(0, WINDOW), this.tmp);
+    scale(0);
   }
 
   /** End of the warm-up: sets ρ from the warm-up's patterns and learns them. */
@@ -263,10 +306,9 @@ export class ArtimeDetector implements ScoringDetector {
     // Least typical first: a scratch network then founds its clusters on the outliers.
     const total = warm.map((a) => warm.reduce((t, b) => t + cosine(a, b), 0));
     const order = warm.map((_, k) => k).sort((a, b) => total[a] - total[b]);
-    const scratch = new DualVigilanceArt(NF, NE);
+    const scratch = this.network(256);
     scratch.rhoLb = scratch.rhoUb = this.o.rho;
     scratch.beta = this.o.beta;
-    scratch.matchInput = this.art.matchInput;
     let m = 0;
     let mN = 0;
     order.forEach((k, j) => {
