@@ -26,9 +26,13 @@ import { mergeColumns } from './sql-cold-write.js';
 /** Series read by one COPY (its blocks are upserted before the next COPY: one chunk's blocks in memory). */
 const SERIES_PER_COPY = 32;
 
-/** A row's xmin as xid8: the current transaction's id less the 32-bit distance (every live xmin is within 2^31 of it). */
-const XID = 'CAST(CAST(pg_current_xact_id() AS text) AS bigint)';
-const XMIN8 = `CAST(CAST(${XID} - ((${XID} & 4294967295) - CAST(CAST(xmin AS text) AS bigint) + 4294967296) % 4294967296 AS text) AS xid8)`;
+/**
+ * A row's xmin as xid8, from the next transaction id of a snapshot taken once per statement (under the final
+ * lock, so above every xmin in the table, each within 2^31 of it): that id less the 32-bit distance. (Not our
+ * own transaction's id: a late commit may have got a later one.)
+ */
+const NEXT = '(SELECT CAST(CAST(pg_snapshot_xmax(pg_current_snapshot()) AS text) AS bigint))';
+const XMIN8 = `CAST(CAST(${NEXT} - ((${NEXT} & 4294967295) - CAST(CAST(xmin AS text) AS bigint) + 4294967296) % 4294967296 AS text) AS xid8)`;
 /** Rows compaction took: of a compacted series ($1), inserted by a transaction visible in the snapshot $2. */
 const TAKEN = `series = ANY(CAST($1 AS integer[])) AND pg_visible_in_snapshot(${XMIN8}, CAST($2 AS pg_snapshot))`;
 

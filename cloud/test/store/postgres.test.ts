@@ -93,18 +93,20 @@ ORDER BY 1`;
       const id = Number((await store.pool.query("SELECT id FROM series WHERE device = 'd'")).rows[0].id);
       const count = async () => Number((await store.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
       const all = () => store.telemetry.readings({ ...P, from: 0, to: d0 + DAY, limit: 10_000 });
-      // A commit into the day that is still open when compaction starts (its snapshot cannot see it): a new
-      // reading and a corrected one at a stored timestamp.
+      // A commit into the day that is open when compaction starts (its snapshot cannot see it) and inserts only once
+      // compaction has written its blocks (so its transaction id is above compaction's own): a new reading and a
+      // corrected one at a stored timestamp.
       await late.query('BEGIN');
-      await late.query(`INSERT INTO ${table}(series, ts, value, quality) VALUES ($1, $2, 42, 0), ($1, $3, 99, 1)`, [id, d0 + 1, d0 + 10_003]);
+      await late.query(`LOCK TABLE ${table} IN ROW EXCLUSIVE MODE`);
       const compaction = store.telemetry.compact(d0 + 3 * DAY);
-      // Compaction waits for the open commit at its final lock; then the commit lands.
+      // Compaction waits for the open commit at its final lock; then the commit inserts and lands.
       for (let i = 0; ; i++) {
         const waiting = await store.pool.query('SELECT 1 FROM pg_locks WHERE relation = to_regclass($1) AND NOT granted', [table]);
         if (waiting.rowCount) break;
         if (i > 600) throw new Error('compaction never waited for the open commit');
         await new Promise((r) => setTimeout(r, 50));
       }
+      await late.query(`INSERT INTO ${table}(series, ts, value, quality) VALUES ($1, $2, 42, 0), ($1, $3, 99, 1)`, [id, d0 + 1, d0 + 10_003]);
       await late.query('COMMIT');
       expect(await compaction).toEqual({ seriesDays: 2, readings: 1500, bytes: expect.any(Number), failed: [] });
       // Only the late rows stay hot, and reads merge them over the block: the correction replaces its twin.
