@@ -6,8 +6,8 @@
  *   BEGIN ─▶ advisory locks (series, day), sorted ─▶ S = pg_current_snapshot(); series with a block already
  *   ─▶ per 32 series: binary COPY (series, ts, ctid order) ─▶ stream-parsed, each series merged with its old
  *      block and encoded as it completes ─▶ blocks upserted (version + 1)
- *   ─▶ LOCK the partition (in-flight commits finish first, later ones wait) ─▶ rows not taken?
- *        none: TRUNCATE          some: DELETE only the taken rows, VACUUM after the commit
+ *   ─▶ LOCK the partition (in-flight commits finish first, later ones wait) ─▶ as many rows as were read?
+ *        yes: TRUNCATE           no (late rows): DELETE only the taken rows, VACUUM after the commit
  *   ─▶ COMMIT
  *
  * Late data: a commit into the day while this runs is not blocked until the final LOCK. "Taken" is a row
@@ -85,8 +85,9 @@ export async function compactPartitionDay(pool: pg.Pool, table: string, day: num
     }
     out.seriesDays = done.length;
     await client.query(`LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE`);
-    const left = Number((await client.query(`SELECT count(*) AS n FROM ${table} WHERE NOT (${TAKEN})`, [done, head.snap])).rows[0].n);
-    if (left === 0) await client.query(`TRUNCATE ${table}`);
+    // Rows leave a day only under their series' locks, held here (compaction), or by DROP (retention, which waits for
+    // this transaction): every row read is still there, so as many rows as were read means each is in a block.
+    if (Number((await client.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n) === out.readings) await client.query(`TRUNCATE ${table}`);
     else {
       await client.query(`DELETE FROM ${table} WHERE ${TAKEN}`, [done, head.snap]);
       partial = true;
