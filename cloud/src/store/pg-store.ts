@@ -19,6 +19,7 @@ import { PgSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
 import { rollupMerge, type Minute, type ReadingColumns } from './sql-telemetry.js';
 import type { ColdOptions } from './sql-cold.js';
+import { compactPartitionDay, partitionCandidates, type DayCompaction } from './pg-cold-day.js';
 import { num, seriesKey } from './sql-common.js';
 import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, syncLedgerTables } from './schema.js';
 
@@ -254,34 +255,12 @@ export class PgStore extends SqlStore {
   }
 
   protected async coldCandidates(before: number): Promise<{ series: number; day: number }[]> {
-    const out: { series: number; day: number }[] = [];
-    for (const day of this.partitionDays()) {
-      if ((day + 1) * DAY > before) break;
-      // Distinct series by a loose index scan (one probe per series), cheap on an emptied partition.
-      const name = partitionName(day);
-      const rows = await this.sql.all<{ s: number }>(
-        `WITH RECURSIVE t(s) AS (SELECT MIN(series) FROM ${name} UNION ALL SELECT (SELECT MIN(series) FROM ${name} WHERE series > t.s) FROM t WHERE t.s IS NOT NULL)
-         SELECT s FROM t WHERE s IS NOT NULL`,
-      );
-      for (const r of rows) out.push({ series: Number(r.s), day });
-    }
-    const stray = await this.sql.all<{ series: number; day: number }>(`SELECT DISTINCT series, CAST(ts / ${DAY} AS BIGINT) AS day FROM readings_default WHERE ts < ?`, [before]);
-    for (const r of stray) out.push({ series: Number(r.series), day: Number(r.day) });
-    return out;
+    return partitionCandidates(this.sql, this.partitionDays(), before, partitionName);
   }
 
-  protected override async afterColdDay(day: number): Promise<void> {
-    if (!this.partitions.has(day)) return; // a day in the default partition: its rows were deleted, autovacuum reclaims them
-    const name = partitionName(day);
-    // An emptied day gives its pages back, indexes included: TRUNCATE under a lock that keeps a late commit out
-    // until it is done (the commit then lands in the empty table). A day that got late rows meanwhile is vacuumed.
-    const emptied = await this.sql.tx(async (db) => {
-      await db.run(`LOCK TABLE ${name} IN ACCESS EXCLUSIVE MODE`);
-      if (await db.get(`SELECT 1 AS x FROM ${name} LIMIT 1`)) return false;
-      await db.run(`TRUNCATE ${name}`);
-      return true;
-    });
-    if (!emptied) await this.pool.query(`VACUUM ${name}`);
+  /** A day with its own partition, compacted whole (pg-cold-day.ts); a day in the default partition goes series by series. */
+  protected override compactDay(day: number, series: number[]): Promise<DayCompaction> | undefined {
+    return this.partitions.has(day) ? compactPartitionDay(this.pool, partitionName(day), day, series) : undefined;
   }
 
   protected async hotBytesPerReading(): Promise<number | undefined> {

@@ -113,7 +113,7 @@ export class ColdWriter {
 }
 
 /** A block's readings with hot rows merged in (time-ordered; at an equal ts the hot row wins, the last of several). */
-function mergeColumns(old: BlockColumns | undefined, hot: BlockColumns): BlockColumns {
+export function mergeColumns(old: BlockColumns | undefined, hot: BlockColumns): BlockColumns {
   if (!old) return dedupe(hot);
   const on = old.ts.length;
   const hn = hot.ts.length;

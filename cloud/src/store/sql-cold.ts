@@ -4,7 +4,9 @@
  * day (readings_cold, shared/src/wire/block.ts), and every read merges hot
  * rows and cold blocks. This is the tier's face; the work is split by concern:
  *
- *   compact(now) ─▶ engine.coldCandidates(before) ─▶ per (series, day), one transaction each, yielding between:
+ *   compact(now) ─▶ engine.coldCandidates(before) ─▶ per day (two in flight where the engine takes whole days):
+ *                     engine.compactDay(day, series) (PostgreSQL: a day partition in one transaction, pg-cold-day.ts)
+ *                     or per (series, day), one transaction each, yielding between:
  *                     ColdWriter.compactSeriesDay (sql-cold-write.ts)        ─▶ engine.afterColdDay(day) per day
  *   overlaps, frames, merge ─▶ ColdReader (sql-cold-read.ts) ─▶ ColdCache (sql-cold-cache.ts)
  *   retention(before) ─▶ ColdWriter.retention
@@ -12,7 +14,8 @@
  *
  * What the take of a series-day removed is exactly what the block gets (one
  * DELETE … RETURNING; on SQLite reads and a DELETE in one write transaction,
- * which no commit can enter), so a commit can neither be lost nor doubled; a late batch for a
+ * which no commit can enter; for a PostgreSQL day partition, the rows its snapshot
+ * saw, then TRUNCATE, pg-cold-day.ts), so a commit can neither be lost nor doubled; a late batch for a
  * compressed day goes to hot rows as usual (its ledger range dedupes it) and
  * the next compaction merges it. Decoded frames (128 MiB) and stored blocks
  * (32 MiB) are cached by (series, day, block version), so a block rewritten by
@@ -39,6 +42,11 @@ export interface ColdEngine {
   afterColdDay(day: number): Promise<void>;
   /** Bytes one hot reading takes on this engine, measured (heap + index), or undefined when there is nothing to measure. */
   hotBytesPerReading(): Promise<number | undefined>;
+  /**
+   * Compact every listed series of one day at once, or return undefined to have it done series by series
+   * (PostgreSQL: a day with its own partition, read by COPY and emptied by TRUNCATE, pg-cold-day.ts).
+   */
+  compactDay?(day: number, series: number[]): Promise<{ seriesDays: number; readings: number; bytes: number }> | undefined;
   /** Take one series-day's hot rows the engine's fastest way (default: one `DELETE … RETURNING`, sql-cold-write.ts). */
   takeHot?: TakeHot;
 }
@@ -78,24 +86,41 @@ export class SqlCold {
   private async compactOnce(now: number, signal: AbortSignal | undefined): Promise<CompactResult> {
     const before = (Math.floor(now / DAY) - this.compressAfterDays) * DAY;
     const out: CompactResult = { seriesDays: 0, readings: 0, bytes: 0, failed: [] };
-    const candidates = (await this.engine.coldCandidates(before)).sort((a, b) => a.day - b.day || a.series - b.series);
-    for (let i = 0; i < candidates.length && !signal?.aborted; i++) {
-      const { series, day } = candidates[i];
-      let r: { readings: number; bytes: number } | undefined;
-      try {
-        r = await this.writer.compactSeriesDay(series, day);
-      } catch (err) {
-        // Its rows stay hot (the transaction rolled back) and readable; the others go on.
-        out.failed.push(`series ${series} day ${new Date(day * DAY).toISOString().slice(0, 10)}: ${(err as Error).message}`);
+    const byDay = new Map<number, number[]>();
+    for (const { series, day } of await this.engine.coldCandidates(before)) (byDay.get(day) ?? byDay.set(day, []).get(day)!).push(series);
+    const days = [...byDay.keys()].sort((a, b) => a - b);
+    const add = (r: { seriesDays?: number; readings: number; bytes: number }) => {
+      out.seriesDays += r.seriesDays ?? 1;
+      out.readings += r.readings;
+      out.bytes += r.bytes;
+    };
+    const dayName = (day: number) => new Date(day * DAY).toISOString().slice(0, 10);
+    let next = 0;
+    const worker = async () => {
+      while (next < days.length && !signal?.aborted) {
+        const day = days[next++];
+        const series = byDay.get(day)!.sort((a, b) => a - b);
+        // A whole day at once, the engine's way (PostgreSQL: one day partition, pg-cold-day.ts), when it has one.
+        const whole = this.engine.compactDay?.(day, series);
+        if (whole) {
+          // Its rows stay hot (the transaction rolled back) and readable; the other days go on.
+          await whole.then(add, (err: Error) => out.failed.push(`day ${dayName(day)}: ${err.message}`));
+          continue;
+        }
+        for (let i = 0; i < series.length && !signal?.aborted; i++) {
+          try {
+            const r = await this.writer.compactSeriesDay(series[i], day);
+            if (r) add(r);
+          } catch (err) {
+            out.failed.push(`series ${series[i]} day ${dayName(day)}: ${(err as Error).message}`);
+          }
+          await yieldLoop(); // ingest and the API run between series-days
+        }
+        await this.engine.afterColdDay(day);
       }
-      if (r) {
-        out.seriesDays++;
-        out.readings += r.readings;
-        out.bytes += r.bytes;
-      }
-      if (i + 1 === candidates.length || candidates[i + 1].day !== day) await this.engine.afterColdDay(day);
-      await yieldLoop(); // ingest and the API run between series-days
-    }
+    };
+    // Two days in flight where the engine takes whole days (the server reads one while this process encodes the other).
+    await Promise.all(Array.from({ length: this.engine.compactDay ? 2 : 1 }, worker));
     return out;
   }
 

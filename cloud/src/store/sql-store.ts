@@ -47,6 +47,7 @@ export abstract class SqlStore implements Store {
         coldCandidates: (before) => this.coldCandidates(before),
         afterColdDay: (day) => this.afterColdDay(day),
         hotBytesPerReading: () => this.hotBytesPerReading(),
+        ...(this.compactDay ? { compactDay: (day: number, series: number[]) => this.compactDay!(day, series) } : {}),
         ...(this.takeHot ? { takeHot: (db: Sql, series: number, from: number, to: number) => this.takeHot!(db, series, from, to) } : {}),
       },
       cold,
@@ -88,6 +89,8 @@ export abstract class SqlStore implements Store {
   protected abstract coldCandidates(before: number): Promise<{ series: number; day: number }[]>;
   /** After one day's hot rows were compacted. */
   protected async afterColdDay(_day: number): Promise<void> {}
+  /** The engine's way to compact a whole day at once, or undefined for that day (see ColdEngine.compactDay). */
+  protected compactDay?(day: number, series: number[]): Promise<{ seriesDays: number; readings: number; bytes: number }> | undefined;
   /** The engine's way to take (delete and return) one series' hot rows of [from, to) for compaction, if it has a faster one. */
   protected takeHot?(db: Sql, series: number, from: number, to: number): Promise<BlockColumns>;
   /** Bytes one hot reading takes (heap + index), measured; undefined when nothing to measure. */

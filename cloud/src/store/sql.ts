@@ -166,7 +166,7 @@ export class PgSql implements Sql {
  * with no listener (the pool listens only to idle clients). A broken client is
  * destroyed on release, not handed out again.
  */
-async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (err?: unknown) => void }> {
+export async function checkout(pool: pg.Pool): Promise<{ client: pg.PoolClient; release: (err?: unknown) => void }> {
   const client = await pool.connect();
   let broken: Error | undefined;
   const onError = (err: Error) => (broken = err);

@@ -1,7 +1,8 @@
 /**
  * The store contract against PostgreSQL (127.0.0.1:5432, database `test`,
  * one schema per test), plus what only PostgreSQL has: daily partitions,
- * retention by partition, and the Grafana query of docs/operations.md.
+ * retention by partition, the Grafana query of docs/operations.md, and the
+ * compaction of a whole day partition (pg-cold-day.ts).
  */
 import { describe, expect, it } from 'vitest';
 import { PgStore, partitionName } from '../../src/store/pg-store.js';
@@ -73,6 +74,54 @@ ORDER BY 1`;
       const { readFileSync } = await import('node:fs');
       expect(readFileSync(new URL('../../../docs/operations.md', import.meta.url), 'utf8')).toContain(documented);
     } finally {
+      await cleanup();
+    }
+  });
+
+  it('compacts a day partition by TRUNCATE, and keeps hot the rows a commit adds while the day is read', async () => {
+    const { store, cleanup } = await freshPgStore();
+    const late = await store.pool.connect();
+    try {
+      const d0 = (Math.floor(Date.now() / DAY) - 10) * DAY;
+      const table = partitionName(d0 / DAY);
+      const P = { gateway: 'gw', device: 'd', point: 'p' };
+      const readings = [
+        ...Array.from({ length: 1000 }, (_, i) => ({ device: 'd', point: 'p', ts: d0 + i * 1000 + 3, value: i / 4 })),
+        ...Array.from({ length: 500 }, (_, i) => ({ device: 'e', point: 'p', ts: d0 + i * 2000, value: i % 2 ? NaN : i })),
+      ];
+      await store.telemetry.commitTelemetry({ gateway: 'gw', firstSeq: 1, lastSeq: readings.length, readings });
+      const id = Number((await store.pool.query("SELECT id FROM series WHERE device = 'd'")).rows[0].id);
+      const count = async () => Number((await store.pool.query(`SELECT count(*) AS n FROM ${table}`)).rows[0].n);
+      const all = () => store.telemetry.readings({ ...P, from: 0, to: d0 + DAY, limit: 10_000 });
+      // A commit into the day that is open when compaction starts (its snapshot cannot see it) and inserts only once
+      // compaction has written its blocks (so its transaction id is above compaction's own): a new reading and a
+      // corrected one at a stored timestamp.
+      await late.query('BEGIN');
+      await late.query(`LOCK TABLE ${table} IN ROW EXCLUSIVE MODE`);
+      const compaction = store.telemetry.compact(d0 + 3 * DAY);
+      // Compaction waits for the open commit at its final lock; then the commit inserts and lands.
+      for (let i = 0; ; i++) {
+        const waiting = await store.pool.query('SELECT 1 FROM pg_locks WHERE relation = to_regclass($1) AND NOT granted', [table]);
+        if (waiting.rowCount) break;
+        if (i > 600) throw new Error('compaction never waited for the open commit');
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      await late.query(`INSERT INTO ${table}(series, ts, value, quality) VALUES ($1, $2, 42, 0), ($1, $3, 99, 1)`, [id, d0 + 1, d0 + 10_003]);
+      await late.query('COMMIT');
+      expect(await compaction).toEqual({ seriesDays: 2, readings: 1500, bytes: expect.any(Number), failed: [] });
+      // Only the late rows stay hot, and reads merge them over the block: the correction replaces its twin.
+      expect(await count()).toBe(2);
+      const want = [{ ts: d0 + 1, value: 42 }, ...readings.slice(0, 1000).map((r) => ({ ts: r.ts, value: r.ts === d0 + 10_003 ? 99 : r.value }))];
+      expect(await all()).toEqual(want);
+      const e = await store.telemetry.readings({ ...P, device: 'e', from: 0, to: d0 + DAY, limit: 10_000 });
+      expect(e).toEqual(readings.slice(1000).map((r) => ({ ts: r.ts, value: r.value })));
+      // The next compaction merges them in; with nothing left the partition is truncated (its heap has no pages: no dead rows).
+      expect(await store.telemetry.compact(d0 + 3 * DAY)).toMatchObject({ seriesDays: 1, readings: 2, failed: [] });
+      expect(await count()).toBe(0);
+      expect(Number((await store.pool.query('SELECT pg_relation_size(to_regclass($1)) AS b', [table])).rows[0].b)).toBe(0);
+      expect(await all()).toEqual(want);
+    } finally {
+      late.release();
       await cleanup();
     }
   });
