@@ -194,20 +194,22 @@ export function encodeTelemetryBody(batch: TelemetryBatch): Uint8Array {
   if (gaps.length > WireLimits.maxGaps) bad(`gaps: ${gaps.length} exceeds the limit ${WireLimits.maxGaps}`);
 
   const strings = new StringTable();
-  const seriesByKey = new Map<string, number>();
+  // Series by device, then point: no key string made per reading.
+  const seriesByName = new Map<unknown, Map<unknown, number>>();
   const series: SeriesBuild[] = [];
   const order = new Array<number>(readings.length);
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i];
     if (typeof r !== 'object' || r === null) bad(`readings[${i}]: must be an object`);
-    const key = `${r.device}\u0000${r.point}`;
-    let s = seriesByKey.get(key);
+    let points = seriesByName.get(r.device);
+    let s = points?.get(r.point);
     if (s === undefined) {
       checkName(r.device, `readings[${i}].device`);
       checkName(r.point, `readings[${i}].point`);
       if (series.length >= WireLimits.maxSeries) bad(`readings: more than ${WireLimits.maxSeries} series`);
       s = series.length;
-      seriesByKey.set(key, s);
+      if (!points) seriesByName.set(r.device, (points = new Map()));
+      points.set(r.point, s);
       series.push({ device: strings.id(r.device), point: strings.id(r.point), ts: [], values: [], quality: [] });
     }
     if (!Number.isSafeInteger(r.ts)) bad(`readings[${i}].ts: must be a safe integer (epoch ms), got ${String(r.ts)}`);
