@@ -39,7 +39,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import { IngestWorker, PgStore, SqliteStore, wrapTelemetry, type Store } from '@lifeline/cloud';
+import { IngestWorker, PgStore, SqliteStore, commitReadings, wrapTelemetry, type Store } from '@lifeline/cloud';
 import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
 import { inspectBuffer } from '@lifeline/edge';
 import { NetLab, type LinkShape } from './chaos-net.js';
@@ -505,7 +505,7 @@ function loggingStore(store: Store, commits: Commit[]): Store {
     async commitTelemetry(batch) {
       const r = await telemetry.commitTelemetry(batch);
       let maxTs = -Infinity;
-      for (const x of batch.readings) if (x.ts > maxTs) maxTs = x.ts;
+      for (const x of commitReadings(batch)) if (x.ts > maxTs) maxTs = x.ts;
       if (!r.duplicate) commits.push({ lane: 'telemetry', at: performance.now(), wall: Date.now(), maxTs, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: [] });
       return r;
     },

@@ -8,12 +8,14 @@
  *                                                              ├─▶ SSE streams (api/routes/live.ts)
  *                                                              └─▶ webhooks (webhooks.ts)
  *
- * `withLive(store, hub)` wraps a store's telemetry so every committed batch is published;
+ * `withLive(store, hub)` wraps a store's telemetry so every committed batch is published (readings
+ * only while someone listens: a batch committed as columns gets its Reading objects made only then);
  * the cloud passes that wrapped store to its ingest workers.
  */
 import type { LaneEvent, Reading } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import { wrapTelemetry, type Store } from './store/store.js';
+import { commitReadings } from './store/telemetry-store.js';
 
 /** What the hub delivers. */
 export type LiveMessage =
@@ -68,7 +70,7 @@ export function withLive(store: Store, hub: LiveHub): Store {
   return wrapTelemetry(store, (telemetry) => ({
     async commitTelemetry(batch) {
       const r = await telemetry.commitTelemetry(batch);
-      if (!r.duplicate && !r.skipped) hub.publishReadings(batch.gateway, batch.readings);
+      if (!r.duplicate && !r.skipped && hub.subscribers) hub.publishReadings(batch.gateway, commitReadings(batch));
       return r;
     },
     async commitEvents(batch) {

@@ -3,7 +3,7 @@
  * plain functions: names a store can keep, readings stamped in a sane window,
  * and store errors the data caused turned into a refusal (never a stuck lane).
  */
-import { ErrorCodes, LifelineError, RejectReason, type Reading } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, RejectReason, type Reading, type SeriesColumns } from '@lifeline/shared';
 
 /** Names a store keeps as text: no control characters (PostgreSQL refuses NUL; none belongs in an id). */
 const CONTROL = /[\u0000-\u001f\u007f]/;
@@ -35,6 +35,31 @@ export function splitByWindow(readings: Reading[], lo: number, hi: number): { ke
   let dropped = 0;
   for (const r of readings) if (!(r.ts >= lo && r.ts <= hi)) (first ??= r), dropped++;
   return dropped ? { kept: readings.filter((r) => r.ts >= lo && r.ts <= hi), dropped, first } : { kept: readings, dropped: 0 };
+}
+
+/** splitByWindow for columns per series: a series with a stamp outside gets its columns filtered (a series wholly outside is left out). */
+export function splitSeriesByWindow(series: SeriesColumns[], lo: number, hi: number): { kept: SeriesColumns[]; dropped: number; first?: { device: string; point: string; ts: number } } {
+  let kept: SeriesColumns[] | undefined;
+  let dropped = 0;
+  let first: { device: string; point: string; ts: number } | undefined;
+  for (let s = 0; s < series.length; s++) {
+    const c = series[s];
+    let out = 0;
+    for (let i = 0; i < c.ts.length; i++) if (!(c.ts[i] >= lo && c.ts[i] <= hi)) out++;
+    if (!out) {
+      kept?.push(c);
+      continue;
+    }
+    kept ??= series.slice(0, s);
+    const keep: number[] = [];
+    for (let i = 0; i < c.ts.length; i++) {
+      if (c.ts[i] >= lo && c.ts[i] <= hi) keep.push(i);
+      else first ??= { device: c.device, point: c.point, ts: c.ts[i] };
+    }
+    dropped += out;
+    if (keep.length) kept.push({ device: c.device, point: c.point, ts: Float64Array.from(keep, (i) => c.ts[i]), value: Float64Array.from(keep, (i) => c.value[i]), quality: Uint8Array.from(keep, (i) => c.quality[i]) });
+  }
+  return { kept: kept ?? series, dropped, first };
 }
 
 /**

@@ -46,13 +46,15 @@ import {
   rejectReasonFor,
   topics,
   type Reading,
+  type SeriesColumns,
   type Uplink,
+  type UplinkColumns,
 } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { Store } from '../store/store.js';
 import type { CommitResult } from '../store/telemetry-store.js';
 import { CloudAlarms, cloudAlarmIds } from '../cloud-alarms.js';
-import { checkNames, refuseBadData, splitByWindow } from './batch-checks.js';
+import { checkNames, refuseBadData, splitByWindow, splitSeriesByWindow } from './batch-checks.js';
 import { StatusHandler } from './status.js';
 import { DictionaryCache } from './dictionaries.js';
 
@@ -109,20 +111,26 @@ export interface IngestCounters {
   unknownDictionaries: number;
 }
 
-/** A message decoded on arrival: the batch, or why it could not be. */
-type Decoded = { msg?: Uplink; err?: unknown };
+/**
+ * A message decoded on arrival: the batch, or why it could not be. A telemetry topic's batch is decoded
+ * into columns per series (no object per reading, down to the store's COPY); a Live frame into readings.
+ */
+type Decoded = { msg?: Uplink | UplinkColumns; err?: unknown };
 type Job = { topic: string; payload: Buffer; decoded: Decoded };
 
 /** A telemetry batch of a backlog as a run may take it: decoded, on the telemetry topic, no gaps, no dictionary. */
-type TelemetryRun = { epoch?: number; firstSeq: number; lastSeq: number; readings: Reading[] };
+type TelemetryRun = { epoch?: number; firstSeq: number; lastSeq: number; series: SeriesColumns[]; order: Uint32Array };
 
 function runnable(job: Job): TelemetryRun | undefined {
   const msg = job.decoded.msg;
   if (!msg || msg.type !== MessageType.Telemetry || job.topic !== topics.telemetry(gatewayOfTopic(job.topic) ?? '')) return undefined;
   const b = msg.batch;
-  if (b.gaps?.length || b.dictionary || !b.readings.length) return undefined;
+  if (!('series' in b) || b.gaps?.length || b.dictionary || !b.order.length) return undefined;
   return b;
 }
+
+/** Readings in a decoded telemetry batch. */
+const readingCount = (b: { readings: Reading[] } | { order: Uint32Array }): number => ('order' in b ? b.order.length : b.readings.length);
 
 function positiveInt(field: string, v: number | undefined, dflt: number): number {
   if (v === undefined) return dflt;
@@ -292,9 +300,9 @@ export class IngestWorker {
     let prev: TelemetryRun | undefined;
     for (const job of queue) {
       const b = runnable(job);
-      if (!b || (prev && (b.epoch !== prev.epoch || b.firstSeq !== prev.lastSeq + 1)) || (n && readings + b.readings.length > this.runReadings)) break;
+      if (!b || (prev && (b.epoch !== prev.epoch || b.firstSeq !== prev.lastSeq + 1)) || (n && readings + b.order.length > this.runReadings)) break;
       n++;
-      readings += b.readings.length;
+      readings += b.order.length;
       prev = b;
     }
     return Math.max(n, 1);
@@ -327,7 +335,7 @@ export class IngestWorker {
     if (topic === topics.live(gateway)) return { msg: { type: MessageType.Telemetry, batch: decodeLive(payload, gateway, (id) => this.dictionaries.get(gateway, id)) } };
     if (topic !== topics.telemetry(gateway) && topic !== topics.events(gateway)) return {};
     // The topic is what the broker authenticated: a batch naming another gateway is forged.
-    const msg = decodeUplink(payload, { gateway });
+    const msg = decodeUplink(payload, { gateway, columns: true });
     if (msg.type === MessageType.Telemetry && msg.batch.dictionary) {
       this.dictionaries.learn(gateway, msg.batch.dictionary);
       this.counters.dictionariesLearned++;
@@ -364,17 +372,18 @@ export class IngestWorker {
       const { firstSeq, lastSeq } = msg.batch;
       let result;
       if (msg.type === MessageType.Telemetry) {
-        const readings = this.inWindow(gateway, msg.batch.readings);
-        checkNames(msg.batch.readings, 'readings');
-        checkNames(msg.batch.gaps ?? [], 'gaps');
-        result = await refuseBadData(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, gaps: msg.batch.gaps }));
+        const b = msg.batch;
+        const rows = 'series' in b ? { series: this.seriesInWindow(gateway, b.series) } : { readings: this.inWindow(gateway, b.readings) };
+        checkNames('series' in b ? b.series : b.readings, 'series' in b ? 'series' : 'readings');
+        checkNames(b.gaps ?? [], 'gaps');
+        result = await refuseBadData(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, ...rows, gaps: b.gaps }));
       } else {
         checkNames(msg.batch.events, 'events');
         result = await refuseBadData(() => this.opts.store.telemetry.commitEvents({ gateway, epoch, firstSeq, lastSeq, events: msg.batch.events }));
       }
       this.counters.batches++;
       if (result.duplicate) this.counters.duplicates++;
-      else if (msg.type === MessageType.Telemetry) this.counters.readings += msg.batch.readings.length;
+      else if (msg.type === MessageType.Telemetry) this.counters.readings += readingCount(msg.batch);
       else this.counters.events += msg.batch.events.length;
       // Version 2 (a Live frame or a batch defining a dictionary): say the dictionary is held.
       const held = range.dictionary !== undefined && this.dictionaries.get(gateway, range.dictionary) ? range.dictionary : undefined;
@@ -398,11 +407,11 @@ export class IngestWorker {
     let result: CommitResult | undefined;
     try {
       await this.noteEpoch(gateway, 'telemetry', epoch);
-      for (const b of batches) checkNames(b.readings, 'readings');
-      const readings = ([] as Reading[]).concat(...batches.map((b) => this.inWindow(gateway, b.readings)));
+      for (const b of batches) checkNames(b.series, 'series');
+      const series = ([] as SeriesColumns[]).concat(...batches.map((b) => this.seriesInWindow(gateway, b.series)));
       const { firstSeq } = batches[0];
       const { lastSeq } = batches[batches.length - 1];
-      result = await refuseBadData(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, readings, onlyInOrder: true }));
+      result = await refuseBadData(() => this.opts.store.telemetry.commitTelemetry({ gateway, epoch, firstSeq, lastSeq, series, onlyInOrder: true }));
     } catch (err) {
       if (!isLifelineError(err)) throw err;
     }
@@ -413,7 +422,7 @@ export class IngestWorker {
     for (const b of batches) {
       this.counters.batches++;
       if (result.duplicate) this.counters.duplicates++;
-      else this.counters.readings += b.readings.length;
+      else this.counters.readings += b.order.length;
       this.ack(gateway, b.epoch, Lane.Telemetry, b.firstSeq, b.lastSeq, result.committedUpTo);
     }
     if (!this.settled.has(gateway)) await this.settle(gateway);
@@ -445,9 +454,26 @@ export class IngestWorker {
 
   /** Readings inside the window around the gateway's clock; the others are counted and logged. */
   private inWindow(gateway: string, readings: Reading[]): Reading[] {
-    const centre = Date.now() - this.statuses.clockOffset(gateway);
-    const window = [centre - this.pastMs, centre + this.futureMs] as const;
+    const window = this.window(gateway);
     const { kept, dropped, first } = splitByWindow(readings, ...window);
+    this.outOfWindow(gateway, window, dropped, first);
+    return kept;
+  }
+
+  /** inWindow for a batch as columns per series. */
+  private seriesInWindow(gateway: string, series: SeriesColumns[]): SeriesColumns[] {
+    const window = this.window(gateway);
+    const { kept, dropped, first } = splitSeriesByWindow(series, ...window);
+    this.outOfWindow(gateway, window, dropped, first);
+    return kept;
+  }
+
+  private window(gateway: string): readonly [number, number] {
+    const centre = Date.now() - this.statuses.clockOffset(gateway);
+    return [centre - this.pastMs, centre + this.futureMs];
+  }
+
+  private outOfWindow(gateway: string, window: readonly [number, number], dropped: number, first?: { device: string; point: string; ts: number }): void {
     if (first) {
       this.counters.readingsOutOfWindow += dropped;
       this.opts.log.warn(
@@ -455,7 +481,6 @@ export class IngestWorker {
         `dropped ${dropped} reading(s) stamped outside the window around the gateway's clock (e.g. ${first.device}/${first.point} ts ${first.ts})`,
       );
     }
-    return kept;
   }
 
   /** A batch of the gateway committed: it is no longer faulty (a cleared fault clears its alarm). */

@@ -13,7 +13,6 @@
  * migrations take advisory locks.
  */
 import pg from 'pg';
-import type { Reading } from '@lifeline/shared';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { PgSql, type Sql } from './sql.js';
 import { SqlStore } from './sql-store.js';
@@ -184,10 +183,12 @@ export class PgStore extends SqlStore {
     return day >= today - this.retentionDays && day <= today + 7;
   }
 
-  protected override async beforeTelemetry(readings: Reading[]): Promise<void> {
+  protected override async beforeTelemetry(rows: ReadingColumns): Promise<void> {
+    const lo = Math.floor(rows.lo / DAY); // a batch inside one day that has its partition (a drain's): no row to look at
+    if (lo === Math.floor(rows.hi / DAY) && this.partitions.has(lo)) return;
     let days: Set<number> | undefined;
-    for (const r of readings) {
-      const d = Math.floor(r.ts / DAY);
+    for (const ts of rows.ts) {
+      const d = Math.floor(ts / DAY);
       if (this.partitions.has(d) || !this.inWindow(d)) continue;
       (days ??= new Set()).add(d);
     }

@@ -1,10 +1,12 @@
 /**
  * A telemetry batch made ready for its commit: rows in (series, ts) order, the
  * rollup minutes, the device activity and each device's newest reading, without
- * a string key or map lookup per reading.
+ * a string key, map lookup or object per reading.
  *
- *   groupBySeries(readings) ─▶ distinct (device, point) + each reading's series index   (names only: ids come from the store)
- *   orderBatch(readings, grouped, ids) ─▶ stable counting sort by series (ordered by id), ts within each series
+ *   wire decoder ─▶ columns per series (SeriesColumns) ─┐        (the ingest's path: no Reading objects)
+ *   Reading[] ─▶ columnsOf ─────────────────────────────┤        (live frames, tests, other callers)
+ *                                                      ▼
+ *   orderBatch(columns, ids) ─▶ series by id, each series' columns copied in (a series' blocks in batch order), ts sorted where not
  *        ─▶ rows · minutes (one per run of a series' minute: already in (series, minute) order) · activity · newest
  *
  * Why sorted: the readings index is (series, ts); a draining backlog arrives one
@@ -12,21 +14,17 @@
  * each row lands on another index page. In (series, ts) order consecutive rows
  * share a page, and the batch's rows of one series sit together in the heap.
  */
-import type { Reading } from '@lifeline/shared';
+import type { Reading, SeriesColumns } from '@lifeline/shared';
 import { MINUTE } from './sql-common.js';
 import { Activity } from './sql-activity.js';
 import type { Minute, ReadingColumns } from './sql-telemetry.js';
 
-/** The distinct series of a batch, in first-seen order, and each reading's index into them. */
-export interface GroupedBatch {
-  names: { device: string; point: string }[];
-  of: Int32Array;
-}
-
-export function groupBySeries(readings: readonly Reading[]): GroupedBatch {
+/** Readings as columns per distinct series (first-seen order), each series' readings in the given order. */
+export function columnsOf(readings: readonly Reading[]): SeriesColumns[] {
   const byDevice = new Map<string, Map<string, number>>();
   const names: { device: string; point: string }[] = [];
   const of = new Int32Array(readings.length);
+  const counts: number[] = [];
   for (let i = 0; i < readings.length; i++) {
     const { device, point } = readings[i];
     let points = byDevice.get(device);
@@ -35,10 +33,22 @@ export function groupBySeries(readings: readonly Reading[]): GroupedBatch {
     if (k === undefined) {
       points.set(point, (k = names.length));
       names.push({ device, point });
+      counts.push(0);
     }
     of[i] = k;
+    counts[k]++;
   }
-  return { names, of };
+  const out = names.map(({ device, point }, k) => ({ device, point, ts: new Float64Array(counts[k]), value: new Float64Array(counts[k]), quality: new Uint8Array(counts[k]) }));
+  const next = new Int32Array(names.length);
+  for (let i = 0; i < readings.length; i++) {
+    const c = out[of[i]];
+    const j = next[of[i]]++;
+    const r = readings[i];
+    c.ts[j] = r.ts;
+    c.value[j] = r.value;
+    c.quality[j] = r.quality === undefined ? 0 : r.quality + 1;
+  }
+  return out;
 }
 
 export interface OrderedBatch {
@@ -50,50 +60,64 @@ export interface OrderedBatch {
   newest: Map<string, number>;
 }
 
-/** `ids[k]` is the series id of `grouped.names[k]`. */
-export function orderBatch(readings: readonly Reading[], grouped: GroupedBatch, ids: readonly number[]): OrderedBatch {
-  const { names, of } = grouped;
-  const k = names.length;
-  // Series in id order; then a stable counting sort of the readings by their series' rank.
-  const byId = Array.from({ length: k }, (_, i) => i).sort((a, b) => ids[a] - ids[b]);
-  const start = new Int32Array(k + 1);
-  for (let i = 0; i < of.length; i++) start[of[i] + 1]++;
-  const rankStart = new Int32Array(k + 1);
-  for (let r = 0; r < k; r++) rankStart[r + 1] = rankStart[r] + start[byId[r] + 1];
-  const next = new Int32Array(k);
-  for (let r = 0; r < k; r++) next[byId[r]] = rankStart[r];
-  const order = new Int32Array(of.length);
-  for (let i = 0; i < of.length; i++) order[next[of[i]]++] = i;
-  const n = readings.length;
+/** Sort rows from..to by ts (stable: equal stamps keep their order). */
+function sortByTs(rows: ReadingColumns, from: number, to: number): void {
+  const idx = Array.from({ length: to - from }, (_, i) => from + i).sort((a, b) => rows.ts[a] - rows.ts[b] || a - b);
+  const ts = rows.ts.slice(from, to);
+  const value = rows.value.slice(from, to);
+  const quality = rows.quality.slice(from, to);
+  for (let i = 0; i < idx.length; i++) {
+    rows.ts[from + i] = ts[idx[i] - from];
+    rows.value[from + i] = value[idx[i] - from];
+    rows.quality[from + i] = quality[idx[i] - from];
+  }
+}
+
+/**
+ * `ids[k]` is the series id of `series[k]`; a series may come in several blocks (the batches of a run),
+ * which are joined in the order given. Quality as stored: the wire's code − 1, none given = Good (0).
+ */
+export function orderBatch(series: readonly SeriesColumns[], ids: readonly number[]): OrderedBatch {
+  const k = series.length;
+  // Blocks in id order, a series' blocks in the order given.
+  const byId = Array.from({ length: k }, (_, i) => i).sort((a, b) => ids[a] - ids[b] || a - b);
+  let n = 0;
+  for (const c of series) n += c.ts.length;
   const rows: ReadingColumns = { length: n, series: new Int32Array(n), ts: new Float64Array(n), value: new Float64Array(n), quality: new Int16Array(n), lo: Infinity, hi: -Infinity };
   const minutes: Minute[] = [];
   const activity = new Activity();
   const newest = new Map<string, number>();
-  for (let r = 0; r < k; r++) {
-    const from = rankStart[r];
-    const to = rankStart[r + 1];
-    // Seq order is time order for nearly every series; a series that is not gets sorted (stable: equal stamps keep seq order).
+  let to = 0;
+  for (let r = 0; r < k; ) {
+    const id = ids[byId[r]];
+    const { device } = series[byId[r]];
+    const from = to;
+    for (; r < k && ids[byId[r]] === id; r++) {
+      const c = series[byId[r]];
+      rows.ts.set(c.ts, to);
+      rows.value.set(c.value, to);
+      const q = c.quality;
+      for (let i = 0; i < q.length; i++) rows.quality[to + i] = q[i] && q[i] - 1;
+      to += c.ts.length;
+    }
+    if (to === from) continue;
+    rows.series.fill(id, from, to);
+    // Seq order is time order for nearly every series; a series that is not gets sorted.
     for (let j = from + 1; j < to; j++) {
-      if (readings[order[j]].ts < readings[order[j - 1]].ts) {
-        order.set(Array.from(order.subarray(from, to)).sort((a, b) => readings[a].ts - readings[b].ts || a - b), from);
+      if (rows.ts[j] < rows.ts[j - 1]) {
+        sortByTs(rows, from, to);
         break;
       }
     }
-    const series = ids[byId[r]];
-    const { device } = names[byId[r]];
+    if (rows.ts[from] < rows.lo) rows.lo = rows.ts[from];
+    if (rows.ts[to - 1] > rows.hi) rows.hi = rows.ts[to - 1];
     let m: Minute | undefined;
     for (let j = from; j < to; j++) {
-      const x = readings[order[j]];
-      const { ts, value } = x;
-      rows.series[j] = series;
-      rows.ts[j] = ts;
-      rows.value[j] = value;
-      rows.quality[j] = x.quality ?? 0;
-      if (ts < rows.lo) rows.lo = ts;
-      if (ts > rows.hi) rows.hi = ts;
+      const ts = rows.ts[j];
+      const value = rows.value[j];
       const minute = Math.floor(ts / MINUTE) * MINUTE;
       if (!m || m.minute !== minute) {
-        minutes.push((m = { series, minute, min: Infinity, max: -Infinity, sum: 0, count: 0 }));
+        minutes.push((m = { series: id, minute, min: Infinity, max: -Infinity, sum: 0, count: 0 }));
         activity.add(device, minute);
       }
       if (Number.isFinite(value)) {
@@ -103,10 +127,7 @@ export function orderBatch(readings: readonly Reading[], grouped: GroupedBatch, 
         m.count++;
       }
     }
-    if (to > from) {
-      const last = readings[order[to - 1]].ts;
-      if ((newest.get(device) ?? -Infinity) < last) newest.set(device, last);
-    }
+    if ((newest.get(device) ?? -Infinity) < rows.ts[to - 1]) newest.set(device, rows.ts[to - 1]);
   }
   return { rows, minutes, activity, newest };
 }

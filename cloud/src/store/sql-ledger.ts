@@ -4,7 +4,7 @@
  * prefix committed so far.
  *
  *   commit(range, write) ─▶ tx{ lock lane row ─▶ inside prefix or seen? duplicate
- *                                             ─▶ onlyInOrder and not prefix + 1 (or early ranges recorded)? skipped, nothing written
+ *                                             ─▶ onlyInOrder and not prefix + 1, or touching an early range? skipped, nothing written
  *                                             ─▶ overlaps? SeqConflict
  *                                             ─▶ write(db) ─▶ record early range ─▶ grow prefix through early ranges }
  */
@@ -39,7 +39,7 @@ export class SqlLedger {
       const early = Boolean(lane0.early);
       if (lastSeq <= upTo) return { duplicate: true, committedUpTo: upTo };
       // Several batches as one range: only where they extend the prefix (else the caller commits them one by one).
-      if (onlyInOrder && (early || firstSeq !== upTo + 1)) return { duplicate: false, committedUpTo: upTo, skipped: true };
+      if (onlyInOrder && firstSeq !== upTo + 1) return { duplicate: false, committedUpTo: upTo, skipped: true };
       // Any recorded (early) batch touching this range: the same range is a duplicate, another one a conflict.
       const touching = !early
         ? []
@@ -48,6 +48,9 @@ export class SqlLedger {
             [gateway, lane, epoch, lastSeq, firstSeq],
           );
       if (touching.length === 1 && Number(touching[0].first_seq) === firstSeq && Number(touching[0].last_seq) === lastSeq) return { duplicate: true, committedUpTo: upTo };
+      // A run touching a recorded range is committed batch by batch (each early batch stays its own duplicate). One that
+      // touches none commits even with early ranges recorded further on (a gateway sends its newest second live first).
+      if (onlyInOrder && touching.length) return { duplicate: false, committedUpTo: upTo, skipped: true };
       if (firstSeq <= upTo || touching.length) {
         throw new LifelineError(ErrorCodes.PayloadInvalid, `${lane} batch ${gateway} epoch ${epoch} [${firstSeq}, ${lastSeq}] overlaps a committed range (committed up to ${upTo})`, {
           details: { rejectReason: RejectReason.SeqConflict },

@@ -14,7 +14,7 @@
  *                                      ├─▶ notifications SqlNotifications (the outbox)
  *                                      └─▶ routing    SqlRouting (rules, digests, queued marks)
  */
-import type { BlockColumns, Reading } from '@lifeline/shared';
+import type { BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 import { SqlTelemetry, type Minute, type ReadingColumns } from './sql-telemetry.js';
@@ -57,7 +57,7 @@ export abstract class SqlStore implements Store {
       {
         insertReadings: (db, rows) => this.insertReadings(db, rows),
         createSeries: (keys) => this.createSeries(keys),
-        beforeTelemetry: (readings) => this.beforeTelemetry(readings),
+        beforeTelemetry: (rows) => this.beforeTelemetry(rows),
         dropReadings: (before) => this.dropReadings(before),
         ...(this.upsertRollups ? { upsertRollups: (db: Sql, rows: Minute[]) => this.upsertRollups!(db, rows) } : {}),
       },
@@ -79,8 +79,8 @@ export abstract class SqlStore implements Store {
   protected abstract insertReadings(db: Sql, rows: ReadingColumns): Promise<void>;
   /** Make sure `series` rows exist for these keys (seriesKey); returns their ids by key. */
   protected abstract createSeries(keys: string[]): Promise<Map<string, number>>;
-  /** Engine hook before a telemetry commit (partitions); runs outside the transaction. */
-  protected async beforeTelemetry(_readings: Reading[]): Promise<void> {}
+  /** Engine hook before a telemetry commit (partitions for the rows' days); runs outside the transaction. */
+  protected async beforeTelemetry(_rows: ReadingColumns): Promise<void> {}
   /** Engine part of retention (raw readings). */
   protected abstract dropReadings(before: number): Promise<void>;
   /** The engine's one-statement rollup upsert, if it has one (sql-telemetry.ts). */

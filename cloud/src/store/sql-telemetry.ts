@@ -7,12 +7,12 @@
  *   downsample      ─▶ sql-downsample.ts
  *   readings, downsample ─▶ hot rows ∪ cold blocks (sql-cold.ts); compact, storage ─▶ sql-cold.ts
  */
-import type { LaneEvent, Reading } from '@lifeline/shared';
+import type { LaneEvent } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import { deviceKey, type CommitResult, type DownsampleQuery, type EventCommit, type GapInfo, type GapQuery, type GapTotals, type ReadingsQuery, type TelemetryCommit, type TelemetryStore, type Bucket, type CompactResult, type StorageReport } from './telemetry-store.js';
 import { ENSURE_GATEWAY, MINUTE, greatest, least, num, seriesKey, whereOf } from './sql-common.js';
 import { SqlLedger } from './sql-ledger.js';
-import { groupBySeries, orderBatch } from './sql-batch.js';
+import { columnsOf, orderBatch } from './sql-batch.js';
 import { downsample } from './sql-downsample.js';
 import { activeMinutes, dropActivity } from './sql-activity.js';
 import type { SqlCold } from './sql-cold.js';
@@ -36,8 +36,8 @@ export interface TelemetryEngine {
   insertReadings(db: Sql, rows: ReadingColumns): Promise<void>;
   /** Make sure `series` rows exist for these keys (seriesKey); returns their ids by key. */
   createSeries(keys: string[]): Promise<Map<string, number>>;
-  /** Before a telemetry commit (partitions); runs outside the transaction. */
-  beforeTelemetry(readings: Reading[]): Promise<void>;
+  /** Before a telemetry commit (partitions for the rows' days); runs outside the transaction. */
+  beforeTelemetry(rows: ReadingColumns): Promise<void>;
   /** Retention of raw readings. */
   dropReadings(before: number): Promise<void>;
   /** Merge a batch's minutes into readings_1m in one statement, where the engine can (else multi-row upserts). */
@@ -72,11 +72,11 @@ export class SqlTelemetry implements TelemetryStore {
   }
 
   async commitTelemetry(batch: TelemetryCommit): Promise<CommitResult> {
-    const { gateway, readings } = batch;
-    await this.engine.beforeTelemetry(readings);
+    const { gateway } = batch;
     // Rows in (series, ts) order, with their minutes, activity and newest stamps (sql-batch.ts).
-    const grouped = groupBySeries(readings);
-    const { rows, minutes, activity, newest } = orderBatch(readings, grouped, await this.seriesIds(gateway, grouped.names));
+    const series = batch.series ?? columnsOf(batch.readings ?? []);
+    const { rows, minutes, activity, newest } = orderBatch(series, await this.seriesIds(gateway, series));
+    await this.engine.beforeTelemetry(rows);
     let sorted = minutes;
     // Thinned ranges: their kept minutes join the rollup, so charts show the aggregates where raw data is gone.
     const gaps = batch.gaps ?? [];

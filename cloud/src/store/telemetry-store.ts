@@ -7,7 +7,7 @@
  *          ─▶ commitEvents    ─▶ events, alarms (current state)
  *   API    ─▶ readings / downsample / seriesPoints / activeMinutes / listGaps / listEvents / activeMinutesBetween / gapTotals
  */
-import type { GapRecord, LaneEvent, Reading } from '@lifeline/shared';
+import type { GapRecord, LaneEvent, Reading, SeriesColumns } from '@lifeline/shared';
 
 /** The epoch of the event lane the cloud writes for a gateway itself (its own alarms about that gateway). */
 export const CLOUD_EPOCH = -1;
@@ -26,7 +26,14 @@ export interface TelemetryCommit {
   epoch?: number;
   firstSeq: number;
   lastSeq: number;
-  readings: Reading[];
+  /** The readings (or `series` instead). */
+  readings?: Reading[];
+  /**
+   * The readings as columns per series, each series' readings in seq order, a series possibly in several
+   * blocks (a run of batches, joined in the order given): the wire decoder's form, committed without an
+   * object per reading. When given, `readings` is not read. Read-only (blocks may share a column).
+   */
+  series?: readonly SeriesColumns[];
   /** Thinned ranges the batch reports (gateway disk budget); stored with the batch, once. */
   gaps?: GapRecord[];
   /**
@@ -35,6 +42,19 @@ export interface TelemetryCommit {
    * ingest commits several queued batches of a backlog as one such range, and one by one when skipped.
    */
   onlyInOrder?: boolean;
+}
+
+/** A commit's readings as Reading objects (made from its columns when it has them: series by series, each in seq order). */
+export function commitReadings(batch: Pick<TelemetryCommit, 'readings' | 'series'>): Reading[] {
+  if (batch.readings) return batch.readings;
+  const out: Reading[] = [];
+  for (const c of batch.series ?? []) {
+    for (let i = 0; i < c.ts.length; i++) {
+      const q = c.quality[i];
+      out.push(q ? { device: c.device, point: c.point, ts: c.ts[i], value: c.value[i], quality: q - 1 } : { device: c.device, point: c.point, ts: c.ts[i], value: c.value[i] });
+    }
+  }
+  return out;
 }
 
 /** An event-lane batch as the ingest commits it. */

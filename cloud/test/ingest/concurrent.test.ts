@@ -212,6 +212,8 @@ describe('ingest worker, concurrent commits', () => {
     await waitFor(() => worker.pending === 15, 10_000, 'all 15 batches held');
     open();
     await upTo(3000);
+    // The run's four acks are published one after another: the first with 3000 may arrive before the rest.
+    await waitFor(() => g.acks.filter((k) => k.lane === 'telemetry').length === 15, 20_000, 'all 15 acks');
     expect(calls).toEqual([c(1, 200), c(201, 1200), c(1201, 2200), c(2201, 3000)]);
     // Every range acked once, each after its run committed (the prefix then ends at the run's end).
     const ranges = g.acks.filter((k) => k.lane === 'telemetry').map((k) => k.range);

@@ -101,7 +101,7 @@ describe('ingest: bad input', () => {
     await gw.send('telemetry', encodeTelemetryBatch({ gateway: id, epoch: 15, firstSeq: 1, lastSeq: 1, readings: [{ device: 'flood\u0000x', point: 'level', ts: T0, value: 1 }] }));
     await waitFor(() => rejects(gw.down).length === 1, 5000, 'a reject');
     expect(rejects(gw.down)[0]).toMatchObject({ reason: RejectReason.Malformed, firstSeq: 1, lastSeq: 1 });
-    expect(rejects(gw.down)[0].detail).toContain('readings[0].device: control characters are not allowed, got "flood\\u0000x"');
+    expect(rejects(gw.down)[0].detail).toContain('series[0].device: control characters are not allowed, got "flood\\u0000x"');
     await waitFor(async () => !!(await store.registry.getGateway(id))?.sync.faulty, 5000, 'the gateway marked faulty');
     expect((await store.registry.getGateway(id))!.sync).toMatchObject({ faulty: true, rejects: 1, lastRejectReason: 'Malformed' });
     const [alarm] = await store.alarms.listAlarms({ gateway: id, limit: 5 });

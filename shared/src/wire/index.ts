@@ -9,7 +9,7 @@ import { ErrorCodes, LifelineError } from '../errors.js';
 import { asBytes, guard, MessageType, peekHeader, RejectReason } from './envelope.js';
 import { decodeAck, decodeReject, type Ack, type Reject } from './control.js';
 import { decodeEventBatch, type EventBatch } from './events.js';
-import { decodeTelemetryBatch, type DecodedTelemetryBatch } from './telemetry.js';
+import { decodeTelemetryBatch, decodeTelemetryColumns, type DecodedTelemetryBatch, type DecodedTelemetryColumns } from './telemetry.js';
 
 export {
   WIRE_MAGIC,
@@ -30,9 +30,13 @@ export {
 export {
   encodeTelemetryBatch,
   decodeTelemetryBatch,
+  decodeTelemetryColumns,
+  readingsOf,
   traceTelemetryBatch,
   type TelemetryBatch,
   type DecodedTelemetryBatch,
+  type DecodedTelemetryColumns,
+  type SeriesColumns,
   type GapRecord,
   type GapMinute,
 } from './telemetry.js';
@@ -85,6 +89,9 @@ export { BLOCK_VERSION, FRAME_READINGS, encodeBlock, blockFrames, decodeFrame, d
 /** A decoded gateway → cloud message. */
 export type Uplink = { type: MessageType.Telemetry; batch: DecodedTelemetryBatch } | { type: MessageType.Events; batch: EventBatch };
 
+/** A decoded gateway → cloud message, a telemetry batch as columns per series (`decodeUplink(bytes, { columns: true })`). */
+export type UplinkColumns = { type: MessageType.Telemetry; batch: DecodedTelemetryColumns } | { type: MessageType.Events; batch: EventBatch };
+
 /** A decoded cloud → gateway message. */
 export type Downlink = { type: MessageType.Ack; ack: Ack } | { type: MessageType.Reject; reject: Reject };
 
@@ -96,10 +103,14 @@ export interface DecodeUplinkOptions {
    * with reject reason GatewayMismatch.
    */
   gateway?: string;
+  /** A telemetry batch as columns per series, without an object per reading (the cloud's ingest). */
+  columns?: boolean;
 }
 
 /** Decodes any gateway → cloud message; anything else or anything malformed throws PAYLOAD_INVALID. */
-export function decodeUplink(bytes: Uint8Array, options: DecodeUplinkOptions = {}): Uplink {
+export function decodeUplink(bytes: Uint8Array, options: DecodeUplinkOptions & { columns: true }): UplinkColumns;
+export function decodeUplink(bytes: Uint8Array, options?: DecodeUplinkOptions): Uplink;
+export function decodeUplink(bytes: Uint8Array, options: DecodeUplinkOptions = {}): Uplink | UplinkColumns {
   return guard('uplink', () => {
     const h = peekHeader(asBytes(bytes));
     if (options.gateway !== undefined && h.gateway !== options.gateway) {
@@ -107,7 +118,7 @@ export function decodeUplink(bytes: Uint8Array, options: DecodeUplinkOptions = {
         details: { rejectReason: RejectReason.GatewayMismatch },
       });
     }
-    if (h.type === MessageType.Telemetry) return { type: h.type, batch: decodeTelemetryBatch(bytes) };
+    if (h.type === MessageType.Telemetry) return options.columns ? { type: h.type, batch: decodeTelemetryColumns(bytes) } : { type: h.type, batch: decodeTelemetryBatch(bytes) };
     if (h.type === MessageType.Events) return { type: h.type, batch: decodeEventBatch(bytes) };
     return guardFail(`uplink: type: ${MessageType[h.type]} (${h.type}) is not an uplink message`);
   });

@@ -86,6 +86,40 @@ export interface DecodedTelemetryBatch {
   dictionary?: SeriesDictionary;
 }
 
+/**
+ * One series of a decoded telemetry batch as columns, its readings in seq order:
+ * what the cloud's bulk path takes without an object per reading.
+ */
+export interface SeriesColumns {
+  device: string;
+  point: string;
+  ts: Float64Array;
+  value: Float64Array;
+  /** Per reading 0 when the sender gave no quality (Good), else quality + 1 (the wire's code). */
+  quality: Uint8Array;
+}
+
+/** A decoded telemetry batch as columns per series (decodeTelemetryColumns); `readingsOf` gives the readings back in seq order. */
+export interface DecodedTelemetryColumns extends Omit<DecodedTelemetryBatch, 'readings'> {
+  series: SeriesColumns[];
+  /** The series index of each reading, in seq order. */
+  order: Uint32Array;
+}
+
+/** The readings of a columnar batch, in seq order (each series' column read in turn by `order`). */
+export function readingsOf(batch: Pick<DecodedTelemetryColumns, 'series' | 'order'>): Reading[] {
+  const { series, order } = batch;
+  const next = new Uint32Array(series.length);
+  const readings = new Array<Reading>(order.length);
+  for (let i = 0; i < order.length; i++) {
+    const c = series[order[i]];
+    const j = next[order[i]]++;
+    const q = c.quality[j];
+    readings[i] = q === 0 ? { device: c.device, point: c.point, ts: c.ts[j], value: c.value[j] } : { device: c.device, point: c.point, ts: c.ts[j], value: c.value[j], quality: (q - 1) as Quality };
+  }
+  return readings;
+}
+
 function bad(message: string): never {
   throw new LifelineError(ErrorCodes.PayloadInvalid, `encode: ${message}`);
 }
@@ -160,20 +194,22 @@ export function encodeTelemetryBody(batch: TelemetryBatch): Uint8Array {
   if (gaps.length > WireLimits.maxGaps) bad(`gaps: ${gaps.length} exceeds the limit ${WireLimits.maxGaps}`);
 
   const strings = new StringTable();
-  const seriesByKey = new Map<string, number>();
+  // Series by device, then point: no key string made per reading.
+  const seriesByName = new Map<unknown, Map<unknown, number>>();
   const series: SeriesBuild[] = [];
   const order = new Array<number>(readings.length);
   for (let i = 0; i < readings.length; i++) {
     const r = readings[i];
     if (typeof r !== 'object' || r === null) bad(`readings[${i}]: must be an object`);
-    const key = `${r.device}\u0000${r.point}`;
-    let s = seriesByKey.get(key);
+    let points = seriesByName.get(r.device);
+    let s = points?.get(r.point);
     if (s === undefined) {
       checkName(r.device, `readings[${i}].device`);
       checkName(r.point, `readings[${i}].point`);
       if (series.length >= WireLimits.maxSeries) bad(`readings: more than ${WireLimits.maxSeries} series`);
       s = series.length;
-      seriesByKey.set(key, s);
+      if (!points) seriesByName.set(r.device, (points = new Map()));
+      points.set(r.point, s);
       series.push({ device: strings.id(r.device), point: strings.id(r.point), ts: [], values: [], quality: [] });
     }
     if (!Number.isSafeInteger(r.ts)) bad(`readings[${i}].ts: must be a safe integer (epoch ms), got ${String(r.ts)}`);
@@ -289,6 +325,12 @@ export function encodeTelemetryBody(batch: TelemetryBatch): Uint8Array {
  * allocated beyond what the input's own length can justify.
  */
 export function decodeTelemetryBatch(bytes: Uint8Array): DecodedTelemetryBatch {
+  const { series, order, ...rest } = decodeTelemetryColumns(bytes);
+  return { ...rest, readings: readingsOf({ series, order }) };
+}
+
+/** Decodes a telemetry batch into columns per series (no object per reading); same checks and errors as decodeTelemetryBatch. */
+export function decodeTelemetryColumns(bytes: Uint8Array): DecodedTelemetryColumns {
   return guard('telemetry batch', () => {
     const { header, body } = openBatch(bytes, MessageType.Telemetry, 'telemetry batch');
     const out = decodeTelemetryBody(header, body);
@@ -303,7 +345,7 @@ export function decodeTelemetryBody(
   header: Pick<BatchHeader, 'gateway' | 'firstSeq' | 'lastSeq' | 'dictionary'>,
   body: Uint8Array,
   trace?: TraceRow[],
-): DecodedTelemetryBatch {
+): DecodedTelemetryColumns {
   const r = new ByteReader(body, 'telemetry body', trace);
   const { firstSeq, lastSeq } = header;
   const baseTs = r.svarint('baseTs');
@@ -389,18 +431,9 @@ export function decodeTelemetryBody(
   const dictionary = header.dictionary !== undefined ? readDictionarySection(r, header.dictionary, strings, firstSeq, baseTs) : undefined;
   r.expectEnd();
 
-  const next = new Uint32Array(nSeries);
-  const readings = new Array<Reading>(nReadings);
-  for (let i = 0; i < nReadings; i++) {
-    const s = order[i];
-    const j = next[s]++;
-    const q = quality[s][j];
-    readings[i] =
-      q === 0
-        ? { device: devices[s], point: points[s], ts: tss[s][j], value: values[s][j] }
-        : { device: devices[s], point: points[s], ts: tss[s][j], value: values[s][j], quality: (q - 1) as Quality };
-  }
-  return { gateway: header.gateway, firstSeq, lastSeq, readings, seqs, gaps, ...(dictionary ? { dictionary } : {}) };
+  const series = new Array<SeriesColumns>(nSeries);
+  for (let s = 0; s < nSeries; s++) series[s] = { device: devices[s], point: points[s], ts: tss[s], value: values[s], quality: quality[s] };
+  return { gateway: header.gateway, firstSeq, lastSeq, series, order, seqs, gaps, ...(dictionary ? { dictionary } : {}) };
 }
 
 /** Decodes a telemetry batch and returns every field it read, for docs/wire-protocol.md. */

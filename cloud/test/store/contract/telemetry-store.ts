@@ -41,12 +41,16 @@ export function telemetryContract(name: string, factory: StoreFactory): void {
       expect(await store.telemetry.commitTelemetry(batch(1, 10))).toEqual({ duplicate: true, committedUpTo: 10 });
       expect(await store.telemetry.commitTelemetry(batch(21, 30))).toEqual({ duplicate: false, committedUpTo: 10, skipped: true });
       expect(await store.telemetry.commitTelemetry(batch(5, 20))).toEqual({ duplicate: false, committedUpTo: 10, skipped: true });
-      // An early range recorded (plain commit): an onlyInOrder range at prefix + 1 is skipped too (the plain path grows the prefix through it).
-      expect(await store.telemetry.commitTelemetry({ ...batch(31, 40), onlyInOrder: undefined })).toEqual({ duplicate: false, committedUpTo: 10 });
-      expect(await store.telemetry.commitTelemetry(batch(11, 30))).toEqual({ duplicate: false, committedUpTo: 10, skipped: true });
-      expect(await store.telemetry.commitTelemetry({ ...batch(11, 30), onlyInOrder: undefined })).toEqual({ duplicate: false, committedUpTo: 40 });
+      // An early range recorded further on (plain commit; a gateway sends its newest second live first): an
+      // onlyInOrder range at prefix + 1 that does not touch it commits; one that touches it is skipped; the
+      // prefix grows through the early range once a run reaches it.
+      expect(await store.telemetry.commitTelemetry({ ...batch(51, 60), onlyInOrder: undefined })).toEqual({ duplicate: false, committedUpTo: 10 });
+      expect(await store.telemetry.commitTelemetry(batch(11, 30))).toEqual({ duplicate: false, committedUpTo: 30 });
+      expect(await store.telemetry.commitTelemetry(batch(31, 55))).toEqual({ duplicate: false, committedUpTo: 30, skipped: true });
+      expect(await store.telemetry.commitTelemetry(batch(31, 50))).toEqual({ duplicate: false, committedUpTo: 60 });
+      expect(await store.telemetry.commitTelemetry({ ...batch(51, 60), onlyInOrder: undefined })).toEqual({ duplicate: true, committedUpTo: 60 });
       const rows = await store.telemetry.readings({ gateway: 'gw-o', device: 'o-1', point: 'p', from: 0, to: T0 + 1e9, limit: 1000 });
-      expect(rows.map((r) => r.value)).toEqual(Array.from({ length: 40 }, (_, i) => i + 1));
+      expect(rows.map((r) => r.value)).toEqual(Array.from({ length: 60 }, (_, i) => i + 1));
     });
 
     it('stores a batch whose readings are not in time order: raw rows time-ordered, rollup minutes merged once', async () => {
