@@ -13,6 +13,7 @@
  *        │
  *        ▼  prune (TypeScript sources, tests, .d.ts, other platforms' prebuilt binaries)
  *        ▼  @lifeline/* package.json exports rewritten from src/*.ts to dist/*.js
+ *        ▼  esbuild, file by file: @lifeline/* dist/*.js without comments and whitespace, ASCII only (minifyCompiled)
  *        ▼  esbuild: lib/dist/cli/bin.js + main, command table, commander → lib/dist/cli/lifeline.cjs
  *           (one CommonJS file; each command module stays a separate ESM file, imported on demand)
  *   dist/lifeline-edge-<version>-linux-<arch>.tar.gz  +  dist/SHA256SUMS
@@ -115,6 +116,21 @@ export async function bundleCli(lib) {
   });
 }
 
+/**
+ * Rewrites the compiled JavaScript of the packed @lifeline packages without comments and whitespace, every
+ * non-ASCII character escaped (esbuild, one file at a time: nothing bundled, names kept), each file's source
+ * map chained to its TypeScript (`--enable-source-maps` still names the .ts line). V8 keeps every loaded
+ * module's source text on the heap, two bytes a character as soon as one character is not Latin-1 (the
+ * comments' ─▶ and Chinese): 2.2 MB of source strings became 0.7 MB (issue #18: the agent's memory).
+ */
+export async function minifyCompiled(dirs) {
+  const { build } = await import('esbuild');
+  for (const dir of dirs) {
+    const entryPoints = [...walk(dir)].filter((e) => e.st.isFile() && e.name.endsWith('.js')).map((e) => e.path);
+    await build({ entryPoints, outdir: dir, outbase: dir, allowOverwrite: true, bundle: false, minifyWhitespace: true, charset: 'ascii', sourcemap: 'linked', platform: 'node', logLevel: 'warning' });
+  }
+}
+
 /** Unpacks an artifact into `dir` (an empty directory); returns the path of its bin/lifeline. */
 export function unpack(tarball, dir) {
   run('tar', ['-xzf', tarball, '-C', dir]);
@@ -156,6 +172,7 @@ export async function pack({ out = join(root, 'dist') } = {}) {
       writeFileSync(pj, JSON.stringify(pkg, null, 2) + '\n');
     }
     rmSync(join(lib, 'bin'), { recursive: true, force: true });
+    await minifyCompiled([join(lib, 'dist'), ...readdirSync(join(lib, 'node_modules/@lifeline')).map((n) => join(realpathSync(join(lib, 'node_modules/@lifeline', n)), 'dist'))]);
     await bundleCli(lib);
     const store = join(lib, 'node_modules/.pnpm');
     for (const { path, name: n, st } of [...walk(store)]) {

@@ -62,6 +62,18 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
     expect(build.natives.some((n) => n.endsWith('better_sqlite3.node'))).toBe(true);
   });
 
+  it('holds its compiled modules without comments, ASCII only, each source map chained to its TypeScript (issue #18)', () => {
+    const top = resolve(bin, '../..');
+    for (const file of ['lib/dist/detect/threshold.js', 'lib/node_modules/@lifeline/shared/dist/index.js']) {
+      const js = readFileSync(join(top, file), 'utf8');
+      expect(js).toMatch(/^[\x00-\x7f]*$/);
+      expect(js).not.toMatch(/\/\*\*|^\s*\/\/ /m);
+      expect(js).toMatch(/\/\/# sourceMappingURL=\S+\.js\.map\s*$/);
+      const map = JSON.parse(readFileSync(join(top, `${file}.map`), 'utf8')) as { sources: string[] };
+      expect(map.sources.every((s) => s.endsWith('.ts'))).toBe(true);
+    }
+  });
+
   it('prints its version', async () => {
     const r = await lifeline('--version');
     expect(r.stderr).toBe('');
