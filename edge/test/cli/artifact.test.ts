@@ -92,11 +92,11 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
   it('starts node with the memory settings (issue #18); the operator\'s MALLOC_ARENA_MAX and LIFELINE_NODE_FLAGS win', () => {
     // A stand-in for node that prints what it was given: the launcher line itself is under test.
     const fake = join(out.dir, 'fake-node');
-    writeFileSync(fake, '#!/bin/sh\necho "arenas=$MALLOC_ARENA_MAX args=$*"\n', { mode: 0o755 });
+    writeFileSync(fake, '#!/bin/sh\necho "arenas=$MALLOC_ARENA_MAX mmap=$MALLOC_MMAP_THRESHOLD_ trim=$MALLOC_TRIM_THRESHOLD_ pad=$MALLOC_TOP_PAD_ args=$*"\n', { mode: 0o755 });
     const run = (extra: Record<string, string>) => spawnSync(bin, ['run', '--config', 'a b.yaml'], { cwd: out.dir, env: { ...env, LIFELINE_NODE: fake, ...extra }, encoding: 'utf8' }).stdout.trim();
-    expect(run({})).toBe(`arenas=2 args=--max-semi-space-size=1 --heap-growing-percent=10 ${bin} run --config a b.yaml`);
-    expect(run({ MALLOC_ARENA_MAX: '4', LIFELINE_NODE_FLAGS: '--max-semi-space-size=8 --heap-growing-percent=0' })).toBe(
-      `arenas=4 args=--max-semi-space-size=1 --heap-growing-percent=10 --max-semi-space-size=8 --heap-growing-percent=0 ${bin} run --config a b.yaml`,
+    expect(run({})).toBe(`arenas=2 mmap=65536 trim=65536 pad=0 args=--max-semi-space-size=1 --heap-growing-percent=10 ${bin} run --config a b.yaml`);
+    expect(run({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '131072', LIFELINE_NODE_FLAGS: '--max-semi-space-size=8 --heap-growing-percent=0' })).toBe(
+      `arenas=4 mmap=131072 trim=65536 pad=0 args=--max-semi-space-size=1 --heap-growing-percent=10 --max-semi-space-size=8 --heap-growing-percent=0 ${bin} run --config a b.yaml`,
     );
   });
 
