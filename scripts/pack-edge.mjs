@@ -13,6 +13,7 @@
  *        │
  *        ▼  prune (TypeScript sources, tests, .d.ts, other platforms' prebuilt binaries)
  *        ▼  @lifeline/* package.json exports rewritten from src/*.ts to dist/*.js
+ *        ▼  esbuild, file by file: @lifeline/* dist/*.js without comments and whitespace, ASCII only (minifyCompiled)
  *        ▼  esbuild: lib/dist/cli/bin.js + main, command table, commander → lib/dist/cli/lifeline.cjs
  *           (one CommonJS file; each command module stays a separate ESM file, imported on demand)
  *   dist/lifeline-edge-<version>-linux-<arch>.tar.gz  +  dist/SHA256SUMS
@@ -41,6 +42,13 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 export const AGENT_NODE_FLAGS = ['--max-semi-space-size=1', '--heap-growing-percent=10'];
 /** glibc malloc arenas (default 8 × cores): 2 keeps native allocations of the threads from fragmenting apart; an operator's own value wins. */
 export const MALLOC_ARENA_MAX = 2;
+/**
+ * glibc malloc's thresholds, fixed (an operator's own value wins): allocations of 64 KB or more are mmapped and
+ * unmapped when freed, and free memory at the top of the heap is given back past 64 KB. By default glibc raises
+ * both thresholds as large blocks come and go (up to 32 MB), and V8's freed compile zones and buffers then stay in
+ * RSS. One loaded 500-device soak: anon RSS 65.9 MB median against 74.8 with the same heap (docs/benchmarks.md, session 9).
+ */
+export const MALLOC_TUNING = { MALLOC_MMAP_THRESHOLD_: 65536, MALLOC_TRIM_THRESHOLD_: 65536, MALLOC_TOP_PAD_: 0 };
 
 /** Runs a command; throws with its output when it fails. */
 function run(cmd, args, opts = {}) {
@@ -115,6 +123,21 @@ export async function bundleCli(lib) {
   });
 }
 
+/**
+ * Rewrites the compiled JavaScript of the packed @lifeline packages without comments and whitespace, every
+ * non-ASCII character escaped (esbuild, one file at a time: nothing bundled, names kept), each file's source
+ * map chained to its TypeScript (`--enable-source-maps` still names the .ts line). V8 keeps every loaded
+ * module's source text on the heap, two bytes a character as soon as one character is not Latin-1 (the
+ * comments' ─▶ and Chinese): 2.2 MB of source strings became 0.7 MB (issue #18: the agent's memory).
+ */
+export async function minifyCompiled(dirs) {
+  const { build } = await import('esbuild');
+  for (const dir of dirs) {
+    const entryPoints = [...walk(dir)].filter((e) => e.st.isFile() && e.name.endsWith('.js')).map((e) => e.path);
+    await build({ entryPoints, outdir: dir, outbase: dir, allowOverwrite: true, bundle: false, minifyWhitespace: true, charset: 'ascii', sourcemap: 'linked', platform: 'node', logLevel: 'warning' });
+  }
+}
+
 /** Unpacks an artifact into `dir` (an empty directory); returns the path of its bin/lifeline. */
 export function unpack(tarball, dir) {
   run('tar', ['-xzf', tarball, '-C', dir]);
@@ -156,6 +179,7 @@ export async function pack({ out = join(root, 'dist') } = {}) {
       writeFileSync(pj, JSON.stringify(pkg, null, 2) + '\n');
     }
     rmSync(join(lib, 'bin'), { recursive: true, force: true });
+    await minifyCompiled([join(lib, 'dist'), ...readdirSync(join(lib, 'node_modules/@lifeline')).map((n) => join(realpathSync(join(lib, 'node_modules/@lifeline', n)), 'dist'))]);
     await bundleCli(lib);
     const store = join(lib, 'node_modules/.pnpm');
     for (const { path, name: n, st } of [...walk(store)]) {
@@ -184,10 +208,10 @@ export async function pack({ out = join(root, 'dist') } = {}) {
         // for a string and a comment. Node resolves the symlinks of its main script, so __dirname is
         // this bin/ even when started as /usr/local/bin/lifeline -> /opt/lifeline/bin/lifeline.
         '#!/bin/sh',
-        `":" //; MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${MALLOC_ARENA_MAX}} exec "\${LIFELINE_NODE:-node}" ${AGENT_NODE_FLAGS.join(' ')} \$LIFELINE_NODE_FLAGS "$0" "$@"`,
+        `":" //; MALLOC_ARENA_MAX=\${MALLOC_ARENA_MAX:-${MALLOC_ARENA_MAX}} ${Object.entries(MALLOC_TUNING).map(([k, v]) => `${k}=\${${k}:-${v}}`).join(' ')} exec "\${LIFELINE_NODE:-node}" ${AGENT_NODE_FLAGS.join(' ')} \$LIFELINE_NODE_FLAGS "$0" "$@"`,
         `// lifeline ${version} (${commit}): the compiled edge CLI and agent. Native modules built for node ${process.version} (ABI ${process.versions.modules}).`,
         '// LIFELINE_NODE picks another node; LIFELINE_NODE_FLAGS adds node flags after these (the last of a flag wins).',
-        '// MALLOC_ARENA_MAX and the node flags: docs/decisions.md (issue #18). This file is run by node as CommonJS: keep no package.json with "type": "module" above it.',
+        '// MALLOC_ARENA_MAX, the malloc thresholds and the node flags: docs/decisions.md (issue #18). This file is run by node as CommonJS: keep no package.json with "type": "module" above it.',
         "require('../lib/dist/cli/lifeline.cjs');",
         '',
       ].join('\n'),

@@ -41,18 +41,28 @@ interface Unconfirmed {
 
 export class Detection implements Extension {
   private set?: DetectorSet;
+  /**
+   * The detectors config until start() has built the detectors from it; dropped then: at 500 devices its
+   * 12,000 per-point entries (each with a shape of its own) held ~3 MB of heap for nothing (issue #18).
+   */
+  private detectorsConfig?: DetectorsConfig;
   private offs: (() => void)[] = [];
   /** Restored active alarms waiting for their detector's verdict, by detector id. */
   private readonly unconfirmed = new Map<string, Unconfirmed>();
   /** Devices with an active communication-loss alarm. */
   private readonly commLost = new Set<string>();
 
+  private readonly config: Pick<DetectionConfig, 'restoreGraceMs' | 'commLoss'>;
+
   constructor(
-    private readonly config: DetectionConfig,
+    config: DetectionConfig,
     private readonly events: EventBus,
     private readonly alarms: AlarmManager,
     private readonly log?: Logger,
-  ) {}
+  ) {
+    this.config = { restoreGraceMs: config.restoreGraceMs, commLoss: config.commLoss };
+    this.detectorsConfig = config.detectors;
+  }
 
   /** The running detectors (after start). */
   get detectors(): DetectorSet | undefined {
@@ -60,7 +70,8 @@ export class Detection implements Extension {
   }
 
   start(): void {
-    this.set = createDetectors(this.config.detectors);
+    this.set ??= createDetectors(this.detectorsConfig);
+    this.detectorsConfig = undefined;
     const now = Date.now();
     for (const a of this.alarms.records()) {
       if (a.level === AlarmLevel.Normal || a.detector === 'flood') continue;

@@ -18,7 +18,7 @@ import { RainstormDetector } from './rainstorm.js';
 import { RangeDetector } from './range.js';
 import { RateDetector } from './rate.js';
 import { StuckDetector } from './stuck.js';
-import { ThresholdDetector } from './threshold.js';
+import { ThresholdDetector, ThresholdLimits } from './threshold.js';
 import type { Detector, DetectorEvent } from './types.js';
 
 /** The running detectors of one gateway. */
@@ -40,15 +40,19 @@ const NONE: readonly DetectorEvent[] = Object.freeze([]);
 export function createDetectors(config: DetectorsConfig | unknown): DetectorSet {
   const cfg = parseDetectorsConfig(config);
   const all: Detector[] = [];
+  // Shared by the detectors of a set (issue #18: 20,000 detectors at 500 devices): the limit lists of
+  // the threshold detectors, and one frozen `points` array per point for its range, threshold and stuck.
+  const limits = new ThresholdLimits();
   for (const p of cfg.points ?? []) {
     const id = (kind: string) => `${p.device}/${p.point}/${kind}`;
     const unit = p.unit;
+    const points = Object.freeze([p.point]);
     if (p.range) {
-      all.push(new RangeDetector(id('range'), p.device, p.point, { ...p.range, level: p.range.level ? levelOf(p.range.level) : undefined, unit }));
+      all.push(new RangeDetector(id('range'), p.device, points, { ...p.range, level: p.range.level ? levelOf(p.range.level) : undefined, unit }));
     }
-    if (p.threshold) all.push(new ThresholdDetector(id('threshold'), p.device, p.point, { ...p.threshold, unit }));
+    if (p.threshold) all.push(new ThresholdDetector(id('threshold'), p.device, points, { ...p.threshold, unit }, limits));
     if (p.rate) all.push(new RateDetector(id('rate'), p.device, p.point, { ...p.rate, level: p.rate.level ? levelOf(p.rate.level) : undefined, unit }));
-    if (p.stuck) all.push(new StuckDetector(id('stuck'), p.device, p.point, { ...p.stuck, level: p.stuck.level ? levelOf(p.stuck.level) : undefined, unit }));
+    if (p.stuck) all.push(new StuckDetector(id('stuck'), p.device, points, { ...p.stuck, level: p.stuck.level ? levelOf(p.stuck.level) : undefined, unit }));
     if (p.anomaly) {
       all.push(new AnomalyDetector(id('anomaly'), p.device, p.point, { ...p.anomaly, level: p.anomaly.level ? levelOf(p.anomaly.level) : undefined }));
     }

@@ -32,14 +32,19 @@ export class RangeDetector implements Detector {
   private readonly raise: AlarmLevel;
   private readonly badCount: number;
   private readonly unit: string;
+  private readonly min: number | undefined;
+  private readonly max: number | undefined;
 
   constructor(
     readonly id: string,
     readonly device: string,
-    point: string,
-    private readonly opts: RangeOptions,
+    point: string | readonly string[],
+    opts: RangeOptions,
   ) {
-    this.points = [point];
+    this.points = typeof point === 'string' ? [point] : point;
+    // The options' fields, not the options object: one object less per point (issue #18).
+    this.min = opts.min;
+    this.max = opts.max;
     this.raise = opts.level ?? AlarmLevel.Yellow;
     this.badCount = opts.badCount ?? 3;
     this.unit = opts.unit ? ` ${opts.unit}` : '';
@@ -55,7 +60,7 @@ export class RangeDetector implements Detector {
     }
     this.bad = 0;
     const v = r.value;
-    const { min, max } = this.opts;
+    const { min, max } = this;
     const below = min !== undefined && v < min;
     const above = max !== undefined && v > max;
     if (below || above) {

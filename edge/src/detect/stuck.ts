@@ -31,15 +31,22 @@ export class StuckDetector implements Detector {
   private lo = 0;
   private hi = 0;
   private readonly raise: AlarmLevel;
+  // The options' fields, not the options object: one object less per point (issue #18).
+  private readonly epsilon: number;
+  private readonly durationMs: number;
+  private readonly unitName: string | undefined;
 
   constructor(
     readonly id: string,
     readonly device: string,
-    point: string,
-    private readonly opts: StuckOptions,
+    point: string | readonly string[],
+    opts: StuckOptions,
   ) {
-    this.points = [point];
+    this.points = typeof point === 'string' ? [point] : point;
     this.raise = opts.level ?? AlarmLevel.Yellow;
+    this.epsilon = opts.epsilon;
+    this.durationMs = opts.durationMs;
+    this.unitName = opts.unit;
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -53,7 +60,7 @@ export class StuckDetector implements Detector {
     }
     const lo = v < this.lo ? v : this.lo;
     const hi = v > this.hi ? v : this.hi;
-    if (hi - lo > this.opts.epsilon) {
+    if (hi - lo > this.epsilon) {
       this.since = ts;
       this.lo = this.hi = v;
       if (this.level === AlarmLevel.Normal) return null;
@@ -62,18 +69,18 @@ export class StuckDetector implements Detector {
     }
     this.lo = lo;
     this.hi = hi;
-    if (this.level !== AlarmLevel.Normal || ts - this.since < this.opts.durationMs) return null;
+    if (this.level !== AlarmLevel.Normal || ts - this.since < this.durationMs) return null;
     this.level = this.raise;
     return this.event(
       ts,
       v,
       AlarmLevel.Normal,
-      `${this.points[0]} stuck at ${v}${this.unit()}: no change beyond ${this.opts.epsilon}${this.unit()} for ${(ts - this.since) / 1000} s: ${describeLevel(this.raise)}`,
+      `${this.points[0]} stuck at ${v}${this.unit()}: no change beyond ${this.epsilon}${this.unit()} for ${(ts - this.since) / 1000} s: ${describeLevel(this.raise)}`,
     );
   }
 
   private unit(): string {
-    return this.opts.unit ? ` ${this.opts.unit}` : '';
+    return this.unitName ? ` ${this.unitName}` : '';
   }
 
   private event(ts: number, value: number, previous: AlarmLevel, cause: string): DetectorEvent {

@@ -1,6 +1,6 @@
 import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
 import { describe, expect, it } from 'vitest';
-import { ThresholdDetector, type ThresholdOptions } from './threshold.js';
+import { ThresholdDetector, ThresholdLimits, type ThresholdOptions } from './threshold.js';
 
 const r = (ts: number, value: number, quality?: Quality): Reading => ({ device: 'flood-1', point: 'level', ts, value, quality });
 
@@ -124,5 +124,24 @@ describe('ThresholdDetector', () => {
     expect(d.update(r(1000, 1))).toBeNull();
     expect(d.update(r(1500, 1, Quality.Bad))).toBeNull();
     expect(d.update(r(3000, 1))?.level).toBe(AlarmLevel.Normal);
+  });
+});
+
+describe('ThresholdLimits (issue #18: shared limit lists)', () => {
+  it('detectors of one set with the same limits share one frozen list of causes and keep their own latches', () => {
+    const shared = new ThresholdLimits();
+    const a = new ThresholdDetector('a', 'flood-1', 'level', { high: { yellow: 2, red: 4 } }, shared);
+    const b = new ThresholdDetector('b', 'flood-2', 'level', { high: { red: 4, yellow: 2 } }, shared);
+    const ea = a.update(r(0, 4.5));
+    expect(ea?.level).toBe(AlarmLevel.Red);
+    expect(ea?.limit).toEqual({ side: 'high', level: AlarmLevel.Red, limit: 4 });
+    expect(Object.isFrozen(ea?.limit)).toBe(true);
+    // b saw nothing yet: still normal, and its first reading over yellow raises yellow with the same cause object a would give.
+    expect(b.level).toBe(AlarmLevel.Normal);
+    const eb = b.update({ device: 'flood-2', point: 'level', ts: 0, value: 2.5 });
+    expect(eb?.level).toBe(AlarmLevel.Yellow);
+    expect(a.update(r(1, 2.5))?.limit).toBe(eb?.limit);
+    expect(shared.of({ yellow: 2, red: 4 }, undefined)).toBe(shared.of({ red: 4, yellow: 2 }, undefined));
+    expect(shared.of({ yellow: 2 }, { yellow: 2 }).map((c) => c.side)).toEqual(['high', 'low']);
   });
 });

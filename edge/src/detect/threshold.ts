@@ -34,55 +34,73 @@ export interface ThresholdOptions {
   unit?: string;
 }
 
-/** One limit's latch. `since` is NaN when its pending condition is not holding. */
-interface Latch {
-  readonly side: 'high' | 'low';
-  readonly level: AlarmLevel;
-  readonly limit: number;
-  readonly cause: LimitCause;
-  on: boolean;
-  since: number;
-}
+/**
+ * The limits of one detector, highest level first (high before low at the same level), each a frozen
+ * LimitCause. Detectors with the same limits share one list and its causes (`ThresholdLimits.of`):
+ * the 500-device soak has 9,000 threshold detectors but a few dozen distinct limit sets (issue #18).
+ */
+export class ThresholdLimits {
+  private readonly lists = new Map<string, readonly LimitCause[]>();
+  private readonly causes = new Map<string, LimitCause>();
 
-/** Per-point multi-level threshold detector. */
-export class ThresholdDetector implements Detector {
-  readonly kind = 'threshold' as const;
-  readonly points: readonly string[];
-  level: AlarmLevel = AlarmLevel.Normal;
-  /** NaN or Bad readings seen (never fire a threshold): sensor-fault candidates. */
-  faultCandidates = 0;
-  /** The latch behind the current level (null when normal). */
-  private holding: Latch | null = null;
-  private readonly latches: Latch[];
-  private readonly deadband: number;
-  private readonly onDelay: number;
-  private readonly offDelay: number;
-  private readonly unit: string;
-
-  constructor(
-    readonly id: string,
-    readonly device: string,
-    point: string,
-    opts: ThresholdOptions,
-  ) {
-    this.points = [point];
-    this.deadband = opts.deadband ?? 0;
-    this.onDelay = opts.onDelayMs ?? 0;
-    this.offDelay = opts.offDelayMs ?? 0;
-    this.unit = opts.unit ? ` ${opts.unit}` : '';
-    this.latches = [];
-    for (const side of ['high', 'low'] as const) {
-      const limits = opts[side];
+  /** The shared, sorted, frozen list of causes for these limits. */
+  of(high: LevelLimits | undefined, low: LevelLimits | undefined): readonly LimitCause[] {
+    const fresh: LimitCause[] = [];
+    for (const [side, limits] of [['high', high], ['low', low]] as const) {
       if (!limits) continue;
       for (const name of levelNames) {
         const limit = limits[name];
         if (limit === undefined) continue;
         const level = levelOf(name);
-        this.latches.push({ side, level, limit, cause: { side, level, limit }, on: false, since: Number.NaN });
+        const key = `${side} ${level} ${limit}`;
+        let cause = this.causes.get(key);
+        if (!cause) this.causes.set(key, (cause = Object.freeze({ side, level, limit })));
+        fresh.push(cause);
       }
     }
-    // Highest level first, so the output is the first latch that is on.
-    this.latches.sort((a, b) => b.level - a.level);
+    // Highest level first, so the output is the first latch that is on (a stable sort: high before low).
+    fresh.sort((a, b) => b.level - a.level);
+    const key = fresh.map((c) => `${c.side} ${c.level} ${c.limit}`).join(',');
+    let list = this.lists.get(key);
+    if (!list) this.lists.set(key, (list = Object.freeze(fresh)));
+    return list;
+  }
+}
+
+export class ThresholdDetector implements Detector {
+  readonly kind = 'threshold' as const;
+  readonly points: readonly string[];
+  level: AlarmLevel = AlarmLevel.Normal;
+  /** Readings that were NaN or Bad (sensor-fault candidates; the range detector raises the fault). */
+  faultCandidates = 0;
+  /** Index in `limits` of the latch that sets the level; -1 when none is on. */
+  private holding = -1;
+  /** Each limit's latch, highest level first: shared and frozen (ThresholdLimits). */
+  private readonly limits: readonly LimitCause[];
+  /** Bit i set: latch i is on (at most 2 sides × the level names: a few bits). */
+  private on = 0;
+  /** Per latch: when its pending condition (raising or clearing) began; NaN when it is not holding. Unboxed doubles. */
+  private readonly since: number[];
+  private readonly deadband: number;
+  private readonly onDelay: number;
+  private readonly offDelay: number;
+  private readonly unit: string;
+
+  /** `shared` interns the limit lists of many detectors (createDetectors passes one per detector set). */
+  constructor(
+    readonly id: string,
+    readonly device: string,
+    point: string | readonly string[],
+    opts: ThresholdOptions,
+    shared: ThresholdLimits = new ThresholdLimits(),
+  ) {
+    this.points = typeof point === 'string' ? [point] : point;
+    this.deadband = opts.deadband ?? 0;
+    this.onDelay = opts.onDelayMs ?? 0;
+    this.offDelay = opts.offDelayMs ?? 0;
+    this.unit = opts.unit ? ` ${opts.unit}` : '';
+    this.limits = shared.of(opts.high, opts.low);
+    this.since = this.limits.map(() => Number.NaN);
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -92,32 +110,39 @@ export class ThresholdDetector implements Detector {
     }
     const v = r.value;
     const ts = r.ts;
-    let top: Latch | null = null;
-    for (const l of this.latches) {
+    const limits = this.limits;
+    let top = -1;
+    for (let i = 0; i < limits.length; i++) {
+      const l = limits[i];
+      const bit = 1 << i;
+      const on = (this.on & bit) !== 0;
       // The condition that would flip this latch, given its state.
-      const flipping = l.on
+      const flipping = on
         ? l.side === 'high'
           ? v < l.limit - this.deadband
           : v > l.limit + this.deadband
         : l.side === 'high'
           ? v >= l.limit
           : v <= l.limit;
+      let nowOn = on;
       if (!flipping) {
-        l.since = Number.NaN;
+        this.since[i] = Number.NaN;
       } else {
-        if (Number.isNaN(l.since)) l.since = ts;
-        if (ts - l.since >= (l.on ? this.offDelay : this.onDelay)) {
-          l.on = !l.on;
-          l.since = Number.NaN;
+        if (Number.isNaN(this.since[i])) this.since[i] = ts;
+        if (ts - this.since[i] >= (on ? this.offDelay : this.onDelay)) {
+          nowOn = !on;
+          this.on ^= bit;
+          this.since[i] = Number.NaN;
         }
       }
-      if (l.on && (top === null || l.level > top.level)) top = l;
+      if (nowOn && (top === -1 || l.level > limits[top].level)) top = i;
     }
     if (top === this.holding) return null;
     const previous = this.level;
-    const was = this.holding;
+    const was = this.holding === -1 ? undefined : limits[this.holding];
+    const cause = top === -1 ? undefined : limits[top];
     this.holding = top;
-    this.level = top ? top.level : AlarmLevel.Normal;
+    this.level = cause ? cause.level : AlarmLevel.Normal;
     return {
       detector: this.id,
       kind: this.kind,
@@ -127,10 +152,10 @@ export class ThresholdDetector implements Detector {
       level: this.level,
       previous,
       value: v,
-      cause: top
-        ? `${this.points[0]} ${v}${this.unit} ${top.side === 'high' ? '≥' : '≤'} ${describeLevel(top.level)} ${top.side} limit ${top.limit}${this.unit}`
+      cause: cause
+        ? `${this.points[0]} ${v}${this.unit} ${cause.side === 'high' ? '≥' : '≤'} ${describeLevel(cause.level)} ${cause.side} limit ${cause.limit}${this.unit}`
         : `${this.points[0]} ${v}${this.unit} back within limits (${describeLevel(previous)} ${was?.side} limit ${was?.limit}${this.unit} cleared)`,
-      limit: top ? top.cause : undefined,
+      limit: cause,
     };
   }
 }

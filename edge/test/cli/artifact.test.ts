@@ -62,6 +62,18 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
     expect(build.natives.some((n) => n.endsWith('better_sqlite3.node'))).toBe(true);
   });
 
+  it('holds its compiled modules without comments, ASCII only, each source map chained to its TypeScript (issue #18)', () => {
+    const top = resolve(bin, '../..');
+    for (const file of ['lib/dist/detect/threshold.js', 'lib/node_modules/@lifeline/shared/dist/index.js']) {
+      const js = readFileSync(join(top, file), 'utf8');
+      expect(js).toMatch(/^[\x00-\x7f]*$/);
+      expect(js).not.toMatch(/\/\*\*|^\s*\/\/ /m);
+      expect(js).toMatch(/\/\/# sourceMappingURL=\S+\.js\.map\s*$/);
+      const map = JSON.parse(readFileSync(join(top, `${file}.map`), 'utf8')) as { sources: string[] };
+      expect(map.sources.every((s) => s.endsWith('.ts'))).toBe(true);
+    }
+  });
+
   it('prints its version', async () => {
     const r = await lifeline('--version');
     expect(r.stderr).toBe('');
@@ -80,11 +92,11 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
   it('starts node with the memory settings (issue #18); the operator\'s MALLOC_ARENA_MAX and LIFELINE_NODE_FLAGS win', () => {
     // A stand-in for node that prints what it was given: the launcher line itself is under test.
     const fake = join(out.dir, 'fake-node');
-    writeFileSync(fake, '#!/bin/sh\necho "arenas=$MALLOC_ARENA_MAX args=$*"\n', { mode: 0o755 });
+    writeFileSync(fake, '#!/bin/sh\necho "arenas=$MALLOC_ARENA_MAX mmap=$MALLOC_MMAP_THRESHOLD_ trim=$MALLOC_TRIM_THRESHOLD_ pad=$MALLOC_TOP_PAD_ args=$*"\n', { mode: 0o755 });
     const run = (extra: Record<string, string>) => spawnSync(bin, ['run', '--config', 'a b.yaml'], { cwd: out.dir, env: { ...env, LIFELINE_NODE: fake, ...extra }, encoding: 'utf8' }).stdout.trim();
-    expect(run({})).toBe(`arenas=2 args=--max-semi-space-size=1 --heap-growing-percent=10 ${bin} run --config a b.yaml`);
-    expect(run({ MALLOC_ARENA_MAX: '4', LIFELINE_NODE_FLAGS: '--max-semi-space-size=8 --heap-growing-percent=0' })).toBe(
-      `arenas=4 args=--max-semi-space-size=1 --heap-growing-percent=10 --max-semi-space-size=8 --heap-growing-percent=0 ${bin} run --config a b.yaml`,
+    expect(run({})).toBe(`arenas=2 mmap=65536 trim=65536 pad=0 args=--max-semi-space-size=1 --heap-growing-percent=10 ${bin} run --config a b.yaml`);
+    expect(run({ MALLOC_ARENA_MAX: '4', MALLOC_MMAP_THRESHOLD_: '131072', LIFELINE_NODE_FLAGS: '--max-semi-space-size=8 --heap-growing-percent=0' })).toBe(
+      `arenas=4 mmap=131072 trim=65536 pad=0 args=--max-semi-space-size=1 --heap-growing-percent=10 --max-semi-space-size=8 --heap-growing-percent=0 ${bin} run --config a b.yaml`,
     );
   });
 
