@@ -6,7 +6,7 @@
  *
  *   devices (WGS-84) ─▶ geo.toMapAll (GCJ-02 for Chinese base maps) ─▶ supercluster index (all zooms at once; 10,000 devices: ~150 ms of CPU cold, ~30 ms warm)
  *   moveend ─▶ the clusters and devices in view ─▶ drawn: a cluster as a DOM icon with its count,
- *     a normal device as an SVG circle, a device in alarm as a DOM marker (data-level, blinks when red and unacked)
+ *     a normal device as a canvas circle, a device in alarm as a DOM marker (data-level, blinks when red and unacked)
  *   'alarms' topic ─▶ when a device's level changed: the index rebuilt with the new levels ─▶ the view redrawn
  *
  * Only what is in view is ever a Leaflet layer (tens to hundreds), never all 10,000 devices
@@ -92,11 +92,7 @@ export function MapView() {
   const box = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const coords = store.info?.map.coords ?? 'gcj02';
-    // SVG, not canvas, for the outlines and the single devices' circles: without a GPU a canvas changed in a frame
-    // is copied whole into that frame (Canvas2DResourceProvider::ProduceCanvasResource, 20-30 ms of the main thread
-    // per frame for a map-sized canvas, six frames in a page load of the bench), while SVG is rastered off the main
-    // thread. Only what is in view and not clustered is ever a circle (tens to hundreds), which SVG draws well.
-    const map = L.map(box.current!, { preferCanvas: false, zoomControl: true, attributionControl: true, minZoom: 7, maxZoom: 18 });
+    const map = L.map(box.current!, { preferCanvas: true, zoomControl: true, attributionControl: true, minZoom: 7, maxZoom: 18 });
     map.setView(toMap(JINING.lat, JINING.lon, coords), JINING.zoom);
     const tiles = store.info?.map.tileUrl;
     if (tiles) L.tileLayer(tiles, { attribution: store.info?.map.attribution ?? '', maxZoom: 18 }).addTo(map);
