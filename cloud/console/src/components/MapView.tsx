@@ -114,6 +114,7 @@ export function MapView() {
     // The devices with a location, their position on this map, and their key's index.
     let placed: { d: Device; ll: L.LatLng }[] = [];
     let indexOf = new Map<string, number>();
+    let keys: string[] = [];
     let clusters = new Supercluster<Point, { level: number }>({ maxZoom: 17 });
     // Single devices drawn now, by key (showDevice opens their popup).
     const drawn = new Map<string, L.Layer>();
@@ -121,15 +122,17 @@ export function MapView() {
     let shown = '';
     let fitted = false;
 
-    /** Levels of every placed device (a '!' for a red unacknowledged one): what the index and the markers were built from. */
+    /**
+     * Levels of the placed devices in alarm (a '!' for a red unacknowledged one), by index: what the index and
+     * the markers were built from. From the devices with a level (hundreds), not from every placed device.
+     */
     const levelsNow = (red: Set<string>) => {
-      let sig = '';
-      for (let i = 0; i < placed.length; i++) {
-        const k = deviceKey(placed[i].d.gateway, placed[i].d.id);
-        const l = store.deviceLevel.get(k);
-        if (l) sig += `${i}:${l}${red.has(k) ? '!' : ''},`;
+      const at: [number, string][] = [];
+      for (const [k, l] of store.deviceLevel) {
+        const i = indexOf.get(k);
+        if (i !== undefined && l) at.push([i, `${i}:${l}${red.has(k) ? '!' : ''}`]);
       }
-      return sig;
+      return at.sort((a, b) => a[0] - b[0]).map((x) => x[1]).join();
     };
     const buildIndex = (red: Set<string>) => {
       // 50 px on Leaflet's 256 px tiles (supercluster's radius is in 512ths of a tile).
@@ -141,7 +144,7 @@ export function MapView() {
         },
       });
       clusters.load(
-        placed.map(({ d, ll }, i) => ({ type: 'Feature' as const, properties: { i, level: store.deviceLevel.get(deviceKey(d.gateway, d.id)) ?? 0 }, geometry: { type: 'Point' as const, coordinates: [ll.lng, ll.lat] } })),
+        placed.map(({ ll }, i) => ({ type: 'Feature' as const, properties: { i, level: store.deviceLevel.get(keys[i]) ?? 0 }, geometry: { type: 'Point' as const, coordinates: [ll.lng, ll.lat] } })),
       );
       shown = levelsNow(red);
     };
@@ -176,7 +179,8 @@ export function MapView() {
       const located = store.devices.filter((d) => d.location);
       const onMap = toMapAll(located.map((d) => [d.location!.lat, d.location!.lon] as const), coords);
       placed = located.map((d, i) => ({ d, ll: L.latLng(onMap[i]) }));
-      indexOf = new Map(located.map((d, i) => [deviceKey(d.gateway, d.id), i]));
+      keys = located.map((d) => deviceKey(d.gateway, d.id));
+      indexOf = new Map(keys.map((k, i) => [k, i]));
       buildIndex(unackedRed());
       performance.mark('lifeline:map-markers');
       // First time there are devices: show where they are (a city centre's few, or the whole city's many).
@@ -190,7 +194,13 @@ export function MapView() {
       drawGateways();
       performance.mark('lifeline:map-drawn');
     };
+    // What the gateway markers were made from: remade only when the list or a gateway's level changed
+    // (they were remade with every device list and every alarm update: 100 DOM markers each time).
+    let gatewaysDrawn: { list: Gateway[]; levels: string } | null = null;
     const drawGateways = () => {
+      const levels = [...store.gatewayLevel].join();
+      if (gatewaysDrawn && gatewaysDrawn.list === store.gateways && gatewaysDrawn.levels === levels) return;
+      gatewaysDrawn = { list: store.gateways, levels };
       gatewayLayer.clearLayers();
       for (const g of store.gateways) {
         if (!g.location) continue;
