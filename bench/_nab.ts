@@ -106,8 +106,8 @@ export function scoreFile(f: NabData, opts: NabDetectorOptions, onRow?: (i: numb
   const range = fileRange && min < max ? { min, max } : {};
   const both = withArtime > 0 && detector === 'anomaly' ? { artime: { warmup, ...range } } : {};
   const own = detector === 'artime' ? { warmup, ...range, ...(episode ? { episode: true } : {}), ...(published ? { published: true } : {}), ...rest } : { warmup, ...rest };
-  // `publishedWithout` is a bench-only ablation of ARTime's `published`, outside the config schema.
-  if (detector === 'artime' && 'publishedWithout' in own) return artimeAlone(f, new ArtimeDetector('nab/value/artime', device, point, own as ArtimeOptions));
+  // `published` and its ablation `publishedWithout` are bench-only (outside the config schema: both scored below the default).
+  if (detector === 'artime' && (published || 'publishedWithout' in own)) return artimeAlone(f, new ArtimeDetector('nab/value/artime', device, point, own as ArtimeOptions));
   const set = createDetectors({ points: [{ device, point, [detector]: own, ...both }] });
   const det = set.detectors[0] as ScoringDetector;
   const art = 'artime' in both ? (set.detectors[1] as ScoringDetector) : null;

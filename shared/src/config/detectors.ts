@@ -142,7 +142,6 @@ export const ArtimeSchema = Type.Object(
     rho: Type.Optional(Type.Number({ exclusiveMinimum: 0, exclusiveMaximum: 1, description: 'Initial vigilance of the network that sets the vigilance at the end of the warm-up' })),
     beta: Type.Optional(Type.Number({ exclusiveMinimum: 0, maximum: 1, description: 'Learning rate of the category memory (1: fast learning)' })),
     hold: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000_000, description: 'Readings the alarm holds after the last anomalous one' })),
-    published: Type.Optional(Type.Boolean({ description: 'Follow the published ARTime description: window-scaled pattern, newest point as energy, best match decides (NAB experiment)' })),
     episode: Type.Optional(Type.Boolean({ description: 'Score each event once: within hold readings of the last anomaly, a confidence no higher than the event\'s highest scores 0' })),
     min: Type.Optional(Type.Number({ description: 'Declared low end of the point (its engineering range): scales values from the first reading; with max' })),
     max: Type.Optional(Type.Number({ description: 'Declared high end of the point (its engineering range); with min' })),
