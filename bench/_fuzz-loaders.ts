@@ -9,7 +9,8 @@
  *                                   byte mutation of the seeds as YAML text
  *   config_values, profile_values   value → validateConfig / validateProfile (what those
  *                                   call after the parse), structured mutation of the parsed
- *                                   seeds (bench/_fuzz-values.ts), no YAML per input
+ *                                   seeds and of the whole examples and profiles
+ *                                   (bench/_fuzz-values.ts), no YAML per input
  */
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -53,12 +54,14 @@ function pieces(section: unknown): unknown[] {
  * bus of one device, and with each piece of every other section plus the devices (and outputs)
  * it names. Only those validateConfig accepts are kept.
  */
-function configSeeds(dir: string): Obj[] {
+function configSeeds(dir: string): { small: Obj[]; whole: Obj[] } {
   const seeds: Obj[] = [];
+  const whole: Obj[] = [];
   for (const f of ['gateway.yaml', 'hydrology.yaml', 'meters.yaml']) {
     const raw = parse(readFileSync(join(root, 'edge/examples', f), 'utf8')) as Obj;
     // The examples keep their buffer outside the directory the fuzzed copy is in; put it inside.
     raw.buffer = { ...(raw.buffer as Obj), path: 'edge.db' };
+    whole.push(raw);
     const buses = (raw.buses ?? []) as (Obj & { devices: Obj[] })[];
     const sections = Object.keys(raw).filter((k) => !['gateway', 'buffer', 'sync', 'buses'].includes(k));
     const base = Object.fromEntries(Object.entries(raw).filter(([k]) => !sections.includes(k) && k !== 'buses'));
@@ -73,7 +76,8 @@ function configSeeds(dir: string): Obj[] {
       }
     }
   }
-  return seeds.filter((s) => accepted(() => validateConfig(s, 'seed', dir, { dataDir: dir })));
+  const valid = (s: Obj) => accepted(() => validateConfig(s, 'seed', dir, { dataDir: dir }));
+  return { small: seeds.filter(valid), whole: whole.filter(valid) };
 }
 
 /** Every shipped profile, and each with one of its points alone (where that is a valid profile). */
@@ -91,7 +95,7 @@ export function loaderTargets(): FuzzTarget[] {
   };
   const close = async () => rmSync(dir, { recursive: true, force: true });
   const scratch = mkdtempSync(join(tmpdir(), 'lifeline-fuzz-seeds-'));
-  const configs = configSeeds(scratch);
+  const { small: configs, whole: examples } = configSeeds(scratch);
   rmSync(scratch, { recursive: true, force: true });
   const profiles = profileSeeds();
   const configWords = schemaWords(GatewayConfigSchema);
@@ -119,7 +123,8 @@ export function loaderTargets(): FuzzTarget[] {
     },
     {
       name: 'config_values',
-      seeds: configs.map((c) => serialize(c)),
+      // The whole examples too (cheap without YAML): what only several devices and sections together reach (duplicate units, cross-references).
+      seeds: [...configs, ...examples].map((c) => serialize(c)),
       mutate: valueMutator(configWords),
       open,
       close,
