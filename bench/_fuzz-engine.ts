@@ -25,6 +25,8 @@ export interface FuzzTarget {
   seeds: Uint8Array[];
   /** A result, or a refusal (throw a LifelineError, or one `refused` accepts); anything else is a crash. */
   run: (input: Uint8Array) => unknown | Promise<unknown>;
+  /** Mutates an input its own way (a structured value) instead of the byte mutator; `corpus` to splice from. */
+  mutate?: (input: Uint8Array, rand: () => number, corpus: readonly Uint8Array[]) => Uint8Array;
   /** Repairs a checksum after mutation, so the checks behind it run (applied to half the inputs). */
   repair?: (input: Uint8Array) => Uint8Array;
   /** Errors this target answers with by design besides LifelineError (e.g. an HTTP 4xx). */
@@ -344,7 +346,8 @@ export async function fuzz(
           report(i);
         }
       }
-      const mutated = mutate(corpus[Math.floor(rand() * corpus.length)]);
+      const parent = corpus[Math.floor(rand() * corpus.length)];
+      const mutated = t.mutate ? t.mutate(parent, rand, corpus) : mutate(parent);
       const input = t.repair && rand() < 0.5 ? t.repair(mutated) : mutated;
       let outcome: string;
       try {

@@ -5,10 +5,6 @@
  * HTTP API. Each takes bytes and answers, or refuses with a LifelineError (the API:
  * a 4xx); anything else is a crash.
  */
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { Quality, type Reading } from '../shared/src/reading.js';
 import {
   Lane,
@@ -30,18 +26,10 @@ import { writeCrc } from '../shared/src/protocols/modbus/crc.js';
 import { sum8 } from '../shared/src/protocols/bytes.js';
 import { buildTcpResponse, parseTcpResponse } from '../shared/src/protocols/modbus/tcp.js';
 import { SL651_PUBLISHED_FRAMES, parseSl651Body, parseSl651Frame, sl651Crc } from '../shared/src/protocols/sl651/index.js';
-import { parseProfileText } from '../devices/src/profiles.js';
-import { parseConfigText } from '../edge/src/config/load.js';
 import type { FuzzTarget } from './_fuzz-engine.js';
 import { apiBodies, apiBodyChecks } from './_fuzz-api.js';
+import { loaderTargets } from './_fuzz-loaders.js';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const utf8 = new TextEncoder();
-const text = new TextDecoder();
-/** Bytes as readFileSync(file, 'utf8') gives them (a BOM kept, unlike TextDecoder's default). */
-const fileText = (b: Uint8Array) => Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('utf8');
-/** A YAML file without its comment lines and blank lines: half the bytes of a commented example, so twice the inputs, and the same values. */
-const uncommented = (yaml: string) => yaml.split('\n').filter((l) => !/^\s*(#.*)?$/.test(l)).join('\n') + '\n';
 
 const T0 = 1_764_000_000_000;
 const readings: Reading[] = Array.from({ length: 12 }, (_, i) => ({
@@ -153,37 +141,7 @@ const sl651: FuzzTarget = {
   run: (b) => parseSl651Body(parseSl651Frame(b)),
 };
 
-/** Device profiles, shipped ones as seeds, through the text half of loadProfile (the file read aside, whose cache would answer). */
-const profileDir = join(root, 'devices/profiles');
-const profiles: FuzzTarget = {
-  name: 'profile_loader',
-  seeds: ['flood-gauge', 'water-meter', 'heat-meter', 'sl651-rain-station', 'lamp-post-controller'].map((n) => utf8.encode(uncommented(readFileSync(join(profileDir, `${n}.yaml`), 'utf8')))),
-  run: (b) => parseProfileText(fileText(b), 'fuzz.yaml'),
-};
-
-/**
- * Gateway configs through the text half of loadConfig (YAML, schema, profiles, paths inside the data directory),
- * as if read from gateway.yaml in a fresh directory: no file written per input (the read is not the part to fuzz).
- */
-let configDir = '';
-const configs: FuzzTarget = {
-  name: 'config_loader',
-  seeds: ['gateway.yaml', 'hydrology.yaml', 'meters.yaml'].flatMap((f) => {
-    try {
-      // The examples keep their buffer outside the directory a fuzzed copy lives in; put it inside.
-      return [utf8.encode(uncommented(readFileSync(join(root, 'edge/examples', f), 'utf8')).replace(/(\bpath:\s*)\S+\.db\b/g, '$1edge.db'))];
-    } catch {
-      return [];
-    }
-  }),
-  open: async () => {
-    configDir = mkdtempSync(join(tmpdir(), 'lifeline-fuzz-config-'));
-  },
-  close: async () => rmSync(configDir, { recursive: true, force: true }),
-  run: (b) => parseConfigText(fileText(b), join(configDir, 'gateway.yaml')),
-};
-
 /** Every target, by name; a fresh set per call (the API targets hold a server while open). */
 export function fuzzTargets(): FuzzTarget[] {
-  return [...decoders, sl651, profiles, configs, apiBodies(), apiBodyChecks()];
+  return [...decoders, sl651, ...loaderTargets(), apiBodies(), apiBodyChecks()];
 }

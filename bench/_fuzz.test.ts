@@ -2,9 +2,10 @@
  * The short CI run of `pnpm bench fuzz --coverage`: a few thousand coverage-guided
  * inputs per target (seconds), and every input kept in test/fixtures/fuzz/ replayed.
  * Each must be answered or refused (LifelineError; the API: a 4xx), never crash.
- * The byte decoders run as the bench runs them, with edge counters put in at load
- * time (a child process: vitest loads modules its own way, past node:module hooks);
- * the loaders and the API in-process with V8's block coverage.
+ * The byte decoders and the loaders' value targets (config_values, profile_values) run
+ * as the bench runs them, with edge counters put in at load time (a child process:
+ * vitest loads modules its own way, past node:module hooks); the loaders' text targets
+ * and the API in-process with V8's block coverage (which also sees yaml and ajv).
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
@@ -24,7 +25,7 @@ const decoders = fuzzTargets()
   .map((t) => t.name)
   .filter((n) => !slow.has(n));
 
-describe('bench fuzz, short run with edge counters (the byte decoders)', () => {
+describe("bench fuzz, short run with edge counters (the byte decoders and the loaders' value targets)", () => {
   it('runs 2,000 inputs per decoder: no crash, and coverage grows past the seeds', () => {
     const r = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'bench/fuzz.ts'), '--coverage', '--inputs', '2000', '--seed', '18', '--only', decoders.join(',')], {
       cwd: root,
@@ -44,7 +45,7 @@ process.removeAllListeners('warning');
 const coverage = new Coverage();
 afterAll(() => coverage.stop());
 
-describe('bench fuzz, short run with V8 block coverage (the loaders and the API)', () => {
+describe("bench fuzz, short run with V8 block coverage (the loaders' text targets and the API)", () => {
   for (const t of fuzzTargets().filter((x) => slow.has(x.name))) {
     it(`${t.name}: no crash, and coverage grows past the seeds`, async () => {
       const crashes: Crash[] = [];

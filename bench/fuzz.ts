@@ -14,7 +14,7 @@
  *   --save DIR   write each crashing input to DIR/<target>/<n>.hex (default: print it)
  *
  * Ends with one JSON line: per target, inputs, inputs/s, blocks covered, outcomes
- * seen, corpus size, inputs decoded and crashes. Exit code 1 if anything crashed.
+ * seen, corpus size, inputs decoded, crashes, and the process's CPU seconds and inputs per CPU-second. Exit code 1 if anything crashed.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -55,10 +55,12 @@ if (!targets.length) {
 // The YAML parser warns (process.emitWarning) on odd tags and aliases: millions of lines, not findings.
 process.removeAllListeners('warning');
 const coverage: CoverageFeedback | undefined = edges ?? (feedback === 'v8' ? new Coverage() : undefined);
-const results: Record<string, FuzzStats> = {};
+const results: Record<string, FuzzStats & { cpu_s: number; per_cpu_s: number }> = {};
 let crashes = 0;
 for (const t of targets) {
   const start = performance.now();
+  // CPU time of the process (all its threads): under a shared machine's load, inputs per CPU-second say more than per wall-second.
+  const cpu0 = process.cpuUsage();
   let shown = 0;
   const stats = await fuzz(t, {
     inputs,
@@ -76,7 +78,9 @@ for (const t of targets) {
     },
   });
   crashes += stats.crashes;
-  results[t.name] = stats;
+  const cpu = process.cpuUsage(cpu0);
+  const cpuS = (cpu.user + cpu.system) / 1e6;
+  results[t.name] = { ...stats, cpu_s: Math.round(cpuS * 10) / 10, per_cpu_s: Math.round(stats.inputs / cpuS) };
   console.error(
     `bench fuzz: ${t.name}: ${stats.inputs} inputs in ${((performance.now() - start) / 1000).toFixed(1)} s, ${stats.edges !== undefined ? `${stats.edges} edges, ` : ''}${stats.blocks !== undefined ? `${stats.blocks} blocks, ` : ''}${stats.outcomes} outcomes, ${stats.decoded} decoded, ${stats.crashes} crashes`,
   );

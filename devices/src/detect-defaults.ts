@@ -41,6 +41,9 @@ export function basisIssue(point: Readonly<AnyPoint>): string | undefined {
   return undefined;
 }
 
+/** Each profile's `detect` issues: a loaded profile is frozen (and cached by loadProfile), so they are worked out once. */
+const defaultIssuesOf = new WeakMap<Readonly<Profile>, ValidationIssue[]>();
+
 /** Problems in the profiles' `detect` defaults, once per profile, named by profile and point. */
 export function profileDefaultIssues(profiles: ReadonlyMap<string, Readonly<Profile>>): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
@@ -48,9 +51,12 @@ export function profileDefaultIssues(profiles: ReadonlyMap<string, Readonly<Prof
   for (const profile of profiles.values()) {
     if (seen.has(profile.id)) continue;
     seen.add(profile.id);
-    for (const pt of profile.points) {
-      for (const i of detectBlockIssues(pt)) issues.push({ path: `profile ${profile.id}: points.${pt.name}.detect${i.path}`, message: i.message });
+    let own = Object.isFrozen(profile) ? defaultIssuesOf.get(profile) : undefined;
+    if (!own) {
+      own = profile.points.flatMap((pt) => detectBlockIssues(pt).map((i) => ({ path: `profile ${profile.id}: points.${pt.name}.detect${i.path}`, message: i.message })));
+      if (Object.isFrozen(profile)) defaultIssuesOf.set(profile, own);
     }
+    issues.push(...own.map((i) => ({ ...i })));
   }
   return issues;
 }

@@ -3,7 +3,7 @@ import { readFileSync, readdirSync, existsSync } from 'node:fs';
 import { basename, dirname, extname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
-import { ErrorCodes, LifelineError, assertValid, didYouMean, parseErrorMessage } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, assertValid, didYouMean, treeIssue, parseErrorMessage } from '@lifeline/shared';
 import { DLT645_DATA_IDS, SL651_ELEMENTS, cjt188MeterKind, describeMeterType, formatDataId, registerCount } from '@lifeline/shared/protocols';
 import {
   burstPointNames,
@@ -179,6 +179,8 @@ export function validateProfile(raw: unknown, source: string): Readonly<Profile>
     const kind = raw === null ? 'null' : Array.isArray(raw) ? 'a list' : `a ${typeof raw}`;
     throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source}: must be a mapping of fields (id, vendor, ..., points), got ${kind}`);
   }
+  const odd = treeIssue(raw);
+  if (odd) throw new LifelineError(ErrorCodes.ProfileInvalid, `profile ${source} has 1 error(s):\n  ${odd.path || '(root)'}: ${odd.message}`);
   if (!profileProtocols.includes(protocol as ProfileProtocol)) {
     throw new LifelineError(
       ErrorCodes.ProfileInvalid,

@@ -31,6 +31,36 @@ export function show(value: unknown): string {
   return json === undefined ? String(value) : json.length > 60 ? `${json.slice(0, 57)}...` : json;
 }
 
+/**
+ * What makes a parsed value something other than a tree of plain values (mappings, lists,
+ * strings, numbers, booleans, null), as an issue, else undefined. YAML can say both: a value
+ * that contains itself (an alias inside its own anchor: `buses: &b [*b]`), and typed values
+ * (`!!binary`, `!!set`, `!!omap`, `!!timestamp`) that arrive as bytes, a Set, a Map, a Date.
+ * No config or profile field takes those, and the code that walks a value (messages, schema
+ * defaults, freezing) would never end on the first or trip on the others' getters.
+ */
+export function treeIssue(value: unknown): ValidationIssue | undefined {
+  const open = new Set<object>();
+  // Shared but not circular (an alias used twice): walked once.
+  const done = new Set<object>();
+  const walk = (v: unknown, path: string): ValidationIssue | undefined => {
+    if (typeof v !== 'object' || v === null || done.has(v)) return undefined;
+    if (open.has(v)) return { path, message: 'contains itself (a YAML alias to its own anchor or a parent of it); it must be a tree of values' };
+    const kind = ArrayBuffer.isView(v) ? 'bytes (YAML !!binary)' : v instanceof Set ? 'a set (YAML !!set)' : v instanceof Map ? 'an ordered map (YAML !!omap or !!pairs)' : v instanceof Date ? 'a timestamp (YAML !!timestamp)' : undefined;
+    if (kind) return { path, message: `is ${kind}; write a mapping, a list, text or a number` };
+    open.add(v);
+    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [`${path}[${i}]`, x]) : Object.entries(v).map(([k, x]) => [path ? `${path}.${k}` : k, x]);
+    for (const [at, x] of entries) {
+      const issue = walk(x, at);
+      if (issue) return issue;
+    }
+    open.delete(v);
+    done.add(v);
+    return undefined;
+  };
+  return walk(value, '');
+}
+
 const compiled = new WeakMap<TSchema, ReturnType<typeof TypeCompiler.Compile>>();
 
 /** The values of a union of literals (an enum), else undefined. */

@@ -14,6 +14,7 @@ import {
   lintProfiles,
   listProfiles,
   loadProfile,
+  parseProfileText,
   profilesDir,
   quantities,
   quantityOf,
@@ -176,6 +177,14 @@ describe('the lint fails on', () => {
 
 describe('profile loading refuses', () => {
   const ok = parse(readFileSync(join(profilesDir, 'flood-gauge.yaml'), 'utf8')) as Record<string, unknown> & { points: Record<string, unknown>[] };
+
+  it('a value that contains itself (a YAML alias inside its anchor), naming where', () => {
+    // yaml turns an alias inside its own anchor into a circular value; the schema message quoting it (JSON.stringify) threw a TypeError.
+    const points: unknown[] = [ok.points[0]];
+    points.push(points);
+    expect(refuse({ ...ok, points })).toMatch(/points\[1\]: contains itself/);
+    expect(() => parseProfileText('protocol: modbus\npoints: &p [{name: x, extra: *p}]\n', 'loop.yaml')).toThrow('points[0].extra: contains itself');
+  });
 
   it('an unknown protocol, naming it', () => {
     expect(refuse({ ...ok, protocol: 'bacnet' })).toMatch(/protocol: must be one of modbus, dlt645, cjt188, sl651, got "bacnet"/);

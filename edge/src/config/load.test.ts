@@ -99,6 +99,27 @@ describe('parseConfigText (the text half of loadConfig)', () => {
     expect(viaText.config.buffer.path).toBe(join(data, 'edge.db'));
   });
 
+  it('refuses a value that contains itself (a YAML alias inside its anchor) instead of walking it forever', () => {
+    // yaml turns an alias inside its own anchor into a circular value; quoting it in a message (JSON.stringify) threw a TypeError.
+    const file = join(data, 'loop.yaml');
+    const text = `${JSON.stringify({ ...base(), buses: undefined, outputs: undefined, actions: undefined, detectors: undefined })}`.replace(/}$/, ', "buses": &b [ *b ]}');
+    expect(() => parseConfigText(text, file)).toThrow(`CONFIG_INVALID: ${file} has 1 error(s):\n  buses[0]: contains itself`);
+    const devices = JSON.stringify({ ...base(), outputs: undefined, actions: undefined }).replace('"devices":[', '"devices": &d [*d, ');
+    expect(() => parseConfigText(devices, file)).toThrow('buses[0].devices[0]: contains itself');
+    // Shared but not circular (an alias used twice) is a tree as far as the config goes: checked as usual.
+    const twice = JSON.stringify({ ...base(), outputs: undefined, actions: undefined, detectors: undefined }).replace('"gateway":{"id":"g"}', '"gateway": &g {"id":"g"}, "x": *g');
+    expect(() => parseConfigText(twice, file)).toThrow(/x: is not a known field/);
+  });
+
+  it('refuses typed YAML values (bytes, sets, maps, timestamps) no field takes, naming where', () => {
+    // Found by `pnpm bench fuzz --only config_values`: bytes as the whole config made TypeBox's defaults throw a TypeError.
+    const file = join(data, 'typed.yaml');
+    expect(() => parseConfigText('!!binary aGVsbG8=\n', file)).toThrow(`CONFIG_INVALID: ${file} has 1 error(s):\n  (root): is bytes (YAML !!binary); write a mapping`);
+    expect(() => parseConfigText('gateway: !!set {x}\n', file)).toThrow('gateway: is a set (YAML !!set)');
+    expect(() => parseConfigText('gateway: {id: !!timestamp 2001-12-14}\n', file)).toThrow('gateway.id: is a timestamp (YAML !!timestamp)');
+    expect(() => parseConfigText('buses: !!omap [x: 1]\n', file)).toThrow('buses: is an ordered map');
+  });
+
   it('refuses bad YAML naming the file, line and column, not the text', () => {
     const file = join(data, 'bad.yaml');
     expect(() => parseConfigText('gateway: {id: "secret-pass\n', file)).toThrow(`CONFIG_INVALID: ${file} is not valid YAML (line 2, column 1: missing char)`);

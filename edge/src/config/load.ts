@@ -7,7 +7,7 @@
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import { parse } from 'yaml';
-import { ErrorCodes, LifelineError, isLifelineError, schemaIssues, formatIssues, parseErrorMessage, isProfilePath, type ValidationIssue } from '@lifeline/shared';
+import { ErrorCodes, LifelineError, isLifelineError, treeIssue, schemaIssues, formatIssues, parseErrorMessage, isProfilePath, type ValidationIssue } from '@lifeline/shared';
 import { loadProfile, profileDefaultIssues, type Profile } from '@lifeline/devices';
 import { GatewayConfigSchema, busLinkIssues, isMeterBus, isSl651Bus, type Bus, type DeviceInstance, type GatewayConfig } from './schema.js';
 import { detectorsConfigIssues, unknownPointIssues } from '@lifeline/shared/config';
@@ -218,6 +218,9 @@ function deepFreeze<T>(o: T): T {
 
 /** Validate a config object. `baseDir` resolves relative paths. Throws CONFIG_INVALID listing every issue. */
 export function validateConfig(raw: unknown, source: string, baseDir = process.cwd(), opts: ValidateOptions = {}): LoadedConfig {
+  // YAML can make a value contain itself (`buses: &b [*b]`) or hold bytes, sets, maps, dates (`!!binary`...): refused before any walk.
+  const odd = treeIssue(raw);
+  if (odd) throw new LifelineError(ErrorCodes.ConfigInvalid, `${source} has 1 error(s):\n${formatIssues([odd])}`, { details: [odd] });
   const withDefaults = Value.Default(GatewayConfigSchema, structuredClone(raw));
   const issues = schemaIssues(GatewayConfigSchema, withDefaults);
   const profiles = new Map<string, Readonly<Profile>>();

@@ -44,6 +44,19 @@ describe('detector defaults from device profiles', () => {
     expect([...all.values()].filter((p) => p.points.some((pt) => pt.detect)).length).toBeGreaterThanOrEqual(7);
   });
 
+  it('reports a bad default on every call, once worked out per frozen profile; an unfrozen one is checked afresh', () => {
+    const gas = loadProfile('gas-detector');
+    const bad = (p: typeof gas) => ({ ...p, points: p.points.map((pt, i) => (i === 0 ? { ...pt, detect: { ...pt.detect, threshold: { high: { red: 1, orange: 2 } } } } : pt)) });
+    const frozen = Object.freeze(bad(gas)) as typeof gas;
+    const first = profileDefaultIssues(new Map([['g', frozen]]));
+    expect(first).toEqual([expect.objectContaining({ path: expect.stringMatching(/^profile gas-detector: points\.\w+\.detect\.threshold/) })]);
+    expect(profileDefaultIssues(new Map([['g', frozen]]))).toEqual(first);
+    const open = bad(gas) as { points: unknown[] };
+    expect(profileDefaultIssues(new Map([['g', open as typeof gas]]))).toHaveLength(1);
+    open.points = gas.points.slice();
+    expect(profileDefaultIssues(new Map([['g', open as typeof gas]]))).toEqual([]);
+  });
+
   it('lets the config replace a default detector of the same kind and keep the others', () => {
     const ps = points(
       config(devices(), {
