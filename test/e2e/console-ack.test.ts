@@ -80,12 +80,12 @@ describe('the operator console, end to end', () => {
     expect(await page.locator('[data-testid=red-banner]').count()).toBe(0);
     const acked = page.locator('.alarm-rows li[data-level="4"]');
     expect(await acked.getAttribute('class')).not.toContain('blink');
-    // The cause it was raised with is kept, not replaced by "acknowledged by …".
-    expect(await acked.locator('.cause').textContent()).toMatch(/water_level .*3\.5/);
+    // The cause it was raised with is kept, not replaced by "acknowledged by …"; its point named by the profile's label.
+    expect(await acked.locator('.cause').textContent()).toMatch(/河道水位 .*3\.5/);
     await screenshot(page, 'e2e-acked-1366');
     // Also after a reload, when the console knows the alarm only from the API (its history holds the raising cause).
     await page.reload();
-    await page.waitForFunction(() => /water_level .*3\.5/.test(document.querySelector('.alarm-rows li[data-level="4"] .cause')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /河道水位 .*3\.5/.test(document.querySelector('.alarm-rows li[data-level="4"] .cause')?.textContent ?? ''), undefined, { timeout: 10_000 });
     expect(page.errors).toEqual([]);
   }, 120_000);
 });
