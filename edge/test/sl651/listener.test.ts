@@ -198,6 +198,9 @@ describe('SL 651 listener', () => {
     const s = station(rain, '0012345678', { pointValue: () => 1 });
     await s.start();
     const rand = prng(651);
+    // One base time: Date.now() per round could cross a minute between rounds, and two reports would share an
+    // observation minute (SL 651 times are to the minute), the second stored over the first.
+    const base = Date.now();
     for (let round = 0; round < 5; round++) {
       const junk = Uint8Array.from({ length: 2000 }, () => Math.floor(rand() * 256));
       // A HEX start whose length field claims 4000 bytes, and an ASCII one claiming 0xFFF characters.
@@ -205,7 +208,7 @@ describe('SL 651 listener', () => {
       junk.set(Array.from('\u0001010012345678000032000FFF', (c) => c.charCodeAt(0)), 900);
       expect(await s.send(junk, 100)).toBe(false);
       // Each report a minute earlier than the last (one per observation time is stored).
-      expect(await s.send(s.frame(Date.now() - (round + 1) * 60_000), 5000)).toBe(true);
+      expect(await s.send(s.frame(base - (round + 1) * 60_000), 5000)).toBe(true);
     }
     expect(readings.length).toBe(5 * 4);
     expect(listener.stats().stations.find((x) => x.device === 'rain-1')).toMatchObject({ reports: 5 });
