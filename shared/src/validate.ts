@@ -49,7 +49,8 @@ export function treeIssue(value: unknown): ValidationIssue | undefined {
     const kind = ArrayBuffer.isView(v) ? 'bytes (YAML !!binary)' : v instanceof Set ? 'a set (YAML !!set)' : v instanceof Map ? 'an ordered map (YAML !!omap or !!pairs)' : v instanceof Date ? 'a timestamp (YAML !!timestamp)' : undefined;
     if (kind) return { path, message: `is ${kind}; write a mapping, a list, text or a number` };
     open.add(v);
-    const entries: [string, unknown][] = Array.isArray(v) ? v.map((x, i) => [`${path}[${i}]`, x]) : Object.entries(v).map(([k, x]) => [path ? `${path}.${k}` : k, x]);
+    // Array.from, not map: map skips a sparse array's holes and leaves holes in what it returns.
+    const entries: [string, unknown][] = Array.isArray(v) ? Array.from(v, (x, i) => [`${path}[${i}]`, x]) : Object.entries(v).map(([k, x]) => [path ? `${path}.${k}` : k, x]);
     for (const [at, x] of entries) {
       const issue = walk(x, at);
       if (issue) return issue;

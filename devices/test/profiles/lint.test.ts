@@ -186,6 +186,13 @@ describe('profile loading refuses', () => {
     expect(() => parseProfileText('protocol: modbus\npoints: &p [{name: x, extra: *p}]\n', 'loop.yaml')).toThrow('points[0].extra: contains itself');
   });
 
+  it('a sparse list (V8 values can have holes; found by the profile_values fuzz target), naming the field', () => {
+    // treeIssue walked lists with map, which leaves the holes in its result; iterating them threw a TypeError.
+    const id: unknown[] = [];
+    id[1] = 2;
+    expect(refuse({ ...ok, id })).toMatch(/^ *id: /m);
+  });
+
   it('an unknown protocol, naming it', () => {
     expect(refuse({ ...ok, protocol: 'bacnet' })).toMatch(/protocol: must be one of modbus, dlt645, cjt188, sl651, got "bacnet"/);
   });
