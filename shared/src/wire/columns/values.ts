@@ -25,18 +25,10 @@ const N10 = Array.from({ length: MAX_DECIMAL_K + 1 }, (_, k) => Number(`1e-${k}`
 
 const isNegZero = (v: number) => v === 0 && 1 / v < 0;
 
-/** Smallest k whose decimal reconstruction gives back `v` exactly, or −1. */
-function minK(v: number, mul: boolean): number {
-  if (!Number.isFinite(v) || isNegZero(v)) return -1;
-  for (let k = 0; k <= MAX_DECIMAL_K; k++) {
-    const m = Math.round(v * P10[k]);
-    if (m >= M_LIMIT || m <= -M_LIMIT) return -1;
-    if ((mul ? m * N10[k] : m / P10[k]) === v) return k;
-  }
-  return -1;
-}
-
-/** minK(v, false), with minK(v, true) stored in mulK[i]: one rounding of v · 10^k serves both (planValues' hot loop). */
+/**
+ * Smallest k whose decimal reconstruction m / 10^k gives back `v` exactly (−1: none), with the smallest for
+ * m · 10^−k stored in mulK[i]: one rounding of v · 10^k serves both (planValues' hot loop).
+ */
 function minKBoth(v: number, mulK: Int8Array, i: number): number {
   mulK[i] = -1;
   if (!Number.isFinite(v) || isNegZero(v)) return -1;
