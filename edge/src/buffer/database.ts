@@ -78,6 +78,9 @@ function restrictFiles(path: string): void {
   for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
 }
 
+/** The writer's SQLite page cache, KiB (docs/decisions.md: the agent's memory settings). */
+export const PAGE_CACHE_KIB = 1024;
+
 /** Opens (creating when missing) the buffer's database for writing: file modes, pragmas, schema, epoch, migrations. */
 export function openBufferDb(path: string): { db: Db; epoch: number } {
   if (path !== ':memory:') {
@@ -93,6 +96,9 @@ export function openBufferDb(path: string): { db: Db; epoch: number } {
   if (path !== ':memory:') restrictFiles(path); // a -wal or -shm left by an older version
   // NORMAL in WAL mode: a commit survives a process crash; alarm events switch to FULL.
   db.pragma('synchronous = NORMAL');
+  // better-sqlite3 builds SQLite with a 16 MB page cache a connection, which fills as the file's pages are touched:
+  // the appends and the recent ranges sync reads need a few hundred KB; the rest is in the OS page cache (issue #18).
+  db.pragma(`cache_size = -${PAGE_CACHE_KIB}`);
   db.exec(SCHEMA);
   let epoch = readEpoch(db);
   if (epoch === undefined) {

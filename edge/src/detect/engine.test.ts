@@ -1,6 +1,9 @@
 import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
 import { describe, expect, it } from 'vitest';
-import { createDetectors, highestLevel } from './engine.js';
+import { createDetectors, fromDetectors, highestLevel } from './engine.js';
+import { RangeDetector } from './range.js';
+import { StuckDetector } from './stuck.js';
+import { ThresholdDetector } from './threshold.js';
 
 const cfg = {
   points: [
@@ -29,6 +32,26 @@ describe('createDetectors', () => {
       'flood-2/level/threshold',
     ]);
     expect(set.get('flood-1/level/rate')?.kind).toBe('rate');
+  });
+
+  it('finds every detector by id, across calls, and keeps an id that is not the usual one', async () => {
+    const set = createDetectors(cfg);
+    for (const d of set.detectors) expect(set.get(d.id)).toBe(d);
+    await Promise.resolve(); // the id map of one run of calls is dropped; a later call builds it again
+    expect(set.get('flood-2/level/threshold')?.device).toBe('flood-2');
+    expect(set.get('flood-2/level/stuck')).toBeUndefined();
+    const own = fromDetectors([
+      new ThresholdDetector('north bank', 'flood-1', 'level', { high: { red: 1 }, unit: 'm' }),
+      new RangeDetector('flood-1/level/range-2', 'flood-1', 'level', { max: 5 }),
+      new StuckDetector('s', 'flood-1', 'level', { epsilon: 0, durationMs: 1 }),
+    ]);
+    expect(own.detectors.map((d) => d.id)).toEqual(['north bank', 'flood-1/level/range-2', 's']);
+    const events = own.onReading(r('flood-1', 0, 6));
+    expect(events.map((e) => [e.detector, e.cause])).toEqual([
+      ['north bank', 'level 6 m ≥ red (I) high limit 1 m'],
+      ['flood-1/level/range-2', "level 6 above the sensor's physical maximum 5 (sensor fault): yellow (III)"],
+    ]);
+    expect(own.get('north bank')?.kind).toBe('threshold');
   });
 
   it('routes readings to their point only and returns every level change', () => {

@@ -43,9 +43,19 @@ export function createDetectors(config: DetectorsConfig | unknown): DetectorSet 
   // Shared by the detectors of a set (issue #18: 20,000 detectors at 500 devices): the limit lists of
   // the threshold detectors, and one frozen `points` array per point for its range, threshold and stuck.
   const limits = new ThresholdLimits();
-  for (const p of cfg.points ?? []) {
+  // The config holds a string of its own per entry for the same device, point or unit; the detectors keep one each.
+  const strings = new Map<string, string>();
+  const intern = <T extends string | undefined>(s: T): T => {
+    if (s === undefined) return s;
+    const known = strings.get(s);
+    if (known !== undefined) return known as T;
+    strings.set(s, s);
+    return s;
+  };
+  for (const entry of cfg.points ?? []) {
+    const p = { ...entry, device: intern(entry.device), point: intern(entry.point) };
     const id = (kind: string) => `${p.device}/${p.point}/${kind}`;
-    const unit = p.unit;
+    const unit = intern(p.unit);
     const points = Object.freeze([p.point]);
     if (p.range) {
       all.push(new RangeDetector(id('range'), p.device, points, { ...p.range, level: p.range.level ? levelOf(p.range.level) : undefined, unit }));
@@ -73,9 +83,9 @@ export function createDetectors(config: DetectorsConfig | unknown): DetectorSet 
 /** Wraps ready-made detectors (tests, benches) in the same routing as createDetectors. */
 export function fromDetectors(all: readonly Detector[]): DetectorSet {
   const route = new Map<string, Map<string, Detector[]>>();
-  const byId = new Map<string, Detector>();
+  // Built for a run of `get` calls (Detection's start) and dropped after it: 20,000 entries are ~1 MB to keep.
+  let byId: Map<string, Detector> | undefined;
   for (const d of all) {
-    byId.set(d.id, d);
     let points = route.get(d.device);
     if (!points) route.set(d.device, (points = new Map()));
     for (const p of d.points) {
@@ -86,7 +96,13 @@ export function fromDetectors(all: readonly Detector[]): DetectorSet {
   }
   return {
     detectors: all,
-    get: (id) => byId.get(id),
+    get(id) {
+      if (!byId) {
+        byId = new Map(all.map((d) => [d.id, d]));
+        queueMicrotask(() => (byId = undefined));
+      }
+      return byId.get(id);
+    },
     onReading(r: Reading): readonly DetectorEvent[] {
       const list = route.get(r.device)?.get(r.point);
       if (!list) return NONE;

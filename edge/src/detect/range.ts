@@ -6,7 +6,7 @@
  */
 import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
-import { isUnusable, type Detector, type DetectorEvent } from './types.js';
+import { isUnusable, pointDetectorId, unitSuffix, type Detector, type DetectorEvent } from './types.js';
 
 /** Options of one range / sensor-fault detector. */
 export interface RangeOptions {
@@ -31,23 +31,34 @@ export class RangeDetector implements Detector {
   private bad = 0;
   private readonly raise: AlarmLevel;
   private readonly badCount: number;
-  private readonly unit: string;
+  private readonly unitName: string | undefined;
+  /** Kept only when it is not the usual `<device>/<point>/range` (pointDetectorId). */
+  private readonly ownId: string | undefined;
   private readonly min: number | undefined;
   private readonly max: number | undefined;
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly device: string,
     point: string | readonly string[],
     opts: RangeOptions,
   ) {
     this.points = typeof point === 'string' ? [point] : point;
+    this.ownId = id === pointDetectorId(device, this.points[0], this.kind) ? undefined : id;
     // The options' fields, not the options object: one object less per point (issue #18).
     this.min = opts.min;
     this.max = opts.max;
     this.raise = opts.level ?? AlarmLevel.Yellow;
     this.badCount = opts.badCount ?? 3;
-    this.unit = opts.unit ? ` ${opts.unit}` : '';
+    this.unitName = opts.unit;
+  }
+
+  get id(): string {
+    return this.ownId ?? pointDetectorId(this.device, this.points[0], this.kind);
+  }
+
+  private get unit(): string {
+    return unitSuffix(this.unitName);
   }
 
   update(r: Reading): DetectorEvent | null {

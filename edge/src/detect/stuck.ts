@@ -8,7 +8,7 @@
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
-import { isUnusable, type Detector, type DetectorEvent } from './types.js';
+import { isUnusable, pointDetectorId, unitSuffix, type Detector, type DetectorEvent } from './types.js';
 
 /** Options of one stuck detector. */
 export interface StuckOptions {
@@ -35,14 +35,17 @@ export class StuckDetector implements Detector {
   private readonly epsilon: number;
   private readonly durationMs: number;
   private readonly unitName: string | undefined;
+  /** Kept only when it is not the usual `<device>/<point>/stuck` (pointDetectorId). */
+  private readonly ownId: string | undefined;
 
   constructor(
-    readonly id: string,
+    id: string,
     readonly device: string,
     point: string | readonly string[],
     opts: StuckOptions,
   ) {
     this.points = typeof point === 'string' ? [point] : point;
+    this.ownId = id === pointDetectorId(device, this.points[0], this.kind) ? undefined : id;
     this.raise = opts.level ?? AlarmLevel.Yellow;
     this.epsilon = opts.epsilon;
     this.durationMs = opts.durationMs;
@@ -79,8 +82,12 @@ export class StuckDetector implements Detector {
     );
   }
 
+  get id(): string {
+    return this.ownId ?? pointDetectorId(this.device, this.points[0], this.kind);
+  }
+
   private unit(): string {
-    return this.unitName ? ` ${this.unitName}` : '';
+    return unitSuffix(this.unitName);
   }
 
   private event(ts: number, value: number, previous: AlarmLevel, cause: string): DetectorEvent {

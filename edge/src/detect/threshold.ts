@@ -15,7 +15,7 @@
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel, levelNames, levelOf, type LevelName } from './levels.js';
-import { isUnusable, type Detector, type DetectorEvent, type LimitCause } from './types.js';
+import { isUnusable, pointDetectorId, unitSuffix, type Detector, type DetectorEvent, type LimitCause } from './types.js';
 
 /** Limits per colour; any subset. High limits rise blue→red, low limits fall blue→red. */
 export type LevelLimits = Partial<Record<LevelName, number>>;
@@ -84,23 +84,30 @@ export class ThresholdDetector implements Detector {
   private readonly deadband: number;
   private readonly onDelay: number;
   private readonly offDelay: number;
-  private readonly unit: string;
+  private readonly unitName: string | undefined;
+  /** Kept only when it is not the usual `<device>/<point>/threshold` (pointDetectorId). */
+  private readonly ownId: string | undefined;
 
   /** `shared` interns the limit lists of many detectors (createDetectors passes one per detector set). */
   constructor(
-    readonly id: string,
+    id: string,
     readonly device: string,
     point: string | readonly string[],
     opts: ThresholdOptions,
     shared: ThresholdLimits = new ThresholdLimits(),
   ) {
     this.points = typeof point === 'string' ? [point] : point;
+    this.ownId = id === pointDetectorId(device, this.points[0], this.kind) ? undefined : id;
     this.deadband = opts.deadband ?? 0;
     this.onDelay = opts.onDelayMs ?? 0;
     this.offDelay = opts.offDelayMs ?? 0;
-    this.unit = opts.unit ? ` ${opts.unit}` : '';
+    this.unitName = opts.unit;
     this.limits = shared.of(opts.high, opts.low);
     this.since = this.limits.map(() => Number.NaN);
+  }
+
+  get id(): string {
+    return this.ownId ?? pointDetectorId(this.device, this.points[0], this.kind);
   }
 
   update(r: Reading): DetectorEvent | null {
@@ -143,6 +150,7 @@ export class ThresholdDetector implements Detector {
     const cause = top === -1 ? undefined : limits[top];
     this.holding = top;
     this.level = cause ? cause.level : AlarmLevel.Normal;
+    const unit = unitSuffix(this.unitName);
     return {
       detector: this.id,
       kind: this.kind,
@@ -153,8 +161,8 @@ export class ThresholdDetector implements Detector {
       previous,
       value: v,
       cause: cause
-        ? `${this.points[0]} ${v}${this.unit} ${cause.side === 'high' ? '≥' : '≤'} ${describeLevel(cause.level)} ${cause.side} limit ${cause.limit}${this.unit}`
-        : `${this.points[0]} ${v}${this.unit} back within limits (${describeLevel(previous)} ${was?.side} limit ${was?.limit}${this.unit} cleared)`,
+        ? `${this.points[0]} ${v}${unit} ${cause.side === 'high' ? '≥' : '≤'} ${describeLevel(cause.level)} ${cause.side} limit ${cause.limit}${unit}`
+        : `${this.points[0]} ${v}${unit} back within limits (${describeLevel(previous)} ${was?.side} limit ${was?.limit}${unit} cleared)`,
       limit: cause,
     };
   }

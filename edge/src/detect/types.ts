@@ -92,6 +92,17 @@ export interface ScoringDetector extends Detector {
   readonly ready: boolean;
 }
 
+/** `<device>/<point>/<kind>`: the id createDetectors gives a per-point detector. Range, threshold and stuck
+ * detectors build it when asked (events, start) instead of keeping 20,000 id strings (~1.7 MB at 500 devices, issue #18). */
+export function pointDetectorId(device: string, point: string, kind: string): string {
+  return `${device}/${point}/${kind}`;
+}
+
+/** ` <unit>` for a cause, '' without a unit: built per event, not kept per detector (issue #18). */
+export function unitSuffix(unit: string | undefined): string {
+  return unit ? ` ${unit}` : '';
+}
+
 /**
  * True when a reading carries no usable value: NaN/±Infinity or a Bad quality flag.
  * Uncertain readings stay usable: an over-range flood gauge is exactly when red must fire.

@@ -4,7 +4,7 @@
  * `bin/lifeline --version` and a `read` against a simulated device.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedDevice, loadProfile, startTcpSimulator, type TcpSimulator } from '@lifeline/devices';
@@ -20,11 +20,16 @@ let sim: TcpSimulator;
 /** The checkout's package manifests: packing must leave them as they are (its copies are hard links). */
 const manifests = () => ['shared', 'devices', 'edge'].map((p) => readFileSync(resolve(import.meta.dirname, `../../../${p}/package.json`), 'utf8'));
 
+/** A dependency's module as the checkout has it (pnpm's copy of it in the artifact may be a hard link to this file). */
+const yamlComposer = resolve(import.meta.dirname, '../../node_modules/yaml/dist/compose/composer.js');
+
 beforeAll(async () => {
   const before = manifests();
+  const dependencyBefore = readFileSync(yamlComposer, 'utf8');
   compileEdge();
   const { tarball, sha256 } = (await pack({ out: out.dir })) as { tarball: string; sha256: string };
   expect(manifests()).toEqual(before);
+  expect(readFileSync(yamlComposer, 'utf8')).toBe(dependencyBefore);
   expect(readFileSync(join(out.dir, 'SHA256SUMS'), 'utf8')).toBe(`${sha256}  ${tarball.split('/').pop()}\n`);
   bin = unpack(tarball, box.dir);
   sim = await startTcpSimulator({ devices: [new SimulatedDevice(loadProfile('flood-gauge'), 3)] });
@@ -72,6 +77,17 @@ describe('the edge artifact unpacked into an empty directory', { timeout: 60_000
       const map = JSON.parse(readFileSync(join(top, `${file}.map`), 'utf8')) as { sources: string[] };
       expect(map.sources.every((s) => s.endsWith('.ts'))).toBe(true);
     }
+  });
+
+  it("holds its dependencies' modules without comments and whitespace, each with a source map (issue #18)", () => {
+    const top = resolve(bin, '../..');
+    const [dir] = readdirSync(join(top, 'lib/node_modules/.pnpm')).filter((n) => n.startsWith('yaml@'));
+    const file = join(top, 'lib/node_modules/.pnpm', dir, 'node_modules/yaml/dist/compose/composer.js');
+    const js = readFileSync(file, 'utf8');
+    expect(js.length).toBeLessThan(readFileSync(yamlComposer, 'utf8').length * 0.8);
+    expect(js).not.toMatch(/\/\*\*|^\s*\/\/ /m);
+    expect(js).toMatch(/\/\/# sourceMappingURL=composer\.js\.map\s*$/);
+    expect(JSON.parse(readFileSync(`${file}.map`, 'utf8')).mappings.length).toBeGreaterThan(0);
   });
 
   it('prints its version', async () => {
