@@ -39,11 +39,18 @@ export async function downsample(sql: Sql, q: DownsampleQuery, cold: SqlCold): P
   // Readings visited in time order (ColdReader.scan: hot ∪ cold), aggregated per bucket without an array of them.
   const parts = async (spans: [number, number][], hot: { ts: number; value: number | null }[]): Promise<Part[]> => {
     const out: (Part & { c: number })[] = [];
-    let p: (Part & { c: number }) | undefined;
+    let p: Part & { c: number } = { b: NaN, mn: null, mx: null, sm: null, n: 0, c: 0 };
+    // The current bucket's [lo, hi): the division only when a reading leaves it.
+    let lo = Infinity;
+    let hi = -Infinity;
     await cold.scan(series.id, spans, hot, (t, v) => {
-      const b = Math.floor((t - from) / step);
       // Time order: a bucket's readings come together, buckets ascending.
-      if (p?.b !== b) out.push((p = { b, mn: null, mx: null, sm: null, n: 0, c: 0 }));
+      if (!(t >= lo && t < hi)) {
+        const b = Math.floor((t - from) / step);
+        lo = from + b * step;
+        hi = lo + step;
+        out.push((p = { b, mn: null, mx: null, sm: null, n: 0, c: 0 }));
+      }
       if (v !== v) return;
       if (p.mn === null || v < p.mn) p.mn = v;
       if (p.mx === null || v > p.mx) p.mx = v;

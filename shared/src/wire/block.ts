@@ -256,6 +256,8 @@ export function blockFrames(block: Uint8Array): { base: number; frames: FrameInf
   return { base, frames };
 }
 
+let nullScratch = new Uint16Array(FRAME_READINGS);
+
 /**
  * Decodes one frame's readings, or only those in [from, to]: a frame stored bit-packed then
  * decodes only the runs of values they lie in (everything is still checked but those values).
@@ -291,14 +293,19 @@ export function decodeFrame(
   const a = from <= ts[0] ? 0 : firstAtOrAfter(ts, from);
   const b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
   // Null runs and quality runs are read for readings a..b−1 alone (no array of the frame's n).
-  const isNull = new Uint16Array(b - a);
+  if (nullScratch.length < b - a) nullScratch = new Uint16Array(b - a);
+  const isNull = nullScratch.subarray(0, b - a).fill(0); // scratch: decoding is synchronous and isNull stays here
   const nulls = readRunsInto(r, f.n, 'frame.nulls', a, b, isNull);
   const present = f.n - nulls.total;
   const pa = a - nulls.before;
   const pb = b - nulls.before - nulls.inside;
   const packed = readBlockValues(r, present, pa, pb, f.version);
-  const values = new Float64Array(b - a);
-  for (let i = 0, j = pa; i < b - a; i++) values[i] = isNull[i] ? NaN : packed[j++];
+  // No null among the frame's readings, all wanted (a cold read's usual case): the values are the packed column.
+  let values = packed;
+  if (nulls.total || a || b !== f.n) {
+    values = new Float64Array(b - a);
+    for (let i = 0, j = pa; i < b - a; i++) values[i] = isNull[i] ? NaN : packed[j++];
+  }
   const quality = new Uint16Array(b - a);
   readRunsInto(r, f.n, 'frame', a, b, quality);
   if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);

@@ -57,7 +57,11 @@ function patchWidth(xs: ArrayLike<number>, count: number, width: number): number
 /** Bits needed for an unsigned integer. */
 const widthOf = (x: number): number => (x === 0 ? 0 : x < 0x100000000 ? 32 - Math.clz32(x) : x < 2 ** 52 ? 33 + widthOf(Math.floor(x / 0x100000000)) - 1 : 64);
 const zig = (d: number): number => (d < 0 ? -2 * d - 1 : 2 * d);
-const unzig = (z: number): number => (z % 2 ? -(z + 1) / 2 : z / 2);
+// z is a non-negative integer below 2^53: halving is exact, and floor tells odd from even without a float modulo.
+const unzig = (z: number): number => {
+  const h = z / 2;
+  return Math.floor(h) === h ? h : -(h + 0.5);
+};
 
 /** Appends `xs[from..to)` (each < 2^width) in `width` bits each. */
 function pack(w: ByteWriter, xs: ArrayLike<number>, from: number, to: number, width: number): void {
@@ -164,9 +168,10 @@ export function readGridTimestamps(r: ByteReader, n: number, base: number, label
   const ts = new Float64Array(n);
   unpack(r, n - 1, width, ts, 1, `${label}.timestamps.offsets`);
   ts[0] = first;
+  // Every term is an integer, so a range test is Number.isSafeInteger here, and cheaper per reading.
   for (let i = 1; i < n; i++) {
     const t = first + i * period + min + ts[i];
-    if (!Number.isSafeInteger(t)) r.fail(`${label}.timestamps`, `timestamp ${i} outside the safe integer range`);
+    if (!(t <= Number.MAX_SAFE_INTEGER && t >= -Number.MAX_SAFE_INTEGER)) r.fail(`${label}.timestamps`, `timestamp ${i} outside the safe integer range`);
     ts[i] = t;
   }
   if (!Number.isSafeInteger(first)) r.fail(`${label}.timestamps.first`, 'timestamp outside the safe integer range');
@@ -376,6 +381,10 @@ export function writePackedValues(w: ByteWriter, p: PackedInts, maxWidth = MAX_W
   return true;
 }
 
+// Scratch runs of readPackedValues (synchronous, never re-entered; every place read is first written).
+const ulpScratch = new Float64Array(PACK_CHUNK);
+const highScratch = new Float64Array(PACK_CHUNK);
+
 /**
  * Reads a packed value column of `n` values. Only the runs of 64 holding values lo..hi−1 are
  * decoded (all by default); the others are skipped and their places left 0.
@@ -390,8 +399,8 @@ export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0
   const ints = new Float64Array(n);
   const mul = kind === PackedKind.DecimalMul;
   const maxWidth = version >= 3 ? MAX_WIDTH_V3 : MAX_WIDTH;
-  const ulps = version >= 3 ? new Float64Array(PACK_CHUNK) : undefined;
-  const highs = new Float64Array(PACK_CHUNK);
+  const ulps = version >= 3 ? ulpScratch : undefined;
+  const highs = highScratch;
   const chunkField = `${field}.chunk`;
   const anchorField = `${field}.anchor`;
   for (let from = 0; from < n; from += PACK_CHUNK) {
@@ -444,12 +453,16 @@ export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0
       for (let i = from; i < to; i++) ints[i] += anchor;
     }
     // The integers become the values in place.
-    for (let i = from; i < to; i++) {
-      const m = ints[i];
-      if (kind === PackedKind.Float32) {
+    // One loop per kind (the kind test out of the per-value loop).
+    if (kind === PackedKind.Float32) {
+      for (let i = from; i < to; i++) {
+        const m = ints[i];
         if (!(m >= -0x80000000 && m <= 0x7fffffff)) r.fail(field, `value ${i} is not a 32-bit pattern`);
         ints[i] = f32FromKey(m);
-      } else {
+      }
+    } else {
+      for (let i = from; i < to; i++) {
+        const m = ints[i];
         if (!(m < MAX_SCALED && m > -MAX_SCALED)) r.fail(field, `value ${i}: scaled integer out of range`);
         ints[i] = unscaled(m, k, mul);
       }
