@@ -207,7 +207,7 @@ export function MapView() {
         drawView();
       } else if (m.id === viewId && m.gen === placedGen) {
         draw(m.items);
-        if (!firstDrawn) {
+        if (!firstDrawn && placed.length) {
           firstDrawn = true;
           performance.mark('lifeline:map-drawn');
           requestAnimationFrame(() => setTimeout(outline));
@@ -269,7 +269,9 @@ export function MapView() {
       }
       drawGateways();
     };
-    drawAll();
+    // No device list yet: nothing for the worker (its answer would queue behind its warm-up).
+    if (store.devices.length) drawAll();
+    else drawGateways();
     map.on('moveend', drawView);
     const offs = [store.on('registry', drawAll), store.on('gateways', drawGateways), store.on('alarms', onAlarms)];
     // Look-up for tests and the "show on map" link: zoom to one device and open its popup once drawn.
