@@ -132,7 +132,7 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await page.goto(`${t.cloud.apiUrl}/#token=${encodeURIComponent(t.tokens.operator)}`);
     await page.waitForSelector('[data-testid=map] .cluster, [data-testid=map] .dev-marker, [data-testid=map] path.leaflet-interactive');
     // The outlines come in their own chunk after the first devices are drawn.
-    await page.waitForFunction(() => [...document.querySelectorAll('.district-label')].some((e) => e.textContent === '任城区'));
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.district-label'), (e) => e.textContent).includes('任城区'));
     // Zoomed to one device through the worker's answer, its popup opened, the field's name shown as text.
     await page.evaluate((gw) => (globalThis as any).__lifelineMap.showDevice(gw, 'xss-1'), GW);
     await page.waitForSelector('.leaflet-popup .name');
