@@ -25,10 +25,11 @@ function preloadApp(): Plugin {
         if (!app) throw new Error('vite.config.ts preloadApp: no chunk for components/App.tsx (main.tsx must import it dynamically)');
         const tags = [app.fileName, ...app.imports].filter((f) => !html.includes(f)).map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `/${f}` }, injectTo: 'head' as const }));
         // The map's worker: Chromium fetches a worker's script at low priority, after the overview's API requests
-        // (seconds under load); a preload asks for it with the page's scripts and leaves it in the HTTP cache.
+        // (seconds under load); a modulepreload asks for it with the page's scripts and leaves it in the HTTP cache
+        // (a plain preload does too, but Chromium warns of it as unused: the worker's fetch is not the page's).
         const worker = Object.keys(ctx.bundle).find((f) => /(^|\/)cluster-worker-[\w-]+\.js$/.test(f));
         if (!worker) throw new Error('vite.config.ts preloadApp: no cluster-worker chunk (map/clusters.ts must start it with new Worker(new URL(...)))');
-        return [...tags, { tag: 'link', attrs: { rel: 'preload', as: 'script', href: `/${worker}` }, injectTo: 'head' as const }];
+        return [...tags, { tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `/${worker}` }, injectTo: 'head' as const }];
       },
     },
   };
