@@ -88,9 +88,9 @@ function makeClusterMarker(ll: L.LatLngExpression, count: number, worst: number,
 }
 
 /** Jining's district outlines and their names (a chunk of their own, ~170 kB), under everything else. */
-async function addOutlines(map: L.Map, tiles: boolean): Promise<void> {
+async function addOutlines(map: L.Map, tiles: boolean, gone: () => boolean): Promise<void> {
   const districts = (await import('../data/jining-districts.json')).default as GeoJSON.FeatureCollection;
-  if (!(map as L.Map & { _loaded?: boolean })._loaded || !map.getContainer().isConnected) return;
+  if (gone()) return;
   L.geoJSON(districts, { style: { color: '#5b7bb2', weight: 1.5, fillColor: '#16304f', fillOpacity: tiles ? 0 : 0.55 }, interactive: false }).addTo(map).bringToBack();
   for (const f of districts.features) {
     const c = (f.properties as { center?: [number, number] }).center;
@@ -109,10 +109,11 @@ export function MapView() {
     else map.attributionControl.addAttribution(t('map.offlineBase'));
     // The outlines once the first clusters are painted (their ~110 ms no longer before them), or after 1.5 s without devices.
     let outlined = false;
+    let gone = false;
     const outline = () => {
-      if (outlined) return;
+      if (outlined || gone) return;
       outlined = true;
-      addOutlines(map, !!tiles).catch((e) => console.error('district outlines:', e));
+      addOutlines(map, !!tiles, () => gone).catch((e) => console.error('district outlines:', e));
     };
     const outlineTimer = setTimeout(outline, 1500);
 
@@ -285,6 +286,7 @@ export function MapView() {
     (globalThis as any).__lifelineMap = map;
     return () => {
       offs.forEach((o) => o());
+      gone = true;
       clearTimeout(outlineTimer);
       worker.terminate();
       // A sign-out or token switch can unmount the map mid-animation: stop it first,
