@@ -12,7 +12,7 @@
 import { defineConfig, type Plugin } from 'vite';
 import { fileURLToPath } from 'node:url';
 
-/** index.html: a modulepreload link for the app chunk main.tsx imports (and the chunks it imports). */
+/** index.html: a modulepreload link for the app chunk main.tsx imports (and the chunks it imports), a preload for the map's worker. */
 function preloadApp(): Plugin {
   return {
     name: 'lifeline-preload-app',
@@ -23,7 +23,13 @@ function preloadApp(): Plugin {
         const chunks = Object.values(ctx.bundle).filter((c) => c.type === 'chunk');
         const app = chunks.find((c) => c.isDynamicEntry && c.moduleIds.some((m) => m.endsWith('/components/App.tsx')));
         if (!app) throw new Error('vite.config.ts preloadApp: no chunk for components/App.tsx (main.tsx must import it dynamically)');
-        return [app.fileName, ...app.imports].filter((f) => !html.includes(f)).map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `/${f}` }, injectTo: 'head' as const }));
+        const tags = [app.fileName, ...app.imports].filter((f) => !html.includes(f)).map((f) => ({ tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `/${f}` }, injectTo: 'head' as const }));
+        // The map's worker: Chromium fetches a worker's script at low priority, after the overview's API requests
+        // (seconds under load); a modulepreload asks for it with the page's scripts and leaves it in the HTTP cache
+        // (a plain preload does too, but Chromium warns of it as unused: the worker's fetch is not the page's).
+        const worker = Object.keys(ctx.bundle).find((f) => /(^|\/)cluster-worker-[\w-]+\.js$/.test(f));
+        if (!worker) throw new Error('vite.config.ts preloadApp: no cluster-worker chunk (map/clusters.ts must start it with new Worker(new URL(...)))');
+        return [...tags, { tag: 'link', attrs: { rel: 'modulepreload', crossorigin: true, href: `/${worker}` }, injectTo: 'head' as const }];
       },
     },
   };
@@ -33,6 +39,8 @@ export default defineConfig({
   plugins: [preloadApp()],
   root: fileURLToPath(new URL('.', import.meta.url)),
   esbuild: { jsx: 'automatic', jsxImportSource: 'preact' },
+  // The map's clustering worker (components/MapView.tsx) is an ES module like the rest.
+  worker: { format: 'es' },
   resolve: { alias: { react: 'preact/compat', 'react-dom': 'preact/compat' } },
   build: {
     outDir: 'dist',

@@ -127,6 +127,22 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await page.close();
   });
 
+  it('draws the map from its clustering worker: the district outlines and their names, a device found and its popup as text', async () => {
+    const page = await b.page();
+    await page.goto(`${t.cloud.apiUrl}/#token=${encodeURIComponent(t.tokens.operator)}`);
+    await page.waitForSelector('[data-testid=map] .cluster, [data-testid=map] .dev-marker, [data-testid=map] path.leaflet-interactive');
+    // The outlines come in their own chunk after the first devices are drawn.
+    await page.waitForFunction(() => Array.from(document.querySelectorAll('.district-label'), (e) => e.textContent).includes('任城区'));
+    // Zoomed to one device through the worker's answer, its popup opened, the field's name shown as text.
+    await page.evaluate((gw) => (globalThis as any).__lifelineMap.showDevice(gw, 'xss-1'), GW);
+    await page.waitForSelector('.leaflet-popup .name');
+    expect(await page.textContent('.leaflet-popup .name')).toBe(XSS);
+    expect(await page.evaluate(() => (globalThis as any).__xss)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as any).__lifelineMap.getZoom())).toBe(18);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
   it('shows a red alarm that arrives on the live stream at the top, blinking, on the map and in the header', async () => {
     const page = await signedIn('operator');
     await page.waitForSelector('[data-testid=map].leaflet-container');

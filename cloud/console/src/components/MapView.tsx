@@ -4,10 +4,11 @@
  * gateways coloured by their worst active alarm, clustered when zoomed out
  * (supercluster; a cluster takes its worst member's colour).
  *
- *   devices (WGS-84) ─▶ geo.toMapAll (GCJ-02 for Chinese base maps) ─▶ supercluster index (all zooms at once; 10,000 devices: ~150 ms of CPU cold, ~30 ms warm)
- *   moveend ─▶ the clusters and devices in view ─▶ drawn: a cluster as a DOM icon with its count,
+ *   devices (WGS-84) ─▶ worker (map/cluster-worker.ts): gcoord (GCJ-02 for Chinese base maps) ─▶ supercluster index (all zooms at once)
+ *   moveend ─▶ the worker: the clusters and devices in view ─▶ drawn (the newest answer only): a cluster as a DOM icon with its count,
  *     a normal device as a canvas circle, a device in alarm as a DOM marker (data-level, blinks when red and unacked)
  *   'alarms' topic ─▶ when a device's level changed: the index rebuilt with the new levels ─▶ the view redrawn
+ *   first clusters painted ─▶ the district outlines (their own chunk) added under them
  *
  * Only what is in view is ever a Leaflet layer (tens to hundreds), never all 10,000 devices
  * (Leaflet.markercluster built a layer per device and per cluster: seconds for 10,000).
@@ -15,12 +16,12 @@
  */
 import { useEffect, useRef } from 'preact/hooks';
 import L from 'leaflet';
-import Supercluster from 'supercluster';
-import districts from '../data/jining-districts.json';
 import type { Device, Gateway } from '../api.js';
 import { fmtTime, t, tKind, tLevel } from '../i18n/index.js';
 import { deviceKey, store } from '../store.js';
-import { JINING, toMap, toMapAll } from '../geo.js';
+import { JINING, toMap } from '../geo.js';
+import { ITEM, type FromWorker, type ToWorker } from '../map/protocol.js';
+import { takeClusterWorker } from '../map/clusters.js';
 import { href } from '../route.js';
 
 export const LEVEL_COLOURS = ['#3ddc84', '#1e88ff', '#ffd60a', '#ff8c1a', '#ff2d2d'];
@@ -86,7 +87,16 @@ function makeClusterMarker(ll: L.LatLngExpression, count: number, worst: number,
   return L.marker(ll, { icon, keyboard: false }).on('click', onClick);
 }
 
-type Point = { i: number; level: number };
+/** Jining's district outlines and their names (a chunk of their own, ~170 kB), under everything else. */
+async function addOutlines(map: L.Map, tiles: boolean, gone: () => boolean): Promise<void> {
+  const districts = (await import('../data/jining-districts.json')).default as GeoJSON.FeatureCollection;
+  if (gone()) return;
+  L.geoJSON(districts, { style: { color: '#5b7bb2', weight: 1.5, fillColor: '#16304f', fillOpacity: tiles ? 0 : 0.55 }, interactive: false }).addTo(map).bringToBack();
+  for (const f of districts.features) {
+    const c = (f.properties as { center?: [number, number] }).center;
+    if (c) L.marker([c[1], c[0]], { icon: L.divIcon({ className: 'district-label', html: '', iconSize: [0, 0] }), interactive: false, keyboard: false }).addTo(map).getElement()?.append(el('span', '', (f.properties as { name: string }).name));
+  }
+}
 
 export function MapView() {
   const box = useRef<HTMLDivElement>(null);
@@ -97,34 +107,41 @@ export function MapView() {
     const tiles = store.info?.map.tileUrl;
     if (tiles) L.tileLayer(tiles, { attribution: store.info?.map.attribution ?? '', maxZoom: 18 }).addTo(map);
     else map.attributionControl.addAttribution(t('map.offlineBase'));
-    const outlines = L.geoJSON(districts as GeoJSON.FeatureCollection, {
-      style: { color: '#5b7bb2', weight: 1.5, fillColor: '#16304f', fillOpacity: tiles ? 0 : 0.55 },
-      interactive: false,
-    }).addTo(map);
-    for (const f of (districts as GeoJSON.FeatureCollection).features) {
-      const c = (f.properties as { center?: [number, number] }).center;
-      if (c) L.marker([c[1], c[0]], { icon: L.divIcon({ className: 'district-label', html: '', iconSize: [0, 0] }), interactive: false, keyboard: false }).addTo(map).getElement()?.append(el('span', '', (f.properties as { name: string }).name));
-    }
-    void outlines;
+    // The outlines once the first clusters are painted (their ~110 ms no longer before them), or after 1.5 s without devices.
+    let outlined = false;
+    let gone = false;
+    const outline = () => {
+      if (outlined || gone) return;
+      outlined = true;
+      addOutlines(map, !!tiles, () => gone).catch((e) => console.error('district outlines:', e));
+    };
+    const outlineTimer = setTimeout(outline, 1500);
 
     const gatewayLayer = L.layerGroup().addTo(map);
     // Drawn over the gateways: cluster icons and the devices in view.
     const viewLayer = L.layerGroup().addTo(map);
 
-    // The devices with a location, their position on this map, and their key's index.
-    let placed: { d: Device; ll: L.LatLng }[] = [];
+    // The devices with a location and their position on this map ([lat, lon] by index, from the worker), their key's index.
+    let located: Device[] = [];
+    // The list the worker's index was last built from (what its answers' indices point into), and their positions.
+    let placed: Device[] = [];
+    let ll: Float64Array = new Float64Array(0);
+    let gen = 0;
+    let placedGen = -1;
     let indexOf = new Map<string, number>();
-    let keys: string[] = [];
-    let clusters = new Supercluster<Point, { level: number }>({ maxZoom: 17 });
+    const worker = takeClusterWorker();
+    const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
     // Single devices drawn now, by key (showDevice opens their popup).
     const drawn = new Map<string, L.Layer>();
     const unackedRed = () => new Set(store.alarms.filter((a) => a.level === 4 && a.state === 'active_unacked').map((a) => deviceKey(a.gateway, a.device)));
     let shown = '';
     let fitted = false;
+    let firstDrawn = false;
+    let afterDraw: (() => void) | null = null;
 
     /**
-     * Levels of the placed devices in alarm (a '!' for a red unacknowledged one), by index: what the index and
-     * the markers were built from. From the devices with a level (hundreds), not from every placed device.
+     * Levels of the located devices in alarm (a '!' for a red unacknowledged one), by index: what the index and
+     * the markers were built from. From the devices with a level (hundreds), not from every located device.
      */
     const levelsNow = (red: Set<string>) => {
       const at: [number, string][] = [];
@@ -134,65 +151,86 @@ export function MapView() {
       }
       return at.sort((a, b) => a[0] - b[0]).map((x) => x[1]).join();
     };
-    const buildIndex = (red: Set<string>) => {
-      // 50 px on Leaflet's 256 px tiles (supercluster's radius is in 512ths of a tile).
-      clusters = new Supercluster<Point, { level: number }>({
-        radius: 100, extent: 512, maxZoom: 17,
-        map: (p) => ({ level: p.level }),
-        reduce: (acc, p) => {
-          if (p.level > acc.level) acc.level = p.level;
-        },
-      });
-      clusters.load(
-        placed.map(({ ll }, i) => ({ type: 'Feature' as const, properties: { i, level: store.deviceLevel.get(keys[i]) ?? 0 }, geometry: { type: 'Point' as const, coordinates: [ll.lng, ll.lat] } })),
-      );
-      shown = levelsNow(red);
+    const levels = () => {
+      const out = new Uint8Array(located.length);
+      for (const [k, l] of store.deviceLevel) {
+        const i = indexOf.get(k);
+        if (i !== undefined) out[i] = l;
+      }
+      return out;
     };
-    let views = 0;
-    /** The clusters and devices in view (and a margin), as layers. */
+    let viewId = 0;
+    /** Asks the worker for the clusters and devices in view (and a margin); drawn when the newest such answer comes. */
     const drawView = () => {
-      views++;
+      if (placedGen < 0) return;
+      const b = map.getBounds().pad(0.25);
+      send({ type: 'view', id: ++viewId, bbox: [Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()), Math.min(85, b.getNorth())], zoom: Math.round(map.getZoom()) });
+    };
+    const draw = (items: Float64Array) => {
       viewLayer.clearLayers();
       drawn.clear();
-      if (!placed.length) return;
-      const b = map.getBounds().pad(0.25);
       const red = unackedRed();
       const layers: L.Layer[] = [];
-      for (const f of clusters.getClusters([Math.max(-180, b.getWest()), Math.max(-85, b.getSouth()), Math.min(180, b.getEast()), Math.min(85, b.getNorth())], Math.round(map.getZoom()))) {
-        const [lon, lat] = f.geometry.coordinates;
-        const p = f.properties;
-        if ('cluster' in p && p.cluster) {
-          const id = p.cluster_id;
-          layers.push(makeClusterMarker([lat, lon], p.point_count, p.level, () => map.setView([lat, lon], Math.min(clusters.getClusterExpansionZoom(id), map.getMaxZoom()))));
+      for (let j = 0; j < items.length; j += ITEM) {
+        const [lat, lon, count, level, x] = items.subarray(j, j + ITEM);
+        if (count > 0) {
+          layers.push(makeClusterMarker([lat, lon], count, level, () => map.setView([lat, lon], Math.min(x, map.getMaxZoom()))));
         } else {
-          const { d, ll } = placed[(p as Point).i];
+          const d = placed[x];
           const k = deviceKey(d.gateway, d.id);
-          const m = makeDeviceMarker(d, ll, (p as Point).level, red.has(k));
+          const m = makeDeviceMarker(d, L.latLng(lat, lon), level, red.has(k));
           drawn.set(k, m);
           layers.push(m);
         }
       }
       for (const l of layers) viewLayer.addLayer(l);
     };
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.type === 'loaded') {
+        if (m.gen !== gen) return;
+        ll = m.ll;
+        placed = located;
+        placedGen = m.gen;
+        performance.mark('lifeline:map-markers');
+        // First time there are devices: show where they are (a city centre's few, or the whole city's many).
+        if (!fitted && ll.length) {
+          fitted = true;
+          let [s, w, n, e] = [90, 180, -90, -180];
+          for (let i = 0; i < ll.length; i += 2) {
+            if (ll[i] < s) s = ll[i];
+            if (ll[i] > n) n = ll[i];
+            if (ll[i + 1] < w) w = ll[i + 1];
+            if (ll[i + 1] > e) e = ll[i + 1];
+          }
+          map.fitBounds(L.latLngBounds([s, w], [n, e]), { maxZoom: 14, padding: [30, 30], animate: false });
+        }
+        drawView();
+      } else if (m.id === viewId && m.gen === placedGen) {
+        draw(m.items);
+        if (!firstDrawn && placed.length) {
+          firstDrawn = true;
+          performance.mark('lifeline:map-drawn');
+          requestAnimationFrame(() => setTimeout(outline));
+        }
+        afterDraw?.();
+        afterDraw = null;
+      }
+    };
 
     const drawAll = () => {
-      const located = store.devices.filter((d) => d.location);
-      const onMap = toMapAll(located.map((d) => [d.location!.lat, d.location!.lon] as const), coords);
-      placed = located.map((d, i) => ({ d, ll: L.latLng(onMap[i]) }));
-      keys = located.map((d) => deviceKey(d.gateway, d.id));
-      indexOf = new Map(keys.map((k, i) => [k, i]));
-      buildIndex(unackedRed());
-      performance.mark('lifeline:map-markers');
-      // First time there are devices: show where they are (a city centre's few, or the whole city's many).
-      const before = views;
-      if (!fitted && placed.length) {
-        fitted = true;
-        map.fitBounds(L.latLngBounds(placed.map((p) => p.ll)), { maxZoom: 14, padding: [30, 30], animate: false });
-      }
-      // A fit that moved the map has drawn the view already (moveend): not twice.
-      if (views === before) drawView();
+      located = store.devices.filter((d) => d.location);
+      const lat = new Float64Array(located.length);
+      const lon = new Float64Array(located.length);
+      located.forEach((d, i) => {
+        lat[i] = d.location!.lat;
+        lon[i] = d.location!.lon;
+      });
+      indexOf = new Map(located.map((d, i) => [deviceKey(d.gateway, d.id), i]));
+      const lv = levels();
+      shown = levelsNow(unackedRed());
+      send({ type: 'load', gen: ++gen, lat, lon, levels: lv, coords }, [lat.buffer, lon.buffer, lv.buffer]);
       drawGateways();
-      performance.mark('lifeline:map-drawn');
     };
     // What the gateway markers were made from: remade only when the list or a gateway's level changed
     // (they were remade with every device list and every alarm update: 100 DOM markers each time).
@@ -223,26 +261,34 @@ export function MapView() {
     const onAlarms = () => {
       // Only when a device's level (or red blink) changed: the index then carries the new levels.
       const red = unackedRed();
-      if (levelsNow(red) !== shown) {
-        buildIndex(red);
+      const now = levelsNow(red);
+      if (now !== shown) {
+        shown = now;
+        const lv = levels();
+        send({ type: 'levels', levels: lv }, [lv.buffer]);
         drawView();
       }
       drawGateways();
     };
-    drawAll();
+    // No device list yet: nothing for the worker (its answer would queue behind its warm-up).
+    if (store.devices.length) drawAll();
+    else drawGateways();
     map.on('moveend', drawView);
     const offs = [store.on('registry', drawAll), store.on('gateways', drawGateways), store.on('alarms', onAlarms)];
-    // Look-up for tests and the "show on map" link: zoom to one device and open its popup.
+    // Look-up for tests and the "show on map" link: zoom to one device and open its popup once drawn.
     (map as L.Map & { showDevice?: (gw: string, id: string) => void }).showDevice = (gw, id) => {
       const i = indexOf.get(deviceKey(gw, id));
-      if (i === undefined) return;
-      map.setView(placed[i].ll, map.getMaxZoom(), { animate: false });
+      if (i === undefined || placedGen !== gen) return;
+      afterDraw = () => drawn.get(deviceKey(gw, id))?.openPopup();
+      map.setView([ll[2 * i], ll[2 * i + 1]], map.getMaxZoom(), { animate: false });
       drawView();
-      drawn.get(deviceKey(gw, id))?.openPopup();
     };
     (globalThis as any).__lifelineMap = map;
     return () => {
       offs.forEach((o) => o());
+      gone = true;
+      clearTimeout(outlineTimer);
+      worker.terminate();
       // A sign-out or token switch can unmount the map mid-animation: stop it first,
       // or Leaflet's pending frame reads a removed pane (_leaflet_pos of undefined).
       map.stop();
