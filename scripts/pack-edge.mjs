@@ -165,6 +165,7 @@ export async function minifyDependencies(store) {
     after += code.length;
     rmSync(e.path);
     writeFileSync(e.path, code, { mode: e.st.mode & 0o777 });
+    rmSync(`${e.path}.map`, { force: true }); // the package's own map, if it ships one, may be a hard link too
     writeFileSync(`${e.path}.map`, out.map);
   }
   return { before, after };
@@ -189,7 +190,9 @@ export async function pack({ out = join(root, 'dist') } = {}) {
   const lib = join(top, 'lib');
   try {
     // The workspace lockfile decides the versions; injected workspace packages are copies, not symlinks into the checkout.
-    run('pnpm', ['--filter', '@lifeline/edge', '--config.inject-workspace-packages=true', 'deploy', '--prod', '--offline', lib]);
+    // Files copied, not hard-linked from pnpm's store: the minifying below rewrites them (and writes source maps
+    // where packages ship their own), which through a hard link would change the store for every project here.
+    run('pnpm', ['--filter', '@lifeline/edge', '--config.inject-workspace-packages=true', '--config.package-import-method=copy', 'deploy', '--prod', '--offline', lib]);
 
     // Prune what a box does not run.
     rmSync(join(lib, 'pnpm-lock.yaml'), { force: true });

@@ -23,13 +23,24 @@ const manifests = () => ['shared', 'devices', 'edge'].map((p) => readFileSync(re
 /** A dependency's module as the checkout has it (pnpm's copy of it in the artifact may be a hard link to this file). */
 const yamlComposer = resolve(import.meta.dirname, '../../node_modules/yaml/dist/compose/composer.js');
 
+/** The packages `pnpm store status` finds changed in pnpm's store (shared by every project on the machine). */
+function storeModified(): string[] {
+  const r = spawnSync('pnpm', ['store', 'status'], { cwd: resolve(import.meta.dirname, '../../..'), encoding: 'utf8' });
+  const text = `${r.stdout}\n${r.stderr}`;
+  const at = text.indexOf('These packages are modified:');
+  return at < 0 ? [] : text.slice(at).split('\n').slice(1).filter((l) => /^\S+@\S+$/.test(l.trim())).map((l) => l.trim());
+}
+
 beforeAll(async () => {
   const before = manifests();
+  const storeBefore = storeModified();
   const dependencyBefore = readFileSync(yamlComposer, 'utf8');
   compileEdge();
   const { tarball, sha256 } = (await pack({ out: out.dir })) as { tarball: string; sha256: string };
   expect(manifests()).toEqual(before);
   expect(readFileSync(yamlComposer, 'utf8')).toBe(dependencyBefore);
+  // Packing once wrote source maps through hard links into the store (signal-exit's), so the next offline deploy failed.
+  expect(storeModified().filter((p) => !storeBefore.includes(p))).toEqual([]);
   expect(readFileSync(join(out.dir, 'SHA256SUMS'), 'utf8')).toBe(`${sha256}  ${tarball.split('/').pop()}\n`);
   bin = unpack(tarball, box.dir);
   sim = await startTcpSimulator({ devices: [new SimulatedDevice(loadProfile('flood-gauge'), 3)] });
