@@ -203,7 +203,7 @@ export function MapView() {
             if (ll[i + 1] < w) w = ll[i + 1];
             if (ll[i + 1] > e) e = ll[i + 1];
           }
-          map.fitBounds(L.latLngBounds([s, w], [n, e]), { maxZoom: 14, padding: [30, 30], animate: false });
+          map.fitBounds(L.latLngBounds([s, w], [n, e]), { maxZoom: tiles ? 14 : 12 /* offline base: closer shows no district line */, padding: [30, 30], animate: false });
         }
         drawView();
       } else if (m.id === viewId && m.gen === placedGen) {
