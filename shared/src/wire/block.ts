@@ -36,7 +36,8 @@ import { deflateSync, inflateSync } from 'fflate';
 import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { MAX_QUALITY_CODE, planValues, readRunsInto, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
-import { MAX_WIDTH_V3, f32FromKey, f32Key, packableV3, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
+import { MAX_WIDTH_V3, readGridTimestamps, writeGridTimestamps } from './bits.js';
+import { f32FromKey, f32Key, packableV3, readPackedValues, writePackedValues } from './packed.js';
 
 /** Format version of a block (its first byte). */
 export const BLOCK_VERSION = 3;

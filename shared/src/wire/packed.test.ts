@@ -4,7 +4,8 @@ import { prng } from '../random.js';
 import { isLifelineError } from '../errors.js';
 import { ByteReader, ByteWriter } from './bytes.js';
 import { ValueMode } from './columns.js';
-import { MAX_WIDTH_V3, PACK_CHUNK, PackedKind, f32FromKey, f32Key, packable, packableV3, readGridTimestamps, readPackedValues, writeGridTimestamps, writePackedValues } from './packed.js';
+import { MAX_WIDTH_V3, PACK_CHUNK, readGridTimestamps, writeGridTimestamps } from './bits.js';
+import { PackedKind, f32FromKey, f32Key, packable, packableV3, readPackedValues, writePackedValues } from './packed.js';
 
 const reader = (w: ByteWriter) => new ByteReader(w.finish(), 'test');
 
