@@ -3,7 +3,7 @@ import { compareAlarms, filterAlarms, NO_FILTERS } from './alarm-order.js';
 import type { Alarm } from './api.js';
 
 const alarm = (id: number, level: number, state: Alarm['state'], raisedAt: number, extra: Partial<Alarm> = {}): Alarm => ({
-  id, gateway: 'gw', alarmId: `a${id}`, device: `d${id}`, point: 'p', detector: 'threshold', level, state, since: raisedAt, cause: '', value: null, raisedAt, kind: 'flood', district: '任城区', pointLabel: null, ...extra,
+  id, gateway: 'gw', alarmId: `a${id}`, device: `d${id}`, point: 'p', detector: 'threshold', level, state, since: raisedAt, cause: '', value: null, raisedAt, raisedCause: null, kind: 'flood', district: '任城区', pointLabel: null, ...extra,
 });
 
 describe('alarm order', () => {

@@ -155,15 +155,15 @@ class ConsoleStore {
 
   private filling = false;
   /**
-   * An alarm whose last transition was an operator's (acknowledged, shelved…) carries that
-   * transition's cause; its raising cause is in its history. Looked up for the first 100
+   * An alarm raised before the cloud kept `raisedCause` carries its last transition's cause
+   * (acknowledged, shelved…); its raising cause is in its history. Looked up for the first 100
    * such alarms, four at a time, once each.
    */
   private async fillRaisingCauses(): Promise<void> {
     if (this.filling) return;
     this.filling = true;
     try {
-      const todo = this.alarms.filter((a) => a.raisedAt !== null && a.since !== a.raisedAt && !this.raisingCause.has(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)).slice(0, 100);
+      const todo = this.alarms.filter((a) => a.raisedCause == null && a.raisedAt !== null && a.since !== a.raisedAt && !this.raisingCause.has(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)).slice(0, 100);
       let changed = false;
       for (let i = 0; i < todo.length; i += 4) {
         await Promise.all(
@@ -185,7 +185,7 @@ class ConsoleStore {
 
   /** The cause the alarm was raised with, when known. */
   causeOf(a: Alarm): string {
-    return (a.raisedAt !== null && this.raisingCause.get(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)) || a.cause;
+    return a.raisedCause ?? ((a.raisedAt !== null && this.raisingCause.get(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)) || a.cause);
   }
 
   private recomputeLevels(): void {
@@ -223,7 +223,7 @@ class ConsoleStore {
       if (raised && data.from === 'normal') this.raisingCause.set(`${data.gateway}/${data.alarmId}@${data.ts}`, data.cause);
       const row = this.alarms.find((a) => a.gateway === data.gateway && a.alarmId === data.alarmId);
       if (row) {
-        Object.assign(row, { state: data.to, level: data.level, since: data.ts, value: data.value ?? row.value, ...(data.from === 'normal' ? { raisedAt: data.ts, cause: data.cause } : {}) });
+        Object.assign(row, { state: data.to, level: data.level, since: data.ts, value: data.value ?? row.value, ...(data.from === 'normal' ? { raisedAt: data.ts, raisedCause: data.cause, cause: data.cause } : {}) });
         this.alarms = [...this.alarms];
         this.recomputeLevels();
         this.emit('alarms');

@@ -20,10 +20,13 @@ export interface AlarmInfo {
   state: AlarmState;
   /** Epoch ms of the last transition. */
   since: number;
+  /** The last transition's cause (after an acknowledgement: who acknowledged). */
   cause: string;
   value: number | null;
   /** Epoch ms it last left normal. */
   raisedAt: number | null;
+  /** The cause it last left normal with, kept across later transitions (null for alarms raised before the cloud kept it). */
+  raisedCause: string | null;
   /** Of its device, from the registry. */
   kind: string | null;
   district: string | null;

@@ -139,5 +139,8 @@ export function laterMigrations(d: Dialect): string[] {
     // overwrites (sql-registry.ts). Before, a renamed device in a pushed config kept its first name for ever.
     `ALTER TABLE gateways ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;
      ALTER TABLE devices ADD COLUMN pinned INTEGER NOT NULL DEFAULT 0;`,
+    // the cause an alarm left normal with (sql-telemetry.ts), kept like raised_at: an acknowledgement's transition
+    // replaced `cause` with "acknowledged by …", and API clients had to read the history for what happened.
+    'ALTER TABLE alarms ADD COLUMN raised_cause TEXT;',
   ];
 }

@@ -9,11 +9,11 @@ import type { AlarmComment, AlarmFilter, AlarmInfo, AlarmStore } from './alarm-s
 
 type AlarmRow = {
   id: number; gateway: string; alarm_id: string; device: string; point: string; detector: string; level: number; state: string;
-  since: number; cause: string; value: number | null; raised_at: number | null; kind: string | null; district: string | null; points: string | null;
+  since: number; cause: string; value: number | null; raised_at: number | null; raised_cause: string | null; kind: string | null; district: string | null; points: string | null;
 };
 
 const alarmSelect = `SELECT a.id, a.gateway, a.alarm_id, a.device, a.point, a.detector, a.level, a.state, a.since, a.cause, a.value,
-    a.raised_at, d.kind, d.district, d.points FROM alarms a LEFT JOIN devices d ON d.gateway = a.gateway AND d.id = a.device`;
+    a.raised_at, a.raised_cause, d.kind, d.district, d.points FROM alarms a LEFT JOIN devices d ON d.gateway = a.gateway AND d.id = a.device`;
 
 /** The label of an alarm's point from its device's points (JSON as the registry keeps it); parsed once per device list. */
 function pointLabel(r: AlarmRow, parsed: Map<string, { name: string; label?: string }[]>): string | null {
@@ -26,7 +26,7 @@ function pointLabel(r: AlarmRow, parsed: Map<string, { name: string; label?: str
 function alarmInfo(r: AlarmRow, parsed = new Map<string, { name: string; label?: string }[]>()): AlarmInfo {
   return {
     id: r.id, gateway: r.gateway, alarmId: r.alarm_id, device: r.device, point: r.point, detector: r.detector, level: r.level,
-    state: r.state as AlarmState, since: r.since, cause: r.cause, value: r.value, raisedAt: r.raised_at, kind: r.kind, district: r.district,
+    state: r.state as AlarmState, since: r.since, cause: r.cause, value: r.value, raisedAt: r.raised_at, raisedCause: r.raised_cause, kind: r.kind, district: r.district,
     pointLabel: pointLabel(r, parsed),
   };
 }

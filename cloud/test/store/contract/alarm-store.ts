@@ -26,6 +26,8 @@ export function alarmsContract(name: string, factory: StoreFactory): void {
       expect(all).toHaveLength(2);
       const flood = all.find((a) => a.alarmId === id1)!;
       expect(flood).toMatchObject({ gateway: 'gw-a', device: 'flood-1', state: 'cleared_unacked', level: 4, since: T0 + 4000, raisedAt: T0 + 1000, kind: 'flood', district: 'Futian', pointLabel: '河道水位' });
+      // The cause it was raised with outlives the acknowledgement and the clearing that came after it (seq 1's, not seq 4's).
+      expect([flood.cause, flood.raisedCause]).toEqual(['water_level cleared_unacked', 'water_level active_unacked']);
       // A point without a label (gas-1 reports no points) has none.
       expect(all.find((a) => a.device === 'gas-1')!.pointLabel).toBeNull();
       expect((await store.alarms.alarmHistory(flood.id)).map((e) => e.seq)).toEqual([1, 2, 3, 4]);
