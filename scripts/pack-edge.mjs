@@ -141,9 +141,9 @@ export async function minifyCompiled(dirs) {
 /**
  * The dependencies' JavaScript (node_modules/.pnpm) without comments and whitespace, ASCII only; names and syntax as
  * they were. V8 keeps each loaded module's source on the heap: at 500 devices 2.2 MB of it was third-party (TypeBox,
- * yaml, readable-stream, ip-address, ws, commander, mqtt…) against 0.7 MB of ours (issue #18). Each file is written as
- * a new file: pnpm's copies can be hard links into its store, which writing in place would change for every project
- * on the machine. A linked source map (mappings only) takes `--enable-source-maps` back to the package's own lines.
+ * yaml, readable-stream, ip-address, ws, commander, mqtt…) against 0.7 MB of ours (issue #18). pack() deploys copies,
+ * not hard links into pnpm's store; each file (and a package's own source map) is still replaced, never written in
+ * place, so a link that slipped in could not change the store for every project on the machine. A linked source map (mappings only) takes `--enable-source-maps` back to the package's own lines.
  * A file esbuild cannot parse, or would not make smaller, stays as it was. Returns the bytes before and after.
  */
 export async function minifyDependencies(store) {
