@@ -8,3 +8,4 @@ export * from './redact.js';
 export * from './suggest.js';
 export * from './random.js';
 export * from './config-push.js';
+export * from './alarm-watch.js';

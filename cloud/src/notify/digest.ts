@@ -9,7 +9,7 @@
  *
  *   every checkMs ─▶ subscriptions whose local time has come today ─▶ transitions of [at − 24 h, at) ─▶ summary ─▶ dispatcher.queue
  */
-import type { AlarmTransition } from '@lifeline/shared';
+import { AlarmLevel, watchStage, type AlarmTransition } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import { CLOUD_EPOCH, type DigestSubscription, type Store, type WebhookRecord } from '../store/store.js';
 import type { WebhookDispatcher } from '../webhooks.js';
@@ -24,6 +24,25 @@ export type DigestOptions = PeriodicOptions;
 
 const DAY = 86_400_000;
 const isRaise = (e: AlarmTransition) => e.to === 'active_unacked' && (e.from === 'normal' || e.from === 'cleared_unacked');
+
+/**
+ * The raises of a time-ordered list of transitions, a yellow watch (shared/src/alarm-watch.ts) counted
+ * not as raised but at the alarm that confirms it (its escalation above yellow), and not at all when withdrawn.
+ */
+export function raisesOf<T extends { gateway: string; transition: AlarmTransition }>(rows: readonly T[]): T[] {
+  const watching = new Set<string>();
+  return rows.filter(({ gateway, transition: t }) => {
+    const key = `${gateway}\0${t.alarmId}`;
+    if (isRaise(t) && watchStage(t.cause) === 'raised') {
+      watching.add(key);
+      return false;
+    }
+    if (!watching.has(key)) return isRaise(t);
+    const confirmed = t.level > AlarmLevel.Yellow && t.to === 'active_unacked';
+    if (confirmed || t.level === AlarmLevel.Normal || watchStage(t.cause) === 'withdrawn') watching.delete(key);
+    return confirmed;
+  });
+}
 
 /** Counts of a key, most first. */
 function tally<K extends string>(keys: string[], name: K): ({ count: number } & Record<K, string>)[] {
@@ -66,8 +85,7 @@ export class Digester extends PeriodicCheck {
     const sites = await allSites(this.store.registry);
     const wanted = (gateway: string, source: 'edge' | 'cloud', level: number, site: Site | null) =>
       router.isRuled(hook.id) ? rules.some((r) => ruleMatches(r, AlarmRouter.subject(gateway, source, level, site))) : level >= Math.max(1, hook.minLevel);
-    const raised = (await this.store.routing.alarmsBetween(from, to, 100_000))
-      .filter((a) => isRaise(a.transition))
+    const raised = raisesOf(await this.store.routing.alarmsBetween(from, to, 100_000))
       .map((a) => ({ ...a, site: sites.get(`${a.gateway}\0${a.transition.device}`) ?? null }))
       .filter((a) => wanted(a.gateway, a.epoch === CLOUD_EPOCH ? 'cloud' : 'edge', a.transition.level, a.site));
     const active = (await this.store.alarms.listAlarms({ state: ['active_unacked', 'active_acked'], limit: 100_000 })).filter((a) =>

@@ -13,7 +13,7 @@
  *
  * Escalations are sent at once, quiet hours or not: they exist because something urgent is waiting.
  */
-import type { AlarmLevel, AlarmTransition } from '@lifeline/shared';
+import { AlarmLevel, watchStage, type AlarmTransition } from '@lifeline/shared';
 import type { Logger } from 'pino';
 import type { AlarmInfo, Store } from '../store/store.js';
 import { isCloudAlarm } from '../cloud-alarms.js';
@@ -46,7 +46,8 @@ export class Escalator extends PeriodicCheck {
     const sites = await allSites(this.store.registry);
     let queued = 0;
     for (const a of alarms) {
-      if (a.raisedAt === null) continue;
+      // A yellow watch is not escalated: it is confirmed by its orange alarm (then escalated as that) or withdrawn.
+      if (a.raisedAt === null || (a.level === AlarmLevel.Yellow && a.raisedCause !== null && watchStage(a.raisedCause) === 'raised')) continue;
       const site = sites.get(`${a.gateway}\0${a.device}`) ?? null;
       const subject = AlarmRouter.subject(a.gateway, isCloudAlarm(a) ? 'cloud' : 'edge', a.level, site);
       let inMaintenance: boolean | undefined;

@@ -8,7 +8,7 @@
  *                       ├─▶ alarmMarkdown ─▶ WeCom / DingTalk markdown
  *                       └─▶ alarmText ─▶ SMS {text}
  */
-import type { AlarmState, AlarmTransition } from '@lifeline/shared';
+import { watchStage, type AlarmState, type AlarmTransition } from '@lifeline/shared';
 import { causeInChinese } from '@lifeline/shared/cause-zh';
 
 /** What the outbox keeps for one transition and receiver (JSON in notifications.payload). */
@@ -69,6 +69,17 @@ export const stateNames: Record<AlarmState, string> = {
   out_of_service: '停用检修',
 };
 
+/**
+ * What became of the alarm, for people: the state's name, except for a yellow watch (alarm-watch.ts),
+ * which is a watch waiting for its alarm, or withdrawn.
+ */
+export function stateLabel(t: Pick<AlarmTransition, 'to' | 'cause'>): string {
+  const stage = watchStage(t.cause);
+  if (stage === 'raised') return '预警观察（待报警确认，30 秒内未确认即撤销）';
+  if (stage === 'withdrawn') return '预警已撤销（未报警）';
+  return stateNames[t.to] ?? t.to;
+}
+
 /** The level's name; an unknown level as its number. */
 export function levelName(level: number): string {
   return levelNames[level] ?? `${level} 级`;
@@ -88,7 +99,7 @@ export function deviceLabel(p: AlarmPayload): string {
 /** A short title: `【红色预警】洸河路3号灯杆（lamp-gh-03） 报警（未确认）`. */
 export function alarmTitle(p: AlarmPayload): string {
   if (p.escalation) return `【升级·${levelName(p.transition.level)}】${deviceLabel(p)} ${p.escalation.afterMinutes} 分钟未确认`;
-  return `【${levelName(p.transition.level)}】${deviceLabel(p)} ${stateNames[p.transition.to] ?? p.transition.to}`;
+  return `【${levelName(p.transition.level)}】${deviceLabel(p)} ${stateLabel(p.transition)}`;
 }
 
 /** The markdown both robots render (the subset WeCom and DingTalk share: headings, bold, lists). */
@@ -98,7 +109,7 @@ export function alarmMarkdown(p: AlarmPayload): string {
     `### ${alarmTitle(p)}`,
     ...(p.escalation ? [`- **升级**：规则「${p.escalation.rule}」第 ${p.escalation.step + 1} 级，报警 ${p.escalation.afterMinutes} 分钟仍未确认`] : []),
     `- **级别**：${levelName(t.level)}`,
-    `- **状态**：${stateNames[t.from] ?? t.from} → ${stateNames[t.to] ?? t.to}`,
+    `- **状态**：${stateNames[t.from] ?? t.from} → ${stateLabel(t)}`,
     `- **设备**：${deviceLabel(p)}`,
     `- **测点**：${p.pointLabel ? `${p.pointLabel}（${t.point}）` : t.point}${t.value === null ? '' : `（当前值 ${t.value}）`}`,
     `- **区域**：${p.site?.district ?? '未登记'}`,
@@ -113,7 +124,7 @@ export function alarmText(p: AlarmPayload): string {
   const t = p.transition;
   const where = p.site?.district ? `，${p.site.district}` : '';
   if (p.escalation) return `【Lifeline】升级：${levelName(t.level)} ${deviceLabel(p)}${where}，${causeInChinese(t.cause, { name: t.point, label: p.pointLabel })}，${p.escalation.afterMinutes} 分钟未确认，报警于 ${chinaTime(t.ts)}。`;
-  return `【Lifeline】${levelName(t.level)}：${deviceLabel(p)}${where}，${causeInChinese(t.cause, { name: t.point, label: p.pointLabel })}，${stateNames[t.to] ?? t.to}，${chinaTime(t.ts)}。`;
+  return `【Lifeline】${levelName(t.level)}：${deviceLabel(p)}${where}，${causeInChinese(t.cause, { name: t.point, label: p.pointLabel })}，${stateLabel(t)}，${chinaTime(t.ts)}。`;
 }
 
 /** Lifeline kinds as duty officers say them. */

@@ -10,7 +10,7 @@
  *       └─▶ each matching rule ─▶ de-duplicated episode? skip ─▶ its receivers ─▶ quietRelease (now | end of quiet hours)
  *                                                                                      └─▶ per receiver: the earliest
  */
-import type { AlarmTransition } from '@lifeline/shared';
+import { AlarmLevel, watchStage, type AlarmTransition } from '@lifeline/shared';
 import { CLOUD_EPOCH, type AlarmRule, type Store, type WebhookRecord } from '../store/store.js';
 import { quietRelease, ruleMatches, type RouteSubject } from './rules.js';
 
@@ -98,9 +98,11 @@ export class AlarmRouter {
   async route(gateway: string, epoch: number, t: AlarmTransition, site: Site | null, hooks: Iterable<WebhookRecord>, now: number): Promise<Route[]> {
     const byId = new Map([...hooks].map((h) => [h.id, h]));
     const due = new Map<number, number>();
+    // A yellow watch, its acknowledgement or its withdrawal pages nobody: SMS waits for the alarm that confirms it.
+    const watch = [...byId.values()].some((h) => h.kind === 'sms') && (await this.isWatch(gateway, t));
     const offer = (id: number, at: number) => {
       const h = byId.get(id);
-      if (h && t.level >= h.minLevel) due.set(id, Math.min(due.get(id) ?? Infinity, at));
+      if (h && t.level >= h.minLevel && !(watch && h.kind === 'sms')) due.set(id, Math.min(due.get(id) ?? Infinity, at));
     };
     for (const h of byId.values()) if (!this.ruled.has(h.id)) offer(h.id, now);
     const s = AlarmRouter.subject(gateway, epoch === CLOUD_EPOCH ? 'cloud' : 'edge', t.level, site);
@@ -117,6 +119,17 @@ export class AlarmRouter {
     return [...due].map(([id, at]) => ({ hook: byId.get(id)!, at }));
   }
 
+  /**
+   * Whether `t` belongs to a yellow watch (shared/src/alarm-watch.ts): its raise or withdrawal by its cause,
+   * or another yellow transition (an acknowledgement) of an alarm the watch raised.
+   */
+  private async isWatch(gateway: string, t: AlarmTransition): Promise<boolean> {
+    if (watchStage(t.cause) !== null) return true;
+    if (t.level !== AlarmLevel.Yellow || t.detector !== 'multivariate' || t.from === 'normal') return false;
+    const a = await this.store.alarms.findAlarm(gateway, t.alarmId);
+    return a?.raisedCause != null && watchStage(a.raisedCause) === 'raised';
+  }
+
   private async history(gateway: string, alarmId: string): Promise<AlarmTransition[]> {
     const a = await this.store.alarms.findAlarm(gateway, alarmId);
     if (!a) return [];
@@ -126,13 +139,18 @@ export class AlarmRouter {
 
 /**
  * Whether `t` belongs to a de-duplicated episode: the raise that began its episode came less than
- * `windowMs` after the raise before it. The whole episode (raise, ack, clear) is then left untold:
+ * `windowMs` after the raise before it (a yellow watch that was withdrawn not counted as a raise). The whole episode (raise, ack, clear) is then left untold:
  * the receivers heard of the alarm minutes ago and a clear of a raise they never saw would only confuse.
  */
 export function deduplicated(history: readonly AlarmTransition[], t: AlarmTransition, windowMs: number): boolean {
   let upTo = history.findIndex((e) => e.seq === t.seq && e.ts === t.ts && e.to === t.to);
   if (upTo < 0) upTo = history.filter((e) => e.ts <= t.ts).length - 1;
-  const raises = history.slice(0, upTo + 1).filter(isRaise);
+  // A watch withdrawn back to normal was no alarm: its raise does not count as one the receivers heard of.
+  const raises: AlarmTransition[] = [];
+  for (const [i, e] of history.slice(0, upTo + 1).entries()) {
+    if (isRaise(e)) raises.push(e);
+    else if (i < upTo && e.to === 'normal' && watchStage(e.cause) === 'withdrawn') raises.pop();
+  }
   if (upTo < 0 || (!raises.length && isRaise(t))) return false;
   const [prev, raise] = raises.slice(-2);
   return raises.length >= 2 && raise.ts - prev.ts < windowMs;

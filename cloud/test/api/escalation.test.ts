@@ -145,6 +145,21 @@ describe('escalation and digest on a fake clock', () => {
     const rows = (await t.call('GET', `/api/v1/notifications?receiver=${wecom}`, { as: 'operator' })).json as { key: string; type: string }[];
     expect(rows.filter((x) => x.type === 'alarm.digest').map((x) => x.key)).toEqual([`digest:${wecom}:${date}`]);
   });
+
+  it('escalates no yellow watch (its alarm is escalated once it confirms it), a yellow threshold alarm as before', async () => {
+    const sms = (await t.cloud.store.webhooks.listWebhooks()).find((w) => w.kind === 'sms')!.id;
+    const rule = (await t.call('POST', '/api/v1/rules', { body: { name: 'yellow too', match: { gateways: ['gw-ruyi'] }, receivers: [sms], escalation: { levels: [2], steps: [{ afterMinutes: 5, receivers: [sms] }] } } })).json;
+    const T = Date.now();
+    const watch = { ...raise('bridge-ry-01/multivariate', T, 2), detector: 'multivariate', cause: 'strain 812.5 has been beyond its learned band and its excess has piled up to 9.1 (CUSUM; watch at 8, 8× the most it reached while learning): yellow (III)' };
+    const yellow = raise('bridge-ry-01/temperature/threshold', T, 2);
+    await t.cloud.store.telemetry.commitEvents({ gateway: 'gw-ruyi', epoch: 3, firstSeq: watch.seq, lastSeq: yellow.seq, events: [watch, yellow] });
+    await t.cloud.webhooks.settled();
+    clock = T + 5 * 60_000;
+    const keys = async () => (await t.cloud.store.notifications.list({ receiverId: sms, limit: 1000 })).map((n) => n.key).filter((k) => k.startsWith(`esc:${rule.id}:`));
+    expect(await t.cloud.escalator.check()).toBe(2); // two phones, the threshold alarm only
+    expect((await keys()).every((k) => k.includes(':bridge-ry-01/temperature/threshold:'))).toBe(true);
+    await t.call('DELETE', `/api/v1/rules/${rule.id}`);
+  });
 });
 
 describe('escalation in real time', () => {

@@ -180,6 +180,33 @@ describe('alarm routing rules', () => {
     await t.call('DELETE', `/api/v1/rules/${rule.id}`);
   });
 
+  it('a yellow watch, its acknowledgement and its withdrawal page no phone; withdrawn, it does not de-duplicate the alarm after it', async () => {
+    const sms = async (name: string, minLevel = 0) =>
+      (await t.call('POST', '/api/v1/webhooks', { body: { kind: 'sms', url: `http://127.0.0.1:9/${name}`, minLevel, sms: { body: '{"to":"{phone}","text":"{text}"}', phones: ['13800000009'] } } })).json.id as number;
+    const all = await hook('watch-all');
+    const phone = await sms('watch-sms');
+    const duty = await sms('watch-duty');
+    const rule = (await t.call('POST', '/api/v1/rules', { body: { name: 'orange to the duty phone', match: { minLevel: 3 }, receivers: [duty], dedupMinutes: 10 } })).json;
+    const T = Date.now() - 3_600_000;
+    const w = (ts: number, p: Partial<AlarmTransition>) => raise('bridge-ry-01', { alarmId: 'bridge-ry-01/multivariate', point: 'strain', detector: 'multivariate', ts, ...p });
+    const watch = 'strain 812.5 has been beyond its learned band and its excess has piled up to 9.1 (CUSUM; watch at 8, 8× the most it reached while learning): yellow (III)';
+    const ev = [
+      w(T, { level: 2, cause: watch }),
+      w(T + 5000, { level: 2, from: 'active_unacked', to: 'active_acked', cause: 'acknowledged by op', user: 'op', value: null }),
+      w(T + 30_000, { level: 0, from: 'active_acked', to: 'normal', cause: 'strain watch withdrawn: not confirmed within 30 s (score 1.4×)' }),
+      w(T + 180_000, { level: 2, cause: watch }), // 3 min later: another watch...
+      w(T + 186_000, { level: 3, from: 'active_unacked', to: 'active_unacked', cause: 'strain 815 is 2.4× outside its learned band (8 points together, alarm at 2×): orange (II)' }), // ...which the alarm confirms
+      w(T + 600_000, { level: 0, from: 'active_unacked', to: 'cleared_unacked', cause: 'strain back within its learned band (score 0.4×, episode peak 2.6×; back for 9 s)' }),
+    ];
+    for (const e of ev) await commit('gw-rc', 15, [e]);
+    const rows = await rowsOf(15);
+    expect(seqsFor(rows, all)).toEqual(ev.map((e) => e.seq));
+    expect(seqsFor(rows, phone)).toEqual([ev[4].seq, ev[5].seq]);
+    // The first watch was withdrawn: the orange alarm 3 min after it is no repeat the duty phone already heard.
+    expect(seqsFor(rows, duty)).toEqual([ev[4].seq]);
+    await t.call('DELETE', `/api/v1/rules/${rule.id}`);
+  });
+
   it('queues at the next catch-up what another process committed without queueing (a kill between commit and outbox)', async () => {
     const late = await hook('late');
     const other = new SqliteStore(join(tmp.dir, 'cloud.db'));

@@ -27,13 +27,13 @@ const loaded = {
   profiles: new Map([['flood-1', loadProfile('flood-gauge')]]),
 } as unknown as LoadedConfig;
 
-function rig(buffer = new EdgeBuffer(':memory:'), now = () => Date.now()) {
+function rig(buffer = new EdgeBuffer(':memory:'), now = () => Date.now(), config = loaded.config) {
   open.push(buffer);
   const cfg = resolveAlarmsConfig({ restoreGraceMs: 10_000 });
   const m = new AlarmManager({ gateway: 'gw', config: cfg, store: new AlarmStore(buffer.alarmTables()), sink: bufferSink(buffer), clock: now, log });
   m.start();
   const events = new EventBus(log);
-  const d = new Detection({ ...cfg, detectors: effectiveDetectors(loaded.config, loaded.profiles) }, events, m, log);
+  const d = new Detection({ ...cfg, detectors: effectiveDetectors(config, loaded.profiles) }, events, m, log);
   d.start();
   const reading = (ts: number, value: number, quality?: Quality): Reading[] => [{ device: 'flood-1', point: 'water_level', ts, value, quality }];
   return { buffer, m, events, d, reading };
@@ -82,6 +82,22 @@ describe('Detection', () => {
     expect(again.m.get(id)).toMatchObject({ level: AlarmLevel.Normal, state: 'cleared_unacked' });
     expect(again.m.get(id)!.cause).toMatch(/not confirmed after restart/);
     expect(again.m.get(commLossId('flood-1'))!.level).toBe(AlarmLevel.Normal);
+  });
+
+  it('after a restart, a yellow watch its fresh detector does not confirm is withdrawn to normal, an orange alarm only cleared', () => {
+    const config = { ...loaded.config, detectors: { multivariate: [{ device: 'flood-1', points: ['water_level'], warmup: 100, watch: 8, watchGate: 1 }] } } as LoadedConfig['config'];
+    const id = 'flood-1/multivariate';
+    const t = Date.now();
+    const outcome = (level: AlarmLevel) => {
+      const first = rig(new EdgeBuffer(':memory:'), undefined, config);
+      first.m.onCondition({ alarmId: id, device: 'flood-1', point: 'water_level', detector: 'multivariate', ts: t, level, value: 2.5, cause: 'raised' });
+      // Restart on the same database: the detector learns afresh (normal), the grace time passes.
+      const again = rig(first.buffer, undefined, config);
+      again.events.emit('readings', again.reading(t + 11_000, 2.4));
+      return again.m.get(id)!;
+    };
+    expect(outcome(AlarmLevel.Yellow)).toMatchObject({ state: 'normal', level: AlarmLevel.Normal, cause: 'water_level watch withdrawn: not confirmed after restart' });
+    expect(outcome(AlarmLevel.Orange)).toMatchObject({ state: 'cleared_unacked', level: AlarmLevel.Normal, cause: expect.stringMatching(/^not confirmed after restart/) });
   });
 
   it('after a restart, a confirmed alarm causes no new transition', () => {

@@ -15,11 +15,17 @@
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import type { DetectorsConfig } from '@lifeline/shared/config';
 import { createDetectors, type DetectorSet } from '../detect/engine.js';
+import { MultivariateDetector } from '../detect/multivariate.js';
 import type { Detector, DetectorEvent } from '../detect/types.js';
 import type { EventBus, Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { AlarmManager, ConditionInput } from './manager.js';
 import type { ResolvedAlarmsConfig } from './config.js';
+
+/** Whether an alarm at `level` of detector `d` is a yellow watch (the multivariate detector's provisional raise). */
+function isWatch(d: Detector, level: AlarmLevel): boolean {
+  return d instanceof MultivariateDetector && d.watches && level === AlarmLevel.Yellow;
+}
 
 /** Point of the device-level communication-loss alarm: `<device>/comm/comm_loss`. */
 export const COMM_POINT = 'comm';
@@ -108,7 +114,7 @@ export class Detection implements Extension {
 
   private raise(e: DetectorEvent): void {
     this.unconfirmed.delete(e.detector);
-    this.condition({ alarmId: e.detector, device: e.device, point: e.point, detector: e.kind, ts: e.ts, level: e.level, value: e.value, cause: e.cause });
+    this.condition({ alarmId: e.detector, device: e.device, point: e.point, detector: e.kind, ts: e.ts, level: e.level, value: e.value, cause: e.cause, ...(e.withdrawn ? { withdrawn: true } : {}) });
   }
 
   /** A restored alarm whose detector, after the grace time, still says normal is cleared. */
@@ -119,7 +125,12 @@ export class Detection implements Extension {
       if (u.detector.level !== AlarmLevel.Normal) continue;
       const a = this.alarms.get(id);
       if (a && a.level !== AlarmLevel.Normal) {
-        this.condition({ alarmId: id, device: a.device, point: a.point, detector: a.detector, ts: r.ts, level: AlarmLevel.Normal, value: r.value, cause: `not confirmed after restart: ${r.point} ${r.value}` });
+        // A yellow watch outlives no restart: its detector learns afresh and its 30 s are long past.
+        if (isWatch(u.detector, a.level)) {
+          this.condition({ alarmId: id, device: a.device, point: a.point, detector: a.detector, ts: r.ts, level: AlarmLevel.Normal, value: r.value, cause: `${a.point} watch withdrawn: not confirmed after restart`, withdrawn: true });
+        } else {
+          this.condition({ alarmId: id, device: a.device, point: a.point, detector: a.detector, ts: r.ts, level: AlarmLevel.Normal, value: r.value, cause: `not confirmed after restart: ${r.point} ${r.value}` });
+        }
       }
     }
   }

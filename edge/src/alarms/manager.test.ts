@@ -127,6 +127,55 @@ describe('alarm lifecycle (ISA-18.2)', () => {
   });
 });
 
+describe('a yellow watch withdrawn (the multivariate detector\'s two-stage raise)', () => {
+  const MV = 'pump-1/multivariate';
+  const w = (level: AlarmLevel, ts: number, over: Partial<ConditionInput> = {}) =>
+    c(level, ts, { alarmId: MV, device: 'pump-1', point: 'flow', detector: 'multivariate', cause: level ? `flow ${level}` : 'flow watch withdrawn: not confirmed within 30 s (score 1.2×)', ...over });
+
+  it('goes back to normal with no acknowledgement asked, and says so in its log', () => {
+    const { m, moves, sent, store } = setup();
+    m.onCondition(w(AlarmLevel.Yellow, T0));
+    m.onCondition(w(AlarmLevel.Normal, T0 + 30_000, { withdrawn: true }));
+    expect(m.get(MV)).toMatchObject({ state: 'normal', base: 'normal', level: AlarmLevel.Normal, peakLevel: AlarmLevel.Normal, raisedAt: null });
+    expect(moves()).toEqual(['normal>active_unacked@2', 'active_unacked>normal@0']);
+    expect(sent()[1].cause).toBe('flow watch withdrawn: not confirmed within 30 s (score 1.2×)');
+    expect(m.ack(MV, 'op', T0 + 31_000).changed).toBe(false);
+    expect(store.loadAlarms().find((a) => a.id === MV)).toMatchObject({ state: 'normal' });
+  });
+
+  it('acknowledged while it lasted, or shelved: normal underneath as well', () => {
+    const { m, moves } = setup();
+    m.onCondition(w(AlarmLevel.Yellow, T0));
+    m.ack(MV, 'op', T0 + 1000);
+    m.onCondition(w(AlarmLevel.Normal, T0 + 30_000, { withdrawn: true }));
+    expect(m.get(MV)).toMatchObject({ state: 'normal', base: 'normal' });
+    m.onCondition(w(AlarmLevel.Yellow, T0 + 60_000));
+    m.shelve(MV, T0 + 3_600_000, 'op', T0 + 61_000);
+    m.onCondition(w(AlarmLevel.Normal, T0 + 90_000, { withdrawn: true }));
+    expect(m.get(MV)).toMatchObject({ state: 'shelved', base: 'normal' });
+    expect(moves().slice(0, 3)).toEqual(['normal>active_unacked@2', 'active_unacked>active_acked@2', 'active_acked>normal@0']);
+  });
+
+  it('over an orange episode nobody acknowledged yet: that episode still wants its acknowledgement', () => {
+    const { m, moves } = setup();
+    m.onCondition(w(AlarmLevel.Orange, T0));
+    m.onCondition(w(AlarmLevel.Normal, T0 + 10_000, { cause: 'flow back within its learned band' }));
+    m.onCondition(w(AlarmLevel.Yellow, T0 + 20_000));
+    m.onCondition(w(AlarmLevel.Normal, T0 + 50_000, { withdrawn: true }));
+    expect(m.get(MV)).toMatchObject({ state: 'cleared_unacked', peakLevel: AlarmLevel.Orange });
+    expect(moves()).toEqual(['normal>active_unacked@3', 'active_unacked>cleared_unacked@0', 'cleared_unacked>active_unacked@2', 'active_unacked>cleared_unacked@0']);
+  });
+
+  it('confirmed by the orange alarm, it is that alarm: its clear wants an acknowledgement', () => {
+    const { m, moves } = setup();
+    m.onCondition(w(AlarmLevel.Yellow, T0));
+    m.onCondition(w(AlarmLevel.Orange, T0 + 2000));
+    m.onCondition(w(AlarmLevel.Normal, T0 + 60_000, { cause: 'flow back within its learned band' }));
+    expect(m.get(MV)).toMatchObject({ state: 'cleared_unacked', raisedAt: T0 });
+    expect(moves()).toEqual(['normal>active_unacked@2', 'active_unacked>active_unacked@3', 'active_unacked>cleared_unacked@0']);
+  });
+});
+
 describe('batches', () => {
   it('switches for every alarm of a poll batch before any disk write, then records and queues them once', () => {
     const order: string[] = [];

@@ -63,6 +63,12 @@ export interface ConditionInput {
   level: AlarmLevel;
   value: number | null;
   cause: string;
+  /**
+   * A clear that withdraws a provisional raise (a multivariate detector's yellow watch that its
+   * alarm did not confirm): back to normal at once, no acknowledgement asked, unless the alarm had
+   * been higher in the same unacknowledged episode (that episode still wants its acknowledgement).
+   */
+  withdrawn?: boolean;
 }
 
 /** Told of every change of every alarm: the record after it, and the log entry. */
@@ -235,8 +241,9 @@ export class AlarmManager {
       // De-escalation: same state, lower level.
       this.commit(rec, from, ts, c.cause, { quiet: covered, value: c.value });
     } else {
-      // The condition cleared.
-      if (rec.base === 'active_unacked') rec.base = 'cleared_unacked';
+      // The condition cleared (or a watch was withdrawn: nothing happened that an operator must acknowledge).
+      if (c.withdrawn && rec.peakLevel <= prev) this.toNormal(rec);
+      else if (rec.base === 'active_unacked') rec.base = 'cleared_unacked';
       else if (rec.base === 'active_acked') this.toNormal(rec);
       if (!covered) rec.state = rec.base;
       this.commit(rec, from, ts, c.cause, { quiet: covered, value: c.value });

@@ -1,6 +1,7 @@
-import { AlarmLevel, Quality, type Reading } from '@lifeline/shared';
+import { AlarmLevel, Quality, gaussianSource, watchStage, type Reading } from '@lifeline/shared';
 import { translateCause } from '@lifeline/shared/cause-zh';
 import { describe, expect, it } from 'vitest';
+import { MultivariateDetector } from './multivariate.js';
 import { RangeDetector } from './range.js';
 import { RateDetector } from './rate.js';
 import { StuckDetector } from './stuck.js';
@@ -37,5 +38,37 @@ describe('the causes the detectors write have a Chinese form', () => {
     const zh = translateCause(cause);
     expect(zh, `no Chinese form for the cause ${JSON.stringify(cause)}`).not.toBeNull();
     expect(zh).toMatch(/[\u4e00-\u9fff]/);
+  });
+});
+
+describe('the multivariate watch: what it writes is a Chinese cause and a watch stage the cloud can tell', () => {
+  // A flow sagging slowly (watches withdrawn), then quickly (a watch the alarm confirms): the watch as shipped.
+  const points = ['flow', 'pressure'];
+  const d = new MultivariateDetector('pump-1/multivariate', 'pump-1', { points, warmup: 200, onDelayMs: 2000, offDelayMs: 5000, watch: 8, watchGate: 1 });
+  const noise = gaussianSource(21);
+  const events: DetectorEvent[] = [];
+  for (let t = 0; t < 2000; t++) {
+    const v = [50 + noise(), 3 + 0.1 * noise()];
+    if (t >= 300 && t < 700) v[0] -= Math.min(1.5, 0.005 * (t - 300));
+    if (t >= 1200 && t < 1600) v[0] -= Math.min(2, 0.02 * (t - 1200));
+    for (let j = 0; j < 2; j++) {
+      const e = d.update({ device: 'pump-1', point: points[j], ts: t * 1000, value: v[j] });
+      if (e) events.push(e);
+    }
+  }
+  const raised = events.filter((e) => e.level === AlarmLevel.Yellow);
+  const withdrawn = events.filter((e) => e.withdrawn);
+  const alarm = events.filter((e) => e.level === AlarmLevel.Orange || (e.level === AlarmLevel.Normal && !e.withdrawn));
+
+  it('raises watches, withdraws some, and raises and clears the alarm', () => {
+    expect(raised.length).toBeGreaterThanOrEqual(2);
+    expect(withdrawn.length).toBeGreaterThanOrEqual(1);
+    expect(alarm.some((e) => e.level === AlarmLevel.Orange && e.previous === AlarmLevel.Yellow)).toBe(true);
+  });
+
+  it.each(events.map((e) => [e.cause, e]))('%s', (cause, e) => {
+    expect(translateCause(cause)).toMatch(/[\u4e00-\u9fff]/);
+    const ev = e as DetectorEvent;
+    expect(watchStage(cause)).toBe(ev.level === AlarmLevel.Yellow ? 'raised' : ev.withdrawn ? 'withdrawn' : null);
   });
 });

@@ -82,6 +82,11 @@ export class MultivariateDetector implements ScoringDetector {
   /** Latest raw score s (multiples of the warm-up band; alarm at ≥ k). */
   raw = 0;
 
+  /** Whether this detector raises a yellow watch before its alarm (`watch` > 0). */
+  get watches(): boolean {
+    return this.o.watch > 0;
+  }
+
   private readonly d: number;
   private readonly index = new Map<string, number>();
   private readonly o: Required<Omit<MultivariateOptions, 'points' | 'level'>>;
@@ -137,7 +142,11 @@ export class MultivariateDetector implements ScoringDetector {
     this.points.forEach((p, i) => this.index.set(p, i));
     this.o = { ...multivariateDefaults, ...stripUndefined(opts) } as typeof this.o;
     this.raise = opts.level ?? AlarmLevel.Orange;
-    if ((opts.watch ?? 0) > 0 && this.raise <= AlarmLevel.Yellow) throw new RangeError(`${id}: watch needs an alarm level above yellow, got level ${describeLevel(this.raise)}`);
+    if (this.raise <= AlarmLevel.Yellow) {
+      // The watch is yellow: below a blue or yellow alarm it has no level of its own. Off by default then; asked for, an error.
+      if ((opts.watch ?? 0) > 0) throw new RangeError(`${id}: watch needs an alarm level above yellow, got level ${describeLevel(this.raise)}`);
+      this.o.watch = 0;
+    }
     const d = this.d;
     this.frame = new Float64Array(d);
     this.have = new Uint8Array(d);
@@ -391,7 +400,9 @@ export class MultivariateDetector implements ScoringDetector {
       this.watchSince = Number.NaN;
       this.cus.fill(0);
       const j = this.watchTop;
-      return this.event(ts, AlarmLevel.Yellow, j, `${this.points[j]} watch withdrawn: not confirmed within ${Math.round(this.o.watchMs / 1000)} s (score ${round(this.raw)}×)`, ts);
+      const ev = this.event(ts, AlarmLevel.Yellow, j, `${this.points[j]} watch withdrawn: not confirmed within ${Math.round(this.o.watchMs / 1000)} s (score ${round(this.raw)}×)`, ts);
+      ev.withdrawn = true;
+      return ev;
     }
     if (wj < 0 || this.learnN > 0) return null;
     this.level = AlarmLevel.Yellow;

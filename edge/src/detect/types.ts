@@ -69,6 +69,12 @@ export interface DetectorEvent {
    * return to normal. Absent when the detector does not estimate it (then it is `ts`).
    */
   onsetTs?: number;
+  /**
+   * A clear that withdraws a provisional raise (the multivariate detector's yellow watch that
+   * the alarm did not confirm): the alarm manager returns it to normal without waiting for an
+   * acknowledgement, unless it had been higher in the same unacknowledged episode.
+   */
+  withdrawn?: boolean;
 }
 
 /** One running detector. `update` is on the hot path: no allocation unless it returns an event. */

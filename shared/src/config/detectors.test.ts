@@ -89,6 +89,15 @@ describe('detector config', () => {
     }
   });
 
+  it('refuses a yellow watch under a yellow or blue multivariate alarm, naming the field and value; accepts it off or under orange', () => {
+    const at = (m: object) => detectorsConfigIssues({ multivariate: [{ device: 'd', points: ['a', 'b'], warmup: 100, ...m }] });
+    expect(at({ level: 'yellow', watch: 8 })).toEqual([
+      { path: 'multivariate[0].watch', message: 'a yellow watch needs the alarm\'s level above yellow (level is "yellow"): set watch: 0 or level orange or red, got 8' },
+    ]);
+    expect(at({ level: 'blue', watch: 2 }).map((i) => i.path)).toEqual(['multivariate[0].watch']);
+    for (const ok of [{ level: 'yellow' }, { level: 'yellow', watch: 0 }, { level: 'orange', watch: 8 }, { watch: 4, watchGate: 0 }]) expect(at(ok)).toEqual([]);
+  });
+
   it('unknown devices and points are found against the profiles', () => {
     const cfg = parseDetectorsConfig(good) as DetectorsConfig;
     const known = new Map([['flood-1', new Set(['water_level'])], ['pump-3', new Set(['flow', 'pressure'])]]);

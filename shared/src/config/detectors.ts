@@ -131,6 +131,9 @@ function semanticIssues(raw: unknown): ValidationIssue[] {
         const dup = m.points.filter((p, k) => m.points instanceof Array && m.points.indexOf(p) !== k);
         if (dup.length) out.push({ path: `${at}.points`, message: `lists ${show(dup[0])} twice` });
       }
+      // The watch is yellow, so it needs an alarm above yellow (with level blue or yellow the default watch is off).
+      if (isNum(m.watch) && m.watch > 0 && (m.level === 'blue' || m.level === 'yellow'))
+        out.push({ path: `${at}.watch`, message: `a yellow watch needs the alarm's level above yellow (level is ${show(m.level)}): set watch: 0 or level orange or red, got ${show(m.watch)}` });
       const name = typeof m.name === 'string' ? m.name : typeof m.device === 'string' ? `${m.device}/multivariate` : undefined;
       if (name !== undefined) {
         const first = names.get(name);
