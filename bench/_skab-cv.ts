@@ -103,17 +103,18 @@ if (!grid) {
  * `extra`: knobs of the method itself, crossed with the `/3` combinations (its only procedure).
  */
 const methodDefs: Record<string, { onset: SkabDetectorOptions; cp: 'pred' | 'told' | 'dated'; threeOnly: boolean; extra?: Record<string, number[]> }> = {
-  online: { onset: { onset: 'off' }, cp: 'pred', threeOnly: false },
-  clear: { onset: { onset: 'off' }, cp: 'dated', threeOnly: false },
-  band: { onset: { onset: 'band' }, cp: 'dated', threeOnly: false },
-  bocpd: { onset: { onset: 'bocpd' }, cp: 'dated', threeOnly: true },
+  // `watch: 0` pinned: the shipped detector has a watch since session 11; these methods are the alarm alone.
+  online: { onset: { onset: 'off', watch: 0 }, cp: 'pred', threeOnly: false },
+  clear: { onset: { onset: 'off', watch: 0 }, cp: 'dated', threeOnly: false },
+  band: { onset: { onset: 'band', watch: 0 }, cp: 'dated', threeOnly: false },
+  bocpd: { onset: { onset: 'bocpd', watch: 0 }, cp: 'dated', threeOnly: true },
   // Online, raised also by the CUSUM of the band score (issue 17), its threshold factor tuned with λ, k, off-delay.
-  cusum: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { cusum: values.cusum!.split(',').map(Number) } },
+  cusum: { onset: { onset: 'off', watch: 0 }, cp: 'pred', threeOnly: true, extra: { cusum: values.cusum!.split(',').map(Number) } },
   // Online with the on-delay tuned too (0, 1, 2 s): the check that the CUSUM's gain is more than a shorter on-delay.
-  delay: { onset: { onset: 'off' }, cp: 'pred', threeOnly: true, extra: { onDelayMs: [0, 1000, 2000] } },
+  delay: { onset: { onset: 'off', watch: 0 }, cp: 'pred', threeOnly: true, extra: { onDelayMs: [0, 1000, 2000] } },
   // Two-stage (issue 17): a yellow watch by the band-score CUSUM, confirmed by the unchanged alarm
   // within 30 s or withdrawn; changepoints where the level leaves / returns to normal.
-  watch: { onset: { onset: 'off' }, cp: 'told', threeOnly: true, extra: { watch: values.watch!.split(',').map(Number) } },
+  watch: { onset: { onset: 'off', watchGate: 0 }, cp: 'told', threeOnly: true, extra: { watch: values.watch!.split(',').map(Number) } },
   // The same, the watch gated as the `cusum` raise (u ≥ k at that frame): that raise as a yellow the alarm must confirm.
   watchk: { onset: { onset: 'off', watchGate: 1 }, cp: 'told', threeOnly: true, extra: { watch: values.watch!.split(',').map(Number) } },
 };

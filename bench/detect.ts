@@ -76,10 +76,10 @@ const configs: Record<string, { cfg: unknown; readings: Reading[] }> = {
   multivariate_band: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'band' }] }, readings: mv },
   multivariate_bocpd: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'bocpd' }] }, readings: mv },
   // The CUSUM raise (issue 17), with the onset dating off so its own cost shows beside multivariate_off.
-  multivariate_off: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off' }] }, readings: mv },
-  multivariate_cusum: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', cusum: 8 }] }, readings: mv },
-  // The yellow watch before the alarm (issue 17, session 8): the same CUSUM, no extra state per point.
-  multivariate_watch: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', watch: 8 }] }, readings: mv },
+  multivariate_off: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', watch: 0 }] }, readings: mv },
+  multivariate_cusum: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', cusum: 8, watch: 0 }] }, readings: mv },
+  // The yellow watch before the alarm (issue 17, session 8; the default since session 11): the same CUSUM, no extra state per point.
+  multivariate_watch: { cfg: { multivariate: [{ device: 'pump', points, warmup: 600, onset: 'off', watch: 8, watchGate: 1 }] }, readings: mv },
 };
 
 function time(cfg: unknown, readings: Reading[]): number {

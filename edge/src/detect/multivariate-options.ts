@@ -66,12 +66,14 @@ export interface MultivariateOptions {
   cusum?: number;
   /**
    * Two-stage raise (issue 17): a yellow watch when a point's band-score CUSUM (as `cusum`) reaches
-   * `watch` times its warm-up maximum; withdrawn if orange does not follow within watchMs. 0 = off. Default 0.
+   * `watch` times its warm-up maximum; withdrawn if orange does not follow within watchMs. 0 = off.
+   * Default 8 (session 11: nested CV 38.8 folder-out / 38.6 file-out with watchGate 1); 0 when the
+   * detector's own level is yellow or lower (a watch below the alarm would then have no level left).
    */
   watch?: number;
   /** How long a watch waits for the orange alarm before it is withdrawn, ms. Default 30000. */
   watchMs?: number;
-  /** The watch also needs the point's score u at watchGate·k at the same frame (0 = no gate; 1 = as the `cusum` raise). Default 0. */
+  /** The watch also needs the point's score u at watchGate·k at the same frame (0 = no gate; 1 = as the `cusum` raise). Default 1. */
   watchGate?: number;
 }
 
@@ -93,9 +95,9 @@ export const multivariateDefaults = {
   voteDelayMs: 5000,
   onset: 'bocpd',
   cusum: 0,
-  watch: 0,
+  watch: 8,
   watchMs: 30_000,
-  watchGate: 0,
+  watchGate: 1,
 } as const;
 
 /** `{a: 1, b: undefined}` → `{a: 1}`, so defaults survive a spread. */

@@ -113,7 +113,8 @@ describe('MultivariateDetector', () => {
     };
     const without = run(0);
     const withRelearn = run(30_000);
-    expect(withRelearn.levels).toEqual([AlarmLevel.Orange, AlarmLevel.Normal]);
+    // The default watch raises yellow at once, the alarm follows 2 s later.
+    expect(withRelearn.levels).toEqual([AlarmLevel.Yellow, AlarmLevel.Orange, AlarmLevel.Normal]);
     expect(withRelearn.final).toBe(AlarmLevel.Normal);
     // Without re-learning, the small offset keeps (or brings back) the alarm.
     expect(without.final).toBe(AlarmLevel.Orange);
@@ -130,7 +131,8 @@ describe('MultivariateDetector', () => {
       if (t >= 500) v[0] += 3 + 5 * Math.exp(-(t - 500) / 60);
       for (const e of frame(d, t * 1000, v)) levels.push([t, e.level]);
     }
-    expect(levels.map(([, l]) => l)).toEqual([AlarmLevel.Orange, AlarmLevel.Normal]);
+    // The default watch raises yellow at once, the alarm follows 2 s later.
+    expect(levels.map(([, l]) => l)).toEqual([AlarmLevel.Yellow, AlarmLevel.Orange, AlarmLevel.Normal]);
     expect(d.level).toBe(AlarmLevel.Normal);
   });
 
@@ -282,9 +284,22 @@ describe('MultivariateDetector watch: a yellow watch before the alarm (issue 17)
     return events;
   }
 
+  /** Flow sagging `slope` sd per second from t = 300 down to `depth` sd, until t = 700. */
+  function ramp(opts: Partial<MultivariateOptions>, slope: number, depth: number) {
+    const d = make({ onDelayMs: 2000, offDelayMs: 5000, ...opts });
+    const noise = gaussianSource(21);
+    const events = [];
+    for (let t = 0; t < 1200; t++) {
+      const v = normal(noise, t);
+      if (t >= 300 && t < 700) v[0] -= Math.min(depth, slope * (t - 300));
+      for (const e of frame(d, t * 1000, v)) events.push({ t, ...e });
+    }
+    return events;
+  }
+
   it('raises yellow before the orange alarm, which then follows from yellow at the same moment as without the watch', () => {
-    const plain = run({}, 2);
-    const watched = run({ watch: 2 }, 2);
+    const plain = run({ watch: 0 }, 2);
+    const watched = run({ watch: 2, watchGate: 0 }, 2);
     expect(plain[0].level).toBe(AlarmLevel.Orange);
     expect(watched[0]).toMatchObject({ level: AlarmLevel.Yellow, previous: AlarmLevel.Normal, point: 'flow' });
     expect(watched[0].t).toBeGreaterThanOrEqual(300);
@@ -297,7 +312,7 @@ describe('MultivariateDetector watch: a yellow watch before the alarm (issue 17)
 
   it('a watch the alarm does not confirm is withdrawn after watchMs, and says so', () => {
     // A shift too small to hold the score above k: the CUSUM piles up, the alarm never comes.
-    const events = run({ watch: 2, watchMs: 30_000 }, 1.2);
+    const events = run({ watch: 2, watchGate: 0, watchMs: 30_000 }, 1.2);
     const yellow = events.find((e) => e.level === AlarmLevel.Yellow)!;
     expect(yellow).toBeDefined();
     const next = events[events.indexOf(yellow) + 1];
@@ -305,17 +320,44 @@ describe('MultivariateDetector watch: a yellow watch before the alarm (issue 17)
       expect(next.t - yellow.t).toBe(30);
       expect(next.previous).toBe(AlarmLevel.Yellow);
       expect(next.cause).toMatch(/^flow watch withdrawn: not confirmed within 30 s \(score [\d.]+×\)$/);
+      // Marked, so the alarm manager returns it to normal without asking for an acknowledgement.
+      expect(next.withdrawn).toBe(true);
     } else expect(next.level).toBe(AlarmLevel.Orange);
     expect(events.some((e) => e.previous === AlarmLevel.Yellow && e.level === AlarmLevel.Normal)).toBe(true);
     expect(events.at(-1)!.level).toBe(AlarmLevel.Normal);
   });
 
-  it('normal running does not raise it, with several seeds; off by default', () => {
+  it('normal running does not raise it, with several seeds; on by default (watch 8, gate 1), off with watch: 0', () => {
     for (const seed of [31, 32, 33, 34]) expect(run({ watch: 4 }, 0, seed)).toEqual([]);
-    expect(run({}, 2).some((e) => e.level === AlarmLevel.Yellow)).toBe(false);
+    for (const seed of [31, 32, 33, 34]) expect(run({}, 0, seed)).toEqual([]);
+    expect(run({ watch: 0 }, 2).some((e) => e.level === AlarmLevel.Yellow)).toBe(false);
+    // The default is the staged setting of session 8 (the same events as asking for it): on a flow
+    // sagging 0.02 sd/s to 2 sd, a yellow watch 2 s before the alarm, which the alarm then confirms.
+    const byDefault = ramp({}, 0.02, 2);
+    expect(byDefault.slice(0, 2).map((e) => [e.t, e.level, e.previous])).toEqual([[396, AlarmLevel.Yellow, AlarmLevel.Normal], [398, AlarmLevel.Orange, AlarmLevel.Yellow]]);
+    expect(byDefault[0].cause).toMatch(/\(CUSUM; watch at [\d.]+, 8× the most it reached while learning\): yellow \(III\)/);
+    expect(byDefault).toEqual(ramp({ watch: 8, watchGate: 1 }, 0.02, 2));
+    // Only the raise's timing changes: the alarm's raises and clears are those of the alarm alone.
+    const alarm = byDefault.filter((e) => e.level !== AlarmLevel.Yellow && !e.withdrawn);
+    expect(alarm.map((e) => [e.t, e.level])).toEqual(ramp({ watch: 0 }, 0.02, 2).map((e) => [e.t, e.level]));
+    // Sagging slower, to 1.5 sd: watches the alarm never confirms, each withdrawn after 30 s.
+    const slow = ramp({}, 0.005, 1.5).filter((e) => e.t >= 600);
+    expect(slow.map((e) => [e.t, e.level, e.withdrawn ?? false])).toEqual([[604, AlarmLevel.Yellow, false], [634, AlarmLevel.Normal, true], [694, AlarmLevel.Yellow, false], [724, AlarmLevel.Normal, true]]);
   });
 
-  it('refuses a watch when the alarm itself is yellow', () => {
+  it('refuses a watch when the alarm itself is yellow; with a yellow or blue alarm the default watch is off', () => {
     expect(() => make({ watch: 4, level: AlarmLevel.Yellow })).toThrow(/watch needs an alarm level above yellow, got level yellow/);
+    for (const level of [AlarmLevel.Yellow, AlarmLevel.Blue]) {
+      const d = make({ level, onDelayMs: 2000 });
+      expect(d.watches).toBe(false);
+      const noise = gaussianSource(21);
+      const levels: AlarmLevel[] = [];
+      for (let t = 0; t < 400; t++) {
+        const v = normal(noise, t);
+        if (t >= 300) v[0] -= 4;
+        for (const e of frame(d, t * 1000, v)) levels.push(e.level);
+      }
+      expect(levels).toEqual([level]);
+    }
   });
 });

@@ -54,7 +54,7 @@
  *   re-learned. On SKAB it raised earlier but added false alarms (FAR above 12 % under nested
  *   cross-validation), so it is not the default (docs/detection-results.md).
  *
- * - watch (issue 17, off by default): a two-stage raise. When a point's CUSUM (as above) reaches
+ * - watch (issue 17, on by default since session 11: watch 8, watchGate 1; `watch: 0` turns it off): a two-stage raise. When a point's CUSUM (as above) reaches
  *   `watch` × its warm-up maximum, a yellow "watch" is raised at once; the orange alarm is raised
  *   by the usual rules (and may follow the watch); a watch not confirmed by orange within watchMs
  *   is withdrawn (back to normal, CUSUMs reset). watchGate: the point must also be at watchGate·k then. The watch tells when a change may have begun,

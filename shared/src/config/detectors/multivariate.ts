@@ -37,11 +37,11 @@ export const MultivariateSchema = Type.Object(
     watch: Type.Optional(
       Type.Number({
         minimum: 0,
-        description: "Raise a yellow watch at once when a point's CUSUM of its band score reaches this many times its largest warm-up sum; withdrawn if the alarm does not follow within watchMs (0 = off)",
+        description: "Raise a yellow watch at once when a point's CUSUM of its band score reaches this many times its largest warm-up sum; withdrawn if the alarm does not follow within watchMs (0 = off; default 8, or 0 when level is blue or yellow)",
       }),
     ),
     watchMs: Type.Optional(Ms('How long a watch waits for the alarm before it is withdrawn')),
-    watchGate: Type.Optional(Type.Number({ minimum: 0, description: "The watch also needs the point's band score at watchGate·k at that frame (0 = no gate)" })),
+    watchGate: Type.Optional(Type.Number({ minimum: 0, description: "The watch also needs the point's band score at watchGate·k at that frame (0 = no gate; default 1)" })),
 level: Type.Optional(Level),
   },
   { additionalProperties: false },
