@@ -6,7 +6,7 @@
  * (edge/src/detect/multivariate.test.ts), like their Chinese forms (cause-zh.ts).
  *
  *   cause ─▶ watchStage ─▶ 'raised'    "<point> <value> has been beyond its learned band … (CUSUM; watch at …"
- *                       ├─▶ 'withdrawn' "<point> watch withdrawn: not confirmed …"
+ *                       ├─▶ 'withdrawn' "<point> watch withdrawn: not confirmed …" or "…: <device> not answering"
  *                       └─▶ null        anything else (the orange alarm that confirms a watch included)
  *
  * Receivers that page a person (SMS) are not told of a watch nor of its withdrawal: a watch is
@@ -17,7 +17,7 @@
 export type WatchStage = 'raised' | 'withdrawn';
 
 const RAISED = /^\S+ \S+ has been beyond its learned band and its excess has piled up to [\d.]+ \(CUSUM; watch at /;
-const WITHDRAWN = /^\S+ watch withdrawn: not confirmed /;
+const WITHDRAWN = /^\S+ watch withdrawn: (not confirmed |\S+ not answering$)/;
 
 /** The watch stage a transition's cause tells, or null. */
 export function watchStage(cause: string): WatchStage | null {

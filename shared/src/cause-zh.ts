@@ -83,6 +83,7 @@ const rules: Rule[] = [
     `${m[1]} ${m[2]} 已超出已学区间，超出区间的累积量已达 ${m[3]}（CUSUM；${m[4]} 即预警，为学习期最大值的 ${m[5]} 倍）：${lv(m[6])}${began(m[7])}`],
   [/^(\S+) watch withdrawn: not confirmed within (\d+) s \(score ([\d.]+)×\)$/, (m) => `${m[1]} 预警撤销：${m[2]} 秒内未确认（分数 ${m[3]} 倍）`],
   [/^(\S+) watch withdrawn: not confirmed after restart$/, (m) => `${m[1]} 预警撤销：重启后未再确认`],
+  [/^(\S+) watch withdrawn: (\S+) not answering$/, (m) => `${m[1]} 预警撤销：${m[2]} 无应答`],
   [/^(\S+) back within its learned band \(score ([\d.]+)×, episode peak ([\d.]+)×; back for (\d+) s\)$/, (m) => `${m[1]} 回到已学区间内（分数 ${m[2]} 倍，本次峰值 ${m[3]} 倍；已恢复 ${m[4]} 秒）`],
   // A bridge's natural frequency drifting.
   [new RegExp(String.raw`^(\S+) (fell|rose) ([\d.]+ %) from its temperature-compensated baseline ([\d.]+) Hz(?: \(at ([-\d.]+) °C, outside the learned ([-\d.]+?)\.\.([-\d.]+) °C\))? over (\d+) bursts \(limit ([\d.]+ %)\): ${LEVEL}$`), (m) =>

@@ -100,6 +100,25 @@ describe('Detection', () => {
     expect(outcome(AlarmLevel.Orange)).toMatchObject({ state: 'cleared_unacked', level: AlarmLevel.Normal, cause: expect.stringMatching(/^not confirmed after restart/) });
   });
 
+  it('withdraws a yellow watch when its device stops answering, and the detector does not send it again when it answers', () => {
+    const config = { ...loaded.config, detectors: { multivariate: [{ device: 'flood-1', points: ['water_level'], warmup: 20, lambda: 1, onDelayMs: 60_000, watch: 8, watchGate: 1 }] } } as LoadedConfig['config'];
+    const { m, events, reading, buffer } = rig(new EdgeBuffer(':memory:'), undefined, config);
+    const id = 'flood-1/multivariate';
+    const t = Date.now();
+    for (let i = 0; i < 20; i++) events.emit('readings', reading(t + i * 1000, i % 2 ? 2.101 : 2.099));
+    events.emit('readings', reading(t + 20_000, 2.15));
+    expect(m.get(id)).toMatchObject({ level: AlarmLevel.Yellow, state: 'active_unacked' });
+    events.emit('comm', { device: 'flood-1', ok: false, error: 'timeout after 1000 ms', ts: t + 21_000 });
+    expect(m.get(id)).toMatchObject({ level: AlarmLevel.Normal, state: 'normal', cause: 'water_level watch withdrawn: flood-1 not answering' });
+    const sent = buffer.lastWritten('events');
+    // Back, 40 s later and quiet: the detector's own withdrawal finds the alarm normal already.
+    events.emit('readings', reading(t + 60_000, 2.1));
+    events.emit('readings', reading(t + 61_000, 2.1));
+    expect(m.get(id)).toMatchObject({ level: AlarmLevel.Normal, state: 'normal' });
+    // Only the comm-loss alarm's clear was sent meanwhile.
+    expect(buffer.lastWritten('events')).toBe(sent + 1);
+  });
+
   it('after a restart, a confirmed alarm causes no new transition', () => {
     const { buffer, events, reading } = rig(new EdgeBuffer(':memory:'));
     const t = Date.now();

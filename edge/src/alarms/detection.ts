@@ -136,6 +136,7 @@ export class Detection implements Extension {
   }
 
   private comm(device: string, ok: boolean, ts: number, error?: string): void {
+    if (!ok) this.withdrawWatches(device, ts);
     const { commLoss } = this.config;
     if (!commLoss.enabled) return;
     if (ok) {
@@ -144,6 +145,20 @@ export class Detection implements Extension {
     } else {
       this.commLost.add(device);
       this.condition({ alarmId: commLossId(device), device, point: COMM_POINT, detector: 'comm_loss', ts, level: commLoss.level, value: null, cause: `${device} not answering: ${error ?? 'no reply'}` });
+    }
+  }
+
+  /**
+   * A device stopped answering: its yellow watches are withdrawn now, not when readings resume
+   * (the watch waits for frames to time out, and an unanswering device sends none). If the change
+   * was real, the detector raises the alarm when the device answers again.
+   */
+  private withdrawWatches(device: string, ts: number): void {
+    for (const d of this.set?.detectors ?? []) {
+      if (d.device !== device) continue;
+      const a = this.alarms.get(d.id);
+      if (!a || !isWatch(d, a.level)) continue;
+      this.condition({ alarmId: d.id, device, point: a.point, detector: a.detector, ts, level: AlarmLevel.Normal, value: null, cause: `${a.point} watch withdrawn: ${device} not answering`, withdrawn: true });
     }
   }
 

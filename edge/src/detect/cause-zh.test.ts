@@ -71,4 +71,9 @@ describe('the multivariate watch: what it writes is a Chinese cause and a watch 
     const ev = e as DetectorEvent;
     expect(watchStage(cause)).toBe(ev.level === AlarmLevel.Yellow ? 'raised' : ev.withdrawn ? 'withdrawn' : null);
   });
+
+  it.each([['flow watch withdrawn: not confirmed after restart'], ['flow watch withdrawn: pump-1 not answering']])('%s (written by the alarms feature)', (cause) => {
+    expect(translateCause(cause)).toMatch(/预警撤销/);
+    expect(watchStage(cause)).toBe('withdrawn');
+  });
 });
