@@ -68,7 +68,13 @@ export class Agent {
   ) {
     const { config } = loaded;
     this.events = new EventBus(log);
-    this.buffer = new EdgeBuffer(config.buffer.path, { diskBudgetBytes: config.buffer.diskBudgetBytes });
+    this.buffer = new EdgeBuffer(config.buffer.path, {
+      diskBudgetBytes: config.buffer.diskBudgetBytes,
+      onDisk: (d) =>
+        d.full
+          ? log.error({ path: config.buffer.path, code: d.lastError }, `the buffer's disk is full or failing (${d.lastError}): telemetry is thinned, then dropped and counted; check free space and whether the file system went read-only`)
+          : log.warn({ path: config.buffer.path, droppedReadings: d.droppedReadings }, `the buffer's disk takes writes again; ${d.droppedReadings} reading(s) could not be stored`),
+    });
     const transport = createTransport(config.sync.transport, {
       url: config.sync.url,
       clientId: `lifeline-${config.gateway.id}`,
@@ -181,7 +187,7 @@ export class Agent {
       now,
       config: { file: this.loaded.file ?? null, hash: this.commands.runningHash() },
       buses,
-      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes() },
+      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes(), disk: this.buffer.diskState() },
       sync: {
         url: config.sync.url,
         connected: this.sync.connected,
