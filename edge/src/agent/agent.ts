@@ -25,7 +25,7 @@ import { CommandHandler } from '../sync/command-handler.js';
 import { agentCommandTarget, type ConfigCommandMeta } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';
-import { Detection } from '../alarms/detection.js';
+import { Detection, processClockSteps } from '../alarms/detection.js';
 import { effectiveDetectors } from '../detect/profile-defaults.js';
 import { LinkPointWriter } from '../actions/point-writer.js';
 import { EventBus, type Extension } from '../events/event-bus.js';
@@ -112,7 +112,9 @@ export class Agent {
     this.extensions.push(this.alarms);
     const { restoreGraceMs, commLoss } = this.alarms.config;
     const detection = { detectors: effectiveDetectors(config, loaded.profiles), restoreGraceMs, commLoss };
-    this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' })));
+    // SL 651 stations stamp their own observations: a step of this box's clock does not move them.
+    const selfStamped = new Set(config.buses.filter(isSl651Bus).flatMap((b) => b.devices.map((d) => d.id)));
+    this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' }), { steps: processClockSteps, selfStamped }));
     this.recorder = new Recorder(this.events, this.buffer);
     this.extensions.push(this.recorder);
     this.extensions.push(...pollers.values());
