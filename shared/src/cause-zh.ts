@@ -105,6 +105,8 @@ const rules: Rule[] = [
   [/^batches commit again$/, () => '数据批次恢复入库'],
   [/^config rolled back to the last good one: ([\s\S]*)$/, (m) => `配置已回滚到上一个正常版本：${m[1] === 'no reason given' ? '未给出原因' : rollbackWhy(m[1]!)}`],
   [/^a later config apply was confirmed$/, () => '之后下发的配置已确认生效'],
+  [/^buffer disk full or failing(?: since (\S+))? \((\S+)\); (\d+) reading\(s\) could not be stored$/, (m) => `网关缓存磁盘已满或故障${m[1] ? `（自 ${m[1]}）` : ''}（${m[2]}）；${m[3]} 个读数未能保存`],
+  [/^buffer disk takes writes again$/, () => '网关缓存磁盘恢复写入'],
   [/^gateway revoked: no longer watched$/, () => '网关已吊销，不再监视'],
   [/^gateway heard again$/, () => '网关恢复通信'],
   [/^clock back within the limit$/, () => '时钟回到限值以内'],

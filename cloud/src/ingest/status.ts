@@ -2,7 +2,8 @@
  * The status lane of the ingest: a gateway's retained status message (JSON on
  * `lifeline/<gw>/status`), schema-checked and addressed by the topic's gateway,
  * into the registry; its clock offset kept for the readings' time window; a
- * rolled-back config apply raised as a cloud alarm, cleared by a confirmed one.
+ * rolled-back config apply raised as a cloud alarm, cleared by a confirmed one; a
+ * buffer disk the gateway reports full or failing (a read-only SD card) likewise.
  */
 import { AlarmLevel, GatewayStatusSchema, parseJsonIssues, type GatewayStatusMessage } from '@lifeline/shared';
 import type { Logger } from 'pino';
@@ -14,6 +15,8 @@ export class StatusHandler {
   private readonly clockOffsets = new Map<string, number>();
   /** `result\0ts` of the last config apply each gateway reported, so repeated statuses cost nothing. */
   private readonly applySeen = new Map<string, string>();
+  /** Whether each gateway's last status said its disk was full: only a change goes to the store. */
+  private readonly diskSeen = new Map<string, boolean>();
 
   constructor(
     private readonly store: Pick<Store, 'registry'>,
@@ -41,6 +44,22 @@ export class StatusHandler {
     if (typeof st.clockOffsetMs === 'number') this.clockOffsets.set(gateway, st.clockOffsetMs);
     await this.store.registry.saveGatewayStatus({ ...st, ts: st.ts || Date.now(), devices: st.devices });
     await this.configApplyAlarm(gateway, st.configApply);
+    await this.diskAlarm(gateway, st.disk);
+  }
+
+  /**
+   * A gateway whose buffer disk is full or failing cannot store its readings, its alarms nor the
+   * disk_full event: its status is the one word the cloud gets. Raised orange; cleared when it is back.
+   */
+  private async diskAlarm(gateway: string, d: GatewayStatusMessage['disk']): Promise<void> {
+    if (!d || this.diskSeen.get(gateway) === d.full) return;
+    if (d.full) {
+      const since = typeof d.since === 'number' ? ` since ${new Date(d.since).toISOString()}` : '';
+      await this.alarms.raise(gateway, cloudAlarmIds.gatewayDisk, AlarmLevel.Orange, `buffer disk full or failing${since} (${d.lastError ?? 'unknown'}); ${d.droppedReadings ?? 0} reading(s) could not be stored`);
+    } else {
+      await this.alarms.clear(gateway, cloudAlarmIds.gatewayDisk, 'buffer disk takes writes again');
+    }
+    this.diskSeen.set(gateway, d.full);
   }
 
   /**
