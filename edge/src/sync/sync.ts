@@ -30,7 +30,7 @@ import {
   type Reject,
 } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
-import type { EdgeBuffer, LaneName, OutboxRange } from '../buffer/buffer.js';
+import { isDiskError, type EdgeBuffer, type LaneName, type OutboxRange } from '../buffer/buffer.js';
 import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
@@ -82,6 +82,8 @@ export class Sync implements Extension {
   readonly counters: SyncCounters = { batchesSent: 0, batchesResent: 0, liveBatches: 0, acks: 0, staleAcks: 0, rejects: 0, abandoned: 0, splits: 0, badDownlinks: 0 };
   /** Cloud clock minus gateway clock, ms, from the latest ack. */
   clockOffsetMs: number | null = null;
+  /** When a pump failure on the buffer's disk was last logged. */
+  private diskErrorLoggedAt = -Infinity;
   /** When the cloud side last answered: an ack, or the broker accepting the status (null: not yet). */
   reachedAt: number | null = null;
   /** When the cloud last acknowledged a batch of this buffer (null: not since start). */
@@ -222,7 +224,13 @@ export class Sync implements Extension {
       // while the telemetry behind it gets through; the events are resent every second.
       if (this.eventsUnackedSince.size === 0) this.pumpLane('telemetry');
     } catch (err) {
-      this.log.error({ err }, 'sync pump failed; retrying at the next tick');
+      // A failing disk fails every tick the same way (the agent logged it once, status shows it): say it once a minute.
+      const disk = isDiskError(err);
+      const now = Date.now();
+      if (!disk || now - this.diskErrorLoggedAt >= 60_000) {
+        if (disk) this.diskErrorLoggedAt = now;
+        this.log.error({ err }, disk ? "sync pump failed on the buffer's disk; retrying every tick, logged once a minute" : 'sync pump failed; retrying at the next tick');
+      }
     } finally {
       this.pumping = false;
     }
