@@ -28,6 +28,8 @@ export const cloudAlarmIds = {
   configApply: `${CLOUD_ALARM_PREFIX}gateway/config_apply`,
   /** The gateway's buffer disk is full or failing (its status says so); clears when it takes writes again. */
   gatewayDisk: `${CLOUD_ALARM_PREFIX}gateway/disk`,
+  /** Statuses of the gateway keep alternating between buffer epochs: two boxes share its identity. */
+  gatewayIdentity: `${CLOUD_ALARM_PREFIX}gateway/identity`,
   /** A device stopped reporting while its gateway reports. */
   deviceStale: (device: string) => `${CLOUD_ALARM_PREFIX}device/${device}/stale`,
 } as const;

@@ -38,6 +38,8 @@ export const GatewayStatusSchema = Type.Object({
   ),
   backlog: Type.Optional(Backlog),
   clockOffsetMs: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  /** The incarnation of the gateway's buffer database (wire protocol §1.1): one per box and file. */
+  epoch: Type.Optional(Type.Number()),
   /**
    * The buffer's disk (edge buffer/disk-guard.ts): `full` from the first full-disk or I/O error
    * (a full or read-only file system) until the space is back; readings it could not store.
