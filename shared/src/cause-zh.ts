@@ -107,6 +107,7 @@ const rules: Rule[] = [
   [/^a later config apply was confirmed$/, () => '之后下发的配置已确认生效'],
   [/^buffer disk full or failing(?: since (\S+))? \((\S+)\); (\d+) reading\(s\) could not be stored$/, (m) => `网关缓存磁盘已满或故障${m[1] ? `（自 ${m[1]}）` : ''}（${m[2]}）；${m[3]} 个读数未能保存`],
   [/^buffer disk takes writes again$/, () => '网关缓存磁盘恢复写入'],
+  [/^buffer file deleted under the running agent: what it holds is lost when the agent stops$/, () => '网关运行中缓存文件被删除：网关程序停止时其中数据将丢失'],
   [/^two or more boxes report as (\S+): its buffer epoch switched (\d+) times within (\d+) min \(a cloned SD card or config\?\); their data is mixed under one gateway$/, (m) => `有两台以上设备以网关 ${m[1]} 的身份上报：其缓存纪元 ${m[3]} 分钟内切换 ${m[2]} 次（SD 卡或配置被复制？）；数据混在同一网关下`],
   [/^one box again: no epoch switch for (\d+) min$/, (m) => `恢复为一台设备：${m[1]} 分钟内无纪元切换`],
   [/^gateway revoked: no longer watched$/, () => '网关已吊销，不再监视'],

@@ -50,6 +50,8 @@ export const GatewayStatusSchema = Type.Object({
       since: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
       lastError: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
       droppedReadings: Type.Optional(Type.Number({ minimum: 0 })),
+      /** The buffer file was deleted or replaced under the running agent. */
+      deleted: Type.Optional(Type.Boolean()),
     }),
   ),
   /**

@@ -22,9 +22,9 @@ export class StatusHandler {
   /** `result\0ts` of the last config apply each gateway reported, so repeated statuses cost nothing. */
   private readonly applySeen = new Map<string, string>();
   /** Whether each gateway's last status said its disk was full: only a change goes to the store. */
-  private readonly diskSeen = new Map<string, boolean>();
+  private readonly diskSeen = new Map<string, 'full' | 'deleted' | 'ok'>();
   /** Per gateway: the epoch of its last online status, when it last switched, and whether the alarm is up. */
-  private readonly epochs = new Map<string, { epoch: number; switches: number[]; raised: boolean }>();
+  private readonly epochs = new Map<string, { epoch: number; switches: number[]; raised: boolean | null; quietSince: number }>();
 
   constructor(
     private readonly store: Pick<Store, 'registry'>,
@@ -63,17 +63,16 @@ export class StatusHandler {
    */
   private async identityAlarm(gateway: string, st: GatewayStatusMessage, now = Date.now()): Promise<void> {
     if (!st.online || typeof st.epoch !== 'number') return;
-    const e = this.epochs.get(gateway);
-    if (!e) {
-      this.epochs.set(gateway, { epoch: st.epoch, switches: [], raised: false });
-      return;
-    }
+    let e = this.epochs.get(gateway);
+    // raised: null until this process has raised or cleared it (an alarm from before a restart clears after a quiet window too).
+    if (!e) this.epochs.set(gateway, (e = { epoch: st.epoch, switches: [], raised: null, quietSince: now }));
     e.switches = e.switches.filter((t) => now - t < IDENTITY_WINDOW_MS);
     if (e.epoch !== st.epoch) {
       e.switches.push(now);
       e.epoch = st.epoch;
+      e.quietSince = now;
     }
-    if (!e.raised && e.switches.length >= IDENTITY_SWITCHES) {
+    if (e.raised !== true && e.switches.length >= IDENTITY_SWITCHES) {
       await this.alarms.raise(
         gateway,
         cloudAlarmIds.gatewayIdentity,
@@ -81,25 +80,30 @@ export class StatusHandler {
         `two or more boxes report as ${gateway}: its buffer epoch switched ${e.switches.length} times within ${IDENTITY_WINDOW_MS / 60_000} min (a cloned SD card or config?); their data is mixed under one gateway`,
       );
       e.raised = true;
-    } else if (e.raised && e.switches.length === 0) {
+    } else if (e.raised !== false && e.switches.length === 0 && now - e.quietSince >= IDENTITY_WINDOW_MS) {
       await this.alarms.clear(gateway, cloudAlarmIds.gatewayIdentity, `one box again: no epoch switch for ${IDENTITY_WINDOW_MS / 60_000} min`);
       e.raised = false;
     }
   }
+
 
   /**
    * A gateway whose buffer disk is full or failing cannot store its readings, its alarms nor the
    * disk_full event: its status is the one word the cloud gets. Raised orange; cleared when it is back.
    */
   private async diskAlarm(gateway: string, d: GatewayStatusMessage['disk']): Promise<void> {
-    if (!d || this.diskSeen.get(gateway) === d.full) return;
+    if (!d) return;
+    const state = d.full ? 'full' : d.deleted ? 'deleted' : 'ok';
+    if (this.diskSeen.get(gateway) === state) return;
     if (d.full) {
       const since = typeof d.since === 'number' ? ` since ${new Date(d.since).toISOString()}` : '';
       await this.alarms.raise(gateway, cloudAlarmIds.gatewayDisk, AlarmLevel.Orange, `buffer disk full or failing${since} (${d.lastError ?? 'unknown'}); ${d.droppedReadings ?? 0} reading(s) could not be stored`);
+    } else if (d.deleted) {
+      await this.alarms.raise(gateway, cloudAlarmIds.gatewayDisk, AlarmLevel.Orange, 'buffer file deleted under the running agent: what it holds is lost when the agent stops');
     } else {
       await this.alarms.clear(gateway, cloudAlarmIds.gatewayDisk, 'buffer disk takes writes again');
     }
-    this.diskSeen.set(gateway, d.full);
+    this.diskSeen.set(gateway, state);
   }
 
   /**

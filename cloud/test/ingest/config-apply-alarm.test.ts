@@ -85,6 +85,10 @@ describe('ingest: config apply alarm', () => {
     await status({ ...ok, errors: 12 });
     await waitFor(async () => (await history()).length === 2, 5000, 'the clear');
     expect(await history()).toEqual(['active_unacked', 'cleared_unacked']);
+    // The buffer file deleted under the running agent: the same alarm, its own cause.
+    await status({ ...ok, deleted: true });
+    await waitFor(async () => (await history()).length === 3, 5000, 'the alarm for a deleted file');
+    expect((await store.alarms.findAlarm(gw, cloudAlarmIds.gatewayDisk))!.cause).toBe('buffer file deleted under the running agent: what it holds is lost when the agent stops');
     await c.endAsync();
   });
 });

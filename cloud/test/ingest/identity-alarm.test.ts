@@ -21,12 +21,12 @@ afterAll(async () => {
   t.cleanup();
 });
 
-async function rig() {
+async function rig(at = Date.UTC(2026, 11, 7, 22, 0)) {
   await store.migrate();
   const counters = { statuses: 0, badStatuses: 0 };
   const handler = new StatusHandler(store, new CloudAlarms(store), counters, testLog);
   vi.useFakeTimers({ toFake: ['Date'] });
-  vi.setSystemTime(Date.UTC(2026, 11, 7, 22, 0));
+  vi.setSystemTime(at);
   const status = async (gw: string, epoch: number, online = true) => {
     await handler.handle(gw, Buffer.from(JSON.stringify({ gateway: gw, online, ts: Date.now(), epoch })));
     expect(counters.badStatuses).toBe(0);
@@ -70,5 +70,21 @@ describe('ingest: two boxes with one gateway identity', () => {
       later(4 * 60_000);
     }
     expect(await history(gw)).toEqual([]);
+  });
+
+  it('clears an alarm raised before the cloud restarted once the restarted cloud has seen one epoch for a window', async () => {
+    const gw = 'gw-clone-2';
+    const first = await rig();
+    for (let i = 0; i < 5; i++) await first.status(gw, i % 2 ? 222 : 111);
+    expect(await first.history(gw)).toEqual(['active_unacked']);
+    // A new process: nothing in memory. One box reports on; not cleared before a whole quiet window.
+    const again = await rig(Date.now() + 60_000);
+    await again.status(gw, 111);
+    again.later(IDENTITY_WINDOW_MS / 2);
+    await again.status(gw, 111);
+    expect(await again.history(gw)).toEqual(['active_unacked']);
+    again.later(IDENTITY_WINDOW_MS / 2);
+    await again.status(gw, 111);
+    expect(await again.history(gw)).toEqual(['active_unacked', 'cleared_unacked']);
   });
 });

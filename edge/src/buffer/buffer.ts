@@ -62,6 +62,7 @@ export class EdgeBuffer {
 
   /** The disk's condition: full (since when, why), readings dropped, reserve in place. */
   diskState(): DiskState {
+    this.disk.checkFile();
     return { ...this.disk.state };
   }
 

@@ -26,6 +26,16 @@ export function isDiskError(err: unknown): boolean {
   return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'));
 }
 
+/** `dev:ino` of a file, null when there is none. */
+function fileIdOf(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
 /** Removes a file if it can; false if it could not (a read-only file system: EROFS). */
 function removeQuietly(path: string): boolean {
   try {
@@ -65,10 +75,17 @@ export interface DiskState {
   droppedReadings: number;
   /** Whether the reserve file is in place. */
   reserve: boolean;
+  /**
+   * The file at the buffer's path is gone or another one (deleted or replaced under the running
+   * agent): the agent writes on into the deleted file, which is lost when it stops. Optional: older agents.
+   */
+  deleted?: boolean;
 }
 
 export class DiskGuard {
-  readonly state: DiskState = { full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: false };
+  readonly state: DiskState = { full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: false, deleted: false };
+  /** `dev:ino` of the database file as opened (null: in memory). */
+  private readonly fileId: string | null;
   /** Two halves: the first is freed at the first disk error, the second only for a last resort (an alarm that must be written). */
   private readonly reservePaths: [string, string];
   private lastCheck = 0;
@@ -79,6 +96,13 @@ export class DiskGuard {
     private readonly checkMs = 5000,
   ) {
     this.reservePaths = [`${dbPath}.reserve`, `${dbPath}.reserve2`];
+    this.fileId = dbPath === ':memory:' ? null : fileIdOf(dbPath);
+  }
+
+  /** Whether the file at the path is still the one opened (updates `state.deleted`). */
+  checkFile(): boolean {
+    if (this.fileId !== null) this.state.deleted = fileIdOf(this.dbPath) !== this.fileId;
+    return !this.state.deleted;
   }
 
   private get enabled(): boolean {

@@ -22,6 +22,11 @@ describe('formatStatus', () => {
     expect(text).toMatch(/^disk {5}FULL OR FAILING since .* \(20s ago\) \(SQLITE_IOERR_WRITE\) · 114 reading\(s\) could not be stored/m);
   });
 
+  it('says when the buffer file was deleted under the running agent', () => {
+    const text = formatStatus(snapshot({ full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: true, deleted: true }));
+    expect(text).toMatch(/^disk {5}BUFFER FILE DELETED under the running agent: it writes on into the deleted file, lost \(unsent readings, alarm states\) when it stops/m);
+  });
+
   it('says nothing about a disk that is fine, or an older agent that does not report it', () => {
     expect(formatStatus(snapshot({ full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: true }))).not.toMatch(/^disk/m);
     expect(formatStatus(snapshot())).not.toMatch(/^disk/m);
