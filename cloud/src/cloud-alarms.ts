@@ -26,6 +26,10 @@ export const cloudAlarmIds = {
   gatewayClock: `${CLOUD_ALARM_PREFIX}gateway/clock`,
   /** The last config pushed to the gateway was rolled back; clears when a later apply is confirmed. */
   configApply: `${CLOUD_ALARM_PREFIX}gateway/config_apply`,
+  /** The gateway's buffer disk is full or failing (its status says so); clears when it takes writes again. */
+  gatewayDisk: `${CLOUD_ALARM_PREFIX}gateway/disk`,
+  /** Statuses of the gateway keep alternating between buffer epochs: two boxes share its identity. */
+  gatewayIdentity: `${CLOUD_ALARM_PREFIX}gateway/identity`,
   /** A device stopped reporting while its gateway reports. */
   deviceStale: (device: string) => `${CLOUD_ALARM_PREFIX}device/${device}/stale`,
 } as const;

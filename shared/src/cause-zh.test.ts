@@ -63,6 +63,11 @@ const samples: [string, string][] = [
   ['no reading for 5 min (stale after 3 min) while its gateway reports', '网关在线，但已 5分钟无读数（超过 3分钟视为中断）'],
   ['cloud refused a telemetry batch (Malformed): bad column', '云端拒收一批遥测数据（Malformed）：bad column'],
   ['batches commit again', '数据批次恢复入库'],
+  ['buffer disk full or failing since 2026-12-07T21:50:22.000Z (SQLITE_IOERR_WRITE); 114 reading(s) could not be stored', '网关缓存磁盘已满或故障（自 2026-12-07T21:50:22.000Z）（SQLITE_IOERR_WRITE）；114 个读数未能保存'],
+  ['buffer disk takes writes again', '网关缓存磁盘恢复写入'],
+  ['buffer file deleted under the running agent: what it holds is lost when the agent stops', '网关运行中缓存文件被删除：网关程序停止时其中数据将丢失'],
+  ['two or more boxes report as gw-box-1: its buffer epoch switched 4 times within 10 min (a cloned SD card or config?); their data is mixed under one gateway', '有两台以上设备以网关 gw-box-1 的身份上报：其缓存纪元 10 分钟内切换 4 次（SD 卡或配置被复制？）；数据混在同一网关下'],
+  ['one box again: no epoch switch for 10 min', '恢复为一台设备：10 分钟内无纪元切换'],
   ['config rolled back to the last good one: no reason given', '配置已回滚到上一个正常版本：未给出原因'],
   // The gateway's reasons (edge/src/agent/runner.ts), each translated, '; ' inside a start error kept.
   [

@@ -38,6 +38,22 @@ export const GatewayStatusSchema = Type.Object({
   ),
   backlog: Type.Optional(Backlog),
   clockOffsetMs: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+  /** The incarnation of the gateway's buffer database (wire protocol §1.1): one per box and file. */
+  epoch: Type.Optional(Type.Number()),
+  /**
+   * The buffer's disk (edge buffer/disk-guard.ts): `full` from the first full-disk or I/O error
+   * (a full or read-only file system) until the space is back; readings it could not store.
+   */
+  disk: Type.Optional(
+    Type.Object({
+      full: Type.Boolean(),
+      since: Type.Optional(Type.Union([Type.Number(), Type.Null()])),
+      lastError: Type.Optional(Type.Union([Type.String({ maxLength: 128 }), Type.Null()])),
+      droppedReadings: Type.Optional(Type.Number({ minimum: 0 })),
+      /** The buffer file was deleted or replaced under the running agent. */
+      deleted: Type.Optional(Type.Boolean()),
+    }),
+  ),
   /**
    * The config the gateway runs, as written in its file, secrets `[redacted]`
    * (redactSecrets): what an operator edits and pushes back.

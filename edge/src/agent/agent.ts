@@ -25,7 +25,7 @@ import { CommandHandler } from '../sync/command-handler.js';
 import { agentCommandTarget, type ConfigCommandMeta } from '../sync/command-target.js';
 import type { Logger } from '../log.js';
 import { AlarmSystem } from '../alarms/system.js';
-import { Detection } from '../alarms/detection.js';
+import { Detection, processClockSteps } from '../alarms/detection.js';
 import { effectiveDetectors } from '../detect/profile-defaults.js';
 import { LinkPointWriter } from '../actions/point-writer.js';
 import { EventBus, type Extension } from '../events/event-bus.js';
@@ -68,7 +68,13 @@ export class Agent {
   ) {
     const { config } = loaded;
     this.events = new EventBus(log);
-    this.buffer = new EdgeBuffer(config.buffer.path, { diskBudgetBytes: config.buffer.diskBudgetBytes });
+    this.buffer = new EdgeBuffer(config.buffer.path, {
+      diskBudgetBytes: config.buffer.diskBudgetBytes,
+      onDisk: (d) =>
+        d.full
+          ? log.error({ path: config.buffer.path, code: d.lastError }, `the buffer's disk is full or failing (${d.lastError}): telemetry is thinned, then dropped and counted; check free space and whether the file system went read-only`)
+          : log.warn({ path: config.buffer.path, droppedReadings: d.droppedReadings }, `the buffer's disk takes writes again; ${d.droppedReadings} reading(s) could not be stored`),
+    });
     const transport = createTransport(config.sync.transport, {
       url: config.sync.url,
       clientId: `lifeline-${config.gateway.id}`,
@@ -106,7 +112,9 @@ export class Agent {
     this.extensions.push(this.alarms);
     const { restoreGraceMs, commLoss } = this.alarms.config;
     const detection = { detectors: effectiveDetectors(config, loaded.profiles), restoreGraceMs, commLoss };
-    this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' })));
+    // SL 651 stations stamp their own observations: a step of this box's clock does not move them.
+    const selfStamped = new Set(config.buses.filter(isSl651Bus).flatMap((b) => b.devices.map((d) => d.id)));
+    this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' }), { steps: processClockSteps, selfStamped }));
     this.recorder = new Recorder(this.events, this.buffer);
     this.extensions.push(this.recorder);
     this.extensions.push(...pollers.values());
@@ -181,7 +189,7 @@ export class Agent {
       now,
       config: { file: this.loaded.file ?? null, hash: this.commands.runningHash() },
       buses,
-      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes() },
+      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes(), disk: this.buffer.diskState() },
       sync: {
         url: config.sync.url,
         connected: this.sync.connected,

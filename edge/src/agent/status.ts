@@ -7,6 +7,7 @@
  *                     config (file, hash), active alarms (AlarmManager), process memory
  */
 import type { AlarmRecord } from '../alarms/types.js';
+import type { DiskState } from '../buffer/buffer.js';
 
 /** One device as the agent sees it. */
 export interface DeviceStatus {
@@ -50,6 +51,8 @@ export interface AgentStatus {
     telemetry: { depth: number; oldestTs: number | null };
     events: { depth: number; oldestTs: number | null };
     diskBytes: number;
+    /** The disk's condition (buffer/disk-guard.ts): full or failing since when, why, readings dropped. Absent from older agents. */
+    disk?: DiskState;
   };
   sync: {
     url: string;

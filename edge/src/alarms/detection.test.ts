@@ -7,7 +7,7 @@ import { AlarmStore } from './store.js';
 import { resolveAlarmsConfig } from './config.js';
 import { AlarmManager, bufferSink } from './manager.js';
 import type { LoadedConfig } from '../config/load.js';
-import { Detection, commLossId } from './detection.js';
+import { Detection, commLossId, type WallClockSteps } from './detection.js';
 import { effectiveDetectors } from '../detect/profile-defaults.js';
 import { EventBus } from '../events/event-bus.js';
 
@@ -27,13 +27,13 @@ const loaded = {
   profiles: new Map([['flood-1', loadProfile('flood-gauge')]]),
 } as unknown as LoadedConfig;
 
-function rig(buffer = new EdgeBuffer(':memory:'), now = () => Date.now(), config = loaded.config) {
+function rig(buffer = new EdgeBuffer(':memory:'), now = () => Date.now(), clock?: { steps: WallClockSteps; selfStamped: ReadonlySet<string> }, config = loaded.config) {
   open.push(buffer);
   const cfg = resolveAlarmsConfig({ restoreGraceMs: 10_000 });
   const m = new AlarmManager({ gateway: 'gw', config: cfg, store: new AlarmStore(buffer.alarmTables()), sink: bufferSink(buffer), clock: now, log });
   m.start();
   const events = new EventBus(log);
-  const d = new Detection({ ...cfg, detectors: effectiveDetectors(config, loaded.profiles) }, events, m, log);
+  const d = new Detection({ ...cfg, detectors: effectiveDetectors(config, loaded.profiles) }, events, m, log, clock);
   d.start();
   const reading = (ts: number, value: number, quality?: Quality): Reading[] => [{ device: 'flood-1', point: 'water_level', ts, value, quality }];
   return { buffer, m, events, d, reading };
@@ -89,10 +89,10 @@ describe('Detection', () => {
     const id = 'flood-1/multivariate';
     const t = Date.now();
     const outcome = (level: AlarmLevel) => {
-      const first = rig(new EdgeBuffer(':memory:'), undefined, config);
+      const first = rig(new EdgeBuffer(':memory:'), undefined, undefined, config);
       first.m.onCondition({ alarmId: id, device: 'flood-1', point: 'water_level', detector: 'multivariate', ts: t, level, value: 2.5, cause: 'raised' });
       // Restart on the same database: the detector learns afresh (normal), the grace time passes.
-      const again = rig(first.buffer, undefined, config);
+      const again = rig(first.buffer, undefined, undefined, config);
       again.events.emit('readings', again.reading(t + 11_000, 2.4));
       return again.m.get(id)!;
     };
@@ -102,7 +102,7 @@ describe('Detection', () => {
 
   it('withdraws a yellow watch when its device stops answering, and the detector does not send it again when it answers', () => {
     const config = { ...loaded.config, detectors: { multivariate: [{ device: 'flood-1', points: ['water_level'], warmup: 20, lambda: 1, onDelayMs: 60_000, watch: 8, watchGate: 1 }] } } as LoadedConfig['config'];
-    const { m, events, reading, buffer } = rig(new EdgeBuffer(':memory:'), undefined, config);
+    const { m, events, reading, buffer } = rig(new EdgeBuffer(':memory:'), undefined, undefined, config);
     const id = 'flood-1/multivariate';
     const t = Date.now();
     for (let i = 0; i < 20; i++) events.emit('readings', reading(t + i * 1000, i % 2 ? 2.101 : 2.099));
@@ -129,5 +129,63 @@ describe('Detection', () => {
     again.events.emit('readings', reading(t + 20_000, 3.6));
     expect(again.m.get('flood-1/water_level/threshold')).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Red });
     expect(buffer.lastWritten('events')).toBe(sent);
+  });
+
+  describe("when the box's wall clock is stepped (NTP correcting a board without RTC)", () => {
+    const DAY = 86_400_000;
+    /** A wall clock that NTP steps: readings are stamped with it, the steps are what Detection can measure. */
+    function steppedClock() {
+      let offset = 0;
+      const steps: WallClockSteps = { offsetMs: () => offset };
+      return { steps, stepBy: (ms: number) => (offset += ms), wall: (elapsedMs: number) => elapsedMs + offset };
+    }
+    // The flood gauge's own default: its reading is a rolling 10-minute total, counted once per 10 minutes.
+    const rainConfig = { ...loaded.config, detectors: { points: [{ device: 'flood-1', point: 'rainfall', rainstorm: { input: 'interval', intervalMs: 600_000 } }] } } as unknown as LoadedConfig['config'];
+
+    it('still warns of a rainstorm after the clock is put back a day (the 10-minute rain was filed a day old and never summed)', () => {
+      const c = steppedClock();
+      const { m, events } = rig(undefined, undefined, { steps: c.steps, selfStamped: new Set() }, rainConfig);
+      const base = Date.UTC(2026, 6, 18, 0, 0);
+      const rain = (i: number, mm: number): Reading[] => [{ device: 'flood-1', point: 'rainfall', ts: base + c.wall(i * 600_000), value: mm }];
+      events.emit('readings', rain(0, 0));
+      events.emit('readings', rain(1, 0));
+      // The box booted a day ahead; NTP puts it back. Then 20 mm every 10 minutes: 100 mm within the hour.
+      c.stepBy(-DAY);
+      for (let i = 2; i <= 7; i++) events.emit('readings', rain(i, 20));
+      const a = m.get('flood-1/rainfall/rainstorm');
+      expect(a).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Red });
+      // Stamped on the corrected wall clock: raised (blue, 50 mm) at the third reading of 20 mm, red at the fifth.
+      expect(a!.raisedAt).toBe(base + 4 * 600_000 - DAY);
+      expect(a!.updated).toBe(base + 6 * 600_000 - DAY);
+    });
+
+    it('raises no "stuck" for a steady value when the clock jumps from 1970 to today, and still raises one after the real duration', () => {
+      const c = steppedClock();
+      const config = { ...loaded.config, detectors: { points: [{ device: 'flood-1', point: 'water_level', stuck: { epsilon: 0, durationMs: 600_000 } }] } } as unknown as LoadedConfig['config'];
+      const { m, events, reading } = rig(undefined, undefined, { steps: c.steps, selfStamped: new Set() }, config);
+      // An RTC-less board: the clock starts at 1970 (plus its uptime).
+      const level = (s: number) => events.emit('readings', reading(60_000 + c.wall(s * 1000), 1.25));
+      for (let s = 0; s < 60; s++) level(s);
+      c.stepBy(Date.UTC(2026, 11, 7) - 60_000);
+      for (let s = 60; s < 120; s++) level(s);
+      expect(m.get('flood-1/water_level/stuck')).toBeUndefined();
+      for (let s = 120; s <= 600; s++) level(s);
+      const a = m.get('flood-1/water_level/stuck');
+      expect(a).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Yellow });
+      expect(a!.cause).toMatch(/for 600 s/);
+      expect(a!.raisedAt).toBe(Date.UTC(2026, 11, 7) + 600_000);
+    });
+
+    it("does not move the readings of a device that stamps its own (an SL 651 station keeps its clock when the box's steps)", () => {
+      const c = steppedClock();
+      const { m, events } = rig(undefined, undefined, { steps: c.steps, selfStamped: new Set(['flood-1']) }, rainConfig);
+      const base = Date.UTC(2026, 6, 18, 0, 0);
+      // The station's own times run on; only the box's clock is put back.
+      const rain = (i: number, mm: number): Reading[] => [{ device: 'flood-1', point: 'rainfall', ts: base + i * 600_000, value: mm }];
+      events.emit('readings', rain(0, 0));
+      c.stepBy(-DAY);
+      for (let i = 1; i <= 5; i++) events.emit('readings', rain(i, 20));
+      expect(m.get('flood-1/rainfall/rainstorm')).toMatchObject({ level: AlarmLevel.Red, raisedAt: base + 3 * 600_000, updated: base + 5 * 600_000 });
+    });
   });
 });

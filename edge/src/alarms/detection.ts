@@ -11,6 +11,15 @@
  * its active alarms. An alarm the detector does not confirm within
  * `alarms.restoreGraceMs` of readings is cleared ("not confirmed after restart");
  * a comm-loss alarm clears at the device's first reading.
+ *
+ * The detectors measure time on the readings' `ts`, stamped with the box's wall
+ * clock. When that clock is stepped (NTP correcting a board without RTC from 1970, or a
+ * day-late clock put back), the detectors would see hours or decades pass, or time run
+ * backwards: a flat value "stuck for 1.8e9 s", a rain gauge's rain filed in a bucket a
+ * day old and never summed (no rainstorm warning for a day). So the detectors get the
+ * readings on a timeline without the steps (wall clock minus the steps since start,
+ * measured against the monotonic clock) and their alarms are stamped back on the wall
+ * clock. Readings a device stamps itself (SL 651 stations) are not moved.
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import type { DetectorsConfig } from '@lifeline/shared/config';
@@ -32,6 +41,17 @@ export const COMM_POINT = 'comm';
 
 /** Id of a device's communication-loss alarm. */
 export const commLossId = (device: string) => `${device}/${COMM_POINT}/comm_loss`;
+
+/** How far the wall clock has been stepped since this process started, ms (wall − monotonic). */
+export interface WallClockSteps {
+  offsetMs(): number;
+}
+
+/** This process's clocks: Date.now() against performance.now(), which no NTP step moves. */
+export const processClockSteps: WallClockSteps = { offsetMs: () => Date.now() - (performance.timeOrigin + performance.now()) };
+
+/** A change of the wall clock's offset smaller than this is jitter of the two clocks' reading, not a step. */
+export const CLOCK_STEP_MIN_MS = 1000;
 
 /** The part of the config detection runs on. */
 export interface DetectionConfig extends Pick<ResolvedAlarmsConfig, 'restoreGraceMs' | 'commLoss'> {
@@ -59,12 +79,15 @@ export class Detection implements Extension {
   private readonly commLost = new Set<string>();
 
   private readonly config: Pick<DetectionConfig, 'restoreGraceMs' | 'commLoss'>;
+  /** The wall clock's steps since start that the detectors' timeline leaves out, ms. */
+  private stepMs = 0;
 
   constructor(
     config: DetectionConfig,
     private readonly events: EventBus,
     private readonly alarms: AlarmManager,
     private readonly log?: Logger,
+    private readonly clock: { steps: WallClockSteps; selfStamped: ReadonlySet<string> } = { steps: processClockSteps, selfStamped: new Set() },
   ) {
     this.config = { restoreGraceMs: config.restoreGraceMs, commLoss: config.commLoss };
     this.detectorsConfig = config.detectors;
@@ -100,21 +123,36 @@ export class Detection implements Extension {
 
   private run(batch: Reading[]): void {
     // One batch of the alarm manager per poll batch: every output switches before any disk write.
+    const step = batch.length && !this.clock.selfStamped.has(batch[0].device) ? this.step() : 0;
     this.alarms.batch(() => {
       const set = this.set!;
       if (this.commLost.size && batch.length && this.commLost.has(batch[0].device)) this.comm(batch[0].device, true, batch[0].ts);
       for (let i = 0; i < batch.length; i++) {
         const r = batch[i];
-        const events = set.onReading(r);
-        for (let k = 0; k < events.length; k++) this.raise(events[k]);
+        // A copy only after a step: the usual path allocates nothing.
+        const events = set.onReading(step === 0 ? r : { ...r, ts: r.ts - step });
+        for (let k = 0; k < events.length; k++) this.raise(events[k], step);
         if (this.unconfirmed.size) this.confirm(r);
       }
     });
   }
 
-  private raise(e: DetectorEvent): void {
+  /** The wall clock's steps since start (0 until one of at least CLOCK_STEP_MIN_MS); logs each new one. */
+  private step(): number {
+    const offset = this.clock.steps.offsetMs();
+    if (Math.abs(offset - this.stepMs) < CLOCK_STEP_MIN_MS) return this.stepMs;
+    this.log?.warn(
+      { stepMs: Math.round(offset - this.stepMs), sinceStartMs: Math.round(offset) },
+      `the wall clock was stepped by ${Math.round((offset - this.stepMs) / 1000)} s (NTP, or set by hand): detectors keep measuring time across the step; readings and alarms carry the new clock`,
+    );
+    this.stepMs = offset;
+    return offset;
+  }
+
+  private raise(e: DetectorEvent, step = 0): void {
     this.unconfirmed.delete(e.detector);
-    this.condition({ alarmId: e.detector, device: e.device, point: e.point, detector: e.kind, ts: e.ts, level: e.level, value: e.value, cause: e.cause, ...(e.withdrawn ? { withdrawn: true } : {}) });
+    // Back on the wall clock: the alarm's time is its reading's.
+    this.condition({ alarmId: e.detector, device: e.device, point: e.point, detector: e.kind, ts: e.ts + step, level: e.level, value: e.value, cause: e.cause, ...(e.withdrawn ? { withdrawn: true } : {}) });
   }
 
   /** A restored alarm whose detector, after the grace time, still says normal is cleared. */

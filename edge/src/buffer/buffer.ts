@@ -42,6 +42,7 @@ export class EdgeBuffer {
   private readonly disk: DiskGuard;
   /** A disk_full event is still to be written to the event lane. */
   private diskFullOwed = false;
+  private readonly onDisk: BufferOptions['onDisk'];
 
   constructor(path: string, opts: BufferOptions = {}) {
     this.path = path;
@@ -56,10 +57,12 @@ export class EdgeBuffer {
     this.commands = new CommandLog(this.db);
     this.disk = new DiskGuard(path, opts.diskReserveBytes ?? 1024 * 1024, opts.diskCheckMs ?? 5000);
     this.disk.ensureReserve();
+    this.onDisk = opts.onDisk;
   }
 
   /** The disk's condition: full (since when, why), readings dropped, reserve in place. */
   diskState(): DiskState {
+    this.disk.checkFile();
     return { ...this.disk.state };
   }
 
@@ -106,7 +109,15 @@ export class EdgeBuffer {
       if (!isDiskError(e)) throw e;
     }
     // The cloud hears of it in the event lane (after the next write that goes through) and the status.
-    if (first) this.diskFullOwed = true;
+    if (first) {
+      this.diskFullOwed = true;
+      this.tellDisk();
+    }
+  }
+
+  private tellDisk(): void {
+    const { full, lastError, droppedReadings } = this.disk.state;
+    this.onDisk?.({ full, lastError, droppedReadings });
   }
 
   /** While full, check now whether the space is back (writes check by themselves every diskCheckMs). True if it is. */
@@ -120,6 +131,7 @@ export class EdgeBuffer {
     if (!this.disk.state.full) return;
     const since = this.disk.state.since ?? Date.now();
     if (!this.disk.check(Date.now(), force)) return;
+    this.tellDisk();
     this.budget.uncap();
     this.appendQuietly({
       type: 'disk_recovered',

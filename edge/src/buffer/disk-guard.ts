@@ -8,6 +8,10 @@
  *           problem, as before: the alarm log keeps the transition and replays it)
  *   every write while full ─▶ check() (at most every `checkMs`): free space back? recreate the reserve, state ok
  *
+ * A file system the kernel remounted read-only (ext4 `errors=remount-ro`, what a failing
+ * SD card gets) fails every write with SQLITE_IOERR and refuses even the reserve's deletion:
+ * the state is `full` all the same, and it is not "back" while the directory is read-only.
+ *
  * The reserve ("ballast") is a plain file beside the database, written when the
  * buffer opens: when the file system fills, deleting it gives SQLite room for the
  * WAL and the few transactions that thin telemetry and record the alarms and the
@@ -20,6 +24,41 @@ import { dirname } from 'node:path';
 export function isDiskError(err: unknown): boolean {
   const code = (err as { code?: unknown } | null)?.code;
   return typeof code === 'string' && (code === 'SQLITE_FULL' || code.startsWith('SQLITE_IOERR'));
+}
+
+/** `dev:ino` of a file, null when there is none. */
+function fileIdOf(path: string): string | null {
+  try {
+    const st = statSync(path);
+    return `${st.dev}:${st.ino}`;
+  } catch {
+    return null;
+  }
+}
+
+/** Removes a file if it can; false if it could not (a read-only file system: EROFS). */
+function removeQuietly(path: string): boolean {
+  try {
+    rmSync(path, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Whether a file can be created at `path` (then removed): false on a file system the kernel
+ * made read-only, even for root. access(W_OK) is not enough: ext4's emergency read-only
+ * state (errors=remount-ro) leaves the mount flags "rw".
+ */
+function writable(path: string): boolean {
+  try {
+    closeSync(openSync(path, 'w', 0o600));
+    rmSync(path, { force: true });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** What the buffer tells about its disk (status message, CLI, tests). */
@@ -36,10 +75,17 @@ export interface DiskState {
   droppedReadings: number;
   /** Whether the reserve file is in place. */
   reserve: boolean;
+  /**
+   * The file at the buffer's path is gone or another one (deleted or replaced under the running
+   * agent): the agent writes on into the deleted file, which is lost when it stops. Optional: older agents.
+   */
+  deleted?: boolean;
 }
 
 export class DiskGuard {
-  readonly state: DiskState = { full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: false };
+  readonly state: DiskState = { full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: false, deleted: false };
+  /** `dev:ino` of the database file as opened (null: in memory). */
+  private readonly fileId: string | null;
   /** Two halves: the first is freed at the first disk error, the second only for a last resort (an alarm that must be written). */
   private readonly reservePaths: [string, string];
   private lastCheck = 0;
@@ -50,6 +96,13 @@ export class DiskGuard {
     private readonly checkMs = 5000,
   ) {
     this.reservePaths = [`${dbPath}.reserve`, `${dbPath}.reserve2`];
+    this.fileId = dbPath === ':memory:' ? null : fileIdOf(dbPath);
+  }
+
+  /** Whether the file at the path is still the one opened (updates `state.deleted`). */
+  checkFile(): boolean {
+    if (this.fileId !== null) this.state.deleted = fileIdOf(this.dbPath) !== this.fileId;
+    return !this.state.deleted;
   }
 
   private get enabled(): boolean {
@@ -75,7 +128,7 @@ export class DiskGuard {
         closeSync(fd);
       } catch {
         if (fd !== undefined) closeSync(fd);
-        rmSync(path, { force: true });
+        removeQuietly(path);
         return (this.state.reserve = false);
       }
     }
@@ -85,8 +138,7 @@ export class DiskGuard {
   /** Frees the second half of the reserve (before a last-resort eviction); false if it was already gone. */
   lastResort(): boolean {
     if (!this.enabled || !existsSync(this.reservePaths[1])) return false;
-    rmSync(this.reservePaths[1], { force: true });
-    return true;
+    return removeQuietly(this.reservePaths[1]);
   }
 
   /** A write failed with a disk error: free the reserve; true the first time (the caller reports it). */
@@ -94,7 +146,7 @@ export class DiskGuard {
     this.state.errors++;
     this.state.lastError = String((err as { code?: unknown }).code);
     if (this.state.reserve) {
-      rmSync(this.reservePaths[0], { force: true });
+      removeQuietly(this.reservePaths[0]);
       this.state.reserve = false;
     }
     // The next check of the space comes checkMs after the last failure, not at once.
@@ -122,6 +174,8 @@ export class DiskGuard {
     this.lastCheck = now;
     if (this.enabled) {
       const fs = statfsSync(dirname(this.dbPath));
+      // A file system the kernel remounted read-only (a failing SD card) shows room but takes nothing.
+      if (!writable(`${this.dbPath}.probe`)) return false;
       // Room for the reserve and three times as much for the buffer (what thinning freed alone does not count as back).
       if (fs.bavail * fs.bsize < 4 * this.reserveBytes || !this.ensureReserve()) return false;
     }

@@ -1,5 +1,5 @@
 /** The buffer's files: private to the gateway's user, and a bad path is an error, never a spin or a crash loop. */
-import { chmodSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.js';
@@ -27,5 +27,23 @@ describe('buffer files', () => {
     expect(() => new EdgeBuffer(join(tmp.dir, 'hostname', 'buffer.db'))).toThrow(`CONFIG_INVALID: buffer.path: ${join(tmp.dir, 'hostname')} is not a directory`);
     // mkdirSync(…, {recursive: true}) never returns here; one level at a time fails at once.
     expect(() => new EdgeBuffer('/proc/nope/buffer.db')).toThrow(/CONFIG_INVALID: buffer\.path: cannot create \/proc\/nope \(E[A-Z]+\)/);
+  });
+
+  it('says when its file is deleted or replaced under it (the agent writes on into a file that is gone)', () => {
+    const path = join(tmp.dir, 'gone', 'edge.db');
+    const b = new EdgeBuffer(path);
+    try {
+      expect(b.diskState().deleted).toBe(false);
+      for (const f of [path, `${path}-wal`, `${path}-shm`]) rmSync(f, { force: true });
+      expect(b.diskState().deleted).toBe(true);
+      // It still works (into the deleted file), which is why it must be said.
+      b.append([{ device: 'd', point: 'p', ts: 1, value: 1 }]);
+      // Another file at the path is not the one open either.
+      writeFileSync(path, '');
+      expect(b.diskState().deleted).toBe(true);
+    } finally {
+      b.close();
+    }
+    expect(new EdgeBuffer(':memory:').diskState().deleted).toBe(false);
   });
 });

@@ -41,6 +41,11 @@ export interface BufferOptions {
   diskReserveBytes?: number;
   /** How often a full buffer checks whether space is back, ms (default 5000). */
   diskCheckMs?: number;
+  /**
+   * Told when the disk becomes full or failing and when it recovers (the agent logs it:
+   * on a read-only file system even the disk_full event cannot be written).
+   */
+  onDisk?: (state: { full: boolean; lastError: string | null; droppedReadings: number }) => void;
 }
 
 /** What thinning has done since the buffer opened. */

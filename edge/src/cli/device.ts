@@ -149,6 +149,13 @@ export function registerDevice(program: Command): void {
   common(device.command('remove <id>').description('remove a device from the config (its line and the comment lines right above it)')).action((id: string, opts: ConfigOpts) => {
     const loaded = edit(opts, (text, raw) => {
       const at = whereIs(raw, id);
+      const bus = raw.buses![at.bus]!;
+      // The schema wants a device at least; say so here rather than "expected array, got null" after the edit.
+      if (bus.devices!.length === 1)
+        throw bad(
+          `buses[${at.bus}].devices: ${id} is the only device on bus ${JSON.stringify(bus.name)} and a bus needs one at least; ` +
+            `add its replacement first (lifeline device add <id> --bus ${bus.name} ...), edit its profile or unit in the file, or delete the bus`,
+        );
       return removeYamlItem(text, ['buses', at.bus, 'devices'], at.device);
     });
     console.log(`${loaded.file}: removed ${id}; restart the agent for it to stop polling it`);

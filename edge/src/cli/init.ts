@@ -6,10 +6,11 @@
  *   terminal and --gateway is not given                              ─▶ validateConfig (the agent's loader: field + value)
  *                                                                    ─▶ written 0600 | exit 2, nothing written
  *
- * It never overwrites a file unless --force. The result is checked exactly as
+ * It never overwrites a file unless --force; over a box's config it keeps the MQTT login
+ * enroll wrote there (same gateway and broker). The result is checked exactly as
  * `lifeline run` will load it, so what init writes is what the agent accepts.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { parse } from 'yaml';
@@ -177,6 +178,26 @@ async function fromPrompts(o: InitOpts): Promise<InitAnswers> {
   return { gateway, name: name || undefined, broker, username: username || undefined, password: pass || undefined, buffer: o.buffer, diskBudgetBytes: Number(o.diskBudget), buses };
 }
 
+/**
+ * Re-commissioning (init --force over a box's config): the login `lifeline enroll` wrote into
+ * the old file is kept when the new answers give none for the same gateway and broker, since
+ * a new one needs a one-time token from the operations centre. Returns the username kept.
+ */
+function keepLogin(out: string, a: InitAnswers): string | undefined {
+  if (a.username || a.password) return undefined;
+  let old: { gateway?: { id?: unknown }; sync?: { url?: unknown; username?: unknown; password?: unknown } } | null;
+  try {
+    old = parse(readFileSync(out, 'utf8'));
+  } catch {
+    return undefined; // unreadable or not YAML: nothing to keep
+  }
+  const s = old?.sync;
+  if (old?.gateway?.id !== a.gateway || s?.url !== a.broker || typeof s?.username !== 'string' || typeof s?.password !== 'string') return undefined;
+  a.username = s.username;
+  a.password = s.password;
+  return s.username;
+}
+
 /** Register `init` on the program. */
 export function registerInit(program: Command): void {
   const many = (v: string, prev: string[]) => [...prev, v];
@@ -200,10 +221,12 @@ export function registerInit(program: Command): void {
       if (existsSync(out) && !opts.force) throw bad(`--out: ${out} exists; pass --force to overwrite it`);
       const interactive = opts.gateway === undefined && process.stdin.isTTY === true;
       const answers = interactive ? await fromPrompts(opts) : fromFlags(opts);
+      const kept = existsSync(out) ? keepLogin(out, answers) : undefined;
       const text = renderConfig(answers);
       validateConfig(parse(text), `the config for ${out} (not written)`, dirname(out), { dataDir: resolve(opts.dataDir ?? dirname(out)) });
       writeSecretFile(out, text);
       console.log(`${out}: written (mode 600), ${answers.buses.reduce((n, b) => n + b.devices.length, 0)} device(s) on ${answers.buses.length} bus(es)`);
+      if (kept) console.log(`${out}: kept the MQTT login ${kept} (sync.username, sync.password) of the config it replaces: the box stays enrolled`);
       console.log(`next: lifeline doctor --config ${opts.out}   then   lifeline run --config ${opts.out}`);
     });
 }

@@ -40,6 +40,11 @@ export function formatStatus(s: AgentStatus): string {
   out.push('');
   const lane = (name: string, l: { depth: number; oldestTs: number | null }) => `${l.depth} ${name}${l.depth && l.oldestTs !== null ? ` (oldest ${ago(l.oldestTs, now)})` : ''}`;
   out.push(`buffer   ${lane('readings', s.buffer.telemetry)}, ${lane('events', s.buffer.events)} not yet acknowledged by the cloud · ${(s.buffer.diskBytes / 1e6).toFixed(1)} MB on disk (${s.buffer.path})`);
+  const d = s.buffer.disk;
+  if (d?.deleted)
+    out.push(`disk     BUFFER FILE DELETED under the running agent: it writes on into the deleted file, lost (unsent readings, alarm states) when it stops · restart it once the backlog above has gone out`);
+  if (d?.full)
+    out.push(`disk     FULL OR FAILING since ${since(d.since, now)} (${d.lastError}) · ${d.droppedReadings} reading(s) could not be stored · check free space (df) and whether the file system went read-only (mount, dmesg)`);
   const y = s.sync;
   out.push(
     `sync     ${y.connected ? 'connected' : 'NOT connected'} to ${y.url}${!y.connected && y.error ? ` (${y.error})` : ''} · unacked batches: ${y.unacked.telemetry} telemetry, ${y.unacked.events} events · last ack ${y.lastAckAt === null ? 'never' : ago(y.lastAckAt, now)}${y.clockOffsetMs === null ? '' : ` · cloud clock ${y.clockOffsetMs >= 0 ? '+' : ''}${y.clockOffsetMs} ms`}`,

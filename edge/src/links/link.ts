@@ -75,6 +75,8 @@ export class Txn {
   deadline = 0;
   /** MBAP transaction id (TCP). */
   txId = 0;
+  /** Unit of a whole, valid reply that came from another unit while this one waited (-1: none): named by the timeout. */
+  strayUnit = -1;
   /** Next in a queue. */
   next: Txn | null = null;
 }
@@ -92,6 +94,7 @@ export class TxnPool {
     t.req = req;
     t.done = done;
     t.timeoutMs = timeoutMs;
+    t.strayUnit = -1;
     t.next = null;
     return t;
   }
@@ -143,9 +146,11 @@ export function describeRequest(req: ModbusRequest): string {
 }
 
 /** DEVICE_TIMEOUT: the unit did not answer in time. */
-export function timeoutError(where: string, unit: number, req: ModbusRequest, ms: number): LifelineError {
-  return new LifelineError(ErrorCodes.DeviceTimeout, `unit ${unit} ${describeRequest(req)}: no reply within ${Math.round(ms)} ms on ${where}`, {
-    details: { unitId: unit, where, timeoutMs: ms },
+export function timeoutError(where: string, unit: number, req: ModbusRequest, ms: number, strayUnit = -1): LifelineError {
+  // A device set to another unit id answers, just not as the unit asked: say which one it was.
+  const stray = strayUnit >= 0 ? `; a valid reply from unit ${strayUnit} came instead (is the device set to unit ${strayUnit}? or it was that unit's late reply)` : '';
+  return new LifelineError(ErrorCodes.DeviceTimeout, `unit ${unit} ${describeRequest(req)}: no reply within ${Math.round(ms)} ms on ${where}${stray}`, {
+    details: { unitId: unit, where, timeoutMs: ms, ...(strayUnit >= 0 ? { strayUnit } : {}) },
   });
 }
 

@@ -96,6 +96,23 @@ describe('RtuLink', () => {
     await link.close();
   });
 
+  it('names the unit that answered instead when a device set to another unit id replies (the timeout alone said "wrong unit id?")', async () => {
+    // The device is set to unit 1 but wired in as unit 5: it answers every request as unit 1.
+    const asUnit1 = (f: Uint8Array) => {
+      const r = parseRtuRequest(f);
+      if (r.kind !== 'request' || r.request.functionCode !== 3) throw new Error('unexpected request');
+      return buildRtuResponse(1, { functionCode: 3, registers: Array.from({ length: r.request.quantity }, () => 0) });
+    };
+    const stream = new FakeStream((f) => [{ delayMs: 5, bytes: asUnit1(f) }]);
+    const link = new RtuLink({ stream, baud: 19200, timeoutMs: 30 });
+    const err = await failure(readRegs(link, 5, 0, 2));
+    expect(err.code).toBe(ErrorCodes.DeviceTimeout);
+    expect(err.message).toBe(
+      'DEVICE_TIMEOUT: unit 5 read holding registers 0..1: no reply within 30 ms on fake stream; a valid reply from unit 1 came instead (is the device set to unit 1? or it was that unit\'s late reply)',
+    );
+    await link.close();
+  });
+
   it('reports a corrupted CRC with expected and found values, and an exception by name', async () => {
     const stream = new FakeStream((f) => {
       if (f[0] === 9) return [{ delayMs: 1, bytes: buildRtuException(9, 3, 2) }];

@@ -137,8 +137,9 @@ export class RtuLink extends HalfDuplexLink<Txn> implements ModbusLink {
       if (this.rxLength < want) return;
       if (crc16(rx, 0, want) === 0) {
         if (rx[0] !== t.unit) {
-          // A whole, valid frame from another unit: a late reply. Drop it and keep waiting.
+          // A whole, valid frame from another unit: a late reply, or a device set to another id. Drop it and keep waiting.
           this.stray++;
+          t.strayUnit = rx[0]!;
           this.shiftRx(want);
           continue;
         }
@@ -173,7 +174,7 @@ export class RtuLink extends HalfDuplexLink<Txn> implements ModbusLink {
   }
 
   protected timeoutError(t: Txn): LifelineError {
-    return timeoutError(this.where, t.unit, t.req, t.timeoutMs);
+    return timeoutError(this.where, t.unit, t.req, t.timeoutMs, t.strayUnit);
   }
 
   protected drainQueues(err: LifelineError): void {

@@ -52,6 +52,24 @@ describe('lifeline init', () => {
     expect(readFileSync(out, 'utf8')).toBe('mine\n');
   }, 60_000);
 
+  it('re-commissioning with --force keeps the login enroll wrote for the same gateway and broker, and only then', async () => {
+    const out = join(tmp.dir, 'again.yaml');
+    const init = (...more: string[]) =>
+      lifeline(tmp.dir, 'init', '--force', '--out', out, '--broker', 'mqtt://127.0.0.1:1883', '--bus', 'lan=tcp:10.0.0.5:502', '--device', 'water-1=water-pressure-station@lan:2', ...more);
+    expect((await init('--gateway', 'gw-again')).status).toBe(0);
+    // What lifeline enroll leaves in the file.
+    writeFileSync(out, readFileSync(out, 'utf8').replace('  url: mqtt://127.0.0.1:1883', '  url: mqtt://127.0.0.1:1883\n  username: gw-again\n  password: "s3cret-from-enrol"'));
+    const again = await init('--gateway', 'gw-again', '--device', 'flood-1=flood-gauge@lan:1');
+    expect(again.status).toBe(0);
+    expect(again.stdout).toContain(`${out}: kept the MQTT login gw-again (sync.username, sync.password) of the config it replaces: the box stays enrolled`);
+    expect(readFileSync(out, 'utf8')).toMatch(/username: "?gw-again"?\n {2}password: "s3cret-from-enrol"/);
+    expect(readFileSync(out, 'utf8')).toContain('id: flood-1');
+    // Another gateway id is another box: its login is not carried over.
+    const other = await init('--gateway', 'gw-other');
+    expect(other.stdout).not.toContain('kept the MQTT login');
+    expect(readFileSync(out, 'utf8')).not.toContain('s3cret-from-enrol');
+  }, 60_000);
+
   it('asks its questions in a terminal and writes what was answered', async () => {
     const out = join(tmp.dir, 'tty.yaml');
     tmux('new-session', '-d', '-s', 'init', '-x', '120', '-y', '40', '-c', tmp.dir, `${process.execPath} --import ${import.meta.resolve('tsx')} ${cli} init --out ${out}; echo EXIT=$?; sleep 60`);

@@ -18,6 +18,7 @@ import {
 } from '@lifeline/shared';
 import { Value } from '@sinclair/typebox/value';
 import { GatewayStatusSchema } from '@lifeline/shared';
+import { pino } from 'pino';
 import { EdgeBuffer } from '../../src/buffer/buffer.js';
 import { Sync } from '../../src/sync/sync.js';
 import { CommandHandler, type CommandTarget } from '../../src/sync/command-handler.js';
@@ -246,5 +247,27 @@ describe('sync', () => {
     // Each point with its label where the profile gives one (the console shows it), none where it does not.
     expect(status.devices[0].points).toEqual([{ name: 'lamp_on', unit: '', label: '灯具开关' }, { name: 'current', unit: 'A' }]);
     expect(Value.Check(GatewayStatusSchema, status)).toBe(true);
+  });
+
+  it("logs a pump failing on the buffer's disk once a minute, not every tick (a read-only SD card), and any other failure every time", () => {
+    const lines: string[] = [];
+    const log = pino({ level: 'error' }, { write: (line: string) => void lines.push(line) });
+    const buffer = new EdgeBuffer(':memory:');
+    cleanups.push(() => buffer.close());
+    buffer.append([{ device: 'd', point: 'p', ts: T0, value: 1 }]);
+    const fail = (err: Error) => () => {
+      throw err;
+    };
+    buffer.cutLive = buffer.cutBacklog = fail(Object.assign(new Error('disk I/O error'), { code: 'SQLITE_IOERR_WRITE' }));
+    const transport = new MemoryTransport();
+    transport.connected = true;
+    const sync = new Sync(loaded(), buffer, transport, log);
+    for (let i = 0; i < 20; i++) sync.pump();
+    expect(lines).toHaveLength(1);
+    expect(JSON.parse(lines[0]!).msg).toBe("sync pump failed on the buffer's disk; retrying every tick, logged once a minute");
+    buffer.cutLive = buffer.cutBacklog = fail(new Error('a bug'));
+    sync.pump();
+    sync.pump();
+    expect(lines).toHaveLength(3);
   });
 });
