@@ -4,7 +4,7 @@
  * `series:day:version` (a frame adds `:index`). A merge or a trim bumps the
  * block's version, so nothing cached is ever read stale.
  */
-import type { FrameInfo } from '@lifeline/shared';
+import type { BlockColumns, FrameInfo } from '@lifeline/shared';
 
 /** A small LRU sized by bytes (decoded frames, or blocks as stored). */
 export class Lru<T> {
@@ -36,16 +36,13 @@ export class Lru<T> {
   }
 }
 
-/** A block's header, parsed; `checked[i]`: 1 once frame i's CRC-32 was verified (a ranged read skips it then). */
-export type BlockHead = { base: number; frames: FrameInfo[]; checked: Uint8Array };
+/** A block's header, parsed. */
+export type BlockHead = { base: number; frames: FrameInfo[] };
 
 /** The caches of the cold reader, sized from one budget. */
 export class ColdCache {
-  /**
-   * Decoded frames, by `series:day:version:frame`: one array each, timestamps then values
-   * (decodeFrameFlat), so filling the cache allocates one buffer per frame, not three.
-   */
-  readonly frames: Lru<Float64Array>;
+  /** Decoded frames, by `series:day:version:frame`. */
+  readonly frames: Lru<BlockColumns>;
   /** Blocks as stored: a frame not cached is decoded without fetching its block again. */
   readonly stored: Lru<Uint8Array>;
   /** Parsed block headers. */
@@ -53,8 +50,8 @@ export class ColdCache {
 
   /** `bytes`: for decoded frames (default 128 MiB); a quarter of it again for blocks as stored, an eighth for headers. */
   constructor(bytes = 128 * 1024 * 1024) {
-    this.frames = new Lru<Float64Array>(bytes, (f) => f.length * 8 + 64);
+    this.frames = new Lru<BlockColumns>(bytes, (c) => c.ts.length * 18 + 64);
     this.stored = new Lru<Uint8Array>(bytes / 4, (b) => b.length + 64);
-    this.headers = new Lru<BlockHead>(bytes / 8, (h) => h.frames.length * 82 + 64);
+    this.headers = new Lru<BlockHead>(bytes / 8, (h) => h.frames.length * 81 + 64);
   }
 }

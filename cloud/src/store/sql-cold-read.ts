@@ -5,24 +5,16 @@
  *
  *   scan(series, spans, hot, visit) ─▶ frames(series, spans) ─▶ blocks overlapping ─▶ headers (cached, else one query for the missing blocks)
  *                                    ─▶ frames holding a span ─▶ decoded whole and cached, else (bytes in one query for the
- *                                       blocks not cached) decoded: whole and cached when a span covers the frame (or a
- *                                       raw read), the spans' readings alone and not kept when not (a cut minute)
- *                                    ─▶ each reading inside the spans, merged with hot rows
+ *                                       blocks not cached) decoded ─▶ each reading inside the spans, merged with hot rows
  *                                       (hot wins on an equal ts), time-ordered, handed to `visit` (no array built)
  *   merge(series, spans, hot) ─▶ scan into arrays
  */
-import { FRAME_READINGS, blockFrames, decodeFrameFlat, decodeFrameRange, firstAtOrAfter } from '@lifeline/shared';
+import { blockFrames, decodeFrame, firstAtOrAfter, type BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import { DAY, inflate, toBytes, type RawRows } from './sql-cold-block.js';
-import { ColdCache, type BlockHead } from './sql-cold-cache.js';
+import { ColdCache } from './sql-cold-cache.js';
 
 type ColdRow = { day: number; version: number; first_ts: number; last_ts: number };
-
-/** A decoded frame of n readings (decodeFrameFlat): timestamps at 0..n−1, values at n..2n−1 (NaN: no value). */
-export type Frame = Float64Array;
-
-/** A frame not decoded: its part in a few spans is decoded when visited (decodeFrameRange), and not kept. */
-type Part = { block: Uint8Array; head: BlockHead; i: number };
 
 /** Whether `t` lies in one of the sorted spans. */
 function inSpans(spans: [number, number][], t: number): boolean {
@@ -31,9 +23,6 @@ function inSpans(spans: [number, number][], t: number): boolean {
 }
 
 export class ColdReader {
-  /** decodeFrameRange's output (times, then values at FRAME_READINGS), used synchronously within a scan. */
-  private readonly part = new Float64Array(2 * FRAME_READINGS);
-
   constructor(private readonly sql: Sql, private readonly cache: ColdCache) {}
 
   /** Blocks of one series overlapping [from, to], ascending. */
@@ -54,28 +43,18 @@ export class ColdReader {
    * not overlapping), time-ordered; with `enough`, stops after the frame that brings the count of
    * readings inside the spans to it. Frames come from the cache when their block has not changed.
    */
-  async frames(series: number, spans: [number, number][], enough = Infinity): Promise<Frame[]> {
-    return (await this.pieces(series, spans, enough, false)) as Frame[];
-  }
-
-  /**
-   * As `frames`; with `ranged`, a frame not cached that no single span covers whole (a cut minute) comes
-   * as a Part, to decode only the spans' readings from: a 30-day 1,000-bucket query cuts ~1,000 minutes in
-   * ~1,000 frames, and decoding each whole on first touch (to keep it) made the first queries after a
-   * restart the slowest by far (the burst of issue #19); a cut minute decoded alone costs about a third.
-   */
-  private async pieces(series: number, spans: [number, number][], enough: number, ranged: boolean): Promise<(Frame | Part)[]> {
+  async frames(series: number, spans: [number, number][], enough = Infinity): Promise<BlockColumns[]> {
     if (!spans.length) return [];
     // A block rewritten (merged, trimmed) between our queries: read the new versions again.
     for (let attempt = 1; ; attempt++) {
-      const got = await this.framesOnce(series, spans, enough, ranged);
+      const got = await this.framesOnce(series, spans, enough);
       if (got) return got;
       if (attempt === 5) throw new Error(`cold blocks of series ${series} were rewritten during 5 reads in a row`);
     }
   }
 
   /** One consistent read of `frames`; undefined when a block changed version under it. */
-  private async framesOnce(series: number, spans: [number, number][], enough: number, ranged: boolean): Promise<(Frame | Part)[] | undefined> {
+  private async framesOnce(series: number, spans: [number, number][], enough: number): Promise<BlockColumns[] | undefined> {
     const rows = await this.blocks(series, spans[0][0], spans[spans.length - 1][1]);
     const keyOf = (b: ColdRow) => `${series}:${b.day}:${b.version}`;
     const heads = rows.map((b) => this.cache.headers.get(keyOf(b)));
@@ -84,12 +63,11 @@ export class ColdReader {
     if (!(await this.fetch(series, rows, bytes, (k) => !heads[k]))) return undefined;
     rows.forEach((b, k) => {
       if (heads[k]) return;
-      const { base, frames } = blockFrames(bytes[k]!);
-      this.cache.headers.set(keyOf(b), (heads[k] = { base, frames, checked: new Uint8Array(frames.length) }));
+      this.cache.headers.set(keyOf(b), (heads[k] = blockFrames(bytes[k]!)));
       this.cache.stored.set(keyOf(b), bytes[k]!);
     });
     // Per block, the frames holding a span, and each one decoded when the cache has it.
-    type Want = { k: number; i: number; key: string; cols?: Frame; part: boolean };
+    type Want = { k: number; i: number; key: string; cols?: BlockColumns };
     const wants: Want[] = [];
     // Per span, its frames by binary search (a 30-day query has ~1,000 one-minute spans over ~4,000 frames).
     rows.forEach((b, k) => {
@@ -100,8 +78,7 @@ export class ColdReader {
       for (let s = firstSpanEndingAtOrAfter(spans, fs[0].firstTs); s < spans.length && spans[s][0] <= fs[fs.length - 1].lastTs; s++) {
         for (let i = Math.max(last + 1, firstFrameEndingAtOrAfter(fs, spans[s][0])); i < fs.length && fs[i].firstTs <= spans[s][1]; i++) {
           const key = `${blockKey}:${i}`;
-          const part = ranged && !(spans[s][0] <= fs[i].firstTs && fs[i].lastTs <= spans[s][1]);
-          wants.push({ k, i, key, cols: this.cache.frames.get(key), part });
+          wants.push({ k, i, key, cols: this.cache.frames.get(key) });
           last = i;
         }
       }
@@ -110,25 +87,21 @@ export class ColdReader {
     const need = new Set(wants.filter((w) => !w.cols && !bytes[w.k]).map((w) => w.k));
     if (!(await this.fetch(series, rows, bytes, (k) => need.has(k)))) return undefined;
     for (const k of need) this.cache.stored.set(keyOf(rows[k]), bytes[k]!);
-    const out: (Frame | Part)[] = [];
+    const out: BlockColumns[] = [];
     let count = 0;
     for (const w of wants) {
       let cols = w.cols;
-      if (!cols && w.part) {
-        out.push({ block: bytes[w.k]!, head: heads[w.k]!, i: w.i }); // ranged only without `enough` (scan from a downsample)
-        continue;
-      }
       if (!cols) {
-        // Decoded whole and kept (a raw read, or a frame a span covers whole). For cut minutes (Part above),
-        // decoding the minute alone first and the whole frame on a second read made the 30-day query's p95
-        // worse (session 8: the second reads bunch up in the next queries): a cut minute is never kept.
+        // Decoded whole and kept: the next query cutting a minute of this frame (a chart panned, zoomed or
+        // refreshed) reads it from memory. Decoding a cut minute alone first and the frame on a second read
+        // made the 30-day query's p95 worse (session 8: the second reads bunch up in the next queries).
         const head = heads[w.k]!;
-        cols = decodeFrameFlat(bytes[w.k]!, head.base, head.frames[w.i], inflate);
+        cols = decodeFrame(bytes[w.k]!, head.base, head.frames[w.i], inflate);
         this.cache.frames.set(w.key, cols);
       }
       out.push(cols);
       if (enough !== Infinity) {
-        for (let j = 0, n = cols.length >> 1; j < n; j++) if (inSpans(spans, cols[j])) count++;
+        for (let j = 0; j < cols.ts.length; j++) if (inSpans(spans, cols.ts[j])) count++;
         if (count >= enough) return out;
       }
     }
@@ -158,43 +131,34 @@ export class ColdReader {
    * the cold one). No array of the readings is built: a downsample aggregates as it goes.
    */
   async scan(series: number, spans: [number, number][], hot: { ts: number; value: number | null }[], visit: (ts: number, value: number) => void, limit = Infinity): Promise<void> {
-    const frames = await this.pieces(series, spans, limit, limit === Infinity);
+    const frames = await this.frames(series, spans, limit);
     let j = 0;
     let ht = hot.length ? Number(hot[0].ts) : Infinity;
     const nextHot = () => {
       visit(ht, hot[j].value ?? NaN);
       ht = ++j < hot.length ? Number(hot[j].ts) : Infinity;
     };
-    // Readings from..to−1 of src (times at 0.., values at vals..) up to `end`, merged with the hot rows.
-    const emit = (src: Float64Array, vals: number, from: number, to: number, end: number) => {
-      for (let i = from; i < to; i++) {
-        const t = src[i];
-        if (t > end) break;
-        if (ht <= t) {
-          while (ht < t) nextHot();
-          if (ht === t) {
-            while (ht === t) nextHot(); // the hot reading replaces the cold one
-            continue;
-          }
-        }
-        visit(t, src[vals + i]);
-      }
-    };
-    const part = this.part;
     for (const f of frames) {
-      if (!(f instanceof Float64Array)) {
-        // Each span overlapping the frame: its readings alone, decoded into `part` and visited at once.
-        const info = f.head.frames[f.i];
-        for (let s = firstSpanEndingAtOrAfter(spans, info.firstTs); s < spans.length && spans[s][0] <= info.lastTs; s++) {
-          const got = decodeFrameRange(f.block, f.head.base, info, spans[s][0], spans[s][1], part, inflate, f.head.checked[f.i] === 1);
-          f.head.checked[f.i] = 1; // its CRC-32 verified: not again while the header stays cached
-          emit(part, FRAME_READINGS, 0, got, Infinity);
-        }
-        continue;
-      }
-      const n = f.length >> 1; // timestamps at 0..n−1, values at n..2n−1
+      const n = f.ts.length;
+      if (!n) continue; // a part of a frame the spans found empty
+      const fts = f.ts;
+      const fvs = f.values;
       // Each span overlapping the frame (the first by binary search): its first reading by binary search, then its readings.
-      for (let s = firstSpanEndingAtOrAfter(spans, f[0]); s < spans.length && spans[s][0] <= f[n - 1]; s++) emit(f, n, firstAtOrAfter(f, spans[s][0], n), n, spans[s][1]);
+      for (let s = firstSpanEndingAtOrAfter(spans, fts[0]); s < spans.length && spans[s][0] <= fts[n - 1]; s++) {
+        const end = spans[s][1];
+        for (let i = firstAtOrAfter(fts, spans[s][0]); i < n; i++) {
+          const t = fts[i];
+          if (t > end) break;
+          if (ht <= t) {
+            while (ht < t) nextHot();
+            if (ht === t) {
+              while (ht === t) nextHot(); // the hot reading replaces the cold one
+              continue;
+            }
+          }
+          visit(t, fvs[i]);
+        }
+      }
     }
     while (j < hot.length) nextHot();
   }

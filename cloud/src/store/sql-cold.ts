@@ -21,11 +21,12 @@
  * (32 MiB) are cached by (series, day, block version), so a block rewritten by
  * a merge is never read stale.
  */
+import type { BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { CompactResult, StorageReport } from './telemetry-store.js';
 import { DAY, type RawRows } from './sql-cold-block.js';
 import { ColdCache } from './sql-cold-cache.js';
-import { ColdReader, type Frame } from './sql-cold-read.js';
+import { ColdReader } from './sql-cold-read.js';
 import { ColdWriter, type TakeHot } from './sql-cold-write.js';
 import { coldStorage } from './sql-cold-storage.js';
 
@@ -134,7 +135,7 @@ export class SqlCold {
   }
 
   /** Decoded frames of one series holding readings in `spans` (see ColdReader.frames). */
-  frames(series: number, spans: [number, number][], enough = Infinity): Promise<Frame[]> {
+  frames(series: number, spans: [number, number][], enough = Infinity): Promise<BlockColumns[]> {
     return this.reader.frames(series, spans, enough);
   }
 

@@ -136,71 +136,22 @@ export function writeGridTimestamps(w: ByteWriter, ts: ArrayLike<number>, base: 
   return true;
 }
 
-/** Reads `n` grid timestamps into out[into..into+n−1] (a new array by default) and returns `out`. */
-export function readGridTimestamps(r: ByteReader, n: number, base: number, label: string, out: Float64Array = new Float64Array(n), into = 0): Float64Array {
+export function readGridTimestamps(r: ByteReader, n: number, base: number, label: string): Float64Array {
   const first = base + r.svarint(`${label}.timestamps.first`);
   const period = r.svarint(`${label}.timestamps.period`);
   const min = r.svarint(`${label}.timestamps.min`);
   const at = r.pos;
   const width = r.byte(`${label}.timestamps.width`);
   if (width > MAX_WIDTH) r.fail(`${label}.timestamps.width`, `${width} bits: at most ${MAX_WIDTH}`, at);
-  unpack(r, n - 1, width, out, into + 1, `${label}.timestamps.offsets`);
-  out[into] = first;
+  const ts = new Float64Array(n);
+  unpack(r, n - 1, width, ts, 1, `${label}.timestamps.offsets`);
+  ts[0] = first;
   // Every term is an integer, so a range test is Number.isSafeInteger here, and cheaper per reading.
   for (let i = 1; i < n; i++) {
-    const t = first + i * period + min + out[into + i];
+    const t = first + i * period + min + ts[i];
     if (!(t <= Number.MAX_SAFE_INTEGER && t >= -Number.MAX_SAFE_INTEGER)) r.fail(`${label}.timestamps`, `timestamp ${i} outside the safe integer range`);
-    out[into + i] = t;
+    ts[i] = t;
   }
   if (!Number.isSafeInteger(first)) r.fail(`${label}.timestamps.first`, 'timestamp outside the safe integer range');
-  return out;
-}
-
-/**
- * The grid timestamps (readGridTimestamps' column) of the readings in [from, to] alone: readings
- * a..b−1, found by binary search on the fixed-width offsets, written to out[0..b−a−1]; no array of
- * all n is built. Also gives the column's first and last timestamps (to check against a header).
- * Timestamps are non-decreasing (a block's contract), so the search is exact on an intact column.
- */
-export function readGridTimestampsRange(r: ByteReader, n: number, base: number, label: string, from: number, to: number, out: Float64Array): { a: number; b: number; first: number; last: number } {
-  const first = base + r.svarint(`${label}.timestamps.first`);
-  const period = r.svarint(`${label}.timestamps.period`);
-  const min = r.svarint(`${label}.timestamps.min`);
-  const at = r.pos;
-  const width = r.byte(`${label}.timestamps.width`);
-  if (width > MAX_WIDTH) r.fail(`${label}.timestamps.width`, `${width} bits: at most ${MAX_WIDTH}`, at);
-  const bytes = r.bytes(`${label}.timestamps.offsets`, Math.ceil(((n - 1) * width) / 8));
-  if (!Number.isSafeInteger(first)) r.fail(`${label}.timestamps.first`, 'timestamp outside the safe integer range');
-  // Timestamp i from its offset's bits alone, as unpack reads them (bytes past the end read as 0).
-  const tsAt = (i: number): number => {
-    if (i === 0) return first;
-    const pos = (i - 1) * width;
-    const k = pos >>> 3;
-    const shift = pos & 7;
-    const low = ((bytes[k] | 0) | ((bytes[k + 1] | 0) << 8) | ((bytes[k + 2] | 0) << 16) | ((bytes[k + 3] | 0) << 24)) >>> shift;
-    const lowBits = 32 - shift;
-    let off: number;
-    if (width < lowBits) off = (low & ((1 << width) - 1)) >>> 0;
-    else if (width === lowBits) off = low;
-    else off = low + (((bytes[k + 4] | 0) | ((bytes[k + 5] | 0) << 8) | ((bytes[k + 6] | 0) << 16)) & ((1 << (width - lowBits)) - 1)) * 2 ** lowBits;
-    const t = first + i * period + min + off;
-    if (!(t <= Number.MAX_SAFE_INTEGER && t >= -Number.MAX_SAFE_INTEGER)) r.fail(`${label}.timestamps`, `timestamp ${i} outside the safe integer range`);
-    return t;
-  };
-  let lo = 0;
-  let hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (tsAt(mid) < from) lo = mid + 1;
-    else hi = mid;
-  }
-  const a = lo;
-  hi = n;
-  while (lo < hi) {
-    const mid = (lo + hi) >> 1;
-    if (tsAt(mid) <= to) lo = mid + 1;
-    else hi = mid;
-  }
-  for (let i = a; i < lo; i++) out[i - a] = tsAt(i);
-  return { a, b: lo, first, last: tsAt(n - 1) };
+  return ts;
 }

@@ -2,7 +2,7 @@
 import { describe, expect, it } from 'vitest';
 import { prng, prngUint32 } from '../random.js';
 import { isLifelineError } from '../errors.js';
-import { BLOCK_VERSION, FRAME_READINGS, blockFrames, decodeBlock, decodeFrame, decodeFrameFlat, decodeFrameRange, encodeBlock, type BlockColumns } from './block.js';
+import { BLOCK_VERSION, FRAME_READINGS, blockFrames, decodeBlock, decodeFrame, encodeBlock, type BlockColumns } from './block.js';
 
 const bitsView = new DataView(new ArrayBuffer(8));
 /** The 64 bits of a double as hex (NaN as written: the block gives the canonical one back). */
@@ -313,106 +313,5 @@ describe('decodeFrame scratch buffers', () => {
     expect(Array.from(first.values)).toEqual(Array.from({ length: n }, (_, i) => i * 0.25));
     expect(Array.from(second.values)).toEqual(Array.from(first.values));
     expect(Array.from(withNulls.values).map(String)).toEqual(Array.from({ length: 11 }, (_, i) => String((10 + i) % 3 ? 10 + i - 7.5 : NaN)));
-  });
-});
-
-describe('decodeFrameFlat', () => {
-  /** Every frame of a block decoded flat: its times and values must be decodeFrame's, bit for bit. */
-  const expectFlatSame = (block: Uint8Array) => {
-    const { base, frames } = blockFrames(block);
-    for (const f of frames) {
-      const want = decodeFrame(block, base, f);
-      const flat = decodeFrameFlat(block, base, f);
-      expect(flat.length).toBe(2 * f.n);
-      expectSame({ ts: flat.subarray(0, f.n), values: flat.subarray(f.n), quality: want.quality }, want);
-    }
-    return frames;
-  };
-
-  it('gives every frame as decodeFrame does, times then values in one array, in every form (v1, v2, 60 seeded blocks, extremes)', () => {
-    const forms = new Set<string>();
-    const blocks: Uint8Array[] = [Uint8Array.from(atob(V1_BLOCK), (c) => c.charCodeAt(0)), Uint8Array.from(atob(V2_BLOCK), (c) => c.charCodeAt(0))];
-    for (let seed = 1; seed <= 60; seed++) blocks.push(encodeBlock(randomColumns(seed)));
-    const n = 2 * FRAME_READINGS;
-    const ts = Float64Array.from({ length: n }, (_, i) => 1_800_000_000_000 + i * 1000 + (i % 13));
-    const special = [NaN, -0, Infinity, Number.MIN_VALUE, -Number.MAX_VALUE, 0.1];
-    blocks.push(encodeBlock({ ts, values: Float64Array.from({ length: n }, (_, i) => (i % 7 ? Math.fround(i / 3) : special[i % 6])), quality: new Uint16Array(n).map((_, i) => i % 4) }));
-    for (const b of blocks) for (const f of expectFlatSame(b)) forms.add(`v${f.version}${f.deflated ? 'd' : ''}`);
-    expect([...forms].sort()).toEqual(['v1d', 'v2', 'v2d', 'v3', 'v3d']);
-  });
-
-  it('refuses a damaged frame as decodeFrame does (PAYLOAD_INVALID)', () => {
-    const block = encodeBlock(randomColumns(11));
-    const { base, frames } = blockFrames(block);
-    const f = frames[0];
-    const bad = block.slice();
-    bad[f.offset + 1] ^= 0x40;
-    expect(() => decodeFrame(bad, base, f)).toThrow(/CRC-32/);
-    try {
-      decodeFrameFlat(bad, base, f);
-      expect.fail('decoded a damaged frame');
-    } catch (err) {
-      expect(isLifelineError(err, 'PAYLOAD_INVALID')).toBe(true);
-    }
-  });
-});
-
-describe('decodeFrameRange', () => {
-  it('gives the readings of a range exactly as decodeFrame does, in every form, cut minutes and odd ranges (60 seeded blocks, v1, v2)', () => {
-    const rand = prng(17);
-    const blocks: Uint8Array[] = [Uint8Array.from(atob(V1_BLOCK), (c) => c.charCodeAt(0)), Uint8Array.from(atob(V2_BLOCK), (c) => c.charCodeAt(0))];
-    for (let seed = 100; seed < 160; seed++) blocks.push(encodeBlock(randomColumns(seed)));
-    // A jittered 1 s float32 signal with nulls: the grid frames the cold tier stores most.
-    const n = 3 * FRAME_READINGS;
-    const ts = Float64Array.from({ length: n }, (_, i) => 1_800_000_000_000 + i * 1000 + Math.floor(rand() * 16));
-    blocks.push(encodeBlock({ ts, values: Float64Array.from({ length: n }, (_, i) => (i % 97 < 5 ? NaN : Math.fround(0.32 + rand() * 0.002))), quality: new Uint16Array(n).map((_, i) => (i % 211 < 30 ? 1 : 0)) }));
-    const out = new Float64Array(2 * FRAME_READINGS);
-    let ranges = 0;
-    const forms = new Set<string>();
-    for (const block of blocks) {
-      const { base, frames } = blockFrames(block);
-      for (const f of frames) {
-        forms.add(`v${f.version}${f.deflated ? 'd' : ''}`);
-        const span = f.lastTs - f.firstTs + 1;
-        for (let k = 0; k < 6; k++) {
-          const from = k === 0 ? -Infinity : f.firstTs + Math.floor(rand() * span * 1.2) - Math.floor(span * 0.1);
-          const to = k === 0 ? Infinity : k === 1 ? from - 1 : k === 2 ? from : from + Math.floor(rand() * Math.min(span, 60_137));
-          const want = decodeFrame(block, base, f, undefined, from, to);
-          const got = decodeFrameRange(block, base, f, from, to, out, undefined, k % 2 === 1);
-          expect(got).toBe(want.ts.length);
-          expectSame({ ts: out.slice(0, got), values: out.slice(FRAME_READINGS, FRAME_READINGS + got), quality: want.quality }, want);
-          ranges++;
-        }
-      }
-    }
-    expect(ranges).toBeGreaterThan(500);
-    expect([...forms].sort()).toEqual(['v1d', 'v2', 'v2d', 'v3', 'v3d']);
-  });
-
-  it('checks the CRC unless told the frame was checked, and refuses a damaged frame with PAYLOAD_INVALID', () => {
-    const n = FRAME_READINGS;
-    const noise = prng(4);
-    const ts = Float64Array.from({ length: n }, (_, i) => 1_800_000_000_000 + i * 1000 + Math.floor(noise() * 16));
-    const block = encodeBlock({ ts, values: Float64Array.from({ length: n }, () => Math.fround(0.32 + noise() * 0.002)), quality: new Uint16Array(n) });
-    const { base, frames } = blockFrames(block);
-    const f = frames[0];
-    expect(f.deflated).toBe(false);
-    const bad = block.slice();
-    bad[f.offset + f.length - 1] ^= 0x01; // the last quality byte: still parses, CRC differs
-    const out = new Float64Array(2 * FRAME_READINGS);
-    expect(() => decodeFrameRange(bad, base, f, ts[10], ts[70], out)).toThrow(/CRC-32 mismatch/);
-    const rand = prng(3);
-    let refused = 0;
-    for (let k = 0; k < 200; k++) {
-      const worse = block.slice();
-      for (let j = 0; j < 3; j++) worse[f.offset + Math.floor(rand() * f.length)] ^= 1 + Math.floor(rand() * 255);
-      try {
-        decodeFrameRange(worse, base, f, ts[100], ts[160], out, undefined, true);
-      } catch (err) {
-        expect(isLifelineError(err, 'PAYLOAD_INVALID')).toBe(true);
-        refused++;
-      }
-    }
-    expect(refused).toBeGreaterThan(20);
   });
 });

@@ -36,7 +36,7 @@ import { deflateSync, inflateSync } from 'fflate';
 import { ByteReader, ByteWriter, svarintLength } from './bytes.js';
 import { crc32 } from './crc32.js';
 import { MAX_QUALITY_CODE, planValues, readRunsInto, readTimestamps, readValues, writeQuality, writeTimestamps, writeValues, type ValuePlan } from './columns.js';
-import { MAX_WIDTH_V3, readGridTimestamps, readGridTimestampsRange, writeGridTimestamps } from './bits.js';
+import { MAX_WIDTH_V3, readGridTimestamps, writeGridTimestamps } from './bits.js';
 import { f32FromKey, f32Key, packableV3, readPackedValues, writePackedValues } from './packed.js';
 
 /** Format version of a block (its first byte). */
@@ -120,22 +120,14 @@ function writeBlockValues(w: ByteWriter, values: number[], plan: ValuePlan): voi
   writeValues(w, values, plan);
 }
 
-/**
- * Reads a frame's `n` non-null values; packed ones only as far as lo..hi−1 needs (see readPackedValues).
- * `into`: the values go there (its first n places) instead of into a new array.
- */
-function readBlockValues(r: ByteReader, n: number, lo: number, hi: number, version: number, into?: Float64Array): Float64Array {
+/** Reads a frame's `n` non-null values; packed ones only as far as lo..hi−1 needs (see readPackedValues). */
+function readBlockValues(r: ByteReader, n: number, lo: number, hi: number, version: number): Float64Array {
   const at = r.pos;
   const mode = r.byte('frame.values.blockMode');
-  if (mode === BlockValueMode.Wire) {
-    const vs = readValues(r, n, 'frame');
-    if (!into) return vs;
-    into.set(vs);
-    return into;
-  }
-  if (mode === BlockValueMode.Packed) return readPackedValues(r, n, 'frame', lo, hi, version, into);
+  if (mode === BlockValueMode.Wire) return readValues(r, n, 'frame');
+  if (mode === BlockValueMode.Packed) return readPackedValues(r, n, 'frame', lo, hi, version);
   if (mode !== BlockValueMode.Float32) r.fail('frame.values.blockMode', `unknown mode ${mode}`, at);
-  const out = into ?? new Float64Array(n);
+  const out = new Float64Array(n);
   let k = 0;
   for (let i = 0; i < n; i++) {
     k += r.svarint('frame.values.f32');
@@ -266,37 +258,6 @@ export function blockFrames(block: Uint8Array): { base: number; frames: FrameInf
 }
 
 let nullScratch = new Uint16Array(FRAME_READINGS);
-let qualityScratch = new Uint16Array(FRAME_READINGS);
-
-/** A frame's body, its CRC checked (unless `checked` says a reader did before) and inflated when stored deflated, to read from. */
-function frameReader(block: Uint8Array, f: FrameInfo, inflate: (b: Uint8Array) => Uint8Array, checked = false): ByteReader {
-  let body = block.subarray(f.offset, f.offset + f.length);
-  if (!checked && crc32(body) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
-  if (f.deflated) {
-    try {
-      body = inflate(body);
-    } catch (err) {
-      return new ByteReader(block, 'cold block').fail('frame', `does not inflate: ${(err as Error).message}`, f.offset);
-    }
-  }
-  return new ByteReader(body, 'cold block frame');
-}
-
-/** A frame's timestamps (the body's first column), into out[at..at+n−1] when given; checked against the header's span. */
-function frameTimestamps(r: ByteReader, base: number, f: FrameInfo, out?: Float64Array, at = 0): Float64Array {
-  let ts: Float64Array;
-  const mode = f.version === 1 ? BlockTimeMode.Wire : r.byte('frame.timestamps.blockMode');
-  if (mode === BlockTimeMode.Grid) ts = readGridTimestamps(r, f.n, base, 'frame', out, at);
-  else if (mode === BlockTimeMode.Wire) {
-    ts = readTimestamps(r, f.n, base, [], 'frame');
-    if (out) {
-      out.set(ts, at);
-      ts = out;
-    }
-  } else return r.fail('frame.timestamps.blockMode', `unknown mode ${mode}`, 0);
-  if (ts[at] !== f.firstTs || ts[at + f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[at]}..${ts[at + f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
-  return ts;
-}
 
 /**
  * Decodes one frame's readings, or only those in [from, to]: a frame stored bit-packed then
@@ -310,8 +271,25 @@ export function decodeFrame(
   from = -Infinity,
   to = Infinity,
 ): BlockColumns {
-  const r = frameReader(block, f, inflate);
-  const ts = frameTimestamps(r, base, f);
+  let body = block.subarray(f.offset, f.offset + f.length);
+  if (crc32(body) !== f.crc) new ByteReader(block, 'cold block').fail('frame', 'CRC-32 mismatch: the block is damaged', f.offset);
+  if (f.deflated) {
+    try {
+      body = inflate(body);
+    } catch (err) {
+      return new ByteReader(block, 'cold block').fail('frame', `does not inflate: ${(err as Error).message}`, f.offset);
+    }
+  }
+  const r = new ByteReader(body, 'cold block frame');
+  let ts: Float64Array;
+  if (f.version === 1) ts = readTimestamps(r, f.n, base, [], 'frame');
+  else {
+    const mode = r.byte('frame.timestamps.blockMode');
+    if (mode === BlockTimeMode.Wire) ts = readTimestamps(r, f.n, base, [], 'frame');
+    else if (mode === BlockTimeMode.Grid) ts = readGridTimestamps(r, f.n, base, 'frame');
+    else return r.fail('frame.timestamps.blockMode', `unknown mode ${mode}`, 0);
+  }
+  if (ts[0] !== f.firstTs || ts[f.n - 1] !== f.lastTs) r.fail('frame.timestamps', `span ${ts[0]}..${ts[f.n - 1]} differs from the header's ${f.firstTs}..${f.lastTs}`);
   // The readings wanted: a..b−1; of the non-null values, pa..pb−1.
   const a = from <= ts[0] ? 0 : firstAtOrAfter(ts, from);
   const b = to >= ts[f.n - 1] ? f.n : firstAtOrAfter(ts, to + 1);
@@ -335,78 +313,10 @@ export function decodeFrame(
   return { ts: a === 0 && b === f.n ? ts : ts.slice(a, b), values, quality };
 }
 
-/**
- * Decodes a whole frame into one array of 2·n numbers: its timestamps at 0..n−1, its values at
- * n..2n−1 (NaN: no value). Everything decodeFrame checks is checked, quality included, but quality
- * is not kept: one allocation per frame, for a reader that caches frames and reads only times and values.
- */
-export function decodeFrameFlat(block: Uint8Array, base: number, f: FrameInfo, inflate: (b: Uint8Array) => Uint8Array = inflateSync): Float64Array {
-  const n = f.n;
-  const out = new Float64Array(2 * n);
-  const r = frameReader(block, f, inflate);
-  frameTimestamps(r, base, f, out, 0);
-  if (nullScratch.length < n) nullScratch = new Uint16Array(n);
-  const isNull = nullScratch.subarray(0, n).fill(0); // scratch, as in decodeFrame
-  const nulls = readRunsInto(r, n, 'frame.nulls', 0, n, isNull);
-  const present = n - nulls.total;
-  const values = out.subarray(n);
-  readBlockValues(r, present, 0, present, f.version, values);
-  // Nulls: the present values spread out from the back, so none is overwritten before it moves.
-  if (nulls.total) for (let i = n - 1, j = present - 1; i >= 0; i--) values[i] = isNull[i] ? NaN : values[j--];
-  if (qualityScratch.length < n) qualityScratch = new Uint16Array(n);
-  readRunsInto(r, n, 'frame', 0, n, qualityScratch);
-  if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
-  return out;
-}
-
-let valueScratch = new Float64Array(FRAME_READINGS);
-
-/**
- * The readings of one frame in [from, to] alone, into `out` (length ≥ 2·FRAME_READINGS): timestamps
- * at 0.., values at FRAME_READINGS.. (NaN: no value); returns how many. Grid timestamps are read
- * around the range only (binary search on their fixed-width offsets), packed values only in the runs
- * of 64 the range needs, nothing is allocated per reading; null and quality runs are checked as
- * decodeFrame checks them. For a cut minute (a tenth of a frame) this costs a fraction of a whole
- * decode. `checked`: the frame's CRC-32 was verified before (a reader that remembers it skips it).
- */
-export function decodeFrameRange(
-  block: Uint8Array,
-  base: number,
-  f: FrameInfo,
-  from: number,
-  to: number,
-  out: Float64Array,
-  inflate: (b: Uint8Array) => Uint8Array = inflateSync,
-  checked = false,
-): number {
-  const r = frameReader(block, f, inflate, checked);
-  const n = f.n;
-  if (f.version === 1 || r.byte('frame.timestamps.blockMode') !== BlockTimeMode.Grid) {
-    // Wire timestamps (delta-of-delta: no random access): the ranged decode, copied.
-    const cols = decodeFrame(block, base, f, inflate, from, to);
-    out.set(cols.ts, 0);
-    out.set(cols.values, FRAME_READINGS);
-    return cols.ts.length;
-  }
-  const { a, b, first, last } = readGridTimestampsRange(r, n, base, 'frame', from, to, out);
-  if (first !== f.firstTs || last !== f.lastTs) r.fail('frame.timestamps', `span ${first}..${last} differs from the header's ${f.firstTs}..${f.lastTs}`);
-  nullScratch.fill(0, 0, b - a); // scratch as in decodeFrame (FRAME_READINGS places at least)
-  const nulls = readRunsInto(r, n, 'frame.nulls', a, b, nullScratch);
-  const present = n - nulls.total;
-  const pa = a - nulls.before;
-  if (valueScratch.length < present) valueScratch = new Float64Array(present);
-  const packed = readBlockValues(r, present, pa, b - nulls.before - nulls.inside, f.version, valueScratch);
-  for (let i = 0, j = pa; i < b - a; i++) out[FRAME_READINGS + i] = nullScratch[i] ? NaN : packed[j++];
-  if (qualityScratch.length < n) qualityScratch = new Uint16Array(n);
-  readRunsInto(r, n, 'frame', a, b, qualityScratch);
-  if (r.remaining()) r.fail('frame', `${r.remaining()} bytes left over`);
-  return b - a;
-}
-
-/** The first index below `end` whose timestamp is ≥ t (ts[0..end−1] sorted), or `end` (default ts.length). */
-export function firstAtOrAfter(ts: Float64Array, t: number, end = ts.length): number {
+/** The first index whose timestamp is ≥ t (ts sorted), or ts.length. */
+export function firstAtOrAfter(ts: Float64Array, t: number): number {
   let lo = 0;
-  let hi = end;
+  let hi = ts.length;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
     if (ts[mid] < t) lo = mid + 1;

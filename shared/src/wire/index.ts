@@ -84,7 +84,7 @@ export {
 } from './live.js';
 export type { TraceRow } from './bytes.js';
 // Cold-storage blocks (cloud store, issue #19).
-export { BLOCK_VERSION, FRAME_READINGS, encodeBlock, blockFrames, decodeFrame, decodeFrameFlat, decodeFrameRange, decodeBlock, firstAtOrAfter, type BlockColumns, type FrameInfo } from './block.js';
+export { BLOCK_VERSION, FRAME_READINGS, encodeBlock, blockFrames, decodeFrame, decodeBlock, firstAtOrAfter, type BlockColumns, type FrameInfo } from './block.js';
 
 /** A decoded gateway → cloud message. */
 export type Uplink = { type: MessageType.Telemetry; batch: DecodedTelemetryBatch } | { type: MessageType.Events; batch: EventBatch };

@@ -240,17 +240,16 @@ const highScratch = new Float64Array(PACK_CHUNK);
 
 /**
  * Reads a packed value column of `n` values. Only the runs of 64 holding values lo..hi−1 are
- * decoded (all by default); the others are skipped and their places left as they are (0 in a new
- * array). `into`: the values go there (its first n places) instead of into a new array.
+ * decoded (all by default); the others are skipped and their places left 0.
  */
-export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0, hi = n, version = 2, into?: Float64Array): Float64Array {
+export function readPackedValues(r: ByteReader, n: number, label: string, lo = 0, hi = n, version = 2): Float64Array {
   const field = `${label}.values.packed`;
   const kindAt = r.pos;
   const kind = r.byte(`${field}.kind`);
   if (kind > PackedKind.Float32) r.fail(`${field}.kind`, `unknown kind ${kind}`, kindAt);
   const k = r.byte(`${field}.k`);
   if (k > 15) r.fail(`${field}.k`, `decimal exponent ${k}: at most 15`, kindAt + 1);
-  const ints = into ?? new Float64Array(n);
+  const ints = new Float64Array(n);
   const mul = kind === PackedKind.DecimalMul;
   const maxWidth = version >= 3 ? MAX_WIDTH_V3 : MAX_WIDTH;
   const ulps = version >= 3 ? ulpScratch : undefined;
