@@ -133,6 +133,14 @@ export function coldContract(name: string, factory: StoreFactory): void {
       const batch = { gateway: P.gateway, epoch: 9, firstSeq: 1, lastSeq: late.length, readings: late };
       expect((await store.telemetry.commitTelemetry(batch)).duplicate).toBe(false);
       const want = [...day.map((r) => ({ ts: r.ts, value: r.ts === late[1].ts ? 1000 : r.value })), ...[late[0], late[2], late[3]].map((r) => ({ ts: r.ts, value: r.value }))].sort((a, b) => a.ts - b.ts);
+      // Downsampled with cut minutes first (each read alone from its frame, nothing decoded yet, the corrected
+      // reading's minute among them): the hot readings merge in and replace their twin there too.
+      const [from, step] = [D0 + 137, 600_013];
+      const buckets = await store.telemetry.downsample({ ...P, from, to: from + 7 * step - 1, step });
+      const expected = naive(want as Reading[], from, from + 7 * step - 1, step);
+      expect(buckets.map((b) => [b.ts, b.count, b.min, b.max])).toEqual(expected.map((b) => [b.ts, b.count, b.min, b.max]));
+      expect(buckets[0]).toMatchObject({ min: -1, count: 601 });
+      buckets.forEach((b, k) => expect(b.mean).toBeCloseTo(expected[k].mean!, 9));
       // Before the next compaction (hot ∪ cold) and after it (all cold): the same, each reading once.
       expect(await all(store)).toEqual(want);
       const merged = await store.telemetry.compact(D0 + 3 * DAY);
