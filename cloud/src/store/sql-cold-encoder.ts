@@ -38,6 +38,8 @@ export function encodeJob(job: EncodeJob): EncodedBlock {
 
 /** An encoder thread idle this long ends (the next compaction starts another). */
 const IDLE_MS = 30_000;
+/** An encoder thread not loaded after this long is given up (jobs encoded inline from then on). */
+const READY_MS = 30_000;
 
 type Pending = { job: EncodeJob; resolve: (b: EncodedBlock) => void; reject: (e: Error) => void };
 
@@ -54,8 +56,9 @@ export class ColdEncoder {
   /** Encode one job on the worker thread (started on first use), or inline when it cannot run. */
   encode(job: EncodeJob): Promise<EncodedBlock> {
     const w = this.start();
-    // Inline until the thread has loaded (a second or two from TypeScript): a short run gains nothing by waiting for it.
-    if (!w || !this.ready) return new Promise((resolve) => resolve(encodeJob(job)));
+    // Queued while the thread loads (half a second from TypeScript): encoding inline meanwhile would compile the
+    // encoder twice, once on each thread, for a few series-days (measured: more CPU in all, under load slower).
+    if (!w) return new Promise((resolve) => resolve(encodeJob(job)));
     const id = this.next++;
     clearTimeout(this.idle);
     return new Promise((resolve, reject) => {
@@ -95,7 +98,7 @@ export class ColdEncoder {
       w.on('message', (m: { id: number; block?: EncodedBlock; error?: string } | 'ready') => {
         if (m === 'ready') {
           this.ready = true;
-          this.idleStop(w);
+          if (!this.pending.size) this.idleStop(w);
           return this.settle(true);
         }
         const p = this.pending.get(m.id);
@@ -117,6 +120,8 @@ export class ColdEncoder {
       w.on('exit', dead);
       this.readyWait = new Promise((resolve) => (this.settle = resolve));
       this.worker = w;
+      // A thread that never loads must not hold compaction up: its jobs are then encoded here.
+      setTimeout(() => void (this.worker === w && !this.ready && (dead(), w.terminate())), READY_MS).unref();
     } catch {
       this.failed = true;
     }

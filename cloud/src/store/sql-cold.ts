@@ -49,6 +49,8 @@ export interface ColdEngine {
    * reads and writes here, encoding on a worker thread, sqlite-cold.ts). `signal` may stop it between series.
    */
   compactDay?(day: number, series: number[], signal?: AbortSignal): Promise<DayCompacted> | undefined;
+  /** Days compactDay runs at once (default 2). */
+  daysInFlight?(): number;
   /** Take one series-day's hot rows the engine's fastest way (default: one `DELETE … RETURNING`, sql-cold-write.ts). */
   takeHot?: TakeHot;
 }
@@ -130,8 +132,9 @@ export class SqlCold {
         await this.engine.afterColdDay(day);
       }
     };
-    // Two days in flight where the engine takes whole days (the server reads one while this process encodes the other).
-    await Promise.all(Array.from({ length: this.engine.compactDay ? 2 : 1 }, worker));
+    // Days in flight where the engine takes whole days: PostgreSQL reads one while this process encodes the other;
+    // SQLite reads ahead while its encoder thread works (and while it starts).
+    await Promise.all(Array.from({ length: this.engine.compactDay ? (this.engine.daysInFlight?.() ?? 2) : 1 }, worker));
     return out;
   }
 

@@ -47,7 +47,7 @@ export abstract class SqlStore implements Store {
         coldCandidates: (before) => this.coldCandidates(before),
         afterColdDay: (day) => this.afterColdDay(day),
         hotBytesPerReading: () => this.hotBytesPerReading(),
-        ...(this.compactDay ? { compactDay: (day: number, series: number[], signal?: AbortSignal) => this.compactDay!(day, series, signal) } : {}),
+        ...(this.compactDay ? { compactDay: (day: number, series: number[], signal?: AbortSignal) => this.compactDay!(day, series, signal), daysInFlight: () => this.daysInFlight() } : {}),
         ...(this.takeHot ? { takeHot: (db: Sql, series: number, from: number, to: number) => this.takeHot!(db, series, from, to) } : {}),
       },
       cold,
@@ -91,6 +91,10 @@ export abstract class SqlStore implements Store {
   protected async afterColdDay(_day: number): Promise<void> {}
   /** The engine's way to compact a whole day at once, or undefined for that day (see ColdEngine.compactDay). */
   protected compactDay?(day: number, series: number[], signal?: AbortSignal): Promise<DayCompacted> | undefined;
+  /** Days compactDay runs at once (ColdEngine.daysInFlight). */
+  protected daysInFlight(): number {
+    return 2;
+  }
   /** The engine's way to take (delete and return) one series' hot rows of [from, to) for compaction, if it has a faster one. */
   protected takeHot?(db: Sql, series: number, from: number, to: number): Promise<BlockColumns>;
   /** Bytes one hot reading takes (heap + index), measured; undefined when nothing to measure. */

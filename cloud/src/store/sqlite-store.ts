@@ -206,6 +206,11 @@ export class SqliteStore extends SqlStore {
     );
   }
 
+  /** Four days at once: while the encoder thread starts (or is busy), the next days are read. */
+  protected override daysInFlight(): number {
+    return 4;
+  }
+
   /** Compaction's take of one series-day in one transaction (readHotColumns, then the rows deleted without RETURNING). */
   protected override async takeHot(_db: Sql, series: number, from: number, to: number): Promise<BlockColumns> {
     const out = readHotColumns((sql) => this.pluck(sql), series, from, to);
