@@ -137,7 +137,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     closers.push(() => raw.close());
     await raw.migrate();
     const retentionMs = (opts.retentionDays ?? 400) * 86_400_000;
-    // Retention, then compression of the days old enough (in the background: one series-day per transaction).
+    // Retention, then compression of the days old enough (in the background, a series-day at a time, each committed on its own).
     const stopCompaction = new AbortController();
     let retaining: Promise<unknown> = Promise.resolve();
     const retain = () =>
@@ -156,7 +156,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
     closers.push(async () => {
       clearInterval(retention);
       stopCompaction.abort();
-      await retaining; // the series-day under way finishes; the store closes after
+      await retaining; // the series-days under way finish (one per day in flight); the store closes after
     });
 
     const live = new LiveHub(log.child({ part: 'live' }));

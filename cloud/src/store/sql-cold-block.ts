@@ -4,7 +4,8 @@
  * fflate, browser-safe, several times slower).
  */
 import { constants, deflateRawSync, inflateRawSync } from 'node:zlib';
-import { decodeBlock, encodeBlock, type BlockColumns } from '@lifeline/shared';
+// The block codec alone (not the package's index): the encoder thread loads this module, and fast (sql-cold-encoder.ts).
+import { decodeBlock, encodeBlock, type BlockColumns } from '@lifeline/shared/block';
 
 export const DAY = 86_400_000;
 

@@ -61,6 +61,16 @@ export const takeHotAggregated: TakeHot = async (db, series, from, to) => {
   return out;
 };
 
+/** Store a series-day's block, new or replacing the one there (its version + 1, so no cache serves the old one). */
+export async function upsertBlock(db: Sql, series: number, day: number, b: { data: Uint8Array; firstTs: number; lastTs: number; readings: number }): Promise<void> {
+  await db.run(
+    `INSERT INTO readings_cold(series, day, first_ts, last_ts, readings, bytes, version, data) VALUES (?, ?, ?, ?, ?, ?, 1, ?)
+     ON CONFLICT(series, day) DO UPDATE SET first_ts = excluded.first_ts, last_ts = excluded.last_ts, readings = excluded.readings,
+       bytes = excluded.bytes, version = readings_cold.version + 1, data = excluded.data`,
+    [series, day, b.firstTs, b.lastTs, b.readings, b.data.length, blobParam(b.data)],
+  );
+}
+
 export class ColdWriter {
   private readonly takeHot: TakeHot;
   constructor(private readonly sql: Sql, takeHot?: TakeHot) {
@@ -78,13 +88,7 @@ export class ColdWriter {
       const old = await db.get<{ data: Uint8Array }>('SELECT data FROM readings_cold WHERE series = ? AND day = ?', [series, day]);
       const merged = mergeColumns(old ? decodeAll(toBytes(old.data)) : undefined, hot);
       const data = encode(merged);
-      const n = merged.ts.length;
-      await db.run(
-        `INSERT INTO readings_cold(series, day, first_ts, last_ts, readings, bytes, version, data) VALUES (?, ?, ?, ?, ?, ?, 1, ?)
-         ON CONFLICT(series, day) DO UPDATE SET first_ts = excluded.first_ts, last_ts = excluded.last_ts, readings = excluded.readings,
-           bytes = excluded.bytes, version = readings_cold.version + 1, data = excluded.data`,
-        [series, day, merged.ts[0], merged.ts[n - 1], n, data.length, blobParam(data)],
-      );
+      await upsertBlock(db, series, day, { data, firstTs: merged.ts[0], lastTs: merged.ts[merged.ts.length - 1], readings: merged.ts.length });
       return { readings: hot.ts.length, bytes: data.length };
     });
   }

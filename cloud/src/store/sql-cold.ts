@@ -5,7 +5,8 @@
  * rows and cold blocks. This is the tier's face; the work is split by concern:
  *
  *   compact(now) ─▶ engine.coldCandidates(before) ─▶ per day (two in flight where the engine takes whole days):
- *                     engine.compactDay(day, series) (PostgreSQL: a day partition in one transaction, pg-cold-day.ts)
+ *                     engine.compactDay(day, series) (PostgreSQL: a day partition in one transaction, pg-cold-day.ts;
+ *                       SQLite: per series-day a read and a write transaction, encoded between on a worker thread, sqlite-cold.ts)
  *                     or per (series, day), one transaction each, yielding between:
  *                     ColdWriter.compactSeriesDay (sql-cold-write.ts)        ─▶ engine.afterColdDay(day) per day
  *   overlaps, frames, merge ─▶ ColdReader (sql-cold-read.ts) ─▶ ColdCache (sql-cold-cache.ts)
@@ -13,8 +14,8 @@
  *   storage(from, to) ─▶ coldStorage (sql-cold-storage.ts)
  *
  * What the take of a series-day removed is exactly what the block gets (one
- * DELETE … RETURNING; on SQLite reads and a DELETE in one write transaction,
- * which no commit can enter; for a PostgreSQL day partition, the rows its snapshot
+ * DELETE … RETURNING; on SQLite a DELETE of the rows read, checked to remove as many
+ * as were read, sqlite-cold.ts; for a PostgreSQL day partition, the rows its snapshot
  * saw, then TRUNCATE, pg-cold-day.ts), so a commit can neither be lost nor doubled; a late batch for a
  * compressed day goes to hot rows as usual (its ledger range dedupes it) and
  * the next compaction merges it. Decoded frames (128 MiB) and stored blocks
@@ -44,11 +45,22 @@ export interface ColdEngine {
   hotBytesPerReading(): Promise<number | undefined>;
   /**
    * Compact every listed series of one day at once, or return undefined to have it done series by series
-   * (PostgreSQL: a day with its own partition, read by COPY and emptied by TRUNCATE, pg-cold-day.ts).
+   * (PostgreSQL: a day with its own partition, read by COPY and emptied by TRUNCATE, pg-cold-day.ts; SQLite:
+   * reads and writes here, encoding on a worker thread, sqlite-cold.ts). `signal` may stop it between series.
    */
-  compactDay?(day: number, series: number[]): Promise<{ seriesDays: number; readings: number; bytes: number }> | undefined;
+  compactDay?(day: number, series: number[], signal?: AbortSignal): Promise<DayCompacted> | undefined;
+  /** Days compactDay runs at once (default 2). */
+  daysInFlight?(): number;
   /** Take one series-day's hot rows the engine's fastest way (default: one `DELETE … RETURNING`, sql-cold-write.ts). */
   takeHot?: TakeHot;
+}
+
+/** What ColdEngine.compactDay did; `failed`: series-days whose rows stay hot, and why (a rejection fails the whole day). */
+export interface DayCompacted {
+  seriesDays: number;
+  readings: number;
+  bytes: number;
+  failed?: string[];
 }
 
 /** Options of the cold tier. */
@@ -75,7 +87,7 @@ export class SqlCold {
 
   /**
    * Compress every day that ended at least `compressAfterDays` before `now`
-   * (a day boundary), one series-day per transaction. One run at a time per
+   * (a day boundary), each series-day committed on its own. One run at a time per
    * store; a second call while one runs waits for it.
    */
   compact(now = Date.now(), signal?: AbortSignal): Promise<CompactResult> {
@@ -89,10 +101,11 @@ export class SqlCold {
     const byDay = new Map<number, number[]>();
     for (const { series, day } of await this.engine.coldCandidates(before)) (byDay.get(day) ?? byDay.set(day, []).get(day)!).push(series);
     const days = [...byDay.keys()].sort((a, b) => a - b);
-    const add = (r: { seriesDays?: number; readings: number; bytes: number }) => {
+    const add = (r: { seriesDays?: number; readings: number; bytes: number; failed?: string[] }) => {
       out.seriesDays += r.seriesDays ?? 1;
       out.readings += r.readings;
       out.bytes += r.bytes;
+      if (r.failed) out.failed.push(...r.failed);
     };
     const dayName = (day: number) => new Date(day * DAY).toISOString().slice(0, 10);
     let next = 0;
@@ -101,7 +114,7 @@ export class SqlCold {
         const day = days[next++];
         const series = byDay.get(day)!.sort((a, b) => a - b);
         // A whole day at once, the engine's way (PostgreSQL: one day partition, pg-cold-day.ts), when it has one.
-        const whole = this.engine.compactDay?.(day, series);
+        const whole = this.engine.compactDay?.(day, series, signal);
         if (whole) {
           // Its rows stay hot (the transaction rolled back) and readable; the other days go on.
           await whole.then(add, (err: Error) => out.failed.push(`day ${dayName(day)}: ${err.message}`));
@@ -119,8 +132,9 @@ export class SqlCold {
         await this.engine.afterColdDay(day);
       }
     };
-    // Two days in flight where the engine takes whole days (the server reads one while this process encodes the other).
-    await Promise.all(Array.from({ length: this.engine.compactDay ? 2 : 1 }, worker));
+    // Days in flight where the engine takes whole days: PostgreSQL reads one while this process encodes the other;
+    // SQLite reads ahead while its encoder thread works (and while it starts).
+    await Promise.all(Array.from({ length: this.engine.compactDay ? (this.engine.daysInFlight?.() ?? 2) : 1 }, worker));
     return out;
   }
 

@@ -18,7 +18,7 @@ import type { BlockColumns } from '@lifeline/shared';
 import type { Sql } from './sql.js';
 import type { Store } from './store.js';
 import { SqlTelemetry, type Minute, type ReadingColumns } from './sql-telemetry.js';
-import { SqlCold, type ColdOptions } from './sql-cold.js';
+import { SqlCold, type ColdOptions, type DayCompacted } from './sql-cold.js';
 import { SqlRegistry } from './sql-registry.js';
 import { SqlAlarms } from './sql-alarms.js';
 import { SqlCommands } from './sql-commands.js';
@@ -47,7 +47,7 @@ export abstract class SqlStore implements Store {
         coldCandidates: (before) => this.coldCandidates(before),
         afterColdDay: (day) => this.afterColdDay(day),
         hotBytesPerReading: () => this.hotBytesPerReading(),
-        ...(this.compactDay ? { compactDay: (day: number, series: number[]) => this.compactDay!(day, series) } : {}),
+        ...(this.compactDay ? { compactDay: (day: number, series: number[], signal?: AbortSignal) => this.compactDay!(day, series, signal), daysInFlight: () => this.daysInFlight() } : {}),
         ...(this.takeHot ? { takeHot: (db: Sql, series: number, from: number, to: number) => this.takeHot!(db, series, from, to) } : {}),
       },
       cold,
@@ -90,7 +90,11 @@ export abstract class SqlStore implements Store {
   /** After one day's hot rows were compacted. */
   protected async afterColdDay(_day: number): Promise<void> {}
   /** The engine's way to compact a whole day at once, or undefined for that day (see ColdEngine.compactDay). */
-  protected compactDay?(day: number, series: number[]): Promise<{ seriesDays: number; readings: number; bytes: number }> | undefined;
+  protected compactDay?(day: number, series: number[], signal?: AbortSignal): Promise<DayCompacted> | undefined;
+  /** Days compactDay runs at once (ColdEngine.daysInFlight). */
+  protected daysInFlight(): number {
+    return 2;
+  }
   /** The engine's way to take (delete and return) one series' hot rows of [from, to) for compaction, if it has a faster one. */
   protected takeHot?(db: Sql, series: number, from: number, to: number): Promise<BlockColumns>;
   /** Bytes one hot reading takes (heap + index), measured; undefined when nothing to measure. */

@@ -13,6 +13,8 @@ import { SqlStore } from './sql-store.js';
 import type { ReadingColumns } from './sql-telemetry.js';
 import type { BlockColumns } from '@lifeline/shared';
 import { DAY, type ColdOptions } from './sql-cold.js';
+import { ColdEncoder } from './sql-cold-encoder.js';
+import { compactSqliteDay, readHotColumns, type SqliteDayResult } from './sqlite-cold.js';
 import { committedPerEpoch, identityColumns, laterMigrations, metaTables, oldEpoch, registryColumns, syncLedgerTables } from './schema.js';
 
 /** Versioned migrations; each runs once, in order, in a transaction. */
@@ -103,6 +105,9 @@ function ownerOnly(path: string, log: Logger | undefined): void {
 export class SqliteStore extends SqlStore {
   readonly db: Database.Database;
   private readonly s: SqliteSql;
+  /** Block encoding on a worker thread (sql-cold-encoder.ts), started at the first compaction. */
+  protected readonly encoder = new ColdEncoder();
+  private retentions = 0;
 
   /** `log` hears when an existing file's permissions are narrowed; `cold` sets the cold tier (sql-cold.ts). */
   constructor(path: string, opts: { log?: Logger; cold?: ColdOptions } = {}) {
@@ -158,10 +163,15 @@ export class SqliteStore extends SqlStore {
   }
 
   protected async dropReadings(before: number): Promise<void> {
-    await this.sql.run('DELETE FROM readings WHERE ts < ?', [before]);
+    // Counted in the same synchronous step as the delete: a compaction that read rows before it rereads them (sqlite-cold.ts).
+    await this.sql.tx(async () => {
+      this.retentions++;
+      this.s.prepare('DELETE FROM readings WHERE ts < ?').run(before);
+    });
   }
 
   protected async coldCandidates(before: number): Promise<{ series: number; day: number }[]> {
+    void this.encoder.warm(); // compaction follows: the encoder's thread loads while the candidates are found
     // One index probe per series and old day (readings has no index on ts alone).
     const first = this.s.prepare('SELECT MIN(ts) AS t FROM readings WHERE series = ? AND ts >= ? AND ts < ?');
     const out: { series: number; day: number }[] = [];
@@ -178,25 +188,32 @@ export class SqliteStore extends SqlStore {
   }
 
   /**
-   * Compaction's take of one series-day: its columns read with two single-column statements (numbers, no
-   * object per row; ts and quality packed as ts·4 + quality, quality being 0..3) and the rows then deleted
-   * without RETURNING, about a third cheaper than `DELETE … RETURNING` into row objects (measured in
-   * docs/benchmarks.md, storage). Runs inside the compaction's transaction, which holds the connection.
+   * A whole day's series (sqlite-cold.ts): reads and deletes here, merging and encoding on the encoder's thread,
+   * one series-day ahead; its fallback (rows changed between read and write) is ColdWriter's, with takeHot below.
    */
+  protected override compactDay(day: number, series: number[], signal?: AbortSignal): Promise<SqliteDayResult> {
+    return compactSqliteDay(
+      {
+        sql: this.s,
+        encoder: this.encoder,
+        pluck: (sql) => this.pluck(sql),
+        retentions: () => this.retentions,
+        compactSeriesDay: (s, d) => this.telemetry.cold.compactSeriesDay(s, d),
+      },
+      day,
+      series,
+      signal,
+    );
+  }
+
+  /** Four days at once: while the encoder thread starts (or is busy), the next days are read. */
+  protected override daysInFlight(): number {
+    return 4;
+  }
+
+  /** Compaction's take of one series-day in one transaction (readHotColumns, then the rows deleted without RETURNING). */
   protected override async takeHot(_db: Sql, series: number, from: number, to: number): Promise<BlockColumns> {
-    const range = 'FROM readings WHERE series = ? AND ts >= ? AND ts < ? ORDER BY ts, rowid';
-    const tq = this.pluck(`SELECT CASE WHEN quality BETWEEN 0 AND 3 THEN ts * 4 + quality END ${range}`).all(series, from, to) as (number | null)[];
-    const vs = this.pluck(`SELECT value ${range}`).all(series, from, to) as (number | null)[];
-    if (vs.length !== tq.length) throw new Error(`series ${series}: ${tq.length} timestamps but ${vs.length} values read in one transaction`);
-    const out: BlockColumns = { ts: new Float64Array(tq.length), values: new Float64Array(tq.length), quality: new Uint16Array(tq.length) };
-    for (let i = 0; i < tq.length; i++) {
-      const x = tq[i];
-      if (x === null) throw new RangeError(`series ${series}: a reading's quality is not 0..3`);
-      const t = Math.floor(x / 4);
-      out.ts[i] = t;
-      out.quality[i] = x - t * 4;
-      out.values[i] = vs[i] ?? NaN;
-    }
+    const out = readHotColumns((sql) => this.pluck(sql), series, from, to);
     this.s.prepare('DELETE FROM readings WHERE series = ? AND ts >= ? AND ts < ?').run(series, from, to);
     return out;
   }
@@ -220,6 +237,7 @@ export class SqliteStore extends SqlStore {
   }
 
   async close(): Promise<void> {
+    await this.encoder.close();
     if (this.db.open) this.db.close();
   }
 }
