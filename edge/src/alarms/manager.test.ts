@@ -6,7 +6,9 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { AlarmStore } from './store.js';
 import { resolveAlarmsConfig, type AlarmsConfig } from './config.js';
-import { AlarmManager, bufferSink, type ConditionInput, type EventSink } from './manager.js';
+import { bufferSink, type EventSink } from './journal.js';
+import { AlarmManager } from './manager.js';
+import type { ConditionInput } from './types.js';
 
 const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
 const ID = 'flood-1/ponding_depth/threshold';
