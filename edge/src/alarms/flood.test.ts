@@ -41,3 +41,44 @@ describe('alarm flood', () => {
     expect(m.get('gw-1/alarms/flood')).toBeUndefined();
   });
 });
+
+describe('the alarm flood and the multivariate detector\'s yellow watch', () => {
+  const flood = { count: 5, windowMs: 60_000, clearCount: 2 };
+  const watchCause = 'flow 41.2 has been beyond its learned band and its excess has piled up to 96.4 (CUSUM; watch at 88, 8× the most it reached while learning): 黄色 III';
+  const watch = (m: AlarmManager, pump: number, level: AlarmLevel, ts: number, cause: string, withdrawn = false) =>
+    m.onCondition(c(level, ts, { alarmId: `pump-${pump}/multivariate`, device: `pump-${pump}`, point: 'flow', detector: 'multivariate', value: 41.2, cause, ...(withdrawn ? { withdrawn } : {}) }));
+  const raise = (m: AlarmManager, i: number, ts: number) =>
+    m.onCondition(c(AlarmLevel.Orange, ts, { alarmId: `dev-${i}/level/threshold`, device: `dev-${i}`, point: 'level' }));
+
+  it('a watch is no raise for the window (withdrawn or waiting); the orange alarm that confirms it is', () => {
+    const { m } = setup({ flood });
+    for (let i = 0; i < 4; i++) raise(m, i, T0 + i * 1000);
+    // Three watches on a busy box, one withdrawn: the next real alarm is not pushed into a flood.
+    for (let p = 0; p < 3; p++) watch(m, p, AlarmLevel.Yellow, T0 + 5000 + p, watchCause);
+    watch(m, 0, AlarmLevel.Normal, T0 + 35_000, 'flow watch withdrawn: not confirmed within 30 s (score 1.2×)', true);
+    expect(m.flooding).toBe(false);
+    expect(m.get('pump-2/multivariate')).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Yellow, suppressedBy: null });
+    // A watch confirmed: the orange alarm is the fifth raise in the window.
+    watch(m, 1, AlarmLevel.Orange, T0 + 36_000, 'flow 44.0 beyond its learned band for 2 s (k 6): 橙色 II');
+    expect(m.flooding).toBe(true);
+    expect(m.get('gw-1/alarms/flood')).toMatchObject({ state: 'active_unacked', value: 5 });
+  });
+
+  it('a watch suppressed by a flood still counts when its alarm confirms it; a shelved one does not', () => {
+    const { m, clock } = setup({ flood });
+    for (let i = 0; i < 5; i++) raise(m, i, T0 + i * 1000);
+    expect(m.flooding).toBe(true);
+    watch(m, 1, AlarmLevel.Yellow, T0 + 6000, watchCause);
+    expect(m.get('pump-1/multivariate')).toMatchObject({ state: 'suppressed', suppressedBy: 'flood' });
+    watch(m, 2, AlarmLevel.Yellow, T0 + 6000, watchCause);
+    m.shelve('pump-2/multivariate', T0 + 3_600_000, 'op', T0 + 6500);
+    watch(m, 1, AlarmLevel.Orange, T0 + 20_000, 'flow 44.0 beyond its learned band for 2 s (k 6): 橙色 II');
+    watch(m, 2, AlarmLevel.Orange, T0 + 20_000, 'flow 44.0 beyond its learned band for 2 s (k 6): 橙色 II');
+    // At T0 + 65 s only the confirmation (T0 + 20 s) is left in the window, fewer than clearCount:
+    // the flood is over, after six raises (five alarms and the confirmed watch that was not shelved).
+    clock.now = T0 + 65_000;
+    m.tick();
+    expect(m.flooding).toBe(false);
+    expect(m.get('gw-1/alarms/flood')).toMatchObject({ level: AlarmLevel.Normal, value: 6 });
+  });
+});

@@ -27,7 +27,7 @@
  * been recorded yet; the restarted detectors raise it again. A transition
  * recorded but not yet queued is queued at the next start.
  */
-import { AlarmLevel, ErrorCodes, LifelineError, type AlarmState } from '@lifeline/shared';
+import { AlarmLevel, ErrorCodes, LifelineError, watchStage, type AlarmState } from '@lifeline/shared';
 import type { AlarmStore } from './store.js';
 import type { Logger } from '../log.js';
 import type { ResolvedAlarmsConfig } from './config.js';
@@ -150,6 +150,8 @@ export class AlarmManager {
     const from = rec.state;
     const covered = rec.shelvedUntil !== null || rec.suppressedBy !== null;
     const summary = rec.detector === FLOOD_DETECTOR;
+    // A yellow watch is no raise for the flood window; the alarm that confirms it is (by the causes, as the cloud tells them).
+    const confirmsWatch = prev !== AlarmLevel.Normal && c.level > prev && watchStage(rec.cause) === 'raised';
     rec.level = c.level;
     rec.value = c.value;
     rec.cause = c.cause;
@@ -180,7 +182,7 @@ export class AlarmManager {
         rec.state = rec.base;
         this.commit(rec, from, ts, c.cause, { value: c.value });
       }
-      if (!summary && !covered) this.countRaise(ts);
+      if (!summary && !covered && watchStage(c.cause) !== 'raised') this.countRaise(ts);
     } else if (c.level > prev) {
       // Escalation (yellow → red) is a transition of the same alarm; it wants a new acknowledgement.
       rec.peakLevel = Math.max(rec.peakLevel, c.level);
@@ -188,6 +190,8 @@ export class AlarmManager {
       rec.ackedBy = rec.ackedAt = null;
       if (!covered) rec.state = rec.base;
       this.commit(rec, from, ts, c.cause, { quiet: covered, value: c.value });
+      // Counted as its watch would have been, unless an operator shelved it or it chatters.
+      if (confirmsWatch && rec.shelvedUntil === null && rec.suppressedBy !== 'chatter') this.countRaise(ts);
     } else if (c.level > AlarmLevel.Normal) {
       // De-escalation: same state, lower level.
       this.commit(rec, from, ts, c.cause, { quiet: covered, value: c.value });
