@@ -30,20 +30,26 @@
  * Mosquitto's max_queued_messages (default 1000, silently dropping to a slow
  * subscriber) is raised in the generated config, but nothing relies on it: the
  * gateway resends whatever the cloud has not acknowledged end to end.
+ *
+ * Its parts: chaos-procs.ts (proxy, broker, ports, cleanup at exit), chaos-ledger.ts (the
+ * cloud's commits and the late-alarm check), chaos-plan.ts (the --netem fault plan),
+ * chaos-net.ts / chaos-link.py (the namespace and shaped link), chaos-pg.ts (its PostgreSQL).
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer, connect, type Server, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { pino } from 'pino';
 import { stringify } from 'yaml';
-import { IngestWorker, PgStore, SqliteStore, commitReadings, wrapTelemetry, type Store } from '@lifeline/cloud';
+import { IngestWorker, PgStore, SqliteStore } from '@lifeline/cloud';
 import { SimulatedDevice, loadProfile, startTcpSimulator } from '@lifeline/devices';
 import { inspectBuffer } from '@lifeline/edge';
-import { NetLab, type LinkShape } from './chaos-net.js';
+import { lateAlarms, loggingStore, type Commit } from './chaos-ledger.js';
+import { NetLab } from './chaos-net.js';
 import { PrivatePg } from './chaos-pg.js';
+import { runNetemPlan, type Counts, type Fault } from './chaos-plan.js';
+import { Mosquitto, TcpProxy, atExit, freePort, killAtExit, say, sleep } from './chaos-procs.js';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const argv = process.argv.slice(2);
@@ -59,100 +65,6 @@ const PARTITION_MS = num('partition-seconds', SHORT ? (NETEM ? 12 : 4) : 120) * 
 let seed = num('seed', 7);
 const rnd = () => ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) / 0x7fffffff);
 const log = pino({ level: process.env.LOG_LEVEL ?? 'warn' });
-const say = (msg: string) => console.error(`[chaos ${new Date().toISOString().slice(11, 19)}] ${msg}`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-/** Synchronous cleanups for an abrupt end (an uncaught error still fires 'exit'): children by pid, the lab by name. */
-const atExit = new Set<() => void>();
-process.on('exit', () => {
-  for (const f of atExit) {
-    try {
-      f();
-    } catch {
-      /* best effort */
-    }
-  }
-});
-const killAtExit = (p: ChildProcess) => {
-  const f = () => p.exitCode === null && p.signalCode === null && p.kill('SIGKILL');
-  atExit.add(f);
-  p.once('exit', () => atExit.delete(f));
-};
-
-async function freePort(): Promise<number> {
-  const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as { port: number }).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function waitPort(port: number, host = '127.0.0.1', ms = 10_000): Promise<void> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const ok = await new Promise<boolean>((r) => {
-      const c = connect(port, host);
-      c.once('connect', () => (c.destroy(), r(true)));
-      c.once('error', () => r(false));
-    });
-    if (ok) return;
-    if (Date.now() > end) throw new Error(`nothing listens on ${port}`);
-    await sleep(50);
-  }
-}
-
-/** A TCP proxy the script controls: `cut()` drops every connection and refuses new ones. */
-class TcpProxy {
-  private server?: Server;
-  private sockets = new Set<Socket>();
-  private isCut = false;
-  constructor(readonly port: number, private readonly target: number) {}
-  async start(): Promise<void> {
-    this.server = createServer((client) => {
-      if (this.isCut) return client.destroy();
-      const upstream = connect(this.target, '127.0.0.1');
-      for (const s of [client, upstream]) {
-        this.sockets.add(s);
-        s.on('close', () => this.sockets.delete(s));
-        s.on('error', () => {});
-      }
-      client.pipe(upstream).pipe(client);
-      client.on('close', () => upstream.destroy());
-      upstream.on('close', () => client.destroy());
-    });
-    await new Promise<void>((r) => this.server!.listen(this.port, '127.0.0.1', r));
-  }
-  cut(): void {
-    this.isCut = true;
-    for (const s of this.sockets) s.destroy();
-  }
-  heal(): void {
-    this.isCut = false;
-  }
-  async close(): Promise<void> {
-    this.cut();
-    await new Promise((r) => this.server?.close(r));
-  }
-}
-
-class Mosquitto {
-  private proc?: ChildProcess;
-  constructor(private readonly conf: string, readonly host: string, readonly port: number) {}
-  async start(): Promise<void> {
-    this.proc = spawn('mosquitto', ['-c', this.conf], { stdio: 'ignore' });
-    killAtExit(this.proc);
-    await waitPort(this.port, this.host);
-  }
-  async stop(): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null) return;
-    const exited = new Promise((r) => p.once('exit', r));
-    p.kill('SIGKILL');
-    await exited;
-  }
-}
-
-type Fault = 'kill' | 'broker' | 'ingest' | 'pg';
-type Counts = Record<string, number>;
 
 function skip(why: string): number {
   // Under CI a missing namespace is a failure: the test must not pass by doing nothing.
@@ -350,55 +262,7 @@ async function chaos(lab: NetLab | undefined, pg: PrivatePg | undefined): Promis
     };
 
     if (lab) {
-      // The link's plan (shape, seconds) and the process faults spread over the same time. It ends
-      // with a blackhole, so drain_s is the catch-up after a long outage.
-      const plan: [LinkShape | 'flap', number][] = SHORT
-        ? [['lossy', 8], ['flap', 6], ['cap', 6], ['blackhole', PARTITION_MS / 1000]]
-        : [['lossy', 60], ['flap', 30], ['cap', 60], ['blackhole', PARTITION_MS / 1000], ['lossy', 60], ['cap', 60], ['flap', 30], ['blackhole', PARTITION_MS / 1000]];
-      const gapMs = SHORT ? 3000 : 15_000;
-      const totalMs = plan.reduce((t, [, s]) => t + s * 1000 + gapMs, 0);
-      const faults: Fault[] = SHORT
-        ? ['kill', 'kill', 'kill', 'ingest', 'pg', 'broker']
-        : [...Array<Fault>(12).fill('kill'), ...Array<Fault>(4).fill('ingest'), ...Array<Fault>(3).fill('pg'), ...Array<Fault>(2).fill('broker')];
-      for (let i = faults.length - 1; i > 0; i--) {
-        const j = Math.floor(rnd() * (i + 1));
-        [faults[i], faults[j]] = [faults[j], faults[i]];
-      }
-      say(`running ${(totalMs / 1000).toFixed(0)} s in namespace ${lab.ns}: broker ${brokerHost}:${brokerPort}, devices ${sim.host}:${sim.port}, PostgreSQL :${pg!.port}`);
-      const linkLoop = async () => {
-        for (const [shape, seconds] of plan) {
-          await sleep(gapMs);
-          if (shape === 'flap') {
-            say(`flap the link for ${seconds} s`);
-            counts.flaps++;
-            const end = Date.now() + seconds * 1000;
-            while (Date.now() < end) {
-              lab.setLink(false);
-              counts.link_downs++;
-              await sleep(1000 + rnd() * 2000);
-              lab.setLink(true);
-              await sleep(1500 + rnd() * 2000);
-            }
-            continue;
-          }
-          say(`link ${shape} for ${seconds} s`);
-          counts[{ lossy: 'lossy_periods', cap: 'rate_caps', blackhole: 'blackholes', clean: 'clean' }[shape]]++;
-          lab.setShape(shape);
-          await sleep(seconds * 1000);
-          lab.setShape('clean');
-          // How long the gateway takes to be heard again: a half-open connection must be noticed first.
-          if (shape === 'blackhole') recoveries.push(caughtUp(300_000));
-          if (!lab.linkAlive) throw new Error('the link process ended');
-        }
-      };
-      const faultLoop = async () => {
-        const every = (totalMs * 0.95) / faults.length;
-        for (const f of faults) {
-          await sleep(every * (0.6 + 0.4 * rnd()));
-          await fault(f);
-        }
-      };
-      await Promise.all([linkLoop(), faultLoop()]);
+      await runNetemPlan({ lab, short: SHORT, partitionMs: PARTITION_MS, rnd, counts, fault, caughtUp, recoveries, where: `broker ${brokerHost}:${brokerPort}, devices ${sim.host}:${sim.port}, PostgreSQL :${pg!.port}` });
     } else {
       const end = Date.now() + SECONDS * 1000;
       say(`running ${SECONDS} s; broker :${brokerPort}, proxy :${proxyPort}, partitions of ${PARTITION_MS / 1000} s`);
@@ -474,47 +338,6 @@ async function chaos(lab: NetLab | undefined, pg: PrivatePg | undefined): Promis
     rmSync(dir, { recursive: true, force: true });
   }
   return code;
-}
-
-/** Alarms committed after telemetry read more than 2 s after them. */
-function lateAlarms(commits: Commit[]): { alarms: number; late: number } {
-  let late = 0;
-  let alarms = 0;
-  const telemetryCommits = commits.filter((c) => c.lane === 'telemetry');
-  for (const c of commits) {
-    if (c.lane !== 'events') continue;
-    for (const a of c.alarms) {
-      alarms++;
-      const overtaken = telemetryCommits.find((t) => t.at < c.at && t.maxTs > a.ts + 2000);
-      if (!overtaken) continue;
-      late++;
-      if (process.env.CHAOS_DEBUG) {
-        const hhmm = (ms: number) => new Date(ms).toISOString().slice(11, 23);
-        say(`late alarm seq ${a.seq} ts ${hhmm(a.ts)} committed ${hhmm(c.wall)} (events ${c.seqs}); telemetry ${overtaken.seqs} up to ${hhmm(overtaken.maxTs)} committed ${hhmm(overtaken.wall)} before it`);
-      }
-    }
-  }
-  return { alarms, late };
-}
-
-type Commit = { lane: 'telemetry' | 'events'; at: number; wall: number; maxTs: number; seqs: string; alarms: { seq: number; ts: number }[] };
-
-/** The store, with each commit's time, newest reading time and alarms written down. */
-function loggingStore(store: Store, commits: Commit[]): Store {
-  return wrapTelemetry(store, (telemetry) => ({
-    async commitTelemetry(batch) {
-      const r = await telemetry.commitTelemetry(batch);
-      let maxTs = -Infinity;
-      for (const x of commitReadings(batch)) if (x.ts > maxTs) maxTs = x.ts;
-      if (!r.duplicate) commits.push({ lane: 'telemetry', at: performance.now(), wall: Date.now(), maxTs, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: [] });
-      return r;
-    },
-    async commitEvents(batch) {
-      const r = await telemetry.commitEvents(batch);
-      if (!r.duplicate) commits.push({ lane: 'events', at: performance.now(), wall: Date.now(), maxTs: -Infinity, seqs: `${batch.firstSeq}..${batch.lastSeq}`, alarms: batch.events.filter((x) => x.kind === 'alarm').map((x) => ({ seq: x.seq, ts: x.ts })) });
-      return r;
-    },
-  }));
 }
 
 main().then(

@@ -28,7 +28,8 @@ import { MultivariateDetector } from '../detect/multivariate.js';
 import type { Detector, DetectorEvent } from '../detect/types.js';
 import type { EventBus, Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
-import type { AlarmManager, ConditionInput } from './manager.js';
+import type { AlarmManager } from './manager.js';
+import type { ConditionInput } from './types.js';
 import type { ResolvedAlarmsConfig } from './config.js';
 
 /** Whether an alarm at `level` of detector `d` is a yellow watch (the multivariate detector's provisional raise). */

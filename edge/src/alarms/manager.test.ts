@@ -1,44 +1,15 @@
-import { AlarmLevel, isLifelineError, type AlarmTransition } from '@lifeline/shared';
+import { AlarmLevel, isLifelineError } from '@lifeline/shared';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it, onTestFinished } from 'vitest';
 import { EdgeBuffer } from '../buffer/buffer.js';
 import { AlarmStore } from './store.js';
-import { resolveAlarmsConfig, type AlarmsConfig } from './config.js';
-import { AlarmManager, bufferSink, type ConditionInput, type EventSink } from './manager.js';
-
-const T0 = Date.UTC(2026, 5, 1, 8, 0, 0);
-const ID = 'flood-1/ponding_depth/threshold';
-const open: EdgeBuffer[] = [];
-afterEach(() => {
-  for (const b of open.splice(0)) b.close();
-});
-
-/** A manager on a fresh buffer, with a hand-moved clock. */
-function setup(cfg: AlarmsConfig = {}, path = ':memory:', sink?: (b: EdgeBuffer) => EventSink) {
-  const buffer = new EdgeBuffer(path);
-  open.push(buffer);
-  const store = new AlarmStore(buffer.alarmTables());
-  const clock = { now: T0 };
-  const m = new AlarmManager({ gateway: 'gw-1', config: resolveAlarmsConfig(cfg), store, sink: sink ? sink(buffer) : bufferSink(buffer), clock: () => clock.now });
-  m.start();
-  const sent = () => buffer.events(1, buffer.lastWritten('events')).map((e) => ({ ...(e.body as AlarmTransition), seq: e.seq }));
-  const moves = () => sent().map((e) => `${e.from}>${e.to}@${e.level}`);
-  return { buffer, store, m, clock, sent, moves };
-}
-
-const c = (level: AlarmLevel, ts: number, over: Partial<ConditionInput> = {}): ConditionInput => ({
-  alarmId: ID,
-  device: 'flood-1',
-  point: 'ponding_depth',
-  detector: 'threshold',
-  ts,
-  level,
-  value: level ? 0.31 : 0.05,
-  cause: level ? 'ponding_depth 0.31 m above red 0.3 m' : 'ponding_depth back below 0.28 m',
-  ...over,
-});
+import { resolveAlarmsConfig } from './config.js';
+import { bufferSink, type EventSink } from './journal.js';
+import { AlarmManager } from './manager.js';
+import type { ConditionInput } from './types.js';
+import { ID, T0, c, setup } from '../../test/alarms/manager-harness.js';
 
 describe('alarm lifecycle (ISA-18.2)', () => {
   it('raise, acknowledge, clear: normal → active_unacked → active_acked → normal', () => {
@@ -252,85 +223,6 @@ describe('shelving', () => {
   });
 });
 
-describe('chattering', () => {
-  it('suppresses an alarm raised N times within T, sends nothing while it chatters, releases it when quiet', () => {
-    const { m, moves, clock } = setup({ chatter: { count: 3, windowMs: 60_000, releaseMs: 120_000 } });
-    for (let i = 0; i < 3; i++) {
-      m.onCondition(c(AlarmLevel.Yellow, T0 + i * 10_000));
-      m.onCondition(c(AlarmLevel.Normal, T0 + i * 10_000 + 5000));
-    }
-    // Third raise within 60 s: suppressed. Its flips after that stay local.
-    for (let i = 3; i < 8; i++) {
-      m.onCondition(c(AlarmLevel.Yellow, T0 + i * 10_000));
-      m.onCondition(c(AlarmLevel.Normal, T0 + i * 10_000 + 5000));
-    }
-    expect(moves()).toEqual([
-      'normal>active_unacked@2',
-      'active_unacked>cleared_unacked@0',
-      'cleared_unacked>active_unacked@2',
-      'active_unacked>cleared_unacked@0',
-      'cleared_unacked>suppressed@2',
-    ]);
-    expect(m.get(ID)).toMatchObject({ state: 'suppressed', suppressedBy: 'chatter', level: AlarmLevel.Normal, base: 'cleared_unacked' });
-    const lastRaise = T0 + 70_000;
-    clock.now = lastRaise + 119_999;
-    m.tick();
-    expect(m.get(ID)!.state).toBe('suppressed');
-    clock.now = lastRaise + 120_000;
-    m.tick();
-    expect(m.get(ID)).toMatchObject({ state: 'cleared_unacked', suppressedBy: null });
-    expect(moves().at(-1)).toBe('suppressed>cleared_unacked@0');
-  });
-
-  it('raises spread wider than the window do not chatter', () => {
-    const { m, moves } = setup({ chatter: { count: 3, windowMs: 60_000 } });
-    for (let i = 0; i < 5; i++) {
-      m.onCondition(c(AlarmLevel.Yellow, T0 + i * 31_000));
-      m.onCondition(c(AlarmLevel.Normal, T0 + i * 31_000 + 1000));
-    }
-    expect(moves().filter((x) => x.includes('suppressed'))).toEqual([]);
-  });
-});
-
-describe('alarm flood', () => {
-  const flood = { count: 5, windowMs: 60_000, clearCount: 2 };
-  const raise = (m: AlarmManager, i: number, level: AlarmLevel, ts: number) =>
-    m.onCondition(c(level, ts, { alarmId: `dev-${i}/level/threshold`, device: `dev-${i}`, point: 'level' }));
-
-  it('raises one summary alarm, suppresses new alarms below red while it lasts, and releases them after', () => {
-    const { m, sent, clock } = setup({ flood });
-    for (let i = 0; i < 5; i++) raise(m, i, AlarmLevel.Yellow, T0 + i * 1000);
-    expect(m.flooding).toBe(true);
-    const summary = m.get('gw-1/alarms/flood')!;
-    expect(summary).toMatchObject({ state: 'active_unacked', level: AlarmLevel.Orange, device: 'gw-1', detector: 'flood', value: 5 });
-    expect(summary.cause).toMatch(/5 alarms raised within 1m0s|5 alarms raised within 1m/);
-    // Lower levels are suppressed; red still gets through.
-    for (let i = 5; i < 15; i++) raise(m, i, AlarmLevel.Yellow, T0 + 6000 + i);
-    raise(m, 99, AlarmLevel.Red, T0 + 7000);
-    expect(m.get('dev-7/level/threshold')!.state).toBe('suppressed');
-    expect(m.get('dev-99/level/threshold')!.state).toBe('active_unacked');
-    // Each suppressed alarm is sent once (so the cloud knows it exists), no more.
-    expect(sent().filter((e) => e.to === 'suppressed')).toHaveLength(10);
-    // One of them clears while suppressed: quietly.
-    raise(m, 7, AlarmLevel.Normal, T0 + 8000);
-    // Quiet for a window: the flood ends, the summary clears, suppressed alarms show their base state.
-    clock.now = T0 + 70_000;
-    m.tick();
-    expect(m.flooding).toBe(false);
-    expect(m.get('gw-1/alarms/flood')).toMatchObject({ state: 'cleared_unacked', level: AlarmLevel.Normal });
-    expect(m.get('dev-8/level/threshold')!.state).toBe('active_unacked');
-    expect(m.get('dev-7/level/threshold')!.state).toBe('cleared_unacked');
-    expect(sent().filter((e) => e.alarmId === 'gw-1/alarms/flood').map((e) => `${e.from}>${e.to}`)).toEqual(['normal>active_unacked', 'active_unacked>cleared_unacked']);
-  });
-
-  it('raises spread out do not make a flood', () => {
-    const { m } = setup({ flood });
-    for (let i = 0; i < 20; i++) raise(m, i, AlarmLevel.Yellow, T0 + i * 20_000);
-    expect(m.flooding).toBe(false);
-    expect(m.get('gw-1/alarms/flood')).toBeUndefined();
-  });
-});
-
 describe('restart', () => {
   it('restores every alarm, and queues a transition that was recorded but not queued when the process died', () => {
     const dir = mkdtempSync(join(tmpdir(), 'lifeline-alarms-'));
@@ -377,7 +269,7 @@ describe('restart', () => {
       a.buffer.close();
       // Comes back after the expiry (the clock of setup starts at T0: move it before start).
       const buffer = new EdgeBuffer(file);
-      open.push(buffer);
+      onTestFinished(() => buffer.close());
       const m = new AlarmManager({ gateway: 'gw-1', config: resolveAlarmsConfig(), store: new AlarmStore(buffer.alarmTables()), sink: bufferSink(buffer), clock: () => T0 + 120_000 });
       m.start();
       expect(m.get(ID)).toMatchObject({ state: 'active_unacked', shelvedUntil: null });

@@ -18,58 +18,24 @@
  *   onCondition ─▶ listeners (actions switch outputs) ─▶ record + alarm_log (one
  *   transaction) ─▶ event lane (synchronous=FULL, ahead of telemetry)
  *
+ * Its parts: journal.ts (record, event lane, restore after a restart), chatter.ts and
+ * flood.ts (the two suppressions, over raise-window.ts); the states are here.
+ *
  * Outputs are switched first: the beacon must not wait for the disk (a WAL
  * checkpoint can take milliseconds). Record and event follow in the same
  * synchronous tick. A kill -9 inside that tick loses a transition that had not
  * been recorded yet; the restarted detectors raise it again. A transition
  * recorded but not yet queued is queued at the next start.
  */
-import { AlarmLevel, ErrorCodes, LifelineError, type AlarmState, type AlarmTransition } from '@lifeline/shared';
-import type { EdgeBuffer } from '../buffer/buffer.js';
+import { AlarmLevel, ErrorCodes, LifelineError, watchStage, type AlarmState } from '@lifeline/shared';
 import type { AlarmStore } from './store.js';
-import { describeLevel } from '../detect/levels.js';
 import type { Logger } from '../log.js';
 import type { ResolvedAlarmsConfig } from './config.js';
 import { formatDuration } from './duration.js';
-import type { AlarmLogEntry, AlarmRecord } from './types.js';
-
-/** Where transitions go for the cloud: the buffer's event lane. */
-export interface EventSink {
-  /** The seq the next appended event will get. */
-  nextSeq(): number;
-  /** Queues one alarm transition; returns its seq. */
-  append(ts: number, body: Omit<AlarmTransition, 'seq'>): number;
-}
-
-/** The event lane of an EdgeBuffer as an EventSink. */
-export function bufferSink(buffer: EdgeBuffer): EventSink {
-  return {
-    nextSeq: () => buffer.lastWritten('events') + 1,
-    append: (ts, body) => buffer.appendEvent(ts, 'alarm', body),
-  };
-}
-
-/** A detector's (or the bus layer's) condition for one alarm. */
-export interface ConditionInput {
-  /** `<device>/<point>/<detector>`, or a multivariate detector's id. */
-  alarmId: string;
-  device: string;
-  point: string;
-  /** Detector kind, e.g. `threshold`, `comm_loss`. */
-  detector: string;
-  /** When the condition changed (reading time, epoch ms). */
-  ts: number;
-  /** The level now; Normal when the condition has cleared. */
-  level: AlarmLevel;
-  value: number | null;
-  cause: string;
-  /**
-   * A clear that withdraws a provisional raise (a multivariate detector's yellow watch that its
-   * alarm did not confirm): back to normal at once, no acknowledgement asked, unless the alarm had
-   * been higher in the same unacknowledged episode (that episode still wants its acknowledgement).
-   */
-  withdrawn?: boolean;
-}
+import { chatterCause, chatterQuietFor, chatters, noteRaise } from './chatter.js';
+import { AlarmFlood, FLOOD_DETECTOR } from './flood.js';
+import { AlarmJournal, type EntryDetails, type EventSink } from './journal.js';
+import { newAlarmRecord, type AlarmLogEntry, type AlarmRecord, type ConditionInput } from './types.js';
 
 /** Told of every change of every alarm: the record after it, and the log entry. */
 export type AlarmListener = (alarm: Readonly<AlarmRecord>, entry: Readonly<AlarmLogEntry>) => void;
@@ -94,30 +60,21 @@ export interface AlarmManagerOptions {
   log?: Logger;
 }
 
-interface FloodState {
-  active: boolean;
-  /** Raise times within the window. */
-  raises: number[];
-  /** Raises since the flood began. */
-  total: number;
-}
-
-const CAUSE_MAX = 4096;
-const NAME_MAX = 128;
-const SUMMARY = 'flood';
-
 /** The alarm manager of one gateway. */
 export class AlarmManager {
   private readonly alarms = new Map<string, AlarmRecord>();
   private readonly listeners: AlarmListener[] = [];
-  private flood: FloodState = { active: false, raises: [], total: 0 };
+  private readonly flood: AlarmFlood;
+  private readonly journal: AlarmJournal;
   private readonly clock: () => number;
   /** Id of the flood summary alarm. */
   readonly floodAlarmId: string;
 
   constructor(private readonly opts: AlarmManagerOptions) {
     this.clock = opts.clock ?? Date.now;
-    this.floodAlarmId = `${opts.gateway}/alarms/${SUMMARY}`;
+    this.flood = new AlarmFlood(opts.gateway, opts.config.flood, opts.store);
+    this.journal = new AlarmJournal(opts.store, opts.sink, opts.log);
+    this.floodAlarmId = this.flood.alarmId;
   }
 
   /**
@@ -126,16 +83,10 @@ export class AlarmManager {
    * expiries that fell due while the agent was down.
    */
   start(): void {
-    const { store, sink } = this.opts;
     this.alarms.clear();
-    for (const a of store.loadAlarms()) this.alarms.set(a.id, a);
-    const f = store.getMeta('flood');
-    if (f) this.flood = JSON.parse(f) as FloodState;
-    for (const e of store.logAfterSeq(sink.nextSeq() - 1)) {
-      const seq = sink.append(e.ts, wireBody(e));
-      if (seq !== e.eventSeq) store.setLogSeq(e.id!, seq);
-      this.opts.log?.warn({ alarm: e.alarmId, seq }, 'queued an alarm transition recorded before a crash');
-    }
+    for (const a of this.journal.loadAlarms()) this.alarms.set(a.id, a);
+    this.flood.restore();
+    this.journal.requeueUnsent();
     this.tick();
   }
 
@@ -191,14 +142,16 @@ export class AlarmManager {
     let rec = this.alarms.get(c.alarmId);
     if (!rec) {
       if (c.level === AlarmLevel.Normal) return;
-      rec = fresh(c);
+      rec = newAlarmRecord(c);
       this.alarms.set(rec.id, rec);
     }
     const prev = rec.level;
     if (c.level === prev) return;
     const from = rec.state;
     const covered = rec.shelvedUntil !== null || rec.suppressedBy !== null;
-    const summary = rec.detector === SUMMARY;
+    const summary = rec.detector === FLOOD_DETECTOR;
+    // A yellow watch is no raise for the flood window; the alarm that confirms it is (by the causes, as the cloud tells them).
+    const confirmsWatch = prev !== AlarmLevel.Normal && c.level > prev && watchStage(rec.cause) === 'raised';
     rec.level = c.level;
     rec.value = c.value;
     rec.cause = c.cause;
@@ -213,23 +166,23 @@ export class AlarmManager {
       } else rec.peakLevel = Math.max(rec.peakLevel, c.level);
       rec.base = 'active_unacked';
       rec.ackedBy = rec.ackedAt = null;
-      if (!summary) pushWindow(rec.raises, ts, this.opts.config.chatter.windowMs, this.opts.config.chatter.count);
-      const { chatter, flood } = this.opts.config;
+      const { chatter } = this.opts.config;
+      if (!summary) noteRaise(rec, ts, chatter);
       if (covered) {
         this.commit(rec, from, ts, c.cause, { quiet: true, value: c.value });
-      } else if (!summary && chatter.enabled && rec.raises.length >= chatter.count) {
+      } else if (!summary && chatters(rec, chatter)) {
         rec.suppressedBy = 'chatter';
         rec.state = 'suppressed';
-        this.commit(rec, from, ts, `chattering: raised ${rec.raises.length} times within ${formatDuration(chatter.windowMs)}, suppressed until quiet for ${formatDuration(chatter.releaseMs)}; ${c.cause}`, { value: c.value });
-      } else if (!summary && this.flood.active && c.level < flood.passLevel) {
+        this.commit(rec, from, ts, chatterCause(rec, chatter, c.cause), { value: c.value });
+      } else if (!summary && this.flood.suppresses(c.level)) {
         rec.suppressedBy = 'flood';
         rec.state = 'suppressed';
-        this.commit(rec, from, ts, `alarm flood (${this.floodAlarmId}), suppressed below ${describeLevel(flood.passLevel)}; ${c.cause}`, { value: c.value });
+        this.commit(rec, from, ts, this.flood.suppressedCause(c.cause), { value: c.value });
       } else {
         rec.state = rec.base;
         this.commit(rec, from, ts, c.cause, { value: c.value });
       }
-      if (!summary && !covered) this.countRaise(ts);
+      if (!summary && !covered && watchStage(c.cause) !== 'raised') this.countRaise(ts);
     } else if (c.level > prev) {
       // Escalation (yellow → red) is a transition of the same alarm; it wants a new acknowledgement.
       rec.peakLevel = Math.max(rec.peakLevel, c.level);
@@ -237,6 +190,8 @@ export class AlarmManager {
       rec.ackedBy = rec.ackedAt = null;
       if (!covered) rec.state = rec.base;
       this.commit(rec, from, ts, c.cause, { quiet: covered, value: c.value });
+      // Counted as its watch would have been, unless an operator shelved it or it chatters.
+      if (confirmsWatch && rec.shelvedUntil === null && rec.suppressedBy !== 'chatter') this.countRaise(ts);
     } else if (c.level > AlarmLevel.Normal) {
       // De-escalation: same state, lower level.
       this.commit(rec, from, ts, c.cause, { quiet: covered, value: c.value });
@@ -299,19 +254,20 @@ export class AlarmManager {
   }
 
   private expire(now: number): void {
-    const { chatter, flood } = this.opts.config;
+    const { chatter } = this.opts.config;
     for (const rec of this.alarms.values()) {
       if (rec.shelvedUntil !== null && rec.shelvedUntil <= now) {
         this.release(rec, 'shelve', now, `shelving by ${rec.shelvedBy ?? 'an operator'} expired`);
       }
       if (rec.suppressedBy === 'chatter') {
-        const last = rec.raises.length ? rec.raises[rec.raises.length - 1] : -Infinity;
-        if (last <= now - chatter.releaseMs) this.release(rec, 'chatter', now, `no longer chattering: not raised for ${formatDuration(now - last)}`);
+        const quiet = chatterQuietFor(rec, now, chatter);
+        if (quiet !== null) this.release(rec, 'chatter', now, `no longer chattering: not raised for ${formatDuration(quiet)}`);
       }
     }
-    if (this.flood.active) {
-      trimWindow(this.flood.raises, now, flood.windowMs);
-      if (this.flood.raises.length < flood.clearCount || !flood.enabled) this.endFlood(now);
+    const over = this.flood.expire(now);
+    if (over) {
+      this.onCondition(over);
+      for (const rec of this.alarms.values()) if (rec.suppressedBy === 'flood') this.release(rec, 'flood', now, 'alarm flood over');
     }
   }
 
@@ -336,55 +292,10 @@ export class AlarmManager {
     this.commit(rec, from, ts, cause, { user, value: null });
   }
 
+  /** Counts a raise toward the flood window; raises the summary alarm when a flood begins. */
   private countRaise(ts: number): void {
-    const { flood } = this.opts.config;
-    if (!flood.enabled) return;
-    this.flood.raises.push(ts);
-    trimWindow(this.flood.raises, ts, flood.windowMs);
-    // Bounded memory: only the count matters once past the limit.
-    if (this.flood.raises.length > flood.count * 4) this.flood.raises.splice(0, this.flood.raises.length - flood.count * 4);
-    if (this.flood.active) this.flood.total++;
-    else if (this.flood.raises.length >= flood.count) {
-      this.flood.active = true;
-      this.flood.total = this.flood.raises.length;
-      this.saveFlood();
-      const n = this.flood.raises.length;
-      this.onCondition({
-        alarmId: this.floodAlarmId,
-        device: this.opts.gateway,
-        point: 'alarms',
-        detector: SUMMARY,
-        ts,
-        level: flood.level,
-        value: n,
-        cause: `alarm flood: ${n} alarms raised within ${formatDuration(flood.windowMs)}; new alarms below ${describeLevel(flood.passLevel)} are suppressed until fewer than ${flood.clearCount} remain in the window`,
-      });
-      return;
-    }
-    this.saveFlood();
-  }
-
-  private endFlood(ts: number): void {
-    const total = this.flood.total;
-    this.flood.active = false;
-    this.flood.total = 0;
-    this.saveFlood();
-    this.onCondition({
-      alarmId: this.floodAlarmId,
-      device: this.opts.gateway,
-      point: 'alarms',
-      detector: SUMMARY,
-      ts,
-      level: AlarmLevel.Normal,
-      value: total,
-      cause: `alarm flood over: ${total} alarms raised during it`,
-    });
-    for (const rec of this.alarms.values()) if (rec.suppressedBy === 'flood') this.release(rec, 'flood', ts, 'alarm flood over');
-  }
-
-  private saveFlood(): void {
-    const json = JSON.stringify(this.flood);
-    this.opts.store.later(() => this.opts.store.setMeta('flood', json));
+    const begun = this.flood.countRaise(ts);
+    if (begun) this.onCondition(begun);
   }
 
   /**
@@ -394,42 +305,14 @@ export class AlarmManager {
    * second alarm of a batch does not wait for the first one's fsync.
    */
   batch<T>(fn: () => T): T {
-    const outer = this.opts.store.beginBatch();
-    if (!outer) return fn();
-    this.batching = true;
-    try {
-      return fn();
-    } finally {
-      this.batching = false;
-      this.opts.store.endBatch();
-      this.queueEvents();
-    }
+    return this.journal.batch(fn);
   }
 
-  private batching = false;
-  /** Transitions recorded (or about to be) and not yet queued for the cloud. */
-  private unqueued: AlarmLogEntry[] = [];
-
   /** Tells the listeners (outputs switch), records the change, queues it for the cloud. */
-  private commit(rec: AlarmRecord, from: AlarmState, ts: number, cause: string, o: { quiet?: boolean; user?: string; value: number | null }): void {
-    const { store, sink } = this.opts;
+  private commit(rec: AlarmRecord, from: AlarmState, ts: number, cause: string, o: EntryDetails): void {
     if (from !== rec.state) rec.since = ts;
     rec.updated = ts;
-    const entry: AlarmLogEntry = {
-      ts,
-      alarmId: rec.id,
-      device: rec.device,
-      point: rec.point,
-      detector: rec.detector,
-      from,
-      to: rec.state,
-      level: rec.level,
-      value: o.value,
-      cause: cause.length > CAUSE_MAX ? `${cause.slice(0, CAUSE_MAX - 1)}…` : cause,
-      ...(o.user === undefined ? {} : { user: o.user.slice(0, NAME_MAX) }),
-      // The seq it will get: the lane's next, after those waiting before it.
-      eventSeq: o.quiet ? null : sink.nextSeq() + this.unqueued.length,
-    };
+    const entry = this.journal.entry(rec, from, ts, cause, o);
     // Outputs first: the beacon does not wait for the disk. The record follows in the same
     // synchronous tick (or at the end of the batch), before anything else can run.
     for (const l of this.listeners) {
@@ -439,85 +322,10 @@ export class AlarmManager {
         this.opts.log?.error({ err, alarm: rec.id }, 'alarm listener failed; continuing');
       }
     }
-    const saved = { ...rec, raises: [...rec.raises] };
-    store.later(() => {
-      store.saveAlarm(saved);
-      entry.id = store.appendLog(entry);
-    });
-    if (!o.quiet) this.unqueued.push(entry);
-    if (!this.batching) this.queueEvents();
+    this.journal.record(rec, entry, o.quiet);
     this.opts.log?.info(
       { alarm: rec.id, from, to: rec.state, alarmLevel: rec.level, value: o.value, cause: entry.cause, user: o.user, local: o.quiet || undefined },
       'alarm transition',
     );
   }
-
-  /** Queues recorded transitions on the event lane (each synced to disk). */
-  private queueEvents(): void {
-    const { store, sink } = this.opts;
-    const list = this.unqueued;
-    this.unqueued = [];
-    for (const entry of list) {
-      const seq = sink.append(entry.ts, wireBody(entry));
-      if (seq !== entry.eventSeq) {
-        store.setLogSeq(entry.id!, seq);
-        entry.eventSeq = seq;
-      }
-    }
-  }
-}
-
-function fresh(c: ConditionInput): AlarmRecord {
-  return {
-    id: c.alarmId,
-    device: c.device,
-    point: c.point,
-    detector: c.detector,
-    state: 'normal',
-    base: 'normal',
-    level: AlarmLevel.Normal,
-    peakLevel: AlarmLevel.Normal,
-    value: null,
-    cause: '',
-    since: c.ts,
-    updated: c.ts,
-    raisedAt: null,
-    shelvedUntil: null,
-    shelvedBy: null,
-    suppressedBy: null,
-    ackedBy: null,
-    ackedAt: null,
-    raises: [],
-  };
-}
-
-/** The event-lane body of a log entry (seq is added by sync). */
-function wireBody(e: AlarmLogEntry): Omit<AlarmTransition, 'seq'> {
-  return {
-    kind: 'alarm',
-    alarmId: e.alarmId,
-    device: e.device,
-    point: e.point,
-    ts: e.ts,
-    from: e.from,
-    to: e.to,
-    level: e.level,
-    detector: e.detector,
-    cause: e.cause,
-    value: e.value,
-    ...(e.user === undefined ? {} : { user: e.user }),
-  };
-}
-
-function trimWindow(times: number[], now: number, windowMs: number): void {
-  let k = 0;
-  while (k < times.length && times[k] <= now - windowMs) k++;
-  if (k) times.splice(0, k);
-}
-
-/** Adds a raise time, drops those out of the window, keeps at most `cap`. */
-function pushWindow(times: number[], ts: number, windowMs: number, cap: number): void {
-  times.push(ts);
-  trimWindow(times, ts, windowMs);
-  if (times.length > cap) times.splice(0, times.length - cap);
 }

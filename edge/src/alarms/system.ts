@@ -20,7 +20,8 @@ import { ActionEngine } from '../actions/engine.js';
 import { LinkPointWriter, type PointWriter, type PointWriterConfig } from '../actions/point-writer.js';
 import { resolveAlarmsConfig, type ResolvedAlarmsConfig } from './config.js';
 import { ControlServer, controlSocketPath, type ControlRequest, type ControlResponse } from './control.js';
-import { AlarmManager, bufferSink } from './manager.js';
+import { bufferSink } from './journal.js';
+import { AlarmManager } from './manager.js';
 
 /**
  * The part of a loaded config the alarm feature reads (a LoadedConfig is one):

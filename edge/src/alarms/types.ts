@@ -1,9 +1,9 @@
 /**
  * The alarm manager's data: one record per alarm (device, point, detector), and
- * the transitions it goes through. Plain data, so the store can persist it and
- * the CLI can print it.
+ * the transitions it goes through, and the conditions that move it. Plain data, so
+ * the store can persist it and the CLI can print it.
  */
-import type { AlarmLevel, AlarmState } from '@lifeline/shared';
+import { AlarmLevel, type AlarmState } from '@lifeline/shared';
 
 /** The ISA-18.2 states an alarm moves through while it is neither shelved nor suppressed. */
 export type BaseState = 'normal' | 'active_unacked' | 'active_acked' | 'cleared_unacked';
@@ -47,6 +47,53 @@ export interface AlarmRecord {
   ackedAt: number | null;
   /** Recent raise times (for chattering), newest last, bounded. */
   raises: number[];
+}
+
+/** A detector's (or the bus layer's) condition for one alarm: the manager's input. */
+export interface ConditionInput {
+  /** `<device>/<point>/<detector>`, or a multivariate detector's id. */
+  alarmId: string;
+  device: string;
+  point: string;
+  /** Detector kind, e.g. `threshold`, `comm_loss`. */
+  detector: string;
+  /** When the condition changed (reading time, epoch ms). */
+  ts: number;
+  /** The level now; Normal when the condition has cleared. */
+  level: AlarmLevel;
+  value: number | null;
+  cause: string;
+  /**
+   * A clear that withdraws a provisional raise (a multivariate detector's yellow watch that its
+   * alarm did not confirm): back to normal at once, no acknowledgement asked, unless the alarm had
+   * been higher in the same unacknowledged episode (that episode still wants its acknowledgement).
+   */
+  withdrawn?: boolean;
+}
+
+/** The record of an alarm first seen in `c`: normal, as if it had been there all along. */
+export function newAlarmRecord(c: ConditionInput): AlarmRecord {
+  return {
+    id: c.alarmId,
+    device: c.device,
+    point: c.point,
+    detector: c.detector,
+    state: 'normal',
+    base: 'normal',
+    level: AlarmLevel.Normal,
+    peakLevel: AlarmLevel.Normal,
+    value: null,
+    cause: '',
+    since: c.ts,
+    updated: c.ts,
+    raisedAt: null,
+    shelvedUntil: null,
+    shelvedBy: null,
+    suppressedBy: null,
+    ackedBy: null,
+    ackedAt: null,
+    raises: [],
+  };
 }
 
 /** One recorded transition of one alarm (the local log; `eventSeq` set when it is queued for the cloud). */

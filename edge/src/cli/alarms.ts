@@ -91,10 +91,11 @@ async function operate(loaded: LoadedConfig, req: Exclude<ControlRequest, { op: 
   if (!existsSync(path)) throw new LifelineError(ErrorCodes.NotFound, `no buffer file at ${path}: the agent has not run with this config yet`);
   // No agent: this process is the only writer. The manager alone (no outputs): the agent
   // recomputes its outputs from the alarms when it starts.
-  const [{ EdgeBuffer }, { AlarmStore }, { AlarmManager, bufferSink }] = await Promise.all([
+  const [{ EdgeBuffer }, { AlarmStore }, { AlarmManager }, { bufferSink }] = await Promise.all([
     import('../buffer/buffer.js'),
     import('../alarms/store.js'),
     import('../alarms/manager.js'),
+    import('../alarms/journal.js'),
   ]);
   const buffer = new EdgeBuffer(path);
   try {

@@ -4,13 +4,9 @@
  * from the method's published description, not its code). Novelty is "this pattern
  * forms a new cluster", and the vigilance that decides it adapts to the stream.
  *
- *     x ─▶ blocks of `step` readings (step = warmup / (window·13): the warm-up yields ~13
- *          windows of downsampled points) ─▶ per block its mean, or its extreme when that
- *          stands out from the mean by > 10 % of the range (a spike survives downsampling)
- *       ─▶ scaled to [0,1] by the range seen so far, quantised to 80 levels, and snapped to
- *          the running median level when within 0.075 of it (noise around the usual level
- *          is one pattern, not many)
- *       ─▶ the last 8 points (on the [0,1] scale), their Haar wavelet coefficients, and
+ *     x ─▶ patterns (artime-pattern.ts): blocks of `step` readings (step = warmup / (window·13):
+ *          the warm-up yields ~13 windows of downsampled points), each a point scaled to [0,1],
+ *          quantised and snapped to the median; the last 8 points, their Haar coefficients and
  *          their "energy" (mean level, spread)
  *       ─▶ dual-vigilance fuzzy ART (art.ts): resonance (learning rate `beta`), a variant of a
  *          known cluster, or novel
@@ -35,78 +31,20 @@
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { ArtOutcome, DualVigilanceArt } from './art.js';
+import type { ArtimeOptions } from './artime-options.js';
+import { NE, NF, PatternEncoder, WINDOW } from './artime-pattern.js';
 import { describeLevel } from './levels.js';
 import { isUnusable, type DetectorEvent, type ScoringDetector } from './types.js';
 
-/** Options of one ARTime detector. */
-export interface ArtimeOptions {
-  /** Readings learned before it may score (≥ 10). */
-  warmup: number;
-  /** Confidence in (0, 1) that raises the alarm. Default 0.5. */
-  threshold?: number;
-  /** Initial vigilance of the scratch network that sets ρ at the end of the warm-up. Default 0.8. */
-  rho?: number;
-  /**
-   * Learning rate of the ART memory on resonance, in (0, 1]: 1 is fast learning (a category's
-   * box grows to take in every pattern it resonates with at once), lower keeps boxes tighter.
-   * Default 0.3 (chosen by every fold of the nested cross-validation over {0.2, 0.3, 0.5, 1}).
-   */
-  beta?: number;
-  /** Readings the alarm holds after the last anomalous one. Default 200. */
-  hold?: number;
-  /**
-   * Score each event once, as the alarm raises once: within `hold` readings of the last
-   * anomaly, a confidence no higher than the event's highest so far scores 0 (at any threshold
-   * the alarm it would raise is already up). The alarm itself is unchanged. Default false.
-   */
-  episode?: boolean;
-  /**
-   * The published ARTime's description where ours departs: spike rule on 10 % of the mean; the 8
-   * points and their Haar coefficients each min–max scaled (no level, spread); the newest point
-   * as the energy; the best-matching category decides. Worse on NAB (docs). Default false.
-   */
-  published?: boolean;
-  /** Bench-only ablation (not in the config schema): `published` but for one of its parts. */
-  publishedWithout?: 'spike' | 'window' | 'order';
-  /**
-   * The point's declared range (its engineering range; NAB hands every detector the file's
-   * minimum and maximum). Given both, values are scaled by it from the first reading instead
-   * of by the range seen so far; a value beyond it still widens the range. Default: learned.
-   */
-  min?: number;
-  max?: number;
-  /** Level raised. Default yellow. */
-  level?: AlarmLevel;
-}
+export type { ArtimeOptions } from './artime-options.js';
 
-/** Downsampled points in one pattern. */
-const WINDOW = 8;
+
 /** Patterns the warm-up should yield. */
 const WINDOWS_PER_WARMUP = 13;
-/** Quantisation levels of the scaled value. */
-const LEVELS = 80;
-/** A point this close to the median level (in the [0,1] scale) is snapped to it. */
-const CHOMP = 0.075;
 /** Points of masking after an anomaly or a vigilance change. */
 const MASK = Math.round(1.5 * WINDOW);
 /** Categories the ART memory holds (64 or 256 score alike on NAB; 64 keeps a reading ≤ 20 µs). */
 const CATEGORIES = 64;
-/** Features: 8 wavelet coefficients, 8 points; energies: mean level, spread. */
-const NF = 2 * WINDOW;
-const NE = 2;
-
-/** In-place orthonormal Haar transform of a power-of-two-long vector (uses `tmp`). */
-function haar(v: Float64Array, tmp: Float64Array): void {
-  for (let n = v.length; n > 1; n >>= 1) {
-    const h = n >> 1;
-    for (let k = 0; k < h; k++) {
-      tmp[k] = (v[2 * k] + v[2 * k + 1]) * Math.SQRT1_2;
-      tmp[h + k] = (v[2 * k] - v[2 * k + 1]) * Math.SQRT1_2;
-    }
-    for (let k = 0; k < n; k++) v[k] = tmp[k];
-  }
-}
-
 /** Cosine similarity of two feature vectors (1 when both are zero). */
 function cosine(a: Float64Array, b: Float64Array): number {
   let ab = 0;
@@ -137,23 +75,11 @@ export class ArtimeDetector implements ScoringDetector {
   private readonly trend: number;
   private readonly art: DualVigilanceArt;
   private readonly pub: boolean;
-  /** Parts of `published`: the spike rule on the mean, the window-scaled pattern, best decides. */
-  private readonly pubSpike: boolean;
-  private readonly pubWindow: boolean;
+  /** Part of `published`: the best-matching category decides. */
   private readonly pubOrder: boolean;
-  private n = 0;
-  private lo = Infinity;
-  private hi = -Infinity;
-  private bSum = 0;
-  private bMin = Infinity;
-  private bMax = -Infinity;
-  private bN = 0;
-  private readonly median = new Float64Array(LEVELS + 1);
-  private medianN = 0;
-  private readonly ds = new Float64Array(WINDOW);
-  private dsi = 0;
+  private readonly encoder: PatternEncoder;
+  /** The encoder's latest pattern. */
   private readonly f: Float64Array;
-  private readonly tmp = new Float64Array(WINDOW);
   private warm: Float64Array[] | null = [];
   // Vigilance adaptation and masking, in downsampled points.
   private lastAnomaly = -1e9;
@@ -178,19 +104,19 @@ export class ArtimeDetector implements ScoringDetector {
     this.points = [point];
     this.o = { warmup: opts.warmup, threshold: opts.threshold ?? 0.5, rho: opts.rho ?? 0.8, beta: opts.beta ?? 0.3, hold: opts.hold ?? 200, episode: opts.episode ?? false };
     this.pub = opts.published ?? false;
-    this.pubSpike = this.pub && opts.publishedWithout !== 'spike';
-    this.pubWindow = this.pub && opts.publishedWithout !== 'window';
     this.pubOrder = this.pub && opts.publishedWithout !== 'order';
     this.art = this.network(CATEGORIES);
     this.art.beta = this.o.beta;
-    this.f = new Float64Array(this.pub ? NF : NF + NE);
+    let range: { min: number; max: number } | undefined;
     if (opts.min !== undefined && opts.max !== undefined) {
       if (!(opts.min < opts.max)) throw new Error(`artime ${id}: min (${opts.min}) must be below max (${opts.max})`);
-      this.lo = opts.min;
-      this.hi = opts.max;
+      range = { min: opts.min, max: opts.max };
     }
     this.raise = opts.level ?? AlarmLevel.Yellow;
     this.step = Math.max(1, Math.floor(opts.warmup / (WINDOW * WINDOWS_PER_WARMUP)));
+    const style = { spikeOnMean: this.pub && opts.publishedWithout !== 'spike', windowScaled: this.pub && opts.publishedWithout !== 'window', noEnergy: this.pub };
+    this.encoder = new PatternEncoder(this.step, style, range);
+    this.f = this.encoder.pattern;
     this.trend = Math.max(WINDOW + 2, Math.floor(opts.warmup / this.step));
     this.sims = new Float64Array((this.trend >> 1) + 1).fill(1);
     this.diffs = new Float64Array(this.trend + 1);
@@ -198,46 +124,13 @@ export class ArtimeDetector implements ScoringDetector {
 
   update(r: Reading): DetectorEvent | null {
     if (isUnusable(r)) return null;
-    const x = r.value;
-    this.n++;
-    if (x < this.lo) this.lo = x;
-    if (x > this.hi) this.hi = x;
-    this.bSum += x;
-    this.bN++;
-    if (x < this.bMin) this.bMin = x;
-    if (x > this.bMax) this.bMax = x;
-    let s = 0;
-    if (this.bN >= this.step) {
-      s = this.block();
-      this.bSum = 0;
-      this.bN = 0;
-      this.bMin = Infinity;
-      this.bMax = -Infinity;
-    }
+    const s = this.encoder.add(r.value) ? this.pattern(this.encoder.points) : 0;
     this.score = this.o.episode ? this.once(s) : s;
     return this.decide(r, s);
   }
 
-  /** One downsampled point; returns its anomaly confidence (0 when none). */
-  private block(): number {
-    const range = this.hi - this.lo;
-    const mean = this.bSum / this.bN;
-    const rep0 = this.bMax - mean >= mean - this.bMin ? this.bMax : this.bMin;
-    const rep = Math.abs(rep0 - mean) > 0.1 * (this.pubSpike ? Math.abs(mean) : range) ? rep0 : mean;
-    let v = range > 0 ? (rep - this.lo) / range : 0.5;
-    let lvl = Math.round(v * LEVELS);
-    lvl = lvl < 0 ? 0 : lvl > LEVELS ? LEVELS : lvl;
-    v = lvl / LEVELS;
-    this.median[lvl]++;
-    this.medianN++;
-    let acc = 0;
-    let med = 0;
-    while (med < LEVELS && (acc += this.median[med]) < this.medianN / 2) med++;
-    if (Math.abs(v - med / LEVELS) < CHOMP) v = med / LEVELS;
-    this.ds[this.dsi % WINDOW] = v;
-    const i = ++this.dsi;
-    if (i < WINDOW) return 0;
-    this.features(i);
+  /** The `i`-th downsampled point's pattern is in: learn it (warm-up) or judge it; its anomaly confidence (0: none). */
+  private pattern(i: number): number {
     if (this.warm) {
       this.warm.push(this.f.slice());
       if (i >= this.trend) this.learnWarmup();
@@ -252,51 +145,6 @@ export class ArtimeDetector implements ScoringDetector {
     art.energyLast = this.pub;
     art.bestDecides = this.pubOrder;
     return art;
-  }
-
-  /** Fills `this.f` with the pattern of the last WINDOW points. */
-  private features(i: number): void {
-    if (this.pubWindow) return this.publishedFeatures(i);
-    const f = this.f;
-    let lo = Infinity;
-    let hi = -Infinity;
-    let sum = 0;
-    for (let k = 0; k < WINDOW; k++) {
-      const v = this.ds[(i + k) % WINDOW];
-      f[WINDOW + k] = v;
-      sum += v;
-      if (v < lo) lo = v;
-      if (v > hi) hi = v;
-    }
-    // The points stay on the stream's own scale (a level shift changes the pattern);
-    // the Haar coefficients of 8 values in [0,1] are mapped back into [0,1]: the
-    // average a ∈ [0, 2√2], the details d ∈ [−1, 1] (orthonormal transform).
-    for (let k = 0; k < WINDOW; k++) f[k] = f[WINDOW + k];
-    haar(f.subarray(0, WINDOW), this.tmp);
-    f[0] /= 2 * Math.SQRT2;
-    for (let k = 1; k < WINDOW; k++) f[k] = 0.5 + f[k] / 2;
-    if (this.pub) return; // the energy is the newest point: no level and spread components
-    f[NF] = sum / WINDOW;
-    f[NF + 1] = hi - lo;
-  }
-
-  /** The published pattern: [Haar coefficients; points], each part min–max scaled (flat: zeros). */
-  private publishedFeatures(i: number): void {
-    const f = this.f;
-    for (let k = 0; k < WINDOW; k++) f[WINDOW + k] = this.ds[(i + k) % WINDOW];
-    const scale = (from: number): void => {
-      let lo = Infinity;
-      let hi = -Infinity;
-      for (let k = from; k < from + WINDOW; k++) {
-        if (f[k] < lo) lo = f[k];
-        if (f[k] > hi) hi = f[k];
-      }
-      for (let k = from; k < from + WINDOW; k++) f[k] = hi > lo ? (f[k] - lo) / (hi - lo) : 0;
-    };
-    scale(WINDOW);
-    for (let k = 0; k < WINDOW; k++) f[k] = f[WINDOW + k];
-    haar(f.subarray(0, WINDOW), this.tmp);
-    scale(0);
   }
 
   /** End of the warm-up: sets ρ from the warm-up's patterns and learns them. */
@@ -325,7 +173,7 @@ export class ArtimeDetector implements ScoringDetector {
       this.simSum += this.art.match;
       this.simN++;
     }
-    this.lastRhoUpdate = this.dsi;
+    this.lastRhoUpdate = this.encoder.points;
     this.ready = true;
   }
 

@@ -9,14 +9,8 @@
  *                                        clear when s' < max(k·clearRatio, relativeClear·peak) for offDelayMs
  *                                        (s' = s without the slow points that are recovering, see `recover`)
  *
- * - μ_j, σ_j: mean and standard deviation of point j over the warm-up; σ_j is scaled
- *   to the EWMA's own noise (σ·√(λ/(2−λ))), so u is in "standard errors of the smoothed value".
- * - h_j: the `quantile` of the smoothed deviations seen during the warm-up itself: a
- *   point that wandered during the warm-up gets a wider band, a quiet one a narrow band.
- * - w_j = min(1, η_j/η₀), with η_j the von Neumann ratio var(Δx)/(2·var(x)) over the
- *   warm-up: ≈1 for a noisy point (flow, pressure, current), ≈0 for one that drifts
- *   smoothly (temperatures). Slow drift after the warm-up is what makes a baseline
- *   detector cry wolf; weighting by η lets a drifting point raise only on a large change.
+ * - μ_j, σ_j, h_j (the band), w_j (the drift weight): learnt from the warm-up
+ *   (multivariate-baseline.ts); frames assembled in multivariate-frame.ts.
  * - relativeClear: once the excursion has fallen to a fraction of its peak the episode
  *   is over, even if a point settles a little off its old baseline; the baseline mean is
  *   then re-learned for relearnMs (no alarm meanwhile), so the new operating point does
@@ -41,11 +35,9 @@
  * - onset dating (issue 17): the alarm is raised once evidence has piled up (EWMA, on-delay,
  *   vote delay), so each event also says when its condition began (`onsetTs`, and in words in
  *   the cause): a clear, when the clear condition began to hold (offDelayMs earlier); a raise,
- *   by `onset`: the later of the first frame of the raising point's excursion beyond its band
- *   and the start of the most probable run of a Bayesian online changepoint detector (Adams &
- *   MacKay 2007, onset.ts) on that point's raw residual (x − μ)/σ; a pair takes the earlier of
- *   its two points. Never before the previous clear, never after the raise. The alarm itself
- *   is still raised and cleared online, at `ts`.
+ *   by `onset` (raiseOnset, onset.ts: from the raising point's excursion beyond its band and a
+ *   Bayesian online changepoint detector on its raw residual (x − μ)/σ, Adams & MacKay 2007).
+ *   The alarm itself is still raised and cleared online, at `ts`.
  *
  * - cusum (issue 17, off by default): Page's CUSUM per point of u − 1, S = max(0, S + u − 1);
  *   when S reaches `cusum` × the largest S of the point's own warm-up (at least 1) and u ≥ k,
@@ -66,8 +58,10 @@
  */
 import { AlarmLevel, type Reading } from '@lifeline/shared';
 import { describeLevel } from './levels.js';
-import { BocpdOnset } from './onset.js';
-import { isUnusable, type DetectorEvent, type ScoringDetector } from './types.js';
+import { cusumStep, learnBaseline } from './multivariate-baseline.js';
+import { FrameAssembler } from './multivariate-frame.js';
+import { BocpdOnset, raiseOnset } from './onset.js';
+import type { DetectorEvent, ScoringDetector } from './types.js';
 import { multivariateDefaults, stripUndefined, type MultivariateOptions } from './multivariate-options.js';
 
 export { multivariateDefaults, type MultivariateOptions } from './multivariate-options.js';
@@ -91,13 +85,9 @@ export class MultivariateDetector implements ScoringDetector {
   private readonly index = new Map<string, number>();
   private readonly o: Required<Omit<MultivariateOptions, 'points' | 'level'>>;
   private readonly raise: AlarmLevel;
-  // Frame assembly.
-  private frameTs = Number.NaN;
+  private readonly frames: FrameAssembler;
+  /** The frame being assembled and evaluated (frames.values). */
   private readonly frame: Float64Array;
-  private readonly have: Uint8Array;
-  private filled = 0;
-  /** Last good value per point, carried into a frame a point missed. */
-  private readonly last: Float64Array;
   // Warm-up.
   private buf: Float64Array | null;
   private n = 0;
@@ -122,7 +112,7 @@ export class MultivariateDetector implements ScoringDetector {
   private readonly bocpd: BocpdOnset | null;
   /** Raw warm-up sd per point (sd is scaled to the EWMA). */
   private readonly rawSd: Float64Array;
-  /** Page's CUSUM of u − 1 per point, and its raise threshold (cusum × its warm-up max). */
+  /** Page's CUSUM of u − 1 per point, and its raise threshold (cusum × its warm-up max; +∞: off). */
   private readonly cus: Float64Array;
   private readonly cusH: Float64Array;
   /** The watch's CUSUM threshold per point (watch × its warm-up max), when the watch began and its point. */
@@ -148,9 +138,8 @@ export class MultivariateDetector implements ScoringDetector {
       this.o.watch = 0;
     }
     const d = this.d;
-    this.frame = new Float64Array(d);
-    this.have = new Uint8Array(d);
-    this.last = new Float64Array(d).fill(Number.NaN);
+    this.frames = new FrameAssembler(d);
+    this.frame = this.frames.values;
     this.buf = new Float64Array(opts.warmup * d);
     this.mu = new Float64Array(d);
     this.sd = new Float64Array(d);
@@ -171,88 +160,31 @@ export class MultivariateDetector implements ScoringDetector {
     if (j === undefined) return null;
     let ev: DetectorEvent | null = null;
     // A newer frame started before the current one was complete: evaluate what we have.
-    if (r.ts !== this.frameTs) {
-      if (this.filled > 0) ev = this.closeFrame();
-      this.frameTs = r.ts;
-    }
-    if (!isUnusable(r)) {
-      this.frame[j] = r.value;
-      this.last[j] = r.value;
-    } else {
-      this.frame[j] = this.last[j];
-    }
-    if (!this.have[j]) {
-      this.have[j] = 1;
-      this.filled++;
-    }
-    if (this.filled === this.d) ev = this.closeFrame() ?? ev;
+    if (this.frames.newerThanOpen(r.ts)) ev = this.closeFrame();
+    if (this.frames.add(j, r)) ev = this.closeFrame() ?? ev;
     return ev;
   }
 
   private closeFrame(): DetectorEvent | null {
-    const d = this.d;
-    // Points that missed this frame carry their last good value.
-    for (let j = 0; j < d; j++) {
-      if (!this.have[j]) this.frame[j] = this.last[j];
-      this.have[j] = 0;
-    }
-    this.filled = 0;
-    for (let j = 0; j < d; j++) if (Number.isNaN(this.frame[j])) return null; // nothing known yet for a point
+    if (!this.frames.close()) return null;
     if (this.buf) {
-      this.buf.set(this.frame, this.n * d);
+      this.buf.set(this.frame, this.n * this.d);
       if (++this.n === this.o.warmup) this.learn();
       return null;
     }
-    return this.evaluate(this.frameTs);
+    return this.evaluate(this.frames.ts);
   }
 
-  /** End of warm-up: mean, sd, drift weight and band per point from the buffered frames. */
+  /** End of warm-up: the baseline from the buffered frames, and the CUSUM thresholds. */
   private learn(): void {
-    const { d, n } = this;
-    const buf = this.buf!;
-    const lam = this.o.lambda;
-    const scale = Math.sqrt(lam / (2 - lam));
-    const dev: Float64Array[] = [];
-    for (let j = 0; j < d; j++) {
-      let m = 0;
-      for (let i = 0; i < n; i++) m += buf[i * d + j];
-      m /= n;
-      let v = 0;
-      let dv = 0;
-      for (let i = 0; i < n; i++) {
-        v += (buf[i * d + j] - m) ** 2;
-        if (i > 0) dv += (buf[i * d + j] - buf[(i - 1) * d + j]) ** 2;
+    const cusOn = this.o.cusum > 0 || this.o.watch > 0;
+    const most = cusOn ? new Float64Array(this.d) : undefined;
+    learnBaseline(this.buf!, this.n, this.d, this.o, { mu: this.mu, rawSd: this.rawSd, sd: this.sd, w: this.w, band: this.band, z: this.z }, most);
+    if (most) {
+      for (let j = 0; j < this.d; j++) {
+        this.watchH[j] = this.o.watch > 0 ? this.o.watch * most[j] : Number.POSITIVE_INFINITY;
+        this.cusH[j] = this.o.cusum > 0 ? this.o.cusum * most[j] : Number.POSITIVE_INFINITY;
       }
-      v /= n - 1;
-      dv /= n - 1;
-      this.mu[j] = m;
-      // A constant point (v = 0) gets a tiny sd so any change shows; relative to its size.
-      this.rawSd[j] = Math.max(Math.sqrt(v), 1e-9 * (Math.abs(m) + 1));
-      this.sd[j] = this.rawSd[j] * scale;
-      this.w[j] = v > 0 ? Math.min(1, dv / (2 * v) / this.o.eta0) : 1;
-      dev.push(new Float64Array(n));
-    }
-    // Replay the warm-up through the EWMA: the band is a quantile of its own deviations.
-    for (let j = 0; j < d; j++) this.z[j] = buf[j];
-    for (let i = 0; i < n; i++) {
-      for (let j = 0; j < d; j++) {
-        this.z[j] += lam * (buf[i * d + j] - this.z[j]);
-        dev[j][i] = Math.abs(this.z[j] - this.mu[j]) / this.sd[j];
-      }
-    }
-    for (let j = 0; j < d; j++) {
-      const a = Float64Array.from(dev[j]).sort();
-      this.band[j] = Math.max(a[Math.min(n - 1, Math.floor(this.o.quantile * n))], 0.5);
-    }
-    if (this.o.cusum > 0 || this.o.watch > 0) {
-      // Replay the warm-up through the CUSUM: its largest sum is what normal running reaches.
-      for (let i = 0; i < n; i++) for (let j = 0; j < d; j++) this.cusStep(j, (this.w[j] * dev[j][i]) / this.band[j]);
-      for (let j = 0; j < d; j++) {
-        const most = Math.max(this.cusH[j], 1);
-        this.watchH[j] = this.o.watch > 0 ? this.o.watch * most : Number.POSITIVE_INFINITY;
-        this.cusH[j] = this.o.cusum > 0 ? this.o.cusum * most : Number.POSITIVE_INFINITY;
-      }
-      this.cus.fill(0);
     }
     this.buf = null;
     this.ready = true;
@@ -281,7 +213,7 @@ export class MultivariateDetector implements ScoringDetector {
       if (u <= 1) this.outSince[j] = Number.NaN;
       else if (Number.isNaN(this.outSince[j])) this.outSince[j] = ts;
       this.bocpd?.update(j, (this.frame[j] - this.mu[j]) / this.rawSd[j], ts);
-      const S = cusOn ? this.cusStep(j, u) : 0;
+      const S = cusOn ? (this.cus[j] = cusumStep(this.cus[j], u)) : 0;
       if (S >= this.cusH[j] && u >= o.k && u > cs) {
         cs = u;
         cj = j;
@@ -357,14 +289,13 @@ export class MultivariateDetector implements ScoringDetector {
       this.level = this.raise;
       this.peak = s;
       this.top = top;
-      const onsetTs = this.onsetOf(top, pair ? second : -1, ts);
+      const onsetTs = raiseOnset(o.onset, this.outSince, this.bocpd, top, pair ? second : -1, ts, this.clearedTs);
       const what = !held
         ? `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band and its excess beyond the band has piled up to ${round(sum)} (CUSUM; alarm at ${round(this.cusH[top])}, ${o.cusum}× the most it reached while learning)`
         : pair
         ? `${this.points[top]} ${this.frame[top]} and ${this.points[second]} ${this.frame[second]} are both off their learned bands (${round(s * o.vote)}× each at least, two points together alarm at ${round(o.k * o.vote)}×)`
         : `${this.points[top]} ${this.frame[top]} is ${round(s)}× outside its learned band (${this.d} points together, alarm at ${o.k}×)`;
-      const began = onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
-      return this.event(ts, prev, top, `${what}: ${describeLevel(this.raise)}${began}`, onsetTs);
+      return this.event(ts, prev, top, `${what}: ${describeLevel(this.raise)}${began(onsetTs, ts)}`, onsetTs);
     }
     if (s > this.peak) this.peak = s;
     const absolute = o.k * o.clearRatio;
@@ -408,32 +339,9 @@ export class MultivariateDetector implements ScoringDetector {
     this.level = AlarmLevel.Yellow;
     this.watchSince = ts;
     this.watchTop = wj;
-    const onsetTs = this.onsetOf(wj, -1, ts);
-    const began = onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
+    const onsetTs = raiseOnset(this.o.onset, this.outSince, this.bocpd, wj, -1, ts, this.clearedTs);
     const what = `${this.points[wj]} ${this.frame[wj]} has been beyond its learned band and its excess has piled up to ${round(this.cus[wj])} (CUSUM; watch at ${round(this.watchH[wj])}, ${this.o.watch}× the most it reached while learning)`;
-    return this.event(ts, AlarmLevel.Normal, wj, `${what}: ${describeLevel(AlarmLevel.Yellow)}${began}`, onsetTs);
-  }
-
-  /** Estimated start of the change that raised the alarm at ts (the earlier of the two points of a pair). */
-  private onsetOf(j: number, j2: number, ts: number): number {
-    const one = (i: number): number => {
-      if (i < 0) return Number.NaN;
-      if (this.o.onset === 'band') return this.outSince[i];
-      if (this.o.onset === 'bocpd') return Math.max(this.bocpd!.onset(i), this.outSince[i]);
-      return ts;
-    };
-    let t = one(j);
-    const t2 = one(j2);
-    if (!Number.isNaN(t2) && t2 < t) t = t2;
-    return Number.isNaN(t) || t > ts ? ts : Math.max(t, this.clearedTs);
-  }
-
-  /** One step of point j's CUSUM of its band score u beyond the band (u − 1); returns the sum. */
-  private cusStep(j: number, u: number): number {
-    const m = Math.max(0, this.cus[j] + u - 1);
-    this.cus[j] = m;
-    if (this.buf && (m > this.cusH[j] || this.cusH[j] === Number.POSITIVE_INFINITY)) this.cusH[j] = m;
-    return m;
+    return this.event(ts, AlarmLevel.Normal, wj, `${what}: ${describeLevel(AlarmLevel.Yellow)}${began(onsetTs, ts)}`, onsetTs);
   }
 
   /** Adds the current frame to the running mean of the frames since the episode ended. */
@@ -457,6 +365,11 @@ export class MultivariateDetector implements ScoringDetector {
       score: this.score,
     };
   }
+}
+
+/** The cause's words for an onset before the raise. */
+function began(onsetTs: number, ts: number): string {
+  return onsetTs < ts ? `; the change began about ${Math.round((ts - onsetTs) / 1000)} s earlier` : '';
 }
 
 function round(x: number): number {

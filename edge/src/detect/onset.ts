@@ -150,3 +150,23 @@ export class BocpdOnset {
     this.len.fill(0);
   }
 }
+
+/**
+ * When the change began that a detector raised its alarm for at `ts` (multivariate.ts), from
+ * its raising point `j` and, for a pair, `j2` (-1: none; the earlier of the two), by `mode`:
+ * `band`, the first frame of the point's excursion beyond its band (`outSince`, NaN: inside);
+ * `bocpd`, the later of that and the start of the most probable run of `bocpd`; `off`, ts.
+ * Never before `notBefore` (the previous clear), never after ts.
+ */
+export function raiseOnset(mode: 'off' | 'band' | 'bocpd', outSince: Float64Array, bocpd: BocpdOnset | null, j: number, j2: number, ts: number, notBefore: number): number {
+  const one = (i: number): number => {
+    if (i < 0) return Number.NaN;
+    if (mode === 'band') return outSince[i];
+    if (mode === 'bocpd') return Math.max(bocpd!.onset(i), outSince[i]);
+    return ts;
+  };
+  let t = one(j);
+  const t2 = one(j2);
+  if (!Number.isNaN(t2) && t2 < t) t = t2;
+  return Number.isNaN(t) || t > ts ? ts : Math.max(t, notBefore);
+}
