@@ -29,6 +29,7 @@ import { collectRoutes, openApiDocument } from './openapi.js';
 import { registerRoutes } from './routes/index.js';
 import { tileOrigin, type ConsoleSettings } from './routes/console.js';
 import { httpError } from './http-error.js';
+import { storeUnavailable } from '../store/unavailable.js';
 import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
 import { CommandCenter } from '../command-center.js';
@@ -47,6 +48,7 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.NotFound]: 404,
   [ErrorCodes.Conflict]: 409,
   [ErrorCodes.RateLimited]: 429,
+  [ErrorCodes.StoreUnavailable]: 503,
 };
 
 /** Fastify's own error codes that deserve a clearer word. */
@@ -157,10 +159,13 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
 
-  app.setErrorHandler((err, req, reply) => {
+  app.setErrorHandler((thrown, req, reply) => {
+    // A database restarting, unreachable or out of disk: a 503 naming why, not "internal error".
+    const err = storeUnavailable(thrown) ?? thrown;
     if (isLifelineError(err)) {
       const status = httpStatus[err.code] ?? 500;
       if (status >= 500) req.log.error({ err }, 'request failed');
+      if (status === 503) reply.header('retry-after', '5');
       return reply.code(status).send({ error: err.code, message: err.message.replace(/^[A-Z_]+: /, ''), ...(err.details ? { details: err.details } : {}) });
     }
     const e = err as { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; message: string; code?: string; details?: unknown };
