@@ -7,7 +7,7 @@
  *
  *   enqueue ─▶ pending ─ claim (lease: nextAt = at + lease, attempts + 1) ─▶ send ─┬─▶ delivered
  *                 ▲                                                                ├─▶ retry  (nextAt = at + backoff)
- *                 └──────────────────────── requeue (admin) ◀── dead ◀─────────────┴─▶ dead   (after N attempts, with the reason)
+ *                 └────────── requeue / requeueReceiver (admin) ◀── dead ◀─────────────┴─▶ dead   (after N attempts, with the reason)
  *
  * A claim is a lease, not a lock held open: a process that dies mid-send leaves
  * its rows pending with a nextAt a little ahead, and any process claims them again.
@@ -72,6 +72,11 @@ export interface NotificationStore {
   dead(id: number, error: string, at: number): Promise<boolean>;
   /** A dead row back to pending, due at `at`, attempts counted from zero; undefined when it is not dead (or unknown). */
   requeue(id: number, at: number): Promise<NotificationRecord | undefined>;
+  /**
+   * Every dead row of a receiver back to pending, due at `at`, attempts from zero (a receiver back after an
+   * outage longer than the retries last); they go out oldest first, each alarm's in order. How many.
+   */
+  requeueReceiver(receiverId: number, at: number): Promise<number>;
   get(id: number): Promise<NotificationRecord | undefined>;
   /** Newest first. */
   list(f: NotificationFilter): Promise<NotificationRecord[]>;

@@ -65,6 +65,10 @@ export class SqlNotifications implements NotificationStore {
     return r && recordOf(r);
   }
 
+  async requeueReceiver(receiverId: number, at: number): Promise<number> {
+    return this.sql.run(`UPDATE notifications SET status = 'pending', attempts = 0, next_at = ?, dead_at = NULL WHERE receiver = ? AND status = 'dead'`, [at, receiverId]);
+  }
+
   async get(id: number): Promise<NotificationRecord | undefined> {
     const r = await this.sql.get<Row>(`SELECT ${cols} FROM notifications WHERE id = ?`, [id]);
     return r && recordOf(r);

@@ -68,3 +68,50 @@ describe('the order of one alarm’s transitions at each receiver', () => {
     }
   }, 30_000);
 });
+
+describe('an SMS gateway down longer than the retries last, then back', () => {
+  let quick: TestCloud;
+  beforeAll(async () => {
+    quick = await testCloud({ webhooks: { baseDelayMs: 50, maxAttempts: 3, pollMs: 100 }, alarms: { watch: false } });
+  });
+  afterAll(async () => quick.close());
+
+  it('every row dies; one admin request requeues the receiver’s dead rows and each phone gets raise then clear, once each', async () => {
+    let up = false;
+    const r = await receiver(() => (up ? [200, '{"code":"OK"}'] : [502, 'bad gateway']));
+    try {
+      const sms = await quick.call('POST', '/api/v1/webhooks', {
+        body: { kind: 'sms', url: `${r.url}/sms`, minLevel: 3, sms: { body: '{"mobile":"{phone}","content":"{text}"}', phones: ['13800000001', '13900000002'] } },
+      });
+      expect(sms.status).toBe(201);
+      const id = sms.json.id as number;
+      await quick.cloud.store.telemetry.commitEvents({ gateway: 'gw-sms', epoch: 1, firstSeq: 1, lastSeq: 1, events: [raise(1)] });
+      await quick.cloud.store.telemetry.commitEvents({ gateway: 'gw-sms', epoch: 1, firstSeq: 2, lastSeq: 2, events: [clear(2)] });
+      const dead = async () => (await quick.call('GET', `/api/v1/notifications?status=dead&receiver=${id}`, { as: 'operator' })).json as unknown[];
+      await waitFor(async () => (await dead()).length === 4, 10_000, 'raise and clear dead for both phones');
+      expect(r.got).toEqual([]);
+
+      up = true;
+      expect((await quick.call('POST', '/api/v1/notifications/retry', { body: { receiver: id }, as: 'operator' })).status).toBe(403);
+      const back = await quick.call('POST', '/api/v1/notifications/retry', { body: { receiver: id } });
+      expect([back.status, back.json]).toEqual([200, { receiver: id, requeued: 4 }]);
+      await waitFor(() => r.got.length === 4, 10_000, 'four texts');
+      await waitFor(async () => (await quick.call('GET', `/api/v1/notifications?status=delivered&receiver=${id}`)).json.length === 4, 5000, 'four rows delivered');
+      for (const phone of ['13800000001', '13900000002']) {
+        const texts = texted(r.got.filter((g) => JSON.parse(g.body).mobile === phone));
+        expect(texts.map((x) => (x.includes('恢复') ? 'clear' : 'raise'))).toEqual(['raise', 'clear']);
+      }
+      // Nothing dead is left to requeue: a second request sends nothing more.
+      expect((await quick.call('POST', '/api/v1/notifications/retry', { body: { receiver: id } })).json).toEqual({ receiver: id, requeued: 0 });
+      await new Promise((res) => setTimeout(res, 300));
+      expect(r.got).toHaveLength(4);
+
+      const unknown = await quick.call('POST', '/api/v1/notifications/retry', { body: { receiver: 999_999 } });
+      expect([unknown.status, unknown.json.message]).toEqual([404, 'no receiver 999999']);
+      const bad = await quick.call('POST', '/api/v1/notifications/retry', { body: { receiver: 'sms' } });
+      expect([bad.status, bad.json.message]).toEqual([400, 'body.receiver: must be integer']);
+    } finally {
+      r.server.close();
+    }
+  }, 40_000);
+});

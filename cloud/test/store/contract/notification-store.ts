@@ -95,6 +95,18 @@ export function notificationsContract(name: string, factory: StoreFactory): void
       expect(back).toMatchObject({ id: d.id, status: 'pending', attempts: 0, nextAt: T0 + 5 * S, deadAt: null, lastError: 'HTTP 500' });
       expect((await n.claim(T0 + 5 * S, 10, 30 * S)).map((r) => [r.id, r.attempts])).toEqual([[d.id, 1]]);
       expect(await n.requeue(999_999, T0)).toBeUndefined();
+
+      // A receiver back after an outage: its dead rows at once, no one else's, nothing not dead.
+      for (const k of ['a', 'b', 'c']) await n.enqueue({ key: `out-${k}`, receiverId: 5, payload: '{}', at: T0 });
+      await n.enqueue({ key: 'other-dead', receiverId: 6, payload: '{}', at: T0 });
+      const rows = await n.claim(T0 + 6 * S, 10, 30 * S);
+      for (const r of rows.filter((x) => x.key !== 'out-c')) await n.dead(r.id, 'HTTP 502', T0 + 7 * S);
+      expect(await n.requeueReceiver(5, T0 + 8 * S)).toBe(2);
+      expect((await n.list({ receiverId: 5, limit: 10 })).map((r) => [r.key, r.status, r.attempts])).toEqual([
+        ['out-c', 'pending', 1], ['out-b', 'pending', 0], ['out-a', 'pending', 0],
+      ]);
+      expect((await n.list({ receiverId: 6, limit: 10 })).map((r) => r.status)).toEqual(['dead']);
+      expect(await n.requeueReceiver(5, T0 + 9 * S)).toBe(0);
     });
   });
 
