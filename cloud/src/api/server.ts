@@ -30,7 +30,7 @@ import { registerRoutes } from './routes/index.js';
 import { tileOrigin, type ConsoleSettings } from './routes/console.js';
 import { httpError } from './http-error.js';
 import { storeUnavailable } from '../store/unavailable.js';
-import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
+import { VISIBLE_PATTERN, invisibleMessage, limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
 import { CommandCenter } from '../command-center.js';
 import { Enrolment } from '../enrol.js';
@@ -168,11 +168,12 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
       if (status === 503) reply.header('retry-after', '5');
       return reply.code(status).send({ error: err.code, message: err.message.replace(/^[A-Z_]+: /, ''), ...(err.details ? { details: err.details } : {}) });
     }
-    const e = err as { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; message: string; code?: string; details?: unknown };
+    const e = err as { validation?: { keyword?: string; instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; message: string; code?: string; details?: unknown };
     if (e.validation) {
       const details = e.validation.map((v) => {
         const extra = v.params?.additionalProperty ? ` (${String(v.params.additionalProperty)})` : v.params?.allowedValues ? ` (${(v.params.allowedValues as unknown[]).join(', ')})` : '';
-        return { path: `${e.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`, message: `${v.message ?? 'is invalid'}${extra}` };
+        const message = v.keyword === 'pattern' && v.params?.pattern === VISIBLE_PATTERN ? invisibleMessage(req.body, v.instancePath) : (v.message ?? 'is invalid');
+        return { path: `${e.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`, message: `${message}${extra}` };
       });
       return reply.code(400).send({ error: ErrorCodes.RequestInvalid, message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details });
     }
