@@ -30,6 +30,7 @@ import { registerRoutes } from './routes/index.js';
 import { tileOrigin, type ConsoleSettings } from './routes/console.js';
 import { httpError } from './http-error.js';
 import { storeUnavailable } from '../store/unavailable.js';
+import { withQueryTimeout } from '../store/query-budget.js';
 import { VISIBLE_PATTERN, invisibleMessage, limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
 import { CommandCenter } from '../command-center.js';
@@ -95,6 +96,8 @@ export interface ApiOptions {
   maxBuckets?: number;
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Longest each database query of a request may wait for its answer, ms (default 30000; store/query-budget.ts). */
+  queryTimeoutMs?: number;
   /** The console's map settings (the city's tile service); its origin joins the CSP's img-src. */
   console?: ConsoleSettings;
   /** The built console (default cloud/console/dist). */
@@ -158,6 +161,10 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     requestTimeout: 30_000,
     forceCloseConnections: true,
   });
+
+  // First of the hooks: the token check's queries and the handler's run under the request's query budget.
+  const queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
+  app.addHook('onRequest', (_req, _reply, done) => withQueryTimeout(queryTimeoutMs, done));
 
   app.setErrorHandler((thrown, req, reply) => {
     // A database restarting, unreachable or out of disk: a 503 naming why, not "internal error".

@@ -11,6 +11,7 @@ describe('unavailableCause', () => {
     );
     expect(unavailableCause(err('SQLITE_FULL', 'database or disk is full'))).toBe('out of disk space (database or disk is full)');
     expect(unavailableCause(new Error('Connection terminated unexpectedly'))).toBe('Connection terminated unexpectedly');
+    expect(unavailableCause(new Error('Query read timeout'))).toBe("no answer within the request's query budget (Query read timeout)");
     // A fault of the query or the code stays a 500.
     for (const e of [err('23505', 'duplicate key value violates unique constraint'), err('42P01', 'relation "x" does not exist'), new TypeError('x is undefined'), 'text', null])
       expect(unavailableCause(e)).toBeUndefined();

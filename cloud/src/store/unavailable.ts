@@ -35,6 +35,7 @@ export function unavailableCause(err: unknown): string | undefined {
   if (SOCKET_CODES.has(code)) return `cannot reach the database server (${code})`;
   if (UNAVAILABLE_STATE.test(code)) return code.startsWith('53') && /space/i.test(message) ? `out of disk space (${message})` : `${message} (SQLSTATE ${code})`;
   if (SQLITE_CODE.test(code)) return code === 'SQLITE_FULL' ? `out of disk space (${message})` : `${message} (${code})`;
+  if (message === 'Query read timeout') return "no answer within the request's query budget (Query read timeout)";
   if (PG_CONNECTION_MESSAGE.test(message)) return message;
   return undefined;
 }

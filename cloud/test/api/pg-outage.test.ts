@@ -60,7 +60,7 @@ beforeAll(async () => {
   await proxy.start();
   const url = new URL(TEST_DATABASE_URL);
   url.host = `127.0.0.1:${proxy.port}`;
-  t = await testCloud({ databaseUrl: url.toString(), databaseSchema: schema });
+  t = await testCloud({ databaseUrl: url.toString(), databaseSchema: schema, apiQueryTimeoutMs: 3000 });
 }, 60_000);
 
 afterAll(async () => {
@@ -101,6 +101,20 @@ describe('PostgreSQL away under the API', () => {
     for (const r of answers) {
       expect([r.status, r.json.error]).toEqual([503, 'STORE_UNAVAILABLE']);
       expect(r.json.message).toMatch(/^database unavailable: (Connection terminated|timeout)/);
+    }
+    proxy.mode = 'pass';
+    proxy.cutAll();
+    expect((await get('/api/v1/gateways')).status).toBe(200);
+  }, 90_000);
+
+  it('gone silent with the pool’s connections still open: a request answers 503 once its query budget passes, not after TCP gives up', async () => {
+    // Open connections in the pool, idle: what a busy API has when the database host stops answering.
+    await Promise.all(['/api/v1/gateways', '/api/v1/alarms', '/api/v1/devices', '/api/v1/summary'].map((p) => get(p)));
+    proxy.mode = 'silent';
+    const answers = await Promise.all(['/api/v1/gateways', '/api/v1/alarms', '/api/v1/devices'].map((p) => get(p)));
+    for (const r of answers) {
+      expect([r.status, r.json.error, r.retryAfter]).toEqual([503, 'STORE_UNAVAILABLE', '5']);
+      expect(r.json.message).toMatch(/^database unavailable: (no answer within the request's query budget|Connection terminated)/);
     }
     proxy.mode = 'pass';
     proxy.cutAll();
