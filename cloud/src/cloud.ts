@@ -53,6 +53,11 @@ export interface CloudOptions {
   /** Login of the ingest client on an external broker. */
   brokerUsername?: string;
   brokerPassword?: string;
+  /**
+   * Longest an API request's database query may wait for its answer, ms (default 30000): past it the request is
+   * a 503 and the connection is dropped, so a PostgreSQL gone silent does not hold requests for TCP's 15 minutes.
+   */
+  apiQueryTimeoutMs?: number;
   /** Embedded broker port (0 = any free port). */
   brokerPort?: number;
   /** Embedded broker listen address (default 127.0.0.1; 0.0.0.0 to take gateways from the network). */
@@ -249,6 +254,7 @@ export async function startCloud(opts: CloudOptions): Promise<Cloud> {
       console: opts.console,
       cloudAlarms,
       maintenance,
+      queryTimeoutMs: opts.apiQueryTimeoutMs,
       onRevoke: (gw) => broker?.disconnectGateway(gw),
       health: () => ({ ingest: ingest.counters, live: { ...live.counters, subscribers: live.subscribers }, ...(broker ? { broker: broker.counters } : {}) }),
     });

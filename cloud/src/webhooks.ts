@@ -139,12 +139,16 @@ export class WebhookDispatcher {
    */
   async queue(hook: WebhookRecord, key: string, payload: NotificationPayload, at: number, kick = true): Promise<number> {
     let queued = 0;
+    // One alarm's messages to one receiver (one phone) go in the order queued: raise, escalation, clear.
+    const thread = payload.type === 'alarm.transition' ? `${hook.id}:${payload.gateway}:${payload.transition.alarmId}` : undefined;
     if (hook.kind === 'sms') {
       // By the number's place in the list (fixed: a receiver is not edited), so the key, which operators see, holds no phone number.
-      for (const [i, phone] of (hook.sms?.phones ?? []).entries())
-        queued += +(await this.store.notifications.enqueue({ key: `${key}:p${i}`, receiverId: hook.id, payload: JSON.stringify({ ...payload, phone }), at }));
+      for (const [i, phone] of (hook.sms?.phones ?? []).entries()) {
+        const row = { key: `${key}:p${i}`, receiverId: hook.id, payload: JSON.stringify({ ...payload, phone }), at, thread: thread && `${thread}:p${i}` };
+        queued += +(await this.store.notifications.enqueue(row));
+      }
     } else {
-      queued += +(await this.store.notifications.enqueue({ key, receiverId: hook.id, payload: JSON.stringify(payload), at }));
+      queued += +(await this.store.notifications.enqueue({ key, receiverId: hook.id, payload: JSON.stringify(payload), at, thread }));
     }
     if (queued && at > Date.now()) this.wakeAt(at);
     else if (queued && kick) this.kick();

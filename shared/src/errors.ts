@@ -34,6 +34,8 @@ export const ErrorCodes = {
   RateLimited: 'RATE_LIMITED',
   /** A device took a write but reading the point back gave another value. */
   WriteNotConfirmed: 'WRITE_NOT_CONFIRMED',
+  /** The cloud's database cannot answer now (unreachable, restarting, out of disk); retry later. */
+  StoreUnavailable: 'STORE_UNAVAILABLE',
 } as const;
 export type ErrorCode = (typeof ErrorCodes)[keyof typeof ErrorCodes];
 

@@ -4,12 +4,12 @@
  * a 500 from a database, a stack overflow or a number past 2^53.
  *
  *   raw body ─▶ jsonParser: nesting depth counted on the text (no recursion) ─▶ 400, or fastify's JSON parser
- *   params, query, body ─▶ refuseControlChars (preValidation) ─▶ 400 on NUL / C0 / DEL
+ *   params, query, body ─▶ refuseControlChars (preValidation) ─▶ 400 on NUL / C0 / DEL, an unpaired UTF-16 surrogate
  *                       ─▶ schema validation ─▶ refuseNonFinite (preHandler) ─▶ 400 on a coerced Infinity
  *   route schemas ─▶ requireBoundedNumbers (onRoute): an integer without a safe maximum fails at start
  */
 import type { FastifyInstance, FastifyRequest, RouteOptions } from 'fastify';
-import { Type, type TInteger } from '@sinclair/typebox';
+import { Type, type TInteger, type TString } from '@sinclair/typebox';
 import { ErrorCodes } from '@lifeline/shared';
 import { httpError } from './http-error.js';
 
@@ -74,7 +74,43 @@ function quote(v: string): string {
   return JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}…` : v);
 }
 
+// Half of a UTF-16 pair without the other: no character at all (SQLite kept it as three U+FFFD, PostgreSQL as one).
+const UNPAIRED_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/**
+ * What free text people write must hold besides spaces (ASCII or full-width 　, line breaks) and the invisible
+ * zero-width ones (U+200B–U+200D, U+2060, U+FEFF): a comment or reason that says nothing is no audit line.
+ */
+export const VISIBLE_PATTERN = '[^\\s\\u200b-\\u200d\\u2060\\ufeff]';
+/** The validation message of VISIBLE_PATTERN. */
+export const VISIBLE_MESSAGE = 'must hold a visible character, not only spaces or invisible ones';
+const VISIBLE = new RegExp(VISIBLE_PATTERN, 'u');
+
+/** Whether free text holds anything visible (VISIBLE_PATTERN). */
+export function hasVisible(text: string): boolean {
+  return VISIBLE.test(text);
+}
+
+/** VISIBLE_MESSAGE naming the value at `instancePath` (`/a/0/b`) of a request body. */
+export function invisibleMessage(body: unknown, instancePath: string): string {
+  let v = body;
+  for (const k of instancePath.split('/').slice(1)) v = v !== null && typeof v === 'object' ? (v as Record<string, unknown>)[k] : undefined;
+  return typeof v === 'string' ? `${VISIBLE_MESSAGE}, got ${quote(v)}` : VISIBLE_MESSAGE;
+}
+
+/** Free text a person writes (a comment, a reason): 1 … `max` characters, at least one of them visible. */
+export function PeopleText(max: number, description?: string): TString {
+  return Type.String({ minLength: 1, maxLength: max, pattern: VISIBLE_PATTERN, ...(description ? { description } : {}) });
+}
+
 function controlChar(where: string, value: string, re: RegExp): Error | undefined {
+  const half = UNPAIRED_SURROGATE.exec(value);
+  if (half) {
+    const code = `U+${half[0].charCodeAt(0).toString(16).toUpperCase()}`;
+    return httpError(400, ErrorCodes.RequestInvalid, `${where}: unpaired surrogate ${code} is not text (a character cut in half?), got ${quote(value)}`, [
+      { path: where, message: `unpaired surrogate ${code} is not text` },
+    ]);
+  }
   const m = re.exec(value);
   if (!m) return undefined;
   const code = `U+${m[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}`;

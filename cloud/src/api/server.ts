@@ -29,7 +29,9 @@ import { collectRoutes, openApiDocument } from './openapi.js';
 import { registerRoutes } from './routes/index.js';
 import { tileOrigin, type ConsoleSettings } from './routes/console.js';
 import { httpError } from './http-error.js';
-import { limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
+import { storeUnavailable } from '../store/unavailable.js';
+import { withQueryTimeout } from '../store/query-budget.js';
+import { VISIBLE_PATTERN, invisibleMessage, limitJsonDepth, refuseControlChars, refuseNonFinite, requireBoundedIntegers } from './input.js';
 import { LiveHub } from '../live.js';
 import { CommandCenter } from '../command-center.js';
 import { Enrolment } from '../enrol.js';
@@ -47,6 +49,7 @@ const httpStatus: Partial<Record<ErrorCode, number>> = {
   [ErrorCodes.NotFound]: 404,
   [ErrorCodes.Conflict]: 409,
   [ErrorCodes.RateLimited]: 429,
+  [ErrorCodes.StoreUnavailable]: 503,
 };
 
 /** Fastify's own error codes that deserve a clearer word. */
@@ -93,6 +96,8 @@ export interface ApiOptions {
   maxBuckets?: number;
   /** Largest request body, bytes (default 1 MiB). */
   bodyLimit?: number;
+  /** Longest each database query of a request may wait for its answer, ms (default 30000; store/query-budget.ts). */
+  queryTimeoutMs?: number;
   /** The console's map settings (the city's tile service); its origin joins the CSP's img-src. */
   console?: ConsoleSettings;
   /** The built console (default cloud/console/dist). */
@@ -157,17 +162,25 @@ export async function buildApi(opts: ApiOptions): Promise<FastifyInstance> {
     forceCloseConnections: true,
   });
 
-  app.setErrorHandler((err, req, reply) => {
+  // First of the hooks: the token check's queries and the handler's run under the request's query budget.
+  const queryTimeoutMs = opts.queryTimeoutMs ?? 30_000;
+  app.addHook('onRequest', (_req, _reply, done) => withQueryTimeout(queryTimeoutMs, done));
+
+  app.setErrorHandler((thrown, req, reply) => {
+    // A database restarting, unreachable or out of disk: a 503 naming why, not "internal error".
+    const err = storeUnavailable(thrown) ?? thrown;
     if (isLifelineError(err)) {
       const status = httpStatus[err.code] ?? 500;
       if (status >= 500) req.log.error({ err }, 'request failed');
+      if (status === 503) reply.header('retry-after', '5');
       return reply.code(status).send({ error: err.code, message: err.message.replace(/^[A-Z_]+: /, ''), ...(err.details ? { details: err.details } : {}) });
     }
-    const e = err as { validation?: { instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; message: string; code?: string; details?: unknown };
+    const e = err as { validation?: { keyword?: string; instancePath: string; message?: string; params?: Record<string, unknown> }[]; validationContext?: string; statusCode?: number; message: string; code?: string; details?: unknown };
     if (e.validation) {
       const details = e.validation.map((v) => {
         const extra = v.params?.additionalProperty ? ` (${String(v.params.additionalProperty)})` : v.params?.allowedValues ? ` (${(v.params.allowedValues as unknown[]).join(', ')})` : '';
-        return { path: `${e.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`, message: `${v.message ?? 'is invalid'}${extra}` };
+        const message = v.keyword === 'pattern' && v.params?.pattern === VISIBLE_PATTERN ? invisibleMessage(req.body, v.instancePath) : (v.message ?? 'is invalid');
+        return { path: `${e.validationContext ?? ''}${v.instancePath.replace(/\//g, '.')}`, message: `${message}${extra}` };
       });
       return reply.code(400).send({ error: ErrorCodes.RequestInvalid, message: details.map((d) => `${d.path}: ${d.message}`).join('; '), details });
     }

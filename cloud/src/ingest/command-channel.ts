@@ -21,7 +21,8 @@ export interface CommandChannelOptions {
   url: string;
   username?: string;
   password?: string;
-  store: Pick<Store, 'commands'>;
+  /** Commands, and the registry for each gateway's clock offset (instants go out on the gateway's clock). */
+  store: Pick<Store, 'commands' | 'registry'>;
   center: CommandCenter;
   log: Logger;
   /** How long sendCommand waits for an answer (default 30 s); the command stays pending after. */
@@ -43,20 +44,28 @@ export interface CommandChannelCounters {
   refused: number;
 }
 
-/** The wire form of a recorded command. */
-export function wireCommand(c: CommandRecord, ttl: { pointWriteTtlMs: number }): Command {
+/**
+ * The wire form of a recorded command. The gateway compares `untilTs` and `expiresAt` with its own clock
+ * (wire-protocol.md), so they go out on it: cloud time − `clockOffsetMs` (cloud minus gateway, from its status).
+ * Uncorrected, a gateway a year ahead refused every point write as expired and ended a shelve at once, and one
+ * a year behind kept a one-hour shelve a year and carried out a write that arrived days late.
+ */
+export function wireCommand(c: CommandRecord, ttl: { pointWriteTtlMs: number }, clockOffsetMs = 0): Command {
   const common = { id: String(c.id), gateway: c.gateway, ts: c.requestedAt, by: c.requestedBy };
   const b = c.body as Record<string, unknown>;
+  const onGatewayClock = (cloudTs: number) => Math.max(0, Math.round(cloudTs - clockOffsetMs));
   switch (c.type) {
     case 'alarm_ack':
       return { ...common, type: 'alarm_ack', alarmId: String(b.alarmId) };
     case 'alarm_shelve':
-      return { ...common, type: 'alarm_shelve', alarmId: String(b.alarmId), untilTs: Number(b.untilTs ?? b.until) };
+      return { ...common, type: 'alarm_shelve', alarmId: String(b.alarmId), untilTs: onGatewayClock(Number(b.untilTs ?? b.until)) };
     case 'config':
       return { ...common, type: 'config', config: b.config as Record<string, never> };
-    case 'point_write':
+    case 'point_write': {
       // The API stamps expiresAt into the body, so the API's state and the gateway's refusal use the same instant.
-      return { ...common, type: 'point_write', device: String(b.device), point: String(b.point), value: Number(b.value), expiresAt: typeof b.expiresAt === 'number' ? b.expiresAt : c.requestedAt + ttl.pointWriteTtlMs };
+      const expiresAt = typeof b.expiresAt === 'number' ? b.expiresAt : c.requestedAt + ttl.pointWriteTtlMs;
+      return { ...common, type: 'point_write', device: String(b.device), point: String(b.point), value: Number(b.value), expiresAt: onGatewayClock(expiresAt) };
+    }
     default:
       throw new LifelineError(ErrorCodes.RequestInvalid, `command type: unknown type ${JSON.stringify(c.type)}`);
   }
@@ -129,7 +138,8 @@ export class CommandChannel {
   /** Publish a recorded command to its gateway. */
   async publish(cmd: CommandRecord, resend: boolean): Promise<void> {
     if (!this.client) throw new Error('command channel not started');
-    const wire = wireCommand(cmd, { pointWriteTtlMs: this.opts.pointWriteTtlMs ?? 300_000 });
+    const offset = (await this.opts.store.registry.getGateway(cmd.gateway))?.clockOffsetMs ?? 0;
+    const wire = wireCommand(cmd, { pointWriteTtlMs: this.opts.pointWriteTtlMs ?? 300_000 }, offset);
     await this.client.publishAsync(topics.commands(cmd.gateway), JSON.stringify(wire), { qos: 1 });
     if (resend) this.counters.resent++;
     else this.counters.sent++;

@@ -44,18 +44,22 @@ export class Escalator extends PeriodicCheck {
     const alarms = await this.store.alarms.listAlarms({ state: ['active_unacked'], level: levels, limit: 10_000 });
     if (!alarms.length) return 0;
     const sites = await allSites(this.store.registry);
+    // A gateway's raise is stamped on its clock (cloud = gateway + offset, from its status): uncorrected, a gateway a
+    // year ahead would never escalate and one a year behind at once.
+    const offsets = new Map((await this.store.registry.listGateways()).map((g) => [g.id, g.clockOffsetMs ?? 0]));
     let queued = 0;
     for (const a of alarms) {
       // A yellow watch is not escalated: it is confirmed by its orange alarm (then escalated as that) or withdrawn.
       if (a.raisedAt === null || (a.level === AlarmLevel.Yellow && a.raisedCause !== null && watchStage(a.raisedCause) === 'raised')) continue;
       const site = sites.get(`${a.gateway}\0${a.device}`) ?? null;
       const subject = AlarmRouter.subject(a.gateway, isCloudAlarm(a) ? 'cloud' : 'edge', a.level, site);
+      const raisedAt = isCloudAlarm(a) ? a.raisedAt : a.raisedAt + (offsets.get(a.gateway) ?? 0);
       let inMaintenance: boolean | undefined;
       for (const rule of rules) {
         const e = rule.escalation!;
         if (!e.levels.includes(a.level) || !ruleMatches(rule, subject)) continue;
         for (const [step, s] of e.steps.entries()) {
-          if (a.raisedAt + s.afterMinutes * 60_000 > now) break;
+          if (raisedAt + s.afterMinutes * 60_000 > now) break;
           inMaintenance ??= this.suppressed ? await this.suppressed(a.gateway, a.device, a.point).catch(() => false) : false;
           if (inMaintenance) break;
           const payload: AlarmPayload = {

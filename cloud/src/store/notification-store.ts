@@ -7,7 +7,7 @@
  *
  *   enqueue ─▶ pending ─ claim (lease: nextAt = at + lease, attempts + 1) ─▶ send ─┬─▶ delivered
  *                 ▲                                                                ├─▶ retry  (nextAt = at + backoff)
- *                 └──────────────────────── requeue (admin) ◀── dead ◀─────────────┴─▶ dead   (after N attempts, with the reason)
+ *                 └────────── requeue / requeueReceiver (admin) ◀── dead ◀─────────────┴─▶ dead   (after N attempts, with the reason)
  *
  * A claim is a lease, not a lock held open: a process that dies mid-send leaves
  * its rows pending with a nextAt a little ahead, and any process claims them again.
@@ -50,13 +50,18 @@ export interface NotificationFilter {
 
 /** The durable outbox. */
 export interface NotificationStore {
-  /** Add a pending row due at `at`; false (and nothing changed) when the key is already there. */
-  enqueue(n: { key: string; receiverId: number; payload: string; at: number }): Promise<boolean>;
+  /**
+   * Add a pending row due at `at`; false (and nothing changed) when the key is already there. Rows of one
+   * `thread` (one alarm at one receiver) are claimed one at a time in the order they were added.
+   */
+  enqueue(n: { key: string; receiverId: number; payload: string; at: number; thread?: string }): Promise<boolean>;
   /**
    * Take up to `limit` pending rows due at `at` (oldest first): each gets attempts + 1 and
    * nextAt = at + leaseMs, so no other process takes it until the lease runs out. PostgreSQL
    * skips rows another process is claiming (FOR UPDATE SKIP LOCKED). Rows of the receivers in
    * `busy` are left (this process is still sending to them), so a hung receiver's rows never wait past their lease.
+   * A row waits while an older row of its thread is pending (due later, or claimed by any process): a clear never
+   * overtakes its raise. A dead row holds nothing back.
    */
   claim(at: number, limit: number, leaseMs: number, busy?: number[]): Promise<NotificationRecord[]>;
   /** A pending row was delivered. */
@@ -67,6 +72,11 @@ export interface NotificationStore {
   dead(id: number, error: string, at: number): Promise<boolean>;
   /** A dead row back to pending, due at `at`, attempts counted from zero; undefined when it is not dead (or unknown). */
   requeue(id: number, at: number): Promise<NotificationRecord | undefined>;
+  /**
+   * Every dead row of a receiver back to pending, due at `at`, attempts from zero (a receiver back after an
+   * outage longer than the retries last); they go out oldest first, each alarm's in order. How many.
+   */
+  requeueReceiver(receiverId: number, at: number): Promise<number>;
   get(id: number): Promise<NotificationRecord | undefined>;
   /** Newest first. */
   list(f: NotificationFilter): Promise<NotificationRecord[]>;

@@ -93,6 +93,11 @@ export interface PgStoreOptions {
   retentionDays?: number;
   /** Pool size; default 10. */
   poolSize?: number;
+  /**
+   * Longest wait for a connection, ms: to connect, or for a pool client to come free. Default 10000.
+   * Past it the call fails (the API answers 503), so a database gone silent does not hang every request.
+   */
+  connectTimeoutMs?: number;
   /** The cold tier (sql-cold.ts): when days are compressed, how much decoded data reads keep. */
   cold?: ColdOptions;
 }
@@ -139,6 +144,7 @@ export class PgStore extends SqlStore {
     const pool = new pg.Pool({
       connectionString: opts.url,
       max: opts.poolSize ?? 10,
+      connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
       types,
       // JIT compiles for a second or more when the planner's estimate is large (a LATERAL probe per cut minute): never worth it here.
       // A downsample sorts tens of thousands of rollup rows: keep that in memory.

@@ -142,5 +142,9 @@ export function laterMigrations(d: Dialect): string[] {
     // the cause an alarm left normal with (sql-telemetry.ts), kept like raised_at: an acknowledgement's transition
     // replaced `cause` with "acknowledged by …", and API clients had to read the history for what happened.
     'ALTER TABLE alarms ADD COLUMN raised_cause TEXT;',
+    // the thread of a notification (sql-notifications.ts): one alarm at one receiver (one phone), whose rows are sent in
+    // order. Before, a raise waiting for its retry (a robot's rate limit) let the clear queued meanwhile overtake it.
+    `ALTER TABLE notifications ADD COLUMN thread TEXT;
+     CREATE INDEX notifications_thread ON notifications(thread, id) WHERE status = 'pending';`,
   ];
 }

@@ -20,10 +20,10 @@ function recordOf(r: Row): NotificationRecord {
 export class SqlNotifications implements NotificationStore {
   constructor(private readonly sql: Sql) {}
 
-  async enqueue(n: { key: string; receiverId: number; payload: string; at: number }): Promise<boolean> {
+  async enqueue(n: { key: string; receiverId: number; payload: string; at: number; thread?: string }): Promise<boolean> {
     const changed = await this.sql.run(
-      `INSERT INTO notifications(idem_key, receiver, payload, status, attempts, next_at, created_at) VALUES (?, ?, ?, 'pending', 0, ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
-      [n.key, n.receiverId, n.payload, n.at, n.at],
+      `INSERT INTO notifications(idem_key, receiver, payload, status, attempts, next_at, created_at, thread) VALUES (?, ?, ?, 'pending', 0, ?, ?, ?) ON CONFLICT(idem_key) DO NOTHING`,
+      [n.key, n.receiverId, n.payload, n.at, n.at, n.thread ?? null],
     );
     return changed > 0;
   }
@@ -31,11 +31,13 @@ export class SqlNotifications implements NotificationStore {
   async claim(at: number, limit: number, leaseMs: number, busy: number[] = []): Promise<NotificationRecord[]> {
     // SQLite has one writer (this process), so the subquery and update cannot interleave with another claim;
     // PostgreSQL workers each lock the rows they pick and skip the ones another is picking.
+    // A row whose thread has an older row pending waits for it, claimed or not (e.thread = NULL matches nothing).
     const lock = this.sql.dialect === 'postgres' ? ' FOR UPDATE SKIP LOCKED' : '';
     const rows = await this.sql.all<Row>(
       `UPDATE notifications SET attempts = attempts + 1, next_at = ?
-       WHERE id IN (SELECT id FROM notifications WHERE status = 'pending' AND next_at <= ? AND receiver NOT IN ${listOf(this.sql.dialect)}
-                    ORDER BY next_at, id LIMIT ?${lock})
+       WHERE id IN (SELECT n.id FROM notifications n WHERE n.status = 'pending' AND n.next_at <= ? AND n.receiver NOT IN ${listOf(this.sql.dialect)}
+                      AND NOT EXISTS (SELECT 1 FROM notifications e WHERE e.thread = n.thread AND e.status = 'pending' AND e.id < n.id)
+                    ORDER BY n.next_at, n.id LIMIT ?${lock})
        RETURNING ${cols}`,
       [at + leaseMs, at, listParam(this.sql.dialect, busy), limit],
     );
@@ -61,6 +63,10 @@ export class SqlNotifications implements NotificationStore {
       [at, id],
     );
     return r && recordOf(r);
+  }
+
+  async requeueReceiver(receiverId: number, at: number): Promise<number> {
+    return this.sql.run(`UPDATE notifications SET status = 'pending', attempts = 0, next_at = ?, dead_at = NULL WHERE receiver = ? AND status = 'dead'`, [at, receiverId]);
   }
 
   async get(id: number): Promise<NotificationRecord | undefined> {

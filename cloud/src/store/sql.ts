@@ -10,6 +10,7 @@
 import type Database from 'better-sqlite3';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { queryTimeout } from './query-budget.js';
 
 /** The two dialects the stores speak. */
 export type Dialect = 'sqlite' | 'postgres';
@@ -110,19 +111,29 @@ export function toPgPlaceholders(sql: string): string {
   return out;
 }
 
+/** A statement with the context's query budget as pg's per-query `query_timeout` (pg reads it; its types do not list it). */
+function budgeted(text: string, values?: unknown[]): pg.QueryConfig {
+  const config: pg.QueryConfig & { query_timeout?: number } = { text, values, query_timeout: queryTimeout() };
+  return config;
+}
+
 /** pg over a pool; `tx` runs on one client of the pool. */
 export class PgSql implements Sql {
   readonly dialect = 'postgres' as const;
   constructor(private readonly q: pg.Pool | pg.PoolClient, private readonly inTx = false) {}
 
   async all<T>(sql: string, params: unknown[] = []): Promise<T[]> {
-    return (await this.q.query(toPgPlaceholders(sql), params)).rows as T[];
+    return (await this.query(sql, params)).rows as T[];
   }
   async get<T>(sql: string, params: unknown[] = []): Promise<T | undefined> {
-    return (await this.q.query(toPgPlaceholders(sql), params)).rows[0] as T | undefined;
+    return (await this.query(sql, params)).rows[0] as T | undefined;
   }
   async run(sql: string, params: unknown[] = []): Promise<number> {
-    return (await this.q.query(toPgPlaceholders(sql), params)).rowCount ?? 0;
+    return (await this.query(sql, params)).rowCount ?? 0;
+  }
+  /** One statement, limited by the context's query budget (an API request's; query-budget.ts). */
+  private query(sql: string, values: unknown[]): Promise<pg.QueryResult> {
+    return this.q.query(budgeted(toPgPlaceholders(sql), values));
   }
   async exec(sql: string): Promise<void> {
     await this.q.query(sql);
@@ -147,12 +158,12 @@ export class PgSql implements Sql {
     const { client, release } = await checkout(this.q as pg.Pool);
     let dead: unknown;
     try {
-      await client.query('BEGIN');
+      await client.query(budgeted('BEGIN'));
       const out = await fn(new PgSql(client, true));
-      await client.query('COMMIT');
+      await client.query(budgeted('COMMIT'));
       return out;
     } catch (err) {
-      await client.query('ROLLBACK').catch((e: unknown) => (dead = e));
+      await client.query(budgeted('ROLLBACK')).catch((e: unknown) => (dead = e));
       throw err;
     } finally {
       release(dead);

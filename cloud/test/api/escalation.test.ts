@@ -160,6 +160,27 @@ describe('escalation and digest on a fake clock', () => {
     expect((await keys()).every((k) => k.includes(':bridge-ry-01/temperature/threshold:'))).toBe(true);
     await t.call('DELETE', `/api/v1/rules/${rule.id}`);
   });
+  it('escalates 15 minutes after the raise on the cloud’s clock when the gateway’s clock is a year ahead or a year behind', async () => {
+    const sms = (await t.cloud.store.webhooks.listWebhooks()).find((w) => w.kind === 'sms')!.id;
+    const YEAR = 365 * 86_400_000;
+    const T = Date.now();
+    const rule = (await t.call('POST', '/api/v1/rules', { body: { name: 'skewed clocks', match: { gateways: ['gw-ahead', 'gw-behind'] }, receivers: [sms], escalation: { levels: [4], steps: [{ afterMinutes: 15, receivers: [sms] }] } } })).json;
+    // Status offsets say cloud = gateway + offset; each gateway stamps its raise on its own clock, at cloud time T.
+    for (const [gateway, offset] of [['gw-ahead', -YEAR], ['gw-behind', YEAR]] as const) {
+      await t.cloud.store.registry.saveGatewayStatus({ gateway, online: true, ts: T - offset, clockOffsetMs: offset, devices: [{ id: 'bridge-ry-01', profile: 'bridge-monitor', kind: 'bridge' }] });
+      await t.cloud.store.telemetry.commitEvents({ gateway, epoch: 1, firstSeq: 1, lastSeq: 1, events: [{ ...raise('bridge-ry-01/deflection/threshold', T - offset), seq: 1 }] });
+    }
+    await t.cloud.webhooks.settled();
+    const escalated = async () =>
+      (await t.cloud.store.notifications.list({ receiverId: sms, limit: 1000 })).map((n) => n.key.split(':')).filter((k) => k[0] === 'esc' && k[1] === String(rule.id) && k[2] !== 'gw-ruyi').map((k) => k[2]).sort();
+    clock = T + 14 * 60_000;
+    await t.cloud.escalator.check();
+    expect(await escalated()).toEqual([]); // not the one a year behind at once
+    clock = T + 15 * 60_000;
+    await t.cloud.escalator.check();
+    expect(await escalated()).toEqual(['gw-ahead', 'gw-ahead', 'gw-behind', 'gw-behind']); // nor the one a year ahead never (two phones each)
+    await t.call('DELETE', `/api/v1/rules/${rule.id}`);
+  });
 });
 
 describe('escalation in real time', () => {

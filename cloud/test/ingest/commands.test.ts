@@ -88,6 +88,25 @@ describe('command channel', () => {
     expect(new Set(gw.got.map((c) => c.id)).size).toBe(1); // the same id every time
   });
 
+  it('sends instants on the gateway’s clock (its status’s offset): a write to a gateway a year ahead is not expired on arrival, a shelve to one a year behind not a year long', async () => {
+    const YEAR = 365 * 86_400_000;
+    for (const [name, offset] of [['ahead', -YEAR], ['behind', YEAR]] as const) {
+      const id = `gw-${name}-${run}`;
+      // cloud clock = gateway clock + offset, as the gateway's status says
+      await store.registry.saveGatewayStatus({ gateway: id, online: true, ts: Date.now() - offset, clockOffsetMs: offset });
+      const gw = await fakeGateway(id);
+      const before = Date.now();
+      await channel.sendCommand(id, { type: 'alarm_shelve', alarmId: 'bridge-1/strain/threshold', untilTs: before + 3_600_000, by: 'ops' });
+      const [rec] = await store.commands.listCommands({ gateway: id, limit: 1 });
+      const write = await center.submit({ gateway: id, type: 'point_write', alarm: null, body: { device: 'lamp-1', point: 'lamp_on', value: 1, reason: 'flood', expiresAt: before + 300_000 }, requestedBy: 'ops' });
+      await waitFor(() => gw.got.length === 2, 5000, 'the write');
+      const [shelve, sent] = gw.got as [Command & { untilTs: number }, Command & { expiresAt: number }];
+      expect(shelve.untilTs).toBe((rec.body as { untilTs: number }).untilTs - offset);
+      expect(sent.expiresAt).toBe(before + 300_000 - offset);
+      expect(write.body.expiresAt).toBe(before + 300_000); // the API's state stays on the cloud's clock
+    }
+  });
+
   it('refuses an answer from a gateway the command was not sent to', async () => {
     const id = `gw-x-${run}`;
     const other = `gw-y-${run}`;

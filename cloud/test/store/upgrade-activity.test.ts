@@ -38,10 +38,14 @@ async function checkBackfill(store: Store, rerun: () => Promise<void>): Promise<
   expect((await store.telemetry.activeMinutes(T0 + 9 * H)).get('gw-1\u0000d-1')).toBe(1);
 }
 
-/** Undo the activity migration and the two after it (the registry's `pinned` columns, alarms' `raised_cause`): tables, columns and version rows. */
+/**
+ * Undo the activity migration and the three after it (the registry's `pinned` columns, alarms' `raised_cause`,
+ * notifications' `thread`): tables, columns and version rows.
+ */
 const UNDO =
   'DROP TABLE device_activity; ALTER TABLE gateways DROP COLUMN pinned; ALTER TABLE devices DROP COLUMN pinned; ALTER TABLE alarms DROP COLUMN raised_cause;' +
-  ' DELETE FROM schema_version WHERE version >= (SELECT v FROM (SELECT MAX(version) - 2 AS v FROM schema_version) x);';
+  ' DROP INDEX notifications_thread; ALTER TABLE notifications DROP COLUMN thread;' +
+  ' DELETE FROM schema_version WHERE version >= (SELECT v FROM (SELECT MAX(version) - 3 AS v FROM schema_version) x);';
 
 describe('device-activity migration', () => {
   it('fills the table from the rollup on SQLite', async () => {

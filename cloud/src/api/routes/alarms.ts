@@ -7,6 +7,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ErrorCodes, LifelineError, alarmStates, lifelineKinds, type AlarmState } from '@lifeline/shared';
 import { isCloudAlarm } from '../../cloud-alarms.js';
+import { PeopleText } from '../input.js';
 import { commandView } from '../views.js';
 import { DAY, Id, NumericId, csvList, list, notFound, role } from './params.js';
 import type { RouteDeps } from './deps.js';
@@ -49,7 +50,7 @@ export const alarmRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
     },
   );
 
-  const AckBody = Type.Object({ comment: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })) }, { additionalProperties: false });
+  const AckBody = Type.Object({ comment: Type.Optional(PeopleText(2000)) }, { additionalProperties: false });
   app.post<{ Params: Static<typeof NumericId>; Body: Static<typeof AckBody> | undefined }>(
     '/api/v1/alarms/:id/ack',
     {
@@ -72,7 +73,7 @@ export const alarmRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
   const ShelveBody = Type.Object(
     {
       durationMs: Type.Integer({ minimum: 60_000, maximum: 7 * DAY, description: 'how long, 1 min … 7 days' }),
-      reason: Type.String({ minLength: 1, maxLength: 500 }),
+      reason: PeopleText(500),
     },
     { additionalProperties: false },
   );
@@ -94,7 +95,7 @@ export const alarmRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
     },
   );
 
-  const CommentBody = Type.Object({ text: Type.String({ minLength: 1, maxLength: 2000 }) }, { additionalProperties: false });
+  const CommentBody = Type.Object({ text: PeopleText(2000) }, { additionalProperties: false });
   app.post<{ Params: Static<typeof NumericId>; Body: Static<typeof CommentBody> }>(
     '/api/v1/alarms/:id/comments',
     { config: role('operator'), schema: { summary: 'Comment on an alarm', tags: ['alarms'], params: NumericId, body: CommentBody } },

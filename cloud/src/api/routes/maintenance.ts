@@ -10,7 +10,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import { ErrorCodes, LifelineError, didYouMean } from '@lifeline/shared';
 import { maintenanceStatus, type MaintenanceWindow } from '../../store/store.js';
-import { EpochMs } from '../input.js';
+import { EpochMs, hasVisible } from '../input.js';
 import { DAY, Id, NumericId, badRequest, notFound, resolveDevice, resolvePoint, role, some } from './params.js';
 import type { RouteDeps } from './deps.js';
 
@@ -46,7 +46,7 @@ export const maintenanceRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) =
       const b = req.body;
       const now = maintenance.clock();
       const reason = b.reason.trim();
-      if (!reason) badRequest(`reason: must say why, got ${JSON.stringify(b.reason)}`);
+      if (!hasVisible(reason)) badRequest(`reason: must say why, got ${JSON.stringify(b.reason)}`);
       if (b.point !== undefined && b.device === undefined) badRequest(`point: a point belongs to a device; add device=<id> (got point ${JSON.stringify(b.point)} without one)`);
       const from = b.from ?? now;
       if (from < now - FROM_SLACK_MS) badRequest(`from: must not be in the past, got ${from} (${iso(from)}; now ${iso(now)})`);

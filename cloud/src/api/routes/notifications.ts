@@ -51,6 +51,21 @@ export const notificationRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) 
     async (req) =>
       (await store.notifications.list({ status: req.query.status as NotificationStatus | undefined, receiverId: req.query.receiver, limit: req.query.limit ?? 100 })).map(view),
   );
+  const ReceiverBody = Type.Object({ receiver: RowId }, { additionalProperties: false });
+  app.post<{ Body: Static<typeof ReceiverBody> }>(
+    '/api/v1/notifications/retry',
+    {
+      config: role('admin'),
+      schema: { summary: 'Requeue every dead notification of one receiver (back after an outage): due at once, oldest first, attempts from zero', tags: ['notifications'], body: ReceiverBody },
+    },
+    async (req) => {
+      const { receiver } = req.body;
+      if (!(await store.webhooks.getWebhook(receiver))) notFound('receiver', receiver);
+      const requeued = await store.notifications.requeueReceiver(receiver, Date.now());
+      if (requeued) d.webhooks?.kick();
+      return { receiver, requeued };
+    },
+  );
   app.post<{ Params: Static<typeof NumericId> }>(
     '/api/v1/notifications/:id/retry',
     { config: role('admin'), schema: { summary: 'Requeue a dead notification: due at once, attempts from zero', tags: ['notifications'], params: NumericId } },

@@ -14,6 +14,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { Type, type Static } from '@sinclair/typebox';
 import type { CommandRecord } from '../../store/store.js';
 import { commandView, type CommandView } from '../views.js';
+import { PeopleText } from '../input.js';
 import { Id, resolveDevice, resolvePoint, role } from './params.js';
 import type { RouteDeps } from './deps.js';
 import type { Role } from '../auth.js';
@@ -55,7 +56,7 @@ export const writeRoutes: FastifyPluginAsync<RouteDeps> = async (app, d) => {
   const WriteBody = Type.Object(
     {
       value: Type.Number({ description: 'in the point’s unit (a coil takes 0 or 1); finite' }),
-      reason: Type.String({ minLength: 1, maxLength: 500, description: 'why, for the audit' }),
+      reason: PeopleText(500, 'why, for the audit'),
     },
     { additionalProperties: false },
   );

@@ -35,6 +35,31 @@ export function notificationsContract(name: string, factory: StoreFactory): void
       expect((await n.claim(T0 + 100 * S, 10, 30 * S, [1])).map((r) => r.key)).toEqual(['r2']);
     });
 
+    it('claims the rows of one thread one at a time in the order queued: a clear waits for its raise to be delivered or dead', async () => {
+      const n = store.notifications;
+      await n.enqueue({ key: 'raise', receiverId: 1, payload: '{}', at: T0, thread: '1:gw-a:lamp/leak' });
+      await n.enqueue({ key: 'other', receiverId: 1, payload: '{}', at: T0, thread: '1:gw-a:lamp/volt' });
+      const [raise, other] = await n.claim(T0, 10, 30 * S);
+      expect([raise.key, other.key]).toEqual(['raise', 'other']);
+      await n.enqueue({ key: 'clear', receiverId: 1, payload: '{}', at: T0 + S, thread: '1:gw-a:lamp/leak' });
+      await n.enqueue({ key: 'digest', receiverId: 1, payload: '{}', at: T0 + S });
+      // The raise is claimed (another process may be sending it): the clear waits; rows of no thread do not.
+      expect((await n.claim(T0 + S, 10, 30 * S)).map((r) => r.key)).toEqual(['digest']);
+      // Refused, due again later than the clear: the clear still waits for it.
+      await n.retry(raise.id, 'errcode 45009: api freq out of limit', T0 + 10 * S);
+      expect(await n.claim(T0 + 5 * S, 10, 30 * S)).toEqual([]);
+      expect((await n.claim(T0 + 10 * S, 10, 30 * S)).map((r) => r.key)).toEqual(['raise']);
+      await n.delivered(raise.id, T0 + 11 * S);
+      expect((await n.claim(T0 + 11 * S, 10, 30 * S)).map((r) => r.key)).toEqual(['clear']);
+      // A dead row holds nothing back.
+      await n.enqueue({ key: 'raise2', receiverId: 1, payload: '{}', at: T0, thread: '1:gw-a:lamp/volt2' });
+      await n.enqueue({ key: 'clear2', receiverId: 1, payload: '{}', at: T0, thread: '1:gw-a:lamp/volt2' });
+      const [r2] = await n.claim(T0 + 12 * S, 10, 30 * S);
+      expect(r2.key).toBe('raise2');
+      await n.dead(r2.id, 'HTTP 500', T0 + 12 * S);
+      expect((await n.claim(T0 + 12 * S, 10, 30 * S)).map((r) => r.key)).toEqual(['clear2']);
+    });
+
     it('retries a failure at the time given, keeps the reason, and marks delivery', async () => {
       const n = store.notifications;
       await n.enqueue({ key: 'k', receiverId: 1, payload: '{}', at: T0 });
@@ -70,6 +95,18 @@ export function notificationsContract(name: string, factory: StoreFactory): void
       expect(back).toMatchObject({ id: d.id, status: 'pending', attempts: 0, nextAt: T0 + 5 * S, deadAt: null, lastError: 'HTTP 500' });
       expect((await n.claim(T0 + 5 * S, 10, 30 * S)).map((r) => [r.id, r.attempts])).toEqual([[d.id, 1]]);
       expect(await n.requeue(999_999, T0)).toBeUndefined();
+
+      // A receiver back after an outage: its dead rows at once, no one else's, nothing not dead.
+      for (const k of ['a', 'b', 'c']) await n.enqueue({ key: `out-${k}`, receiverId: 5, payload: '{}', at: T0 });
+      await n.enqueue({ key: 'other-dead', receiverId: 6, payload: '{}', at: T0 });
+      const rows = await n.claim(T0 + 6 * S, 10, 30 * S);
+      for (const r of rows.filter((x) => x.key !== 'out-c')) await n.dead(r.id, 'HTTP 502', T0 + 7 * S);
+      expect(await n.requeueReceiver(5, T0 + 8 * S)).toBe(2);
+      expect((await n.list({ receiverId: 5, limit: 10 })).map((r) => [r.key, r.status, r.attempts])).toEqual([
+        ['out-c', 'pending', 1], ['out-b', 'pending', 0], ['out-a', 'pending', 0],
+      ]);
+      expect((await n.list({ receiverId: 6, limit: 10 })).map((r) => r.status)).toEqual(['dead']);
+      expect(await n.requeueReceiver(5, T0 + 9 * S)).toBe(0);
     });
   });
 
