@@ -132,12 +132,38 @@ export class EdgeBuffer {
     const since = this.disk.state.since ?? Date.now();
     if (!this.disk.check(Date.now(), force)) return;
     this.tellDisk();
+    this.persistOutbox();
     this.budget.uncap();
     this.appendQuietly({
       type: 'disk_recovered',
       message: `the buffer's disk has room again after ${Math.round((Date.now() - since) / 1000)} s; ${this.disk.state.droppedReadings} reading(s) could not be stored`,
       details: { droppedReadings: this.disk.state.droppedReadings, thinnedReadings: this.thinning.thinnedReadings },
     });
+  }
+
+  /**
+   * Sync's bookkeeping (cutting ranges, acks): on a disk that refuses it, kept in memory rather
+   * than thrown, so what the buffer holds still goes out (outbox.ts). Never evicts telemetry for it.
+   */
+  private bookkeeping<T>(op: () => T): T {
+    if (!this.box.volatile) {
+      try {
+        return this.guarded(op, false);
+      } catch (err) {
+        if (!isDiskError(err)) throw err;
+        this.box.goVolatile();
+      }
+    }
+    return op();
+  }
+
+  /** The disk takes writes again: what the outbox kept in memory is written (tried again at the next recovery if not). */
+  private persistOutbox(): void {
+    try {
+      this.box.persist();
+    } catch (err) {
+      if (!isDiskError(err)) throw err;
+    }
   }
 
   /** An event about the disk itself: if even it cannot be written, the status still says so. */
@@ -214,7 +240,7 @@ export class EdgeBuffer {
    * holes). Undefined when everything written is already cut.
    */
   cutBacklog(lane: LaneName, max: number): OutboxRange | undefined {
-    return this.guarded(() => this.box.cutBacklog(lane, max));
+    return this.bookkeeping(() => this.box.cutBacklog(lane, max));
   }
 
   /**
@@ -223,12 +249,12 @@ export class EdgeBuffer {
    * Undefined when the newest seq is already cut.
    */
   cutLive(max: number): OutboxRange | undefined {
-    return this.guarded(() => this.box.cutLive(max));
+    return this.bookkeeping(() => this.box.cutLive(max));
   }
 
   /** Splits an outbox range in two at `at` (the first half ends at `at`); for a range too large to send. */
   splitRange(lane: LaneName, firstSeq: number, at: number): void {
-    this.guarded(() => this.box.split(lane, firstSeq, at));
+    this.bookkeeping(() => this.box.split(lane, firstSeq, at));
   }
 
   /** The readings and gap records of a telemetry seq range, readings in seq order with their seqs. */
@@ -243,7 +269,7 @@ export class EdgeBuffer {
 
   /** The cloud committed everything up to `upTo`: reclaim it. Returns false if it was old news. */
   ack(lane: LaneName, upTo: number): boolean {
-    return this.guarded(() => this.box.ack(lane, upTo));
+    return this.bookkeeping(() => this.box.ack(lane, upTo));
   }
 
   /**
@@ -251,7 +277,7 @@ export class EdgeBuffer {
    * resending it and reclaim the chunks wholly inside it. False if unknown.
    */
   committed(lane: LaneName, firstSeq: number, lastSeq: number): boolean {
-    return this.guarded(() => this.box.committed(lane, firstSeq, lastSeq));
+    return this.bookkeeping(() => this.box.committed(lane, firstSeq, lastSeq));
   }
 
   /** Backlog depth (items not yet committed) and the time of its oldest item, per lane. */
