@@ -71,7 +71,12 @@ export class Agent {
     this.buffer = new EdgeBuffer(config.buffer.path, {
       diskBudgetBytes: config.buffer.diskBudgetBytes,
       onDisk: (d) =>
-        d.full
+        d.deleted
+          ? log.error(
+              { path: config.buffer.path },
+              'the buffer file was deleted or replaced under the running agent: it writes on into the deleted file, which is lost (unsent readings, alarm states) when the agent stops; restart it once the backlog has gone out to start a new buffer',
+            )
+          : d.full
           ? log.error({ path: config.buffer.path, code: d.lastError }, `the buffer's disk is full or failing (${d.lastError}): telemetry is thinned, then dropped and counted; check free space and whether the file system went read-only`)
           : log.warn({ path: config.buffer.path, droppedReadings: d.droppedReadings }, `the buffer's disk takes writes again; ${d.droppedReadings} reading(s) could not be stored`),
     });

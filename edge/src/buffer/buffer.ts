@@ -60,9 +60,14 @@ export class EdgeBuffer {
     this.onDisk = opts.onDisk;
   }
 
-  /** The disk's condition: full (since when, why), readings dropped, reserve in place. */
+  /** The disk's condition: full (since when, why), readings dropped, reserve in place, file deleted (told once per deletion). */
   diskState(): DiskState {
+    const was = this.disk.state.deleted;
     this.disk.checkFile();
+    if (this.disk.state.deleted && !was) {
+      const { full, lastError, droppedReadings } = this.disk.state;
+      this.onDisk?.({ full, lastError, droppedReadings, deleted: true });
+    }
     return { ...this.disk.state };
   }
 

@@ -1,5 +1,5 @@
 /** The buffer's files: private to the gateway's user, and a bad path is an error, never a spin or a crash loop. */
-import { chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.js';
@@ -45,5 +45,26 @@ describe('buffer files', () => {
       b.close();
     }
     expect(new EdgeBuffer(':memory:').diskState().deleted).toBe(false);
+  });
+
+  it('tells the agent once per deletion (it logs it), not at every status', () => {
+    const path = join(tmp.dir, 'told', 'edge.db');
+    const told: unknown[] = [];
+    const b = new EdgeBuffer(path, { onDisk: (d) => told.push(d) });
+    try {
+      b.diskState();
+      renameSync(path, `${path}.moved`);
+      for (let i = 0; i < 3; i++) expect(b.diskState().deleted).toBe(true);
+      expect(told).toEqual([{ full: false, lastError: null, droppedReadings: 0, deleted: true }]);
+      // Put back, then deleted again: a second deletion is told again.
+      renameSync(`${path}.moved`, path);
+      expect(b.diskState().deleted).toBe(false);
+      rmSync(path);
+      b.diskState();
+      b.diskState();
+      expect(told).toHaveLength(2);
+    } finally {
+      b.close();
+    }
   });
 });

@@ -43,9 +43,10 @@ export interface BufferOptions {
   diskCheckMs?: number;
   /**
    * Told when the disk becomes full or failing and when it recovers (the agent logs it:
-   * on a read-only file system even the disk_full event cannot be written).
+   * on a read-only file system even the disk_full event cannot be written), and with
+   * `deleted` once each time the buffer's file is found deleted or replaced under it.
    */
-  onDisk?: (state: { full: boolean; lastError: string | null; droppedReadings: number }) => void;
+  onDisk?: (state: { full: boolean; lastError: string | null; droppedReadings: number; deleted?: true }) => void;
 }
 
 /** What thinning has done since the buffer opened. */

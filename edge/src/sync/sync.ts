@@ -30,7 +30,7 @@ import {
   type Reject,
 } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
-import { isDiskError, type DiskState, type EdgeBuffer, type LaneName, type OutboxRange } from '../buffer/buffer.js';
+import { isDiskError, type EdgeBuffer, type LaneName, type OutboxRange } from '../buffer/buffer.js';
 import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
@@ -84,8 +84,6 @@ export class Sync implements Extension {
   clockOffsetMs: number | null = null;
   /** When a pump failure on the buffer's disk was last logged. */
   private diskErrorLoggedAt = -Infinity;
-  /** The buffer file's deletion was logged (once until it is back). */
-  private deletedLogged = false;
   /** When the cloud side last answered: an ack, or the broker accepting the status (null: not yet). */
   reachedAt: number | null = null;
   /** When the cloud last acknowledged a batch of this buffer (null: not since start). */
@@ -166,24 +164,12 @@ export class Sync implements Extension {
       epoch: this.buffer.epoch,
       thinnedReadings: this.buffer.thinning.thinnedReadings,
       // A full or failing disk: since when, why, readings that could not be stored (disk-guard.ts).
-      disk: online ? this.diskState() : undefined,
+      disk: online ? this.buffer.diskState() : undefined,
       configHash: this.opts.commands?.runningHash(),
       // The config as written, secrets redacted: the cloud can always show what the box runs.
       config: redactSecrets(this.loaded.written ?? this.loaded.config),
       configApply: this.opts.configApply?.(),
     });
-  }
-
-  /** The buffer's disk for the status; a buffer file deleted under the agent is logged the first time. */
-  private diskState(): DiskState {
-    const d = this.buffer.diskState();
-    if (d.deleted && !this.deletedLogged)
-      this.log.error(
-        { path: this.loaded.config.buffer.path },
-        'the buffer file was deleted or replaced under the running agent: it writes on into the deleted file, which is lost (unsent readings, alarm states) when the agent stops; restart it once the backlog has gone out to start a new buffer',
-      );
-    this.deletedLogged = d.deleted === true;
-    return d;
   }
 
   start(): void {
