@@ -68,8 +68,11 @@ export class Agent {
   ) {
     const { config } = loaded;
     this.events = new EventBus(log);
+    // SL 651 stations stamp their own observations: a step of this box's clock does not move them.
+    const selfStamped = new Set(config.buses.filter(isSl651Bus).flatMap((b) => b.devices.map((d) => d.id)));
     this.buffer = new EdgeBuffer(config.buffer.path, {
       diskBudgetBytes: config.buffer.diskBudgetBytes,
+      clockExempt: selfStamped,
       onDisk: (d) =>
         d.deleted
           ? log.error(
@@ -117,8 +120,6 @@ export class Agent {
     this.extensions.push(this.alarms);
     const { restoreGraceMs, commLoss } = this.alarms.config;
     const detection = { detectors: effectiveDetectors(config, loaded.profiles), restoreGraceMs, commLoss };
-    // SL 651 stations stamp their own observations: a step of this box's clock does not move them.
-    const selfStamped = new Set(config.buses.filter(isSl651Bus).flatMap((b) => b.devices.map((d) => d.id)));
     this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' }), { steps: processClockSteps, selfStamped }));
     this.recorder = new Recorder(this.events, this.buffer);
     this.extensions.push(this.recorder);

@@ -7,11 +7,13 @@
  *   cutBacklog / cutLive / ack / committed ─▶ outbox.ts ─▶ cursors.ts
  *   enforceBudget ─▶ budget.ts (thin.ts)    recordCommand ─▶ command-log.ts
  *   alarmTables() ─▶ alarm-tables.ts        tools, read-only ─▶ inspect.ts
+ *   append / telemetryRange ─▶ clock-steps.ts (readings stamped before a clock step)
  */
 import type { Reading } from '@lifeline/shared';
 import { alarmTables, type AlarmTables } from './alarm-tables.js';
 import { DiskBudget } from './budget.js';
 import { DiskGuard, isDiskError, type DiskState } from './disk-guard.js';
+import { ClockSteps } from './clock-steps.js';
 import { CommandLog } from './command-log.js';
 import { Cursors } from './cursors.js';
 import { openBufferDb, type Db } from './database.js';
@@ -40,6 +42,7 @@ export class EdgeBuffer {
   private readonly budget: DiskBudget;
   private readonly commands: CommandLog;
   private readonly disk: DiskGuard;
+  private readonly clockSteps: ClockSteps;
   /** A disk_full event is still to be written to the event lane. */
   private diskFullOwed = false;
   private readonly onDisk: BufferOptions['onDisk'];
@@ -55,6 +58,7 @@ export class EdgeBuffer {
     this.budget.set(opts.diskBudgetBytes ?? 0);
     this.thinning = this.budget.thinning;
     this.commands = new CommandLog(this.db);
+    this.clockSteps = new ClockSteps(this.db, this.cursors.last.telemetry, this.cursors.acked.telemetry, opts.clockExempt, opts.clock);
     this.disk = new DiskGuard(path, opts.diskReserveBytes ?? 1024 * 1024, opts.diskCheckMs ?? 5000);
     this.disk.ensureReserve();
     this.onDisk = opts.onDisk;
@@ -210,6 +214,12 @@ export class EdgeBuffer {
   append(readings: readonly Reading[]): number {
     if (!readings.length) return this.cursors.last.telemetry;
     try {
+      // A clock step since the last append: what is stored so far was stamped on the clock before it.
+      this.clockSteps.observe(this.cursors.last.telemetry);
+    } catch (err) {
+      if (!isDiskError(err)) throw err; // kept in memory: corrected while this process runs
+    }
+    try {
       this.budget.wrote(this.guarded(() => this.telemetry.append(readings), false));
     } catch (err) {
       if (!isDiskError(err)) throw err;
@@ -262,9 +272,11 @@ export class EdgeBuffer {
     this.bookkeeping(() => this.box.split(lane, firstSeq, at));
   }
 
-  /** The readings and gap records of a telemetry seq range, readings in seq order with their seqs. */
+  /** The readings and gap records of a telemetry seq range, readings in seq order with their seqs; stamps before a clock step moved past it. */
   telemetryRange(firstSeq: number, lastSeq: number): TelemetryRange {
-    return this.telemetry.range(firstSeq, lastSeq);
+    const range = this.telemetry.range(firstSeq, lastSeq);
+    this.clockSteps.correct(range.readings, range.seqs);
+    return range;
   }
 
   /** The events of an events range. */
