@@ -72,6 +72,7 @@ export class Agent {
     const selfStamped = new Set(config.buses.filter(isSl651Bus).flatMap((b) => b.devices.map((d) => d.id)));
     this.buffer = new EdgeBuffer(config.buffer.path, {
       diskBudgetBytes: config.buffer.diskBudgetBytes,
+      gateway: config.gateway.id,
       clockExempt: selfStamped,
       onDisk: (d) =>
         d.deleted
@@ -83,6 +84,12 @@ export class Agent {
           ? log.error({ path: config.buffer.path, code: d.lastError }, `the buffer's disk is full or failing (${d.lastError}): telemetry is thinned, then dropped and counted; check free space and whether the file system went read-only`)
           : log.warn({ path: config.buffer.path, droppedReadings: d.droppedReadings }, `the buffer's disk takes writes again; ${d.droppedReadings} reading(s) could not be stored`),
     });
+    const foreign = this.buffer.foreign;
+    if (foreign)
+      log.error(
+        { path: config.buffer.path, ...foreign },
+        `the buffer file was written by gateway ${foreign.gateway}, not ${config.gateway.id} (a card moved between boxes?): set aside as ${foreign.movedTo}, unsent; run it with that gateway's config to deliver it (docs/operations.md)`,
+      );
     const transport = createTransport(config.sync.transport, {
       url: config.sync.url,
       clientId: `lifeline-${config.gateway.id}`,

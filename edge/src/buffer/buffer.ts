@@ -16,7 +16,7 @@ import { DiskGuard, isDiskError, type DiskState } from './disk-guard.js';
 import { ClockSteps } from './clock-steps.js';
 import { CommandLog } from './command-log.js';
 import { Cursors } from './cursors.js';
-import { openBufferDb, type Db } from './database.js';
+import { openBufferDb, type Db, type ForeignBuffer } from './database.js';
 import { EventLane } from './events.js';
 import { Outbox } from './outbox.js';
 import { TelemetryLane } from './telemetry.js';
@@ -27,12 +27,15 @@ export type { AlarmTables } from './alarm-tables.js';
 export { inspectBuffer, type BufferInspection, type ChunkInfo, type LanePosition } from './inspect.js';
 export type * from './types.js';
 export { isDiskError, type DiskState } from './disk-guard.js';
+export type { ForeignBuffer } from './database.js';
 
 export class EdgeBuffer {
   /** This database's incarnation: made with the file, sent with every batch. */
   readonly epoch: number;
   /** What thinning has done since the buffer opened. */
   readonly thinning: ThinningCounters;
+  /** The file found at the path was another gateway's: set aside, this buffer is new. */
+  readonly foreign?: ForeignBuffer;
   private readonly path: string;
   private readonly db: Db;
   private readonly cursors: Cursors;
@@ -49,7 +52,7 @@ export class EdgeBuffer {
 
   constructor(path: string, opts: BufferOptions = {}) {
     this.path = path;
-    ({ db: this.db, epoch: this.epoch } = openBufferDb(path));
+    ({ db: this.db, epoch: this.epoch, foreign: this.foreign } = openBufferDb(path, opts.gateway));
     this.cursors = new Cursors(this.db);
     this.telemetry = new TelemetryLane(this.db, this.cursors);
     this.eventLane = new EventLane(this.db, this.cursors);
@@ -62,6 +65,15 @@ export class EdgeBuffer {
     this.disk = new DiskGuard(path, opts.diskReserveBytes ?? 1024 * 1024, opts.diskCheckMs ?? 5000);
     this.disk.ensureReserve();
     this.onDisk = opts.onDisk;
+    if (this.foreign) {
+      const f = this.foreign;
+      this.appendEvent(Date.now(), 'event', {
+        kind: 'event',
+        type: 'foreign_buffer',
+        message: `the buffer file was written by gateway ${f.gateway}: set aside as ${f.movedTo} with ${f.unsentReadings} unsent reading(s) and ${f.unsentEvents} event(s); this gateway starts a new buffer`,
+        details: { ...f },
+      });
+    }
   }
 
   /** The disk's condition: full (since when, why), readings dropped, reserve in place, file deleted (told once per deletion). */

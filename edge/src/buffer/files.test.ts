@@ -67,4 +67,47 @@ describe('buffer files', () => {
       b.close();
     }
   });
+
+  it("sets aside a file another gateway wrote (a card moved between boxes) instead of sending its readings as this gateway's", () => {
+    const path = join(tmp.dir, 'moved', 'edge.db');
+    const reading = { device: 'flood-1', point: 'water_level', ts: 1_796_000_000_000, value: 2.5 };
+    let b = new EdgeBuffer(path, { gateway: 'gw-old' });
+    const oldEpoch = b.epoch;
+    b.append([reading, { ...reading, ts: reading.ts + 1000 }]);
+    b.appendEvent(reading.ts, 'event', { kind: 'event', type: 'test', message: 'x' });
+    b.close();
+
+    b = new EdgeBuffer(path, { gateway: 'gw-new' });
+    try {
+      expect(b.foreign).toEqual({ gateway: 'gw-old', movedTo: `${path}.gateway-gw-old-${oldEpoch}`, unsentReadings: 2, unsentEvents: 1 });
+      expect(b.epoch).not.toBe(oldEpoch);
+      expect(b.lastWritten('telemetry')).toBe(0);
+      // The cloud hears of it from this gateway's event lane.
+      expect(b.events(1, b.lastWritten('events')).map((e) => (e.body as { type: string }).type)).toEqual(['foreign_buffer']);
+    } finally {
+      b.close();
+    }
+    expect(new EdgeBuffer(path, { gateway: 'gw-new' }).foreign).toBeUndefined();
+    // The old gateway's file is whole: its own config can deliver it.
+    const old = new EdgeBuffer(`${path}.gateway-gw-old-${oldEpoch}`, { gateway: 'gw-old' });
+    try {
+      expect([old.epoch, old.foreign, old.telemetryRange(1, 2).readings.length]).toEqual([oldEpoch, undefined, 2]);
+    } finally {
+      old.close();
+    }
+  });
+
+  it("makes an older release's file, which names no gateway, this gateway's", () => {
+    const path = join(tmp.dir, 'older', 'edge.db');
+    let b = new EdgeBuffer(path);
+    const epoch = b.epoch;
+    b.append([{ device: 'd', point: 'p', ts: 1, value: 1 }]);
+    b.close();
+    b = new EdgeBuffer(path, { gateway: 'gw-a' });
+    expect([b.foreign, b.epoch, b.lastWritten('telemetry')]).toEqual([undefined, epoch, 1]);
+    b.close();
+    b = new EdgeBuffer(path, { gateway: 'gw-b' });
+    expect(b.foreign?.gateway).toBe('gw-a');
+    b.close();
+  });
 });

@@ -49,6 +49,8 @@ export interface BufferOptions {
    * `deleted` once each time the buffer's file is found deleted or replaced under it.
    */
   onDisk?: (state: { full: boolean; lastError: string | null; droppedReadings: number; deleted?: true }) => void;
+  /** The gateway id this buffer belongs to: a file written by another one is set aside (database.ts). */
+  gateway?: string;
   /** Devices that stamp their own readings (SL 651 stations): a step of this box's clock does not move them (clock-steps.ts). */
   clockExempt?: ReadonlySet<string>;
   /** The clocks clock steps are measured with (tests; default: this machine's). */
