@@ -16,7 +16,7 @@ import { DiskGuard, isDiskError, type DiskState } from './disk-guard.js';
 import { ClockSteps } from './clock-steps.js';
 import { CommandLog } from './command-log.js';
 import { Cursors } from './cursors.js';
-import { openBufferDb, type Db, type ForeignBuffer } from './database.js';
+import { isReadOnlyFs, openBufferDb, type Db, type ForeignBuffer } from './database.js';
 import { EventLane } from './events.js';
 import { Outbox } from './outbox.js';
 import { TelemetryLane } from './telemetry.js';
@@ -29,6 +29,9 @@ export type * from './types.js';
 export { isDiskError, type DiskState } from './disk-guard.js';
 export type { ForeignBuffer } from './database.js';
 
+/** The most a buffer kept in memory (its card read-only) may hold: thinned beyond it. */
+const MEMORY_BUDGET_BYTES = 16 * 1024 * 1024;
+
 export class EdgeBuffer {
   /** This database's incarnation: made with the file, sent with every batch. */
   readonly epoch: number;
@@ -36,7 +39,8 @@ export class EdgeBuffer {
   readonly thinning: ThinningCounters;
   /** The file found at the path was another gateway's: set aside, this buffer is new. */
   readonly foreign?: ForeignBuffer;
-  private readonly path: string;
+  /** The card refused the buffer's file at start (a file system the kernel made read-only): this run buffers in memory. */
+  readonly inMemory: boolean;
   private readonly db: Db;
   private readonly cursors: Cursors;
   private readonly telemetry: TelemetryLane;
@@ -51,20 +55,41 @@ export class EdgeBuffer {
   private readonly onDisk: BufferOptions['onDisk'];
 
   constructor(path: string, opts: BufferOptions = {}) {
-    this.path = path;
-    ({ db: this.db, epoch: this.epoch, foreign: this.foreign } = openBufferDb(path, opts.gateway));
+    let refused: string | undefined;
+    let opened: ReturnType<typeof openBufferDb>;
+    try {
+      opened = openBufferDb(path, opts.gateway);
+    } catch (err) {
+      // A restart on a card gone read-only: polling, local alarms and live data go on from memory (a new epoch);
+      // the card's file waits, untouched, for fsck and the next start.
+      if (!isReadOnlyFs(err)) throw err;
+      refused = String((err as { code?: unknown }).code);
+      opened = openBufferDb(':memory:', opts.gateway);
+    }
+    ({ db: this.db, epoch: this.epoch, foreign: this.foreign } = opened);
+    this.inMemory = refused !== undefined;
     this.cursors = new Cursors(this.db);
     this.telemetry = new TelemetryLane(this.db, this.cursors);
     this.eventLane = new EventLane(this.db, this.cursors);
     this.box = new Outbox(this.db, this.cursors, { telemetry: this.telemetry, events: this.eventLane });
-    this.budget = new DiskBudget(this.db, path, this.cursors, this.box);
-    this.budget.set(opts.diskBudgetBytes ?? 0);
+    this.budget = new DiskBudget(this.db, this.inMemory ? ':memory:' : path, this.cursors, this.box);
+    this.budget.set(this.inMemory ? Math.min(opts.diskBudgetBytes || MEMORY_BUDGET_BYTES, MEMORY_BUDGET_BYTES) : (opts.diskBudgetBytes ?? 0));
     this.thinning = this.budget.thinning;
     this.commands = new CommandLog(this.db);
     this.clockSteps = new ClockSteps(this.db, this.cursors.last.telemetry, this.cursors.acked.telemetry, opts.clockExempt, opts.clock);
     this.disk = new DiskGuard(path, opts.diskReserveBytes ?? 1024 * 1024, opts.diskCheckMs ?? 5000);
     this.disk.ensureReserve();
     this.onDisk = opts.onDisk;
+    if (refused !== undefined) {
+      this.disk.failed({ code: refused });
+      this.tellDisk();
+      this.appendEvent(Date.now(), 'event', {
+        kind: 'event',
+        type: 'buffer_in_memory',
+        message: `the buffer file ${path} cannot be opened for writing (${refused}: the file system is read-only): this run buffers in memory (at most ${MEMORY_BUDGET_BYTES >> 20} MiB, lost at a restart); what the file holds is sent after fsck and a restart`,
+        details: { path, code: refused },
+      });
+    }
     if (this.foreign) {
       const f = this.foreign;
       this.appendEvent(Date.now(), 'event', {

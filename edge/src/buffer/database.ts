@@ -81,6 +81,12 @@ function restrictFiles(path: string): void {
 /** The writer's SQLite page cache, KiB (docs/decisions.md: the agent's memory settings). */
 export const PAGE_CACHE_KIB = 1024;
 
+/** Whether opening the buffer failed because its file system takes no writes (EROFS, SQLITE_READONLY…). */
+export function isReadOnlyFs(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'EROFS' || code.startsWith('SQLITE_READONLY'));
+}
+
 /** A buffer file another gateway wrote (a card moved between boxes), set aside unsent rather than sent as this gateway's. */
 export interface ForeignBuffer {
   /** The gateway id the file was written by. */

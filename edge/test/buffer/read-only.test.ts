@@ -124,4 +124,42 @@ describe('edge buffer on a file system remounted read-only', () => {
       buffer.close();
     }
   });
+
+  it('starts in memory on a restart while the card is still read-only, and leaves the card\'s file for after fsck', () => {
+    const card = mountCard();
+    const path = join(card.dir, 'buffer.db');
+    let buffer = new EdgeBuffer(path, { diskReserveBytes: 256 * 1024 });
+    const epoch = buffer.epoch;
+    for (let i = 0; i < 10; i++) buffer.append(poll());
+    execFileSync('sync', ['-f', path]);
+    card.trip();
+    buffer.append(poll());
+    buffer.close();
+
+    // systemd restarts the agent (a watchdog, a technician): the card takes no writes, not even the open.
+    const told: { full: boolean; lastError: string | null }[] = [];
+    buffer = new EdgeBuffer(path, { diskReserveBytes: 256 * 1024, diskCheckMs: 0, onDisk: (d) => told.push({ full: d.full, lastError: d.lastError }) });
+    try {
+      expect(buffer.inMemory).toBe(true);
+      expect(buffer.epoch).not.toBe(epoch);
+      expect(buffer.diskState()).toMatchObject({ full: true, lastError: 'EROFS' });
+      expect(told).toEqual([{ full: true, lastError: 'EROFS' }]);
+      // Polling goes on: readings are stored (in memory) and cut for the cloud; the cloud hears why.
+      buffer.append(poll());
+      expect(buffer.lastWritten('telemetry')).toBe(20);
+      expect(buffer.cutBacklog('telemetry', 100)).toMatchObject({ firstSeq: 1, lastSeq: 20 });
+      expect(buffer.events(1, buffer.lastWritten('events')).map((e) => (e.body as { type: string }).type)).toEqual(['buffer_in_memory']);
+      expect(buffer.checkDisk()).toBe(false);
+    } finally {
+      buffer.close();
+    }
+
+    card.reboot();
+    buffer = new EdgeBuffer(path, { diskReserveBytes: 256 * 1024 });
+    try {
+      expect([buffer.inMemory, buffer.epoch, buffer.lastWritten('telemetry')]).toEqual([false, epoch, 200]);
+    } finally {
+      buffer.close();
+    }
+  }, 60_000);
 });
