@@ -202,7 +202,7 @@ export class Agent {
       now,
       config: { file: this.loaded.file ?? null, hash: this.commands.runningHash() },
       buses,
-      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes(), disk: this.buffer.diskState() },
+      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes(), inMemory: this.buffer.inMemory, disk: this.buffer.diskState() },
       sync: {
         url: config.sync.url,
         connected: this.sync.connected,
