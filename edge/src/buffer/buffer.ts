@@ -39,6 +39,7 @@ export class EdgeBuffer {
   readonly thinning: ThinningCounters;
   /** The file found at the path was another gateway's: set aside, this buffer is new. */
   readonly foreign?: ForeignBuffer;
+  private readonly path: string;
   /** The card refused the buffer's file at start (a file system the kernel made read-only): this run buffers in memory. */
   readonly inMemory: boolean;
   private readonly db: Db;
@@ -55,6 +56,7 @@ export class EdgeBuffer {
   private readonly onDisk: BufferOptions['onDisk'];
 
   constructor(path: string, opts: BufferOptions = {}) {
+    this.path = path;
     let refused: string | undefined;
     let opened: ReturnType<typeof openBufferDb>;
     try {
@@ -336,7 +338,10 @@ export class EdgeBuffer {
 
   /** Backlog depth (items not yet committed) and the time of its oldest item, per lane. */
   backlog(lane: LaneName): { depth: number; oldestTs: number | null } {
-    return lane === 'events' ? this.eventLane.backlog(this.cursors.acked.events) : this.telemetry.backlog(this.cursors.acked.telemetry);
+    if (lane === 'events') return this.eventLane.backlog(this.cursors.acked.events);
+    const b = this.telemetry.backlog(this.cursors.acked.telemetry);
+    const stepped = this.clockSteps.oldestTs(this.cursors.acked.telemetry);
+    return stepped === undefined ? b : { ...b, oldestTs: stepped };
   }
 
   /** Bytes the buffer takes on disk: the database file and its WAL. */

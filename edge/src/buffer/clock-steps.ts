@@ -73,6 +73,7 @@ export class ClockSteps {
       insert: db.prepare('INSERT INTO clock_steps(from_seq, up_to_seq, step_ms) VALUES (?, ?, ?)'),
       meta: db.prepare('INSERT INTO meta(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
       getMeta: db.prepare('SELECT value FROM meta WHERE key = ?'),
+      oldestIn: db.prepare('SELECT MIN(ts_min) t FROM chunks WHERE last_seq > ? AND first_seq BETWEEN ? AND ?'),
     };
     // What the cloud has committed needs no correction any more.
     db.prepare('DELETE FROM clock_steps WHERE up_to_seq <= ?').run(acked);
@@ -121,6 +122,26 @@ export class ClockSteps {
       const bootWall = Number((this.stmt.getMeta.get('boot_wall') as { value: string }).value);
       this.stmt.meta.run('boot_wall', String(bootWall + step.stepMs));
     })();
+  }
+
+  /**
+   * The oldest unsent reading's time on the clock after the steps (the status's backlog age: a 1970 stamp
+   * would read as 56 years); undefined when no step applies (the caller's plain MIN then holds).
+   */
+  oldestTs(acked: number): number | null | undefined {
+    if (!this.steps.length) return undefined;
+    // Seq segments between step edges each have one shift: the oldest chunk start of each, moved by it.
+    const edges = [...new Set([acked + 1, ...this.steps.flatMap((s) => [s.fromSeq, s.upToSeq + 1])])].filter((e) => e > acked).sort((a, b) => a - b);
+    let oldest: number | null = null;
+    for (let i = 0; i < edges.length; i++) {
+      const from = edges[i];
+      const to = i + 1 < edges.length ? edges[i + 1] - 1 : Number.MAX_SAFE_INTEGER;
+      const t = (this.stmt.oldestIn.get(acked, from, to) as { t: number | null }).t;
+      if (t === null) continue;
+      const shift = this.steps.reduce((sum, s) => (from >= s.fromSeq && from <= s.upToSeq ? sum + s.stepMs : sum), 0);
+      if (oldest === null || t + shift < oldest) oldest = t + shift;
+    }
+    return oldest;
   }
 
   /** Moves the readings (in place) stamped before a step onto the clock after it. */
