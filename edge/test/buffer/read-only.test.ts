@@ -115,7 +115,7 @@ describe('edge buffer on a file system remounted read-only', () => {
       (buffer as unknown as { box: { goVolatile(): void; volatile: boolean } }).box.goVolatile();
       expect(buffer.cutBacklog('telemetry', 100)).toMatchObject({ firstSeq: 101, lastSeq: 200 });
       buffer.ack('telemetry', range.lastSeq);
-      (buffer as unknown as { persistOutbox(): void }).persistOutbox();
+      (buffer as unknown as { writes: { persistOutbox(): void } }).writes.persistOutbox();
       expect((buffer as unknown as { box: { volatile: boolean } }).box.volatile).toBe(false);
       expect(buffer.outbox('telemetry').map((r) => [r.firstSeq, r.lastSeq])).toEqual([[101, 200]]);
       expect(buffer.backlog('telemetry').depth).toBe(100);
