@@ -68,13 +68,28 @@ export class Agent {
   ) {
     const { config } = loaded;
     this.events = new EventBus(log);
+    // SL 651 stations stamp their own observations: a step of this box's clock does not move them.
+    const selfStamped = new Set(config.buses.filter(isSl651Bus).flatMap((b) => b.devices.map((d) => d.id)));
     this.buffer = new EdgeBuffer(config.buffer.path, {
       diskBudgetBytes: config.buffer.diskBudgetBytes,
+      gateway: config.gateway.id,
+      clockExempt: selfStamped,
       onDisk: (d) =>
-        d.full
+        d.deleted
+          ? log.error(
+              { path: config.buffer.path },
+              'the buffer file was deleted or replaced under the running agent: it writes on into the deleted file, which is lost (unsent readings, alarm states) when the agent stops; restart it once the backlog has gone out to start a new buffer',
+            )
+          : d.full
           ? log.error({ path: config.buffer.path, code: d.lastError }, `the buffer's disk is full or failing (${d.lastError}): telemetry is thinned, then dropped and counted; check free space and whether the file system went read-only`)
           : log.warn({ path: config.buffer.path, droppedReadings: d.droppedReadings }, `the buffer's disk takes writes again; ${d.droppedReadings} reading(s) could not be stored`),
     });
+    const foreign = this.buffer.foreign;
+    if (foreign)
+      log.error(
+        { path: config.buffer.path, ...foreign },
+        `the buffer file was written by gateway ${foreign.gateway}, not ${config.gateway.id} (a card moved between boxes?): set aside as ${foreign.movedTo}, unsent; run it with that gateway's config to deliver it (docs/operations.md)`,
+      );
     const transport = createTransport(config.sync.transport, {
       url: config.sync.url,
       clientId: `lifeline-${config.gateway.id}`,
@@ -112,8 +127,6 @@ export class Agent {
     this.extensions.push(this.alarms);
     const { restoreGraceMs, commLoss } = this.alarms.config;
     const detection = { detectors: effectiveDetectors(config, loaded.profiles), restoreGraceMs, commLoss };
-    // SL 651 stations stamp their own observations: a step of this box's clock does not move them.
-    const selfStamped = new Set(config.buses.filter(isSl651Bus).flatMap((b) => b.devices.map((d) => d.id)));
     this.extensions.push(new Detection(detection, this.events, this.alarms.manager, log.child({ part: 'detect' }), { steps: processClockSteps, selfStamped }));
     this.recorder = new Recorder(this.events, this.buffer);
     this.extensions.push(this.recorder);
@@ -189,7 +202,7 @@ export class Agent {
       now,
       config: { file: this.loaded.file ?? null, hash: this.commands.runningHash() },
       buses,
-      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes(), disk: this.buffer.diskState() },
+      buffer: { path: config.buffer.path, telemetry: this.buffer.backlog('telemetry'), events: this.buffer.backlog('events'), diskBytes: this.buffer.diskBytes(), inMemory: this.buffer.inMemory, disk: this.buffer.diskState() },
       sync: {
         url: config.sync.url,
         connected: this.sync.connected,

@@ -51,6 +51,8 @@ export interface AgentStatus {
     telemetry: { depth: number; oldestTs: number | null };
     events: { depth: number; oldestTs: number | null };
     diskBytes: number;
+    /** The buffer runs in memory: its file's file system was read-only when the agent started. Absent from older agents. */
+    inMemory?: boolean;
     /** The disk's condition (buffer/disk-guard.ts): full or failing since when, why, readings dropped. Absent from older agents. */
     disk?: DiskState;
   };

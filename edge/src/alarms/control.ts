@@ -13,7 +13,7 @@
  * writer would race both. Listing needs no agent: it reads the file (WAL lets a
  * reader in while the agent writes).
  */
-import { chmodSync, existsSync, lstatSync, unlinkSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, openSync, rmSync, unlinkSync } from 'node:fs';
 import { createConnection, createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { createHash } from 'node:crypto';
@@ -39,14 +39,28 @@ const MAX_SOCKET_PATH = 100;
 
 /**
  * The socket path: the configured one, else `lifeline-<gateway>.sock` beside the
- * buffer file, else (path too long) one in the temp directory named after both.
+ * buffer file, else (path too long, or the buffer's file system read-only) one in the
+ * temp directory named after both.
  */
 export function controlSocketPath(gateway: string, bufferPath: string, configured?: string): string {
   if (configured) return configured;
   const beside = join(dirname(bufferPath), `lifeline-${gateway}.sock`);
-  if (Buffer.byteLength(beside) <= MAX_SOCKET_PATH && bufferPath !== ':memory:') return beside;
+  // On a card the kernel made read-only the agent cannot listen there (nor remove a stale socket): agent and CLI both move.
+  if (Buffer.byteLength(beside) <= MAX_SOCKET_PATH && bufferPath !== ':memory:' && !readOnlyDir(dirname(bufferPath))) return beside;
   const h = createHash('sha1').update(bufferPath).digest('hex').slice(0, 10);
   return join(tmpdir(), `lifeline-${gateway.slice(0, 40)}-${h}.sock`);
+}
+
+/** Whether a directory's file system refuses every write (EROFS for any user; EACCES and the like are not that). */
+function readOnlyDir(dir: string): boolean {
+  const probe = join(dir, `.lifeline-probe-${process.pid}`);
+  try {
+    closeSync(openSync(probe, 'wx', 0o600));
+    rmSync(probe, { force: true });
+    return false;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EROFS';
+  }
 }
 
 /** Serves control requests on a Unix socket. */

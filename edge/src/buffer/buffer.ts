@@ -7,14 +7,18 @@
  *   cutBacklog / cutLive / ack / committed ─▶ outbox.ts ─▶ cursors.ts
  *   enforceBudget ─▶ budget.ts (thin.ts)    recordCommand ─▶ command-log.ts
  *   alarmTables() ─▶ alarm-tables.ts        tools, read-only ─▶ inspect.ts
+ *   append / telemetryRange ─▶ clock-steps.ts (readings stamped before a clock step)
+ *   every write ─▶ disk-writes.ts (a full or failing disk; disk-guard.ts)
  */
 import type { Reading } from '@lifeline/shared';
 import { alarmTables, type AlarmTables } from './alarm-tables.js';
 import { DiskBudget } from './budget.js';
 import { DiskGuard, isDiskError, type DiskState } from './disk-guard.js';
+import { DiskWrites } from './disk-writes.js';
+import { ClockSteps } from './clock-steps.js';
 import { CommandLog } from './command-log.js';
 import { Cursors } from './cursors.js';
-import { openBufferDb, type Db } from './database.js';
+import { isReadOnlyFs, openBufferDb, type Db, type ForeignBuffer } from './database.js';
 import { EventLane } from './events.js';
 import { Outbox } from './outbox.js';
 import { TelemetryLane } from './telemetry.js';
@@ -25,13 +29,21 @@ export type { AlarmTables } from './alarm-tables.js';
 export { inspectBuffer, type BufferInspection, type ChunkInfo, type LanePosition } from './inspect.js';
 export type * from './types.js';
 export { isDiskError, type DiskState } from './disk-guard.js';
+export type { ForeignBuffer } from './database.js';
+
+/** The most a buffer kept in memory (its card read-only) may hold: thinned beyond it. */
+const MEMORY_BUDGET_BYTES = 16 * 1024 * 1024;
 
 export class EdgeBuffer {
   /** This database's incarnation: made with the file, sent with every batch. */
   readonly epoch: number;
   /** What thinning has done since the buffer opened. */
   readonly thinning: ThinningCounters;
+  /** The file found at the path was another gateway's: set aside, this buffer is new. */
+  readonly foreign?: ForeignBuffer;
   private readonly path: string;
+  /** The card refused the buffer's file at start (a file system the kernel made read-only): this run buffers in memory. */
+  readonly inMemory: boolean;
   private readonly db: Db;
   private readonly cursors: Cursors;
   private readonly telemetry: TelemetryLane;
@@ -39,116 +51,57 @@ export class EdgeBuffer {
   private readonly box: Outbox;
   private readonly budget: DiskBudget;
   private readonly commands: CommandLog;
-  private readonly disk: DiskGuard;
-  /** A disk_full event is still to be written to the event lane. */
-  private diskFullOwed = false;
-  private readonly onDisk: BufferOptions['onDisk'];
+  private readonly clockSteps: ClockSteps;
+  /** Every write goes through it: a full or failing disk (disk-writes.ts). */
+  private readonly writes: DiskWrites;
 
   constructor(path: string, opts: BufferOptions = {}) {
     this.path = path;
-    ({ db: this.db, epoch: this.epoch } = openBufferDb(path));
+    let refused: string | undefined;
+    let opened: ReturnType<typeof openBufferDb>;
+    try {
+      opened = openBufferDb(path, opts.gateway);
+    } catch (err) {
+      // A restart on a card gone read-only: polling, local alarms and live data go on from memory (a new epoch);
+      // the card's file waits, untouched, for fsck and the next start.
+      if (!isReadOnlyFs(err)) throw err;
+      refused = String((err as { code?: unknown }).code);
+      opened = openBufferDb(':memory:', opts.gateway);
+    }
+    ({ db: this.db, epoch: this.epoch, foreign: this.foreign } = opened);
+    this.inMemory = refused !== undefined;
     this.cursors = new Cursors(this.db);
     this.telemetry = new TelemetryLane(this.db, this.cursors);
     this.eventLane = new EventLane(this.db, this.cursors);
     this.box = new Outbox(this.db, this.cursors, { telemetry: this.telemetry, events: this.eventLane });
-    this.budget = new DiskBudget(this.db, path, this.cursors, this.box);
-    this.budget.set(opts.diskBudgetBytes ?? 0);
+    this.budget = new DiskBudget(this.db, this.inMemory ? ':memory:' : path, this.cursors, this.box);
+    this.budget.set(this.inMemory ? Math.min(opts.diskBudgetBytes || MEMORY_BUDGET_BYTES, MEMORY_BUDGET_BYTES) : (opts.diskBudgetBytes ?? 0));
     this.thinning = this.budget.thinning;
     this.commands = new CommandLog(this.db);
-    this.disk = new DiskGuard(path, opts.diskReserveBytes ?? 1024 * 1024, opts.diskCheckMs ?? 5000);
-    this.disk.ensureReserve();
-    this.onDisk = opts.onDisk;
+    this.clockSteps = new ClockSteps(this.db, this.cursors.last.telemetry, this.cursors.acked.telemetry, opts.clockExempt, opts.clock);
+    const disk = new DiskGuard(path, opts.diskReserveBytes ?? 1024 * 1024, opts.diskCheckMs ?? 5000);
+    disk.ensureReserve();
+    this.writes = new DiskWrites(disk, this.budget, this.eventLane, this.box, opts.onDisk);
+    if (refused !== undefined) this.writes.refusedAtOpen(path, refused, MEMORY_BUDGET_BYTES);
+    if (this.foreign) {
+      const f = this.foreign;
+      this.appendEvent(Date.now(), 'event', {
+        kind: 'event',
+        type: 'foreign_buffer',
+        message: `the buffer file was written by gateway ${f.gateway}: set aside as ${f.movedTo} with ${f.unsentReadings} unsent reading(s) and ${f.unsentEvents} event(s); this gateway starts a new buffer`,
+        details: { ...f },
+      });
+    }
   }
 
-  /** The disk's condition: full (since when, why), readings dropped, reserve in place. */
+  /** The disk's condition: full (since when, why), readings dropped, reserve in place, file deleted (told once per deletion). */
   diskState(): DiskState {
-    this.disk.checkFile();
-    return { ...this.disk.state };
-  }
-
-  /**
-   * Runs a write; on SQLITE_FULL / SQLITE_IOERR frees the reserve, thins the oldest
-   * unsent telemetry and tries once more. A second failure throws (callers decide).
-   */
-  private guarded<T>(write: () => T, lastResort = true): T {
-    this.recoverIfRoom();
-    try {
-      return this.reportDiskFull(write());
-    } catch (err) {
-      if (!isDiskError(err)) throw err;
-      this.diskFailed(err);
-    }
-    try {
-      return this.reportDiskFull(write());
-    } catch (err) {
-      if (!isDiskError(err) || !lastResort) throw err;
-      // An alarm, an event, a cursor: worth more than the oldest unsent telemetry. Delete some, counted.
-      this.disk.state.errors++;
-      this.disk.lastResort();
-      this.disk.state.droppedReadings += this.budget.evict();
-      return this.reportDiskFull(write());
-    }
-  }
-
-  /** After a write that went through: the disk_full event, if it is still owed. */
-  private reportDiskFull<T>(result: T): T {
-    if (!this.diskFullOwed) return result;
-    this.diskFullOwed = !this.appendQuietly({
-      type: 'disk_full',
-      message: `the buffer's disk is full or failing (${this.disk.state.lastError}); telemetry is thinned, alarms and events kept`,
-      details: { code: this.disk.state.lastError ?? 'unknown', usedBytes: this.budget.usedBytes() },
-    });
-    return result;
-  }
-
-  private diskFailed(err: unknown): void {
-    const first = this.disk.failed(err);
-    try {
-      this.budget.shrink(this.disk.spare());
-    } catch (e) {
-      if (!isDiskError(e)) throw e;
-    }
-    // The cloud hears of it in the event lane (after the next write that goes through) and the status.
-    if (first) {
-      this.diskFullOwed = true;
-      this.tellDisk();
-    }
-  }
-
-  private tellDisk(): void {
-    const { full, lastError, droppedReadings } = this.disk.state;
-    this.onDisk?.({ full, lastError, droppedReadings });
+    return this.writes.state();
   }
 
   /** While full, check now whether the space is back (writes check by themselves every diskCheckMs). True if it is. */
   checkDisk(): boolean {
-    this.recoverIfRoom(true);
-    return !this.disk.state.full;
-  }
-
-  /** While full: is the space back? Then say so in the event lane. */
-  private recoverIfRoom(force = false): void {
-    if (!this.disk.state.full) return;
-    const since = this.disk.state.since ?? Date.now();
-    if (!this.disk.check(Date.now(), force)) return;
-    this.tellDisk();
-    this.budget.uncap();
-    this.appendQuietly({
-      type: 'disk_recovered',
-      message: `the buffer's disk has room again after ${Math.round((Date.now() - since) / 1000)} s; ${this.disk.state.droppedReadings} reading(s) could not be stored`,
-      details: { droppedReadings: this.disk.state.droppedReadings, thinnedReadings: this.thinning.thinnedReadings },
-    });
-  }
-
-  /** An event about the disk itself: if even it cannot be written, the status still says so. */
-  private appendQuietly(body: Record<string, unknown>): boolean {
-    try {
-      this.eventLane.append(Date.now(), 'event', { kind: 'event', ...body });
-      return true;
-    } catch (e) {
-      if (!isDiskError(e)) throw e;
-      return false;
-    }
+    return this.writes.checkDisk();
   }
 
   /** Changes the disk budget (bytes; 0 = none) and sizes the WAL to it. */
@@ -158,9 +111,9 @@ export class EdgeBuffer {
 
   /** The alarm feature's tables in this file (the only way alarms reach the buffer's database). */
   alarmTables(): AlarmTables {
-    const t = this.guarded(() => alarmTables(this.db));
+    const t = this.writes.guarded(() => alarmTables(this.db));
     // Every write of the alarm feature gets the same full-disk handling as the lanes.
-    const wrap = <K extends keyof AlarmTables>(k: K) => ((...args: unknown[]) => this.guarded(() => (t[k] as (...a: unknown[]) => unknown)(...args))) as AlarmTables[K];
+    const wrap = <K extends keyof AlarmTables>(k: K) => ((...args: unknown[]) => this.writes.guarded(() => (t[k] as (...a: unknown[]) => unknown)(...args))) as AlarmTables[K];
     return {
       ...t,
       upsertAlarm: wrap('upsertAlarm'),
@@ -179,18 +132,24 @@ export class EdgeBuffer {
   append(readings: readonly Reading[]): number {
     if (!readings.length) return this.cursors.last.telemetry;
     try {
-      this.budget.wrote(this.guarded(() => this.telemetry.append(readings), false));
+      // A clock step since the last append: what is stored so far was stamped on the clock before it.
+      this.clockSteps.observe(this.cursors.last.telemetry);
+    } catch (err) {
+      if (!isDiskError(err)) throw err; // kept in memory: corrected while this process runs
+    }
+    try {
+      this.budget.wrote(this.writes.guarded(() => this.telemetry.append(readings), false));
     } catch (err) {
       if (!isDiskError(err)) throw err;
       // Even thinned, the disk takes nothing: these readings are lost, and counted (status, disk_recovered).
-      this.disk.state.droppedReadings += readings.length;
+      this.writes.dropped(readings.length);
     }
     return this.cursors.last.telemetry;
   }
 
   /** Store one event; synced to disk (FULL) before returning, since an action may depend on it. */
   appendEvent(ts: number, kind: string, body: unknown): number {
-    return this.guarded(() => this.eventLane.append(ts, kind, body));
+    return this.writes.guarded(() => this.eventLane.append(ts, kind, body));
   }
 
   /** Highest seq the cloud has committed (contiguously), per lane. */
@@ -214,7 +173,7 @@ export class EdgeBuffer {
    * holes). Undefined when everything written is already cut.
    */
   cutBacklog(lane: LaneName, max: number): OutboxRange | undefined {
-    return this.guarded(() => this.box.cutBacklog(lane, max));
+    return this.writes.bookkeeping(() => this.box.cutBacklog(lane, max));
   }
 
   /**
@@ -223,17 +182,19 @@ export class EdgeBuffer {
    * Undefined when the newest seq is already cut.
    */
   cutLive(max: number): OutboxRange | undefined {
-    return this.guarded(() => this.box.cutLive(max));
+    return this.writes.bookkeeping(() => this.box.cutLive(max));
   }
 
   /** Splits an outbox range in two at `at` (the first half ends at `at`); for a range too large to send. */
   splitRange(lane: LaneName, firstSeq: number, at: number): void {
-    this.guarded(() => this.box.split(lane, firstSeq, at));
+    this.writes.bookkeeping(() => this.box.split(lane, firstSeq, at));
   }
 
-  /** The readings and gap records of a telemetry seq range, readings in seq order with their seqs. */
+  /** The readings and gap records of a telemetry seq range, readings in seq order with their seqs; stamps before a clock step moved past it. */
   telemetryRange(firstSeq: number, lastSeq: number): TelemetryRange {
-    return this.telemetry.range(firstSeq, lastSeq);
+    const range = this.telemetry.range(firstSeq, lastSeq);
+    this.clockSteps.correct(range.readings, range.seqs);
+    return range;
   }
 
   /** The events of an events range. */
@@ -243,7 +204,7 @@ export class EdgeBuffer {
 
   /** The cloud committed everything up to `upTo`: reclaim it. Returns false if it was old news. */
   ack(lane: LaneName, upTo: number): boolean {
-    return this.guarded(() => this.box.ack(lane, upTo));
+    return this.writes.bookkeeping(() => this.box.ack(lane, upTo));
   }
 
   /**
@@ -251,12 +212,15 @@ export class EdgeBuffer {
    * resending it and reclaim the chunks wholly inside it. False if unknown.
    */
   committed(lane: LaneName, firstSeq: number, lastSeq: number): boolean {
-    return this.guarded(() => this.box.committed(lane, firstSeq, lastSeq));
+    return this.writes.bookkeeping(() => this.box.committed(lane, firstSeq, lastSeq));
   }
 
   /** Backlog depth (items not yet committed) and the time of its oldest item, per lane. */
   backlog(lane: LaneName): { depth: number; oldestTs: number | null } {
-    return lane === 'events' ? this.eventLane.backlog(this.cursors.acked.events) : this.telemetry.backlog(this.cursors.acked.telemetry);
+    if (lane === 'events') return this.eventLane.backlog(this.cursors.acked.events);
+    const b = this.telemetry.backlog(this.cursors.acked.telemetry);
+    const stepped = this.clockSteps.oldestTs(this.cursors.acked.telemetry);
+    return stepped === undefined ? b : { ...b, oldestTs: stepped };
   }
 
   /** Bytes the buffer takes on disk: the database file and its WAL. */
@@ -274,7 +238,7 @@ export class EdgeBuffer {
    * thinned into per-minute gap records (budget.ts). Returns the readings thinned by this call.
    */
   enforceBudget(): number {
-    return this.guarded(() => this.budget.enforce());
+    return this.writes.guarded(() => this.budget.enforce());
   }
 
   /** The stored answer to a command already handled, if any (commands are idempotent by id). */
@@ -284,7 +248,7 @@ export class EdgeBuffer {
 
   /** Audit a handled command and its answer (synced to disk, like alarm transitions). */
   recordCommand(c: CommandRecord): void {
-    this.guarded(() => this.commands.record(c));
+    this.writes.guarded(() => this.commands.record(c));
   }
 
   /** The command audit log, newest first. */

@@ -21,7 +21,7 @@
  */
 import Database from 'better-sqlite3';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, closeSync, existsSync, mkdirSync, openSync, statSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, renameSync, statSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ErrorCodes, LifelineError } from '@lifeline/shared';
 import { packChunk } from './chunk.js';
@@ -81,8 +81,29 @@ function restrictFiles(path: string): void {
 /** The writer's SQLite page cache, KiB (docs/decisions.md: the agent's memory settings). */
 export const PAGE_CACHE_KIB = 1024;
 
-/** Opens (creating when missing) the buffer's database for writing: file modes, pragmas, schema, epoch, migrations. */
-export function openBufferDb(path: string): { db: Db; epoch: number } {
+/** Whether opening the buffer failed because its file system takes no writes (EROFS, SQLITE_READONLY…). */
+export function isReadOnlyFs(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && (code === 'EROFS' || code.startsWith('SQLITE_READONLY'));
+}
+
+/** A buffer file another gateway wrote (a card moved between boxes), set aside unsent rather than sent as this gateway's. */
+export interface ForeignBuffer {
+  /** The gateway id the file was written by. */
+  gateway: string;
+  /** Where the file (and its -wal, -shm) now is. */
+  movedTo: string;
+  /** What it held that its cloud had not committed. */
+  unsentReadings: number;
+  unsentEvents: number;
+}
+
+/**
+ * Opens (creating when missing) the buffer's database for writing: file modes, pragmas, schema, epoch, migrations.
+ * With `gateway`: a file written by another gateway id is moved aside and a new one made (`foreign` says so); a file
+ * that names no gateway (an older release's) is this gateway's from now on.
+ */
+export function openBufferDb(path: string, gateway?: string): { db: Db; epoch: number; foreign?: ForeignBuffer } {
   if (path !== ':memory:') {
     ensureDir(dirname(path), path);
     // Created 0600 before SQLite opens it: SQLite gives its -wal and -shm the database's mode.
@@ -106,7 +127,17 @@ export function openBufferDb(path: string): { db: Db; epoch: number } {
     db.prepare("INSERT INTO meta(key, value) VALUES ('epoch', ?)").run(String(epoch));
   }
   migrateRowReadings(db);
-  return { db, epoch };
+  const owner = gateway === undefined ? undefined : (db.prepare("SELECT value FROM meta WHERE key = 'gateway'").get() as { value: string } | undefined)?.value;
+  if (gateway !== undefined && owner === undefined) db.prepare("INSERT INTO meta(key, value) VALUES ('gateway', ?)").run(gateway);
+  if (owner === undefined || owner === gateway || path === ':memory:') return { db, epoch };
+  // Its readings are another site's: sent under this gateway's id they would land on this gateway's devices.
+  const count = (sql: string, lane: string) => (db.prepare(sql).get(lane) as { n: number }).n;
+  const unsentReadings = count("SELECT COALESCE(SUM(n), 0) n FROM chunks WHERE last_seq > COALESCE((SELECT acked FROM cursors WHERE lane = ?), 0)", 'telemetry');
+  const unsentEvents = count('SELECT COUNT(*) n FROM events WHERE seq > COALESCE((SELECT acked FROM cursors WHERE lane = ?), 0)', 'events');
+  db.close();
+  const movedTo = `${path}.gateway-${owner.replace(/[^\w.-]/g, '_')}-${epoch}`;
+  for (const suffix of ['', '-wal', '-shm']) if (existsSync(path + suffix)) renameSync(path + suffix, movedTo + suffix);
+  return { ...openBufferDb(path, gateway), foreign: { gateway: owner, movedTo, unsentReadings, unsentEvents } };
 }
 
 /** Opens an existing buffer file read-only (tools and the CLI, while the agent may be writing: WAL lets them in). */

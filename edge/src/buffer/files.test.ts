@@ -1,5 +1,5 @@
 /** The buffer's files: private to the gateway's user, and a bad path is an error, never a spin or a crash loop. */
-import { chmodSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../../../test/helpers.js';
@@ -45,5 +45,69 @@ describe('buffer files', () => {
       b.close();
     }
     expect(new EdgeBuffer(':memory:').diskState().deleted).toBe(false);
+  });
+
+  it('tells the agent once per deletion (it logs it), not at every status', () => {
+    const path = join(tmp.dir, 'told', 'edge.db');
+    const told: unknown[] = [];
+    const b = new EdgeBuffer(path, { onDisk: (d) => told.push(d) });
+    try {
+      b.diskState();
+      renameSync(path, `${path}.moved`);
+      for (let i = 0; i < 3; i++) expect(b.diskState().deleted).toBe(true);
+      expect(told).toEqual([{ full: false, lastError: null, droppedReadings: 0, deleted: true }]);
+      // Put back, then deleted again: a second deletion is told again.
+      renameSync(`${path}.moved`, path);
+      expect(b.diskState().deleted).toBe(false);
+      rmSync(path);
+      b.diskState();
+      b.diskState();
+      expect(told).toHaveLength(2);
+    } finally {
+      b.close();
+    }
+  });
+
+  it("sets aside a file another gateway wrote (a card moved between boxes) instead of sending its readings as this gateway's", () => {
+    const path = join(tmp.dir, 'moved', 'edge.db');
+    const reading = { device: 'flood-1', point: 'water_level', ts: 1_796_000_000_000, value: 2.5 };
+    let b = new EdgeBuffer(path, { gateway: 'gw-old' });
+    const oldEpoch = b.epoch;
+    b.append([reading, { ...reading, ts: reading.ts + 1000 }]);
+    b.appendEvent(reading.ts, 'event', { kind: 'event', type: 'test', message: 'x' });
+    b.close();
+
+    b = new EdgeBuffer(path, { gateway: 'gw-new' });
+    try {
+      expect(b.foreign).toEqual({ gateway: 'gw-old', movedTo: `${path}.gateway-gw-old-${oldEpoch}`, unsentReadings: 2, unsentEvents: 1 });
+      expect(b.epoch).not.toBe(oldEpoch);
+      expect(b.lastWritten('telemetry')).toBe(0);
+      // The cloud hears of it from this gateway's event lane.
+      expect(b.events(1, b.lastWritten('events')).map((e) => (e.body as { type: string }).type)).toEqual(['foreign_buffer']);
+    } finally {
+      b.close();
+    }
+    expect(new EdgeBuffer(path, { gateway: 'gw-new' }).foreign).toBeUndefined();
+    // The old gateway's file is whole: its own config can deliver it.
+    const old = new EdgeBuffer(`${path}.gateway-gw-old-${oldEpoch}`, { gateway: 'gw-old' });
+    try {
+      expect([old.epoch, old.foreign, old.telemetryRange(1, 2).readings.length]).toEqual([oldEpoch, undefined, 2]);
+    } finally {
+      old.close();
+    }
+  });
+
+  it("makes an older release's file, which names no gateway, this gateway's", () => {
+    const path = join(tmp.dir, 'older', 'edge.db');
+    let b = new EdgeBuffer(path);
+    const epoch = b.epoch;
+    b.append([{ device: 'd', point: 'p', ts: 1, value: 1 }]);
+    b.close();
+    b = new EdgeBuffer(path, { gateway: 'gw-a' });
+    expect([b.foreign, b.epoch, b.lastWritten('telemetry')]).toEqual([undefined, epoch, 1]);
+    b.close();
+    b = new EdgeBuffer(path, { gateway: 'gw-b' });
+    expect(b.foreign?.gateway).toBe('gw-a');
+    b.close();
   });
 });

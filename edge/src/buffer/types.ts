@@ -28,6 +28,8 @@ export interface TelemetryRange {
   gaps: GapRecord[];
 }
 
+import type { BufferClock } from './clock-steps.js';
+
 /** Buffer options. */
 export interface BufferOptions {
   /** Disk budget in bytes (database + WAL); 0 or absent: no budget. */
@@ -43,9 +45,16 @@ export interface BufferOptions {
   diskCheckMs?: number;
   /**
    * Told when the disk becomes full or failing and when it recovers (the agent logs it:
-   * on a read-only file system even the disk_full event cannot be written).
+   * on a read-only file system even the disk_full event cannot be written), and with
+   * `deleted` once each time the buffer's file is found deleted or replaced under it.
    */
-  onDisk?: (state: { full: boolean; lastError: string | null; droppedReadings: number }) => void;
+  onDisk?: (state: { full: boolean; lastError: string | null; droppedReadings: number; deleted?: true }) => void;
+  /** The gateway id this buffer belongs to: a file written by another one is set aside (database.ts). */
+  gateway?: string;
+  /** Devices that stamp their own readings (SL 651 stations): a step of this box's clock does not move them (clock-steps.ts). */
+  clockExempt?: ReadonlySet<string>;
+  /** The clocks clock steps are measured with (tests; default: this machine's). */
+  clock?: BufferClock;
 }
 
 /** What thinning has done since the buffer opened. */

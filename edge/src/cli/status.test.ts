@@ -22,6 +22,13 @@ describe('formatStatus', () => {
     expect(text).toMatch(/^disk {5}FULL OR FAILING since .* \(20s ago\) \(SQLITE_IOERR_WRITE\) · 114 reading\(s\) could not be stored/m);
   });
 
+  it('says when the buffer runs in memory because its card was read-only at start', () => {
+    const s = snapshot({ full: true, since: Date.now(), lastError: 'EROFS', errors: 1, droppedReadings: 0, reserve: false });
+    s.buffer.inMemory = true;
+    expect(formatStatus(s)).toMatch(/^buffer .* MB IN MEMORY \(lost at a restart\): \/var\/lib\/lifeline\/lifeline\.db was read-only at start, its backlog waits for fsck$/m);
+    expect(formatStatus(snapshot())).toMatch(/MB on disk \(\/var\/lib\/lifeline\/lifeline\.db\)$/m);
+  });
+
   it('says when the buffer file was deleted under the running agent', () => {
     const text = formatStatus(snapshot({ full: false, since: null, lastError: null, errors: 0, droppedReadings: 0, reserve: true, deleted: true }));
     expect(text).toMatch(/^disk {5}BUFFER FILE DELETED under the running agent: it writes on into the deleted file, lost \(unsent readings, alarm states\) when it stops/m);

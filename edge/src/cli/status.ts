@@ -39,7 +39,7 @@ export function formatStatus(s: AgentStatus): string {
   out.push(table(['BUS', 'LINK', 'DEVICE', 'PROFILE', 'STATE', 'LAST GOOD READ', 'POLLS/FAIL', 'ERROR'], rows));
   out.push('');
   const lane = (name: string, l: { depth: number; oldestTs: number | null }) => `${l.depth} ${name}${l.depth && l.oldestTs !== null ? ` (oldest ${ago(l.oldestTs, now)})` : ''}`;
-  out.push(`buffer   ${lane('readings', s.buffer.telemetry)}, ${lane('events', s.buffer.events)} not yet acknowledged by the cloud · ${(s.buffer.diskBytes / 1e6).toFixed(1)} MB on disk (${s.buffer.path})`);
+  out.push(`buffer   ${lane('readings', s.buffer.telemetry)}, ${lane('events', s.buffer.events)} not yet acknowledged by the cloud · ${(s.buffer.diskBytes / 1e6).toFixed(1)} MB ${s.buffer.inMemory ? `IN MEMORY (lost at a restart): ${s.buffer.path} was read-only at start, its backlog waits for fsck` : `on disk (${s.buffer.path})`}`);
   const d = s.buffer.disk;
   if (d?.deleted)
     out.push(`disk     BUFFER FILE DELETED under the running agent: it writes on into the deleted file, lost (unsent readings, alarm states) when it stops · restart it once the backlog above has gone out`);

@@ -6,6 +6,7 @@
  *   buffer.ack / buffer.committed ◀─ Ack ◀─ lifeline/<gw>/down/ack ◀─────────────────┘
  *   abandon (empty range + batch_rejected event) ◀─ Reject
  *   CommandHandler ◀─ lifeline/<gw>/down/cmd          reply ─▶ lifeline/<gw>/up/reply
+ *   status-message.ts ─▶ lifeline/<gw>/status (retained)   encode-range.ts: a range's wire form
  *
  * Order of each pump: the event lane (alarms) first; then one *live* range
  * (the newest readings, so the operator's view is current) and then *backlog*
@@ -18,60 +19,24 @@ import {
   Lane,
   MessageType,
   decodeDownlink,
-  encodeEventBatch,
-  encodeTelemetryBatch,
   isLifelineError,
-  redactSecrets,
   RejectReason,
   topics,
   type Ack,
-  type GatewayStatusMessage,
-  type LaneEvent,
   type Reject,
 } from '@lifeline/shared';
 import type { LoadedConfig } from '../config/load.js';
-import { isDiskError, type DiskState, type EdgeBuffer, type LaneName, type OutboxRange } from '../buffer/buffer.js';
+import { isDiskError, type EdgeBuffer, type LaneName, type OutboxRange } from '../buffer/buffer.js';
 import type { Extension } from '../events/event-bus.js';
 import type { Logger } from '../log.js';
 import type { Transport } from './transport.js';
 import type { CommandHandler } from './command-handler.js';
-import { LiveDictionary, type LiveDictionaryOptions } from './live-dictionary.js';
+import { LiveDictionary } from './live-dictionary.js';
+import { encodeRange } from './encode-range.js';
+import { statusMessage } from './status-message.js';
+import type { SyncCounters, SyncOptions } from './types.js';
 
-/** What sync tells about itself (status message, CLI, tests). */
-export interface SyncCounters {
-  batchesSent: number;
-  batchesResent: number;
-  /** Live ranges cut (newest data sent ahead of a backlog). */
-  liveBatches: number;
-  acks: number;
-  /** Acks naming another buffer epoch (ignored). */
-  staleAcks: number;
-  rejects: number;
-  /** Ranges given up after a reject: sent again empty, reported as a `batch_rejected` event. */
-  abandoned: number;
-  /** Ranges split because their encoding passed maxBatchBytes. */
-  splits: number;
-  badDownlinks: number;
-}
-
-/** Tuning of sync; the defaults suit a gateway behind AWS IoT Core. */
-export interface SyncOptions {
-  /** Unacknowledged ranges allowed per lane (default 8). */
-  window?: number;
-  /** Largest message sent, bytes (default 120,000: AWS IoT Core refuses messages over 128 KB). */
-  maxBatchBytes?: number;
-  /** Status message period, ms (default 30,000). */
-  statusIntervalMs?: number;
-  /** Downlink commands; without one, commands are ignored. */
-  commands?: CommandHandler;
-  /** How the last config pushed from the cloud fared, for the status message. */
-  configApply?: () => GatewayStatusMessage['configApply'];
-  /**
-   * Live ranges as Live frames against a series dictionary (wire version 2, docs/wire-protocol.md §7);
-   * `false` sends every range as version 1 (default: on, falling back by itself for an older cloud).
-   */
-  liveDictionary?: LiveDictionaryOptions | false;
-}
+export type { SyncCounters, SyncOptions } from './types.js';
 
 /** An event batch unanswered this long is sent again (telemetry waits for it meanwhile). */
 const EVENTS_RESEND_MS = 1000;
@@ -84,8 +49,6 @@ export class Sync implements Extension {
   clockOffsetMs: number | null = null;
   /** When a pump failure on the buffer's disk was last logged. */
   private diskErrorLoggedAt = -Infinity;
-  /** The buffer file's deletion was logged (once until it is back). */
-  private deletedLogged = false;
   /** When the cloud side last answered: an ack, or the broker accepting the status (null: not yet). */
   reachedAt: number | null = null;
   /** When the cloud last acknowledged a batch of this buffer (null: not since start). */
@@ -144,46 +107,7 @@ export class Sync implements Extension {
 
   /** The retained status message; the last will carries the offline version. */
   statusMessage(online: boolean): string {
-    const { config, profiles } = this.loaded;
-    const telemetry = online ? this.buffer.backlog('telemetry') : undefined;
-    const events = online ? this.buffer.backlog('events') : undefined;
-    return JSON.stringify({
-      gateway: this.gateway,
-      online,
-      ts: Date.now(),
-      name: config.gateway.name,
-      location: config.gateway.location,
-      devices: config.buses.flatMap((b) =>
-        b.devices.map((d) => {
-          const p = profiles.get(d.id)!;
-          return { id: d.id, name: d.name, profile: p.id, kind: p.kind, location: d.location, points: p.points.map((pt) => ({ name: pt.name, unit: pt.unit, ...(pt.label ? { label: pt.label } : {}) })) };
-        }),
-      ),
-      backlog: telemetry,
-      backlogAgeMs: telemetry?.oldestTs != null ? Math.max(0, Date.now() - telemetry.oldestTs) : telemetry ? 0 : undefined,
-      eventsBacklog: events,
-      clockOffsetMs: this.clockOffsetMs,
-      epoch: this.buffer.epoch,
-      thinnedReadings: this.buffer.thinning.thinnedReadings,
-      // A full or failing disk: since when, why, readings that could not be stored (disk-guard.ts).
-      disk: online ? this.diskState() : undefined,
-      configHash: this.opts.commands?.runningHash(),
-      // The config as written, secrets redacted: the cloud can always show what the box runs.
-      config: redactSecrets(this.loaded.written ?? this.loaded.config),
-      configApply: this.opts.configApply?.(),
-    });
-  }
-
-  /** The buffer's disk for the status; a buffer file deleted under the agent is logged the first time. */
-  private diskState(): DiskState {
-    const d = this.buffer.diskState();
-    if (d.deleted && !this.deletedLogged)
-      this.log.error(
-        { path: this.loaded.config.buffer.path },
-        'the buffer file was deleted or replaced under the running agent: it writes on into the deleted file, which is lost (unsent readings, alarm states) when the agent stops; restart it once the backlog has gone out to start a new buffer',
-      );
-    this.deletedLogged = d.deleted === true;
-    return d;
+    return statusMessage(this.loaded, this.buffer, online, { clockOffsetMs: this.clockOffsetMs, configHash: this.opts.commands?.runningHash(), configApply: this.opts.configApply?.() });
   }
 
   start(): void {
@@ -289,7 +213,7 @@ export class Sync implements Extension {
   private send(range: OutboxRange, resend: boolean): void {
     const { lane } = range;
     const key = `${lane}:${range.firstSeq}`;
-    let { payload, topic, dictionary } = this.encode(range);
+    let { payload, topic, dictionary } = encodeRange(this.gateway, this.buffer, this.live, range, this.abandoned.has(key));
     let lastSeq = range.lastSeq;
     while (payload.length > this.maxBatchBytes && lane === 'telemetry') {
       const { seqs } = this.buffer.telemetryRange(range.firstSeq, lastSeq);
@@ -299,7 +223,7 @@ export class Sync implements Extension {
       if (!this.buffer.outbox(lane).some((o) => o.firstSeq === range.firstSeq && o.lastSeq === at)) break; // a chunk with holes cannot be split
       this.counters.splits++;
       lastSeq = at;
-      ({ payload, topic, dictionary } = this.encode({ ...range, lastSeq }));
+      ({ payload, topic, dictionary } = encodeRange(this.gateway, this.buffer, this.live, { ...range, lastSeq }, this.abandoned.has(key)));
     }
     if (dictionary !== undefined) this.sentV2.set(key, dictionary);
     else this.sentV2.delete(key);
@@ -311,26 +235,6 @@ export class Sync implements Extension {
       this.inflight.delete(key);
       this.log.debug({ err: (err as Error).message, lane, firstSeq: range.firstSeq }, 'publish failed; will resend');
     });
-  }
-
-  /** The message for a range, its topic, and the series dictionary it uses or defines (version 2). */
-  private encode(r: { lane: LaneName; firstSeq: number; lastSeq: number }): { payload: Uint8Array; topic: string; dictionary?: number } {
-    const epoch = this.buffer.epoch;
-    const empty = this.abandoned.has(`${r.lane}:${r.firstSeq}`);
-    const topic = topics.telemetry(this.gateway);
-    if (r.lane === 'events') {
-      const events = empty ? [] : this.buffer.events(r.firstSeq, r.lastSeq).map((e) => ({ ...(e.body as object), seq: e.seq, ts: e.ts }) as LaneEvent);
-      return { payload: encodeEventBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, events }), topic: topics.events(this.gateway) };
-    }
-    if (empty) return { payload: encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings: [], seqs: [] }), topic };
-    const { readings, seqs, gaps } = this.buffer.telemetryRange(r.firstSeq, r.lastSeq);
-    const full = seqs.length === r.lastSeq - r.firstSeq + 1;
-    // A short range without holes or gaps (a live second) goes against the series dictionary.
-    const plan = full && gaps.length === 0 ? this.live.plan(r.firstSeq, readings) : { kind: 'plain' as const };
-    if (plan.kind === 'live') return { payload: plan.payload, topic: topics.live(this.gateway), dictionary: plan.dictionary };
-    const dictionary = plan.kind === 'define' ? plan.dictionary : undefined;
-    const payload = encodeTelemetryBatch({ gateway: this.gateway, epoch, firstSeq: r.firstSeq, lastSeq: r.lastSeq, readings, seqs: full ? undefined : seqs, gaps, dictionary });
-    return { payload, topic, dictionary: dictionary?.id };
   }
 
   private onDownlink(topic: string, payload: Uint8Array): void {
