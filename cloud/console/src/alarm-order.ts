@@ -33,3 +33,18 @@ export function filterAlarms(alarms: Alarm[], f: AlarmFilters, gridOf: (a: Alarm
     )
     .sort(compareAlarms);
 }
+
+/**
+ * The transition that gave the alarm its level, whose cause says why it is at that level: the last
+ * one that left normal or changed the level (an escalation from blue to red, a lowering); an
+ * acknowledgement, a shelving or the clearing (level 0) keep it. Like the API's `raisedCause`.
+ */
+export function levelTransition<T extends { from: string; to: string; level: number }>(history: T[]): T | undefined {
+  let found: T | undefined;
+  let level = 0;
+  for (const h of history) {
+    if (h.to !== 'normal' && h.level > 0 && (h.from === 'normal' || h.level !== level)) found = h;
+    level = h.level;
+  }
+  return found ?? history[0];
+}
