@@ -1,6 +1,6 @@
 /**
- * One alarm: where (device name, gateway, ids), the cause it was raised with and
- * when it was first raised (kept whatever transitions followed), its history,
+ * One alarm: where (device name, gateway, ids), the cause that set its level (the raise's, or
+ * an escalation's) and when it was first raised (kept whatever transitions followed), its history,
  * comments and commands, a chart of its point around the raising time, and
  * the operator's actions.
  */
@@ -11,12 +11,8 @@ import { store, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { AlarmActions } from './AlarmActions.js';
 import { Chart } from './Chart.js';
-
-/** The transition that raised the alarm last (left normal), whose cause is the alarm's cause. */
-export function raisingTransition(d: Detail) {
-  const raised = d.history.filter((h) => h.from === 'normal' && h.to !== 'normal');
-  return raised[raised.length - 1] ?? d.history[0];
-}
+import { alarmState } from '../watch.js';
+import { levelTransition } from '../alarm-order.js';
 
 export function AlarmDetail(p: { id: number }) {
   // The device's points (the unit of the chart) come with the full device list.
@@ -36,7 +32,7 @@ export function AlarmDetail(p: { id: number }) {
       .then((d) => {
         if (!live) return;
         setDetail(d);
-        const r = raisingTransition(d);
+        const r = levelTransition(d.history);
         if (r && d.raisedAt !== null) store.raisingCause.set(`${d.gateway}/${d.alarmId}@${d.raisedAt}`, r.cause);
       })
       .catch((e) => live && setError(String(e.message)));
@@ -62,7 +58,8 @@ export function AlarmDetail(p: { id: number }) {
   const pt = device?.points.find((x) => x.name === d.point);
   const unit = pt?.unit ?? null;
   const pointLabel = pt ? tPoint(pt) : d.point;
-  const raising = raisingTransition(d);
+  const raising = levelTransition(d.history);
+  const state = alarmState(d, raising?.cause ?? d.cause);
   return (
     <article class={`alarm-detail level-${d.level}`} data-testid="alarm-detail" data-alarm={d.id}>
       <header>
@@ -70,7 +67,9 @@ export function AlarmDetail(p: { id: number }) {
         <h2>
           <a href={href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {pointLabel}{pointLabel !== d.point && <small class="ids"> {d.point}</small>}
         </h2>
-        <span class="state">{tState(d.state)}</span>
+        <span class="state" title={state.hint}>
+          {state.text}
+        </span>
         <a class="close" href={href.alarms()}>
           {t('alarm.close')}
         </a>
@@ -99,6 +98,11 @@ export function AlarmDetail(p: { id: number }) {
           </>
         )}
       </dl>
+      {state.hint && (
+        <p class="watch-note" data-testid="watch-note">
+          {state.hint}
+        </p>
+      )}
       {can(store.info?.user.role, 'operator') && <AlarmActions alarm={d} onDone={() => setTick((n) => n + 1)} />}
       <h3>{t('alarm.chart')}</h3>
       {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={pointLabel} height={220} range={span} /> : <p>{t('common.loading')}</p>}

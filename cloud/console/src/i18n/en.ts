@@ -34,6 +34,8 @@ export const en: Record<MessageKey, string> = {
   'state.shelved': 'shelved',
   'state.suppressed': 'suppressed',
   'state.out_of_service': 'out of service',
+  'state.watch': 'watch',
+  'alarm.watchHint': 'Watch: the multivariate detector sees an early change, not yet an alarm. Its orange alarm confirms it, or it is withdrawn by itself (back to normal). No action needed yet; you may acknowledge it.',
   'kind.lamp_post': 'Lamp posts',
   'kind.bridge': 'Bridges',
   'kind.gas': 'Gas',

@@ -32,6 +32,8 @@ export const zhCN = {
   'state.shelved': '已搁置',
   'state.suppressed': '已抑制',
   'state.out_of_service': '停用检修',
+  'state.watch': '观察中',
+  'alarm.watchHint': '预警观察：多变量检测发现早期异常，尚未报警。橙色报警会确认它，否则到时自动撤销（回到正常）。暂无需处置，也可确认。',
   'kind.lamp_post': '智慧灯杆',
   'kind.bridge': '桥梁',
   'kind.gas': '燃气',
