@@ -305,6 +305,30 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await op.close();
   });
 
+  it('shows the alarm tapped on a phone at once, above the list; beside the list on a desk, each cause keeps the row\'s width', async () => {
+    // A shift's worth of alarms: longer than a phone's screen.
+    for (let i = 0; i < 12; i++) await raise('lamp-12', `circuit_${i}`, 1, `circuit_${i} current 0.2 A below blue (IV) low limit 0.3 A`, 0.2);
+    const phone = await signedIn('operator', 390, 844, '/alarms');
+    await phone.waitForSelector('.alarm-rows li:nth-child(12)');
+    await phone.locator('.alarm-rows li .alarm-main').first().click();
+    await phone.waitForSelector('[data-testid=alarm-detail] .facts');
+    await phone.waitForTimeout(300);
+    const top = await phone.locator('[data-testid=alarm-detail]').evaluate((e) => e.getBoundingClientRect().top);
+    expect(top).toBeGreaterThanOrEqual(0);
+    expect(top).toBeLessThan(844 / 2);
+    await screenshot(phone, 'alarm-tapped-phone');
+    expect(phone.errors).toEqual([]);
+    await phone.close();
+    const desk = await signedIn('operator', 1366, 800, '/alarms');
+    await desk.locator('.alarm-rows li .alarm-main').first().click();
+    await desk.waitForSelector('[data-testid=alarm-detail] .facts');
+    const widths = await desk.locator('.alarm-rows li').first().evaluate((li) => [li.querySelector('.cause')!.getBoundingClientRect().width, li.getBoundingClientRect().width]);
+    expect(widths[0]).toBeGreaterThan(widths[1] / 2);
+    await screenshot(desk, 'alarm-with-detail-1366');
+    expect(desk.errors).toEqual([]);
+    await desk.close();
+  });
+
   it('fits every page to a desk, a wall and a phone: no sideways scrolling, no script error', async () => {
     const id = await alarmId('xss-1');
     const pages: [string, string, string][] = [

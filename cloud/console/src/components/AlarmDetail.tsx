@@ -4,7 +4,7 @@
  * comments and commands, a chart of its point around the raising time, and
  * the operator's actions.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, can, type AlarmDetail as Detail, type Bucket } from '../api.js';
 import { fmtNumber, fmtTime, t, tCause, tKind, tLevel, tPoint, tState } from '../i18n/index.js';
 import { store, useTopic } from '../store.js';
@@ -23,6 +23,7 @@ export function AlarmDetail(p: { id: number }) {
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
   const [span, setSpan] = useState<[number, number] | undefined>(undefined);
   const [tick, setTick] = useState(0);
+  const article = useRef<HTMLElement>(null);
   const row = store.alarms.find((a) => a.id === p.id);
   const version = row ? `${row.state}/${row.since}` : '';
   useEffect(() => {
@@ -40,6 +41,11 @@ export function AlarmDetail(p: { id: number }) {
       live = false;
     };
   }, [p.id, version, tick]);
+  // In one column (a phone) the detail is above the list, which may have been scrolled: bring it into view once drawn.
+  const shown = detail !== null;
+  useEffect(() => {
+    if (shown && matchMedia('(max-width: 1100px)').matches) article.current?.scrollIntoView({ block: 'start' });
+  }, [p.id, shown]);
   const raisedAt = detail ? (detail.raisedAt ?? detail.since) : null;
   useEffect(() => {
     if (!detail || raisedAt === null) return;
@@ -61,7 +67,7 @@ export function AlarmDetail(p: { id: number }) {
   const raising = levelTransition(d.history);
   const state = alarmState(d, raising?.cause ?? d.cause);
   return (
-    <article class={`alarm-detail level-${d.level}`} data-testid="alarm-detail" data-alarm={d.id}>
+    <article ref={article} class={`alarm-detail level-${d.level}`} data-testid="alarm-detail" data-alarm={d.id}>
       <header>
         <span class="badge">{tLevel(d.level)}</span>
         <h2>
