@@ -329,6 +329,25 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await desk.close();
   });
 
+  it('opens a gateway\'s own alarm (an alarm flood) without a chart of a series that is none, and links its gateway', async () => {
+    seq++;
+    const cause = 'alarm flood: 10 alarms raised within 10m; new alarms below red (I) are suppressed until fewer than 5 remain in the window';
+    await t.cloud.store.telemetry.commitEvents({ gateway: GW, firstSeq: seq, lastSeq: seq, events: [{ kind: 'alarm', seq, alarmId: `${GW}/alarms/flood`, device: GW, point: 'alarms', ts: Date.now(), from: 'normal', to: 'active_unacked', level: 3, detector: 'flood', cause, value: 10 }] });
+    const id = await alarmId(GW);
+    const page = await signedIn('operator', 1366, 800, `/alarm/${id}`);
+    const refused: string[] = [];
+    page.on('response', (r) => r.status() >= 400 && refused.push(`${r.status()} ${r.url()}`));
+    await page.waitForSelector(`[data-testid=alarm-detail][data-alarm="${id}"] .facts`);
+    await page.waitForFunction(() => (globalThis as any).__lifeline.detailed);
+    await page.waitForTimeout(500);
+    expect(await page.locator('[data-testid=alarm-detail] h2 a').getAttribute('href')).toBe(`#/gateways/${GW}`);
+    expect(await page.locator('[data-testid=alarm-detail] [data-testid=chart]').count()).toBe(0);
+    expect(await page.locator('[data-testid=alarm-detail] button[data-action=ack]').count()).toBe(1);
+    expect(refused).toEqual([]);
+    expect(page.errors).toEqual([]);
+    await page.close();
+  });
+
   it('fits every page to a desk, a wall and a phone: no sideways scrolling, no script error', async () => {
     const id = await alarmId('xss-1');
     const pages: [string, string, string][] = [

@@ -47,8 +47,11 @@ export function AlarmDetail(p: { id: number }) {
     if (shown && matchMedia('(max-width: 1100px)').matches) article.current?.scrollIntoView({ block: 'start' });
   }, [p.id, shown]);
   const raisedAt = detail ? (detail.raisedAt ?? detail.since) : null;
+  // A gateway's own alarm (an alarm flood) or the cloud's (gateway silent) is of no device: no series to chart, its
+  // gateway to open. Known once the full device list is in.
+  const ofDevice = detail && store.detailed ? store.device(detail.gateway, detail.device) !== undefined : undefined;
   useEffect(() => {
-    if (!detail || raisedAt === null) return;
+    if (!detail || raisedAt === null || !ofDevice) return;
     const from = raisedAt - 3_600_000;
     const to = Math.min(Date.now(), raisedAt + 3_600_000);
     setSpan([from, to]);
@@ -56,7 +59,7 @@ export function AlarmDetail(p: { id: number }) {
       .buckets(detail.gateway, detail.device, detail.point, from, to, Math.max(1000, Math.ceil((to - from) / 600)))
       .then(setBuckets)
       .catch(() => setBuckets([]));
-  }, [detail?.id, raisedAt]);
+  }, [detail?.id, raisedAt, ofDevice]);
   if (error) return <p class="error">{error}</p>;
   if (!detail) return <p>{t('common.loading')}</p>;
   const d = detail;
@@ -71,7 +74,7 @@ export function AlarmDetail(p: { id: number }) {
       <header>
         <span class="badge">{tLevel(d.level)}</span>
         <h2>
-          <a href={href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {pointLabel}{pointLabel !== d.point && <small class="ids"> {d.point}</small>}
+          <a href={ofDevice === false ? href.gateways(d.gateway) : href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {pointLabel}{pointLabel !== d.point && <small class="ids"> {d.point}</small>}
         </h2>
         <span class="state" title={state.hint}>
           {state.text}
@@ -110,8 +113,12 @@ export function AlarmDetail(p: { id: number }) {
         </p>
       )}
       {can(store.info?.user.role, 'operator') && <AlarmActions alarm={d} onDone={() => setTick((n) => n + 1)} />}
-      <h3>{t('alarm.chart')}</h3>
-      {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={pointLabel} height={220} range={span} /> : <p>{t('common.loading')}</p>}
+      {ofDevice !== false && (
+        <>
+          <h3>{t('alarm.chart')}</h3>
+          {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={pointLabel} height={220} range={span} /> : <p>{t('common.loading')}</p>}
+        </>
+      )}
       <h3>{t('alarm.history')}</h3>
       <table class="history">
         <tbody>
