@@ -35,8 +35,8 @@ describe('the transition that set an alarm\'s level', () => {
     const history = [h('normal', 'active_unacked', 1, 'blue'), h('active_unacked', 'active_unacked', 4, 'red'), h('active_unacked', 'active_acked', 4, 'acknowledged by op')];
     expect(levelTransition(history)?.cause).toBe('red');
     expect(levelTransition([...history, h('active_acked', 'cleared_unacked', 0, 'back below')])?.cause).toBe('red');
-    // Lowered while active, it says why it is orange; raised again, why this time.
-    expect(levelTransition([...history, h('active_acked', 'active_acked', 3, 'orange')])?.cause).toBe('orange');
+    // Lowered while active, it still says why it reached red; raised again, why this time.
+    expect(levelTransition([...history, h('active_acked', 'active_acked', 3, 'orange')])?.cause).toBe('red');
     expect(levelTransition([...history, h('active_acked', 'normal', 0, 'back'), h('normal', 'active_unacked', 2, 'yellow again')])?.cause).toBe('yellow again');
   });
 });

@@ -224,8 +224,8 @@ class ConsoleStore {
       if (raised && data.from === 'normal') this.raisingCause.set(`${data.gateway}/${data.alarmId}@${data.ts}`, data.cause);
       const row = this.alarms.find((a) => a.gateway === data.gateway && a.alarmId === data.alarmId);
       if (row) {
-        // The cause that set its level (raised, escalated, lowered) is the row's cause from now on; an ack's is not.
-        const levelCause = data.from === 'normal' || (data.level > 0 && data.level !== row.level);
+        // The cause that took it to its level (raised, escalated) is the row's cause from now on; an ack's is not.
+        const levelCause = data.from === 'normal' || data.level > row.level;
         Object.assign(row, { state: data.to, level: data.level, since: data.ts, value: data.value ?? row.value, ...(data.from === 'normal' ? { raisedAt: data.ts } : {}), ...(levelCause ? { raisedCause: data.cause, cause: data.cause } : {}) });
         this.alarms = [...this.alarms];
         this.recomputeLevels();
