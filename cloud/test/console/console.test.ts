@@ -356,7 +356,16 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
       ['device', `/device/${GW}/meter-1`, '[data-testid=chart] .uplot'],
       ['gateways', `/gateways/${GW}`, '[data-testid=gateways]'],
     ];
+    // Every request the browser makes answers (the tab's own favicon request included, which page events do not show).
+    const refused: string[] = [];
+    const watch = async (p: Page) => {
+      const cdp = await b.context.newCDPSession(p);
+      cdp.on('Network.responseReceived', (e) => e.response.status >= 400 && refused.push(`${e.response.status} ${e.response.url}`));
+      await cdp.send('Network.enable');
+    };
+    b.context.on('page', watch);
     for (const [w, h, size] of [[1366, 800, '1366'], [3840, 2160, '3840'], [390, 844, 'phone']] as const) {
+      refused.length = 0;
       const page = await signedIn('technician', w, h);
       for (const [name, route, ready] of pages) {
         await page.evaluate((r) => (location.hash = `#${r}`), route);
@@ -367,8 +376,10 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
         await screenshot(page, `${name}-${size}`);
       }
       expect(page.errors).toEqual([]);
+      expect(refused).toEqual([]);
       await page.close();
     }
+    b.context.off('page', watch);
   }, 90_000);
 });
 
