@@ -4,26 +4,16 @@
  * The sign-in and alarm pages are in console.test.ts. Screenshots: test-results/console/.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Page } from 'playwright-core';
 import { testCloud, type TestCloud } from '../api/helpers.js';
 import { launchBrowser, screenshot, type Browser } from '../../../test/browser.js';
+import { consolePages } from './pages.js';
 
 const GW = 'gw-taibaihu-1';
 let t: TestCloud;
 let b: Browser;
 let seq = 0;
 
-async function alarmId(device: string): Promise<number> {
-  const r = await t.call('GET', `/api/v1/alarms?gateway=${GW}&device=${device}`);
-  return r.json[0].id;
-}
-
-async function signedIn(role: keyof TestCloud['tokens'], width = 1366, height = 800, hash = ''): Promise<Page & { errors: string[] }> {
-  const page = await b.page(width, height);
-  await page.goto(`${t.cloud.apiUrl}/#${hash ? `${hash}&` : ''}token=${encodeURIComponent(t.tokens[role])}`);
-  await page.waitForSelector('header.top', { timeout: 15_000 });
-  return page;
-}
+const { alarmId, signedIn } = consolePages(() => ({ t, b }), GW);
 
 beforeAll(async () => {
   t = await testCloud();

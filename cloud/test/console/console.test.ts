@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { testCloud, type TestCloud } from '../api/helpers.js';
 import { launchBrowser, screenshot, type Browser } from '../../../test/browser.js';
+import { consolePages } from './pages.js';
 import { waitFor } from '../../../test/helpers.js';
 
 const GW = 'gw-rencheng-1';
@@ -27,17 +28,7 @@ async function raise(device: string, point: string, level: number, cause: string
   await t.cloud.store.telemetry.commitEvents({ gateway: GW, firstSeq: seq, lastSeq: seq, events: [{ kind: 'alarm', seq, alarmId: `${device}/${point}/threshold`, device, point, ts, from: 'normal', to: 'active_unacked', level, detector: 'threshold', cause, value }] });
 }
 
-async function alarmId(device: string): Promise<number> {
-  const r = await t.call('GET', `/api/v1/alarms?gateway=${GW}&device=${device}`);
-  return r.json[0].id;
-}
-
-async function signedIn(role: keyof TestCloud['tokens'], width = 1366, height = 800, hash = ''): Promise<Page & { errors: string[] }> {
-  const page = await b.page(width, height);
-  await page.goto(`${t.cloud.apiUrl}/#${hash ? `${hash}&` : ''}token=${encodeURIComponent(t.tokens[role])}`);
-  await page.waitForSelector('header.top', { timeout: 15_000 });
-  return page;
-}
+const { alarmId, signedIn } = consolePages(() => ({ t, b }), GW);
 
 beforeAll(async () => {
   t = await testCloud();
