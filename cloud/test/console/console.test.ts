@@ -324,6 +324,7 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     const id = await alarmId('xss-1');
     const pages: [string, string, string][] = [
       ['overview', '/', '[data-testid=map].leaflet-container'],
+      ['alarms', '/alarms', '.alarm-rows li'],
       ['alarm', `/alarm/${id}`, '[data-testid=alarm-detail]'],
       ['device', `/device/${GW}/meter-1`, '[data-testid=chart] .uplot'],
       ['gateways', `/gateways/${GW}`, '[data-testid=gateways]'],
@@ -339,14 +340,19 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     for (const [w, h, size] of [[1366, 800, '1366'], [3840, 2160, '3840'], [390, 844, 'phone']] as const) {
       refused.length = 0;
       const page = await signedIn('technician', w, h);
-      for (const [name, route, ready] of pages) {
-        await page.evaluate((r) => (location.hash = `#${r}`), route);
-        await page.waitForSelector(ready, { state: 'attached' });
-        await page.waitForTimeout(300);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        expect([name, size, overflow]).toEqual([name, size, 0]);
-        await screenshot(page, `${name}-${size}`);
+      // In both languages (English words are longer and break less): neither the page nor its scrolling main area goes sideways.
+      for (const lang of ['zh', 'en'] as const) {
+        if (lang === 'en') await page.getByRole('button', { name: 'English' }).click();
+        for (const [name, route, ready] of pages) {
+          await page.evaluate((r) => (location.hash = `#${r}`), route);
+          await page.waitForSelector(ready, { state: 'attached' });
+          await page.waitForTimeout(300);
+          const overflow = await page.evaluate(() => [document.documentElement.scrollWidth - window.innerWidth, ...Array.from(document.querySelectorAll('main'), (m) => m.scrollWidth - m.clientWidth)]);
+          expect([name, size, lang, overflow]).toEqual([name, size, lang, overflow.map(() => 0)]);
+          await screenshot(page, `${name}-${size}-${lang}`);
+        }
       }
+      await page.getByRole('button', { name: '中文' }).click();
       expect(page.errors).toEqual([]);
       expect(refused).toEqual([]);
       await page.close();
