@@ -9,7 +9,7 @@
  *                        the console, history says 预警撤销; WeCom told twice, SMS never
  *   a lasting one      → yellow watch → orange confirms it → SMS paged with the orange alarm
  *
- * The detector's timing is pinned for the test (λ 1, onDelayMs 4 s, watchMs 15 s: time to look at the
+ * The detector's timing is pinned for the test (λ 1, onDelayMs 4 s, watchMs 30 s, the default: time to look at the
  * watch in the console) so a one-second excursion cannot confirm; the watch's own thresholds are the defaults (watch 8, watchGate 1).
  */
 import { createServer, type Server } from 'node:http';
@@ -88,7 +88,7 @@ describe('a yellow watch, end to end', () => {
         gateway: { id: gw },
         buses: [{ name: 'lan', link: 'tcp', host: '127.0.0.1', port: sim.port, devices: [{ id: device, profile: 'flood-gauge', unit: 1, pollMs: 200 }] }],
         // A step of 0.05 m stays under the profile's rise-rate alarm (0.15 m in 15 min): only the multivariate detector sees it.
-        detectors: { multivariate: [{ device, points: ['water_level'], warmup: 10, lambda: 1, onDelayMs: 4000, watchMs: 15000 }] },
+        detectors: { multivariate: [{ device, points: ['water_level'], warmup: 10, lambda: 1, onDelayMs: 4000, watchMs: 30000 }] },
         buffer: { path: join(tmp.dir, 'edge.db') },
         sync: { transport: 'mqtt', url: cloud.brokerUrl, username: mqtt.username, password: mqtt.password, intervalMs: 100 },
       },
@@ -135,7 +135,7 @@ describe('a yellow watch, end to end', () => {
     expect(manager.get(alarmId)).toMatchObject({ level: 2, state: 'active_unacked' });
 
     // Withdrawn after watchMs: normal on the gateway, no acknowledgement asked...
-    await waitFor(() => manager.get(alarmId)?.state === 'normal', 25_000, 'the watch withdrawn on the gateway');
+    await waitFor(() => manager.get(alarmId)?.state === 'normal', 45_000, 'the watch withdrawn on the gateway');
     expect(manager.get(alarmId)).toMatchObject({ level: 0, base: 'normal', raisedAt: null });
     // ...normal in the cloud, gone from the console, the history saying so in Chinese.
     const cloudAlarm = await waitFor(async () => {
@@ -146,14 +146,14 @@ describe('a yellow watch, end to end', () => {
     await page.waitForSelector('.alarm-rows li[data-level="2"]', { state: 'detached', timeout: 10_000 });
     const detail = (await call('GET', `/api/v1/alarms/${cloudAlarm.id}`)).json;
     expect(detail.history.map((h: { from: string; to: string; level: number }) => `${h.from}>${h.to}@${h.level}`)).toEqual(['normal>active_unacked@2', 'active_unacked>normal@0']);
-    expect(detail.history[1].cause).toMatch(/^water_level watch withdrawn: not confirmed within 15 s/);
+    expect(detail.history[1].cause).toMatch(/^water_level watch withdrawn: not confirmed within 30 s/);
     expect(page.errors).toEqual([]);
 
     // The WeCom group heard of the watch and of its withdrawal; the phone nothing.
     await waitFor(() => r.wecom.length === 2, 10_000, 'two WeCom messages');
     expect(r.wecom[0]).toContain('【黄色预警】洸河路水位站（gw-e2e-yellow-flood） 预警观察');
     expect(r.wecom[1]).toContain('预警已撤销（未报警）');
-    expect(r.wecom[1]).toMatch(/\*\*原因\*\*：河道水位 预警撤销：15 秒内未确认/);
+    expect(r.wecom[1]).toMatch(/\*\*原因\*\*：河道水位 预警撤销：30 秒内未确认/);
     await sleep(1000);
     expect(r.sms).toEqual([]);
 
