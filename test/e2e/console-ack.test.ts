@@ -61,13 +61,19 @@ describe('the operator console, end to end', () => {
     await page.waitForSelector('header.top .live.connected', { timeout: 15_000 });
     expect(await page.locator('.alarm-rows li').count()).toBe(0);
 
-    // The water rises past red on the field device.
+    // The water rises past yellow, then past red on the field device: one alarm, escalated.
+    flood.clear('fixed');
+    flood.inject({ kind: 'fixed', point: 'water_level', value: 3.1 });
+    await page.locator('.alarm-rows li[data-level="2"]').waitFor({ timeout: 15_000 });
     flood.clear('fixed');
     flood.inject({ kind: 'fixed', point: 'water_level', value: 3.5 });
     const row = page.locator('.alarm-rows li[data-level="4"]');
     await row.waitFor({ timeout: 15_000 });
     expect(await row.getAttribute('data-state')).toBe('active_unacked');
     expect(await row.textContent()).toContain('洸河路下穿通道积水');
+    // Red says why it is red (the escalation's cause), in the row and the banner, not the yellow raise's.
+    await page.waitForFunction(() => /河道水位 3\.5 m ≥ 红色/.test(document.querySelector('.alarm-rows li[data-level="4"] .cause')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    expect(await page.locator('[data-testid=red-banner]').textContent()).toMatch(/河道水位 3\.5 m ≥ 红色/);
     await page.waitForSelector('[data-testid=red-banner]');
     await page.waitForSelector('[data-testid=map] .cluster.level-4, [data-testid=map] .dev-marker.level-4');
     await screenshot(page, 'e2e-red-alarm-1366');
@@ -80,12 +86,15 @@ describe('the operator console, end to end', () => {
     expect(await page.locator('[data-testid=red-banner]').count()).toBe(0);
     const acked = page.locator('.alarm-rows li[data-level="4"]');
     expect(await acked.getAttribute('class')).not.toContain('blink');
-    // The cause it was raised with is kept, not replaced by "acknowledged by …"; its point named by the profile's label.
-    expect(await acked.locator('.cause').textContent()).toMatch(/河道水位 .*3\.5/);
+    // The cause that made it red is kept, not replaced by "acknowledged by …"; its point named by the profile's label.
+    expect(await acked.locator('.cause').textContent()).toMatch(/河道水位 3\.5 m ≥ 红色/);
     await screenshot(page, 'e2e-acked-1366');
-    // Also after a reload, when the console knows the alarm only from the API (its history holds the raising cause).
+    // Also after a reload, when the console knows the alarm only from the API, and in its detail (cause and value).
     await page.reload();
-    await page.waitForFunction(() => /河道水位 .*3\.5/.test(document.querySelector('.alarm-rows li[data-level="4"] .cause')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.waitForFunction(() => /河道水位 3\.5 m ≥ 红色/.test(document.querySelector('.alarm-rows li[data-level="4"] .cause')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.locator('.alarm-rows li[data-level="4"] .alarm-main').click();
+    await page.waitForSelector('[data-testid=alarm-detail] .facts .cause');
+    expect(await page.locator('[data-testid=alarm-detail] .facts .cause').textContent()).toMatch(/^河道水位 3\.5 m ≥ 红色/);
     expect(page.errors).toEqual([]);
   }, 120_000);
 });

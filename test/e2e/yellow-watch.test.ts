@@ -4,13 +4,13 @@
  * → alarm manager → SQLite buffer → sync → embedded broker → ingest → store → alarms API → the
  * console in Chromium, and the notification outbox → a WeCom robot and an SMS gateway on 127.0.0.1.
  *
- *   a short excursion  → yellow watch (console: 黄色, Chinese cause) → withdrawn after watchMs:
+ *   a short excursion  → yellow watch (console: 黄色 观察中 with its explanation, Chinese cause, Ack) → withdrawn after watchMs:
  *                        normal on the gateway and in the cloud (no acknowledgement asked), gone from
  *                        the console, history says 预警撤销; WeCom told twice, SMS never
  *   a lasting one      → yellow watch → orange confirms it → SMS paged with the orange alarm
  *
- * The detector's timing is pinned for the test (λ 1, onDelayMs 4 s, watchMs 8 s) so a one-second
- * excursion cannot confirm; the watch's own thresholds are the defaults (watch 8, watchGate 1).
+ * The detector's timing is pinned for the test (λ 1, onDelayMs 4 s, watchMs 30 s, the default: time to look at the
+ * watch in the console) so a one-second excursion cannot confirm; the watch's own thresholds are the defaults (watch 8, watchGate 1).
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -88,7 +88,7 @@ describe('a yellow watch, end to end', () => {
         gateway: { id: gw },
         buses: [{ name: 'lan', link: 'tcp', host: '127.0.0.1', port: sim.port, devices: [{ id: device, profile: 'flood-gauge', unit: 1, pollMs: 200 }] }],
         // A step of 0.05 m stays under the profile's rise-rate alarm (0.15 m in 15 min): only the multivariate detector sees it.
-        detectors: { multivariate: [{ device, points: ['water_level'], warmup: 10, lambda: 1, onDelayMs: 4000, watchMs: 8000 }] },
+        detectors: { multivariate: [{ device, points: ['water_level'], warmup: 10, lambda: 1, onDelayMs: 4000, watchMs: 30000 }] },
         buffer: { path: join(tmp.dir, 'edge.db') },
         sync: { transport: 'mqtt', url: cloud.brokerUrl, username: mqtt.username, password: mqtt.password, intervalMs: 100 },
       },
@@ -117,11 +117,25 @@ describe('a yellow watch, end to end', () => {
     expect(await row.getAttribute('data-state')).toBe('active_unacked');
     expect(await row.locator('.badge').textContent()).toContain('黄色');
     expect(await row.locator('.cause').textContent()).toMatch(/河道水位 .*已超出已学区间.*即预警.*黄色/);
+    // Shown as a watch (观察中, its explanation on hover), not as a plain unacknowledged alarm; still acknowledgeable.
+    expect(await row.getAttribute('data-watch')).toBe('true');
+    expect(await row.locator('.state').textContent()).toBe('观察中');
+    expect(await row.locator('.state').getAttribute('title')).toMatch(/^预警观察：.*橙色报警会确认它.*暂无需处置/);
+    expect(await row.locator('button[data-action=ack]').count()).toBe(1);
     await screenshot(page, 'e2e-yellow-watch-1366');
+    // Its detail (where a tap on a phone leads) says so in words; in English, "watch".
+    await row.locator('.alarm-main').click();
+    expect(await page.locator('[data-testid=watch-note]').textContent()).toMatch(/^预警观察：/);
+    expect(await page.locator('[data-testid=alarm-actions] button[data-action=ack]').count()).toBe(1);
+    await page.getByRole('button', { name: 'English' }).click();
+    expect(await page.locator('.alarm-rows li[data-watch=true] .state').textContent()).toBe('watch');
+    expect(await page.locator('[data-testid=watch-note]').textContent()).toMatch(/^Watch: .*No action needed yet/);
+    await screenshot(page, 'e2e-yellow-watch-detail-en');
+    await page.getByRole('button', { name: '中文' }).click();
     expect(manager.get(alarmId)).toMatchObject({ level: 2, state: 'active_unacked' });
 
     // Withdrawn after watchMs: normal on the gateway, no acknowledgement asked...
-    await waitFor(() => manager.get(alarmId)?.state === 'normal', 15_000, 'the watch withdrawn on the gateway');
+    await waitFor(() => manager.get(alarmId)?.state === 'normal', 45_000, 'the watch withdrawn on the gateway');
     expect(manager.get(alarmId)).toMatchObject({ level: 0, base: 'normal', raisedAt: null });
     // ...normal in the cloud, gone from the console, the history saying so in Chinese.
     const cloudAlarm = await waitFor(async () => {
@@ -132,14 +146,14 @@ describe('a yellow watch, end to end', () => {
     await page.waitForSelector('.alarm-rows li[data-level="2"]', { state: 'detached', timeout: 10_000 });
     const detail = (await call('GET', `/api/v1/alarms/${cloudAlarm.id}`)).json;
     expect(detail.history.map((h: { from: string; to: string; level: number }) => `${h.from}>${h.to}@${h.level}`)).toEqual(['normal>active_unacked@2', 'active_unacked>normal@0']);
-    expect(detail.history[1].cause).toMatch(/^water_level watch withdrawn: not confirmed within 8 s/);
+    expect(detail.history[1].cause).toMatch(/^water_level watch withdrawn: not confirmed within 30 s/);
     expect(page.errors).toEqual([]);
 
     // The WeCom group heard of the watch and of its withdrawal; the phone nothing.
     await waitFor(() => r.wecom.length === 2, 10_000, 'two WeCom messages');
     expect(r.wecom[0]).toContain('【黄色预警】洸河路水位站（gw-e2e-yellow-flood） 预警观察');
     expect(r.wecom[1]).toContain('预警已撤销（未报警）');
-    expect(r.wecom[1]).toMatch(/\*\*原因\*\*：河道水位 预警撤销：8 秒内未确认/);
+    expect(r.wecom[1]).toMatch(/\*\*原因\*\*：河道水位 预警撤销：30 秒内未确认/);
     await sleep(1000);
     expect(r.sms).toEqual([]);
 
@@ -154,7 +168,14 @@ describe('a yellow watch, end to end', () => {
       return h.length >= 2 ? h : undefined;
     }, 10_000, 'the second episode in the cloud');
     expect(moves.slice(0, 2)).toEqual(['normal>active_unacked@2', 'active_unacked>active_unacked@3']);
-    await page.locator('.alarm-rows li[data-level="3"]').waitFor({ timeout: 10_000 });
+    const orange = page.locator('.alarm-rows li[data-level="3"]');
+    await orange.waitFor({ timeout: 10_000 });
+    // Confirmed, it is an alarm, no longer a watch, and says why it is orange (not the watch's cause it was raised with).
+    expect(await orange.getAttribute('data-watch')).toBeNull();
+    expect(await orange.locator('.state').textContent()).toBe('未确认');
+    await page.waitForFunction(() => /河道水位 .*偏离已学区间.*橙色/.test(document.querySelector('.alarm-rows li[data-level="3"] .cause')?.textContent ?? ''), undefined, { timeout: 10_000 });
+    await page.reload();
+    await page.waitForFunction(() => /河道水位 .*偏离已学区间.*橙色/.test(document.querySelector('.alarm-rows li[data-level="3"] .cause')?.textContent ?? ''), undefined, { timeout: 10_000 });
     expect(page.errors).toEqual([]);
   }, 120_000);
 });

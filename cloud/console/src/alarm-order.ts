@@ -33,3 +33,18 @@ export function filterAlarms(alarms: Alarm[], f: AlarmFilters, gridOf: (a: Alarm
     )
     .sort(compareAlarms);
 }
+
+/**
+ * The transition that took the alarm to its level, whose cause says why it is (or was) that bad: the
+ * last one that left normal or raised the level (an escalation from blue to red); an acknowledgement,
+ * a shelving, a lowering or the clearing keep it. Like the API's `raisedCause`.
+ */
+export function levelTransition<T extends { from: string; to: string; level: number }>(history: T[]): T | undefined {
+  let found: T | undefined;
+  let level = 0;
+  for (const h of history) {
+    if (h.to !== 'normal' && h.level > 0 && (h.from === 'normal' || h.level > level)) found = h;
+    level = h.to === 'normal' ? 0 : h.level;
+  }
+  return found ?? history[0];
+}

@@ -14,10 +14,12 @@ export const can = (have: Role | undefined, need: Role) => have !== undefined &&
 // The store's own types (type-only: nothing of the server is bundled), so the console and the API cannot drift.
 import type { AlarmInfo } from '../../src/store/alarm-store.js';
 import type { DeviceInfo, GatewayInfo, Location } from '../../src/store/registry-store.js';
-import type { Bucket } from '../../src/store/telemetry-store.js';
+import type { Bucket, StorageReport } from '../../src/store/telemetry-store.js';
 import type { DeviceColumns } from '../../src/api/routes/registry-status.js';
 import type { AlarmState } from '@lifeline/shared';
 export type { AlarmState, Bucket, Location };
+/** GET /storage (docs/api.md): the report plus the range and its totals. */
+export type Storage = StorageReport & { from: number; to: number; total: { readings: number; bytes: number; bytesPerReading: number } };
 
 /** A device as GET /devices answers it (cloud/src/api/routes/registry-status.ts DeviceStatus). */
 export type Device = DeviceInfo & { online: boolean; completeness24h: number | null; activeAlarms: number; maxLevel: number; sameIdOn?: string[] };
@@ -187,6 +189,8 @@ export const api = {
   maintenance: (b: { gateway: string; device?: string; point?: string; until: number; reason: string }) => call<unknown>('POST', '/maintenance', b),
   buckets: (gateway: string, device: string, point: string, from: number, to: number, step: number) =>
     call<Bucket[]>('GET', `/readings${qs({ gateway, device, point, ...alignRange(from, to, step) })}`),
+  /** What the readings take on disk per UTC day and district (operator), the last 30 days. */
+  storage: () => call<Storage>('GET', '/storage'),
   config: (gateway: string) => call<ConfigState>('GET', `/gateways/${encodeURIComponent(gateway)}/config`),
   pushConfig: (gateway: string, config: unknown) => call<unknown>('PUT', `/gateways/${encodeURIComponent(gateway)}/config`, config),
 };

@@ -15,6 +15,7 @@
 import { useLayoutEffect, useState } from 'preact/hooks';
 import { api, dropEarly, type Alarm, type ConsoleInfo, type Device, type Gateway, type MapDevice } from './api.js';
 import { connectLive, type LiveStatus } from './live.js';
+import { levelTransition } from './alarm-order.js';
 
 export type Topic = 'registry' | 'gateways' | 'alarms' | 'values' | 'live' | 'session';
 
@@ -169,7 +170,7 @@ class ConsoleStore {
         await Promise.all(
           todo.slice(i, i + 4).map(async (a) => {
             const d = await api.alarm(a.id).catch(() => null);
-            const raised = d?.history.filter((h) => h.from === 'normal' && h.to !== 'normal').pop();
+            const raised = d && levelTransition(d.history);
             if (raised) {
               this.raisingCause.set(`${a.gateway}/${a.alarmId}@${a.raisedAt}`, raised.cause);
               changed = true;
@@ -183,7 +184,7 @@ class ConsoleStore {
     }
   }
 
-  /** The cause the alarm was raised with, when known. */
+  /** Why the alarm has its level (raised, or escalated since: the API's raisedCause), when known. */
   causeOf(a: Alarm): string {
     return a.raisedCause ?? ((a.raisedAt !== null && this.raisingCause.get(`${a.gateway}/${a.alarmId}@${a.raisedAt}`)) || a.cause);
   }
@@ -223,7 +224,9 @@ class ConsoleStore {
       if (raised && data.from === 'normal') this.raisingCause.set(`${data.gateway}/${data.alarmId}@${data.ts}`, data.cause);
       const row = this.alarms.find((a) => a.gateway === data.gateway && a.alarmId === data.alarmId);
       if (row) {
-        Object.assign(row, { state: data.to, level: data.level, since: data.ts, value: data.value ?? row.value, ...(data.from === 'normal' ? { raisedAt: data.ts, raisedCause: data.cause, cause: data.cause } : {}) });
+        // The cause that took it to its level (raised, escalated) is the row's cause from now on; an ack's is not.
+        const levelCause = data.from === 'normal' || data.level > row.level;
+        Object.assign(row, { state: data.to, level: data.level, since: data.ts, value: data.value ?? row.value, ...(data.from === 'normal' ? { raisedAt: data.ts } : {}), ...(levelCause ? { raisedCause: data.cause, cause: data.cause } : {}) });
         this.alarms = [...this.alarms];
         this.recomputeLevels();
         this.emit('alarms');

@@ -153,13 +153,16 @@ export class SqlTelemetry implements TelemetryStore {
         if (e.kind !== 'alarm') continue;
         // The newest transition is the alarm's current state: by seq within one buffer epoch,
         // by time across epochs (an old buffer restored late must not roll the state back).
+        // raised_cause: why it reached its level (the raise's cause, then an escalation's); an acknowledgement,
+        // a shelving, a lowering or the clearing keep it (a lowering's cause is the lower limit's, not the peak's).
         await db.run(
           `INSERT INTO alarms(gateway, alarm_id, device, point, detector, level, state, since, cause, value, raised_at, raised_cause, last_seq, last_epoch)
            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
            ON CONFLICT(gateway, alarm_id) DO UPDATE SET device = excluded.device, point = excluded.point, detector = excluded.detector,
              level = excluded.level, state = excluded.state, since = excluded.since, cause = excluded.cause, value = excluded.value,
              raised_at = COALESCE(excluded.raised_at, alarms.raised_at),
-             raised_cause = CASE WHEN excluded.raised_at IS NULL THEN alarms.raised_cause ELSE excluded.raised_cause END, last_seq = excluded.last_seq, last_epoch = excluded.last_epoch
+             raised_cause = CASE WHEN excluded.raised_at IS NOT NULL THEN excluded.raised_cause
+               WHEN excluded.level > alarms.level THEN excluded.cause ELSE alarms.raised_cause END, last_seq = excluded.last_seq, last_epoch = excluded.last_epoch
            WHERE (alarms.last_epoch = excluded.last_epoch AND alarms.last_seq < excluded.last_seq)
               OR (alarms.last_epoch <> excluded.last_epoch AND alarms.since <= excluded.since)`,
           [batch.gateway, e.alarmId, e.device, e.point, e.detector, e.level, e.to, e.ts, e.cause, e.value === null ? null : num(e.value), e.from === 'normal' ? e.ts : null, e.from === 'normal' ? e.cause : null, e.seq, batch.epoch ?? 0],

@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { testCloud, type TestCloud } from '../api/helpers.js';
 import { launchBrowser, screenshot, type Browser } from '../../../test/browser.js';
+import { consolePages } from './pages.js';
 import { waitFor } from '../../../test/helpers.js';
 
 const GW = 'gw-rencheng-1';
@@ -27,17 +28,7 @@ async function raise(device: string, point: string, level: number, cause: string
   await t.cloud.store.telemetry.commitEvents({ gateway: GW, firstSeq: seq, lastSeq: seq, events: [{ kind: 'alarm', seq, alarmId: `${device}/${point}/threshold`, device, point, ts, from: 'normal', to: 'active_unacked', level, detector: 'threshold', cause, value }] });
 }
 
-async function alarmId(device: string): Promise<number> {
-  const r = await t.call('GET', `/api/v1/alarms?gateway=${GW}&device=${device}`);
-  return r.json[0].id;
-}
-
-async function signedIn(role: keyof TestCloud['tokens'], width = 1366, height = 800, hash = ''): Promise<Page & { errors: string[] }> {
-  const page = await b.page(width, height);
-  await page.goto(`${t.cloud.apiUrl}/#${hash ? `${hash}&` : ''}token=${encodeURIComponent(t.tokens[role])}`);
-  await page.waitForSelector('header.top', { timeout: 15_000 });
-  return page;
-}
+const { alarmId, signedIn } = consolePages(() => ({ t, b }), GW);
 
 beforeAll(async () => {
   t = await testCloud();
@@ -305,27 +296,68 @@ describe('the operator console in Chromium', { timeout: 90_000 }, () => {
     await op.close();
   });
 
+  it('shows the alarm tapped on a phone at once, above the list; beside the list on a desk, each cause keeps the row\'s width', async () => {
+    // A shift's worth of alarms: longer than a phone's screen.
+    for (let i = 0; i < 12; i++) await raise('lamp-12', `circuit_${i}`, 1, `circuit_${i} current 0.2 A below blue (IV) low limit 0.3 A`, 0.2);
+    const phone = await signedIn('operator', 390, 844, '/alarms');
+    await phone.waitForSelector('.alarm-rows li:nth-child(12)');
+    await phone.locator('.alarm-rows li .alarm-main').first().click();
+    await phone.waitForSelector('[data-testid=alarm-detail] .facts');
+    await phone.waitForTimeout(300);
+    const top = await phone.locator('[data-testid=alarm-detail]').evaluate((e) => e.getBoundingClientRect().top);
+    expect(top).toBeGreaterThanOrEqual(0);
+    expect(top).toBeLessThan(844 / 2);
+    await screenshot(phone, 'alarm-tapped-phone');
+    expect(phone.errors).toEqual([]);
+    await phone.close();
+    const desk = await signedIn('operator', 1366, 800, '/alarms');
+    await desk.locator('.alarm-rows li .alarm-main').first().click();
+    await desk.waitForSelector('[data-testid=alarm-detail] .facts');
+    const widths = await desk.locator('.alarm-rows li').first().evaluate((li) => [li.querySelector('.cause')!.getBoundingClientRect().width, li.getBoundingClientRect().width]);
+    expect(widths[0]).toBeGreaterThan(widths[1] / 2);
+    await screenshot(desk, 'alarm-with-detail-1366');
+    expect(desk.errors).toEqual([]);
+    await desk.close();
+  });
+
   it('fits every page to a desk, a wall and a phone: no sideways scrolling, no script error', async () => {
     const id = await alarmId('xss-1');
     const pages: [string, string, string][] = [
       ['overview', '/', '[data-testid=map].leaflet-container'],
+      ['alarms', '/alarms', '.alarm-rows li'],
       ['alarm', `/alarm/${id}`, '[data-testid=alarm-detail]'],
       ['device', `/device/${GW}/meter-1`, '[data-testid=chart] .uplot'],
       ['gateways', `/gateways/${GW}`, '[data-testid=gateways]'],
     ];
+    // Every request the browser makes answers (the tab's own favicon request included, which page events do not show).
+    const refused: string[] = [];
+    const watch = async (p: Page) => {
+      const cdp = await b.context.newCDPSession(p);
+      cdp.on('Network.responseReceived', (e) => e.response.status >= 400 && refused.push(`${e.response.status} ${e.response.url}`));
+      await cdp.send('Network.enable');
+    };
+    b.context.on('page', watch);
     for (const [w, h, size] of [[1366, 800, '1366'], [3840, 2160, '3840'], [390, 844, 'phone']] as const) {
+      refused.length = 0;
       const page = await signedIn('technician', w, h);
-      for (const [name, route, ready] of pages) {
-        await page.evaluate((r) => (location.hash = `#${r}`), route);
-        await page.waitForSelector(ready, { state: 'attached' });
-        await page.waitForTimeout(300);
-        const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-        expect([name, size, overflow]).toEqual([name, size, 0]);
-        await screenshot(page, `${name}-${size}`);
+      // In both languages (English words are longer and break less): neither the page nor its scrolling main area goes sideways.
+      for (const lang of ['zh', 'en'] as const) {
+        if (lang === 'en') await page.getByRole('button', { name: 'English' }).click();
+        for (const [name, route, ready] of pages) {
+          await page.evaluate((r) => (location.hash = `#${r}`), route);
+          await page.waitForSelector(ready, { state: 'attached' });
+          await page.waitForTimeout(300);
+          const overflow = await page.evaluate(() => [document.documentElement.scrollWidth - window.innerWidth, ...Array.from(document.querySelectorAll('main'), (m) => m.scrollWidth - m.clientWidth)]);
+          expect([name, size, lang, overflow]).toEqual([name, size, lang, overflow.map(() => 0)]);
+          await screenshot(page, `${name}-${size}-${lang}`);
+        }
       }
+      await page.getByRole('button', { name: '中文' }).click();
       expect(page.errors).toEqual([]);
+      expect(refused).toEqual([]);
       await page.close();
     }
+    b.context.off('page', watch);
   }, 90_000);
 });
 

@@ -1,22 +1,18 @@
 /**
- * One alarm: where (device name, gateway, ids), the cause it was raised with and
- * when it was first raised (kept whatever transitions followed), its history,
+ * One alarm: where (device name, gateway, ids), the cause that set its level (the raise's, or
+ * an escalation's) and when it was first raised (kept whatever transitions followed), its history,
  * comments and commands, a chart of its point around the raising time, and
  * the operator's actions.
  */
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useRef, useState } from 'preact/hooks';
 import { api, can, type AlarmDetail as Detail, type Bucket } from '../api.js';
 import { fmtNumber, fmtTime, t, tCause, tKind, tLevel, tPoint, tState } from '../i18n/index.js';
 import { store, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { AlarmActions } from './AlarmActions.js';
 import { Chart } from './Chart.js';
-
-/** The transition that raised the alarm last (left normal), whose cause is the alarm's cause. */
-export function raisingTransition(d: Detail) {
-  const raised = d.history.filter((h) => h.from === 'normal' && h.to !== 'normal');
-  return raised[raised.length - 1] ?? d.history[0];
-}
+import { alarmState } from '../watch.js';
+import { levelTransition } from '../alarm-order.js';
 
 export function AlarmDetail(p: { id: number }) {
   // The device's points (the unit of the chart) come with the full device list.
@@ -27,6 +23,7 @@ export function AlarmDetail(p: { id: number }) {
   const [buckets, setBuckets] = useState<Bucket[] | null>(null);
   const [span, setSpan] = useState<[number, number] | undefined>(undefined);
   const [tick, setTick] = useState(0);
+  const article = useRef<HTMLElement>(null);
   const row = store.alarms.find((a) => a.id === p.id);
   const version = row ? `${row.state}/${row.since}` : '';
   useEffect(() => {
@@ -36,7 +33,7 @@ export function AlarmDetail(p: { id: number }) {
       .then((d) => {
         if (!live) return;
         setDetail(d);
-        const r = raisingTransition(d);
+        const r = levelTransition(d.history);
         if (r && d.raisedAt !== null) store.raisingCause.set(`${d.gateway}/${d.alarmId}@${d.raisedAt}`, r.cause);
       })
       .catch((e) => live && setError(String(e.message)));
@@ -44,9 +41,17 @@ export function AlarmDetail(p: { id: number }) {
       live = false;
     };
   }, [p.id, version, tick]);
-  const raisedAt = detail ? (detail.raisedAt ?? detail.since) : null;
+  // In one column (a phone) the detail is above the list, which may have been scrolled: bring it into view once drawn.
+  const shown = detail !== null;
   useEffect(() => {
-    if (!detail || raisedAt === null) return;
+    if (shown && matchMedia('(max-width: 1100px)').matches) article.current?.scrollIntoView({ block: 'start' });
+  }, [p.id, shown]);
+  const raisedAt = detail ? (detail.raisedAt ?? detail.since) : null;
+  // A gateway's own alarm (an alarm flood) or the cloud's (gateway silent) is of no device: no series to chart, its
+  // gateway to open. Known once the full device list is in.
+  const ofDevice = detail && store.detailed ? store.device(detail.gateway, detail.device) !== undefined : undefined;
+  useEffect(() => {
+    if (!detail || raisedAt === null || !ofDevice) return;
     const from = raisedAt - 3_600_000;
     const to = Math.min(Date.now(), raisedAt + 3_600_000);
     setSpan([from, to]);
@@ -54,7 +59,7 @@ export function AlarmDetail(p: { id: number }) {
       .buckets(detail.gateway, detail.device, detail.point, from, to, Math.max(1000, Math.ceil((to - from) / 600)))
       .then(setBuckets)
       .catch(() => setBuckets([]));
-  }, [detail?.id, raisedAt]);
+  }, [detail?.id, raisedAt, ofDevice]);
   if (error) return <p class="error">{error}</p>;
   if (!detail) return <p>{t('common.loading')}</p>;
   const d = detail;
@@ -62,15 +67,18 @@ export function AlarmDetail(p: { id: number }) {
   const pt = device?.points.find((x) => x.name === d.point);
   const unit = pt?.unit ?? null;
   const pointLabel = pt ? tPoint(pt) : d.point;
-  const raising = raisingTransition(d);
+  const raising = levelTransition(d.history);
+  const state = alarmState(d, raising?.cause ?? d.cause);
   return (
-    <article class={`alarm-detail level-${d.level}`} data-testid="alarm-detail" data-alarm={d.id}>
+    <article ref={article} class={`alarm-detail level-${d.level}`} data-testid="alarm-detail" data-alarm={d.id}>
       <header>
         <span class="badge">{tLevel(d.level)}</span>
         <h2>
-          <a href={href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {pointLabel}{pointLabel !== d.point && <small class="ids"> {d.point}</small>}
+          <a href={ofDevice === false ? href.gateways(d.gateway) : href.device(d.gateway, d.device)}>{store.deviceName(d.gateway, d.device)}</a> · {pointLabel}{pointLabel !== d.point && <small class="ids"> {d.point}</small>}
         </h2>
-        <span class="state">{tState(d.state)}</span>
+        <span class="state" title={state.hint}>
+          {state.text}
+        </span>
         <a class="close" href={href.alarms()}>
           {t('alarm.close')}
         </a>
@@ -99,9 +107,18 @@ export function AlarmDetail(p: { id: number }) {
           </>
         )}
       </dl>
+      {state.hint && (
+        <p class="watch-note" data-testid="watch-note">
+          {state.hint}
+        </p>
+      )}
       {can(store.info?.user.role, 'operator') && <AlarmActions alarm={d} onDone={() => setTick((n) => n + 1)} />}
-      <h3>{t('alarm.chart')}</h3>
-      {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={pointLabel} height={220} range={span} /> : <p>{t('common.loading')}</p>}
+      {ofDevice !== false && (
+        <>
+          <h3>{t('alarm.chart')}</h3>
+          {buckets ? <Chart buckets={buckets} unit={unit} mark={d.raisedAt} label={pointLabel} height={220} range={span} /> : <p>{t('common.loading')}</p>}
+        </>
+      )}
       <h3>{t('alarm.history')}</h3>
       <table class="history">
         <tbody>

@@ -10,6 +10,7 @@ import { filterAlarms, NO_FILTERS, type AlarmFilters } from '../alarm-order.js';
 import { store, UNACKED, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { AckButton } from './AlarmActions.js';
+import { alarmState, isWatch } from '../watch.js';
 
 const STATES = ['active_unacked', 'active_acked', 'cleared_unacked', 'shelved', 'suppressed', 'out_of_service'];
 const MAX_ROWS = 500;
@@ -44,28 +45,35 @@ export function AlarmList(p: { selected?: number; compact?: boolean }) {
       </div>
       {rows.length === 0 && <p class="empty">{t('alarms.none')}</p>}
       <ol class="alarm-rows">
-        {rows.slice(0, MAX_ROWS).map((a) => (
+        {rows.slice(0, MAX_ROWS).map((a) => {
+          const cause = store.causeOf(a);
+          const state = alarmState(a, cause);
+          return (
           <li
             key={a.id}
-            class={`alarm level-${a.level} state-${a.state}${a.level === 4 && a.state === 'active_unacked' ? ' blink' : ''}${p.selected === a.id ? ' selected' : ''}`}
+            class={`alarm level-${a.level} state-${a.state}${a.level === 4 && a.state === 'active_unacked' ? ' blink' : ''}${p.selected === a.id ? ' selected' : ''}${isWatch(a, cause) ? ' watch' : ''}`}
             data-alarm={a.id}
             data-level={a.level}
             data-state={a.state}
+            data-watch={isWatch(a, cause) ? 'true' : undefined}
           >
             <a class="alarm-main" href={href.alarm(a.id)}>
               <span class="badge">{tLevel(a.level)}</span>
               <span class="name">{store.deviceName(a.gateway, a.device)}</span>
               <span class="point">{a.point}</span>
-              <span class="cause">{tCause(store.causeOf(a), alarmPoint(a))}</span>
+              <span class="cause">{tCause(cause, alarmPoint(a))}</span>
               <span class="when" title={t('alarm.raised')}>
                 {fmtTime(a.raisedAt ?? a.since)}
               </span>
-              <span class="state">{tState(a.state)}</span>
+              <span class="state" title={state.hint}>
+                {state.text}
+              </span>
               {!p.compact && <span class="where">{[tKind(a.kind), a.district].filter(Boolean).join(' · ')}</span>}
             </a>
             {operator && UNACKED.has(a.state) && <AckButton alarm={a} />}
           </li>
-        ))}
+          );
+        })}
       </ol>
     </section>
   );

@@ -1,18 +1,21 @@
 /**
  * Gateways: online, last seen, backlog depth and age, clock offset, rejected
  * batches; for a technician, running vs desired config, the last apply result,
- * and a config editor whose push shows the cloud's validation errors inline.
+ * and a config editor whose push shows the cloud's validation errors inline; for an operator and up,
+ * what the readings take on the cloud's disk (StorageView).
  */
 import { fmtDuration, fmtNumber, fmtTime, t } from '../i18n/index.js';
 import { store, useTopic } from '../store.js';
 import { href } from '../route.js';
 import { can } from '../api.js';
 import { GatewayConfig } from './GatewayConfig.js';
+import { StorageView } from './StorageView.js';
 import { LEVEL_COLOURS } from './MapView.js';
 
 export function GatewaysView(p: { selected?: string }) {
   useTopic('registry', 'gateways', 'alarms');
   const technician = can(store.info?.user.role, 'technician');
+  const operator = can(store.info?.user.role, 'operator');
   return (
     <div class="gateways">
       <div class="table-wrap">
@@ -54,6 +57,7 @@ export function GatewaysView(p: { selected?: string }) {
         </table>
       </div>
       {p.selected && technician && <GatewayConfig key={p.selected} gateway={p.selected} />}
+      {operator && <StorageView />}
     </div>
   );
 }

@@ -1,5 +1,6 @@
 /** The alarm store's contract: state derived from transitions, history, filters, comments. */
 import { expect, it } from 'vitest';
+import type { AlarmTransition } from '@lifeline/shared';
 import { contractSuite, T0, transition, type StoreFactory } from './fixtures.js';
 
 export function alarmsContract(name: string, factory: StoreFactory): void {
@@ -45,6 +46,28 @@ export function alarmsContract(name: string, factory: StoreFactory): void {
       expect(events[0]).toMatchObject({ kind: 'event', type: 'device_offline', gateway: 'gw-a' });
       // A duplicate event batch changes nothing.
       expect((await store.telemetry.commitEvents({ gateway: 'gw-a', firstSeq: 1, lastSeq: 2, events: [] })).duplicate).toBe(true);
+    });
+
+    it('keeps the cause that took the alarm to its level: an escalation\'s, not the raise\'s, through ack, lowering and clearing', async () => {
+      const id = 'flood-1/ponding_depth/threshold';
+      const step = (seq: number, from: AlarmTransition['from'], to: AlarmTransition['to'], level: number, cause: string) => ({ ...transition(seq, id, from, to, level, T0 + seq * 1000), cause });
+      await store.telemetry.commitEvents({ gateway: 'gw-e', firstSeq: 1, lastSeq: 3, events: [
+        step(1, 'normal', 'active_unacked', 1, 'ponding_depth 0.12 m ≥ blue (IV) high limit 0.1 m'),
+        step(2, 'active_unacked', 'active_unacked', 4, 'ponding_depth 0.3 m ≥ red (I) high limit 0.3 m'),
+        { ...step(3, 'active_unacked', 'active_acked', 4, 'acknowledged by op'), user: 'op' },
+      ] });
+      const [red] = await store.alarms.listAlarms({ limit: 10, gateway: 'gw-e' });
+      // Red, because of the red limit: its raising time stays the blue raise's.
+      expect(red).toMatchObject({ level: 4, state: 'active_acked', cause: 'acknowledged by op', raisedAt: T0 + 1000, raisedCause: 'ponding_depth 0.3 m ≥ red (I) high limit 0.3 m' });
+      // Lowered while active (orange) and cleared, it still says why it reached red.
+      await store.telemetry.commitEvents({ gateway: 'gw-e', firstSeq: 4, lastSeq: 5, events: [
+        step(4, 'active_acked', 'active_acked', 3, 'ponding_depth 0.26 m ≥ orange (II) high limit 0.25 m'),
+        step(5, 'active_acked', 'normal', 0, 'ponding_depth 0.05 m back below the blue (IV) limit'),
+      ] });
+      expect((await store.alarms.listAlarms({ limit: 10, gateway: 'gw-e' }))[0]).toMatchObject({ level: 0, state: 'normal', raisedAt: T0 + 1000, raisedCause: 'ponding_depth 0.3 m ≥ red (I) high limit 0.3 m' });
+      // Raised again (from normal at blue), the new episode's cause.
+      await store.telemetry.commitEvents({ gateway: 'gw-e', firstSeq: 6, lastSeq: 6, events: [step(6, 'normal', 'active_unacked', 1, 'ponding_depth 0.11 m ≥ blue (IV) high limit 0.1 m')] });
+      expect((await store.alarms.listAlarms({ limit: 10, gateway: 'gw-e' }))[0]).toMatchObject({ level: 1, raisedAt: T0 + 6000, raisedCause: 'ponding_depth 0.11 m ≥ blue (IV) high limit 0.1 m' });
     });
 
     it('keeps comments on an alarm', async () => {
