@@ -10,6 +10,7 @@
  *        ├─ per gateway: revoked? ─▶ clear its watch alarms, raise nothing
  *        │               silent?  ─▶ cloud/gateway/silent (one, its devices named); its other rules left as they are
  *        │               else     ─▶ cloud/gateway/clock, cloud/gateway/backlog, cloud/device/<id>/stale
+ *        │                           (a device's quiet counted from no earlier than its gateway's return)
  *        └─ raise what is wanted and not active (and not in maintenance), clear what is active and not wanted ─▶ CloudAlarms ─▶ event lane, SSE, webhooks
  *
  * Times a gateway reports (status ts, reading ts, backlog oldest) are on its
@@ -52,6 +53,8 @@ interface Wanted {
 interface Verdict {
   judged: Set<string>;
   wanted: Map<string, Wanted>;
+  /** The gateway reports (online and not silent): its devices were judged. */
+  reporting: boolean;
   /** Cause written when a judged alarm clears, per alarm id. */
   clearCause: (alarmId: string) => string;
 }
@@ -82,6 +85,14 @@ export class CloudWatch {
   private running?: Promise<unknown>;
   private stopped = true;
   private readonly clock: () => number;
+  /** Gateways the last pass found away (silent, said goodbye, never heard). */
+  private readonly away = new Set<string>();
+  /**
+   * When each gateway was first found reporting again after being away. Its first readings come after its
+   * status: until then its devices' newest readings are from before the outage, and judged by them alone
+   * every device of a gateway back from an outage longer than the stale time would be called stale.
+   */
+  private readonly backAt = new Map<string, number>();
 
   constructor(private readonly deps: CloudWatchDeps) {
     this.clock = deps.clock ?? Date.now;
@@ -122,7 +133,12 @@ export class CloudWatch {
     const pass: WatchPass = { raised: [], cleared: [] };
     for (const g of gateways) {
       const mine = activeByGateway.get(g.id) ?? [];
-      const v = this.judge(g, byGateway.get(g.id) ?? [], mine, now, g.online ? await this.pollIntervals(g.id) : new Map());
+      // Its silent alarm still active counts as away too: this watch may have started during the outage.
+      const wasAway = this.away.has(g.id) || mine.some((a) => a.alarmId === cloudAlarmIds.gatewaySilent);
+      // If it reports in this pass, it is back as of now.
+      const backAt = wasAway ? now : this.backAt.get(g.id);
+      const v = this.judge(g, byGateway.get(g.id) ?? [], mine, now, g.online ? await this.pollIntervals(g.id) : new Map(), backAt);
+      this.noteReporting(g.id, v.reporting, wasAway, now);
       const isActive = new Set(mine.map((a) => a.alarmId));
       // One gateway's failed write must not keep the others unwatched.
       try {
@@ -145,7 +161,15 @@ export class CloudWatch {
     return pass;
   }
 
-  /** The rules for one gateway. */
+  /** Remembers which gateways are away, and when one found reporting again came back. */
+  private noteReporting(gateway: string, reporting: boolean, wasAway: boolean, now: number): void {
+    if (!reporting) this.away.add(gateway);
+    else if (wasAway) {
+      this.away.delete(gateway);
+      this.backAt.set(gateway, now);
+    }
+  }
+
   /** Each device's poll interval as the gateway's running config sets it (pollMs); devices on their profile's default are absent. */
   private async pollIntervals(gateway: string): Promise<Map<string, number>> {
     const out = new Map<string, number>();
@@ -155,14 +179,15 @@ export class CloudWatch {
     return out;
   }
 
-  private judge(g: GatewayInfo, devices: DeviceInfo[], active: AlarmInfo[], now: number, pollMs: Map<string, number>): Verdict {
+  /** The rules for one gateway. */
+  private judge(g: GatewayInfo, devices: DeviceInfo[], active: AlarmInfo[], now: number, pollMs: Map<string, number>, backAt = -Infinity): Verdict {
     const s = this.deps.settings;
     const judged = new Set<string>();
     const wanted = new Map<string, Wanted>();
     // A revoked gateway is no longer watched: what it had clears, nothing new is raised.
     if (g.revokedAt !== null) {
       for (const a of active) judged.add(a.alarmId);
-      return { judged, wanted, clearCause: () => 'gateway revoked: no longer watched' };
+      return { judged, wanted, reporting: false, clearCause: () => 'gateway revoked: no longer watched' };
     }
     // Its times are on its clock: cloud = gateway + offset.
     const offset = g.clockOffsetMs ?? 0;
@@ -172,7 +197,7 @@ export class CloudWatch {
     // late): the gateway itself was last heard in its newest reading, if it has any.
     const heard = !g.online && newestReading !== null ? newestReading : Math.max(g.lastSeen ?? -Infinity, newestReading ?? -Infinity);
     // Never heard from (enrolled, not yet connected): nothing to judge.
-    if (!Number.isFinite(heard)) return { judged, wanted, clearCause: () => '' };
+    if (!Number.isFinite(heard)) return { judged, wanted, reporting: false, clearCause: () => '' };
     const quietMs = now - (heard + offset);
     const silentMs = s.heartbeatMs * s.silentAfterHeartbeats;
 
@@ -185,7 +210,7 @@ export class CloudWatch {
         level: cloudWatchLevels.silent,
         cause: `no status or data for ${secs(quietMs)} (${s.silentAfterHeartbeats} heartbeats of ${secs(s.heartbeatMs)}); its devices: ${named || 'none known'}`,
       });
-      return { judged, wanted, clearCause: () => '' };
+      return { judged, wanted, reporting: false, clearCause: () => '' };
     }
 
     judged.add(cloudAlarmIds.gatewayClock);
@@ -216,12 +241,16 @@ export class CloudWatch {
         const id = cloudAlarmIds.deviceStale(d.id);
         judged.add(id);
         const ageMs = now - (d.lastReadingTs + offset);
+        // Quiet while its gateway reports: since its newest reading or its gateway's return, whichever is later.
+        const quietMs = Math.min(ageMs, now - backAt);
         // A slow device (a meter read every 15 min) is judged by its own interval, never below the floor.
         const staleMs = Math.max(s.staleAfterMs, s.staleAfterPolls * (pollMs.get(d.id) ?? 0));
-        if (ageMs > staleMs) {
+        if (quietMs > staleMs) {
           wanted.set(id, {
             level: cloudWatchLevels.stale,
-            cause: `no reading for ${secs(ageMs)} (stale after ${secs(staleMs)}) while its gateway reports`,
+            cause: quietMs < ageMs
+              ? `no reading for ${secs(ageMs)}, none in the ${secs(quietMs)} since its gateway reports again (stale after ${secs(staleMs)})`
+              : `no reading for ${secs(ageMs)} (stale after ${secs(staleMs)}) while its gateway reports`,
             scope: { device: d.id },
           });
         }
@@ -230,6 +259,7 @@ export class CloudWatch {
     return {
       judged,
       wanted,
+      reporting: g.online,
       clearCause: (id) =>
         id === cloudAlarmIds.gatewaySilent ? 'gateway heard again' : id === cloudAlarmIds.gatewayClock ? 'clock back within the limit'
           : id === cloudAlarmIds.gatewayBacklog ? 'backlog back within the limits' : 'device reports again',

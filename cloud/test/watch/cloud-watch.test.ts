@@ -138,6 +138,52 @@ describe('device stale', () => {
     expect((await alarms('gw-1'))[cloudAlarmIds.deviceStale('flood-2')].state).toBe('cleared_unacked');
   });
 
+  it('counts the devices of a returning gateway quiet from its return, not from their readings before the outage', async () => {
+    const g = gateway('gw-1');
+    const first = device('flood-1', 'gw-1');
+    device('flood-2', 'gw-1');
+    const w = watch();
+    expect((await w.check(T0 + 3 * HB)).raised).toEqual([{ gateway: 'gw-1', alarmId: cloudAlarmIds.gatewaySilent }]);
+    // Its status is in, its first readings are not yet: its devices last reported 10 heartbeats ago, before the outage.
+    g.lastSeen = T0 + 10 * HB;
+    const back = await w.check(T0 + 10 * HB);
+    expect(back).toEqual({ raised: [], cleared: [{ gateway: 'gw-1', alarmId: cloudAlarmIds.gatewaySilent }] });
+    first.lastReadingTs = T0 + 11 * HB;
+    for (let t = T0 + 11 * HB; t <= T0 + 15 * HB; t += HB) {
+      g.lastSeen = t;
+      expect((await w.check(t)).raised).toEqual([]);
+    }
+    // Quiet for the stale time since its gateway came back: stale, the cause saying both ages.
+    first.lastReadingTs = T0 + 15 * HB;
+    g.lastSeen = T0 + 15 * HB + 1;
+    expect((await w.check(T0 + 15 * HB + 1)).raised).toEqual([{ gateway: 'gw-1', alarmId: cloudAlarmIds.deviceStale('flood-2') }]);
+    expect((await alarms('gw-1'))[cloudAlarmIds.deviceStale('flood-2')].cause).toBe(
+      'no reading for 15 s, none in the 5 s since its gateway reports again (stale after 5 s)',
+    );
+  });
+
+  it('knows a gateway was away from its silent alarm when the watch started during the outage (a cloud restart)', async () => {
+    const g = gateway('gw-1');
+    device('flood-1', 'gw-1');
+    await watch().check(T0 + 3 * HB);
+    const restarted = watch();
+    g.lastSeen = T0 + 10 * HB;
+    expect(await restarted.check(T0 + 10 * HB)).toEqual({ raised: [], cleared: [{ gateway: 'gw-1', alarmId: cloudAlarmIds.gatewaySilent }] });
+    g.lastSeen = T0 + 15 * HB;
+    expect((await restarted.check(T0 + 15 * HB)).raised).toEqual([]);
+    g.lastSeen = T0 + 15 * HB + 1;
+    expect((await restarted.check(T0 + 15 * HB + 1)).raised).toEqual([{ gateway: 'gw-1', alarmId: cloudAlarmIds.deviceStale('flood-1') }]);
+  });
+
+  it('counts a gateway that said goodbye and came back before it went silent from its return too', async () => {
+    const g = gateway('gw-1', { online: false, lastSeen: T0 });
+    device('flood-1', 'gw-1', T0 - 10 * HB);
+    const w = watch({ silentAfterHeartbeats: 30, staleAfterMs: 30 * HB });
+    expect(await w.check(T0 + HB)).toEqual({ raised: [], cleared: [] });
+    Object.assign(g, { online: true, lastSeen: T0 + 25 * HB });
+    expect((await w.check(T0 + 25 * HB)).raised).toEqual([]);
+  });
+
   it('raises no device alarm while its gateway is silent or said goodbye', async () => {
     gateway('gw-1', { online: false });
     for (let i = 0; i < 40; i++) device(`d-${i}`, 'gw-1', i === 0 ? T0 : T0 - 10 * HB);
